@@ -1,0 +1,166 @@
+# rnnfx — one plain Makefile.
+#
+# The engine (engine/*.c) is built once as a static library and linked by the
+# plugin, the tools and the tests. Sources are found by wildcard, so adding a
+# file needs no edit here:
+#   engine/*.c           -> $(BUILD)/librnnfx.a   (*_avx2.c / *_avx512.c get ISA flags)
+#   tools/common/*.c     -> $(BUILD)/librnnfx-tools.a (code shared by the programs)
+#   tools/rnnfx-*.c      -> $(BUILD)/bin/rnnfx-*  (one program each)
+#   plugin/*.c           -> $(BUILD)/rnnfx.lv2/rnnfx.so, with ttl/ and presets/
+#   tests/support/*.c    -> linked into every test
+#   tests/test_*.c       -> $(BUILD)/tests/test_* (cmocka), run by `make test`
+#   tests/test_*.sh      -> run by `make test` after the binaries
+#   bench/...            -> see `make bench`
+#
+# The plugin and the engine are never built with -ffast-math/-Ofast: it breaks
+# isnan() and can change the host's floating-point mode.
+
+PREFIX ?=
+DESTDIR ?=
+BUILD ?= build
+CC ?= cc
+
+ifeq ($(PREFIX),)
+LV2DIR ?= $(HOME)/.lv2
+BINDIR ?= $(HOME)/.local/bin
+else
+LV2DIR ?= $(DESTDIR)$(PREFIX)/lib/lv2
+BINDIR ?= $(DESTDIR)$(PREFIX)/bin
+endif
+
+# --- dependencies, each checked with a clear message ------------------------
+PKGS := json-c sndfile samplerate lv2 lilv-0 cmocka portaudio-2.0
+DEB_json-c := libjson-c-dev
+DEB_sndfile := libsndfile1-dev
+DEB_samplerate := libsamplerate0-dev
+DEB_lv2 := lv2-dev
+DEB_lilv-0 := liblilv-dev
+DEB_cmocka := libcmocka-dev
+DEB_portaudio-2.0 := portaudio19-dev
+ifeq ($(filter clean uninstall,$(MAKECMDGOALS)),)
+$(foreach p,$(PKGS),$(if $(shell pkg-config --exists $(p) && echo ok),,\
+  $(error missing dependency '$(p)': install it with 'apt-get install $(DEB_$(p))' or run tools/setup-debian.sh)))
+endif
+pc_cflags = $(shell pkg-config --cflags $(1))
+pc_libs = $(shell pkg-config --libs $(1))
+
+WARN := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+OPT ?= -O2
+CFLAGS ?= $(OPT) -g
+BASE_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -fPIC $(WARN) -Iengine
+LDLIBS_ENGINE := $(call pc_libs,json-c samplerate) -lm -lpthread
+
+AVX2_FLAGS := -mavx2 -mfma -mf16c
+AVX512_FLAGS := -mavx512f -mavx512vl -mavx512dq -mavx512bw -mavx2 -mfma -mf16c
+
+ENGINE_SRC := $(wildcard engine/*.c)
+ENGINE_OBJ := $(ENGINE_SRC:%.c=$(BUILD)/%.o)
+ENGINE_LIB := $(BUILD)/librnnfx.a
+
+TOOLS_COMMON_SRC := $(wildcard tools/common/*.c)
+TOOLS_COMMON_OBJ := $(TOOLS_COMMON_SRC:%.c=$(BUILD)/%.o)
+TOOLS_LIB := $(BUILD)/librnnfx-tools.a
+TOOL_SRC := $(wildcard tools/rnnfx-*.c)
+TOOLS := $(TOOL_SRC:tools/%.c=$(BUILD)/bin/%)
+TOOLS_LDLIBS := $(call pc_libs,sndfile portaudio-2.0)
+
+PLUGIN_SRC := $(wildcard plugin/*.c)
+PLUGIN_OBJ := $(PLUGIN_SRC:%.c=$(BUILD)/%.o)
+BUNDLE := $(BUILD)/rnnfx.lv2
+PLUGIN_SO := $(BUNDLE)/rnnfx.so
+BUNDLE_DATA := $(wildcard ttl/*.ttl) $(wildcard presets/*.ttl) $(wildcard presets/*.json)
+
+TEST_SUPPORT_SRC := $(wildcard tests/support/*.c)
+TEST_SUPPORT_OBJ := $(TEST_SUPPORT_SRC:%.c=$(BUILD)/%.o)
+TEST_SRC := $(wildcard tests/test_*.c)
+TESTS := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+TEST_SCRIPTS := $(sort $(wildcard tests/test_*.sh))
+TEST_LDLIBS := $(call pc_libs,cmocka sndfile lilv-0) -ldl
+
+BENCH_SRC := $(wildcard bench/bench_*.c)
+BENCHES := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
+
+.PHONY: all engine tools plugin tests test bench bench-train install uninstall clean demo
+all: engine tools plugin tests
+
+engine: $(ENGINE_LIB)
+tools: $(TOOLS)
+plugin: $(PLUGIN_SO)
+tests: $(TESTS)
+
+# --- engine ------------------------------------------------------------------
+$(BUILD)/engine/%.o: engine/%.c $(wildcard engine/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(call pc_cflags,json-c samplerate) \
+	  $(if $(findstring _avx512,$*),$(AVX512_FLAGS),$(if $(findstring _avx2,$*),$(AVX2_FLAGS))) -c $< -o $@
+
+$(ENGINE_LIB): $(ENGINE_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+# --- tools -------------------------------------------------------------------
+$(BUILD)/tools/%.o: tools/%.c $(wildcard engine/*.h tools/common/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) -Itools/common $(call pc_cflags,sndfile portaudio-2.0 json-c) -c $< -o $@
+
+$(TOOLS_LIB): $(TOOLS_COMMON_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^ $(if $^,,)
+
+$(BUILD)/bin/%: $(BUILD)/tools/%.o $(TOOLS_LIB) $(ENGINE_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(TOOLS_LIB) $(ENGINE_LIB) $(TOOLS_LDLIBS) $(LDLIBS_ENGINE)
+
+# --- plugin ------------------------------------------------------------------
+$(BUILD)/plugin/%.o: plugin/%.c $(wildcard engine/*.h plugin/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) -fvisibility=hidden $(call pc_cflags,lv2) -c $< -o $@
+
+$(PLUGIN_SO): $(PLUGIN_OBJ) $(ENGINE_LIB) $(BUNDLE_DATA)
+	@mkdir -p $(BUNDLE)
+	$(if $(PLUGIN_OBJ),$(CC) -shared -Wl,--no-undefined -Wl,--exclude-libs,ALL -o $@ $(PLUGIN_OBJ) $(ENGINE_LIB) $(LDLIBS_ENGINE),@echo "no plugin sources yet")
+	$(if $(BUNDLE_DATA),cp $(BUNDLE_DATA) $(BUNDLE)/)
+
+# --- tests -------------------------------------------------------------------
+$(BUILD)/tests/%.o: tests/%.c $(wildcard engine/*.h tests/support/*.h tools/common/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) -Itests/support -Itools/common \
+	  $(call pc_cflags,cmocka sndfile lilv-0 lv2 json-c) -c $< -o $@
+
+$(BUILD)/tests/test_%: $(BUILD)/tests/test_%.o $(TEST_SUPPORT_OBJ) $(TOOLS_LIB) $(ENGINE_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(TEST_SUPPORT_OBJ) $(TOOLS_LIB) $(ENGINE_LIB) $(TEST_LDLIBS) $(TOOLS_LDLIBS) $(LDLIBS_ENGINE)
+
+# Runs every cmocka binary, then every test script; prints one summary line
+# and fails if anything failed.
+test: all
+	@BUILD=$(BUILD) sh tests/run-all.sh $(TESTS) $(TEST_SCRIPTS)
+
+# --- benchmarks (figures, not pass/fail) ----------------------------------------
+$(BUILD)/bench/%: bench/%.c $(ENGINE_LIB) $(TOOLS_LIB) $(wildcard bench/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) -O3 -Itools/common $(call pc_cflags,sndfile lilv-0 lv2) -o $@ $< \
+	  $(TOOLS_LIB) $(ENGINE_LIB) $(call pc_libs,lilv-0) $(TOOLS_LDLIBS) $(LDLIBS_ENGINE)
+
+bench: all $(BENCHES)
+	@for b in $(BENCHES); do echo "== $$b"; $$b || exit 1; done
+	@for s in $(sort $(wildcard bench/bench_*.sh)); do echo "== $$s"; BUILD=$(BUILD) sh $$s || exit 1; done
+
+bench-train: all
+	BUILD=$(BUILD) sh bench/train/run.sh
+
+demo: all
+	BUILD=$(BUILD) sh tools/demo.sh
+
+# --- install -------------------------------------------------------------------
+install: all
+	mkdir -p $(LV2DIR)/rnnfx.lv2 $(BINDIR)
+	cp -r $(BUNDLE)/. $(LV2DIR)/rnnfx.lv2/
+	$(if $(TOOLS),cp $(TOOLS) $(BINDIR)/)
+
+uninstall:
+	rm -rf $(LV2DIR)/rnnfx.lv2
+	rm -f $(addprefix $(BINDIR)/,$(notdir $(TOOLS)))
+
+clean:
+	rm -rf $(BUILD)

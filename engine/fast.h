@@ -1,0 +1,62 @@
+/*
+ * fast.h — the fast path's contract with the rest of the engine (internal).
+ *
+ * The model builds an RnnfxFast at finalize: packed, padded, aligned copies
+ * of its weights laid out for the kernels of the best instruction set this
+ * CPU has (chosen once, at build time of the RnnfxFast, from CPUID). The
+ * instance calls one function per block, so a kernel owns its time loop and
+ * can keep small weight matrices in registers across samples.
+ *
+ * State layout shared with the reference path (instance.c): for layer l,
+ * h[l] and c[l] point to float arrays of capacity rnnfx_fast_padded(H)
+ * (64-byte aligned); elements H.. are zero and must stay zero. c[l] is NULL
+ * for GRU/RNN layers.
+ *
+ * What the instance does around the call: it scales input channel 0 by the
+ * model's input_gain, replaces non-finite input values by 0, applies
+ * output_gain to the result and checks the state for non-finite values at
+ * the end of each block. The kernel computes everything in between: every
+ * layer, the dense output (with sigmoid if the arch says so) and the skip.
+ *
+ * Every function here may be called on the audio thread except build/free.
+ */
+#ifndef RNNFX_FAST_H
+#define RNNFX_FAST_H
+
+#include <stddef.h>
+
+#include "model.h"
+
+typedef struct RnnfxFast RnnfxFast;
+
+/* Capacity of a padded state/gate vector for hidden size h (multiple of 16). */
+static inline int rnnfx_fast_padded(int h) { return (h + 15) & ~15; }
+
+/* Builds the packed form of a model (the model's tensors must be final).
+ * Not audio: allocates. */
+RnnfxStatus rnnfx_fast_build(const RnnfxModel *model, RnnfxFast **out, RnnfxError *err);
+void rnnfx_fast_free(RnnfxFast *fast);
+
+/* "avx512", "avx2" or "generic". */
+const char *rnnfx_fast_name(const RnnfxFast *fast);
+
+/* Per-instance scratch bytes the kernels need (the instance allocates it,
+ * 64-byte aligned). */
+size_t rnnfx_fast_scratch_size(const RnnfxFast *fast);
+
+/* Recomputes, into scratch, whatever depends on the knob values (for example
+ * layer 0's bias with the constant conditioning inputs folded in).
+ * knobs[k] is input 1 + k. Called at init and whenever a knob changes. */
+void rnnfx_fast_set_knobs(const RnnfxFast *fast, void *scratch, const float *knobs);
+
+/* Audio path: in[n] (gain applied, finite) -> out[n] (output channel 0,
+ * before output_gain), knobs as last set. in may equal out. */
+void rnnfx_fast_process_audio(const RnnfxFast *fast, void *scratch, float *const *h,
+                              float *const *c, const float *in, float *out, size_t n);
+
+/* General path: in[n][input_size] (channel 0 gain applied, finite) ->
+ * out[n][output_size] before output_gain. */
+void rnnfx_fast_process_frames(const RnnfxFast *fast, void *scratch, float *const *h,
+                               float *const *c, const float *in, float *out, size_t n);
+
+#endif

@@ -1,0 +1,82 @@
+/*
+ * instance.h — one running copy of a model: recurrent state and scratch.
+ *
+ * An instance never owns or changes its model; many instances (stereo
+ * channels, several plugin instances) share one finalized model. All memory
+ * an instance needs is planned by rnnfx_instance_size() and carved from one
+ * block at init, so process/reset/set_param never allocate, lock, print,
+ * touch files or do work that grows with anything but the block length.
+ *
+ * Numerics on the audio path:
+ *   - non-finite input samples are treated as 0, and if the state ever
+ *     becomes non-finite the instance resets itself at the end of the block,
+ *     so one NaN cannot poison it forever and the output stays finite;
+ *   - on x86 the FTZ/DAZ flags are set for the duration of a process call and
+ *     restored afterwards, so decaying state never hits denormal slow paths.
+ */
+#ifndef RNNFX_INSTANCE_H
+#define RNNFX_INSTANCE_H
+
+#include <stddef.h>
+
+#include "model.h"
+
+typedef struct RnnfxInstance RnnfxInstance;
+
+/* Which kernels an instance runs. */
+typedef enum {
+    RNNFX_PATH_REFERENCE = 0, /* plain C, libm activations: the reference */
+    RNNFX_PATH_FAST           /* best SIMD kernels this CPU has (default) */
+} RnnfxPath;
+
+/* Bytes needed for an instance of this finalized model (includes alignment
+ * slack). Thread: any. */
+size_t rnnfx_instance_size(const RnnfxModel *model);
+
+/* Builds an instance inside caller-owned memory of rnnfx_instance_size()
+ * bytes (any alignment). Returns NULL if the model is not finalized or the
+ * memory is too small. The state starts as after reset. Thread: any; does not
+ * allocate. */
+RnnfxInstance *rnnfx_instance_init(void *mem, size_t size, const RnnfxModel *model);
+
+/* Convenience: allocates and inits. Thread: not audio. */
+RnnfxInstance *rnnfx_instance_new(const RnnfxModel *model);
+/* Frees an instance made by _new; NULL is a no-op. Thread: not audio. */
+void rnnfx_instance_free(RnnfxInstance *inst);
+
+const RnnfxModel *rnnfx_instance_model(const RnnfxInstance *inst);
+
+/* Chooses kernels (default RNNFX_PATH_FAST). Thread: the thread that
+ * processes, between process calls. */
+void rnnfx_instance_set_path(RnnfxInstance *inst, RnnfxPath path);
+RnnfxPath rnnfx_instance_path(const RnnfxInstance *inst);
+/* Name of the kernels in use: "reference", "avx512", "avx2", "generic". */
+const char *rnnfx_instance_kernel_name(const RnnfxInstance *inst);
+
+/* Returns the recurrent state to that of a fresh instance (the model's
+ * initial state). Knob values are kept. Thread: audio-safe. */
+void rnnfx_instance_reset(RnnfxInstance *inst);
+
+/* Sets conditioning knob `index` (0-based, input 1 + index) to `value`
+ * (clamped to the knob's range; NaN is ignored). Held until changed. Work is
+ * O(gates x hidden). Thread: audio-safe. */
+void rnnfx_instance_set_param(RnnfxInstance *inst, int index, float value);
+float rnnfx_instance_param(const RnnfxInstance *inst, int index);
+
+/* Audio path: mono in[n] -> out[n] (output channel 0), knobs from
+ * set_param. n may be 0. in and out may be the same buffer.
+ * Thread: audio-safe. */
+void rnnfx_instance_process(RnnfxInstance *inst, const float *in, float *out, size_t n);
+
+/* General path: in[n][input_size] -> out[n][output_size], row-major. All
+ * inputs come from `in` (knob values are not used). in and out must not
+ * overlap. Thread: audio-safe. */
+void rnnfx_instance_process_frames(RnnfxInstance *inst, const float *in, float *out, size_t n);
+
+/* Direct state access for tests, the trainer and generation: the hidden
+ * state h (and cell state c for LSTM layers; NULL otherwise) of a layer.
+ * Thread: the processing thread. */
+float *rnnfx_instance_hidden(RnnfxInstance *inst, int layer);
+float *rnnfx_instance_cell(RnnfxInstance *inst, int layer);
+
+#endif
