@@ -1,0 +1,122 @@
+/*
+ * cli.c — small helpers shared by the rnnfx command-line programs (see cli.h).
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+int rnnfx_cli_parse_double(const char *text, double *out)
+{
+    if (!text || !*text)
+        return -1;
+    char *end = NULL;
+    errno = 0;
+    double v = strtod(text, &end);
+    if (errno != 0 || end == text || *end != '\0' || !isfinite(v))
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int rnnfx_cli_parse_int(const char *text, long lo, long hi, long *out)
+{
+    if (!text || !*text)
+        return -1;
+    char *end = NULL;
+    errno = 0;
+    long v = strtol(text, &end, 10);
+    if (errno != 0 || end == text || *end != '\0' || v < lo || v > hi)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int rnnfx_cli_parse_knob(const char *text, RnnfxCliKnob *knob, char *err, size_t err_len)
+{
+    const char *eq = strchr(text, '=');
+    if (!eq || eq == text) {
+        snprintf(err, err_len, "'%s' is not of the form knob=value", text);
+        return -1;
+    }
+    size_t n = (size_t)(eq - text);
+    if (n >= sizeof knob->name) {
+        snprintf(err, err_len, "knob name in '%s' is too long", text);
+        return -1;
+    }
+    memcpy(knob->name, text, n);
+    knob->name[n] = '\0';
+    if (rnnfx_cli_parse_double(eq + 1, &knob->value) != 0) {
+        snprintf(err, err_len, "knob value in '%s' is not a number", text);
+        return -1;
+    }
+    return 0;
+}
+
+int rnnfx_cli_resolve_knobs(const RnnfxModel *model, const RnnfxCliKnob *knobs, int n_knobs,
+                            int *index, char *err, size_t err_len)
+{
+    const RnnfxArch *arch = rnnfx_model_arch(model);
+    for (int i = 0; i < n_knobs; i++) {
+        int k = rnnfx_model_param_index(model, knobs[i].name);
+        if (k < 0) {
+            char list[512] = "";
+            for (int p = 0; p < arch->n_params; p++) {
+                size_t used = strlen(list);
+                snprintf(list + used, sizeof list - used, "%s%s", p ? ", " : "",
+                         arch->params[p].name);
+            }
+            snprintf(err, err_len, "the model has no knob named '%s' (its knobs: %s)",
+                     knobs[i].name, arch->n_params ? list : "none");
+            return -1;
+        }
+        index[i] = k;
+    }
+    return 0;
+}
+
+double rnnfx_cli_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+void rnnfx_cli_format_duration(double s, char *buf, size_t len)
+{
+    if (!isfinite(s) || s < 0) {
+        snprintf(buf, len, "?");
+        return;
+    }
+    if (s < 60.0) {
+        snprintf(buf, len, "%.1f s", s);
+        return;
+    }
+    long t = (long)(s + 0.5);
+    if (t >= 3600)
+        snprintf(buf, len, "%ld:%02ld:%02ld", t / 3600, (t / 60) % 60, t % 60);
+    else
+        snprintf(buf, len, "%ld:%02ld", t / 60, t % 60);
+}
+
+int rnnfx_cli_cpu_count(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : (int)n;
+}
+
+double rnnfx_cli_db_to_lin(double db)
+{
+    return pow(10.0, db / 20.0);
+}
+
+double rnnfx_cli_lin_to_db(double lin)
+{
+    return lin > 0 ? 20.0 * log10(lin) : -INFINITY;
+}

@@ -1,0 +1,50 @@
+/*
+ * cli.h — small helpers shared by the rnnfx command-line programs.
+ *
+ * Strict number parsing (a typo such as "--mix 0,5" is an error, not 0),
+ * "name=value" knob settings, a monotonic clock, and formatting of durations
+ * for progress lines. Nothing here prints except rnnfx_cli_die(); nothing
+ * here is meant for an audio thread (they may format text).
+ */
+#ifndef RNNFX_CLI_H
+#define RNNFX_CLI_H
+
+#include <stddef.h>
+
+#include "model.h"
+
+/* Parses a whole string as a finite double / an int in [lo, hi]. Returns 0 on
+ * success, -1 if the text is not entirely a number or is out of range.
+ * Thread: any. */
+int rnnfx_cli_parse_double(const char *text, double *out);
+int rnnfx_cli_parse_int(const char *text, long lo, long hi, long *out);
+
+/* One "--set name=value" request, resolved against a model later (the name is
+ * kept as text because the model may be loaded after the options are read). */
+typedef struct {
+    char name[RNNFX_NAME_LEN];
+    double value;
+} RnnfxCliKnob;
+
+/* Parses "name=value" into *knob. Returns 0 or -1 (message in err). */
+int rnnfx_cli_parse_knob(const char *text, RnnfxCliKnob *knob, char *err, size_t err_len);
+
+/* Resolves knob names against a model: fills index[i] with the knob index.
+ * Returns 0, or -1 with a message listing the model's knobs. Thread: any. */
+int rnnfx_cli_resolve_knobs(const RnnfxModel *model, const RnnfxCliKnob *knobs, int n_knobs,
+                            int *index, char *err, size_t err_len);
+
+/* Seconds from an arbitrary fixed point (CLOCK_MONOTONIC). Thread: any. */
+double rnnfx_cli_now(void);
+
+/* "1:02:03", "4:05" or "12.3 s": a duration for humans. Thread: any. */
+void rnnfx_cli_format_duration(double seconds, char *buf, size_t len);
+
+/* Number of online CPUs (at least 1). Thread: any. */
+int rnnfx_cli_cpu_count(void);
+
+/* dB <-> linear, with -inf dB for 0. Thread: any. */
+double rnnfx_cli_db_to_lin(double db);
+double rnnfx_cli_lin_to_db(double lin);
+
+#endif
