@@ -37,6 +37,10 @@ static inline int rnnfx_fast_padded(int h) { return (h + 15) & ~15; }
 RnnfxStatus rnnfx_fast_build(const RnnfxModel *model, RnnfxFast **out, RnnfxError *err);
 void rnnfx_fast_free(RnnfxFast *fast);
 
+/* The packed form a finalized model holds (NULL before finalize, or when
+ * no fast kernels exist for it: the instance then runs the reference path). */
+const RnnfxFast *rnnfx_model_packed(const RnnfxModel *model);
+
 /* "avx512", "avx2" or "generic". */
 const char *rnnfx_fast_name(const RnnfxFast *fast);
 
