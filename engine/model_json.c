@@ -1,0 +1,661 @@
+/*
+ * model_json.c — rnnfx's own JSON model format, and the loader that picks a
+ * reader by content (see model_file.h; the format is described in README.md).
+ *
+ * Parsing uses json-c (Debian libjson-c-dev): a small, long-maintained C
+ * library with a depth-limited tokenizer, so hostile nesting cannot exhaust
+ * the stack. Writing is done here with printf, because the one thing that
+ * matters when writing weights — "%.9g", the shortest decimal form that
+ * always reads back to the same float — is simplest to control directly.
+ *
+ * Every count read from a file is checked against the architecture and the
+ * engine's limits before anything is allocated or copied; errors name the
+ * field ("layer 1: bias_hh has 95 values, expected 96").
+ */
+#include <errno.h>
+#include <float.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "import.h"
+#include "model_file.h"
+
+#define JSON_MAX_DEPTH 24
+
+/* ---- small helpers ---------------------------------------------------------- */
+
+RnnfxStatus rnnfx_read_file(const char *path, size_t max_bytes, char **out, size_t *out_len,
+                            RnnfxError *err)
+{
+    *out = NULL;
+    if (out_len)
+        *out_len = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return rnnfx_fail(err, RNNFX_ERR_IO, "cannot open '%s': %s", path, strerror(errno));
+    struct stat sb;
+    if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        fclose(f);
+        return rnnfx_fail(err, RNNFX_ERR_IO, "'%s' is not a regular file", path);
+    }
+    if ((unsigned long long)sb.st_size > max_bytes) {
+        fclose(f);
+        return rnnfx_fail(err, RNNFX_ERR_LIMIT, "'%s' is %lld bytes; model files are limited to %zu",
+                          path, (long long)sb.st_size, max_bytes);
+    }
+    size_t len = (size_t)sb.st_size;
+    char *buf = malloc(len + 1);
+    if (!buf) {
+        fclose(f);
+        return rnnfx_fail(err, RNNFX_ERR_NOMEM, "out of memory reading '%s'", path);
+    }
+    size_t got = fread(buf, 1, len, f);
+    int bad = ferror(f);
+    fclose(f);
+    if (got != len || bad) {
+        free(buf);
+        return rnnfx_fail(err, RNNFX_ERR_IO, "error reading '%s'", path);
+    }
+    buf[len] = '\0';
+    *out = buf;
+    if (out_len)
+        *out_len = len;
+    return RNNFX_OK;
+}
+
+RnnfxStatus rnnfx_write_file_atomic(const char *path, const void *data, size_t len, RnnfxError *err)
+{
+    size_t n = strlen(path);
+    char *tmp = malloc(n + 32);
+    if (!tmp)
+        return rnnfx_fail(err, RNNFX_ERR_NOMEM, "out of memory");
+    snprintf(tmp, n + 32, "%s.tmp-%ld", path, (long)getpid());
+    FILE *f = fopen(tmp, "wb");
+    if (!f) {
+        RnnfxStatus st = rnnfx_fail(err, RNNFX_ERR_IO, "cannot write '%s': %s", path, strerror(errno));
+        free(tmp);
+        return st;
+    }
+    int ok = fwrite(data, 1, len, f) == len;
+    ok = (fflush(f) == 0) && ok;
+    ok = (fsync(fileno(f)) == 0) && ok;
+    ok = (fclose(f) == 0) && ok;
+    if (!ok || rename(tmp, path) != 0) {
+        RnnfxStatus st = rnnfx_fail(err, RNNFX_ERR_IO, "cannot write '%s': %s", path, strerror(errno));
+        remove(tmp);
+        free(tmp);
+        return st;
+    }
+    free(tmp);
+    return RNNFX_OK;
+}
+
+/* ---- reading ------------------------------------------------------------------- */
+
+static json_object *get(json_object *o, const char *key)
+{
+    json_object *v = NULL;
+    return json_object_object_get_ex(o, key, &v) ? v : NULL;
+}
+
+static int is_number(json_object *v)
+{
+    return v && (json_object_is_type(v, json_type_double) || json_object_is_type(v, json_type_int));
+}
+
+/* Reads an integer field in [lo, hi]; `need` = 1 if it must be present. */
+static RnnfxStatus read_int(json_object *o, const char *key, int need, int def, int lo, int hi,
+                            int *out, const char *where, RnnfxError *err)
+{
+    json_object *v = get(o, key);
+    if (!v) {
+        if (need)
+            return rnnfx_fail(err, RNNFX_ERR_INVALID, "%s: missing \"%s\"", where, key);
+        *out = def;
+        return RNNFX_OK;
+    }
+    if (!is_number(v))
+        return rnnfx_fail(err, RNNFX_ERR_INVALID, "%s: \"%s\" must be a number", where, key);
+    double d = json_object_get_double(v);
+    if (!(d >= lo && d <= hi) || d != floor(d))
+        return rnnfx_fail(err, d > hi ? RNNFX_ERR_LIMIT : RNNFX_ERR_INVALID,
+                          "%s: \"%s\" is %g, expected a whole number from %d to %d", where, key, d,
+                          lo, hi);
+    *out = (int)d;
+    return RNNFX_OK;
+}
+
+static RnnfxStatus read_bool(json_object *o, const char *key, int def, int *out, const char *where,
+                             RnnfxError *err)
+{
+    json_object *v = get(o, key);
+    if (!v) {
+        *out = def;
+        return RNNFX_OK;
+    }
+    if (!json_object_is_type(v, json_type_boolean))
+        return rnnfx_fail(err, RNNFX_ERR_INVALID, "%s: \"%s\" must be true or false", where, key);
+    *out = json_object_get_boolean(v) ? 1 : 0;
+    return RNNFX_OK;
+}
+
+static RnnfxStatus read_double(json_object *o, const char *key, double def, double *out,
+                               const char *where, RnnfxError *err)
+{
+    json_object *v = get(o, key);
+    if (!v) {
+        *out = def;
+        return RNNFX_OK;
+    }
+    if (!is_number(v) || !isfinite(json_object_get_double(v)))
+        return rnnfx_fail(err, RNNFX_ERR_INVALID, "%s: \"%s\" must be a finite number", where, key);
+    *out = json_object_get_double(v);
+    return RNNFX_OK;
+}
+
+static void read_string(json_object *o, const char *key, char *dst, size_t cap)
+{
+    json_object *v = get(o, key);
+    if (v && json_object_is_type(v, json_type_string))
+        snprintf(dst, cap, "%s", json_object_get_string(v));
+}
+
+/* Copies a flat numeric array of exactly `count` finite float values. */
+static RnnfxStatus read_floats(json_object *o, const char *key, float *dst, size_t count, int need,
+                               const char *where, RnnfxError *err)
+{
+    json_object *v = get(o, key);
+    if (!v) {
+        if (need)
+            return rnnfx_fail(err, RNNFX_ERR_INVALID, "%s: missing \"%s\"", where, key);
+        return RNNFX_OK; /* optional tensors stay zero */
+    }
+    if (!json_object_is_type(v, json_type_array))
+        return rnnfx_fail(err, RNNFX_ERR_INVALID, "%s: \"%s\" must be an array of numbers", where,
+                          key);
+    size_t n = json_object_array_length(v);
+    if (n != count)
+        return rnnfx_fail(err, RNNFX_ERR_INVALID, "%s: %s has %zu values, expected %zu", where, key,
+                          n, count);
+    for (size_t i = 0; i < n; i++) {
+        json_object *e = json_object_array_get_idx(v, i);
+        if (!is_number(e))
+            return rnnfx_fail(err, RNNFX_ERR_INVALID, "%s: %s[%zu] is not a number", where, key, i);
+        double d = json_object_get_double(e);
+        if (!isfinite(d) || fabs(d) > FLT_MAX)
+            return rnnfx_fail(err, RNNFX_ERR_INVALID, "%s: %s[%zu] is not a finite float", where,
+                              key, i);
+        dst[i] = (float)d;
+    }
+    return RNNFX_OK;
+}
+
+#define TRY(expr)                                                                              \
+    do {                                                                                       \
+        RnnfxStatus st_ = (expr);                                                              \
+        if (st_ != RNNFX_OK)                                                                   \
+            return st_;                                                                        \
+    } while (0)
+
+static RnnfxStatus read_arch(json_object *root, RnnfxArch *a, RnnfxError *err)
+{
+    memset(a, 0, sizeof *a);
+    json_object *kind = get(root, "kind");
+    const char *k = kind && json_object_is_type(kind, json_type_string) ? json_object_get_string(kind)
+                                                                         : "audio";
+    if (strcmp(k, "audio") == 0)
+        a->kind = RNNFX_KIND_AUDIO;
+    else if (strcmp(k, "midi-frames") == 0)
+        a->kind = RNNFX_KIND_MIDI_FRAMES;
+    else
+        return rnnfx_fail(err, RNNFX_ERR_UNSUPPORTED, "unknown model kind \"%s\" (expected \"audio\" or \"midi-frames\")", k);
+    TRY(read_int(root, "input_size", 1, 1, 1, RNNFX_MAX_INPUTS, &a->input_size, "model", err));
+    TRY(read_int(root, "output_size", 1, 1, 1, RNNFX_MAX_OUTPUTS, &a->output_size, "model", err));
+    TRY(read_bool(root, "skip", 0, &a->skip, "model", err));
+    json_object *act = get(root, "output_activation");
+    if (act) {
+        const char *s = json_object_is_type(act, json_type_string) ? json_object_get_string(act) : "";
+        if (strcmp(s, "sigmoid") == 0)
+            a->output_sigmoid = 1;
+        else if (strcmp(s, "linear") != 0)
+            return rnnfx_fail(err, RNNFX_ERR_UNSUPPORTED,
+                              "output_activation \"%s\" (supported: \"linear\", \"sigmoid\")", s);
+    }
+
+    json_object *params = get(root, "params");
+    if (params) {
+        if (!json_object_is_type(params, json_type_array))
+            return rnnfx_fail(err, RNNFX_ERR_INVALID, "\"params\" must be an array");
+        size_t n = json_object_array_length(params);
+        if (n > RNNFX_MAX_PARAMS)
+            return rnnfx_fail(err, RNNFX_ERR_LIMIT, "%zu conditioning inputs (limit %d)", n,
+                              RNNFX_MAX_PARAMS);
+        a->n_params = (int)n;
+        for (size_t i = 0; i < n; i++) {
+            json_object *p = json_object_array_get_idx(params, i);
+            char where[48];
+            snprintf(where, sizeof where, "params[%zu]", i);
+            if (!json_object_is_type(p, json_type_object))
+                return rnnfx_fail(err, RNNFX_ERR_INVALID, "%s must be an object", where);
+            RnnfxParamDesc *d = &a->params[i];
+            read_string(p, "name", d->name, sizeof d->name);
+            double mn, mx, df;
+            TRY(read_double(p, "min", 0.0, &mn, where, err));
+            TRY(read_double(p, "max", 1.0, &mx, where, err));
+            TRY(read_double(p, "default", mn, &df, where, err));
+            d->min = (float)mn, d->max = (float)mx, d->def = (float)df;
+        }
+    }
+
+    json_object *layers = get(root, "layers");
+    if (!layers || !json_object_is_type(layers, json_type_array))
+        return rnnfx_fail(err, RNNFX_ERR_INVALID, "missing \"layers\" array");
+    size_t nl = json_object_array_length(layers);
+    if (nl < 1 || nl > RNNFX_MAX_LAYERS)
+        return rnnfx_fail(err, RNNFX_ERR_LIMIT, "%zu layers (supported: 1 to %d)", nl,
+                          RNNFX_MAX_LAYERS);
+    a->n_layers = (int)nl;
+    int prev = a->input_size;
+    for (size_t l = 0; l < nl; l++) {
+        json_object *L = json_object_array_get_idx(layers, l);
+        char where[32];
+        snprintf(where, sizeof where, "layer %zu", l);
+        if (!json_object_is_type(L, json_type_object))
+            return rnnfx_fail(err, RNNFX_ERR_INVALID, "%s must be an object", where);
+        RnnfxLayerDesc *d = &a->layers[l];
+        json_object *type = get(L, "type");
+        const char *t = type && json_object_is_type(type, json_type_string) ? json_object_get_string(type) : "";
+        if (strcmp(t, "lstm") == 0)
+            d->cell = RNNFX_CELL_LSTM;
+        else if (strcmp(t, "gru") == 0)
+            d->cell = RNNFX_CELL_GRU;
+        else if (strcmp(t, "rnn") == 0)
+            d->cell = RNNFX_CELL_RNN;
+        else
+            return rnnfx_fail(err, RNNFX_ERR_UNSUPPORTED,
+                              "%s: unknown type \"%s\" (supported: \"lstm\", \"gru\", \"rnn\")", where, t);
+        TRY(read_int(L, "hidden_size", 1, 0, 1, RNNFX_MAX_HIDDEN, &d->hidden_size, where, err));
+        int in;
+        TRY(read_int(L, "input_size", 0, prev, 1, RNNFX_MAX_INPUTS > RNNFX_MAX_HIDDEN ? RNNFX_MAX_INPUTS : RNNFX_MAX_HIDDEN, &in, where, err));
+        if (in != prev)
+            return rnnfx_fail(err, RNNFX_ERR_INVALID, "%s: input_size is %d, but its input has %d values",
+                              where, in, prev);
+        TRY(read_bool(L, "peephole", 0, &d->peephole, where, err));
+        json_object *nl_ = get(L, "nonlinearity");
+        if (nl_) {
+            const char *s = json_object_is_type(nl_, json_type_string) ? json_object_get_string(nl_) : "";
+            if (strcmp(s, "relu") == 0)
+                d->relu = 1;
+            else if (strcmp(s, "tanh") != 0)
+                return rnnfx_fail(err, RNNFX_ERR_UNSUPPORTED,
+                                  "%s: nonlinearity \"%s\" (supported: \"tanh\", \"relu\")", where, s);
+            if (d->relu && d->cell != RNNFX_CELL_RNN)
+                return rnnfx_fail(err, RNNFX_ERR_INVALID, "%s: only RNN layers take a ReLU", where);
+        }
+        prev = d->hidden_size;
+    }
+    return rnnfx_arch_check(a, err);
+}
+
+static RnnfxStatus read_tensors(json_object *root, RnnfxModel *m, RnnfxError *err)
+{
+    const RnnfxArch *a = rnnfx_model_arch(m);
+    json_object *layers = get(root, "layers");
+    static const struct {
+        RnnfxTensor t;
+        const char *key;
+        int need;
+    } spec[] = {{RNNFX_T_WEIGHT_IH, "weight_ih", 1}, {RNNFX_T_WEIGHT_HH, "weight_hh", 1},
+                {RNNFX_T_BIAS_IH, "bias_ih", 1},     {RNNFX_T_BIAS_HH, "bias_hh", 1},
+                {RNNFX_T_PEEPHOLE, "peephole_weights", 1}, {RNNFX_T_INITIAL_H, "initial_h", 0},
+                {RNNFX_T_INITIAL_C, "initial_c", 0}};
+    for (int l = 0; l < a->n_layers; l++) {
+        json_object *L = json_object_array_get_idx(layers, (size_t)l);
+        char where[32];
+        snprintf(where, sizeof where, "layer %d", l);
+        for (size_t s = 0; s < sizeof spec / sizeof spec[0]; s++) {
+            int r, c;
+            float *dst = rnnfx_model_tensor(m, l, spec[s].t, &r, &c);
+            if (!dst) {
+                if (get(L, spec[s].key))
+                    return rnnfx_fail(err, RNNFX_ERR_INVALID, "%s: \"%s\" does not belong to a %s%s layer",
+                                      where, spec[s].key, a->layers[l].peephole ? "peephole " : "",
+                                      rnnfx_cell_name(a->layers[l].cell));
+                continue;
+            }
+            TRY(read_floats(L, spec[s].key, dst, (size_t)r * (size_t)c, spec[s].need, where, err));
+        }
+    }
+    json_object *dense = get(root, "dense");
+    if (!dense || !json_object_is_type(dense, json_type_object))
+        return rnnfx_fail(err, RNNFX_ERR_INVALID, "missing \"dense\" object");
+    int r, c;
+    float *w = rnnfx_model_tensor(m, -1, RNNFX_T_DENSE_W, &r, &c);
+    TRY(read_floats(dense, "weight", w, (size_t)r * (size_t)c, 1, "dense", err));
+    float *b = rnnfx_model_tensor(m, -1, RNNFX_T_DENSE_B, &r, &c);
+    TRY(read_floats(dense, "bias", b, (size_t)r * (size_t)c, 1, "dense", err));
+    return RNNFX_OK;
+}
+
+static RnnfxStatus read_meta(json_object *root, RnnfxModel *m, RnnfxError *err)
+{
+    RnnfxMeta *meta = rnnfx_model_meta(m);
+    TRY(read_double(root, "sample_rate", 48000.0, &meta->sample_rate, "model", err));
+    double ig, og;
+    TRY(read_double(root, "input_gain", 1.0, &ig, "model", err));
+    TRY(read_double(root, "output_gain", 1.0, &og, "model", err));
+    meta->input_gain = (float)ig;
+    meta->output_gain = (float)og;
+    json_object *md = get(root, "metadata");
+    if (md && json_object_is_type(md, json_type_object)) {
+        read_string(md, "name", meta->name, sizeof meta->name);
+        read_string(md, "author", meta->author, sizeof meta->author);
+        read_string(md, "date", meta->date, sizeof meta->date);
+        read_string(md, "description", meta->description, sizeof meta->description);
+        read_string(md, "source_format", meta->source_format, sizeof meta->source_format);
+        TRY(read_double(md, "esr", -1.0, &meta->esr, "metadata", err));
+        json_object *tr = get(md, "training");
+        if (tr && json_object_is_type(tr, json_type_object)) {
+            const char *s = json_object_to_json_string_ext(tr, JSON_C_TO_STRING_PLAIN);
+            if (strlen(s) < sizeof meta->training)
+                strcpy(meta->training, s);
+        }
+    }
+    if (rnnfx_model_arch(m)->kind == RNNFX_KIND_MIDI_FRAMES) {
+        json_object *mi = get(root, "midi");
+        if (!mi || !json_object_is_type(mi, json_type_object))
+            return rnnfx_fail(err, RNNFX_ERR_INVALID, "a midi-frames model needs a \"midi\" object");
+        RnnfxMidiInfo *g = &meta->midi;
+        TRY(read_int(mi, "steps_per_quarter", 1, 4, 1, 96, &g->steps_per_quarter, "midi", err));
+        TRY(read_int(mi, "low_key", 0, 21, 0, 127, &g->low_key, "midi", err));
+        TRY(read_int(mi, "keys", 0, 88, 1, 128, &g->n_keys, "midi", err));
+        TRY(read_int(mi, "beat_features", 0, 0, 0, RNNFX_MAX_INPUTS, &g->n_beat_features, "midi", err));
+    }
+    return RNNFX_OK;
+}
+
+static RnnfxStatus read_native(json_object *root, RnnfxModel **out, RnnfxError *err)
+{
+    int version;
+    TRY(read_int(root, "version", 1, 0, 0, 1 << 30, &version, "model", err));
+    if (version != RNNFX_FORMAT_VERSION)
+        return rnnfx_fail(err, RNNFX_ERR_UNSUPPORTED,
+                          "model file version %d; this rnnfx reads version %d%s", version,
+                          RNNFX_FORMAT_VERSION, version > RNNFX_FORMAT_VERSION ? " (upgrade rnnfx)" : "");
+    RnnfxArch arch;
+    TRY(read_arch(root, &arch, err));
+    RnnfxModel *m;
+    TRY(rnnfx_model_new(&arch, &m, err));
+    RnnfxStatus st = read_tensors(root, m, err);
+    if (st == RNNFX_OK)
+        st = read_meta(root, m, err);
+    if (st == RNNFX_OK)
+        st = rnnfx_model_finalize(m, err);
+    if (st != RNNFX_OK) {
+        rnnfx_model_free(m);
+        return st;
+    }
+    *out = m;
+    return RNNFX_OK;
+}
+
+RnnfxStatus rnnfx_model_load_memory(const char *data, size_t len, const RnnfxLoadOptions *opts,
+                                    RnnfxModel **out, RnnfxError *err)
+{
+    if (!out)
+        return rnnfx_fail(err, RNNFX_ERR_ARG, "no output pointer");
+    *out = NULL;
+    if (!data || len == 0)
+        return rnnfx_fail(err, RNNFX_ERR_PARSE, "the file is empty");
+    if (len > RNNFX_MAX_FILE_BYTES)
+        return rnnfx_fail(err, RNNFX_ERR_LIMIT, "%zu bytes; model files are limited to %u", len,
+                          RNNFX_MAX_FILE_BYTES);
+    json_tokener *tok = json_tokener_new_ex(JSON_MAX_DEPTH);
+    if (!tok)
+        return rnnfx_fail(err, RNNFX_ERR_NOMEM, "out of memory");
+    json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+    json_object *root = json_tokener_parse_ex(tok, data, (int)len);
+    enum json_tokener_error jerr = json_tokener_get_error(tok);
+    size_t consumed = json_tokener_get_parse_end(tok);
+    json_tokener_free(tok);
+    if (!root || jerr != json_tokener_success) {
+        json_object_put(root);
+        if (jerr == json_tokener_continue)
+            return rnnfx_fail(err, RNNFX_ERR_PARSE, "the file ends in the middle of the JSON text (truncated?)");
+        return rnnfx_fail(err, RNNFX_ERR_PARSE, "not valid JSON near byte %zu: %s", consumed,
+                          json_tokener_error_desc(jerr));
+    }
+    for (size_t i = consumed; i < len; i++)
+        if (data[i] != ' ' && data[i] != '\n' && data[i] != '\r' && data[i] != '\t' && data[i] != '\0') {
+            json_object_put(root);
+            return rnnfx_fail(err, RNNFX_ERR_PARSE, "unexpected text after the JSON value at byte %zu", i);
+        }
+    RnnfxStatus st;
+    if (!json_object_is_type(root, json_type_object)) {
+        st = rnnfx_fail(err, RNNFX_ERR_FORMAT, "not a model file: the JSON text is not an object");
+    } else {
+        json_object *fmt = get(root, "format");
+        if (fmt) {
+            const char *s = json_object_is_type(fmt, json_type_string) ? json_object_get_string(fmt) : "";
+            st = strcmp(s, RNNFX_FORMAT_NAME) == 0
+                     ? read_native(root, out, err)
+                     : rnnfx_fail(err, RNNFX_ERR_FORMAT, "unknown format tag \"%s\" (expected \"%s\")",
+                                  s, RNNFX_FORMAT_NAME);
+        } else if (get(root, "model_data") && get(root, "state_dict")) {
+            st = rnnfx_import_coreaudioml(root, opts, out, err);
+        } else if (get(root, "architecture") && get(root, "weights")) {
+            st = rnnfx_import_nam(root, opts, out, err);
+        } else if (get(root, "layers")) {
+            st = rnnfx_import_aidax(root, opts, out, err);
+        } else {
+            st = rnnfx_fail(err, RNNFX_ERR_FORMAT,
+                            "not a model file this rnnfx reads (supported: rnnfx JSON, AIDA-X/RTNeural "
+                            "JSON, Proteus/Automated-GuitarAmpModelling JSON, Neural Amp Modeler .nam LSTM)");
+        }
+    }
+    json_object_put(root);
+    if (st != RNNFX_OK && *out) {
+        rnnfx_model_free(*out);
+        *out = NULL;
+    }
+    return st;
+}
+
+RnnfxStatus rnnfx_model_load(const char *path, const RnnfxLoadOptions *opts, RnnfxModel **out,
+                             RnnfxError *err)
+{
+    if (!path || !out)
+        return rnnfx_fail(err, RNNFX_ERR_ARG, "no path given");
+    *out = NULL;
+    char *data;
+    size_t len;
+    RnnfxStatus st = rnnfx_read_file(path, RNNFX_MAX_FILE_BYTES, &data, &len, err);
+    if (st != RNNFX_OK)
+        return st;
+    st = rnnfx_model_load_memory(data, len, opts, out, err);
+    free(data);
+    if (st != RNNFX_OK)
+        rnnfx_error_prefix(err, "%s", path);
+    return st;
+}
+
+/* ---- writing ------------------------------------------------------------------- */
+
+typedef struct {
+    char *buf;
+    size_t len, cap;
+    int failed;
+} Out;
+
+static void put(Out *o, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+static void put(Out *o, const char *fmt, ...)
+{
+    if (o->failed)
+        return;
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vsnprintf(o->buf + o->len, o->cap - o->len, fmt, ap);
+        va_end(ap);
+        if (n < 0) {
+            o->failed = 1;
+            return;
+        }
+        if ((size_t)n < o->cap - o->len) {
+            o->len += (size_t)n;
+            return;
+        }
+        size_t cap = o->cap * 2 + (size_t)n + 1024;
+        char *nb = realloc(o->buf, cap);
+        if (!nb) {
+            o->failed = 1;
+            return;
+        }
+        o->buf = nb;
+        o->cap = cap;
+    }
+}
+
+static void put_string(Out *o, const char *s)
+{
+    put(o, "\"");
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            put(o, "\\%c", *p);
+        else if (*p == '\n')
+            put(o, "\\n");
+        else if (*p == '\t')
+            put(o, "\\t");
+        else if (*p < 0x20)
+            put(o, "\\u%04x", *p);
+        else
+            put(o, "%c", *p);
+    }
+    put(o, "\"");
+}
+
+/* %.9g reads back to the identical float; that is what makes a save/load
+ * round trip bit-exact. */
+static void put_floats(Out *o, const char *key, const float *v, size_t n)
+{
+    put(o, "\"%s\": [", key);
+    for (size_t i = 0; i < n; i++)
+        put(o, "%s%.9g", i ? (i % 8 ? ", " : ",\n      ") : "", (double)v[i]);
+    put(o, "]");
+}
+
+RnnfxStatus rnnfx_model_to_json(const RnnfxModel *m, char **out_text, RnnfxError *err)
+{
+    if (!m || !out_text)
+        return rnnfx_fail(err, RNNFX_ERR_ARG, "nothing to write");
+    const RnnfxArch *a = rnnfx_model_arch(m);
+    const RnnfxMeta *meta = rnnfx_model_meta_const(m);
+    Out o = {malloc(65536), 0, 65536, 0};
+    if (!o.buf)
+        return rnnfx_fail(err, RNNFX_ERR_NOMEM, "out of memory");
+    put(&o, "{\n  \"format\": \"%s\",\n  \"version\": %d,\n", RNNFX_FORMAT_NAME, RNNFX_FORMAT_VERSION);
+    put(&o, "  \"kind\": \"%s\",\n", a->kind == RNNFX_KIND_MIDI_FRAMES ? "midi-frames" : "audio");
+    put(&o, "  \"sample_rate\": %.17g,\n", meta->sample_rate);
+    put(&o, "  \"input_size\": %d,\n  \"output_size\": %d,\n", a->input_size, a->output_size);
+    put(&o, "  \"skip\": %s,\n", a->skip ? "true" : "false");
+    put(&o, "  \"output_activation\": \"%s\",\n", a->output_sigmoid ? "sigmoid" : "linear");
+    put(&o, "  \"input_gain\": %.9g,\n  \"output_gain\": %.9g,\n", (double)meta->input_gain,
+        (double)meta->output_gain);
+    put(&o, "  \"params\": [");
+    for (int k = 0; k < a->n_params; k++) {
+        put(&o, "%s\n    {\"name\": ", k ? "," : "");
+        put_string(&o, a->params[k].name);
+        put(&o, ", \"min\": %.9g, \"max\": %.9g, \"default\": %.9g}", (double)a->params[k].min,
+            (double)a->params[k].max, (double)a->params[k].def);
+    }
+    put(&o, "%s],\n", a->n_params ? "\n  " : "");
+    if (a->kind == RNNFX_KIND_MIDI_FRAMES)
+        put(&o, "  \"midi\": {\"steps_per_quarter\": %d, \"low_key\": %d, \"keys\": %d, \"beat_features\": %d},\n",
+            meta->midi.steps_per_quarter, meta->midi.low_key, meta->midi.n_keys,
+            meta->midi.n_beat_features);
+    put(&o, "  \"layers\": [");
+    static const struct {
+        RnnfxTensor t;
+        const char *key;
+    } spec[] = {{RNNFX_T_WEIGHT_IH, "weight_ih"}, {RNNFX_T_WEIGHT_HH, "weight_hh"},
+                {RNNFX_T_BIAS_IH, "bias_ih"},     {RNNFX_T_BIAS_HH, "bias_hh"},
+                {RNNFX_T_PEEPHOLE, "peephole_weights"}, {RNNFX_T_INITIAL_H, "initial_h"},
+                {RNNFX_T_INITIAL_C, "initial_c"}};
+    for (int l = 0; l < a->n_layers; l++) {
+        const RnnfxLayerDesc *d = &a->layers[l];
+        int in = l == 0 ? a->input_size : a->layers[l - 1].hidden_size;
+        put(&o, "%s\n    {\"type\": \"%s\", \"input_size\": %d, \"hidden_size\": %d", l ? "," : "",
+            rnnfx_cell_name(d->cell), in, d->hidden_size);
+        if (d->cell == RNNFX_CELL_LSTM)
+            put(&o, ", \"peephole\": %s", d->peephole ? "true" : "false");
+        if (d->cell == RNNFX_CELL_RNN)
+            put(&o, ", \"nonlinearity\": \"%s\"", d->relu ? "relu" : "tanh");
+        for (size_t s = 0; s < sizeof spec / sizeof spec[0]; s++) {
+            int r, c;
+            const float *v = rnnfx_model_tensor_const(m, l, spec[s].t, &r, &c);
+            if (!v)
+                continue;
+            put(&o, ",\n     ");
+            put_floats(&o, spec[s].key, v, (size_t)r * (size_t)c);
+        }
+        put(&o, "}");
+    }
+    put(&o, "\n  ],\n  \"dense\": {");
+    int r, c;
+    const float *w = rnnfx_model_tensor_const(m, -1, RNNFX_T_DENSE_W, &r, &c);
+    put_floats(&o, "weight", w, (size_t)r * (size_t)c);
+    put(&o, ",\n    ");
+    const float *b = rnnfx_model_tensor_const(m, -1, RNNFX_T_DENSE_B, &r, &c);
+    put_floats(&o, "bias", b, (size_t)r * (size_t)c);
+    put(&o, "},\n  \"metadata\": {\n    \"name\": ");
+    put_string(&o, meta->name);
+    put(&o, ",\n    \"author\": ");
+    put_string(&o, meta->author);
+    put(&o, ",\n    \"date\": ");
+    put_string(&o, meta->date);
+    put(&o, ",\n    \"description\": ");
+    put_string(&o, meta->description);
+    put(&o, ",\n    \"source_format\": ");
+    put_string(&o, meta->source_format);
+    put(&o, ",\n    \"esr\": %.9g", meta->esr);
+    if (meta->training[0]) {
+        /* Embed the trainer's settings only if they are a valid JSON object,
+         * so a bad string can never make an unreadable file. */
+        json_object *tr = json_tokener_parse(meta->training);
+        if (tr && json_object_is_type(tr, json_type_object))
+            put(&o, ",\n    \"training\": %s", json_object_to_json_string_ext(tr, JSON_C_TO_STRING_PLAIN));
+        json_object_put(tr);
+    }
+    put(&o, "\n  }\n}\n");
+    if (o.failed) {
+        free(o.buf);
+        return rnnfx_fail(err, RNNFX_ERR_NOMEM, "out of memory while writing the model");
+    }
+    *out_text = o.buf;
+    return RNNFX_OK;
+}
+
+RnnfxStatus rnnfx_model_save(const RnnfxModel *m, const char *path, RnnfxError *err)
+{
+    if (!path)
+        return rnnfx_fail(err, RNNFX_ERR_ARG, "no path given");
+    char *text;
+    RnnfxStatus st = rnnfx_model_to_json(m, &text, err);
+    if (st != RNNFX_OK)
+        return st;
+    st = rnnfx_write_file_atomic(path, text, strlen(text), err);
+    free(text);
+    return st;
+}
