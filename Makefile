@@ -105,7 +105,7 @@ $(BUILD)/tools/%.o: tools/%.c $(wildcard engine/*.h tools/common/*.h)
 
 $(TOOLS_LIB): $(TOOLS_COMMON_OBJ)
 	@mkdir -p $(dir $@)
-	rm -f $@ && ar rcs $@ $^ $(if $^,,)
+	rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/bin/%: $(BUILD)/tools/%.o $(TOOLS_LIB) $(ENGINE_LIB)
 	@mkdir -p $(dir $@)
@@ -118,8 +118,8 @@ $(BUILD)/plugin/%.o: plugin/%.c $(wildcard engine/*.h plugin/*.h)
 
 $(PLUGIN_SO): $(PLUGIN_OBJ) $(ENGINE_LIB) $(BUNDLE_DATA)
 	@mkdir -p $(BUNDLE)
-	$(if $(PLUGIN_OBJ),$(CC) -shared -Wl,--no-undefined -Wl,--exclude-libs,ALL -o $@ $(PLUGIN_OBJ) $(ENGINE_LIB) $(LDLIBS_ENGINE),@echo "no plugin sources yet")
-	$(if $(BUNDLE_DATA),cp $(BUNDLE_DATA) $(BUNDLE)/)
+	$(if $(PLUGIN_OBJ),$(CC) -shared -Wl,--no-undefined -Wl,--exclude-libs,ALL -o $@ $(PLUGIN_OBJ) $(ENGINE_LIB) $(LDLIBS_ENGINE),echo "no plugin sources yet")
+	$(if $(BUNDLE_DATA),cp $(BUNDLE_DATA) $(BUNDLE)/,true)
 
 # --- tests -------------------------------------------------------------------
 $(BUILD)/tests/%.o: tests/%.c $(wildcard engine/*.h tests/support/*.h tools/common/*.h)
