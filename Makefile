@@ -68,7 +68,7 @@ PLUGIN_SRC := $(wildcard plugin/*.c)
 PLUGIN_OBJ := $(PLUGIN_SRC:%.c=$(BUILD)/%.o)
 BUNDLE := $(BUILD)/rnnfx.lv2
 PLUGIN_SO := $(BUNDLE)/rnnfx.so
-BUNDLE_DATA := $(wildcard ttl/*.ttl) $(wildcard presets/*.ttl) $(wildcard presets/*.json)
+BUNDLE_DATA := $(strip $(wildcard ttl/*.ttl) $(wildcard presets/*.ttl) $(wildcard presets/*.json))
 
 TEST_SUPPORT_SRC := $(wildcard tests/support/*.c)
 TEST_SUPPORT_OBJ := $(TEST_SUPPORT_SRC:%.c=$(BUILD)/%.o)
@@ -80,6 +80,7 @@ TEST_LDLIBS := $(call pc_libs,cmocka sndfile lilv-0) -ldl
 BENCH_SRC := $(wildcard bench/bench_*.c)
 BENCHES := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
+.SECONDARY:
 .PHONY: all engine tools plugin tests test bench bench-train install uninstall clean demo
 all: engine tools plugin tests
 
