@@ -1,0 +1,755 @@
+/*
+ * chain.c — host buffers <-> model: gains, resampling, mix, bypass, switches.
+ *
+ * See chain.h for the signal flow. This is the only engine file that uses
+ * libsamplerate. Everything a chain or core needs is allocated in _new;
+ * process/swap/reset/set_controls only move pointers and numbers.
+ *
+ * Resampling and latency. A core that resamples runs, per channel, a
+ * down-converter (host rate -> model rate), the model, and an up-converter
+ * (model rate -> host rate) whose output is appended to a FIFO. libsamplerate's
+ * sinc converters place output sample k exactly at input time k / ratio; they
+ * only hold samples back until enough look-ahead has arrived. So the round
+ * trip is aligned to the host grid and merely produces fewer samples than it
+ * was given at first. The FIFO is primed with P zeros, where P is the largest
+ * shortfall N - produced(N) over the first few thousand samples (measured at
+ * core creation by feeding the converters one sample at a time, which gives
+ * the worst case because the produced count depends only on how many samples
+ * went in, not on how they were chunked). The latency is then exactly P host
+ * samples, and any block size gives the same output.
+ */
+#include "chain.h"
+
+#include <math.h>
+#include <samplerate.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CHAIN_KNOB_STEP 32        /* knobs move once per this many samples */
+#define CHAIN_GAIN_TAU 0.010      /* gains and mix, seconds */
+#define CHAIN_KNOB_TAU 0.020      /* knobs, seconds */
+#define CHAIN_RETIRED_CAP 8       /* cores waiting for take_retired */
+#define CHAIN_LATENCY_PROBE 8192  /* host samples fed to measure the latency */
+#define CHAIN_SRC_QUALITY SRC_SINC_MEDIUM_QUALITY
+
+struct RnnfxChainCore {
+    RnnfxModel *model; /* borrowed unless own_model */
+    int own_model;
+    int channels;
+    size_t max_block;
+    int resample;      /* 0: model runs at the host rate */
+    double ratio_down; /* model_rate / host_rate */
+    int latency;       /* host samples */
+    RnnfxInstance *inst[RNNFX_CHAIN_MAX_CHANNELS];
+    SRC_STATE *down[RNNFX_CHAIN_MAX_CHANNELS];
+    SRC_STATE *up[RNNFX_CHAIN_MAX_CHANNELS];
+    float *mbuf[RNNFX_CHAIN_MAX_CHANNELS]; /* [mcap] model-rate samples */
+    size_t mcap;
+    float *fifo[RNNFX_CHAIN_MAX_CHANNELS]; /* [fifo_cap] host-rate output */
+    size_t fifo_cap;
+    size_t fill[RNNFX_CHAIN_MAX_CHANNELS];
+    float *wet[RNNFX_CHAIN_MAX_CHANNELS]; /* [max_block] this chunk's output */
+    float applied[RNNFX_CHAIN_MAX_KNOBS]; /* knob values last given to the
+                                             instances, model units (NaN: none) */
+};
+
+struct RnnfxChain {
+    int channels;
+    double host_rate;
+    size_t max_block;
+
+    RnnfxChainCore *cur;     /* newest installed core (NULL: pass-through) */
+    RnnfxChainCore *old;     /* fading out, or NULL */
+    RnnfxChainCore *pending; /* waiting for the running fade to end */
+    RnnfxChainCore *retired[CHAIN_RETIRED_CAP];
+    int n_retired;
+    long fade_pos, fade_len; /* model crossfade progress, samples */
+
+    /* controls: targets and smoothed values */
+    int snap;   /* next set_controls jumps straight to the targets */
+    int active; /* 0 once fully bypassed: cores are not run */
+    float gin_t, gin, gout_t, gout, mix_t, mix;
+    float e, e_t, e_step; /* bypass crossfade */
+    float a_gain, a_knob;
+    int knob_set[RNNFX_CHAIN_MAX_KNOBS];
+    int knob_phase; /* samples since the last knob step, 0..CHAIN_KNOB_STEP-1;
+                       steps sit on a fixed grid so chunking cannot change them */
+    float knob_t[RNNFX_CHAIN_MAX_KNOBS], knob[RNNFX_CHAIN_MAX_KNOBS];
+
+    /* dry delay line per channel, power-of-two ring */
+    float *ring[RNNFX_CHAIN_MAX_CHANNELS];
+    size_t ring_mask, ring_pos;
+
+    /* per-chunk scratch, [max_block] each */
+    float *x[RNNFX_CHAIN_MAX_CHANNELS];   /* sanitised input */
+    float *xin[RNNFX_CHAIN_MAX_CHANNELS]; /* input times input gain */
+    float *gin_buf, *gout_buf, *mix_buf, *e_buf, *fade_buf;
+
+    float peak_in, peak_out;
+};
+
+/* ---- small helpers ---------------------------------------------------------- */
+
+static float db_to_lin(float db)
+{
+    if (db < RNNFX_CHAIN_GAIN_MIN_DB) db = RNNFX_CHAIN_GAIN_MIN_DB;
+    if (db > RNNFX_CHAIN_GAIN_MAX_DB) db = RNNFX_CHAIN_GAIN_MAX_DB;
+    return powf(10.0f, db / 20.0f);
+}
+
+static float clamp01(float v) { return v < 0.0f ? 0.0f : (v > 1.0f ? 1.0f : v); }
+
+/* One-pole step toward t; lands exactly on t once within float resolution so
+ * that a settled control costs nothing and is bit-stable. */
+static float smooth(float v, float t, float a)
+{
+    if (v == t) return v;
+    v += (t - v) * a;
+    if (fabsf(t - v) <= 1e-6f * fabsf(t) + 1e-9f) v = t;
+    return v;
+}
+
+void rnnfx_chain_controls_init(RnnfxChainControls *c)
+{
+    memset(c, 0, sizeof *c);
+    c->input_db = 0.0f;
+    c->output_db = 0.0f;
+    c->mix = 1.0f;
+    c->enabled = 1;
+    c->n_knobs = 0;
+}
+
+float rnnfx_chain_knob_normalize(const RnnfxModel *model, int index, float value)
+{
+    const RnnfxArch *a = model ? rnnfx_model_arch(model) : NULL;
+    if (!a || index < 0 || index >= a->n_params) return clamp01(value);
+    const RnnfxParamDesc *p = &a->params[index];
+    if (!(p->max > p->min)) return 0.0f;
+    return clamp01((value - p->min) / (p->max - p->min));
+}
+
+float rnnfx_chain_knob_denormalize(const RnnfxModel *model, int index, float unit)
+{
+    const RnnfxArch *a = model ? rnnfx_model_arch(model) : NULL;
+    if (!a || index < 0 || index >= a->n_params) return clamp01(unit);
+    const RnnfxParamDesc *p = &a->params[index];
+    if (!(p->max > p->min)) return p->min;
+    return p->min + clamp01(unit) * (p->max - p->min);
+}
+
+/* ---- cores ------------------------------------------------------------------- */
+
+/* Primes the output FIFOs with `latency` zeros and clears converter state. */
+static void core_reset(RnnfxChainCore *core)
+{
+    for (int ch = 0; ch < core->channels; ch++) {
+        rnnfx_instance_reset(core->inst[ch]);
+        if (core->resample) {
+            src_reset(core->down[ch]);
+            src_reset(core->up[ch]);
+            memset(core->fifo[ch], 0, core->fifo_cap * sizeof(float));
+            core->fill[ch] = (size_t)core->latency;
+        }
+    }
+}
+
+/* Passes the chain's knob values to the instances where they changed. */
+static void core_apply_knobs(RnnfxChainCore *core, const RnnfxChain *chain)
+{
+    const RnnfxArch *a = rnnfx_model_arch(core->model);
+    int n = a->n_params < RNNFX_CHAIN_MAX_KNOBS ? a->n_params : RNNFX_CHAIN_MAX_KNOBS;
+    for (int k = 0; k < n; k++) {
+        float v = chain->knob_set[k] ? rnnfx_chain_knob_denormalize(core->model, k, chain->knob[k])
+                                     : a->params[k].def;
+        if (v == core->applied[k]) continue;
+        core->applied[k] = v;
+        for (int ch = 0; ch < core->channels; ch++) rnnfx_instance_set_param(core->inst[ch], k, v);
+    }
+}
+
+/* Feeds model-rate samples to the up-converter, appending to the FIFO. */
+static void core_feed_up(RnnfxChainCore *core, int ch, const float *buf, size_t m)
+{
+    while (m > 0) {
+        size_t room = core->fifo_cap - core->fill[ch];
+        if (room == 0) return; /* cannot happen with the planned sizes */
+        SRC_DATA d;
+        memset(&d, 0, sizeof d);
+        d.data_in = buf;
+        d.data_out = core->fifo[ch] + core->fill[ch];
+        d.input_frames = (long)m;
+        d.output_frames = (long)room;
+        d.src_ratio = 1.0 / core->ratio_down;
+        if (src_process(core->up[ch], &d) != 0) return;
+        core->fill[ch] += (size_t)d.output_frames_gen;
+        buf += d.input_frames_used;
+        m -= (size_t)d.input_frames_used;
+        if (d.input_frames_used == 0 && d.output_frames_gen == 0) return;
+    }
+}
+
+/* One chunk of one channel: xin[n] (host rate) -> core->wet[ch][n]. */
+static void core_run(RnnfxChainCore *core, int ch, const float *xin, size_t n)
+{
+    float *wet = core->wet[ch];
+    if (!core->resample) {
+        rnnfx_instance_process(core->inst[ch], xin, wet, n);
+        return;
+    }
+    const float *src = xin;
+    size_t left = n;
+    while (left > 0) {
+        SRC_DATA d;
+        memset(&d, 0, sizeof d);
+        d.data_in = src;
+        d.data_out = core->mbuf[ch];
+        d.input_frames = (long)left;
+        d.output_frames = (long)core->mcap;
+        d.src_ratio = core->ratio_down;
+        if (src_process(core->down[ch], &d) != 0) break;
+        size_t gen = (size_t)d.output_frames_gen;
+        if (gen > 0) {
+            rnnfx_instance_process(core->inst[ch], core->mbuf[ch], core->mbuf[ch], gen);
+            core_feed_up(core, ch, core->mbuf[ch], gen);
+        }
+        src += d.input_frames_used;
+        left -= (size_t)d.input_frames_used;
+        if (d.input_frames_used == 0 && gen == 0) break;
+    }
+    size_t have = core->fill[ch];
+    size_t take = have < n ? have : n;
+    memcpy(wet, core->fifo[ch], take * sizeof(float));
+    if (take < n) memset(wet + take, 0, (n - take) * sizeof(float)); /* underrun: never planned */
+    memmove(core->fifo[ch], core->fifo[ch] + take, (have - take) * sizeof(float));
+    core->fill[ch] = have - take;
+}
+
+/* Measures P (see the file comment) with a scratch pair of converters. */
+static RnnfxStatus measure_latency(double ratio_down, int *latency, RnnfxError *err)
+{
+    int e1 = 0, e2 = 0;
+    SRC_STATE *down = src_new(CHAIN_SRC_QUALITY, 1, &e1);
+    SRC_STATE *up = src_new(CHAIN_SRC_QUALITY, 1, &e2);
+    if (!down || !up) {
+        src_delete(down);
+        src_delete(up);
+        return rnnfx_fail(err, RNNFX_ERR_NOMEM, "cannot create a resampler: %s",
+                          src_strerror(e1 ? e1 : e2));
+    }
+    float zero = 0.0f, mid[64], out[64];
+    long produced = 0, worst = 0;
+    for (long n = 1; n <= CHAIN_LATENCY_PROBE; n++) {
+        SRC_DATA d;
+        memset(&d, 0, sizeof d);
+        d.data_in = &zero;
+        d.data_out = mid;
+        d.input_frames = 1;
+        d.output_frames = 64;
+        d.src_ratio = ratio_down;
+        src_process(down, &d);
+        long m = d.output_frames_gen;
+        if (m > 0) {
+            SRC_DATA u;
+            memset(&u, 0, sizeof u);
+            u.data_in = mid;
+            u.data_out = out;
+            u.input_frames = m;
+            u.output_frames = 64;
+            u.src_ratio = 1.0 / ratio_down;
+            src_process(up, &u);
+            produced += u.output_frames_gen;
+        }
+        if (n - produced > worst) worst = n - produced;
+    }
+    src_delete(down);
+    src_delete(up);
+    if (worst > RNNFX_CHAIN_MAX_LATENCY)
+        return rnnfx_fail(err, RNNFX_ERR_LIMIT,
+                          "resampling latency %ld samples exceeds the limit of %d", worst,
+                          RNNFX_CHAIN_MAX_LATENCY);
+    *latency = (int)worst;
+    return RNNFX_OK;
+}
+
+static RnnfxStatus core_create(int channels, double host_rate, size_t max_block,
+                               RnnfxModel *model, int own_model, RnnfxChainCore **out,
+                               RnnfxError *err)
+{
+    *out = NULL;
+    RnnfxStatus st;
+    if (!model) return rnnfx_fail(err, RNNFX_ERR_ARG, "no model given");
+    if (!rnnfx_model_is_finalized(model)) {
+        st = rnnfx_fail(err, RNNFX_ERR_ARG, "the model is not finalized");
+        goto fail_model;
+    }
+    const RnnfxArch *arch = rnnfx_model_arch(model);
+    if (arch->kind != RNNFX_KIND_AUDIO) {
+        st = rnnfx_fail(err, RNNFX_ERR_UNSUPPORTED,
+                        "this is a MIDI-frame model; only audio models can process audio");
+        goto fail_model;
+    }
+    double model_rate = rnnfx_model_meta_const(model)->sample_rate;
+    if (!(model_rate > 0.0) || !isfinite(model_rate)) model_rate = host_rate;
+    double ratio = model_rate / host_rate;
+    if (ratio > 256.0 || ratio < 1.0 / 256.0) {
+        st = rnnfx_fail(err, RNNFX_ERR_UNSUPPORTED,
+                        "cannot resample between %.0f Hz (host) and %.0f Hz (model)", host_rate,
+                        model_rate);
+        goto fail_model;
+    }
+
+    RnnfxChainCore *core = calloc(1, sizeof *core);
+    if (!core) {
+        st = rnnfx_fail(err, RNNFX_ERR_NOMEM, "out of memory for a processing core");
+        goto fail_model;
+    }
+    core->model = model;
+    core->own_model = own_model;
+    core->channels = channels;
+    core->max_block = max_block;
+    core->ratio_down = ratio;
+    core->resample = fabs(model_rate - host_rate) > 1e-6 * host_rate;
+    for (int k = 0; k < RNNFX_CHAIN_MAX_KNOBS; k++) core->applied[k] = NAN;
+
+    if (core->resample) {
+        st = measure_latency(ratio, &core->latency, err);
+        if (st != RNNFX_OK) goto fail;
+        /* model samples per chunk: ceil(n * ratio) plus converter jitter */
+        core->mcap = (size_t)ceil((double)max_block * ratio) + 16;
+        core->fifo_cap = (size_t)core->latency + 2 * max_block + 64;
+    }
+    for (int ch = 0; ch < channels; ch++) {
+        core->inst[ch] = rnnfx_instance_new(model);
+        core->wet[ch] = calloc(max_block, sizeof(float));
+        if (!core->inst[ch] || !core->wet[ch]) {
+            st = rnnfx_fail(err, RNNFX_ERR_NOMEM, "out of memory for a model instance");
+            goto fail;
+        }
+        if (core->resample) {
+            int e = 0;
+            core->down[ch] = src_new(CHAIN_SRC_QUALITY, 1, &e);
+            if (core->down[ch]) core->up[ch] = src_new(CHAIN_SRC_QUALITY, 1, &e);
+            core->mbuf[ch] = calloc(core->mcap, sizeof(float));
+            core->fifo[ch] = calloc(core->fifo_cap, sizeof(float));
+            if (!core->down[ch] || !core->up[ch] || !core->mbuf[ch] || !core->fifo[ch]) {
+                st = rnnfx_fail(err, RNNFX_ERR_NOMEM, "cannot create a resampler: %s",
+                                e ? src_strerror(e) : "out of memory");
+                goto fail;
+            }
+        }
+    }
+    core_reset(core);
+    *out = core;
+    return RNNFX_OK;
+
+fail:
+    rnnfx_chain_core_free(core);
+    return st;
+fail_model:
+    if (own_model) rnnfx_model_free(model);
+    return st;
+}
+
+RnnfxStatus rnnfx_chain_core_new(const RnnfxChain *chain, RnnfxModel *model, int own_model,
+                                 RnnfxChainCore **out, RnnfxError *err)
+{
+    if (!out) return rnnfx_fail(err, RNNFX_ERR_ARG, "no output pointer");
+    *out = NULL;
+    if (!chain) {
+        if (own_model) rnnfx_model_free(model);
+        return rnnfx_fail(err, RNNFX_ERR_ARG, "no chain given");
+    }
+    return core_create(chain->channels, chain->host_rate, chain->max_block, model, own_model,
+                       out, err);
+}
+
+void rnnfx_chain_core_free(RnnfxChainCore *core)
+{
+    if (!core) return;
+    for (int ch = 0; ch < RNNFX_CHAIN_MAX_CHANNELS; ch++) {
+        rnnfx_instance_free(core->inst[ch]);
+        if (core->down[ch]) src_delete(core->down[ch]);
+        if (core->up[ch]) src_delete(core->up[ch]);
+        free(core->mbuf[ch]);
+        free(core->fifo[ch]);
+        free(core->wet[ch]);
+    }
+    if (core->own_model) rnnfx_model_free(core->model);
+    free(core);
+}
+
+const RnnfxModel *rnnfx_chain_core_model(const RnnfxChainCore *core)
+{
+    return core ? core->model : NULL;
+}
+
+int rnnfx_chain_core_latency(const RnnfxChainCore *core) { return core ? core->latency : 0; }
+
+/* ---- chain --------------------------------------------------------------------- */
+
+RnnfxStatus rnnfx_chain_new(const RnnfxModel *model, double host_rate, size_t max_block,
+                            RnnfxChain **out, RnnfxError *err)
+{
+    return rnnfx_chain_new_multi(model, host_rate, 1, max_block, out, err);
+}
+
+RnnfxStatus rnnfx_chain_new_multi(const RnnfxModel *model, double host_rate, int channels,
+                                  size_t max_block, RnnfxChain **out, RnnfxError *err)
+{
+    if (!out) return rnnfx_fail(err, RNNFX_ERR_ARG, "no output pointer");
+    *out = NULL;
+    if (!(host_rate >= 1000.0 && host_rate <= 1536000.0))
+        return rnnfx_fail(err, RNNFX_ERR_ARG, "host sample rate %.1f Hz is not usable",
+                          host_rate);
+    if (channels < 1 || channels > RNNFX_CHAIN_MAX_CHANNELS)
+        return rnnfx_fail(err, RNNFX_ERR_ARG, "%d channels: a chain has 1 or 2", channels);
+    if (max_block < 1 || max_block > (1u << 20))
+        return rnnfx_fail(err, RNNFX_ERR_ARG, "block size %zu out of range 1..1048576",
+                          max_block);
+
+    RnnfxChain *c = calloc(1, sizeof *c);
+    if (!c) return rnnfx_fail(err, RNNFX_ERR_NOMEM, "out of memory for a chain");
+    c->channels = channels;
+    c->host_rate = host_rate;
+    c->max_block = max_block;
+    c->fade_len = (long)lrint(RNNFX_CHAIN_FADE_SECONDS * host_rate);
+    if (c->fade_len < 1) c->fade_len = 1;
+    c->fade_pos = c->fade_len;
+    c->e_step = 1.0f / (float)c->fade_len;
+    c->a_gain = (float)(1.0 - exp(-1.0 / (CHAIN_GAIN_TAU * host_rate)));
+    c->a_knob = (float)(1.0 - exp(-(double)CHAIN_KNOB_STEP / (CHAIN_KNOB_TAU * host_rate)));
+
+    size_t ring = 1;
+    while (ring < (size_t)RNNFX_CHAIN_MAX_LATENCY + max_block) ring <<= 1;
+    c->ring_mask = ring - 1;
+
+    int ok = 1;
+    for (int ch = 0; ch < channels; ch++) {
+        c->ring[ch] = calloc(ring, sizeof(float));
+        c->x[ch] = calloc(max_block, sizeof(float));
+        c->xin[ch] = calloc(max_block, sizeof(float));
+        ok = ok && c->ring[ch] && c->x[ch] && c->xin[ch];
+    }
+    c->gin_buf = calloc(max_block, sizeof(float));
+    c->gout_buf = calloc(max_block, sizeof(float));
+    c->mix_buf = calloc(max_block, sizeof(float));
+    c->e_buf = calloc(max_block, sizeof(float));
+    c->fade_buf = calloc(max_block, sizeof(float));
+    ok = ok && c->gin_buf && c->gout_buf && c->mix_buf && c->e_buf && c->fade_buf;
+    if (!ok) {
+        rnnfx_chain_free(c);
+        return rnnfx_fail(err, RNNFX_ERR_NOMEM, "out of memory for a chain");
+    }
+
+    RnnfxChainControls def;
+    rnnfx_chain_controls_init(&def);
+    c->snap = 1;
+    rnnfx_chain_set_controls(c, &def);
+    c->snap = 1; /* the caller's first controls still jump */
+    c->active = 1;
+
+    if (model) {
+        RnnfxChainCore *core = NULL;
+        /* The core only reads the model; the cast drops const because a core
+         * may also own (and then free) its model, which it does not here. */
+        RnnfxStatus st = core_create(channels, host_rate, max_block, (RnnfxModel *)(void *)model,
+                                     0, &core, err);
+        if (st != RNNFX_OK) {
+            rnnfx_chain_free(c);
+            return st;
+        }
+        core_apply_knobs(core, c);
+        c->cur = core;
+    }
+    *out = c;
+    return RNNFX_OK;
+}
+
+void rnnfx_chain_free(RnnfxChain *c)
+{
+    if (!c) return;
+    rnnfx_chain_core_free(c->cur);
+    rnnfx_chain_core_free(c->old);
+    rnnfx_chain_core_free(c->pending);
+    for (int i = 0; i < c->n_retired; i++) rnnfx_chain_core_free(c->retired[i]);
+    for (int ch = 0; ch < RNNFX_CHAIN_MAX_CHANNELS; ch++) {
+        free(c->ring[ch]);
+        free(c->x[ch]);
+        free(c->xin[ch]);
+    }
+    free(c->gin_buf);
+    free(c->gout_buf);
+    free(c->mix_buf);
+    free(c->e_buf);
+    free(c->fade_buf);
+    free(c);
+}
+
+int rnnfx_chain_channels(const RnnfxChain *c) { return c ? c->channels : 0; }
+double rnnfx_chain_host_rate(const RnnfxChain *c) { return c ? c->host_rate : 0.0; }
+int rnnfx_chain_latency(const RnnfxChain *c) { return c && c->cur ? c->cur->latency : 0; }
+const RnnfxModel *rnnfx_chain_model(const RnnfxChain *c) { return c && c->cur ? c->cur->model : NULL; }
+
+int rnnfx_chain_switching(const RnnfxChain *c)
+{
+    return c && (c->old != NULL || c->pending != NULL);
+}
+
+static int retire(RnnfxChain *c, RnnfxChainCore *core)
+{
+    if (!core) return 1;
+    if (c->n_retired >= CHAIN_RETIRED_CAP) return 0;
+    c->retired[c->n_retired++] = core;
+    return 1;
+}
+
+RnnfxChainCore *rnnfx_chain_take_retired(RnnfxChain *c)
+{
+    if (!c || c->n_retired == 0) return NULL;
+    return c->retired[--c->n_retired];
+}
+
+/* Drops whatever is fading out and makes a pending core current. */
+static void settle_cores(RnnfxChain *c)
+{
+    if (c->old && retire(c, c->old)) c->old = NULL;
+    if (c->pending && !c->old && retire(c, c->cur)) {
+        c->cur = c->pending;
+        c->pending = NULL;
+        core_apply_knobs(c->cur, c);
+    }
+    if (!c->old) c->fade_pos = c->fade_len;
+}
+
+void rnnfx_chain_reset(RnnfxChain *c)
+{
+    if (!c) return;
+    settle_cores(c);
+    if (c->cur) core_reset(c->cur);
+    if (c->old) core_reset(c->old);
+    for (int ch = 0; ch < c->channels; ch++)
+        memset(c->ring[ch], 0, (c->ring_mask + 1) * sizeof(float));
+    c->ring_pos = 0;
+    c->knob_phase = 0;
+    c->peak_in = c->peak_out = 0.0f;
+    c->snap = 1;
+    c->active = 1;
+}
+
+void rnnfx_chain_swap(RnnfxChain *c, RnnfxChainCore *core, RnnfxChainCore **displaced)
+{
+    if (displaced) *displaced = NULL;
+    if (!c || !core) return;
+    core_apply_knobs(core, c);
+    if (!c->cur) {
+        c->cur = core;
+    } else if (!c->active) {
+        /* Nothing is heard from the cores: switch at once. */
+        if (!retire(c, c->cur)) {
+            if (displaced) *displaced = core;
+            return;
+        }
+        settle_cores(c);
+        c->cur = core;
+        core_reset(core);
+    } else if (!c->old) {
+        c->old = c->cur;
+        c->cur = core;
+        c->fade_pos = 0;
+    } else {
+        if (displaced) *displaced = c->pending;
+        c->pending = core;
+    }
+}
+
+void rnnfx_chain_set_controls(RnnfxChain *c, const RnnfxChainControls *ctl)
+{
+    if (!c || !ctl) return;
+    if (isfinite(ctl->input_db)) c->gin_t = db_to_lin(ctl->input_db);
+    if (isfinite(ctl->output_db)) c->gout_t = db_to_lin(ctl->output_db);
+    if (isfinite(ctl->mix)) c->mix_t = clamp01(ctl->mix);
+    c->e_t = ctl->enabled ? 1.0f : 0.0f;
+    int n = ctl->n_knobs < 0 ? 0 : (ctl->n_knobs > RNNFX_CHAIN_MAX_KNOBS ? RNNFX_CHAIN_MAX_KNOBS : ctl->n_knobs);
+    for (int k = 0; k < RNNFX_CHAIN_MAX_KNOBS; k++) {
+        if (k < n) {
+            if (!isfinite(ctl->knobs[k])) continue;
+            float v = clamp01(ctl->knobs[k]);
+            if (!c->knob_set[k]) c->knob[k] = v; /* from "default" a knob jumps */
+            c->knob_set[k] = 1;
+            c->knob_t[k] = v;
+        } else {
+            c->knob_set[k] = 0;
+        }
+    }
+    if (c->snap) {
+        c->snap = 0;
+        c->gin = c->gin_t;
+        c->gout = c->gout_t;
+        c->mix = c->mix_t;
+        c->e = c->e_t;
+        c->active = c->e_t > 0.0f;
+        for (int k = 0; k < RNNFX_CHAIN_MAX_KNOBS; k++) c->knob[k] = c->knob_t[k];
+        if (c->cur) core_apply_knobs(c->cur, c);
+        if (c->old) core_apply_knobs(c->old, c);
+    }
+}
+
+void rnnfx_chain_take_peaks(RnnfxChain *c, float *in_peak, float *out_peak)
+{
+    if (!c) return;
+    if (in_peak) *in_peak = c->peak_in;
+    if (out_peak) *out_peak = c->peak_out;
+    c->peak_in = c->peak_out = 0.0f;
+}
+
+static int knobs_moving(const RnnfxChain *c)
+{
+    for (int k = 0; k < RNNFX_CHAIN_MAX_KNOBS; k++)
+        if (c->knob_set[k] && c->knob[k] != c->knob_t[k]) return 1;
+    return 0;
+}
+
+/* One chunk, n <= max_block, for all channels. */
+static void process_chunk(RnnfxChain *c, const float *const *in, float *const *out, size_t n,
+                          size_t off)
+{
+    /* knobs step every CHAIN_KNOB_STEP samples of stream time */
+    if (c->knob_phase == 0 && knobs_moving(c)) {
+        for (int k = 0; k < RNNFX_CHAIN_MAX_KNOBS; k++)
+            if (c->knob_set[k]) c->knob[k] = smooth(c->knob[k], c->knob_t[k], c->a_knob);
+        if (c->cur) core_apply_knobs(c->cur, c);
+        if (c->old) core_apply_knobs(c->old, c);
+    }
+
+    /* re-enabling after a full bypass: the cores start from a clean state */
+    if (!c->active && c->e_t > 0.0f) {
+        settle_cores(c);
+        if (c->cur) core_reset(c->cur);
+        c->active = 1;
+    }
+
+    /* per-sample control curves, shared by all channels */
+    float gin = c->gin, gout = c->gout, mix = c->mix, e = c->e;
+    for (size_t i = 0; i < n; i++) {
+        gin = smooth(gin, c->gin_t, c->a_gain);
+        gout = smooth(gout, c->gout_t, c->a_gain);
+        mix = smooth(mix, c->mix_t, c->a_gain);
+        if (e < c->e_t) e = e + c->e_step >= c->e_t ? c->e_t : e + c->e_step;
+        else if (e > c->e_t) e = e - c->e_step <= c->e_t ? c->e_t : e - c->e_step;
+        c->gin_buf[i] = gin;
+        c->gout_buf[i] = gout;
+        c->mix_buf[i] = mix;
+        c->e_buf[i] = e;
+        long fp = c->fade_pos + (long)i + 1;
+        c->fade_buf[i] = c->old ? (fp >= c->fade_len ? 1.0f : (float)fp / (float)c->fade_len) : 1.0f;
+    }
+    c->gin = gin;
+    c->gout = gout;
+    c->mix = mix;
+    c->e = e;
+
+    size_t ring_size = c->ring_mask + 1;
+    int lat_cur = c->cur ? c->cur->latency : 0;
+    int lat_old = c->old ? c->old->latency : 0;
+    float peak_in = c->peak_in, peak_out = c->peak_out;
+
+    for (int ch = 0; ch < c->channels; ch++) {
+        const float *src = in[ch] + off;
+        float *x = c->x[ch], *xin = c->xin[ch], *ring = c->ring[ch];
+        for (size_t i = 0; i < n; i++) {
+            float v = isfinite(src[i]) ? src[i] : 0.0f;
+            x[i] = v;
+            ring[(c->ring_pos + i) & c->ring_mask] = v;
+            xin[i] = v * c->gin_buf[i];
+            float a = fabsf(xin[i]);
+            if (a > peak_in) peak_in = a;
+        }
+        const float *wet_cur = xin, *wet_old = NULL;
+        if (c->active) {
+            if (c->cur) {
+                core_run(c->cur, ch, xin, n);
+                wet_cur = c->cur->wet[ch];
+            }
+            if (c->old) {
+                core_run(c->old, ch, xin, n);
+                wet_old = c->old->wet[ch];
+            }
+        }
+        float *dst = out[ch] + off;
+        size_t base = c->ring_pos + ring_size; /* keeps the index math unsigned */
+        for (size_t i = 0; i < n; i++) {
+            float dry = ring[(base + i - (size_t)lat_cur) & c->ring_mask];
+            float y = dry;
+            if (c->active) {
+                float m = c->mix_buf[i];
+                float proc = m * wet_cur[i] + (1.0f - m) * dry;
+                if (wet_old) {
+                    float dry_old = ring[(base + i - (size_t)lat_old) & c->ring_mask];
+                    float proc_old = m * wet_old[i] + (1.0f - m) * dry_old;
+                    float g = c->fade_buf[i];
+                    proc = g * proc + (1.0f - g) * proc_old;
+                }
+                proc *= c->gout_buf[i];
+                float eb = c->e_buf[i];
+                y = eb * proc + (1.0f - eb) * dry;
+            }
+            if (!isfinite(y)) y = 0.0f;
+            dst[i] = y;
+            float a = fabsf(y);
+            if (a > peak_out) peak_out = a;
+        }
+    }
+    c->peak_in = peak_in;
+    c->peak_out = peak_out;
+    c->ring_pos = (c->ring_pos + n) & c->ring_mask;
+    c->knob_phase = (int)(((size_t)c->knob_phase + n) % CHAIN_KNOB_STEP);
+
+    /* model crossfade bookkeeping */
+    if (c->old) {
+        c->fade_pos += (long)n;
+        if (c->fade_pos >= c->fade_len && retire(c, c->old)) {
+            c->old = NULL;
+            if (c->pending) {
+                c->old = c->cur;
+                c->cur = c->pending;
+                c->pending = NULL;
+                core_apply_knobs(c->cur, c);
+                c->fade_pos = 0;
+            }
+        }
+    }
+    /* fully bypassed: stop running the cores */
+    if (c->active && c->e == 0.0f && c->e_t == 0.0f) {
+        c->active = 0;
+        settle_cores(c);
+    }
+}
+
+void rnnfx_chain_process_multi(RnnfxChain *c, const float *const *in, float *const *out,
+                               size_t n)
+{
+    if (!c || !in || !out) return;
+    size_t off = 0;
+    while (off < n) {
+        size_t len = n - off;
+        if (len > c->max_block) len = c->max_block;
+        size_t to_step = (size_t)(CHAIN_KNOB_STEP - c->knob_phase);
+        if (len > to_step && knobs_moving(c)) len = to_step;
+        process_chunk(c, in, out, len, off);
+        off += len;
+    }
+}
+
+void rnnfx_chain_process(RnnfxChain *c, const float *in, float *out, size_t n)
+{
+    if (!c || !out) return;
+    if (c->channels != 1) {
+        /* a mono call on a stereo chain is a caller bug: output silence
+         * rather than half-processed audio */
+        memset(out, 0, n * sizeof(float));
+        return;
+    }
+    const float *ins[1] = {in};
+    float *outs[1] = {out};
+    rnnfx_chain_process_multi(c, ins, outs, n);
+}
