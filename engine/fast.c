@@ -1,32 +1,289 @@
 /*
- * fast.c — TEMPORARY placeholder until the SIMD kernels land: reports that
- * no packed form exists, so every instance runs the reference path.
+ * fast.c — the fast path's front end: packs a model's PyTorch-layout
+ * tensors into the layout of fast_internal.h, picks the kernels for this
+ * CPU, folds knob inputs into layer 0's bias, and dispatches the per-block
+ * calls of fast.h to the chosen kernels (fast_generic.c, fast_avx2.c,
+ * fast_avx512.c).
+ *
+ * It holds no arithmetic of its own on the audio path beyond
+ * rnnfx_fast_set_knobs (O(gates x hidden x knobs)); the kernels own the
+ * time loop.
  */
 #include "fast.h"
 
-#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 
-RnnfxStatus rnnfx_fast_build(const RnnfxModel *model, RnnfxFast **out, RnnfxError *err)
+#include "fast_internal.h"
+
+#define FLOATS_PER_LINE 16 /* 64 bytes */
+
+static size_t up16(size_t n) { return (n + FLOATS_PER_LINE - 1) & ~(size_t)(FLOATS_PER_LINE - 1); }
+
+/* ---- kernel choice ------------------------------------------------------- */
+
+static int cpu_has(int level)
 {
-    (void)model;
-    (void)err;
-    *out = NULL;
+#if defined(__x86_64__) && defined(__GNUC__)
+    __builtin_cpu_init();
+    if (level == 2)
+        return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
+               __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512bw");
+    if (level == 1)
+        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#endif
+    return level == 0;
+}
+
+/* 0 generic, 1 avx2, 2 avx512; -1 unknown name. */
+static int isa_level(const char *name)
+{
+    if (!name)
+        return -1;
+    if (strcmp(name, "generic") == 0)
+        return 0;
+    if (strcmp(name, "avx2") == 0)
+        return 1;
+    if (strcmp(name, "avx512") == 0)
+        return 2;
+    return -1;
+}
+
+static const RnnfxFastIsa *isa_at(int level)
+{
+#if defined(__x86_64__)
+    if (level == 2)
+        return &rnnfx_fast_isa_avx512;
+    if (level == 1)
+        return &rnnfx_fast_isa_avx2;
+#endif
+    (void)level;
+    return &rnnfx_fast_isa_generic;
+}
+
+int rnnfx_fast_isa_available(const char *isa)
+{
+    int level = isa_level(isa);
+    return level >= 0 && cpu_has(level);
+}
+
+static const RnnfxFastIsa *choose_isa(void)
+{
+    int best = cpu_has(2) ? 2 : cpu_has(1) ? 1 : 0;
+    int cap = isa_level(getenv("RNNFX_ISA"));
+    if (cap >= 0 && cap < best)
+        best = cap;
+    return isa_at(best);
+}
+
+RnnfxStatus rnnfx_fast_activation(const char *isa, int which, const float *x, float *y, size_t n)
+{
+    if (!rnnfx_fast_isa_available(isa) || !x || !y)
+        return RNNFX_ERR_UNSUPPORTED;
+    const RnnfxFastIsa *k = isa_at(isa_level(isa));
+    (which ? k->tanh : k->sigmoid)(x, y, n);
     return RNNFX_OK;
 }
-void rnnfx_fast_free(RnnfxFast *fast) { (void)fast; }
-const char *rnnfx_fast_name(const RnnfxFast *fast) { (void)fast; return "none"; }
-size_t rnnfx_fast_scratch_size(const RnnfxFast *fast) { (void)fast; return 0; }
+
+/* ---- packing --------------------------------------------------------------- */
+
+/* Floats of packed storage one layer needs. */
+static size_t layer_floats(const RnnfxLayerDesc *d, int in)
+{
+    size_t hp = (size_t)rnnfx_fast_padded(d->hidden_size);
+    size_t rows = (size_t)rnnfx_cell_gates(d->cell) * hp;
+    size_t n = up16((size_t)in * rows) + up16((size_t)d->hidden_size * rows) + up16(rows);
+    if (d->cell == RNNFX_CELL_GRU)
+        n += up16(rows);
+    if (d->cell == RNNFX_CELL_LSTM && d->peephole)
+        n += up16(3 * hp);
+    return n;
+}
+
+/* Whether gate block q of a cell feeds a tanh (its rows are packed doubled). */
+static int tanh_block(const RnnfxLayerDesc *d, int q)
+{
+    switch (d->cell) {
+    case RNNFX_CELL_LSTM: return q == 2;
+    case RNNFX_CELL_GRU: return q == 2;
+    case RNNFX_CELL_RNN: return !d->relu;
+    }
+    return 0;
+}
+
+static void pack_layer(const RnnfxModel *m, int l, int in, RnnfxFastLayer *L, float **cursor)
+{
+    const RnnfxLayerDesc *d = &rnnfx_model_arch(m)->layers[l];
+    const int H = d->hidden_size, G = rnnfx_cell_gates(d->cell);
+    const int hp = rnnfx_fast_padded(H), rows = G * hp;
+    const float *wih = rnnfx_model_tensor_const(m, l, RNNFX_T_WEIGHT_IH, NULL, NULL);
+    const float *whh = rnnfx_model_tensor_const(m, l, RNNFX_T_WEIGHT_HH, NULL, NULL);
+    const float *bih = rnnfx_model_tensor_const(m, l, RNNFX_T_BIAS_IH, NULL, NULL);
+    const float *bhh = rnnfx_model_tensor_const(m, l, RNNFX_T_BIAS_HH, NULL, NULL);
+    const float *peep = rnnfx_model_tensor_const(m, l, RNNFX_T_PEEPHOLE, NULL, NULL);
+    float *p = *cursor;
+    float *wx = p;
+    p += up16((size_t)in * rows);
+    float *wh = p;
+    p += up16((size_t)H * rows);
+    float *b = p;
+    p += up16((size_t)rows);
+    float *bh = NULL, *pp = NULL;
+    if (d->cell == RNNFX_CELL_GRU) {
+        bh = p;
+        p += up16((size_t)rows);
+    }
+    if (d->cell == RNNFX_CELL_LSTM && d->peephole) {
+        pp = p;
+        p += up16((size_t)3 * hp);
+    }
+    for (int q = 0; q < G; q++) {
+        const float s = tanh_block(d, q) ? 2.0f : 1.0f;
+        const int gru_n = d->cell == RNNFX_CELL_GRU && q == 2;
+        for (int j = 0; j < H; j++) {
+            const size_t r = (size_t)q * H + j, pr = (size_t)q * hp + j;
+            for (int k = 0; k < in; k++)
+                wx[(size_t)k * rows + pr] = s * wih[r * in + k];
+            for (int k = 0; k < H; k++)
+                wh[(size_t)k * rows + pr] = s * whh[r * H + k];
+            b[pr] = s * (gru_n ? bih[r] : bih[r] + bhh[r]);
+            if (bh)
+                bh[pr] = gru_n ? s * bhh[r] : 0.0f;
+        }
+    }
+    if (pp)
+        for (int q = 0; q < 3; q++)
+            for (int j = 0; j < H; j++)
+                pp[(size_t)q * hp + j] = peep[(size_t)q * H + j];
+    L->cell = d->cell;
+    L->relu = d->cell == RNNFX_CELL_RNN && d->relu;
+    L->peephole = pp != NULL;
+    L->hidden = H;
+    L->hp = hp;
+    L->in = in;
+    L->rows = rows;
+    L->wx = wx;
+    L->wh = wh;
+    L->b = b;
+    L->bh = bh;
+    L->peep = pp;
+    *cursor = p;
+}
+
+RnnfxStatus rnnfx_fast_build(const RnnfxModel *m, RnnfxFast **out, RnnfxError *err)
+{
+    *out = NULL;
+    if (!m)
+        return rnnfx_fail(err, RNNFX_ERR_ARG, "no model");
+    const RnnfxArch *a = rnnfx_model_arch(m);
+    if (rnnfx_arch_check(a, err) != RNNFX_OK)
+        return RNNFX_ERR_INVALID;
+    RnnfxFast *F = calloc(1, sizeof *F);
+    if (!F)
+        return rnnfx_fail(err, RNNFX_ERR_NOMEM, "out of memory packing the model");
+    const int last = a->n_layers - 1;
+    const int hl = a->layers[last].hidden_size, hpl = rnnfx_fast_padded(hl);
+    const int op = (int)up16((size_t)a->output_size);
+    size_t total = 0;
+    int in = a->input_size, max_rows = 16;
+    for (int l = 0; l < a->n_layers; l++) {
+        const RnnfxLayerDesc *d = &a->layers[l];
+        int rows = rnnfx_cell_gates(d->cell) * rnnfx_fast_padded(d->hidden_size);
+        if (rows > max_rows)
+            max_rows = rows;
+        total += layer_floats(d, in);
+        in = d->hidden_size;
+    }
+    total += up16((size_t)hl * op) + up16((size_t)op) + up16((size_t)hpl);
+    F->mem = aligned_alloc(64, total * sizeof(float));
+    if (!F->mem) {
+        free(F);
+        return rnnfx_fail(err, RNNFX_ERR_NOMEM, "out of memory packing the model (%zu bytes)",
+                          total * sizeof(float));
+    }
+    memset(F->mem, 0, total * sizeof(float));
+    float *cursor = F->mem;
+    in = a->input_size;
+    for (int l = 0; l < a->n_layers; l++) {
+        pack_layer(m, l, in, &F->layer[l], &cursor);
+        in = a->layers[l].hidden_size;
+    }
+    const float *wd = rnnfx_model_tensor_const(m, -1, RNNFX_T_DENSE_W, NULL, NULL);
+    const float *bd = rnnfx_model_tensor_const(m, -1, RNNFX_T_DENSE_B, NULL, NULL);
+    float *dw = cursor;
+    cursor += up16((size_t)hl * op);
+    float *db = cursor;
+    cursor += up16((size_t)op);
+    float *dw0 = cursor;
+    for (int o = 0; o < a->output_size; o++) {
+        for (int k = 0; k < hl; k++)
+            dw[(size_t)k * op + o] = wd[(size_t)o * hl + k];
+        db[o] = bd[o];
+    }
+    for (int k = 0; k < hl; k++)
+        dw0[k] = wd[k];
+    F->dw = dw;
+    F->db = db;
+    F->dw0 = dw0;
+    F->n_layers = a->n_layers;
+    F->input_size = a->input_size;
+    F->output_size = a->output_size;
+    F->n_knobs = a->n_params < a->input_size - 1 ? a->n_params : a->input_size - 1;
+    F->op = op;
+    F->skip = a->skip != 0;
+    F->sigmoid = a->output_sigmoid != 0;
+    F->max_rows = max_rows;
+    F->off_b0 = 0;
+    F->off_g = up16((size_t)F->layer[0].rows);
+    F->off_gh = F->off_g + up16((size_t)max_rows);
+    F->off_y = F->off_gh + up16((size_t)max_rows);
+    F->scratch_floats = F->off_y + up16((size_t)op);
+    F->isa = choose_isa();
+    *out = F;
+    return RNNFX_OK;
+}
+
+void rnnfx_fast_free(RnnfxFast *fast)
+{
+    if (!fast)
+        return;
+    free(fast->mem);
+    free(fast);
+}
+
+const char *rnnfx_fast_name(const RnnfxFast *fast) { return fast ? fast->isa->name : "none"; }
+
+size_t rnnfx_fast_scratch_size(const RnnfxFast *fast)
+{
+    return fast ? fast->scratch_floats * sizeof(float) : 0;
+}
+
 void rnnfx_fast_set_knobs(const RnnfxFast *fast, void *scratch, const float *knobs)
 {
-    (void)fast, (void)scratch, (void)knobs;
+    const RnnfxFastLayer *L = &fast->layer[0];
+    float *b0 = (float *)scratch + fast->off_b0;
+    memcpy(b0, L->b, (size_t)L->rows * sizeof(float));
+    if (!knobs)
+        return;
+    for (int k = 0; k < fast->n_knobs; k++) {
+        const float v = knobs[k];
+        const float *w = L->wx + (size_t)(k + 1) * (size_t)L->rows;
+        for (int r = 0; r < L->rows; r++)
+            b0[r] += w[r] * v;
+    }
 }
+
 void rnnfx_fast_process_audio(const RnnfxFast *fast, void *scratch, float *const *h,
                               float *const *c, const float *in, float *out, size_t n)
 {
-    (void)fast, (void)scratch, (void)h, (void)c, (void)in, (void)out, (void)n;
+    if (n)
+        fast->isa->audio(fast, scratch, h, c, in, out, n);
 }
+
 void rnnfx_fast_process_frames(const RnnfxFast *fast, void *scratch, float *const *h,
                                float *const *c, const float *in, float *out, size_t n)
 {
-    (void)fast, (void)scratch, (void)h, (void)c, (void)in, (void)out, (void)n;
+    if (n)
+        fast->isa->frames(fast, scratch, h, c, in, out, n);
 }

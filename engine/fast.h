@@ -53,6 +53,20 @@ size_t rnnfx_fast_scratch_size(const RnnfxFast *fast);
  * knobs[k] is input 1 + k. Called at init and whenever a knob changes. */
 void rnnfx_fast_set_knobs(const RnnfxFast *fast, void *scratch, const float *knobs);
 
+/* Kernel choice: the best of AVX-512 (F+VL+DQ+BW), AVX2+FMA and generic C
+ * that CPUID reports, taken when the packed form is built. The environment
+ * variable RNNFX_ISA=generic|avx2|avx512 caps the choice (for tests and the
+ * benchmark); a cap above what the CPU has is ignored. */
+
+/* 1 if this build and this CPU can run the kernels named isa ("generic",
+ * "avx2", "avx512"). Thread: any. */
+int rnnfx_fast_isa_available(const char *isa);
+
+/* Test hook: the vector activation of the named kernels over x[n] ->
+ * y[n]; which = 0 sigmoid, 1 tanh. RNNFX_ERR_UNSUPPORTED if the kernels are
+ * not available here. Thread: any. */
+RnnfxStatus rnnfx_fast_activation(const char *isa, int which, const float *x, float *y, size_t n);
+
 /* Audio path: in[n] (gain applied, finite) -> out[n] (output channel 0,
  * before output_gain), knobs as last set. in may equal out. */
 void rnnfx_fast_process_audio(const RnnfxFast *fast, void *scratch, float *const *h,

@@ -1,0 +1,77 @@
+/*
+ * fast_internal.h — the packed model shared by fast.c (packing, dispatch)
+ * and the per-ISA kernel files (internal; not part of the engine API).
+ *
+ * Packed layout of one recurrent layer (hp = rnnfx_fast_padded(H), a
+ * multiple of 16; G = 4 LSTM, 3 GRU, 1 RNN; rows = G * hp):
+ *   - gate block g, unit j lives at row g*hp + j (PyTorch order kept:
+ *     LSTM i,f,g,o; GRU r,z,n); rows j >= H are zero;
+ *   - wx[k][rows] is column k of weight_ih (so a matrix-vector product is a
+ *     sum over k of a contiguous row-run times one broadcast input value);
+ *     wh[k][rows] likewise for weight_hh;
+ *   - every row that feeds a tanh (LSTM g, GRU n, tanh RNN) is multiplied by
+ *     2, weights and biases alike, so the kernels need only a sigmoid:
+ *     tanh(a) = 2 sigma(2a) - 1. Doubling is exact in floating point.
+ *   - b: the input-side bias. LSTM/RNN: b_ih + b_hh. GRU: r,z rows
+ *     b_ih + b_hh; n rows b_in only (doubled);
+ *   - bh (GRU only): the recurrent-side initial value, rows r,z zero and n
+ *     rows b_hn (doubled), because b_hn sits inside r * (W_hn h + b_hn);
+ *   - peep (peephole LSTM only): [3][hp] rows p_i, p_f, p_o.
+ * Dense layer: dw[k][op] (column k of dense.weight, op = output size
+ * rounded up to 16), db[op], and dw0[hp_last] = row 0 for the audio path.
+ *
+ * Per-instance scratch (rnnfx_fast_scratch_size): b0 (layer 0's bias with
+ * the knob inputs folded in, [rows0]), g and gh (gate pre-activations,
+ * [max rows] each), y (dense outputs, [op]); every piece 64-byte aligned.
+ */
+#ifndef RNNFX_FAST_INTERNAL_H
+#define RNNFX_FAST_INTERNAL_H
+
+#include <stddef.h>
+
+#include "fast.h"
+#include "model.h"
+
+typedef struct {
+    RnnfxCell cell;
+    int relu, peephole;
+    int hidden, hp, in, rows;
+    const float *wx;   /* [in][rows] */
+    const float *wh;   /* [hidden][rows] */
+    const float *b;    /* [rows] */
+    const float *bh;   /* [rows] GRU only, else NULL */
+    const float *peep; /* [3][hp] peephole only, else NULL */
+} RnnfxFastLayer;
+
+typedef void (*RnnfxFastRun)(const RnnfxFast *fast, void *scratch, float *const *h,
+                             float *const *c, const float *in, float *out, size_t n);
+typedef void (*RnnfxFastAct)(const float *x, float *y, size_t n);
+
+/* One instruction set's kernels. */
+typedef struct {
+    const char *name;
+    RnnfxFastRun audio;
+    RnnfxFastRun frames;
+    RnnfxFastAct sigmoid; /* vector activations, exported for the tests */
+    RnnfxFastAct tanh;
+} RnnfxFastIsa;
+
+struct RnnfxFast {
+    const RnnfxFastIsa *isa;
+    int n_layers, input_size, output_size, n_knobs, op, skip, sigmoid, max_rows;
+    RnnfxFastLayer layer[RNNFX_MAX_LAYERS];
+    const float *dw;  /* [H_last][op] */
+    const float *db;  /* [op] */
+    const float *dw0; /* [hp_last] */
+    /* scratch offsets in floats */
+    size_t off_b0, off_g, off_gh, off_y, scratch_floats;
+    float *mem; /* the one allocation all arrays above point into */
+};
+
+extern const RnnfxFastIsa rnnfx_fast_isa_generic;
+#if defined(__x86_64__)
+extern const RnnfxFastIsa rnnfx_fast_isa_avx2;
+extern const RnnfxFastIsa rnnfx_fast_isa_avx512;
+#endif
+
+#endif

@@ -1,0 +1,254 @@
+/*
+ * fast_kernels.h — the SIMD kernels, written once and instantiated per
+ * instruction set (internal; included by fast_avx2.c and fast_avx512.c
+ * only, after they define the vector macros below).
+ *
+ * The includer defines:
+ *   RX_W            lanes per vector (8 or 16)
+ *   RX_V            the vector type
+ *   RX_MAXNV        accumulator vectors per matrix-vector chunk
+ *   RX_LOAD(p) RX_STORE(p, v) RX_SET1(x) RX_ZERO()
+ *   RX_FMA(a, b, c) = a*b + c     RX_ADD RX_SUB RX_MUL RX_MAX
+ *   RX_SIG(v)       vector sigmoid (activation_*.h)
+ *   RX_HSUM(v)      horizontal sum to a float
+ * All loads and stores are aligned: every packed array and every state
+ * vector is 64-byte aligned and padded to a multiple of 16 floats.
+ *
+ * Shape of one time step, for each layer (see fast_internal.h for the
+ * packed layout; "pre" are gate pre-activations, tanh rows already doubled):
+ *   g  = b + Wx u            (layer 0, audio: g = b0 + wx0 * x, with the
+ *                             knob inputs folded into b0 by set_knobs)
+ *   LSTM/RNN: g += Wh h      GRU: gh = bh + Wh h
+ *   LSTM:  i = s(g_i + p_i c), f = s(g_f + p_f c), gg = 2 s(g_g) - 1,
+ *          c' = f c + i gg, o = s(g_o + p_o c'), h' = o (2 s(2c') - 1)
+ *   GRU:   r = s(g_r + gh_r), z = s(g_z + gh_z),
+ *          n = 2 s(g_n + r gh_n) - 1, h' = n + z (h - n)
+ *   RNN:   h' = 2 s(g) - 1  or  max(g, 0)
+ * then the dense layer on the last h. s is the sigmoid.
+ *
+ * The matrix-vector product keeps RX_MAXNV vectors of gate rows in
+ * registers while it walks all columns (one broadcast input value per
+ * column, one FMA per vector), with two accumulator sets (even and odd
+ * columns) so that the FMA latency chain is half the column count.
+ */
+
+#define RX_INLINE static inline __attribute__((always_inline))
+
+/* out[0 .. nv*W) = init + sum_k w[k*stride ..] * v[k]. out may equal init. */
+RX_INLINE void rx_mv_chunk(float *out, const float *init, const float *restrict w, size_t stride,
+                           const float *restrict v, int ncols, const int nv)
+{
+    RX_V a0[RX_MAXNV], a1[RX_MAXNV];
+#pragma GCC unroll 16
+    for (int i = 0; i < nv; i++) {
+        a0[i] = RX_LOAD(init + i * RX_W);
+        a1[i] = RX_ZERO();
+    }
+    int k = 0;
+    for (; k + 1 < ncols; k += 2) {
+        const RX_V x0 = RX_SET1(v[k]), x1 = RX_SET1(v[k + 1]);
+        const float *w0 = w + (size_t)k * stride, *w1 = w0 + stride;
+#pragma GCC unroll 16
+        for (int i = 0; i < nv; i++) {
+            a0[i] = RX_FMA(RX_LOAD(w0 + i * RX_W), x0, a0[i]);
+            a1[i] = RX_FMA(RX_LOAD(w1 + i * RX_W), x1, a1[i]);
+        }
+    }
+    if (k < ncols) {
+        const RX_V x0 = RX_SET1(v[k]);
+        const float *w0 = w + (size_t)k * stride;
+#pragma GCC unroll 16
+        for (int i = 0; i < nv; i++)
+            a0[i] = RX_FMA(RX_LOAD(w0 + i * RX_W), x0, a0[i]);
+    }
+#pragma GCC unroll 16
+    for (int i = 0; i < nv; i++)
+        RX_STORE(out + i * RX_W, RX_ADD(a0[i], a1[i]));
+}
+
+/* out[rows] = init[rows] + sum_k w[k][rows] * v[k]; rows a multiple of W. */
+static void rx_mv(float *out, const float *init, const float *restrict w, int rows,
+                  const float *restrict v, int ncols)
+{
+    for (int r = 0; r < rows; r += RX_MAXNV * RX_W) {
+        int nv = (rows - r) / RX_W;
+        if (nv > RX_MAXNV)
+            nv = RX_MAXNV;
+        const float *wr = w + r;
+        switch (nv) {
+        case 1: rx_mv_chunk(out + r, init + r, wr, (size_t)rows, v, ncols, 1); break;
+        case 2: rx_mv_chunk(out + r, init + r, wr, (size_t)rows, v, ncols, 2); break;
+        case 3: rx_mv_chunk(out + r, init + r, wr, (size_t)rows, v, ncols, 3); break;
+        case 4: rx_mv_chunk(out + r, init + r, wr, (size_t)rows, v, ncols, 4); break;
+#if RX_MAXNV > 4
+        case 5: rx_mv_chunk(out + r, init + r, wr, (size_t)rows, v, ncols, 5); break;
+        case 6: rx_mv_chunk(out + r, init + r, wr, (size_t)rows, v, ncols, 6); break;
+        case 7: rx_mv_chunk(out + r, init + r, wr, (size_t)rows, v, ncols, 7); break;
+        case 8: rx_mv_chunk(out + r, init + r, wr, (size_t)rows, v, ncols, 8); break;
+#endif
+        default: break;
+        }
+    }
+}
+
+RX_INLINE RX_V rx_tanh_from_doubled(RX_V pre2)
+{
+    /* pre2 is 2a; returns tanh(a) = 2 s(2a) - 1. */
+    return RX_SUB(RX_ADD(RX_SIG(pre2), RX_SIG(pre2)), RX_SET1(1.0f));
+}
+
+/* g holds all four pre-activation blocks (recurrent part included). */
+static void rx_cell_lstm(const RnnfxFastLayer *L, const float *g, float *restrict h, float *restrict c)
+{
+    const int hp = L->hp;
+    const RX_V one = RX_SET1(1.0f);
+    for (int j = 0; j < hp; j += RX_W) {
+        RX_V gi = RX_LOAD(g + j), gf = RX_LOAD(g + hp + j);
+        RX_V gg = RX_LOAD(g + 2 * hp + j), go = RX_LOAD(g + 3 * hp + j);
+        RX_V cv = RX_LOAD(c + j);
+        if (L->peep) {
+            gi = RX_FMA(RX_LOAD(L->peep + j), cv, gi);
+            gf = RX_FMA(RX_LOAD(L->peep + hp + j), cv, gf);
+        }
+        RX_V i = RX_SIG(gi), f = RX_SIG(gf), sg = RX_SIG(gg);
+        RX_V gt = RX_SUB(RX_ADD(sg, sg), one);
+        RX_V cn = RX_FMA(f, cv, RX_MUL(i, gt));
+        if (L->peep)
+            go = RX_FMA(RX_LOAD(L->peep + 2 * hp + j), cn, go);
+        RX_V o = RX_SIG(go);
+        RX_STORE(c + j, cn);
+        RX_STORE(h + j, RX_MUL(o, rx_tanh_from_doubled(RX_ADD(cn, cn))));
+    }
+}
+
+static void rx_cell_gru(const RnnfxFastLayer *L, const float *g, const float *gh, float *restrict h)
+{
+    const int hp = L->hp;
+    const RX_V one = RX_SET1(1.0f);
+    for (int j = 0; j < hp; j += RX_W) {
+        RX_V r = RX_SIG(RX_ADD(RX_LOAD(g + j), RX_LOAD(gh + j)));
+        RX_V z = RX_SIG(RX_ADD(RX_LOAD(g + hp + j), RX_LOAD(gh + hp + j)));
+        RX_V sn = RX_SIG(RX_FMA(r, RX_LOAD(gh + 2 * hp + j), RX_LOAD(g + 2 * hp + j)));
+        RX_V nn = RX_SUB(RX_ADD(sn, sn), one);
+        RX_STORE(h + j, RX_FMA(z, RX_SUB(RX_LOAD(h + j), nn), nn));
+    }
+}
+
+static void rx_cell_rnn(const RnnfxFastLayer *L, const float *g, float *restrict h)
+{
+    if (L->relu) {
+        for (int j = 0; j < L->hp; j += RX_W)
+            RX_STORE(h + j, RX_MAX(RX_LOAD(g + j), RX_ZERO()));
+    } else {
+        for (int j = 0; j < L->hp; j += RX_W)
+            RX_STORE(h + j, rx_tanh_from_doubled(RX_LOAD(g + j)));
+    }
+}
+
+/* Adds the recurrent part to g (input part already there) and applies the
+ * cell: h (and c) advance one step. */
+static void rx_layer_rec(const RnnfxFastLayer *L, float *g, float *gh, float *h, float *c)
+{
+    switch (L->cell) {
+    case RNNFX_CELL_LSTM:
+        rx_mv(g, g, L->wh, L->rows, h, L->hidden);
+        rx_cell_lstm(L, g, h, c);
+        break;
+    case RNNFX_CELL_GRU:
+        rx_mv(gh, L->bh, L->wh, L->rows, h, L->hidden);
+        rx_cell_gru(L, g, gh, h);
+        break;
+    case RNNFX_CELL_RNN:
+        rx_mv(g, g, L->wh, L->rows, h, L->hidden);
+        rx_cell_rnn(L, g, h);
+        break;
+    }
+}
+
+/* Layers 1.. of one time step (layer 0 done by the caller). */
+static void rx_upper_layers(const RnnfxFast *F, float *g, float *gh, float *const *h, float *const *c)
+{
+    for (int l = 1; l < F->n_layers; l++) {
+        const RnnfxFastLayer *L = &F->layer[l];
+        rx_mv(g, L->b, L->wx, L->rows, h[l - 1], L->in);
+        rx_layer_rec(L, g, gh, h[l], c[l]);
+    }
+}
+
+static void rx_run_audio(const RnnfxFast *F, void *scratch, float *const *h, float *const *c,
+                         const float *in, float *out, size_t n)
+{
+    float *s = scratch;
+    const float *b0 = s + F->off_b0;
+    float *g = s + F->off_g, *gh = s + F->off_gh;
+    const RnnfxFastLayer *L0 = &F->layer[0];
+    const int rows0 = L0->rows, last = F->n_layers - 1, hpl = F->layer[last].hp;
+    const float *wx0 = L0->wx, *dw0 = F->dw0, *hl = h[last];
+    const float db0 = F->db[0];
+    for (size_t t = 0; t < n; t++) {
+        const float x = in[t];
+        const RX_V xv = RX_SET1(x);
+        for (int r = 0; r < rows0; r += RX_W)
+            RX_STORE(g + r, RX_FMA(RX_LOAD(wx0 + r), xv, RX_LOAD(b0 + r)));
+        rx_layer_rec(L0, g, gh, h[0], c[0]);
+        rx_upper_layers(F, g, gh, h, c);
+        RX_V acc = RX_ZERO();
+        for (int j = 0; j < hpl; j += RX_W)
+            acc = RX_FMA(RX_LOAD(dw0 + j), RX_LOAD(hl + j), acc);
+        float y = RX_HSUM(acc) + db0;
+        if (F->sigmoid)
+            y = rnnfx_fast_sigmoidf(y);
+        if (F->skip)
+            y += x;
+        out[t] = y;
+    }
+}
+
+static void rx_run_frames(const RnnfxFast *F, void *scratch, float *const *h, float *const *c,
+                          const float *in, float *out, size_t n)
+{
+    float *s = scratch;
+    float *g = s + F->off_g, *gh = s + F->off_gh, *yv = s + F->off_y;
+    const RnnfxFastLayer *L0 = &F->layer[0];
+    const int last = F->n_layers - 1, ni = F->input_size, no = F->output_size;
+    for (size_t t = 0; t < n; t++) {
+        const float *x = in + t * (size_t)ni;
+        float *y = out + t * (size_t)no;
+        rx_mv(g, L0->b, L0->wx, L0->rows, x, ni);
+        rx_layer_rec(L0, g, gh, h[0], c[0]);
+        rx_upper_layers(F, g, gh, h, c);
+        rx_mv(yv, F->db, F->dw, F->op, h[last], F->layer[last].hidden);
+        if (F->sigmoid)
+            for (int o = 0; o < F->op; o += RX_W)
+                RX_STORE(yv + o, RX_SIG(RX_LOAD(yv + o)));
+        const float skip = F->skip ? x[0] : 0.0f;
+        for (int o = 0; o < no; o++)
+            y[o] = yv[o] + skip;
+    }
+}
+
+static void rx_act_sigmoid(const float *x, float *y, size_t n)
+{
+    size_t i = 0;
+    for (; i + RX_W <= n; i += RX_W) {
+        RX_V v;
+        memcpy(&v, x + i, sizeof v);
+        v = RX_SIG(v);
+        memcpy(y + i, &v, sizeof v);
+    }
+    for (; i < n; i++)
+        y[i] = rnnfx_fast_sigmoidf(x[i]);
+}
+
+static void rx_act_tanh(const float *x, float *y, size_t n)
+{
+    size_t i = 0;
+    for (; i + RX_W <= n; i += RX_W) {
+        RX_V v;
+        memcpy(&v, x + i, sizeof v);
+        v = rx_tanh_from_doubled(RX_ADD(v, v));
+        memcpy(y + i, &v, sizeof v);
+    }
+    for (; i < n; i++)
+        y[i] = rnnfx_fast_tanhf(x[i]);
+}
