@@ -317,8 +317,11 @@ int main(int argc, char **argv)
         RnnfxStatus st = rnnfx_model_load(path, &lopts, &model, &err);
         if (st != RNNFX_OK) {
             failures++;
-            fprintf(stderr, "rnnfx-inspect: %s: invalid: %s\n", path,
-                    err.msg[0] ? err.msg : rnnfx_strerror(st));
+            const char *why = err.msg[0] ? err.msg : rnnfx_strerror(st);
+            /* The loader's messages usually start with the path already. */
+            if (!strncmp(why, path, strlen(path)) && !strncmp(why + strlen(path), ": ", 2))
+                why += strlen(path) + 2;
+            fprintf(stderr, "rnnfx-inspect: %s: invalid: %s\n", path, why);
             if (as_json) {
                 json_object *o = json_object_new_object();
                 json_object_object_add(o, "file", json_object_new_string(path));

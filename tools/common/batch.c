@@ -1,0 +1,1068 @@
+/*
+ * batch.c — file lists, output naming and the parallel runner behind
+ * rnnfx-process (see batch.h for the contract).
+ *
+ * Scheduling: one mutex guards a queue of items and a list of files in
+ * progress. A file in progress is split into one task per channel; workers
+ * take channel tasks before starting a new file, so at most `jobs` files are
+ * in memory and the last files of a run (or a single long file) still spread
+ * over all workers. Whoever finishes the last channel of a file writes it.
+ * Each channel has its own chain, so results do not depend on which worker
+ * ran what, nor on the number of workers.
+ */
+#include "batch.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sndfile.h>
+
+#include "audio_io.h"
+#include "cli.h"
+
+/* ---- small string helpers -------------------------------------------------- */
+
+/* snprintf for messages: paths may be long, and a cut message is fine. */
+static void msgf(char *buf, size_t len, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+static void msgf(char *buf, size_t len, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, len, fmt, ap);
+    va_end(ap);
+}
+
+static char *dupstr(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *d = malloc(n);
+    if (d)
+        memcpy(d, s, n);
+    return d;
+}
+
+static char *join2(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    int slash = la > 0 && a[la - 1] != '/';
+    char *r = malloc(la + lb + 2);
+    if (!r)
+        return NULL;
+    memcpy(r, a, la);
+    if (slash)
+        r[la++] = '/';
+    memcpy(r + la, b, lb + 1);
+    return r;
+}
+
+static const char *base_name(const char *path)
+{
+    const char *s = strrchr(path, '/');
+    return s ? s + 1 : path;
+}
+
+/* Extension without the dot, or "" (a leading dot of a hidden file is not
+ * an extension). */
+static const char *ext_of(const char *path)
+{
+    const char *b = base_name(path);
+    const char *dot = strrchr(b, '.');
+    return dot && dot != b ? dot + 1 : "";
+}
+
+/* ---- list building ------------------------------------------------------- */
+
+void rnnfx_batch_list_init(RnnfxBatchList *list)
+{
+    memset(list, 0, sizeof *list);
+}
+
+void rnnfx_batch_list_free(RnnfxBatchList *list)
+{
+    for (size_t i = 0; i < list->count; i++) {
+        free(list->items[i].in_path);
+        free(list->items[i].rel_dir);
+        free(list->items[i].out_path);
+    }
+    free(list->items);
+    memset(list, 0, sizeof *list);
+}
+
+static int push_item(RnnfxBatchList *list, const char *path, const char *rel_dir)
+{
+    if (list->count == list->cap) {
+        size_t cap = list->cap ? list->cap * 2 : 64;
+        RnnfxBatchItem *n = realloc(list->items, cap * sizeof *n);
+        if (!n)
+            return -1;
+        list->items = n;
+        list->cap = cap;
+    }
+    RnnfxBatchItem *it = &list->items[list->count];
+    memset(it, 0, sizeof *it);
+    it->in_path = dupstr(path);
+    it->rel_dir = dupstr(rel_dir);
+    if (!it->in_path || !it->rel_dir) {
+        free(it->in_path);
+        free(it->rel_dir);
+        return -1;
+    }
+    list->count++;
+    return 0;
+}
+
+/* Extensions libsndfile can read, asked from the library itself (so a
+ * libsndfile with MP3 or Opus support is used fully), plus common aliases. */
+static int audio_extension(const char *ext)
+{
+    static const char *aliases[] = {"wav", "wave", "aif", "aiff", "aifc", "flac", "ogg", "oga",
+                                    "opus", "caf", "rf64", "w64", "au", "snd"};
+    if (!*ext)
+        return 0;
+    for (size_t i = 0; i < sizeof aliases / sizeof aliases[0]; i++)
+        if (!strcasecmp(ext, aliases[i]))
+            return 1;
+    int count = 0;
+    sf_command(NULL, SFC_GET_FORMAT_MAJOR_COUNT, &count, sizeof count);
+    for (int i = 0; i < count; i++) {
+        SF_FORMAT_INFO info = {0};
+        info.format = i;
+        if (sf_command(NULL, SFC_GET_FORMAT_MAJOR, &info, sizeof info) != 0 || !info.extension)
+            continue;
+        /* Headerless raw data cannot be read without being told its layout. */
+        if ((info.format & SF_FORMAT_TYPEMASK) == SF_FORMAT_RAW)
+            continue;
+        if (!strcasecmp(ext, info.extension))
+            return 1;
+    }
+    return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static int add_dir(RnnfxBatchList *list, const char *dir, const char *rel, int depth, char *err,
+                   size_t err_len)
+{
+    if (depth > 64) {
+        msgf(err, err_len, "%s: folders nested too deeply (a link loop?)", dir);
+        return -1;
+    }
+    DIR *d = opendir(dir);
+    if (!d) {
+        msgf(err, err_len, "%s: cannot open folder: %s", dir, strerror(errno));
+        return -1;
+    }
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 32;
+            char **nn = realloc(names, cap * sizeof *nn);
+            if (!nn)
+                break;
+            names = nn;
+        }
+        if (!(names[n] = dupstr(e->d_name)))
+            break;
+        n++;
+    }
+    closedir(d);
+    if (n)
+        qsort(names, n, sizeof *names, cmp_str);
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        char *p = join2(dir, names[i]);
+        struct stat st;
+        if (!p) {
+            rc = -1;
+            msgf(err, err_len, "out of memory");
+        } else if (stat(p, &st) != 0) {
+            /* A dangling link in a folder is not worth stopping the run. */
+        } else if (S_ISDIR(st.st_mode)) {
+            size_t lr = strlen(rel), ln = strlen(names[i]);
+            char *sub = malloc(lr + ln + 2);
+            if (!sub) {
+                rc = -1;
+            } else {
+                memcpy(sub, rel, lr);
+                memcpy(sub + lr, names[i], ln);
+                sub[lr + ln] = '/';
+                sub[lr + ln + 1] = '\0';
+                rc = add_dir(list, p, sub, depth + 1, err, err_len);
+                free(sub);
+            }
+        } else if (S_ISREG(st.st_mode) && audio_extension(ext_of(names[i]))) {
+            if (push_item(list, p, rel) != 0) {
+                rc = -1;
+                msgf(err, err_len, "out of memory");
+            }
+        }
+        free(p);
+    }
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    return rc;
+}
+
+static int add_path(RnnfxBatchList *list, const char *path, char *err, size_t err_len)
+{
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        /* Missing files become failed items later, with a per-file message,
+         * so that the other files still get done. */
+        return push_item(list, path, "") == 0 ? 0 : -1;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        size_t before = list->count;
+        if (add_dir(list, path, "", 0, err, err_len) != 0)
+            return -1;
+        if (list->count == before) {
+            msgf(err, err_len, "%s: folder holds no audio files", path);
+            return -1;
+        }
+        return 0;
+    }
+    return push_item(list, path, "") == 0 ? 0 : -1;
+}
+
+int rnnfx_batch_add_list(RnnfxBatchList *list, const char *list_path, char *err, size_t err_len)
+{
+    int from_stdin = !strcmp(list_path, "-");
+    FILE *f = from_stdin ? stdin : fopen(list_path, "r");
+    if (!f) {
+        msgf(err, err_len, "%s: cannot open list file: %s", list_path, strerror(errno));
+        return -1;
+    }
+    char base[PATH_MAX] = ".";
+    if (!from_stdin) {
+        const char *slash = strrchr(list_path, '/');
+        if (slash) {
+            size_t n = (size_t)(slash - list_path);
+            if (n == 0)
+                n = 1;
+            if (n >= sizeof base)
+                n = sizeof base - 1;
+            memcpy(base, list_path, n);
+            base[n] = '\0';
+        }
+    }
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    int rc = 0;
+    while (rc == 0 && (len = getline(&line, &cap, f)) >= 0) {
+        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+            line[--len] = '\0';
+        char *s = line;
+        while (*s == ' ' || *s == '\t')
+            s++;
+        if (!*s || *s == '#')
+            continue;
+        if (s[0] == '/' || from_stdin || !strcmp(base, ".")) {
+            rc = add_path(list, s, err, err_len);
+        } else {
+            char *p = join2(base, s);
+            rc = p ? add_path(list, p, err, err_len) : -1;
+            free(p);
+        }
+    }
+    free(line);
+    if (!from_stdin)
+        fclose(f);
+    return rc;
+}
+
+int rnnfx_batch_add_arg(RnnfxBatchList *list, const char *arg, char *err, size_t err_len)
+{
+    if (arg[0] == '@' && arg[1])
+        return rnnfx_batch_add_list(list, arg + 1, err, err_len);
+    return add_path(list, arg, err, err_len);
+}
+
+/* ---- output naming -------------------------------------------------------- */
+
+typedef struct {
+    char *key; /* canonical path */
+    size_t index;
+} KeyIdx;
+
+static int cmp_key(const void *a, const void *b)
+{
+    return strcmp(((const KeyIdx *)a)->key, ((const KeyIdx *)b)->key);
+}
+
+/* A canonical spelling of a path that may not exist yet: the real path of
+ * its nearest existing folder plus the rest. Used to compare outputs with
+ * inputs and with each other. */
+static char *canonical(const char *path)
+{
+    char *r = realpath(path, NULL);
+    if (r)
+        return r;
+    const char *slash = strrchr(path, '/');
+    char dir[PATH_MAX];
+    const char *rest;
+    if (!slash) {
+        snprintf(dir, sizeof dir, ".");
+        rest = path;
+    } else {
+        size_t n = (size_t)(slash - path);
+        if (n == 0)
+            n = 1;
+        if (n >= sizeof dir)
+            return dupstr(path);
+        memcpy(dir, path, n);
+        dir[n] = '\0';
+        rest = slash + 1;
+    }
+    char *d = canonical(dir);
+    if (!d)
+        return dupstr(path);
+    char *j = join2(d, rest);
+    free(d);
+    return j;
+}
+
+static int expand_pattern(const char *pattern, const RnnfxBatchItem *it, const char *model_name,
+                          const char *out_ext, char *out, size_t out_len, char *err, size_t err_len)
+{
+    const char *b = base_name(it->in_path);
+    const char *e = ext_of(it->in_path);
+    size_t name_len = *e ? (size_t)(e - 1 - b) : strlen(b);
+    const char *ext = out_ext ? out_ext : e;
+    size_t o = 0;
+    for (const char *p = pattern; *p;) {
+        const char *val = NULL;
+        size_t vlen = 0, klen = 0;
+        if (*p == '{') {
+            const char *close = strchr(p, '}');
+            if (!close) {
+                msgf(err, err_len, "pattern '%s': '{' without '}'", pattern);
+                return -1;
+            }
+            klen = (size_t)(close - p) + 1;
+            if (!strncmp(p, "{name}", klen)) {
+                val = b;
+                vlen = name_len;
+            } else if (!strncmp(p, "{ext}", klen)) {
+                val = ext;
+                vlen = strlen(ext);
+            } else if (!strncmp(p, "{dir}", klen)) {
+                val = it->rel_dir;
+                vlen = strlen(val);
+            } else if (!strncmp(p, "{model}", klen)) {
+                val = model_name ? model_name : "model";
+                vlen = strlen(val);
+            } else {
+                msgf(err, err_len,
+                         "pattern '%s': unknown placeholder '%.*s' (use {name} {ext} {dir} {model})",
+                         pattern, (int)klen, p);
+                return -1;
+            }
+        } else {
+            val = p;
+            vlen = 1;
+            klen = 1;
+        }
+        if (o + vlen + 1 > out_len) {
+            msgf(err, err_len, "output name for %s is too long", it->in_path);
+            return -1;
+        }
+        memcpy(out + o, val, vlen);
+        o += vlen;
+        p += klen;
+    }
+    out[o] = '\0';
+    if (o == 0 || out[o - 1] == '/') {
+        msgf(err, err_len, "pattern '%s' gives an empty file name for %s", pattern, it->in_path);
+        return -1;
+    }
+    return 0;
+}
+
+int rnnfx_batch_name_outputs(RnnfxBatchList *list, const RnnfxBatchNaming *naming, char *err,
+                             size_t err_len)
+{
+    const char *pattern = naming->pattern ? naming->pattern : "{dir}{name}.{ext}";
+    int rc = -1;
+    KeyIdx *ins = calloc(list->count + 1, sizeof *ins);
+    KeyIdx *outs = calloc(list->count + 1, sizeof *outs);
+    if (!ins || !outs) {
+        msgf(err, err_len, "out of memory");
+        goto done;
+    }
+    /* Drop repeated inputs (the same file named twice, e.g. by a folder and
+     * a glob): processing it twice would only race on one output. */
+    for (size_t i = 0; i < list->count; i++) {
+        ins[i].key = canonical(list->items[i].in_path);
+        ins[i].index = i;
+        if (!ins[i].key) {
+            msgf(err, err_len, "out of memory");
+            goto done;
+        }
+    }
+    qsort(ins, list->count, sizeof *ins, cmp_key);
+    size_t kept = 0;
+    for (size_t i = 0; i < list->count; i++) {
+        if (i > 0 && !strcmp(ins[i].key, ins[kept - 1].key)) {
+            list->items[ins[i].index].state = RNNFX_BATCH_CANCELLED; /* marker: duplicate */
+            free(ins[i].key);
+            continue;
+        }
+        ins[kept++] = ins[i];
+    }
+    if (kept != list->count) {
+        size_t w = 0;
+        for (size_t i = 0; i < list->count; i++) {
+            if (list->items[i].state == RNNFX_BATCH_CANCELLED) {
+                free(list->items[i].in_path);
+                free(list->items[i].rel_dir);
+                free(list->items[i].out_path);
+                continue;
+            }
+            list->items[w++] = list->items[i];
+        }
+        list->count = w;
+        /* Indices changed: rebuild the sorted input keys. */
+        for (size_t i = 0; i < kept; i++)
+            free(ins[i].key);
+        for (size_t i = 0; i < list->count; i++) {
+            ins[i].key = canonical(list->items[i].in_path);
+            ins[i].index = i;
+            if (!ins[i].key) {
+                msgf(err, err_len, "out of memory");
+                kept = i;
+                goto done_keys;
+            }
+        }
+        qsort(ins, list->count, sizeof *ins, cmp_key);
+    }
+    kept = list->count;
+
+    for (size_t i = 0; i < list->count; i++) {
+        RnnfxBatchItem *it = &list->items[i];
+        char rel[PATH_MAX];
+        if (expand_pattern(pattern, it, naming->model_name, naming->out_ext, rel, sizeof rel, err,
+                           err_len) != 0)
+            goto done_keys;
+        free(it->out_path);
+        if (naming->out_dir) {
+            it->out_path = join2(naming->out_dir, rel);
+        } else if (rel[0] == '/') {
+            it->out_path = dupstr(rel);
+        } else {
+            const char *slash = strrchr(it->in_path, '/');
+            if (slash) {
+                char dir[PATH_MAX];
+                size_t n = (size_t)(slash - it->in_path) + 1;
+                if (n >= sizeof dir)
+                    n = sizeof dir - 1;
+                memcpy(dir, it->in_path, n);
+                dir[n] = '\0';
+                it->out_path = join2(dir, rel);
+            } else {
+                it->out_path = dupstr(rel);
+            }
+        }
+        if (!it->out_path) {
+            msgf(err, err_len, "out of memory");
+            goto done_keys;
+        }
+        outs[i].key = canonical(it->out_path);
+        outs[i].index = i;
+        if (!outs[i].key) {
+            msgf(err, err_len, "out of memory");
+            goto done_keys;
+        }
+        KeyIdx probe = {outs[i].key, 0};
+        KeyIdx *hit = bsearch(&probe, ins, list->count, sizeof *ins, cmp_key);
+        if (hit) {
+            msgf(err, err_len,
+                     "%s: the output name would be the input %s itself; choose another folder "
+                     "(-o) or a --pattern",
+                     it->out_path, list->items[hit->index].in_path);
+            goto done_keys;
+        }
+    }
+    qsort(outs, list->count, sizeof *outs, cmp_key);
+    for (size_t i = 1; i < list->count; i++) {
+        if (!strcmp(outs[i].key, outs[i - 1].key)) {
+            msgf(err, err_len,
+                     "%s and %s would both be written to %s; use a --pattern with {dir} or "
+                     "rename one",
+                     list->items[outs[i - 1].index].in_path, list->items[outs[i].index].in_path,
+                     list->items[outs[i].index].out_path);
+            goto done_keys;
+        }
+    }
+    rc = 0;
+done_keys:
+    for (size_t i = 0; i < kept; i++)
+        free(ins[i].key);
+    for (size_t i = 0; i < list->count; i++)
+        free(outs[i].key);
+done:
+    free(ins);
+    free(outs);
+    return rc;
+}
+
+/* ---- formats ---------------------------------------------------------------- */
+
+int rnnfx_batch_major_from_name(const char *name, const char **ext)
+{
+    static const struct {
+        const char *name, *ext;
+        int major;
+    } t[] = {
+        {"wav", "wav", SF_FORMAT_WAV},     {"flac", "flac", SF_FORMAT_FLAC},
+        {"aiff", "aiff", SF_FORMAT_AIFF},  {"aif", "aif", SF_FORMAT_AIFF},
+        {"caf", "caf", SF_FORMAT_CAF},     {"ogg", "ogg", SF_FORMAT_OGG},
+        {"rf64", "rf64", SF_FORMAT_RF64},  {"w64", "w64", SF_FORMAT_W64},
+        {"au", "au", SF_FORMAT_AU},
+    };
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+        if (!strcasecmp(name, t[i].name)) {
+            if (ext)
+                *ext = t[i].ext;
+            return t[i].major;
+        }
+    }
+    return 0;
+}
+
+static int subtype_is_float(int subtype)
+{
+    return subtype == SF_FORMAT_FLOAT || subtype == SF_FORMAT_DOUBLE;
+}
+
+/* Picks the output format for an input format and the options; 0 with a
+ * message if libsndfile cannot write that combination. */
+static int output_format(int in_format, int channels, int rate, const RnnfxBatchOptions *o,
+                         char *err, size_t err_len)
+{
+    int major = o->out_format ? o->out_format : (in_format & SF_FORMAT_TYPEMASK);
+    int sub = o->out_subtype ? o->out_subtype : (in_format & SF_FORMAT_SUBMASK);
+    SF_INFO info = {0};
+    info.channels = channels;
+    info.samplerate = rate;
+    info.format = major | sub;
+    if (sf_format_check(&info))
+        return info.format;
+    if (!o->out_subtype) {
+        /* The input's encoding does not exist in the requested container
+         * (e.g. float WAV -> FLAC): use the container's usual encoding. */
+        static const int fallbacks[] = {SF_FORMAT_PCM_24, SF_FORMAT_FLOAT, SF_FORMAT_VORBIS,
+                                        SF_FORMAT_PCM_16};
+        int want_float = subtype_is_float(sub);
+        for (size_t i = 0; i < sizeof fallbacks / sizeof fallbacks[0]; i++) {
+            int s = fallbacks[i];
+            if (want_float && s == SF_FORMAT_PCM_24)
+                s = SF_FORMAT_FLOAT;
+            info.format = major | s;
+            if (sf_format_check(&info))
+                return info.format;
+        }
+    }
+    SF_FORMAT_INFO mi = {0}, si = {0};
+    mi.format = major;
+    si.format = sub;
+    sf_command(NULL, SFC_GET_FORMAT_INFO, &mi, sizeof mi);
+    sf_command(NULL, SFC_GET_FORMAT_INFO, &si, sizeof si);
+    msgf(err, err_len, "cannot write %s samples in a %s file (%d channels, %d Hz)%s",
+             si.name ? si.name : "these", mi.name ? mi.name : "this kind of", channels, rate,
+             subtype_is_float(sub) && major == SF_FORMAT_FLAC ? "; add --format wav" : "");
+    return 0;
+}
+
+/* ---- one channel through the chain ---------------------------------------- */
+
+void rnnfx_batch_options_init(RnnfxBatchOptions *opts)
+{
+    memset(opts, 0, sizeof *opts);
+    rnnfx_chain_controls_init(&opts->controls);
+    opts->jobs = 1;
+    opts->block = 4096;
+}
+
+/* The work of rnnfx_batch_process_channel(), adding the audio time done to
+ * *audio_us (microseconds, scaled by us_per_frame) as it goes. */
+static RnnfxStatus process_channel_us(const RnnfxModel *model,
+                                           const RnnfxChainControls *controls, double rate,
+                                           size_t block, const float *in, float *out, size_t n,
+                                           _Atomic unsigned long long *audio_us, double us_per_frame,
+                                           RnnfxError *err)
+{
+    if (block == 0)
+        block = 4096;
+    RnnfxChain *chain = NULL;
+    RnnfxStatus st = rnnfx_chain_new(model, rate, block, &chain, err);
+    if (st != RNNFX_OK)
+        return st;
+    rnnfx_chain_set_controls(chain, controls);
+    /* The chain's output at index i belongs to input index i - L: feed L
+     * extra zeros after the input and drop the first L outputs, so the file
+     * comes out aligned and as long as it went in. */
+    size_t lat = (size_t)rnnfx_chain_latency(chain);
+    float *ibuf = malloc(block * sizeof *ibuf);
+    float *obuf = malloc(block * sizeof *obuf);
+    if (!ibuf || !obuf) {
+        free(ibuf);
+        free(obuf);
+        rnnfx_chain_free(chain);
+        return rnnfx_fail(err, RNNFX_ERR_NOMEM, "out of memory");
+    }
+    size_t total = n + lat;
+    double carry = 0.0;
+    for (size_t pos = 0; pos < total; pos += block) {
+        size_t b = total - pos < block ? total - pos : block;
+        for (size_t k = 0; k < b; k++)
+            ibuf[k] = pos + k < n ? in[pos + k] : 0.0f;
+        rnnfx_chain_process(chain, ibuf, obuf, b);
+        /* Output index pos + k - lat, when inside 0..n-1. Writing can only
+         * reach indices below pos + b, whose inputs were already copied. */
+        for (size_t k = 0; k < b; k++) {
+            size_t j = pos + k;
+            if (j >= lat && j - lat < n)
+                out[j - lat] = obuf[k];
+        }
+        if (audio_us) {
+            size_t real = pos + b <= n ? b : (pos < n ? n - pos : 0);
+            carry += (double)real * us_per_frame;
+            unsigned long long whole = (unsigned long long)carry;
+            carry -= (double)whole;
+            atomic_fetch_add(audio_us, whole);
+        }
+    }
+    free(ibuf);
+    free(obuf);
+    rnnfx_chain_free(chain);
+    return RNNFX_OK;
+}
+
+RnnfxStatus rnnfx_batch_process_channel(const RnnfxModel *model, const RnnfxChainControls *controls,
+                                        double rate, size_t block, const float *in, float *out,
+                                        size_t n, RnnfxError *err)
+{
+    return process_channel_us(model, controls, rate, block, in, out, n, NULL, 0.0, err);
+}
+
+/* ---- the parallel runner ---------------------------------------------------- */
+
+typedef struct Job {
+    RnnfxBatchItem *item;
+    float **ch;   /* [channels][frames], processed in place */
+    int channels; /* as in the file */
+    int rate;
+    size_t frames;
+    int out_format;
+    int next_channel; /* first channel nobody has claimed yet (under the lock) */
+    int done_channels;
+    int failed;
+    char err[512];
+    double t0;
+    struct Job *next;
+} Job;
+
+typedef struct {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    RnnfxBatchList *list;
+    const RnnfxBatchOptions *opts;
+    size_t next_item;
+    int preparing; /* workers between taking an item and publishing its job */
+    Job *active;   /* jobs with channels not yet claimed or not yet done */
+    int finished;  /* all workers returned */
+    int running_workers;
+    _Atomic unsigned long long audio_us;
+    _Atomic size_t files_done, files_failed, files_skipped;
+} Run;
+
+static void item_fail(Run *r, RnnfxBatchItem *it, const char *msg)
+{
+    it->state = RNNFX_BATCH_FAILED;
+    msgf(it->error, sizeof it->error, "%s", msg);
+    atomic_fetch_add(&r->files_failed, 1);
+}
+
+static int mkdirs_for(const char *file, char *err, size_t err_len)
+{
+    char buf[PATH_MAX];
+    msgf(buf, sizeof buf, "%s", file);
+    char *slash = strrchr(buf, '/');
+    if (!slash || slash == buf)
+        return 0;
+    *slash = '\0';
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(buf, 0777) != 0 && errno != EEXIST) {
+            msgf(err, err_len, "cannot create folder %s: %s", buf, strerror(errno));
+            return -1;
+        }
+        *p = '/';
+    }
+    if (mkdir(buf, 0777) != 0 && errno != EEXIST) {
+        msgf(err, err_len, "cannot create folder %s: %s", buf, strerror(errno));
+        return -1;
+    }
+    struct stat st;
+    if (stat(buf, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        msgf(err, err_len, "%s is not a folder", buf);
+        return -1;
+    }
+    return 0;
+}
+
+static void free_job(Job *j)
+{
+    if (!j)
+        return;
+    if (j->ch)
+        for (int c = 0; c < j->channels; c++)
+            free(j->ch[c]);
+    free(j->ch);
+    free(j);
+}
+
+/* Checks, reads and splits one file (no lock held). Returns a job ready to
+ * publish, or NULL when the item is finished (skipped or failed). */
+static Job *prepare(Run *r, RnnfxBatchItem *it)
+{
+    const RnnfxBatchOptions *o = r->opts;
+    char msg[600];
+    double t0 = rnnfx_cli_now();
+    struct stat ost, ist;
+    if (stat(it->out_path, &ost) == 0) {
+        if (stat(it->in_path, &ist) == 0 && ist.st_dev == ost.st_dev && ist.st_ino == ost.st_ino) {
+            msgf(msg, sizeof msg, "%s: refusing to overwrite the input file", it->out_path);
+            item_fail(r, it, msg);
+            return NULL;
+        }
+        if (o->skip_existing) {
+            it->state = RNNFX_BATCH_SKIPPED;
+            atomic_fetch_add(&r->files_skipped, 1);
+            return NULL;
+        }
+        if (!o->overwrite) {
+            msgf(msg, sizeof msg, "%s exists (use --overwrite to replace it or --skip-existing)",
+                     it->out_path);
+            item_fail(r, it, msg);
+            return NULL;
+        }
+        if (S_ISDIR(ost.st_mode)) {
+            msgf(msg, sizeof msg, "%s is a folder", it->out_path);
+            item_fail(r, it, msg);
+            return NULL;
+        }
+    }
+    RnnfxAudio audio;
+    RnnfxError e = {{0}};
+    if (rnnfx_audio_read(it->in_path, &audio, &e) != RNNFX_OK) {
+        msgf(msg, sizeof msg, "%s", e.msg);
+        item_fail(r, it, msg);
+        return NULL;
+    }
+    it->frames = audio.frames;
+    it->channels = audio.channels;
+    it->sample_rate = audio.sample_rate;
+    int fmt = output_format(audio.format, audio.channels, audio.sample_rate, o, msg, sizeof msg);
+    if (!fmt) {
+        char m2[600];
+        msgf(m2, sizeof m2, "%s: %s", it->out_path, msg);
+        item_fail(r, it, m2);
+        rnnfx_audio_free(&audio);
+        return NULL;
+    }
+    if (mkdirs_for(it->out_path, msg, sizeof msg) != 0) {
+        item_fail(r, it, msg);
+        rnnfx_audio_free(&audio);
+        return NULL;
+    }
+    Job *j = calloc(1, sizeof *j);
+    if (j)
+        j->ch = calloc((size_t)audio.channels, sizeof *j->ch);
+    if (!j || !j->ch) {
+        free(j);
+        item_fail(r, it, "out of memory");
+        rnnfx_audio_free(&audio);
+        return NULL;
+    }
+    j->item = it;
+    j->channels = audio.channels;
+    j->rate = audio.sample_rate;
+    j->frames = audio.frames;
+    j->out_format = fmt;
+    j->t0 = t0;
+    for (int c = 0; c < audio.channels; c++) {
+        j->ch[c] = malloc(audio.frames * sizeof(float));
+        if (!j->ch[c]) {
+            free_job(j);
+            msgf(msg, sizeof msg, "%s: out of memory", it->in_path);
+            item_fail(r, it, msg);
+            rnnfx_audio_free(&audio);
+            return NULL;
+        }
+        for (size_t i = 0; i < audio.frames; i++)
+            j->ch[c][i] = audio.data[i * (size_t)audio.channels + (size_t)c];
+    }
+    rnnfx_audio_free(&audio);
+    return j;
+}
+
+/* Interleaves, clips and writes a finished job (no lock held). */
+static void finish(Run *r, Job *j)
+{
+    RnnfxBatchItem *it = j->item;
+    if (j->failed) {
+        item_fail(r, it, j->err);
+        return;
+    }
+    size_t total = j->frames * (size_t)j->channels;
+    float *inter = malloc(total * sizeof *inter);
+    if (!inter) {
+        char msg[600];
+        msgf(msg, sizeof msg, "%s: out of memory", it->in_path);
+        item_fail(r, it, msg);
+        return;
+    }
+    int clip = !subtype_is_float(j->out_format & SF_FORMAT_SUBMASK);
+    size_t over = 0, nonfinite = 0;
+    float peak = 0.0f;
+    for (int c = 0; c < j->channels; c++) {
+        const float *s = j->ch[c];
+        for (size_t i = 0; i < j->frames; i++) {
+            float v = s[i];
+            if (!isfinite(v)) {
+                nonfinite++;
+                v = 0.0f;
+            }
+            float a = fabsf(v);
+            if (a > peak)
+                peak = a;
+            if (a > 1.0f) {
+                over++;
+                if (clip)
+                    v = v > 0 ? 1.0f : -1.0f;
+            }
+            inter[i * (size_t)j->channels + (size_t)c] = v;
+        }
+        /* Each channel buffer is no longer needed: give memory back early. */
+        free(j->ch[c]);
+        j->ch[c] = NULL;
+    }
+    it->out_float = !clip;
+    it->clipped = over;
+    it->nonfinite = nonfinite;
+    it->peak = peak;
+    RnnfxError e = {{0}};
+    RnnfxStatus st =
+        rnnfx_audio_write(it->out_path, inter, j->frames, j->channels, j->rate, j->out_format, &e);
+    free(inter);
+    if (st != RNNFX_OK) {
+        item_fail(r, it, e.msg);
+        return;
+    }
+    it->state = RNNFX_BATCH_DONE;
+    it->seconds = rnnfx_cli_now() - j->t0;
+    atomic_fetch_add(&r->files_done, 1);
+}
+
+static void run_channel(Run *r, Job *j, int c)
+{
+    RnnfxError e = {{0}};
+    double us_per_frame = 1e6 / (double)j->rate / (double)j->channels;
+    RnnfxStatus st = process_channel_us(r->opts->model, &r->opts->controls,
+                                                    (double)j->rate, r->opts->block, j->ch[c],
+                                                    j->ch[c], j->frames, &r->audio_us, us_per_frame,
+                                                    &e);
+    if (st != RNNFX_OK) {
+        /* Written under the lock by the caller's convention below. */
+        pthread_mutex_lock(&r->mu);
+        if (!j->failed) {
+            j->failed = 1;
+            msgf(j->err, sizeof j->err, "%s: %s", j->item->in_path, e.msg);
+        }
+        pthread_mutex_unlock(&r->mu);
+    }
+}
+
+static void unlink_job(Run *r, Job *j)
+{
+    for (Job **p = &r->active; *p; p = &(*p)->next) {
+        if (*p == j) {
+            *p = j->next;
+            return;
+        }
+    }
+}
+
+static void *worker(void *arg)
+{
+    Run *r = arg;
+    pthread_mutex_lock(&r->mu);
+    for (;;) {
+        Job *j = r->active;
+        while (j && j->next_channel >= j->channels)
+            j = j->next;
+        if (j) {
+            int c = j->next_channel++;
+            pthread_mutex_unlock(&r->mu);
+            run_channel(r, j, c);
+            pthread_mutex_lock(&r->mu);
+            if (++j->done_channels == j->channels) {
+                unlink_job(r, j);
+                pthread_mutex_unlock(&r->mu);
+                finish(r, j);
+                free_job(j);
+                pthread_mutex_lock(&r->mu);
+                pthread_cond_broadcast(&r->cv);
+            }
+            continue;
+        }
+        int cancelled = r->opts->cancel && *r->opts->cancel;
+        if (!cancelled && r->next_item < r->list->count) {
+            RnnfxBatchItem *it = &r->list->items[r->next_item++];
+            r->preparing++;
+            pthread_mutex_unlock(&r->mu);
+            Job *nj = prepare(r, it);
+            pthread_mutex_lock(&r->mu);
+            r->preparing--;
+            if (nj) {
+                nj->next = r->active;
+                r->active = nj;
+            }
+            pthread_cond_broadcast(&r->cv);
+            continue;
+        }
+        if (r->preparing == 0)
+            break; /* nothing left to claim and nothing about to appear */
+        pthread_cond_wait(&r->cv, &r->mu);
+    }
+    r->running_workers--;
+    pthread_cond_broadcast(&r->cv);
+    pthread_mutex_unlock(&r->mu);
+    return NULL;
+}
+
+/* Audio length from the header only (for the progress total and ETA). */
+static double probe_seconds(const char *path)
+{
+    SF_INFO info = {0};
+    SNDFILE *sf = sf_open(path, SFM_READ, &info);
+    if (!sf)
+        return 0.0;
+    sf_close(sf);
+    return info.samplerate > 0 && info.frames > 0 ? (double)info.frames / info.samplerate : 0.0;
+}
+
+static void report(Run *r, double t0, double total_s, int final)
+{
+    if (!r->opts->progress)
+        return;
+    RnnfxBatchProgress p;
+    p.files_total = r->list->count;
+    p.files_done = atomic_load(&r->files_done);
+    p.files_failed = atomic_load(&r->files_failed);
+    p.files_skipped = atomic_load(&r->files_skipped);
+    p.audio_seconds_total = total_s;
+    p.audio_seconds_done = (double)atomic_load(&r->audio_us) * 1e-6;
+    p.elapsed = rnnfx_cli_now() - t0;
+    p.final = final;
+    r->opts->progress(&p, r->opts->progress_user);
+}
+
+size_t rnnfx_batch_run(RnnfxBatchList *list, const RnnfxBatchOptions *opts)
+{
+    Run r;
+    memset(&r, 0, sizeof r);
+    pthread_mutex_init(&r.mu, NULL);
+    pthread_cond_init(&r.cv, NULL);
+    r.list = list;
+    r.opts = opts;
+    atomic_init(&r.audio_us, 0);
+    atomic_init(&r.files_done, 0);
+    atomic_init(&r.files_failed, 0);
+    atomic_init(&r.files_skipped, 0);
+    double t0 = rnnfx_cli_now();
+    double total_s = 0.0;
+    if (opts->progress)
+        for (size_t i = 0; i < list->count; i++)
+            total_s += probe_seconds(list->items[i].in_path);
+
+    int n = opts->jobs < 1 ? 1 : opts->jobs;
+    pthread_t *th = calloc((size_t)n, sizeof *th);
+    int started = 0;
+    pthread_mutex_lock(&r.mu);
+    for (int i = 0; th && i < n; i++) {
+        if (pthread_create(&th[i], NULL, worker, &r) != 0)
+            break;
+        started++;
+        r.running_workers++;
+    }
+    pthread_mutex_unlock(&r.mu);
+    if (started == 0) {
+        /* No thread could be started: do the work here. */
+        pthread_mutex_lock(&r.mu);
+        r.running_workers = 1;
+        pthread_mutex_unlock(&r.mu);
+        worker(&r);
+    } else {
+        pthread_mutex_lock(&r.mu);
+        while (r.running_workers > 0) {
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            ts.tv_nsec += 250000000L;
+            if (ts.tv_nsec >= 1000000000L) {
+                ts.tv_sec++;
+                ts.tv_nsec -= 1000000000L;
+            }
+            pthread_cond_timedwait(&r.cv, &r.mu, &ts);
+            if (r.running_workers > 0) {
+                pthread_mutex_unlock(&r.mu);
+                report(&r, t0, total_s, 0);
+                pthread_mutex_lock(&r.mu);
+            }
+        }
+        pthread_mutex_unlock(&r.mu);
+        for (int i = 0; i < started; i++)
+            pthread_join(th[i], NULL);
+    }
+    free(th);
+    size_t failed = 0;
+    for (size_t i = 0; i < list->count; i++) {
+        RnnfxBatchItem *it = &list->items[i];
+        if (it->state == RNNFX_BATCH_PENDING)
+            it->state = RNNFX_BATCH_CANCELLED;
+        if (it->state == RNNFX_BATCH_FAILED)
+            failed++;
+    }
+    report(&r, t0, total_s, 1);
+    pthread_mutex_destroy(&r.mu);
+    pthread_cond_destroy(&r.cv);
+    return failed;
+}

@@ -1,0 +1,141 @@
+/*
+ * batch.h — the engine of rnnfx-process: which files, which output names,
+ * and running them through the chain on every core.
+ *
+ * A batch is a list of items (input path -> output path). Inputs come from
+ * files, folders (searched recursively for files whose extension libsndfile
+ * knows) and list files (one path per line). Output names come from an
+ * output folder and/or a pattern; subfolders of a folder input are mirrored
+ * under the output folder. Each file is read whole, each channel runs
+ * through its own mono RnnfxChain over one shared model (so the batch gives
+ * the plugin's samples for the same model, rate and controls), the chain's
+ * resampler latency is removed so the output lines up with the input and
+ * has the same length, and the result is written atomically (temporary name,
+ * then rename) in the input's format unless told otherwise.
+ *
+ * Files run in parallel on a pool of threads; a thread that finds no file
+ * left to start helps with the remaining channels of files in progress, so
+ * one long stereo file still uses two cores.
+ *
+ * What this is not: a command-line parser (rnnfx-process.c) or an audio I/O
+ * layer (audio_io.h). Nothing here prints except through the progress
+ * callback the caller supplies. Thread: every function is for the calling
+ * (main) thread; rnnfx_batch_run() starts and joins its own workers.
+ */
+#ifndef RNNFX_BATCH_H
+#define RNNFX_BATCH_H
+
+#include <signal.h>
+#include <stddef.h>
+
+#include "chain.h"
+#include "model.h"
+
+typedef enum {
+    RNNFX_BATCH_PENDING = 0,
+    RNNFX_BATCH_DONE,
+    RNNFX_BATCH_SKIPPED, /* output existed and skip_existing was set */
+    RNNFX_BATCH_FAILED,
+    RNNFX_BATCH_CANCELLED /* not started because the run was interrupted */
+} RnnfxBatchState;
+
+typedef struct {
+    char *in_path;  /* as given or found */
+    char *rel_dir;  /* subfolder below the folder it was found in, "" or "a/b/" */
+    char *out_path; /* filled by rnnfx_batch_name_outputs() */
+    /* results */
+    RnnfxBatchState state;
+    char error[600];
+    size_t frames;
+    int channels;
+    int sample_rate;
+    int out_float;    /* the output holds float samples (kept beyond full scale) */
+    size_t clipped;   /* samples beyond full scale (0 dBFS); clipped unless out_float */
+    size_t nonfinite; /* non-finite output samples written as 0 (should be 0) */
+    float peak;       /* largest |output| before clipping */
+    double seconds;   /* wall time spent on this file */
+} RnnfxBatchItem;
+
+typedef struct {
+    RnnfxBatchItem *items;
+    size_t count, cap;
+} RnnfxBatchList;
+
+void rnnfx_batch_list_init(RnnfxBatchList *list);
+void rnnfx_batch_list_free(RnnfxBatchList *list);
+
+/* Adds one command-line argument: a file, a folder (recursive; only files
+ * with an audio extension libsndfile knows, hidden entries skipped, sorted
+ * by name), or "@LIST" (a list file). Returns 0, or -1 with a message. */
+int rnnfx_batch_add_arg(RnnfxBatchList *list, const char *arg, char *err, size_t err_len);
+
+/* Adds every path of a list file: one per line, blank lines and lines
+ * starting with '#' ignored, relative paths taken relative to the list
+ * file's folder, "-" reads standard input. Each line may itself be a file or
+ * a folder. */
+int rnnfx_batch_add_list(RnnfxBatchList *list, const char *list_path, char *err, size_t err_len);
+
+/* Output naming.
+ * pattern placeholders: {name} base name without extension, {ext} the
+ * output extension (the input's, or the --format one), {dir} the mirrored
+ * subfolder ("" or "a/b/"), {model} the model file's base name. Default
+ * "{dir}{name}.{ext}". With out_dir the result is out_dir/expansion;
+ * without it, the expansion is taken relative to each input's own folder.
+ * Unknown placeholders and patterns naming the same output for two inputs
+ * are errors (returned), as is an output that is one of the inputs. */
+typedef struct {
+    const char *out_dir;    /* may be NULL */
+    const char *pattern;    /* may be NULL */
+    const char *model_name; /* for {model}; may be NULL */
+    const char *out_ext;    /* replaces each input's extension; NULL keeps it */
+} RnnfxBatchNaming;
+
+int rnnfx_batch_name_outputs(RnnfxBatchList *list, const RnnfxBatchNaming *naming, char *err,
+                             size_t err_len);
+
+/* Progress as seen by the caller's callback (called on the main thread about
+ * every 0.25 s and once at the end). */
+typedef struct {
+    size_t files_total, files_done, files_failed, files_skipped;
+    double audio_seconds_total; /* from the headers; unreadable files count 0 */
+    double audio_seconds_done;  /* processed so far, including partial files */
+    double elapsed;             /* wall seconds since the start */
+    int final;                  /* 1 on the last call */
+} RnnfxBatchProgress;
+
+typedef void (*RnnfxBatchProgressFn)(const RnnfxBatchProgress *p, void *user);
+
+typedef struct {
+    const RnnfxModel *model; /* finalized audio model, shared read-only */
+    RnnfxChainControls controls;
+    int jobs;            /* worker threads (>= 1) */
+    int out_format;      /* libsndfile major format for outputs; 0 = input's */
+    int out_subtype;     /* libsndfile subtype; 0 = input's (or the major's default) */
+    int overwrite;       /* replace existing outputs */
+    int skip_existing;   /* leave existing outputs and mark the item skipped */
+    size_t block;        /* chain block size (the output does not depend on it) */
+    volatile sig_atomic_t *cancel; /* when *cancel becomes non-zero no new file starts */
+    RnnfxBatchProgressFn progress;
+    void *progress_user;
+} RnnfxBatchOptions;
+
+void rnnfx_batch_options_init(RnnfxBatchOptions *opts);
+
+/* Processes every item; fills each item's results. Returns the number of
+ * failed items (0 = all done or skipped). */
+size_t rnnfx_batch_run(RnnfxBatchList *list, const RnnfxBatchOptions *opts);
+
+/* Runs one mono signal through a fresh chain exactly as the batch does
+ * (controls snapped at the start, latency removed, same length out).
+ * in and out may be the same array. Used by the batch and by tests that
+ * check the batch against the chain. Thread: any non-audio thread. */
+RnnfxStatus rnnfx_batch_process_channel(const RnnfxModel *model, const RnnfxChainControls *controls,
+                                        double rate, size_t block, const float *in, float *out,
+                                        size_t n, RnnfxError *err);
+
+/* The libsndfile major format for a name such as "wav", "flac", "aiff",
+ * "caf", "ogg", "rf64", "w64", "au"; 0 if unknown. *ext gets the file
+ * extension to use. */
+int rnnfx_batch_major_from_name(const char *name, const char **ext);
+
+#endif

@@ -1,0 +1,451 @@
+/*
+ * rnnfx-process — runs sound files through a capture, on every core.
+ *
+ *   rnnfx-process -m capture.json -o out/ takes/take1.wav takes/take2.wav
+ *
+ * Reads files, folders (recursively) and list files; writes each result
+ * under a name made from the input's (same base name and extension by
+ * default), in the input's format, bit depth and rate unless --float,
+ * --encoding or --format say otherwise. Every channel runs through its own
+ * state of the one loaded model, inside the same chain the plugin uses
+ * (gains, resampling to the model's rate, knobs, mix), so for the same
+ * model, settings and rate the batch gives the plugin's samples, shifted to
+ * remove the resampler latency.
+ *
+ * Failures are per file: a file that cannot be read or written gets a
+ * message and a non-zero exit status while the others still get done, and
+ * nothing half-written is ever left under an output name. Inputs are never
+ * overwritten. This file is the command line only; the work is in
+ * tools/common/batch.c.
+ */
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sndfile.h>
+
+#include "audio_io.h"
+#include "batch.h"
+#include "chain.h"
+#include "cli.h"
+#include "model_file.h"
+
+#define MAX_SET 32
+
+static volatile sig_atomic_t g_cancel = 0;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    if (g_cancel) /* second Ctrl-C: leave now (temporary files are removed
+                     by nobody, but final names are never half-written) */
+        _exit(130);
+    g_cancel = 1;
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+        "usage: rnnfx-process -m MODEL (-o DIR | --pattern P) [options] INPUT...\n"
+        "Runs sound files through a model. INPUT is a file, a folder (searched\n"
+        "recursively for audio files) or @LIST (a text file with one path per line).\n"
+        "\n"
+        "Input and output:\n"
+        "  -m, --model FILE     model file (rnnfx, AIDA-X, Proteus or NAM)\n"
+        "  -o, --out-dir DIR    write outputs here (subfolders of folder inputs are\n"
+        "                       mirrored); created if missing\n"
+        "  --pattern P          output name pattern, default '{dir}{name}.{ext}';\n"
+        "                       placeholders {name} {ext} {dir} {model}. Without -o\n"
+        "                       the name is relative to each input's own folder\n"
+        "  --list FILE          read input paths from FILE ('-' = standard input)\n"
+        "  --skip-existing      leave outputs that already exist (resume a run)\n"
+        "  --overwrite          replace outputs that already exist\n"
+        "  --float              write 32-bit float samples\n"
+        "  --encoding E         pcm16, pcm24, pcm32 or float\n"
+        "  --format F           container: wav flac aiff caf ogg rf64 w64 au\n"
+        "                       (the output extension follows it)\n"
+        "  --dry-run            print what would be written, then stop\n"
+        "\n"
+        "Sound (same meaning as the plugin's controls):\n"
+        "  --in-gain DB         gain into the model (%g..%g dB, default 0)\n"
+        "  --out-gain DB        gain on the output (%g..%g dB, default 0)\n"
+        "  --mix X              dry/wet, 0 = dry .. 1 = wet (default 1)\n"
+        "  --set KNOB=VALUE     a conditioned model's knob, in the model's units\n"
+        "\n"
+        "Running:\n"
+        "  -j, --jobs N         worker threads (default: number of cores)\n"
+        "  -q, --quiet          no progress display\n"
+        "  -h, --help           this text\n"
+        "\n"
+        "Exit status: 0 all files done (or skipped), 1 some file failed,\n"
+        "2 bad usage or model, 130 interrupted.\n",
+        RNNFX_CHAIN_GAIN_MIN_DB, RNNFX_CHAIN_GAIN_MAX_DB, RNNFX_CHAIN_GAIN_MIN_DB,
+        RNNFX_CHAIN_GAIN_MAX_DB);
+}
+
+typedef struct {
+    int tty;
+    double last_line;
+} ProgressState;
+
+static void progress_cb(const RnnfxBatchProgress *p, void *user)
+{
+    ProgressState *ps = user;
+    double rtf = p->elapsed > 0 ? p->audio_seconds_done / p->elapsed : 0.0;
+    double left = p->audio_seconds_total - p->audio_seconds_done;
+    double eta = rtf > 0 && left > 0 ? left / rtf : 0.0;
+    char el[32], et[32], ad[32], at[32];
+    rnnfx_cli_format_duration(p->elapsed, el, sizeof el);
+    rnnfx_cli_format_duration(eta, et, sizeof et);
+    rnnfx_cli_format_duration(p->audio_seconds_done, ad, sizeof ad);
+    rnnfx_cli_format_duration(p->audio_seconds_total, at, sizeof at);
+    size_t finished = p->files_done + p->files_failed + p->files_skipped;
+    if (p->final) {
+        if (ps->tty)
+            fprintf(stderr, "\r\033[K");
+        return;
+    }
+    if (ps->tty) {
+        fprintf(stderr, "\r\033[K[%zu/%zu files] %s of %s audio, %.1fx real time, ETA %s",
+                finished, p->files_total, ad, at, rtf, et);
+    } else if (p->elapsed - ps->last_line >= 10.0) {
+        ps->last_line = p->elapsed;
+        fprintf(stderr, "rnnfx-process: %zu/%zu files, %s of %s audio, %.1fx real time, ETA %s\n",
+                finished, p->files_total, ad, at, rtf, et);
+    }
+    fflush(stderr);
+}
+
+static int need_arg(int i, int argc, const char *opt)
+{
+    if (i + 1 >= argc) {
+        fprintf(stderr, "rnnfx-process: %s needs a value (see --help)\n", opt);
+        return 0;
+    }
+    return 1;
+}
+
+static const char *model_stem(const char *path, char *buf, size_t len)
+{
+    const char *b = strrchr(path, '/');
+    b = b ? b + 1 : path;
+    snprintf(buf, len, "%s", b);
+    char *dot = strrchr(buf, '.');
+    if (dot && dot != buf)
+        *dot = '\0';
+    return buf;
+}
+
+int main(int argc, char **argv)
+{
+    const char *model_path = NULL, *out_dir = NULL, *pattern = NULL;
+    const char *format_name = NULL, *encoding = NULL;
+    int skip_existing = 0, overwrite = 0, dry_run = 0, quiet = 0, as_float = 0;
+    long jobs = rnnfx_cli_cpu_count(), block = 4096;
+    double in_db = 0.0, out_db = 0.0, mix = 1.0;
+    RnnfxCliKnob knobs[MAX_SET];
+    int n_knobs = 0;
+    char msg[600];
+
+    RnnfxBatchList list;
+    rnnfx_batch_list_init(&list);
+    /* Inputs are collected after the options so that errors in options are
+     * reported before any folder is scanned; remember where they are. */
+    const char **inputs = calloc((size_t)argc + 1, sizeof *inputs);
+    int n_inputs = 0;
+    const char **lists = calloc((size_t)argc + 1, sizeof *lists);
+    int n_lists = 0;
+    if (!inputs || !lists) {
+        fprintf(stderr, "rnnfx-process: out of memory\n");
+        return 2;
+    }
+    int only_files = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (only_files || a[0] != '-' || !a[1]) {
+            inputs[n_inputs++] = a;
+        } else if (!strcmp(a, "--")) {
+            only_files = 1;
+        } else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            usage(stdout);
+            return 0;
+        } else if (!strcmp(a, "-m") || !strcmp(a, "--model")) {
+            if (!need_arg(i, argc, a))
+                return 2;
+            model_path = argv[++i];
+        } else if (!strcmp(a, "-o") || !strcmp(a, "--out-dir")) {
+            if (!need_arg(i, argc, a))
+                return 2;
+            out_dir = argv[++i];
+        } else if (!strcmp(a, "--pattern")) {
+            if (!need_arg(i, argc, a))
+                return 2;
+            pattern = argv[++i];
+        } else if (!strcmp(a, "--list")) {
+            if (!need_arg(i, argc, a))
+                return 2;
+            lists[n_lists++] = argv[++i];
+        } else if (!strcmp(a, "--skip-existing")) {
+            skip_existing = 1;
+        } else if (!strcmp(a, "--overwrite")) {
+            overwrite = 1;
+        } else if (!strcmp(a, "--float")) {
+            as_float = 1;
+        } else if (!strcmp(a, "--encoding")) {
+            if (!need_arg(i, argc, a))
+                return 2;
+            encoding = argv[++i];
+        } else if (!strcmp(a, "--format")) {
+            if (!need_arg(i, argc, a))
+                return 2;
+            format_name = argv[++i];
+        } else if (!strcmp(a, "--dry-run")) {
+            dry_run = 1;
+        } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
+            quiet = 1;
+        } else if (!strcmp(a, "-j") || !strcmp(a, "--jobs")) {
+            if (!need_arg(i, argc, a) || rnnfx_cli_parse_int(argv[i + 1], 1, 1024, &jobs) != 0) {
+                fprintf(stderr, "rnnfx-process: %s needs a number of threads (1..1024)\n", a);
+                return 2;
+            }
+            i++;
+        } else if (!strncmp(a, "-j", 2) && a[2]) {
+            if (rnnfx_cli_parse_int(a + 2, 1, 1024, &jobs) != 0) {
+                fprintf(stderr, "rnnfx-process: %s: bad number of threads\n", a);
+                return 2;
+            }
+        } else if (!strcmp(a, "--block")) {
+            if (!need_arg(i, argc, a) || rnnfx_cli_parse_int(argv[i + 1], 1, 1 << 20, &block) != 0) {
+                fprintf(stderr, "rnnfx-process: --block needs a size in samples\n");
+                return 2;
+            }
+            i++;
+        } else if (!strcmp(a, "--in-gain") || !strcmp(a, "--out-gain")) {
+            double v;
+            if (!need_arg(i, argc, a) || rnnfx_cli_parse_double(argv[i + 1], &v) != 0 ||
+                v < RNNFX_CHAIN_GAIN_MIN_DB || v > RNNFX_CHAIN_GAIN_MAX_DB) {
+                fprintf(stderr, "rnnfx-process: %s needs a gain in dB between %g and %g\n", a,
+                        RNNFX_CHAIN_GAIN_MIN_DB, RNNFX_CHAIN_GAIN_MAX_DB);
+                return 2;
+            }
+            if (!strcmp(a, "--in-gain"))
+                in_db = v;
+            else
+                out_db = v;
+            i++;
+        } else if (!strcmp(a, "--mix")) {
+            if (!need_arg(i, argc, a) || rnnfx_cli_parse_double(argv[i + 1], &mix) != 0 || mix < 0 ||
+                mix > 1) {
+                fprintf(stderr, "rnnfx-process: --mix needs a value between 0 (dry) and 1 (wet)\n");
+                return 2;
+            }
+            i++;
+        } else if (!strcmp(a, "--set")) {
+            if (!need_arg(i, argc, a))
+                return 2;
+            if (n_knobs >= MAX_SET) {
+                fprintf(stderr, "rnnfx-process: too many --set options\n");
+                return 2;
+            }
+            if (rnnfx_cli_parse_knob(argv[++i], &knobs[n_knobs], msg, sizeof msg) != 0) {
+                fprintf(stderr, "rnnfx-process: --set: %s\n", msg);
+                return 2;
+            }
+            n_knobs++;
+        } else {
+            fprintf(stderr, "rnnfx-process: unknown option '%s' (see --help)\n", a);
+            return 2;
+        }
+    }
+    if (!model_path) {
+        fprintf(stderr, "rnnfx-process: no model given (-m MODEL); see --help\n");
+        return 2;
+    }
+    if (n_inputs == 0 && n_lists == 0) {
+        fprintf(stderr, "rnnfx-process: no input files given; see --help\n");
+        return 2;
+    }
+    if (!out_dir && !pattern) {
+        fprintf(stderr, "rnnfx-process: say where outputs go: -o DIR, or --pattern "
+                        "'{name}-fx.{ext}' to write beside each input\n");
+        return 2;
+    }
+    if (skip_existing && overwrite) {
+        fprintf(stderr, "rnnfx-process: --skip-existing and --overwrite exclude each other\n");
+        return 2;
+    }
+
+    RnnfxBatchOptions opts;
+    rnnfx_batch_options_init(&opts);
+    const char *out_ext = NULL;
+    if (format_name) {
+        opts.out_format = rnnfx_batch_major_from_name(format_name, &out_ext);
+        if (!opts.out_format) {
+            fprintf(stderr, "rnnfx-process: unknown --format '%s' (wav flac aiff caf ogg rf64 w64 au)\n",
+                    format_name);
+            return 2;
+        }
+    }
+    if (encoding) {
+        opts.out_subtype = rnnfx_audio_subtype_from_name(encoding);
+        if (!opts.out_subtype) {
+            fprintf(stderr, "rnnfx-process: unknown --encoding '%s' (pcm16 pcm24 pcm32 float)\n",
+                    encoding);
+            return 2;
+        }
+    }
+    if (as_float) {
+        if (encoding && opts.out_subtype != SF_FORMAT_FLOAT) {
+            fprintf(stderr, "rnnfx-process: --float and --encoding %s contradict each other\n",
+                    encoding);
+            return 2;
+        }
+        opts.out_subtype = SF_FORMAT_FLOAT;
+    }
+
+    /* The model, checked before any file is touched. */
+    RnnfxModel *model = NULL;
+    RnnfxError err = {{0}};
+    RnnfxStatus st = rnnfx_model_load(model_path, NULL, &model, &err);
+    if (st != RNNFX_OK) {
+        const char *why = err.msg[0] ? err.msg : rnnfx_strerror(st);
+        if (!strncmp(why, model_path, strlen(model_path)) && !strncmp(why + strlen(model_path), ": ", 2))
+            why += strlen(model_path) + 2;
+        fprintf(stderr, "rnnfx-process: %s: %s\n", model_path, why);
+        return 2;
+    }
+    const RnnfxArch *arch = rnnfx_model_arch(model);
+    if (arch->kind != RNNFX_KIND_AUDIO) {
+        fprintf(stderr, "rnnfx-process: %s is a MIDI-frame model, not an audio capture\n", model_path);
+        rnnfx_model_free(model);
+        return 2;
+    }
+    int knob_index[MAX_SET];
+    if (rnnfx_cli_resolve_knobs(model, knobs, n_knobs, knob_index, msg, sizeof msg) != 0) {
+        fprintf(stderr, "rnnfx-process: --set: %s\n", msg);
+        rnnfx_model_free(model);
+        return 2;
+    }
+    opts.model = model;
+    opts.controls.input_db = (float)in_db;
+    opts.controls.output_db = (float)out_db;
+    opts.controls.mix = (float)mix;
+    opts.controls.enabled = 1;
+    /* Knobs go to the chain normalised to 0..1 of the model's range; unset
+     * knobs keep the model's default. */
+    opts.controls.n_knobs = arch->n_params;
+    for (int k = 0; k < arch->n_params; k++)
+        opts.controls.knobs[k] = rnnfx_chain_knob_normalize(model, k, arch->params[k].def);
+    for (int i = 0; i < n_knobs; i++) {
+        const RnnfxParamDesc *pd = &arch->params[knob_index[i]];
+        if (knobs[i].value < pd->min || knobs[i].value > pd->max)
+            fprintf(stderr, "rnnfx-process: warning: %s=%g is outside the knob's range %g..%g; "
+                            "clamped\n", pd->name, knobs[i].value, pd->min, pd->max);
+        opts.controls.knobs[knob_index[i]] =
+            rnnfx_chain_knob_normalize(model, knob_index[i], (float)knobs[i].value);
+    }
+    opts.jobs = (int)jobs;
+    opts.block = (size_t)block;
+    opts.overwrite = overwrite;
+    opts.skip_existing = skip_existing;
+    opts.cancel = &g_cancel;
+
+    /* Inputs. A list or folder that cannot be read stops the run (nothing
+     * was started); a single missing file becomes a per-file failure. */
+    for (int i = 0; i < n_lists; i++) {
+        if (rnnfx_batch_add_list(&list, lists[i], msg, sizeof msg) != 0) {
+            fprintf(stderr, "rnnfx-process: %s\n", msg);
+            rnnfx_model_free(model);
+            return 2;
+        }
+    }
+    for (int i = 0; i < n_inputs; i++) {
+        if (rnnfx_batch_add_arg(&list, inputs[i], msg, sizeof msg) != 0) {
+            fprintf(stderr, "rnnfx-process: %s\n", msg);
+            rnnfx_model_free(model);
+            return 2;
+        }
+    }
+    free(inputs);
+    free(lists);
+    if (list.count == 0) {
+        fprintf(stderr, "rnnfx-process: no input files found\n");
+        rnnfx_model_free(model);
+        return 2;
+    }
+    char stem[256];
+    RnnfxBatchNaming naming = {out_dir, pattern, model_stem(model_path, stem, sizeof stem), out_ext};
+    if (rnnfx_batch_name_outputs(&list, &naming, msg, sizeof msg) != 0) {
+        fprintf(stderr, "rnnfx-process: %s\n", msg);
+        rnnfx_batch_list_free(&list);
+        rnnfx_model_free(model);
+        return 2;
+    }
+    if (dry_run) {
+        for (size_t i = 0; i < list.count; i++)
+            printf("%s -> %s\n", list.items[i].in_path, list.items[i].out_path);
+        rnnfx_batch_list_free(&list);
+        rnnfx_model_free(model);
+        return 0;
+    }
+
+    ProgressState ps = {isatty(2), 0.0};
+    if (!quiet) {
+        opts.progress = progress_cb;
+        opts.progress_user = &ps;
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+
+    double t0 = rnnfx_cli_now();
+    size_t failed = rnnfx_batch_run(&list, &opts);
+    double wall = rnnfx_cli_now() - t0;
+
+    /* Per-file report: failures, clipping, and a summary line. */
+    size_t done = 0, skipped = 0, cancelled = 0;
+    double audio_s = 0.0;
+    for (size_t i = 0; i < list.count; i++) {
+        const RnnfxBatchItem *it = &list.items[i];
+        switch (it->state) {
+        case RNNFX_BATCH_DONE:
+            done++;
+            audio_s += it->sample_rate > 0 ? (double)it->frames / it->sample_rate : 0.0;
+            if (it->clipped) {
+                int fl = it->out_float;
+                fprintf(stderr, "rnnfx-process: warning: %s: %zu samples above 0 dBFS (peak %+.1f dBFS)%s\n",
+                        it->out_path, it->clipped, 20.0 * log10(it->peak),
+                        fl ? " kept in the float file" : " were clipped; lower --out-gain or use --float");
+            }
+            if (it->nonfinite)
+                fprintf(stderr, "rnnfx-process: warning: %s: %zu non-finite samples written as 0\n",
+                        it->out_path, it->nonfinite);
+            break;
+        case RNNFX_BATCH_SKIPPED: skipped++; break;
+        case RNNFX_BATCH_FAILED:
+            fprintf(stderr, "rnnfx-process: FAILED %s: %s\n", it->in_path, it->error);
+            break;
+        default: cancelled++; break;
+        }
+    }
+    if (!quiet || failed) {
+        char w[32], a[32];
+        rnnfx_cli_format_duration(wall, w, sizeof w);
+        rnnfx_cli_format_duration(audio_s, a, sizeof a);
+        fprintf(stderr, "rnnfx-process: %zu done, %zu skipped, %zu failed%s%s; %s of audio in %s "
+                        "(%.1fx real time, %ld threads)\n",
+                done, skipped, failed, cancelled ? ", not started: " : "",
+                cancelled ? (g_cancel ? "interrupted" : "some") : "", a, w,
+                wall > 0 ? audio_s / wall : 0.0, jobs);
+    }
+    rnnfx_batch_list_free(&list);
+    rnnfx_model_free(model);
+    if (g_cancel)
+        return 130;
+    return failed ? 1 : 0;
+}
