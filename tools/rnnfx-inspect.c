@@ -12,7 +12,9 @@
  *
  * Validation is the loader's: a file rnnfx_model_load() rejects makes this
  * program print the loader's message and exit 1 (after the other files have
- * been shown). It is a read-only tool: it never writes files.
+ * been shown). A file that carries its own test vectors (AIDA-X
+ * input_batch/output_batch) is also run on them, and a mismatch is a
+ * failure too. It is a read-only tool: it never writes files.
  */
 #include <json-c/json.h>
 #include <math.h>
@@ -24,6 +26,32 @@
 #include "instance.h"
 #include "model.h"
 #include "model_file.h"
+#include "selftest.h"
+
+/* The file's own test vectors, when it carries some (AIDA-X input_batch /
+ * output_batch). */
+typedef struct {
+    int present;  /* 0: the file has none */
+    int ok;       /* ran and max_err <= tolerance */
+    size_t steps;
+    double max_err;
+    char error[512]; /* vectors present but unusable */
+} SelfTest;
+
+static SelfTest run_selftest(const char *path, const RnnfxModel *model)
+{
+    SelfTest t = {0, 0, 0, 0.0, ""};
+    RnnfxError err = {{0}};
+    RnnfxStatus st = rnnfx_selftest_file(path, model, &t.steps, &t.max_err, &err);
+    if (st != RNNFX_OK) {
+        t.present = 1;
+        snprintf(t.error, sizeof t.error, "%s", err.msg[0] ? err.msg : rnnfx_strerror(st));
+        return t;
+    }
+    t.present = t.steps > 0;
+    t.ok = t.present && t.max_err <= RNNFX_SELFTEST_TOLERANCE;
+    return t;
+}
 
 typedef struct {
     double ns_per_sample; /* < 0: not measured */
@@ -127,7 +155,8 @@ static void layer_text(const RnnfxLayerDesc *l, char *buf, size_t len)
              l->cell == RNNFX_CELL_RNN ? (l->relu ? " (relu)" : " (tanh)") : "");
 }
 
-static void print_text(const char *path, const RnnfxModel *model, const Cost *cost)
+static void print_text(const char *path, const RnnfxModel *model, const Cost *cost,
+                       const SelfTest *t)
 {
     const RnnfxArch *a = rnnfx_model_arch(model);
     const RnnfxMeta *m = rnnfx_model_meta_const(model);
@@ -181,6 +210,13 @@ static void print_text(const char *path, const RnnfxModel *model, const Cost *co
         printf("  training error: unknown\n");
     if (m->training[0])
         printf("  training:       %s\n", m->training);
+    if (!t->present)
+        printf("  self-test:      none in the file\n");
+    else if (t->error[0])
+        printf("  self-test:      FAILED: %s\n", t->error);
+    else
+        printf("  self-test:      %s: %zu steps, max abs error %.3g (tolerance %g)\n",
+               t->ok ? "passed" : "FAILED", t->steps, t->max_err, RNNFX_SELFTEST_TOLERANCE);
     printf("  cost:           %.0f MACs/step\n", cost->macs_per_step);
     if (cost->ns_per_sample > 0) {
         double pct48 = cost->ns_per_sample * 48000.0 * 1e-9 * 100.0;
@@ -194,7 +230,8 @@ static void print_text(const char *path, const RnnfxModel *model, const Cost *co
     }
 }
 
-static json_object *json_text(const RnnfxModel *model, const char *path, const Cost *cost)
+static json_object *json_text(const RnnfxModel *model, const char *path, const Cost *cost,
+                              const SelfTest *t)
 {
     const RnnfxArch *a = rnnfx_model_arch(model);
     const RnnfxMeta *m = rnnfx_model_meta_const(model);
@@ -263,6 +300,19 @@ static json_object *json_text(const RnnfxModel *model, const char *path, const C
                                json_object_new_double(cost->ns_per_sample * 48000.0 * 1e-7));
     }
     json_object_object_add(o, "cost", co);
+    if (t->present) {
+        json_object *so = json_object_new_object();
+        json_object_object_add(so, "passed", json_object_new_boolean(t->ok));
+        json_object_object_add(so, "steps", json_object_new_int64((int64_t)t->steps));
+        if (t->error[0])
+            json_object_object_add(so, "error", json_object_new_string(t->error));
+        else
+            json_object_object_add(so, "max_abs_error", json_object_new_double(t->max_err));
+        json_object_object_add(so, "tolerance", json_object_new_double(RNNFX_SELFTEST_TOLERANCE));
+        json_object_object_add(o, "self_test", so);
+    } else {
+        json_object_object_add(o, "self_test", NULL);
+    }
     return o;
 }
 
@@ -339,8 +389,16 @@ int main(int argc, char **argv)
             continue;
         }
         Cost cost = measure(model, bench_ms);
+        SelfTest st_res = run_selftest(path, model);
+        /* A file whose own vectors disagree with what we compute is not a
+         * file we play correctly: report it as a failure. */
+        if (st_res.present && !st_res.ok) {
+            failures++;
+            fprintf(stderr, "rnnfx-inspect: %s: self-test failed: %s\n", path,
+                    st_res.error[0] ? st_res.error : "output differs from the file's output_batch");
+        }
         if (as_json) {
-            json_object *o = json_text(model, path, &cost);
+            json_object *o = json_text(model, path, &cost, &st_res);
             if (arr)
                 json_object_array_add(arr, o);
             else {
@@ -350,7 +408,7 @@ int main(int argc, char **argv)
         } else {
             if (i > first)
                 printf("\n");
-            print_text(path, model, &cost);
+            print_text(path, model, &cost, &st_res);
         }
         rnnfx_model_free(model);
     }
