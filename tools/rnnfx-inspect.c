@@ -280,8 +280,8 @@ static json_object *json_text(const RnnfxModel *model, const char *path, const C
     json_object_object_add(o, "metadata", meta);
     json_object_object_add(o, "esr", m->esr >= 0 ? json_object_new_double(m->esr) : NULL);
     if (m->training[0]) {
-        json_object *t = json_tokener_parse(m->training);
-        json_object_object_add(o, "training", t ? t : json_object_new_string(m->training));
+        json_object *tr = json_tokener_parse(m->training);
+        json_object_object_add(o, "training", tr ? tr : json_object_new_string(m->training));
     }
     if (a->kind == RNNFX_KIND_MIDI_FRAMES) {
         json_object *mi = json_object_new_object();
