@@ -303,6 +303,10 @@ RnnfxStatus rnnfx_model_finalize(RnnfxModel *m, RnnfxError *err)
 {
     if (!m)
         return rnnfx_fail(err, RNNFX_ERR_ARG, "no model");
+    /* Until validation passes the model is not runnable: a failed
+     * re-finalize must not leave it "finalized" with bad tensors and stale
+     * packed weights. */
+    m->finalized = 0;
     for (int s = 0; s <= RNNFX_MAX_LAYERS; s++)
         for (int t = 0; t < RNNFX_T_COUNT; t++) {
             if (m->offset[s][t] == ABSENT)

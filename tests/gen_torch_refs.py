@@ -405,8 +405,8 @@ def model_json(case, model):
     parts.append('],\n"dense":{"weight":%s,\n "bias":%s},' % (flist(model["dense_w"]), flist(model["dense_b"])))
     if kind == "midi-frames":
         parts.append('\n"midi":%s,' % json.dumps({
-            "steps_per_quarter": 4, "low_key": 60, "n_keys": out_size,
-            "n_beat_features": case["inp"] - out_size}))
+            "steps_per_quarter": 4, "low_key": 60, "keys": out_size,
+            "beat_features": case["inp"] - out_size}))
     meta = {"name": case["name"], "author": "tests/gen_torch_refs.py", "date": "2026-11-22",
             "description": "PyTorch reference case (random weights, seed %d); not a real capture."
                            % case["seed"],
