@@ -117,10 +117,17 @@ $(BUILD)/plugin/%.o: plugin/%.c $(wildcard engine/*.h plugin/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) $(CFLAGS) -fvisibility=hidden $(call pc_cflags,lv2) -c $< -o $@
 
+# Only lv2_descriptor is exported: plugin objects are built with hidden
+# visibility and the static engine's symbols are hidden by --exclude-libs.
+PLUGIN_LDFLAGS := -shared -Wl,--no-undefined -Wl,--exclude-libs,ALL
 $(PLUGIN_SO): $(PLUGIN_OBJ) $(ENGINE_LIB) $(BUNDLE_DATA)
 	@mkdir -p $(BUNDLE)
-	$(if $(PLUGIN_OBJ),$(CC) -shared -Wl,--no-undefined -Wl,--exclude-libs,ALL -o $@ $(PLUGIN_OBJ) $(ENGINE_LIB) $(LDLIBS_ENGINE),echo "no plugin sources yet")
-	$(if $(BUNDLE_DATA),cp $(BUNDLE_DATA) $(BUNDLE)/,true)
+ifneq ($(PLUGIN_OBJ),)
+	$(CC) $(CFLAGS) $(PLUGIN_LDFLAGS) -o $@ $(PLUGIN_OBJ) $(ENGINE_LIB) $(LDLIBS_ENGINE)
+endif
+ifneq ($(BUNDLE_DATA),)
+	cp $(BUNDLE_DATA) $(BUNDLE)/
+endif
 
 # --- tests -------------------------------------------------------------------
 $(BUILD)/tests/%.o: tests/%.c $(wildcard engine/*.h tests/support/*.h tools/common/*.h)

@@ -1,0 +1,707 @@
+/*
+ * rnnfx_plugin.c — the rnnfx LV2 plugin (mono and stereo).
+ *
+ * A thin wrapper around engine/chain.h: it maps ports and MIDI CC onto chain
+ * controls, loads model files in the LV2 Worker, installs them on the audio
+ * thread with rnnfx_chain_swap() (a crossfade, no allocation), sends the old
+ * processing core back to the Worker to be freed, saves and restores the
+ * model path through LV2 State, and publishes what is loaded as read-only
+ * patch parameters. Signal processing itself lives in the chain, so the batch
+ * tool and this plugin produce the same samples.
+ *
+ * Threads (LV2 threading classes):
+ *   instantiate/activate/deactivate/cleanup/save/restore: instantiation
+ *     (never concurrent with run; restore therefore swaps models directly);
+ *   run/work_response: audio (no allocation, locks, file access or logging);
+ *   work: worker (loads files, allocates, frees, logs).
+ *
+ * Without the Worker feature the plugin still plays: the built-in default
+ * capture is loaded at instantiate and a saved model path at restore; only
+ * patch:Set messages during playback need the Worker.
+ *
+ * What this is not: a UI, or a place for DSP (see engine/chain.c).
+ */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <lv2/atom/atom.h>
+#include <lv2/atom/forge.h>
+#include <lv2/atom/util.h>
+#include <lv2/buf-size/buf-size.h>
+#include <lv2/core/lv2.h>
+#include <lv2/log/log.h>
+#include <lv2/log/logger.h>
+#include <lv2/midi/midi.h>
+#include <lv2/options/options.h>
+#include <lv2/patch/patch.h>
+#include <lv2/state/state.h>
+#include <lv2/urid/urid.h>
+#include <lv2/worker/worker.h>
+
+#include "chain.h"
+#include "model_file.h"
+#include "rnnfx_ports.h"
+
+/* Longest model path the plugin keeps (worker messages carry it). */
+#define RNNFX_PATH_MAX 2048
+/* Cores waiting to be freed when the Worker could not take them. */
+#define GARBAGE_CAP 64
+/* Host-visible controls a MIDI CC can override: input gain .. knob 4. */
+#define N_CC_TARGETS (RNNFX_PORT_KNOB4 - RNNFX_PORT_INPUT_GAIN + 1)
+#define DEFAULT_MAX_BLOCK 1024
+
+typedef struct {
+    LV2_URID atom_Path, atom_String, atom_Float, atom_Double, atom_URID, atom_Object,
+        atom_Sequence, atom_eventTransfer, midi_Event, patch_Set, patch_Get, patch_property,
+        patch_value, bufsz_maxBlockLength, bufsz_nominalBlockLength, atom_Int, model, model_name,
+        model_rate, model_esr;
+} Uris;
+
+typedef enum { MSG_LOAD = 1, MSG_FREE, MSG_LOADED } MsgType;
+
+/* Worker request to load a file: header then len bytes of path (with NUL). */
+typedef struct {
+    uint32_t type;
+    uint32_t len;
+} MsgLoad;
+
+/* Worker request to free a core, or its response after a load. */
+typedef struct {
+    uint32_t type;
+    uint32_t len; /* MSG_LOADED: path bytes following */
+    RnnfxChainCore *core;
+} MsgCore;
+
+typedef struct {
+    /* host features */
+    LV2_URID_Map *map;
+    LV2_Worker_Schedule *schedule; /* NULL: no Worker */
+    LV2_Log_Logger logger;
+    Uris uris;
+    LV2_Atom_Forge forge;
+
+    /* ports */
+    const LV2_Atom_Sequence *control;
+    LV2_Atom_Sequence *notify;
+    const float *ctl[RNNFX_PORT_LATENCY]; /* indices INPUT_GAIN..KNOB4 used */
+    float *latency_port, *in_peak_port, *out_peak_port;
+    const float *in[RNNFX_CHAIN_MAX_CHANNELS];
+    float *out[RNNFX_CHAIN_MAX_CHANNELS];
+
+    int channels;
+    double rate;
+    char bundle_path[RNNFX_PATH_MAX];
+    RnnfxChain *chain;
+
+    /* what is playing: written on the audio thread (work_response) and by
+     * restore, read by save (never concurrent with them) */
+    char model_path[RNNFX_PATH_MAX];
+    int model_is_default;
+    int notify_pending;
+
+    /* MIDI CC overrides of control ports */
+    float last_port[N_CC_TARGETS];
+    float cc_value[N_CC_TARGETS];
+    int cc_active[N_CC_TARGETS];
+
+    RnnfxChainCore *garbage[GARBAGE_CAP];
+    int n_garbage;
+} Rnnfx;
+
+/* ---- helpers (any thread unless noted) ------------------------------------------ */
+
+static void map_uris(LV2_URID_Map *map, Uris *u)
+{
+    u->atom_Path = map->map(map->handle, LV2_ATOM__Path);
+    u->atom_String = map->map(map->handle, LV2_ATOM__String);
+    u->atom_Float = map->map(map->handle, LV2_ATOM__Float);
+    u->atom_Double = map->map(map->handle, LV2_ATOM__Double);
+    u->atom_Int = map->map(map->handle, LV2_ATOM__Int);
+    u->atom_URID = map->map(map->handle, LV2_ATOM__URID);
+    u->atom_Object = map->map(map->handle, LV2_ATOM__Object);
+    u->atom_Sequence = map->map(map->handle, LV2_ATOM__Sequence);
+    u->atom_eventTransfer = map->map(map->handle, LV2_ATOM__eventTransfer);
+    u->midi_Event = map->map(map->handle, LV2_MIDI__MidiEvent);
+    u->patch_Set = map->map(map->handle, LV2_PATCH__Set);
+    u->patch_Get = map->map(map->handle, LV2_PATCH__Get);
+    u->patch_property = map->map(map->handle, LV2_PATCH__property);
+    u->patch_value = map->map(map->handle, LV2_PATCH__value);
+    u->bufsz_maxBlockLength = map->map(map->handle, LV2_BUF_SIZE__maxBlockLength);
+    u->bufsz_nominalBlockLength = map->map(map->handle, LV2_BUF_SIZE__nominalBlockLength);
+    u->model = map->map(map->handle, RNNFX_URI_MODEL);
+    u->model_name = map->map(map->handle, RNNFX_URI_MODEL_NAME);
+    u->model_rate = map->map(map->handle, RNNFX_URI_MODEL_RATE);
+    u->model_esr = map->map(map->handle, RNNFX_URI_MODEL_ESR);
+}
+
+/* Loads a model file and builds a processing core for it.
+ * Thread: worker or instantiation (reads files, allocates). */
+static RnnfxStatus build_core(Rnnfx *self, const char *path, RnnfxChainCore **core,
+                              RnnfxError *err)
+{
+    RnnfxModel *model = NULL;
+    RnnfxStatus st = rnnfx_model_load(path, NULL, &model, err);
+    if (st != RNNFX_OK) return st;
+    st = rnnfx_chain_core_new(self->chain, model, 1, core, err); /* takes the model */
+    if (st != RNNFX_OK) return st;
+    const RnnfxModel *m = rnnfx_chain_core_model(*core);
+    const RnnfxMeta *meta = rnnfx_model_meta_const(m);
+    const RnnfxArch *arch = rnnfx_model_arch(m);
+    char esr[32];
+    if (meta->esr >= 0.0) snprintf(esr, sizeof esr, "%.4g", meta->esr);
+    else snprintf(esr, sizeof esr, "unknown");
+    lv2_log_note(&self->logger,
+                 "rnnfx: loaded model '%s' (%s %d x %d layer(s), %d knob(s)), trained at %.0f Hz, "
+                 "ESR %s; host runs at %.0f Hz, latency %d samples; file %s\n",
+                 meta->name[0] ? meta->name : "(unnamed)", rnnfx_cell_name(arch->layers[0].cell),
+                 arch->layers[0].hidden_size, arch->n_layers, arch->n_params, meta->sample_rate,
+                 esr, self->rate, rnnfx_chain_core_latency(*core), path);
+    return RNNFX_OK;
+}
+
+static void default_model_path(const Rnnfx *self, char *buf, size_t size)
+{
+    snprintf(buf, size, "%s%s%s", self->bundle_path,
+             (self->bundle_path[0] && self->bundle_path[strlen(self->bundle_path) - 1] == '/')
+                 ? ""
+                 : "/",
+             RNNFX_DEFAULT_MODEL_FILE);
+}
+
+/* Frees cores parked in the garbage list. Thread: instantiation. */
+static void free_garbage(Rnnfx *self)
+{
+    for (int i = 0; i < self->n_garbage; i++) rnnfx_chain_core_free(self->garbage[i]);
+    self->n_garbage = 0;
+}
+
+/* Hands a core to the Worker to free, or parks it. Thread: audio. */
+static void dispose_core_rt(Rnnfx *self, RnnfxChainCore *core)
+{
+    if (!core) return;
+    if (self->schedule) {
+        MsgCore msg = {MSG_FREE, 0, core};
+        if (self->schedule->schedule_work(self->schedule->handle, sizeof msg, &msg) ==
+            LV2_WORKER_SUCCESS)
+            return;
+    }
+    if (self->n_garbage < GARBAGE_CAP) self->garbage[self->n_garbage++] = core;
+    /* else: leaked rather than freed on the audio thread (needs >64 switches
+     * with neither Worker nor a deactivate in between) */
+}
+
+/* Thread: audio. */
+static void drain_retired_rt(Rnnfx *self)
+{
+    RnnfxChainCore *core;
+    while ((core = rnnfx_chain_take_retired(self->chain)) != NULL) dispose_core_rt(self, core);
+}
+
+/* Installs a core and frees what it replaces right away.
+ * Thread: instantiation (restore, instantiate), never concurrent with run. */
+static void install_core_now(Rnnfx *self, RnnfxChainCore *core)
+{
+    RnnfxChainCore *displaced = NULL, *r;
+    rnnfx_chain_swap(self->chain, core, &displaced);
+    rnnfx_chain_core_free(displaced);
+    while ((r = rnnfx_chain_take_retired(self->chain)) != NULL) rnnfx_chain_core_free(r);
+}
+
+/* ---- LV2 descriptor callbacks ---------------------------------------------------- */
+
+/* Thread: instantiation. */
+static LV2_Handle instantiate_common(double rate, const char *bundle_path,
+                                     const LV2_Feature *const *features, int channels)
+{
+    Rnnfx *self = calloc(1, sizeof *self);
+    if (!self) return NULL;
+    self->channels = channels;
+    self->rate = rate;
+    const LV2_Options_Option *options = NULL;
+    LV2_Log_Log *log = NULL;
+    for (int i = 0; features && features[i]; i++) {
+        if (!strcmp(features[i]->URI, LV2_URID__map)) self->map = features[i]->data;
+        else if (!strcmp(features[i]->URI, LV2_WORKER__schedule)) self->schedule = features[i]->data;
+        else if (!strcmp(features[i]->URI, LV2_LOG__log)) log = features[i]->data;
+        else if (!strcmp(features[i]->URI, LV2_OPTIONS__options)) options = features[i]->data;
+    }
+    lv2_log_logger_init(&self->logger, self->map, log);
+    if (!self->map) {
+        lv2_log_error(&self->logger, "rnnfx: the host does not provide urid:map\n");
+        free(self);
+        return NULL;
+    }
+    map_uris(self->map, &self->uris);
+    lv2_atom_forge_init(&self->forge, self->map);
+
+    size_t max_block = DEFAULT_MAX_BLOCK;
+    for (int i = 0; options && options[i].key; i++) {
+        if (options[i].key == self->uris.bufsz_maxBlockLength &&
+            options[i].type == self->uris.atom_Int) {
+            int32_t v = *(const int32_t *)options[i].value;
+            if (v >= 64 && v <= 8192) max_block = (size_t)v;
+        }
+    }
+
+    snprintf(self->bundle_path, sizeof self->bundle_path, "%s", bundle_path ? bundle_path : "");
+    RnnfxError err = {{0}};
+    if (rnnfx_chain_new_multi(NULL, rate, channels, max_block, &self->chain, &err) != RNNFX_OK) {
+        lv2_log_error(&self->logger, "rnnfx: %s\n", err.msg);
+        free(self);
+        return NULL;
+    }
+    for (int i = 0; i < N_CC_TARGETS; i++) self->last_port[i] = NAN;
+
+    /* The built-in default capture, so the plugin sounds right out of the box. */
+    char path[RNNFX_PATH_MAX];
+    default_model_path(self, path, sizeof path);
+    RnnfxChainCore *core = NULL;
+    if (build_core(self, path, &core, &err) == RNNFX_OK) {
+        install_core_now(self, core);
+        self->model_is_default = 1;
+        snprintf(self->model_path, sizeof self->model_path, "%s", path);
+    } else {
+        lv2_log_error(&self->logger,
+                      "rnnfx: cannot load the built-in capture %s: %s; the plugin passes audio "
+                      "through until a model is loaded\n",
+                      path, err.msg);
+    }
+    self->notify_pending = 1;
+    return self;
+}
+
+static LV2_Handle instantiate_mono(const LV2_Descriptor *d, double rate, const char *bundle,
+                                   const LV2_Feature *const *features)
+{
+    (void)d;
+    return instantiate_common(rate, bundle, features, 1);
+}
+
+static LV2_Handle instantiate_stereo(const LV2_Descriptor *d, double rate, const char *bundle,
+                                     const LV2_Feature *const *features)
+{
+    (void)d;
+    return instantiate_common(rate, bundle, features, 2);
+}
+
+/* Thread: audio (LV2 allows connect_port there). */
+static void connect_port(LV2_Handle h, uint32_t port, void *data)
+{
+    Rnnfx *self = h;
+    switch ((RnnfxPort)port) {
+    case RNNFX_PORT_CONTROL: self->control = data; break;
+    case RNNFX_PORT_NOTIFY: self->notify = data; break;
+    case RNNFX_PORT_INPUT_GAIN:
+    case RNNFX_PORT_OUTPUT_GAIN:
+    case RNNFX_PORT_MIX:
+    case RNNFX_PORT_ENABLED:
+    case RNNFX_PORT_KNOB1:
+    case RNNFX_PORT_KNOB2:
+    case RNNFX_PORT_KNOB3:
+    case RNNFX_PORT_KNOB4: self->ctl[port] = data; break;
+    case RNNFX_PORT_LATENCY: self->latency_port = data; break;
+    case RNNFX_PORT_IN_PEAK: self->in_peak_port = data; break;
+    case RNNFX_PORT_OUT_PEAK: self->out_peak_port = data; break;
+    case RNNFX_PORT_IN_L: self->in[0] = data; break;
+    case RNNFX_PORT_OUT_L: self->out[0] = data; break;
+    case RNNFX_PORT_IN_R: if (self->channels > 1) self->in[1] = data; break;
+    case RNNFX_PORT_OUT_R: if (self->channels > 1) self->out[1] = data; break;
+    default: break;
+    }
+}
+
+/* Thread: instantiation. */
+static void activate(LV2_Handle h)
+{
+    Rnnfx *self = h;
+    free_garbage(self);
+    rnnfx_chain_reset(self->chain);
+    self->notify_pending = 1;
+}
+
+/* Thread: instantiation. */
+static void deactivate(LV2_Handle h) { free_garbage((Rnnfx *)h); }
+
+/* Thread: instantiation. */
+static void cleanup(LV2_Handle h)
+{
+    Rnnfx *self = h;
+    free_garbage(self);
+    rnnfx_chain_free(self->chain);
+    free(self);
+}
+
+static float port_value(const float *p, float def) { return p ? *p : def; }
+
+static float clampf(float v, float lo, float hi)
+{
+    return !(v >= lo) ? lo : (v > hi ? hi : v);
+}
+
+/* Range of a CC-controllable control, index relative to INPUT_GAIN. */
+static void cc_range(int i, float *lo, float *hi)
+{
+    switch (i + RNNFX_PORT_INPUT_GAIN) {
+    case RNNFX_PORT_INPUT_GAIN: *lo = RNNFX_INPUT_GAIN_MIN; *hi = RNNFX_INPUT_GAIN_MAX; break;
+    case RNNFX_PORT_OUTPUT_GAIN: *lo = RNNFX_OUTPUT_GAIN_MIN; *hi = RNNFX_OUTPUT_GAIN_MAX; break;
+    case RNNFX_PORT_ENABLED: *lo = 0.0f; *hi = 1.0f; break;
+    default: *lo = 0.0f; *hi = 1.0f; break;
+    }
+}
+
+/* Thread: audio. */
+static void handle_cc(Rnnfx *self, uint8_t cc, uint8_t value)
+{
+    int port;
+    if (cc == RNNFX_CC_INPUT_GAIN) port = RNNFX_PORT_INPUT_GAIN;
+    else if (cc == RNNFX_CC_OUTPUT_GAIN || cc == RNNFX_CC_OUTPUT_GAIN_ALT) port = RNNFX_PORT_OUTPUT_GAIN;
+    else if (cc == RNNFX_CC_MIX) port = RNNFX_PORT_MIX;
+    else if (cc == RNNFX_CC_KNOB1_ALT) port = RNNFX_PORT_KNOB1;
+    else if (cc >= RNNFX_CC_KNOB1 && cc < RNNFX_CC_KNOB1 + RNNFX_N_KNOBS)
+        port = RNNFX_PORT_KNOB1 + (cc - RNNFX_CC_KNOB1);
+    else return;
+    int i = port - RNNFX_PORT_INPUT_GAIN;
+    float lo, hi;
+    cc_range(i, &lo, &hi);
+    self->cc_value[i] = lo + (hi - lo) * (float)value / 127.0f;
+    self->cc_active[i] = 1;
+}
+
+/* The value a control has now: its port, unless a CC moved it since the
+ * port last changed. Thread: audio. */
+static float control_value(Rnnfx *self, int port, float def)
+{
+    float v = port_value(self->ctl[port], def);
+    int i = port - RNNFX_PORT_INPUT_GAIN;
+    if (port == RNNFX_PORT_ENABLED) return v;
+    if (v != self->last_port[i]) {
+        self->last_port[i] = v;
+        self->cc_active[i] = 0;
+    }
+    return self->cc_active[i] ? self->cc_value[i] : v;
+}
+
+/* Writes patch:Set messages for the model path and readable parameters.
+ * Thread: audio. Returns 0 when the buffer was too small. */
+static int notify_model(Rnnfx *self)
+{
+    const Uris *u = &self->uris;
+    LV2_Atom_Forge *f = &self->forge;
+    const RnnfxModel *m = rnnfx_chain_model(self->chain);
+    const RnnfxMeta *meta = m ? rnnfx_model_meta_const(m) : NULL;
+    LV2_Atom_Forge_Frame fr;
+    size_t plen = strnlen(self->model_path, sizeof self->model_path - 1);
+    const char *name = meta ? meta->name : "";
+
+    if (!lv2_atom_forge_frame_time(f, 0)) return 0;
+    if (!lv2_atom_forge_object(f, &fr, 0, u->patch_Set)) return 0;
+    lv2_atom_forge_key(f, u->patch_property);
+    lv2_atom_forge_urid(f, u->model);
+    lv2_atom_forge_key(f, u->patch_value);
+    if (!lv2_atom_forge_path(f, self->model_path, (uint32_t)plen)) return 0;
+    lv2_atom_forge_pop(f, &fr);
+
+    if (!lv2_atom_forge_frame_time(f, 0)) return 0;
+    if (!lv2_atom_forge_object(f, &fr, 0, u->patch_Set)) return 0;
+    lv2_atom_forge_key(f, u->patch_property);
+    lv2_atom_forge_urid(f, u->model_name);
+    lv2_atom_forge_key(f, u->patch_value);
+    if (!lv2_atom_forge_string(f, name, (uint32_t)strnlen(name, sizeof meta->name))) return 0;
+    lv2_atom_forge_pop(f, &fr);
+
+    if (!lv2_atom_forge_frame_time(f, 0)) return 0;
+    if (!lv2_atom_forge_object(f, &fr, 0, u->patch_Set)) return 0;
+    lv2_atom_forge_key(f, u->patch_property);
+    lv2_atom_forge_urid(f, u->model_rate);
+    lv2_atom_forge_key(f, u->patch_value);
+    if (!lv2_atom_forge_float(f, meta ? (float)meta->sample_rate : 0.0f)) return 0;
+    lv2_atom_forge_pop(f, &fr);
+
+    if (!lv2_atom_forge_frame_time(f, 0)) return 0;
+    if (!lv2_atom_forge_object(f, &fr, 0, u->patch_Set)) return 0;
+    lv2_atom_forge_key(f, u->patch_property);
+    lv2_atom_forge_urid(f, u->model_esr);
+    lv2_atom_forge_key(f, u->patch_value);
+    if (!lv2_atom_forge_float(f, meta ? (float)meta->esr : -1.0f)) return 0;
+    lv2_atom_forge_pop(f, &fr);
+    return 1;
+}
+
+/* Thread: audio. */
+static void handle_object(Rnnfx *self, const LV2_Atom_Object *obj)
+{
+    const Uris *u = &self->uris;
+    if (obj->body.otype == u->patch_Get) {
+        self->notify_pending = 1;
+        return;
+    }
+    if (obj->body.otype != u->patch_Set) return;
+    const LV2_Atom *property = NULL, *value = NULL;
+    lv2_atom_object_get(obj, u->patch_property, &property, u->patch_value, &value, 0);
+    if (!property || property->type != u->atom_URID || !value) return;
+    if (((const LV2_Atom_URID *)property)->body != u->model) return;
+    if (value->type != u->atom_Path && value->type != u->atom_String) return;
+    if (!self->schedule || value->size == 0 || value->size >= RNNFX_PATH_MAX) return;
+    /* One message: header and the path (the atom body, NUL-terminated by
+     * the forge), copied into a stack buffer of bounded size. */
+    struct {
+        MsgLoad head;
+        char path[RNNFX_PATH_MAX];
+    } msg;
+    msg.head.type = MSG_LOAD;
+    msg.head.len = value->size;
+    memcpy(msg.path, LV2_ATOM_BODY_CONST(value), value->size);
+    msg.path[value->size - 1] = '\0';
+    self->schedule->schedule_work(self->schedule->handle,
+                                  (uint32_t)(sizeof msg.head + value->size), &msg);
+}
+
+/* Thread: audio. */
+static void run(LV2_Handle h, uint32_t n)
+{
+    Rnnfx *self = h;
+    const Uris *u = &self->uris;
+
+    /* prepare the notify port (the host sets its capacity in atom.size) */
+    int can_notify = 0;
+    LV2_Atom_Forge_Frame seq;
+    if (self->notify) {
+        uint32_t cap = self->notify->atom.size;
+        lv2_atom_forge_set_buffer(&self->forge, (uint8_t *)self->notify, cap);
+        can_notify = lv2_atom_forge_sequence_head(&self->forge, &seq, 0) != 0;
+    }
+
+    if (self->control) {
+        LV2_ATOM_SEQUENCE_FOREACH (self->control, ev) {
+            if (ev->body.type == u->midi_Event) {
+                const uint8_t *msg = (const uint8_t *)(ev + 1);
+                if (ev->body.size >= 3 && (msg[0] & 0xF0) == 0xB0) handle_cc(self, msg[1], msg[2]);
+            } else if (ev->body.type == u->atom_Object) {
+                handle_object(self, (const LV2_Atom_Object *)&ev->body);
+            }
+        }
+    }
+
+    RnnfxChainControls c;
+    rnnfx_chain_controls_init(&c);
+    c.input_db = clampf(control_value(self, RNNFX_PORT_INPUT_GAIN, 0.0f), RNNFX_INPUT_GAIN_MIN,
+                        RNNFX_INPUT_GAIN_MAX);
+    c.output_db = clampf(control_value(self, RNNFX_PORT_OUTPUT_GAIN, 0.0f),
+                         RNNFX_OUTPUT_GAIN_MIN, RNNFX_OUTPUT_GAIN_MAX);
+    c.mix = clampf(control_value(self, RNNFX_PORT_MIX, 1.0f), 0.0f, 1.0f);
+    c.enabled = control_value(self, RNNFX_PORT_ENABLED, 1.0f) > 0.5f;
+    c.n_knobs = RNNFX_N_KNOBS;
+    for (int k = 0; k < RNNFX_N_KNOBS; k++)
+        c.knobs[k] = clampf(control_value(self, RNNFX_PORT_KNOB1 + k, 0.5f), 0.0f, 1.0f);
+    rnnfx_chain_set_controls(self->chain, &c);
+
+    if (self->in[0] && self->out[0] && (self->channels == 1 || (self->in[1] && self->out[1]))) {
+        rnnfx_chain_process_multi(self->chain, self->in, self->out, n);
+    } else {
+        for (int ch = 0; ch < self->channels; ch++)
+            if (self->out[ch]) memset(self->out[ch], 0, n * sizeof(float));
+    }
+    drain_retired_rt(self);
+
+    float in_peak = 0.0f, out_peak = 0.0f;
+    rnnfx_chain_take_peaks(self->chain, &in_peak, &out_peak);
+    if (self->latency_port) *self->latency_port = (float)rnnfx_chain_latency(self->chain);
+    if (self->in_peak_port)
+        *self->in_peak_port = in_peak > 3.2e-5f ? 20.0f * log10f(in_peak) : RNNFX_PEAK_FLOOR_DB;
+    if (self->out_peak_port)
+        *self->out_peak_port = out_peak > 3.2e-5f ? 20.0f * log10f(out_peak) : RNNFX_PEAK_FLOOR_DB;
+
+    if (can_notify) {
+        if (self->notify_pending && notify_model(self)) self->notify_pending = 0;
+        lv2_atom_forge_pop(&self->forge, &seq);
+    } else if (self->notify) {
+        /* no room even for an empty sequence: leave a valid empty one */
+        self->notify->atom.size = sizeof(LV2_Atom_Sequence_Body);
+    }
+}
+
+/* ---- Worker ----------------------------------------------------------------------- */
+
+/* Thread: worker (loads, allocates, frees, logs). */
+static LV2_Worker_Status work(LV2_Handle h, LV2_Worker_Respond_Function respond,
+                              LV2_Worker_Respond_Handle handle, uint32_t size, const void *data)
+{
+    Rnnfx *self = h;
+    if (size < sizeof(uint32_t)) return LV2_WORKER_ERR_UNKNOWN;
+    uint32_t type;
+    memcpy(&type, data, sizeof type);
+    if (type == MSG_FREE && size >= sizeof(MsgCore)) {
+        MsgCore msg;
+        memcpy(&msg, data, sizeof msg);
+        rnnfx_chain_core_free(msg.core);
+        return LV2_WORKER_SUCCESS;
+    }
+    if (type != MSG_LOAD || size <= sizeof(MsgLoad)) return LV2_WORKER_ERR_UNKNOWN;
+
+    char path[RNNFX_PATH_MAX];
+    size_t len = size - sizeof(MsgLoad);
+    if (len >= sizeof path) len = sizeof path - 1;
+    memcpy(path, (const char *)data + sizeof(MsgLoad), len);
+    path[len] = '\0';
+
+    RnnfxError err = {{0}};
+    RnnfxChainCore *core = NULL;
+    if (build_core(self, path, &core, &err) != RNNFX_OK) {
+        lv2_log_error(&self->logger, "rnnfx: cannot load model %s: %s (keeping the current model)\n",
+                      path, err.msg);
+        return LV2_WORKER_SUCCESS;
+    }
+    struct {
+        MsgCore head;
+        char path[RNNFX_PATH_MAX];
+    } resp;
+    size_t plen = strlen(path) + 1;
+    resp.head.type = MSG_LOADED;
+    resp.head.len = (uint32_t)plen;
+    resp.head.core = core;
+    memcpy(resp.path, path, plen);
+    if (respond(handle, (uint32_t)(sizeof resp.head + plen), &resp) != LV2_WORKER_SUCCESS) {
+        lv2_log_warning(&self->logger, "rnnfx: the host's worker queue is full; model %s dropped\n",
+                        path);
+        rnnfx_chain_core_free(core);
+    }
+    return LV2_WORKER_SUCCESS;
+}
+
+/* Thread: audio. */
+static LV2_Worker_Status work_response(LV2_Handle h, uint32_t size, const void *data)
+{
+    Rnnfx *self = h;
+    if (size < sizeof(MsgCore)) return LV2_WORKER_ERR_UNKNOWN;
+    MsgCore head;
+    memcpy(&head, data, sizeof head);
+    if (head.type != MSG_LOADED) return LV2_WORKER_ERR_UNKNOWN;
+    size_t plen = size - sizeof(MsgCore);
+    if (plen > head.len) plen = head.len;
+    if (plen >= sizeof self->model_path) plen = sizeof self->model_path - 1;
+
+    RnnfxChainCore *displaced = NULL;
+    rnnfx_chain_swap(self->chain, head.core, &displaced);
+    dispose_core_rt(self, displaced);
+    drain_retired_rt(self);
+    if (displaced != head.core) {
+        memcpy(self->model_path, (const char *)data + sizeof(MsgCore), plen);
+        self->model_path[plen] = '\0';
+        self->model_is_default = 0;
+        self->notify_pending = 1;
+    }
+    return LV2_WORKER_SUCCESS;
+}
+
+/* ---- State ------------------------------------------------------------------------ */
+
+static const void *find_feature(const LV2_Feature *const *features, const char *uri)
+{
+    for (int i = 0; features && features[i]; i++)
+        if (!strcmp(features[i]->URI, uri)) return features[i]->data;
+    return NULL;
+}
+
+/* Thread: instantiation (may read while run is not running). */
+static LV2_State_Status save(LV2_Handle h, LV2_State_Store_Function store,
+                             LV2_State_Handle handle, uint32_t flags,
+                             const LV2_Feature *const *features)
+{
+    Rnnfx *self = h;
+    (void)flags;
+    /* The built-in capture is the state when nothing is stored, so sessions
+     * do not depend on where the bundle is installed. */
+    if (self->model_is_default || !self->model_path[0]) return LV2_STATE_SUCCESS;
+    const LV2_State_Map_Path *map_path = find_feature(features, LV2_STATE__mapPath);
+    const LV2_State_Free_Path *free_path = find_feature(features, LV2_STATE__freePath);
+    char *apath = map_path ? map_path->abstract_path(map_path->handle, self->model_path) : NULL;
+    const char *value = apath ? apath : self->model_path;
+    LV2_State_Status st = store(handle, self->uris.model, value, strlen(value) + 1,
+                                self->uris.atom_Path, LV2_STATE_IS_POD | LV2_STATE_IS_PORTABLE);
+    if (apath) {
+        if (free_path) free_path->free_path(free_path->handle, apath);
+        else free(apath);
+    }
+    return st;
+}
+
+/* Thread: instantiation; never concurrent with run (we do not declare
+ * state:threadSafeRestore), so the model is swapped in directly. */
+static LV2_State_Status restore(LV2_Handle h, LV2_State_Retrieve_Function retrieve,
+                                LV2_State_Handle handle, uint32_t flags,
+                                const LV2_Feature *const *features)
+{
+    Rnnfx *self = h;
+    (void)flags;
+    free_garbage(self);
+    const LV2_State_Map_Path *map_path = find_feature(features, LV2_STATE__mapPath);
+    const LV2_State_Free_Path *free_path = find_feature(features, LV2_STATE__freePath);
+
+    size_t size = 0;
+    uint32_t type = 0, vflags = 0;
+    const char *value = retrieve(handle, self->uris.model, &size, &type, &vflags);
+    char wanted[RNNFX_PATH_MAX] = "";
+    if (value && size > 0 && (type == self->uris.atom_Path || type == self->uris.atom_String)) {
+        char *apath = map_path ? map_path->absolute_path(map_path->handle, value) : NULL;
+        snprintf(wanted, sizeof wanted, "%s", apath ? apath : value);
+        if (apath) {
+            if (free_path) free_path->free_path(free_path->handle, apath);
+            else free(apath);
+        }
+    }
+
+    RnnfxError err = {{0}};
+    RnnfxChainCore *core = NULL;
+    if (wanted[0]) {
+        if (build_core(self, wanted, &core, &err) == RNNFX_OK) {
+            install_core_now(self, core);
+            snprintf(self->model_path, sizeof self->model_path, "%s", wanted);
+            self->model_is_default = 0;
+            self->notify_pending = 1;
+            return LV2_STATE_SUCCESS;
+        }
+        lv2_log_warning(&self->logger,
+                        "rnnfx: the saved model %s could not be loaded (%s); playing the built-in "
+                        "default capture instead\n",
+                        wanted, err.msg);
+    }
+    if (!self->model_is_default) {
+        char path[RNNFX_PATH_MAX];
+        default_model_path(self, path, sizeof path);
+        if (build_core(self, path, &core, &err) == RNNFX_OK) {
+            install_core_now(self, core);
+            snprintf(self->model_path, sizeof self->model_path, "%s", path);
+            self->model_is_default = 1;
+        } else {
+            lv2_log_error(&self->logger, "rnnfx: cannot load the built-in capture %s: %s\n", path,
+                          err.msg);
+        }
+    }
+    self->notify_pending = 1;
+    return LV2_STATE_SUCCESS;
+}
+
+static const void *extension_data(const char *uri)
+{
+    static const LV2_State_Interface state = {save, restore};
+    static const LV2_Worker_Interface worker = {work, work_response, NULL};
+    if (!strcmp(uri, LV2_STATE__interface)) return &state;
+    if (!strcmp(uri, LV2_WORKER__interface)) return &worker;
+    return NULL;
+}
+
+static const LV2_Descriptor descriptors[] = {
+    {RNNFX_URI_MONO, instantiate_mono, connect_port, activate, run, deactivate, cleanup,
+     extension_data},
+    {RNNFX_URI_STEREO, instantiate_stereo, connect_port, activate, run, deactivate, cleanup,
+     extension_data},
+};
+
+/* The only exported symbol. Thread: discovery (any). */
+LV2_SYMBOL_EXPORT const LV2_Descriptor *lv2_descriptor(uint32_t index)
+{
+    return index < sizeof descriptors / sizeof descriptors[0] ? &descriptors[index] : NULL;
+}
