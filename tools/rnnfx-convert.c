@@ -1,0 +1,251 @@
+/*
+ * rnnfx-convert — converts a model file between rnnfx, AIDA-X and NAM.
+ *
+ *   rnnfx-convert IN -o OUT [--to rnnfx|aidax|nam] [--sample-rate R]
+ *                 [--drop-initial-state] [--rtneural] [--no-selftest] [--force]
+ *
+ * IN is any file rnnfx_model_load() reads (rnnfx, AIDA-X/RTNeural,
+ * Proteus/Automated-GuitarAmpModelling, NAM LSTM), recognised by content.
+ * The target format comes from --to, else from OUT's extension (.nam: NAM,
+ * .aidax: AIDA-X, anything else: rnnfx JSON). OUT appears atomically and an
+ * existing file is only replaced with --force, so a failed or mistaken run
+ * loses nothing.
+ *
+ * After writing, the program reads OUT back and runs both models on the
+ * same test signal; it reports the largest output difference (0 for exact
+ * conversions) and fails if the written file does not load or does not
+ * match its own self-test vectors. It is not a trainer or a resampler: a
+ * model keeps the sample rate it was trained at (--sample-rate only states
+ * it when the file is wrong or silent).
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "export.h"
+#include "instance.h"
+#include "model.h"
+#include "model_file.h"
+#include "selftest.h"
+
+typedef enum { TO_RNNFX, TO_AIDAX, TO_NAM } Target;
+
+static const char *target_name(Target t)
+{
+    return t == TO_AIDAX ? "aidax" : t == TO_NAM ? "nam" : "rnnfx";
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: rnnfx-convert IN -o OUT [options]\n"
+            "\n"
+            "Converts a guitar-amp/pedal capture between formats. IN may be an rnnfx\n"
+            "model, an AIDA-X/RTNeural JSON file, a Proteus/Automated-GuitarAmpModelling\n"
+            "JSON file or a Neural Amp Modeler .nam LSTM file (recognised by content).\n"
+            "\n"
+            "  -o, --output OUT       file to write (required)\n"
+            "  --to FORMAT            rnnfx, aidax or nam (default: from OUT's extension:\n"
+            "                         .nam = nam, .aidax = aidax, otherwise rnnfx)\n"
+            "  --sample-rate R        the rate (Hz) the model was trained at, when the input\n"
+            "                         file does not say or says it wrongly (Proteus files\n"
+            "                         say nothing; 44100 is assumed for them)\n"
+            "  --drop-initial-state   AIDA-X: start a NAM capture from zero (AIDA-X files\n"
+            "                         cannot hold a learned start state; only the first\n"
+            "                         moments after a reset differ)\n"
+            "  --rtneural             AIDA-X: also write layouts only RTNeural (not the\n"
+            "                         AIDA-X plugin) runs: several layers, other sizes\n"
+            "  --no-selftest          AIDA-X: do not embed input_batch/output_batch\n"
+            "  -f, --force            replace OUT if it exists\n"
+            "  -h, --help             this text\n");
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t a = strlen(s), b = strlen(suffix);
+    return a >= b && strcasecmp(s + a - b, suffix) == 0;
+}
+
+/* Largest |a - b| of two models' outputs (gains included) on the self-test
+ * signal with knobs at 0; negative if it could not be measured. */
+static double compare_models(const RnnfxModel *a, const RnnfxModel *b)
+{
+    const RnnfxArch *aa = rnnfx_model_arch(a), *ba = rnnfx_model_arch(b);
+    if (aa->input_size != ba->input_size || aa->output_size != ba->output_size)
+        return -1.0;
+    size_t n = 4096, ni = (size_t)aa->input_size, no = (size_t)aa->output_size;
+    float *x = malloc(n * sizeof *x), *in = calloc(n * ni, sizeof *in);
+    float *ya = malloc(n * no * sizeof *ya), *yb = malloc(n * no * sizeof *yb);
+    RnnfxInstance *ia = rnnfx_instance_new(a), *ib = rnnfx_instance_new(b);
+    double worst = -1.0;
+    if (x && in && ya && yb && ia && ib) {
+        rnnfx_selftest_signal(x, n);
+        for (size_t t = 0; t < n; t++)
+            in[t * ni] = x[t];
+        rnnfx_instance_set_path(ia, RNNFX_PATH_REFERENCE);
+        rnnfx_instance_set_path(ib, RNNFX_PATH_REFERENCE);
+        rnnfx_instance_process_frames(ia, in, ya, n);
+        rnnfx_instance_process_frames(ib, in, yb, n);
+        worst = 0.0;
+        for (size_t i = 0; i < n * no; i++) {
+            double e = fabs((double)ya[i] - (double)yb[i]);
+            if (!(e <= worst))
+                worst = isnan(e) ? INFINITY : e;
+        }
+    }
+    rnnfx_instance_free(ia);
+    rnnfx_instance_free(ib);
+    free(x);
+    free(in);
+    free(ya);
+    free(yb);
+    return worst;
+}
+
+int main(int argc, char **argv)
+{
+    const char *in_path = NULL, *out_path = NULL;
+    int have_target = 0, force = 0;
+    Target target = TO_RNNFX;
+    double rate = 0.0;
+    RnnfxExportOptions eopts;
+    rnnfx_export_options_init(&eopts);
+
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            usage(stdout);
+            return 0;
+        } else if (!strcmp(a, "-o") || !strcmp(a, "--output")) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "rnnfx-convert: %s needs a file name\n", a);
+                return 2;
+            }
+            out_path = argv[++i];
+        } else if (!strcmp(a, "--to")) {
+            const char *v = i + 1 < argc ? argv[++i] : "";
+            have_target = 1;
+            if (!strcmp(v, "rnnfx"))
+                target = TO_RNNFX;
+            else if (!strcmp(v, "aidax") || !strcmp(v, "aida-x") || !strcmp(v, "rtneural"))
+                target = TO_AIDAX;
+            else if (!strcmp(v, "nam"))
+                target = TO_NAM;
+            else {
+                fprintf(stderr, "rnnfx-convert: --to '%s': use rnnfx, aidax or nam\n", v);
+                return 2;
+            }
+        } else if (!strcmp(a, "--sample-rate")) {
+            if (i + 1 >= argc || rnnfx_cli_parse_double(argv[i + 1], &rate) != 0 || rate < 1000.0 ||
+                rate > 1536000.0) {
+                fprintf(stderr, "rnnfx-convert: --sample-rate needs a rate in Hz (1000..1536000)\n");
+                return 2;
+            }
+            i++;
+        } else if (!strcmp(a, "--drop-initial-state")) {
+            eopts.drop_initial_state = 1;
+        } else if (!strcmp(a, "--rtneural")) {
+            eopts.generic_rtneural = 1;
+        } else if (!strcmp(a, "--no-selftest")) {
+            eopts.selftest_steps = 0;
+        } else if (!strcmp(a, "-f") || !strcmp(a, "--force")) {
+            force = 1;
+        } else if (a[0] == '-' && a[1]) {
+            fprintf(stderr, "rnnfx-convert: unknown option '%s' (see --help)\n", a);
+            return 2;
+        } else if (!in_path) {
+            in_path = a;
+        } else {
+            fprintf(stderr, "rnnfx-convert: more than one input file ('%s', '%s')\n", in_path, a);
+            return 2;
+        }
+    }
+    if (!in_path || !out_path) {
+        usage(stderr);
+        return 2;
+    }
+    if (!have_target)
+        target = ends_with(out_path, ".nam") ? TO_NAM : ends_with(out_path, ".aidax") ? TO_AIDAX
+                                                                                   : TO_RNNFX;
+    if (!force && access(out_path, F_OK) == 0) {
+        fprintf(stderr, "rnnfx-convert: %s exists; pass --force to replace it\n", out_path);
+        return 1;
+    }
+    char *rin = realpath(in_path, NULL), *rout = realpath(out_path, NULL);
+    int same = rin && rout && strcmp(rin, rout) == 0;
+    free(rin);
+    free(rout);
+    if (same) {
+        fprintf(stderr, "rnnfx-convert: input and output are the same file\n");
+        return 1;
+    }
+
+    RnnfxError err = {{0}};
+    RnnfxModel *model = NULL;
+    RnnfxLoadOptions lopts = {0};
+    lopts.default_sample_rate = rate;
+    RnnfxStatus st = rnnfx_model_load(in_path, &lopts, &model, &err);
+    if (st != RNNFX_OK) {
+        fprintf(stderr, "rnnfx-convert: cannot read %s\n", err.msg); /* the message starts with the path */
+        return 1;
+    }
+    RnnfxMeta *meta = rnnfx_model_meta(model);
+    if (rate > 0 && meta->sample_rate != rate) {
+        fprintf(stderr, "rnnfx-convert: note: %s says %g Hz; writing %g Hz as asked\n", in_path,
+                meta->sample_rate, rate);
+        meta->sample_rate = rate;
+        if ((st = rnnfx_model_finalize(model, &err)) != RNNFX_OK) {
+            fprintf(stderr, "rnnfx-convert: %s\n", err.msg);
+            rnnfx_model_free(model);
+            return 1;
+        }
+    }
+    const RnnfxArch *arch = rnnfx_model_arch(model);
+
+    switch (target) {
+    case TO_RNNFX: st = rnnfx_model_save(model, out_path, &err); break;
+    case TO_AIDAX: st = rnnfx_export_aidax_file(model, &eopts, out_path, &err); break;
+    case TO_NAM: st = rnnfx_export_nam_file(model, &eopts, out_path, &err); break;
+    }
+    if (st != RNNFX_OK) {
+        fprintf(stderr, "rnnfx-convert: cannot write %s as %s: %s\n", out_path,
+                target_name(target), err.msg);
+        rnnfx_model_free(model);
+        return 1;
+    }
+
+    /* Read the result back: it must load, pass its own self-test, and play
+     * like the source. */
+    RnnfxModel *back = NULL;
+    int rc = 0;
+    st = rnnfx_model_load(out_path, NULL, &back, &err);
+    if (st != RNNFX_OK) {
+        fprintf(stderr, "rnnfx-convert: the written file %s does not load back: %s\n", out_path,
+                err.msg);
+        rnnfx_model_free(model);
+        return 1;
+    }
+    size_t steps = 0;
+    double st_err = 0.0;
+    st = rnnfx_selftest_file(out_path, back, &steps, &st_err, &err);
+    if (st != RNNFX_OK || (steps > 0 && !(st_err <= RNNFX_SELFTEST_TOLERANCE))) {
+        fprintf(stderr, "rnnfx-convert: the written file fails its own self-test: %s\n",
+                st != RNNFX_OK ? err.msg : "outputs differ");
+        rc = 1;
+    }
+    double diff = compare_models(model, back);
+    printf("%s -> %s (%s): %s %d x %d, %d input%s, %g Hz", in_path, out_path, target_name(target),
+           rnnfx_cell_name(arch->layers[0].cell), arch->n_layers, arch->layers[0].hidden_size,
+           arch->input_size, arch->input_size == 1 ? "" : "s", meta->sample_rate);
+    if (diff >= 0)
+        printf("; read back: max output difference %.3g", diff);
+    if (steps > 0)
+        printf("; self-test %zu steps, max error %.3g", steps, st_err);
+    printf("\n");
+    rnnfx_model_free(back);
+    rnnfx_model_free(model);
+    return rc;
+}
