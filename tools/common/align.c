@@ -1,0 +1,269 @@
+/*
+ * align.c — delay and polarity from the least-squares dry->wet impulse
+ * response. See align.h for why the plain cross-correlation is not used.
+ *
+ * The normal equations of the FIR fit are (R + λI) h = r with
+ *   R[m] = Σ_t x[t] x[t+m]          (input autocorrelation, Toeplitz)
+ *   r[j] = Σ_t x[t] y[t+j]          (cross-correlation, lags -P..Q)
+ * Both are accumulated block by block with FFTs (exact sums, no circular
+ * wrap: each block's transform is long enough for block + lag range), then
+ * the symmetric Toeplitz system is solved by Levinson recursion in O(L²).
+ */
+#include "align.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fft.h"
+
+void rnnfx_align_options_default(RnnfxAlignOptions *opts)
+{
+    opts->max_lag = 2048;
+    opts->max_lead = 64;
+    opts->max_samples = 2880000; /* 60 s at 48 kHz */
+    opts->ridge = 1e-3;
+}
+
+void rnnfx_align_result_free(RnnfxAlignResult *res)
+{
+    if (!res)
+        return;
+    free(res->ir);
+    res->ir = NULL;
+    res->ir_len = 0;
+}
+
+/* Solves the symmetric Toeplitz system T x = b (T's first row t[0..L-1]) by
+ * Levinson recursion. Returns 0, or -1 if the matrix is (numerically) not
+ * positive definite. */
+static int levinson(const double *t, const double *b, double *x, int L)
+{
+    double *f = malloc((size_t)L * sizeof *f);
+    double *nf = malloc((size_t)L * sizeof *nf);
+    if (!f || !nf) {
+        free(f);
+        free(nf);
+        return -1;
+    }
+    if (!(t[0] > 0)) {
+        free(f);
+        free(nf);
+        return -1;
+    }
+    f[0] = 1.0 / t[0]; /* forward vector: T_n f = e_1 */
+    x[0] = b[0] / t[0];
+    for (int n = 1; n < L; n++) {
+        double ef = 0, ex = 0;
+        for (int i = 0; i < n; i++) {
+            ef += t[n - i] * f[i];
+            ex += t[n - i] * x[i];
+        }
+        double den = 1.0 - ef * ef;
+        if (!(den > 1e-12)) {
+            free(f);
+            free(nf);
+            return -1;
+        }
+        /* f' = ([f;0] - ef [0;rev f]) / den ; backward vector = reverse(f') */
+        for (int i = 0; i <= n; i++) {
+            double a = i < n ? f[i] : 0.0;
+            double bb = i > 0 ? f[n - i] : 0.0; /* [0; reverse(f)] */
+            nf[i] = (a - ef * bb) / den;
+        }
+        memcpy(f, nf, (size_t)(n + 1) * sizeof *f);
+        /* x' = [x;0] + (b_n - ex) * reverse(f') */
+        double k = b[n] - ex;
+        x[n] = 0.0;
+        for (int i = 0; i <= n; i++)
+            x[i] += k * f[n - i];
+    }
+    free(f);
+    free(nf);
+    return 0;
+}
+
+RnnfxStatus rnnfx_align_detect(const float *dry, const float *wet, size_t n,
+                               const RnnfxAlignOptions *opts, RnnfxAlignResult *res,
+                               RnnfxError *err)
+{
+    RnnfxAlignOptions o;
+    if (opts)
+        o = *opts;
+    else
+        rnnfx_align_options_default(&o);
+    if (!res || !dry || !wet)
+        return rnnfx_fail(err, RNNFX_ERR_ARG, "alignment: missing arguments");
+    memset(res, 0, sizeof *res);
+    if (o.max_lag < 0 || o.max_lead < 0 || o.max_lag + o.max_lead < 1 || o.max_lag > 1 << 16 ||
+        o.max_lead > 1 << 16)
+        return rnnfx_fail(err, RNNFX_ERR_ARG, "alignment: invalid search range");
+    if (o.max_samples && n > o.max_samples)
+        n = o.max_samples;
+    const int P = o.max_lead, Q = o.max_lag, L = P + Q + 1;
+    if (n < (size_t)L * 4)
+        return rnnfx_fail(err, RNNFX_ERR_INVALID,
+                          "alignment: %zu samples are too few to search a %d-sample range", n, L);
+
+    size_t N = rnnfx_fft_size((size_t)L * 4);
+    if (N < 65536)
+        N = 65536;
+    const size_t B = N - (size_t)L; /* block of x; + L-1 extension fits in N */
+
+    double *R = calloc((size_t)L, sizeof *R);   /* R[m], m = 0..L-1 */
+    double *r = calloc((size_t)L, sizeof *r);   /* r[j+P], j = -P..Q */
+    double *xr = malloc(N * sizeof *xr), *xi = malloc(N * sizeof *xi);
+    double *er = malloc(N * sizeof *er), *ei = malloc(N * sizeof *ei);
+    double *h = malloc((size_t)L * sizeof *h);
+    if (!R || !r || !xr || !xi || !er || !ei || !h) {
+        free(R), free(r), free(xr), free(xi), free(er), free(ei), free(h);
+        return rnnfx_fail(err, RNNFX_ERR_NOMEM, "alignment: out of memory");
+    }
+    double xx = 0, yy = 0;
+    for (size_t t = 0; t < n; t++) {
+        xx += (double)dry[t] * dry[t];
+        yy += (double)wet[t] * wet[t];
+    }
+    if (!(xx > 1e-12 * (double)n) || !(yy > 1e-12 * (double)n)) {
+        free(R), free(r), free(xr), free(xi), free(er), free(ei), free(h);
+        return rnnfx_fail(err, RNNFX_ERR_INVALID, "alignment: the %s signal is silent",
+                          !(xx > 1e-12 * (double)n) ? "dry" : "wet");
+    }
+
+    for (size_t s = 0; s < n; s += B) {
+        size_t len = n - s < B ? n - s : B;
+        for (size_t i = 0; i < N; i++) {
+            xr[i] = i < len ? dry[s + i] : 0.0;
+            xi[i] = 0.0;
+        }
+        rnnfx_fft(xr, xi, N, 0);
+        /* autocorrelation: ext[k] = x[s + k], k < len + L - 1 */
+        for (size_t k = 0; k < N; k++) {
+            size_t idx = s + k;
+            er[k] = (k < len + (size_t)L - 1 && idx < n) ? dry[idx] : 0.0;
+            ei[k] = 0.0;
+        }
+        rnnfx_fft(er, ei, N, 0);
+        for (size_t k = 0; k < N; k++) {
+            /* conj(X) * E */
+            double a = xr[k] * er[k] + xi[k] * ei[k];
+            double b = xr[k] * ei[k] - xi[k] * er[k];
+            er[k] = a;
+            ei[k] = b;
+        }
+        rnnfx_fft(er, ei, N, 1);
+        for (int m = 0; m < L; m++)
+            R[m] += er[m] / (double)N;
+        /* cross-correlation: ext[k] = y[s - P + k] */
+        for (size_t k = 0; k < N; k++) {
+            long long idx = (long long)s - P + (long long)k;
+            er[k] = (k < len + (size_t)L - 1 && idx >= 0 && idx < (long long)n) ? wet[idx] : 0.0;
+            ei[k] = 0.0;
+        }
+        rnnfx_fft(er, ei, N, 0);
+        for (size_t k = 0; k < N; k++) {
+            double a = xr[k] * er[k] + xi[k] * ei[k];
+            double b = xr[k] * ei[k] - xi[k] * er[k];
+            er[k] = a;
+            ei[k] = b;
+        }
+        rnnfx_fft(er, ei, N, 1);
+        for (int j = 0; j < L; j++)
+            r[j] += er[j] / (double)N;
+    }
+
+    /* plain cross-correlation answer, for the report */
+    int xbest = 0;
+    for (int j = 1; j < L; j++)
+        if (fabs(r[j]) > fabs(r[xbest]))
+            xbest = j;
+    res->xcorr_lag = xbest - P;
+    res->xcorr_inverted = r[xbest] < 0;
+
+    /* ridge: keeps the fit stable where the input has no energy (guitar DI
+     * has little above a few kHz) without biasing the main taps */
+    double lam = o.ridge * R[0];
+    double r0 = R[0];
+    R[0] += lam;
+    int bad = levinson(R, r, h, L);
+    R[0] = r0;
+    if (bad) {
+        free(R), free(r), free(xr), free(xi), free(er), free(ei), free(h);
+        return rnnfx_fail(err, RNNFX_ERR_INVALID,
+                          "alignment: the dry signal has too little variety to estimate a response");
+    }
+
+    /* residual energy: yy - 2 h.r + h'Rh */
+    double hr = 0, hRh = 0;
+    for (int i = 0; i < L; i++) {
+        hr += h[i] * r[i];
+        double acc = 0;
+        for (int k = 0; k < L; k++)
+            acc += R[abs(i - k)] * h[k];
+        hRh += h[i] * acc;
+    }
+    double resid = yy - 2 * hr + hRh;
+    res->linear_esr = resid > 0 ? resid / yy : 0.0;
+
+    int peak = 0;
+    double hs = 0;
+    for (int i = 0; i < L; i++) {
+        hs += h[i] * h[i];
+        if (fabs(h[i]) > fabs(h[peak]))
+            peak = i;
+    }
+    double hp = h[peak];
+    /* onset: the earliest tap with the peak's sign reaching half of it, at
+     * most 64 samples before the peak, so the residual response is causal
+     * and a small leading lobe does not pull the delay earlier */
+    int onset = peak;
+    int lo = peak - 64 < 0 ? 0 : peak - 64;
+    for (int i = lo; i < peak; i++)
+        if (h[i] * hp > 0 && fabs(h[i]) >= 0.5 * fabs(hp)) {
+            onset = i;
+            break;
+        }
+    res->peak_lag = peak - P;
+    res->peak_tap = hp;
+    res->delay = onset - P;
+    res->inverted = hp < 0;
+    res->confidence = fabs(hp) / sqrt(hs / L + 1e-300);
+    res->first_lag = -P;
+    res->ir_len = L;
+    res->ir = malloc((size_t)L * sizeof *res->ir);
+    if (res->ir)
+        for (int i = 0; i < L; i++)
+            res->ir[i] = (float)h[i];
+    else
+        res->ir_len = 0;
+    free(R), free(r), free(xr), free(xi), free(er), free(ei), free(h);
+    return RNNFX_OK;
+}
+
+size_t rnnfx_align_overlap(size_t n_dry, size_t n_wet, int delay, size_t *dry_off, size_t *wet_off)
+{
+    size_t d0 = 0, w0 = 0;
+    if (delay >= 0)
+        w0 = (size_t)delay;
+    else
+        d0 = (size_t)(-(long long)delay);
+    if (d0 >= n_dry || w0 >= n_wet) {
+        *dry_off = *wet_off = 0;
+        return 0;
+    }
+    size_t a = n_dry - d0, b = n_wet - w0;
+    *dry_off = d0;
+    *wet_off = w0;
+    return a < b ? a : b;
+}
+
+float *rnnfx_align_apply(const float *wet, size_t wet_off, size_t len, int inverted)
+{
+    float *out = malloc((len ? len : 1) * sizeof *out);
+    if (!out)
+        return NULL;
+    const float s = inverted ? -1.0f : 1.0f;
+    for (size_t t = 0; t < len; t++)
+        out[t] = s * wet[wet_off + t];
+    return out;
+}

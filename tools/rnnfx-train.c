@@ -1,0 +1,1447 @@
+/*
+ * rnnfx-train — capture an amp or pedal from a dry/wet recording pair.
+ *
+ *   rnnfx-train --input dry.wav --target wet.wav -o capture.json
+ *
+ * This program is everything around the numeric trainer (engine/train.h):
+ * it reads the recordings (any format libsndfile reads), checks them (rate,
+ * length, channels, silence, clipping), finds and removes the delay between
+ * dry and wet and detects inverted polarity (tools/common/align.h), sets the
+ * levels the network sees, splits the audio into training, validation and
+ * test regions by time, drives the trainer under an epoch or wall-clock
+ * budget with a progress display, keeps the best model by validation ESR,
+ * handles Ctrl-C and resume, scores the saved model on the held-out test
+ * audio through the engine's own playback path, and writes the model file,
+ * an LV2 preset and an HTML report.
+ *
+ * Data decisions, and why:
+ *   - Levels. The network sees the input scaled to a fixed RMS (0.25) and
+ *     learns a target scaled to a fixed RMS, so the same recipe works for a
+ *     quiet DI and a hot re-amp. The scale factors go into the model as its
+ *     input_gain/output_gain, so the saved model plays at the device's level.
+ *   - Polarity. An inverting device is trained on the re-inverted target and
+ *     the inversion is put back as a negative output_gain: the model stays
+ *     faithful to the device and the network has the easier job.
+ *   - Skip connection. On by default only when the wet signal is largely the
+ *     dry one (a single-gain passthrough explains at least half of it);
+ *     otherwise the skip would first have to be unlearned (a fuzz, an amp
+ *     with a tone stack, a much quieter wet signal). --skip/--no-skip decide.
+ *   - Split. Each recording is cut into 10 equal blocks; block 4 is used for
+ *     validation and block 8 for testing, the rest for training. Validation
+ *     and test regions are scored after a 2048-sample warm-up on the audio
+ *     just before them (their input only), so no state starts cold.
+ *
+ * Not here: the forward/backward passes, the optimizer and checkpoints'
+ * contents (engine/train_*.c), resampling (a rate mismatch is an error).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <math.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "align.h"
+#include "audio_io.h"
+#include "cli.h"
+#include "instance.h"
+#include "manifest.h"
+#include "model.h"
+#include "model_file.h"
+#include "preset.h"
+#include "progress.h"
+#include "report.h"
+#include "status.h"
+#include "train.h"
+
+#define EXIT_USAGE 2
+#define INPUT_RMS 0.25   /* level the network sees at its input */
+#define TARGET_RMS 0.25  /* level it learns to produce (no-skip case) */
+#define PREROLL 2048     /* warm-up before each validation/test region */
+#define N_BLOCKS 10
+#define VAL_BLOCK 4
+#define TEST_BLOCK 8
+
+/* ---- options ---------------------------------------------------------------- */
+typedef struct {
+    const char *input, *target, *output, *manifest, *resume, *checkpoint;
+    const char *report, *preset, *name, *export_split;
+    int no_report, no_preset, quiet;
+    RnnfxCell cell;
+    int hidden, layers;
+    int epochs;       /* 0 = no epoch limit */
+    double minutes;   /* 0 = no time limit */
+    uint64_t seed;
+    int threads;
+    double lr;
+    long segment, burn_in, tbptt, batch; /* 0 = trainer default */
+    int skip;         /* -1 auto, 0, 1 */
+    int channel;      /* -2 = default (0 with a warning for stereo), -1 mix */
+    double sample_rate; /* 0 = any (both files must agree) */
+    int delay_set, delay, invert_set, invert;
+    int no_align;
+    int patience;     /* epochs without improvement before stopping; 0 = never */
+    double test_at[8];
+    int n_test_at;
+} Options;
+
+static void usage(FILE *f)
+{
+    fputs(
+        "usage: rnnfx-train --input DRY --target WET -o MODEL.json [options]\n"
+        "       rnnfx-train --manifest PAIRS.txt -o MODEL.json [options]\n"
+        "\n"
+        "Trains a recurrent network that sounds like the device that turned DRY into WET.\n"
+        "Writes MODEL.json, an LV2 preset bundle MODEL.lv2/ and a report MODEL.html.\n"
+        "\n"
+        "data:\n"
+        "  -i, --input FILE       dry recording (any format libsndfile reads)\n"
+        "  -t, --target FILE      the device's output for that recording\n"
+        "      --manifest FILE    conditioned capture: lines 'input target knob=value ...'\n"
+        "      --channel N        use channel N (0-based) of multichannel files\n"
+        "      --mix              average all channels instead\n"
+        "      --sample-rate HZ   require this rate (files at another rate are an error)\n"
+        "      --delay N          do not detect: wet is N samples late (negative: early)\n"
+        "      --invert, --no-invert  do not detect polarity\n"
+        "      --no-align         same as --delay 0 --no-invert\n"
+        "model:\n"
+        "      --type gru|lstm|rnn  cell type (default gru)\n"
+        "      --hidden N         hidden size (default 32)\n"
+        "      --layers N         recurrent layers (default 1)\n"
+        "      --skip, --no-skip  add the input to the output (default: decided from the data)\n"
+        "training:\n"
+        "      --minutes M        wall-clock budget (default 5 when --epochs is not given)\n"
+        "      --epochs N         epoch limit\n"
+        "      --patience N       stop after N epochs without a better validation (default 0: never)\n"
+        "      --lr X             peak learning rate (default 5e-3, cosine decay)\n"
+        "      --segment N        samples per training segment (default 4096)\n"
+        "      --burn-in N        unscored samples at each segment start (default 512)\n"
+        "      --tbptt N          an update every N samples (default 512)\n"
+        "      --batch N          segments per batch (default 32)\n"
+        "      --threads N        worker threads (default: all cores)\n"
+        "      --seed N           random seed (default 1)\n"
+        "      --resume CKPT      continue a run from its checkpoint (same data and model options)\n"
+        "      --checkpoint FILE  where to keep the checkpoint (default MODEL.json.ckpt)\n"
+        "output:\n"
+        "  -o, --output FILE      the model file (rnnfx JSON)\n"
+        "      --name TEXT        model name (default: the output file's name)\n"
+        "      --report FILE      HTML report (default MODEL.html); --no-report\n"
+        "      --preset PATH      LV2 preset: a NAME.lv2 bundle directory or a .ttl file\n"
+        "                         (default MODEL.lv2); --no-preset\n"
+        "  -q, --quiet            print only warnings, errors and the result\n"
+        "  -h, --help\n"
+        "\n"
+        "Ctrl-C stops training and writes the best model so far.\n",
+        f);
+}
+
+static int bad_value(const char *opt, const char *val)
+{
+    fprintf(stderr, "rnnfx-train: invalid value '%s' for --%s (see --help)\n", val, opt);
+    return -1;
+}
+
+static int parse_options(int argc, char **argv, Options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->cell = RNNFX_CELL_GRU;
+    o->hidden = 32;
+    o->layers = 1;
+    o->seed = 1;
+    o->threads = rnnfx_cli_cpu_count();
+    o->lr = 0;
+    o->skip = -1;
+    o->channel = -2;
+    enum {
+        O_MANIFEST = 256, O_TYPE, O_HIDDEN, O_LAYERS, O_EPOCHS, O_MINUTES, O_SEED, O_THREADS, O_LR,
+        O_SEGMENT, O_BURN, O_TBPTT, O_BATCH, O_SKIP, O_NOSKIP, O_RESUME, O_CKPT, O_REPORT,
+        O_NOREPORT, O_PRESET, O_NOPRESET, O_CHANNEL, O_MIX, O_RATE, O_NAME, O_DELAY, O_INVERT,
+        O_NOINVERT, O_NOALIGN, O_PATIENCE, O_TESTAT, O_EXPORT
+    };
+    static const struct option longs[] = {
+        {"input", required_argument, 0, 'i'},     {"target", required_argument, 0, 't'},
+        {"output", required_argument, 0, 'o'},    {"manifest", required_argument, 0, O_MANIFEST},
+        {"type", required_argument, 0, O_TYPE},   {"hidden", required_argument, 0, O_HIDDEN},
+        {"layers", required_argument, 0, O_LAYERS}, {"epochs", required_argument, 0, O_EPOCHS},
+        {"minutes", required_argument, 0, O_MINUTES}, {"seed", required_argument, 0, O_SEED},
+        {"threads", required_argument, 0, O_THREADS}, {"lr", required_argument, 0, O_LR},
+        {"segment", required_argument, 0, O_SEGMENT}, {"burn-in", required_argument, 0, O_BURN},
+        {"tbptt", required_argument, 0, O_TBPTT}, {"batch", required_argument, 0, O_BATCH},
+        {"skip", no_argument, 0, O_SKIP},         {"no-skip", no_argument, 0, O_NOSKIP},
+        {"resume", required_argument, 0, O_RESUME}, {"checkpoint", required_argument, 0, O_CKPT},
+        {"report", required_argument, 0, O_REPORT}, {"no-report", no_argument, 0, O_NOREPORT},
+        {"preset", required_argument, 0, O_PRESET}, {"no-preset", no_argument, 0, O_NOPRESET},
+        {"channel", required_argument, 0, O_CHANNEL}, {"mix", no_argument, 0, O_MIX},
+        {"sample-rate", required_argument, 0, O_RATE}, {"name", required_argument, 0, O_NAME},
+        {"delay", required_argument, 0, O_DELAY}, {"invert", no_argument, 0, O_INVERT},
+        {"no-invert", no_argument, 0, O_NOINVERT}, {"no-align", no_argument, 0, O_NOALIGN},
+        {"patience", required_argument, 0, O_PATIENCE}, {"test-at", required_argument, 0, O_TESTAT},
+        {"export-split", required_argument, 0, O_EXPORT},
+        {"quiet", no_argument, 0, 'q'},           {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
+    int c;
+    long l;
+    double d;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "i:t:o:qh", longs, NULL)) != -1) {
+        const char *name = NULL;
+        for (int k = 0; longs[k].name; k++)
+            if (longs[k].val == c)
+                name = longs[k].name;
+        switch (c) {
+        case 'i': o->input = optarg; break;
+        case 't': o->target = optarg; break;
+        case 'o': o->output = optarg; break;
+        case 'q': o->quiet = 1; break;
+        case 'h': usage(stdout); exit(0);
+        case O_MANIFEST: o->manifest = optarg; break;
+        case O_TYPE:
+            if (!strcasecmp(optarg, "gru")) o->cell = RNNFX_CELL_GRU;
+            else if (!strcasecmp(optarg, "lstm")) o->cell = RNNFX_CELL_LSTM;
+            else if (!strcasecmp(optarg, "rnn")) o->cell = RNNFX_CELL_RNN;
+            else return bad_value(name, optarg);
+            break;
+        case O_HIDDEN:
+            if (rnnfx_cli_parse_int(optarg, 1, 256, &l)) return bad_value(name, optarg);
+            o->hidden = (int)l;
+            break;
+        case O_LAYERS:
+            if (rnnfx_cli_parse_int(optarg, 1, 4, &l)) return bad_value(name, optarg);
+            o->layers = (int)l;
+            break;
+        case O_EPOCHS:
+            if (rnnfx_cli_parse_int(optarg, 1, 1000000, &l)) return bad_value(name, optarg);
+            o->epochs = (int)l;
+            break;
+        case O_MINUTES:
+            if (rnnfx_cli_parse_double(optarg, &d) || !(d > 0) || d > 60 * 24 * 7)
+                return bad_value(name, optarg);
+            o->minutes = d;
+            break;
+        case O_SEED:
+            if (rnnfx_cli_parse_int(optarg, 0, LONG_MAX, &l)) return bad_value(name, optarg);
+            o->seed = (uint64_t)l;
+            break;
+        case O_THREADS:
+            if (rnnfx_cli_parse_int(optarg, 1, 256, &l)) return bad_value(name, optarg);
+            o->threads = (int)l;
+            break;
+        case O_LR:
+            if (rnnfx_cli_parse_double(optarg, &d) || !(d > 0) || d > 1) return bad_value(name, optarg);
+            o->lr = d;
+            break;
+        case O_SEGMENT:
+            if (rnnfx_cli_parse_int(optarg, 16, 1 << 22, &o->segment)) return bad_value(name, optarg);
+            break;
+        case O_BURN:
+            if (rnnfx_cli_parse_int(optarg, 0, 1 << 22, &o->burn_in)) return bad_value(name, optarg);
+            if (o->burn_in == 0) o->burn_in = -1; /* explicit zero */
+            break;
+        case O_TBPTT:
+            if (rnnfx_cli_parse_int(optarg, 1, 1 << 22, &o->tbptt)) return bad_value(name, optarg);
+            break;
+        case O_BATCH:
+            if (rnnfx_cli_parse_int(optarg, 1, 4096, &o->batch)) return bad_value(name, optarg);
+            break;
+        case O_SKIP: o->skip = 1; break;
+        case O_NOSKIP: o->skip = 0; break;
+        case O_RESUME: o->resume = optarg; break;
+        case O_CKPT: o->checkpoint = optarg; break;
+        case O_REPORT: o->report = optarg; break;
+        case O_NOREPORT: o->no_report = 1; break;
+        case O_PRESET: o->preset = optarg; break;
+        case O_NOPRESET: o->no_preset = 1; break;
+        case O_CHANNEL:
+            if (rnnfx_cli_parse_int(optarg, 0, 63, &l)) return bad_value(name, optarg);
+            o->channel = (int)l;
+            break;
+        case O_MIX: o->channel = RNNFX_AUDIO_MIX; break;
+        case O_RATE:
+            if (rnnfx_cli_parse_double(optarg, &d) || !(d >= 1000) || d > 768000) return bad_value(name, optarg);
+            o->sample_rate = d;
+            break;
+        case O_NAME: o->name = optarg; break;
+        case O_DELAY:
+            if (rnnfx_cli_parse_int(optarg, -1000000, 1000000, &l)) return bad_value(name, optarg);
+            o->delay_set = 1;
+            o->delay = (int)l;
+            break;
+        case O_INVERT: o->invert_set = 1; o->invert = 1; break;
+        case O_NOINVERT: o->invert_set = 1; o->invert = 0; break;
+        case O_NOALIGN:
+            o->delay_set = o->invert_set = 1;
+            o->delay = o->invert = 0;
+            break;
+        case O_PATIENCE:
+            if (rnnfx_cli_parse_int(optarg, 0, 1000000, &l)) return bad_value(name, optarg);
+            o->patience = (int)l;
+            break;
+        case O_TESTAT: {
+            /* comma-separated minutes: test-set scores of the current weights
+             * at these wall times (benchmarks) */
+            char buf[256];
+            snprintf(buf, sizeof buf, "%s", optarg);
+            for (char *tok = strtok(buf, ","); tok && o->n_test_at < 8; tok = strtok(NULL, ",")) {
+                if (rnnfx_cli_parse_double(tok, &d) || !(d > 0)) return bad_value(name, optarg);
+                o->test_at[o->n_test_at++] = d;
+            }
+            break;
+        }
+        case O_EXPORT: o->export_split = optarg; break;
+        case '?':
+        default:
+            if (optopt)
+                fprintf(stderr, "rnnfx-train: option -%c needs a value or is unknown (see --help)\n", optopt);
+            else
+                fprintf(stderr, "rnnfx-train: unknown option '%s' (see --help)\n", argv[optind - 1]);
+            return -1;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "rnnfx-train: unexpected argument '%s' (see --help)\n", argv[optind]);
+        return -1;
+    }
+    if (!o->output) {
+        fprintf(stderr, "rnnfx-train: no output file given (-o MODEL.json)\n");
+        return -1;
+    }
+    if (o->manifest && (o->input || o->target)) {
+        fprintf(stderr, "rnnfx-train: give either --manifest or --input/--target, not both\n");
+        return -1;
+    }
+    if (!o->manifest && (!o->input || !o->target)) {
+        fprintf(stderr, "rnnfx-train: need --input DRY and --target WET (or --manifest FILE)\n");
+        return -1;
+    }
+    if (!o->epochs && !(o->minutes > 0))
+        o->minutes = 5;
+    return 0;
+}
+
+/* ---- Ctrl-C ------------------------------------------------------------------------ */
+static RnnfxTrainer *volatile g_trainer;
+static volatile sig_atomic_t g_interrupted;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    if (g_interrupted) {
+        /* second Ctrl-C: leave at once; every output is written atomically,
+         * so nothing half-written remains */
+        static const char msg[] = "\nrnnfx-train: interrupted again, exiting without writing\n";
+        ssize_t w = write(2, msg, sizeof msg - 1);
+        (void)w;
+        _exit(130);
+    }
+    g_interrupted = 1;
+    RnnfxTrainer *tr = g_trainer;
+    if (tr)
+        rnnfx_trainer_request_stop(tr);
+}
+
+/* ---- notes (warnings and data decisions) -------------------------------------------- */
+static char g_notes[8192];
+static int g_quiet;
+
+#if defined(__GNUC__)
+__attribute__((format(printf, 2, 3)))
+#endif
+static void note(int warning, const char *fmt, ...)
+{
+    char line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    size_t l = strlen(g_notes);
+    snprintf(g_notes + l, sizeof g_notes - l, "%s%s\n", warning ? "Warning: " : "", line);
+    if (warning)
+        fprintf(stderr, "rnnfx-train: warning: %s\n", line);
+    else if (!g_quiet)
+        printf("%s\n", line);
+}
+
+/* ---- data ---------------------------------------------------------------------------- */
+typedef struct {
+    const char *in_path, *tg_path;
+    double knobs[RNNFX_MAX_PARAMS];
+    float *x;      /* aligned dry, as recorded */
+    float *y;      /* aligned wet, polarity-corrected, as recorded */
+    size_t n;
+    RnnfxAlignResult al;
+    double sum_xx, sum_xy, sum_yy;
+    char in_desc[512], tg_desc[512];
+} Pair;
+
+static const char *base_name(const char *p)
+{
+    const char *s = strrchr(p, '/');
+    return s ? s + 1 : p;
+}
+
+static int load_mono(const char *path, const Options *o, int *rate, float **out, size_t *n,
+                     char *desc, size_t desc_len)
+{
+    RnnfxAudio a;
+    RnnfxError err;
+    if (rnnfx_audio_read(path, &a, &err) != RNNFX_OK) {
+        fprintf(stderr, "rnnfx-train: %s\n", err.msg);
+        return -1;
+    }
+    int ch = o->channel;
+    if (a.channels > 1 && ch == -2) {
+        ch = 0;
+        note(1, "%s has %d channels: using channel 0 (choose with --channel N or --mix)",
+             base_name(path), a.channels);
+    } else if (ch == -2) {
+        ch = 0;
+    }
+    if (ch >= a.channels) {
+        fprintf(stderr, "rnnfx-train: %s has %d channel(s), --channel %d does not exist (0-based)\n",
+                path, a.channels, ch);
+        rnnfx_audio_free(&a);
+        return -1;
+    }
+    if (rnnfx_audio_mono(&a, ch, out, &err) != RNNFX_OK) {
+        fprintf(stderr, "rnnfx-train: %s: %s\n", path, err.msg);
+        rnnfx_audio_free(&a);
+        return -1;
+    }
+    char dur[32];
+    rnnfx_cli_format_duration((double)a.frames / a.sample_rate, dur, sizeof dur);
+    snprintf(desc, desc_len, "%s (%s, %d Hz, %d ch%s, %s)", path, a.format_name, a.sample_rate,
+             a.channels, a.channels > 1 ? (ch < 0 ? " mixed" : "") : "", dur);
+    *rate = a.sample_rate;
+    *n = a.frames;
+    rnnfx_audio_free(&a);
+    return 0;
+}
+
+static int check_signal(const char *path, const char *role, float *x, size_t n)
+{
+    size_t bad = rnnfx_audio_sanitize(x, n);
+    if (bad)
+        note(1, "%s: %zu non-finite samples replaced by 0", base_name(path), bad);
+    RnnfxAudioStats st;
+    rnnfx_audio_stats(x, n, &st);
+    if (st.rms < 1e-5) {
+        fprintf(stderr,
+                "rnnfx-train: %s: the %s is silent (level %.1f dBFS): nothing to learn from. "
+                "Check the file and the channel.\n",
+                path, role, st.rms > 0 ? 20 * log10(st.rms) : -INFINITY);
+        return -1;
+    }
+    if (st.rms < 1e-3)
+        note(1, "%s: the %s is very quiet (%.1f dBFS RMS); noise will matter", base_name(path), role,
+             20 * log10(st.rms));
+    if (st.clipped)
+        note(1, "%s: the %s clips (%zu samples at full scale in runs); the capture will learn the clipping",
+             base_name(path), role, st.clipped);
+    return 0;
+}
+
+static int load_pair(Pair *p, const Options *o, int *rate_io)
+{
+    float *x = NULL, *y = NULL;
+    size_t nx = 0, ny = 0;
+    int rx = 0, ry = 0;
+    if (load_mono(p->in_path, o, &rx, &x, &nx, p->in_desc, sizeof p->in_desc) ||
+        load_mono(p->tg_path, o, &ry, &y, &ny, p->tg_desc, sizeof p->tg_desc)) {
+        free(x);
+        return -1;
+    }
+    if (rx != ry) {
+        fprintf(stderr,
+                "rnnfx-train: sample rates differ: %s is %d Hz, %s is %d Hz. Record or export both "
+                "at the same rate (no resampling is done).\n",
+                p->in_path, rx, p->tg_path, ry);
+        goto fail;
+    }
+    if (o->sample_rate > 0 && fabs(o->sample_rate - rx) > 0.5) {
+        fprintf(stderr, "rnnfx-train: %s is %d Hz but --sample-rate %.0f was required\n", p->in_path,
+                rx, o->sample_rate);
+        goto fail;
+    }
+    if (*rate_io && *rate_io != rx) {
+        fprintf(stderr, "rnnfx-train: %s is %d Hz, earlier pairs are %d Hz: all must match\n",
+                p->in_path, rx, *rate_io);
+        goto fail;
+    }
+    *rate_io = rx;
+    if (check_signal(p->in_path, "input", x, nx) || check_signal(p->tg_path, "target", y, ny))
+        goto fail;
+    if (nx != ny) {
+        double dt = fabs((double)nx - (double)ny) / rx;
+        if (dt > 0.05 || (double)(nx > ny ? nx - ny : ny - nx) > 0.01 * (double)(nx < ny ? nx : ny))
+            note(1, "%s and %s differ in length by %.2f s (%zu vs %zu samples): using the overlap",
+                 base_name(p->in_path), base_name(p->tg_path), dt, nx, ny);
+    }
+
+    int delay = o->delay, inverted = o->invert;
+    RnnfxError err;
+    memset(&p->al, 0, sizeof p->al);
+    p->al.xcorr_lag = 0;
+    if (!o->delay_set || !o->invert_set) {
+        RnnfxAlignOptions ao;
+        rnnfx_align_options_default(&ao);
+        ao.max_samples = (size_t)rx * 60;
+        size_t n = nx < ny ? nx : ny;
+        if (n < (size_t)(ao.max_lag + ao.max_lead + 1) * 4) {
+            ao.max_lag = (int)(n / 8);
+            ao.max_lead = ao.max_lag < 64 ? ao.max_lag : 64;
+        }
+        if (rnnfx_align_detect(x, y, n, &ao, &p->al, &err) != RNNFX_OK) {
+            fprintf(stderr, "rnnfx-train: %s / %s: %s\n", p->in_path, p->tg_path, err.msg);
+            goto fail;
+        }
+        if (!o->delay_set)
+            delay = p->al.delay;
+        if (!o->invert_set)
+            inverted = p->al.inverted;
+        note(0, "%s: wet is %d samples (%.2f ms) %s the dry signal%s; linear response clarity %.0f",
+             base_name(p->tg_path), delay < 0 ? -delay : delay, 1000.0 * abs(delay) / rx,
+             delay < 0 ? "ahead of" : "behind", inverted ? ", polarity inverted" : "", p->al.confidence);
+        if (p->al.xcorr_lag != p->al.delay || p->al.xcorr_inverted != p->al.inverted)
+            note(0, "(plain cross-correlation would have said %d samples%s: not used, see the report)",
+                 p->al.xcorr_lag, p->al.xcorr_inverted ? ", inverted" : "");
+        if (p->al.confidence < 4)
+            note(1, "%s: no clear linear response from dry to wet (clarity %.1f): the files may not "
+                    "belong together, or the delay is over %d samples; set --delay if you know it",
+                 base_name(p->tg_path), p->al.confidence, ao.max_lag);
+    } else {
+        p->al.delay = delay;
+        p->al.inverted = inverted;
+        p->al.linear_esr = -1;
+    }
+    p->al.delay = delay;
+    p->al.inverted = inverted;
+
+    size_t xo, yo;
+    size_t n = rnnfx_align_overlap(nx, ny, delay, &xo, &yo);
+    if (n < (size_t)rx) {
+        fprintf(stderr, "rnnfx-train: %s / %s: less than one second of overlapping audio after "
+                        "removing the delay (%d samples)\n",
+                p->in_path, p->tg_path, delay);
+        goto fail;
+    }
+    p->y = rnnfx_align_apply(y, yo, n, inverted);
+    p->x = malloc(n * sizeof *p->x);
+    if (!p->y || !p->x) {
+        fprintf(stderr, "rnnfx-train: out of memory\n");
+        goto fail;
+    }
+    memcpy(p->x, x + xo, n * sizeof *x);
+    p->n = n;
+    free(x);
+    free(y);
+    for (size_t t = 0; t < n; t++) {
+        p->sum_xx += (double)p->x[t] * p->x[t];
+        p->sum_xy += (double)p->x[t] * p->y[t];
+        p->sum_yy += (double)p->y[t] * p->y[t];
+    }
+    return 0;
+fail:
+    free(x);
+    free(y);
+    return -1;
+}
+
+/* A region [start, start + len) of pair `pair`, scored after `pre` samples
+ * of warm-up taken from just before it. */
+typedef struct {
+    int pair;
+    size_t start, len, pre;
+} Region;
+
+typedef struct {
+    Region *r;
+    int n;
+} RegionList;
+
+static int region_add(RegionList *l, int pair, size_t start, size_t len, size_t pre)
+{
+    Region *nr = realloc(l->r, (size_t)(l->n + 1) * sizeof *nr);
+    if (!nr)
+        return -1;
+    l->r = nr;
+    l->r[l->n++] = (Region){pair, start, len, pre};
+    return 0;
+}
+
+/* ---- small helpers ------------------------------------------------------------------ */
+static int can_write_beside(const char *path)
+{
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *s = strrchr(dir, '/');
+    if (s)
+        *s = 0;
+    else
+        snprintf(dir, sizeof dir, ".");
+    if (!*dir)
+        snprintf(dir, sizeof dir, "/");
+    struct stat st;
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "rnnfx-train: cannot write %s: folder %s does not exist\n", path, dir);
+        return -1;
+    }
+    if (access(dir, W_OK) != 0) {
+        fprintf(stderr, "rnnfx-train: cannot write %s: folder %s is not writable\n", path, dir);
+        return -1;
+    }
+    return 0;
+}
+
+static void stem_of(const char *path, char *out, size_t len)
+{
+    snprintf(out, len, "%s", path);
+    char *slash = strrchr(out, '/');
+    char *dot = strrchr(out, '.');
+    if (dot && (!slash || dot > slash))
+        *dot = 0;
+}
+
+static void iso_now(char *buf, size_t len)
+{
+    time_t t = time(NULL);
+    strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
+}
+
+/* Runs the model with the engine's playback path (instance, fast kernels)
+ * over every region: inputs built from the recorded signals (gains inside
+ * the model), predictions written to pred (concatenated regions). Returns
+ * the ESR against the device's actual output (original polarity). */
+static double score_regions(const RnnfxModel *model, const Pair *pairs, const RegionList *rl,
+                            int n_knobs, float *pred, float *tgt, float *dry)
+{
+    RnnfxInstance *inst = rnnfx_instance_new(model);
+    if (!inst)
+        return -1;
+    const int isz = 1 + n_knobs;
+    size_t maxlen = 0;
+    for (int i = 0; i < rl->n; i++)
+        if (rl->r[i].len + rl->r[i].pre > maxlen)
+            maxlen = rl->r[i].len + rl->r[i].pre;
+    float *in = malloc(maxlen * (size_t)isz * sizeof *in);
+    float *out = malloc(maxlen * sizeof *out);
+    double se = 0, st = 0;
+    size_t k = 0;
+    if (in && out) {
+        for (int i = 0; i < rl->n; i++) {
+            const Region *r = &rl->r[i];
+            const Pair *p = &pairs[r->pair];
+            const float sign = p->al.inverted ? -1.0f : 1.0f;
+            size_t s0 = r->start - r->pre, m = r->pre + r->len;
+            for (size_t t = 0; t < m; t++) {
+                in[t * isz] = p->x[s0 + t];
+                for (int j = 0; j < n_knobs; j++)
+                    in[t * isz + 1 + j] = (float)p->knobs[j];
+            }
+            rnnfx_instance_reset(inst);
+            rnnfx_instance_process_frames(inst, in, out, m);
+            for (size_t t = 0; t < r->len; t++) {
+                float y = sign * p->y[r->start + t];
+                float q = out[r->pre + t];
+                se += ((double)y - q) * ((double)y - q);
+                st += (double)y * y;
+                if (pred)
+                    pred[k] = q;
+                if (tgt)
+                    tgt[k] = y;
+                if (dry)
+                    dry[k] = p->x[r->start + t];
+                k++;
+            }
+        }
+    }
+    free(in);
+    free(out);
+    rnnfx_instance_free(inst);
+    return st > 0 ? se / st : -1;
+}
+
+/* ---- checkpoint extra state (JSON) ---------------------------------------------------- */
+typedef struct {
+    RnnfxReportEpoch *ep;
+    int n, cap;
+} History;
+
+static int history_add(History *h, RnnfxReportEpoch e)
+{
+    if (h->n == h->cap) {
+        int nc = h->cap ? h->cap * 2 : 64;
+        RnnfxReportEpoch *ne = realloc(h->ep, (size_t)nc * sizeof *ne);
+        if (!ne)
+            return -1;
+        h->ep = ne;
+        h->cap = nc;
+    }
+    h->ep[h->n++] = e;
+    return 0;
+}
+
+static char *extra_to_json(const History *h, double best_val, double elapsed, const char *arch)
+{
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "tool", json_object_new_string("rnnfx-train"));
+    json_object_object_add(o, "arch", json_object_new_string(arch));
+    json_object_object_add(o, "best_val_esr", json_object_new_double(best_val));
+    json_object_object_add(o, "elapsed", json_object_new_double(elapsed));
+    json_object *a = json_object_new_array();
+    for (int i = 0; i < h->n; i++) {
+        json_object *e = json_object_new_array();
+        json_object_array_add(e, json_object_new_double(h->ep[i].seconds));
+        json_object_array_add(e, json_object_new_double(h->ep[i].train_loss));
+        json_object_array_add(e, json_object_new_double(h->ep[i].val_esr));
+        json_object_array_add(a, e);
+    }
+    json_object_object_add(o, "history", a);
+    const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+    char *r = strdup(s);
+    json_object_put(o);
+    return r;
+}
+
+static int extra_from_json(const char *text, History *h, double *best_val, double *elapsed,
+                           const char *arch)
+{
+    json_object *o = json_tokener_parse(text);
+    if (!o)
+        return -1;
+    json_object *v;
+    int ok = 1;
+    if (json_object_object_get_ex(o, "arch", &v) && strcmp(json_object_get_string(v), arch) != 0) {
+        fprintf(stderr, "rnnfx-train: the checkpoint is for a %s model, these options make a %s one\n",
+                json_object_get_string(v), arch);
+        ok = 0;
+    }
+    if (json_object_object_get_ex(o, "best_val_esr", &v))
+        *best_val = json_object_get_double(v);
+    if (json_object_object_get_ex(o, "elapsed", &v))
+        *elapsed = json_object_get_double(v);
+    if (json_object_object_get_ex(o, "history", &v) && json_object_is_type(v, json_type_array)) {
+        for (size_t i = 0; i < json_object_array_length(v); i++) {
+            json_object *e = json_object_array_get_idx(v, i);
+            if (!json_object_is_type(e, json_type_array) || json_object_array_length(e) != 3)
+                continue;
+            RnnfxReportEpoch ep = {json_object_get_double(json_object_array_get_idx(e, 0)),
+                                   json_object_get_double(json_object_array_get_idx(e, 1)),
+                                   json_object_get_double(json_object_array_get_idx(e, 2))};
+            history_add(h, ep);
+        }
+    }
+    json_object_put(o);
+    return ok ? 0 : -1;
+}
+
+/* Writes the split data for the PyTorch benchmark script: the exact arrays
+ * the trainer sees (after alignment and levels) plus the regions. */
+static int export_split(const char *dir, const Pair *pairs, int n_pairs, const float *const *in,
+                        const float *const *tg, int isz, const RegionList *tr, const RegionList *va,
+                        const RegionList *te, double gi, double go, int skip, double rate)
+{
+    char path[PATH_MAX];
+    mkdir(dir, 0755);
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "input_size", json_object_new_int(isz));
+    json_object_object_add(o, "input_gain", json_object_new_double(gi));
+    json_object_object_add(o, "output_gain", json_object_new_double(go));
+    json_object_object_add(o, "skip", json_object_new_int(skip));
+    json_object_object_add(o, "sample_rate", json_object_new_double(rate));
+    json_object *pa = json_object_new_array();
+    for (int i = 0; i < n_pairs; i++) {
+        snprintf(path, sizeof path, "%s/pair%d.in.f32", dir, i);
+        FILE *f = fopen(path, "wb");
+        if (!f || fwrite(in[i], sizeof(float) * (size_t)isz, pairs[i].n, f) != pairs[i].n) {
+            if (f)
+                fclose(f);
+            json_object_put(o);
+            return -1;
+        }
+        fclose(f);
+        snprintf(path, sizeof path, "%s/pair%d.target.f32", dir, i);
+        f = fopen(path, "wb");
+        if (!f || fwrite(tg[i], sizeof(float), pairs[i].n, f) != pairs[i].n) {
+            if (f)
+                fclose(f);
+            json_object_put(o);
+            return -1;
+        }
+        fclose(f);
+        json_object *p = json_object_new_object();
+        json_object_object_add(p, "n", json_object_new_int64((int64_t)pairs[i].n));
+        json_object_array_add(pa, p);
+    }
+    json_object_object_add(o, "pairs", pa);
+    const RegionList *lists[3] = {tr, va, te};
+    const char *names[3] = {"train", "val", "test"};
+    for (int k = 0; k < 3; k++) {
+        json_object *a = json_object_new_array();
+        for (int i = 0; i < lists[k]->n; i++) {
+            const Region *r = &lists[k]->r[i];
+            json_object *e = json_object_new_array();
+            json_object_array_add(e, json_object_new_int(r->pair));
+            json_object_array_add(e, json_object_new_int64((int64_t)r->start));
+            json_object_array_add(e, json_object_new_int64((int64_t)r->len));
+            json_object_array_add(e, json_object_new_int64((int64_t)r->pre));
+            json_object_array_add(a, e);
+        }
+        json_object_object_add(o, names[k], a);
+    }
+    snprintf(path, sizeof path, "%s/split.json", dir);
+    int rc = json_object_to_file_ext(path, o, JSON_C_TO_STRING_PRETTY) == 0 ? 0 : -1;
+    json_object_put(o);
+    return rc;
+}
+
+/* ---- main ----------------------------------------------------------------------------- */
+int main(int argc, char **argv)
+{
+    Options o;
+    if (parse_options(argc, argv, &o) != 0)
+        return EXIT_USAGE;
+    g_quiet = o.quiet;
+    setvbuf(stdout, NULL, _IOLBF, 0);
+
+    /* output paths, checked before any work so a long run cannot end in
+     * "cannot write" */
+    char stem[PATH_MAX], report_path[PATH_MAX + 8], preset_path[PATH_MAX + 8], ckpt_path[PATH_MAX + 8];
+    stem_of(o.output, stem, sizeof stem);
+    snprintf(report_path, sizeof report_path, "%s", o.report ? o.report : "");
+    if (!o.report)
+        snprintf(report_path, sizeof report_path, "%s.html", stem);
+    snprintf(preset_path, sizeof preset_path, "%s", o.preset ? o.preset : "");
+    if (!o.preset)
+        snprintf(preset_path, sizeof preset_path, "%s.lv2", stem);
+    snprintf(ckpt_path, sizeof ckpt_path, "%s", o.checkpoint ? o.checkpoint : "");
+    if (!o.checkpoint)
+        snprintf(ckpt_path, sizeof ckpt_path, "%s.ckpt", o.output);
+    if (can_write_beside(o.output) || (!o.no_report && can_write_beside(report_path)) ||
+        (!o.no_preset && can_write_beside(preset_path)) || can_write_beside(ckpt_path))
+        return 1;
+    if (!o.no_preset) {
+        size_t pl = strlen(preset_path);
+        int is_ttl = pl > 4 && !strcasecmp(preset_path + pl - 4, ".ttl");
+        int is_lv2 = pl > 4 && !strcasecmp(preset_path + pl - 4, ".lv2");
+        if (!is_ttl && !is_lv2) {
+            fprintf(stderr, "rnnfx-train: --preset must name a NAME.lv2 bundle folder or a .ttl file\n");
+            return EXIT_USAGE;
+        }
+    }
+
+    /* ---- the pairs ---- */
+    RnnfxManifest man;
+    memset(&man, 0, sizeof man);
+    RnnfxError err;
+    int n_pairs = 1, n_knobs = 0;
+    if (o.manifest) {
+        if (rnnfx_manifest_load(o.manifest, &man, &err) != RNNFX_OK) {
+            fprintf(stderr, "rnnfx-train: %s\n", err.msg);
+            return EXIT_USAGE;
+        }
+        n_pairs = (int)man.n;
+        n_knobs = man.n_knobs;
+    }
+    Pair *pairs = calloc((size_t)n_pairs, sizeof *pairs);
+    if (!pairs) {
+        fprintf(stderr, "rnnfx-train: out of memory\n");
+        return 1;
+    }
+    int rate = 0;
+    for (int i = 0; i < n_pairs; i++) {
+        Pair *p = &pairs[i];
+        if (o.manifest) {
+            p->in_path = man.entries[i].input;
+            p->tg_path = man.entries[i].target;
+            memcpy(p->knobs, man.entries[i].values, sizeof p->knobs);
+        } else {
+            p->in_path = o.input;
+            p->tg_path = o.target;
+        }
+        if (!o.quiet)
+            printf("reading %s + %s\n", p->in_path, p->tg_path);
+        if (load_pair(p, &o, &rate) != 0)
+            return EXIT_USAGE;
+    }
+
+    /* ---- levels and skip ---- */
+    double sxx = 0, sxy = 0, syy = 0;
+    size_t total = 0;
+    for (int i = 0; i < n_pairs; i++) {
+        sxx += pairs[i].sum_xx;
+        sxy += pairs[i].sum_xy;
+        syy += pairs[i].sum_yy;
+        total += pairs[i].n;
+    }
+    double rms_x = sqrt(sxx / (double)total), rms_y = sqrt(syy / (double)total);
+    double a = sxy / sxx;                         /* best single gain dry -> wet */
+    double pass_esr = 1.0 - (sxy * sxy) / (sxx * syy); /* what that gain leaves unexplained */
+    int skip = o.skip;
+    if (skip < 0) {
+        skip = a > 0 && pass_esr < 0.5;
+        note(0, "skip connection %s: a plain gain of %.2f explains %.0f%% of the wet signal (--skip/--no-skip to override)",
+             skip ? "on" : "off", a, 100.0 * (1.0 - pass_esr));
+    }
+    double gi = INPUT_RMS / rms_x;
+    double go = skip ? a / gi : rms_y / TARGET_RMS;
+    if (skip && !(go > 0)) {
+        note(1, "--skip with a wet signal that is not correlated with the dry one: the skip will have to be unlearned");
+        go = rms_y / TARGET_RMS;
+    }
+    note(0, "levels: dry %.1f dBFS RMS, wet %.1f dBFS RMS; the model scales its input by %.2f and its output by %.3f",
+         20 * log10(rms_x), 20 * log10(rms_y), gi, go);
+
+    /* ---- training arrays (what the network sees) ---- */
+    const int isz = 1 + n_knobs;
+    float **in = calloc((size_t)n_pairs, sizeof *in), **tg = calloc((size_t)n_pairs, sizeof *tg);
+    if (!in || !tg) {
+        fprintf(stderr, "rnnfx-train: out of memory\n");
+        return 1;
+    }
+    for (int i = 0; i < n_pairs; i++) {
+        Pair *p = &pairs[i];
+        in[i] = malloc(p->n * (size_t)isz * sizeof **in);
+        tg[i] = malloc(p->n * sizeof **tg);
+        if (!in[i] || !tg[i]) {
+            fprintf(stderr, "rnnfx-train: out of memory for %zu samples\n", p->n);
+            return 1;
+        }
+        for (size_t t = 0; t < p->n; t++) {
+            in[i][t * isz] = (float)(gi * p->x[t]);
+            for (int k = 0; k < n_knobs; k++)
+                in[i][t * isz + 1 + k] = (float)p->knobs[k];
+            tg[i][t] = (float)(p->y[t] / go);
+        }
+    }
+
+    /* ---- model and trainer config ---- */
+    RnnfxArch arch;
+    rnnfx_arch_init_audio(&arch, o.cell, o.hidden, skip);
+    arch.n_layers = o.layers;
+    for (int l = 0; l < o.layers; l++)
+        arch.layers[l] = arch.layers[0];
+    arch.input_size = isz;
+    arch.n_params = n_knobs;
+    for (int k = 0; k < n_knobs; k++) {
+        snprintf(arch.params[k].name, RNNFX_NAME_LEN, "%s", man.knobs[k]);
+        arch.params[k].min = (float)man.min[k];
+        arch.params[k].max = (float)man.max[k];
+        arch.params[k].def = (float)(0.5 * (man.min[k] + man.max[k]));
+    }
+    RnnfxModel *model = NULL;
+    if (rnnfx_model_new(&arch, &model, &err) != RNNFX_OK ||
+        rnnfx_model_init_random(model, o.seed, &err) != RNNFX_OK) {
+        fprintf(stderr, "rnnfx-train: %s\n", err.msg);
+        return 1;
+    }
+    rnnfx_model_meta(model)->sample_rate = rate;
+
+    RnnfxTrainConfig cfg;
+    rnnfx_train_config_default(&cfg);
+    if (o.segment)
+        cfg.segment_len = (size_t)o.segment;
+    if (o.burn_in)
+        cfg.burn_in = o.burn_in < 0 ? 0 : (size_t)o.burn_in;
+    if (o.tbptt)
+        cfg.tbptt = (size_t)o.tbptt;
+    if (o.batch)
+        cfg.batch = (int)o.batch;
+    if (o.lr > 0)
+        cfg.lr = (float)o.lr;
+    if (cfg.lr_min > cfg.lr)
+        cfg.lr_min = cfg.lr / 50;
+    cfg.schedule = RNNFX_LR_COSINE;
+    cfg.total_steps = 0; /* we drive the schedule's progress (time or epochs) */
+    cfg.threads = o.threads;
+    cfg.seed = o.seed;
+    if (rnnfx_train_config_check(&cfg, model, &err) != RNNFX_OK) {
+        fprintf(stderr, "rnnfx-train: %s\n", err.msg);
+        return EXIT_USAGE;
+    }
+
+    /* ---- split by time regions ---- */
+    RegionList rtrain = {0}, rval = {0}, rtest = {0};
+    for (int i = 0; i < n_pairs; i++) {
+        size_t n = pairs[i].n;
+        size_t bl = n / N_BLOCKS;
+        if (bl < PREROLL * 2 || bl < cfg.segment_len) {
+            /* short recording: one test/validation region at 15% each, the
+             * rest trains (still deterministic) */
+            size_t vl = n * 15 / 100, tl = n * 15 / 100;
+            size_t trn = n - vl - tl;
+            if (trn < cfg.segment_len || vl < 256 || tl < 256) {
+                fprintf(stderr,
+                        "rnnfx-train: %s is too short to train on (%.1f s after alignment); record "
+                        "at least %.0f s\n",
+                        pairs[i].in_path, (double)n / rate,
+                        ceil((double)cfg.segment_len * 1.5 / rate + 1));
+                return EXIT_USAGE;
+            }
+            size_t pre = trn < PREROLL ? trn : PREROLL;
+            region_add(&rtrain, i, 0, trn, 0);
+            region_add(&rval, i, trn, vl, pre);
+            region_add(&rtest, i, trn + vl, tl, vl < PREROLL ? vl : PREROLL);
+            continue;
+        }
+        size_t run_start = 0;
+        for (int b = 0; b < N_BLOCKS; b++) {
+            size_t s = (size_t)b * bl, e = b == N_BLOCKS - 1 ? n : s + bl;
+            if (b == VAL_BLOCK || b == TEST_BLOCK) {
+                if (s > run_start)
+                    region_add(&rtrain, i, run_start, s - run_start, 0);
+                region_add(b == VAL_BLOCK ? &rval : &rtest, i, s, e - s, PREROLL);
+                run_start = e;
+            }
+        }
+        if (n > run_start)
+            region_add(&rtrain, i, run_start, n - run_start, 0);
+    }
+    RnnfxTrainSeq *seq_tr = calloc((size_t)rtrain.n, sizeof *seq_tr);
+    RnnfxTrainSeq *seq_va = calloc((size_t)rval.n, sizeof *seq_va);
+    if (!seq_tr || !seq_va) {
+        fprintf(stderr, "rnnfx-train: out of memory\n");
+        return 1;
+    }
+    size_t n_train_samples = 0, n_val = 0, n_test = 0;
+    for (int i = 0; i < rtrain.n; i++) {
+        const Region *r = &rtrain.r[i];
+        seq_tr[i] = (RnnfxTrainSeq){in[r->pair] + r->start * isz, tg[r->pair] + r->start, r->len};
+        n_train_samples += r->len;
+    }
+    for (int i = 0; i < rval.n; i++) {
+        const Region *r = &rval.r[i];
+        size_t s0 = r->start - r->pre;
+        seq_va[i] = (RnnfxTrainSeq){in[r->pair] + s0 * isz, tg[r->pair] + s0, r->len + r->pre};
+        n_val += r->len;
+    }
+    for (int i = 0; i < rtest.n; i++)
+        n_test += rtest.r[i].len;
+    RnnfxTrainSet set_tr = {seq_tr, (size_t)rtrain.n}, set_va = {seq_va, (size_t)rval.n};
+    {
+        char a1[32], a2[32], a3[32];
+        rnnfx_cli_format_duration((double)n_train_samples / rate, a1, sizeof a1);
+        rnnfx_cli_format_duration((double)n_val / rate, a2, sizeof a2);
+        rnnfx_cli_format_duration((double)n_test / rate, a3, sizeof a3);
+        note(0, "split by time: %s training, %s validation, %s test (blocks %d and %d of every %d)",
+             a1, a2, a3, VAL_BLOCK + 1, TEST_BLOCK + 1, N_BLOCKS);
+    }
+    if (o.export_split) {
+        if (export_split(o.export_split, pairs, n_pairs, (const float *const *)in,
+                         (const float *const *)tg, isz, &rtrain, &rval, &rtest, gi, go, skip, rate)) {
+            fprintf(stderr, "rnnfx-train: cannot write the split to %s\n", o.export_split);
+            return 1;
+        }
+    }
+
+    RnnfxTrainer *tr = NULL;
+    if (rnnfx_trainer_new(model, &cfg, &tr, &err) != RNNFX_OK) {
+        fprintf(stderr, "rnnfx-train: %s\n", err.msg);
+        return 1;
+    }
+    size_t bpe = rnnfx_trainer_batches_per_epoch(tr, &set_tr);
+    if (bpe == 0) {
+        fprintf(stderr, "rnnfx-train: no training region is as long as one segment (%zu samples)\n",
+                cfg.segment_len);
+        return EXIT_USAGE;
+    }
+    char arch_id[160];
+    snprintf(arch_id, sizeof arch_id, "%s-%dx%d%s in%d", rnnfx_cell_name(o.cell), o.layers, o.hidden,
+             skip ? "+skip" : "", isz);
+
+    History hist = {0};
+    double best_val = INFINITY, elapsed_before = 0;
+    if (o.resume) {
+        char *extra = NULL;
+        if (rnnfx_trainer_load_checkpoint(tr, o.resume, &extra, &err) != RNNFX_OK) {
+            fprintf(stderr, "rnnfx-train: cannot resume from %s: %s\n(resume with the same data and "
+                            "the same --type/--hidden/--layers/--segment/--batch options)\n",
+                    o.resume, err.msg);
+            return EXIT_USAGE;
+        }
+        if (extra && extra_from_json(extra, &hist, &best_val, &elapsed_before, arch_id) != 0) {
+            free(extra);
+            return EXIT_USAGE;
+        }
+        free(extra);
+        note(0, "resumed from %s: %llu steps, %llu epochs, best validation ESR %.4f", o.resume,
+             (unsigned long long)rnnfx_trainer_steps(tr), (unsigned long long)rnnfx_trainer_epochs(tr),
+             best_val);
+    }
+
+    /* ---- training loop ---- */
+    RnnfxModel *best = NULL;
+    if (o.resume) {
+        /* the checkpoint's weights are the newest; count them as the best
+         * until an epoch beats its recorded validation */
+        if (rnnfx_model_clone(model, &best, &err) != RNNFX_OK) {
+            fprintf(stderr, "rnnfx-train: %s\n", err.msg);
+            return 1;
+        }
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    g_trainer = tr;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+
+    const double budget = o.minutes * 60.0;
+    const int epochs_before = (int)rnnfx_trainer_epochs(tr);
+    RnnfxProgress prog;
+    rnnfx_progress_begin(&prog, stdout, o.quiet);
+    size_t n_params_total = 0;
+    rnnfx_model_params(model, &n_params_total);
+    if (!o.quiet) {
+        char b1[32] = "";
+        if (budget > 0)
+            rnnfx_cli_format_duration(budget, b1, sizeof b1);
+        printf("training %s (%zu parameters) on %d thread(s): %zu batches of %d x %zu samples per epoch, %s%s%s\n",
+               arch_id, n_params_total, cfg.threads, bpe,
+               cfg.batch, cfg.segment_len, budget > 0 ? "budget " : "", budget > 0 ? b1 : "",
+               o.epochs ? (budget > 0 ? " or epoch limit" : "epoch limit") : "");
+    }
+    double t0 = rnnfx_cli_now();
+    double eval_time = 0;  /* time spent on --test-at scoring, not counted */
+    double train_time = 0; /* time inside rnnfx_trainer_train */
+    uint64_t samples = 0;
+    int next_test_at = 0;
+    int since_best = 0, stop = 0, epoch_in_run = 0;
+    double epoch_loss_sum = 0;
+    uint64_t epoch_steps = 0;
+    double last_val = -1;
+    /* batches per call: about a quarter second each, so the display and the
+     * budget are checked often without costing anything measurable */
+    size_t chunk = 1;
+    while (!stop && !g_interrupted) {
+        double el = rnnfx_cli_now() - t0 - eval_time;
+        double frac_t = budget > 0 ? el / budget : 0;
+        double frac_e = o.epochs ? ((double)epoch_in_run + (double)0) / o.epochs : 0;
+        double frac = frac_t > frac_e ? frac_t : frac_e;
+        if (frac >= 1.0)
+            break;
+        rnnfx_trainer_set_progress(tr, frac);
+        RnnfxTrainStats ts;
+        double c0 = rnnfx_cli_now();
+        if (rnnfx_trainer_train(tr, &set_tr, chunk, &ts, &err) != RNNFX_OK) {
+            rnnfx_progress_end(&prog);
+            fprintf(stderr, "rnnfx-train: training failed: %s\n", err.msg);
+            return 1;
+        }
+        double cdt = rnnfx_cli_now() - c0;
+        train_time += ts.seconds > 0 ? ts.seconds : cdt;
+        samples += ts.samples;
+        if (cdt < 0.15 && chunk < bpe)
+            chunk *= 2;
+        else if (cdt > 0.6 && chunk > 1)
+            chunk /= 2;
+        if (ts.steps) {
+            epoch_loss_sum += ts.loss * (double)ts.steps;
+            epoch_steps += ts.steps;
+        }
+        if (!isfinite(ts.loss) && ts.steps) {
+            rnnfx_progress_end(&prog);
+            fprintf(stderr, "rnnfx-train: the loss became non-finite; try a lower --lr\n");
+            break;
+        }
+        /* benchmark hook: score the current weights at fixed wall times */
+        while (next_test_at < o.n_test_at &&
+               rnnfx_cli_now() - t0 - eval_time >= o.test_at[next_test_at] * 60.0) {
+            double e0 = rnnfx_cli_now();
+            RnnfxModel *snap = NULL;
+            if (rnnfx_model_clone(model, &snap, &err) == RNNFX_OK) {
+                rnnfx_model_meta(snap)->input_gain = (float)gi;
+                rnnfx_model_meta(snap)->output_gain = (float)(pairs[0].al.inverted ? -go : go);
+                rnnfx_model_finalize(snap, &err);
+                double e = score_regions(snap, pairs, &rtest, n_knobs, NULL, NULL, NULL);
+                rnnfx_progress_note(&prog, "test_at minutes=%g esr=%.6f samples=%llu train_seconds=%.1f",
+                                    o.test_at[next_test_at], e, (unsigned long long)samples, train_time);
+                rnnfx_model_free(snap);
+            }
+            next_test_at++;
+            eval_time += rnnfx_cli_now() - e0;
+        }
+        double running_loss = epoch_steps ? epoch_loss_sum / (double)epoch_steps : ts.loss;
+        el = rnnfx_cli_now() - t0 - eval_time;
+        frac_t = budget > 0 ? el / budget : 0;
+        double epoch_pos = epoch_in_run + 0.0;
+        if (o.epochs)
+            frac_e = epoch_pos / o.epochs;
+        rnnfx_progress_update(&prog, frac_t > frac_e ? frac_t : frac_e,
+                              (int)rnnfx_trainer_epochs(tr) + (ts.epoch_done ? 0 : 1),
+                              o.epochs ? o.epochs + epochs_before : 0, running_loss, last_val,
+                              isfinite(best_val) ? best_val : -1, 0);
+        if (ts.stopped || g_interrupted)
+            break;
+        if (!ts.epoch_done)
+            continue;
+
+        /* ---- end of an epoch: validate, keep the best, checkpoint ---- */
+        epoch_in_run++;
+        double ve0 = rnnfx_cli_now();
+        RnnfxEvalResult ev;
+        if (rnnfx_trainer_evaluate(model, &set_va, PREROLL, &cfg, cfg.threads, &ev, &err) != RNNFX_OK) {
+            rnnfx_progress_end(&prog);
+            fprintf(stderr, "rnnfx-train: validation failed: %s\n", err.msg);
+            return 1;
+        }
+        (void)ve0;
+        last_val = ev.esr;
+        double ep_loss = epoch_steps ? epoch_loss_sum / (double)epoch_steps : NAN;
+        epoch_loss_sum = 0;
+        epoch_steps = 0;
+        history_add(&hist, (RnnfxReportEpoch){elapsed_before + rnnfx_cli_now() - t0, ep_loss, ev.esr});
+        rnnfx_trainer_report_validation(tr, ev.esr);
+        if (isfinite(ev.esr) && ev.esr < best_val) {
+            best_val = ev.esr;
+            since_best = 0;
+            rnnfx_model_free(best);
+            best = NULL;
+            if (rnnfx_model_clone(model, &best, &err) != RNNFX_OK) {
+                fprintf(stderr, "rnnfx-train: %s\n", err.msg);
+                return 1;
+            }
+        } else {
+            since_best++;
+        }
+        char *extra = extra_to_json(&hist, best_val, elapsed_before + rnnfx_cli_now() - t0, arch_id);
+        if (rnnfx_trainer_save_checkpoint(tr, ckpt_path, extra, &err) != RNNFX_OK)
+            rnnfx_progress_note(&prog, "rnnfx-train: warning: checkpoint not saved: %s", err.msg);
+        free(extra);
+        el = rnnfx_cli_now() - t0 - eval_time;
+        frac_t = budget > 0 ? el / budget : 0;
+        frac_e = o.epochs ? (double)epoch_in_run / o.epochs : 0;
+        rnnfx_progress_update(&prog, frac_t > frac_e ? frac_t : frac_e, (int)rnnfx_trainer_epochs(tr),
+                              o.epochs ? o.epochs + epochs_before : 0, ep_loss, ev.esr, best_val, 1);
+        if (o.epochs && epoch_in_run >= o.epochs)
+            stop = 1;
+        if (o.patience && since_best >= o.patience) {
+            rnnfx_progress_note(&prog, "no better validation for %d epochs: stopping early", o.patience);
+            stop = 1;
+        }
+    }
+    rnnfx_progress_end(&prog);
+    double wall = rnnfx_cli_now() - t0 - eval_time;
+    if (g_interrupted)
+        fprintf(stderr, "rnnfx-train: interrupted: writing the best model so far\n");
+
+    /* The last partial epoch may beat the best epoch; score it too. */
+    {
+        RnnfxEvalResult ev;
+        if (rnnfx_trainer_evaluate(model, &set_va, PREROLL, &cfg, cfg.threads, &ev, &err) == RNNFX_OK &&
+            isfinite(ev.esr) && (ev.esr < best_val || !best)) {
+            if (ev.esr < best_val)
+                best_val = ev.esr;
+            rnnfx_model_free(best);
+            best = NULL;
+            if (rnnfx_model_clone(model, &best, &err) != RNNFX_OK) {
+                fprintf(stderr, "rnnfx-train: %s\n", err.msg);
+                return 1;
+            }
+        }
+    }
+    /* keep the checkpoint at the newest weights so --resume continues */
+    {
+        char *extra = extra_to_json(&hist, best_val, elapsed_before + wall, arch_id);
+        if (rnnfx_trainer_save_checkpoint(tr, ckpt_path, extra, &err) != RNNFX_OK)
+            fprintf(stderr, "rnnfx-train: warning: checkpoint not saved: %s\n", err.msg);
+        free(extra);
+    }
+    g_trainer = NULL;
+    rnnfx_trainer_free(tr);
+
+    /* ---- the final model: gains, polarity, metadata ---- */
+    RnnfxMeta *meta = rnnfx_model_meta(best);
+    meta->input_gain = (float)gi;
+    /* polarity: pairs may differ in theory; the first pair's decides (a
+     * manifest of one device has one polarity) */
+    int inverted = pairs[0].al.inverted;
+    for (int i = 1; i < n_pairs; i++)
+        if (pairs[i].al.inverted != inverted)
+            note(1, "pairs disagree on polarity; using that of the first pair");
+    meta->output_gain = (float)(inverted ? -go : go);
+    meta->sample_rate = rate;
+    snprintf(meta->name, sizeof meta->name, "%s", o.name ? o.name : base_name(stem));
+    iso_now(meta->date, sizeof meta->date);
+    snprintf(meta->description, sizeof meta->description, "Captured by rnnfx-train from %s -> %s%s",
+             base_name(pairs[0].in_path), base_name(pairs[0].tg_path),
+             n_pairs > 1 ? " and more (manifest)" : "");
+    snprintf(meta->source_format, sizeof meta->source_format, "rnnfx");
+    if (rnnfx_model_finalize(best, &err) != RNNFX_OK) {
+        fprintf(stderr, "rnnfx-train: %s\n", err.msg);
+        return 1;
+    }
+
+    /* test ESR on the held-out regions, through the engine's playback path;
+     * the saved file is re-read so the figure is the file's, not memory's */
+    float *tp = malloc((n_test ? n_test : 1) * sizeof *tp), *tt = malloc((n_test ? n_test : 1) * sizeof *tt);
+    float *td = malloc((n_test ? n_test : 1) * sizeof *td);
+    if (!tp || !tt || !td) {
+        fprintf(stderr, "rnnfx-train: out of memory\n");
+        return 1;
+    }
+    double test_esr = score_regions(best, pairs, &rtest, n_knobs, tp, tt, td);
+    meta->esr = test_esr;
+
+    double sps = train_time > 0 ? (double)samples / train_time : 0;
+    {
+        json_object *j = json_object_new_object();
+        json_object_object_add(j, "tool", json_object_new_string("rnnfx-train"));
+        json_object_object_add(j, "cell", json_object_new_string(rnnfx_cell_name(o.cell)));
+        json_object_object_add(j, "hidden", json_object_new_int(o.hidden));
+        json_object_object_add(j, "layers", json_object_new_int(o.layers));
+        json_object_object_add(j, "skip", json_object_new_int(skip));
+        json_object_object_add(j, "segment", json_object_new_int64((int64_t)cfg.segment_len));
+        json_object_object_add(j, "burn_in", json_object_new_int64((int64_t)cfg.burn_in));
+        json_object_object_add(j, "tbptt", json_object_new_int64((int64_t)cfg.tbptt));
+        json_object_object_add(j, "batch", json_object_new_int(cfg.batch));
+        json_object_object_add(j, "lr", json_object_new_double(cfg.lr));
+        json_object_object_add(j, "lr_min", json_object_new_double(cfg.lr_min));
+        json_object_object_add(j, "schedule", json_object_new_string("cosine"));
+        json_object_object_add(j, "clip", json_object_new_double(cfg.clip));
+        json_object_object_add(j, "seed", json_object_new_int64((int64_t)o.seed));
+        json_object_object_add(j, "threads", json_object_new_int(cfg.threads));
+        json_object_object_add(j, "epochs", json_object_new_int((int)hist.n));
+        json_object_object_add(j, "seconds", json_object_new_double(floor((elapsed_before + wall) * 10) / 10));
+        json_object_object_add(j, "samples_per_s", json_object_new_double(floor(sps)));
+        json_object_object_add(j, "delay", json_object_new_int(pairs[0].al.delay));
+        json_object_object_add(j, "inverted", json_object_new_boolean(inverted));
+        json_object_object_add(j, "val_esr", json_object_new_double(best_val));
+        json_object_object_add(j, "test_esr", json_object_new_double(test_esr));
+        if (pairs[0].al.linear_esr >= 0)
+            json_object_object_add(j, "linear_esr", json_object_new_double(pairs[0].al.linear_esr));
+        json_object_object_add(j, "train_seconds_of_audio", json_object_new_double((double)n_train_samples / rate));
+        json_object_object_add(j, "input", json_object_new_string(base_name(pairs[0].in_path)));
+        json_object_object_add(j, "target", json_object_new_string(base_name(pairs[0].tg_path)));
+        if (o.manifest)
+            json_object_object_add(j, "manifest", json_object_new_string(base_name(o.manifest)));
+        const char *s = json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN);
+        snprintf(meta->training, sizeof meta->training, "%s", strlen(s) < sizeof meta->training ? s : "{}");
+        json_object_put(j);
+    }
+
+    if (rnnfx_model_save(best, o.output, &err) != RNNFX_OK) {
+        fprintf(stderr, "rnnfx-train: cannot write %s: %s\n", o.output, err.msg);
+        return 1;
+    }
+    RnnfxModel *reread = NULL;
+    if (rnnfx_model_load(o.output, NULL, &reread, &err) != RNNFX_OK) {
+        fprintf(stderr, "rnnfx-train: the written model %s does not read back: %s\n", o.output, err.msg);
+        return 1;
+    }
+    double test_file = score_regions(reread, pairs, &rtest, n_knobs, NULL, NULL, NULL);
+    rnnfx_model_free(reread);
+    if (!(fabs(test_file - test_esr) <= 1e-6 + 1e-4 * fabs(test_esr)))
+        note(1, "the model file scores ESR %.6f, the model in memory %.6f", test_file, test_esr);
+
+    int rc = 0;
+    if (!o.no_preset) {
+        size_t pl = strlen(preset_path);
+        RnnfxStatus st = !strcasecmp(preset_path + pl - 4, ".ttl")
+                             ? rnnfx_preset_write_ttl(preset_path, meta->name, o.output, &err)
+                             : rnnfx_preset_write_bundle(preset_path, meta->name, o.output, &err);
+        if (st != RNNFX_OK) {
+            fprintf(stderr, "rnnfx-train: preset not written: %s\n", err.msg);
+            rc = 1;
+        }
+    }
+    if (!o.no_report) {
+        char arch_desc[256], settings[4200];
+        size_t nparams;
+        rnnfx_model_params(best, &nparams);
+        snprintf(arch_desc, sizeof arch_desc, "%s, hidden %d, %d layer%s, %s, %zu parameters%s",
+                 rnnfx_cell_name(o.cell), o.hidden, o.layers, o.layers > 1 ? "s" : "",
+                 skip ? "with skip connection" : "no skip connection", nparams,
+                 n_knobs ? ", conditioned on knobs" : "");
+        {
+            json_object *j = json_tokener_parse(meta->training);
+            snprintf(settings, sizeof settings, "%s",
+                     j ? json_object_to_json_string_ext(j, JSON_C_TO_STRING_PRETTY) : meta->training);
+            json_object_put(j);
+        }
+        size_t zoom = (size_t)(0.02 * rate);
+        RnnfxReport rep = {0};
+        rep.title = meta->name;
+        rep.model_path = o.output;
+        rep.input_desc = pairs[0].in_desc;
+        rep.target_desc = pairs[0].tg_desc;
+        rep.arch_desc = arch_desc;
+        rep.settings = settings;
+        rep.notes = g_notes;
+        rep.sample_rate = rate;
+        rep.epochs = hist.ep;
+        rep.n_epochs = hist.n;
+        rep.test_esr = test_esr;
+        rep.best_val_esr = best_val;
+        rep.linear_esr = pairs[0].al.linear_esr;
+        rep.train_seconds = elapsed_before + wall;
+        rep.samples_per_s = sps;
+        rep.delay = pairs[0].al.delay;
+        rep.inverted = inverted;
+        rep.xcorr_lag = pairs[0].al.xcorr_lag;
+        rep.xcorr_inverted = pairs[0].al.xcorr_inverted;
+        rep.ir = pairs[0].al.ir;
+        rep.ir_len = pairs[0].al.ir_len;
+        rep.ir_first_lag = pairs[0].al.first_lag;
+        rep.target = tt;
+        rep.prediction = tp;
+        rep.input = td;
+        rep.n = n_test;
+        rep.zoom_len = zoom < n_test ? zoom : n_test;
+        rep.zoom_start = rnnfx_report_loudest(tt, n_test, rep.zoom_len);
+        if (rnnfx_report_write_html(report_path, &rep, &err) != RNNFX_OK) {
+            fprintf(stderr, "rnnfx-train: report not written: %s\n", err.msg);
+            rc = 1;
+        }
+    }
+
+    char dur[32];
+    rnnfx_cli_format_duration(elapsed_before + wall, dur, sizeof dur);
+    printf("\ntest ESR %.4f: %s\n", test_esr, rnnfx_quality_sentence(test_esr));
+    printf("  model:  %s\n", o.output);
+    if (!o.no_preset)
+        printf("  preset: %s%s\n", preset_path,
+               strcasecmp(preset_path + strlen(preset_path) - 4, ".lv2") ? ""
+                                                                          : "  (copy into ~/.lv2 to see it in LV2 hosts)");
+    if (!o.no_report)
+        printf("  report: %s\n", report_path);
+    printf("  checkpoint: %s (--resume to continue)\n", ckpt_path);
+    printf("result test_esr=%.6f band=%s val_esr=%.6f epochs=%d seconds=%.1f samples_per_s=%.0f delay=%d inverted=%d skip=%d%s\n",
+           test_esr, rnnfx_quality_band(test_esr), best_val, hist.n, elapsed_before + wall, sps,
+           pairs[0].al.delay, inverted, skip, g_interrupted ? " interrupted=1" : "");
+    (void)dur;
+
+    free(tp);
+    free(tt);
+    free(td);
+    rnnfx_model_free(best);
+    rnnfx_model_free(model);
+    for (int i = 0; i < n_pairs; i++) {
+        free(in[i]);
+        free(tg[i]);
+        free(pairs[i].x);
+        free(pairs[i].y);
+        rnnfx_align_result_free(&pairs[i].al);
+    }
+    free(in);
+    free(tg);
+    free(pairs);
+    free(seq_tr);
+    free(seq_va);
+    free(rtrain.r);
+    free(rval.r);
+    free(rtest.r);
+    free(hist.ep);
+    rnnfx_manifest_free(&man);
+    return rc;
+}
