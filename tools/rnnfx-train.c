@@ -63,6 +63,7 @@
 #include "report.h"
 #include "status.h"
 #include "train.h"
+#include "train_midi.h"
 
 #define EXIT_USAGE 2
 #define INPUT_RMS 0.25   /* level the network sees at its input */
@@ -100,6 +101,7 @@ static void usage(FILE *f)
     fputs(
         "usage: rnnfx-train --input DRY --target WET -o MODEL.json [options]\n"
         "       rnnfx-train --manifest PAIRS.txt -o MODEL.json [options]\n"
+        "       rnnfx-train --midi FILES... -o MODEL.json   (MIDI-frame models; see --midi --help)\n"
         "\n"
         "Trains a recurrent network that sounds like the device that turned DRY into WET.\n"
         "Writes MODEL.json, an LV2 preset bundle MODEL.lv2/ and a report MODEL.html.\n"
@@ -807,6 +809,9 @@ static int export_split(const char *dir, const Pair *pairs, int n_pairs, const f
 /* ---- main ----------------------------------------------------------------------------- */
 int main(int argc, char **argv)
 {
+    /* MIDI-frame models have their own front end (tools/common/train_midi.c) */
+    if (rnnfx_train_midi_wanted(argc, argv))
+        return rnnfx_train_midi_main(argc, argv);
     Options o;
     if (parse_options(argc, argv, &o) != 0)
         return EXIT_USAGE;
