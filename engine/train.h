@@ -199,10 +199,12 @@ float rnnfx_trainer_lr(const RnnfxTrainer *tr);
 uint64_t rnnfx_trainer_steps(const RnnfxTrainer *tr);
 uint64_t rnnfx_trainer_epochs(const RnnfxTrainer *tr);
 
-/* Evaluates a finalized model with the engine's own forward pass (instance
- * process_frames, reference path), on up to `threads` threads (one sequence
- * per thread; results independent of the thread count). cfg may be NULL
- * (ESR loss without pre-emphasis/DC). Thread: not audio. */
+/* Evaluates a finalized model with the engine's own forward pass (an
+ * instance's process_frames on the default fast kernels: the numbers the
+ * plugin will produce), on up to `threads` threads (sequences shared out;
+ * results independent of the thread count). Each sequence starts from the
+ * model's initial state. cfg may be NULL (ESR loss without pre-emphasis/DC).
+ * Thread: not audio. */
 RnnfxStatus rnnfx_trainer_evaluate(const RnnfxModel *model, const RnnfxTrainSet *set,
                                    size_t burn_in, const RnnfxTrainConfig *cfg, int threads,
                                    RnnfxEvalResult *res, RnnfxError *err);

@@ -1,0 +1,72 @@
+/*
+ * train_gru.c — GRU layer (PyTorch reset-after form, gates r, z, n), forward
+ * with caches and backward within one chunk, for Bt rows at once. The
+ * per-element algebra and its equations are in train_kern.inc (gru_fwd /
+ * gru_bwd).
+ *
+ * Forward, per step t:
+ *   GX [T][Bt][3H] = X·W_ihᵀ + b_ih            (all steps in one product)
+ *   GH_t  [Bt][3H] = H_{t-1}·W_hhᵀ + b_hh
+ *   (r,z,n, h_t) = cell(GX_t, GH_t, h_{t-1})
+ * Backward, t = T−1 … 0 (zero state gradient at the chunk end):
+ *   (dGX_t, dGH_t, dh_direct) = cell'(dH_t + dh_next)
+ *   dh_next = dh_direct + dGH_t · W_hh
+ * then dW_ih += dGXᵀ·X, db_ih += Σ dGX, dW_hh += dGHᵀ·H_{0..T-1},
+ * db_hh += Σ dGH, dX = dGX · W_ih.
+ */
+#include <string.h>
+
+#include "train_impl.h"
+
+void rnnfx_train_gru_forward(const RnnfxTrainNet *net, int l, RnnfxTrainLayerBuf *b,
+                             const float *x, int Bt, size_t T)
+{
+    const RnnfxTrainLayer *ly = &net->layer[l];
+    const RnnfxTrainKernels *k = net->k;
+    int H = ly->H, GH = 3 * H, K = ly->K;
+    size_t M = (size_t)Bt * T, sg = (size_t)Bt * GH, sh = (size_t)Bt * H;
+    const float *bih = net->params + ly->o_bih, *bhh = net->params + ly->o_bhh;
+    for (size_t m = 0; m < M; m++)
+        memcpy(b->gx + m * GH, bih, sizeof(float) * GH);
+    k->gemm_nn((int)M, GH, K, x, K, ly->wih_t, GH, b->gx, GH);
+    for (size_t t = 0; t < T; t++) {
+        float *gh = b->gh + t * sg;
+        for (int r = 0; r < Bt; r++)
+            memcpy(gh + (size_t)r * GH, bhh, sizeof(float) * GH);
+        k->gemm_nn(Bt, GH, H, b->h + t * sh, H, ly->whh_t, GH, gh, GH);
+        k->gru_fwd(Bt, H, b->gx + t * sg, gh, b->h + t * sh, b->act + t * sg, b->ghn + t * sh,
+                   b->h + (t + 1) * sh);
+    }
+}
+
+void rnnfx_train_gru_backward(const RnnfxTrainNet *net, int l, RnnfxTrainLayerBuf *b,
+                              RnnfxTrainWork *w, const float *x, const float *dh, float *dx,
+                              int Bt, size_t T)
+{
+    const RnnfxTrainLayer *ly = &net->layer[l];
+    const RnnfxTrainKernels *k = net->k;
+    int H = ly->H, GH = 3 * H, K = ly->K;
+    size_t M = (size_t)Bt * T, sg = (size_t)Bt * GH, sh = (size_t)Bt * H;
+    const float *whh = net->params + ly->o_whh; /* [3H][H] */
+    const float *wih = net->params + ly->o_wih; /* [3H][K] */
+    float *dGX = b->gx, *dGH = b->gh;           /* [T][Bt][3H], overwrite the forward values */
+    float *dhn = w->dhn, *dtot = w->dtmp;       /* [Bt][H] */
+    memset(dhn, 0, sizeof(float) * sh);
+    for (size_t t = T; t-- > 0;) {
+        const float *dht = dh + t * sh;
+        for (size_t j = 0; j < sh; j++)
+            dtot[j] = dht[j] + dhn[j];
+        /* writes dhn = dtot·z (the direct path), then adds dGH_t·W_hh */
+        k->gru_bwd(Bt, H, b->act + t * sg, b->ghn + t * sh, b->h + t * sh, dtot, dGX + t * sg,
+                   dGH + t * sg, dhn);
+        k->gemm_nn(Bt, H, GH, dGH + t * sg, GH, whh, H, dhn, H);
+    }
+    k->gemm_tn(GH, K, (int)M, dGX, GH, x, K, w->grad + ly->o_wih, K);
+    k->gemm_tn(GH, H, (int)M, dGH, GH, b->h, H, w->grad + ly->o_whh, H);
+    k->colsum((int)M, GH, dGX, GH, w->grad + ly->o_bih);
+    k->colsum((int)M, GH, dGH, GH, w->grad + ly->o_bhh);
+    if (dx) {
+        memset(dx, 0, sizeof(float) * M * K);
+        k->gemm_nn((int)M, K, GH, dGX, GH, wih, K, dx, K);
+    }
+}

@@ -1,0 +1,77 @@
+/*
+ * train_lstm.c — LSTM layer, forward with caches and backward (BPTT within
+ * one chunk), for Bt rows at once. The per-element gate algebra, with its
+ * equations, is in train_kern.inc (lstm_fwd / lstm_bwd); this file does the
+ * matrix products around it and the time loop.
+ *
+ * Forward, per step t (rows stacked as matrices):
+ *   A_t  [Bt][4H] = X_t·W_ihᵀ + b_ih + b_hh + H_{t-1}·W_hhᵀ
+ *   (i,f,g,o, c_t, h_t) = cell(A_t, c_{t-1})
+ * Backward, t = T−1 … 0 (the state gradient entering the chunk end is 0:
+ * truncation):
+ *   dA_t [Bt][4H] = cell'(dH_t + dh_next, dc_next)
+ *   dh_next [Bt][H] = dA_t · W_hh
+ * then, over the whole chunk at once (M = T·Bt rows):
+ *   dW_ih += dAᵀ·X   dW_hh += dAᵀ·H_{0..T-1}   db_ih = db_hh += Σ dA
+ *   dX = dA · W_ih
+ */
+#include <string.h>
+
+#include "train_impl.h"
+
+void rnnfx_train_lstm_forward(const RnnfxTrainNet *net, int l, RnnfxTrainLayerBuf *b,
+                              const float *x, int Bt, size_t T)
+{
+    const RnnfxTrainLayer *ly = &net->layer[l];
+    const RnnfxTrainKernels *k = net->k;
+    int H = ly->H, GH = 4 * H, K = ly->K;
+    size_t M = (size_t)Bt * T, sg = (size_t)Bt * GH, sh = (size_t)Bt * H;
+    const float *peep = ly->peephole ? net->params + ly->o_peep : NULL;
+    /* act [T][Bt][4H] = b_ih + b_hh + X·W_ihᵀ, all steps in one product */
+    for (size_t m = 0; m < M; m++)
+        memcpy(b->act + m * GH, ly->bsum, sizeof(float) * GH);
+    k->gemm_nn((int)M, GH, K, x, K, ly->wih_t, GH, b->act, GH);
+    for (size_t t = 0; t < T; t++) {
+        float *a = b->act + t * sg;
+        /* a += H_{t-1}·W_hhᵀ, then the gates in place */
+        k->gemm_nn(Bt, GH, H, b->h + t * sh, H, ly->whh_t, GH, a, GH);
+        k->lstm_fwd(Bt, H, a, b->c + t * sh, b->c + (t + 1) * sh, b->tc + t * sh,
+                    b->h + (t + 1) * sh, peep);
+    }
+}
+
+void rnnfx_train_lstm_backward(const RnnfxTrainNet *net, int l, RnnfxTrainLayerBuf *b,
+                               RnnfxTrainWork *w, const float *x, const float *dh, float *dx,
+                               int Bt, size_t T)
+{
+    const RnnfxTrainLayer *ly = &net->layer[l];
+    const RnnfxTrainKernels *k = net->k;
+    int H = ly->H, GH = 4 * H, K = ly->K;
+    size_t M = (size_t)Bt * T, sg = (size_t)Bt * GH, sh = (size_t)Bt * H;
+    const float *whh = net->params + ly->o_whh; /* [4H][H] */
+    const float *wih = net->params + ly->o_wih; /* [4H][K] */
+    const float *peep = ly->peephole ? net->params + ly->o_peep : NULL;
+    float *dpeep = ly->peephole ? w->grad + ly->o_peep : NULL;
+    float *dA = b->gx;                     /* [T][Bt][4H] */
+    float *dhn = w->dhn, *dcn = w->dcn;    /* [Bt][H] carried to step t−1 */
+    float *dtot = w->dtmp;                 /* [Bt][H] */
+    memset(dhn, 0, sizeof(float) * sh);
+    memset(dcn, 0, sizeof(float) * sh);
+    for (size_t t = T; t-- > 0;) {
+        const float *dht = dh + t * sh;
+        for (size_t j = 0; j < sh; j++)
+            dtot[j] = dht[j] + dhn[j];
+        k->lstm_bwd(Bt, H, b->act + t * sg, b->c + t * sh, b->c + (t + 1) * sh, b->tc + t * sh,
+                    dtot, dcn, dA + t * sg, peep, dpeep);
+        memset(dhn, 0, sizeof(float) * sh);
+        k->gemm_nn(Bt, H, GH, dA + t * sg, GH, whh, H, dhn, H);
+    }
+    k->gemm_tn(GH, K, (int)M, dA, GH, x, K, w->grad + ly->o_wih, K);
+    k->gemm_tn(GH, H, (int)M, dA, GH, b->h, H, w->grad + ly->o_whh, H);
+    k->colsum((int)M, GH, dA, GH, w->grad + ly->o_bih);
+    k->colsum((int)M, GH, dA, GH, w->grad + ly->o_bhh);
+    if (dx) {
+        memset(dx, 0, sizeof(float) * M * K);
+        k->gemm_nn((int)M, K, GH, dA, GH, wih, K, dx, K);
+    }
+}

@@ -1,0 +1,62 @@
+/*
+ * train_rnn.c — vanilla RNN layer (tanh or ReLU), forward with caches and
+ * backward within one chunk, for Bt rows at once.
+ *
+ *   A [T][Bt][H] = X·W_ihᵀ + b_ih + b_hh;  per step A_t += H_{t-1}·W_hhᵀ,
+ *   h_t = tanh(A_t) or max(A_t, 0)
+ * Backward, t = T−1 … 0 (zero state gradient at the chunk end):
+ *   dA_t = (dH_t + dh_next) · act'(h_t)     dh_next = dA_t · W_hh
+ * then dW_ih += dAᵀ·X, dW_hh += dAᵀ·H_{0..T-1}, db_ih = db_hh += Σ dA,
+ * dX = dA · W_ih.
+ */
+#include <string.h>
+
+#include "train_impl.h"
+
+void rnnfx_train_rnn_forward(const RnnfxTrainNet *net, int l, RnnfxTrainLayerBuf *b,
+                             const float *x, int Bt, size_t T)
+{
+    const RnnfxTrainLayer *ly = &net->layer[l];
+    const RnnfxTrainKernels *k = net->k;
+    int H = ly->H, K = ly->K;
+    size_t M = (size_t)Bt * T, sh = (size_t)Bt * H;
+    for (size_t m = 0; m < M; m++)
+        memcpy(b->gx + m * H, ly->bsum, sizeof(float) * H);
+    k->gemm_nn((int)M, H, K, x, K, ly->wih_t, H, b->gx, H);
+    for (size_t t = 0; t < T; t++) {
+        float *a = b->gx + t * sh;
+        k->gemm_nn(Bt, H, H, b->h + t * sh, H, ly->whh_t, H, a, H);
+        k->rnn_fwd((int)sh, b->h + (t + 1) * sh, a, ly->relu);
+    }
+}
+
+void rnnfx_train_rnn_backward(const RnnfxTrainNet *net, int l, RnnfxTrainLayerBuf *b,
+                              RnnfxTrainWork *w, const float *x, const float *dh, float *dx,
+                              int Bt, size_t T)
+{
+    const RnnfxTrainLayer *ly = &net->layer[l];
+    const RnnfxTrainKernels *k = net->k;
+    int H = ly->H, K = ly->K;
+    size_t M = (size_t)Bt * T, sh = (size_t)Bt * H;
+    const float *whh = net->params + ly->o_whh; /* [H][H] */
+    const float *wih = net->params + ly->o_wih; /* [H][K] */
+    float *dA = b->gx;                          /* [T][Bt][H] */
+    float *dhn = w->dhn, *dtot = w->dtmp;
+    memset(dhn, 0, sizeof(float) * sh);
+    for (size_t t = T; t-- > 0;) {
+        const float *dht = dh + t * sh;
+        for (size_t j = 0; j < sh; j++)
+            dtot[j] = dht[j] + dhn[j];
+        k->rnn_bwd((int)sh, dA + t * sh, dtot, b->h + (t + 1) * sh, ly->relu);
+        memset(dhn, 0, sizeof(float) * sh);
+        k->gemm_nn(Bt, H, H, dA + t * sh, H, whh, H, dhn, H);
+    }
+    k->gemm_tn(H, K, (int)M, dA, H, x, K, w->grad + ly->o_wih, K);
+    k->gemm_tn(H, H, (int)M, dA, H, b->h, H, w->grad + ly->o_whh, H);
+    k->colsum((int)M, H, dA, H, w->grad + ly->o_bih);
+    k->colsum((int)M, H, dA, H, w->grad + ly->o_bhh);
+    if (dx) {
+        memset(dx, 0, sizeof(float) * M * K);
+        k->gemm_nn((int)M, K, H, dA, H, wih, K, dx, K);
+    }
+}
