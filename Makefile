@@ -95,6 +95,9 @@ $(BUILD)/engine/%.o: engine/%.c $(wildcard engine/*.h)
 	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(call pc_cflags,json-c samplerate) \
 	  $(if $(findstring _avx512,$*),$(AVX512_FLAGS),$(if $(findstring _avx2,$*),$(AVX2_FLAGS))) -c $< -o $@
 
+# kernel bodies shared by several ISA builds (*.inc) are dependencies of every engine object
+$(ENGINE_OBJ): $(wildcard engine/*.inc)
+
 $(ENGINE_LIB): $(ENGINE_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
