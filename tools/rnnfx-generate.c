@@ -1,0 +1,262 @@
+/*
+ * rnnfx-generate — continues a MIDI file with a MIDI-frame model, or
+ * composes from nothing, and writes a standard MIDI file.
+ *
+ *   rnnfx-generate -m model.json [-i start.mid] -o out.mid [--bars N]
+ *                  [--temperature T] [--seed S] [--density D] [--max-notes N]
+ *                  [--channel C] [--velocity V] [--bpm B] [--time-signature N/D]
+ *                  [--only-new]
+ *
+ * With -i, the model first listens to the whole input (cut on the model's
+ * grid) and then plays N more bars; the output holds the input's notes,
+ * tempo and time signature followed by the new notes on a track of their
+ * own (--only-new writes just the continuation). Without -i it starts from
+ * silence at --bpm and --time-signature. The same model, input, seed and
+ * settings always give the same file.
+ *
+ * The continuation uses the input's first time signature for bar lengths
+ * and beat features (a file that changes meter is continued in its first
+ * one). Not a real-time program: see the LV2 plugin for that.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "instance.h"
+#include "midi_file.h"
+#include "midi_frames.h"
+#include "midi_gen.h"
+#include "model.h"
+#include "model_file.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: rnnfx-generate -m model.json [-i start.mid] -o out.mid [options]\n"
+            "  -m, --model FILE        a MIDI-frame model (rnnfx-train --midi)\n"
+            "  -i, --input FILE        MIDI file to continue (omit to start from silence)\n"
+            "  -o, --output FILE       MIDI file to write\n"
+            "  --bars N                bars to generate (default 8)\n"
+            "  --temperature T         0 = most likely keys only, 1 = as trained (default 1)\n"
+            "  --density D             note density factor: odds x D (default 1)\n"
+            "  --max-notes N           at most N keys at once (default 0 = no limit)\n"
+            "  --seed S                random seed (default 1)\n"
+            "  --channel C             MIDI channel 1..16 of the new notes (default 1)\n"
+            "  --velocity V            velocity 1..127 of the new notes (default 90)\n"
+            "  --bpm B                 tempo without -i (default 120)\n"
+            "  --time-signature N/D    meter without -i (default 4/4)\n"
+            "  --only-new              write only the generated notes\n");
+}
+
+static int die(const char *fmt, const char *a, const char *b)
+{
+    fprintf(stderr, "rnnfx-generate: ");
+    fprintf(stderr, fmt, a, b);
+    fputc('\n', stderr);
+    return 1;
+}
+
+int main(int argc, char **argv)
+{
+    const char *model_path = NULL, *in_path = NULL, *out_path = NULL;
+    long bars = 8, seed = 1, max_notes = 0, channel = 1, velocity = 90;
+    double temperature = 1.0, density = 1.0, bpm = 120.0;
+    int ts_num = 4, ts_den_pow = 2, only_new = 0;
+
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        int bad = 0;
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            usage(stdout);
+            return 0;
+        } else if (!strcmp(a, "--only-new")) {
+            only_new = 1;
+            continue;
+        }
+        if (!v) {
+            usage(stderr);
+            return die("%s needs a value%s", a, "");
+        }
+        i++;
+        if (!strcmp(a, "-m") || !strcmp(a, "--model"))
+            model_path = v;
+        else if (!strcmp(a, "-i") || !strcmp(a, "--input"))
+            in_path = v;
+        else if (!strcmp(a, "-o") || !strcmp(a, "--output"))
+            out_path = v;
+        else if (!strcmp(a, "--bars"))
+            bad = rnnfx_cli_parse_int(v, 1, 10000, &bars);
+        else if (!strcmp(a, "--seed"))
+            bad = rnnfx_cli_parse_int(v, 0, 0x7FFFFFFF, &seed);
+        else if (!strcmp(a, "--max-notes"))
+            bad = rnnfx_cli_parse_int(v, 0, 88, &max_notes);
+        else if (!strcmp(a, "--channel"))
+            bad = rnnfx_cli_parse_int(v, 1, 16, &channel);
+        else if (!strcmp(a, "--velocity"))
+            bad = rnnfx_cli_parse_int(v, 1, 127, &velocity);
+        else if (!strcmp(a, "--temperature"))
+            bad = rnnfx_cli_parse_double(v, &temperature) || temperature < 0 || temperature > 10;
+        else if (!strcmp(a, "--density"))
+            bad = rnnfx_cli_parse_double(v, &density) || density <= 0 || density > 100;
+        else if (!strcmp(a, "--bpm"))
+            bad = rnnfx_cli_parse_double(v, &bpm) || bpm < 1 || bpm > 1000;
+        else if (!strcmp(a, "--time-signature")) {
+            int n = 0, d = 0;
+            char tail;
+            bad = sscanf(v, "%d/%d%c", &n, &d, &tail) != 2 || n < 1 || n > 32 || d < 1 ||
+                  d > 64 || (d & (d - 1)) != 0;
+            if (!bad) {
+                ts_num = n;
+                for (ts_den_pow = 0; (1 << ts_den_pow) < d; ts_den_pow++)
+                    ;
+            }
+        } else {
+            usage(stderr);
+            return die("unknown option '%s'%s", a, "");
+        }
+        if (bad)
+            return die("%s: bad value '%s'", a, v);
+    }
+    if (!model_path || !out_path) {
+        usage(stderr);
+        return die("-m MODEL and -o OUTPUT are required%s%s", "", "");
+    }
+
+    RnnfxError err = {{0}};
+    RnnfxModel *model = NULL;
+    if (rnnfx_model_load(model_path, NULL, &model, &err) != RNNFX_OK)
+        return die("%s%s", err.msg, "");
+    const RnnfxArch *arch = rnnfx_model_arch(model);
+    RnnfxMidiInfo info = rnnfx_model_meta_const(model)->midi;
+    if (arch->kind != RNNFX_KIND_MIDI_FRAMES) {
+        rnnfx_model_free(model);
+        return die("%s is an audio model, not a MIDI-frame model", model_path, "");
+    }
+
+    int rc = 1;
+    RnnfxMidiSong *song = NULL;
+    RnnfxMidiFrames *prime = NULL;
+    float *gen = NULL;
+    RnnfxInstance *inst = NULL;
+    uint64_t tempo_us = (uint64_t)(60e6 / bpm + 0.5);
+    if (in_path) {
+        if (rnnfx_midi_read(in_path, &song, &err) != RNNFX_OK ||
+            rnnfx_midi_frames_from_song(song, &info, &prime, &err) != RNNFX_OK) {
+            fprintf(stderr, "rnnfx-generate: %s\n", err.msg);
+            goto done;
+        }
+        ts_num = prime->ts_num;
+        ts_den_pow = prime->ts_den_pow;
+        if (only_new) { /* keep the tempo and meter, drop the notes */
+            RnnfxMidiSong *fresh = NULL;
+            if (rnnfx_midi_song_new(song->division, &fresh, &err) != RNNFX_OK)
+                goto fail_err;
+            for (size_t i = 0; i < song->n_events; i++) {
+                RnnfxMidiEvent e = song->events[i];
+                if (e.type == RNNFX_MIDI_TEMPO || e.type == RNNFX_MIDI_TIME_SIG) {
+                    e.track = 0;
+                    if (rnnfx_midi_song_add(fresh, &e, &err) != RNNFX_OK) {
+                        rnnfx_midi_song_free(fresh);
+                        goto fail_err;
+                    }
+                }
+            }
+            rnnfx_midi_song_free(song);
+            song = fresh;
+        }
+    } else {
+        if (rnnfx_midi_song_new(480, &song, &err) != RNNFX_OK)
+            goto fail_err;
+        RnnfxMidiEvent t = {0};
+        t.type = RNNFX_MIDI_TEMPO;
+        t.tempo_us = (uint32_t)(tempo_us > 0xFFFFFF ? 0xFFFFFF : tempo_us);
+        RnnfxMidiEvent s = {0};
+        s.type = RNNFX_MIDI_TIME_SIG;
+        s.ts_num = (uint8_t)ts_num;
+        s.ts_den_pow = (uint8_t)ts_den_pow;
+        if (rnnfx_midi_song_add(song, &t, &err) != RNNFX_OK ||
+            rnnfx_midi_song_add(song, &s, &err) != RNNFX_OK)
+            goto fail_err;
+    }
+
+    /* Steps per bar: num beats of 1/2^den_pow notes, in grid steps. */
+    double spb = (double)ts_num * 4.0 * info.steps_per_quarter / (double)(1 << ts_den_pow);
+    size_t steps_per_bar = (size_t)(spb + 0.999);
+    size_t n_prime = prime ? prime->n_frames : 0;
+    /* Continue from the next bar line after the input's last frame so the
+     * new part starts on a downbeat. */
+    size_t start = n_prime;
+    if (n_prime && steps_per_bar)
+        start = (n_prime + steps_per_bar - 1) / steps_per_bar * steps_per_bar;
+    size_t n_gen = (size_t)bars * steps_per_bar;
+    int fs = info.n_keys + info.n_beat_features;
+    /* Pad the prime with silent frames up to the bar line (the model hears
+     * the rest as it would in a song). */
+    float *pr = NULL;
+    if (start) {
+        pr = calloc(start * (size_t)fs, sizeof *pr);
+        if (!pr)
+            goto oom;
+        memcpy(pr, prime->data, n_prime * (size_t)fs * sizeof *pr);
+        for (size_t f = n_prime; f < start; f++)
+            rnnfx_midi_beat_features(rnnfx_midi_step_bar_beat(f, info.steps_per_quarter, ts_num,
+                                                              ts_den_pow),
+                                     ts_num, pr + f * fs + info.n_keys, info.n_beat_features);
+    }
+    gen = calloc(n_gen * (size_t)fs, sizeof *gen);
+    inst = rnnfx_instance_new(model);
+    if (!gen || !inst) {
+        free(pr);
+        goto oom;
+    }
+    RnnfxRng rng;
+    rnnfx_rng_seed(&rng, (uint64_t)seed);
+    RnnfxMidiSampling smp = {(float)temperature, (float)density, (int)max_notes};
+    RnnfxStatus st = rnnfx_midi_generate(inst, pr, start, n_gen, ts_num, ts_den_pow, &smp, &rng,
+                                         gen, &err);
+    free(pr);
+    if (st != RNNFX_OK)
+        goto fail_err;
+
+    int track = 0;
+    for (size_t i = 0; i < song->n_events; i++)
+        if (song->events[i].track + 1 > track)
+            track = song->events[i].track + 1;
+    if (!in_path)
+        track = 0;
+    if (only_new)
+        track = 0;
+    uint64_t start_tick = rnnfx_midi_frame_tick(start, song->division, info.steps_per_quarter);
+    if (rnnfx_midi_frames_append_notes(song, gen, n_gen, fs, &info, start_tick, (int)channel - 1,
+                                       (int)velocity, track, &err) != RNNFX_OK)
+        goto fail_err;
+    uint64_t end_tick = start_tick + rnnfx_midi_frame_tick(n_gen, song->division,
+                                                           info.steps_per_quarter);
+    if (end_tick > song->end_tick)
+        song->end_tick = end_tick;
+    if (rnnfx_midi_write(song, out_path, &err) != RNNFX_OK)
+        goto fail_err;
+    size_t notes = 0;
+    for (size_t f = 0; f < n_gen; f++)
+        for (int k = 0; k < info.n_keys; k++)
+            notes += gen[f * fs + k] > 0.5f && (f == 0 || !(gen[(f - 1) * fs + k] > 0.5f));
+    printf("rnnfx-generate: %s: %ld bar(s) of %d/%d (%zu grid steps, %zu notes) after %zu "
+           "input step(s), seed %ld, temperature %g\n",
+           out_path, bars, ts_num, 1 << ts_den_pow, n_gen, notes, n_prime, seed, temperature);
+    rc = 0;
+    goto done;
+oom:
+    fprintf(stderr, "rnnfx-generate: out of memory\n");
+    goto done;
+fail_err:
+    fprintf(stderr, "rnnfx-generate: %s\n", err.msg);
+done:
+    rnnfx_instance_free(inst);
+    free(gen);
+    rnnfx_midi_frames_free(prime);
+    rnnfx_midi_song_free(song);
+    rnnfx_model_free(model);
+    return rc;
+}
