@@ -1,0 +1,1222 @@
+/*
+ * rnnfx-live — plays a capture live: input device -> chain -> output device.
+ *
+ *   rnnfx-live -m capture.json [--host-api jack] [--in DEV] [--out DEV]
+ *              [--rate HZ] [--frames N] [--seconds S] [--script FILE]
+ *
+ * Audio runs through the same RnnfxChain as the plugin and the batch tool
+ * (gains, resampling to the model's rate, knobs, mix, bypass crossfade).
+ * Everything that is not audio happens on the main thread: reading the
+ * keyboard, a control FIFO or a timed script; loading a model and building
+ * its chain core; freeing cores the audio thread has finished with; printing
+ * the status line.
+ *
+ * Threads talk through two single-producer/single-consumer rings of fixed
+ * size messages (main -> audio: new controls, a new core; audio -> main: a
+ * core to free), so the PortAudio callback never allocates, locks, prints or
+ * touches files; its statistics (callbacks, over/underrun flags, time spent,
+ * peaks) are plain atomics the main thread reads.
+ *
+ * Not a recorder, not a mixer: one mono or stereo signal in, the same out.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <portaudio.h>
+
+#include "chain.h"
+#include "cli.h"
+#include "model_file.h"
+
+/* ---- lock-free single-producer/single-consumer ring --------------------- */
+
+typedef enum { MSG_CONTROLS = 1, MSG_CORE } MsgType;
+
+typedef struct {
+    MsgType type;
+    RnnfxChainControls controls; /* MSG_CONTROLS */
+    RnnfxChainCore *core;        /* MSG_CORE: to install (main->audio) or free (audio->main) */
+} Msg;
+
+#define RING_SIZE 64u /* power of two */
+
+typedef struct {
+    Msg slot[RING_SIZE];
+    _Atomic unsigned head; /* next to read (consumer writes) */
+    _Atomic unsigned tail; /* next to write (producer writes) */
+} Ring;
+
+/* Producer side. Returns 0 when full. Thread: the ring's one producer. */
+static int ring_push(Ring *r, const Msg *m)
+{
+    unsigned t = atomic_load_explicit(&r->tail, memory_order_relaxed);
+    unsigned h = atomic_load_explicit(&r->head, memory_order_acquire);
+    if (t - h >= RING_SIZE)
+        return 0;
+    r->slot[t & (RING_SIZE - 1)] = *m;
+    atomic_store_explicit(&r->tail, t + 1, memory_order_release);
+    return 1;
+}
+
+/* Consumer side. Returns 0 when empty. Thread: the ring's one consumer. */
+static int ring_pop(Ring *r, Msg *m)
+{
+    unsigned h = atomic_load_explicit(&r->head, memory_order_relaxed);
+    unsigned t = atomic_load_explicit(&r->tail, memory_order_acquire);
+    if (h == t)
+        return 0;
+    *m = r->slot[h & (RING_SIZE - 1)];
+    atomic_store_explicit(&r->head, h + 1, memory_order_release);
+    return 1;
+}
+
+/* ---- state shared with the callback --------------------------------------- */
+
+#define MAX_OUT_CH 8
+
+typedef struct {
+    RnnfxChain *chain;
+    int chain_ch; /* 1 or 2: channels through the chain (= input channels used) */
+    int in_ch;    /* channels opened on the input device */
+    int out_ch;   /* channels opened on the output device */
+    double rate;
+    unsigned long frames;
+
+    Ring to_audio; /* controls and new cores */
+    Ring to_main;  /* cores to free */
+    /* Cores the audio thread could not hand back because to_main was full;
+     * retried every callback (cannot happen with a sane main loop, but the
+     * callback must never lose or block on one). */
+    RnnfxChainCore *unsent[16];
+    int n_unsent;
+
+    /* statistics, written by the callback */
+    _Atomic uint64_t callbacks;
+    _Atomic uint64_t frames_done;
+    _Atomic uint64_t in_overflow, in_underflow, out_underflow, out_overflow;
+    _Atomic uint64_t busy_ns;      /* total time inside the callback */
+    _Atomic uint32_t busy_max_ppm; /* worst callback time / period, parts per million */
+    _Atomic uint64_t busy_max_at;  /* which callback that was (0-based) */
+    _Atomic uint64_t first_dropout_at, last_dropout_at; /* callback numbers + 1; 0 = none */
+    _Atomic uint32_t in_peak_bits, out_peak_bits; /* float bits, max since last read */
+    _Atomic uint64_t swaps_installed;
+    _Atomic int switching;
+    float silence[4096];
+} Live;
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Lock-free running maximum of a non-negative float kept as its bits (the
+ * bit patterns of non-negative floats order like the values). */
+static void atomic_max_float(_Atomic uint32_t *a, float v)
+{
+    if (!(v >= 0.0f))
+        return;
+    uint32_t bits;
+    memcpy(&bits, &v, sizeof bits);
+    uint32_t cur = atomic_load_explicit(a, memory_order_relaxed);
+    while (bits > cur &&
+           !atomic_compare_exchange_weak_explicit(a, &cur, bits, memory_order_relaxed,
+                                                  memory_order_relaxed)) {
+    }
+}
+
+static float take_float(_Atomic uint32_t *a)
+{
+    uint32_t bits = atomic_exchange(a, 0);
+    float v;
+    memcpy(&v, &bits, sizeof v);
+    return v;
+}
+
+static void send_back(Live *L, RnnfxChainCore *core)
+{
+    if (!core)
+        return;
+    Msg m = {.type = MSG_CORE, .core = core};
+    if (!ring_push(&L->to_main, &m) && L->n_unsent < (int)(sizeof L->unsent / sizeof L->unsent[0]))
+        L->unsent[L->n_unsent++] = core;
+}
+
+/* The PortAudio callback. Audio thread: no allocation, locks, prints or file
+ * access; bounded work apart from the chain itself. Buffers are
+ * non-interleaved (paNonInterleaved): arrays of per-channel pointers. */
+static int audio_cb(const void *input, void *output, unsigned long frames,
+                    const PaStreamCallbackTimeInfo *ti, PaStreamCallbackFlags flags, void *user)
+{
+    (void)ti;
+    Live *L = user;
+    uint64_t t0 = now_ns();
+    if (flags & paInputOverflow)
+        atomic_fetch_add_explicit(&L->in_overflow, 1, memory_order_relaxed);
+    if (flags & paInputUnderflow)
+        atomic_fetch_add_explicit(&L->in_underflow, 1, memory_order_relaxed);
+    if (flags & paOutputUnderflow)
+        atomic_fetch_add_explicit(&L->out_underflow, 1, memory_order_relaxed);
+    if (flags & paOutputOverflow)
+        atomic_fetch_add_explicit(&L->out_overflow, 1, memory_order_relaxed);
+    if (flags & (paInputOverflow | paInputUnderflow | paOutputUnderflow | paOutputOverflow)) {
+        uint64_t n = atomic_load_explicit(&L->callbacks, memory_order_relaxed) + 1;
+        if (!atomic_load_explicit(&L->first_dropout_at, memory_order_relaxed))
+            atomic_store_explicit(&L->first_dropout_at, n, memory_order_relaxed);
+        atomic_store_explicit(&L->last_dropout_at, n, memory_order_relaxed);
+    }
+
+    /* Retry handing back cores, then take new messages. */
+    for (int i = 0; i < L->n_unsent;) {
+        Msg m = {.type = MSG_CORE, .core = L->unsent[i]};
+        if (!ring_push(&L->to_main, &m))
+            break;
+        L->unsent[i] = L->unsent[--L->n_unsent];
+    }
+    Msg m;
+    while (ring_pop(&L->to_audio, &m)) {
+        if (m.type == MSG_CONTROLS) {
+            rnnfx_chain_set_controls(L->chain, &m.controls);
+        } else if (m.type == MSG_CORE) {
+            RnnfxChainCore *displaced = NULL;
+            rnnfx_chain_swap(L->chain, m.core, &displaced);
+            send_back(L, displaced);
+            atomic_fetch_add_explicit(&L->swaps_installed, 1, memory_order_relaxed);
+        }
+    }
+
+    const float *const *in = input;
+    float *const *out = output;
+    const float *cin[2];
+    float *cout[2];
+    for (int c = 0; c < L->chain_ch; c++) {
+        cin[c] = in && c < L->in_ch ? in[c] : L->silence;
+        cout[c] = out[c < L->out_ch ? c : 0];
+    }
+    if (!in || frames > sizeof L->silence / sizeof L->silence[0]) {
+        /* No input (output-only stream) or an absurd block: play silence. */
+        for (int c = 0; c < L->out_ch; c++)
+            memset(out[c], 0, frames * sizeof(float));
+    } else {
+        float in_peak = 0.0f;
+        for (int c = 0; c < L->chain_ch; c++)
+            for (unsigned long i = 0; i < frames; i++)
+                if (fabsf(cin[c][i]) > in_peak)
+                    in_peak = fabsf(cin[c][i]);
+        atomic_max_float(&L->in_peak_bits, in_peak);
+        rnnfx_chain_process_multi(L->chain, cin, cout, frames);
+        /* A mono chain feeds every output channel. */
+        for (int c = L->chain_ch; c < L->out_ch; c++)
+            memcpy(out[c], out[0], frames * sizeof(float));
+        float out_peak = 0.0f;
+        for (int c = 0; c < L->out_ch; c++)
+            for (unsigned long i = 0; i < frames; i++)
+                if (fabsf(out[c][i]) > out_peak)
+                    out_peak = fabsf(out[c][i]);
+        atomic_max_float(&L->out_peak_bits, out_peak);
+    }
+    RnnfxChainCore *old;
+    while ((old = rnnfx_chain_take_retired(L->chain)) != NULL)
+        send_back(L, old);
+    atomic_store_explicit(&L->switching, rnnfx_chain_switching(L->chain), memory_order_relaxed);
+
+    uint64_t dt = now_ns() - t0;
+    atomic_fetch_add_explicit(&L->busy_ns, dt, memory_order_relaxed);
+    double period_ns = 1e9 * (double)frames / L->rate;
+    uint32_t ppm = (uint32_t)(1e6 * (double)dt / period_ns);
+    uint32_t cur = atomic_load_explicit(&L->busy_max_ppm, memory_order_relaxed);
+    if (ppm > cur) {
+        /* Only this thread writes busy_max_ppm: a plain store is enough. */
+        atomic_store_explicit(&L->busy_max_ppm, ppm, memory_order_relaxed);
+        atomic_store_explicit(&L->busy_max_at,
+                              atomic_load_explicit(&L->callbacks, memory_order_relaxed),
+                              memory_order_relaxed);
+    }
+    atomic_fetch_add_explicit(&L->frames_done, frames, memory_order_relaxed);
+    atomic_fetch_add_explicit(&L->callbacks, 1, memory_order_relaxed);
+    return paContinue;
+}
+
+/* ---- main-thread state -------------------------------------------------------- */
+
+typedef struct {
+    Live *L;
+    RnnfxChainControls controls; /* the main thread's copy (authoritative) */
+    int controls_dirty;          /* could not be sent yet (ring full) */
+    char model_path[1024];
+    /* The model of the newest core sent to the audio thread (for knob names
+     * and ranges). Its core is never returned for freeing before a newer
+     * one has been sent, so this stays valid; the chain itself is not read
+     * from this thread. */
+    const RnnfxModel *model;
+    int selected_knob;
+    int quit;
+    int tty;          /* keyboard in raw mode */
+    int status_line;  /* print the status line */
+    uint64_t swaps_requested, swaps_failed;
+    double start;
+} App;
+
+static volatile sig_atomic_t g_quit = 0;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    g_quit = 1;
+}
+
+static void say(App *a, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+static void say(App *a, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    if (a->status_line)
+        fprintf(stderr, "\r\033[K");
+    fprintf(stderr, "rnnfx-live: ");
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, a->tty ? "\r\n" : "\n");
+    va_end(ap);
+}
+
+static void send_controls(App *a)
+{
+    Msg m = {.type = MSG_CONTROLS, .controls = a->controls};
+    a->controls_dirty = !ring_push(&a->L->to_audio, &m);
+}
+
+static const RnnfxModel *current_model(App *a)
+{
+    return a->model;
+}
+
+/* Loads a model and sends its core to the audio thread, which crossfades to
+ * it. Thread: main. */
+static int swap_model(App *a, const char *path)
+{
+    RnnfxModel *model = NULL;
+    RnnfxError err = {{0}};
+    RnnfxStatus st = rnnfx_model_load(path, NULL, &model, &err);
+    if (st == RNNFX_OK && rnnfx_model_arch(model)->kind != RNNFX_KIND_AUDIO) {
+        st = RNNFX_ERR_UNSUPPORTED;
+        snprintf(err.msg, sizeof err.msg, "%s is a MIDI-frame model, not an audio capture", path);
+        rnnfx_model_free(model);
+        model = NULL;
+    }
+    RnnfxChainCore *core = NULL;
+    if (st == RNNFX_OK)
+        st = rnnfx_chain_core_new(a->L->chain, model, 1, &core, &err); /* owns model */
+    if (st != RNNFX_OK) {
+        a->swaps_failed++;
+        say(a, "cannot load %s: %s (still playing the previous model)", path,
+            err.msg[0] ? err.msg : rnnfx_strerror(st));
+        return -1;
+    }
+    Msg m = {.type = MSG_CORE, .core = core};
+    if (!ring_push(&a->L->to_audio, &m)) {
+        rnnfx_chain_core_free(core);
+        a->swaps_failed++;
+        say(a, "too many model changes queued; try again");
+        return -1;
+    }
+    a->swaps_requested++;
+    a->model = rnnfx_chain_core_model(core);
+    snprintf(a->model_path, sizeof a->model_path, "%s", path);
+    say(a, "switching to %s", path);
+    return 0;
+}
+
+static void free_returned_cores(App *a)
+{
+    Msg m;
+    while (ring_pop(&a->L->to_main, &m))
+        if (m.type == MSG_CORE)
+            rnnfx_chain_core_free(m.core);
+}
+
+static double clampd(double v, double lo, double hi)
+{
+    return v < lo ? lo : v > hi ? hi : v;
+}
+
+/* Every knob's current value in the model's own units (for display). */
+static void describe_knobs(App *a, char *buf, size_t len)
+{
+    buf[0] = '\0';
+    const RnnfxModel *model = current_model(a);
+    if (!model)
+        return;
+    const RnnfxArch *arch = rnnfx_model_arch(model);
+    size_t used = 0;
+    for (int k = 0; k < arch->n_params && used + 1 < len; k++) {
+        float unit = k < a->controls.n_knobs ? a->controls.knobs[k]
+                                              : rnnfx_chain_knob_normalize(model, k, arch->params[k].def);
+        int w = snprintf(buf + used, len - used, "%s%s%s=%.3g", k ? " " : "",
+                         k == a->selected_knob ? "*" : "", arch->params[k].name,
+                         rnnfx_chain_knob_denormalize(model, k, unit));
+        if (w < 0)
+            break;
+        used += (size_t)w;
+    }
+}
+
+/* Sets knob `name` (or index) to `value` in model units. */
+static int set_knob(App *a, const char *name, double value)
+{
+    const RnnfxModel *model = current_model(a);
+    int k = model ? rnnfx_model_param_index(model, name) : -1;
+    if (k < 0) {
+        say(a, "the model has no knob named '%s'", name);
+        return -1;
+    }
+    const RnnfxArch *arch = rnnfx_model_arch(model);
+    if (a->controls.n_knobs < arch->n_params) {
+        for (int j = a->controls.n_knobs; j < arch->n_params; j++)
+            a->controls.knobs[j] = rnnfx_chain_knob_normalize(model, j, arch->params[j].def);
+        a->controls.n_knobs = arch->n_params;
+    }
+    a->controls.knobs[k] = rnnfx_chain_knob_normalize(model, k, (float)value);
+    send_controls(a);
+    return 0;
+}
+
+/* One text command (keyboard prompt, FIFO, script or piped stdin):
+ *   in-gain DB | out-gain DB | mix X | set NAME VALUE | set NAME=VALUE |
+ *   bypass on|off|toggle | model PATH | stats | quit
+ * Thread: main. */
+static void print_stats(App *a, FILE *f);
+
+static void command(App *a, char *line)
+{
+    char *s = line;
+    while (isspace((unsigned char)*s))
+        s++;
+    size_t n = strlen(s);
+    while (n > 0 && isspace((unsigned char)s[n - 1]))
+        s[--n] = '\0';
+    if (!*s || *s == '#')
+        return;
+    char *arg = s;
+    while (*arg && !isspace((unsigned char)*arg))
+        arg++;
+    if (*arg)
+        *arg++ = '\0';
+    while (isspace((unsigned char)*arg))
+        arg++;
+    double v;
+    if (!strcmp(s, "in-gain") || !strcmp(s, "out-gain")) {
+        if (rnnfx_cli_parse_double(arg, &v) != 0) {
+            say(a, "%s needs a gain in dB", s);
+            return;
+        }
+        v = clampd(v, RNNFX_CHAIN_GAIN_MIN_DB, RNNFX_CHAIN_GAIN_MAX_DB);
+        if (s[0] == 'i')
+            a->controls.input_db = (float)v;
+        else
+            a->controls.output_db = (float)v;
+        send_controls(a);
+    } else if (!strcmp(s, "mix")) {
+        if (rnnfx_cli_parse_double(arg, &v) != 0) {
+            say(a, "mix needs a value 0..1");
+            return;
+        }
+        a->controls.mix = (float)clampd(v, 0, 1);
+        send_controls(a);
+    } else if (!strcmp(s, "set")) {
+        char *eq = strchr(arg, '=');
+        char *val = NULL;
+        if (eq) {
+            *eq = '\0';
+            val = eq + 1;
+        } else {
+            val = arg;
+            while (*val && !isspace((unsigned char)*val))
+                val++;
+            if (*val)
+                *val++ = '\0';
+        }
+        if (rnnfx_cli_parse_double(val, &v) != 0) {
+            say(a, "set needs NAME VALUE");
+            return;
+        }
+        set_knob(a, arg, v);
+    } else if (!strcmp(s, "bypass")) {
+        if (!strcmp(arg, "on"))
+            a->controls.enabled = 0;
+        else if (!strcmp(arg, "off"))
+            a->controls.enabled = 1;
+        else
+            a->controls.enabled = !a->controls.enabled;
+        send_controls(a);
+    } else if (!strcmp(s, "model")) {
+        if (!*arg)
+            say(a, "model needs a path");
+        else
+            swap_model(a, arg);
+    } else if (!strcmp(s, "stats")) {
+        print_stats(a, stdout);
+    } else if (!strcmp(s, "quit") || !strcmp(s, "exit")) {
+        a->quit = 1;
+    } else {
+        say(a, "unknown command '%s' (in-gain, out-gain, mix, set, bypass, model, stats, quit)", s);
+    }
+}
+
+/* ---- keyboard ------------------------------------------------------------------- */
+
+static struct termios g_saved_tio;
+static int g_tio_saved = 0;
+
+static void restore_tty(void)
+{
+    if (g_tio_saved)
+        tcsetattr(0, TCSANOW, &g_saved_tio);
+}
+
+static int raw_tty(void)
+{
+    if (!isatty(0) || tcgetattr(0, &g_saved_tio) != 0)
+        return 0;
+    g_tio_saved = 1;
+    atexit(restore_tty);
+    struct termios t = g_saved_tio;
+    t.c_lflag &= ~(tcflag_t)(ICANON | ECHO);
+    t.c_cc[VMIN] = 0;
+    t.c_cc[VTIME] = 0;
+    tcsetattr(0, TCSANOW, &t);
+    return 1;
+}
+
+static void key_help(App *a)
+{
+    say(a, "keys: i/I input gain -/+1 dB, o/O output gain -/+1 dB, m/M mix -/+0.05,");
+    say(a, "      k next knob, [/] knob -/+0.05, b bypass, l load model, s stats, q quit");
+}
+
+static void key(App *a, int c)
+{
+    switch (c) {
+    case 'i': case 'I':
+        a->controls.input_db = (float)clampd(a->controls.input_db + (c == 'I' ? 1 : -1),
+                                             RNNFX_CHAIN_GAIN_MIN_DB, RNNFX_CHAIN_GAIN_MAX_DB);
+        send_controls(a);
+        break;
+    case 'o': case 'O':
+        a->controls.output_db = (float)clampd(a->controls.output_db + (c == 'O' ? 1 : -1),
+                                              RNNFX_CHAIN_GAIN_MIN_DB, RNNFX_CHAIN_GAIN_MAX_DB);
+        send_controls(a);
+        break;
+    case 'm': case 'M':
+        a->controls.mix = (float)clampd(a->controls.mix + (c == 'M' ? 0.05 : -0.05), 0, 1);
+        send_controls(a);
+        break;
+    case 'b': case 'B':
+        a->controls.enabled = !a->controls.enabled;
+        send_controls(a);
+        say(a, "%s", a->controls.enabled ? "processing" : "bypassed");
+        break;
+    case 'k': case 'K': {
+        const RnnfxModel *model = current_model(a);
+        int np = model ? rnnfx_model_arch(model)->n_params : 0;
+        a->selected_knob = np ? (a->selected_knob + 1) % np : 0;
+        break;
+    }
+    case '[': case ']': {
+        const RnnfxModel *model = current_model(a);
+        if (!model || rnnfx_model_arch(model)->n_params == 0) {
+            say(a, "this model has no knobs");
+            break;
+        }
+        const RnnfxArch *arch = rnnfx_model_arch(model);
+        int k = a->selected_knob % arch->n_params;
+        float unit = k < a->controls.n_knobs ? a->controls.knobs[k]
+                                              : rnnfx_chain_knob_normalize(model, k, arch->params[k].def);
+        unit = (float)clampd(unit + (c == ']' ? 0.05 : -0.05), 0, 1);
+        set_knob(a, arch->params[k].name, rnnfx_chain_knob_denormalize(model, k, unit));
+        break;
+    }
+    case 'l': case 'L': {
+        /* A line of text: back to cooked mode while the user types; audio
+         * keeps running on its own thread. */
+        restore_tty();
+        fprintf(stderr, "\r\033[Kmodel file: ");
+        fflush(stderr);
+        char path[1024];
+        if (fgets(path, sizeof path, stdin)) {
+            size_t n = strlen(path);
+            while (n && (path[n - 1] == '\n' || path[n - 1] == '\r'))
+                path[--n] = '\0';
+            if (n)
+                swap_model(a, path);
+        }
+        raw_tty();
+        break;
+    }
+    case 's': case 'S': print_stats(a, stderr); break;
+    case 'h': case 'H': case '?': key_help(a); break;
+    case 'q': case 'Q': case 27: a->quit = 1; break;
+    default: break;
+    }
+}
+
+/* ---- statistics and status ------------------------------------------------------ */
+
+static uint64_t dropouts(const Live *L)
+{
+    return atomic_load(&L->in_overflow) + atomic_load(&L->in_underflow) +
+           atomic_load(&L->out_underflow) + atomic_load(&L->out_overflow);
+}
+
+static void print_stats(App *a, FILE *f)
+{
+    Live *L = a->L;
+    double elapsed = rnnfx_cli_now() - a->start;
+    uint64_t cb = atomic_load(&L->callbacks), fr = atomic_load(&L->frames_done);
+    double audio_s = (double)fr / L->rate;
+    double avg = audio_s > 0 ? 100.0 * (double)atomic_load(&L->busy_ns) * 1e-9 / audio_s : 0.0;
+    double mx = (double)atomic_load(&L->busy_max_ppm) * 1e-4;
+    if (a->status_line && f == stderr)
+        fprintf(f, "\r\033[K");
+    fprintf(f, "rnnfx-live: ran %.2f s: %llu callbacks, %llu frames (%.2f s of audio) at %g Hz, %lu-frame buffers\n",
+            elapsed, (unsigned long long)cb, (unsigned long long)fr, audio_s, L->rate, L->frames);
+    fprintf(f, "rnnfx-live: dropouts: %llu (input overflow %llu, input underflow %llu, output underflow %llu, output overflow %llu)\n",
+            (unsigned long long)dropouts(L), (unsigned long long)atomic_load(&L->in_overflow),
+            (unsigned long long)atomic_load(&L->in_underflow),
+            (unsigned long long)atomic_load(&L->out_underflow),
+            (unsigned long long)atomic_load(&L->out_overflow));
+    if (dropouts(L))
+        fprintf(f, "rnnfx-live: dropouts reported at callbacks %llu..%llu (%.2f..%.2f s)\n",
+                (unsigned long long)atomic_load(&L->first_dropout_at) - 1,
+                (unsigned long long)atomic_load(&L->last_dropout_at) - 1,
+                (double)(atomic_load(&L->first_dropout_at) - 1) * (double)L->frames / L->rate,
+                (double)(atomic_load(&L->last_dropout_at) - 1) * (double)L->frames / L->rate);
+    fprintf(f, "rnnfx-live: cpu: average %.2f %%, worst callback %.2f %% of its period (callback %llu)\n",
+            avg, mx, (unsigned long long)atomic_load(&L->busy_max_at));
+    fprintf(f, "rnnfx-live: model swaps: %llu requested, %llu installed, %llu failed to load\n",
+            (unsigned long long)a->swaps_requested, (unsigned long long)atomic_load(&L->swaps_installed),
+            (unsigned long long)a->swaps_failed);
+    fflush(f);
+}
+
+static void status(App *a, PaStream *stream)
+{
+    Live *L = a->L;
+    char knobs[256];
+    describe_knobs(a, knobs, sizeof knobs);
+    float ip = take_float(&L->in_peak_bits), op = take_float(&L->out_peak_bits);
+    fprintf(stderr,
+            "\r\033[KCPU %4.1f%%  xruns %llu  in %6.1f dBFS  out %6.1f dBFS | in %+.0f dB out %+.0f dB "
+            "mix %.2f %s%s %s",
+            100.0 * Pa_GetStreamCpuLoad(stream), (unsigned long long)dropouts(L),
+            ip > 0 ? 20 * log10(ip) : -120.0, op > 0 ? 20 * log10(op) : -120.0, a->controls.input_db,
+            a->controls.output_db, a->controls.mix, a->controls.enabled ? "" : "[BYPASS] ",
+            atomic_load(&L->switching) ? "[switching]" : "", knobs);
+    fflush(stderr);
+}
+
+/* ---- timed script ----------------------------------------------------------------- */
+
+typedef struct {
+    double at;
+    char *text;
+} ScriptLine;
+
+static int cmp_script(const void *x, const void *y)
+{
+    double a = ((const ScriptLine *)x)->at, b = ((const ScriptLine *)y)->at;
+    return a < b ? -1 : a > b;
+}
+
+/* Reads "TIME COMMAND" lines (TIME in seconds from the start of audio). */
+static int load_script(const char *path, ScriptLine **out, size_t *count)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        fprintf(stderr, "rnnfx-live: %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    ScriptLine *lines = NULL;
+    size_t n = 0, cap = 0;
+    char buf[2048];
+    int lineno = 0;
+    while (fgets(buf, sizeof buf, f)) {
+        lineno++;
+        char *s = buf;
+        while (isspace((unsigned char)*s))
+            s++;
+        if (!*s || *s == '#')
+            continue;
+        char *end;
+        double at = strtod(s, &end);
+        if (end == s || !isfinite(at) || at < 0) {
+            fprintf(stderr, "rnnfx-live: %s:%d: expected 'SECONDS COMMAND'\n", path, lineno);
+            fclose(f);
+            free(lines);
+            return -1;
+        }
+        if (n == cap) {
+            cap = cap ? 2 * cap : 16;
+            ScriptLine *nl = realloc(lines, cap * sizeof *nl);
+            if (!nl) {
+                fclose(f);
+                free(lines);
+                return -1;
+            }
+            lines = nl;
+        }
+        lines[n].at = at;
+        lines[n].text = strdup(end);
+        if (!lines[n].text) {
+            fclose(f);
+            free(lines);
+            return -1;
+        }
+        n++;
+    }
+    fclose(f);
+    qsort(lines, n, sizeof *lines, cmp_script);
+    *out = lines;
+    *count = n;
+    return 0;
+}
+
+/* ---- devices ------------------------------------------------------------------------- */
+
+static const char *host_type_name(PaHostApiTypeId t)
+{
+    switch (t) {
+    case paALSA: return "alsa";
+    case paJACK: return "jack";
+    case paOSS: return "oss";
+    case paCoreAudio: return "coreaudio";
+    case paASIO: return "asio";
+    case paWASAPI: return "wasapi";
+    case paWDMKS: return "wdmks";
+    case paDirectSound: return "directsound";
+    case paMME: return "mme";
+    default: return "other";
+    }
+}
+
+static void list_devices(void)
+{
+    int nh = Pa_GetHostApiCount();
+    printf("host APIs (default: %s):\n",
+           nh > 0 ? Pa_GetHostApiInfo(Pa_GetDefaultHostApi())->name : "none");
+    for (int h = 0; h < nh; h++) {
+        const PaHostApiInfo *hi = Pa_GetHostApiInfo(h);
+        printf("  %d: %s (--host-api %s), %d devices\n", h, hi->name, host_type_name(hi->type),
+               hi->deviceCount);
+        for (int d = 0; d < hi->deviceCount; d++) {
+            PaDeviceIndex di = Pa_HostApiDeviceIndexToDeviceIndex(h, d);
+            const PaDeviceInfo *dv = Pa_GetDeviceInfo(di);
+            printf("    device %d: %s — in %d, out %d, %g Hz%s%s\n", di, dv->name,
+                   dv->maxInputChannels, dv->maxOutputChannels, dv->defaultSampleRate,
+                   di == hi->defaultInputDevice ? " [default in]" : "",
+                   di == hi->defaultOutputDevice ? " [default out]" : "");
+        }
+    }
+}
+
+/* Case-insensitive substring test (strcasestr is a GNU extension). */
+static int contains_ci(const char *hay, const char *needle)
+{
+    size_t n = strlen(needle);
+    for (; *hay; hay++)
+        if (!strncasecmp(hay, needle, n))
+            return 1;
+    return n == 0;
+}
+
+static PaHostApiIndex find_host_api(const char *name)
+{
+    long idx;
+    if (rnnfx_cli_parse_int(name, 0, Pa_GetHostApiCount() - 1, &idx) == 0)
+        return (PaHostApiIndex)idx;
+    for (int h = 0; h < Pa_GetHostApiCount(); h++) {
+        const PaHostApiInfo *hi = Pa_GetHostApiInfo(h);
+        if (!strcasecmp(name, host_type_name(hi->type)) || contains_ci(hi->name, name))
+            return h;
+    }
+    return -1;
+}
+
+/* A device of host API h by global index or by (part of) its name, with at
+ * least one channel in the wanted direction. */
+static PaDeviceIndex find_device(PaHostApiIndex h, const char *name, int input)
+{
+    const PaHostApiInfo *hi = Pa_GetHostApiInfo(h);
+    if (!name)
+        return input ? hi->defaultInputDevice : hi->defaultOutputDevice;
+    long idx;
+    if (rnnfx_cli_parse_int(name, 0, Pa_GetDeviceCount() - 1, &idx) == 0)
+        return (PaDeviceIndex)idx;
+    for (int d = 0; d < hi->deviceCount; d++) {
+        PaDeviceIndex di = Pa_HostApiDeviceIndexToDeviceIndex(h, d);
+        const PaDeviceInfo *dv = Pa_GetDeviceInfo(di);
+        int ch = input ? dv->maxInputChannels : dv->maxOutputChannels;
+        if (ch > 0 && contains_ci(dv->name, name))
+            return di;
+    }
+    return paNoDevice;
+}
+
+/* PortAudio's ALSA probing prints pages of warnings on machines without a
+ * sound card; hide stderr while it initialises unless asked not to. */
+static PaError quiet_initialize(int verbose)
+{
+    if (verbose)
+        return Pa_Initialize();
+    fflush(stderr);
+    int saved = dup(2);
+    int devnull = open("/dev/null", O_WRONLY);
+    if (saved >= 0 && devnull >= 0)
+        dup2(devnull, 2);
+    PaError e = Pa_Initialize();
+    if (saved >= 0) {
+        dup2(saved, 2);
+        close(saved);
+    }
+    if (devnull >= 0)
+        close(devnull);
+    return e;
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+        "usage: rnnfx-live [options]\n"
+        "Plays the sound card's input through a model to its output.\n"
+        "\n"
+        "  --list               list host APIs and devices, then exit\n"
+        "  --host-api NAME      jack, alsa, oss, ... (or an index from --list)\n"
+        "  --in DEV, --out DEV  device index or part of its name (default: the host\n"
+        "                       API's default devices)\n"
+        "  --channels N         1 (mono, default) or 2 channels through the model\n"
+        "  --rate HZ            sample rate (default: the output device's)\n"
+        "  --frames N           buffer size in frames (default 128)\n"
+        "  -m, --model FILE     model to play (without one the input passes through)\n"
+        "  --in-gain DB, --out-gain DB, --mix X, --set KNOB=VALUE, --bypass\n"
+        "                       start-up controls, as in rnnfx-process\n"
+        "  --seconds S          stop after S seconds and print statistics\n"
+        "  --script FILE        timed commands, one 'SECONDS COMMAND' per line\n"
+        "  --control FIFO       read commands from a named pipe (created if missing)\n"
+        "  --verbose            show PortAudio's own messages\n"
+        "  -h, --help           this text\n"
+        "\n"
+        "Commands (script, FIFO, or standard input when it is not a terminal):\n"
+        "  in-gain DB | out-gain DB | mix X | set KNOB VALUE | bypass on|off|toggle |\n"
+        "  model PATH | stats | quit\n"
+        "Keys (terminal): i/I o/O gains, m/M mix, k select knob, [ ] knob, b bypass,\n"
+        "  l load model, s stats, h help, q quit.\n"
+        "\n"
+        "Exit status: 0 (also with dropouts; they are counted and printed),\n"
+        "1 the stream could not be opened or failed, 2 bad usage or model.\n");
+}
+
+static int need(int i, int argc, const char *opt)
+{
+    if (i + 1 >= argc) {
+        fprintf(stderr, "rnnfx-live: %s needs a value (see --help)\n", opt);
+        return 0;
+    }
+    return 1;
+}
+
+int main(int argc, char **argv)
+{
+    const char *host_name = NULL, *in_name = NULL, *out_name = NULL, *model_path = NULL;
+    const char *script_path = NULL, *fifo_path = NULL;
+    int do_list = 0, verbose = 0, bypass = 0;
+    long frames = 128, channels = 1;
+    double rate = 0, seconds = 0, in_db = 0, out_db = 0, mix = 1;
+    RnnfxCliKnob knobs[RNNFX_MAX_PARAMS];
+    int n_knobs = 0;
+    char msg[512];
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        double v;
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            usage(stdout);
+            return 0;
+        } else if (!strcmp(a, "--list")) {
+            do_list = 1;
+        } else if (!strcmp(a, "--verbose")) {
+            verbose = 1;
+        } else if (!strcmp(a, "--bypass")) {
+            bypass = 1;
+        } else if (!strcmp(a, "--host-api")) {
+            if (!need(i, argc, a)) return 2;
+            host_name = argv[++i];
+        } else if (!strcmp(a, "--in")) {
+            if (!need(i, argc, a)) return 2;
+            in_name = argv[++i];
+        } else if (!strcmp(a, "--out")) {
+            if (!need(i, argc, a)) return 2;
+            out_name = argv[++i];
+        } else if (!strcmp(a, "-m") || !strcmp(a, "--model")) {
+            if (!need(i, argc, a)) return 2;
+            model_path = argv[++i];
+        } else if (!strcmp(a, "--script")) {
+            if (!need(i, argc, a)) return 2;
+            script_path = argv[++i];
+        } else if (!strcmp(a, "--control")) {
+            if (!need(i, argc, a)) return 2;
+            fifo_path = argv[++i];
+        } else if (!strcmp(a, "--frames")) {
+            if (!need(i, argc, a) || rnnfx_cli_parse_int(argv[i + 1], 16, 4096, &frames) != 0) {
+                fprintf(stderr, "rnnfx-live: --frames needs 16..4096\n");
+                return 2;
+            }
+            i++;
+        } else if (!strcmp(a, "--channels")) {
+            if (!need(i, argc, a) || rnnfx_cli_parse_int(argv[i + 1], 1, 2, &channels) != 0) {
+                fprintf(stderr, "rnnfx-live: --channels needs 1 or 2\n");
+                return 2;
+            }
+            i++;
+        } else if (!strcmp(a, "--rate") || !strcmp(a, "--seconds") || !strcmp(a, "--in-gain") ||
+                   !strcmp(a, "--out-gain") || !strcmp(a, "--mix")) {
+            if (!need(i, argc, a) || rnnfx_cli_parse_double(argv[i + 1], &v) != 0) {
+                fprintf(stderr, "rnnfx-live: %s needs a number\n", a);
+                return 2;
+            }
+            i++;
+            if (!strcmp(a, "--rate")) rate = v;
+            else if (!strcmp(a, "--seconds")) seconds = v;
+            else if (!strcmp(a, "--in-gain")) in_db = v;
+            else if (!strcmp(a, "--out-gain")) out_db = v;
+            else mix = v;
+            if ((!strcmp(a, "--rate") && (v < 8000 || v > 384000)) || (!strcmp(a, "--mix") && (v < 0 || v > 1)) ||
+                (!strcmp(a, "--seconds") && v < 0) ||
+                ((!strcmp(a, "--in-gain") || !strcmp(a, "--out-gain")) &&
+                 (v < RNNFX_CHAIN_GAIN_MIN_DB || v > RNNFX_CHAIN_GAIN_MAX_DB))) {
+                fprintf(stderr, "rnnfx-live: %s %s is out of range (see --help)\n", a, argv[i]);
+                return 2;
+            }
+        } else if (!strcmp(a, "--set")) {
+            if (!need(i, argc, a)) return 2;
+            if (n_knobs >= RNNFX_MAX_PARAMS ||
+                rnnfx_cli_parse_knob(argv[++i], &knobs[n_knobs], msg, sizeof msg) != 0) {
+                fprintf(stderr, "rnnfx-live: --set: %s\n", n_knobs >= RNNFX_MAX_PARAMS ? "too many" : msg);
+                return 2;
+            }
+            n_knobs++;
+        } else {
+            fprintf(stderr, "rnnfx-live: unknown option '%s' (see --help)\n", a);
+            return 2;
+        }
+    }
+
+    ScriptLine *script = NULL;
+    size_t n_script = 0, next_script = 0;
+    if (script_path && load_script(script_path, &script, &n_script) != 0)
+        return 2;
+
+    RnnfxModel *model = NULL;
+    if (model_path) {
+        RnnfxError err = {{0}};
+        RnnfxStatus st = rnnfx_model_load(model_path, NULL, &model, &err);
+        if (st != RNNFX_OK) {
+            fprintf(stderr, "rnnfx-live: %s: %s\n", model_path, err.msg[0] ? err.msg : rnnfx_strerror(st));
+            return 2;
+        }
+        if (rnnfx_model_arch(model)->kind != RNNFX_KIND_AUDIO) {
+            fprintf(stderr, "rnnfx-live: %s is a MIDI-frame model, not an audio capture\n", model_path);
+            rnnfx_model_free(model);
+            return 2;
+        }
+        int idx[RNNFX_MAX_PARAMS];
+        if (rnnfx_cli_resolve_knobs(model, knobs, n_knobs, idx, msg, sizeof msg) != 0) {
+            fprintf(stderr, "rnnfx-live: --set: %s\n", msg);
+            rnnfx_model_free(model);
+            return 2;
+        }
+    } else if (n_knobs) {
+        fprintf(stderr, "rnnfx-live: --set needs a model (-m)\n");
+        return 2;
+    }
+
+    if (quiet_initialize(verbose) != paNoError) {
+        fprintf(stderr, "rnnfx-live: PortAudio failed to start\n");
+        rnnfx_model_free(model);
+        return 1;
+    }
+    int rc = 0;
+    PaStream *stream = NULL;
+    Live *L = NULL;
+    App app;
+    memset(&app, 0, sizeof app);
+    if (do_list) {
+        list_devices();
+        goto out;
+    }
+
+    PaHostApiIndex h = host_name ? find_host_api(host_name) : Pa_GetDefaultHostApi();
+    if (h < 0) {
+        fprintf(stderr, "rnnfx-live: no host API '%s' (see --list%s)\n", host_name,
+                !strcasecmp(host_name, "jack") ? "; is a JACK server running?" : "");
+        rc = 1;
+        goto out;
+    }
+    PaDeviceIndex din = find_device(h, in_name, 1), dout = find_device(h, out_name, 0);
+    if (dout == paNoDevice) {
+        fprintf(stderr, "rnnfx-live: no output device%s%s on %s (see --list)\n", out_name ? " " : "",
+                out_name ? out_name : "", Pa_GetHostApiInfo(h)->name);
+        rc = 1;
+        goto out;
+    }
+    if (din == paNoDevice) {
+        fprintf(stderr, "rnnfx-live: no input device%s%s on %s (see --list)\n", in_name ? " " : "",
+                in_name ? in_name : "", Pa_GetHostApiInfo(h)->name);
+        rc = 1;
+        goto out;
+    }
+    const PaDeviceInfo *ii = Pa_GetDeviceInfo(din), *oi = Pa_GetDeviceInfo(dout);
+    if (ii->maxInputChannels < 1 || oi->maxOutputChannels < 1) {
+        fprintf(stderr, "rnnfx-live: %s has no inputs or %s has no outputs\n", ii->name, oi->name);
+        rc = 1;
+        goto out;
+    }
+    if (rate <= 0)
+        rate = oi->defaultSampleRate;
+
+    L = calloc(1, sizeof *L);
+    if (!L) {
+        rc = 1;
+        goto out;
+    }
+    L->chain_ch = (int)channels;
+    L->in_ch = ii->maxInputChannels < channels ? ii->maxInputChannels : (int)channels;
+    L->out_ch = oi->maxOutputChannels < 2 ? oi->maxOutputChannels : 2;
+    if (L->out_ch < L->chain_ch) {
+        fprintf(stderr, "rnnfx-live: %s has one output channel; use --channels 1\n", oi->name);
+        rc = 1;
+        goto out;
+    }
+    L->rate = rate;
+    L->frames = (unsigned long)frames;
+    {
+        RnnfxError err = {{0}};
+        RnnfxStatus st = rnnfx_chain_new_multi(NULL, rate, L->chain_ch, (size_t)frames, &L->chain, &err);
+        if (st != RNNFX_OK) {
+            fprintf(stderr, "rnnfx-live: %s\n", err.msg);
+            rnnfx_model_free(model);
+            model = NULL;
+            rc = 2;
+            goto out;
+        }
+        if (model) {
+            RnnfxChainCore *core = NULL;
+            st = rnnfx_chain_core_new(L->chain, model, 1, &core, &err);
+            model = NULL; /* owned by the core now (freed on failure too) */
+            if (st != RNNFX_OK) {
+                fprintf(stderr, "rnnfx-live: %s: %s\n", model_path, err.msg);
+                rc = 2;
+                goto out;
+            }
+            /* Nothing plays yet: the core takes over at once. */
+            RnnfxChainCore *displaced = NULL;
+            app.model = rnnfx_chain_core_model(core);
+            rnnfx_chain_swap(L->chain, core, &displaced);
+            rnnfx_chain_core_free(displaced);
+            snprintf(app.model_path, sizeof app.model_path, "%s", model_path);
+        }
+    }
+    app.L = L;
+    rnnfx_chain_controls_init(&app.controls);
+    app.controls.input_db = (float)in_db;
+    app.controls.output_db = (float)out_db;
+    app.controls.mix = (float)mix;
+    app.controls.enabled = !bypass;
+    {
+        const RnnfxModel *m = app.model;
+        if (m) {
+            const RnnfxArch *arch = rnnfx_model_arch(m);
+            app.controls.n_knobs = arch->n_params;
+            for (int k = 0; k < arch->n_params; k++)
+                app.controls.knobs[k] = rnnfx_chain_knob_normalize(m, k, arch->params[k].def);
+            for (int i = 0; i < n_knobs; i++) {
+                int k = rnnfx_model_param_index(m, knobs[i].name);
+                app.controls.knobs[k] = rnnfx_chain_knob_normalize(m, k, (float)knobs[i].value);
+            }
+        }
+    }
+    /* First controls snap (no ramp) before the stream starts. */
+    rnnfx_chain_set_controls(L->chain, &app.controls);
+
+    PaStreamParameters ip = {din, L->in_ch, paFloat32 | paNonInterleaved,
+                             ii->defaultLowInputLatency, NULL};
+    PaStreamParameters op = {dout, L->out_ch, paFloat32 | paNonInterleaved,
+                             oi->defaultLowOutputLatency, NULL};
+    PaError pe = Pa_OpenStream(&stream, &ip, &op, rate, (unsigned long)frames, paClipOff, audio_cb, L);
+    if (pe != paNoError) {
+        fprintf(stderr, "rnnfx-live: cannot open %s -> %s at %g Hz, %ld frames: %s\n", ii->name,
+                oi->name, rate, frames, Pa_GetErrorText(pe));
+        stream = NULL;
+        rc = 1;
+        goto out;
+    }
+    const PaStreamInfo *si = Pa_GetStreamInfo(stream);
+    fprintf(stderr, "rnnfx-live: %s: %s -> %s, %g Hz, %ld frames, %d in / %d out channels, "
+                    "latency %.1f ms in + %.1f ms out + %.1f ms resampling\n",
+            Pa_GetHostApiInfo(h)->name, ii->name, oi->name, rate, frames, L->in_ch, L->out_ch,
+            si ? 1e3 * si->inputLatency : 0, si ? 1e3 * si->outputLatency : 0,
+            1e3 * rnnfx_chain_latency(L->chain) / rate);
+    if (app.model_path[0])
+        fprintf(stderr, "rnnfx-live: playing %s\n", app.model_path);
+    else
+        fprintf(stderr, "rnnfx-live: no model: passing the input through\n");
+
+    int fifo = -1;
+    if (fifo_path) {
+        struct stat fst;
+        if (stat(fifo_path, &fst) != 0 && mkfifo(fifo_path, 0600) != 0) {
+            fprintf(stderr, "rnnfx-live: cannot create FIFO %s: %s\n", fifo_path, strerror(errno));
+            rc = 1;
+            goto out;
+        }
+        /* Read-write so the pipe always has a writer: no EOF busy loop when
+         * a client disconnects. */
+        fifo = open(fifo_path, O_RDWR | O_NONBLOCK);
+        if (fifo < 0) {
+            fprintf(stderr, "rnnfx-live: cannot open %s: %s\n", fifo_path, strerror(errno));
+            rc = 1;
+            goto out;
+        }
+    }
+    app.tty = raw_tty();
+    app.status_line = app.tty && isatty(2);
+    int stdin_cmds = !app.tty && !isatty(0) && !script_path && !fifo_path && seconds <= 0;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+
+    pe = Pa_StartStream(stream);
+    if (pe != paNoError) {
+        fprintf(stderr, "rnnfx-live: cannot start the stream: %s\n", Pa_GetErrorText(pe));
+        if (fifo >= 0)
+            close(fifo);
+        rc = 1;
+        goto out;
+    }
+    app.start = rnnfx_cli_now();
+    if (app.tty)
+        key_help(&app);
+    char fifo_buf[4096];
+    size_t fifo_len = 0;
+    char in_buf[4096];
+    size_t in_len = 0;
+    double last_status = 0;
+    while (!app.quit && !g_quit) {
+        struct pollfd pf[2];
+        int np = 0;
+        if (app.tty || stdin_cmds)
+            pf[np++] = (struct pollfd){0, POLLIN, 0};
+        if (fifo >= 0)
+            pf[np++] = (struct pollfd){fifo, POLLIN, 0};
+        poll(pf, (nfds_t)np, 20);
+        double t = rnnfx_cli_now() - app.start;
+        if (app.tty) {
+            unsigned char c;
+            while (read(0, &c, 1) == 1)
+                key(&app, c);
+        } else if (stdin_cmds && np > 0 && (pf[0].revents & (POLLIN | POLLHUP))) {
+            ssize_t r = read(0, in_buf + in_len, sizeof in_buf - 1 - in_len);
+            if (r <= 0) {
+                stdin_cmds = 0; /* end of input: keep playing until a signal */
+            } else {
+                in_len += (size_t)r;
+                char *nl;
+                in_buf[in_len] = '\0';
+                while ((nl = strchr(in_buf, '\n')) != NULL) {
+                    *nl = '\0';
+                    command(&app, in_buf);
+                    size_t used = (size_t)(nl + 1 - in_buf);
+                    memmove(in_buf, nl + 1, in_len - used + 1);
+                    in_len -= used;
+                }
+                if (in_len == sizeof in_buf - 1)
+                    in_len = 0; /* an absurdly long line: drop it */
+            }
+        }
+        if (fifo >= 0) {
+            ssize_t r;
+            while ((r = read(fifo, fifo_buf + fifo_len, sizeof fifo_buf - 1 - fifo_len)) > 0) {
+                fifo_len += (size_t)r;
+                fifo_buf[fifo_len] = '\0';
+                char *nl;
+                while ((nl = strchr(fifo_buf, '\n')) != NULL) {
+                    *nl = '\0';
+                    command(&app, fifo_buf);
+                    size_t used = (size_t)(nl + 1 - fifo_buf);
+                    memmove(fifo_buf, nl + 1, fifo_len - used + 1);
+                    fifo_len -= used;
+                }
+                if (fifo_len == sizeof fifo_buf - 1)
+                    fifo_len = 0;
+            }
+        }
+        while (next_script < n_script && script[next_script].at <= t)
+            command(&app, script[next_script++].text);
+        if (app.controls_dirty)
+            send_controls(&app);
+        free_returned_cores(&app);
+        if (!Pa_IsStreamActive(stream)) {
+            fprintf(stderr, "\nrnnfx-live: the audio stream stopped (device lost?)\n");
+            rc = 1;
+            break;
+        }
+        if (app.status_line && t - last_status >= 0.25) {
+            last_status = t;
+            status(&app, stream);
+        }
+        if (seconds > 0 && t >= seconds)
+            break;
+    }
+    Pa_StopStream(stream);
+    free_returned_cores(&app);
+    if (app.status_line)
+        fprintf(stderr, "\n");
+    restore_tty();
+    print_stats(&app, stdout);
+    if (fifo >= 0)
+        close(fifo);
+
+out:
+    if (stream)
+        Pa_CloseStream(stream);
+    Pa_Terminate();
+    if (L) {
+        for (int i = 0; i < L->n_unsent; i++)
+            rnnfx_chain_core_free(L->unsent[i]);
+        rnnfx_chain_free(L->chain); /* frees every core it still holds */
+        free(L);
+    }
+    for (size_t i = 0; i < n_script; i++)
+        free(script[i].text);
+    free(script);
+    rnnfx_model_free(model);
+    return rc;
+}
