@@ -189,7 +189,10 @@ static RnnfxStatus read_floats(json_object *o, const char *key, float *dst, size
         if (!is_number(e))
             return rnnfx_fail(err, RNNFX_ERR_INVALID, "%s: %s[%zu] is not a number", where, key, i);
         double d = json_object_get_double(e);
-        if (!isfinite(d) || fabs(d) > FLT_MAX)
+        /* "%.9g" prints FLT_MAX as 3.40282347e+38, a double just above
+         * FLT_MAX that still rounds to it: only values at or beyond FLT_MAX
+         * plus half an ulp (2^103) would become infinite as floats. */
+        if (!isfinite(d) || fabs(d) >= (double)FLT_MAX + 0x1p103)
             return rnnfx_fail(err, RNNFX_ERR_INVALID, "%s: %s[%zu] is not a finite float", where,
                               key, i);
         dst[i] = (float)d;
@@ -551,15 +554,60 @@ static void put_string(Out *o, const char *s)
 static void put_floats(Out *o, const char *key, const float *v, size_t n)
 {
     put(o, "\"%s\": [", key);
-    for (size_t i = 0; i < n; i++)
-        put(o, "%s%.9g", i ? (i % 8 ? ", " : ",\n      ") : "", (double)v[i]);
+    for (size_t i = 0; i < n; i++) {
+        /* "-0" would read back as the integer 0: spell negative zero as a
+         * float so its sign bit survives too. */
+        const char *sep = i ? (i % 8 ? ", " : ",\n      ") : "";
+        if (v[i] == 0.0f && signbit(v[i]))
+            put(o, "%s-0.0", sep);
+        else
+            put(o, "%s%.9g", sep, (double)v[i]);
+    }
     put(o, "]");
+}
+
+/* JSON has no NaN or Inf, and a file that cannot be read back must never be
+ * written (a diverged training run can leave non-finite weights). */
+static RnnfxStatus check_writable(const RnnfxModel *m, RnnfxError *err)
+{
+    static const char *const names[RNNFX_T_COUNT] = {
+        "weight_ih", "weight_hh", "bias_ih", "bias_hh", "peephole_weights",
+        "initial_h", "initial_c", "dense.weight", "dense.bias"};
+    const RnnfxArch *a = rnnfx_model_arch(m);
+    for (int l = -1; l < a->n_layers; l++)
+        for (int t = 0; t < RNNFX_T_COUNT; t++) {
+            int r, c;
+            const float *v = rnnfx_model_tensor_const(m, l, (RnnfxTensor)t, &r, &c);
+            for (size_t i = 0; v && i < (size_t)r * (size_t)c; i++)
+                if (!isfinite(v[i])) {
+                    if (l < 0)
+                        return rnnfx_fail(err, RNNFX_ERR_INVALID,
+                                          "%s[%zu] is not a finite number; not writing a model "
+                                          "that could not be read back", names[t], i);
+                    return rnnfx_fail(err, RNNFX_ERR_INVALID,
+                                      "layer %d: %s[%zu] is not a finite number; not writing a "
+                                      "model that could not be read back", l, names[t], i);
+                }
+        }
+    const RnnfxMeta *meta = rnnfx_model_meta_const(m);
+    if (!isfinite(meta->sample_rate) || !isfinite(meta->input_gain) ||
+        !isfinite(meta->output_gain) || !isfinite(meta->esr))
+        return rnnfx_fail(err, RNNFX_ERR_INVALID,
+                          "sample rate, gains or esr is not a finite number; not writing the model");
+    for (int k = 0; k < a->n_params; k++)
+        if (!isfinite(a->params[k].min) || !isfinite(a->params[k].max) ||
+            !isfinite(a->params[k].def))
+            return rnnfx_fail(err, RNNFX_ERR_INVALID, "conditioning input %d has a non-finite range", k);
+    return RNNFX_OK;
 }
 
 RnnfxStatus rnnfx_model_to_json(const RnnfxModel *m, char **out_text, RnnfxError *err)
 {
     if (!m || !out_text)
         return rnnfx_fail(err, RNNFX_ERR_ARG, "nothing to write");
+    RnnfxStatus wst = check_writable(m, err);
+    if (wst != RNNFX_OK)
+        return wst;
     const RnnfxArch *a = rnnfx_model_arch(m);
     const RnnfxMeta *meta = rnnfx_model_meta_const(m);
     Out o = {malloc(65536), 0, 65536, 0};
