@@ -1,8 +1,145 @@
 /*
- * train_kern_avx512.c — the trainer's inner loops (train_kern.inc) compiled
- * with avx512 flags (added by the Makefile from this file's name); used only when
- * the CPU reports avx512 support (see train_kern_generic.c).
+ * train_kern_avx512.c — the trainer's inner loops for CPUs with AVX-512
+ * (F, VL, DQ, BW; the Makefile adds the flags from this file's name; used
+ * only when CPUID reports them, see rnnfx_train_kernels_select).
+ *
+ * The cell kernels come from train_kern.inc as for every ISA. The two matrix
+ * products, which take most of the time, are register-blocked here: a tile
+ * of R rows × V·16 columns of C stays in zmm registers for the whole K loop,
+ * so each step of K costs V loads, R broadcasts and R·V FMAs. Columns past N
+ * are masked, so any N works; very narrow outputs (N <= 4, e.g. a one-output
+ * dense layer or a one-input layer's weight gradient) use dot-product forms
+ * instead, which keep all 16 lanes busy.
  */
+#include <immintrin.h>
+#include <stdint.h>
+
+#include "train_impl.h"
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("O3", "fp-contract=fast")
+#endif
+
+static inline __mmask16 lanes(int rem)
+{
+    return rem >= 16 ? (__mmask16)0xFFFF : rem <= 0 ? (__mmask16)0 : (__mmask16)((1u << rem) - 1u);
+}
+
+/* C[r][:] += Σ_k a(r,k) · B[k][:] for R rows and V vectors of columns, where
+ * a(r,k) = A[r*ars + k*aks]: (ars, aks) = (lda, 1) for A·B, (1, lda) for Aᵀ·B. */
+static inline __attribute__((always_inline)) void tile(const int R, const int V, int K,
+                                                       const float *A, size_t ars, size_t aks,
+                                                       const float *B, int ldb, float *C, int ldc,
+                                                       const __mmask16 *mk)
+{
+    __m512 acc[8][4];
+    for (int r = 0; r < R; r++)
+        for (int v = 0; v < V; v++)
+            acc[r][v] = _mm512_maskz_loadu_ps(mk[v], C + (size_t)r * ldc + 16 * v);
+    for (int k = 0; k < K; k++) {
+        __m512 b[4];
+        const float *bk = B + (size_t)k * ldb;
+        for (int v = 0; v < V; v++)
+            b[v] = _mm512_maskz_loadu_ps(mk[v], bk + 16 * v);
+        const float *ak = A + (size_t)k * aks;
+        for (int r = 0; r < R; r++) {
+            __m512 a = _mm512_set1_ps(ak[(size_t)r * ars]);
+            for (int v = 0; v < V; v++)
+                acc[r][v] = _mm512_fmadd_ps(a, b[v], acc[r][v]);
+        }
+    }
+    for (int r = 0; r < R; r++)
+        for (int v = 0; v < V; v++)
+            _mm512_mask_storeu_ps(C + (size_t)r * ldc + 16 * v, mk[v], acc[r][v]);
+}
+
+/* The whole product by tiles; rows of C advance by ldc, rows of A by
+ * ars (A·B: lda, Aᵀ·B: 1). */
+static void tiled(int M, int N, int K, const float *A, size_t ars, size_t aks, const float *B,
+                  int ldb, float *C, int ldc)
+{
+    if (N > 32) {
+        for (int j = 0; j < N; j += 64) {
+            __mmask16 mk[4] = {lanes(N - j), lanes(N - j - 16), lanes(N - j - 32),
+                               lanes(N - j - 48)};
+            int i = 0;
+            for (; i + 4 <= M; i += 4)
+                tile(4, 4, K, A + (size_t)i * ars, ars, aks, B + j, ldb, C + (size_t)i * ldc + j,
+                     ldc, mk);
+            for (; i < M; i++)
+                tile(1, 4, K, A + (size_t)i * ars, ars, aks, B + j, ldb, C + (size_t)i * ldc + j,
+                     ldc, mk);
+        }
+    } else if (N > 16) {
+        __mmask16 mk[2] = {lanes(N), lanes(N - 16)};
+        int i = 0;
+        for (; i + 8 <= M; i += 8)
+            tile(8, 2, K, A + (size_t)i * ars, ars, aks, B, ldb, C + (size_t)i * ldc, ldc, mk);
+        for (; i < M; i++)
+            tile(1, 2, K, A + (size_t)i * ars, ars, aks, B, ldb, C + (size_t)i * ldc, ldc, mk);
+    } else {
+        __mmask16 mk[1] = {lanes(N)};
+        int i = 0;
+        for (; i + 8 <= M; i += 8)
+            tile(8, 1, K, A + (size_t)i * ars, ars, aks, B, ldb, C + (size_t)i * ldc, ldc, mk);
+        for (; i < M; i++)
+            tile(1, 1, K, A + (size_t)i * ars, ars, aks, B, ldb, C + (size_t)i * ldc, ldc, mk);
+    }
+}
+
+static void gemm_nn_avx512(int M, int N, int K, const float *restrict A, int lda,
+                           const float *restrict B, int ldb, float *restrict C, int ldc)
+{
+    if (N <= 4 && K <= 4096) {
+        /* C[i][n] += A[i][:] · (column n of B): vectorised over k */
+        float col[4096];
+        for (int n = 0; n < N; n++) {
+            for (int k = 0; k < K; k++)
+                col[k] = B[(size_t)k * ldb + n];
+            for (int i = 0; i < M; i++) {
+                const float *a = A + (size_t)i * lda;
+                __m512 acc = _mm512_setzero_ps();
+                for (int k = 0; k < K; k += 16) {
+                    __mmask16 m = lanes(K - k);
+                    acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, a + k),
+                                          _mm512_maskz_loadu_ps(m, col + k), acc);
+                }
+                C[(size_t)i * ldc + n] += _mm512_reduce_add_ps(acc);
+            }
+        }
+        return;
+    }
+    tiled(M, N, K, A, (size_t)lda, 1, B, ldb, C, ldc);
+}
+
+static void gemm_tn_avx512(int M, int N, int K, const float *restrict A, int lda,
+                           const float *restrict B, int ldb, float *restrict C, int ldc)
+{
+    if (N <= 4) {
+        /* C[i][n] += Σ_k A[k][i] B[k][n]: vectorised over i, 64 rows at a time */
+        for (int n = 0; n < N; n++)
+            for (int i = 0; i < M; i += 64) {
+                __mmask16 mk[4] = {lanes(M - i), lanes(M - i - 16), lanes(M - i - 32),
+                                   lanes(M - i - 48)};
+                __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(),
+                                 _mm512_setzero_ps()};
+                for (int k = 0; k < K; k++) {
+                    __m512 b = _mm512_set1_ps(B[(size_t)k * ldb + n]);
+                    const float *a = A + (size_t)k * lda + i;
+                    for (int v = 0; v < 4; v++)
+                        acc[v] = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(mk[v], a + 16 * v), b,
+                                                 acc[v]);
+                }
+                for (int v = 0; v < 4; v++)
+                    for (int l = 0; l < 16 && i + 16 * v + l < M; l++)
+                        C[(size_t)(i + 16 * v + l) * ldc + n] += acc[v][l];
+            }
+        return;
+    }
+    tiled(M, N, K, A, 1, (size_t)lda, B, ldb, C, ldc);
+}
+
+#define KERN_OWN_GEMM 1
 #define KERN_TABLE rnnfx_train_kernels_avx512
 #define KERN_NAME "avx512"
 #define KERN_SUFFIX avx512
