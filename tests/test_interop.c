@@ -22,7 +22,9 @@
  *     with messages that name the problem;
  *   - export then import gives bit-identical weights (AIDA-X and NAM), the
  *     exported AIDA-X file passes its own self-test, and export refuses
- *     models the target cannot express (and leaves an existing file alone).
+ *     models the target cannot express (and leaves an existing file alone);
+ *   - the rnnfx-convert program ($BUILD/bin, skipped if not built): exit
+ *     codes, refusals, --force, --sample-rate.
  */
 #include <math.h>
 #include <setjmp.h>
@@ -32,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -981,6 +984,87 @@ static void test_export_files(void **state)
     rmdir(dir);
 }
 
+/* ---- the rnnfx-convert program ---------------------------------------------------- */
+
+/* Runs rnnfx-convert with args (a shell fragment); returns its exit status
+ * and leaves its stderr+stdout in out. */
+static int convert(const char *bin, const char *args, char *out, size_t cap)
+{
+    char cmd[2048], log[] = "/tmp/rnnfx-convert-log-XXXXXX";
+    int fd = mkstemp(log);
+    assert_true(fd >= 0);
+    close(fd);
+    snprintf(cmd, sizeof cmd, "%s %s >%s 2>&1", bin, args, log);
+    int rc = system(cmd);
+    FILE *f = fopen(log, "r");
+    size_t n = f ? fread(out, 1, cap - 1, f) : 0;
+    out[n] = '\0';
+    if (f)
+        fclose(f);
+    unlink(log);
+    printf("  rnnfx-convert %.60s... -> %d: %s", args, WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, out);
+    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+static void test_convert_tool(void **state)
+{
+    (void)state;
+    const char *build = getenv("BUILD");
+    char bin[512], in_nam[1024], in_gru[1024], in_bad[1024], out[4096];
+    snprintf(bin, sizeof bin, "%s/bin/rnnfx-convert", build && *build ? build : "build");
+    if (access(bin, X_OK) != 0) {
+        printf("  %s not built: skipping the program test\n", bin);
+        skip();
+    }
+    data_path(in_nam, sizeof in_nam, "namcore_example_lstm_1x3.nam");
+    data_path(in_gru, sizeof in_gru, "chowcentaur_klon_gain0_gru8.json");
+    data_path(in_bad, sizeof in_bad, "rtneural_bad_lstm_shape_mismatch.json");
+    char dir[] = "/tmp/rnnfx-convert-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char args[2048], o1[128], o2[128], o3[128];
+    snprintf(o1, sizeof o1, "%s/a.aidax", dir);
+    snprintf(o2, sizeof o2, "%s/b.nam", dir);
+    snprintf(o3, sizeof o3, "%s/c.json", dir);
+
+    /* NAM -> AIDA-X needs the start state dropped, and says so */
+    snprintf(args, sizeof args, "'%s' -o '%s' --rtneural", in_nam, o1);
+    assert_int_equal(convert(bin, args, out, sizeof out), 1);
+    assert_non_null(strstr(out, "state"));
+    assert_int_not_equal(access(o1, F_OK), 0); /* nothing written */
+    snprintf(args, sizeof args, "'%s' -o '%s' --drop-initial-state --rtneural", in_nam, o1);
+    assert_int_equal(convert(bin, args, out, sizeof out), 0);
+    assert_non_null(strstr(out, "self-test 2048 steps"));
+    /* an existing output is kept unless --force */
+    assert_int_equal(convert(bin, args, out, sizeof out), 1);
+    assert_non_null(strstr(out, "--force"));
+
+    /* GRU -> NAM is refused; GRU -> rnnfx with a stated rate works */
+    snprintf(args, sizeof args, "'%s' -o '%s'", in_gru, o2);
+    assert_int_equal(convert(bin, args, out, sizeof out), 1);
+    assert_non_null(strstr(out, "LSTM only"));
+    assert_int_not_equal(access(o2, F_OK), 0);
+    snprintf(args, sizeof args, "'%s' -o '%s' --sample-rate 44100", in_gru, o3);
+    assert_int_equal(convert(bin, args, out, sizeof out), 0);
+    assert_non_null(strstr(out, "max output difference 0"));
+    RnnfxModel *m = NULL;
+    RnnfxError err = {{0}};
+    assert_int_equal(rnnfx_model_load(o3, NULL, &m, &err), RNNFX_OK);
+    assert_true(rnnfx_model_meta_const(m)->sample_rate == 44100.0);
+    rnnfx_model_free(m);
+
+    /* a malformed input: the loader's message, exit 1 */
+    snprintf(args, sizeof args, "'%s' -o '%s/d.json'", in_bad, dir);
+    assert_int_equal(convert(bin, args, out, sizeof out), 1);
+    assert_non_null(strstr(out, "says 16 units"));
+    /* usage errors: exit 2 */
+    snprintf(args, sizeof args, "'%s' -o '%s/e.json' --to onnx", in_gru, dir);
+    assert_int_equal(convert(bin, args, out, sizeof out), 2);
+
+    unlink(o1);
+    unlink(o3);
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -998,6 +1082,7 @@ int main(void)
         cmocka_unit_test(test_roundtrip_random),
         cmocka_unit_test(test_export_refusals),
         cmocka_unit_test(test_export_files),
+        cmocka_unit_test(test_convert_tool),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

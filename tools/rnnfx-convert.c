@@ -204,6 +204,15 @@ int main(int argc, char **argv)
         }
     }
     const RnnfxArch *arch = rnnfx_model_arch(model);
+    int dropped_state = 0;
+    if (target == TO_AIDAX && eopts.drop_initial_state)
+        for (int l = 0; l < arch->n_layers; l++)
+            for (int t = RNNFX_T_INITIAL_H; t <= RNNFX_T_INITIAL_C; t++) {
+                int r = 0, c = 0;
+                const float *v = rnnfx_model_tensor_const(model, l, (RnnfxTensor)t, &r, &c);
+                for (int i = 0; v && i < r * c; i++)
+                    dropped_state |= v[i] != 0.0f;
+            }
 
     switch (target) {
     case TO_RNNFX: st = rnnfx_model_save(model, out_path, &err); break;
@@ -213,6 +222,9 @@ int main(int argc, char **argv)
     if (st != RNNFX_OK) {
         fprintf(stderr, "rnnfx-convert: cannot write %s as %s: %s\n", out_path,
                 target_name(target), err.msg);
+        if (st == RNNFX_ERR_UNSUPPORTED && target == TO_AIDAX)
+            fprintf(stderr, "rnnfx-convert: (--rtneural writes layouts only RTNeural runs; "
+                            "--drop-initial-state starts a NAM capture from zero)\n");
         rnnfx_model_free(model);
         return 1;
     }
@@ -241,7 +253,8 @@ int main(int argc, char **argv)
            rnnfx_cell_name(arch->layers[0].cell), arch->n_layers, arch->layers[0].hidden_size,
            arch->input_size, arch->input_size == 1 ? "" : "s", meta->sample_rate);
     if (diff >= 0)
-        printf("; read back: max output difference %.3g", diff);
+        printf("; read back: max output difference %.3g%s", diff,
+               dropped_state && diff > 0 ? " (start state dropped: the first moments differ)" : "");
     if (steps > 0)
         printf("; self-test %zu steps, max error %.3g", steps, st_err);
     printf("\n");
