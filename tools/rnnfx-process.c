@@ -428,7 +428,14 @@ int main(int argc, char **argv)
             break;
         case RNNFX_BATCH_SKIPPED: skipped++; break;
         case RNNFX_BATCH_FAILED:
-            fprintf(stderr, "rnnfx-process: FAILED %s: %s\n", it->in_path, it->error);
+        {
+            /* Messages from the I/O layer often start with the path already. */
+            const char *why = it->error;
+            size_t pl = strlen(it->in_path);
+            if (!strncmp(why, it->in_path, pl) && !strncmp(why + pl, ": ", 2))
+                why += pl + 2;
+            fprintf(stderr, "rnnfx-process: FAILED %s: %s\n", it->in_path, why);
+        }
             break;
         default: cancelled++; break;
         }

@@ -575,13 +575,13 @@ static int output_format(int in_format, int channels, int rate, const RnnfxBatch
     if (!o->out_subtype) {
         /* The input's encoding does not exist in the requested container
          * (e.g. float WAV -> FLAC): use the container's usual encoding. */
-        static const int fallbacks[] = {SF_FORMAT_PCM_24, SF_FORMAT_FLOAT, SF_FORMAT_VORBIS,
+        static const int for_int[] = {SF_FORMAT_PCM_24, SF_FORMAT_FLOAT, SF_FORMAT_VORBIS,
+                                      SF_FORMAT_PCM_16};
+        static const int for_float[] = {SF_FORMAT_FLOAT, SF_FORMAT_PCM_24, SF_FORMAT_VORBIS,
                                         SF_FORMAT_PCM_16};
-        int want_float = subtype_is_float(sub);
-        for (size_t i = 0; i < sizeof fallbacks / sizeof fallbacks[0]; i++) {
+        const int *fallbacks = subtype_is_float(sub) ? for_float : for_int;
+        for (size_t i = 0; i < 4; i++) {
             int s = fallbacks[i];
-            if (want_float && s == SF_FORMAT_PCM_24)
-                s = SF_FORMAT_FLOAT;
             info.format = major | s;
             if (sf_format_check(&info))
                 return info.format;
@@ -749,6 +749,38 @@ static void free_job(Job *j)
     free(j);
 }
 
+/* libsndfile reads a WAV/AIFF file whose audio was cut short (an aborted
+ * copy or recording) without complaint, returning the frames present; only
+ * its log says the data chunk is shorter than the header claims. A batch
+ * must not quietly render half a take, so such files are refused. Sizes of
+ * 0 and 0xFFFFFFFF mean "unknown" (streamed recordings) and are accepted. */
+static int truncated_chunk(const char *path, char *msg, size_t len)
+{
+    SF_INFO info = {0};
+    SNDFILE *sf = sf_open(path, SFM_READ, &info);
+    if (!sf)
+        return 0; /* the read that follows reports it */
+    char log[8192];
+    log[0] = '\0';
+    sf_command(sf, SFC_GET_LOG_INFO, log, sizeof log);
+    sf_close(sf);
+    for (char *line = log; line && *line;) {
+        char *next = strchr(line, '\n');
+        if (next)
+            *next++ = '\0';
+        unsigned long long said = 0, real = 0;
+        if ((!strncmp(line, "data", 4) || !strncmp(line, "SSND", 4)) &&
+            sscanf(line + 4, " : %llu (should be %llu)", &said, &real) == 2 && said > real &&
+            said != 0xFFFFFFFFull && said != 0) {
+            msgf(msg, len, "truncated: the header promises %llu bytes of audio, the file holds %llu",
+                 said, real);
+            return 1;
+        }
+        line = next;
+    }
+    return 0;
+}
+
 /* Checks, reads and splits one file (no lock held). Returns a job ready to
  * publish, or NULL when the item is finished (skipped or failed). */
 static Job *prepare(Run *r, RnnfxBatchItem *it)
@@ -779,6 +811,12 @@ static Job *prepare(Run *r, RnnfxBatchItem *it)
             item_fail(r, it, msg);
             return NULL;
         }
+    }
+    if (truncated_chunk(it->in_path, msg, sizeof msg)) {
+        char m2[700];
+        msgf(m2, sizeof m2, "%s: %s", it->in_path, msg);
+        item_fail(r, it, m2);
+        return NULL;
     }
     RnnfxAudio audio;
     RnnfxError e = {{0}};

@@ -1,0 +1,744 @@
+/*
+ * test_process.c — rnnfx-process end to end: the built program is run on
+ * files this test writes with libsndfile, and its outputs are read back and
+ * compared with the chain (engine/chain.h) driven directly, block by block,
+ * with a different block size than the tool uses.
+ *
+ * Covers: equality with the chain (float, resampled 44.1 kHz -> 48 kHz
+ * model, knobs, gains, mix), formats and bit depths kept or converted,
+ * folder/list/argument inputs, per-file failures (missing, garbage,
+ * truncated, unwritable output) with no partial files, never overwriting
+ * inputs, skip/overwrite of existing outputs, clipping (counted and
+ * saturated, never wrapped; kept in float files), NaN inputs, and
+ * independence from the number of threads.
+ *
+ * Also a helper for the shell tests: `test_process make-model PATH CELL
+ * HIDDEN [RATE] [KNOB]` writes a random model (engine API + model_save).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <sndfile.h>
+
+#include "chain.h"
+#include "enginetest.h"
+
+/* Every path here is a short name under /tmp; GCC's worst-case length
+ * analysis of PATH_MAX buffers only adds noise. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wformat-truncation"
+#endif
+#include "model.h"
+#include "model_file.h"
+
+static char g_bin[PATH_MAX];  /* rnnfx-process */
+static char g_tmp[PATH_MAX];  /* scratch folder of this run */
+static char g_model[PATH_MAX];      /* LSTM 8, 48 kHz */
+static char g_knob_model[PATH_MAX]; /* LSTM 8 + knob "drive" 0..10 */
+
+/* ---- helpers ------------------------------------------------------------- */
+
+static const char *tmp_path(char *buf, const char *fmt, ...)
+{
+    char rel[PATH_MAX / 2];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(rel, sizeof rel, fmt, ap);
+    va_end(ap);
+    snprintf(buf, PATH_MAX, "%s/%s", g_tmp, rel);
+    return buf;
+}
+
+static int make_model(const char *path, RnnfxCell cell, int hidden, double rate, const char *knob,
+                      uint64_t seed)
+{
+    RnnfxArch arch;
+    rnnfx_arch_init_audio(&arch, cell, hidden, 1);
+    if (knob) {
+        arch.n_params = 1;
+        arch.input_size = 2;
+        snprintf(arch.params[0].name, sizeof arch.params[0].name, "%s", knob);
+        arch.params[0].min = 0.0f;
+        arch.params[0].max = 10.0f;
+        arch.params[0].def = 5.0f;
+    }
+    RnnfxModel *m = rnnfx_test_random_model(&arch, seed, 1.0f, 0);
+    if (!m)
+        return -1;
+    rnnfx_model_meta(m)->sample_rate = rate;
+    RnnfxError err;
+    RnnfxStatus st = rnnfx_model_finalize(m, &err);
+    if (st == RNNFX_OK)
+        st = rnnfx_model_save(m, path, &err);
+    rnnfx_model_free(m);
+    return st == RNNFX_OK ? 0 : -1;
+}
+
+/* Writes n frames of a test signal (channel c uses seed + c) as `format`. */
+static void write_audio(const char *path, int format, int channels, int rate, size_t n,
+                        float amp, uint64_t seed)
+{
+    float *x = malloc(n * (size_t)channels * sizeof *x);
+    float *mono = malloc(n * sizeof *mono);
+    assert_non_null(x);
+    assert_non_null(mono);
+    for (int c = 0; c < channels; c++) {
+        rnnfx_test_signal(mono, n, seed + (uint64_t)c);
+        for (size_t i = 0; i < n; i++)
+            x[i * (size_t)channels + (size_t)c] = amp * mono[i];
+    }
+    SF_INFO info = {0};
+    info.channels = channels;
+    info.samplerate = rate;
+    info.format = format;
+    SNDFILE *sf = sf_open(path, SFM_WRITE, &info);
+    assert_non_null(sf);
+    assert_int_equal(sf_writef_float(sf, x, (sf_count_t)n), (sf_count_t)n);
+    sf_close(sf);
+    free(x);
+    free(mono);
+}
+
+static float *read_audio(const char *path, SF_INFO *info)
+{
+    memset(info, 0, sizeof *info);
+    SNDFILE *sf = sf_open(path, SFM_READ, info);
+    if (!sf)
+        return NULL;
+    size_t total = (size_t)info->frames * (size_t)info->channels;
+    float *x = malloc((total ? total : 1) * sizeof *x);
+    if (x && sf_readf_float(sf, x, info->frames) != info->frames) {
+        free(x);
+        x = NULL;
+    }
+    sf_close(sf);
+    return x;
+}
+
+static float *channel_of(const float *x, size_t n, int channels, int c)
+{
+    float *m = malloc(n * sizeof *m);
+    for (size_t i = 0; i < n; i++)
+        m[i] = x[i * (size_t)channels + (size_t)c];
+    return m;
+}
+
+/* Runs a shell command line; returns the exit status (or -1). stderr goes to
+ * g_tmp/stderr.txt for message checks. */
+static int run(const char *fmt, ...)
+{
+    char args[8192], cmd[12288];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(args, sizeof args, fmt, ap);
+    va_end(ap);
+    snprintf(cmd, sizeof cmd, "'%s' -q %s 2>'%s/stderr.txt'", g_bin, args, g_tmp);
+    int st = system(cmd);
+    if (st == -1 || !WIFEXITED(st))
+        return -1;
+    return WEXITSTATUS(st);
+}
+
+static int stderr_has(const char *needle)
+{
+    char p[PATH_MAX];
+    FILE *f = fopen(tmp_path(p, "stderr.txt"), "r");
+    if (!f)
+        return 0;
+    char buf[16384];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    if (!strstr(buf, needle)) {
+        fprintf(stderr, "expected '%s' in:\n%s\n", needle, buf);
+        return 0;
+    }
+    return 1;
+}
+
+static int exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+/* No leftover temporary files anywhere below dir. */
+static int count_temp_files(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return 0;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+            continue;
+        char p[PATH_MAX];
+        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+        struct stat st;
+        if (stat(p, &st) == 0 && S_ISDIR(st.st_mode))
+            n += count_temp_files(p);
+        else if (strstr(e->d_name, ".tmp-"))
+            n++;
+    }
+    closedir(d);
+    return n;
+}
+
+/* The chain driven directly: one channel, controls snapped at the start,
+ * blocks of 333 samples, L zeros appended and the first L outputs dropped
+ * (L = the chain's latency), so out[i] lines up with in[i]. */
+static float *chain_reference(const char *model_path, const RnnfxChainControls *ctl, double rate,
+                              const float *in, size_t n)
+{
+    RnnfxModel *m = NULL;
+    RnnfxError err;
+    if (rnnfx_model_load(model_path, NULL, &m, &err) != RNNFX_OK)
+        return NULL;
+    RnnfxChain *chain = NULL;
+    if (rnnfx_chain_new(m, rate, 333, &chain, &err) != RNNFX_OK) {
+        rnnfx_model_free(m);
+        return NULL;
+    }
+    rnnfx_chain_set_controls(chain, ctl);
+    size_t lat = (size_t)rnnfx_chain_latency(chain);
+    size_t total = n + lat;
+    float *xin = calloc(total, sizeof *xin);
+    float *xout = calloc(total, sizeof *xout);
+    memcpy(xin, in, n * sizeof *in);
+    for (size_t pos = 0; pos < total; pos += 333) {
+        size_t b = total - pos < 333 ? total - pos : 333;
+        rnnfx_chain_process(chain, xin + pos, xout + pos, b);
+    }
+    float *out = malloc(n * sizeof *out);
+    memcpy(out, xout + lat, n * sizeof *out);
+    free(xin);
+    free(xout);
+    rnnfx_chain_free(chain);
+    rnnfx_model_free(m);
+    return out;
+}
+
+static double max_diff(const float *a, const float *b, size_t n)
+{
+    return rnnfx_test_max_abs_diff(a, b, n);
+}
+
+/* ---- tests ---------------------------------------------------------------- */
+
+/* Float stereo at the model's rate, gains and mix: bit-exact (up to float
+ * rounding) with the chain, and each channel has its own state. */
+static void test_matches_chain_float(void **state)
+{
+    (void)state;
+    char in[PATH_MAX], out[PATH_MAX], od[PATH_MAX];
+    tmp_path(in, "m1/in.wav");
+    mkdir(tmp_path(od, "m1"), 0777);
+    write_audio(in, SF_FORMAT_WAV | SF_FORMAT_FLOAT, 2, 48000, 24000, 0.8f, 11);
+    assert_int_equal(run("-m '%s' -o '%s/o' --in-gain 3 --out-gain -2 --mix 0.7 -j 2 '%s'",
+                         g_model, od, in), 0);
+    SF_INFO ii, oi;
+    float *x = read_audio(in, &ii);
+    float *y = read_audio(tmp_path(out, "m1/o/in.wav"), &oi);
+    assert_non_null(x);
+    assert_non_null(y);
+    assert_int_equal(oi.frames, ii.frames);
+    assert_int_equal(oi.channels, 2);
+    assert_int_equal(oi.samplerate, 48000);
+    assert_int_equal(oi.format, ii.format);
+    RnnfxChainControls ctl;
+    rnnfx_chain_controls_init(&ctl);
+    ctl.input_db = 3;
+    ctl.output_db = -2;
+    ctl.mix = 0.7f;
+    for (int c = 0; c < 2; c++) {
+        float *xc = channel_of(x, (size_t)ii.frames, 2, c);
+        float *yc = channel_of(y, (size_t)ii.frames, 2, c);
+        float *ref = chain_reference(g_model, &ctl, 48000, xc, (size_t)ii.frames);
+        assert_non_null(ref);
+        double d = max_diff(yc, ref, (size_t)ii.frames);
+        printf("  float stereo ch%d: max |batch - chain| = %.3g\n", c, d);
+        assert_true(d <= 1e-6);
+        /* The model really changed the signal. */
+        assert_true(max_diff(yc, xc, (size_t)ii.frames) > 1e-2);
+        free(xc);
+        free(yc);
+        free(ref);
+    }
+    free(x);
+    free(y);
+}
+
+/* 44.1 kHz 24-bit file, 48 kHz model: resampled around the model exactly as
+ * the chain does; output keeps 44.1 kHz, 24 bits and the length. */
+static void test_matches_chain_resampled(void **state)
+{
+    (void)state;
+    char in[PATH_MAX], out[PATH_MAX], od[PATH_MAX];
+    mkdir(tmp_path(od, "m2"), 0777);
+    tmp_path(in, "m2/take.wav");
+    write_audio(in, SF_FORMAT_WAV | SF_FORMAT_PCM_24, 1, 44100, 22050, 0.5f, 21);
+    assert_int_equal(run("-m '%s' -o '%s/o' '%s'", g_model, od, in), 0);
+    SF_INFO ii, oi;
+    float *x = read_audio(in, &ii);
+    float *y = read_audio(tmp_path(out, "m2/o/take.wav"), &oi);
+    assert_non_null(y);
+    assert_int_equal(oi.samplerate, 44100);
+    assert_int_equal(oi.frames, ii.frames);
+    assert_int_equal(oi.format, SF_FORMAT_WAV | SF_FORMAT_PCM_24);
+    RnnfxChainControls ctl;
+    rnnfx_chain_controls_init(&ctl);
+    float *ref = chain_reference(g_model, &ctl, 44100, x, (size_t)ii.frames);
+    double d = max_diff(y, ref, (size_t)ii.frames);
+    printf("  44.1 kHz file, 48 kHz model, 24-bit: max |batch - chain| = %.3g (1 LSB = %.3g)\n", d,
+           1.0 / 8388608.0);
+    assert_true(d <= 2.0 / 8388608.0);
+    free(x);
+    free(y);
+    free(ref);
+}
+
+static void test_knobs(void **state)
+{
+    (void)state;
+    char in[PATH_MAX], od[PATH_MAX], p[PATH_MAX];
+    mkdir(tmp_path(od, "k"), 0777);
+    tmp_path(in, "k/k.wav");
+    write_audio(in, SF_FORMAT_WAV | SF_FORMAT_FLOAT, 1, 48000, 12000, 0.7f, 31);
+    assert_int_equal(run("-m '%s' -o '%s/a' --set drive=2.5 '%s'", g_knob_model, od, in), 0);
+    assert_int_equal(run("-m '%s' -o '%s/b' '%s'", g_knob_model, od, in), 0);
+    SF_INFO ii, ai, bi;
+    float *x = read_audio(in, &ii);
+    float *a = read_audio(tmp_path(p, "k/a/k.wav"), &ai);
+    float *b = read_audio(tmp_path(p, "k/b/k.wav"), &bi);
+    assert_non_null(a);
+    assert_non_null(b);
+    RnnfxModel *m = NULL;
+    RnnfxError err;
+    assert_int_equal(rnnfx_model_load(g_knob_model, NULL, &m, &err), RNNFX_OK);
+    RnnfxChainControls ctl;
+    rnnfx_chain_controls_init(&ctl);
+    ctl.n_knobs = 1;
+    ctl.knobs[0] = rnnfx_chain_knob_normalize(m, 0, 2.5f);
+    float *ra = chain_reference(g_knob_model, &ctl, 48000, x, (size_t)ii.frames);
+    ctl.knobs[0] = rnnfx_chain_knob_normalize(m, 0, 5.0f); /* the default */
+    float *rb = chain_reference(g_knob_model, &ctl, 48000, x, (size_t)ii.frames);
+    rnnfx_model_free(m);
+    printf("  knob drive=2.5: max diff %.3g; default: %.3g; between them %.3g\n",
+           max_diff(a, ra, (size_t)ii.frames), max_diff(b, rb, (size_t)ii.frames),
+           max_diff(a, b, (size_t)ii.frames));
+    assert_true(max_diff(a, ra, (size_t)ii.frames) <= 1e-6);
+    assert_true(max_diff(b, rb, (size_t)ii.frames) <= 1e-6);
+    assert_true(max_diff(a, b, (size_t)ii.frames) > 1e-3);
+    /* An unknown knob is a usage error naming the model's knobs. */
+    assert_int_equal(run("-m '%s' -o '%s/c' --set tone=1 '%s'", g_knob_model, od, in), 2);
+    assert_true(stderr_has("no knob named 'tone'"));
+    assert_true(stderr_has("drive"));
+    assert_false(exists(tmp_path(p, "k/c")));
+    free(x);
+    free(a);
+    free(b);
+    free(ra);
+    free(rb);
+}
+
+static void test_formats(void **state)
+{
+    (void)state;
+    char d[PATH_MAX], p[PATH_MAX];
+    mkdir(tmp_path(d, "f"), 0777);
+    struct {
+        const char *name;
+        int format, channels, rate;
+    } cases[] = {
+        {"w16.wav", SF_FORMAT_WAV | SF_FORMAT_PCM_16, 2, 44100},
+        {"w24.wav", SF_FORMAT_WAV | SF_FORMAT_PCM_24, 1, 48000},
+        {"wf.wav", SF_FORMAT_WAV | SF_FORMAT_FLOAT, 2, 96000},
+        {"fl.flac", SF_FORMAT_FLAC | SF_FORMAT_PCM_24, 2, 44100},
+        {"ai.aiff", SF_FORMAT_AIFF | SF_FORMAT_PCM_16, 1, 48000},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        write_audio(tmp_path(p, "f/%s", cases[i].name), cases[i].format, cases[i].channels,
+                    cases[i].rate, 6000, 0.5f, 40 + i);
+    assert_int_equal(run("-m '%s' -o '%s/same' '%s/f'", g_model, g_tmp, g_tmp), 0);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        SF_INFO oi;
+        float *y = read_audio(tmp_path(p, "same/%s", cases[i].name), &oi);
+        assert_non_null(y);
+        assert_int_equal(oi.format, cases[i].format);
+        assert_int_equal(oi.channels, cases[i].channels);
+        assert_int_equal(oi.samplerate, cases[i].rate);
+        assert_int_equal(oi.frames, 6000);
+        assert_true(rnnfx_test_all_finite(y, 6000u * (size_t)oi.channels));
+        free(y);
+    }
+    /* --float: 32-bit float in the same container. */
+    assert_int_equal(run("-m '%s' -o '%s/flt' --float '%s/f/w16.wav'", g_model, g_tmp, g_tmp), 0);
+    SF_INFO oi;
+    float *y = read_audio(tmp_path(p, "flt/w16.wav"), &oi);
+    assert_non_null(y);
+    assert_int_equal(oi.format, SF_FORMAT_WAV | SF_FORMAT_FLOAT);
+    free(y);
+    /* --format flac from a float WAV: FLAC 24-bit with a .flac name. */
+    assert_int_equal(run("-m '%s' -o '%s/toflac' --format flac '%s/f/wf.wav'", g_model, g_tmp, g_tmp), 0);
+    y = read_audio(tmp_path(p, "toflac/wf.flac"), &oi);
+    assert_non_null(y);
+    assert_int_equal(oi.format, SF_FORMAT_FLAC | SF_FORMAT_PCM_24);
+    free(y);
+    /* FLAC cannot hold floats: a clear per-file error, nothing written. */
+    assert_int_equal(run("-m '%s' -o '%s/badflt' --float '%s/f/fl.flac'", g_model, g_tmp, g_tmp), 1);
+    assert_true(stderr_has("--format wav"));
+    assert_false(exists(tmp_path(p, "badflt/fl.flac")));
+}
+
+static void test_inputs(void **state)
+{
+    (void)state;
+    char p[PATH_MAX];
+    mkdir(tmp_path(p, "tree"), 0777);
+    mkdir(tmp_path(p, "tree/sub"), 0777);
+    mkdir(tmp_path(p, "tree/sub/deeper"), 0777);
+    write_audio(tmp_path(p, "tree/a.wav"), SF_FORMAT_WAV | SF_FORMAT_PCM_16, 1, 48000, 3000, 0.5f, 1);
+    write_audio(tmp_path(p, "tree/sub/b.flac"), SF_FORMAT_FLAC | SF_FORMAT_PCM_16, 1, 48000, 3000, 0.5f, 2);
+    write_audio(tmp_path(p, "tree/sub/deeper/c.WAV"), SF_FORMAT_WAV | SF_FORMAT_FLOAT, 1, 48000, 3000, 0.5f, 3);
+    write_audio(tmp_path(p, "tree/.hidden.wav"), SF_FORMAT_WAV | SF_FORMAT_PCM_16, 1, 48000, 3000, 0.5f, 4);
+    FILE *f = fopen(tmp_path(p, "tree/sub/notes.txt"), "w");
+    fputs("not audio\n", f);
+    fclose(f);
+    /* Folder: recursive, mirrored, non-audio and hidden files ignored. */
+    assert_int_equal(run("-m '%s' -o '%s/tout' '%s/tree'", g_model, g_tmp, g_tmp), 0);
+    assert_true(exists(tmp_path(p, "tout/a.wav")));
+    assert_true(exists(tmp_path(p, "tout/sub/b.flac")));
+    assert_true(exists(tmp_path(p, "tout/sub/deeper/c.WAV")));
+    assert_false(exists(tmp_path(p, "tout/.hidden.wav")));
+    assert_false(exists(tmp_path(p, "tout/sub/notes.txt")));
+    /* A list file: relative to its folder, comments and blanks ignored. */
+    f = fopen(tmp_path(p, "tree/list.txt"), "w");
+    fputs("# takes to render\n\na.wav\n  sub/b.flac\n", f);
+    fclose(f);
+    assert_int_equal(run("-m '%s' -o '%s/lout' @'%s/tree/list.txt'", g_model, g_tmp, g_tmp), 0);
+    assert_true(exists(tmp_path(p, "lout/a.wav")));
+    assert_true(exists(tmp_path(p, "lout/b.flac")));
+    assert_false(exists(tmp_path(p, "lout/c.WAV")));
+    assert_int_equal(run("-m '%s' -o '%s/lout2' --list '%s/tree/list.txt'", g_model, g_tmp, g_tmp), 0);
+    assert_true(exists(tmp_path(p, "lout2/b.flac")));
+    /* Several arguments (what a shell glob gives), one repeated. */
+    assert_int_equal(run("-m '%s' -o '%s/gout' '%s/tree/a.wav' '%s/tree/sub/b.flac' '%s/tree/a.wav'",
+                         g_model, g_tmp, g_tmp, g_tmp, g_tmp), 0);
+    assert_true(exists(tmp_path(p, "gout/a.wav")));
+    assert_true(exists(tmp_path(p, "gout/b.flac")));
+    /* Pattern beside the inputs. */
+    assert_int_equal(run("-m '%s' --pattern '{name}-fx.{ext}' '%s/tree/a.wav'", g_model, g_tmp), 0);
+    assert_true(exists(tmp_path(p, "tree/a-fx.wav")));
+    /* Two inputs that would get one output name: refused before any work. */
+    write_audio(tmp_path(p, "tree/sub/a.wav"), SF_FORMAT_WAV | SF_FORMAT_PCM_16, 1, 48000, 3000, 0.5f, 5);
+    assert_int_equal(run("-m '%s' -o '%s/clash' --pattern '{name}.{ext}' '%s/tree'", g_model, g_tmp, g_tmp), 2);
+    assert_true(stderr_has("would both be written"));
+    assert_false(exists(tmp_path(p, "clash")));
+}
+
+/* Copies the first half of src to dst and removes src. */
+static void cut_in_half(const char *src_path, const char *dst_path)
+{
+    struct stat st;
+    assert_int_equal(stat(src_path, &st), 0);
+    FILE *src = fopen(src_path, "rb"), *dst = fopen(dst_path, "wb");
+    assert_non_null(src);
+    assert_non_null(dst);
+    char buf[4096];
+    long left = st.st_size / 2;
+    while (left > 0) {
+        size_t n = fread(buf, 1, left < 4096 ? (size_t)left : 4096, src);
+        if (n == 0)
+            break;
+        fwrite(buf, 1, n, dst);
+        left -= (long)n;
+    }
+    fclose(src);
+    fclose(dst);
+    unlink(src_path);
+}
+
+static void test_failures(void **state)
+{
+    (void)state;
+    char p[PATH_MAX];
+    mkdir(tmp_path(p, "bad"), 0777);
+    write_audio(tmp_path(p, "bad/good1.wav"), SF_FORMAT_WAV | SF_FORMAT_PCM_16, 1, 48000, 4000, 0.5f, 7);
+    write_audio(tmp_path(p, "bad/good2.wav"), SF_FORMAT_WAV | SF_FORMAT_PCM_16, 2, 48000, 4000, 0.5f, 8);
+    FILE *f = fopen(tmp_path(p, "bad/junk.wav"), "w");
+    fputs("this is not a sound file, whatever its name says\n", f);
+    fclose(f);
+    /* A FLAC and a WAV file cut in half (an aborted copy): their headers
+     * promise more audio than the files hold. */
+    write_audio(tmp_path(p, "bad/full.flac"), SF_FORMAT_FLAC | SF_FORMAT_PCM_16, 1, 48000, 48000, 0.5f, 9);
+    write_audio(tmp_path(p, "bad/full.wav"), SF_FORMAT_WAV | SF_FORMAT_PCM_24, 1, 48000, 48000, 0.5f, 10);
+    char full[PATH_MAX], cut[PATH_MAX];
+    cut_in_half(tmp_path(full, "bad/full.flac"), tmp_path(cut, "bad/cut.flac"));
+    cut_in_half(tmp_path(full, "bad/full.wav"), tmp_path(cut, "bad/cutw.wav"));
+    assert_int_equal(run("-m '%s' -o '%s/bout' '%s/bad/good1.wav' '%s/bad/missing.wav' "
+                         "'%s/bad/junk.wav' '%s/bad/cut.flac' '%s/bad/cutw.wav' '%s/bad/good2.wav'",
+                         g_model, g_tmp, g_tmp, g_tmp, g_tmp, g_tmp, g_tmp, g_tmp), 1);
+    assert_true(stderr_has("FAILED"));
+    assert_true(stderr_has("missing.wav"));
+    assert_true(stderr_has("junk.wav"));
+    assert_true(stderr_has("cut.flac: truncated"));
+    assert_true(stderr_has("cutw.wav: truncated"));
+    assert_true(stderr_has("2 done"));
+    assert_true(exists(tmp_path(p, "bout/good1.wav")));
+    assert_true(exists(tmp_path(p, "bout/good2.wav")));
+    assert_false(exists(tmp_path(p, "bout/junk.wav")));
+    assert_false(exists(tmp_path(p, "bout/missing.wav")));
+    assert_false(exists(tmp_path(p, "bout/cut.flac")));
+    assert_false(exists(tmp_path(p, "bout/cutw.wav")));
+    assert_int_equal(count_temp_files(g_tmp), 0);
+
+    /* Unwritable output: the output folder's parent is a regular file. */
+    f = fopen(tmp_path(p, "plainfile"), "w");
+    fclose(f);
+    assert_int_equal(run("-m '%s' -o '%s/plainfile/out' '%s/bad/good1.wav'", g_model, g_tmp, g_tmp), 1);
+    assert_true(stderr_has("cannot create folder"));
+    /* An output name taken by a folder. */
+    mkdir(tmp_path(p, "dirout"), 0777);
+    mkdir(tmp_path(p, "dirout/good1.wav"), 0777);
+    assert_int_equal(run("-m '%s' -o '%s/dirout' --overwrite '%s/bad/good1.wav' '%s/bad/good2.wav'",
+                         g_model, g_tmp, g_tmp, g_tmp), 1);
+    assert_true(stderr_has("is a folder"));
+    assert_true(exists(tmp_path(p, "dirout/good2.wav")));
+    assert_int_equal(count_temp_files(g_tmp), 0);
+    /* A bad model is reported with the loader's message, nothing is made. */
+    f = fopen(tmp_path(p, "broken.json"), "w");
+    fputs("{\"format\": \"rnnfx-model\", \"version\": 1, \"layers\": [", f);
+    fclose(f);
+    assert_int_equal(run("-m '%s/broken.json' -o '%s/never' '%s/bad/good1.wav'", g_tmp, g_tmp, g_tmp), 2);
+    assert_true(stderr_has("broken.json"));
+    assert_false(exists(tmp_path(p, "never")));
+}
+
+static void test_never_overwrites_input(void **state)
+{
+    (void)state;
+    char p[PATH_MAX], in[PATH_MAX], p2[PATH_MAX];
+    mkdir(tmp_path(p, "keep"), 0777);
+    tmp_path(in, "keep/take.wav");
+    write_audio(in, SF_FORMAT_WAV | SF_FORMAT_PCM_16, 1, 48000, 4000, 0.5f, 12);
+    SF_INFO i0;
+    float *before = read_audio(in, &i0);
+    /* Output folder = input folder, default pattern. */
+    assert_int_equal(run("-m '%s' -o '%s/keep' '%s'", g_model, g_tmp, in), 2);
+    assert_true(stderr_has("would be the input"));
+    /* Same without -o. */
+    assert_int_equal(run("-m '%s' --pattern '{name}.{ext}' '%s'", g_model, in), 2);
+    /* Through a symbolic link to the input folder, even with --overwrite. */
+    assert_int_equal(symlink(tmp_path(p, "keep"), tmp_path(p2, "keeplink")), 0);
+    assert_int_equal(run("-m '%s' -o '%s/keeplink' --overwrite '%s'", g_model, g_tmp, in), 2);
+    SF_INFO i1;
+    float *after = read_audio(in, &i1);
+    assert_int_equal(i1.frames, i0.frames);
+    assert_true(max_diff(before, after, (size_t)i0.frames) == 0.0);
+    free(before);
+    free(after);
+}
+
+static void test_existing_outputs(void **state)
+{
+    (void)state;
+    char p[PATH_MAX], in[PATH_MAX], out[PATH_MAX];
+    mkdir(tmp_path(p, "ex"), 0777);
+    tmp_path(in, "ex/take.wav");
+    tmp_path(out, "exout/take.wav");
+    write_audio(in, SF_FORMAT_WAV | SF_FORMAT_PCM_16, 1, 48000, 4000, 0.5f, 13);
+    assert_int_equal(run("-m '%s' -o '%s/exout' '%s'", g_model, g_tmp, in), 0);
+    struct stat s0, s1;
+    assert_int_equal(stat(out, &s0), 0);
+    /* Default: refuse, say how to proceed. */
+    assert_int_equal(run("-m '%s' -o '%s/exout' '%s'", g_model, g_tmp, in), 1);
+    assert_true(stderr_has("--overwrite"));
+    /* --skip-existing: untouched, success (a resumed run). */
+    assert_int_equal(run("-m '%s' -o '%s/exout' --skip-existing '%s'", g_model, g_tmp, in), 0);
+    assert_int_equal(stat(out, &s1), 0);
+    assert_int_equal(s1.st_ino, s0.st_ino);
+    /* --overwrite: a new file (renamed into place: a new inode). */
+    assert_int_equal(run("-m '%s' -o '%s/exout' --overwrite --out-gain -6 '%s'", g_model, g_tmp, in), 0);
+    assert_int_equal(stat(out, &s1), 0);
+    assert_true(s1.st_ino != s0.st_ino);
+}
+
+static void test_clipping_and_nan(void **state)
+{
+    (void)state;
+    char p[PATH_MAX], in[PATH_MAX];
+    mkdir(tmp_path(p, "clip"), 0777);
+    tmp_path(in, "clip/loud.wav");
+    write_audio(in, SF_FORMAT_WAV | SF_FORMAT_PCM_16, 1, 48000, 8000, 0.5f, 14);
+    /* Dry only, +24 dB: the output is the input times 15.85. */
+    assert_int_equal(run("-m '%s' -o '%s/clipout' --mix 0 --out-gain 24 '%s'", g_model, g_tmp, in), 0);
+    assert_true(stderr_has("were clipped"));
+    SF_INFO ii, oi;
+    float *x = read_audio(in, &ii);
+    float *y = read_audio(tmp_path(p, "clipout/loud.wav"), &oi);
+    assert_non_null(y);
+    float g = powf(10.0f, 24.0f / 20.0f);
+    size_t expect = 0, saturated = 0;
+    for (sf_count_t i = 0; i < ii.frames; i++) {
+        float want = x[i] * g;
+        if (fabsf(want) > 1.0f) {
+            expect++;
+            /* Saturated with the right sign: never wrapped around. */
+            assert_true(want > 0 ? y[i] > 0.999f : y[i] < -0.999f);
+            saturated++;
+        } else {
+            assert_true(fabsf(y[i] - want) < 2e-4f);
+        }
+    }
+    char msg[64];
+    snprintf(msg, sizeof msg, "%zu samples above 0 dBFS", expect);
+    printf("  clipping: %zu of %ld samples beyond full scale, all saturated\n", saturated,
+           (long)ii.frames);
+    assert_true(expect > 100);
+    assert_true(stderr_has(msg));
+    free(y);
+    /* In a float file the values are kept. */
+    assert_int_equal(run("-m '%s' -o '%s/clipflt' --float --mix 0 --out-gain 24 '%s'", g_model, g_tmp, in), 0);
+    assert_true(stderr_has("kept in the float file"));
+    y = read_audio(tmp_path(p, "clipflt/loud.wav"), &oi);
+    float peak = 0;
+    for (sf_count_t i = 0; i < oi.frames; i++)
+        peak = fmaxf(peak, fabsf(y[i]));
+    assert_true(peak > 2.0f);
+    free(y);
+    free(x);
+
+    /* NaN and infinities in a float input never reach the output. */
+    tmp_path(in, "clip/nan.wav");
+    {
+        float buf[4000];
+        rnnfx_test_signal(buf, 4000, 15);
+        buf[100] = NAN;
+        buf[2000] = INFINITY;
+        buf[3000] = -INFINITY;
+        SF_INFO info = {0};
+        info.channels = 1;
+        info.samplerate = 48000;
+        info.format = SF_FORMAT_WAV | SF_FORMAT_FLOAT;
+        SNDFILE *sf = sf_open(in, SFM_WRITE, &info);
+        sf_writef_float(sf, buf, 4000);
+        sf_close(sf);
+    }
+    assert_int_equal(run("-m '%s' -o '%s/nanout' '%s'", g_model, g_tmp, in), 0);
+    y = read_audio(tmp_path(p, "nanout/nan.wav"), &oi);
+    assert_non_null(y);
+    assert_true(rnnfx_test_all_finite(y, (size_t)oi.frames));
+    free(y);
+}
+
+/* Same outputs whatever the number of threads: files in parallel and a long
+ * stereo file split by channel. */
+static void test_threads_independent(void **state)
+{
+    (void)state;
+    char p[PATH_MAX];
+    mkdir(tmp_path(p, "par"), 0777);
+    write_audio(tmp_path(p, "par/long.wav"), SF_FORMAT_WAV | SF_FORMAT_FLOAT, 2, 44100, 88200, 0.6f, 16);
+    for (int i = 0; i < 5; i++)
+        write_audio(tmp_path(p, "par/short%d.wav", i), SF_FORMAT_WAV | SF_FORMAT_FLOAT, 1 + (i & 1),
+                    48000, 3000 + 500 * i, 0.6f, 17 + i);
+    assert_int_equal(run("-m '%s' -o '%s/par1' -j 1 '%s/par'", g_model, g_tmp, g_tmp), 0);
+    assert_int_equal(run("-m '%s' -o '%s/par3' -j 3 '%s/par'", g_model, g_tmp, g_tmp), 0);
+    const char *names[] = {"long.wav", "short0.wav", "short1.wav", "short2.wav", "short3.wav", "short4.wav"};
+    for (size_t i = 0; i < 6; i++) {
+        SF_INFO a, b;
+        float *x = read_audio(tmp_path(p, "par1/%s", names[i]), &a);
+        float *y = read_audio(tmp_path(p, "par3/%s", names[i]), &b);
+        assert_non_null(x);
+        assert_non_null(y);
+        assert_int_equal(a.frames, b.frames);
+        assert_true(max_diff(x, y, (size_t)a.frames * (size_t)a.channels) == 0.0);
+        free(x);
+        free(y);
+    }
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(g_tmp, sizeof g_tmp, "/tmp/rnnfx-test-process-XXXXXX");
+    if (!mkdtemp(g_tmp))
+        return -1;
+    snprintf(g_model, sizeof g_model, "%s/lstm8.json", g_tmp);
+    snprintf(g_knob_model, sizeof g_knob_model, "%s/lstm8-drive.json", g_tmp);
+    if (make_model(g_model, RNNFX_CELL_LSTM, 8, 48000, NULL, 1) != 0 ||
+        make_model(g_knob_model, RNNFX_CELL_LSTM, 8, 48000, "drive", 2) != 0)
+        return -1;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    if (!getenv("RNNFX_KEEP_TMP")) {
+        char cmd[PATH_MAX + 16];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_tmp);
+        if (system(cmd) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc >= 5 && !strcmp(argv[1], "make-model")) {
+        /* make-model PATH lstm|gru|rnn HIDDEN [RATE] [KNOB] */
+        RnnfxCell cell = !strcmp(argv[3], "gru") ? RNNFX_CELL_GRU
+                         : !strcmp(argv[3], "rnn") ? RNNFX_CELL_RNN : RNNFX_CELL_LSTM;
+        int hidden = atoi(argv[4]);
+        double rate = argc > 5 ? atof(argv[5]) : 48000.0;
+        const char *knob = argc > 6 ? argv[6] : NULL;
+        uint64_t seed = (uint64_t)hidden * 7919u + (uint64_t)cell;
+        if (make_model(argv[2], cell, hidden, rate, knob, seed) != 0) {
+            fprintf(stderr, "make-model: cannot write %s\n", argv[2]);
+            return 1;
+        }
+        return 0;
+    }
+    /* The program under test sits in ../bin beside this test's folder. */
+    char self[PATH_MAX];
+    snprintf(self, sizeof self, "%s", argv[0]);
+    char *slash = strrchr(self, '/');
+    if (slash)
+        *slash = '\0';
+    else
+        snprintf(self, sizeof self, ".");
+    snprintf(g_bin, sizeof g_bin, "%s/../bin/rnnfx-process", self);
+    if (access(g_bin, X_OK) != 0) {
+        fprintf(stderr, "test_process: %s is not built\n", g_bin);
+        return 1;
+    }
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_matches_chain_float),
+        cmocka_unit_test(test_matches_chain_resampled),
+        cmocka_unit_test(test_knobs),
+        cmocka_unit_test(test_formats),
+        cmocka_unit_test(test_inputs),
+        cmocka_unit_test(test_failures),
+        cmocka_unit_test(test_never_overwrites_input),
+        cmocka_unit_test(test_existing_outputs),
+        cmocka_unit_test(test_clipping_and_nan),
+        cmocka_unit_test(test_threads_independent),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
