@@ -275,6 +275,64 @@ def float32_floor(name, n_in, x, y64):
     return float(np.max(np.abs(y.double().numpy() - y64)))
 
 
+def write_synthetic():
+    """Three small files this script makes itself (random weights), for
+    what no public file here has: a stacked AIDA-X model (lstm -> gru) with
+    skip and both gains, a 2-layer conditioned GRU and a vanilla-RNN
+    CoreAudioML model. The weights are float32 values written as their
+    exact decimal expansions, so the files hold exactly what the references
+    are computed from."""
+    rng = np.random.RandomState(77)
+
+    def u(shape, h):
+        return (rng.uniform(-1.5, 1.5, size=shape) / math.sqrt(h)).astype(np.float32)
+
+    def lists(a):
+        return json.loads(json.dumps(a.tolist()))
+
+    def dump(name, obj):
+        text = json.dumps(obj, separators=(", ", ": "))
+        with open(os.path.join(DATA, name), "w") as f:
+            f.write(text + "\n")
+
+    h1, h2 = 10, 6
+    aidax = {
+        "in_shape": [None, None, 1],
+        "in_skip": 1,
+        "in_gain": 3.0,
+        "out_gain": -2.0,
+        "layers": [
+            {"type": "lstm", "activation": "tanh", "shape": [None, None, h1],
+             "weights": [lists(u((1, 4 * h1), h1)), lists(u((h1, 4 * h1), h1)), lists(u((4 * h1,), h1))]},
+            {"type": "gru", "shape": [None, None, h2],
+             "weights": [lists(u((h1, 3 * h2), h2)), lists(u((h2, 3 * h2), h2)), lists(u((2, 3 * h2), h2))]},
+            {"type": "dense", "activation": "", "shape": [None, None, 1],
+             "weights": [lists(u((h2, 1), h2)), lists(u((1,), h2))]},
+        ],
+        "metadata": {"name": "synthetic stacked lstm-gru", "samplerate": 44100},
+    }
+    dump("synthetic_aidax_lstm10_gru6_skip_gains.json", aidax)
+
+    def caml(unit, n_in, hid, layers, skip):
+        g = {"LSTM": 4, "GRU": 3, "RNN": 1}[unit]
+        sd = {}
+        for l in range(layers):
+            li = n_in if l == 0 else hid
+            sd["rec.weight_ih_l%d" % l] = lists(u((g * hid, li), hid))
+            sd["rec.weight_hh_l%d" % l] = lists(u((g * hid, hid), hid))
+            sd["rec.bias_ih_l%d" % l] = lists(u((g * hid,), hid))
+            sd["rec.bias_hh_l%d" % l] = lists(u((g * hid,), hid))
+        sd["lin.weight"] = lists(u((1, hid), hid))
+        sd["lin.bias"] = lists(u((1,), hid))
+        return {"model_data": {"model": "SimpleRNN", "input_size": n_in, "skip": skip,
+                               "output_size": 1, "unit_type": unit, "num_layers": layers,
+                               "hidden_size": hid, "bias_fl": True},
+                "state_dict": sd}
+
+    dump("synthetic_coreaudioml_gru2x12_cond2.json", caml("GRU", 2, 12, 2, 0))
+    dump("synthetic_coreaudioml_rnn16_skip.json", caml("RNN", 1, 16, 1, 1))
+
+
 CASES = [
     ("deerinkstudios_tw40_blues_deluxe_lstm12_selftest.json", ref_aidax, 1),
     ("rtneural_test_lstm8_tanh.json", ref_aidax, 1),
@@ -289,12 +347,16 @@ CASES = [
     ("namcore_example_lstm_1x3.nam", ref_nam, 1),
     ("neuralaudio_boss_sd1_lstm_1x16.nam", ref_nam, 1),
     ("neuralaudio_boss_sd1_lstm_2x8.nam", ref_nam, 1),
+    ("synthetic_aidax_lstm10_gru6_skip_gains.json", ref_aidax, 1),
+    ("synthetic_coreaudioml_gru2x12_cond2.json", ref_coreaudioml, 2),
+    ("synthetic_coreaudioml_rnn16_skip.json", ref_coreaudioml, 1),
 ]
 
 
 def main():
     torch.set_num_threads(1)
     os.makedirs(REFS, exist_ok=True)
+    write_synthetic()
     for i, (name, fn, n_in) in enumerate(CASES):
         x = excitation(n_in, 1000 + i)
         y, how = fn(os.path.join(DATA, name), x)

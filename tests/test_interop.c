@@ -144,6 +144,10 @@ static const char *const REF_FILES[] = {
     "namcore_example_lstm_1x3.nam",
     "neuralaudio_boss_sd1_lstm_1x16.nam",
     "neuralaudio_boss_sd1_lstm_2x8.nam",
+    /* made by gen_interop_refs.py: what no public file here covers */
+    "synthetic_aidax_lstm10_gru6_skip_gains.json",
+    "synthetic_coreaudioml_gru2x12_cond2.json",
+    "synthetic_coreaudioml_rnn16_skip.json",
 };
 #define N_REF_FILES (sizeof REF_FILES / sizeof REF_FILES[0])
 
@@ -265,6 +269,7 @@ static void test_metadata(void **state)
     expect_rate("deerinkstudios_tw40_blues_deluxe_lstm12_selftest.json", &o441, 48000);
     expect_rate("aidadsp_helix_us_double_nrm_lstm12_skip.json", &o441, 48000);
     expect_rate("moddevices_twin_vintage1_lstm16_gains.json", &o441, 48000);
+    expect_rate("synthetic_aidax_lstm10_gru6_skip_gains.json", NULL, 44100); /* nested number */
     expect_rate("namcore_example_lstm_1x3.nam", &o441, 48000);
     /* absent: the format's default, or the caller's */
     expect_rate("chowcentaur_klon_gain0_gru8.json", NULL, 48000);
@@ -711,6 +716,19 @@ static void test_roundtrip_files(void **state)
         free(t1);
         free(t2);
         rnnfx_model_free(back2);
+        rnnfx_model_free(back);
+        rnnfx_model_free(m);
+    }
+    /* a stacked LSTM -> GRU file: generic RTNeural JSON */
+    {
+        RnnfxExportOptions generic;
+        rnnfx_export_options_init(&generic);
+        generic.generic_rtneural = 1;
+        const char *name = "synthetic_aidax_lstm10_gru6_skip_gains.json";
+        RnnfxModel *m = load_ok(name, NULL);
+        assert_int_equal(rnnfx_model_arch(m)->n_layers, 2);
+        RnnfxModel *back = round_trip(name, m, rnnfx_export_aidax, &generic, NULL);
+        assert_same_model(name, m, back);
         rnnfx_model_free(back);
         rnnfx_model_free(m);
     }
