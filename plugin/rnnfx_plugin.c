@@ -700,8 +700,14 @@ static const LV2_Descriptor descriptors[] = {
      extension_data},
 };
 
+/* The MIDI plugin (plugin/midi_plugin.c) is listed after the audio ones.
+ * Weak, so the audio plugins still link if that file is absent. */
+const LV2_Descriptor *rnnfx_midi_descriptor(void) __attribute__((weak));
+
 /* The only exported symbol. Thread: discovery (any). */
 LV2_SYMBOL_EXPORT const LV2_Descriptor *lv2_descriptor(uint32_t index)
 {
-    return index < sizeof descriptors / sizeof descriptors[0] ? &descriptors[index] : NULL;
+    const uint32_t n = sizeof descriptors / sizeof descriptors[0];
+    if (index < n) return &descriptors[index];
+    return index == n && rnnfx_midi_descriptor ? rnnfx_midi_descriptor() : NULL;
 }

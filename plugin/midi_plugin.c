@@ -1,0 +1,863 @@
+/*
+ * midi_plugin.c — the rnnfx MIDI plugin: a MIDI-frame model that continues
+ * or accompanies what the player plays, in time with the host.
+ *
+ * MIDI in, MIDI out. The plugin follows the host's transport (time:Position:
+ * bar, barBeat, beatsPerBar, beatUnit, beatsPerMinute, speed) and cuts time
+ * on a grid of quarter, eighth or sixteenth notes. At every grid line it
+ * feeds the model the frame of the step that just ended — every key the
+ * player held or struck in it, plus the model's own sounding notes — with
+ * the beat features of the new step, samples the next frame from the
+ * model's probabilities (temperature, density, polyphony cap, a PCG32
+ * generator kept in the plugin state) and plays it:
+ *   - accompany: the model's notes sound alongside the player's, on their
+ *     own channel (keys the player holds are left to the player);
+ *   - continue: the model listens while the player plays and takes over
+ *     when the player has been silent for a beat, feeding on its own output,
+ *     until the player plays again.
+ * A key sampled in consecutive steps is held (the frames' tie convention),
+ * so every note the plugin starts it also ends: on the grid, at a transport
+ * stop, a relocation, deactivate, or when the player takes the key.
+ * The player's own events pass through unchanged.
+ *
+ * Without any time:Position from the host it runs its own clock at 120 bpm
+ * in 4/4, so it also works in hosts without transport.
+ *
+ * Model files are loaded in the Worker (patch:Set of rnnfx#midiModel) and
+ * installed on the audio thread by a pointer swap; the old model goes back
+ * to the Worker to be freed. Everything run() needs (instance memory, the
+ * frame buffers) is allocated with the model, so run() never allocates,
+ * locks, prints or touches files.
+ *
+ * Threads (LV2 classes): instantiate/activate/deactivate/cleanup/save/restore
+ * instantiation; run/work_response audio; work worker.
+ */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <lv2/atom/atom.h>
+#include <lv2/atom/forge.h>
+#include <lv2/atom/util.h>
+#include <lv2/core/lv2.h>
+#include <lv2/log/log.h>
+#include <lv2/log/logger.h>
+#include <lv2/midi/midi.h>
+#include <lv2/patch/patch.h>
+#include <lv2/state/state.h>
+#include <lv2/time/time.h>
+#include <lv2/urid/urid.h>
+#include <lv2/worker/worker.h>
+
+#include "instance.h"
+#include "midi_frames.h"
+#include "midi_gen.h"
+#include "midi_ports.h"
+#include "model.h"
+#include "model_file.h"
+
+#define MIDI_PATH_MAX 2048
+#define MIDI_GARBAGE_CAP 16
+
+/* Everything one loaded model needs on the audio thread, allocated by the
+ * Worker (or at instantiate/restore) in one go. */
+typedef struct {
+    RnnfxModel *model;
+    RnnfxInstance *inst; /* made by rnnfx_instance_new */
+    RnnfxMidiInfo info;
+    float *row;   /* [n_keys + n_beat_features] model input */
+    float *probs; /* [n_keys] */
+    float *pick;  /* [n_keys] sampled frame */
+    char path[MIDI_PATH_MAX];
+} MidiCore;
+
+typedef struct {
+    LV2_URID atom_Path, atom_String, atom_Float, atom_Double, atom_Int, atom_Long, atom_Object,
+        atom_Blank, atom_Resource, atom_URID, midi_Event, time_Position, time_bar, time_barBeat,
+        time_beatsPerBar, time_beatUnit, time_beatsPerMinute, time_speed, patch_Set, patch_Get,
+        patch_property, patch_value, model, rng_state, rng_inc, rng_seed;
+} MidiUris;
+
+enum { MSG_LOAD = 1, MSG_FREE, MSG_LOADED };
+
+typedef struct {
+    uint32_t type;
+    uint32_t len;
+    MidiCore *core;
+} MsgCore;
+
+typedef struct {
+    LV2_URID_Map *map;
+    LV2_Worker_Schedule *schedule;
+    LV2_Log_Logger logger;
+    MidiUris u;
+    LV2_Atom_Forge forge;
+    double rate;
+    char bundle_path[MIDI_PATH_MAX];
+
+    const LV2_Atom_Sequence *in;
+    LV2_Atom_Sequence *out;
+    const float *ctl[RNNFX_MIDI_N_PORTS];
+
+    MidiCore *core;
+    int model_is_default;
+    int notify_pending;
+    MidiCore *garbage[MIDI_GARBAGE_CAP];
+    int n_garbage;
+
+    /* transport */
+    int have_host_time; /* a time:Position has been seen */
+    double speed, bpm, beats_per_bar;
+    int beat_unit;
+    double pos_q;      /* position in quarter notes at the current sample */
+    int64_t next_step; /* index of the next grid line to act on */
+    int spq;           /* steps per quarter in use */
+    int synced;        /* next_step is valid */
+
+    /* player */
+    uint8_t held[16][128]; /* player's keys down, per channel */
+    uint8_t step_keys[128]; /* keys sounding or struck in the current step */
+    int64_t quiet_steps; /* grid steps since the player's last note-on */
+
+    /* the model's notes */
+    uint8_t sounding[128]; /* 1 = model note on */
+    uint8_t sound_ch[128]; /* channel it was started on */
+
+    RnnfxRng rng;
+    float last_seed; /* NAN: adopt the port value without reseeding */
+} Midi;
+
+/* ---- helpers ------------------------------------------------------------------ */
+
+static void map_uris(LV2_URID_Map *m, MidiUris *u)
+{
+#define MAP(field, uri) u->field = m->map(m->handle, uri)
+    MAP(atom_Path, LV2_ATOM__Path);
+    MAP(atom_String, LV2_ATOM__String);
+    MAP(atom_Float, LV2_ATOM__Float);
+    MAP(atom_Double, LV2_ATOM__Double);
+    MAP(atom_Int, LV2_ATOM__Int);
+    MAP(atom_Long, LV2_ATOM__Long);
+    MAP(atom_Object, LV2_ATOM__Object);
+    MAP(atom_Blank, LV2_ATOM__Blank);
+    MAP(atom_Resource, LV2_ATOM__Resource);
+    MAP(atom_URID, LV2_ATOM__URID);
+    MAP(midi_Event, LV2_MIDI__MidiEvent);
+    MAP(time_Position, LV2_TIME__Position);
+    MAP(time_bar, LV2_TIME__bar);
+    MAP(time_barBeat, LV2_TIME__barBeat);
+    MAP(time_beatsPerBar, LV2_TIME__beatsPerBar);
+    MAP(time_beatUnit, LV2_TIME__beatUnit);
+    MAP(time_beatsPerMinute, LV2_TIME__beatsPerMinute);
+    MAP(time_speed, LV2_TIME__speed);
+    MAP(patch_Set, LV2_PATCH__Set);
+    MAP(patch_Get, LV2_PATCH__Get);
+    MAP(patch_property, LV2_PATCH__property);
+    MAP(patch_value, LV2_PATCH__value);
+    MAP(model, RNNFX_MIDI_URI_MODEL);
+    MAP(rng_state, RNNFX_MIDI_URI_RNG_STATE);
+    MAP(rng_inc, RNNFX_MIDI_URI_RNG_INC);
+    MAP(rng_seed, RNNFX_MIDI_URI_RNG_SEED);
+#undef MAP
+}
+
+static float ctl(const Midi *self, int port, float def, float lo, float hi)
+{
+    const float *p = self->ctl[port];
+    float v = p ? *p : def;
+    return !(v >= lo) ? lo : (v > hi ? hi : v);
+}
+
+/* Thread: not audio. */
+static void core_free(MidiCore *c)
+{
+    if (!c)
+        return;
+    rnnfx_instance_free(c->inst);
+    rnnfx_model_free(c->model);
+    free(c->row);
+    free(c);
+}
+
+/* Loads and checks a MIDI-frame model. Thread: not audio. */
+static RnnfxStatus core_new(const char *path, MidiCore **out, RnnfxError *err)
+{
+    *out = NULL;
+    MidiCore *c = calloc(1, sizeof *c);
+    if (!c)
+        return rnnfx_fail(err, RNNFX_ERR_NOMEM, "out of memory");
+    RnnfxStatus s = rnnfx_model_load(path, NULL, &c->model, err);
+    if (s) {
+        free(c);
+        return s;
+    }
+    const RnnfxArch *a = rnnfx_model_arch(c->model);
+    c->info = rnnfx_model_meta_const(c->model)->midi;
+    if (a->kind != RNNFX_KIND_MIDI_FRAMES || !a->output_sigmoid) {
+        core_free(c);
+        return rnnfx_fail(err, RNNFX_ERR_INVALID,
+                          "%s is not a MIDI-frame model (train one with rnnfx-train --midi)", path);
+    }
+    if ((s = rnnfx_midi_info_check(&c->info, err)) != RNNFX_OK) {
+        core_free(c);
+        return s;
+    }
+    int fs = c->info.n_keys + c->info.n_beat_features;
+    c->row = calloc((size_t)fs + 2u * (size_t)c->info.n_keys, sizeof(float));
+    c->inst = rnnfx_instance_new(c->model);
+    if (!c->row || !c->inst) {
+        core_free(c);
+        return rnnfx_fail(err, RNNFX_ERR_NOMEM, "out of memory");
+    }
+    c->probs = c->row + fs;
+    c->pick = c->probs + c->info.n_keys;
+    snprintf(c->path, sizeof c->path, "%s", path);
+    *out = c;
+    return RNNFX_OK;
+}
+
+static void default_path(const Midi *self, char *buf, size_t n)
+{
+    size_t bl = strlen(self->bundle_path);
+    int keep = (int)(n > 64 ? n - 64 : 0); /* room for the file name */
+    snprintf(buf, n, "%.*s%s%s", keep, self->bundle_path,
+             (bl && self->bundle_path[bl - 1] == '/') ? "" : "/", RNNFX_MIDI_DEFAULT_MODEL_FILE);
+}
+
+/* Hands a core to the Worker to free, or parks it. Thread: audio. */
+static void dispose_rt(Midi *self, MidiCore *c)
+{
+    if (!c)
+        return;
+    if (self->schedule) {
+        MsgCore m = {MSG_FREE, 0, c};
+        if (self->schedule->schedule_work(self->schedule->handle, sizeof m, &m) ==
+            LV2_WORKER_SUCCESS)
+            return;
+    }
+    if (self->n_garbage < MIDI_GARBAGE_CAP)
+        self->garbage[self->n_garbage++] = c;
+}
+
+static void free_garbage(Midi *self)
+{
+    for (int i = 0; i < self->n_garbage; i++)
+        core_free(self->garbage[i]);
+    self->n_garbage = 0;
+}
+
+/* ---- MIDI output (audio thread) --------------------------------------------- */
+
+static int emit3(Midi *self, uint32_t frame, uint8_t a, uint8_t b, uint8_t c)
+{
+    const uint8_t msg[3] = {a, b, c};
+    LV2_Atom_Forge *f = &self->forge;
+    if (!lv2_atom_forge_frame_time(f, frame))
+        return 0;
+    if (!lv2_atom_forge_atom(f, 3, self->u.midi_Event))
+        return 0;
+    return lv2_atom_forge_write(f, msg, 3) != 0;
+}
+
+/* Ends a model note (if the note-off cannot be written the note is still
+ * forgotten: a full buffer must not leave the plugin believing it holds a
+ * key forever; hosts give plenty of room, this is a last resort). */
+static void model_off(Midi *self, uint32_t frame, int key)
+{
+    if (!self->sounding[key])
+        return;
+    emit3(self, frame, (uint8_t)(0x80 | self->sound_ch[key]), (uint8_t)key, 64);
+    self->sounding[key] = 0;
+}
+
+static void all_model_off(Midi *self, uint32_t frame)
+{
+    for (int k = 0; k < 128; k++)
+        model_off(self, frame, k);
+}
+
+/* ---- the grid ------------------------------------------------------------------- */
+
+static int grid_spq(const Midi *self)
+{
+    int g = (int)lrintf(ctl(self, RNNFX_MIDI_PORT_GRID, 0, 0, 3));
+    if (g == 1)
+        return 1;
+    if (g == 2)
+        return 2;
+    if (g == 3)
+        return 4;
+    return self->core ? self->core->info.steps_per_quarter : 4;
+}
+
+static int player_holds(const Midi *self, int key)
+{
+    for (int ch = 0; ch < 16; ch++)
+        if (self->held[ch][key] && ch != 9)
+            return 1;
+    return 0;
+}
+
+/* Acts on grid line `step` at sample `frame`. Thread: audio. */
+static void do_step(Midi *self, int64_t step, uint32_t frame)
+{
+    MidiCore *c = self->core;
+    int mode = (int)lrintf(ctl(self, RNNFX_MIDI_PORT_MODE, 0, 0, 1));
+    if (!c) {
+        all_model_off(self, frame);
+        return;
+    }
+    const RnnfxMidiInfo *mi = &c->info;
+    const int nk = mi->n_keys;
+
+    /* Input row: keys of the step that ended, beat features of this one. */
+    for (int k = 0; k < nk; k++) {
+        int key = mi->low_key + k;
+        c->row[k] = self->step_keys[key] ? 1.0f : 0.0f;
+    }
+    if (mi->n_beat_features) {
+        double beats = (double)step / self->spq * self->beat_unit / 4.0;
+        double bpb = self->beats_per_bar >= 1.0 ? self->beats_per_bar : 4.0;
+        rnnfx_midi_beat_features(fmod(beats, bpb), bpb, c->row + nk, mi->n_beat_features);
+    }
+    rnnfx_instance_process_frames(c->inst, c->row, c->probs, 1);
+    RnnfxMidiSampling s;
+    s.temperature = ctl(self, RNNFX_MIDI_PORT_TEMPERATURE, 1, 0, RNNFX_MIDI_TEMPERATURE_MAX);
+    s.density = ctl(self, RNNFX_MIDI_PORT_DENSITY, 1, RNNFX_MIDI_DENSITY_MIN,
+                    RNNFX_MIDI_DENSITY_MAX);
+    s.max_notes = (int)lrintf(ctl(self, RNNFX_MIDI_PORT_MAX_NOTES, 6, 0,
+                                  RNNFX_MIDI_MAX_NOTES_MAX));
+    rnnfx_midi_sample_frame(c->probs, nk, &s, &self->rng, c->pick);
+
+    uint8_t ph[128];
+    int any_held = 0;
+    for (int key = 0; key < 128; key++)
+        any_held |= ph[key] = (uint8_t)player_holds(self, key);
+    if (self->quiet_steps < INT64_MAX)
+        self->quiet_steps++;
+    /* Continue mode: play only once the player has been quiet for a beat
+     * (one quarter note) and holds nothing. */
+    int play = 1;
+    if (mode == RNNFX_MIDI_MODE_CONTINUE)
+        play = !any_held && self->quiet_steps > self->spq;
+    int ch = (int)lrintf(ctl(self, RNNFX_MIDI_PORT_CHANNEL, 1, 1, 16)) - 1;
+    int vel = (int)lrintf(ctl(self, RNNFX_MIDI_PORT_VELOCITY, 80, 1, 127));
+
+    /* Offs first, then ons, all at this frame. */
+    for (int key = 0; key < 128; key++) {
+        int k = key - mi->low_key;
+        int want = play && k >= 0 && k < nk && c->pick[k] > 0.5f && !ph[key];
+        if (self->sounding[key] && (!want || self->sound_ch[key] != ch))
+            model_off(self, frame, key);
+    }
+    for (int k = 0; k < nk; k++) {
+        int key = mi->low_key + k;
+        int want = play && c->pick[k] > 0.5f && !ph[key];
+        if (want && !self->sounding[key]) {
+            if (emit3(self, frame, (uint8_t)(0x90 | ch), (uint8_t)key, (uint8_t)vel)) {
+                self->sounding[key] = 1;
+                self->sound_ch[key] = (uint8_t)ch;
+            }
+        }
+    }
+    /* The new step starts with whatever sounds now. */
+    for (int key = 0; key < 128; key++)
+        self->step_keys[key] = (uint8_t)(self->sounding[key] || ph[key]);
+}
+
+/* Quarter notes per sample at the current tempo and speed. */
+static double q_per_sample(const Midi *self)
+{
+    return self->speed * self->bpm / 60.0 / self->rate * 4.0 / self->beat_unit;
+}
+
+/* Advances the clock from sample `from` to `to`, acting on each grid line
+ * crossed. Thread: audio. */
+static void advance(Midi *self, uint32_t from, uint32_t to)
+{
+    if (to <= from)
+        return;
+    double qps = q_per_sample(self);
+    if (!(qps > 0.0)) {
+        return; /* stopped (or backwards): no grid */
+    }
+    int spq = grid_spq(self);
+    if (spq != self->spq) {
+        self->spq = spq;
+        self->synced = 0;
+    }
+    if (!self->synced) {
+        /* the first grid line at or after the current position */
+        self->next_step = (int64_t)ceil(self->pos_q * spq - 1e-6);
+        self->synced = 1;
+    }
+    for (;;) {
+        double line_q = (double)self->next_step / spq;
+        double d = (line_q - self->pos_q) / qps; /* samples from `from` */
+        double at = d <= 0.0 ? 0.0 : ceil(d - 1e-6);
+        if (at >= (double)(to - from))
+            break;
+        do_step(self, self->next_step, from + (uint32_t)at);
+        self->next_step++;
+    }
+    self->pos_q += qps * (double)(to - from);
+}
+
+/* Applies a time:Position object at sample `frame`. Thread: audio. */
+static void handle_position(Midi *self, const LV2_Atom_Object *obj, uint32_t frame)
+{
+    const MidiUris *u = &self->u;
+    const LV2_Atom *bar = NULL, *beat = NULL, *bpb = NULL, *unit = NULL, *bpm = NULL,
+                   *speed = NULL;
+    lv2_atom_object_get(obj, u->time_bar, &bar, u->time_barBeat, &beat, u->time_beatsPerBar,
+                        &bpb, u->time_beatUnit, &unit, u->time_beatsPerMinute, &bpm, u->time_speed,
+                        &speed, 0);
+#define NUM(a, out)                                                                            \
+    do {                                                                                       \
+        if (a && a->type == u->atom_Float)                                                     \
+            out = ((const LV2_Atom_Float *)a)->body;                                           \
+        else if (a && a->type == u->atom_Double)                                               \
+            out = ((const LV2_Atom_Double *)a)->body;                                          \
+        else if (a && a->type == u->atom_Int)                                                  \
+            out = ((const LV2_Atom_Int *)a)->body;                                             \
+        else if (a && a->type == u->atom_Long)                                                 \
+            out = (double)((const LV2_Atom_Long *)a)->body;                                    \
+    } while (0)
+    double old_speed = self->speed;
+    double v;
+    v = self->bpm;
+    NUM(bpm, v);
+    if (v >= 1.0 && v <= 1000.0)
+        self->bpm = v;
+    v = self->beats_per_bar;
+    NUM(bpb, v);
+    if (v >= 1.0 && v <= 64.0)
+        self->beats_per_bar = v;
+    v = self->beat_unit;
+    NUM(unit, v);
+    if (v >= 1.0 && v <= 64.0)
+        self->beat_unit = (int)v;
+    v = self->speed;
+    NUM(speed, v);
+    if (isfinite(v))
+        self->speed = v;
+    if (bar || beat) {
+        double b = 0.0, bb = 0.0;
+        NUM(bar, b);
+        NUM(beat, bb);
+        double q = (b * self->beats_per_bar + bb) * 4.0 / self->beat_unit;
+        /* a jump of more than a millisecond-ish (1/64 quarter) is a relocation */
+        if (isfinite(q) && fabs(q - self->pos_q) > 1.0 / 64.0) {
+            self->pos_q = q;
+            self->synced = 0;
+        } else if (isfinite(q)) {
+            self->pos_q = q;
+        }
+    }
+#undef NUM
+    self->have_host_time = 1;
+    if (!(self->speed > 0.0) || (old_speed <= 0.0 && self->speed > 0.0)) {
+        all_model_off(self, frame);
+        self->synced = 0;
+    }
+}
+
+static void handle_player_midi(Midi *self, const uint8_t *m, uint32_t size, uint32_t frame)
+{
+    int mode = (int)lrintf(ctl(self, RNNFX_MIDI_PORT_MODE, 0, 0, 1));
+    /* pass everything through */
+    LV2_Atom_Forge *f = &self->forge;
+    if (lv2_atom_forge_frame_time(f, frame) && lv2_atom_forge_atom(f, size, self->u.midi_Event))
+        lv2_atom_forge_write(f, m, size);
+    if (size < 3)
+        return;
+    uint8_t st = m[0] & 0xF0, ch = m[0] & 0x0F, key = m[1] & 0x7F, vel = m[2];
+    if (st == 0x90 && vel > 0) {
+        self->held[ch][key] = 1;
+        if (ch != 9) {
+            self->step_keys[key] = 1;
+            self->quiet_steps = 0;
+        }
+        /* The player takes a key the model holds: the model lets go of it
+         * without a note-off of its own on the player's channel. */
+        if (self->sounding[key] && self->sound_ch[key] == ch)
+            self->sounding[key] = 0;
+        if (mode == RNNFX_MIDI_MODE_CONTINUE && ch != 9)
+            all_model_off(self, frame);
+    } else if (st == 0x80 || (st == 0x90 && vel == 0)) {
+        self->held[ch][key] = 0;
+    } else if (st == 0xB0 && (key == 123 || key == 120)) { /* all notes / sound off */
+        memset(self->held[ch], 0, sizeof self->held[ch]);
+    }
+}
+
+/* ---- LV2 callbacks -------------------------------------------------------------- */
+
+static LV2_Handle instantiate(const LV2_Descriptor *d, double rate, const char *bundle,
+                              const LV2_Feature *const *features)
+{
+    (void)d;
+    Midi *self = calloc(1, sizeof *self);
+    if (!self)
+        return NULL;
+    LV2_Log_Log *log = NULL;
+    for (int i = 0; features && features[i]; i++) {
+        if (!strcmp(features[i]->URI, LV2_URID__map))
+            self->map = features[i]->data;
+        else if (!strcmp(features[i]->URI, LV2_WORKER__schedule))
+            self->schedule = features[i]->data;
+        else if (!strcmp(features[i]->URI, LV2_LOG__log))
+            log = features[i]->data;
+    }
+    lv2_log_logger_init(&self->logger, self->map, log);
+    if (!self->map) {
+        lv2_log_error(&self->logger, "rnnfx midi: the host does not provide urid:map\n");
+        free(self);
+        return NULL;
+    }
+    map_uris(self->map, &self->u);
+    lv2_atom_forge_init(&self->forge, self->map);
+    self->rate = rate > 0 ? rate : 48000.0;
+    snprintf(self->bundle_path, sizeof self->bundle_path, "%s", bundle ? bundle : "");
+    rnnfx_rng_seed(&self->rng, 1);
+    self->last_seed = NAN;
+
+    char path[MIDI_PATH_MAX];
+    default_path(self, path, sizeof path);
+    RnnfxError err = {{0}};
+    if (core_new(path, &self->core, &err) == RNNFX_OK) {
+        self->model_is_default = 1;
+    } else {
+        lv2_log_error(&self->logger,
+                      "rnnfx midi: cannot load the built-in model %s: %s; MIDI passes through "
+                      "until a model is loaded\n",
+                      path, err.msg);
+    }
+    self->notify_pending = 1;
+    return self;
+}
+
+static void connect_port(LV2_Handle h, uint32_t port, void *data)
+{
+    Midi *self = h;
+    if (port == RNNFX_MIDI_PORT_CONTROL)
+        self->in = data;
+    else if (port == RNNFX_MIDI_PORT_OUT)
+        self->out = data;
+    else if (port < RNNFX_MIDI_N_PORTS)
+        self->ctl[port] = data;
+}
+
+/* Transport defaults and empty note tables. Thread: instantiation. */
+static void reset_play(Midi *self)
+{
+    self->have_host_time = 0;
+    self->speed = 1.0;
+    self->bpm = 120.0;
+    self->beats_per_bar = 4.0;
+    self->beat_unit = 4;
+    self->pos_q = 0.0;
+    self->synced = 0;
+    self->spq = 0;
+    memset(self->held, 0, sizeof self->held);
+    memset(self->step_keys, 0, sizeof self->step_keys);
+    memset(self->sounding, 0, sizeof self->sounding);
+    self->quiet_steps = INT64_MAX;
+    if (self->core)
+        rnnfx_instance_reset(self->core->inst);
+}
+
+static void activate(LV2_Handle h)
+{
+    Midi *self = h;
+    free_garbage(self);
+    reset_play(self);
+    self->notify_pending = 1;
+}
+
+static void deactivate(LV2_Handle h) { free_garbage((Midi *)h); }
+
+static void cleanup(LV2_Handle h)
+{
+    Midi *self = h;
+    free_garbage(self);
+    core_free(self->core);
+    free(self);
+}
+
+static void handle_patch(Midi *self, const LV2_Atom_Object *obj)
+{
+    const MidiUris *u = &self->u;
+    if (obj->body.otype == u->patch_Get) {
+        self->notify_pending = 1;
+        return;
+    }
+    const LV2_Atom *prop = NULL, *val = NULL;
+    lv2_atom_object_get(obj, u->patch_property, &prop, u->patch_value, &val, 0);
+    if (!prop || prop->type != u->atom_URID || ((const LV2_Atom_URID *)prop)->body != u->model)
+        return;
+    if (!val || (val->type != u->atom_Path && val->type != u->atom_String) || val->size == 0 ||
+        val->size >= MIDI_PATH_MAX || !self->schedule)
+        return;
+    struct {
+        uint32_t type, len;
+        char path[MIDI_PATH_MAX];
+    } msg;
+    msg.type = MSG_LOAD;
+    msg.len = val->size;
+    memcpy(msg.path, LV2_ATOM_BODY_CONST(val), val->size);
+    msg.path[val->size - 1] = '\0';
+    self->schedule->schedule_work(self->schedule->handle, (uint32_t)(8 + val->size), &msg);
+}
+
+static void notify(Midi *self)
+{
+    LV2_Atom_Forge *f = &self->forge;
+    LV2_Atom_Forge_Frame fr;
+    const char *p = self->core ? self->core->path : "";
+    if (!lv2_atom_forge_frame_time(f, 0) || !lv2_atom_forge_object(f, &fr, 0, self->u.patch_Set))
+        return;
+    lv2_atom_forge_key(f, self->u.patch_property);
+    lv2_atom_forge_urid(f, self->u.model);
+    lv2_atom_forge_key(f, self->u.patch_value);
+    if (lv2_atom_forge_path(f, p, (uint32_t)strlen(p)))
+        self->notify_pending = 0;
+    lv2_atom_forge_pop(f, &fr);
+}
+
+static void run(LV2_Handle h, uint32_t n)
+{
+    Midi *self = h;
+    if (!self->out)
+        return;
+    LV2_Atom_Forge_Frame seq;
+    lv2_atom_forge_set_buffer(&self->forge, (uint8_t *)self->out, self->out->atom.size);
+    if (!lv2_atom_forge_sequence_head(&self->forge, &seq, 0)) {
+        self->out->atom.size = sizeof(LV2_Atom_Sequence_Body);
+        return;
+    }
+
+    float seed = ctl(self, RNNFX_MIDI_PORT_SEED, 1, 0, RNNFX_MIDI_SEED_MAX);
+    if (isnan(self->last_seed)) {
+        self->last_seed = seed; /* fresh or restored: keep the generator as it is */
+    } else if (seed != self->last_seed) {
+        self->last_seed = seed;
+        rnnfx_rng_seed(&self->rng, (uint64_t)lrintf(seed));
+    }
+
+    uint32_t t = 0;
+    if (self->in) {
+        LV2_ATOM_SEQUENCE_FOREACH (self->in, ev) {
+            uint32_t at = ev->time.frames < n ? (uint32_t)ev->time.frames : n;
+            if (at < t)
+                at = t;
+            advance(self, t, at);
+            t = at;
+            if (ev->body.type == self->u.midi_Event) {
+                handle_player_midi(self, (const uint8_t *)(ev + 1), ev->body.size, at);
+            } else if (ev->body.type == self->u.atom_Object ||
+                       ev->body.type == self->u.atom_Blank ||
+                       ev->body.type == self->u.atom_Resource) {
+                const LV2_Atom_Object *obj = (const LV2_Atom_Object *)&ev->body;
+                if (obj->body.otype == self->u.time_Position)
+                    handle_position(self, obj, at);
+                else
+                    handle_patch(self, obj);
+            }
+        }
+    }
+    advance(self, t, n);
+    if (self->notify_pending)
+        notify(self);
+    lv2_atom_forge_pop(&self->forge, &seq);
+}
+
+/* ---- Worker --------------------------------------------------------------------- */
+
+static LV2_Worker_Status work(LV2_Handle h, LV2_Worker_Respond_Function respond,
+                              LV2_Worker_Respond_Handle rh, uint32_t size, const void *data)
+{
+    Midi *self = h;
+    if (size < 8)
+        return LV2_WORKER_ERR_UNKNOWN;
+    uint32_t type;
+    memcpy(&type, data, sizeof type);
+    if (type == MSG_FREE && size >= sizeof(MsgCore)) {
+        MsgCore m;
+        memcpy(&m, data, sizeof m);
+        core_free(m.core);
+        return LV2_WORKER_SUCCESS;
+    }
+    if (type != MSG_LOAD || size <= 8)
+        return LV2_WORKER_ERR_UNKNOWN;
+    char path[MIDI_PATH_MAX];
+    size_t len = size - 8;
+    if (len >= sizeof path)
+        len = sizeof path - 1;
+    memcpy(path, (const char *)data + 8, len);
+    path[len] = '\0';
+    RnnfxError err = {{0}};
+    MidiCore *c = NULL;
+    if (core_new(path, &c, &err) != RNNFX_OK) {
+        lv2_log_error(&self->logger, "rnnfx midi: cannot load %s: %s (keeping the current model)\n",
+                      path, err.msg);
+        return LV2_WORKER_SUCCESS;
+    }
+    MsgCore m = {MSG_LOADED, 0, c};
+    if (respond(rh, sizeof m, &m) != LV2_WORKER_SUCCESS)
+        core_free(c);
+    return LV2_WORKER_SUCCESS;
+}
+
+static LV2_Worker_Status work_response(LV2_Handle h, uint32_t size, const void *data)
+{
+    Midi *self = h;
+    if (size < sizeof(MsgCore))
+        return LV2_WORKER_ERR_UNKNOWN;
+    MsgCore m;
+    memcpy(&m, data, sizeof m);
+    if (m.type != MSG_LOADED)
+        return LV2_WORKER_ERR_UNKNOWN;
+    /* The sounding notes stay as they are; the next grid line decides with
+     * the new model. Its grid may differ: resynchronise. */
+    MidiCore *old = self->core;
+    self->core = m.core;
+    self->model_is_default = 0;
+    self->synced = 0;
+    self->notify_pending = 1;
+    dispose_rt(self, old);
+    return LV2_WORKER_SUCCESS;
+}
+
+/* ---- State ------------------------------------------------------------------------ */
+
+static const void *feature(const LV2_Feature *const *features, const char *uri)
+{
+    for (int i = 0; features && features[i]; i++)
+        if (!strcmp(features[i]->URI, uri))
+            return features[i]->data;
+    return NULL;
+}
+
+static LV2_State_Status save(LV2_Handle h, LV2_State_Store_Function store, LV2_State_Handle sh,
+                             uint32_t flags, const LV2_Feature *const *features)
+{
+    Midi *self = h;
+    (void)flags;
+    const MidiUris *u = &self->u;
+    int64_t st = (int64_t)self->rng.state, inc = (int64_t)self->rng.inc;
+    store(sh, u->rng_state, &st, sizeof st, u->atom_Long, LV2_STATE_IS_POD | LV2_STATE_IS_PORTABLE);
+    store(sh, u->rng_inc, &inc, sizeof inc, u->atom_Long, LV2_STATE_IS_POD | LV2_STATE_IS_PORTABLE);
+    float seed = isnan(self->last_seed) ? 1.0f : self->last_seed;
+    store(sh, u->rng_seed, &seed, sizeof seed, u->atom_Float,
+          LV2_STATE_IS_POD | LV2_STATE_IS_PORTABLE);
+    if (self->model_is_default || !self->core)
+        return LV2_STATE_SUCCESS; /* the built-in model is the state when none is stored */
+    const LV2_State_Map_Path *mp = feature(features, LV2_STATE__mapPath);
+    const LV2_State_Free_Path *fp = feature(features, LV2_STATE__freePath);
+    char *apath = mp ? mp->abstract_path(mp->handle, self->core->path) : NULL;
+    const char *v = apath ? apath : self->core->path;
+    LV2_State_Status s = store(sh, u->model, v, strlen(v) + 1, u->atom_Path,
+                               LV2_STATE_IS_POD | LV2_STATE_IS_PORTABLE);
+    if (apath) {
+        if (fp)
+            fp->free_path(fp->handle, apath);
+        else
+            free(apath);
+    }
+    return s;
+}
+
+static LV2_State_Status restore(LV2_Handle h, LV2_State_Retrieve_Function retrieve,
+                                LV2_State_Handle sh, uint32_t flags,
+                                const LV2_Feature *const *features)
+{
+    Midi *self = h;
+    (void)flags;
+    const MidiUris *u = &self->u;
+    free_garbage(self);
+    size_t size;
+    uint32_t type, vf;
+    const void *v = retrieve(sh, u->rng_state, &size, &type, &vf);
+    const void *w = retrieve(sh, u->rng_inc, &size, &type, &vf);
+    if (v && w && type == u->atom_Long && size == sizeof(int64_t)) {
+        int64_t a, b;
+        memcpy(&a, v, sizeof a);
+        memcpy(&b, w, sizeof b);
+        self->rng.state = (uint64_t)a;
+        self->rng.inc = (uint64_t)b | 1u;
+    }
+    const void *sd = retrieve(sh, u->rng_seed, &size, &type, &vf);
+    if (sd && type == u->atom_Float && size == sizeof(float)) {
+        float s;
+        memcpy(&s, sd, sizeof s);
+        /* the seed port's value at save time: no reseed unless it moves */
+        self->last_seed = s;
+    } else {
+        self->last_seed = NAN;
+    }
+
+    const LV2_State_Map_Path *mp = feature(features, LV2_STATE__mapPath);
+    const LV2_State_Free_Path *fp = feature(features, LV2_STATE__freePath);
+    const char *p = retrieve(sh, u->model, &size, &type, &vf);
+    char wanted[MIDI_PATH_MAX] = "";
+    if (p && size > 0 && (type == u->atom_Path || type == u->atom_String)) {
+        char *ap = mp ? mp->absolute_path(mp->handle, p) : NULL;
+        snprintf(wanted, sizeof wanted, "%s", ap ? ap : p);
+        if (ap) {
+            if (fp)
+                fp->free_path(fp->handle, ap);
+            else
+                free(ap);
+        }
+    }
+    RnnfxError err = {{0}};
+    MidiCore *c = NULL;
+    if (wanted[0]) {
+        if (core_new(wanted, &c, &err) == RNNFX_OK) {
+            core_free(self->core);
+            self->core = c;
+            self->model_is_default = 0;
+        } else {
+            lv2_log_warning(&self->logger,
+                            "rnnfx midi: the saved model %s could not be loaded (%s); using the "
+                            "built-in model\n",
+                            wanted, err.msg);
+            wanted[0] = '\0';
+        }
+    }
+    if (!wanted[0] && !self->model_is_default) {
+        char path[MIDI_PATH_MAX];
+        default_path(self, path, sizeof path);
+        if (core_new(path, &c, &err) == RNNFX_OK) {
+            core_free(self->core);
+            self->core = c;
+            self->model_is_default = 1;
+        }
+    }
+    self->synced = 0;
+    self->notify_pending = 1;
+    return LV2_STATE_SUCCESS;
+}
+
+static const void *extension_data(const char *uri)
+{
+    static const LV2_State_Interface state = {save, restore};
+    static const LV2_Worker_Interface worker = {work, work_response, NULL};
+    if (!strcmp(uri, LV2_STATE__interface))
+        return &state;
+    if (!strcmp(uri, LV2_WORKER__interface))
+        return &worker;
+    return NULL;
+}
+
+static const LV2_Descriptor midi_descriptor = {RNNFX_MIDI_URI, instantiate, connect_port,
+                                               activate, run, deactivate, cleanup,
+                                               extension_data};
+
+/* The MIDI plugin's descriptor; lv2_descriptor() (rnnfx_plugin.c) lists it
+ * after the audio plugins. Thread: discovery (any). */
+const LV2_Descriptor *rnnfx_midi_descriptor(void);
+const LV2_Descriptor *rnnfx_midi_descriptor(void) { return &midi_descriptor; }
