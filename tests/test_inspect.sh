@@ -1,0 +1,96 @@
+#!/bin/sh
+# test_inspect.sh — rnnfx-inspect on models made here with the engine API
+# and on the third-party files in tests/data/interop: text and JSON output,
+# parameter counts against the architecture's formula, a measured CPU cost,
+# the AIDA-X self-test vectors, and the loader's message plus exit status 1
+# for broken or unsupported files.
+set -u
+BUILD=${BUILD:-build}
+INSPECT=$BUILD/bin/rnnfx-inspect
+MAKE_MODEL="$BUILD/tests/test_process make-model"
+[ -x "$INSPECT" ] || { echo "test_inspect: $INSPECT not built"; exit 1; }
+TMP=$(mktemp -d /tmp/rnnfx-test-inspect-XXXXXX)
+trap 'rm -rf "$TMP"' EXIT INT TERM
+fail() { echo "test_inspect: FAIL: $*"; exit 1; }
+
+$MAKE_MODEL "$TMP/lstm16.json" lstm 16 44100 || fail "cannot make a model"
+$MAKE_MODEL "$TMP/gru8k.json" gru 8 48000 drive || fail "cannot make a model"
+
+# Text output.
+"$INSPECT" --bench-ms 50 "$TMP/lstm16.json" >"$TMP/t.txt" || fail "valid model rejected"
+cat "$TMP/t.txt"
+for want in "valid:          yes" "lstm 16 -> dense 1 + skip" "sample rate:    44100 Hz" \
+            "parameters:     1265" "MACs/step" "ns/sample" "% of one core" "knobs:          none"; do
+    grep -qF "$want" "$TMP/t.txt" || fail "text output lacks '$want'"
+done
+
+# JSON output, checked field by field. LSTM H=16, 1 input: 4H*1 + 4H*H + 8H
+# biases + h0 + c0 (2H) + dense H+1 = 64 + 1024 + 128 + 32 + 17 = 1265.
+# GRU H=8, 2 inputs: 3H*2 + 3H*H + 6H + h0 (H) + dense H+1 = 48+192+48+8+9 = 305.
+"$INSPECT" --json --bench-ms 30 "$TMP/lstm16.json" "$TMP/gru8k.json" >"$TMP/j.json" ||
+    fail "--json failed"
+if command -v python3 >/dev/null 2>&1; then
+    python3 - "$TMP/j.json" <<'EOF' || fail "JSON output is wrong"
+import json, sys
+a = json.load(open(sys.argv[1]))
+assert isinstance(a, list) and len(a) == 2, a
+l, g = a
+assert l["valid"] and l["kind"] == "audio" and l["layers"] == [{"cell": "lstm", "hidden_size": 16, "peephole": False}], l
+assert l["parameters"] == 1265, l["parameters"]
+assert l["sample_rate"] == 44100 and l["skip"] is True and l["knobs"] == []
+assert l["cost"]["macs_per_step"] > 16 * 16 * 4, l["cost"]
+assert l["cost"]["ns_per_sample"] > 0 and 0 < l["cost"]["cpu_percent_48k"] < 100, l["cost"]
+assert g["layers"][0]["cell"] == "gru" and g["input_size"] == 2 and g["parameters"] == 305, g
+assert g["knobs"] == [{"name": "drive", "min": 0.0, "max": 10.0, "default": 5.0}], g["knobs"]
+print("test_inspect: JSON fields ok")
+EOF
+fi
+
+# --no-bench: no measurement, still the MAC count.
+"$INSPECT" --json --no-bench "$TMP/lstm16.json" >"$TMP/nb.json" || fail "--no-bench failed"
+grep -q '"ns_per_sample"' "$TMP/nb.json" && fail "--no-bench still measured"
+grep -q '"macs_per_step"' "$TMP/nb.json" || fail "--no-bench lost the MAC count"
+
+# Third-party formats (fixtures committed by the interop work).
+D=tests/data/interop
+if [ -d "$D" ]; then
+    for f in "$D/deerinkstudios_tw40_blues_deluxe_lstm12_selftest.json" \
+             "$D/neuralpi_ts9_fulld_lstm20.json" "$D/neuralaudio_boss_sd1_lstm_2x8.nam"; do
+        [ -f "$f" ] || continue
+        "$INSPECT" --no-bench "$f" >"$TMP/i.txt" 2>&1 || { cat "$TMP/i.txt"; fail "$f rejected"; }
+    done
+    f="$D/deerinkstudios_tw40_blues_deluxe_lstm12_selftest.json"
+    if [ -f "$f" ]; then
+        "$INSPECT" --no-bench "$f" | grep -q "self-test:      passed: 2048 steps" ||
+            fail "the AIDA-X file's own test vectors did not pass"
+    fi
+    f="$D/neuralaudio_boss_sd1_lstm_2x8.nam"
+    [ -f "$f" ] && { "$INSPECT" --no-bench "$f" | grep -q "lstm 8 -> lstm 8 -> dense 1" ||
+        fail "NAM 2x8 architecture not shown"; }
+    # Broken and unsupported files: exit 1 with the loader's message, and
+    # the good file given with them is still shown.
+    bad="$D/rtneural_bad_lstm_shape_mismatch.json"
+    if [ -f "$bad" ]; then
+        "$INSPECT" --no-bench "$TMP/lstm16.json" "$bad" >"$TMP/o.txt" 2>"$TMP/e.txt" &&
+            fail "a malformed file was accepted"
+        grep -q "invalid: .*20 units" "$TMP/e.txt" || { cat "$TMP/e.txt"; fail "no loader message"; }
+        grep -q "lstm 16" "$TMP/o.txt" || fail "the good file was not shown"
+    fi
+    wn="$D/namcore_example_wavenet_tiny_REJECT.nam"
+    if [ -f "$wn" ]; then
+        "$INSPECT" --json --no-bench "$wn" >"$TMP/w.json" 2>"$TMP/w.txt" && fail "WaveNet accepted"
+        grep -q "WaveNet" "$TMP/w.txt" || fail "no reason given for the WaveNet file"
+        grep -q '"valid":false' "$TMP/w.json" || fail "--json did not mark the file invalid"
+    fi
+fi
+
+# Garbage and missing files.
+printf '{"format": "rnnfx-model", "version": 1, "layers": [' >"$TMP/trunc.json"
+"$INSPECT" --no-bench "$TMP/trunc.json" 2>"$TMP/e.txt" && fail "truncated JSON accepted"
+grep -q "trunc.json: invalid: " "$TMP/e.txt" || fail "no message for truncated JSON"
+"$INSPECT" --no-bench "$TMP/nope.json" 2>"$TMP/e.txt" && fail "missing file accepted"
+grep -q "nope.json" "$TMP/e.txt" || fail "no message for a missing file"
+"$INSPECT" --bogus 2>/dev/null; [ $? = 2 ] || fail "bad option should exit 2"
+
+echo "test_inspect: ok"
+exit 0
