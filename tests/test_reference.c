@@ -11,9 +11,12 @@
  *
  * Each case runs as process_frames() over the whole input, and for audio
  * models also as process() with the knob inputs fed through set_param()
- * sample by sample (the way the plugin drives it). The measured errors are
- * printed so their trend can be followed, and the fast path is also compared
- * with the reference path directly.
+ * sample by sample (the way the plugin drives it). The fast path runs once
+ * with the engine's own kernel choice and once more with every other kernel
+ * set this CPU can run (generic, avx2, avx512, via the engine's RNNFX_ISA
+ * cap), so each SIMD variant is checked, not just the best one. The
+ * measured errors are printed so their trend can be followed, and the fast
+ * path is also compared with the reference path directly.
  *
  * The peephole cases check against the script's own peephole equations
  * (PyTorch has no peephole LSTM); everything else against PyTorch itself.
