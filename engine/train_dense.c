@@ -20,9 +20,7 @@ void rnnfx_train_dense_forward(const RnnfxTrainNet *net, RnnfxTrainWork *w, cons
     int O = net->out, HL = net->layer[net->L - 1].H, in = net->in;
     size_t M = (size_t)Bt * T;
     const float *bd = net->params + net->o_db;
-    for (size_t m = 0; m < M; m++)
-        memcpy(w->z + m * O, bd, sizeof(float) * O);
-    k->gemm_nn((int)M, O, HL, hL, HL, net->dw_t, O, w->z, O);
+    k->gemm_nn((int)M, O, HL, hL, HL, net->dw_t, O, bd, w->z, O);
     if (net->sigmoid)
         k->sigmoid((int)(M * O), w->z);
     float g = net->out_gain;
@@ -49,8 +47,7 @@ void rnnfx_train_dense_backward(const RnnfxTrainNet *net, RnnfxTrainWork *w, con
             for (size_t i = 0; i < n; i++)
                 dz[i] *= g;
     }
-    k->gemm_tn(O, HL, (int)M, dz, O, hL, HL, w->grad + net->o_dw, HL);
-    k->colsum((int)M, O, dz, O, w->grad + net->o_db);
+    k->gemm_tn(O, HL, (int)M, dz, O, hL, HL, w->grad + net->o_dw, HL, w->grad + net->o_db);
     memset(dhL, 0, sizeof(float) * M * HL);
-    k->gemm_nn((int)M, HL, O, dz, O, net->params + net->o_dw, HL, dhL, HL);
+    k->gemm_nn((int)M, HL, O, dz, O, net->params + net->o_dw, HL, NULL, dhL, HL);
 }

@@ -26,14 +26,10 @@ void rnnfx_train_gru_forward(const RnnfxTrainNet *net, int l, RnnfxTrainLayerBuf
     int H = ly->H, GH = 3 * H, K = ly->K;
     size_t M = (size_t)Bt * T, sg = (size_t)Bt * GH, sh = (size_t)Bt * H;
     const float *bih = net->params + ly->o_bih, *bhh = net->params + ly->o_bhh;
-    for (size_t m = 0; m < M; m++)
-        memcpy(b->gx + m * GH, bih, sizeof(float) * GH);
-    k->gemm_nn((int)M, GH, K, x, K, ly->wih_t, GH, b->gx, GH);
+    k->gemm_nn((int)M, GH, K, x, K, ly->wih_t, GH, bih, b->gx, GH);
     for (size_t t = 0; t < T; t++) {
         float *gh = b->gh + t * sg;
-        for (int r = 0; r < Bt; r++)
-            memcpy(gh + (size_t)r * GH, bhh, sizeof(float) * GH);
-        k->gemm_nn(Bt, GH, H, b->h + t * sh, H, ly->whh_t, GH, gh, GH);
+        k->gemm_nn(Bt, GH, H, b->h + t * sh, H, ly->whh_t, GH, bhh, gh, GH);
         k->gru_fwd(Bt, H, b->gx + t * sg, gh, b->h + t * sh, b->act + t * sg, b->ghn + t * sh,
                    b->h + (t + 1) * sh);
     }
@@ -59,14 +55,12 @@ void rnnfx_train_gru_backward(const RnnfxTrainNet *net, int l, RnnfxTrainLayerBu
         /* writes dhn = dtot·z (the direct path), then adds dGH_t·W_hh */
         k->gru_bwd(Bt, H, b->act + t * sg, b->ghn + t * sh, b->h + t * sh, dtot, dGX + t * sg,
                    dGH + t * sg, dhn);
-        k->gemm_nn(Bt, H, GH, dGH + t * sg, GH, whh, H, dhn, H);
+        k->gemm_nn(Bt, H, GH, dGH + t * sg, GH, whh, H, NULL, dhn, H);
     }
-    k->gemm_tn(GH, K, (int)M, dGX, GH, x, K, w->grad + ly->o_wih, K);
-    k->gemm_tn(GH, H, (int)M, dGH, GH, b->h, H, w->grad + ly->o_whh, H);
-    k->colsum((int)M, GH, dGX, GH, w->grad + ly->o_bih);
-    k->colsum((int)M, GH, dGH, GH, w->grad + ly->o_bhh);
+    k->gemm_tn(GH, K, (int)M, dGX, GH, x, K, w->grad + ly->o_wih, K, w->grad + ly->o_bih);
+    k->gemm_tn(GH, H, (int)M, dGH, GH, b->h, H, w->grad + ly->o_whh, H, w->grad + ly->o_bhh);
     if (dx) {
         memset(dx, 0, sizeof(float) * M * K);
-        k->gemm_nn((int)M, K, GH, dGX, GH, wih, K, dx, K);
+        k->gemm_nn((int)M, K, GH, dGX, GH, wih, K, NULL, dx, K);
     }
 }

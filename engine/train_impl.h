@@ -27,14 +27,15 @@
 
 typedef struct {
     const char *name;
-    /* C[M][N] += A[M][K] · B[K][N]   (row strides lda, ldb, ldc) */
-    void (*gemm_nn)(int M, int N, int K, const float *A, int lda, const float *B, int ldb, float *C,
-                    int ldc);
-    /* C[M][N] += A[K][M]ᵀ · B[K][N]  (weight gradients: K = time × rows) */
+    /* C[M][N] += A[M][K] · B[K][N]   (row strides lda, ldb, ldc);
+     * with bias != NULL instead C[m][:] = bias[:] + A[m]·B (C is not read). */
+    void (*gemm_nn)(int M, int N, int K, const float *A, int lda, const float *B, int ldb,
+                    const float *bias, float *C, int ldc);
+    /* C[M][N] += A[K][M]ᵀ · B[K][N]  (weight gradients: K = time × rows), and
+     * if colsum != NULL also colsum[M] += Σ_k A[k][:] (the bias gradient),
+     * computed in the same pass over A. */
     void (*gemm_tn)(int M, int N, int K, const float *A, int lda, const float *B, int ldb, float *C,
-                    int ldc);
-    /* out[N] += Σ_m A[m][:]  (bias gradients) */
-    void (*colsum)(int M, int N, const float *A, int lda, float *out);
+                    int ldc, float *colsum);
 
     /* LSTM, one time step for Bt rows (equations in train_kern.inc).
      * g [Bt][4H] pre-activations in, activations i,f,g,o out;

@@ -28,13 +28,11 @@ void rnnfx_train_lstm_forward(const RnnfxTrainNet *net, int l, RnnfxTrainLayerBu
     size_t M = (size_t)Bt * T, sg = (size_t)Bt * GH, sh = (size_t)Bt * H;
     const float *peep = ly->peephole ? net->params + ly->o_peep : NULL;
     /* act [T][Bt][4H] = b_ih + b_hh + X·W_ihᵀ, all steps in one product */
-    for (size_t m = 0; m < M; m++)
-        memcpy(b->act + m * GH, ly->bsum, sizeof(float) * GH);
-    k->gemm_nn((int)M, GH, K, x, K, ly->wih_t, GH, b->act, GH);
+    k->gemm_nn((int)M, GH, K, x, K, ly->wih_t, GH, ly->bsum, b->act, GH);
     for (size_t t = 0; t < T; t++) {
         float *a = b->act + t * sg;
         /* a += H_{t-1}·W_hhᵀ, then the gates in place */
-        k->gemm_nn(Bt, GH, H, b->h + t * sh, H, ly->whh_t, GH, a, GH);
+        k->gemm_nn(Bt, GH, H, b->h + t * sh, H, ly->whh_t, GH, NULL, a, GH);
         k->lstm_fwd(Bt, H, a, b->c + t * sh, b->c + (t + 1) * sh, b->tc + t * sh,
                     b->h + (t + 1) * sh, peep);
     }
@@ -64,14 +62,12 @@ void rnnfx_train_lstm_backward(const RnnfxTrainNet *net, int l, RnnfxTrainLayerB
         k->lstm_bwd(Bt, H, b->act + t * sg, b->c + t * sh, b->c + (t + 1) * sh, b->tc + t * sh,
                     dtot, dcn, dA + t * sg, peep, dpeep);
         memset(dhn, 0, sizeof(float) * sh);
-        k->gemm_nn(Bt, H, GH, dA + t * sg, GH, whh, H, dhn, H);
+        k->gemm_nn(Bt, H, GH, dA + t * sg, GH, whh, H, NULL, dhn, H);
     }
-    k->gemm_tn(GH, K, (int)M, dA, GH, x, K, w->grad + ly->o_wih, K);
-    k->gemm_tn(GH, H, (int)M, dA, GH, b->h, H, w->grad + ly->o_whh, H);
-    k->colsum((int)M, GH, dA, GH, w->grad + ly->o_bih);
-    k->colsum((int)M, GH, dA, GH, w->grad + ly->o_bhh);
+    k->gemm_tn(GH, K, (int)M, dA, GH, x, K, w->grad + ly->o_wih, K, w->grad + ly->o_bih);
+    k->gemm_tn(GH, H, (int)M, dA, GH, b->h, H, w->grad + ly->o_whh, H, w->grad + ly->o_bhh);
     if (dx) {
         memset(dx, 0, sizeof(float) * M * K);
-        k->gemm_nn((int)M, K, GH, dA, GH, wih, K, dx, K);
+        k->gemm_nn((int)M, K, GH, dA, GH, wih, K, NULL, dx, K);
     }
 }

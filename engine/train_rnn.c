@@ -20,12 +20,10 @@ void rnnfx_train_rnn_forward(const RnnfxTrainNet *net, int l, RnnfxTrainLayerBuf
     const RnnfxTrainKernels *k = net->k;
     int H = ly->H, K = ly->K;
     size_t M = (size_t)Bt * T, sh = (size_t)Bt * H;
-    for (size_t m = 0; m < M; m++)
-        memcpy(b->gx + m * H, ly->bsum, sizeof(float) * H);
-    k->gemm_nn((int)M, H, K, x, K, ly->wih_t, H, b->gx, H);
+    k->gemm_nn((int)M, H, K, x, K, ly->wih_t, H, ly->bsum, b->gx, H);
     for (size_t t = 0; t < T; t++) {
         float *a = b->gx + t * sh;
-        k->gemm_nn(Bt, H, H, b->h + t * sh, H, ly->whh_t, H, a, H);
+        k->gemm_nn(Bt, H, H, b->h + t * sh, H, ly->whh_t, H, NULL, a, H);
         k->rnn_fwd((int)sh, b->h + (t + 1) * sh, a, ly->relu);
     }
 }
@@ -49,14 +47,12 @@ void rnnfx_train_rnn_backward(const RnnfxTrainNet *net, int l, RnnfxTrainLayerBu
             dtot[j] = dht[j] + dhn[j];
         k->rnn_bwd((int)sh, dA + t * sh, dtot, b->h + (t + 1) * sh, ly->relu);
         memset(dhn, 0, sizeof(float) * sh);
-        k->gemm_nn(Bt, H, H, dA + t * sh, H, whh, H, dhn, H);
+        k->gemm_nn(Bt, H, H, dA + t * sh, H, whh, H, NULL, dhn, H);
     }
-    k->gemm_tn(H, K, (int)M, dA, H, x, K, w->grad + ly->o_wih, K);
-    k->gemm_tn(H, H, (int)M, dA, H, b->h, H, w->grad + ly->o_whh, H);
-    k->colsum((int)M, H, dA, H, w->grad + ly->o_bih);
-    k->colsum((int)M, H, dA, H, w->grad + ly->o_bhh);
+    k->gemm_tn(H, K, (int)M, dA, H, x, K, w->grad + ly->o_wih, K, w->grad + ly->o_bih);
+    k->gemm_tn(H, H, (int)M, dA, H, b->h, H, w->grad + ly->o_whh, H, w->grad + ly->o_bhh);
     if (dx) {
         memset(dx, 0, sizeof(float) * M * K);
-        k->gemm_nn((int)M, K, H, dA, H, wih, K, dx, K);
+        k->gemm_nn((int)M, K, H, dA, H, wih, K, NULL, dx, K);
     }
 }
