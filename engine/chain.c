@@ -63,7 +63,12 @@ struct RnnfxChain {
     RnnfxChainCore *pending; /* waiting for the running fade to end */
     RnnfxChainCore *retired[CHAIN_RETIRED_CAP];
     int n_retired;
-    long fade_pos, fade_len; /* model crossfade progress, samples */
+    long fade_pos, fade_len; /* model crossfade progress, samples; starts at
+                                minus the new core's latency, so the fade-in
+                                begins with its first real output sample
+                                rather than at the end of its zero prefix */
+    long e_hold; /* samples the bypass fade-in waits after re-enabling, for
+                    the same reason */
 
     /* controls: targets and smoothed values */
     int snap;   /* next set_controls jumps straight to the targets */
@@ -531,6 +536,7 @@ void rnnfx_chain_reset(RnnfxChain *c)
         memset(c->ring[ch], 0, (c->ring_mask + 1) * sizeof(float));
     c->ring_pos = 0;
     c->knob_phase = 0;
+    c->e_hold = 0;
     c->peak_in = c->peak_out = 0.0f;
     c->snap = 1;
     c->active = 1;
@@ -555,7 +561,7 @@ void rnnfx_chain_swap(RnnfxChain *c, RnnfxChainCore *core, RnnfxChainCore **disp
     } else if (!c->old) {
         c->old = c->cur;
         c->cur = core;
-        c->fade_pos = 0;
+        c->fade_pos = -(long)core->latency;
     } else {
         if (displaced) *displaced = c->pending;
         c->pending = core;
@@ -624,7 +630,10 @@ static void process_chunk(RnnfxChain *c, const float *const *in, float *const *o
     /* re-enabling after a full bypass: the cores start from a clean state */
     if (!c->active && c->e_t > 0.0f) {
         settle_cores(c);
-        if (c->cur) core_reset(c->cur);
+        if (c->cur) {
+            core_reset(c->cur);
+            c->e_hold = c->cur->latency;
+        }
         c->active = 1;
     }
 
@@ -634,14 +643,18 @@ static void process_chunk(RnnfxChain *c, const float *const *in, float *const *o
         gin = smooth(gin, c->gin_t, c->a_gain);
         gout = smooth(gout, c->gout_t, c->a_gain);
         mix = smooth(mix, c->mix_t, c->a_gain);
-        if (e < c->e_t) e = e + c->e_step >= c->e_t ? c->e_t : e + c->e_step;
+        if (c->e_hold > 0) c->e_hold--;
+        else if (e < c->e_t) e = e + c->e_step >= c->e_t ? c->e_t : e + c->e_step;
         else if (e > c->e_t) e = e - c->e_step <= c->e_t ? c->e_t : e - c->e_step;
         c->gin_buf[i] = gin;
         c->gout_buf[i] = gout;
         c->mix_buf[i] = mix;
         c->e_buf[i] = e;
         long fp = c->fade_pos + (long)i + 1;
-        c->fade_buf[i] = c->old ? (fp >= c->fade_len ? 1.0f : (float)fp / (float)c->fade_len) : 1.0f;
+        c->fade_buf[i] = !c->old ? 1.0f
+                         : fp >= c->fade_len ? 1.0f
+                         : fp <= 0 ? 0.0f
+                                   : (float)fp / (float)c->fade_len;
     }
     c->gin = gin;
     c->gout = gout;
@@ -653,6 +666,8 @@ static void process_chunk(RnnfxChain *c, const float *const *in, float *const *o
     int lat_old = c->old ? c->old->latency : 0;
     float peak_in = c->peak_in, peak_out = c->peak_out;
 
+    /* Read every input before writing any output: a host may connect an
+     * output to any input buffer (in place, even across channels). */
     for (int ch = 0; ch < c->channels; ch++) {
         const float *src = in[ch] + off;
         float *x = c->x[ch], *xin = c->xin[ch], *ring = c->ring[ch];
@@ -664,6 +679,9 @@ static void process_chunk(RnnfxChain *c, const float *const *in, float *const *o
             float a = fabsf(xin[i]);
             if (a > peak_in) peak_in = a;
         }
+    }
+    for (int ch = 0; ch < c->channels; ch++) {
+        float *xin = c->xin[ch], *ring = c->ring[ch];
         const float *wet_cur = xin, *wet_old = NULL;
         if (c->active) {
             if (c->cur) {
@@ -714,7 +732,7 @@ static void process_chunk(RnnfxChain *c, const float *const *in, float *const *o
                 c->cur = c->pending;
                 c->pending = NULL;
                 core_apply_knobs(c->cur, c);
-                c->fade_pos = 0;
+                c->fade_pos = -(long)c->cur->latency;
             }
         }
     }

@@ -1,0 +1,534 @@
+/*
+ * test_plugin_host.c — the built rnnfx.lv2 bundle, loaded through lilv the
+ * way a DAW loads it (tests/support/lv2host: URID map, Worker, State, Log,
+ * Options), checked against the engine's own chain.
+ *
+ * What is checked: port indices and symbols against plugin/rnnfx_ports.h;
+ * the built-in capture loads at instantiate and is published as readable
+ * parameters; patch:Set loads a model in the Worker and the output then
+ * equals rnnfx_chain's output sample for sample (1e-6), at the model's rate
+ * and resampled, with gains, mix and a knob, with any block size; state
+ * round-trips the model path; a missing model file on restore leaves the
+ * default playing with a warning; presets select the bundled capture; MIDI
+ * CC moves controls; hundreds of model switches while audio runs (worker on
+ * its own thread) stay finite and click-free; no Worker still works.
+ *
+ * The bundle is $BUILD/rnnfx.lv2 (BUILD defaults to "build"), as `make`
+ * leaves it; tests run from the repository root.
+ */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "../plugin/rnnfx_ports.h"
+#include "chain.h"
+#include "enginetest.h"
+#include "lv2host.h"
+#include "model_file.h"
+
+static char g_bundle[1024];
+static char g_tmp[1024];
+
+static const char *tmp_path(char *buf, size_t len, const char *name)
+{
+    snprintf(buf, len, "%s/%s", g_tmp, name);
+    return buf;
+}
+
+/* A random GRU model saved as a file; knobs > 0 adds conditioning inputs. */
+static void write_model(const char *path, uint64_t seed, int hidden, double rate, int knobs,
+                        const char *name)
+{
+    RnnfxArch arch;
+    rnnfx_arch_init_audio(&arch, RNNFX_CELL_GRU, hidden, 1);
+    arch.n_params = knobs;
+    arch.input_size = 1 + knobs;
+    for (int k = 0; k < knobs; k++) {
+        snprintf(arch.params[k].name, sizeof arch.params[k].name, "knob%d", k);
+        arch.params[k].min = -1.0f;
+        arch.params[k].max = 2.0f;
+        arch.params[k].def = 0.0f;
+    }
+    RnnfxModel *m = rnnfx_test_random_model(&arch, seed, 1.0f, 0);
+    assert_non_null(m);
+    RnnfxMeta *meta = rnnfx_model_meta(m);
+    meta->sample_rate = rate;
+    meta->esr = 0.0125;
+    snprintf(meta->name, sizeof meta->name, "%s", name);
+    RnnfxError err;
+    assert_int_equal(rnnfx_model_save(m, path, &err), RNNFX_OK);
+    rnnfx_model_free(m);
+}
+
+static Lv2Host *open_host(const char *uri, double rate, uint32_t block, Lv2HostWorkerMode w)
+{
+    Lv2HostConfig cfg = {rate, block, w, 0, 0};
+    char err[512] = "";
+    Lv2Host *h = lv2host_new(g_bundle, uri, &cfg, err, sizeof err);
+    if (!h) fail_msg("cannot open the plugin: %s", err);
+    return h;
+}
+
+/* Runs `n` frames of silence (lets the worker respond, fades finish). */
+static void run_silence(Lv2Host *h, int channels, uint32_t n, uint32_t block)
+{
+    static float zin[2][8192], zout[2][8192];
+    const float *in[2] = {zin[0], zin[1]};
+    float *out[2] = {zout[0], zout[1]};
+    (void)channels;
+    for (uint32_t done = 0; done < n; done += block) lv2host_run(h, in, out, block);
+}
+
+/* Sends patch:Set(model) and waits until the new model is the one playing. */
+static void load_model(Lv2Host *h, const char *path, uint32_t block)
+{
+    assert_int_equal(lv2host_send_path(h, RNNFX_URI_MODEL, path), 0);
+    run_silence(h, 2, block, block);
+    assert_int_equal(lv2host_wait_worker(h, 5000), 0);
+    run_silence(h, 2, 8192, block); /* delivers the response, finishes the fade */
+    char got[2048];
+    assert_int_equal(lv2host_param(h, RNNFX_URI_MODEL, got, sizeof got), 0);
+    assert_string_equal(got, path);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    const char *build = getenv("BUILD");
+    snprintf(g_bundle, sizeof g_bundle, "%s/rnnfx.lv2", build && *build ? build : "build");
+    struct stat st;
+    if (stat(g_bundle, &st) != 0) {
+        fprintf(stderr, "bundle %s not built\n", g_bundle);
+        return -1;
+    }
+    snprintf(g_tmp, sizeof g_tmp, "/tmp/rnnfx-plugin-test-XXXXXX");
+    if (!mkdtemp(g_tmp)) return -1;
+    char p[1200];
+    write_model(tmp_path(p, sizeof p, "a.json"), 11, 12, 48000.0, 0, "Model A");
+    write_model(tmp_path(p, sizeof p, "b.json"), 22, 16, 48000.0, 0, "Model B");
+    write_model(tmp_path(p, sizeof p, "k.json"), 33, 8, 44100.0, 1, "Knob model 44k");
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_tmp);
+    if (system(cmd) != 0) return -1;
+    return 0;
+}
+
+/* ---- ports ------------------------------------------------------------------ */
+
+static void check_ports(const char *uri, int count, const char *const *symbols)
+{
+    Lv2Host *h = open_host(uri, 48000.0, 512, LV2HOST_WORKER_SYNC);
+    assert_int_equal(lv2host_num_ports(h), count);
+    for (int i = 0; i < count; i++) {
+        assert_string_equal(lv2host_port_symbol(h, (uint32_t)i), symbols[i]);
+        assert_int_equal(lv2host_port_index(h, symbols[i]), i);
+    }
+    assert_true(lv2host_port_is(h, RNNFX_PORT_CONTROL, "http://lv2plug.in/ns/ext/atom#AtomPort"));
+    assert_true(lv2host_port_is(h, RNNFX_PORT_NOTIFY, "http://lv2plug.in/ns/lv2core#OutputPort"));
+    for (int p = RNNFX_PORT_INPUT_GAIN; p <= RNNFX_PORT_KNOB4; p++) {
+        assert_true(lv2host_port_is(h, (uint32_t)p, "http://lv2plug.in/ns/lv2core#ControlPort"));
+        assert_true(lv2host_port_is(h, (uint32_t)p, "http://lv2plug.in/ns/lv2core#InputPort"));
+    }
+    for (int p = RNNFX_PORT_LATENCY; p <= RNNFX_PORT_OUT_PEAK; p++)
+        assert_true(lv2host_port_is(h, (uint32_t)p, "http://lv2plug.in/ns/lv2core#OutputPort"));
+    float def, lo, hi;
+    lv2host_port_range(h, RNNFX_PORT_INPUT_GAIN, &def, &lo, &hi);
+    assert_true(lo == RNNFX_INPUT_GAIN_MIN && hi == RNNFX_INPUT_GAIN_MAX && def == 0.0f);
+    lv2host_port_range(h, RNNFX_PORT_OUTPUT_GAIN, &def, &lo, &hi);
+    assert_true(lo == RNNFX_OUTPUT_GAIN_MIN && hi == RNNFX_OUTPUT_GAIN_MAX && def == 0.0f);
+    for (int p = RNNFX_PORT_IN_L; p < count; p++)
+        assert_true(lv2host_port_is(h, (uint32_t)p, "http://lv2plug.in/ns/lv2core#AudioPort"));
+    lv2host_free(h);
+}
+
+static void test_ports_match_code(void **state)
+{
+    (void)state;
+    static const char *const mono[] = RNNFX_PORT_SYMBOLS_MONO;
+    static const char *const stereo[] = RNNFX_PORT_SYMBOLS_STEREO;
+    assert_int_equal(sizeof mono / sizeof mono[0], RNNFX_PORT_COUNT_MONO);
+    assert_int_equal(sizeof stereo / sizeof stereo[0], RNNFX_PORT_COUNT_STEREO);
+    check_ports(RNNFX_URI_MONO, RNNFX_PORT_COUNT_MONO, mono);
+    check_ports(RNNFX_URI_STEREO, RNNFX_PORT_COUNT_STEREO, stereo);
+}
+
+/* ---- default capture -------------------------------------------------------------- */
+
+static void test_default_capture_published(void **state)
+{
+    (void)state;
+    Lv2Host *h = open_host(RNNFX_URI_MONO, 48000.0, 256, LV2HOST_WORKER_SYNC);
+    run_silence(h, 1, 256, 256);
+    char name[512], rate[64], esr[64], path[2048];
+    assert_int_equal(lv2host_param(h, RNNFX_URI_MODEL_NAME, name, sizeof name), 0);
+    assert_int_equal(lv2host_param(h, RNNFX_URI_MODEL_RATE, rate, sizeof rate), 0);
+    assert_int_equal(lv2host_param(h, RNNFX_URI_MODEL_ESR, esr, sizeof esr), 0);
+    assert_int_equal(lv2host_param(h, RNNFX_URI_MODEL, path, sizeof path), 0);
+    assert_non_null(strstr(path, RNNFX_DEFAULT_MODEL_FILE));
+    /* the same file, read by the engine, says the same */
+    RnnfxModel *m = NULL;
+    RnnfxError err;
+    assert_int_equal(rnnfx_model_load(path, NULL, &m, &err), RNNFX_OK);
+    assert_string_equal(name, rnnfx_model_meta(m)->name);
+    assert_true(fabs(atof(rate) - rnnfx_model_meta(m)->sample_rate) < 1e-3);
+    assert_true(fabs(atof(esr) - rnnfx_model_meta(m)->esr) < 1e-6 * (1 + fabs(atof(esr))));
+    rnnfx_model_free(m);
+    /* logged on load, with the name */
+    assert_non_null(strstr(lv2host_log(h), "loaded model"));
+    assert_non_null(strstr(lv2host_log(h), name));
+    /* a patch:Get brings the parameters again */
+    int before = lv2host_notify_count(h);
+    lv2host_send_get(h);
+    run_silence(h, 1, 256, 256);
+    assert_true(lv2host_notify_count(h) >= before + 4);
+    lv2host_free(h);
+}
+
+/* ---- plugin output == chain output ------------------------------------------------- */
+
+typedef struct {
+    float in_db, out_db, mix, knob1;
+} Controls;
+
+static void compare_with_chain(const char *uri, const char *model_path, double rate,
+                               const Controls *c, int random_blocks)
+{
+    const uint32_t max_block = 1024;
+    Lv2Host *h = open_host(uri, rate, max_block, LV2HOST_WORKER_THREAD);
+    int channels = lv2host_audio_channels(h);
+    load_model(h, model_path, 256);
+    lv2host_set(h, "input_gain", c->in_db);
+    lv2host_set(h, "output_gain", c->out_db);
+    lv2host_set(h, "mix", c->mix);
+    lv2host_set(h, "knob1", c->knob1);
+    /* a fresh start for both sides: activate resets the plugin's chain */
+    lv2host_deactivate(h);
+    lv2host_activate(h);
+
+    const size_t n = 24000;
+    float *x[2], *y[2], *ref[2];
+    for (int ch = 0; ch < 2; ch++) {
+        x[ch] = malloc(n * sizeof(float));
+        y[ch] = malloc(n * sizeof(float));
+        ref[ch] = malloc(n * sizeof(float));
+        rnnfx_test_signal(x[ch], n, 100 + (uint64_t)ch);
+    }
+    RnnfxTestRng rng;
+    rnnfx_test_rng_seed(&rng, 5);
+    for (size_t off = 0; off < n;) {
+        uint32_t len = random_blocks ? 1 + (uint32_t)(rnnfx_test_rng_uniform(&rng) * max_block) : 256;
+        if (len > n - off) len = (uint32_t)(n - off);
+        const float *in[2] = {x[0] + off, x[1] + off};
+        float *out[2] = {y[0] + off, y[1] + off};
+        lv2host_run(h, in, out, len);
+        off += len;
+    }
+    float latency = lv2host_get(h, "latency");
+
+    RnnfxModel *m = NULL;
+    RnnfxError err;
+    assert_int_equal(rnnfx_model_load(model_path, NULL, &m, &err), RNNFX_OK);
+    RnnfxChain *chain = NULL;
+    assert_int_equal(rnnfx_chain_new_multi(m, rate, channels, 4096, &chain, &err), RNNFX_OK);
+    RnnfxChainControls ctl;
+    rnnfx_chain_controls_init(&ctl);
+    ctl.input_db = c->in_db;
+    ctl.output_db = c->out_db;
+    ctl.mix = c->mix;
+    ctl.n_knobs = RNNFX_N_KNOBS;
+    for (int k = 0; k < RNNFX_N_KNOBS; k++) ctl.knobs[k] = 0.5f;
+    ctl.knobs[0] = c->knob1;
+    rnnfx_chain_set_controls(chain, &ctl);
+    rnnfx_chain_process_multi(chain, (const float *const *)x, ref, n);
+    assert_int_equal((int)latency, rnnfx_chain_latency(chain));
+
+    for (int ch = 0; ch < channels; ch++) {
+        double d = rnnfx_test_max_abs_diff(y[ch], ref[ch], n);
+        double peak = 0;
+        for (size_t i = 0; i < n; i++) peak = fmax(peak, fabs(ref[ch][i]));
+        print_message("%s @ %.0f Hz ch%d: max |plugin - chain| = %.3g (peak %.3f, latency %d)\n",
+                      uri, rate, ch, d, peak, (int)latency);
+        assert_true(d <= 1e-6);
+        assert_true(peak > 1e-3); /* the comparison is not between silences */
+    }
+    rnnfx_chain_free(chain);
+    rnnfx_model_free(m);
+    for (int ch = 0; ch < 2; ch++) {
+        free(x[ch]);
+        free(y[ch]);
+        free(ref[ch]);
+    }
+    lv2host_free(h);
+}
+
+static void test_output_equals_chain(void **state)
+{
+    (void)state;
+    char a[1200], k[1200];
+    tmp_path(a, sizeof a, "a.json");
+    tmp_path(k, sizeof k, "k.json");
+    Controls unity = {0.0f, 0.0f, 1.0f, 0.5f};
+    Controls moved = {6.0f, -3.0f, 0.7f, 0.8f};
+    compare_with_chain(RNNFX_URI_MONO, a, 48000.0, &unity, 0);
+    compare_with_chain(RNNFX_URI_MONO, a, 48000.0, &moved, 1);
+    compare_with_chain(RNNFX_URI_MONO, k, 48000.0, &moved, 1);  /* 44.1k model: resampled */
+    compare_with_chain(RNNFX_URI_STEREO, a, 96000.0, &moved, 1); /* 48k model at 96k */
+    compare_with_chain(RNNFX_URI_STEREO, k, 44100.0, &unity, 0);
+}
+
+/* ---- state ----------------------------------------------------------------------------- */
+
+static void test_state_round_trip(void **state)
+{
+    (void)state;
+    char b[1200], dir[1200], got[2048];
+    tmp_path(b, sizeof b, "b.json");
+    tmp_path(dir, sizeof dir, "state1");
+    Lv2Host *h = open_host(RNNFX_URI_MONO, 48000.0, 256, LV2HOST_WORKER_THREAD);
+    load_model(h, b, 256);
+    lv2host_set(h, "output_gain", -5.0f);
+    assert_int_equal(lv2host_save_state(h, dir), 0);
+    lv2host_free(h);
+    assert_int_equal(access(b, F_OK), 0); /* saving never touches the model file */
+    assert_int_equal(lv2host_state_file_value(dir, RNNFX_URI_MODEL, got, sizeof got), 0);
+    assert_non_null(strstr(got, "b.json"));
+
+    h = open_host(RNNFX_URI_MONO, 48000.0, 256, LV2HOST_WORKER_THREAD);
+    lv2host_log_clear(h);
+    assert_int_equal(lv2host_restore_state(h, dir), 0);
+    run_silence(h, 1, 2048, 256);
+    /* the host saved a link to the file inside the state directory (as jalv
+     * does); the plugin plays the same file through it */
+    assert_int_equal(lv2host_param(h, RNNFX_URI_MODEL, got, sizeof got), 0);
+    assert_non_null(strstr(got, "b.json"));
+    assert_int_equal(lv2host_param(h, RNNFX_URI_MODEL_NAME, got, sizeof got), 0);
+    assert_string_equal(got, "Model B");
+    assert_true(lv2host_get(h, "output_gain") == -5.0f);
+    lv2host_free(h);
+}
+
+static void test_missing_model_survived(void **state)
+{
+    (void)state;
+    char src[1200], gone[1200], dir[1200], got[2048], def_name[512];
+    tmp_path(src, sizeof src, "a.json");
+    tmp_path(gone, sizeof gone, "soon-gone.json");
+    tmp_path(dir, sizeof dir, "state2");
+    char cmd[2600];
+    snprintf(cmd, sizeof cmd, "cp '%s' '%s'", src, gone);
+    assert_int_equal(system(cmd), 0);
+
+    Lv2Host *h = open_host(RNNFX_URI_MONO, 48000.0, 256, LV2HOST_WORKER_THREAD);
+    run_silence(h, 1, 256, 256);
+    assert_int_equal(lv2host_param(h, RNNFX_URI_MODEL_NAME, def_name, sizeof def_name), 0);
+    load_model(h, gone, 256);
+    assert_int_equal(lv2host_save_state(h, dir), 0);
+    lv2host_free(h);
+    assert_int_equal(unlink(gone), 0);
+
+    h = open_host(RNNFX_URI_MONO, 48000.0, 256, LV2HOST_WORKER_THREAD);
+    lv2host_log_clear(h);
+    assert_int_equal(lv2host_restore_state(h, dir), 0);
+    const char *log = lv2host_log(h);
+    print_message("log after restore: %s", log);
+    assert_non_null(strstr(log, "warning: "));
+    assert_non_null(strstr(log, "soon-gone.json"));
+    /* still plays, with the default capture */
+    static float x[4096], y[4096];
+    rnnfx_test_signal(x, 4096, 3);
+    const float *in[1] = {x};
+    float *out[1] = {y};
+    for (int i = 0; i < 16; i++) lv2host_run(h, in, out, 256);
+    assert_true(rnnfx_test_all_finite(y, 256));
+    double e = 0;
+    for (int i = 0; i < 256; i++) e += (double)y[i] * y[i];
+    assert_true(e > 0.0);
+    assert_int_equal(lv2host_param(h, RNNFX_URI_MODEL_NAME, got, sizeof got), 0);
+    assert_string_equal(got, def_name);
+    lv2host_free(h);
+}
+
+static void test_preset_selects_capture(void **state)
+{
+    (void)state;
+    char b[1200], got[2048];
+    tmp_path(b, sizeof b, "b.json");
+    Lv2Host *h = open_host(RNNFX_URI_MONO, 48000.0, 256, LV2HOST_WORKER_THREAD);
+    load_model(h, b, 256);
+    assert_int_equal(lv2host_apply_preset(h, RNNFX_URI "/presets#default-mono"), 0);
+    run_silence(h, 1, 2048, 256);
+    assert_int_equal(lv2host_param(h, RNNFX_URI_MODEL, got, sizeof got), 0);
+    assert_non_null(strstr(got, RNNFX_DEFAULT_MODEL_FILE));
+    lv2host_free(h);
+}
+
+/* ---- no worker ---------------------------------------------------------------------- */
+
+static void test_without_worker(void **state)
+{
+    (void)state;
+    char b[1200], dir[1200], got[2048];
+    tmp_path(b, sizeof b, "b.json");
+    tmp_path(dir, sizeof dir, "state1"); /* saved by test_state_round_trip: model b */
+    Lv2HostConfig cfg = {48000.0, 256, LV2HOST_WORKER_NONE, 1, 1}; /* no worker, options, log */
+    char err[512] = "";
+    Lv2Host *h = lv2host_new(g_bundle, RNNFX_URI_MONO, &cfg, err, sizeof err);
+    assert_non_null(h);
+    static float x[256], y[256];
+    rnnfx_test_signal(x, 256, 9);
+    const float *in[1] = {x};
+    float *out[1] = {y};
+    lv2host_run(h, in, out, 256);
+    double e = 0;
+    for (int i = 0; i < 256; i++) e += (double)y[i] * y[i];
+    assert_true(e > 0.0 && rnnfx_test_all_finite(y, 256));
+    /* patch:Set cannot load without a worker, but state restore can */
+    lv2host_send_path(h, RNNFX_URI_MODEL, b);
+    lv2host_run(h, in, out, 256);
+    assert_int_equal(lv2host_restore_state(h, dir), 0);
+    for (int i = 0; i < 8; i++) lv2host_run(h, in, out, 256);
+    assert_int_equal(lv2host_param(h, RNNFX_URI_MODEL_NAME, got, sizeof got), 0);
+    assert_string_equal(got, "Model B");
+    lv2host_free(h);
+}
+
+/* ---- MIDI CC ---------------------------------------------------------------------------- */
+
+static double rms(const float *x, size_t n)
+{
+    double s = 0;
+    for (size_t i = 0; i < n; i++) s += (double)x[i] * x[i];
+    return sqrt(s / (double)n);
+}
+
+static void test_midi_cc(void **state)
+{
+    (void)state;
+    Lv2Host *h = open_host(RNNFX_URI_MONO, 48000.0, 512, LV2HOST_WORKER_SYNC);
+    static float x[512], y[512];
+    for (int i = 0; i < 512; i++) x[i] = 0.3f * sinf(2.0f * 3.14159265f * 440.0f * (float)i / 48000.0f);
+    const float *in[1] = {x};
+    float *out[1] = {y};
+    for (int i = 0; i < 20; i++) lv2host_run(h, in, out, 512);
+    double before = rms(y, 512);
+    /* CC 21 = 0: output gain to its minimum (-48 dB) */
+    uint8_t cc[3] = {0xB3, RNNFX_CC_OUTPUT_GAIN, 0};
+    lv2host_send_midi(h, cc, 3);
+    for (int i = 0; i < 20; i++) lv2host_run(h, in, out, 512);
+    double after = rms(y, 512);
+    print_message("CC21=0: rms %.4f -> %.6f (%.1f dB)\n", before, after, 20 * log10(after / before));
+    assert_true(fabs(20 * log10(after / before) - RNNFX_OUTPUT_GAIN_MIN) < 0.5);
+    /* moving the port again takes the control back */
+    lv2host_set(h, "output_gain", -6.0f);
+    for (int i = 0; i < 20; i++) lv2host_run(h, in, out, 512);
+    after = rms(y, 512);
+    assert_true(fabs(20 * log10(after / before) + 6.0) < 0.5);
+    /* CC 22 = 0: mix fully dry: output equals the input (no resampling at 48k) */
+    uint8_t mix[3] = {0xB0, RNNFX_CC_MIX, 0};
+    lv2host_set(h, "output_gain", 0.0f);
+    lv2host_send_midi(h, mix, 3);
+    for (int i = 0; i < 40; i++) lv2host_run(h, in, out, 512);
+    assert_true(rnnfx_test_max_abs_diff(x, y, 512) < 1e-5);
+    lv2host_free(h);
+}
+
+/* ---- many switches while audio runs ------------------------------------------------------- */
+
+/* Largest step between neighbouring samples: a click shows up as a jump far
+ * above what the models produce from the same smooth input. */
+static double max_step(const float *y, size_t n, float *prev)
+{
+    double m = 0;
+    for (size_t i = 0; i < n; i++) {
+        m = fmax(m, fabs((double)y[i] - *prev));
+        *prev = y[i];
+    }
+    return m;
+}
+
+static void test_many_switches(void **state)
+{
+    (void)state;
+    char a[1200], b[1200], k[1200];
+    tmp_path(a, sizeof a, "a.json");
+    tmp_path(b, sizeof b, "b.json");
+    tmp_path(k, sizeof k, "k.json");
+    const uint32_t block = 128;
+    const float f0 = 110.0f, amp = 0.25f;
+    float x[128], y[128];
+    const float *in[1] = {x};
+    float *out[1] = {y};
+    long t = 0;
+    float prev = 0;
+
+    /* steady-state step size of each model alone on the same input */
+    double steady = 0;
+    const char *paths[3] = {a, b, k};
+    for (int m = -1; m < 3; m++) { /* -1: the built-in capture, playing first */
+        Lv2Host *h = open_host(RNNFX_URI_MONO, 48000.0, block, LV2HOST_WORKER_SYNC);
+        if (m >= 0) load_model(h, paths[m], block);
+        prev = 0;
+        for (int i = 0; i < 200; i++) {
+            for (uint32_t j = 0; j < block; j++, t++)
+                x[j] = amp * sinf(2.0f * 3.14159265f * f0 * (float)t / 48000.0f);
+            lv2host_run(h, in, out, block);
+            double s = max_step(y, block, &prev);
+            if (i > 20) steady = fmax(steady, s);
+        }
+        lv2host_free(h);
+    }
+
+    Lv2Host *h = open_host(RNNFX_URI_MONO, 48000.0, block, LV2HOST_WORKER_THREAD);
+    double worst = 0;
+    int finite = 1;
+    prev = 0;
+    for (int i = 0; i < 3000; i++) {
+        if (i % 7 == 0) lv2host_send_path(h, RNNFX_URI_MODEL, paths[(i / 7) % 3]);
+        for (uint32_t j = 0; j < block; j++, t++)
+            x[j] = amp * sinf(2.0f * 3.14159265f * f0 * (float)t / 48000.0f);
+        lv2host_run(h, in, out, block);
+        finite &= rnnfx_test_all_finite(y, block);
+        double s = max_step(y, block, &prev);
+        if (i > 20) worst = fmax(worst, s);
+    }
+    assert_int_equal(lv2host_wait_worker(h, 5000), 0);
+    run_silence(h, 1, 8192, block);
+    print_message("%d model switches requested: largest sample step %.4f vs %.4f in steady "
+                  "state (models alone)\n",
+                  3000 / 7, worst, steady);
+    assert_true(finite);
+    assert_true(worst <= 1.5 * steady + 1e-3);
+    assert_int_equal(lv2host_log_count_in_run(h), 0);
+    lv2host_free(h);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_ports_match_code),
+        cmocka_unit_test(test_default_capture_published),
+        cmocka_unit_test(test_output_equals_chain),
+        cmocka_unit_test(test_state_round_trip),
+        cmocka_unit_test(test_missing_model_survived),
+        cmocka_unit_test(test_preset_selects_capture),
+        cmocka_unit_test(test_without_worker),
+        cmocka_unit_test(test_midi_cc),
+        cmocka_unit_test(test_many_switches),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
