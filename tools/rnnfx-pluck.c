@@ -141,6 +141,7 @@ typedef struct {
     int fret;   /* -1 = mute the string */
     float vel;
     int palm;
+    size_t seq; /* insertion order: ties sort stably */
 } Pluck;
 
 typedef struct {
@@ -162,13 +163,16 @@ static void add(Score *s, size_t t, int string, int fret, double vel, int palm)
         vel = 1;
     if (vel < 0.05)
         vel = 0.05;
-    s->p[s->n++] = (Pluck){t, string, fret, (float)vel, palm};
+    s->p[s->n] = (Pluck){t, string, fret, (float)vel, palm, s->n};
+    s->n++;
 }
 
 static int cmp_pluck(const void *a, const void *b)
 {
     const Pluck *x = a, *y = b;
-    return x->t < y->t ? -1 : x->t > y->t ? 1 : 0;
+    if (x->t != y->t)
+        return x->t < y->t ? -1 : 1;
+    return x->seq < y->seq ? -1 : x->seq > y->seq ? 1 : 0;
 }
 
 static const int open_midi[6] = {40, 45, 50, 55, 59, 64};
@@ -331,6 +335,11 @@ int main(int argc, char **argv)
 
     Score sc = {0};
     make_riff(&sc, rate, seconds);
+    /* the sound gets its own random stream, so a longer render of the same
+     * seed starts with exactly the same audio */
+    rng_state = 0x9E3779B97F4A7C15ull ^ ((uint64_t)seed * 0x94D049BB133111EBull + 1);
+    for (int i = 0; i < 8; i++)
+        rng_next();
     size_t n = (size_t)(seconds * rate);
     float *y = calloc(n, sizeof *y);
     String *str = calloc(6, sizeof *str);

@@ -613,6 +613,14 @@ static void stem_of(const char *path, char *out, size_t len)
         *dot = 0;
 }
 
+/* 6 significant digits, so the settings read as 0.005, not 0.00499999988 */
+static double round6(double v)
+{
+    char b[32];
+    snprintf(b, sizeof b, "%.6g", v);
+    return strtod(b, NULL);
+}
+
 static void iso_now(char *buf, size_t len)
 {
     time_t t = time(NULL);
@@ -1310,10 +1318,10 @@ int main(int argc, char **argv)
         json_object_object_add(j, "burn_in", json_object_new_int64((int64_t)cfg.burn_in));
         json_object_object_add(j, "tbptt", json_object_new_int64((int64_t)cfg.tbptt));
         json_object_object_add(j, "batch", json_object_new_int(cfg.batch));
-        json_object_object_add(j, "lr", json_object_new_double(cfg.lr));
-        json_object_object_add(j, "lr_min", json_object_new_double(cfg.lr_min));
+        json_object_object_add(j, "lr", json_object_new_double(round6(cfg.lr)));
+        json_object_object_add(j, "lr_min", json_object_new_double(round6(cfg.lr_min)));
         json_object_object_add(j, "schedule", json_object_new_string("cosine"));
-        json_object_object_add(j, "clip", json_object_new_double(cfg.clip));
+        json_object_object_add(j, "clip", json_object_new_double(round6(cfg.clip)));
         json_object_object_add(j, "seed", json_object_new_int64((int64_t)o.seed));
         json_object_object_add(j, "threads", json_object_new_int(cfg.threads));
         json_object_object_add(j, "epochs", json_object_new_int((int)hist.n));
@@ -1321,10 +1329,10 @@ int main(int argc, char **argv)
         json_object_object_add(j, "samples_per_s", json_object_new_double(floor(sps)));
         json_object_object_add(j, "delay", json_object_new_int(pairs[0].al.delay));
         json_object_object_add(j, "inverted", json_object_new_boolean(inverted));
-        json_object_object_add(j, "val_esr", json_object_new_double(best_val));
-        json_object_object_add(j, "test_esr", json_object_new_double(test_esr));
+        json_object_object_add(j, "val_esr", json_object_new_double(round6(best_val)));
+        json_object_object_add(j, "test_esr", json_object_new_double(round6(test_esr)));
         if (pairs[0].al.linear_esr >= 0)
-            json_object_object_add(j, "linear_esr", json_object_new_double(pairs[0].al.linear_esr));
+            json_object_object_add(j, "linear_esr", json_object_new_double(round6(pairs[0].al.linear_esr)));
         json_object_object_add(j, "train_seconds_of_audio", json_object_new_double((double)n_train_samples / rate));
         json_object_object_add(j, "input", json_object_new_string(base_name(pairs[0].in_path)));
         json_object_object_add(j, "target", json_object_new_string(base_name(pairs[0].tg_path)));

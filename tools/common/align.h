@@ -35,7 +35,7 @@ typedef struct {
     int max_lag;         /* largest wet delay searched, samples (default 2048) */
     int max_lead;        /* largest wet lead searched, samples (default 64) */
     size_t max_samples;  /* analyse at most this many samples (default 2,880,000) */
-    double ridge;        /* ridge term relative to the input power (default 1e-3) */
+    double ridge;        /* ridge term relative to the input power (default 1e-4) */
 } RnnfxAlignOptions;
 
 typedef struct {

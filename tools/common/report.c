@@ -237,7 +237,7 @@ static void chart_curves(Buf *b, const RnnfxReport *r)
     double ymin = pow(10, floor(log10(lo))), ymax = pow(10, ceil(log10(hi)));
     if (ymax <= ymin)
         ymax = ymin * 10;
-    Axes a = {70, 20, W - 90, H - 70, 0, r->n_epochs > 1 ? r->n_epochs : 2, ymin, ymax, 0, 1};
+    Axes a = {70, 20, W - 90, H - 85, 0, r->n_epochs > 1 ? r->n_epochs : 2, ymin, ymax, 0, 1};
     a.xmin = 1;
     frame(b, &a);
     for (double d = ymin; d <= ymax * 1.0001; d *= 10) {
@@ -259,8 +259,8 @@ static void chart_curves(Buf *b, const RnnfxReport *r)
         snprintf(s, sizeof s, "%d", e);
         vgrid(b, &a, e, s);
     }
-    bp(b, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\" fill=\"#555\">epoch</text>\n",
-       a.x0 + a.w / 2, H - 22);
+    bp(b, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" fill=\"#555\">epoch</text>\n",
+       a.x0 + a.w / 2, a.y0 + a.h + 32);
     double *xs = malloc((size_t)r->n_epochs * sizeof *xs);
     double *tl = malloc((size_t)r->n_epochs * sizeof *tl);
     double *ve = malloc((size_t)r->n_epochs * sizeof *ve);
@@ -287,7 +287,7 @@ static void chart_curves(Buf *b, const RnnfxReport *r)
 
 static void chart_wave(Buf *b, const RnnfxReport *r, size_t start, size_t len, const char *what)
 {
-    const int W = 760, H = 260;
+    const int W = 760, H = 285;
     svg_begin(b, W, H, what);
     if (!r->target || !r->prediction || len < 2 || start + len > r->n) {
         bp(b, "<text x=\"20\" y=\"40\">No test audio.</text></svg>\n");
@@ -300,7 +300,7 @@ static void chart_wave(Buf *b, const RnnfxReport *r, size_t start, size_t len, c
             peak = v;
     }
     double ms = 1000.0 * (double)len / r->sample_rate;
-    Axes a = {60, 15, W - 80, H - 60, 0, ms, -peak * 1.05, peak * 1.05, 0, 0};
+    Axes a = {60, 15, W - 80, H - 85, 0, ms, -peak * 1.05, peak * 1.05, 0, 0};
     frame(b, &a);
     hgrid(b, &a, 0, "0", "#ccc", 0);
     char s[32];
@@ -313,8 +313,8 @@ static void chart_wave(Buf *b, const RnnfxReport *r, size_t start, size_t len, c
         snprintf(s, sizeof s, "%g", t);
         vgrid(b, &a, t, s);
     }
-    bp(b, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\" fill=\"#555\">ms (at %.2f s into the test audio)</text>\n",
-       a.x0 + a.w / 2, H - 22, (double)start / r->sample_rate);
+    bp(b, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" fill=\"#555\">ms (at %.2f s into the test audio)</text>\n",
+       a.x0 + a.w / 2, a.y0 + a.h + 32, (double)start / r->sample_rate);
     /* at most ~1500 points per line: decimate long windows by min/max pairs */
     size_t maxpts = 1500;
     size_t step = len > maxpts ? (len + maxpts - 1) / maxpts : 1;
@@ -403,7 +403,7 @@ static void chart_spectrum(Buf *b, const RnnfxReport *r)
         pe[i] = 10 * log10(pe[i] / ref + 1e-12);
     }
     double fmax = r->sample_rate / 2;
-    Axes a = {60, 15, W - 80, H - 65, 20, fmax, -100, 5, 1, 0};
+    Axes a = {60, 15, W - 90, H - 80, 20, fmax, -100, 5, 1, 0};
     frame(b, &a);
     for (int d = 0; d >= -100; d -= 20) {
         char s[16];
@@ -415,8 +415,8 @@ static void chart_spectrum(Buf *b, const RnnfxReport *r)
     for (int k = 0; k < 10; k++)
         if (fr[k] <= fmax)
             vgrid(b, &a, fr[k], fl[k]);
-    bp(b, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\" fill=\"#555\">Hz</text>\n", a.x0 + a.w / 2,
-       H - 24);
+    bp(b, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" fill=\"#555\">Hz</text>\n", a.x0 + a.w / 2,
+       a.y0 + a.h + 32);
     poly(b, &a, xs + 1, pe + 1, nb - 1, "#d62728", 1);
     poly(b, &a, xs + 1, pt + 1, nb - 1, "#222", 1.6);
     poly(b, &a, xs + 1, pp + 1, nb - 1, "#ff7f0e", 1.3);

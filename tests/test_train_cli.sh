@@ -1,0 +1,157 @@
+#!/bin/sh
+# test_train_cli.sh — rnnfx-train end to end, on a real pair: a 4 s guitar
+# DI excerpt and its rendering through the guitarix Muff effect
+# (tests/data/align/README.md).
+#
+# Checks: a short run lowers the validation ESR and reaches a loose test ESR
+# bound; the model reads back and its metadata carries the test ESR, rate
+# and settings; the preset bundle and the HTML report exist and are
+# well-formed; resume continues where the run stopped; Ctrl-C writes the best
+# model so far; mismatched rates, silent, corrupt and missing inputs, and an
+# unwritable output folder fail with a clear message, a non-zero exit
+# status and no output file; a conditioned (manifest) capture trains with its
+# knob as a model input.
+#
+# Run from the repository root with BUILD set (make test does this).
+# Exit 0 = pass, 77 = skipped (reason printed), anything else = fail.
+set -u
+BUILD=${BUILD:-build}
+BIN=$BUILD/bin
+TRAIN=$BIN/rnnfx-train
+DATA=tests/data/align
+[ -x "$TRAIN" ] || { echo "skip: $TRAIN not built"; exit 77; }
+[ -x "$BIN/rnnfx-pluck" ] || { echo "skip: rnnfx-pluck not built"; exit 77; }
+
+T=$(mktemp -d /tmp/rnnfx-train-test-XXXXXX)
+trap 'rm -rf "$T"' EXIT INT TERM
+fails=0
+ok() { echo "ok   - $1"; }
+bad() { echo "FAIL - $1"; fails=$((fails + 1)); }
+check() { if eval "$2"; then ok "$1"; else bad "$1"; fi; }
+
+# Fast settings for a 4 s pair: small model, small batches.
+FAST="--hidden 12 --batch 8 --segment 2048 --burn-in 256 --tbptt 256 --threads 2 --seed 7"
+
+# --- 1. a short run learns ---------------------------------------------------
+"$TRAIN" -i $DATA/dry.flac -t $DATA/wet_gx_muff.flac -o "$T/m.json" $FAST --epochs 25 \
+    > "$T/run1.txt" 2> "$T/run1.err"
+rc=$?
+check "training run exits 0 (rc=$rc)" "[ $rc -eq 0 ]"
+[ $rc -eq 0 ] || { cat "$T/run1.err"; }
+res=$(grep '^result ' "$T/run1.txt")
+echo "     $res"
+esr=$(echo "$res" | sed -n 's/.*test_esr=\([0-9.e+-]*\).*/\1/p')
+check "test ESR reported ($esr) and below 0.3" "awk -v e='$esr' 'BEGIN{exit !(e != \"\" && e < 0.3)}'"
+check "delay found near the plugin's onset (31..33)" "echo '$res' | grep -Eq 'delay=(28|29|30|31|32|33) inverted=0'"
+first=$(grep -E '^progress .*epoch 1/' "$T/run1.txt" | sed -n 's/.*val_esr \([0-9.]*\).*/\1/p' | grep -v '^$' | head -1)
+best=$(echo "$res" | sed -n 's/.*val_esr=\([0-9.e+-]*\).*/\1/p')
+check "validation ESR falls (first epoch $first -> best $best)" \
+    "awk -v a='$first' -v b='$best' 'BEGIN{exit !(a != \"\" && b < 0.7 * a)}'"
+check "model file written" "[ -s '$T/m.json' ]"
+check "model metadata has test ESR, rate and settings" \
+    "grep -q '\"sample_rate\": *48000' '$T/m.json' && grep -q 'test_esr' '$T/m.json' && grep -q '\"esr\": *0\\.' '$T/m.json'"
+if [ -x "$BIN/rnnfx-inspect" ]; then
+    check "rnnfx-inspect reads the model" "'$BIN/rnnfx-inspect' '$T/m.json' > '$T/inspect.txt' 2>&1"
+fi
+check "report written with inline SVG charts" \
+    "[ \$(grep -c '<svg' '$T/m.html') -ge 4 ] && grep -q 'Test ESR' '$T/m.html' && ! grep -q '<script' '$T/m.html'"
+check "preset bundle written" "[ -s '$T/m.lv2/manifest.ttl' ] && [ -s '$T/m.lv2/m.ttl' ] && cmp -s '$T/m.json' '$T/m.lv2/m.json'"
+if command -v serdi > /dev/null 2>&1; then
+    check "preset Turtle parses" "serdi -q -i turtle -o ntriples '$T/m.lv2/m.ttl' > '$T/nt' && grep -q 'rnnfx#model' '$T/nt'"
+fi
+if command -v lv2info > /dev/null 2>&1 && [ -d "$BUILD/rnnfx.lv2" ] && [ -s "$BUILD/rnnfx.lv2/manifest.ttl" ]; then
+    mkdir -p "$T/lv2" && cp -r "$BUILD/rnnfx.lv2" "$T/m.lv2" "$T/lv2/"
+    LV2_PATH="$T/lv2" lv2info http://rnnfx.org/plugins/rnnfx#mono > "$T/info.txt" 2>&1
+    check "an LV2 host library (lilv) lists the preset for the plugin" "grep -A20 'Presets:' '$T/info.txt' | grep -Eq '^[[:space:]]+m\$'"
+fi
+check "no temporary files left" "! ls '$T' | grep -q '\\.tmp-'"
+
+# --- 2. resume continues -----------------------------------------------------
+"$TRAIN" -i $DATA/dry.flac -t $DATA/wet_gx_muff.flac -o "$T/r.json" $FAST --epochs 3 --no-report \
+    > "$T/r1.txt" 2>&1
+"$TRAIN" -i $DATA/dry.flac -t $DATA/wet_gx_muff.flac -o "$T/r.json" $FAST --epochs 3 --no-report \
+    --resume "$T/r.json.ckpt" > "$T/r2.txt" 2>&1
+rc=$?
+check "resume run exits 0" "[ $rc -eq 0 ]"
+check "resume says where it continues" "grep -q 'resumed from' '$T/r2.txt'"
+check "resumed run counts 6 epochs in all" "grep -q '^result .* epochs=6 ' '$T/r2.txt'"
+"$TRAIN" -i $DATA/dry.flac -t $DATA/wet_gx_muff.flac -o "$T/r3.json" $FAST --hidden 20 --epochs 1 \
+    --resume "$T/r.json.ckpt" > "$T/r3.txt" 2>&1
+rc=$?
+check "resume with another model size is refused (rc=$rc)" "[ $rc -ne 0 ] && [ ! -e '$T/r3.json' ]"
+
+# --- 3. Ctrl-C writes the best model so far ----------------------------------
+"$TRAIN" -i $DATA/dry.flac -t $DATA/wet_gx_muff.flac -o "$T/c.json" $FAST --minutes 2 --no-report \
+    > "$T/c.txt" 2>&1 &
+pid=$!
+i=0
+while [ $i -lt 60 ] && ! grep -q 'val_esr 0' "$T/c.txt" 2>/dev/null; do sleep 0.5; i=$((i + 1)); done
+kill -INT $pid
+wait $pid
+rc=$?
+check "Ctrl-C exits cleanly (rc=$rc)" "[ $rc -eq 0 ]"
+check "Ctrl-C wrote a complete model" "[ -s '$T/c.json' ] && grep -q 'interrupted=1' '$T/c.txt'"
+
+# --- 4. bad inputs: clear error, non-zero exit, no output ------------------------
+"$BIN/rnnfx-pluck" -o "$T/p44.wav" --seconds 5 --rate 44100 > /dev/null
+expect_fail() { # name, expected message (grep -E), args...
+    name=$1; msg=$2; shift 2
+    rm -f "$T/x.json"
+    "$TRAIN" "$@" -o "$T/x.json" $FAST --epochs 1 > "$T/x.out" 2> "$T/x.err"
+    rc=$?
+    if [ $rc -ne 0 ] && [ ! -e "$T/x.json" ] && [ ! -e "$T/x.html" ] && grep -Eqi "$msg" "$T/x.err"; then
+        ok "$name (rc=$rc: $(head -c 100 "$T/x.err" | tr '\n' ' '))"
+    else
+        bad "$name (rc=$rc)"; cat "$T/x.err"
+    fi
+}
+expect_fail "sample-rate mismatch" "sample rates differ" -i $DATA/dry.flac -t "$T/p44.wav"
+expect_fail "--sample-rate check" "44100 was required|required" -i $DATA/dry.flac -t $DATA/wet_gx_muff.flac --sample-rate 44100
+# 2 s of digital silence as a 16-bit WAV (44-byte header + zeros)
+{
+    printf 'RIFF\044\167\001\000WAVEfmt \020\000\000\000\001\000\001\000\200\273\000\000\000\167\001\000\002\000\020\000data\000\167\001\000'
+    head -c 96000 /dev/zero
+} > "$T/silent.wav"
+expect_fail "silent target" "silent" -i $DATA/dry.flac -t "$T/silent.wav"
+expect_fail "silent input" "silent" -i "$T/silent.wav" -t $DATA/wet_gx_muff.flac
+printf 'this is not audio\n' > "$T/corrupt.wav"
+expect_fail "corrupt input" "not an audio file|cannot" -i "$T/corrupt.wav" -t $DATA/wet_gx_muff.flac
+head -c 20000 $DATA/wet_gx_muff.flac > "$T/truncated.flac"
+expect_fail "truncated target" "truncated|decode|too short|cannot" -i $DATA/dry.flac -t "$T/truncated.flac"
+expect_fail "missing file" "cannot open" -i $DATA/dry.flac -t "$T/nope.wav"
+rm -f "$T/x.json"
+"$TRAIN" -i $DATA/dry.flac -t $DATA/wet_gx_muff.flac -o "$T/no/such/dir/x.json" --epochs 1 > /dev/null 2> "$T/x.err"
+rc=$?
+check "unwritable output folder refused before training (rc=$rc)" "[ $rc -ne 0 ] && grep -q 'does not exist' '$T/x.err'"
+"$TRAIN" -i $DATA/dry.flac -o "$T/x.json" > /dev/null 2> "$T/x.err"
+check "missing --target is a usage error" "[ \$? -eq 2 ] || grep -q 'need --input' '$T/x.err'"
+
+# --- 5. length mismatch is a warning, not an error ----------------------------------
+"$BIN/rnnfx-pluck" -o "$T/d6.wav" --seconds 6 --seed 3 > /dev/null
+"$BIN/rnnfx-pluck" -o "$T/d7.wav" --seconds 7 --seed 3 > /dev/null
+"$TRAIN" -i "$T/d6.wav" -t "$T/d7.wav" -o "$T/l2.json" $FAST --epochs 1 --no-report --no-preset \
+    > "$T/l2.txt" 2>&1
+rc=$?
+check "length mismatch: trains on the overlap with a warning" "[ $rc -eq 0 ] && grep -q 'differ in length' '$T/l2.txt'"
+check "identical signals: delay 0 (up to 2 samples early), skip on" "grep -Eq 'delay=(-2|-1|0) inverted=0 skip=1' '$T/l2.txt'"
+
+# --- 6. conditioned capture from a manifest -----------------------------------------
+cat > "$T/pairs.txt" <<EOF
+# input                 target                      knob
+"$PWD/$DATA/dry.flac"   $PWD/$DATA/wet_gx_muff.flac   fx=0
+"$PWD/$DATA/dry.flac"   $PWD/$DATA/wet_gx_scream.flac fx=1
+EOF
+"$TRAIN" --manifest "$T/pairs.txt" -o "$T/k.json" $FAST --epochs 2 --no-preset > "$T/k.txt" 2>&1
+rc=$?
+check "manifest capture trains (rc=$rc)" "[ $rc -eq 0 ] && [ -s '$T/k.json' ]"
+check "the knob is a model parameter" "grep -q '\"fx\"' '$T/k.json'"
+printf 'a.wav b.wav gain=0.3\nc.wav d.wav tone=0.5\n' > "$T/badman.txt"
+"$TRAIN" --manifest "$T/badman.txt" -o "$T/kb.json" > /dev/null 2> "$T/kb.err"
+check "inconsistent manifest refused with the line number" "[ \$? -ne 0 ] && grep -q 'line 2' '$T/kb.err' && [ ! -e '$T/kb.json' ]"
+
+if [ $fails -ne 0 ]; then
+    echo "test_train_cli: $fails check(s) failed"
+    exit 1
+fi
+echo "test_train_cli: all checks passed"
+exit 0
