@@ -444,11 +444,12 @@ int main(int argc, char **argv)
         char w[32], a[32];
         rnnfx_cli_format_duration(wall, w, sizeof w);
         rnnfx_cli_format_duration(audio_s, a, sizeof a);
-        fprintf(stderr, "rnnfx-process: %zu done, %zu skipped, %zu failed%s%s; %s of audio in %s "
+        char ns[64] = "";
+        if (cancelled)
+            snprintf(ns, sizeof ns, ", %zu not started%s", cancelled, g_cancel ? " (interrupted)" : "");
+        fprintf(stderr, "rnnfx-process: %zu done, %zu skipped, %zu failed%s; %s of audio in %s "
                         "(%.1fx real time, %ld threads)\n",
-                done, skipped, failed, cancelled ? ", not started: " : "",
-                cancelled ? (g_cancel ? "interrupted" : "some") : "", a, w,
-                wall > 0 ? audio_s / wall : 0.0, jobs);
+                done, skipped, failed, ns, a, w, wall > 0 ? audio_s / wall : 0.0, jobs);
     }
     rnnfx_batch_list_free(&list);
     rnnfx_model_free(model);
