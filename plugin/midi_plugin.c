@@ -396,7 +396,10 @@ static void advance(Midi *self, uint32_t from, uint32_t to)
     for (;;) {
         double line_q = (double)self->next_step / spq;
         double d = (line_q - self->pos_q) / qps; /* samples from `from` */
-        double at = d <= 0.0 ? 0.0 : ceil(d - 1e-6);
+        /* Hosts send positions as floats: a grid line computed a few
+         * hundredths of a sample late still belongs to that sample. */
+        double r = floor(d + 0.5);
+        double at = d <= 0.0 ? 0.0 : (fabs(d - r) < 0.05 ? r : ceil(d));
         if (at >= (double)(to - from))
             break;
         do_step(self, self->next_step, from + (uint32_t)at);
@@ -639,10 +642,11 @@ static void run(LV2_Handle h, uint32_t n)
         return;
     }
 
+    /* The seed port seeds the generator when it changes, and once at the
+     * start (last_seed NAN). A restored state sets last_seed to the port
+     * value it was saved with, so the saved generator carries on. */
     float seed = ctl(self, RNNFX_MIDI_PORT_SEED, 1, 0, RNNFX_MIDI_SEED_MAX);
-    if (isnan(self->last_seed)) {
-        self->last_seed = seed; /* fresh or restored: keep the generator as it is */
-    } else if (seed != self->last_seed) {
+    if (seed != self->last_seed) { /* also true when last_seed is NAN */
         self->last_seed = seed;
         rnnfx_rng_seed(&self->rng, (uint64_t)lrintf(seed));
     }
