@@ -11,8 +11,9 @@
  * Backward, t = T−1 … 0 (zero state gradient at the chunk end):
  *   (dGX_t, dGH_t, dh_direct) = cell'(dH_t + dh_next)
  *   dh_next = dh_direct + dGH_t · W_hh
- * then dW_ih += dGXᵀ·X, db_ih += Σ dGX, dW_hh += dGHᵀ·H_{0..T-1},
- * db_hh += Σ dGH, dX = dGX · W_ih.
+ * and per block of steps (rnnfx_train_tblock) dW_ih += dGXᵀ·X, db_ih += Σ dGX,
+ * dW_hh += dGHᵀ·H_{t-1}, db_hh += Σ dGH, dX = dGX · W_ih (the forward's
+ * input projection is also done per block, while its rows are in cache).
  */
 #include <string.h>
 
@@ -24,14 +25,19 @@ void rnnfx_train_gru_forward(const RnnfxTrainNet *net, int l, RnnfxTrainLayerBuf
     const RnnfxTrainLayer *ly = &net->layer[l];
     const RnnfxTrainKernels *k = net->k;
     int H = ly->H, GH = 3 * H, K = ly->K;
-    size_t M = (size_t)Bt * T, sg = (size_t)Bt * GH, sh = (size_t)Bt * H;
+    size_t sg = (size_t)Bt * GH, sh = (size_t)Bt * H;
     const float *bih = net->params + ly->o_bih, *bhh = net->params + ly->o_bhh;
-    k->gemm_nn((int)M, GH, K, x, K, ly->wih_t, GH, bih, b->gx, GH);
-    for (size_t t = 0; t < T; t++) {
-        float *gh = b->gh + t * sg;
-        k->gemm_nn(Bt, GH, H, b->h + t * sh, H, ly->whh_t, GH, bhh, gh, GH);
-        k->gru_fwd(Bt, H, b->gx + t * sg, gh, b->h + t * sh, b->act + t * sg, b->ghn + t * sh,
-                   b->h + (t + 1) * sh);
+    size_t TB = rnnfx_train_tblock(Bt);
+    for (size_t t0 = 0; t0 < T; t0 += TB) {
+        size_t t1 = T - t0 < TB ? T : t0 + TB;
+        k->gemm_nn((int)((t1 - t0) * Bt), GH, K, x + t0 * Bt * K, K, ly->wih_t, GH, bih,
+                   b->gx + t0 * sg, GH);
+        for (size_t t = t0; t < t1; t++) {
+            float *gh = b->gh + t * sg;
+            k->gemm_nn(Bt, GH, H, b->h + t * sh, H, ly->whh_t, GH, bhh, gh, GH);
+            k->gru_fwd(Bt, H, b->gx + t * sg, gh, b->h + t * sh, b->act + t * sg,
+                       b->ghn + t * sh, b->h + (t + 1) * sh);
+        }
     }
 }
 
@@ -42,25 +48,33 @@ void rnnfx_train_gru_backward(const RnnfxTrainNet *net, int l, RnnfxTrainLayerBu
     const RnnfxTrainLayer *ly = &net->layer[l];
     const RnnfxTrainKernels *k = net->k;
     int H = ly->H, GH = 3 * H, K = ly->K;
-    size_t M = (size_t)Bt * T, sg = (size_t)Bt * GH, sh = (size_t)Bt * H;
+    size_t sg = (size_t)Bt * GH, sh = (size_t)Bt * H;
     const float *whh = net->params + ly->o_whh; /* [3H][H] */
     const float *wih = net->params + ly->o_wih; /* [3H][K] */
     float *dGX = b->gx, *dGH = b->gh;           /* [T][Bt][3H], overwrite the forward values */
     float *dhn = w->dhn, *dtot = w->dtmp;       /* [Bt][H] */
     memset(dhn, 0, sizeof(float) * sh);
-    for (size_t t = T; t-- > 0;) {
-        const float *dht = dh + t * sh;
-        for (size_t j = 0; j < sh; j++)
-            dtot[j] = dht[j] + dhn[j];
-        /* writes dhn = dtot·z (the direct path), then adds dGH_t·W_hh */
-        k->gru_bwd(Bt, H, b->act + t * sg, b->ghn + t * sh, b->h + t * sh, dtot, dGX + t * sg,
-                   dGH + t * sg, dhn);
-        k->gemm_nn(Bt, H, GH, dGH + t * sg, GH, whh, H, NULL, dhn, H);
-    }
-    k->gemm_tn(GH, K, (int)M, dGX, GH, x, K, w->grad + ly->o_wih, K, w->grad + ly->o_bih);
-    k->gemm_tn(GH, H, (int)M, dGH, GH, b->h, H, w->grad + ly->o_whh, H, w->grad + ly->o_bhh);
-    if (dx) {
-        memset(dx, 0, sizeof(float) * M * K);
-        k->gemm_nn((int)M, K, GH, dGX, GH, wih, K, NULL, dx, K);
+    size_t TB = rnnfx_train_tblock(Bt);
+    for (size_t t1 = T; t1 > 0;) {
+        size_t t0 = t1 > TB ? t1 - TB : 0;
+        for (size_t t = t1; t-- > t0;) {
+            const float *dht = dh + t * sh;
+            for (size_t j = 0; j < sh; j++)
+                dtot[j] = dht[j] + dhn[j];
+            /* writes dhn = dtot·z (the direct path), then adds dGH_t·W_hh */
+            k->gru_bwd(Bt, H, b->act + t * sg, b->ghn + t * sh, b->h + t * sh, dtot,
+                       dGX + t * sg, dGH + t * sg, dhn);
+            k->gemm_nn(Bt, H, GH, dGH + t * sg, GH, whh, H, NULL, dhn, H);
+        }
+        int rows = (int)((t1 - t0) * Bt);
+        k->gemm_tn(GH, K, rows, dGX + t0 * sg, GH, x + t0 * Bt * K, K, w->grad + ly->o_wih, K,
+                   w->grad + ly->o_bih);
+        k->gemm_tn(GH, H, rows, dGH + t0 * sg, GH, b->h + t0 * sh, H, w->grad + ly->o_whh, H,
+                   w->grad + ly->o_bhh);
+        if (dx) {
+            memset(dx + t0 * Bt * K, 0, sizeof(float) * (size_t)rows * K);
+            k->gemm_nn(rows, K, GH, dGX + t0 * sg, GH, wih, K, NULL, dx + t0 * Bt * K, K);
+        }
+        t1 = t0;
     }
 }

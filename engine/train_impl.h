@@ -201,6 +201,15 @@ double rnnfx_grad_norm(const float *grad, const uint8_t *trained, size_t n);
 void rnnfx_adam_step(float *params, const float *grad, float *m, float *v, const uint8_t *trained,
                      size_t n, uint64_t step, float lr, float gscale, const RnnfxTrainConfig *cfg);
 
+/* Time steps per block in the layer passes: the input projection (forward)
+ * and the weight gradients (backward) are done per block of about 256 rows
+ * right next to the time steps that make or use them, while those rows are
+ * still in cache, instead of in one pass over the whole chunk. */
+static inline size_t rnnfx_train_tblock(int Bt)
+{
+    return Bt >= 256 ? 1 : (size_t)(256 / Bt);
+}
+
 /* ---- small deterministic RNG (splitmix64) -------------------------------- */
 static inline uint64_t rnnfx_rng_next(uint64_t *s)
 {

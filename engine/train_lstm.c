@@ -11,9 +11,10 @@
  * truncation):
  *   dA_t [Bt][4H] = cell'(dH_t + dh_next, dc_next)
  *   dh_next [Bt][H] = dA_t · W_hh
- * then, over the whole chunk at once (M = T·Bt rows):
- *   dW_ih += dAᵀ·X   dW_hh += dAᵀ·H_{0..T-1}   db_ih = db_hh += Σ dA
+ * and, per block of steps (rnnfx_train_tblock), over the block's rows:
+ *   dW_ih += dAᵀ·X   dW_hh += dAᵀ·H_{t-1}   db_ih = db_hh += Σ dA
  *   dX = dA · W_ih
+ * (the input projection X·W_ihᵀ of the forward is also done per block).
  */
 #include <string.h>
 
@@ -25,16 +26,21 @@ void rnnfx_train_lstm_forward(const RnnfxTrainNet *net, int l, RnnfxTrainLayerBu
     const RnnfxTrainLayer *ly = &net->layer[l];
     const RnnfxTrainKernels *k = net->k;
     int H = ly->H, GH = 4 * H, K = ly->K;
-    size_t M = (size_t)Bt * T, sg = (size_t)Bt * GH, sh = (size_t)Bt * H;
+    size_t sg = (size_t)Bt * GH, sh = (size_t)Bt * H;
     const float *peep = ly->peephole ? net->params + ly->o_peep : NULL;
-    /* act [T][Bt][4H] = b_ih + b_hh + X·W_ihᵀ, all steps in one product */
-    k->gemm_nn((int)M, GH, K, x, K, ly->wih_t, GH, ly->bsum, b->act, GH);
-    for (size_t t = 0; t < T; t++) {
-        float *a = b->act + t * sg;
-        /* a += H_{t-1}·W_hhᵀ, then the gates in place */
-        k->gemm_nn(Bt, GH, H, b->h + t * sh, H, ly->whh_t, GH, NULL, a, GH);
-        k->lstm_fwd(Bt, H, a, b->c + t * sh, b->c + (t + 1) * sh, b->tc + t * sh,
-                    b->h + (t + 1) * sh, peep);
+    size_t TB = rnnfx_train_tblock(Bt);
+    for (size_t t0 = 0; t0 < T; t0 += TB) {
+        size_t t1 = T - t0 < TB ? T : t0 + TB;
+        /* act [t0..t1)[Bt][4H] = b_ih + b_hh + X·W_ihᵀ for a block of steps */
+        k->gemm_nn((int)((t1 - t0) * Bt), GH, K, x + t0 * Bt * K, K, ly->wih_t, GH, ly->bsum,
+                   b->act + t0 * sg, GH);
+        for (size_t t = t0; t < t1; t++) {
+            float *a = b->act + t * sg;
+            /* a += H_{t-1}·W_hhᵀ, then the gates in place */
+            k->gemm_nn(Bt, GH, H, b->h + t * sh, H, ly->whh_t, GH, NULL, a, GH);
+            k->lstm_fwd(Bt, H, a, b->c + t * sh, b->c + (t + 1) * sh, b->tc + t * sh,
+                        b->h + (t + 1) * sh, peep);
+        }
     }
 }
 
@@ -45,7 +51,7 @@ void rnnfx_train_lstm_backward(const RnnfxTrainNet *net, int l, RnnfxTrainLayerB
     const RnnfxTrainLayer *ly = &net->layer[l];
     const RnnfxTrainKernels *k = net->k;
     int H = ly->H, GH = 4 * H, K = ly->K;
-    size_t M = (size_t)Bt * T, sg = (size_t)Bt * GH, sh = (size_t)Bt * H;
+    size_t sg = (size_t)Bt * GH, sh = (size_t)Bt * H;
     const float *whh = net->params + ly->o_whh; /* [4H][H] */
     const float *wih = net->params + ly->o_wih; /* [4H][K] */
     const float *peep = ly->peephole ? net->params + ly->o_peep : NULL;
@@ -55,19 +61,29 @@ void rnnfx_train_lstm_backward(const RnnfxTrainNet *net, int l, RnnfxTrainLayerB
     float *dtot = w->dtmp;                 /* [Bt][H] */
     memset(dhn, 0, sizeof(float) * sh);
     memset(dcn, 0, sizeof(float) * sh);
-    for (size_t t = T; t-- > 0;) {
-        const float *dht = dh + t * sh;
-        for (size_t j = 0; j < sh; j++)
-            dtot[j] = dht[j] + dhn[j];
-        k->lstm_bwd(Bt, H, b->act + t * sg, b->c + t * sh, b->c + (t + 1) * sh, b->tc + t * sh,
-                    dtot, dcn, dA + t * sg, peep, dpeep);
-        memset(dhn, 0, sizeof(float) * sh);
-        k->gemm_nn(Bt, H, GH, dA + t * sg, GH, whh, H, NULL, dhn, H);
-    }
-    k->gemm_tn(GH, K, (int)M, dA, GH, x, K, w->grad + ly->o_wih, K, w->grad + ly->o_bih);
-    k->gemm_tn(GH, H, (int)M, dA, GH, b->h, H, w->grad + ly->o_whh, H, w->grad + ly->o_bhh);
-    if (dx) {
-        memset(dx, 0, sizeof(float) * M * K);
-        k->gemm_nn((int)M, K, GH, dA, GH, wih, K, NULL, dx, K);
+    size_t TB = rnnfx_train_tblock(Bt);
+    for (size_t t1 = T; t1 > 0;) {
+        size_t t0 = t1 > TB ? t1 - TB : 0;
+        for (size_t t = t1; t-- > t0;) {
+            const float *dht = dh + t * sh;
+            for (size_t j = 0; j < sh; j++)
+                dtot[j] = dht[j] + dhn[j];
+            k->lstm_bwd(Bt, H, b->act + t * sg, b->c + t * sh, b->c + (t + 1) * sh,
+                        b->tc + t * sh, dtot, dcn, dA + t * sg, peep, dpeep);
+            memset(dhn, 0, sizeof(float) * sh);
+            k->gemm_nn(Bt, H, GH, dA + t * sg, GH, whh, H, NULL, dhn, H);
+        }
+        /* this block's share of the weight gradients and of dX, while hot */
+        int rows = (int)((t1 - t0) * Bt);
+        const float *dAb = dA + t0 * sg;
+        k->gemm_tn(GH, K, rows, dAb, GH, x + t0 * Bt * K, K, w->grad + ly->o_wih, K,
+                   w->grad + ly->o_bih);
+        k->gemm_tn(GH, H, rows, dAb, GH, b->h + t0 * sh, H, w->grad + ly->o_whh, H,
+                   w->grad + ly->o_bhh);
+        if (dx) {
+            memset(dx + t0 * Bt * K, 0, sizeof(float) * (size_t)rows * K);
+            k->gemm_nn(rows, K, GH, dAb, GH, wih, K, NULL, dx + t0 * Bt * K, K);
+        }
+        t1 = t0;
     }
 }

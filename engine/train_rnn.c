@@ -6,8 +6,8 @@
  *   h_t = tanh(A_t) or max(A_t, 0)
  * Backward, t = T−1 … 0 (zero state gradient at the chunk end):
  *   dA_t = (dH_t + dh_next) · act'(h_t)     dh_next = dA_t · W_hh
- * then dW_ih += dAᵀ·X, dW_hh += dAᵀ·H_{0..T-1}, db_ih = db_hh += Σ dA,
- * dX = dA · W_ih.
+ * and per block of steps dW_ih += dAᵀ·X, dW_hh += dAᵀ·H_{t-1},
+ * db_ih = db_hh += Σ dA, dX = dA · W_ih.
  */
 #include <string.h>
 
@@ -19,12 +19,17 @@ void rnnfx_train_rnn_forward(const RnnfxTrainNet *net, int l, RnnfxTrainLayerBuf
     const RnnfxTrainLayer *ly = &net->layer[l];
     const RnnfxTrainKernels *k = net->k;
     int H = ly->H, K = ly->K;
-    size_t M = (size_t)Bt * T, sh = (size_t)Bt * H;
-    k->gemm_nn((int)M, H, K, x, K, ly->wih_t, H, ly->bsum, b->gx, H);
-    for (size_t t = 0; t < T; t++) {
-        float *a = b->gx + t * sh;
-        k->gemm_nn(Bt, H, H, b->h + t * sh, H, ly->whh_t, H, NULL, a, H);
-        k->rnn_fwd((int)sh, b->h + (t + 1) * sh, a, ly->relu);
+    size_t sh = (size_t)Bt * H;
+    size_t TB = rnnfx_train_tblock(Bt);
+    for (size_t t0 = 0; t0 < T; t0 += TB) {
+        size_t t1 = T - t0 < TB ? T : t0 + TB;
+        k->gemm_nn((int)((t1 - t0) * Bt), H, K, x + t0 * Bt * K, K, ly->wih_t, H, ly->bsum,
+                   b->gx + t0 * sh, H);
+        for (size_t t = t0; t < t1; t++) {
+            float *a = b->gx + t * sh;
+            k->gemm_nn(Bt, H, H, b->h + t * sh, H, ly->whh_t, H, NULL, a, H);
+            k->rnn_fwd((int)sh, b->h + (t + 1) * sh, a, ly->relu);
+        }
     }
 }
 
@@ -35,24 +40,32 @@ void rnnfx_train_rnn_backward(const RnnfxTrainNet *net, int l, RnnfxTrainLayerBu
     const RnnfxTrainLayer *ly = &net->layer[l];
     const RnnfxTrainKernels *k = net->k;
     int H = ly->H, K = ly->K;
-    size_t M = (size_t)Bt * T, sh = (size_t)Bt * H;
+    size_t sh = (size_t)Bt * H;
     const float *whh = net->params + ly->o_whh; /* [H][H] */
     const float *wih = net->params + ly->o_wih; /* [H][K] */
     float *dA = b->gx;                          /* [T][Bt][H] */
     float *dhn = w->dhn, *dtot = w->dtmp;
     memset(dhn, 0, sizeof(float) * sh);
-    for (size_t t = T; t-- > 0;) {
-        const float *dht = dh + t * sh;
-        for (size_t j = 0; j < sh; j++)
-            dtot[j] = dht[j] + dhn[j];
-        k->rnn_bwd((int)sh, dA + t * sh, dtot, b->h + (t + 1) * sh, ly->relu);
-        memset(dhn, 0, sizeof(float) * sh);
-        k->gemm_nn(Bt, H, H, dA + t * sh, H, whh, H, NULL, dhn, H);
-    }
-    k->gemm_tn(H, K, (int)M, dA, H, x, K, w->grad + ly->o_wih, K, w->grad + ly->o_bih);
-    k->gemm_tn(H, H, (int)M, dA, H, b->h, H, w->grad + ly->o_whh, H, w->grad + ly->o_bhh);
-    if (dx) {
-        memset(dx, 0, sizeof(float) * M * K);
-        k->gemm_nn((int)M, K, H, dA, H, wih, K, NULL, dx, K);
+    size_t TB = rnnfx_train_tblock(Bt);
+    for (size_t t1 = T; t1 > 0;) {
+        size_t t0 = t1 > TB ? t1 - TB : 0;
+        for (size_t t = t1; t-- > t0;) {
+            const float *dht = dh + t * sh;
+            for (size_t j = 0; j < sh; j++)
+                dtot[j] = dht[j] + dhn[j];
+            k->rnn_bwd((int)sh, dA + t * sh, dtot, b->h + (t + 1) * sh, ly->relu);
+            memset(dhn, 0, sizeof(float) * sh);
+            k->gemm_nn(Bt, H, H, dA + t * sh, H, whh, H, NULL, dhn, H);
+        }
+        int rows = (int)((t1 - t0) * Bt);
+        k->gemm_tn(H, K, rows, dA + t0 * sh, H, x + t0 * Bt * K, K, w->grad + ly->o_wih, K,
+                   w->grad + ly->o_bih);
+        k->gemm_tn(H, H, rows, dA + t0 * sh, H, b->h + t0 * sh, H, w->grad + ly->o_whh, H,
+                   w->grad + ly->o_bhh);
+        if (dx) {
+            memset(dx + t0 * Bt * K, 0, sizeof(float) * (size_t)rows * K);
+            k->gemm_nn(rows, K, H, dA + t0 * sh, H, wih, K, NULL, dx + t0 * Bt * K, K);
+        }
+        t1 = t0;
     }
 }
