@@ -17,13 +17,13 @@
  *     (the sizes the AIDA-X plugin is built for), 1 to 3 inputs (audio then
  *     knobs), one output, optional skip, positive in/out gains (written in
  *     dB), zero initial state. With generic_rtneural, any stack of LSTM/GRU
- *     layers and any output count RTNeural's JSON reader accepts.
+ *     layers, any output count and a sigmoid output, as RTNeural's JSON
+ *     reader accepts them.
  *   NAM: a stack of LSTM layers of equal size, audio input only, one output,
  *     no skip; the initial state is kept; input/output gains are folded into
  *     the first layer's input weights and the head (exact up to one float
  *     rounding per weight).
- * Neither holds peephole LSTMs, vanilla RNN cells, sigmoid outputs or
- * MIDI-frame models.
+ * Neither holds peephole LSTMs, vanilla RNN cells or MIDI-frame models.
  *
  * Thread: not audio (allocates, writes files).
  */

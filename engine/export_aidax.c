@@ -138,9 +138,10 @@ RnnfxStatus rnnfx_export_aidax_check(const RnnfxModel *m, const RnnfxExportOptio
     if (a->kind != RNNFX_KIND_AUDIO)
         return rnnfx_fail(err, RNNFX_ERR_UNSUPPORTED,
                           "a MIDI-frame model cannot be written as an AIDA-X file (audio models only)");
-    if (a->output_sigmoid)
+    if (a->output_sigmoid && !opts->generic_rtneural)
         return rnnfx_fail(err, RNNFX_ERR_UNSUPPORTED,
-                          "the model has a sigmoid output; AIDA-X captures have a linear output");
+                          "the model has a sigmoid output; AIDA-X captures have a linear output%s",
+                          hint);
     for (int l = 0; l < a->n_layers; l++) {
         const RnnfxLayerDesc *d = &a->layers[l];
         if (d->cell == RNNFX_CELL_RNN)
@@ -319,9 +320,9 @@ RnnfxStatus rnnfx_export_aidax(const RnnfxModel *model, const RnnfxExportOptions
         const float *dw = rnnfx_model_tensor_const(m, -1, RNNFX_T_DENSE_W, NULL, NULL);
         const float *db = rnnfx_model_tensor_const(m, -1, RNNFX_T_DENSE_B, NULL, NULL);
         rnnfx_text_printf(&t,
-                          "    {\"type\": \"dense\", \"activation\": \"\", \"shape\": [null, null, %d], "
+                          "    {\"type\": \"dense\", \"activation\": \"%s\", \"shape\": [null, null, %d], "
                           "\"weights\": [[",
-                          out);
+                          a->output_sigmoid ? "sigmoid" : "", out);
         for (int j = 0; j < h; j++) {
             rnnfx_text_printf(&t, "%s[", j ? ", " : "");
             for (int o = 0; o < out; o++) {

@@ -838,6 +838,19 @@ static void test_roundtrip_random(void **state)
     rnnfx_model_free(back);
     rnnfx_model_free(m);
 
+    /* two outputs with a sigmoid: generic RTNeural only */
+    RnnfxCell gru1[1] = {RNNFX_CELL_GRU};
+    int h9[1] = {9};
+    arch_of(&a, 1, gru1, h9, 2, 0);
+    a.output_size = 2;
+    a.output_sigmoid = 1;
+    m = random_model(&a, 13, 0, 1);
+    back = round_trip("random gru, 2 sigmoid outputs", m, rnnfx_export_aidax, &generic, NULL);
+    assert_same_model("random gru, 2 sigmoid outputs", m, back);
+    assert_int_equal(rnnfx_model_arch(back)->output_sigmoid, 1);
+    rnnfx_model_free(back);
+    rnnfx_model_free(m);
+
     /* 3-layer LSTM with a learned start state: NAM keeps it */
     RnnfxCell lstm3[3] = {RNNFX_CELL_LSTM, RNNFX_CELL_LSTM, RNNFX_CELL_LSTM};
     int h3[3] = {6, 6, 6};
