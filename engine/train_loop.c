@@ -178,8 +178,32 @@ static void rows_of(const RnnfxTrainer *tr, int w, int B, int *r0, int *r1)
     *r1 = (int)(((long long)B * (w + 1)) / tr->nthreads);
 }
 
+#if defined(__x86_64__) || defined(__i386__)
+#include <xmmintrin.h>
+/* Flush-to-zero and denormals-are-zero for the duration of a job, as the
+ * engine does around process calls: decaying states and tiny gradients would
+ * otherwise hit the denormal slow path, and the forward pass stays identical
+ * to the engine's. MXCSR is per thread, so each worker sets its own. */
+#define FTZ_BEGIN()                                                                            \
+    unsigned saved_csr = _mm_getcsr();                                                         \
+    _mm_setcsr(saved_csr | 0x8040u)
+#define FTZ_END() _mm_setcsr(saved_csr)
+#else
+#define FTZ_BEGIN() (void)0
+#define FTZ_END() (void)0
+#endif
+
+static void run_job_inner(RnnfxTrainer *tr, int w);
+
 /* Worker w's part of the current job. */
 static void run_job(RnnfxTrainer *tr, int w)
+{
+    FTZ_BEGIN();
+    run_job_inner(tr, w);
+    FTZ_END();
+}
+
+static void run_job_inner(RnnfxTrainer *tr, int w)
 {
     const RnnfxTrainNet *net = &tr->net;
     RnnfxTrainWork *wk = &tr->work[w];
