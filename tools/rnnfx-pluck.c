@@ -20,6 +20,9 @@
  * at one tempo, with varying dynamics and rests, so the material covers
  * the level range and the attack/decay variety a capture needs.
  *
+ * --overdrive IN runs a file through a reference overdrive written here
+ * (see overdrive()), the demo's stand-in when no LV2 effect is installed.
+ *
  * Not a realistic guitar synthesizer for music (no vibrato, bends, body
  * resonances); it is test material. Writes 32-bit float mono (any extension
  * libsndfile knows: .wav, .flac, ...), atomically.
@@ -293,9 +296,59 @@ static void make_riff(Score *sc, double rate, double seconds)
     qsort(sc->p, sc->n, sizeof *sc->p, cmp_pluck);
 }
 
+/* The reference overdrive: what the demo captures when no LV2 effect is
+ * installed. A recognisable pedal shape written here: input boost with a
+ * first-order high-pass emphasis (the pedal's mid hump), an asymmetric tanh
+ * clipper (even harmonics), a one-pole tone low-pass at 3.2 kHz, a DC
+ * blocker, and a 12-sample latency like a plugin's filter delay, so the
+ * trainer's alignment has something to find. */
+static int overdrive(const char *in_path, const char *out_path)
+{
+    RnnfxAudio a;
+    RnnfxError err;
+    if (rnnfx_audio_read(in_path, &a, &err) != RNNFX_OK) {
+        fprintf(stderr, "rnnfx-pluck: %s\n", err.msg);
+        return 1;
+    }
+    float *x;
+    if (rnnfx_audio_mono(&a, RNNFX_AUDIO_MIX, &x, &err) != RNNFX_OK) {
+        fprintf(stderr, "rnnfx-pluck: %s\n", err.msg);
+        return 1;
+    }
+    const double rate = a.sample_rate;
+    const size_t n = a.frames, lat = 12;
+    float *y = calloc(n, sizeof *y);
+    if (!y)
+        return 1;
+    double hp = 0, px = 0, lp = 0, dcx = 0, dcy = 0;
+    const double ahp = exp(-2 * M_PI * 700 / rate), alp = 1 - exp(-2 * M_PI * 3200 / rate);
+    const double k = 12.0, bias = 0.15;
+    for (size_t t = 0; t < n; t++) {
+        double v = x[t];
+        hp = ahp * (hp + v - px); /* high-passed copy */
+        px = v;
+        double e = 0.4 * v + 1.6 * hp; /* mid/treble emphasis before clipping */
+        double c = tanh(k * e + bias) - tanh(bias);
+        lp += alp * (c - lp);
+        double d = lp - dcx + 0.995 * dcy; /* DC blocker */
+        dcx = lp;
+        dcy = d;
+        if (t + lat < n)
+            y[t + lat] = (float)(0.35 * d);
+    }
+    int st = rnnfx_audio_write(out_path, y, n, 1, a.sample_rate,
+                               rnnfx_audio_format_for_path(out_path), &err);
+    if (st != RNNFX_OK)
+        fprintf(stderr, "rnnfx-pluck: %s\n", err.msg);
+    free(x);
+    free(y);
+    rnnfx_audio_free(&a);
+    return st == RNNFX_OK ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
-    const char *out = NULL;
+    const char *out = NULL, *od_in = NULL;
     double seconds = 60, rate = 48000, peak_db = -6;
     long seed = 1;
     for (int i = 1; i < argc; i++) {
@@ -304,8 +357,13 @@ int main(int argc, char **argv)
         long l;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             printf("usage: rnnfx-pluck -o OUT.wav [--seconds S] [--seed N] [--rate HZ] [--peak-db DB]\n"
-                   "Renders a plucked-string guitar riff (a DI-like dry recording), 32-bit float mono.\n");
+                   "       rnnfx-pluck --overdrive IN -o OUT.wav\n"
+                   "Renders a plucked-string guitar riff (a DI-like dry recording), 32-bit float mono;\n"
+                   "--overdrive runs a file through the reference overdrive pedal instead.\n");
             return 0;
+        } else if (!strcmp(a, "--overdrive") && v) {
+            od_in = v;
+            i++;
         } else if ((!strcmp(a, "-o") || !strcmp(a, "--output")) && v) {
             out = v;
             i++;
@@ -329,6 +387,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "rnnfx-pluck: no output file (-o OUT.wav)\n");
         return 2;
     }
+    if (od_in)
+        return overdrive(od_in, out);
     rng_state ^= (uint64_t)seed * 0xD1B54A32D192ED03ull;
     for (int i = 0; i < 8; i++)
         rng_next();
