@@ -828,13 +828,14 @@ int rnnfx_train_midi_main(int argc, char **argv)
         arch.layers[l].cell = o.cell;
         arch.layers[l].hidden_size = o.hidden;
     }
-    if (rnnfx_model_new(&arch, &model, &err) != RNNFX_OK ||
-        rnnfx_model_init_random(model, o.cfg.seed, &err) != RNNFX_OK)
+    if (rnnfx_model_new(&arch, &model, &err) != RNNFX_OK)
+        goto fail_err;
+    RnnfxMeta *meta = rnnfx_model_meta(model);
+    meta->midi = o.info; /* before finalizing: the grid must match the sizes */
+    meta->esr = -1;
+    if (rnnfx_model_init_random(model, o.cfg.seed, &err) != RNNFX_OK)
         goto fail_err;
     init_output_bias(model, &train, o.info.n_keys);
-    RnnfxMeta *meta = rnnfx_model_meta(model);
-    meta->midi = o.info;
-    meta->esr = -1;
     if (rnnfx_model_finalize(model, &err) != RNNFX_OK)
         goto fail_err;
     size_t n_params = 0;
