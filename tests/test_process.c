@@ -344,6 +344,15 @@ static void test_knobs(void **state)
     assert_true(max_diff(a, ra, (size_t)ii.frames) <= 1e-6);
     assert_true(max_diff(b, rb, (size_t)ii.frames) <= 1e-6);
     assert_true(max_diff(a, b, (size_t)ii.frames) > 1e-3);
+    /* --knob 1=0.25 is the plugin's knob1 at 0.25: drive 2.5 on 0..10. */
+    assert_int_equal(run("-m '%s' -o '%s/d' --knob 1=0.25 '%s'", g_knob_model, od, in), 0);
+    SF_INFO di;
+    float *dk = read_audio(tmp_path(p, "k/d/k.wav"), &di);
+    assert_non_null(dk);
+    assert_true(max_diff(dk, a, (size_t)ii.frames) == 0.0);
+    free(dk);
+    assert_int_equal(run("-m '%s' -o '%s/e' --knob 2=0.5 '%s'", g_knob_model, od, in), 2);
+    assert_true(stderr_has("has 1 knob"));
     /* An unknown knob is a usage error naming the model's knobs. */
     assert_int_equal(run("-m '%s' -o '%s/c' --set tone=1 '%s'", g_knob_model, od, in), 2);
     assert_true(stderr_has("no knob named 'tone'"));

@@ -74,6 +74,9 @@ static void usage(FILE *f)
         "  --out-gain DB        gain on the output (%g..%g dB, default 0)\n"
         "  --mix X              dry/wet, 0 = dry .. 1 = wet (default 1)\n"
         "  --set KNOB=VALUE     a conditioned model's knob, in the model's units\n"
+        "                       (knobs not set: the model's default)\n"
+        "  --knob N=POS         knob N (1..%d) as the plugin's knobN control, 0..1 of\n"
+        "                       the model's range\n"
         "\n"
         "Running:\n"
         "  -j, --jobs N         worker threads (default: number of cores)\n"
@@ -83,7 +86,7 @@ static void usage(FILE *f)
         "Exit status: 0 all files done (or skipped), 1 some file failed,\n"
         "2 bad usage or model, 130 interrupted.\n",
         RNNFX_CHAIN_GAIN_MIN_DB, RNNFX_CHAIN_GAIN_MAX_DB, RNNFX_CHAIN_GAIN_MIN_DB,
-        RNNFX_CHAIN_GAIN_MAX_DB);
+        RNNFX_CHAIN_GAIN_MAX_DB, RNNFX_CHAIN_MAX_KNOBS);
 }
 
 typedef struct {
@@ -148,6 +151,9 @@ int main(int argc, char **argv)
     double in_db = 0.0, out_db = 0.0, mix = 1.0;
     RnnfxCliKnob knobs[MAX_SET];
     int n_knobs = 0;
+    double knob_pos[RNNFX_CHAIN_MAX_KNOBS]; /* --knob N=POS, NAN = not given */
+    for (int k = 0; k < RNNFX_CHAIN_MAX_KNOBS; k++)
+        knob_pos[k] = NAN;
     char msg[600];
 
     RnnfxBatchList list;
@@ -242,6 +248,25 @@ int main(int argc, char **argv)
                 fprintf(stderr, "rnnfx-process: --mix needs a value between 0 (dry) and 1 (wet)\n");
                 return 2;
             }
+            i++;
+        } else if (!strcmp(a, "--knob")) {
+            long kn;
+            double pos;
+            const char *eq = i + 1 < argc ? strchr(argv[i + 1], '=') : NULL;
+            char num[16];
+            if (!eq || (size_t)(eq - argv[i + 1]) >= sizeof num) {
+                fprintf(stderr, "rnnfx-process: --knob needs N=POS (e.g. --knob 1=0.3)\n");
+                return 2;
+            }
+            memcpy(num, argv[i + 1], (size_t)(eq - argv[i + 1]));
+            num[eq - argv[i + 1]] = '\0';
+            if (rnnfx_cli_parse_int(num, 1, RNNFX_CHAIN_MAX_KNOBS, &kn) != 0 ||
+                rnnfx_cli_parse_double(eq + 1, &pos) != 0 || pos < 0 || pos > 1) {
+                fprintf(stderr, "rnnfx-process: --knob needs N=POS with N 1..%d and POS 0..1\n",
+                        RNNFX_CHAIN_MAX_KNOBS);
+                return 2;
+            }
+            knob_pos[kn - 1] = pos;
             i++;
         } else if (!strcmp(a, "--set")) {
             if (!need_arg(i, argc, a))
@@ -346,6 +371,17 @@ int main(int argc, char **argv)
                             "clamped\n", pd->name, knobs[i].value, pd->min, pd->max);
         opts.controls.knobs[knob_index[i]] =
             rnnfx_chain_knob_normalize(model, knob_index[i], (float)knobs[i].value);
+    }
+    for (int k = 0; k < RNNFX_CHAIN_MAX_KNOBS; k++) {
+        if (isnan(knob_pos[k]))
+            continue;
+        if (k >= arch->n_params) {
+            fprintf(stderr, "rnnfx-process: --knob %d: the model has %d knob(s)\n", k + 1,
+                    arch->n_params);
+            rnnfx_model_free(model);
+            return 2;
+        }
+        opts.controls.knobs[k] = (float)knob_pos[k];
     }
     opts.jobs = (int)jobs;
     opts.block = (size_t)block;
