@@ -379,6 +379,8 @@ static void test_formats(void **state)
         {"wf.wav", SF_FORMAT_WAV | SF_FORMAT_FLOAT, 2, 96000},
         {"fl.flac", SF_FORMAT_FLAC | SF_FORMAT_PCM_24, 2, 44100},
         {"ai.aiff", SF_FORMAT_AIFF | SF_FORMAT_PCM_16, 1, 48000},
+        {"quad.wav", SF_FORMAT_WAV | SF_FORMAT_PCM_16, 4, 48000},
+        {"ogg.ogg", SF_FORMAT_OGG | SF_FORMAT_VORBIS, 2, 48000},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         write_audio(tmp_path(p, "f/%s", cases[i].name), cases[i].format, cases[i].channels,

@@ -99,7 +99,7 @@ static void progress_cb(const RnnfxBatchProgress *p, void *user)
     ProgressState *ps = user;
     double rtf = p->elapsed > 0 ? p->audio_seconds_done / p->elapsed : 0.0;
     double left = p->audio_seconds_total - p->audio_seconds_done;
-    double eta = rtf > 0 && left > 0 ? left / rtf : 0.0;
+    double eta = rtf > 0 ? (left > 0 ? left / rtf : 0.0) : -1.0; /* -1 prints "?" */
     char el[32], et[32], ad[32], at[32];
     rnnfx_cli_format_duration(p->elapsed, el, sizeof el);
     rnnfx_cli_format_duration(eta, et, sizeof et);
