@@ -22,6 +22,7 @@
 #include <immintrin.h>
 
 #include "activation.h"
+#include "activation_pw.h"
 
 /* sigma(x) for 16 lanes. Thread: any. */
 static inline __m512 rnnfx_sigmoid_avx512(__m512 x)
@@ -48,6 +49,61 @@ static inline __m512 rnnfx_tanh_avx512(__m512 x)
 {
     return _mm512_fmsub_ps(_mm512_set1_ps(2.0f), rnnfx_sigmoid_avx512(_mm512_add_ps(x, x)),
                            _mm512_set1_ps(1.0f));
+}
+
+/* ---- low-latency piecewise-polynomial versions ----------------------------
+ * sigmoid(a) and 2 sigmoid(a) - 1 for a = |x| clamped below 16, one degree-6
+ * polynomial per unit segment (activation_pw.h), the segment's coefficients
+ * fetched from registers with VPERMPS. Critical path from x: VRANGEPS (clamp
+ * and |.|), VREDUCEPS (fraction), an Estrin tree of depth 3, and a sign fix:
+ * about 21-24 cycles instead of about 40 for the exp/reciprocal form, which
+ * matters because the activations sit on the recurrence's critical path.
+ * Cost: 7 VPERMPS per call. Beyond |x| = 16 the clamp is exact to 1.2e-7
+ * (sigmoid) and 2.3e-7 (tanh(x/2)). NaN in gives NaN out. */
+
+/* p(a) for a in [0, 16): tab[k][j] is the t^k coefficient of segment j. */
+static inline __m512 rnnfx_pw_eval_avx512(const float (*tab)[16], __m512 a)
+{
+    __m512i idx = _mm512_cvttps_epi32(a);
+    /* imm 0x09: a - floor(a), no precision fault. */
+    __m512 t = _mm512_reduce_ps(a, 0x09);
+    __m512 c0 = _mm512_permutexvar_ps(idx, _mm512_load_ps(tab[0]));
+    __m512 c1 = _mm512_permutexvar_ps(idx, _mm512_load_ps(tab[1]));
+    __m512 c2 = _mm512_permutexvar_ps(idx, _mm512_load_ps(tab[2]));
+    __m512 c3 = _mm512_permutexvar_ps(idx, _mm512_load_ps(tab[3]));
+    __m512 c4 = _mm512_permutexvar_ps(idx, _mm512_load_ps(tab[4]));
+    __m512 c5 = _mm512_permutexvar_ps(idx, _mm512_load_ps(tab[5]));
+    __m512 c6 = _mm512_permutexvar_ps(idx, _mm512_load_ps(tab[6]));
+    __m512 t2 = _mm512_mul_ps(t, t);
+    __m512 p01 = _mm512_fmadd_ps(c1, t, c0);
+    __m512 p23 = _mm512_fmadd_ps(c3, t, c2);
+    __m512 p45 = _mm512_fmadd_ps(c5, t, c4);
+    __m512 t4 = _mm512_mul_ps(t2, t2);
+    __m512 p456 = _mm512_fmadd_ps(c6, t2, p45);
+    __m512 lo = _mm512_fmadd_ps(p23, t2, p01);
+    return _mm512_fmadd_ps(p456, t4, lo);
+}
+
+/* |x| clamped to [0, 16): imm 0x0A = smaller magnitude, sign cleared. */
+static inline __m512 rnnfx_pw_abs_avx512(__m512 x)
+{
+    return _mm512_range_ps(x, _mm512_set1_ps(0x1.fffffep3f), 0x0A);
+}
+
+/* sigma(x). Thread: any. */
+static inline __m512 rnnfx_pw_sigmoid_avx512(__m512 x)
+{
+    __m512 s = rnnfx_pw_eval_avx512(rnnfx_pw_sig, rnnfx_pw_abs_avx512(x));
+    /* sigma(-a) = 1 - sigma(a) */
+    __mmask16 neg = _mm512_movepi32_mask(_mm512_castps_si512(x));
+    return _mm512_mask_sub_ps(s, neg, _mm512_set1_ps(1.0f), s);
+}
+
+/* tanh(x / 2) = 2 sigma(x) - 1 (odd). Thread: any. */
+static inline __m512 rnnfx_pw_tanh_half_avx512(__m512 x)
+{
+    __m512 p = rnnfx_pw_eval_avx512(rnnfx_pw_tanh2, rnnfx_pw_abs_avx512(x));
+    return _mm512_or_ps(p, _mm512_and_ps(x, _mm512_castsi512_ps(_mm512_set1_epi32(INT32_MIN))));
 }
 
 #endif

@@ -25,12 +25,184 @@
 #define RX_SUB(a, b) _mm512_sub_ps((a), (b))
 #define RX_MUL(a, b) _mm512_mul_ps((a), (b))
 #define RX_MAX(a, b) _mm512_max_ps((a), (b))
-#define RX_SIG(v) rnnfx_sigmoid_avx512(v)
+#define RX_SIG(v) rnnfx_pw_sigmoid_avx512(v)
+#define RX_TANH_HALF(v) rnnfx_pw_tanh_half_avx512(v)
 #define RX_HSUM(v) _mm512_reduce_add_ps(v)
 
 #include "fast_kernels.h"
 
-const RnnfxFastIsa rnnfx_fast_isa_avx512 = {"avx512", rx_run_audio, rx_run_frames, rx_act_sigmoid,
+/* ---- fused one-layer audio kernels -----------------------------------------
+ * The common plugin case (one LSTM or GRU layer, no peephole, audio in,
+ * channel 0 out, H <= 96) gets a kernel with the unit-group count
+ * NV = padded(H)/16 as a compile-time constant: every gate accumulator
+ * lives in a zmm register for the whole step (no gate buffer in memory),
+ * and SETS accumulator sets (columns k, k+1, ... interleaved) shorten the
+ * FMA dependency chain when there are few gate vectors. h is re-read only
+ * through broadcasts from the state array (store-to-load forwarding, about
+ * 7 cycles, measured cheaper than VPERMPS from the register copy). The LSTM
+ * cell state is held doubled (2c) in registers during the block, so tanh(c)
+ * is one tanh_half call; doubling and halving at the block edges are exact.
+ *
+ * The recurrent weights are reached through L->cols: column k's gate rows
+ * in P parts of LP vectors, part j at cols[j]. fast.c points these into the
+ * plain packed matrix, or, when the matrix is larger than L1, into a
+ * cache-set-partitioned copy (see fast.c) that keeps a third to two thirds
+ * of it resident in L1 across time steps. */
+
+RX_INLINE float f512_dense(const RnnfxFast *F, const __m512 *hv, int nv, float x)
+{
+    __m512 acc = _mm512_mul_ps(_mm512_load_ps(F->dw0), hv[0]);
+    for (int u = 1; u < nv; u++)
+        acc = _mm512_fmadd_ps(_mm512_load_ps(F->dw0 + 16 * u), hv[u], acc);
+    float y = _mm512_reduce_add_ps(acc) + F->db[0];
+    if (F->sigmoid)
+        y = rnnfx_fast_sigmoidf(y);
+    return F->skip ? y + x : y;
+}
+
+/* acc[0..SETS)[0..NVEC) += W h over all columns; the sets are summed into
+ * acc[0] at the end. NVEC = P * LP gate vectors. */
+#define F512_MATVEC(NVEC, P, LP)                                                               \
+    do {                                                                                       \
+        for (int k = 0; k < hc; k += SETS) {                                                   \
+            _Pragma("GCC unroll 4") for (int s = 0; s < SETS; s++)                             \
+            {                                                                                  \
+                const __m512 hb = _mm512_set1_ps(h[k + s]);                                    \
+                const float *const *cp = cols + (size_t)(k + s) * (P);                         \
+                _Pragma("GCC unroll 2") for (int p = 0; p < (P); p++)                          \
+                {                                                                              \
+                    const float *w = cp[p];                                                    \
+                    _Pragma("GCC unroll 24") for (int v = 0; v < (LP); v++) acc[s][p * (LP) + v] = \
+                        _mm512_fmadd_ps(_mm512_load_ps(w + 16 * v), hb, acc[s][p * (LP) + v]);  \
+                }                                                                              \
+            }                                                                                  \
+        }                                                                                      \
+        _Pragma("GCC unroll 24") for (int v = 0; v < (NVEC); v++)                              \
+        {                                                                                      \
+            if (SETS == 4)                                                                     \
+                acc[0][v] = _mm512_add_ps(_mm512_add_ps(acc[0][v], acc[1][v]),                 \
+                                          _mm512_add_ps(acc[2][v], acc[3][v]));                \
+            else if (SETS == 2)                                                                \
+                acc[0][v] = _mm512_add_ps(acc[0][v], acc[1][v]);                               \
+        }                                                                                      \
+    } while (0)
+
+RX_INLINE void f512_lstm(const RnnfxFast *F, const float *b0, float *h, float *c, const float *in,
+                         float *out, size_t n, const int NV, const int SETS)
+{
+    const RnnfxFastLayer *L = &F->layer[0];
+    const int hc = L->hcols;
+    const float *wx = L->wx;
+    const float *const *cols = L->cols;
+    enum { MAXV = 24 };
+    const int NVEC = 4 * NV, P = NVEC > 16 ? 2 : 1, LP = NVEC / P;
+    __m512 c2[6], hv[6];
+#pragma GCC unroll 8
+    for (int u = 0; u < NV; u++) {
+        __m512 cv = _mm512_load_ps(c + 16 * u);
+        c2[u] = _mm512_add_ps(cv, cv);
+        hv[u] = _mm512_load_ps(h + 16 * u);
+    }
+    for (size_t t = 0; t < n; t++) {
+        const float x = in[t];
+        const __m512 xv = _mm512_set1_ps(x);
+        __m512 acc[4][MAXV];
+#pragma GCC unroll 24
+        for (int v = 0; v < NVEC; v++) {
+            acc[0][v] = _mm512_fmadd_ps(_mm512_load_ps(wx + 16 * v), xv, _mm512_load_ps(b0 + 16 * v));
+#pragma GCC unroll 4
+            for (int s = 1; s < SETS; s++)
+                acc[s][v] = _mm512_setzero_ps();
+        }
+        F512_MATVEC(NVEC, P, LP);
+#pragma GCC unroll 8
+        for (int u = 0; u < NV; u++) {
+            __m512 i = rnnfx_pw_sigmoid_avx512(acc[0][u]);
+            __m512 f = rnnfx_pw_sigmoid_avx512(acc[0][NV + u]);
+            __m512 g = rnnfx_pw_tanh_half_avx512(acc[0][2 * NV + u]);
+            __m512 o = rnnfx_pw_sigmoid_avx512(acc[0][3 * NV + u]);
+            c2[u] = _mm512_fmadd_ps(f, c2[u], _mm512_mul_ps(i, _mm512_add_ps(g, g)));
+            hv[u] = _mm512_mul_ps(o, rnnfx_pw_tanh_half_avx512(c2[u]));
+            _mm512_store_ps(h + 16 * u, hv[u]);
+        }
+        out[t] = f512_dense(F, hv, NV, x);
+    }
+#pragma GCC unroll 8
+    for (int u = 0; u < NV; u++)
+        _mm512_store_ps(c + 16 * u, _mm512_mul_ps(c2[u], _mm512_set1_ps(0.5f)));
+}
+
+RX_INLINE void f512_gru(const RnnfxFast *F, const float *b0, float *h, const float *in, float *out,
+                        size_t n, const int NV, const int SETS)
+{
+    const RnnfxFastLayer *L = &F->layer[0];
+    const int hc = L->hcols;
+    const float *wx = L->wx, *bh = L->bh;
+    const float *const *cols = L->cols;
+    enum { MAXV = 18 };
+    const int NVEC = 3 * NV, P = NVEC > 16 ? 2 : 1, LP = NVEC / P;
+    __m512 hv[6];
+#pragma GCC unroll 8
+    for (int u = 0; u < NV; u++)
+        hv[u] = _mm512_load_ps(h + 16 * u);
+    for (size_t t = 0; t < n; t++) {
+        const float x = in[t];
+        const __m512 xv = _mm512_set1_ps(x);
+        __m512 acc[4][MAXV], xn[6];
+#pragma GCC unroll 24
+        for (int v = 0; v < NVEC; v++) {
+            __m512 gx = _mm512_fmadd_ps(_mm512_load_ps(wx + 16 * v), xv, _mm512_load_ps(b0 + 16 * v));
+            if (v < 2 * NV) {
+                acc[0][v] = gx;
+            } else {
+                xn[v - 2 * NV] = gx;
+                acc[0][v] = _mm512_load_ps(bh + 16 * v);
+            }
+#pragma GCC unroll 4
+            for (int s = 1; s < SETS; s++)
+                acc[s][v] = _mm512_setzero_ps();
+        }
+        F512_MATVEC(NVEC, P, LP);
+#pragma GCC unroll 8
+        for (int u = 0; u < NV; u++) {
+            __m512 r = rnnfx_pw_sigmoid_avx512(acc[0][u]);
+            __m512 z = rnnfx_pw_sigmoid_avx512(acc[0][NV + u]);
+            __m512 nn = rnnfx_pw_tanh_half_avx512(_mm512_fmadd_ps(r, acc[0][2 * NV + u], xn[u]));
+            hv[u] = _mm512_fmadd_ps(z, _mm512_sub_ps(hv[u], nn), nn);
+            _mm512_store_ps(h + 16 * u, hv[u]);
+        }
+        out[t] = f512_dense(F, hv, NV, x);
+    }
+}
+
+#define F512_CASE(nv, sets)                                                                    \
+    case nv:                                                                                   \
+        if (L->cell == RNNFX_CELL_LSTM)                                                        \
+            f512_lstm(F, b0, h[0], c[0], in, out, n, nv, sets);                                \
+        else                                                                                   \
+            f512_gru(F, b0, h[0], in, out, n, nv, sets);                                       \
+        return
+
+static void f512_run_audio(const RnnfxFast *F, void *scratch, float *const *h, float *const *c,
+                           const float *in, float *out, size_t n)
+{
+    const RnnfxFastLayer *L = &F->layer[0];
+    const float *b0 = (const float *)scratch + F->off_b0;
+    if (L->cols) { /* fast.c sets cols only for the shapes handled here */
+        switch (L->hp / 16) {
+            F512_CASE(1, 4);
+            F512_CASE(2, 2);
+            F512_CASE(3, 1);
+            F512_CASE(4, 1);
+            F512_CASE(5, 1);
+            F512_CASE(6, 1);
+        default: break;
+        }
+    }
+    rx_run_audio(F, scratch, h, c, in, out, n);
+}
+
+const RnnfxFastIsa rnnfx_fast_isa_avx512 = {"avx512", f512_run_audio, rx_run_frames, rx_act_sigmoid,
                                             rx_act_tanh};
 #else
 /* ISO C forbids an empty translation unit. */

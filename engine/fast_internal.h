@@ -8,7 +8,9 @@
  *     LSTM i,f,g,o; GRU r,z,n); rows j >= H are zero;
  *   - wx[k][rows] is column k of weight_ih (so a matrix-vector product is a
  *     sum over k of a contiguous row-run times one broadcast input value);
- *     wh[k][rows] likewise for weight_hh;
+ *     wh[k][rows] likewise for weight_hh, with hidden rounded up to a
+ *     multiple of 4 columns (the extra columns zero, and so is the state
+ *     they meet), so kernels may walk 4 columns at a time;
  *   - every row that feeds a tanh (LSTM g, GRU n, tanh RNN) is multiplied by
  *     2, weights and biases alike, so the kernels need only a sigmoid:
  *     tanh(a) = 2 sigma(2a) - 1. Doubling is exact in floating point.
@@ -36,11 +38,16 @@ typedef struct {
     RnnfxCell cell;
     int relu, peephole;
     int hidden, hp, in, rows;
+    int hcols;         /* columns of wh: hidden rounded up to 4 (extra ones zero) */
     const float *wx;   /* [in][rows] */
-    const float *wh;   /* [hidden][rows] */
+    const float *wh;   /* [hcols][rows] */
     const float *b;    /* [rows] */
     const float *bh;   /* [rows] GRU only, else NULL */
     const float *peep; /* [3][hp] peephole only, else NULL */
+    /* AVX-512 fused kernels only (else NULL): column k of wh in `parts`
+     * pieces of rows/parts floats, piece j of the whole at cols[j]. */
+    const float *const *cols;
+    int parts;
 } RnnfxFastLayer;
 
 typedef void (*RnnfxFastRun)(const RnnfxFast *fast, void *scratch, float *const *h,
@@ -65,7 +72,8 @@ struct RnnfxFast {
     const float *dw0; /* [hp_last] */
     /* scratch offsets in floats */
     size_t off_b0, off_g, off_gh, off_y, scratch_floats;
-    float *mem; /* the one allocation all arrays above point into */
+    float *mem;   /* the one allocation all arrays above point into */
+    void *colmem; /* cols table and, if used, the cache-partitioned copy */
 };
 
 extern const RnnfxFastIsa rnnfx_fast_isa_generic;

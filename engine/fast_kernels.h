@@ -10,6 +10,7 @@
  *   RX_LOAD(p) RX_STORE(p, v) RX_SET1(x) RX_ZERO()
  *   RX_FMA(a, b, c) = a*b + c     RX_ADD RX_SUB RX_MUL RX_MAX
  *   RX_SIG(v)       vector sigmoid (activation_*.h)
+ *   RX_TANH_HALF(v) optional: tanh(v/2) directly (else 2 RX_SIG(v) - 1)
  *   RX_HSUM(v)      horizontal sum to a float
  * All loads and stores are aligned: every packed array and every state
  * vector is 64-byte aligned and padded to a multiple of 16 floats.
@@ -94,7 +95,12 @@ static void rx_mv(float *out, const float *init, const float *restrict w, int ro
 RX_INLINE RX_V rx_tanh_from_doubled(RX_V pre2)
 {
     /* pre2 is 2a; returns tanh(a) = 2 s(2a) - 1. */
-    return RX_SUB(RX_ADD(RX_SIG(pre2), RX_SIG(pre2)), RX_SET1(1.0f));
+#ifdef RX_TANH_HALF
+    return RX_TANH_HALF(pre2);
+#else
+    const RX_V s = RX_SIG(pre2);
+    return RX_SUB(RX_ADD(s, s), RX_SET1(1.0f));
+#endif
 }
 
 /* g holds all four pre-activation blocks (recurrent part included). */
