@@ -43,6 +43,7 @@
 #include <lv2/log/log.h>
 #include <lv2/midi/midi.h>
 #include <lv2/patch/patch.h>
+#include <lv2/state/state.h>
 #include <lv2/time/time.h>
 #include <lv2/urid/urid.h>
 #include <lv2/worker/worker.h>
@@ -417,9 +418,14 @@ static int player_strikes_at(uint64_t t)
 }
 #define STEP_SAMPLES 12000 /* an eighth note at 120 bpm, 48 kHz */
 
-static Host *loaded_host(float mode, float seed)
+/* A host whose plugin has loaded the test model. The loading block holds
+ * the transport stopped (unless own_clock) so that the built-in model plays
+ * nothing before the test starts listening. */
+static Host *loaded_host_clock(float mode, float seed, int own_clock)
 {
     Host *h = host_new();
+    if (!own_clock)
+        send_position(h, 0, 0, 0.0f);
     h->ctl[RNNFX_MIDI_PORT_MODE] = mode;
     h->ctl[RNNFX_MIDI_PORT_CHANNEL] = 3;
     h->ctl[RNNFX_MIDI_PORT_SEED] = seed;
@@ -430,6 +436,8 @@ static Host *loaded_host(float mode, float seed)
     h->n_evs = 0;
     return h;
 }
+
+static Host *loaded_host(float mode, float seed) { return loaded_host_clock(mode, seed, 0); }
 
 /* ---- tests ----------------------------------------------------------------------- */
 
@@ -605,7 +613,8 @@ static void test_own_clock_without_host_time(void **state)
 {
     (void)state;
     /* No time:Position at all: the plugin runs its own 120 bpm clock. */
-    Host *h = loaded_host(RNNFX_MIDI_MODE_ACCOMPANY, 5);
+    Host *h = loaded_host_clock(RNNFX_MIDI_MODE_ACCOMPANY, 5, 1);
+    h->n_evs = 0;
     for (int b = 0; b < 300; b++)
         host_run(h);
     int n = 0;
@@ -620,7 +629,7 @@ static void test_own_clock_without_host_time(void **state)
 static void test_bad_model_keeps_current(void **state)
 {
     (void)state;
-    Host *h = loaded_host(RNNFX_MIDI_MODE_ACCOMPANY, 5);
+    Host *h = loaded_host_clock(RNNFX_MIDI_MODE_ACCOMPANY, 5, 1);
     char bad[1300];
     snprintf(bad, sizeof bad, "%s.missing", g_model);
     send_model(h, bad);
@@ -632,6 +641,119 @@ static void test_bad_model_keeps_current(void **state)
     for (size_t i = 0; i < h->n_evs; i++)
         n += (h->evs[i].m[0] & 0xF0) == 0x90;
     assert_true(n > 0); /* still playing the model loaded before */
+    host_free(h);
+}
+
+
+/* ---- state ---------------------------------------------------------------------- */
+
+typedef struct {
+    uint32_t key, type, size;
+    uint8_t value[2048];
+} Prop;
+
+typedef struct {
+    Prop props[16];
+    int n;
+} Store;
+
+static LV2_State_Status store_fn(LV2_State_Handle h, uint32_t key, const void *value, size_t size,
+                                 uint32_t type, uint32_t flags)
+{
+    Store *st = h;
+    (void)flags;
+    if (st->n >= 16 || size > sizeof st->props[0].value)
+        return LV2_STATE_ERR_NO_SPACE;
+    Prop *p = &st->props[st->n++];
+    p->key = key;
+    p->type = type;
+    p->size = (uint32_t)size;
+    memcpy(p->value, value, size);
+    return LV2_STATE_SUCCESS;
+}
+
+static const void *retrieve_fn(LV2_State_Handle h, uint32_t key, size_t *size, uint32_t *type,
+                               uint32_t *flags)
+{
+    Store *st = h;
+    for (int i = 0; i < st->n; i++)
+        if (st->props[i].key == key) {
+            *size = st->props[i].size;
+            *type = st->props[i].type;
+            *flags = LV2_STATE_IS_POD | LV2_STATE_IS_PORTABLE;
+            return st->props[i].value;
+        }
+    return NULL;
+}
+
+/* The generator travels with the state: an instance restored from a saved
+ * state plays exactly what the saved one plays after it; a fresh one with
+ * the same seed port does not (its generator starts over). */
+static void test_state_keeps_generator_and_model(void **state)
+{
+    (void)state;
+    Host *a = loaded_host(RNNFX_MIDI_MODE_ACCOMPANY, 21);
+    play_script(a, g_player, N_PLAYER, 120, 1000); /* generator advances */
+    const LV2_State_Interface *si =
+        lilv_instance_get_extension_data(a->inst, LV2_STATE__interface);
+    assert_non_null(si);
+    Store saved = {0};
+    assert_int_equal(si->save(lilv_instance_get_handle(a->inst), store_fn, &saved, 0, NULL),
+                     LV2_STATE_SUCCESS);
+    int has_model = 0;
+    for (int i = 0; i < saved.n; i++)
+        if (saved.props[i].key == U(a, RNNFX_MIDI_URI_MODEL)) {
+            has_model = 1;
+            assert_string_equal((const char *)saved.props[i].value, g_model);
+        }
+    assert_true(has_model);
+    /* a: back to the start of the song (activate resets model and clock) */
+    lilv_instance_deactivate(a->inst);
+    lilv_instance_activate(a->inst);
+    a->n_evs = 0;
+    a->now = 0;
+
+    Host *b = host_new();
+    b->ctl[RNNFX_MIDI_PORT_MODE] = RNNFX_MIDI_MODE_ACCOMPANY;
+    b->ctl[RNNFX_MIDI_PORT_CHANNEL] = 3;
+    b->ctl[RNNFX_MIDI_PORT_SEED] = 21;
+    b->ctl[RNNFX_MIDI_PORT_MAX_NOTES] = 4;
+    /* the URIDs of b's map differ from a's: translate the keys and types */
+    Store tb = saved;
+    for (int i = 0; i < tb.n; i++) {
+        tb.props[i].key = U(b, unmap_uri(a, saved.props[i].key));
+        tb.props[i].type = U(b, unmap_uri(a, saved.props[i].type));
+    }
+    const LV2_State_Interface *sb =
+        lilv_instance_get_extension_data(b->inst, LV2_STATE__interface);
+    assert_int_equal(sb->restore(lilv_instance_get_handle(b->inst), retrieve_fn, &tb, 0, NULL),
+                     LV2_STATE_SUCCESS);
+    Host *c = loaded_host(RNNFX_MIDI_MODE_ACCOMPANY, 21);
+    c->now = 0;
+    play_script(a, g_player, N_PLAYER, 200, 190);
+    play_script(b, g_player, N_PLAYER, 200, 190);
+    play_script(c, g_player, N_PLAYER, 200, 190);
+    assert_true(a->n_evs > N_PLAYER);
+    assert_true(same_events(a, b));
+    assert_false(same_events(a, c));
+    host_free(a);
+    host_free(b);
+    host_free(c);
+}
+
+/* Without any model message the built-in model (in the bundle) plays. */
+static void test_builtin_model_plays(void **state)
+{
+    (void)state;
+    Host *h = host_new();
+    assert_null(strstr(h->logbuf, "cannot load"));
+    h->ctl[RNNFX_MIDI_PORT_MODE] = RNNFX_MIDI_MODE_CONTINUE;
+    play_script(h, g_player, N_PLAYER, 600, 590);
+    int n = 0;
+    for (size_t i = 0; i < h->n_evs; i++)
+        n += (h->evs[i].m[0] & 0xF0) == 0x90 && (h->evs[i].m[0] & 0x0F) == 0;
+    assert_true(n > 3); /* the player's 3 notes and the model's own */
+    assert_int_equal(g_allocs_in_run, 0);
     host_free(h);
 }
 
@@ -690,6 +812,8 @@ int main(void)
         cmocka_unit_test(test_seed_determinism),
         cmocka_unit_test(test_own_clock_without_host_time),
         cmocka_unit_test(test_bad_model_keeps_current),
+        cmocka_unit_test(test_state_keeps_generator_and_model),
+        cmocka_unit_test(test_builtin_model_plays),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
