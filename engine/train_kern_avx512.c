@@ -17,7 +17,7 @@
 #include "train_impl.h"
 
 #if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC optimize("O3", "fp-contract=fast")
+#pragma GCC optimize("O3", "fp-contract=fast", "no-trapping-math")
 #endif
 
 static inline __mmask16 lanes(int rem)
