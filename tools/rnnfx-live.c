@@ -32,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <termios.h>
 #include <time.h>
@@ -1121,6 +1122,11 @@ int main(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
 
+    /* Keep every page resident so the callback never waits for a page
+     * fault (best effort: needs CAP_IPC_LOCK or a memlock limit). */
+    if (mlockall(MCL_CURRENT | MCL_FUTURE) != 0 && verbose)
+        fprintf(stderr, "rnnfx-live: memory not locked (%s); page faults may cause dropouts\n",
+                strerror(errno));
     pe = Pa_StartStream(stream);
     if (pe != paNoError) {
         fprintf(stderr, "rnnfx-live: cannot start the stream: %s\n", Pa_GetErrorText(pe));
