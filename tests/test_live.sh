@@ -6,7 +6,8 @@
 # to a GRU-32 model at 2 s (loaded off the audio thread, crossfaded), moves
 # the mix and toggles bypass, and requires: zero over/underruns reported by
 # PortAudio, the swap installed, a failed swap (bad file) survived, the
-# expected number of callbacks, and the control FIFO working (swap + quit).
+# expected number of callbacks, and the control FIFO working (swap + quit)
+# with the default buffer size (JACK's period).
 #
 # The dummy backend is paced by a timer; on a heavily loaded machine the
 # server and its clients can wake late and report xruns that no client's
@@ -103,7 +104,7 @@ for attempt in 1 2 3; do
 done
 # Control FIFO: swap and quit from outside, well before --seconds ends.
 FIFO=$TMP/control
-"$LIVE" --host-api jack --frames 128 -m "$TMP/lstm32.json" --seconds 20 --control "$FIFO" \
+"$LIVE" --host-api jack -m "$TMP/lstm32.json" --seconds 20 --control "$FIFO" \
     >"$TMP/fifo-out.txt" 2>"$TMP/fifo-err.txt" &
 LPID=$!
 for i in 1 2 3 4 5 6 7 8 9 10; do [ -p "$FIFO" ] && break; sleep 0.2; done
@@ -121,6 +122,8 @@ done
 wait $LPID || fail "rnnfx-live (FIFO run) failed"
 cat "$TMP/fifo-out.txt"
 grep -q "model swaps: 1 requested, 1 installed" "$TMP/fifo-out.txt" || fail "FIFO swap not installed"
+# Without --frames, JACK's own period is used (the server runs -p 128).
+grep -q "128-frame buffers" "$TMP/fifo-out.txt" || fail "default buffer size is not the JACK period"
 grep -q "no knob named 'nothing'" "$TMP/fifo-err.txt" || fail "no message for an unknown knob"
 
 # No JACK server for a host API that needs one is a clear error, not a hang.

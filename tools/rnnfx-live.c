@@ -598,18 +598,20 @@ static void print_stats(App *a, FILE *f)
     if (a->status_line && f == stderr)
         fprintf(f, "\r\033[K");
     fprintf(f, "rnnfx-live: ran %.2f s: %llu callbacks, %llu frames (%.2f s of audio) at %g Hz, %lu-frame buffers\n",
-            elapsed, (unsigned long long)cb, (unsigned long long)fr, audio_s, L->rate, L->frames);
+            elapsed, (unsigned long long)cb, (unsigned long long)fr, audio_s, L->rate,
+            cb ? (unsigned long)(fr / cb) : L->frames);
     fprintf(f, "rnnfx-live: dropouts: %llu (input overflow %llu, input underflow %llu, output underflow %llu, output overflow %llu)\n",
             (unsigned long long)dropouts(L), (unsigned long long)atomic_load(&L->in_overflow),
             (unsigned long long)atomic_load(&L->in_underflow),
             (unsigned long long)atomic_load(&L->out_underflow),
             (unsigned long long)atomic_load(&L->out_overflow));
+    double per_cb = cb ? (double)fr / (double)cb : (double)L->frames;
     if (dropouts(L))
         fprintf(f, "rnnfx-live: dropouts reported at callbacks %llu..%llu (%.2f..%.2f s)\n",
                 (unsigned long long)atomic_load(&L->first_dropout_at) - 1,
                 (unsigned long long)atomic_load(&L->last_dropout_at) - 1,
-                (double)(atomic_load(&L->first_dropout_at) - 1) * (double)L->frames / L->rate,
-                (double)(atomic_load(&L->last_dropout_at) - 1) * (double)L->frames / L->rate);
+                (double)(atomic_load(&L->first_dropout_at) - 1) * per_cb / L->rate,
+                (double)(atomic_load(&L->last_dropout_at) - 1) * per_cb / L->rate);
     fprintf(f, "rnnfx-live: cpu: average %.2f %%, worst callback %.2f %% of its period (callback %llu)\n",
             avg, mx, (unsigned long long)atomic_load(&L->busy_max_at));
     fprintf(f, "rnnfx-live: model swaps: %llu requested, %llu installed, %llu failed to load\n",
@@ -810,6 +812,59 @@ static PaError quiet_initialize(int verbose)
     return e;
 }
 
+/* Zeroes the callback's statistics. Thread: main, while no stream runs. */
+static void reset_stats(Live *L)
+{
+    atomic_store(&L->callbacks, 0);
+    atomic_store(&L->frames_done, 0);
+    atomic_store(&L->in_overflow, 0);
+    atomic_store(&L->in_underflow, 0);
+    atomic_store(&L->out_underflow, 0);
+    atomic_store(&L->out_overflow, 0);
+    atomic_store(&L->busy_ns, 0);
+    atomic_store(&L->busy_max_ppm, 0);
+    atomic_store(&L->busy_max_at, 0);
+    atomic_store(&L->first_dropout_at, 0);
+    atomic_store(&L->last_dropout_at, 0);
+}
+
+/* The smallest buffer size that runs cleanly here: each candidate plays for
+ * 0.6 s (through the model) and passes with no over/underrun and no
+ * callback above 60 % of its period. Returns 0 if none could be opened.
+ * Thread: main (opens and closes streams). */
+static long probe_frames(Live *L, const PaStreamParameters *ip, const PaStreamParameters *op,
+                         double rate)
+{
+    static const long sizes[] = {64, 128, 256, 512, 1024};
+    long opened = 0;
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        PaStream *s = NULL;
+        if (Pa_OpenStream(&s, ip, op, rate, (unsigned long)sizes[i], paClipOff, audio_cb, L) !=
+            paNoError)
+            continue;
+        opened = sizes[i];
+        reset_stats(L);
+        L->frames = (unsigned long)sizes[i];
+        if (Pa_StartStream(s) != paNoError) {
+            Pa_CloseStream(s);
+            continue;
+        }
+        struct timespec ts = {0, 600000000L};
+        nanosleep(&ts, NULL);
+        Pa_StopStream(s);
+        Pa_CloseStream(s);
+        uint64_t cb = atomic_load(&L->callbacks), drops = dropouts(L);
+        double worst = (double)atomic_load(&L->busy_max_ppm) * 1e-4;
+        fprintf(stderr, "rnnfx-live: probe %4ld frames: %llu callbacks, %llu dropouts, worst callback %.0f %%\n",
+                sizes[i], (unsigned long long)cb, (unsigned long long)drops, worst);
+        if (cb > 0 && drops == 0 && worst < 60.0)
+            return sizes[i];
+    }
+    if (opened)
+        fprintf(stderr, "rnnfx-live: no buffer size ran cleanly; using %ld frames\n", opened);
+    return opened;
+}
+
 static void usage(FILE *f)
 {
     fprintf(f,
@@ -822,7 +877,9 @@ static void usage(FILE *f)
         "                       API's default devices)\n"
         "  --channels N         1 (mono, default) or 2 channels through the model\n"
         "  --rate HZ            sample rate (default: the output device's)\n"
-        "  --frames N           buffer size in frames (default 128)\n"
+        "  --frames N|auto      buffer size in frames. auto (default): on JACK the\n"
+        "                       server's period; elsewhere the smallest of 64, 128,\n"
+        "                       256, 512, 1024 that runs a short probe cleanly\n"
         "  -m, --model FILE     model to play (without one the input passes through)\n"
         "  --in-gain DB, --out-gain DB, --mix X, --set KNOB=VALUE, --bypass\n"
         "                       start-up controls, as in rnnfx-process\n"
@@ -856,7 +913,7 @@ int main(int argc, char **argv)
     const char *host_name = NULL, *in_name = NULL, *out_name = NULL, *model_path = NULL;
     const char *script_path = NULL, *fifo_path = NULL;
     int do_list = 0, verbose = 0, bypass = 0;
-    long frames = 128, channels = 1;
+    long frames = 0, channels = 1; /* frames 0: auto */
     double rate = 0, seconds = 0, in_db = 0, out_db = 0, mix = 1;
     RnnfxCliKnob knobs[RNNFX_MAX_PARAMS];
     int n_knobs = 0;
@@ -892,8 +949,12 @@ int main(int argc, char **argv)
             if (!need(i, argc, a)) return 2;
             fifo_path = argv[++i];
         } else if (!strcmp(a, "--frames")) {
-            if (!need(i, argc, a) || rnnfx_cli_parse_int(argv[i + 1], 16, 4096, &frames) != 0) {
-                fprintf(stderr, "rnnfx-live: --frames needs 16..4096\n");
+            if (!need(i, argc, a))
+                return 2;
+            if (!strcmp(argv[i + 1], "auto"))
+                frames = 0;
+            else if (rnnfx_cli_parse_int(argv[i + 1], 16, 4096, &frames) != 0) {
+                fprintf(stderr, "rnnfx-live: --frames needs 16..4096 or auto\n");
                 return 2;
             }
             i++;
@@ -1023,10 +1084,9 @@ int main(int argc, char **argv)
         goto out;
     }
     L->rate = rate;
-    L->frames = (unsigned long)frames;
     {
         RnnfxError err = {{0}};
-        RnnfxStatus st = rnnfx_chain_new_multi(NULL, rate, L->chain_ch, (size_t)frames, &L->chain, &err);
+        RnnfxStatus st = rnnfx_chain_new_multi(NULL, rate, L->chain_ch, 1024, &L->chain, &err);
         if (st != RNNFX_OK) {
             fprintf(stderr, "rnnfx-live: %s\n", err.msg);
             rnnfx_model_free(model);
@@ -1077,7 +1137,21 @@ int main(int argc, char **argv)
                              ii->defaultLowInputLatency, NULL};
     PaStreamParameters op = {dout, L->out_ch, paFloat32 | paNonInterleaved,
                              oi->defaultLowOutputLatency, NULL};
-    PaError pe = Pa_OpenStream(&stream, &ip, &op, rate, (unsigned long)frames, paClipOff, audio_cb, L);
+    int is_jack = Pa_GetHostApiInfo(h)->type == paJACK;
+    if (frames == 0 && !is_jack) {
+        frames = probe_frames(L, &ip, &op, rate);
+        if (frames == 0) {
+            fprintf(stderr, "rnnfx-live: cannot open %s -> %s at %g Hz with any buffer size\n",
+                    ii->name, oi->name, rate);
+            rc = 1;
+            goto out;
+        }
+    }
+    /* frames 0 on JACK: take whatever the server's period is. */
+    L->frames = (unsigned long)frames;
+    PaError pe = Pa_OpenStream(&stream, &ip, &op, rate,
+                               frames ? (unsigned long)frames : paFramesPerBufferUnspecified,
+                               paClipOff, audio_cb, L);
     if (pe != paNoError) {
         fprintf(stderr, "rnnfx-live: cannot open %s -> %s at %g Hz, %ld frames: %s\n", ii->name,
                 oi->name, rate, frames, Pa_GetErrorText(pe));
@@ -1085,10 +1159,16 @@ int main(int argc, char **argv)
         rc = 1;
         goto out;
     }
+    reset_stats(L);
     const PaStreamInfo *si = Pa_GetStreamInfo(stream);
-    fprintf(stderr, "rnnfx-live: %s: %s -> %s, %g Hz, %ld frames, %d in / %d out channels, "
+    char fr_text[48];
+    if (frames)
+        snprintf(fr_text, sizeof fr_text, "%ld frames", frames);
+    else
+        snprintf(fr_text, sizeof fr_text, "the server's period");
+    fprintf(stderr, "rnnfx-live: %s: %s -> %s, %g Hz, %s, %d in / %d out channels, "
                     "latency %.1f ms in + %.1f ms out + %.1f ms resampling\n",
-            Pa_GetHostApiInfo(h)->name, ii->name, oi->name, rate, frames, L->in_ch, L->out_ch,
+            Pa_GetHostApiInfo(h)->name, ii->name, oi->name, rate, fr_text, L->in_ch, L->out_ch,
             si ? 1e3 * si->inputLatency : 0, si ? 1e3 * si->outputLatency : 0,
             1e3 * rnnfx_chain_latency(L->chain) / rate);
     if (app.model_path[0])
