@@ -20,22 +20,23 @@
 #include "train_impl.h"
 
 void rnnfx_train_gru_forward(const RnnfxTrainNet *net, int l, RnnfxTrainLayerBuf *b,
-                             const float *x, int Bt, size_t T)
+                             RnnfxTrainWork *w, const float *x, int Bt, size_t T)
 {
     const RnnfxTrainLayer *ly = &net->layer[l];
     const RnnfxTrainKernels *k = net->k;
     int H = ly->H, GH = 3 * H, K = ly->K;
     size_t sg = (size_t)Bt * GH, sh = (size_t)Bt * H;
     const float *bih = net->params + ly->o_bih, *bhh = net->params + ly->o_bhh;
+    float *gx = w->blk_a; /* [block steps][Bt][3H]  X·W_ihᵀ + b_ih */
+    float *gh = w->blk_b; /* [Bt][3H]  H_{t-1}·W_hhᵀ + b_hh of one step */
     size_t TB = rnnfx_train_tblock(Bt);
     for (size_t t0 = 0; t0 < T; t0 += TB) {
         size_t t1 = T - t0 < TB ? T : t0 + TB;
-        k->gemm_nn((int)((t1 - t0) * Bt), GH, K, x + t0 * Bt * K, K, ly->wih_t, GH, bih,
-                   b->gx + t0 * sg, GH);
+        k->gemm_nn((int)((t1 - t0) * Bt), GH, K, x + t0 * Bt * K, K, ly->wih_t, GH, bih, gx,
+                   GH);
         for (size_t t = t0; t < t1; t++) {
-            float *gh = b->gh + t * sg;
             k->gemm_nn(Bt, GH, H, b->h + t * sh, H, ly->whh_t, GH, bhh, gh, GH);
-            k->gru_fwd(Bt, H, b->gx + t * sg, gh, b->h + t * sh, b->act + t * sg,
+            k->gru_fwd(Bt, H, gx + (t - t0) * sg, gh, b->h + t * sh, b->act + t * sg,
                        b->ghn + t * sh, b->h + (t + 1) * sh);
         }
     }
@@ -51,7 +52,7 @@ void rnnfx_train_gru_backward(const RnnfxTrainNet *net, int l, RnnfxTrainLayerBu
     size_t sg = (size_t)Bt * GH, sh = (size_t)Bt * H;
     const float *whh = net->params + ly->o_whh; /* [3H][H] */
     const float *wih = net->params + ly->o_wih; /* [3H][K] */
-    float *dGX = b->gx, *dGH = b->gh;           /* [T][Bt][3H], overwrite the forward values */
+    float *dGX = w->blk_a, *dGH = w->blk_b;     /* [block steps][Bt][3H] */
     float *dhn = w->dhn, *dtot = w->dtmp;       /* [Bt][H] */
     memset(dhn, 0, sizeof(float) * sh);
     size_t TB = rnnfx_train_tblock(Bt);
@@ -62,18 +63,19 @@ void rnnfx_train_gru_backward(const RnnfxTrainNet *net, int l, RnnfxTrainLayerBu
             for (size_t j = 0; j < sh; j++)
                 dtot[j] = dht[j] + dhn[j];
             /* writes dhn = dtot·z (the direct path), then adds dGH_t·W_hh */
-            k->gru_bwd(Bt, H, b->act + t * sg, b->ghn + t * sh, b->h + t * sh, dtot,
-                       dGX + t * sg, dGH + t * sg, dhn);
-            k->gemm_nn(Bt, H, GH, dGH + t * sg, GH, whh, H, NULL, dhn, H);
+            size_t o = (t - t0) * sg;
+            k->gru_bwd(Bt, H, b->act + t * sg, b->ghn + t * sh, b->h + t * sh, dtot, dGX + o,
+                       dGH + o, dhn);
+            k->gemm_nn(Bt, H, GH, dGH + o, GH, whh, H, NULL, dhn, H);
         }
         int rows = (int)((t1 - t0) * Bt);
-        k->gemm_tn(GH, K, rows, dGX + t0 * sg, GH, x + t0 * Bt * K, K, w->grad + ly->o_wih, K,
+        k->gemm_tn(GH, K, rows, dGX, GH, x + t0 * Bt * K, K, w->grad + ly->o_wih, K,
                    w->grad + ly->o_bih);
-        k->gemm_tn(GH, H, rows, dGH + t0 * sg, GH, b->h + t0 * sh, H, w->grad + ly->o_whh, H,
+        k->gemm_tn(GH, H, rows, dGH, GH, b->h + t0 * sh, H, w->grad + ly->o_whh, H,
                    w->grad + ly->o_bhh);
         if (dx) {
             memset(dx + t0 * Bt * K, 0, sizeof(float) * (size_t)rows * K);
-            k->gemm_nn(rows, K, GH, dGX + t0 * sg, GH, wih, K, NULL, dx + t0 * Bt * K, K);
+            k->gemm_nn(rows, K, GH, dGX, GH, wih, K, NULL, dx + t0 * Bt * K, K);
         }
         t1 = t0;
     }

@@ -6,11 +6,14 @@
  * chunk of T time steps for all its rows at once, time-major:
  *
  *     x    [T][Bt][K]      layer input (layer 0: the prepared model input)
- *     gx   [T][Bt][G*H]    X·W_ihᵀ + b_ih, overwritten by its gradient
+ *     act  [T][Bt][G*H]    gate activations kept for the backward pass
  *     h    [T+1][Bt][H]    h[0] is the state carried in from the last chunk
  *
  * so every matrix product is over contiguous rows and the inner loops run
- * over a contiguous output row (vectorisable). Cell kernels (activations and
+ * over a contiguous output row (vectorisable). Only what the backward pass
+ * needs is kept for the whole chunk; pre-activations and their gradients
+ * live in two small block buffers (blk_a, blk_b) of one time block
+ * (rnnfx_train_tblock steps, ~256 rows), which stay in cache. Cell kernels (activations and
  * per-element gate algebra) and matrix kernels are compiled once per
  * instruction set (train_kern_*.c, selected at run time).
  */
@@ -102,10 +105,7 @@ void rnnfx_train_net_refresh(RnnfxTrainNet *net);
 
 /* One worker's buffers for up to Bt rows and chunks of up to T steps. */
 typedef struct {
-    float *x;          /* [T][Bt][K0]  layer input after input_gain */
-    float *gx;         /* [T][Bt][G*H] per layer */
-    float *gh;         /* GRU: [T][Bt][3H] hidden-side pre-activations; grads in bwd */
-    float *act;        /* [T][Bt][G*H] activations (GRU: r,z,n) */
+    float *act;        /* [T][Bt][G*H] activations (LSTM: i,f,g,o; GRU: r,z,n); not RNN */
     float *ghn;        /* GRU: [T][Bt][H] (W_hn h + b_hn) */
     float *h;          /* [T+1][Bt][H] */
     float *c;          /* [T+1][Bt][H] LSTM */
@@ -127,6 +127,8 @@ typedef struct {
     float *dhn;  /* [Bt][Hmax] gradient carried to the previous step */
     float *dcn;  /* [Bt][Hmax] LSTM cell gradient carried back */
     float *dtmp; /* [Bt][Hmax] total gradient at one step */
+    float *blk_a, *blk_b; /* [block rows][GHmax] pre-activations / their gradients
+                             for one time block (see rnnfx_train_tblock) */
     float *grad; /* [n_params] this worker's gradient sum */
     void *block;
 } RnnfxTrainWork;
@@ -151,17 +153,17 @@ void rnnfx_train_work_carry(const RnnfxTrainNet *net, RnnfxTrainWork *w, int Bt,
  * backward: dh [T][Bt][H] gradient on h[1..T] -> adds weight gradients to
  * w->grad and, if dx is not NULL, writes the input gradient dx [T][Bt][K]. */
 void rnnfx_train_lstm_forward(const RnnfxTrainNet *net, int l, RnnfxTrainLayerBuf *b,
-                              const float *x, int Bt, size_t T);
+                              RnnfxTrainWork *w, const float *x, int Bt, size_t T);
 void rnnfx_train_lstm_backward(const RnnfxTrainNet *net, int l, RnnfxTrainLayerBuf *b,
                                RnnfxTrainWork *w, const float *x, const float *dh, float *dx,
                                int Bt, size_t T);
 void rnnfx_train_gru_forward(const RnnfxTrainNet *net, int l, RnnfxTrainLayerBuf *b,
-                             const float *x, int Bt, size_t T);
+                              RnnfxTrainWork *w, const float *x, int Bt, size_t T);
 void rnnfx_train_gru_backward(const RnnfxTrainNet *net, int l, RnnfxTrainLayerBuf *b,
                               RnnfxTrainWork *w, const float *x, const float *dh, float *dx,
                                int Bt, size_t T);
 void rnnfx_train_rnn_forward(const RnnfxTrainNet *net, int l, RnnfxTrainLayerBuf *b,
-                             const float *x, int Bt, size_t T);
+                              RnnfxTrainWork *w, const float *x, int Bt, size_t T);
 void rnnfx_train_rnn_backward(const RnnfxTrainNet *net, int l, RnnfxTrainLayerBuf *b,
                               RnnfxTrainWork *w, const float *x, const float *dh, float *dx,
                                int Bt, size_t T);

@@ -21,13 +21,14 @@
 #include "train_impl.h"
 
 void rnnfx_train_lstm_forward(const RnnfxTrainNet *net, int l, RnnfxTrainLayerBuf *b,
-                              const float *x, int Bt, size_t T)
+                              RnnfxTrainWork *w, const float *x, int Bt, size_t T)
 {
     const RnnfxTrainLayer *ly = &net->layer[l];
     const RnnfxTrainKernels *k = net->k;
     int H = ly->H, GH = 4 * H, K = ly->K;
     size_t sg = (size_t)Bt * GH, sh = (size_t)Bt * H;
     const float *peep = ly->peephole ? net->params + ly->o_peep : NULL;
+    (void)w; /* the activations are the pre-activations' own buffer */
     size_t TB = rnnfx_train_tblock(Bt);
     for (size_t t0 = 0; t0 < T; t0 += TB) {
         size_t t1 = T - t0 < TB ? T : t0 + TB;
@@ -56,7 +57,7 @@ void rnnfx_train_lstm_backward(const RnnfxTrainNet *net, int l, RnnfxTrainLayerB
     const float *wih = net->params + ly->o_wih; /* [4H][K] */
     const float *peep = ly->peephole ? net->params + ly->o_peep : NULL;
     float *dpeep = ly->peephole ? w->grad + ly->o_peep : NULL;
-    float *dA = b->gx;                     /* [T][Bt][4H] */
+    float *dA = w->blk_a;                  /* [block steps][Bt][4H] */
     float *dhn = w->dhn, *dcn = w->dcn;    /* [Bt][H] carried to step t−1 */
     float *dtot = w->dtmp;                 /* [Bt][H] */
     memset(dhn, 0, sizeof(float) * sh);
@@ -68,14 +69,15 @@ void rnnfx_train_lstm_backward(const RnnfxTrainNet *net, int l, RnnfxTrainLayerB
             const float *dht = dh + t * sh;
             for (size_t j = 0; j < sh; j++)
                 dtot[j] = dht[j] + dhn[j];
+            float *dAt = dA + (t - t0) * sg;
             k->lstm_bwd(Bt, H, b->act + t * sg, b->c + t * sh, b->c + (t + 1) * sh,
-                        b->tc + t * sh, dtot, dcn, dA + t * sg, peep, dpeep);
+                        b->tc + t * sh, dtot, dcn, dAt, peep, dpeep);
             memset(dhn, 0, sizeof(float) * sh);
-            k->gemm_nn(Bt, H, GH, dA + t * sg, GH, whh, H, NULL, dhn, H);
+            k->gemm_nn(Bt, H, GH, dAt, GH, whh, H, NULL, dhn, H);
         }
         /* this block's share of the weight gradients and of dX, while hot */
         int rows = (int)((t1 - t0) * Bt);
-        const float *dAb = dA + t0 * sg;
+        const float *dAb = dA;
         k->gemm_tn(GH, K, rows, dAb, GH, x + t0 * Bt * K, K, w->grad + ly->o_wih, K,
                    w->grad + ly->o_bih);
         k->gemm_tn(GH, H, rows, dAb, GH, b->h + t0 * sh, H, w->grad + ly->o_whh, H,

@@ -141,10 +141,15 @@ static float *carve(Carver *cv, size_t nfloats)
 
 static void carve_all(Carver *cv, RnnfxTrainWork *w, const RnnfxTrainNet *net, int Bt, size_t T)
 {
-    size_t rows = (size_t)Bt * T, Hmax = (size_t)net->in;
-    for (int l = 0; l < net->L; l++)
+    size_t rows = (size_t)Bt * T, Hmax = (size_t)net->in, GHmax = 1;
+    for (int l = 0; l < net->L; l++) {
         if ((size_t)net->layer[l].H > Hmax)
             Hmax = (size_t)net->layer[l].H;
+        if ((size_t)net->layer[l].G * (size_t)net->layer[l].H > GHmax)
+            GHmax = (size_t)net->layer[l].G * (size_t)net->layer[l].H;
+    }
+    /* rows of one time block, for any row count up to Bt */
+    size_t brows = (size_t)Bt > 256 ? (size_t)Bt : 256;
     w->x0 = carve(cv, rows * (size_t)net->in);
     w->tgt = carve(cv, rows * (size_t)net->out);
     w->y = carve(cv, rows * (size_t)net->out);
@@ -157,7 +162,6 @@ static void carve_all(Carver *cv, RnnfxTrainWork *w, const RnnfxTrainNet *net, i
         RnnfxTrainLayerBuf *b = &w->lb[l];
         size_t H = (size_t)ly->H, GH = (size_t)ly->G * H;
         memset(b, 0, sizeof *b);
-        b->gx = carve(cv, rows * GH);
         b->h = carve(cv, rows * H + (size_t)Bt * H);
         if (ly->cell == RNNFX_CELL_LSTM) {
             b->act = carve(cv, rows * GH);
@@ -165,7 +169,6 @@ static void carve_all(Carver *cv, RnnfxTrainWork *w, const RnnfxTrainNet *net, i
             b->tc = carve(cv, rows * H);
         } else if (ly->cell == RNNFX_CELL_GRU) {
             b->act = carve(cv, rows * GH);
-            b->gh = carve(cv, rows * GH);
             b->ghn = carve(cv, rows * H);
         }
     }
@@ -174,6 +177,8 @@ static void carve_all(Carver *cv, RnnfxTrainWork *w, const RnnfxTrainNet *net, i
     w->dhn = carve(cv, (size_t)Bt * Hmax);
     w->dcn = carve(cv, (size_t)Bt * Hmax);
     w->dtmp = carve(cv, (size_t)Bt * Hmax);
+    w->blk_a = carve(cv, brows * GHmax);
+    w->blk_b = carve(cv, brows * GHmax);
     w->grad = carve(cv, net->n_params);
 }
 
@@ -247,9 +252,9 @@ void rnnfx_train_forward_chunk(const RnnfxTrainNet *net, RnnfxTrainWork *w, int 
     for (int l = 0; l < net->L; l++) {
         RnnfxTrainLayerBuf *b = &w->lb[l];
         switch (net->layer[l].cell) {
-        case RNNFX_CELL_LSTM: rnnfx_train_lstm_forward(net, l, b, x, Bt, T); break;
-        case RNNFX_CELL_GRU: rnnfx_train_gru_forward(net, l, b, x, Bt, T); break;
-        case RNNFX_CELL_RNN: rnnfx_train_rnn_forward(net, l, b, x, Bt, T); break;
+        case RNNFX_CELL_LSTM: rnnfx_train_lstm_forward(net, l, b, w, x, Bt, T); break;
+        case RNNFX_CELL_GRU: rnnfx_train_gru_forward(net, l, b, w, x, Bt, T); break;
+        case RNNFX_CELL_RNN: rnnfx_train_rnn_forward(net, l, b, w, x, Bt, T); break;
         }
         x = b->h + (size_t)Bt * (size_t)net->layer[l].H; /* h[1..T] */
     }

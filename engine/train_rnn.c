@@ -14,19 +14,20 @@
 #include "train_impl.h"
 
 void rnnfx_train_rnn_forward(const RnnfxTrainNet *net, int l, RnnfxTrainLayerBuf *b,
-                             const float *x, int Bt, size_t T)
+                             RnnfxTrainWork *w, const float *x, int Bt, size_t T)
 {
     const RnnfxTrainLayer *ly = &net->layer[l];
     const RnnfxTrainKernels *k = net->k;
     int H = ly->H, K = ly->K;
     size_t sh = (size_t)Bt * H;
+    float *pre = w->blk_a; /* [block steps][Bt][H] pre-activations */
     size_t TB = rnnfx_train_tblock(Bt);
     for (size_t t0 = 0; t0 < T; t0 += TB) {
         size_t t1 = T - t0 < TB ? T : t0 + TB;
-        k->gemm_nn((int)((t1 - t0) * Bt), H, K, x + t0 * Bt * K, K, ly->wih_t, H, ly->bsum,
-                   b->gx + t0 * sh, H);
+        k->gemm_nn((int)((t1 - t0) * Bt), H, K, x + t0 * Bt * K, K, ly->wih_t, H, ly->bsum, pre,
+                   H);
         for (size_t t = t0; t < t1; t++) {
-            float *a = b->gx + t * sh;
+            float *a = pre + (t - t0) * sh;
             k->gemm_nn(Bt, H, H, b->h + t * sh, H, ly->whh_t, H, NULL, a, H);
             k->rnn_fwd((int)sh, b->h + (t + 1) * sh, a, ly->relu);
         }
@@ -43,7 +44,7 @@ void rnnfx_train_rnn_backward(const RnnfxTrainNet *net, int l, RnnfxTrainLayerBu
     size_t sh = (size_t)Bt * H;
     const float *whh = net->params + ly->o_whh; /* [H][H] */
     const float *wih = net->params + ly->o_wih; /* [H][K] */
-    float *dA = b->gx;                          /* [T][Bt][H] */
+    float *dA = w->blk_a;                       /* [block steps][Bt][H] */
     float *dhn = w->dhn, *dtot = w->dtmp;
     memset(dhn, 0, sizeof(float) * sh);
     size_t TB = rnnfx_train_tblock(Bt);
@@ -53,18 +54,19 @@ void rnnfx_train_rnn_backward(const RnnfxTrainNet *net, int l, RnnfxTrainLayerBu
             const float *dht = dh + t * sh;
             for (size_t j = 0; j < sh; j++)
                 dtot[j] = dht[j] + dhn[j];
-            k->rnn_bwd((int)sh, dA + t * sh, dtot, b->h + (t + 1) * sh, ly->relu);
+            float *dAt = dA + (t - t0) * sh;
+            k->rnn_bwd((int)sh, dAt, dtot, b->h + (t + 1) * sh, ly->relu);
             memset(dhn, 0, sizeof(float) * sh);
-            k->gemm_nn(Bt, H, H, dA + t * sh, H, whh, H, NULL, dhn, H);
+            k->gemm_nn(Bt, H, H, dAt, H, whh, H, NULL, dhn, H);
         }
         int rows = (int)((t1 - t0) * Bt);
-        k->gemm_tn(H, K, rows, dA + t0 * sh, H, x + t0 * Bt * K, K, w->grad + ly->o_wih, K,
+        k->gemm_tn(H, K, rows, dA, H, x + t0 * Bt * K, K, w->grad + ly->o_wih, K,
                    w->grad + ly->o_bih);
-        k->gemm_tn(H, H, rows, dA + t0 * sh, H, b->h + t0 * sh, H, w->grad + ly->o_whh, H,
+        k->gemm_tn(H, H, rows, dA, H, b->h + t0 * sh, H, w->grad + ly->o_whh, H,
                    w->grad + ly->o_bhh);
         if (dx) {
             memset(dx + t0 * Bt * K, 0, sizeof(float) * (size_t)rows * K);
-            k->gemm_nn(rows, K, H, dA + t0 * sh, H, wih, K, NULL, dx + t0 * Bt * K, K);
+            k->gemm_nn(rows, K, H, dA, H, wih, K, NULL, dx + t0 * Bt * K, K);
         }
         t1 = t0;
     }
