@@ -610,6 +610,75 @@ static void test_fp_mode_restored(void **state)
 #endif
 }
 
+/* ---- no denormals in the state -------------------------------------------- */
+
+/* A model with zero biases and silent input lets the state decay
+ * geometrically towards 0, straight through the subnormal range, where x86
+ * arithmetic is ~100x slower. The engine runs with flush-to-zero, so no
+ * state value may ever be subnormal. */
+static int count_subnormal(const float *v, int n)
+{
+    int k = 0;
+    for (int i = 0; i < n; i++)
+        k += fpclassify(v[i]) == FP_SUBNORMAL;
+    return k;
+}
+
+static void test_no_denormal_state(void **state)
+{
+    (void)state;
+#ifdef HAVE_MXCSR
+    const RnnfxCell cells[3] = {RNNFX_CELL_LSTM, RNNFX_CELL_GRU, RNNFX_CELL_RNN};
+    for (int ci = 0; ci < 3; ci++) {
+        RnnfxArch a;
+        rnnfx_arch_init_audio(&a, cells[ci], 12, 0);
+        a.n_layers = 2;
+        a.layers[1] = a.layers[0];
+        RnnfxModel *m = rnnfx_test_random_model(&a, 1400 + ci, 0.8f, 0);
+        for (int l = 0; l < 2; l++) {
+            int r, c;
+            float *b = rnnfx_model_tensor(m, l, RNNFX_T_BIAS_IH, &r, &c);
+            memset(b, 0, (size_t)c * sizeof(float));
+            b = rnnfx_model_tensor(m, l, RNNFX_T_BIAS_HH, &r, &c);
+            memset(b, 0, (size_t)c * sizeof(float));
+            float *h0 = rnnfx_model_tensor(m, l, RNNFX_T_INITIAL_H, &r, &c);
+            for (int j = 0; j < c; j++)
+                h0[j] = (j & 1) ? 3e-33f : -2e-35f;
+            float *c0 = rnnfx_model_tensor(m, l, RNNFX_T_INITIAL_C, &r, &c);
+            for (int j = 0; c0 && j < c; j++)
+                c0[j] = (j & 1) ? -4e-33f : 1e-34f;
+        }
+        RnnfxError err;
+        assert_int_equal(rnnfx_model_finalize(m, &err), RNNFX_OK);
+        for (int pi = 0; pi < 2; pi++) {
+            RnnfxInstance *inst = new_instance(m, PATHS[pi]);
+            float x[16] = {0}, y[16];
+            int seen = 0, nonzero = 0;
+            for (int block = 0; block < 200; block++) {
+                rnnfx_instance_process(inst, x, y, 16);
+                for (int l = 0; l < 2; l++) {
+                    seen += count_subnormal(rnnfx_instance_hidden(inst, l), 12);
+                    if (rnnfx_instance_cell(inst, l))
+                        seen += count_subnormal(rnnfx_instance_cell(inst, l), 12);
+                    if (block == 0)
+                        for (int j = 0; j < 12; j++)
+                            nonzero += rnnfx_instance_hidden(inst, l)[j] != 0.0f;
+                }
+                seen += count_subnormal(y, 16);
+            }
+            if (seen)
+                fail_msg("%s/%s: %d subnormal state/output values", rnnfx_cell_name(cells[ci]),
+                         PATH_NAMES[pi], seen);
+            assert_true(nonzero > 0); /* the decay really started above zero */
+            rnnfx_instance_free(inst);
+        }
+        rnnfx_model_free(m);
+    }
+#else
+    skip();
+#endif
+}
+
 /* ---- caller memory, NULLs ----------------------------------------------- */
 
 static void test_free_null(void **state)
@@ -889,6 +958,7 @@ int main(void)
         cmocka_unit_test(test_nonfinite_input),
         cmocka_unit_test(test_state_recovery),
         cmocka_unit_test(test_fp_mode_restored),
+        cmocka_unit_test(test_no_denormal_state),
         cmocka_unit_test(test_free_null),
         cmocka_unit_test(test_instance_init_memory),
         cmocka_unit_test(test_arch_check),
