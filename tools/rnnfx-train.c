@@ -382,6 +382,11 @@ typedef struct {
     size_t n;
     RnnfxAlignResult al;
     double sum_xx, sum_xy, sum_yy;
+    /* after the levels are set, x and y are freed and only the training
+     * arrays remain (half the memory): x = in[t*isz] / gi, y = tg[t] * go */
+    const float *in, *tg;
+    int isz;
+    double gi, go;
     char in_desc[512], tg_desc[512];
 } Pair;
 
@@ -652,15 +657,16 @@ static double score_regions(const RnnfxModel *model, const Pair *pairs, const Re
             const Pair *p = &pairs[r->pair];
             const float sign = p->al.inverted ? -1.0f : 1.0f;
             size_t s0 = r->start - r->pre, m = r->pre + r->len;
+            const float ig = (float)(1.0 / p->gi), og = (float)p->go;
             for (size_t t = 0; t < m; t++) {
-                in[t * isz] = p->x[s0 + t];
+                in[t * isz] = ig * p->in[(s0 + t) * p->isz];
                 for (int j = 0; j < n_knobs; j++)
                     in[t * isz + 1 + j] = (float)p->knobs[j];
             }
             rnnfx_instance_reset(inst);
             rnnfx_instance_process_frames(inst, in, out, m);
             for (size_t t = 0; t < r->len; t++) {
-                float y = sign * p->y[r->start + t];
+                float y = sign * og * p->tg[r->start + t];
                 float q = out[r->pre + t];
                 se += ((double)y - q) * ((double)y - q);
                 st += (double)y * y;
@@ -669,7 +675,7 @@ static double score_regions(const RnnfxModel *model, const Pair *pairs, const Re
                 if (tgt)
                     tgt[k] = y;
                 if (dry)
-                    dry[k] = p->x[r->start + t];
+                    dry[k] = ig * p->in[(r->start + t) * p->isz];
                 k++;
             }
         }
@@ -758,7 +764,8 @@ static int extra_from_json(const char *text, History *h, double *best_val, doubl
  * the trainer sees (after alignment and levels) plus the regions. */
 static int export_split(const char *dir, const Pair *pairs, int n_pairs, const float *const *in,
                         const float *const *tg, int isz, const RegionList *tr, const RegionList *va,
-                        const RegionList *te, double gi, double go, int skip, double rate)
+                        const RegionList *te, double gi, double go, int skip, double rate,
+                        const RnnfxTrainConfig *cfg, const Options *opt)
 {
     char path[PATH_MAX];
     mkdir(dir, 0755);
@@ -768,6 +775,24 @@ static int export_split(const char *dir, const Pair *pairs, int n_pairs, const f
     json_object_object_add(o, "output_gain", json_object_new_double(go));
     json_object_object_add(o, "skip", json_object_new_int(skip));
     json_object_object_add(o, "sample_rate", json_object_new_double(rate));
+    /* the recipe, so another implementation can train the same way */
+    json_object_object_add(o, "cell", json_object_new_string(rnnfx_cell_name(opt->cell)));
+    json_object_object_add(o, "hidden", json_object_new_int(opt->hidden));
+    json_object_object_add(o, "layers", json_object_new_int(opt->layers));
+    json_object_object_add(o, "segment", json_object_new_int64((int64_t)cfg->segment_len));
+    json_object_object_add(o, "burn_in", json_object_new_int64((int64_t)cfg->burn_in));
+    json_object_object_add(o, "tbptt", json_object_new_int64((int64_t)cfg->tbptt));
+    json_object_object_add(o, "batch", json_object_new_int(cfg->batch));
+    json_object_object_add(o, "lr", json_object_new_double(cfg->lr));
+    json_object_object_add(o, "lr_min", json_object_new_double(cfg->lr_min));
+    json_object_object_add(o, "clip", json_object_new_double(cfg->clip));
+    json_object_object_add(o, "beta1", json_object_new_double(cfg->beta1));
+    json_object_object_add(o, "beta2", json_object_new_double(cfg->beta2));
+    json_object_object_add(o, "eps", json_object_new_double(cfg->eps));
+    json_object_object_add(o, "weight_decay", json_object_new_double(cfg->weight_decay));
+    json_object_object_add(o, "preemph", json_object_new_double(cfg->preemph));
+    json_object_object_add(o, "dc_weight", json_object_new_double(cfg->dc_weight));
+    json_object_object_add(o, "preroll", json_object_new_int(PREROLL));
     json_object *pa = json_object_new_array();
     for (int i = 0; i < n_pairs; i++) {
         snprintf(path, sizeof path, "%s/pair%d.in.f32", dir, i);
@@ -935,6 +960,14 @@ int main(int argc, char **argv)
                 in[i][t * isz + 1 + k] = (float)p->knobs[k];
             tg[i][t] = (float)(p->y[t] / go);
         }
+        free(p->x);
+        free(p->y);
+        p->x = p->y = NULL;
+        p->in = in[i];
+        p->tg = tg[i];
+        p->isz = isz;
+        p->gi = gi;
+        p->go = go;
     }
 
     /* ---- model and trainer config ---- */
@@ -1050,7 +1083,7 @@ int main(int argc, char **argv)
     }
     if (o.export_split) {
         if (export_split(o.export_split, pairs, n_pairs, (const float *const *)in,
-                         (const float *const *)tg, isz, &rtrain, &rval, &rtest, gi, go, skip, rate)) {
+                         (const float *const *)tg, isz, &rtrain, &rval, &rtest, gi, go, skip, rate, &cfg, &o)) {
             fprintf(stderr, "rnnfx-train: cannot write the split to %s\n", o.export_split);
             return 1;
         }
