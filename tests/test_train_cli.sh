@@ -64,6 +64,12 @@ if command -v lv2info > /dev/null 2>&1 && [ -d "$BUILD/rnnfx.lv2" ] && [ -s "$BU
     LV2_PATH="$T/lv2" lv2info http://rnnfx.org/plugins/rnnfx#mono > "$T/info.txt" 2>&1
     check "an LV2 host library (lilv) lists the preset for the plugin" "grep -A20 'Presets:' '$T/info.txt' | grep -Eq '^[[:space:]]+m\$'"
 fi
+out=$("$TRAIN" -i $DATA/dry.flac -t $DATA/wet_gx_muff.flac --evaluate "$T/m.json" 2>&1 | grep '^result ')
+eesr=$(echo "$out" | sed -n 's/.*esr=\([0-9.e+-]*\).*/\1/p')
+check "--evaluate scores the saved model on the whole pair ($eesr)" "awk -v e='$eesr' 'BEGIN{exit !(e != \"\" && e < 0.3)}'"
+out=$("$TRAIN" -i $DATA/dry.flac -t $DATA/wet_gx_scream.flac --evaluate "$T/m.json" 2>&1 | grep '^result ')
+wesr=$(echo "$out" | sed -n 's/.*esr=\([0-9.e+-]*\).*/\1/p')
+check "--evaluate on another effect's output scores much worse ($wesr)" "awk -v a='$eesr' -v b='$wesr' 'BEGIN{exit !(b > 3 * a)}'"
 check "no temporary files left" "! ls '$T' | grep -q '\\.tmp-'"
 
 # --- 2. resume continues -----------------------------------------------------

@@ -92,6 +92,12 @@ else
     echo "   (rnnfx-process is not built: skipped)"
 fi
 
+# the capture against the real effect on music it never heard
+"$BIN/rnnfx-train" --input "$OUT/song.wav" --target "$OUT/song_real.wav" --evaluate "$OUT/capture.json" \
+    > "$OUT/evaluate.log" 2>&1 || true
+song=$(sed -n 's/^result esr=\([0-9.e+-]*\) band=\([a-z]*\).*/ESR \1 (\2)/p' "$OUT/evaluate.log")
+[ -n "$song" ] && echo "   capture vs the real effect on the new song: $song"
+
 say "5. installing the plugin, the tools and the capture's preset"
 if [ "${DEMO_INSTALL:-1}" = 1 ]; then
     $MAKE --no-print-directory BUILD="$BUILD" install > "$OUT/install.log" 2>&1 && installed=1 || installed=0
@@ -117,4 +123,5 @@ echo "   model:      $OUT/capture.json"
 echo "   preset:     $OUT/capture.lv2/"
 echo "   report:     $OUT/capture.html   (open it in a browser)"
 echo "   quality:    test ESR $esr on audio held out from training: $band"
+[ -n "$song" ] && echo "               on a new song, against the real effect: $song"
 echo "               (bands: great < 0.01, good < 0.035, usable < 0.1)"

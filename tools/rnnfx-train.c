@@ -76,7 +76,7 @@
 /* ---- options ---------------------------------------------------------------- */
 typedef struct {
     const char *input, *target, *output, *manifest, *resume, *checkpoint;
-    const char *report, *preset, *name, *export_split;
+    const char *report, *preset, *name, *export_split, *evaluate;
     int no_report, no_preset, quiet;
     RnnfxCell cell;
     int hidden, layers;
@@ -141,6 +141,10 @@ static void usage(FILE *f)
         "      --preset PATH      LV2 preset: a NAME.lv2 bundle directory or a .ttl file\n"
         "                         (default MODEL.lv2); --no-preset\n"
         "  -q, --quiet            print only warnings, errors and the result\n"
+        "other:\n"
+        "      --evaluate MODEL   no training: score an existing model on the (aligned) pair(s)\n"
+        "      --test-at M1,M2..  (benchmarks) print the test ESR of the current weights at these minutes\n"
+        "      --export-split DIR (benchmarks) write the prepared arrays and regions for another trainer\n"
         "  -h, --help\n"
         "\n"
         "Ctrl-C stops training and writes the best model so far.\n",
@@ -168,7 +172,7 @@ static int parse_options(int argc, char **argv, Options *o)
         O_MANIFEST = 256, O_TYPE, O_HIDDEN, O_LAYERS, O_EPOCHS, O_MINUTES, O_SEED, O_THREADS, O_LR,
         O_SEGMENT, O_BURN, O_TBPTT, O_BATCH, O_SKIP, O_NOSKIP, O_RESUME, O_CKPT, O_REPORT,
         O_NOREPORT, O_PRESET, O_NOPRESET, O_CHANNEL, O_MIX, O_RATE, O_NAME, O_DELAY, O_INVERT,
-        O_NOINVERT, O_NOALIGN, O_PATIENCE, O_TESTAT, O_EXPORT
+        O_NOINVERT, O_NOALIGN, O_PATIENCE, O_TESTAT, O_EXPORT, O_EVAL
     };
     static const struct option longs[] = {
         {"input", required_argument, 0, 'i'},     {"target", required_argument, 0, 't'},
@@ -189,6 +193,7 @@ static int parse_options(int argc, char **argv, Options *o)
         {"no-invert", no_argument, 0, O_NOINVERT}, {"no-align", no_argument, 0, O_NOALIGN},
         {"patience", required_argument, 0, O_PATIENCE}, {"test-at", required_argument, 0, O_TESTAT},
         {"export-split", required_argument, 0, O_EXPORT},
+        {"evaluate", required_argument, 0, O_EVAL},
         {"quiet", no_argument, 0, 'q'},           {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
     int c;
@@ -300,6 +305,7 @@ static int parse_options(int argc, char **argv, Options *o)
             break;
         }
         case O_EXPORT: o->export_split = optarg; break;
+        case O_EVAL: o->evaluate = optarg; break;
         case '?':
         default:
             if (optopt)
@@ -313,7 +319,7 @@ static int parse_options(int argc, char **argv, Options *o)
         fprintf(stderr, "rnnfx-train: unexpected argument '%s' (see --help)\n", argv[optind]);
         return -1;
     }
-    if (!o->output) {
+    if (!o->output && !o->evaluate) {
         fprintf(stderr, "rnnfx-train: no output file given (-o MODEL.json)\n");
         return -1;
     }
@@ -388,6 +394,7 @@ typedef struct {
     int isz;
     double gi, go;
     char in_desc[512], tg_desc[512];
+    int rate;
 } Pair;
 
 static const char *base_name(const char *p)
@@ -485,6 +492,7 @@ static int load_pair(Pair *p, const Options *o, int *rate_io)
         goto fail;
     }
     *rate_io = rx;
+    p->rate = rx;
     if (check_signal(p->in_path, "input", x, nx) || check_signal(p->tg_path, "target", y, ny))
         goto fail;
     if (nx != ny) {
@@ -839,6 +847,74 @@ static int export_split(const char *dir, const Pair *pairs, int n_pairs, const f
     return rc;
 }
 
+/* --evaluate: scores an existing model (any format the engine reads) on the
+ * aligned pairs, each run whole from the model's initial state and scored
+ * after PREROLL samples, against the device's output in its own polarity. */
+static int evaluate_model(const char *path, const Pair *pairs, int n_pairs, int n_knobs,
+                          const RnnfxManifest *man)
+{
+    RnnfxModel *m = NULL;
+    RnnfxError err;
+    if (rnnfx_model_load(path, NULL, &m, &err) != RNNFX_OK) {
+        fprintf(stderr, "rnnfx-train: %s\n", err.msg);
+        return EXIT_USAGE;
+    }
+    const RnnfxArch *arch = rnnfx_model_arch(m);
+    int idx[RNNFX_MAX_PARAMS];
+    for (int k = 0; k < n_knobs; k++) {
+        idx[k] = rnnfx_model_param_index(m, man->knobs[k]);
+        if (idx[k] < 0) {
+            fprintf(stderr, "rnnfx-train: the model has no knob named '%s'\n", man->knobs[k]);
+            rnnfx_model_free(m);
+            return EXIT_USAGE;
+        }
+    }
+    if (arch->kind != RNNFX_KIND_AUDIO || arch->output_size != 1) {
+        fprintf(stderr, "rnnfx-train: %s is not a mono audio model\n", path);
+        rnnfx_model_free(m);
+        return EXIT_USAGE;
+    }
+    double rate = rnnfx_model_meta_const(m)->sample_rate;
+    RnnfxInstance *inst = rnnfx_instance_new(m);
+    if (!inst) {
+        rnnfx_model_free(m);
+        return 1;
+    }
+    double se_all = 0, st_all = 0;
+    for (int i = 0; i < n_pairs; i++) {
+        const Pair *p = &pairs[i];
+        if (rate > 0 && p->rate != (int)(rate + 0.5))
+            note(1, "%s is %d Hz, the model was trained at %.0f Hz (scored as is)", base_name(p->in_path),
+                 p->rate, rate);
+        for (int k = 0; k < n_knobs; k++)
+            rnnfx_instance_set_param(inst, idx[k], (float)p->knobs[k]);
+        rnnfx_instance_reset(inst);
+        const float sign = p->al.inverted ? -1.0f : 1.0f;
+        float buf[4096];
+        double se = 0, st = 0;
+        for (size_t s0 = 0; s0 < p->n; s0 += 4096) {
+            size_t len = p->n - s0 < 4096 ? p->n - s0 : 4096;
+            rnnfx_instance_process(inst, p->x + s0, buf, len);
+            for (size_t t = 0; t < len; t++) {
+                if (s0 + t < PREROLL)
+                    continue;
+                double y = sign * p->y[s0 + t], d = y - buf[t];
+                se += d * d;
+                st += y * y;
+            }
+        }
+        printf("evaluate %s -> %s: ESR %.6f (%s)\n", base_name(p->in_path), base_name(p->tg_path),
+               st > 0 ? se / st : -1, rnnfx_quality_band(st > 0 ? se / st : -1));
+        se_all += se;
+        st_all += st;
+    }
+    double esr = st_all > 0 ? se_all / st_all : -1;
+    printf("result esr=%.6f band=%s\n", esr, rnnfx_quality_band(esr));
+    rnnfx_instance_free(inst);
+    rnnfx_model_free(m);
+    return 0;
+}
+
 /* ---- main ----------------------------------------------------------------------------- */
 int main(int argc, char **argv)
 {
@@ -854,6 +930,10 @@ int main(int argc, char **argv)
     /* output paths, checked before any work so a long run cannot end in
      * "cannot write" */
     char stem[PATH_MAX], report_path[PATH_MAX + 8], preset_path[PATH_MAX + 8], ckpt_path[PATH_MAX + 8];
+    if (o.evaluate) {
+        o.output = o.output ? o.output : "evaluate.json";
+        o.no_report = o.no_preset = 1;
+    }
     stem_of(o.output, stem, sizeof stem);
     snprintf(report_path, sizeof report_path, "%s", o.report ? o.report : "");
     if (!o.report)
@@ -864,9 +944,12 @@ int main(int argc, char **argv)
     snprintf(ckpt_path, sizeof ckpt_path, "%s", o.checkpoint ? o.checkpoint : "");
     if (!o.checkpoint)
         snprintf(ckpt_path, sizeof ckpt_path, "%s.ckpt", o.output);
-    if (can_write_beside(o.output) || (!o.no_report && can_write_beside(report_path)) ||
-        (!o.no_preset && can_write_beside(preset_path)) || can_write_beside(ckpt_path))
+    if (o.evaluate) {
+        /* nothing is written */
+    } else if (can_write_beside(o.output) || (!o.no_report && can_write_beside(report_path)) ||
+               (!o.no_preset && can_write_beside(preset_path)) || can_write_beside(ckpt_path)) {
         return 1;
+    }
     if (!o.no_preset) {
         size_t pl = strlen(preset_path);
         int is_ttl = pl > 4 && !strcasecmp(preset_path + pl - 4, ".ttl");
@@ -911,6 +994,9 @@ int main(int argc, char **argv)
         if (load_pair(p, &o, &rate) != 0)
             return EXIT_USAGE;
     }
+
+    if (o.evaluate)
+        return evaluate_model(o.evaluate, pairs, n_pairs, n_knobs, &man);
 
     /* ---- levels and skip ---- */
     double sxx = 0, sxy = 0, syy = 0;
