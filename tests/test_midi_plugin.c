@@ -741,6 +741,52 @@ static void test_state_keeps_generator_and_model(void **state)
     host_free(c);
 }
 
+
+static void set_port_cb(const char *symbol, void *user, const void *value, uint32_t size,
+                        uint32_t type)
+{
+    Host *h = user;
+    if (size != sizeof(float) || type != U(h, LV2_ATOM__Float))
+        return;
+    for (int i = 2; i < RNNFX_MIDI_N_PORTS; i++) {
+        const LilvPort *p = lilv_plugin_get_port_by_index(h->plugin, (uint32_t)i);
+        if (!strcmp(lilv_node_as_string(lilv_port_get_symbol(h->plugin, p)), symbol))
+            h->ctl[i] = *(const float *)value;
+    }
+}
+
+/* The bundle's preset, applied through lilv (which maps the relative model
+ * path into the bundle), selects the built-in model file again. */
+static void test_preset_selects_builtin(void **state)
+{
+    (void)state;
+    Host *h = loaded_host(RNNFX_MIDI_MODE_ACCOMPANY, 5);
+    h->ctl[RNNFX_MIDI_PORT_TEMPERATURE] = 0.3f;
+    LilvNode *uri = lilv_new_uri(h->world, "http://rnnfx.org/plugins/rnnfx/presets#midi-default");
+    lilv_world_load_resource(h->world, uri);
+    LilvState *st = lilv_state_new_from_world(h->world, &h->map, uri);
+    lilv_node_free(uri);
+    assert_non_null(st);
+    lilv_state_restore(st, h->inst, set_port_cb, h, 0, h->features);
+    lilv_state_free(st);
+    assert_float_equal(h->ctl[RNNFX_MIDI_PORT_TEMPERATURE], 1.0f, 0);
+    const LV2_State_Interface *si =
+        lilv_instance_get_extension_data(h->inst, LV2_STATE__interface);
+    Store saved = {0};
+    si->save(lilv_instance_get_handle(h->inst), store_fn, &saved, 0, NULL);
+    char want[PATH_MAX + 64];
+    snprintf(want, sizeof want, "%s/%s", g_bundle, RNNFX_MIDI_DEFAULT_MODEL_FILE);
+    int found = 0;
+    for (int i = 0; i < saved.n; i++)
+        if (saved.props[i].key == U(h, RNNFX_MIDI_URI_MODEL)) {
+            found = 1;
+            assert_string_equal((const char *)saved.props[i].value, want);
+        }
+    assert_true(found); /* a preset's model is stored as an explicit choice */
+    assert_null(strstr(h->logbuf, "could not be loaded"));
+    host_free(h);
+}
+
 /* Without any model message the built-in model (in the bundle) plays. */
 static void test_builtin_model_plays(void **state)
 {
@@ -814,6 +860,7 @@ int main(void)
         cmocka_unit_test(test_bad_model_keeps_current),
         cmocka_unit_test(test_state_keeps_generator_and_model),
         cmocka_unit_test(test_builtin_model_plays),
+        cmocka_unit_test(test_preset_selects_builtin),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
