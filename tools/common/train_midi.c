@@ -759,6 +759,7 @@ int rnnfx_train_midi_main(int argc, char **argv)
     RnnfxTrainer *tr = NULL;
     RnnfxError err = {{0}};
     char *extra = NULL;
+    size_t n_original = 0; /* songs before transposed copies */
 
     if ((o.jsb ? load_jsb(&o, &songs) : load_midi(&o, &songs)) != 0)
         goto done;
@@ -778,6 +779,7 @@ int rnnfx_train_midi_main(int argc, char **argv)
                 }
         }
     }
+    n_original = songs.n;
     if (o.transpose > 0) {
         size_t n0 = songs.n;
         for (size_t i = 0; i < n0; i++) {
@@ -808,6 +810,9 @@ int rnnfx_train_midi_main(int argc, char **argv)
         size_t ns[3] = {0};
         for (size_t i = 0; i < songs.n; i++)
             ns[songs.v[i].split]++;
+        if (o.transpose > 0)
+            printf("midi: %zu songs read; training on each transposed by -%d..+%d semitones\n",
+                   n_original, o.transpose, o.transpose);
         printf("midi: grid %s (%d step%s per quarter), %d keys from %d, %d beat features\n",
                grid_name(o.info.steps_per_quarter), o.info.steps_per_quarter,
                o.info.steps_per_quarter > 1 ? "s" : "", o.info.n_keys, o.info.low_key,
@@ -967,7 +972,7 @@ int rnnfx_train_midi_main(int argc, char **argv)
                  "{\"mode\": \"midi\", \"data\": \"%s\", \"songs\": %zu, \"train_frames\": %zu, "
                  "\"epochs\": %d, \"minutes\": %.2f, \"valid_nll\": %.6g, \"test_nll\": %.6g, "
                  "\"batch\": %d, \"segment\": %zu, \"lr\": %g, \"transpose\": %d, \"seed\": %llu}",
-                 o.jsb ? "jsb-json" : "midi-files", songs.n, train.frames, epoch, minutes,
+                 o.jsb ? "jsb-json" : "midi-files", n_original, train.frames, epoch, minutes,
                  ok_v ? vn : -1.0, ok_t ? tn : -1.0, o.cfg.batch, o.cfg.segment_len,
                  (double)o.cfg.lr, o.transpose, (unsigned long long)o.cfg.seed);
         if (rnnfx_model_save(best, o.out, &err) != RNNFX_OK)
