@@ -1238,7 +1238,7 @@ int main(int argc, char **argv)
         char b1[32] = "";
         if (budget > 0)
             rnnfx_cli_format_duration(budget, b1, sizeof b1);
-        printf("training %s (%zu parameters) on %d thread(s): %zu batches of %d x %zu samples per epoch, %s%s%s\n",
+        printf("training %s (%zu parameters) on %d thread(s): %zu batch(es) of %d x %zu samples per epoch, %s%s%s\n",
                arch_id, n_params_total, cfg.threads, bpe,
                cfg.batch, cfg.segment_len, budget > 0 ? "budget " : "", budget > 0 ? b1 : "",
                o.epochs ? (budget > 0 ? " or epoch limit" : "epoch limit") : "");

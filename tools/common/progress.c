@@ -5,6 +5,7 @@
 
 #include <stdarg.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -59,8 +60,14 @@ void rnnfx_progress_update(RnnfxProgress *p, double fraction, int epoch, int epo
         for (int i = 0; i < w; i++)
             bar[i] = i < fill ? '#' : '-';
         bar[w] = 0;
-        fprintf(p->out, "\r[%s] %3d%%  epoch %s  %s, %s left  loss %.4f  val ESR %s (best %s)\033[K",
-                bar, (int)(fraction * 100 + 0.5), ep, elapsed, eta, train_loss, val, best);
+        char line[512];
+        snprintf(line, sizeof line, "[%s] %3d%%  epoch %s  %s, %s left  loss %.4f  val ESR %s (best %s)",
+                 bar, (int)(fraction * 100 + 0.5), ep, elapsed, eta, train_loss, val, best);
+        /* never wider than the terminal: a wrapped line cannot be redrawn */
+        struct winsize ws;
+        if (ioctl(fileno(p->out), TIOCGWINSZ, &ws) == 0 && ws.ws_col > 10 && ws.ws_col < sizeof line)
+            line[ws.ws_col - 1] = 0;
+        fprintf(p->out, "\r%s\033[K", line);
         fflush(p->out);
         p->line_open = 1;
     } else if (epoch_end || now - p->last_print >= p->interval) {
