@@ -363,6 +363,13 @@ static void test_missing_model_survived(void **state)
     lv2host_free(h);
 }
 
+static double rms(const float *x, size_t n)
+{
+    double s = 0;
+    for (size_t i = 0; i < n; i++) s += (double)x[i] * x[i];
+    return sqrt(s / (double)n);
+}
+
 static void test_preset_selects_capture(void **state)
 {
     (void)state;
@@ -374,6 +381,25 @@ static void test_preset_selects_capture(void **state)
     run_silence(h, 1, 2048, 256);
     assert_int_equal(lv2host_param(h, RNNFX_URI_MODEL, got, sizeof got), 0);
     assert_non_null(strstr(got, RNNFX_DEFAULT_MODEL_FILE));
+
+    /* the conditioned capture: its preset sets knob 1, which drives it */
+    lv2host_set(h, "knob1", 0.0f);
+    assert_int_equal(lv2host_apply_preset(h, RNNFX_URI "/presets#ds1-drive-mono"), 0);
+    assert_true(lv2host_get(h, "knob1") == 0.5f);
+    run_silence(h, 1, 2048, 256);
+    assert_int_equal(lv2host_param(h, RNNFX_URI_MODEL_NAME, got, sizeof got), 0);
+    assert_non_null(strstr(got, "DS-1"));
+    static float x[256], y0[256], y1[256];
+    for (int i = 0; i < 256; i++) x[i] = 0.1f * sinf(2.0f * 3.14159265f * 220.0f * (float)i / 48000.0f);
+    const float *in[1] = {x};
+    float *o0[1] = {y0}, *o1[1] = {y1};
+    lv2host_set(h, "knob1", 0.0f);
+    for (int i = 0; i < 40; i++) lv2host_run(h, in, o0, 256);
+    lv2host_set(h, "knob1", 1.0f);
+    for (int i = 0; i < 40; i++) lv2host_run(h, in, o1, 256);
+    double r0 = rms(y0, 256), r1 = rms(y1, 256);
+    print_message("DS-1 capture: knob1 0 -> rms %.4f, knob1 1 -> rms %.4f\n", r0, r1);
+    assert_true(fabs(20.0 * log10(r1 / r0)) > 1.0);
     lv2host_free(h);
 }
 
@@ -409,12 +435,6 @@ static void test_without_worker(void **state)
 
 /* ---- MIDI CC ---------------------------------------------------------------------------- */
 
-static double rms(const float *x, size_t n)
-{
-    double s = 0;
-    for (size_t i = 0; i < n; i++) s += (double)x[i] * x[i];
-    return sqrt(s / (double)n);
-}
 
 static void test_midi_cc(void **state)
 {
