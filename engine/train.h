@@ -20,6 +20,19 @@
  * changes it, so instances and rnnfx_trainer_evaluate() can use it between
  * calls. No instance may run the model *during* a trainer call.
  *
+ * Memory: each worker holds, for its ceil(batch/threads) rows and one chunk
+ * of tbptt samples, the activations the backward pass needs (about
+ * (G+3)·H floats per layer per row-sample for LSTM, (G+2)·H for GRU, H for
+ * RNN) plus small block buffers; e.g. LSTM-32, batch 32, tbptt 512, two
+ * threads: ~25 MB in all. It does not grow with the length of the
+ * recordings (the sequences are read in place, and the epoch plan costs 16
+ * bytes per segment); tbptt = 0 makes the chunk the whole segment after the
+ * burn-in, so memory then grows with segment_len.
+ *
+ * Speed (this machine class, one core, AVX-512 kernels, batch 32, segment
+ * 4096, tbptt 512): about 1.6 M training samples per CPU-second for an
+ * LSTM-32 and 3 M for a GRU-32; a second thread adds most of a core's worth.
+ *
  * This is not the command-line program (tools/rnnfx-train.c): it reads no
  * files except checkpoints, prints nothing, does no alignment or
  * normalisation, and keeps no "best model" (the caller clones the model when
