@@ -16,8 +16,16 @@
 # repository czhuang/JSB-Chorales-dataset. Give its path in JSB_JSON, or put
 # it in bench/midi/data/. Without it the benchmark prints why and exits 0.
 #
-# Environment: BUILD (default build), JSB_JSON, THREADS (default 2),
-# SEEDS (default "1": one run per cell and seed), CELLS (default "gru lstm rnn").
+# Second, optional: the Nottingham folk tunes as MIDI files (the public
+# repository jukedeck/nottingham-dataset, folder MIDI/, GPL-3) when
+# NOTTINGHAM_DIR points at them: a GRU on the eighth-note grid with the
+# trainer's own hash split of the files. This is not the preprocessed
+# split the papers use (their tunes are transposed and sampled differently),
+# so its figure is for tracking rnnfx over time, not for the paper's table.
+#
+# Environment: BUILD (default build), JSB_JSON, NOTTINGHAM_DIR, THREADS
+# (default 2), SEEDS (default "1": one run per cell and seed), CELLS
+# (default "gru lstm rnn").
 set -u
 BUILD=${BUILD:-build}
 THREADS=${THREADS:-2}
@@ -31,18 +39,36 @@ if [ -z "${JSB_JSON:-}" ]; then
         [ -f "$c" ] && JSB_JSON=$c && break
     done
 fi
-if [ -z "${JSB_JSON:-}" ] || [ ! -f "$JSB_JSON" ]; then
-    echo "bench midi: skipped: JSB Chorales data not found (set JSB_JSON to jsb-chorales-quarter.json"
-    echo "  from github.com/czhuang/JSB-Chorales-dataset, or copy it to $here/data/)"
-    exit 0
-fi
 if [ ! -x "$TRAIN" ]; then
     echo "bench midi: $TRAIN not built (run make BUILD=$BUILD tools)" >&2
     exit 1
 fi
-
 out=$(mktemp -d /tmp/rnnfx-bench-midi-XXXXXX)
 trap 'rm -rf "$out"' EXIT
+
+if [ -n "${NOTTINGHAM_DIR:-}" ] && [ -d "$NOTTINGHAM_DIR" ]; then
+    log="$out/nottingham.log"
+    if "$TRAIN" --midi "$NOTTINGHAM_DIR" -o "$out/nottingham.json" --grid eighth \
+        --beat-features off --cell gru --hidden 40 --lr 3e-3 --segment 32 --batch 8 --epochs 60 \
+        --patience 10 --minutes 30 --threads "$THREADS" --quiet >"$log" 2>&1; then
+        line=$(grep '^result:' "$log" | tail -1)
+        get() { echo "$line" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
+        echo "bench midi dataset=nottingham-midi split=hash grid=eighth cell=gru" \
+             "params=$(get params) valid_nll=$(get valid_nll) test_nll=$(get test_nll)" \
+             "minutes=$(get minutes)"
+    else
+        echo "bench midi: Nottingham training failed:" >&2
+        cat "$log" >&2
+        exit 1
+    fi
+fi
+
+if [ -z "${JSB_JSON:-}" ] || [ ! -f "$JSB_JSON" ]; then
+    echo "bench midi: JSB skipped: data not found (set JSB_JSON to jsb-chorales-quarter.json"
+    echo "  from github.com/czhuang/JSB-Chorales-dataset, or copy it to $here/data/)"
+    exit 0
+fi
+
 echo "bench midi: JSB Chorales from $JSB_JSON, $THREADS thread(s), seeds: $SEEDS"
 echo "bench midi: reference (Chung et al. 2014, ~20k params): gru 8.54, lstm 8.67, rnn 9.19"
 for cell in $CELLS; do
