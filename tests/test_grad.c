@@ -56,6 +56,12 @@ static const Case cases[] = {
     {"sigmoid-mse", 4, 3, 0, 1, 1, {{RNNFX_CELL_GRU, 6, 0, 0}}, 1, 1, 0, RNNFX_LOSS_MSE, 0, 0},
     {"sigmoid-bce", 4, 3, 0, 1, 2, {{RNNFX_CELL_RNN, 5, 0, 0}, {RNNFX_CELL_LSTM, 6, 0, 0}}, 1, 1,
      0, RNNFX_LOSS_BCE, 0, 0},
+    /* sizes that cross the kernels' vector and tile boundaries */
+    {"odd-sizes", 3, 5, 1, 0, 3,
+     {{RNNFX_CELL_GRU, 33, 0, 0}, {RNNFX_CELL_RNN, 40, 0, 0}, {RNNFX_CELL_LSTM, 1, 1, 0}}, 1, 1, 0,
+     RNNFX_LOSS_ESR, 0.3f, 0.2f},
+    {"lstm-h17-gru-h3", 2, 1, 0, 0, 2, {{RNNFX_CELL_LSTM, 17, 0, 0}, {RNNFX_CELL_GRU, 3, 0, 0}}, 1,
+     1, 1, RNNFX_LOSS_MSE, 0, 0},
 };
 #define N_CASES (sizeof cases / sizeof cases[0])
 
