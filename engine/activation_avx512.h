@@ -51,6 +51,59 @@ static inline __m512 rnnfx_tanh_avx512(__m512 x)
                            _mm512_set1_ps(1.0f));
 }
 
+/* ---- sigmoid in the exponent domain --------------------------------------
+ * When a layer is packed in the "z domain" (fast_internal.h), a sigmoid row
+ * holds z = -log2(e) x and a tanh row z2 = -2 log2(e) a, so
+ *   sigma(x) = 1 / (1 + 2^z),  tanh(a) = (1 - 2^z2) / (1 + 2^z2),
+ * with no multiply before the exponential. 2^z = 2^f * 2^floor(z),
+ * f = z - floor(z) in [0, 1) by VREDUCEPS, 2^f by a degree-5 polynomial
+ * (minimax fit of the relative error on [0, 1) with p(0) = 1 exactly, made
+ * for this file: 6.9e-8, 1.6e-7 after float rounding), 2^floor(z) exactly
+ * by VSCALEFPS, then VRCP14PS and one Newton step. |z| is clamped to 60
+ * first (sigma(+-41.6) is 0/1 to 1e-18). 13 instructions: fewer than the
+ * piecewise form below (which needs 7 permutes), slower by a few cycles of
+ * latency; used for layers whose step is limited by throughput. */
+#define RNNFX_EXP2U_C1 0x1.62e4aep-1f
+#define RNNFX_EXP2U_C2 0x1.ebdd54p-3f
+#define RNNFX_EXP2U_C3 0x1.c904cep-5f
+#define RNNFX_EXP2U_C4 0x1.27e8b6p-7f
+#define RNNFX_EXP2U_C5 0x1.e8111ep-10f
+
+/* 1 + 2^z for |z| <= 60 after the clamp. */
+static inline __m512 rnnfx_one_plus_exp2_avx512(__m512 z)
+{
+    const __m512 one = _mm512_set1_ps(1.0f);
+    z = _mm512_range_ps(z, _mm512_set1_ps(60.0f), 0x02);
+    __m512 f = _mm512_reduce_ps(z, 0x09); /* z - floor(z) */
+    __m512 f2 = _mm512_mul_ps(f, f);
+    __m512 a = _mm512_fmadd_ps(_mm512_set1_ps(RNNFX_EXP2U_C1), f, one);
+    __m512 b = _mm512_fmadd_ps(_mm512_set1_ps(RNNFX_EXP2U_C3), f, _mm512_set1_ps(RNNFX_EXP2U_C2));
+    __m512 c = _mm512_fmadd_ps(_mm512_set1_ps(RNNFX_EXP2U_C5), f, _mm512_set1_ps(RNNFX_EXP2U_C4));
+    __m512 p = _mm512_fmadd_ps(_mm512_fmadd_ps(c, f2, b), f2, a);
+    return _mm512_add_ps(_mm512_scalef_ps(p, z), one);
+}
+
+/* sigma(x) given z = -log2(e) x. Thread: any. */
+static inline __m512 rnnfx_zsig_avx512(__m512 z)
+{
+    const __m512 one = _mm512_set1_ps(1.0f);
+    __m512 d = rnnfx_one_plus_exp2_avx512(z);
+    __m512 r = _mm512_rcp14_ps(d);
+    return _mm512_fmadd_ps(r, _mm512_fnmadd_ps(d, r, one), r);
+}
+
+/* tanh(a) given z2 = -2 log2(e) a: 2 sigma - 1 with the Newton step folded
+ * in, 2(r + r e) - 1 = 2r e + (2r - 1), so no extra latency. Thread: any. */
+static inline __m512 rnnfx_ztanh_avx512(__m512 z2)
+{
+    const __m512 one = _mm512_set1_ps(1.0f);
+    __m512 d = rnnfx_one_plus_exp2_avx512(z2);
+    __m512 r = _mm512_rcp14_ps(d);
+    __m512 e = _mm512_fnmadd_ps(d, r, one);
+    __m512 r2 = _mm512_add_ps(r, r);
+    return _mm512_fmadd_ps(r2, e, _mm512_sub_ps(r2, one));
+}
+
 /* ---- low-latency piecewise-polynomial versions ----------------------------
  * sigmoid(a) and 2 sigmoid(a) - 1 for a = |x| clamped below 16, one degree-6
  * polynomial per unit segment (activation_pw.h), the segment's coefficients

@@ -82,7 +82,11 @@ RnnfxStatus rnnfx_fast_activation(const char *isa, int which, const float *x, fl
     if (!rnnfx_fast_isa_available(isa) || !x || !y)
         return RNNFX_ERR_UNSUPPORTED;
     const RnnfxFastIsa *k = isa_at(isa_level(isa));
-    (which ? k->tanh : k->sigmoid)(x, y, n);
+    RnnfxFastAct f = which == 0 ? k->sigmoid : which == 1 ? k->tanh : which == 2 ? k->zsigmoid
+                   : which == 3 ? k->ztanh : NULL;
+    if (!f)
+        return RNNFX_ERR_UNSUPPORTED;
+    f(x, y, n);
     return RNNFX_OK;
 }
 
@@ -102,6 +106,15 @@ static size_t layer_floats(const RnnfxLayerDesc *d, int in)
     return n;
 }
 
+/* The AVX-512 fused kernels' shapes: one LSTM (no peephole) or GRU layer,
+ * H <= 96. */
+static int fused_arch(const RnnfxArch *a)
+{
+    const RnnfxLayerDesc *d = &a->layers[0];
+    return a->n_layers == 1 && d->hidden_size <= 96 &&
+           ((d->cell == RNNFX_CELL_LSTM && !d->peephole) || d->cell == RNNFX_CELL_GRU);
+}
+
 /* Whether gate block q of a cell feeds a tanh (its rows are packed doubled). */
 static int tanh_block(const RnnfxLayerDesc *d, int q)
 {
@@ -113,7 +126,8 @@ static int tanh_block(const RnnfxLayerDesc *d, int q)
     return 0;
 }
 
-static void pack_layer(const RnnfxModel *m, int l, int in, RnnfxFastLayer *L, float **cursor)
+static void pack_layer(const RnnfxModel *m, int l, int in, int zdom, RnnfxFastLayer *L,
+                       float **cursor)
 {
     const RnnfxLayerDesc *d = &rnnfx_model_arch(m)->layers[l];
     const int H = d->hidden_size, G = rnnfx_cell_gates(d->cell);
@@ -141,7 +155,10 @@ static void pack_layer(const RnnfxModel *m, int l, int in, RnnfxFastLayer *L, fl
         p += up16((size_t)3 * hp);
     }
     for (int q = 0; q < G; q++) {
-        const float s = tanh_block(d, q) ? 2.0f : 1.0f;
+        const int relu = d->cell == RNNFX_CELL_RNN && d->relu;
+        const float s = relu ? 1.0f
+                        : tanh_block(d, q) ? (zdom ? RNNFX_ZSCALE2 : 2.0f)
+                                           : (zdom ? RNNFX_ZSCALE : 1.0f);
         const int gru_n = d->cell == RNNFX_CELL_GRU && q == 2;
         for (int j = 0; j < H; j++) {
             const size_t r = (size_t)q * H + j, pr = (size_t)q * hp + j;
@@ -157,10 +174,11 @@ static void pack_layer(const RnnfxModel *m, int l, int in, RnnfxFastLayer *L, fl
     if (pp)
         for (int q = 0; q < 3; q++)
             for (int j = 0; j < H; j++)
-                pp[(size_t)q * hp + j] = peep[(size_t)q * H + j];
+                pp[(size_t)q * hp + j] = (zdom ? RNNFX_ZSCALE : 1.0f) * peep[(size_t)q * H + j];
     L->cell = d->cell;
     L->relu = d->cell == RNNFX_CELL_RNN && d->relu;
     L->peephole = pp != NULL;
+    L->zdom = zdom;
     L->hidden = H;
     L->hcols = hcols;
     L->hp = hp;
@@ -197,13 +215,6 @@ static void pack_layer(const RnnfxModel *m, int l, int in, RnnfxFastLayer *L, fl
 #define PAGE_FLOATS 1024 /* 4 KiB */
 #define RESIDENT_LINES 48
 #define RESIDENT_PAGES 11
-
-static int fused_shape(const RnnfxFast *F)
-{
-    const RnnfxFastLayer *L = &F->layer[0];
-    return F->n_layers == 1 && !L->peephole && L->hp <= 96 &&
-           (L->cell == RNNFX_CELL_LSTM || L->cell == RNNFX_CELL_GRU);
-}
 
 static RnnfxStatus build_cols(RnnfxFast *F, RnnfxError *err)
 {
@@ -289,9 +300,18 @@ RnnfxStatus rnnfx_fast_build(const RnnfxModel *m, RnnfxFast **out, RnnfxError *e
     }
     memset(F->mem, 0, total * sizeof(float));
     float *cursor = F->mem;
+    F->isa = choose_isa();
+    /* AVX-512 layers use the z domain, except the one-group fused kernels
+     * (H <= 16), whose step is latency-bound and prefers the piecewise
+     * activations. */
+    int zdom = 0;
+#if defined(__x86_64__)
+    zdom = F->isa == &rnnfx_fast_isa_avx512 &&
+           !(fused_arch(a) && rnnfx_fast_padded(a->layers[0].hidden_size) == 16);
+#endif
     in = a->input_size;
     for (int l = 0; l < a->n_layers; l++) {
-        pack_layer(m, l, in, &F->layer[l], &cursor);
+        pack_layer(m, l, in, zdom, &F->layer[l], &cursor);
         in = a->layers[l].hidden_size;
     }
     const float *wd = rnnfx_model_tensor_const(m, -1, RNNFX_T_DENSE_W, NULL, NULL);
@@ -324,9 +344,8 @@ RnnfxStatus rnnfx_fast_build(const RnnfxModel *m, RnnfxFast **out, RnnfxError *e
     F->off_gh = F->off_g + up16((size_t)max_rows);
     F->off_y = F->off_gh + up16((size_t)max_rows);
     F->scratch_floats = F->off_y + up16((size_t)op);
-    F->isa = choose_isa();
 #if defined(__x86_64__)
-    if (F->isa == &rnnfx_fast_isa_avx512 && fused_shape(F)) {
+    if (F->isa == &rnnfx_fast_isa_avx512 && fused_arch(a)) {
         RnnfxStatus st = build_cols(F, err);
         if (st != RNNFX_OK) {
             rnnfx_fast_free(F);

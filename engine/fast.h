@@ -63,8 +63,9 @@ void rnnfx_fast_set_knobs(const RnnfxFast *fast, void *scratch, const float *kno
 int rnnfx_fast_isa_available(const char *isa);
 
 /* Test hook: the vector activation of the named kernels over x[n] ->
- * y[n]; which = 0 sigmoid, 1 tanh. RNNFX_ERR_UNSUPPORTED if the kernels are
- * not available here. Thread: any. */
+ * y[n]; which = 0 sigmoid, 1 tanh, 2 and 3 the same through the kernels'
+ * second (exponent-domain) form where they have one. RNNFX_ERR_UNSUPPORTED
+ * if the kernels or the form are not available here. Thread: any. */
 RnnfxStatus rnnfx_fast_activation(const char *isa, int which, const float *x, float *y, size_t n);
 
 /* Audio path: in[n] (gain applied, finite) -> out[n] (output channel 0,

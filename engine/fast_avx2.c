@@ -34,12 +34,19 @@ static inline float rx_hsum256(__m256 v)
 #define RX_MUL(a, b) _mm256_mul_ps((a), (b))
 #define RX_MAX(a, b) _mm256_max_ps((a), (b))
 #define RX_SIG(v) rnnfx_sigmoid_avx2(v)
+/* tanh(v/2) = 2 sigma(v) - 1 */
+#define RX_TANH_HALF(v)                                                                        \
+    _mm256_fmsub_ps(_mm256_set1_ps(2.0f), rnnfx_sigmoid_avx2(v), _mm256_set1_ps(1.0f))
+/* AVX2 packs every layer in the plain domain (tanh rows doubled). */
+#define RX_GSIG(L, v) rnnfx_sigmoid_avx2(v)
+#define RX_GTANH(L, v) RX_TANH_HALF(v)
+#define RX_CTANH(L, c) rnnfx_tanh_avx2(c)
 #define RX_HSUM(v) rx_hsum256(v)
 
 #include "fast_kernels.h"
 
-const RnnfxFastIsa rnnfx_fast_isa_avx2 = {"avx2", rx_run_audio, rx_run_frames, rx_act_sigmoid,
-                                          rx_act_tanh};
+const RnnfxFastIsa rnnfx_fast_isa_avx2 = {"avx2",      rx_run_audio, rx_run_frames, rx_act_sigmoid,
+                                          rx_act_tanh, NULL,         NULL};
 #else
 typedef int rnnfx_fast_avx2_unused;
 #endif

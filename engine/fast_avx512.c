@@ -27,6 +27,11 @@
 #define RX_MAX(a, b) _mm512_max_ps((a), (b))
 #define RX_SIG(v) rnnfx_pw_sigmoid_avx512(v)
 #define RX_TANH_HALF(v) rnnfx_pw_tanh_half_avx512(v)
+#define RX_GSIG(L, v) ((L)->zdom ? rnnfx_zsig_avx512(v) : rnnfx_pw_sigmoid_avx512(v))
+#define RX_GTANH(L, v) ((L)->zdom ? rnnfx_ztanh_avx512(v) : rnnfx_pw_tanh_half_avx512(v))
+#define RX_CTANH(L, c)                                                                         \
+    ((L)->zdom ? rnnfx_ztanh_avx512(_mm512_mul_ps((c), _mm512_set1_ps(RNNFX_ZSCALE2)))         \
+               : rnnfx_pw_tanh_half_avx512(_mm512_add_ps((c), (c))))
 #define RX_HSUM(v) _mm512_reduce_add_ps(v)
 
 #include "fast_kernels.h"
@@ -88,7 +93,7 @@ RX_INLINE float f512_dense(const RnnfxFast *F, const __m512 *hv, int nv, float x
     } while (0)
 
 RX_INLINE void f512_lstm(const RnnfxFast *F, const float *b0, float *h, float *c, const float *in,
-                         float *out, size_t n, const int NV, const int SETS)
+                         float *out, size_t n, const int NV, const int SETS, const int ZD)
 {
     const RnnfxFastLayer *L = &F->layer[0];
     const int hc = L->hcols;
@@ -100,7 +105,7 @@ RX_INLINE void f512_lstm(const RnnfxFast *F, const float *b0, float *h, float *c
 #pragma GCC unroll 8
     for (int u = 0; u < NV; u++) {
         __m512 cv = _mm512_load_ps(c + 16 * u);
-        c2[u] = _mm512_add_ps(cv, cv);
+        c2[u] = ZD ? cv : _mm512_add_ps(cv, cv); /* ZD: plain c; else 2c */
         hv[u] = _mm512_load_ps(h + 16 * u);
     }
     for (size_t t = 0; t < n; t++) {
@@ -117,23 +122,33 @@ RX_INLINE void f512_lstm(const RnnfxFast *F, const float *b0, float *h, float *c
         F512_MATVEC(NVEC, P, LP);
 #pragma GCC unroll 8
         for (int u = 0; u < NV; u++) {
-            __m512 i = rnnfx_pw_sigmoid_avx512(acc[0][u]);
-            __m512 f = rnnfx_pw_sigmoid_avx512(acc[0][NV + u]);
-            __m512 g = rnnfx_pw_tanh_half_avx512(acc[0][2 * NV + u]);
-            __m512 o = rnnfx_pw_sigmoid_avx512(acc[0][3 * NV + u]);
-            c2[u] = _mm512_fmadd_ps(f, c2[u], _mm512_mul_ps(i, _mm512_add_ps(g, g)));
-            hv[u] = _mm512_mul_ps(o, rnnfx_pw_tanh_half_avx512(c2[u]));
+            if (ZD) {
+                __m512 i = rnnfx_zsig_avx512(acc[0][u]);
+                __m512 f = rnnfx_zsig_avx512(acc[0][NV + u]);
+                __m512 g = rnnfx_ztanh_avx512(acc[0][2 * NV + u]);
+                __m512 o = rnnfx_zsig_avx512(acc[0][3 * NV + u]);
+                c2[u] = _mm512_fmadd_ps(f, c2[u], _mm512_mul_ps(i, g));
+                hv[u] = _mm512_mul_ps(
+                    o, rnnfx_ztanh_avx512(_mm512_mul_ps(c2[u], _mm512_set1_ps(RNNFX_ZSCALE2))));
+            } else {
+                __m512 i = rnnfx_pw_sigmoid_avx512(acc[0][u]);
+                __m512 f = rnnfx_pw_sigmoid_avx512(acc[0][NV + u]);
+                __m512 g = rnnfx_pw_tanh_half_avx512(acc[0][2 * NV + u]);
+                __m512 o = rnnfx_pw_sigmoid_avx512(acc[0][3 * NV + u]);
+                c2[u] = _mm512_fmadd_ps(f, c2[u], _mm512_mul_ps(i, _mm512_add_ps(g, g)));
+                hv[u] = _mm512_mul_ps(o, rnnfx_pw_tanh_half_avx512(c2[u]));
+            }
             _mm512_store_ps(h + 16 * u, hv[u]);
         }
         out[t] = f512_dense(F, hv, NV, x);
     }
 #pragma GCC unroll 8
     for (int u = 0; u < NV; u++)
-        _mm512_store_ps(c + 16 * u, _mm512_mul_ps(c2[u], _mm512_set1_ps(0.5f)));
+        _mm512_store_ps(c + 16 * u, ZD ? c2[u] : _mm512_mul_ps(c2[u], _mm512_set1_ps(0.5f)));
 }
 
 RX_INLINE void f512_gru(const RnnfxFast *F, const float *b0, float *h, const float *in, float *out,
-                        size_t n, const int NV, const int SETS)
+                        size_t n, const int NV, const int SETS, const int ZD)
 {
     const RnnfxFastLayer *L = &F->layer[0];
     const int hc = L->hcols;
@@ -165,9 +180,11 @@ RX_INLINE void f512_gru(const RnnfxFast *F, const float *b0, float *h, const flo
         F512_MATVEC(NVEC, P, LP);
 #pragma GCC unroll 8
         for (int u = 0; u < NV; u++) {
-            __m512 r = rnnfx_pw_sigmoid_avx512(acc[0][u]);
-            __m512 z = rnnfx_pw_sigmoid_avx512(acc[0][NV + u]);
-            __m512 nn = rnnfx_pw_tanh_half_avx512(_mm512_fmadd_ps(r, acc[0][2 * NV + u], xn[u]));
+            __m512 r = ZD ? rnnfx_zsig_avx512(acc[0][u]) : rnnfx_pw_sigmoid_avx512(acc[0][u]);
+            __m512 z = ZD ? rnnfx_zsig_avx512(acc[0][NV + u])
+                          : rnnfx_pw_sigmoid_avx512(acc[0][NV + u]);
+            __m512 pn = _mm512_fmadd_ps(r, acc[0][2 * NV + u], xn[u]);
+            __m512 nn = ZD ? rnnfx_ztanh_avx512(pn) : rnnfx_pw_tanh_half_avx512(pn);
             hv[u] = _mm512_fmadd_ps(z, _mm512_sub_ps(hv[u], nn), nn);
             _mm512_store_ps(h + 16 * u, hv[u]);
         }
@@ -175,12 +192,14 @@ RX_INLINE void f512_gru(const RnnfxFast *F, const float *b0, float *h, const flo
     }
 }
 
+/* fast.c packs the layer in the z domain exactly when nv > 1. */
 #define F512_CASE(nv, sets)                                                                    \
     case nv:                                                                                   \
-        if (L->cell == RNNFX_CELL_LSTM)                                                        \
-            f512_lstm(F, b0, h[0], c[0], in, out, n, nv, sets);                                \
-        else                                                                                   \
-            f512_gru(F, b0, h[0], in, out, n, nv, sets);                                       \
+        if (L->cell == RNNFX_CELL_LSTM) {                                                      \
+            f512_lstm(F, b0, h[0], c[0], in, out, n, nv, sets, nv > 1);                        \
+        } else {                                                                               \
+            f512_gru(F, b0, h[0], in, out, n, nv, sets, nv > 1);                               \
+        }                                                                                      \
         return
 
 static void f512_run_audio(const RnnfxFast *F, void *scratch, float *const *h, float *const *c,
@@ -202,8 +221,32 @@ static void f512_run_audio(const RnnfxFast *F, void *scratch, float *const *h, f
     rx_run_audio(F, scratch, h, c, in, out, n);
 }
 
-const RnnfxFastIsa rnnfx_fast_isa_avx512 = {"avx512", f512_run_audio, rx_run_frames, rx_act_sigmoid,
-                                            rx_act_tanh};
+/* Test hooks for the z-domain forms: x is converted to z here. */
+static void f512_act_zsigmoid(const float *x, float *y, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        y[i] = RNNFX_ZSCALE * x[i];
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16)
+        _mm512_storeu_ps(y + i, rnnfx_zsig_avx512(_mm512_loadu_ps(y + i)));
+    for (; i < n; i++)
+        y[i] = rnnfx_fast_sigmoidf(x[i]);
+}
+
+static void f512_act_ztanh(const float *x, float *y, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        y[i] = RNNFX_ZSCALE2 * x[i];
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16)
+        _mm512_storeu_ps(y + i, rnnfx_ztanh_avx512(_mm512_loadu_ps(y + i)));
+    for (; i < n; i++)
+        y[i] = rnnfx_fast_tanhf(x[i]);
+}
+
+const RnnfxFastIsa rnnfx_fast_isa_avx512 = {"avx512",          f512_run_audio,   rx_run_frames,
+                                            rx_act_sigmoid,    rx_act_tanh,      f512_act_zsigmoid,
+                                            f512_act_ztanh};
 #else
 /* ISO C forbids an empty translation unit. */
 typedef int rnnfx_fast_avx512_unused;

@@ -14,6 +14,10 @@
  *   - every row that feeds a tanh (LSTM g, GRU n, tanh RNN) is multiplied by
  *     2, weights and biases alike, so the kernels need only a sigmoid:
  *     tanh(a) = 2 sigma(2a) - 1. Doubling is exact in floating point.
+ *     Layers packed in the "z domain" (zdom = 1; AVX-512 layers whose step
+ *     is throughput-bound) instead hold sigmoid rows times -log2(e) and
+ *     tanh rows times -2 log2(e), peephole weights times -log2(e), so the
+ *     activations start directly at the exponent (activation_avx512.h).
  *   - b: the input-side bias. LSTM/RNN: b_ih + b_hh. GRU: r,z rows
  *     b_ih + b_hh; n rows b_in only (doubled);
  *   - bh (GRU only): the recurrent-side initial value, rows r,z zero and n
@@ -29,6 +33,10 @@
 #ifndef RNNFX_FAST_INTERNAL_H
 #define RNNFX_FAST_INTERNAL_H
 
+/* -log2(e) and -2 log2(e) in float: the z-domain row scales. */
+#define RNNFX_ZSCALE (-0x1.715476p+0f)
+#define RNNFX_ZSCALE2 (-0x1.715476p+1f)
+
 #include <stddef.h>
 
 #include "fast.h"
@@ -37,6 +45,7 @@
 typedef struct {
     RnnfxCell cell;
     int relu, peephole;
+    int zdom; /* 1: packed in the z domain (see above) */
     int hidden, hp, in, rows;
     int hcols;         /* columns of wh: hidden rounded up to 4 (extra ones zero) */
     const float *wx;   /* [in][rows] */
@@ -61,6 +70,8 @@ typedef struct {
     RnnfxFastRun frames;
     RnnfxFastAct sigmoid; /* vector activations, exported for the tests */
     RnnfxFastAct tanh;
+    RnnfxFastAct zsigmoid; /* the z-domain forms (NULL if none), taking x */
+    RnnfxFastAct ztanh;
 } RnnfxFastIsa;
 
 struct RnnfxFast {

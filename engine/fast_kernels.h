@@ -9,8 +9,12 @@
  *   RX_MAXNV        accumulator vectors per matrix-vector chunk
  *   RX_LOAD(p) RX_STORE(p, v) RX_SET1(x) RX_ZERO()
  *   RX_FMA(a, b, c) = a*b + c     RX_ADD RX_SUB RX_MUL RX_MAX
- *   RX_SIG(v)       vector sigmoid (activation_*.h)
- *   RX_TANH_HALF(v) optional: tanh(v/2) directly (else 2 RX_SIG(v) - 1)
+ *   RX_SIG(v)       vector sigmoid of a plain value (activation_*.h)
+ *   RX_TANH_HALF(v) tanh(v/2) of a plain value
+ *   RX_GSIG(L, v)   sigmoid of a gate pre-activation of layer L, which is
+ *                   in the layer's packing domain (fast_internal.h)
+ *   RX_GTANH(L, v)  tanh(a) from a tanh-row pre-activation (2a or z2)
+ *   RX_CTANH(L, c)  tanh(c) of an LSTM cell state (plain units)
  *   RX_HSUM(v)      horizontal sum to a float
  * All loads and stores are aligned: every packed array and every state
  * vector is 64-byte aligned and padded to a multiple of 16 floats.
@@ -92,22 +96,10 @@ static void rx_mv(float *out, const float *init, const float *restrict w, int ro
     }
 }
 
-RX_INLINE RX_V rx_tanh_from_doubled(RX_V pre2)
-{
-    /* pre2 is 2a; returns tanh(a) = 2 s(2a) - 1. */
-#ifdef RX_TANH_HALF
-    return RX_TANH_HALF(pre2);
-#else
-    const RX_V s = RX_SIG(pre2);
-    return RX_SUB(RX_ADD(s, s), RX_SET1(1.0f));
-#endif
-}
-
 /* g holds all four pre-activation blocks (recurrent part included). */
 static void rx_cell_lstm(const RnnfxFastLayer *L, const float *g, float *restrict h, float *restrict c)
 {
     const int hp = L->hp;
-    const RX_V one = RX_SET1(1.0f);
     for (int j = 0; j < hp; j += RX_W) {
         RX_V gi = RX_LOAD(g + j), gf = RX_LOAD(g + hp + j);
         RX_V gg = RX_LOAD(g + 2 * hp + j), go = RX_LOAD(g + 3 * hp + j);
@@ -116,26 +108,23 @@ static void rx_cell_lstm(const RnnfxFastLayer *L, const float *g, float *restric
             gi = RX_FMA(RX_LOAD(L->peep + j), cv, gi);
             gf = RX_FMA(RX_LOAD(L->peep + hp + j), cv, gf);
         }
-        RX_V i = RX_SIG(gi), f = RX_SIG(gf), sg = RX_SIG(gg);
-        RX_V gt = RX_SUB(RX_ADD(sg, sg), one);
+        RX_V i = RX_GSIG(L, gi), f = RX_GSIG(L, gf), gt = RX_GTANH(L, gg);
         RX_V cn = RX_FMA(f, cv, RX_MUL(i, gt));
         if (L->peep)
             go = RX_FMA(RX_LOAD(L->peep + 2 * hp + j), cn, go);
-        RX_V o = RX_SIG(go);
+        RX_V o = RX_GSIG(L, go);
         RX_STORE(c + j, cn);
-        RX_STORE(h + j, RX_MUL(o, rx_tanh_from_doubled(RX_ADD(cn, cn))));
+        RX_STORE(h + j, RX_MUL(o, RX_CTANH(L, cn)));
     }
 }
 
 static void rx_cell_gru(const RnnfxFastLayer *L, const float *g, const float *gh, float *restrict h)
 {
     const int hp = L->hp;
-    const RX_V one = RX_SET1(1.0f);
     for (int j = 0; j < hp; j += RX_W) {
-        RX_V r = RX_SIG(RX_ADD(RX_LOAD(g + j), RX_LOAD(gh + j)));
-        RX_V z = RX_SIG(RX_ADD(RX_LOAD(g + hp + j), RX_LOAD(gh + hp + j)));
-        RX_V sn = RX_SIG(RX_FMA(r, RX_LOAD(gh + 2 * hp + j), RX_LOAD(g + 2 * hp + j)));
-        RX_V nn = RX_SUB(RX_ADD(sn, sn), one);
+        RX_V r = RX_GSIG(L, RX_ADD(RX_LOAD(g + j), RX_LOAD(gh + j)));
+        RX_V z = RX_GSIG(L, RX_ADD(RX_LOAD(g + hp + j), RX_LOAD(gh + hp + j)));
+        RX_V nn = RX_GTANH(L, RX_FMA(r, RX_LOAD(gh + 2 * hp + j), RX_LOAD(g + 2 * hp + j)));
         RX_STORE(h + j, RX_FMA(z, RX_SUB(RX_LOAD(h + j), nn), nn));
     }
 }
@@ -147,7 +136,7 @@ static void rx_cell_rnn(const RnnfxFastLayer *L, const float *g, float *restrict
             RX_STORE(h + j, RX_MAX(RX_LOAD(g + j), RX_ZERO()));
     } else {
         for (int j = 0; j < L->hp; j += RX_W)
-            RX_STORE(h + j, rx_tanh_from_doubled(RX_LOAD(g + j)));
+            RX_STORE(h + j, RX_GTANH(L, RX_LOAD(g + j)));
     }
 }
 
@@ -252,7 +241,7 @@ static void rx_act_tanh(const float *x, float *y, size_t n)
     for (; i + RX_W <= n; i += RX_W) {
         RX_V v;
         memcpy(&v, x + i, sizeof v);
-        v = rx_tanh_from_doubled(RX_ADD(v, v));
+        v = RX_TANH_HALF(RX_ADD(v, v));
         memcpy(y + i, &v, sizeof v);
     }
     for (; i < n; i++)

@@ -74,13 +74,13 @@ static void test_activation_accuracy(void **state)
         x[i] = (float)(-40.0 + 80.0 * (double)i / (double)(n_sweep - 1));
     memcpy(x + n_sweep, extremes, sizeof extremes);
     for (int k = 0; k < N_ISAS; k++) {
-        for (int which = 0; which < 2; which++) {
+        for (int which = 0; which < 4; which++) {
             if (rnnfx_fast_activation(isas[k], which, x, y, n) != RNNFX_OK)
                 continue;
             double worst = 0.0, at = 0.0;
             for (size_t i = 0; i < n; i++) {
                 double xd = x[i];
-                double ref = which ? tanh(xd) : 1.0 / (1.0 + exp(-xd));
+                double ref = which % 2 ? tanh(xd) : 1.0 / (1.0 + exp(-xd));
                 double e = fabs((double)y[i] - ref);
                 if (isnan(y[i]))
                     e = INFINITY;
@@ -89,14 +89,14 @@ static void test_activation_accuracy(void **state)
                     at = xd;
                 }
             }
-            printf("  %-7s %-7s max abs error %.2e (at x = %g)\n", isas[k],
-                   which ? "tanh" : "sigmoid", worst, at);
+            static const char *const names[] = {"sigmoid", "tanh", "z-sigmoid", "z-tanh"};
+            printf("  %-7s %-9s max abs error %.2e (at x = %g)\n", isas[k], names[which], worst, at);
             assert_true(worst <= 1e-6);
             /* Exact values the kernels rely on: padded lanes stay zero. */
             float z[16] = {0}, zo[16];
             assert_int_equal(rnnfx_fast_activation(isas[k], which, z, zo, 16), RNNFX_OK);
             for (int i = 0; i < 16; i++)
-                assert_true(zo[i] == (which ? 0.0f : 0.5f));
+                assert_true(zo[i] == (which % 2 ? 0.0f : 0.5f));
         }
     }
     free(x);
