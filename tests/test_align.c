@@ -234,6 +234,16 @@ static void test_audio_io(void **state)
     snprintf(path, sizeof path, "%s/c.xyz", dir);
     assert_int_equal(rnnfx_audio_write(path, st, 4, 1, 48000, 0, &err), RNNFX_ERR_ARG);
 
+    /* clipping = flat tops at full scale; float overs that move are not */
+    float c[12] = {0.1f, 1.0f, 1.0f, 1.0f, 1.0f, 1.0f, 0.2f, 1.2f, 1.3f, 1.1f, -0.999f, 0.0f};
+    RnnfxAudioStats stt;
+    rnnfx_audio_stats(c, 12, &stt);
+    assert_int_equal(stt.clipped, 5);
+    assert_float_equal(stt.peak, 1.3, 1e-6);
+    float sil[4] = {0, 0, 0, 0};
+    rnnfx_audio_stats(sil, 4, &stt);
+    assert_float_equal(stt.rms, 0.0, 0.0);
+
     DIR *d = opendir(dir);
     struct dirent *e;
     int files = 0;

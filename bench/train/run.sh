@@ -120,7 +120,7 @@ for e in $(echo "$effects" | tr ',' ' '); do
             v=$(grep "test_at minutes=$m " "$d/rnnfx.log" | field esr)
             line="$line esr_${m}min=${v:-na}"
         done
-        echo "$line"
+        echo "$line load=$(cut -d' ' -f1 /proc/loadavg)"
         if [ $torch = 1 ]; then
             $PY "$HERE/torch_train.py" "$d/split" --minutes "$minutes" --test-at "$test_at" --threads 2 \
                 > "$d/torch.log" 2>&1 || { echo "bench-train: torch_train.py failed, see $d/torch.log"; continue; }
@@ -131,7 +131,7 @@ for e in $(echo "$effects" | tr ',' ' '); do
                 v=$(echo "$tl" | field "esr_${m}min")
                 line="$line esr_${m}min=${v:-na}"
             done
-            echo "$line"
+            echo "$line load=$(cut -d' ' -f1 /proc/loadavg)"
             awk -v a="$sps" -v b="$tsps" -v e="$e" -v c="$c" \
                 'BEGIN { if (b > 0) printf "bench train effect=%s cell=%s speedup=%.1fx (rnnfx / torch samples per second)\n", e, c, a / b }'
         fi

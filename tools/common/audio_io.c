@@ -287,12 +287,14 @@ void rnnfx_audio_stats(const float *x, size_t n, RnnfxAudioStats *st)
         ss += a * a;
         if (a > peak)
             peak = a;
-        /* a run of >= 3 samples at full scale is clipping, a lone peak is not */
-        if (a >= 0.999) {
+        /* clipping is a flat top: >= 3 equal samples at or above full scale
+         * (a lone peak is not, and float files may legitimately go over 1) */
+        if (a >= 0.999 && i > 0 && x[i] == x[i - 1]) {
             run++;
-            if (run == 3)
+            /* run counts repeats: 2 repeats = 3 equal samples */
+            if (run == 2)
                 st->clipped += 3;
-            else if (run > 3)
+            else if (run > 2)
                 st->clipped++;
         } else {
             run = 0;

@@ -72,7 +72,7 @@ RnnfxStatus rnnfx_audio_write(const char *path, const float *data, size_t frames
 typedef struct {
     double rms;
     double peak;         /* max |x| */
-    size_t clipped;      /* samples with |x| >= 0.999 in a run of >= 3 */
+    size_t clipped;      /* samples in flat tops: >= 3 equal samples with |x| >= 0.999 */
     size_t nonfinite;    /* NaN/Inf samples (replaced by 0 in place by _sanitize) */
 } RnnfxAudioStats;
 
