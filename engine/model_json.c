@@ -72,20 +72,29 @@ RnnfxStatus rnnfx_read_file(const char *path, size_t max_bytes, char **out, size
 
 RnnfxStatus rnnfx_write_file_atomic(const char *path, const void *data, size_t len, RnnfxError *err)
 {
+    /* A unique temporary name beside the target (same file system, so the
+     * rename is atomic); mkstemp keeps two writers in one process apart. */
     size_t n = strlen(path);
-    char *tmp = malloc(n + 32);
+    char *tmp = malloc(n + 16);
     if (!tmp)
         return rnnfx_fail(err, RNNFX_ERR_NOMEM, "out of memory");
-    snprintf(tmp, n + 32, "%s.tmp-%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "wb");
+    memcpy(tmp, path, n);
+    memcpy(tmp + n, ".tmp-XXXXXX", 12);
+    int fd = mkstemp(tmp);
+    FILE *f = fd >= 0 ? fdopen(fd, "wb") : NULL;
     if (!f) {
         RnnfxStatus st = rnnfx_fail(err, RNNFX_ERR_IO, "cannot write '%s': %s", path, strerror(errno));
+        if (fd >= 0) {
+            close(fd);
+            remove(tmp);
+        }
         free(tmp);
         return st;
     }
-    int ok = fwrite(data, 1, len, f) == len;
+    int ok = fchmod(fd, 0644) == 0;
+    ok = fwrite(data, 1, len, f) == len && ok;
     ok = (fflush(f) == 0) && ok;
-    ok = (fsync(fileno(f)) == 0) && ok;
+    ok = (fsync(fd) == 0) && ok;
     ok = (fclose(f) == 0) && ok;
     if (!ok || rename(tmp, path) != 0) {
         RnnfxStatus st = rnnfx_fail(err, RNNFX_ERR_IO, "cannot write '%s': %s", path, strerror(errno));
