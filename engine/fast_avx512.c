@@ -192,6 +192,65 @@ RX_INLINE void f512_gru(const RnnfxFast *F, const float *b0, float *h, const flo
     }
 }
 
+/* ---- LSTM with H <= 8 ----------------------------------------------------------
+ * With at most 8 units, half of every 16-lane gate vector is padding. This
+ * kernel repacks, once per block, two gates per vector: A = [i | f] and
+ * B = [g | o] (units in lanes 0-7 of each half), so a column is 2 vectors
+ * instead of 4, and the whole recurrent matrix (HC columns) is held in
+ * zmm registers across the block: the time loop loads no weights at all.
+ * f and o are brought down to lanes 0-7 with one 256-bit half swap; the
+ * upper lanes of c are kept at exactly zero (zero-masked update), so h's
+ * upper lanes stay zero as the state layout requires. */
+
+RX_INLINE __m512 f512_pair(const float *lo, const float *hi)
+{
+    /* lanes 0-7 from lo[0..7], lanes 8-15 from hi[0..7] */
+    const __m512i idx = _mm512_set_epi32(23, 22, 21, 20, 19, 18, 17, 16, 7, 6, 5, 4, 3, 2, 1, 0);
+    return _mm512_permutex2var_ps(_mm512_load_ps(lo), idx, _mm512_load_ps(hi));
+}
+
+RX_INLINE void f512_lstm_small(const RnnfxFast *F, const float *b0, float *h, float *c,
+                               const float *in, float *out, size_t n, const int HC)
+{
+    const RnnfxFastLayer *L = &F->layer[0];
+    const float *wx = L->wx, *wh = L->wh;
+    __m512 W[16];
+#pragma GCC unroll 8
+    for (int k = 0; k < HC; k++) {
+        W[2 * k] = f512_pair(wh + 64 * k, wh + 64 * k + 16);
+        W[2 * k + 1] = f512_pair(wh + 64 * k + 32, wh + 64 * k + 48);
+    }
+    const __m512 wxa = f512_pair(wx, wx + 16), wxb = f512_pair(wx + 32, wx + 48);
+    const __m512 ba = f512_pair(b0, b0 + 16), bb = f512_pair(b0 + 32, b0 + 48);
+    __m512 c2 = _mm512_load_ps(c);
+    c2 = _mm512_add_ps(c2, c2);
+    for (size_t t = 0; t < n; t++) {
+        const float x = in[t];
+        const __m512 xv = _mm512_set1_ps(x);
+        __m512 a0 = _mm512_fmadd_ps(wxa, xv, ba), b0v = _mm512_fmadd_ps(wxb, xv, bb);
+        __m512 a1 = _mm512_setzero_ps(), b1 = _mm512_setzero_ps();
+#pragma GCC unroll 8
+        for (int k = 0; k < HC; k += 2) {
+            const __m512 h0 = _mm512_set1_ps(h[k]), h1 = _mm512_set1_ps(h[k + 1]);
+            a0 = _mm512_fmadd_ps(W[2 * k], h0, a0);
+            b0v = _mm512_fmadd_ps(W[2 * k + 1], h0, b0v);
+            a1 = _mm512_fmadd_ps(W[2 * k + 2], h1, a1);
+            b1 = _mm512_fmadd_ps(W[2 * k + 3], h1, b1);
+        }
+        const __m512 A = _mm512_add_ps(a0, a1), B = _mm512_add_ps(b0v, b1);
+        const __m512 sa = rnnfx_pw_sigmoid_avx512(A);  /* i | f */
+        const __m512 tb = rnnfx_pw_tanh_half_avx512(B); /* g | - */
+        const __m512 sb = rnnfx_pw_sigmoid_avx512(B);  /* - | o */
+        const __m512 f = _mm512_shuffle_f32x4(sa, sa, 0x4E);
+        const __m512 o = _mm512_shuffle_f32x4(sb, sb, 0x4E);
+        c2 = _mm512_maskz_fmadd_ps(0x00FF, f, c2, _mm512_mul_ps(sa, _mm512_add_ps(tb, tb)));
+        const __m512 hv = _mm512_mul_ps(o, rnnfx_pw_tanh_half_avx512(c2));
+        _mm512_store_ps(h, hv);
+        out[t] = f512_dense(F, &hv, 1, x);
+    }
+    _mm512_store_ps(c, _mm512_mul_ps(c2, _mm512_set1_ps(0.5f)));
+}
+
 /* fast.c packs the layer in the z domain exactly when nv > 1. */
 #define F512_CASE(nv, sets)                                                                    \
     case nv:                                                                                   \
@@ -208,6 +267,13 @@ static void f512_run_audio(const RnnfxFast *F, void *scratch, float *const *h, f
     const RnnfxFastLayer *L = &F->layer[0];
     const float *b0 = (const float *)scratch + F->off_b0;
     if (L->cols) { /* fast.c sets cols only for the shapes handled here */
+        if (L->cell == RNNFX_CELL_LSTM && L->hidden <= 8) {
+            if (L->hcols == 4)
+                f512_lstm_small(F, b0, h[0], c[0], in, out, n, 4);
+            else
+                f512_lstm_small(F, b0, h[0], c[0], in, out, n, 8);
+            return;
+        }
         switch (L->hp / 16) {
             F512_CASE(1, 4);
             F512_CASE(2, 2);
