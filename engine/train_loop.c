@@ -377,10 +377,17 @@ static RnnfxStatus trainer_create(RnnfxModel *model, const RnnfxTrainConfig *cfg
         trainer_destroy(tr);
         return rnnfx_fail(err, RNNFX_ERR_NOMEM, "out of memory for the trainer");
     }
+    /* every worker can hold ceil(B/threads) rows, enough for any split of a
+     * smaller last batch too */
+    int cap = (B + tr->nthreads - 1) / tr->nthreads;
+    if ((double)cap * (double)tr->Tcap > (double)(1 << 26)) {
+        trainer_destroy(tr);
+        return rnnfx_fail(err, RNNFX_ERR_LIMIT,
+                          "a chunk of %zu samples for %d segments per thread is too large; set "
+                          "tbptt (an update every few hundred samples) or use more threads",
+                          chunk_cap(cfg), cap);
+    }
     for (int w = 0; w < tr->nthreads; w++) {
-        /* every worker can hold ceil(B/threads) rows, enough for any split
-         * of a smaller last batch too */
-        int cap = (B + tr->nthreads - 1) / tr->nthreads;
         st = rnnfx_train_work_init(&tr->work[w], &tr->net, cap, tr->Tcap, err);
         if (st != RNNFX_OK) {
             trainer_destroy(tr);
@@ -580,7 +587,7 @@ static void reduce_grads(RnnfxTrainer *tr)
  * of all chunks are summed into tr->grad (and *loss_sum) and no step is
  * taken. Returns the number of Adam steps taken. */
 static uint64_t run_batch(RnnfxTrainer *tr, int B, int update, double *loss_sum,
-                          double *last_norm, float *last_lr, int *stopped)
+                          double *last_norm, float *last_lr, int *stopped, uint64_t *samples)
 {
     const RnnfxTrainConfig *c = &tr->cfg;
     size_t seg = c->segment_len, n = tr->net.n_params;
@@ -595,6 +602,7 @@ static uint64_t run_batch(RnnfxTrainer *tr, int B, int update, double *loss_sum,
         tr->job_T = c->burn_in - t0 < tr->Tcap ? c->burn_in - t0 : tr->Tcap;
         dispatch(tr);
     }
+    *samples += (uint64_t)B * c->burn_in;
     if (!update)
         memset(tr->grad, 0, n * sizeof(float));
     for (size_t t0 = c->burn_in; t0 < seg; t0 += tr->Tcap) {
@@ -610,6 +618,7 @@ static uint64_t run_batch(RnnfxTrainer *tr, int B, int update, double *loss_sum,
         tr->job_T = T;
         tr->job_nrm = nrm;
         dispatch(tr);
+        *samples += (uint64_t)B * T;
         double loss = 0.0;
         for (int w = 0; w < tr->nthreads; w++)
             loss += tr->job_loss[w];
@@ -702,9 +711,8 @@ RnnfxStatus rnnfx_trainer_train(RnnfxTrainer *tr, const RnnfxTrainSet *set, size
         int stopped = 0;
         double norm = 0.0;
         float lr = 0.0f;
-        uint64_t k = run_batch(tr, (int)B, 1, &loss_sum, &norm, &lr, &stopped);
+        uint64_t k = run_batch(tr, (int)B, 1, &loss_sum, &norm, &lr, &stopped, &stats->samples);
         stats->steps += k;
-        stats->samples += B * c->segment_len;
         if (k) {
             stats->grad_norm = norm;
             stats->lr = lr;
@@ -759,7 +767,8 @@ RnnfxStatus rnnfx_train_loss_grad(const RnnfxModel *model, const RnnfxTrainConfi
     double ls = 0.0, norm = 0.0;
     float lr = 0.0f;
     int stopped = 0;
-    run_batch(tr, B, 0, &ls, &norm, &lr, &stopped);
+    uint64_t samples = 0;
+    run_batch(tr, B, 0, &ls, &norm, &lr, &stopped, &samples);
     memcpy(grad, tr->grad, tr->net.n_params * sizeof(float));
     if (loss)
         *loss = ls;
