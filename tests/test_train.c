@@ -10,6 +10,7 @@
  * Kept to a few seconds: small models, ~0.2 s of audio per epoch.
  */
 #include <math.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -303,6 +305,42 @@ static void test_stop(void **state)
     rnnfx_model_free(m);
 }
 
+/* A stop request from another thread (as from a signal handler) ends a long
+ * call at an Adam step boundary, with a usable model. */
+static void *stopper(void *p)
+{
+    struct timespec ts = {0, 30 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+    rnnfx_trainer_request_stop(p);
+    return NULL;
+}
+
+static void test_stop_from_thread(void **state)
+{
+    (void)state;
+    RnnfxModel *m = new_model(RNNFX_CELL_LSTM, 16, 1);
+    RnnfxTrainConfig c;
+    small_config(&c, 2);
+    RnnfxTrainer *tr;
+    RnnfxError err;
+    assert_int_equal(rnnfx_trainer_new(m, &c, &tr, &err), RNNFX_OK);
+    RnnfxTrainSeq q = {g_x, g_y, N_TRAIN};
+    RnnfxTrainSet set = {&q, 1};
+    RnnfxTrainStats st;
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, stopper, tr), 0);
+    /* 100000 batches would take minutes */
+    assert_int_equal(rnnfx_trainer_train(tr, &set, 100000, &st, &err), RNNFX_OK);
+    pthread_join(t, NULL);
+    assert_int_equal(st.stopped, 1);
+    assert_true(st.steps > 0 && st.steps < 100000 * 7);
+    assert_int_equal(rnnfx_trainer_steps(tr), st.steps);
+    assert_true(rnnfx_model_is_finalized(m));
+    val_esr(m); /* the model runs */
+    rnnfx_trainer_free(tr);
+    rnnfx_model_free(m);
+}
+
 static void test_schedule(void **state)
 {
     (void)state;
@@ -410,7 +448,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lstm_learns),  cmocka_unit_test(test_gru_learns),
         cmocka_unit_test(test_deterministic), cmocka_unit_test(test_resume),
-        cmocka_unit_test(test_stop),          cmocka_unit_test(test_schedule),
+        cmocka_unit_test(test_stop),          cmocka_unit_test(test_stop_from_thread),
+        cmocka_unit_test(test_schedule),
         cmocka_unit_test(test_errors),        cmocka_unit_test(test_evaluate),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
