@@ -9,10 +9,13 @@
  *    no loss        forward, loss, backward, one Adam step; the state is
  *                   carried into the next chunk, the gradient is not.
  *
- * A batch is `batch` segments processed side by side as matrices; the batch
- * is split across `threads` worker threads, each accumulating its own
- * gradient, and the per-thread gradients are summed in a fixed order, so a
- * run is bit-for-bit repeatable for a given seed, data and thread count.
+ * A batch is `batch` segments processed side by side as matrices, in fixed
+ * groups of 8 segments; `threads` threads take groups as they come free,
+ * each group accumulates its own gradient, and the group gradients are
+ * summed in group order, so a run is bit-for-bit repeatable for a given
+ * seed and data whatever the thread count (on the same kernels: AVX-512,
+ * AVX2 and plain C round differently). More than batch/8 threads cannot
+ * help.
  *
  * The trainer updates the model's weights in place (rnnfx_model_params()
  * order; initial_h/initial_c are not trained, input_gain/output_gain are
@@ -20,8 +23,8 @@
  * changes it, so instances and rnnfx_trainer_evaluate() can use it between
  * calls. No instance may run the model *during* a trainer call.
  *
- * Memory: each worker holds, for its ceil(batch/threads) rows and one chunk
- * of tbptt samples, the activations the backward pass needs (about
+ * Memory: each group of 8 segments holds, for one chunk of tbptt samples,
+ * the activations the backward pass needs (about
  * (G+3)·H floats per layer per row-sample for LSTM, (G+2)·H for GRU, H for
  * RNN) plus small block buffers; e.g. LSTM-32, batch 32, tbptt 512, two
  * threads: ~25 MB in all. It does not grow with the length of the
@@ -103,7 +106,7 @@ typedef struct {
     float dc_weight; /* ESR: weight of the DC term (0 = off) */
 
     /* --- run ------------------------------------------------------------------ */
-    int threads;   /* worker threads (>= 1); results depend on this number */
+    int threads;   /* threads (>= 1); the results do not depend on this number */
     uint64_t seed; /* segment order and offsets */
 } RnnfxTrainConfig;
 

@@ -4,14 +4,19 @@
  *
  * One batch:  B segments (rows) start from the model's initial state; the
  * burn-in is run forward only; then each chunk of tbptt samples is run
- * forward and backward on every worker (each on its own rows, with its own
- * gradient buffer), the gradients are summed in worker order (so a run is
- * repeatable for a seed and a thread count), clipped by global norm, and
- * Adam updates the model's weights in place. The state is carried from
- * chunk to chunk, the gradient is not.
+ * forward and backward, clipped by global norm, and Adam updates the
+ * model's weights in place. The state is carried from chunk to chunk, the
+ * gradient is not.
  *
- * Threads: the caller's thread is worker 0; threads−1 pthreads wait on a
- * barrier for each job. Nothing is allocated per batch.
+ * Work is cut into fixed row groups (GROUP_ROWS segments each, by position
+ * in the batch), each with its own buffers, carried state and gradient.
+ * Threads take groups from a shared counter, so a thread slowed by other
+ * programs does not hold the others up, and the group gradients are summed
+ * in group order: the numbers depend on the seed and the data only, not on
+ * the thread count or on which thread ran what.
+ *
+ * Threads: the caller's thread works too; threads−1 pthreads sleep on a
+ * condition variable between jobs. Nothing is allocated per batch.
  *
  * This file is not the CLI: it does not read audio, align, normalise or keep
  * a best model.
@@ -45,8 +50,10 @@ struct RnnfxTrainer {
     RnnfxModel *model;
     RnnfxTrainConfig cfg;
     RnnfxTrainNet net;
-    int nthreads;
-    RnnfxTrainWork *work; /* [nthreads] */
+    int nthreads;         /* threads taking part, including the caller's */
+    int n_groups;         /* row groups: ceil(batch / GROUP_ROWS) */
+    int group_rows;
+    RnnfxTrainWork *work; /* [n_groups] */
     size_t Tcap;          /* longest chunk */
     float *grad, *m, *v;  /* [n_params] */
     RowSrc *rows;         /* [batch] */
@@ -76,9 +83,10 @@ struct RnnfxTrainer {
     int job_B;
     size_t job_t0, job_T;
     RnnfxLossNorm job_nrm;
-    double *job_loss; /* [nthreads] */
+    double *job_loss; /* [n_groups] */
+    atomic_int next_group; /* the next group of the current job to take */
     pthread_t *tids;
-    int n_tids;   /* threads running workers 1..n_tids; shares above run on the caller */
+    int n_tids;   /* helper threads running (nthreads − 1 unless some failed to start) */
     pthread_mutex_t mu;
     pthread_cond_t cv_go, cv_done;
     uint64_t gen; /* job generation: a worker runs each generation once */
@@ -172,10 +180,16 @@ RnnfxStatus rnnfx_train_config_check(const RnnfxTrainConfig *cfg, const RnnfxMod
 
 /* ---- worker threads --------------------------------------------------------- */
 
-static void rows_of(const RnnfxTrainer *tr, int w, int B, int *r0, int *r1)
+/* Segments per row group. 8 rows keep a group's chunk caches small (a few
+ * MB for hidden 32 and tbptt 512) while the matrix kernels still get whole
+ * register tiles; a batch of 32 gives 4 groups to share between threads. */
+#define GROUP_ROWS 8
+
+static void rows_of(const RnnfxTrainer *tr, int g, int B, int *r0, int *r1)
 {
-    *r0 = (int)(((long long)B * w) / tr->nthreads);
-    *r1 = (int)(((long long)B * (w + 1)) / tr->nthreads);
+    int a = g * tr->group_rows, b = a + tr->group_rows;
+    *r0 = a < B ? a : B;
+    *r1 = b < B ? b : B;
 }
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -195,7 +209,7 @@ static void rows_of(const RnnfxTrainer *tr, int w, int B, int *r0, int *r1)
 
 static void run_job_inner(RnnfxTrainer *tr, int w);
 
-/* Worker w's part of the current job. */
+/* Row group w's part of the current job (on whichever thread took it). */
 static void run_job(RnnfxTrainer *tr, int w)
 {
     FTZ_BEGIN();
@@ -248,6 +262,17 @@ static void run_job_inner(RnnfxTrainer *tr, int w)
     rnnfx_train_work_carry(net, wk, Bt, T);
 }
 
+/* Takes groups of the current job until none is left. */
+static void run_groups(RnnfxTrainer *tr)
+{
+    for (;;) {
+        int g = atomic_fetch_add(&tr->next_group, 1);
+        if (g >= tr->n_groups)
+            break;
+        run_job(tr, g);
+    }
+}
+
 typedef struct {
     RnnfxTrainer *tr;
     int w;
@@ -260,6 +285,7 @@ static void *worker_main(void *p)
     int w = a->w;
     free(a);
     uint64_t seen = 0;
+    (void)w;
     for (;;) {
         pthread_mutex_lock(&tr->mu);
         while (tr->gen == seen)
@@ -269,7 +295,7 @@ static void *worker_main(void *p)
         pthread_mutex_unlock(&tr->mu);
         if (job == JOB_QUIT)
             break;
-        run_job(tr, w);
+        run_groups(tr);
         pthread_mutex_lock(&tr->mu);
         if (--tr->pending == 0)
             pthread_cond_signal(&tr->cv_done);
@@ -278,11 +304,11 @@ static void *worker_main(void *p)
     return NULL;
 }
 
-/* Runs the current job on all workers and waits for it. Worker 0 and any
- * worker whose thread could not be started run on the caller's thread: the
- * numbers do not depend on which thread runs a share. */
+/* Runs the current job on all groups and waits for it. The caller's thread
+ * takes groups too; the numbers do not depend on which thread ran a group. */
 static void dispatch(RnnfxTrainer *tr)
 {
+    atomic_store(&tr->next_group, 0);
     if (tr->n_tids > 0) {
         pthread_mutex_lock(&tr->mu);
         tr->pending = tr->n_tids;
@@ -290,9 +316,7 @@ static void dispatch(RnnfxTrainer *tr)
         pthread_cond_broadcast(&tr->cv_go);
         pthread_mutex_unlock(&tr->mu);
     }
-    run_job(tr, 0);
-    for (int w = tr->n_tids + 1; w < tr->nthreads; w++)
-        run_job(tr, w);
+    run_groups(tr);
     if (tr->n_tids > 0) {
         pthread_mutex_lock(&tr->mu);
         while (tr->pending > 0)
@@ -320,8 +344,8 @@ static void trainer_destroy(RnnfxTrainer *tr)
         pthread_cond_destroy(&tr->cv_done);
     }
     if (tr->work)
-        for (int w = 0; w < tr->nthreads; w++)
-            rnnfx_train_work_free(&tr->work[w]);
+        for (int g = 0; g < tr->n_groups; g++)
+            rnnfx_train_work_free(&tr->work[g]);
     free(tr->work);
     free(tr->tids);
     free(tr->job_loss);
@@ -364,11 +388,14 @@ static RnnfxStatus trainer_create(RnnfxModel *model, const RnnfxTrainConfig *cfg
         return st;
     }
     int B = cfg->batch;
-    tr->nthreads = cfg->threads > B ? B : cfg->threads;
+    tr->group_rows = B < GROUP_ROWS ? B : GROUP_ROWS;
+    tr->n_groups = (B + tr->group_rows - 1) / tr->group_rows;
+    tr->nthreads = cfg->threads > tr->n_groups ? tr->n_groups : cfg->threads;
     tr->Tcap = chunk_cap(cfg);
+    atomic_init(&tr->next_group, 0);
     size_t n = tr->net.n_params;
-    tr->work = calloc((size_t)tr->nthreads, sizeof *tr->work);
-    tr->job_loss = calloc((size_t)tr->nthreads, sizeof *tr->job_loss);
+    tr->work = calloc((size_t)tr->n_groups, sizeof *tr->work);
+    tr->job_loss = calloc((size_t)tr->n_groups, sizeof *tr->job_loss);
     tr->grad = calloc(n ? n : 1, sizeof(float));
     tr->m = calloc(n ? n : 1, sizeof(float));
     tr->v = calloc(n ? n : 1, sizeof(float));
@@ -377,17 +404,15 @@ static RnnfxStatus trainer_create(RnnfxModel *model, const RnnfxTrainConfig *cfg
         trainer_destroy(tr);
         return rnnfx_fail(err, RNNFX_ERR_NOMEM, "out of memory for the trainer");
     }
-    /* every worker can hold ceil(B/threads) rows, enough for any split of a
-     * smaller last batch too */
-    int cap = (B + tr->nthreads - 1) / tr->nthreads;
+    int cap = tr->group_rows;
     if ((double)cap * (double)tr->Tcap > (double)(1 << 26)) {
         trainer_destroy(tr);
         return rnnfx_fail(err, RNNFX_ERR_LIMIT,
-                          "a chunk of %zu samples for %d segments per thread is too large; set "
-                          "tbptt (an update every few hundred samples) or use more threads",
-                          chunk_cap(cfg), cap);
+                          "a chunk of %zu samples is too long; set tbptt (an update every few "
+                          "hundred samples)",
+                          chunk_cap(cfg));
     }
-    for (int w = 0; w < tr->nthreads; w++) {
+    for (int w = 0; w < tr->n_groups; w++) {
         st = rnnfx_train_work_init(&tr->work[w], &tr->net, cap, tr->Tcap, err);
         if (st != RNNFX_OK) {
             trainer_destroy(tr);
@@ -571,12 +596,12 @@ static double now_s(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* Sums the workers' gradients (in worker order) into tr->grad. */
+/* Sums the groups' gradients (in group order) into tr->grad. */
 static void reduce_grads(RnnfxTrainer *tr)
 {
     size_t n = tr->net.n_params;
     memcpy(tr->grad, tr->work[0].grad, n * sizeof(float));
-    for (int w = 1; w < tr->nthreads; w++) {
+    for (int w = 1; w < tr->n_groups; w++) {
         const float *g = tr->work[w].grad;
         for (size_t i = 0; i < n; i++)
             tr->grad[i] += g[i];
@@ -620,11 +645,11 @@ static uint64_t run_batch(RnnfxTrainer *tr, int B, int update, double *loss_sum,
         dispatch(tr);
         *samples += (uint64_t)B * T;
         double loss = 0.0;
-        for (int w = 0; w < tr->nthreads; w++)
+        for (int w = 0; w < tr->n_groups; w++)
             loss += tr->job_loss[w];
         *loss_sum += loss;
         if (!update) {
-            for (int w = 0; w < tr->nthreads; w++)
+            for (int w = 0; w < tr->n_groups; w++)
                 for (size_t i = 0; i < n; i++)
                     tr->grad[i] += tr->work[w].grad[i];
             continue;
@@ -794,7 +819,6 @@ RnnfxStatus rnnfx_train_forward(const RnnfxModel *model, const float *in, int B,
         return st;
     const RnnfxArch *a = rnnfx_model_arch(model);
     int O = a->output_size;
-    RnnfxTrainWork *wk = &tr->work[0];
     for (int b = 0; b < B; b++)
         tr->rows[b].in = in + (size_t)b * T * (size_t)a->input_size;
     tr->job_B = B;
@@ -806,11 +830,17 @@ RnnfxStatus rnnfx_train_forward(const RnnfxModel *model, const float *in, int B,
         tr->job_t0 = t0;
         tr->job_T = n;
         dispatch(tr);
-        /* w->y is overwritten by the carry only in yprev; it still holds the chunk */
-        for (size_t t = 0; t < n; t++)
-            for (int b = 0; b < B; b++)
-                memcpy(out + ((size_t)b * T + t0 + t) * (size_t)O,
-                       wk->y + (t * (size_t)B + (size_t)b) * (size_t)O, sizeof(float) * (size_t)O);
+        /* each group's y [n][rows][O] still holds the chunk (the carry only
+         * copies its last step) */
+        for (int g = 0; g < tr->n_groups; g++) {
+            int r0, r1;
+            rows_of(tr, g, B, &r0, &r1);
+            size_t Bt = (size_t)(r1 - r0);
+            for (size_t t = 0; t < n; t++)
+                for (size_t b = 0; b < Bt; b++)
+                    memcpy(out + (((size_t)r0 + b) * T + t0 + t) * (size_t)O,
+                           tr->work[g].y + (t * Bt + b) * (size_t)O, sizeof(float) * (size_t)O);
+        }
     }
     rnnfx_trainer_free(tr);
     return RNNFX_OK;
