@@ -1202,9 +1202,13 @@ int main(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
 
-    /* Keep every page resident so the callback never waits for a page
-     * fault (best effort: needs CAP_IPC_LOCK or a memlock limit). */
-    if (mlockall(MCL_CURRENT | MCL_FUTURE) != 0 && verbose)
+    /* Keep the pages we have resident so the callback never waits for a
+     * page fault (best effort: needs CAP_IPC_LOCK or a memlock limit).
+     * Not MCL_FUTURE: that would also pin every later thread stack and
+     * allocation of the libraries, and an allocation failing under memory
+     * pressure is worse than a page fault. Cores built later are written
+     * in full on the main thread, so their pages are resident anyway. */
+    if (mlockall(MCL_CURRENT) != 0 && verbose)
         fprintf(stderr, "rnnfx-live: memory not locked (%s); page faults may cause dropouts\n",
                 strerror(errno));
     pe = Pa_StartStream(stream);
