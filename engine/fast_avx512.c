@@ -13,8 +13,10 @@
  *   - the recurrent matrix-vector product costs about 0.31 ns per 64-byte
  *     gate vector per column while the matrix sits in L1 (48 KiB), and
  *     about 0.57 ns once it streams from L2 (from 40 KiB of weights: LSTM
- *     and GRU from H = 56; 147 KiB for LSTM-96), i.e. L2 delivers ~39 bytes/cycle. The
- *     set-partitioned layout of fast.c keeps up to 33 KiB resident and
+ *     and GRU from H = 56; 147 KiB for LSTM-96), i.e. L2 delivers ~39
+ *     bytes/cycle. A bare FMA loop from L1 reaches ~1.4 FMA/cycle on this
+ *     VM (0.24 ns per FMA), so the L1 case is near the machine's limit.
+ *     The set-partitioned layout of fast.c keeps up to 33 KiB resident and
  *     took LSTM-64 from ~600 to ~460 ns; LSTM-96 and GRU-96 remain bound
  *     by L2 bandwidth (~1270 and ~940 ns);
  *   - for small H the step is a latency chain: broadcast of h (store to
