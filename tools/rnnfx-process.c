@@ -46,6 +46,16 @@ static void on_signal(int sig)
     g_cancel = 1;
 }
 
+/* Where the input arguments are collected while the options are read. */
+static const char **g_inputs, **g_lists;
+
+static void free_arg_lists(void)
+{
+    free(g_inputs);
+    free(g_lists);
+    g_inputs = g_lists = NULL;
+}
+
 static void usage(FILE *f)
 {
     fprintf(f,
@@ -160,10 +170,11 @@ int main(int argc, char **argv)
     rnnfx_batch_list_init(&list);
     /* Inputs are collected after the options so that errors in options are
      * reported before any folder is scanned; remember where they are. */
-    const char **inputs = calloc((size_t)argc + 1, sizeof *inputs);
-    int n_inputs = 0;
-    const char **lists = calloc((size_t)argc + 1, sizeof *lists);
-    int n_lists = 0;
+    g_inputs = calloc((size_t)argc + 1, sizeof *g_inputs);
+    g_lists = calloc((size_t)argc + 1, sizeof *g_lists);
+    atexit(free_arg_lists); /* every early exit below frees them too */
+    const char **inputs = g_inputs, **lists = g_lists;
+    int n_inputs = 0, n_lists = 0;
     if (!inputs || !lists) {
         fprintf(stderr, "rnnfx-process: out of memory\n");
         return 2;
@@ -405,8 +416,6 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    free(inputs);
-    free(lists);
     if (list.count == 0) {
         fprintf(stderr, "rnnfx-process: no input files found\n");
         rnnfx_model_free(model);
