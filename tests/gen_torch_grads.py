@@ -19,6 +19,14 @@ with autograd in float64 and sums the gradients of all chunks. It writes:
                        trained, their entries are 0
     manifest.txt       name B T burn_in tbptt loss preemph dc_weight loss_value
 
+and for the optimiser cases (STEP_CASES), the same batch trained for real:
+after each chunk's backward, clip the global gradient norm and take one
+torch.optim.AdamW (decoupled weight decay) or torch.optim.Adam (L2 weight
+decay) step, so the next chunk runs on the updated weights with the state
+carried over. It writes <case>.after.f32 (all weights after the batch, same
+order; initial states stay 0) and a line in steps.txt:
+    name B T burn_in tbptt loss preemph dc_weight lr weight_decay decoupled clip
+
 The losses are those of engine/train.h, written here from their definitions:
     ESR  e = t - y, d[n] = e[n] - a*e[n-1] (e[-1] from the sample before the
          chunk, 0 at the window start), ESR = sum d^2 / (sum (t[n]-a*t[n-1])^2
@@ -61,6 +69,17 @@ CASES = [
     dict(name="gru_h12_i5_o4_sigmoid_bce", cell="gru", hidden=12, layers=1, inp=5, out=4,
          skip=False, sigmoid=True, input_gain=1.0, output_gain=1.0, B=3, T=90, burn=8,
          tbptt=30, loss="bce", preemph=0.0, dc=0.0, scale=1.5, seed=104),
+]
+
+STEP_CASES = [
+    dict(name="gru_h8_adamw_clip_2steps", cell="gru", hidden=8, layers=1, inp=1, out=1,
+         skip=True, sigmoid=False, input_gain=1.0, output_gain=1.0, B=4, T=120, burn=20,
+         tbptt=50, loss="esr", preemph=0.85, dc=0.1, scale=1.5, seed=201,
+         lr=0.01, wd=0.1, decoupled=True, clip=0.5),
+    dict(name="lstm_h8_adam_l2_3steps", cell="lstm", hidden=8, layers=1, inp=1, out=1,
+         skip=False, sigmoid=False, input_gain=1.0, output_gain=1.0, B=3, T=100, burn=10,
+         tbptt=30, loss="mse", preemph=0.0, dc=0.0, scale=1.5, seed=202,
+         lr=0.005, wd=0.01, decoupled=False, clip=0.0),
 ]
 
 KNOBS = [{"name": "drive", "min": 0.0, "max": 1.0, "default": 0.5},
@@ -171,6 +190,10 @@ def run_case(c):
     B, T, burn, tb = c["B"], c["T"], c["burn"], c["tbptt"]
     L, H = c["layers"], c["hidden"]
 
+    if "lr" in c:
+        import copy
+        rnn0, dense0 = copy.deepcopy(rnn), copy.deepcopy(dense)
+
     def stage(h_seq, xs):
         z = dense(h_seq)
         if c["sigmoid"]:
@@ -204,16 +227,60 @@ def run_case(c):
         total += loss.item()
         yprev = y[:, -1, :].detach()
         t0 += n
-    grads = []
-    for l in range(L):
-        for t in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
-            grads.append(getattr(rnn, "%s_l%d" % (t, l)).grad.numpy().ravel())
-        grads.append(np.zeros(H))  # initial_h
-        if c["cell"] == "lstm":
-            grads.append(np.zeros(H))  # initial_c
-    grads.append(dense.weight.grad.numpy().ravel())
-    grads.append(dense.bias.grad.numpy().ravel())
-    return model_json(c, rnn, dense), x_np, t_np, f32(np.concatenate(grads)), total
+    def flat(get):
+        parts = []
+        for l in range(L):
+            for t in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
+                parts.append(get(getattr(rnn_ref, "%s_l%d" % (t, l))).ravel())
+            parts.append(np.zeros(H))  # initial_h
+            if c["cell"] == "lstm":
+                parts.append(np.zeros(H))  # initial_c
+        parts.append(get(dense_ref.weight).ravel())
+        parts.append(get(dense_ref.bias).ravel())
+        return f32(np.concatenate(parts))
+
+    rnn_ref, dense_ref = rnn, dense
+    grads = flat(lambda p: p.grad.numpy())
+    before = flat(lambda p: p.detach().numpy())
+    text = model_json(c, rnn, dense)  # the weights the batch starts from
+    after = None
+    if "lr" in c:
+        rnn, dense = rnn0, dense0
+        params = list(rnn.parameters()) + list(dense.parameters())
+        if c["decoupled"]:
+            opt = torch.optim.AdamW(params, lr=c["lr"], weight_decay=c["wd"])
+        else:
+            opt = torch.optim.Adam(params, lr=c["lr"], weight_decay=c["wd"])
+        h = torch.zeros(L, B, H, dtype=torch.float64)
+        state = (h, h.clone()) if c["cell"] == "lstm" else h
+        yprev = torch.zeros(B, c["out"], dtype=torch.float64)
+        with torch.no_grad():
+            if burn > 0:
+                hs, state = rnn(xp[:, :burn], state)
+                y, _ = stage(hs, xp[:, :burn])
+                yprev = y[:, -1, :]
+        t0 = burn
+        while t0 < T:
+            n = min(tb, T - t0) if tb else T - t0
+            if c["cell"] == "lstm":
+                state = (state[0].detach(), state[1].detach())
+            else:
+                state = state.detach()
+            opt.zero_grad()
+            hs, state = rnn(xp[:, t0:t0 + n], state)
+            y, z = stage(hs, xp[:, t0:t0 + n])
+            tprev = tg[:, t0 - 1, :] if t0 > 0 else torch.zeros(B, c["out"], dtype=torch.float64)
+            loss = chunk_loss(c, y, tg[:, t0:t0 + n], z, yprev.detach(), tprev, B)
+            loss.backward()
+            if c["clip"] > 0:
+                torch.nn.utils.clip_grad_norm_(params, c["clip"])
+            opt.step()
+            yprev = y[:, -1, :].detach()
+            t0 += n
+        rnn_ref, dense_ref = rnn, dense
+        after = flat(lambda p: p.detach().numpy())
+        c["moved"] = float(np.abs(after - before).max())
+    return text, x_np, t_np, grads, total, after
 
 
 def main():
@@ -221,7 +288,7 @@ def main():
     lines = ["# name B T burn_in tbptt loss preemph dc_weight loss_value  "
              "(written by tests/gen_torch_grads.py)"]
     for c in CASES:
-        text, x, t, g, total = run_case(c)
+        text, x, t, g, total, _ = run_case(c)
         base = os.path.join(OUT, c["name"])
         with open(base + ".json", "w") as fh:
             fh.write(text)
@@ -234,6 +301,23 @@ def main():
         print("%-32s loss %.9g  |grad| %.6g  params %d" % (c["name"], total,
                                                            float(np.linalg.norm(g)), g.size))
     with open(os.path.join(OUT, "manifest.txt"), "w") as fh:
+        fh.write("\n".join(lines) + "\n")
+    lines = ["# name B T burn_in tbptt loss preemph dc_weight lr weight_decay decoupled clip  "
+             "(written by tests/gen_torch_grads.py)"]
+    for c in STEP_CASES:
+        text, x, t, g, total, after = run_case(c)
+        base = os.path.join(OUT, c["name"])
+        with open(base + ".json", "w") as fh:
+            fh.write(text)
+        for suffix, a in ((".in.f32", x), (".target.f32", t), (".after.f32", after)):
+            with open(base + suffix, "wb") as fh:
+                fh.write(np.ascontiguousarray(a, dtype="<f4").tobytes())
+        lines.append("%s %d %d %d %d %s %.9g %.9g %.9g %.9g %d %.9g" % (
+            c["name"], c["B"], c["T"], c["burn"], c["tbptt"], c["loss"], c["preemph"], c["dc"],
+            c["lr"], c["wd"], 1 if c["decoupled"] else 0, c["clip"]))
+        print("%-32s %d steps, largest weight change %.6g" % (
+            c["name"], -(-(c["T"] - c["burn"]) // c["tbptt"]), c["moved"]))
+    with open(os.path.join(OUT, "steps.txt"), "w") as fh:
         fh.write("\n".join(lines) + "\n")
     with open(os.path.join(OUT, "LICENSE.txt"), "w") as fh:
         fh.write("Generated by tests/gen_torch_grads.py from random weights and synthetic "

@@ -9,7 +9,9 @@
  *     chunk, where the TBPTT gradient is the full gradient;
  *  3. loss and gradients of one batch with burn-in and truncation equal
  *     PyTorch autograd on the same weights and data (tests/data/grads,
- *     written by tests/gen_torch_grads.py).
+ *     written by tests/gen_torch_grads.py);
+ *  4. a batch trained for real (clipping, Adam/AdamW steps between chunks)
+ *     ends with the weights torch.optim gives.
  */
 #include <math.h>
 #include <setjmp.h>
@@ -354,12 +356,104 @@ static void test_grad_matches_torch(void **state)
     assert_true(ncases >= 6);
 }
 
+/* ---- 4: whole optimiser steps against PyTorch -------------------------------------
+ * tests/data/grads/steps.txt: one batch trained for real (Adam or AdamW step
+ * after each chunk, global-norm clipping), weights compared afterwards. The
+ * batch's B windows become B sequences of exactly one segment each, so the
+ * trainer's batch holds the same rows (in its own shuffled order). */
+static void test_optimizer_matches_torch(void **state)
+{
+    (void)state;
+    char dir[512], path[1024];
+    rnnfx_test_path(dir, sizeof dir, "tests/data/grads");
+    snprintf(path, sizeof path, "%s/steps.txt", dir);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        fail_msg("missing %s (run tests/gen_torch_grads.py)", path);
+    char line[512];
+    int ncases = 0;
+    while (fgets(line, sizeof line, f)) {
+        if (line[0] == '#' || line[0] == '\n')
+            continue;
+        char name[96], loss[16];
+        int B, decoupled;
+        size_t T, burn, tb;
+        double pre, dcw, lr, wd, clip;
+        if (sscanf(line, "%95s %d %zu %zu %zu %15s %lf %lf %lf %lf %d %lf", name, &B, &T, &burn,
+                   &tb, loss, &pre, &dcw, &lr, &wd, &decoupled, &clip) != 12)
+            fail_msg("bad steps line: %s", line);
+        snprintf(path, sizeof path, "%s/%s.json", dir, name);
+        RnnfxModel *m = NULL;
+        RnnfxError err;
+        if (rnnfx_model_load(path, NULL, &m, &err) != RNNFX_OK)
+            fail_msg("%s: %s", path, err.msg);
+        const RnnfxArch *a = rnnfx_model_arch(m);
+        size_t P;
+        const float *w = rnnfx_model_params(m, &P);
+        snprintf(path, sizeof path, "%s/%s.in.f32", dir, name);
+        float *in = rnnfx_test_read_f32(path, (size_t)B * T * a->input_size);
+        snprintf(path, sizeof path, "%s/%s.target.f32", dir, name);
+        float *tg = rnnfx_test_read_f32(path, (size_t)B * T * a->output_size);
+        snprintf(path, sizeof path, "%s/%s.after.f32", dir, name);
+        float *ref = rnnfx_test_read_f32(path, P);
+        assert_non_null(in);
+        assert_non_null(tg);
+        assert_non_null(ref);
+        RnnfxTrainSeq seqs[16];
+        assert_true(B <= 16);
+        for (int b = 0; b < B; b++)
+            seqs[b] = (RnnfxTrainSeq){in + (size_t)b * T * a->input_size,
+                                      tg + (size_t)b * T * a->output_size, T};
+        RnnfxTrainSet set = {seqs, (size_t)B};
+        RnnfxTrainConfig cfg;
+        rnnfx_train_config_default(&cfg);
+        cfg.segment_len = T;
+        cfg.burn_in = burn;
+        cfg.tbptt = tb;
+        cfg.batch = B;
+        cfg.loss = strcmp(loss, "esr") == 0 ? RNNFX_LOSS_ESR : RNNFX_LOSS_MSE;
+        cfg.preemph = (float)pre;
+        cfg.dc_weight = (float)dcw;
+        cfg.lr = cfg.lr_min = (float)lr;
+        cfg.schedule = RNNFX_LR_CONSTANT;
+        cfg.weight_decay = (float)wd;
+        cfg.decoupled_wd = decoupled;
+        cfg.clip = (float)clip;
+        cfg.threads = 2;
+        RnnfxTrainer *tr;
+        assert_int_equal(rnnfx_trainer_new(m, &cfg, &tr, &err), RNNFX_OK);
+        RnnfxTrainStats st;
+        assert_int_equal(rnnfx_trainer_train(tr, &set, 1, &st, &err), RNNFX_OK);
+        assert_int_equal(st.steps, (T - burn + tb - 1) / tb);
+        double worst = 0.0;
+        size_t at = 0;
+        for (size_t i = 0; i < P; i++)
+            if (fabs(w[i] - ref[i]) > worst) {
+                worst = fabs(w[i] - ref[i]);
+                at = i;
+            }
+        /* each step moves a weight by up to ~lr; allow 0.1 % of one step */
+        if (!(worst <= 1e-3 * lr))
+            fail_msg("%s: weight %zu is %.9g after the batch, PyTorch %.9g", name, at,
+                     (double)w[at], (double)ref[at]);
+        print_message("%s: %llu steps, largest difference from PyTorch %.3g (lr %g)\n", name,
+                      (unsigned long long)st.steps, worst, lr);
+        rnnfx_trainer_free(tr);
+        rnnfx_model_free(m);
+        free(in), free(tg), free(ref);
+        ncases++;
+    }
+    fclose(f);
+    assert_true(ncases >= 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_forward_matches_engine),
         cmocka_unit_test(test_grad_finite_differences),
         cmocka_unit_test(test_grad_matches_torch),
+        cmocka_unit_test(test_optimizer_matches_torch),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
