@@ -95,10 +95,13 @@ for attempt in 1 2 3; do
         fail "expected one installed swap and one refused file"
     grep -q "cannot load .*bad.json" "$TMP/err.txt" || fail "no message for the bad model file"
     cb=$(sed -n "s/.* \([0-9][0-9]*\) callbacks.*/\1/p" "$TMP/out.txt" | head -1)
-    # 5 s at 48 kHz / 128 = 1875 callbacks; allow for start-up.
-    [ "${cb:-0}" -ge 1700 ] || fail "only ${cb:-0} callbacks in 5 s (expected about 1875)"
     drop=$(field "dropouts:" "$TMP/out.txt")
-    if [ "${drop:-1}" = 0 ]; then ok=1; break; fi
+    if [ "${drop:-1}" = 0 ]; then
+        # 5 s at 48 kHz / 128 = 1875 callbacks; allow for start-up.
+        [ "${cb:-0}" -ge 1700 ] || fail "only ${cb:-0} callbacks in 5 s (expected about 1875)"
+        ok=1
+        break
+    fi
     echo "test_live: attempt $attempt had $drop dropout flags (server log below); retrying"
     grep -i xrun "$TMP/jackd.log" | tail -3
 done
