@@ -52,7 +52,7 @@ typedef struct {
                      const float *tc, const float *dh, float *dc, float *dg, const float *peep,
                      float *dpeep);
     /* GRU: gx [Bt][3H] (input part incl. b_ih), gh [Bt][3H] (W_hh h + b_hh);
-     * out: act [Bt][3H] r,z,n; hn_out [Bt][H] = gh's n block; h [Bt][H]. */
+     * out: act [Bt][3H] r,z,n; ghn [Bt][H] = gh's n block; h [Bt][H]. */
     void (*gru_fwd)(int Bt, int H, const float *gx, const float *gh, const float *hp, float *act,
                     float *ghn, float *h);
     /* out: dgx [Bt][3H], dgh [Bt][3H], dhp [Bt][H] = direct part dh·z. */
@@ -69,8 +69,9 @@ extern const RnnfxTrainKernels rnnfx_train_kernels_generic;
 extern const RnnfxTrainKernels rnnfx_train_kernels_avx2;
 extern const RnnfxTrainKernels rnnfx_train_kernels_avx512;
 
-/* Best table for this CPU (checked once); RNNFX_TRAIN_KERNELS=generic|avx2|
- * avx512 in the environment forces one (tests compare them). */
+/* Best table for this CPU (CPUID is read on each call, which is cheap and
+ * needs no shared state); RNNFX_TRAIN_KERNELS=generic|avx2|avx512 in the
+ * environment forces one, capped at what the CPU has (tests compare them). */
 const RnnfxTrainKernels *rnnfx_train_kernels_select(void);
 
 /* ---- the network seen by the trainer (train_net.c) ------------------------ */
@@ -103,7 +104,7 @@ void rnnfx_train_net_free(RnnfxTrainNet *net);
 /* Re-reads the weights (transposed copies, bias sums). */
 void rnnfx_train_net_refresh(RnnfxTrainNet *net);
 
-/* One worker's buffers for up to Bt rows and chunks of up to T steps. */
+/* One row group's buffers for up to Bt rows and chunks of up to T steps. */
 typedef struct {
     float *act;        /* [T][Bt][G*H] activations (LSTM: i,f,g,o; GRU: r,z,n); not RNN */
     float *ghn;        /* GRU: [T][Bt][H] (W_hn h + b_hn) */
@@ -129,7 +130,7 @@ typedef struct {
     float *dtmp; /* [Bt][Hmax] total gradient at one step */
     float *blk_a, *blk_b; /* [block rows][GHmax] pre-activations / their gradients
                              for one time block (see rnnfx_train_tblock) */
-    float *grad; /* [n_params] this worker's gradient sum */
+    float *grad; /* [n_params] this group's gradient for the current chunk */
     void *block;
 } RnnfxTrainWork;
 
@@ -138,9 +139,10 @@ RnnfxStatus rnnfx_train_work_init(RnnfxTrainWork *w, const RnnfxTrainNet *net, i
 void rnnfx_train_work_free(RnnfxTrainWork *w);
 /* Sets the carried state of rows [0,Bt) to the model's initial state. */
 void rnnfx_train_work_reset(RnnfxTrainWork *w, const RnnfxTrainNet *net, int Bt);
-/* Forward over T steps for Bt rows from w->x0; fills caches and w->y, w->z;
- * leaves the final state in h[0] of each layer ready for the next chunk
- * (call rnnfx_train_work_carry after the backward). */
+/* Forward over T steps for Bt rows from w->x0, starting from the state in
+ * h[0] (c[0]) of each layer; fills the caches and w->y, w->z. The state at
+ * the chunk end is in h[T] (c[T]); rnnfx_train_work_carry moves it to h[0]
+ * once the backward pass is done with the caches. */
 void rnnfx_train_forward_chunk(const RnnfxTrainNet *net, RnnfxTrainWork *w, int Bt, size_t T);
 /* Backward from w->dy over the chunk just run; adds to w->grad. */
 void rnnfx_train_backward_chunk(const RnnfxTrainNet *net, RnnfxTrainWork *w, int Bt, size_t T,
