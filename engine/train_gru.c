@@ -9,8 +9,8 @@
  *   GH_t  [Bt][3H] = H_{t-1}·W_hhᵀ + b_hh
  *   (r,z,n, h_t) = cell(GX_t, GH_t, h_{t-1})
  * Backward, t = T−1 … 0 (zero state gradient at the chunk end):
- *   (dGX_t, dGH_t, dh_direct) = cell'(dH_t + dh_next)
- *   dh_next = dh_direct + dGH_t · W_hh
+ *   (dGX_t, dGH_t, dh_direct) = cell'(dH_t)     (dH_t includes the recurrent part)
+ *   dH_{t-1} += dh_direct + dGH_t · W_hh        (accumulated in place)
  * and per block of steps (rnnfx_train_tblock) dW_ih += dGXᵀ·X, db_ih += Σ dGX,
  * dW_hh += dGHᵀ·H_{t-1}, db_hh += Σ dGH, dX = dGX · W_ih (the forward's
  * input projection is also done per block, while its rows are in cache).
@@ -43,7 +43,7 @@ void rnnfx_train_gru_forward(const RnnfxTrainNet *net, int l, RnnfxTrainLayerBuf
 }
 
 void rnnfx_train_gru_backward(const RnnfxTrainNet *net, int l, RnnfxTrainLayerBuf *b,
-                              RnnfxTrainWork *w, const float *x, const float *dh, float *dx,
+                              RnnfxTrainWork *w, const float *x, float *dh, float *dx,
                               int Bt, size_t T)
 {
     const RnnfxTrainLayer *ly = &net->layer[l];
@@ -53,20 +53,24 @@ void rnnfx_train_gru_backward(const RnnfxTrainNet *net, int l, RnnfxTrainLayerBu
     const float *whh = net->params + ly->o_whh; /* [3H][H] */
     const float *wih = net->params + ly->o_wih; /* [3H][K] */
     float *dGX = w->blk_a, *dGH = w->blk_b;     /* [block steps][Bt][3H] */
-    float *dhn = w->dhn, *dtot = w->dtmp;       /* [Bt][H] */
-    memset(dhn, 0, sizeof(float) * sh);
+
     size_t TB = rnnfx_train_tblock(Bt);
     for (size_t t1 = T; t1 > 0;) {
         size_t t0 = t1 > TB ? t1 - TB : 0;
         for (size_t t = t1; t-- > t0;) {
-            const float *dht = dh + t * sh;
-            for (size_t j = 0; j < sh; j++)
-                dtot[j] = dht[j] + dhn[j];
-            /* writes dhn = dtot·z (the direct path), then adds dGH_t·W_hh */
+            /* dh[t] is the total gradient on h_t (step t+1 added its part);
+             * this step adds to dh[t−1] the direct path dh·z and dGH_t·W_hh,
+             * except at t = 0 where the chunk is cut (scratch absorbs it) */
             size_t o = (t - t0) * sg;
-            k->gru_bwd(Bt, H, b->act + t * sg, b->ghn + t * sh, b->h + t * sh, dtot, dGX + o,
-                       dGH + o, dhn);
-            k->gemm_nn(Bt, H, GH, dGH + o, GH, whh, H, NULL, dhn, H);
+            float *dprev = dh + (t - 1) * sh;
+            if (t == 0) {
+                dprev = w->dtmp;
+                memset(dprev, 0, sizeof(float) * sh);
+            }
+            k->gru_bwd(Bt, H, b->act + t * sg, b->ghn + t * sh, b->h + t * sh, dh + t * sh,
+                       dGX + o, dGH + o, dprev);
+            if (t > 0)
+                k->gemm_nn(Bt, H, GH, dGH + o, GH, whh, H, NULL, dprev, H);
         }
         int rows = (int)((t1 - t0) * Bt);
         k->gemm_tn(GH, K, rows, dGX, GH, x + t0 * Bt * K, K, w->grad + ly->o_wih, K,

@@ -55,7 +55,7 @@ typedef struct {
      * out: act [Bt][3H] r,z,n; ghn [Bt][H] = gh's n block; h [Bt][H]. */
     void (*gru_fwd)(int Bt, int H, const float *gx, const float *gh, const float *hp, float *act,
                     float *ghn, float *h);
-    /* out: dgx [Bt][3H], dgh [Bt][3H], dhp [Bt][H] = direct part dh·z. */
+    /* out: dgx [Bt][3H], dgh [Bt][3H]; dhp [Bt][H] += the direct part dh·z. */
     void (*gru_bwd)(int Bt, int H, const float *act, const float *ghn, const float *hp,
                     const float *dh, float *dgx, float *dgh, float *dhp);
     /* RNN: g [Bt][H] pre-activation -> h; backward: dg = dh · act'(h). */
@@ -125,9 +125,8 @@ typedef struct {
     RnnfxTrainLayerBuf lb[RNNFX_MAX_LAYERS];
     float *dh;   /* [T][Bt][Hmax] gradient on a layer's outputs */
     float *dx;   /* [T][Bt][Hmax] gradient on a layer's inputs */
-    float *dhn;  /* [Bt][Hmax] gradient carried to the previous step */
     float *dcn;  /* [Bt][Hmax] LSTM cell gradient carried back */
-    float *dtmp; /* [Bt][Hmax] total gradient at one step */
+    float *dtmp; /* [Bt][Hmax] scratch */
     float *blk_a, *blk_b; /* [block rows][GHmax] pre-activations / their gradients
                              for one time block (see rnnfx_train_tblock) */
     float *grad; /* [n_params] this group's gradient for the current chunk */
@@ -152,22 +151,24 @@ void rnnfx_train_work_carry(const RnnfxTrainNet *net, RnnfxTrainWork *w, int Bt,
 
 /* Per-layer passes (train_lstm.c, train_gru.c, train_rnn.c, train_dense.c).
  * forward: x [T][Bt][K] -> the layer's caches and h[1..T].
- * backward: dh [T][Bt][H] gradient on h[1..T] -> adds weight gradients to
- * w->grad and, if dx is not NULL, writes the input gradient dx [T][Bt][K]. */
+ * backward: dh [T][Bt][H] gradient on h[1..T] from above (used as scratch:
+ * each step adds its recurrent part to the step before) -> adds weight
+ * gradients to w->grad and, if dx is not NULL, writes the input gradient
+ * dx [T][Bt][K]. */
 void rnnfx_train_lstm_forward(const RnnfxTrainNet *net, int l, RnnfxTrainLayerBuf *b,
                               RnnfxTrainWork *w, const float *x, int Bt, size_t T);
 void rnnfx_train_lstm_backward(const RnnfxTrainNet *net, int l, RnnfxTrainLayerBuf *b,
-                               RnnfxTrainWork *w, const float *x, const float *dh, float *dx,
+                               RnnfxTrainWork *w, const float *x, float *dh, float *dx,
                                int Bt, size_t T);
 void rnnfx_train_gru_forward(const RnnfxTrainNet *net, int l, RnnfxTrainLayerBuf *b,
                               RnnfxTrainWork *w, const float *x, int Bt, size_t T);
 void rnnfx_train_gru_backward(const RnnfxTrainNet *net, int l, RnnfxTrainLayerBuf *b,
-                              RnnfxTrainWork *w, const float *x, const float *dh, float *dx,
+                              RnnfxTrainWork *w, const float *x, float *dh, float *dx,
                                int Bt, size_t T);
 void rnnfx_train_rnn_forward(const RnnfxTrainNet *net, int l, RnnfxTrainLayerBuf *b,
                               RnnfxTrainWork *w, const float *x, int Bt, size_t T);
 void rnnfx_train_rnn_backward(const RnnfxTrainNet *net, int l, RnnfxTrainLayerBuf *b,
-                              RnnfxTrainWork *w, const float *x, const float *dh, float *dx,
+                              RnnfxTrainWork *w, const float *x, float *dh, float *dx,
                                int Bt, size_t T);
 void rnnfx_train_dense_forward(const RnnfxTrainNet *net, RnnfxTrainWork *w, const float *hL,
                                int Bt, size_t T);

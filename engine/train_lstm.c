@@ -9,8 +9,8 @@
  *   (i,f,g,o, c_t, h_t) = cell(A_t, c_{t-1})
  * Backward, t = T−1 … 0 (the state gradient entering the chunk end is 0:
  * truncation):
- *   dA_t [Bt][4H] = cell'(dH_t + dh_next, dc_next)
- *   dh_next [Bt][H] = dA_t · W_hh
+ *   dA_t [Bt][4H] = cell'(dH_t, dc_next)        (dH_t includes the recurrent part)
+ *   dH_{t-1} [Bt][H] += dA_t · W_hh             (accumulated in place)
  * and, per block of steps (rnnfx_train_tblock), over the block's rows:
  *   dW_ih += dAᵀ·X   dW_hh += dAᵀ·H_{t-1}   db_ih = db_hh += Σ dA
  *   dX = dA · W_ih
@@ -46,7 +46,7 @@ void rnnfx_train_lstm_forward(const RnnfxTrainNet *net, int l, RnnfxTrainLayerBu
 }
 
 void rnnfx_train_lstm_backward(const RnnfxTrainNet *net, int l, RnnfxTrainLayerBuf *b,
-                               RnnfxTrainWork *w, const float *x, const float *dh, float *dx,
+                               RnnfxTrainWork *w, const float *x, float *dh, float *dx,
                                int Bt, size_t T)
 {
     const RnnfxTrainLayer *ly = &net->layer[l];
@@ -58,22 +58,19 @@ void rnnfx_train_lstm_backward(const RnnfxTrainNet *net, int l, RnnfxTrainLayerB
     const float *peep = ly->peephole ? net->params + ly->o_peep : NULL;
     float *dpeep = ly->peephole ? w->grad + ly->o_peep : NULL;
     float *dA = w->blk_a;                  /* [block steps][Bt][4H] */
-    float *dhn = w->dhn, *dcn = w->dcn;    /* [Bt][H] carried to step t−1 */
-    float *dtot = w->dtmp;                 /* [Bt][H] */
-    memset(dhn, 0, sizeof(float) * sh);
+    float *dcn = w->dcn;                   /* [Bt][H] cell gradient carried to step t−1 */
     memset(dcn, 0, sizeof(float) * sh);
     size_t TB = rnnfx_train_tblock(Bt);
     for (size_t t1 = T; t1 > 0;) {
         size_t t0 = t1 > TB ? t1 - TB : 0;
         for (size_t t = t1; t-- > t0;) {
-            const float *dht = dh + t * sh;
-            for (size_t j = 0; j < sh; j++)
-                dtot[j] = dht[j] + dhn[j];
+            /* dh[t] already holds the gradient from above plus, added by
+             * step t+1, the recurrent part: it is the total gradient on h_t */
             float *dAt = dA + (t - t0) * sg;
             k->lstm_bwd(Bt, H, b->act + t * sg, b->c + t * sh, b->c + (t + 1) * sh,
-                        b->tc + t * sh, dtot, dcn, dAt, peep, dpeep);
-            memset(dhn, 0, sizeof(float) * sh);
-            k->gemm_nn(Bt, H, GH, dAt, GH, whh, H, NULL, dhn, H);
+                        b->tc + t * sh, dh + t * sh, dcn, dAt, peep, dpeep);
+            if (t > 0) /* dh[t−1] += dA_t · W_hh; at t = 0 the chunk is cut */
+                k->gemm_nn(Bt, H, GH, dAt, GH, whh, H, NULL, dh + (t - 1) * sh, H);
         }
         /* this block's share of the weight gradients and of dX, while hot */
         int rows = (int)((t1 - t0) * Bt);

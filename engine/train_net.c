@@ -174,7 +174,6 @@ static void carve_all(Carver *cv, RnnfxTrainWork *w, const RnnfxTrainNet *net, i
     }
     w->dh = carve(cv, rows * Hmax);
     w->dx = carve(cv, rows * Hmax);
-    w->dhn = carve(cv, (size_t)Bt * Hmax);
     w->dcn = carve(cv, (size_t)Bt * Hmax);
     w->dtmp = carve(cv, (size_t)Bt * Hmax);
     w->blk_a = carve(cv, brows * GHmax);

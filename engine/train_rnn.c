@@ -5,7 +5,7 @@
  *   A [T][Bt][H] = X·W_ihᵀ + b_ih + b_hh;  per step A_t += H_{t-1}·W_hhᵀ,
  *   h_t = tanh(A_t) or max(A_t, 0)
  * Backward, t = T−1 … 0 (zero state gradient at the chunk end):
- *   dA_t = (dH_t + dh_next) · act'(h_t)     dh_next = dA_t · W_hh
+ *   dA_t = dH_t · act'(h_t)     dH_{t-1} += dA_t · W_hh   (dH accumulated in place)
  * and per block of steps dW_ih += dAᵀ·X, dW_hh += dAᵀ·H_{t-1},
  * db_ih = db_hh += Σ dA, dX = dA · W_ih.
  */
@@ -35,7 +35,7 @@ void rnnfx_train_rnn_forward(const RnnfxTrainNet *net, int l, RnnfxTrainLayerBuf
 }
 
 void rnnfx_train_rnn_backward(const RnnfxTrainNet *net, int l, RnnfxTrainLayerBuf *b,
-                              RnnfxTrainWork *w, const float *x, const float *dh, float *dx,
+                              RnnfxTrainWork *w, const float *x, float *dh, float *dx,
                               int Bt, size_t T)
 {
     const RnnfxTrainLayer *ly = &net->layer[l];
@@ -45,19 +45,15 @@ void rnnfx_train_rnn_backward(const RnnfxTrainNet *net, int l, RnnfxTrainLayerBu
     const float *whh = net->params + ly->o_whh; /* [H][H] */
     const float *wih = net->params + ly->o_wih; /* [H][K] */
     float *dA = w->blk_a;                       /* [block steps][Bt][H] */
-    float *dhn = w->dhn, *dtot = w->dtmp;
-    memset(dhn, 0, sizeof(float) * sh);
+
     size_t TB = rnnfx_train_tblock(Bt);
     for (size_t t1 = T; t1 > 0;) {
         size_t t0 = t1 > TB ? t1 - TB : 0;
         for (size_t t = t1; t-- > t0;) {
-            const float *dht = dh + t * sh;
-            for (size_t j = 0; j < sh; j++)
-                dtot[j] = dht[j] + dhn[j];
             float *dAt = dA + (t - t0) * sh;
-            k->rnn_bwd((int)sh, dAt, dtot, b->h + (t + 1) * sh, ly->relu);
-            memset(dhn, 0, sizeof(float) * sh);
-            k->gemm_nn(Bt, H, H, dAt, H, whh, H, NULL, dhn, H);
+            k->rnn_bwd((int)sh, dAt, dh + t * sh, b->h + (t + 1) * sh, ly->relu);
+            if (t > 0) /* dh[t−1] += dA_t · W_hh; at t = 0 the chunk is cut */
+                k->gemm_nn(Bt, H, H, dAt, H, whh, H, NULL, dh + (t - 1) * sh, H);
         }
         int rows = (int)((t1 - t0) * Bt);
         k->gemm_tn(H, K, rows, dA, H, x + t0 * Bt * K, K, w->grad + ly->o_wih, K,
