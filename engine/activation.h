@@ -63,4 +63,30 @@ static inline float rnnfx_fast_sigmoidf(float x)
 /* tanh(x) = 2 sigma(2x) - 1. Thread: any. */
 static inline float rnnfx_fast_tanhf(float x) { return 2.0f * rnnfx_fast_sigmoidf(x + x) - 1.0f; }
 
+/* y[0..16) = sigma(x[0..16)), the same arithmetic as rnnfx_fast_sigmoidf
+ * in two fixed-length loops (clamp, then the rest): compilers do not
+ * if-convert the clamp inside the longer loop, and a loop with a branch is
+ * not vectorised; split like this both halves vectorise at -O2 on any
+ * target. y may equal x. Thread: any. */
+static inline void rnnfx_fast_sigmoid16(float *y, const float *x)
+{
+    float t[16];
+    for (int i = 0; i < 16; i++) {
+        float v = x[i] > -RNNFX_SIG_CLAMP ? x[i] : -RNNFX_SIG_CLAMP;
+        t[i] = v < RNNFX_SIG_CLAMP ? v : RNNFX_SIG_CLAMP;
+    }
+    for (int i = 0; i < 16; i++) {
+        float z = -t[i] * RNNFX_LOG2E;
+        float n = (z + 12582912.0f) - 12582912.0f;
+        float f = z - n;
+        float f2 = f * f;
+        float p = (1.0f + RNNFX_EXP2_C1 * f) + f2 * ((RNNFX_EXP2_C2 + RNNFX_EXP2_C3 * f) +
+                                                     f2 * (RNNFX_EXP2_C4 + RNNFX_EXP2_C5 * f));
+        int32_t bits = ((int32_t)n + 127) << 23;
+        float scale;
+        memcpy(&scale, &bits, sizeof scale);
+        y[i] = 1.0f / (1.0f + p * scale);
+    }
+}
+
 #endif
