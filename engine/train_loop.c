@@ -31,6 +31,10 @@
 #include <string.h>
 #include <time.h>
 
+#if defined(__x86_64__) || defined(__i386__)
+#include <xmmintrin.h>
+#endif
+
 #include "instance.h"
 #include "model_file.h"
 #include "train_impl.h"
@@ -193,7 +197,6 @@ static void rows_of(const RnnfxTrainer *tr, int g, int B, int *r0, int *r1)
 }
 
 #if defined(__x86_64__) || defined(__i386__)
-#include <xmmintrin.h>
 /* Flush-to-zero and denormals-are-zero for the duration of a job, as the
  * engine does around process calls: decaying states and tiny gradients would
  * otherwise hit the denormal slow path, and the forward pass stays identical
