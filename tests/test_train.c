@@ -412,6 +412,25 @@ static void test_errors(void **state)
     assert_int_equal(rnnfx_trainer_train(tr, NULL, 0, &st, &err), RNNFX_ERR_ARG);
     rnnfx_trainer_free(tr);
     rnnfx_trainer_free(NULL);
+
+    /* a non-finite target sample spoils the steps that see it, not the
+     * weights: those steps are skipped and the model stays finite */
+    float *y = malloc(sizeof(float) * 2048);
+    assert_non_null(y);
+    memcpy(y, g_y, sizeof(float) * 2048);
+    y[1500] = NAN;
+    RnnfxTrainSeq nq = {g_x, y, 2048};
+    RnnfxTrainSet nset = {&nq, 1};
+    small_config(&c, 2);
+    c.batch = 2;
+    assert_int_equal(rnnfx_trainer_new(m, &c, &tr, &err), RNNFX_OK);
+    size_t np;
+    const float *p = rnnfx_model_params_const(m, &np);
+    assert_int_equal(rnnfx_trainer_train(tr, &nset, 1, &st, &err), RNNFX_OK);
+    assert_true(rnnfx_test_all_finite(p, np));
+    assert_true(rnnfx_model_is_finalized(m));
+    rnnfx_trainer_free(tr);
+    free(y);
     rnnfx_model_free(m);
 }
 
