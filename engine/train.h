@@ -27,10 +27,11 @@
  * the activations the backward pass needs (about
  * (G+3)·H floats per layer per row-sample for LSTM, (G+2)·H for GRU, H for
  * RNN) plus small block buffers; e.g. LSTM-32, batch 32, tbptt 512: about
- * 17 MB in all (measured peak RSS minus the data), whatever the thread count. It does not grow with the length of the
- * recordings (the sequences are read in place, and the epoch plan costs 16
- * bytes per segment); tbptt = 0 makes the chunk the whole segment after the
- * burn-in, so memory then grows with segment_len.
+ * 17 MB in all (measured peak RSS minus the data), whatever the thread
+ * count. It does not grow with the length of the recordings (the sequences
+ * are read in place, and the epoch plan costs 16 bytes per segment);
+ * tbptt = 0 makes the chunk the whole segment after the burn-in, so memory
+ * then grows with segment_len.
  *
  * Speed (this machine class, one core, AVX-512 kernels, batch 32, segment
  * 4096, tbptt 512): about 1.6 M training samples per CPU-second for an
