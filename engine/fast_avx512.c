@@ -70,9 +70,16 @@
  * and SETS accumulator sets (columns k, k+1, ... interleaved) shorten the
  * FMA dependency chain when there are few gate vectors. h is re-read only
  * through broadcasts from the state array (store-to-load forwarding, about
- * 7 cycles, measured cheaper than VPERMPS from the register copy). The LSTM
- * cell state is held doubled (2c) in registers during the block, so tanh(c)
- * is one tanh_half call; doubling and halving at the block edges are exact.
+ * 7 cycles, measured cheaper than VPERMPS from the register copy).
+ *
+ * Activations: with one group (H <= 16) the step is a latency chain, so
+ * the layer is packed in the plain domain and uses the piecewise forms
+ * (measured 10-20 % faster there than the exponent forms); the LSTM cell
+ * state is then held doubled (2c) in registers during the block, so tanh(c)
+ * is one tanh_half call (doubling and halving at the block edges are
+ * exact, which keeps any block split bit-identical). With more groups the
+ * step is limited by instruction throughput, so the layer is packed in the
+ * exponent domain (ZD) and uses the 13-instruction forms, c in plain units.
  *
  * The recurrent weights are reached through L->cols: column k's gate rows
  * in P parts of LP vectors, part j at cols[j]. fast.c points these into the
