@@ -208,7 +208,7 @@ static void print_text(const char *path, const RnnfxModel *model, const Cost *co
                m->esr > 0 ? 10.0 * log10(m->esr) : -INFINITY);
     else
         printf("  training error: unknown\n");
-    if (m->training[0])
+    if (m->training[0] && strcmp(m->training, "{}") != 0)
         printf("  training:       %s\n", m->training);
     if (!t->present)
         printf("  self-test:      none in the file\n");
@@ -218,7 +218,11 @@ static void print_text(const char *path, const RnnfxModel *model, const Cost *co
         printf("  self-test:      %s: %zu steps, max abs error %.3g (tolerance %g)\n",
                t->ok ? "passed" : "FAILED", t->steps, t->max_err, RNNFX_SELFTEST_TOLERANCE);
     printf("  cost:           %.0f MACs/step\n", cost->macs_per_step);
-    if (cost->ns_per_sample > 0) {
+    if (cost->ns_per_sample > 0 && a->kind != RNNFX_KIND_AUDIO) {
+        /* A MIDI-frame model steps once per grid position, not per sample. */
+        printf("  measured:       %.1f ns/step (%s kernels, one thread)\n", cost->ns_per_sample,
+               cost->kernel);
+    } else if (cost->ns_per_sample > 0) {
         double pct48 = cost->ns_per_sample * 48000.0 * 1e-9 * 100.0;
         printf("  measured:       %.1f ns/sample (%s kernels, one thread)\n", cost->ns_per_sample,
                cost->kernel);
@@ -294,7 +298,9 @@ static json_object *json_text(const RnnfxModel *model, const char *path, const C
     json_object *co = json_object_new_object();
     json_object_object_add(co, "macs_per_step", json_object_new_double(cost->macs_per_step));
     json_object_object_add(co, "kernel", json_object_new_string(cost->kernel));
-    if (cost->ns_per_sample > 0) {
+    if (cost->ns_per_sample > 0 && a->kind != RNNFX_KIND_AUDIO) {
+        json_object_object_add(co, "ns_per_step", json_object_new_double(cost->ns_per_sample));
+    } else if (cost->ns_per_sample > 0) {
         json_object_object_add(co, "ns_per_sample", json_object_new_double(cost->ns_per_sample));
         json_object_object_add(co, "cpu_percent_48k",
                                json_object_new_double(cost->ns_per_sample * 48000.0 * 1e-7));
