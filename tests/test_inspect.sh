@@ -84,6 +84,14 @@ if [ -d "$D" ]; then
     fi
 fi
 
+# A MIDI-frame model: grid, sigmoid output, cost per step.
+if [ -f tests/data/bad/good_midi.json ]; then
+    "$INSPECT" --bench-ms 20 tests/data/bad/good_midi.json >"$TMP/m.txt" || fail "MIDI model rejected"
+    for want in "kind:           midi-frames" "grid:" "(sigmoid)" "ns/step"; do
+        grep -qF "$want" "$TMP/m.txt" || fail "MIDI output lacks '$want'"
+    done
+fi
+
 # Garbage and missing files.
 printf '{"format": "rnnfx-model", "version": 1, "layers": [' >"$TMP/trunc.json"
 "$INSPECT" --no-bench "$TMP/trunc.json" 2>"$TMP/e.txt" && fail "truncated JSON accepted"
