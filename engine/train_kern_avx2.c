@@ -11,6 +11,9 @@
  * are masked (maskload/maskstore), so any N works; narrow outputs (N <= 4)
  * use dot-product forms.
  */
+#if defined(__x86_64__) && defined(__AVX2__) && defined(__FMA__)
+/* (on other targets this file is empty and the table does not exist: see
+ * rnnfx_train_kernels_select) */
 #include <immintrin.h>
 #include <stdint.h>
 
@@ -197,3 +200,6 @@ static void gemm_tn_avx2(int M, int N, int K, const float *restrict A, int lda,
 #define KERN_NAME "avx2"
 #define KERN_SUFFIX avx2
 #include "train_kern.inc"
+#else
+typedef int rnnfx_train_kern_avx2_unused;
+#endif

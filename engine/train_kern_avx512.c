@@ -11,6 +11,10 @@
  * dense layer or a one-input layer's weight gradient) use dot-product forms
  * instead, which keep all 16 lanes busy.
  */
+#if defined(__x86_64__) && defined(__AVX512F__) && defined(__AVX512VL__) && \
+    defined(__AVX512DQ__) && defined(__AVX512BW__)
+/* (on other targets this file is empty and the table does not exist: see
+ * rnnfx_train_kernels_select) */
 #include <immintrin.h>
 #include <stdint.h>
 
@@ -198,3 +202,6 @@ static void gemm_tn_avx512(int M, int N, int K, const float *restrict A, int lda
 #define KERN_NAME "avx512"
 #define KERN_SUFFIX avx512
 #include "train_kern.inc"
+#else
+typedef int rnnfx_train_kern_avx512_unused;
+#endif

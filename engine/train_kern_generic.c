@@ -14,14 +14,11 @@
 const RnnfxTrainKernels *rnnfx_train_kernels_select(void)
 {
     const char *force = getenv("RNNFX_TRAIN_KERNELS");
-#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+#if defined(__GNUC__) && defined(__x86_64__)
     __builtin_cpu_init();
     int has512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
                  __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512bw");
     int has2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-#else
-    int has512 = 0, has2 = 0;
-#endif
     if (force && strcmp(force, "generic") == 0)
         return &rnnfx_train_kernels_generic;
     if (force && strcmp(force, "avx2") == 0 && has2)
@@ -30,5 +27,8 @@ const RnnfxTrainKernels *rnnfx_train_kernels_select(void)
         return &rnnfx_train_kernels_avx512;
     if (has2)
         return &rnnfx_train_kernels_avx2;
+#else
+    (void)force;
+#endif
     return &rnnfx_train_kernels_generic;
 }
