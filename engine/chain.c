@@ -637,48 +637,73 @@ static void process_chunk(RnnfxChain *c, const float *const *in, float *const *o
         c->active = 1;
     }
 
-    /* per-sample control curves, shared by all channels */
-    float gin = c->gin, gout = c->gout, mix = c->mix, e = c->e;
-    for (size_t i = 0; i < n; i++) {
-        gin = smooth(gin, c->gin_t, c->a_gain);
-        gout = smooth(gout, c->gout_t, c->a_gain);
-        mix = smooth(mix, c->mix_t, c->a_gain);
-        if (c->e_hold > 0) c->e_hold--;
-        else if (e < c->e_t) e = e + c->e_step >= c->e_t ? c->e_t : e + c->e_step;
-        else if (e > c->e_t) e = e - c->e_step <= c->e_t ? c->e_t : e - c->e_step;
-        c->gin_buf[i] = gin;
-        c->gout_buf[i] = gout;
-        c->mix_buf[i] = mix;
-        c->e_buf[i] = e;
-        long fp = c->fade_pos + (long)i + 1;
-        c->fade_buf[i] = !c->old ? 1.0f
-                         : fp >= c->fade_len ? 1.0f
-                         : fp <= 0 ? 0.0f
-                                   : (float)fp / (float)c->fade_len;
+    /* Settled: every control at its target, no fade running. The common
+     * case takes loops without per-sample control curves (it gives the same
+     * bits as the general path: there m = 1, eb = 1 and g = 1 make the dry
+     * and old-core terms exact zeros). */
+    const int settled = c->gin == c->gin_t && c->gout == c->gout_t && c->mix == c->mix_t &&
+                        c->e == c->e_t && c->e_hold == 0 && !c->old;
+    if (!settled) {
+        /* per-sample control curves, shared by all channels */
+        float gin = c->gin, gout = c->gout, mix = c->mix, e = c->e;
+        for (size_t i = 0; i < n; i++) {
+            gin = smooth(gin, c->gin_t, c->a_gain);
+            gout = smooth(gout, c->gout_t, c->a_gain);
+            mix = smooth(mix, c->mix_t, c->a_gain);
+            if (c->e_hold > 0) c->e_hold--;
+            else if (e < c->e_t) e = e + c->e_step >= c->e_t ? c->e_t : e + c->e_step;
+            else if (e > c->e_t) e = e - c->e_step <= c->e_t ? c->e_t : e - c->e_step;
+            c->gin_buf[i] = gin;
+            c->gout_buf[i] = gout;
+            c->mix_buf[i] = mix;
+            c->e_buf[i] = e;
+            long fp = c->fade_pos + (long)i + 1;
+            c->fade_buf[i] = !c->old ? 1.0f
+                             : fp >= c->fade_len ? 1.0f
+                             : fp <= 0 ? 0.0f
+                                       : (float)fp / (float)c->fade_len;
+        }
+        c->gin = gin;
+        c->gout = gout;
+        c->mix = mix;
+        c->e = e;
     }
-    c->gin = gin;
-    c->gout = gout;
-    c->mix = mix;
-    c->e = e;
 
     size_t ring_size = c->ring_mask + 1;
     int lat_cur = c->cur ? c->cur->latency : 0;
     int lat_old = c->old ? c->old->latency : 0;
     float peak_in = c->peak_in, peak_out = c->peak_out;
+    /* the ring is written in at most two contiguous pieces */
+    size_t first = ring_size - c->ring_pos < n ? ring_size - c->ring_pos : n;
 
     /* Read every input before writing any output: a host may connect an
      * output to any input buffer (in place, even across channels). */
     for (int ch = 0; ch < c->channels; ch++) {
         const float *src = in[ch] + off;
         float *x = c->x[ch], *xin = c->xin[ch], *ring = c->ring[ch];
-        for (size_t i = 0; i < n; i++) {
-            float v = isfinite(src[i]) ? src[i] : 0.0f;
-            x[i] = v;
-            ring[(c->ring_pos + i) & c->ring_mask] = v;
-            xin[i] = v * c->gin_buf[i];
-            float a = fabsf(xin[i]);
-            if (a > peak_in) peak_in = a;
+        /* one pass: sanitise, gain, meter (values are finite from here) */
+        if (settled) {
+            const float g = c->gin;
+            for (size_t i = 0; i < n; i++) {
+                float v = isfinite(src[i]) ? src[i] : 0.0f;
+                float a;
+                x[i] = v;
+                xin[i] = v * g;
+                a = fabsf(xin[i]);
+                peak_in = a > peak_in ? a : peak_in;
+            }
+        } else {
+            for (size_t i = 0; i < n; i++) {
+                float v = isfinite(src[i]) ? src[i] : 0.0f;
+                float a;
+                x[i] = v;
+                xin[i] = v * c->gin_buf[i];
+                a = fabsf(xin[i]);
+                peak_in = a > peak_in ? a : peak_in;
+            }
         }
+        memcpy(ring + c->ring_pos, x, first * sizeof(float));
+        memcpy(ring, x + first, (n - first) * sizeof(float));
     }
     for (int ch = 0; ch < c->channels; ch++) {
         float *xin = c->xin[ch], *ring = c->ring[ch];
@@ -695,26 +720,52 @@ static void process_chunk(RnnfxChain *c, const float *const *in, float *const *o
         }
         float *dst = out[ch] + off;
         size_t base = c->ring_pos + ring_size; /* keeps the index math unsigned */
-        for (size_t i = 0; i < n; i++) {
-            float dry = ring[(base + i - (size_t)lat_cur) & c->ring_mask];
-            float y = dry;
-            if (c->active) {
-                float m = c->mix_buf[i];
-                float proc = m * wet_cur[i] + (1.0f - m) * dry;
-                if (wet_old) {
-                    float dry_old = ring[(base + i - (size_t)lat_old) & c->ring_mask];
-                    float proc_old = m * wet_old[i] + (1.0f - m) * dry_old;
-                    float g = c->fade_buf[i];
-                    proc = g * proc + (1.0f - g) * proc_old;
-                }
-                proc *= c->gout_buf[i];
-                float eb = c->e_buf[i];
-                y = eb * proc + (1.0f - eb) * dry;
+        if (settled && c->active && c->mix == 1.0f) {
+            /* the usual case in one pass: gain, NaN guard, meter */
+            const float g = c->gout;
+            for (size_t i = 0; i < n; i++) {
+                float y = g * wet_cur[i];
+                float a;
+                y = isfinite(y) ? y : 0.0f;
+                dst[i] = y;
+                a = fabsf(y);
+                peak_out = a > peak_out ? a : peak_out;
             }
-            if (!isfinite(y)) y = 0.0f;
+            continue;
+        }
+        if (settled && c->active) {
+            const float g = c->gout, m = c->mix;
+            for (size_t i = 0; i < n; i++) {
+                float dry = ring[(base + i - (size_t)lat_cur) & c->ring_mask];
+                dst[i] = g * (m * wet_cur[i] + (1.0f - m) * dry);
+            }
+        } else {
+            for (size_t i = 0; i < n; i++) {
+                float dry = ring[(base + i - (size_t)lat_cur) & c->ring_mask];
+                float y = dry;
+                if (c->active) {
+                    float m = c->mix_buf[i];
+                    float proc = m * wet_cur[i] + (1.0f - m) * dry;
+                    if (wet_old) {
+                        float dry_old = ring[(base + i - (size_t)lat_old) & c->ring_mask];
+                        float proc_old = m * wet_old[i] + (1.0f - m) * dry_old;
+                        float g = c->fade_buf[i];
+                        proc = g * proc + (1.0f - g) * proc_old;
+                    }
+                    proc *= c->gout_buf[i];
+                    float eb = c->e_buf[i];
+                    y = eb * proc + (1.0f - eb) * dry;
+                }
+                dst[i] = y;
+            }
+        }
+        /* NaN guard and meter */
+        for (size_t i = 0; i < n; i++) {
+            float y = isfinite(dst[i]) ? dst[i] : 0.0f;
+            float a;
             dst[i] = y;
-            float a = fabsf(y);
-            if (a > peak_out) peak_out = a;
+            a = fabsf(y);
+            peak_out = a > peak_out ? a : peak_out;
         }
     }
     c->peak_in = peak_in;
