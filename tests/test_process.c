@@ -452,6 +452,12 @@ static void test_inputs(void **state)
                          g_model, g_tmp, g_tmp, g_tmp, g_tmp), 0);
     assert_true(exists(tmp_path(p, "gout/a.wav")));
     assert_true(exists(tmp_path(p, "gout/b.flac")));
+    /* An output folder inside the input folder: a second run does not take
+     * the first run's outputs as inputs. */
+    assert_int_equal(run("-m '%s' -o '%s/tree/rendered' '%s/tree'", g_model, g_tmp, g_tmp), 0);
+    assert_int_equal(run("-m '%s' -o '%s/tree/rendered' --skip-existing '%s/tree'", g_model, g_tmp, g_tmp), 0);
+    assert_false(exists(tmp_path(p, "tree/rendered/rendered")));
+    assert_true(exists(tmp_path(p, "tree/rendered/sub/b.flac")));
     /* Pattern beside the inputs. */
     assert_int_equal(run("-m '%s' --pattern '{name}-fx.{ext}' '%s/tree/a.wav'", g_model, g_tmp), 0);
     assert_true(exists(tmp_path(p, "tree/a-fx.wav")));

@@ -402,6 +402,11 @@ int main(int argc, char **argv)
 
     /* Inputs. A list or folder that cannot be read stops the run (nothing
      * was started); a single missing file becomes a per-file failure. */
+    if (out_dir && rnnfx_batch_list_skip_dir(&list, out_dir) != 0) {
+        fprintf(stderr, "rnnfx-process: out of memory\n");
+        rnnfx_model_free(model);
+        return 2;
+    }
     for (int i = 0; i < n_lists; i++) {
         if (rnnfx_batch_add_list(&list, lists[i], msg, sizeof msg) != 0) {
             fprintf(stderr, "rnnfx-process: %s\n", msg);

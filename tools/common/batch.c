@@ -101,7 +101,17 @@ void rnnfx_batch_list_free(RnnfxBatchList *list)
         free(list->items[i].out_path);
     }
     free(list->items);
+    free(list->skip_dir);
     memset(list, 0, sizeof *list);
+}
+
+static char *canonical(const char *path);
+
+int rnnfx_batch_list_skip_dir(RnnfxBatchList *list, const char *dir)
+{
+    free(list->skip_dir);
+    list->skip_dir = canonical(dir);
+    return list->skip_dir ? 0 : -1;
 }
 
 static int push_item(RnnfxBatchList *list, const char *path, const char *rel_dir)
@@ -159,6 +169,16 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+static int is_skip_dir(const RnnfxBatchList *list, const char *path)
+{
+    if (!list->skip_dir)
+        return 0;
+    char *c = realpath(path, NULL);
+    int same = c && !strcmp(c, list->skip_dir);
+    free(c);
+    return same;
+}
+
 static int add_dir(RnnfxBatchList *list, const char *dir, const char *rel, int depth, char *err,
                    size_t err_len)
 {
@@ -200,6 +220,8 @@ static int add_dir(RnnfxBatchList *list, const char *dir, const char *rel, int d
             msgf(err, err_len, "out of memory");
         } else if (stat(p, &st) != 0) {
             /* A dangling link in a folder is not worth stopping the run. */
+        } else if (S_ISDIR(st.st_mode) && is_skip_dir(list, p)) {
+            /* the output folder: never read back as input */
         } else if (S_ISDIR(st.st_mode)) {
             size_t lr = strlen(rel), ln = strlen(names[i]);
             char *sub = malloc(lr + ln + 2);

@@ -59,10 +59,18 @@ typedef struct {
 typedef struct {
     RnnfxBatchItem *items;
     size_t count, cap;
+    /* A folder that folder scans never enter (the output folder, so that a
+     * second run into an output folder inside the inputs does not take the
+     * first run's outputs as inputs). Set with rnnfx_batch_list_skip_dir. */
+    char *skip_dir;
 } RnnfxBatchList;
 
 void rnnfx_batch_list_init(RnnfxBatchList *list);
 void rnnfx_batch_list_free(RnnfxBatchList *list);
+
+/* Makes folder scans skip `dir` (which need not exist yet). Returns 0, or -1
+ * when out of memory. */
+int rnnfx_batch_list_skip_dir(RnnfxBatchList *list, const char *dir);
 
 /* Adds one command-line argument: a file, a folder (recursive; only files
  * with an audio extension libsndfile knows, hidden entries skipped, sorted
