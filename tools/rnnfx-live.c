@@ -1307,6 +1307,16 @@ out:
         Pa_CloseStream(stream);
     Pa_Terminate();
     if (L) {
+        /* The stream is closed: nothing consumes the rings any more, so this
+         * thread may drain both (cores sent but never installed, cores
+         * handed back but not yet freed). */
+        Msg m;
+        while (ring_pop(&L->to_audio, &m))
+            if (m.type == MSG_CORE)
+                rnnfx_chain_core_free(m.core);
+        while (ring_pop(&L->to_main, &m))
+            if (m.type == MSG_CORE)
+                rnnfx_chain_core_free(m.core);
         for (int i = 0; i < L->n_unsent; i++)
             rnnfx_chain_core_free(L->unsent[i]);
         rnnfx_chain_free(L->chain); /* frees every core it still holds */
