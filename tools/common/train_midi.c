@@ -559,6 +559,13 @@ static int parse_args(int argc, char **argv, Options *o)
     o->inputs = calloc((size_t)argc, sizeof *o->inputs);
     if (!o->inputs)
         return -1;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+            usage(stdout);
+            free(o->inputs);
+            exit(0);
+        }
+    }
 
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -693,9 +700,6 @@ static int parse_args(int argc, char **argv, Options *o)
             o->description = v;
         } else if (!strcmp(a, "--quiet")) {
             o->quiet = 1;
-        } else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            usage(stdout);
-            exit(0);
         } else {
             fprintf(stderr, "rnnfx-train: unknown option '%s' in MIDI mode (see --help)\n", a);
             return -1;
