@@ -288,6 +288,106 @@ RX_INLINE void f512_lstm_small(const RnnfxFast *F, const float *b0, float *h, fl
     _mm512_store_ps(c, _mm512_mul_ps(c2, _mm512_set1_ps(0.5f)));
 }
 
+/* ---- one group (9 <= H <= 16): critical gates first ----------------------
+ * With one group the step is a latency chain, and not every gate is on it:
+ * an LSTM's o gate is needed only for the final h = o tanh(c), a GRU's z
+ * only at the end and its recurrent n part only after sigma(r). So the
+ * matrix-vector product is split in two passes over the columns: first the
+ * gates on the chain, then their activations, then the other gates. Being
+ * later in program order, the second pass fills the execution slots the
+ * first activations leave idle while they wait on their own latency,
+ * instead of delaying them (the scheduler prefers older instructions). */
+
+/* acc[s][j] (j < NG) = init (set 0) + sum over columns of W[k][vec[j]] h[k],
+ * 4 accumulator sets, summed into acc[0] at the end. */
+#define F512_PASS(NG, VEC, INIT)                                                               \
+    do {                                                                                       \
+        _Pragma("GCC unroll 4") for (int s = 0; s < 4; s++)                                    \
+        {                                                                                      \
+            const __m512 hb = _mm512_set1_ps(h[s]);                                            \
+            _Pragma("GCC unroll 4") for (int j = 0; j < (NG); j++)                             \
+            {                                                                                  \
+                const __m512 wv = _mm512_load_ps(cols[s] + 16 * (VEC)[j]);                     \
+                acc[s][j] = s == 0 ? _mm512_fmadd_ps(wv, hb, (INIT)[j]) : _mm512_mul_ps(wv, hb); \
+            }                                                                                  \
+        }                                                                                      \
+        for (int k = 4; k < hc; k += 4) {                                                      \
+            _Pragma("GCC unroll 4") for (int s = 0; s < 4; s++)                                \
+            {                                                                                  \
+                const __m512 hb = _mm512_set1_ps(h[k + s]);                                    \
+                _Pragma("GCC unroll 4") for (int j = 0; j < (NG); j++) acc[s][j] =             \
+                    _mm512_fmadd_ps(_mm512_load_ps(cols[k + s] + 16 * (VEC)[j]), hb, acc[s][j]); \
+            }                                                                                  \
+        }                                                                                      \
+        _Pragma("GCC unroll 4") for (int j = 0; j < (NG); j++) acc[0][j] =                     \
+            _mm512_add_ps(_mm512_add_ps(acc[0][j], acc[1][j]), _mm512_add_ps(acc[2][j], acc[3][j])); \
+    } while (0)
+
+RX_INLINE void f512_lstm1(const RnnfxFast *F, const float *b0, float *h, float *c, const float *in,
+                          float *out, size_t n)
+{
+    const RnnfxFastLayer *L = &F->layer[0];
+    const int hc = L->hcols;
+    const float *wx = L->wx;
+    const float *const *cols = L->cols;
+    static const int ifg[3] = {0, 1, 2}, og[1] = {3};
+    __m512 c2 = _mm512_load_ps(c);
+    c2 = _mm512_add_ps(c2, c2); /* 2c, see above */
+    for (size_t t = 0; t < n; t++) {
+        const float x = in[t];
+        const __m512 xv = _mm512_set1_ps(x);
+        __m512 acc[4][3], init[3];
+#pragma GCC unroll 3
+        for (int j = 0; j < 3; j++)
+            init[j] = _mm512_fmadd_ps(_mm512_load_ps(wx + 16 * j), xv, _mm512_load_ps(b0 + 16 * j));
+        F512_PASS(3, ifg, init);
+        const __m512 i = rnnfx_pw_sigmoid_avx512(acc[0][0]);
+        const __m512 f = rnnfx_pw_sigmoid_avx512(acc[0][1]);
+        const __m512 g = rnnfx_pw_tanh_half_avx512(acc[0][2]);
+        c2 = _mm512_fmadd_ps(f, c2, _mm512_mul_ps(i, _mm512_add_ps(g, g)));
+        const __m512 tc = rnnfx_pw_tanh_half_avx512(c2);
+        init[0] = _mm512_fmadd_ps(_mm512_load_ps(wx + 48), xv, _mm512_load_ps(b0 + 48));
+        F512_PASS(1, og, init);
+        const __m512 hv = _mm512_mul_ps(rnnfx_pw_sigmoid_avx512(acc[0][0]), tc);
+        _mm512_store_ps(h, hv);
+        out[t] = f512_dense(F, &hv, 1, x);
+    }
+    _mm512_store_ps(c, _mm512_mul_ps(c2, _mm512_set1_ps(0.5f)));
+}
+
+RX_INLINE void f512_gru1(const RnnfxFast *F, const float *b0, float *h, const float *in, float *out,
+                         size_t n)
+{
+    const RnnfxFastLayer *L = &F->layer[0];
+    const int hc = L->hcols;
+    const float *wx = L->wx;
+    const float *const *cols = L->cols;
+    static const int rng[2] = {0, 2}, zg[1] = {1};
+    const __m512 bhn = _mm512_load_ps(L->bh + 32);
+    __m512 hv = _mm512_load_ps(h);
+    for (size_t t = 0; t < n; t++) {
+        const float x = in[t];
+        const __m512 xv = _mm512_set1_ps(x);
+        __m512 acc[4][2], init[2];
+        init[0] = _mm512_fmadd_ps(_mm512_load_ps(wx), xv, _mm512_load_ps(b0));
+        init[1] = bhn;
+        F512_PASS(2, rng, init);
+        const __m512 r = rnnfx_pw_sigmoid_avx512(acc[0][0]);
+        const __m512 xn = _mm512_fmadd_ps(_mm512_load_ps(wx + 32), xv, _mm512_load_ps(b0 + 32));
+        const __m512 nn = rnnfx_pw_tanh_half_avx512(_mm512_fmadd_ps(r, acc[0][1], xn));
+        init[0] = _mm512_fmadd_ps(_mm512_load_ps(wx + 16), xv, _mm512_load_ps(b0 + 16));
+        F512_PASS(1, zg, init);
+        const __m512 z = rnnfx_pw_sigmoid_avx512(acc[0][0]);
+        hv = _mm512_fmadd_ps(z, _mm512_sub_ps(hv, nn), nn);
+        _mm512_store_ps(h, hv);
+        out[t] = f512_dense(F, &hv, 1, x);
+    }
+}
+
+#ifndef F512_SPLIT
+#define F512_SPLIT 1
+#endif
+
 /* fast.c packs the layer in the z domain exactly when nv > 1. */
 #define F512_CASE(nv, sets)                                                                    \
     case nv:                                                                                   \
@@ -309,6 +409,13 @@ static void f512_run_audio(const RnnfxFast *F, void *scratch, float *const *h, f
                 f512_lstm_small(F, b0, h[0], c[0], in, out, n, 4);
             else
                 f512_lstm_small(F, b0, h[0], c[0], in, out, n, 8);
+            return;
+        }
+        if (L->hp == 16 && F512_SPLIT) {
+            if (L->cell == RNNFX_CELL_LSTM)
+                f512_lstm1(F, b0, h[0], c[0], in, out, n);
+            else
+                f512_gru1(F, b0, h[0], in, out, n);
             return;
         }
         switch (L->hp / 16) {
