@@ -287,10 +287,9 @@ static void send_midi(Host *h, uint32_t frame, uint8_t a, uint8_t b, uint8_t c)
     lv2_atom_forge_write(&h->forge, m, 3);
 }
 
-/* time:Position for absolute sample `at` (120 bpm 4/4 unless stopped). */
-static void send_position(Host *h, uint32_t frame, uint64_t at, float speed)
+/* time:Position at `beats` quarter beats from the start, 4/4, `bpm`. */
+static void send_position_beats(Host *h, uint32_t frame, double beats, float bpm, float speed)
 {
-    double beats = (double)at / RATE * 120.0 / 60.0;
     LV2_Atom_Forge *f = &h->forge;
     LV2_Atom_Forge_Frame fr;
     lv2_atom_forge_frame_time(f, frame);
@@ -304,10 +303,16 @@ static void send_position(Host *h, uint32_t frame, uint64_t at, float speed)
     lv2_atom_forge_key(f, U(h, LV2_TIME__beatUnit));
     lv2_atom_forge_int(f, 4);
     lv2_atom_forge_key(f, U(h, LV2_TIME__beatsPerMinute));
-    lv2_atom_forge_float(f, 120.0f);
+    lv2_atom_forge_float(f, bpm);
     lv2_atom_forge_key(f, U(h, LV2_TIME__speed));
     lv2_atom_forge_float(f, speed);
     lv2_atom_forge_pop(f, &fr);
+}
+
+/* time:Position for absolute sample `at` (120 bpm 4/4 unless stopped). */
+static void send_position(Host *h, uint32_t frame, uint64_t at, float speed)
+{
+    send_position_beats(h, frame, (double)at / RATE * 120.0 / 60.0, 120.0f, speed);
 }
 
 static void send_model(Host *h, const char *path)
@@ -755,6 +760,45 @@ static void set_port_cb(const char *symbol, void *user, const void *value, uint3
     }
 }
 
+
+/* The host changes tempo from 120 to 90 bpm mid-bar: the model's notes keep
+ * landing on the eighth-note lines of the new tempo. */
+static void test_follows_tempo_change(void **state)
+{
+    (void)state;
+    Host *h = loaded_host(RNNFX_MIDI_MODE_ACCOMPANY, 8);
+    h->n_evs = 0;
+    const uint64_t t_start = h->now;
+    const int change = 100, blocks = 400;
+    double beats = 0.0;
+    for (int b = 0; b < blocks; b++) {
+        float bpm = b < change ? 120.0f : 90.0f;
+        send_position_beats(h, 0, beats, bpm, 1.0f);
+        host_run(h);
+        beats += (double)BLOCK / RATE * bpm / 60.0;
+    }
+    const double b0 = (double)change * BLOCK / RATE * 2.0; /* beats at the change */
+    int n = 0;
+    for (size_t i = 0; i < h->n_evs; i++) {
+        const Ev *e = &h->evs[i];
+        double t = (double)(e->t - t_start);
+        /* the beat position of this sample, then its distance to an eighth line */
+        double beat = t <= (double)change * BLOCK ? t / 24000.0 : b0 + (t - change * BLOCK) / 32000.0;
+        double spb = t <= (double)change * BLOCK ? 24000.0 : 32000.0; /* samples per beat */
+        double off = (beat * 2.0 - floor(beat * 2.0 + 1e-9)) * spb / 2.0; /* samples past a line */
+        if (!(off < 1.0 || off > spb / 2.0 - 1e-3))
+            fail_msg("event at sample %.0f is %.2f samples past an eighth line", t, off);
+        n += (e->m[0] & 0xF0) == 0x90;
+    }
+    assert_true(n > 10);
+    /* and some notes start after the change, on the slower grid */
+    int late = 0;
+    for (size_t i = 0; i < h->n_evs; i++)
+        late += h->evs[i].t - t_start > (uint64_t)change * BLOCK && (h->evs[i].m[0] & 0xF0) == 0x90;
+    assert_true(late > 3);
+    host_free(h);
+}
+
 /* The bundle's preset, applied through lilv (which maps the relative model
  * path into the bundle), selects the built-in model file again. */
 static void test_preset_selects_builtin(void **state)
@@ -861,6 +905,7 @@ int main(void)
         cmocka_unit_test(test_state_keeps_generator_and_model),
         cmocka_unit_test(test_builtin_model_plays),
         cmocka_unit_test(test_preset_selects_builtin),
+        cmocka_unit_test(test_follows_tempo_change),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
