@@ -1,0 +1,384 @@
+/*
+ * test_plugin_chain.c — engine/chain.c, the signal path the plugin, the batch
+ * tool and the live tool share.
+ *
+ * Properties checked (no plugin involved):
+ *   - resampling is time-aligned: an identity model (zero weights, skip) at
+ *     another rate returns the input delayed by exactly the reported latency
+ *     (error below -60 dB at 7 kHz, below -90 dB at 110 Hz), at 44.1, 48,
+ *     88.2, 96 and 192 kHz hosts, for 44.1 and 48 kHz models;
+ *   - any chunking gives bit-identical output, and reset equals fresh;
+ *   - gains: +6 dB in, -12 dB out settle to exactly the linear factors;
+ *   - mix 0 and bypass give the input delayed by the latency (no comb);
+ *   - a bypass toggle and a model switch are click-free (ramps);
+ *   - NaN/Inf input never reaches the output; stereo channels are
+ *     independent and equal to a mono chain; in-place buffers work;
+ *   - swap semantics: pending cores, displaced cores, retired cores;
+ *   - knob mapping onto the model's own range.
+ */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "chain.h"
+#include "enginetest.h"
+
+/* y = x: zero weights, skip connection. */
+static RnnfxModel *identity_model(double rate)
+{
+    RnnfxArch arch;
+    rnnfx_arch_init_audio(&arch, RNNFX_CELL_GRU, 4, 1);
+    RnnfxModel *m = NULL;
+    RnnfxError err;
+    assert_int_equal(rnnfx_model_new(&arch, &m, &err), RNNFX_OK);
+    rnnfx_model_meta(m)->sample_rate = rate;
+    assert_int_equal(rnnfx_model_finalize(m, &err), RNNFX_OK);
+    return m;
+}
+
+static RnnfxModel *random_model(uint64_t seed, double rate, int knobs)
+{
+    RnnfxArch arch;
+    rnnfx_arch_init_audio(&arch, RNNFX_CELL_LSTM, 12, 0);
+    arch.n_params = knobs;
+    arch.input_size = 1 + knobs;
+    for (int k = 0; k < knobs; k++) {
+        snprintf(arch.params[k].name, sizeof arch.params[k].name, "k%d", k);
+        arch.params[k].min = 0.0f;
+        arch.params[k].max = 10.0f;
+        arch.params[k].def = 5.0f;
+    }
+    RnnfxModel *m = rnnfx_test_random_model(&arch, seed, 1.0f, 0);
+    assert_non_null(m);
+    rnnfx_model_meta(m)->sample_rate = rate;
+    return m;
+}
+
+/* A chain whose first controls are `ctl` (default controls if NULL): the
+ * first set_controls of a chain sets values without a ramp. */
+static RnnfxChain *new_chain_ctl(const RnnfxModel *m, double rate, int channels, size_t block,
+                                 const RnnfxChainControls *ctl)
+{
+    RnnfxChain *c = NULL;
+    RnnfxError err;
+    assert_int_equal(rnnfx_chain_new_multi(m, rate, channels, block, &c, &err), RNNFX_OK);
+    RnnfxChainControls def;
+    rnnfx_chain_controls_init(&def);
+    rnnfx_chain_set_controls(c, ctl ? ctl : &def);
+    return c;
+}
+
+static RnnfxChain *new_chain(const RnnfxModel *m, double rate, int channels, size_t block)
+{
+    return new_chain_ctl(m, rate, channels, block, NULL);
+}
+
+static void sine(float *x, size_t n, double f, double rate, float amp)
+{
+    for (size_t i = 0; i < n; i++) x[i] = amp * (float)sin(2.0 * M_PI * f * (double)i / rate);
+}
+
+static void test_resampling_is_time_aligned(void **state)
+{
+    (void)state;
+    const double hosts[] = {44100, 48000, 88200, 96000, 192000};
+    const double models[] = {44100, 48000};
+    for (int mi = 0; mi < 2; mi++) {
+        RnnfxModel *m = identity_model(models[mi]);
+        for (int hi = 0; hi < 5; hi++) {
+            double fs = hosts[hi];
+            RnnfxChain *c = new_chain(m, fs, 1, 512);
+            int L = rnnfx_chain_latency(c);
+            size_t n = (size_t)fs;
+            float *x = malloc(n * sizeof(float)), *y = malloc(n * sizeof(float));
+            double worst[2] = {0, 0};
+            const double freqs[2] = {110.0, 7000.0};
+            for (int f = 0; f < 2; f++) {
+                sine(x, n, freqs[f], fs, 0.5f);
+                rnnfx_chain_reset(c);
+                rnnfx_chain_process(c, x, y, n);
+                for (size_t i = (size_t)L + 2000; i < n; i++)
+                    worst[f] = fmax(worst[f], fabs((double)y[i] - x[i - (size_t)L]));
+            }
+            print_message("model %5.0f Hz, host %6.0f Hz: latency %3d, |y - x delayed| %.1e (110 Hz), "
+                          "%.1e (7 kHz)\n",
+                          models[mi], fs, L, worst[0], worst[1]);
+            if (fs == models[mi]) assert_int_equal(L, 0);
+            else assert_true(L > 0 && L < 1000);
+            assert_true(worst[0] < 0.5 * 3e-5); /* -90 dB re full scale */
+            assert_true(worst[1] < 0.5 * 1e-3); /* -60 dB */
+            free(x);
+            free(y);
+            rnnfx_chain_free(c);
+        }
+        rnnfx_model_free(m);
+    }
+}
+
+static void test_chunking_and_reset(void **state)
+{
+    (void)state;
+    RnnfxModel *m = random_model(5, 44100.0, 1);
+    const size_t n = 20000;
+    float *x = malloc(n * sizeof(float)), *a = malloc(n * sizeof(float)),
+          *b = malloc(n * sizeof(float));
+    rnnfx_test_signal(x, n, 8);
+    RnnfxChainControls ctl;
+    rnnfx_chain_controls_init(&ctl);
+    ctl.input_db = 4.0f;
+    ctl.output_db = -2.0f;
+    ctl.mix = 0.6f;
+    ctl.n_knobs = 1;
+    ctl.knobs[0] = 0.3f;
+
+    RnnfxChain *c = new_chain_ctl(m, 48000.0, 1, 300, &ctl);
+    rnnfx_chain_process(c, x, a, n);
+    /* the same stream in random chunks, with a control change in the middle
+     * delivered at the same sample both times */
+    RnnfxChain *d = new_chain_ctl(m, 48000.0, 1, 4096, &ctl);
+    RnnfxTestRng rng;
+    rnnfx_test_rng_seed(&rng, 3);
+    for (size_t off = 0; off < n;) {
+        size_t len = 1 + (size_t)(rnnfx_test_rng_uniform(&rng) * 700);
+        if (len > n - off) len = n - off;
+        rnnfx_chain_process(d, x + off, b + off, len);
+        off += len;
+    }
+    assert_true(rnnfx_test_max_abs_diff(a, b, n) == 0.0);
+
+    /* reset equals fresh */
+    rnnfx_chain_reset(c);
+    rnnfx_chain_set_controls(c, &ctl);
+    rnnfx_chain_process(c, x, b, n);
+    assert_true(rnnfx_test_max_abs_diff(a, b, n) == 0.0);
+    free(x);
+    free(a);
+    free(b);
+    rnnfx_chain_free(c);
+    rnnfx_chain_free(d);
+    rnnfx_model_free(m);
+}
+
+static void test_gains_mix_bypass(void **state)
+{
+    (void)state;
+    RnnfxModel *id = identity_model(44100.0);
+    RnnfxChain *c = new_chain(id, 48000.0, 1, 256);
+    int L = rnnfx_chain_latency(c);
+    const size_t n = 48000;
+    float *x = malloc(n * sizeof(float)), *y = malloc(n * sizeof(float));
+    sine(x, n, 200.0, 48000.0, 0.25f);
+    RnnfxChainControls ctl;
+    rnnfx_chain_controls_init(&ctl);
+
+    /* gains: identity model, +6 in, -12 out -> -6 dB overall once settled */
+    ctl.input_db = 6.0f;
+    ctl.output_db = -12.0f;
+    rnnfx_chain_set_controls(c, &ctl);
+    rnnfx_chain_process(c, x, y, n);
+    double g = pow(10.0, -6.0 / 20.0), worst = 0;
+    for (size_t i = n / 2; i < n; i++) worst = fmax(worst, fabs(y[i] - g * x[i - (size_t)L]));
+    print_message("gains +6/-12 dB: |y - 0.501 x| = %.2e\n", worst);
+    assert_true(worst < 1e-4);
+
+    /* mix 0: the dry signal, delayed by L exactly (bit for bit) */
+    rnnfx_chain_reset(c);
+    ctl.input_db = 0.0f;
+    ctl.output_db = 0.0f;
+    ctl.mix = 0.0f;
+    rnnfx_chain_set_controls(c, &ctl);
+    rnnfx_chain_process(c, x, y, n);
+    for (size_t i = (size_t)L; i < n; i++) assert_true(y[i] == x[i - (size_t)L]);
+
+    /* bypass: the dry signal delayed by L, reached by a ramp without jumps */
+    RnnfxModel *m = random_model(9, 44100.0, 0);
+    RnnfxChain *d = new_chain(m, 48000.0, 1, 256);
+    rnnfx_chain_controls_init(&ctl);
+    rnnfx_chain_set_controls(d, &ctl);
+    sine(x, n, 100.0, 48000.0, 0.25f);
+    double step_max = 0, steady = 0;
+    float prev = 0;
+    for (size_t off = 0; off < n; off += 128) {
+        if (off == 24064) { /* block boundaries are multiples of 128 */
+            ctl.enabled = 0;
+            rnnfx_chain_set_controls(d, &ctl);
+        }
+        if (off == 36096) {
+            ctl.enabled = 1;
+            rnnfx_chain_set_controls(d, &ctl);
+        }
+        rnnfx_chain_process(d, x + off, y + off, 128);
+        for (size_t i = off; i < off + 128; i++) {
+            double s = fabs(y[i] - prev);
+            prev = y[i];
+            if (i > 4000 && i < 23000) steady = fmax(steady, s);
+            if (i > 4000) step_max = fmax(step_max, s);
+        }
+    }
+    int Ld = rnnfx_chain_latency(d);
+    for (size_t i = 30000; i < 36000; i++)
+        if (y[i] != x[i - (size_t)Ld]) fail_msg("bypassed: y[%zu] = %g, x[%zu] = %g", i, y[i], i - (size_t)Ld, x[i - (size_t)Ld]);
+    print_message("bypass on/off: largest step %.4f (model alone %.4f, dry %.4f)\n", step_max,
+                  steady, 2 * M_PI * 100 / 48000 * 0.25);
+    assert_true(step_max <= 1.5 * fmax(steady, 2 * M_PI * 100 / 48000 * 0.25) + 1e-3);
+    free(x);
+    free(y);
+    rnnfx_chain_free(c);
+    rnnfx_chain_free(d);
+    rnnfx_model_free(id);
+    rnnfx_model_free(m);
+}
+
+static void test_nan_stereo_inplace(void **state)
+{
+    (void)state;
+    RnnfxModel *m = random_model(2, 48000.0, 0);
+    const size_t n = 4096;
+    float *l = malloc(n * sizeof(float)), *r = malloc(n * sizeof(float));
+    float *ml = malloc(n * sizeof(float)), *mr = malloc(n * sizeof(float));
+    rnnfx_test_signal(l, n, 1);
+    rnnfx_test_signal(r, n, 2);
+    RnnfxChain *mono = new_chain(m, 48000.0, 1, 512);
+    rnnfx_chain_process(mono, l, ml, n);
+    rnnfx_chain_reset(mono);
+    RnnfxChainControls ctl;
+    rnnfx_chain_controls_init(&ctl);
+    rnnfx_chain_set_controls(mono, &ctl);
+    rnnfx_chain_process(mono, r, mr, n);
+
+    /* stereo, in place: each channel equals the mono chain on that input */
+    RnnfxChain *st = new_chain(m, 48000.0, 2, 512);
+    const float *in[2] = {l, r};
+    float *out[2] = {l, r};
+    rnnfx_chain_process_multi(st, in, out, n);
+    assert_true(rnnfx_test_max_abs_diff(l, ml, n) == 0.0);
+    assert_true(rnnfx_test_max_abs_diff(r, mr, n) == 0.0);
+
+    /* NaN and Inf in: finite out, and the chain keeps working */
+    for (size_t i = 0; i < n; i++) l[i] = (i % 97 == 0) ? NAN : (i % 89 == 0 ? INFINITY : 0.1f);
+    rnnfx_chain_process(mono, l, ml, n);
+    assert_true(rnnfx_test_all_finite(ml, n));
+    float pin, pout;
+    rnnfx_chain_take_peaks(mono, &pin, &pout);
+    assert_true(isfinite(pin) && isfinite(pout) && pin > 0.0f);
+    free(l);
+    free(r);
+    free(ml);
+    free(mr);
+    rnnfx_chain_free(mono);
+    rnnfx_chain_free(st);
+    rnnfx_model_free(m);
+}
+
+static void test_swap_semantics(void **state)
+{
+    (void)state;
+    RnnfxModel *a = random_model(11, 48000.0, 0), *b = random_model(12, 44100.0, 0);
+    RnnfxChain *c = new_chain(a, 48000.0, 1, 256);
+    RnnfxChainCore *c1 = NULL, *c2 = NULL, *c3 = NULL, *displaced = NULL;
+    RnnfxError err;
+    assert_int_equal(rnnfx_chain_core_new(c, b, 0, &c1, &err), RNNFX_OK);
+    assert_int_equal(rnnfx_chain_core_new(c, a, 0, &c2, &err), RNNFX_OK);
+    assert_int_equal(rnnfx_chain_core_new(c, b, 0, &c3, &err), RNNFX_OK);
+    assert_int_equal(rnnfx_chain_core_latency(c1), rnnfx_chain_core_latency(c3));
+    assert_true(rnnfx_chain_core_latency(c1) > 0);
+    float x[256] = {0}, y[256];
+
+    rnnfx_chain_swap(c, c1, &displaced); /* fade a -> b starts */
+    assert_null(displaced);
+    assert_true(rnnfx_chain_switching(c));
+    assert_ptr_equal(rnnfx_chain_model(c), b);
+    assert_int_equal(rnnfx_chain_latency(c), rnnfx_chain_core_latency(c1));
+    rnnfx_chain_swap(c, c2, &displaced); /* waits */
+    assert_null(displaced);
+    rnnfx_chain_swap(c, c3, &displaced); /* replaces the waiting one */
+    assert_ptr_equal(displaced, c2);
+    rnnfx_chain_core_free(displaced);
+    assert_null(rnnfx_chain_take_retired(c));
+    int retired = 0;
+    for (int i = 0; i < 40; i++) {
+        rnnfx_chain_process(c, x, y, 256);
+        RnnfxChainCore *r;
+        while ((r = rnnfx_chain_take_retired(c)) != NULL) {
+            retired++;
+            rnnfx_chain_core_free(r);
+        }
+    }
+    /* the original core and c1 faded out; c3 plays */
+    assert_int_equal(retired, 2);
+    assert_false(rnnfx_chain_switching(c));
+    assert_ptr_equal(rnnfx_chain_model(c), b);
+
+    /* a MIDI-frame model cannot be a core */
+    RnnfxArch arch;
+    rnnfx_arch_init_audio(&arch, RNNFX_CELL_GRU, 4, 0);
+    arch.kind = RNNFX_KIND_MIDI_FRAMES;
+    arch.input_size = 4;
+    arch.output_size = 4;
+    arch.output_sigmoid = 1;
+    RnnfxModel *midi = rnnfx_test_random_model(&arch, 1, 1.0f, 0);
+    assert_non_null(midi);
+    RnnfxChainCore *bad = NULL;
+    assert_int_equal(rnnfx_chain_core_new(c, midi, 1, &bad, &err), RNNFX_ERR_UNSUPPORTED);
+    assert_null(bad);
+    print_message("MIDI model refused: %s\n", err.msg);
+    rnnfx_chain_free(c);
+    rnnfx_model_free(a);
+    rnnfx_model_free(b);
+}
+
+static void test_knob_mapping(void **state)
+{
+    (void)state;
+    RnnfxModel *m = random_model(4, 48000.0, 2);
+    assert_true(rnnfx_chain_knob_denormalize(m, 0, 0.25f) == 2.5f);
+    assert_true(rnnfx_chain_knob_denormalize(m, 1, 2.0f) == 10.0f); /* clamped */
+    assert_true(rnnfx_chain_knob_normalize(m, 0, 7.5f) == 0.75f);
+    /* a knob the model lacks: passes through clamped, no effect */
+    assert_true(rnnfx_chain_knob_denormalize(m, 5, 0.4f) == 0.4f);
+    /* knob values reach the model: 0.25 normalised == 2.5 in the instance */
+    const size_t n = 2048;
+    float *x = malloc(n * sizeof(float)), *y = malloc(n * sizeof(float)),
+          *ref = malloc(n * sizeof(float));
+    rnnfx_test_signal(x, n, 4);
+    RnnfxChain *c = new_chain(m, 48000.0, 1, 512);
+    RnnfxChainControls ctl;
+    rnnfx_chain_controls_init(&ctl);
+    ctl.n_knobs = 2;
+    ctl.knobs[0] = 0.25f;
+    ctl.knobs[1] = 1.0f;
+    rnnfx_chain_reset(c);
+    rnnfx_chain_set_controls(c, &ctl);
+    rnnfx_chain_process(c, x, y, n);
+    RnnfxInstance *inst = rnnfx_instance_new(m);
+    rnnfx_instance_set_param(inst, 0, 2.5f);
+    rnnfx_instance_set_param(inst, 1, 10.0f);
+    rnnfx_instance_process(inst, x, ref, n);
+    assert_true(rnnfx_test_max_abs_diff(y, ref, n) == 0.0);
+    rnnfx_instance_free(inst);
+    free(x);
+    free(y);
+    free(ref);
+    rnnfx_chain_free(c);
+    rnnfx_model_free(m);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_resampling_is_time_aligned),
+        cmocka_unit_test(test_chunking_and_reset),
+        cmocka_unit_test(test_gains_mix_bypass),
+        cmocka_unit_test(test_nan_stereo_inplace),
+        cmocka_unit_test(test_swap_semantics),
+        cmocka_unit_test(test_knob_mapping),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
