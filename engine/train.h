@@ -35,7 +35,8 @@
  *
  * Speed (this machine class, one core, AVX-512 kernels, batch 32, segment
  * 4096, tbptt 512): about 1.6 M training samples per CPU-second for an
- * LSTM-32 and 3 M for a GRU-32; a second thread adds most of a core's worth.
+ * LSTM-32 and 3 M for a GRU-32. A second thread helps as far as a second
+ * core is free: on the shared two-vCPU development machine it added 0-40 %.
  *
  * This is not the command-line program (tools/rnnfx-train.c): it reads no
  * files except checkpoints, prints nothing, does no alignment or
@@ -229,8 +230,9 @@ RnnfxStatus rnnfx_trainer_evaluate(const RnnfxModel *model, const RnnfxTrainSet 
 /* Checkpoints: weights, Adam moments, step, epoch position, rng, schedule
  * state and an optional caller text (e.g. JSON with the CLI's own state:
  * best validation, loss history). Written atomically (temporary file +
- * rename). Loading requires the same architecture and config-relevant
- * sizes; on success the model's weights are replaced and finalized and
+ * rename). Loading requires the same architecture, batch, segment and
+ * chunk lengths (the thread count may differ: results do not depend on it);
+ * on success the model's weights are replaced and finalized and
  * *extra (if not NULL) receives a malloc'd copy of the caller text (or NULL
  * if none; free it). Thread: not audio. */
 RnnfxStatus rnnfx_trainer_save_checkpoint(const RnnfxTrainer *tr, const char *path,
