@@ -458,6 +458,19 @@ static void test_inputs(void **state)
     assert_int_equal(run("-m '%s' -o '%s/tree/rendered' --skip-existing '%s/tree'", g_model, g_tmp, g_tmp), 0);
     assert_false(exists(tmp_path(p, "tree/rendered/rendered")));
     assert_true(exists(tmp_path(p, "tree/rendered/sub/b.flac")));
+    /* --dry-run: the mapping, nothing written. */
+    assert_int_equal(run("-m '%s' -o '%s/dry' --dry-run '%s/tree/a.wav' > '%s/dry.txt'", g_model, g_tmp,
+                         g_tmp, g_tmp), 0);
+    assert_false(exists(tmp_path(p, "dry")));
+    {
+        FILE *df = fopen(tmp_path(p, "dry.txt"), "r");
+        char line[2 * PATH_MAX] = "", want[PATH_MAX];
+        assert_non_null(df);
+        assert_non_null(fgets(line, sizeof line, df));
+        fclose(df);
+        snprintf(want, sizeof want, "%s/tree/a.wav -> %s/dry/a.wav\n", g_tmp, g_tmp);
+        assert_string_equal(line, want);
+    }
     /* Pattern beside the inputs. */
     assert_int_equal(run("-m '%s' --pattern '{name}-fx.{ext}' '%s/tree/a.wav'", g_model, g_tmp), 0);
     assert_true(exists(tmp_path(p, "tree/a-fx.wav")));
