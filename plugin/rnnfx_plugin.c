@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <lv2/atom/atom.h>
 #include <lv2/atom/forge.h>
@@ -169,6 +170,14 @@ static void default_model_path(const Rnnfx *self, char *buf, size_t size)
                  ? ""
                  : "/",
              RNNFX_DEFAULT_MODEL_FILE);
+}
+
+/* 1 if both paths name the same existing file. Thread: not audio. */
+static int same_file(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    if (stat(a, &sa) != 0 || stat(b, &sb) != 0) return 0;
+    return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
 /* Frees cores parked in the garbage list. Thread: instantiation. */
@@ -655,11 +664,15 @@ static LV2_State_Status restore(LV2_Handle h, LV2_State_Retrieve_Function retrie
 
     RnnfxError err = {{0}};
     RnnfxChainCore *core = NULL;
+    char def_path[RNNFX_PATH_MAX];
+    default_model_path(self, def_path, sizeof def_path);
     if (wanted[0]) {
         if (build_core(self, wanted, &core, &err) == RNNFX_OK) {
             install_core_now(self, core);
             snprintf(self->model_path, sizeof self->model_path, "%s", wanted);
-            self->model_is_default = 0;
+            /* the default preset names the built-in file: keep sessions free
+             * of the bundle's location */
+            self->model_is_default = same_file(wanted, def_path);
             self->notify_pending = 1;
             return LV2_STATE_SUCCESS;
         }
@@ -669,15 +682,13 @@ static LV2_State_Status restore(LV2_Handle h, LV2_State_Retrieve_Function retrie
                         wanted, err.msg);
     }
     if (!self->model_is_default) {
-        char path[RNNFX_PATH_MAX];
-        default_model_path(self, path, sizeof path);
-        if (build_core(self, path, &core, &err) == RNNFX_OK) {
+        if (build_core(self, def_path, &core, &err) == RNNFX_OK) {
             install_core_now(self, core);
-            snprintf(self->model_path, sizeof self->model_path, "%s", path);
+            snprintf(self->model_path, sizeof self->model_path, "%s", def_path);
             self->model_is_default = 1;
         } else {
-            lv2_log_error(&self->logger, "rnnfx: cannot load the built-in capture %s: %s\n", path,
-                          err.msg);
+            lv2_log_error(&self->logger, "rnnfx: cannot load the built-in capture %s: %s\n",
+                          def_path, err.msg);
         }
     }
     self->notify_pending = 1;
