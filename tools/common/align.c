@@ -19,7 +19,7 @@
 
 void rnnfx_align_options_default(RnnfxAlignOptions *opts)
 {
-    opts->max_lag = 2048;
+    opts->max_lag = 8192;
     opts->max_lead = 64;
     opts->max_samples = 2880000; /* 60 s at 48 kHz */
     opts->ridge = 1e-4;

@@ -32,7 +32,7 @@
 #include "status.h"
 
 typedef struct {
-    int max_lag;         /* largest wet delay searched, samples (default 2048) */
+    int max_lag;         /* largest wet delay searched, samples (default 8192: 170 ms at 48 kHz) */
     int max_lead;        /* largest wet lead searched, samples (default 64) */
     size_t max_samples;  /* analyse at most this many samples (default 2,880,000) */
     double ridge;        /* ridge term relative to the input power (default 1e-4) */
