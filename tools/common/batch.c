@@ -961,7 +961,7 @@ static void run_channel(Run *r, Job *j, int c)
                                                     j->ch[c], j->frames, &r->audio_us, us_per_frame,
                                                     &e);
     if (st != RNNFX_OK) {
-        /* Written under the lock by the caller's convention below. */
+        /* Another worker may be failing another channel of this file. */
         pthread_mutex_lock(&r->mu);
         if (!j->failed) {
             j->failed = 1;
