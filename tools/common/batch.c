@@ -632,11 +632,10 @@ void rnnfx_batch_options_init(RnnfxBatchOptions *opts)
 
 /* The work of rnnfx_batch_process_channel(), adding the audio time done to
  * *audio_us (microseconds, scaled by us_per_frame) as it goes. */
-static RnnfxStatus process_channel_us(const RnnfxModel *model,
-                                           const RnnfxChainControls *controls, double rate,
-                                           size_t block, const float *in, float *out, size_t n,
-                                           _Atomic unsigned long long *audio_us, double us_per_frame,
-                                           RnnfxError *err)
+static RnnfxStatus process_channel_us(const RnnfxModel *model, const RnnfxChainControls *controls,
+                                      double rate, size_t block, const float *in, float *out,
+                                      size_t n, _Atomic unsigned long long *audio_us,
+                                      double us_per_frame, RnnfxError *err)
 {
     if (block == 0)
         block = 4096;
@@ -956,10 +955,9 @@ static void run_channel(Run *r, Job *j, int c)
 {
     RnnfxError e = {{0}};
     double us_per_frame = 1e6 / (double)j->rate / (double)j->channels;
-    RnnfxStatus st = process_channel_us(r->opts->model, &r->opts->controls,
-                                                    (double)j->rate, r->opts->block, j->ch[c],
-                                                    j->ch[c], j->frames, &r->audio_us, us_per_frame,
-                                                    &e);
+    RnnfxStatus st = process_channel_us(r->opts->model, &r->opts->controls, (double)j->rate,
+                                        r->opts->block, j->ch[c], j->ch[c], j->frames,
+                                        &r->audio_us, us_per_frame, &e);
     if (st != RNNFX_OK) {
         /* Another worker may be failing another channel of this file. */
         pthread_mutex_lock(&r->mu);
