@@ -305,13 +305,16 @@ RnnfxStatus rnnfx_fast_build(const RnnfxModel *m, RnnfxFast **out, RnnfxError *e
     memset(F->mem, 0, total * sizeof(float));
     float *cursor = F->mem;
     F->isa = choose_isa();
-    /* AVX-512 layers use the z domain, except the one-group fused kernels
-     * (H <= 16), whose step is latency-bound and prefers the piecewise
-     * activations. */
+    /* AVX-512 layers use the z domain, except where the fused kernels
+     * measured faster with the piecewise activations: one group (H <= 16,
+     * latency-bound) and the two-group GRU (H 17-32, ~6 %). The fused
+     * kernels read the choice back from L->zdom. */
     int zdom = 0;
 #if defined(__x86_64__)
+    const int hp0 = rnnfx_fast_padded(a->layers[0].hidden_size);
     zdom = F->isa == &rnnfx_fast_isa_avx512 &&
-           !(fused_arch(a) && rnnfx_fast_padded(a->layers[0].hidden_size) == 16);
+           !(fused_arch(a) &&
+             (hp0 == 16 || (hp0 == 32 && a->layers[0].cell == RNNFX_CELL_GRU)));
 #endif
     in = a->input_size;
     for (int l = 0; l < a->n_layers; l++) {

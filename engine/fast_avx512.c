@@ -461,13 +461,16 @@ RX_INLINE void f512_lstm_split(const RnnfxFast *F, const float *b0, float *h, fl
 }
 
 /* fast.c packs the layer in the z domain exactly when nv > 1. */
+/* ZD must match how fast.c packed the layer (L->zdom): exponent domain for
+ * nv > 1 except the two-group GRU. */
 #define F512_CASE(nv, sets)                                                                    \
     case nv:                                                                                   \
-        if (L->cell == RNNFX_CELL_LSTM) {                                                      \
+        if (L->cell == RNNFX_CELL_LSTM)                                                        \
             f512_lstm(F, b0, h[0], c[0], in, out, n, nv, sets, nv > 1);                        \
-        } else {                                                                               \
+        else if (nv == 2)                                                                      \
+            f512_gru(F, b0, h[0], in, out, n, nv, sets, 0);                                    \
+        else                                                                                   \
             f512_gru(F, b0, h[0], in, out, n, nv, sets, nv > 1);                               \
-        }                                                                                      \
         return
 
 static void f512_run_audio(const RnnfxFast *F, void *scratch, float *const *h, float *const *c,
@@ -475,7 +478,11 @@ static void f512_run_audio(const RnnfxFast *F, void *scratch, float *const *h, f
 {
     const RnnfxFastLayer *L = &F->layer[0];
     const float *b0 = (const float *)scratch + F->off_b0;
-    if (L->cols) { /* fast.c sets cols only for the shapes handled here */
+    /* fast.c sets cols only for the shapes handled here, and packs them in
+     * the domain each kernel below assumes (see F512_CASE); the check keeps
+     * the two files from disagreeing silently. */
+    const int hp = L->hp;
+    if (L->cols && L->zdom == (hp > 16 && !(hp == 32 && L->cell == RNNFX_CELL_GRU))) {
         if (L->cell == RNNFX_CELL_LSTM && L->hidden <= 8) {
             if (L->hcols == 4)
                 f512_lstm_small(F, b0, h[0], c[0], in, out, n, 4);
@@ -497,7 +504,6 @@ static void f512_run_audio(const RnnfxFast *F, void *scratch, float *const *h, f
             return;
         }
         switch (L->hp / 16) {
-            F512_CASE(1, 4);
             F512_CASE(2, 2);
             F512_CASE(3, 1);
             F512_CASE(4, 1);
