@@ -80,6 +80,14 @@ static void check_pair(const char *wet_path, int lo, int hi, int inverted)
     assert_int_equal(r2.inverted, !inverted);
     rnnfx_align_result_free(&r2);
     free(y2);
+
+    /* a re-amp loop's latency: 3000 samples (62.5 ms) more */
+    y2 = shifted(y, n, 3000, 0);
+    assert_int_equal(rnnfx_align_detect(x, y2, n, NULL, &r2, &err), RNNFX_OK);
+    assert_true(r2.delay >= lo + 3000 && r2.delay <= hi + 3000);
+    assert_int_equal(r2.inverted, inverted);
+    rnnfx_align_result_free(&r2);
+    free(y2);
     free(x);
     free(y);
 }
