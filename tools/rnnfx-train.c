@@ -1423,6 +1423,10 @@ int main(int argc, char **argv)
         return 1;
     }
     double test_esr = score_regions(best, pairs, &rtest, n_knobs, tp, tt, td);
+    if (pairs[0].al.linear_esr > 0 && test_esr > pairs[0].al.linear_esr)
+        note(1, "the capture (test ESR %.4f) is no better than a plain linear filter fitted to the "
+                "same audio (ESR %.4f): train longer (--minutes) or try --hidden 48 / --type lstm",
+             test_esr, pairs[0].al.linear_esr);
     meta->esr = test_esr;
 
     double sps = train_time > 0 ? (double)samples / train_time : 0;
