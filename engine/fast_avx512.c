@@ -79,7 +79,11 @@
  * is one tanh_half call (doubling and halving at the block edges are
  * exact, which keeps any block split bit-identical). With more groups the
  * step is limited by instruction throughput, so the layer is packed in the
- * exponent domain (ZD) and uses the 13-instruction forms, c in plain units.
+ * exponent domain (ZD) and uses the 13-instruction forms, c in plain units
+ * (except the two-group GRU, measured faster with the piecewise forms).
+ * Kernel choice by shape: LSTM H <= 8 f512_lstm_small; H <= 16
+ * f512_lstm1 / f512_gru1; LSTM H <= 32 f512_lstm_split; the rest of H <= 96
+ * f512_lstm / f512_gru.
  *
  * The recurrent weights are reached through L->cols: column k's gate rows
  * in P parts of LP vectors, part j at cols[j]. fast.c points these into the
