@@ -11,6 +11,14 @@
  * Every count read from a file is checked against the architecture and the
  * engine's limits before anything is allocated or copied; errors name the
  * field ("layer 1: bias_hh has 95 values, expected 96").
+ *
+ * The reader is strict about its own format: a key it does not know in any
+ * object it reads (the root, a layer, a knob, "dense", "metadata", "midi")
+ * is an error naming the key, because a misspelt optional key ("n_keys" for
+ * "keys") would otherwise fall back to its default without a word. Only
+ * metadata.training, the trainer's free-form settings, may hold anything.
+ * The foreign-format readers (import_*.c) stay lenient: those files carry
+ * keys of their own projects that we have no reason to refuse.
  */
 #include <errno.h>
 #include <float.h>
@@ -23,6 +31,7 @@
 #include <unistd.h>
 
 #include <json-c/json.h>
+#include <json-c/json_object_iterator.h>
 
 #include "import.h"
 #include "model_file.h"
@@ -169,12 +178,60 @@ static RnnfxStatus read_double(json_object *o, const char *key, double def, doub
     return RNNFX_OK;
 }
 
-static void read_string(json_object *o, const char *key, char *dst, size_t cap)
+static RnnfxStatus read_string(json_object *o, const char *key, char *dst, size_t cap,
+                               const char *where, RnnfxError *err)
 {
     json_object *v = get(o, key);
-    if (v && json_object_is_type(v, json_type_string))
-        snprintf(dst, cap, "%s", json_object_get_string(v));
+    if (!v)
+        return RNNFX_OK;
+    if (!json_object_is_type(v, json_type_string))
+        return rnnfx_fail(err, RNNFX_ERR_INVALID, "%s: \"%s\" must be a string", where, key);
+    snprintf(dst, cap, "%s", json_object_get_string(v));
+    return RNNFX_OK;
 }
+
+/* Refuses a key of object o that is not in the NULL-terminated list known,
+ * naming the key and the keys that are allowed there. */
+static RnnfxStatus check_keys(json_object *o, const char *const *known, const char *where,
+                              RnnfxError *err)
+{
+    struct json_object_iterator it = json_object_iter_begin(o);
+    struct json_object_iterator end = json_object_iter_end(o);
+    for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it)) {
+        const char *key = json_object_iter_peek_name(&it);
+        size_t k = 0;
+        while (known[k] && strcmp(known[k], key) != 0)
+            k++;
+        if (known[k])
+            continue;
+        char list[400];
+        size_t len = 0;
+        list[0] = '\0';
+        for (k = 0; known[k] && len < sizeof list; k++) {
+            int n = snprintf(list + len, sizeof list - len, "%s%s", k ? ", " : "", known[k]);
+            if (n < 0)
+                break;
+            len += (size_t)n;
+        }
+        return rnnfx_fail(err, RNNFX_ERR_INVALID, "%s: unknown key \"%s\" (known keys: %s)", where,
+                          key, list);
+    }
+    return RNNFX_OK;
+}
+
+static const char *const ROOT_KEYS[] = {
+    "format", "version", "kind", "sample_rate", "input_size", "output_size", "skip",
+    "output_activation", "input_gain", "output_gain", "params", "midi", "layers", "dense",
+    "metadata", NULL};
+static const char *const PARAM_KEYS[] = {"name", "min", "max", "default", NULL};
+static const char *const LAYER_KEYS[] = {
+    "type", "input_size", "hidden_size", "peephole", "nonlinearity", "weight_ih", "weight_hh",
+    "bias_ih", "bias_hh", "peephole_weights", "initial_h", "initial_c", NULL};
+static const char *const DENSE_KEYS[] = {"weight", "bias", NULL};
+static const char *const METADATA_KEYS[] = {"name", "author", "date", "description",
+                                            "source_format", "esr", "training", NULL};
+static const char *const MIDI_KEYS[] = {"steps_per_quarter", "low_key", "keys", "beat_features",
+                                        NULL};
 
 /* Copies a flat numeric array of exactly `count` finite float values. */
 static RnnfxStatus read_floats(json_object *o, const char *key, float *dst, size_t count, int need,
@@ -220,8 +277,9 @@ static RnnfxStatus read_arch(json_object *root, RnnfxArch *a, RnnfxError *err)
 {
     memset(a, 0, sizeof *a);
     json_object *kind = get(root, "kind");
-    const char *k = kind && json_object_is_type(kind, json_type_string) ? json_object_get_string(kind)
-                                                                         : "audio";
+    if (kind && !json_object_is_type(kind, json_type_string))
+        return rnnfx_fail(err, RNNFX_ERR_INVALID, "model: \"kind\" must be a string");
+    const char *k = kind ? json_object_get_string(kind) : "audio";
     if (strcmp(k, "audio") == 0)
         a->kind = RNNFX_KIND_AUDIO;
     else if (strcmp(k, "midi-frames") == 0)
@@ -256,8 +314,9 @@ static RnnfxStatus read_arch(json_object *root, RnnfxArch *a, RnnfxError *err)
             snprintf(where, sizeof where, "params[%zu]", i);
             if (!json_object_is_type(p, json_type_object))
                 return rnnfx_fail(err, RNNFX_ERR_INVALID, "%s must be an object", where);
+            TRY(check_keys(p, PARAM_KEYS, where, err));
             RnnfxParamDesc *d = &a->params[i];
-            read_string(p, "name", d->name, sizeof d->name);
+            TRY(read_string(p, "name", d->name, sizeof d->name, where, err));
             double mn, mx, df;
             TRY(read_double(p, "min", 0.0, &mn, where, err));
             TRY(read_double(p, "max", 1.0, &mx, where, err));
@@ -281,6 +340,7 @@ static RnnfxStatus read_arch(json_object *root, RnnfxArch *a, RnnfxError *err)
         snprintf(where, sizeof where, "layer %zu", l);
         if (!json_object_is_type(L, json_type_object))
             return rnnfx_fail(err, RNNFX_ERR_INVALID, "%s must be an object", where);
+        TRY(check_keys(L, LAYER_KEYS, where, err));
         RnnfxLayerDesc *d = &a->layers[l];
         json_object *type = get(L, "type");
         const char *t = type && json_object_is_type(type, json_type_string) ? json_object_get_string(type) : "";
@@ -348,6 +408,7 @@ static RnnfxStatus read_tensors(json_object *root, RnnfxModel *m, RnnfxError *er
     json_object *dense = get(root, "dense");
     if (!dense || !json_object_is_type(dense, json_type_object))
         return rnnfx_fail(err, RNNFX_ERR_INVALID, "missing \"dense\" object");
+    TRY(check_keys(dense, DENSE_KEYS, "dense", err));
     int r, c;
     float *w = rnnfx_model_tensor(m, -1, RNNFX_T_DENSE_W, &r, &c);
     TRY(read_floats(dense, "weight", w, (size_t)r * (size_t)c, 1, "dense", err));
@@ -366,15 +427,22 @@ static RnnfxStatus read_meta(json_object *root, RnnfxModel *m, RnnfxError *err)
     meta->input_gain = (float)ig;
     meta->output_gain = (float)og;
     json_object *md = get(root, "metadata");
-    if (md && json_object_is_type(md, json_type_object)) {
-        read_string(md, "name", meta->name, sizeof meta->name);
-        read_string(md, "author", meta->author, sizeof meta->author);
-        read_string(md, "date", meta->date, sizeof meta->date);
-        read_string(md, "description", meta->description, sizeof meta->description);
-        read_string(md, "source_format", meta->source_format, sizeof meta->source_format);
+    if (md) {
+        if (!json_object_is_type(md, json_type_object))
+            return rnnfx_fail(err, RNNFX_ERR_INVALID, "\"metadata\" must be an object");
+        TRY(check_keys(md, METADATA_KEYS, "metadata", err));
+        TRY(read_string(md, "name", meta->name, sizeof meta->name, "metadata", err));
+        TRY(read_string(md, "author", meta->author, sizeof meta->author, "metadata", err));
+        TRY(read_string(md, "date", meta->date, sizeof meta->date, "metadata", err));
+        TRY(read_string(md, "description", meta->description, sizeof meta->description,
+                        "metadata", err));
+        TRY(read_string(md, "source_format", meta->source_format, sizeof meta->source_format,
+                        "metadata", err));
         TRY(read_double(md, "esr", -1.0, &meta->esr, "metadata", err));
         json_object *tr = get(md, "training");
-        if (tr && json_object_is_type(tr, json_type_object)) {
+        if (tr && !json_object_is_type(tr, json_type_object))
+            return rnnfx_fail(err, RNNFX_ERR_INVALID, "metadata: \"training\" must be an object");
+        if (tr) {
             const char *s = json_object_to_json_string_ext(tr, JSON_C_TO_STRING_PLAIN);
             if (strlen(s) < sizeof meta->training)
                 strcpy(meta->training, s);
@@ -384,6 +452,7 @@ static RnnfxStatus read_meta(json_object *root, RnnfxModel *m, RnnfxError *err)
         json_object *mi = get(root, "midi");
         if (!mi || !json_object_is_type(mi, json_type_object))
             return rnnfx_fail(err, RNNFX_ERR_INVALID, "a midi-frames model needs a \"midi\" object");
+        TRY(check_keys(mi, MIDI_KEYS, "midi", err));
         RnnfxMidiInfo *g = &meta->midi;
         TRY(read_int(mi, "steps_per_quarter", 1, 4, 1, 96, &g->steps_per_quarter, "midi", err));
         TRY(read_int(mi, "low_key", 0, 21, 0, 127, &g->low_key, "midi", err));
@@ -401,6 +470,7 @@ static RnnfxStatus read_native(json_object *root, RnnfxModel **out, RnnfxError *
         return rnnfx_fail(err, RNNFX_ERR_UNSUPPORTED,
                           "model file version %d; this rnnfx reads version %d%s", version,
                           RNNFX_FORMAT_VERSION, version > RNNFX_FORMAT_VERSION ? " (upgrade rnnfx)" : "");
+    TRY(check_keys(root, ROOT_KEYS, "model", err));
     RnnfxArch arch;
     TRY(read_arch(root, &arch, err));
     RnnfxModel *m;

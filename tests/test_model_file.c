@@ -13,7 +13,11 @@
  *     and metadata strings with quotes, backslashes, control characters and
  *     non-ASCII text; and a second save writes the identical text;
  *   - saving is atomic: no temporary file is left behind, a failed save
- *     creates nothing and leaves an existing file untouched.
+ *     creates nothing and leaves an existing file untouched;
+ *   - the native reader refuses a key it does not know in any object it
+ *     reads (a misspelt "n_keys" in "midi" used to fall back to 88 keys),
+ *     naming the key, while metadata.training stays free-form and the
+ *     foreign formats keep accepting keys of their own.
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -31,6 +35,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <json-c/json.h>
 
 #include "enginetest.h"
 #include "instance.h"
@@ -584,10 +589,113 @@ static void test_atomic_save(void **state)
     rnnfx_model_free(other);
 }
 
+/* ---- unknown keys ------------------------------------------------------------- */
+
+/* Loads `text` after adding "key": 1 to the object found by following `path`
+ * (member names, or "#<i>" for array element i; "" = the root). */
+static RnnfxStatus load_with_key(const char *text, const char *const *path, const char *key,
+                                 RnnfxError *err)
+{
+    json_object *root = json_tokener_parse(text);
+    assert_non_null(root);
+    json_object *o = root;
+    for (; *path; path++) {
+        o = (*path)[0] == '#' ? json_object_array_get_idx(o, (size_t)atoi(*path + 1))
+                              : json_object_object_get(o, *path);
+        assert_non_null(o);
+    }
+    assert_true(json_object_is_type(o, json_type_object));
+    json_object_object_add(o, key, json_object_new_int(1));
+    const char *out = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN);
+    RnnfxModel *m = NULL;
+    memset(err, 0, sizeof *err);
+    RnnfxStatus st = rnnfx_model_load_memory(out, strlen(out), NULL, &m, err);
+    if (st == RNNFX_OK)
+        assert_non_null(m);
+    else
+        assert_null(m);
+    rnnfx_model_free(m);
+    json_object_put(root);
+    return st;
+}
+
+static void test_unknown_keys(void **state)
+{
+    (void)state;
+    char path[1024];
+    size_t len;
+    rnnfx_test_path(path, sizeof path, "tests/data/bad/good_base.json");
+    char *base = read_all(path, &len);
+    rnnfx_test_path(path, sizeof path, "tests/data/bad/good_midi.json");
+    char *midi = read_all(path, &len);
+    assert_non_null(base);
+    assert_non_null(midi);
+    static const char *const root[] = {NULL};
+    static const char *const layer0[] = {"layers", "#0", NULL};
+    static const char *const param0[] = {"params", "#0", NULL};
+    static const char *const dense[] = {"dense", NULL};
+    static const char *const meta[] = {"metadata", NULL};
+    static const char *const training[] = {"metadata", "training", NULL};
+    static const char *const grid[] = {"midi", NULL};
+    const struct {
+        const char *text;
+        const char *const *path;
+        const char *key;
+        const char *where;
+    } bad[] = {
+        {NULL, root, "sample_rte", "model"},     {NULL, layer0, "hiden_size", "layer 0"},
+        {NULL, param0, "defualt", "params[0]"},  {NULL, dense, "weights", "dense"},
+        {NULL, meta, "licence", "metadata"},     {midi, grid, "n_keys", "midi"},
+        {midi, root, "steps_per_quarter", "model"}, /* a midi key one level too high */
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        RnnfxError err;
+        RnnfxStatus st = load_with_key(bad[i].text ? bad[i].text : base, bad[i].path, bad[i].key,
+                                       &err);
+        printf("  unknown key %-18s -> %s\n", bad[i].key, err.msg);
+        if (st != RNNFX_ERR_INVALID)
+            fail_msg("\"%s\": status %s, expected INVALID (%s)", bad[i].key, status_name(st),
+                     err.msg);
+        if (!strstr(err.msg, bad[i].key) || !strstr(err.msg, bad[i].where))
+            fail_msg("\"%s\": the message does not name the key and its object: %s", bad[i].key,
+                     err.msg);
+    }
+    /* the message lists the right spelling */
+    RnnfxError err;
+    assert_int_equal(load_with_key(midi, grid, "n_keys", &err), RNNFX_ERR_INVALID);
+    assert_non_null(strstr(err.msg, "\"n_keys\""));
+    assert_non_null(strstr(err.msg, "keys, beat_features"));
+    /* the trainer's settings are free-form */
+    assert_int_equal(load_with_key(base, training, "any_setting", &err), RNNFX_OK);
+    /* a key of the wrong type is refused too, not skipped */
+    {
+        json_object *r = json_tokener_parse(base);
+        json_object_object_add(json_object_object_get(r, "metadata"), "name",
+                               json_object_new_int(5));
+        const char *t = json_object_to_json_string_ext(r, JSON_C_TO_STRING_PLAIN);
+        RnnfxModel *m = NULL;
+        assert_int_equal(rnnfx_model_load_memory(t, strlen(t), NULL, &m, &err), RNNFX_ERR_INVALID);
+        assert_null(m);
+        assert_non_null(strstr(err.msg, "\"name\""));
+        json_object_put(r);
+    }
+    /* foreign formats stay lenient: an AIDA-X file with keys of its own loads */
+    free(base);
+    rnnfx_test_path(path, sizeof path, "tests/data/interop/chowcentaur_klon_gain0_gru8.json");
+    char *aidax = read_all(path, &len);
+    assert_non_null(aidax);
+    static const char *const aidax_layer0[] = {"layers", "#0", NULL};
+    assert_int_equal(load_with_key(aidax, root, "some_new_field", &err), RNNFX_OK);
+    assert_int_equal(load_with_key(aidax, aidax_layer0, "some_new_field", &err), RNNFX_OK);
+    free(aidax);
+    free(midi);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bad_files),
+        cmocka_unit_test(test_unknown_keys),
         cmocka_unit_test(test_truncation_and_corruption),
         cmocka_unit_test(test_file_errors),
         cmocka_unit_test(test_round_trip),
