@@ -79,9 +79,13 @@ void rnnfx_text_json_string(RnnfxText *t, const char *s)
 
 void rnnfx_text_float(RnnfxText *t, float v)
 {
-    /* 9 significant digits identify every float; "-0" and "1e-05" are
-     * valid JSON numbers. */
-    rnnfx_text_printf(t, "%.9g", (double)v);
+    /* 9 significant digits identify every float. Negative zero is spelt
+     * "-0.0": "-0" is a valid JSON number, but readers (json-c among them)
+     * take it for the integer 0 and the sign bit is lost. */
+    if (v == 0.0f && signbit(v))
+        rnnfx_text_printf(t, "-0.0");
+    else
+        rnnfx_text_printf(t, "%.9g", (double)v);
 }
 
 /* ---- AIDA-X ---------------------------------------------------------------------- */

@@ -834,6 +834,9 @@ static void test_roundtrip_random(void **state)
     int hidden[3] = {7, 13, 5};
     arch_of(&a, 3, cells, hidden, 3, 1);
     RnnfxModel *m = random_model(&a, 11, 0, 1);
+    /* negative zeros must keep their sign ("-0" would read back as +0) */
+    rnnfx_model_tensor(m, 0, RNNFX_T_WEIGHT_HH, NULL, NULL)[3] = -0.0f;
+    rnnfx_model_tensor(m, -1, RNNFX_T_DENSE_W, NULL, NULL)[0] = -0.0f;
     rnnfx_model_meta(m)->input_gain = 1.7f;
     rnnfx_model_meta(m)->output_gain = 0.3f;
     rnnfx_model_meta(m)->sample_rate = 44100;
@@ -862,6 +865,9 @@ static void test_roundtrip_random(void **state)
     int h3[3] = {6, 6, 6};
     arch_of(&a, 3, lstm3, h3, 1, 0);
     m = random_model(&a, 12, 1, 1);
+    rnnfx_model_tensor(m, 1, RNNFX_T_WEIGHT_IH, NULL, NULL)[2] = -0.0f;
+    rnnfx_model_tensor(m, 2, RNNFX_T_INITIAL_C, NULL, NULL)[1] = -0.0f;
+    assert_int_equal(rnnfx_model_finalize(m, &err), RNNFX_OK);
     back = round_trip("random lstm x3 with state", m, rnnfx_export_nam, NULL, NULL);
     assert_same_model("random lstm x3 with state", m, back);
     rnnfx_model_free(back);
