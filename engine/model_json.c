@@ -4,9 +4,10 @@
  *
  * Parsing uses json-c (Debian libjson-c-dev): a small, long-maintained C
  * library with a depth-limited tokenizer, so hostile nesting cannot exhaust
- * the stack. Writing is done here with printf, because the one thing that
- * matters when writing weights — "%.9g", the shortest decimal form that
- * always reads back to the same float — is simplest to control directly.
+ * the stack. Writing is done with printf into the text buffer the exporters
+ * share (export.h), because the one thing that matters when writing weights
+ * — nine significant digits ("%.9g"), enough for every float to read back
+ * as itself, and "-0.0" for negative zero — is simplest to control directly.
  *
  * Every count read from a file is checked against the architecture and the
  * engine's limits before anything is allocated or copied; errors name the
@@ -23,7 +24,6 @@
 #include <errno.h>
 #include <float.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +33,7 @@
 #include <json-c/json.h>
 #include <json-c/json_object_iterator.h>
 
+#include "export.h"
 #include "import.h"
 #include "model_file.h"
 
@@ -570,79 +571,17 @@ RnnfxStatus rnnfx_model_load(const char *path, const RnnfxLoadOptions *opts, Rnn
 
 /* ---- writing ------------------------------------------------------------------- */
 
-typedef struct {
-    char *buf;
-    size_t len, cap;
-    int failed;
-} Out;
-
-static void put(Out *o, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
-#endif
-    ;
-
-static void put(Out *o, const char *fmt, ...)
+/* rnnfx_text_float's "%.9g" (and "-0.0") reads back to the identical float;
+ * that is what makes a save/load round trip bit-exact. */
+static void put_floats(RnnfxText *o, const char *key, const float *v, size_t n)
 {
-    if (o->failed)
-        return;
-    for (;;) {
-        va_list ap;
-        va_start(ap, fmt);
-        int n = vsnprintf(o->buf + o->len, o->cap - o->len, fmt, ap);
-        va_end(ap);
-        if (n < 0) {
-            o->failed = 1;
-            return;
-        }
-        if ((size_t)n < o->cap - o->len) {
-            o->len += (size_t)n;
-            return;
-        }
-        size_t cap = o->cap * 2 + (size_t)n + 1024;
-        char *nb = realloc(o->buf, cap);
-        if (!nb) {
-            o->failed = 1;
-            return;
-        }
-        o->buf = nb;
-        o->cap = cap;
-    }
-}
-
-static void put_string(Out *o, const char *s)
-{
-    put(o, "\"");
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            put(o, "\\%c", *p);
-        else if (*p == '\n')
-            put(o, "\\n");
-        else if (*p == '\t')
-            put(o, "\\t");
-        else if (*p < 0x20)
-            put(o, "\\u%04x", *p);
-        else
-            put(o, "%c", *p);
-    }
-    put(o, "\"");
-}
-
-/* %.9g reads back to the identical float; that is what makes a save/load
- * round trip bit-exact. */
-static void put_floats(Out *o, const char *key, const float *v, size_t n)
-{
-    put(o, "\"%s\": [", key);
+    rnnfx_text_printf(o, "\"%s\": [", key);
     for (size_t i = 0; i < n; i++) {
-        /* "-0" would read back as the integer 0: spell negative zero as a
-         * float so its sign bit survives too. */
-        const char *sep = i ? (i % 8 ? ", " : ",\n      ") : "";
-        if (v[i] == 0.0f && signbit(v[i]))
-            put(o, "%s-0.0", sep);
-        else
-            put(o, "%s%.9g", sep, (double)v[i]);
+        if (i)
+            rnnfx_text_printf(o, i % 8 ? ", " : ",\n      ");
+        rnnfx_text_float(o, v[i]);
     }
-    put(o, "]");
+    rnnfx_text_printf(o, "]");
 }
 
 /* JSON has no NaN or Inf, and a file that cannot be read back must never be
@@ -689,30 +628,28 @@ RnnfxStatus rnnfx_model_to_json(const RnnfxModel *m, char **out_text, RnnfxError
         return wst;
     const RnnfxArch *a = rnnfx_model_arch(m);
     const RnnfxMeta *meta = rnnfx_model_meta_const(m);
-    Out o = {malloc(65536), 0, 65536, 0};
-    if (!o.buf)
-        return rnnfx_fail(err, RNNFX_ERR_NOMEM, "out of memory");
-    put(&o, "{\n  \"format\": \"%s\",\n  \"version\": %d,\n", RNNFX_FORMAT_NAME, RNNFX_FORMAT_VERSION);
-    put(&o, "  \"kind\": \"%s\",\n", a->kind == RNNFX_KIND_MIDI_FRAMES ? "midi-frames" : "audio");
-    put(&o, "  \"sample_rate\": %.17g,\n", meta->sample_rate);
-    put(&o, "  \"input_size\": %d,\n  \"output_size\": %d,\n", a->input_size, a->output_size);
-    put(&o, "  \"skip\": %s,\n", a->skip ? "true" : "false");
-    put(&o, "  \"output_activation\": \"%s\",\n", a->output_sigmoid ? "sigmoid" : "linear");
-    put(&o, "  \"input_gain\": %.9g,\n  \"output_gain\": %.9g,\n", (double)meta->input_gain,
+    RnnfxText o = {0};
+    rnnfx_text_printf(&o, "{\n  \"format\": \"%s\",\n  \"version\": %d,\n", RNNFX_FORMAT_NAME, RNNFX_FORMAT_VERSION);
+    rnnfx_text_printf(&o, "  \"kind\": \"%s\",\n", a->kind == RNNFX_KIND_MIDI_FRAMES ? "midi-frames" : "audio");
+    rnnfx_text_printf(&o, "  \"sample_rate\": %.17g,\n", meta->sample_rate);
+    rnnfx_text_printf(&o, "  \"input_size\": %d,\n  \"output_size\": %d,\n", a->input_size, a->output_size);
+    rnnfx_text_printf(&o, "  \"skip\": %s,\n", a->skip ? "true" : "false");
+    rnnfx_text_printf(&o, "  \"output_activation\": \"%s\",\n", a->output_sigmoid ? "sigmoid" : "linear");
+    rnnfx_text_printf(&o, "  \"input_gain\": %.9g,\n  \"output_gain\": %.9g,\n", (double)meta->input_gain,
         (double)meta->output_gain);
-    put(&o, "  \"params\": [");
+    rnnfx_text_printf(&o, "  \"params\": [");
     for (int k = 0; k < a->n_params; k++) {
-        put(&o, "%s\n    {\"name\": ", k ? "," : "");
-        put_string(&o, a->params[k].name);
-        put(&o, ", \"min\": %.9g, \"max\": %.9g, \"default\": %.9g}", (double)a->params[k].min,
+        rnnfx_text_printf(&o, "%s\n    {\"name\": ", k ? "," : "");
+        rnnfx_text_json_string(&o, a->params[k].name);
+        rnnfx_text_printf(&o, ", \"min\": %.9g, \"max\": %.9g, \"default\": %.9g}", (double)a->params[k].min,
             (double)a->params[k].max, (double)a->params[k].def);
     }
-    put(&o, "%s],\n", a->n_params ? "\n  " : "");
+    rnnfx_text_printf(&o, "%s],\n", a->n_params ? "\n  " : "");
     if (a->kind == RNNFX_KIND_MIDI_FRAMES)
-        put(&o, "  \"midi\": {\"steps_per_quarter\": %d, \"low_key\": %d, \"keys\": %d, \"beat_features\": %d},\n",
+        rnnfx_text_printf(&o, "  \"midi\": {\"steps_per_quarter\": %d, \"low_key\": %d, \"keys\": %d, \"beat_features\": %d},\n",
             meta->midi.steps_per_quarter, meta->midi.low_key, meta->midi.n_keys,
             meta->midi.n_beat_features);
-    put(&o, "  \"layers\": [");
+    rnnfx_text_printf(&o, "  \"layers\": [");
     static const struct {
         RnnfxTensor t;
         const char *key;
@@ -723,49 +660,49 @@ RnnfxStatus rnnfx_model_to_json(const RnnfxModel *m, char **out_text, RnnfxError
     for (int l = 0; l < a->n_layers; l++) {
         const RnnfxLayerDesc *d = &a->layers[l];
         int in = l == 0 ? a->input_size : a->layers[l - 1].hidden_size;
-        put(&o, "%s\n    {\"type\": \"%s\", \"input_size\": %d, \"hidden_size\": %d", l ? "," : "",
+        rnnfx_text_printf(&o, "%s\n    {\"type\": \"%s\", \"input_size\": %d, \"hidden_size\": %d", l ? "," : "",
             rnnfx_cell_name(d->cell), in, d->hidden_size);
         if (d->cell == RNNFX_CELL_LSTM)
-            put(&o, ", \"peephole\": %s", d->peephole ? "true" : "false");
+            rnnfx_text_printf(&o, ", \"peephole\": %s", d->peephole ? "true" : "false");
         if (d->cell == RNNFX_CELL_RNN)
-            put(&o, ", \"nonlinearity\": \"%s\"", d->relu ? "relu" : "tanh");
+            rnnfx_text_printf(&o, ", \"nonlinearity\": \"%s\"", d->relu ? "relu" : "tanh");
         for (size_t s = 0; s < sizeof spec / sizeof spec[0]; s++) {
             int r, c;
             const float *v = rnnfx_model_tensor_const(m, l, spec[s].t, &r, &c);
             if (!v)
                 continue;
-            put(&o, ",\n     ");
+            rnnfx_text_printf(&o, ",\n     ");
             put_floats(&o, spec[s].key, v, (size_t)r * (size_t)c);
         }
-        put(&o, "}");
+        rnnfx_text_printf(&o, "}");
     }
-    put(&o, "\n  ],\n  \"dense\": {");
+    rnnfx_text_printf(&o, "\n  ],\n  \"dense\": {");
     int r, c;
     const float *w = rnnfx_model_tensor_const(m, -1, RNNFX_T_DENSE_W, &r, &c);
     put_floats(&o, "weight", w, (size_t)r * (size_t)c);
-    put(&o, ",\n    ");
+    rnnfx_text_printf(&o, ",\n    ");
     const float *b = rnnfx_model_tensor_const(m, -1, RNNFX_T_DENSE_B, &r, &c);
     put_floats(&o, "bias", b, (size_t)r * (size_t)c);
-    put(&o, "},\n  \"metadata\": {\n    \"name\": ");
-    put_string(&o, meta->name);
-    put(&o, ",\n    \"author\": ");
-    put_string(&o, meta->author);
-    put(&o, ",\n    \"date\": ");
-    put_string(&o, meta->date);
-    put(&o, ",\n    \"description\": ");
-    put_string(&o, meta->description);
-    put(&o, ",\n    \"source_format\": ");
-    put_string(&o, meta->source_format);
-    put(&o, ",\n    \"esr\": %.9g", meta->esr);
+    rnnfx_text_printf(&o, "},\n  \"metadata\": {\n    \"name\": ");
+    rnnfx_text_json_string(&o, meta->name);
+    rnnfx_text_printf(&o, ",\n    \"author\": ");
+    rnnfx_text_json_string(&o, meta->author);
+    rnnfx_text_printf(&o, ",\n    \"date\": ");
+    rnnfx_text_json_string(&o, meta->date);
+    rnnfx_text_printf(&o, ",\n    \"description\": ");
+    rnnfx_text_json_string(&o, meta->description);
+    rnnfx_text_printf(&o, ",\n    \"source_format\": ");
+    rnnfx_text_json_string(&o, meta->source_format);
+    rnnfx_text_printf(&o, ",\n    \"esr\": %.9g", meta->esr);
     if (meta->training[0]) {
         /* Embed the trainer's settings only if they are a valid JSON object,
          * so a bad string can never make an unreadable file. */
         json_object *tr = json_tokener_parse(meta->training);
         if (tr && json_object_is_type(tr, json_type_object))
-            put(&o, ",\n    \"training\": %s", json_object_to_json_string_ext(tr, JSON_C_TO_STRING_PLAIN));
+            rnnfx_text_printf(&o, ",\n    \"training\": %s", json_object_to_json_string_ext(tr, JSON_C_TO_STRING_PLAIN));
         json_object_put(tr);
     }
-    put(&o, "\n  }\n}\n");
+    rnnfx_text_printf(&o, "\n  }\n}\n");
     if (o.failed) {
         free(o.buf);
         return rnnfx_fail(err, RNNFX_ERR_NOMEM, "out of memory while writing the model");
