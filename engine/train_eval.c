@@ -30,7 +30,7 @@ RnnfxStatus rnnfx_model_init_random(RnnfxModel *model, uint64_t seed, RnnfxError
             int r, c;
             float *p = rnnfx_model_tensor(model, l, ts[t], &r, &c);
             for (size_t i = 0; p && i < (size_t)r * (size_t)c; i++)
-                p[i] = k * (2.0f * rnnfx_rng_uniform(&rng) - 1.0f);
+                p[i] = k * (2.0f * train_rng_uniform(&rng) - 1.0f);
         }
         static const RnnfxTensor zs[] = {RNNFX_T_INITIAL_H, RNNFX_T_INITIAL_C};
         for (size_t t = 0; t < 2; t++) {
@@ -45,10 +45,10 @@ RnnfxStatus rnnfx_model_init_random(RnnfxModel *model, uint64_t seed, RnnfxError
     float *w = rnnfx_model_tensor(model, -1, RNNFX_T_DENSE_W, &r, &c);
     float k = 1.0f / sqrtf((float)c);
     for (size_t i = 0; i < (size_t)r * (size_t)c; i++)
-        w[i] = k * (2.0f * rnnfx_rng_uniform(&rng) - 1.0f);
+        w[i] = k * (2.0f * train_rng_uniform(&rng) - 1.0f);
     float *b = rnnfx_model_tensor(model, -1, RNNFX_T_DENSE_B, &r, &c);
     for (size_t i = 0; i < (size_t)c; i++)
-        b[i] = k * (2.0f * rnnfx_rng_uniform(&rng) - 1.0f);
+        b[i] = k * (2.0f * train_rng_uniform(&rng) - 1.0f);
     return rnnfx_model_finalize(model, err);
 }
 

@@ -216,7 +216,7 @@ static inline size_t rnnfx_train_tblock(int Bt)
 }
 
 /* ---- small deterministic RNG (splitmix64) -------------------------------- */
-static inline uint64_t rnnfx_rng_next(uint64_t *s)
+static inline uint64_t train_rng_next(uint64_t *s)
 {
     uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
     z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
@@ -224,6 +224,6 @@ static inline uint64_t rnnfx_rng_next(uint64_t *s)
     return z ^ (z >> 31);
 }
 /* Uniform in [0,1) with 24 bits. */
-static inline float rnnfx_rng_uniform(uint64_t *s) { return (float)(rnnfx_rng_next(s) >> 40) * (1.0f / 16777216.0f); }
+static inline float train_rng_uniform(uint64_t *s) { return (float)(train_rng_next(s) >> 40) * (1.0f / 16777216.0f); }
 
 #endif

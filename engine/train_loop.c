@@ -573,12 +573,12 @@ static RnnfxStatus make_plan(RnnfxTrainer *tr, const RnnfxTrainSet *set, RnnfxEr
             continue;
         size_t slack = n - cnt * seg;
         /* a random phase per epoch so segment borders move */
-        size_t off = slack ? (size_t)(rnnfx_rng_next(&rng) % (slack + 1)) : 0;
+        size_t off = slack ? (size_t)(train_rng_next(&rng) % (slack + 1)) : 0;
         for (size_t j = 0; j < cnt; j++)
             tr->plan[k++] = (Seg){i, off + j * seg};
     }
     for (size_t i = total; i > 1; i--) {
-        size_t j = (size_t)(rnnfx_rng_next(&rng) % i);
+        size_t j = (size_t)(train_rng_next(&rng) % i);
         Seg t = tr->plan[i - 1];
         tr->plan[i - 1] = tr->plan[j];
         tr->plan[j] = t;
