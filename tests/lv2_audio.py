@@ -4,10 +4,20 @@
   lv2_audio.py gen OUT.wav SECONDS RATE
       writes a deterministic guitar-like test signal (sine, plucked notes,
       a little noise) as mono 32-bit float WAV.
+  lv2_audio.py frames FILE.wav
+      prints the number of frames.
   lv2_audio.py compare REF.wav GOT.wav TOL [SKIP_SECONDS]
       sample-aligned comparison (offline renders): prints the largest
       difference after SKIP_SECONDS and exits 1 if it exceeds TOL or the
       lengths differ by more than one block.
+  lv2_audio.py phase-gen IN.wav PERIOD DIR
+  lv2_audio.py phase-match OUT_DIR GOT.wav TOL SKIP_SECONDS PERIOD
+      resampling hosts: a plugin that resamples a nonlinear model gives
+      output that depends on where its stream started, modulo PERIOD host
+      samples (host_rate / gcd(host_rate, model_rate)). phase-gen writes
+      DIR/pNNNN.wav = IN.wav preceded by NNNN zeros (0 <= NNNN < PERIOD);
+      after they are processed into OUT_DIR, phase-match drops the NNNN
+      leading samples of each and passes if one equals GOT.wav within TOL.
   lv2_audio.py match REF.wav REC.wav TOL MIN_SECONDS
       real-time recordings (not sample-aligned, may have dropouts): finds
       each 0.1 s block's offset by cross-correlation, then the longest run
@@ -143,7 +153,41 @@ def match(ref_path, rec_path, tol, min_seconds):
     return 0 if best * blk / r1 >= min_seconds else 1
 
 
+def phase_gen(in_path, period, out_dir):
+    import os
+    x, rate = read_wav(in_path)
+    os.makedirs(out_dir, exist_ok=True)
+    for pre in range(period):
+        write_wav(os.path.join(out_dir, "p%04d.wav" % pre), np.concatenate([np.zeros(pre), x]), rate)
+
+
+def phase_match(ref_dir, got_path, tol, skip, period):
+    import os
+    got, rate = read_wav(got_path)
+    s = int(skip * rate)
+    best = (float("inf"), -1)
+    for pre in range(period):
+        y, _ = read_wav(os.path.join(ref_dir, "p%04d.wav" % pre))
+        y = y[pre:]
+        n = min(len(y), len(got))
+        if n <= s:
+            continue
+        best = min(best, (float(np.abs(y[s:n] - got[s:n]).max()), pre))
+    print("closest resampler phase: the host ran the plugin %d (mod %d) samples before the "
+          "region; max |difference| there %.3g" % (best[1], period, best[0]))
+    return 0 if best[0] <= tol else 1
+
+
 def main(argv):
+    if len(argv) >= 5 and argv[1] == "phase-gen":
+        phase_gen(argv[2], int(argv[3]), argv[4])
+        return 0
+    if len(argv) >= 7 and argv[1] == "phase-match":
+        return phase_match(argv[2], argv[3], float(argv[4]), float(argv[5]), int(argv[6]))
+    if len(argv) >= 3 and argv[1] == "frames":
+        x, _ = read_wav(argv[2])
+        print(len(x))
+        return 0
     if len(argv) >= 5 and argv[1] == "gen":
         gen(argv[2], float(argv[3]), int(argv[4]))
         return 0
