@@ -699,6 +699,39 @@ static RnnfxModel *round_trip(const char *label, const RnnfxModel *m, ExportFn f
     return back;
 }
 
+/* Malformed self-test vectors are refused with a message naming the row,
+ * and every row's length is checked before the batch is allocated. */
+static void test_malformed_vectors(void **state)
+{
+    (void)state;
+    const struct {
+        const char *json, *needle;
+    } cases[] = {
+        {"{\"input_batch\": [[0.1, 0.2], [0.3]], \"output_batch\": [1, 2]}", "row 1 has 1 values"},
+        {"{\"input_batch\": [[0.1, 0.2], 5], \"output_batch\": [1, 2]}", "row 1 is not an array"},
+        {"{\"input_batch\": [0.1, 0.2], \"output_batch\": [[1], [2, 3]]}", "output_batch\" row 1"},
+        {"{\"input_batch\": [0.1, 0.2], \"output_batch\": [1]}", "2 steps"},
+        {"{\"input_batch\": [0.1, \"x\"], \"output_batch\": [1, 2]}", "not a number"},
+        {"{\"input_batch\": [0.1, 0.2]}", "no \"output_batch\""},
+        {"{\"input_batch\": [], \"output_batch\": []}", "empty"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct json_object *root = json_tokener_parse(cases[i].json);
+        assert_non_null(root);
+        RnnfxSelftestVectors v;
+        RnnfxError err = {{0}};
+        RnnfxStatus st = rnnfx_selftest_vectors_from_json(root, &v, &err);
+        printf("  vectors %zu -> %s\n", i, err.msg);
+        if (st != RNNFX_ERR_INVALID || !strstr(err.msg, cases[i].needle))
+            fail_msg("case %zu: status %s, message \"%s\" (expected INVALID and \"%s\")", i,
+                     rnnfx_strerror(st), err.msg, cases[i].needle);
+        assert_int_equal(v.n, 0);
+        assert_null(v.input);
+        assert_null(v.output);
+        json_object_put(root);
+    }
+}
+
 static void test_roundtrip_files(void **state)
 {
     (void)state;
@@ -1123,6 +1156,7 @@ int main(void)
         cmocka_unit_test(test_malformed_nam),
         cmocka_unit_test(test_roundtrip_files),
         cmocka_unit_test(test_roundtrip_random),
+        cmocka_unit_test(test_malformed_vectors),
         cmocka_unit_test(test_export_refusals),
         cmocka_unit_test(test_export_files),
         cmocka_unit_test(test_convert_tool),
