@@ -7,8 +7,8 @@
  *   - the fast path (the kernels CPUID picks, or RNNFX_ISA's cap), and
  *   - the reference path (instance.c's plain C loops with libm: the
  *     "naive" implementation),
- * each over several passes of one second of 48 kHz audio in 256-sample
- * blocks after a warm-up pass, timed per 4096-sample segment with the
+ * each over passes of one second of 48 kHz audio in 256-sample blocks
+ * after a warm-up pass (at least 5 passes and 0.4 s of CPU time), timed per 4096-sample segment with the
  * thread's CPU clock (so time the scheduler gives to other processes does
  * not count); the best segment is reported, the median beside it. It prints a table with ns per
  * sample, the real-time factor at 48 kHz (how many times faster than real
@@ -98,26 +98,32 @@ static int cmp_double(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* Runs `passes` passes over in[n] (after one warm-up pass) in BLOCK-sample
- * process calls, timing every SEGMENT samples with the thread's CPU clock.
- * Returns the best segment's ns per sample and, in *median, the median
- * segment's. The best is what the kernels can do; the median shows how
- * much a shared machine disturbed the run. */
+/* Runs passes over in[n] (after one warm-up pass) in BLOCK-sample process
+ * calls, timing every SEGMENT samples with the thread's CPU clock, until at
+ * least min_passes passes and min_seconds of CPU time are done (at most
+ * MAX_PASSES). Returns the best segment's ns per sample and, in *median,
+ * the median segment's. The best is what the kernels can do; the median
+ * shows how much a shared machine disturbed the run. Small models get many
+ * passes, so their best is as reliable as a big model's. */
 #define SEGMENT 4096
-static double time_path(RnnfxInstance *inst, const float *in, float *out, size_t n, int passes,
-                        double *median)
+#define MAX_PASSES 64
+static double time_path(RnnfxInstance *inst, const float *in, float *out, size_t n,
+                        int min_passes, double min_seconds, double *median)
 {
-    static double seg[2 * RATE / SEGMENT * 16];
+    static double seg[MAX_PASSES * (RATE / SEGMENT + 1)];
     size_t n_seg = 0;
-    for (int p = -1; p < passes; p++) {
+    double total = 0.0;
+    for (int p = -1; p < MAX_PASSES && (p < min_passes || total < min_seconds); p++) {
         rnnfx_instance_reset(inst);
         for (size_t s0 = 0; s0 + SEGMENT <= n; s0 += SEGMENT) {
             double t0 = now_s();
             for (size_t i = s0; i < s0 + SEGMENT; i += BLOCK)
                 rnnfx_instance_process(inst, in + i, out + i, BLOCK);
             double dt = now_s() - t0;
-            if (p >= 0 && n_seg < sizeof seg / sizeof seg[0])
+            if (p >= 0 && n_seg < sizeof seg / sizeof seg[0]) {
                 seg[n_seg++] = dt;
+                total += dt;
+            }
         }
     }
     qsort(seg, n_seg, sizeof seg[0], cmp_double);
@@ -157,8 +163,8 @@ int main(int argc, char **argv)
     const double period_ns = 1e9 / RATE;
     const char *env_isa = getenv("RNNFX_ISA");
     printf("rnnfx engine benchmark: 1 layer, input 1, dense 1, %d-sample blocks, best %d-sample "
-           "segment of %d x 1 s, thread CPU time (RNNFX_ISA=%s)\n",
-           BLOCK, SEGMENT, quick ? 2 : 5, env_isa ? env_isa : "unset");
+           "segment of >= %d x 1 s and >= %.2f s, thread CPU time (RNNFX_ISA=%s)\n",
+           BLOCK, SEGMENT, quick ? 2 : 5, quick ? 0.05 : 0.4, env_isa ? env_isa : "unset");
     printf("%-5s %6s %-8s %10s %10s %10s %12s %10s %10s %8s %6s\n", "cell", "hidden", "kernel",
            "fast ns", "(median)", "x realtime", "naive ns", "naive/fast", "target ns", "peer ns", "");
     int misses = 0, rc = 0;
@@ -183,9 +189,10 @@ int main(int argc, char **argv)
             rnnfx_instance_set_path(inst, RNNFX_PATH_FAST);
             const char *kernel = rnnfx_instance_kernel_name(inst);
             double fast_med, naive_med;
-            double fast = time_path(inst, in, out, n, quick ? 2 : 5, &fast_med);
+            double fast = time_path(inst, in, out, n, quick ? 2 : 5, quick ? 0.05 : 0.4, &fast_med);
             rnnfx_instance_set_path(inst, RNNFX_PATH_REFERENCE);
-            double naive = time_path(inst, in, out, quick ? SEGMENT * 2 : n / 2, 1, &naive_med);
+            double naive =
+                time_path(inst, in, out, quick ? SEGMENT * 2 : n / 2, 1, 0.0, &naive_med);
             double peer = (ci == 0 ? peer_lstm : peer_gru)[si];
             double target = hidden >= 16 ? 0.6 * peer : peer;
             int ok = fast <= target;
