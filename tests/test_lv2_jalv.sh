@@ -7,8 +7,9 @@
 # plugin must load that model through State + Worker (its log line names
 # it). jack-play then feeds a test signal into the plugin and jack-record
 # records its output; after aligning the recording (real-time capture is not
-# sample-aligned), at least 1 s of it must equal rnnfx-process's output for
-# the same model and settings within 1e-5.
+# sample-aligned, and a busy machine may drop buffers), at least 0.3 s of
+# consecutive 0.1 s blocks must equal rnnfx-process's output for the same
+# model and settings within 1e-5 (chance cannot make 14400 samples match).
 #
 # Needs (Debian): jalv, jackd2, jack-tools (jack-play/jack-record),
 # python3-numpy. Skips (77) when they are missing. About 10 s.
@@ -64,7 +65,7 @@ $PY tests/lv2_audio.py gen "$tmp/in.wav" 3 48000 || exit 1
 "$PROC" -q -m "$tmp/state/capture.json" --out-gain -6 --float -o "$tmp/batch" "$tmp/in.wav" || exit 1
 
 export JACK_DEFAULT_SERVER="rnnfx-test-$$"
-JACK_NO_AUDIO_RESERVATION=1 jackd --no-realtime -n "$JACK_DEFAULT_SERVER" -d dummy -r 48000 -p 256 -C 2 -P 2 \
+JACK_NO_AUDIO_RESERVATION=1 jackd --no-realtime -n "$JACK_DEFAULT_SERVER" -d dummy -r 48000 -p 1024 -C 2 -P 2 \
     >"$tmp/jackd.log" 2>&1 &
 JACKD=$!
 i=0
@@ -90,13 +91,22 @@ if ! grep -q "loaded model 'jalv state test capture'" "$tmp/jalv.log"; then
 fi
 echo "jalv: $(grep "loaded model 'jalv" "$tmp/jalv.log" | head -1 | cut -c1-120)..."
 
-jack-record -n 1 -p rnnfxfx:out -t 5 "$tmp/rec.wav" >"$tmp/rec.log" 2>&1 &
-REC=$!
-sleep 0.3
-# -c 3: zero-order hold at ratio 1 passes samples unchanged (the default
-# sinc converter would filter them)
-JACK_PLAY_CONNECT_TO=rnnfxfx:in jack-play -c 3 "$tmp/in.wav" >"$tmp/play.log" 2>&1
-wait $REC
-$PY tests/lv2_audio.py match "$tmp/batch/in.wav" "$tmp/rec.wav" 1e-5 1.0 || {
-    echo "FAIL: jalv's output does not match rnnfx-process"; exit 1; }
-exit 0
+# Real time on a shared machine: a busy CPU can make jack-play or
+# jack-record drop a buffer, which shifts the rest of the recording; each
+# 0.1 s block is therefore located on its own. Two attempts.
+for attempt in 1 2; do
+    rm -f "$tmp/rec.wav"
+    jack-record -n 1 -p rnnfxfx:out -t 5 "$tmp/rec.wav" >"$tmp/rec.log" 2>&1 &
+    REC=$!
+    sleep 0.3
+    # -c 3: zero-order hold at ratio 1 passes samples unchanged (the default
+    # sinc converter would filter them)
+    JACK_PLAY_CONNECT_TO=rnnfxfx:in jack-play -c 3 "$tmp/in.wav" >"$tmp/play.log" 2>&1
+    wait $REC
+    if $PY tests/lv2_audio.py match "$tmp/batch/in.wav" "$tmp/rec.wav" 1e-5 0.3; then
+        exit 0
+    fi
+    echo "attempt $attempt: too few equal blocks (dropouts on a busy machine?)"
+done
+echo "FAIL: jalv's output does not match rnnfx-process"
+exit 1
