@@ -356,7 +356,6 @@ static void cc_range(int i, float *lo, float *hi)
     switch (i + RNNFX_PORT_INPUT_GAIN) {
     case RNNFX_PORT_INPUT_GAIN: *lo = RNNFX_INPUT_GAIN_MIN; *hi = RNNFX_INPUT_GAIN_MAX; break;
     case RNNFX_PORT_OUTPUT_GAIN: *lo = RNNFX_OUTPUT_GAIN_MIN; *hi = RNNFX_OUTPUT_GAIN_MAX; break;
-    case RNNFX_PORT_ENABLED: *lo = 0.0f; *hi = 1.0f; break;
     default: *lo = 0.0f; *hi = 1.0f; break;
     }
 }

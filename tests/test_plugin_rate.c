@@ -7,7 +7,7 @@
  * 40 frequencies from 40 Hz to 18 kHz is played at a guitar-like level
  * (-30 dBFS peak) through
  *   - the bare model at 48 kHz (rnnfx_instance, no chain, no plugin), and
- *   - the plugin, loaded through lilv, in hosts running at 44.1 kHz and
+ *   - the plugin, loaded through lilv, in hosts running at 44.1, 88.2 and
  *     96 kHz (so the plugin resamples around the model),
  * and the magnitude of the fundamental at the plugin's output (a least-
  * squares fit of sine, cosine and offset over 0.2 s after 0.1 s of settling)
@@ -141,8 +141,8 @@ static void test_resampled_response_matches_model(void **state)
         hi = fmax(hi, ref[k]);
     }
     print_message("model at 48 kHz: response spans %.1f .. %.1f dB over 40 Hz..18 kHz\n", lo, hi);
-    const double rates[2] = {44100.0, 96000.0};
-    for (int r = 0; r < 2; r++) {
+    const double rates[3] = {44100.0, 88200.0, 96000.0};
+    for (int r = 0; r < 3; r++) {
         /* the failure this test exists to catch: no resampling */
         double naive[N_FREQ], ignored, naive_worst = 0;
         model_response(path, rates[r], naive, &ignored);
