@@ -18,12 +18,14 @@
  *
  * Measured accuracy (tests/test_fast.c sweeps [-40, 40] densely and the
  * extremes against double-precision libm): see the figures quoted there;
- * at the time of writing both sigmoid and tanh are within 3e-7 absolute on
- * every ISA.
+ * at the time of writing every form is within 2.2e-7 absolute.
  *
  * This header is the portable C version (used by fast_generic.c and as the
- * scalar tail of the SIMD kernels); activation_avx2.h and
- * activation_avx512.h hold the vector versions of the same method.
+ * scalar tail of the SIMD kernels); activation_avx2.h holds the vector
+ * version of the same method, and activation_avx512.h two AVX-512 forms
+ * chosen for latency or for instruction count (piecewise polynomial with
+ * register tables, and the same exp method started from a pre-scaled
+ * exponent).
  * It is not a general math library: no errno, no exact rounding.
  */
 #ifndef RNNFX_ACTIVATION_H
