@@ -88,4 +88,15 @@ int rnnfx_json_sample_rate(struct json_object *o, double *rate);
  * exists and is a non-empty string; returns 1 if it copied. */
 int rnnfx_json_copy_string(struct json_object *obj, const char *key, char *dst, size_t size);
 
+/* Names the conditioning inputs of an imported audio model the way the
+ * foreign formats define them: every input after the audio is an unnamed
+ * knob normalised to 0..1 ("param1", "param2", ...; default 0.5). Sets
+ * n_params = input_size - 1. */
+void rnnfx_import_unnamed_knobs(RnnfxArch *arch);
+
+/* The common end of a reader: if st is RNNFX_OK, finalizes m and hands it to
+ * *out; otherwise (or if finalize fails) frees m. Returns the final status. */
+RnnfxStatus rnnfx_import_finish(RnnfxModel *m, RnnfxStatus st, RnnfxModel **out,
+                                RnnfxError *err);
+
 #endif

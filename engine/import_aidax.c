@@ -393,14 +393,7 @@ RnnfxStatus rnnfx_import_aidax(struct json_object *root, const RnnfxLoadOptions 
     arch.n_layers = n_rec;
     arch.skip = (int)skip;
     arch.output_sigmoid = sigmoid;
-    arch.n_params = (int)in_size - 1;
-    for (int k = 0; k < arch.n_params; k++) {
-        /* AIDA-X conditioning inputs are unnamed knobs normalised to 0..1. */
-        snprintf(arch.params[k].name, sizeof arch.params[k].name, "param%d", k + 1);
-        arch.params[k].min = 0.0f;
-        arch.params[k].max = 1.0f;
-        arch.params[k].def = 0.5f;
-    }
+    rnnfx_import_unnamed_knobs(&arch);
     int widest = (int)in_size;
     for (int l = 0; l < n_rec; l++) {
         arch.layers[l].cell = rec[l].cell;
@@ -437,12 +430,5 @@ RnnfxStatus rnnfx_import_aidax(struct json_object *root, const RnnfxLoadOptions 
         meta->output_gain = gout;
         st = read_meta(root, opts, meta, err);
     }
-    if (st == RNNFX_OK)
-        st = rnnfx_model_finalize(m, err);
-    if (st != RNNFX_OK) {
-        rnnfx_model_free(m);
-        return st;
-    }
-    *out = m;
-    return RNNFX_OK;
+    return rnnfx_import_finish(m, st, out, err);
 }

@@ -151,13 +151,7 @@ RnnfxStatus rnnfx_import_coreaudioml(struct json_object *root, const RnnfxLoadOp
     arch.output_size = (int)out_size;
     arch.n_layers = (int)n_layers;
     arch.skip = (int)skip;
-    arch.n_params = (int)in_size - 1;
-    for (int k = 0; k < arch.n_params; k++) {
-        snprintf(arch.params[k].name, sizeof arch.params[k].name, "param%d", k + 1);
-        arch.params[k].min = 0.0f;
-        arch.params[k].max = 1.0f;
-        arch.params[k].def = 0.5f;
-    }
+    rnnfx_import_unnamed_knobs(&arch);
     for (int l = 0; l < arch.n_layers; l++) {
         arch.layers[l].cell = cell;
         arch.layers[l].hidden_size = (int)hidden;
@@ -218,12 +212,5 @@ RnnfxStatus rnnfx_import_coreaudioml(struct json_object *root, const RnnfxLoadOp
         rnnfx_json_copy_string(root, "description", meta->description, sizeof meta->description);
         snprintf(meta->source_format, sizeof meta->source_format, "coreaudioml");
     }
-    if (st == RNNFX_OK)
-        st = rnnfx_model_finalize(m, err);
-    if (st != RNNFX_OK) {
-        rnnfx_model_free(m);
-        return st;
-    }
-    *out = m;
-    return RNNFX_OK;
+    return rnnfx_import_finish(m, st, out, err);
 }

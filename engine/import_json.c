@@ -6,13 +6,15 @@
  * weight must be finite and fit a float, and an array must have exactly the
  * length the caller derived from the file's declared shape. These are not a
  * general JSON API; they only turn json-c objects into float arrays with
- * messages that name the offending value.
+ * messages that name the offending value. The last two functions are the
+ * steps every reader shares at its end (knob names, finalize-or-free).
  *
  * Thread: not audio (callers parse files).
  */
 #include <errno.h>
 #include <float.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -176,4 +178,28 @@ int rnnfx_json_copy_string(struct json_object *obj, const char *key, char *dst, 
     memcpy(dst, s, n);
     dst[n] = '\0';
     return 1;
+}
+
+void rnnfx_import_unnamed_knobs(RnnfxArch *arch)
+{
+    arch->n_params = arch->input_size - 1;
+    for (int k = 0; k < arch->n_params; k++) {
+        snprintf(arch->params[k].name, sizeof arch->params[k].name, "param%d", k + 1);
+        arch->params[k].min = 0.0f;
+        arch->params[k].max = 1.0f;
+        arch->params[k].def = 0.5f;
+    }
+}
+
+RnnfxStatus rnnfx_import_finish(RnnfxModel *m, RnnfxStatus st, RnnfxModel **out,
+                                RnnfxError *err)
+{
+    if (st == RNNFX_OK)
+        st = rnnfx_model_finalize(m, err);
+    if (st != RNNFX_OK) {
+        rnnfx_model_free(m);
+        return st;
+    }
+    *out = m;
+    return RNNFX_OK;
 }

@@ -479,14 +479,7 @@ static RnnfxStatus read_native(json_object *root, RnnfxModel **out, RnnfxError *
     RnnfxStatus st = read_tensors(root, m, err);
     if (st == RNNFX_OK)
         st = read_meta(root, m, err);
-    if (st == RNNFX_OK)
-        st = rnnfx_model_finalize(m, err);
-    if (st != RNNFX_OK) {
-        rnnfx_model_free(m);
-        return st;
-    }
-    *out = m;
-    return RNNFX_OK;
+    return rnnfx_import_finish(m, st, out, err);
 }
 
 RnnfxStatus rnnfx_model_load_memory(const char *data, size_t len, const RnnfxLoadOptions *opts,
