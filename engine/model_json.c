@@ -44,6 +44,8 @@
 RnnfxStatus rnnfx_read_file(const char *path, size_t max_bytes, char **out, size_t *out_len,
                             RnnfxError *err)
 {
+    if (!path || !out)
+        return rnnfx_fail(err, RNNFX_ERR_ARG, "no path or output pointer given");
     *out = NULL;
     if (out_len)
         *out_len = 0;
@@ -82,6 +84,8 @@ RnnfxStatus rnnfx_read_file(const char *path, size_t max_bytes, char **out, size
 
 RnnfxStatus rnnfx_write_file_atomic(const char *path, const void *data, size_t len, RnnfxError *err)
 {
+    if (!path || (!data && len > 0))
+        return rnnfx_fail(err, RNNFX_ERR_ARG, "no path or data given");
     /* A unique temporary name beside the target (same file system, so the
      * rename is atomic); mkstemp keeps two writers in one process apart. */
     size_t n = strlen(path);
