@@ -1132,6 +1132,12 @@ static void test_convert_tool(void **state)
     snprintf(args, sizeof args, "'%s' -o '%s/d.json'", in_bad, dir);
     assert_int_equal(convert(bin, args, out, sizeof out), 1);
     assert_non_null(strstr(out, "says 16 units"));
+    /* a missing input: one plain sentence naming it */
+    snprintf(args, sizeof args, "'%s/missing.json' -o '%s/d.json'", dir, dir);
+    assert_int_equal(convert(bin, args, out, sizeof out), 1);
+    assert_non_null(strstr(out, "cannot open"));
+    assert_non_null(strstr(out, "missing.json"));
+    assert_null(strstr(out, "cannot read cannot"));
     /* usage errors: exit 2 */
     snprintf(args, sizeof args, "'%s' -o '%s/e.json' --to onnx", in_gru, dir);
     assert_int_equal(convert(bin, args, out, sizeof out), 2);

@@ -190,7 +190,8 @@ int main(int argc, char **argv)
     lopts.default_sample_rate = rate;
     RnnfxStatus st = rnnfx_model_load(in_path, &lopts, &model, &err);
     if (st != RNNFX_OK) {
-        fprintf(stderr, "rnnfx-convert: cannot read %s\n", err.msg); /* the message starts with the path */
+        /* the message names the file: "cannot open 'x': ..." or "x: <problem>" */
+        fprintf(stderr, "rnnfx-convert: %s\n", err.msg);
         return 1;
     }
     RnnfxMeta *meta = rnnfx_model_meta(model);
