@@ -41,16 +41,22 @@ RnnfxInstance *rnnfx_instance_init(void *mem, size_t size, const RnnfxModel *mod
 
 /* Convenience: allocates and inits. Thread: not audio. */
 RnnfxInstance *rnnfx_instance_new(const RnnfxModel *model);
-/* Frees an instance made by _new; NULL is a no-op. Thread: not audio. */
+/* Frees an instance made by _new; NULL is a no-op, and so is an instance
+ * built by _init in caller memory (the caller owns that memory).
+ * Thread: not audio. */
 void rnnfx_instance_free(RnnfxInstance *inst);
 
+/* The model the instance runs. Thread: any. */
 const RnnfxModel *rnnfx_instance_model(const RnnfxInstance *inst);
 
-/* Chooses kernels (default RNNFX_PATH_FAST). Thread: the thread that
- * processes, between process calls. */
+/* Chooses kernels (default RNNFX_PATH_FAST; the reference path if the model
+ * has no packed kernels). Thread: the thread that processes, between
+ * process calls; audio-safe. */
 void rnnfx_instance_set_path(RnnfxInstance *inst, RnnfxPath path);
+/* The path in use, and the name of its kernels: "reference", "avx512",
+ * "avx2", "generic". Thread: the processing thread (or any, while it does
+ * not change the path); audio-safe. */
 RnnfxPath rnnfx_instance_path(const RnnfxInstance *inst);
-/* Name of the kernels in use: "reference", "avx512", "avx2", "generic". */
 const char *rnnfx_instance_kernel_name(const RnnfxInstance *inst);
 
 /* Returns the recurrent state to that of a fresh instance (the model's
@@ -61,6 +67,8 @@ void rnnfx_instance_reset(RnnfxInstance *inst);
  * (clamped to the knob's range; NaN is ignored). Held until changed. Work is
  * O(gates x hidden). Thread: audio-safe. */
 void rnnfx_instance_set_param(RnnfxInstance *inst, int index, float value);
+/* The held value of knob `index` (0 for an index the model does not have).
+ * Thread: the processing thread; audio-safe. */
 float rnnfx_instance_param(const RnnfxInstance *inst, int index);
 
 /* Audio path: mono in[n] -> out[n] (output channel 0), knobs from

@@ -129,9 +129,10 @@ typedef enum {
 
 typedef struct RnnfxModel RnnfxModel;
 
-/* Number of gate blocks for a cell: 4, 3 or 1. Thread: any. */
+/* Number of gate blocks for a cell: 4, 3 or 1; and its name ("lstm",
+ * "gru", "rnn"). Thread: any. */
 int rnnfx_cell_gates(RnnfxCell cell);
-const char *rnnfx_cell_name(RnnfxCell cell); /* "lstm", "gru", "rnn" */
+const char *rnnfx_cell_name(RnnfxCell cell);
 
 /* Checks an architecture against the limits and itself. Thread: any. */
 RnnfxStatus rnnfx_arch_check(const RnnfxArch *arch, RnnfxError *err);
@@ -151,6 +152,10 @@ void rnnfx_model_free(RnnfxModel *model);
 /* Deep copy (weights, metadata; finalized if the source was). Not audio. */
 RnnfxStatus rnnfx_model_clone(const RnnfxModel *src, RnnfxModel **out, RnnfxError *err);
 
+/* The architecture (fixed at _new) and the metadata. Thread: any. Writing
+ * the metadata follows the rule of the tensors below: instances read
+ * input_gain/output_gain on every process call, so change them only before
+ * finalize or while no instance runs the model. */
 const RnnfxArch *rnnfx_model_arch(const RnnfxModel *model);
 RnnfxMeta *rnnfx_model_meta(RnnfxModel *model);
 const RnnfxMeta *rnnfx_model_meta_const(const RnnfxModel *model);
@@ -162,7 +167,8 @@ const RnnfxMeta *rnnfx_model_meta_const(const RnnfxModel *model);
 float *rnnfx_model_tensor(RnnfxModel *model, int layer, RnnfxTensor t, int *rows, int *cols);
 const float *rnnfx_model_tensor_const(const RnnfxModel *model, int layer, RnnfxTensor t,
                                       int *rows, int *cols);
-/* Offset of a tensor inside the flat parameter array (for the trainer). */
+/* Offset of a tensor inside the flat parameter array (for the trainer);
+ * SIZE_MAX for a tensor the layer does not have. Thread: any. */
 size_t rnnfx_model_tensor_offset(const RnnfxModel *model, int layer, RnnfxTensor t);
 
 /* All weights as one contiguous array, in this order: for each layer
@@ -175,12 +181,15 @@ const float *rnnfx_model_params_const(const RnnfxModel *model, size_t *count);
  * the fast kernels. Must be called before instances are created, and again
  * after weights change. Thread: not audio (allocates on first call). */
 RnnfxStatus rnnfx_model_finalize(RnnfxModel *model, RnnfxError *err);
+/* 1 after a successful finalize (0 for NULL). Thread: any. */
 int rnnfx_model_is_finalized(const RnnfxModel *model);
 
-/* Multiply-adds per time step (all layers + dense): a CPU cost estimate. */
+/* Multiply-adds per time step (all layers + dense): a CPU cost estimate.
+ * Thread: any. */
 double rnnfx_model_macs_per_step(const RnnfxModel *model);
 
-/* Index of a conditioning knob by name (case-insensitive), or -1. */
+/* Index of a conditioning knob by name (case-insensitive), or -1.
+ * Thread: any. */
 int rnnfx_model_param_index(const RnnfxModel *model, const char *name);
 
 #endif
