@@ -124,7 +124,9 @@ RnnfxStatus rnnfx_arch_check(const RnnfxArch *a, RnnfxError *err)
     return RNNFX_OK;
 }
 
-/* Fills the size table; returns the total parameter count (0 on overflow). */
+/* Fills the size table; returns the total parameter count. It cannot
+ * overflow: rnnfx_arch_check's limits bound it to about 2^26 floats, and
+ * rnnfx_model_new refuses anything over MAX_TOTAL_PARAMS. */
 static size_t plan(RnnfxModel *m)
 {
     const RnnfxArch *a = &m->arch;
@@ -333,8 +335,11 @@ RnnfxStatus rnnfx_model_finalize(RnnfxModel *m, RnnfxError *err)
                           (double)meta->input_gain, (double)meta->output_gain);
     if (m->arch.kind == RNNFX_KIND_MIDI_FRAMES) {
         const RnnfxMidiInfo *mi = &meta->midi;
+        /* n_keys > 128 - low_key, not low_key + n_keys > 128: the fields
+         * are the caller's ints, and the sum could overflow. */
         if (mi->steps_per_quarter < 1 || mi->steps_per_quarter > 96 || mi->low_key < 0 ||
-            mi->n_keys < 1 || mi->low_key + mi->n_keys > 128 || mi->n_beat_features < 0 ||
+            mi->low_key > 127 || mi->n_keys < 1 || mi->n_keys > 128 - mi->low_key ||
+            mi->n_beat_features < 0 || mi->n_beat_features > RNNFX_MAX_INPUTS ||
             mi->n_keys + mi->n_beat_features != m->arch.input_size || mi->n_keys != m->arch.output_size)
             return rnnfx_fail(err, RNNFX_ERR_INVALID,
                               "MIDI grid (%d steps/quarter, keys %d+%d, %d beat features) does not "

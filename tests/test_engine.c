@@ -12,6 +12,7 @@
  * checked against PyTorch in test_reference.c.
  */
 #include <float.h>
+#include <limits.h>
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -874,6 +875,31 @@ static void test_finalize_rejects(void **state)
     rnnfx_model_meta(m)->output_gain = INFINITY;
     assert_int_not_equal(rnnfx_model_finalize(m, &err), RNNFX_OK);
     rnnfx_model_meta(m)->output_gain = 1;
+    assert_int_equal(rnnfx_model_finalize(m, &err), RNNFX_OK);
+    rnnfx_model_free(m);
+    /* a MIDI grid is checked against the model, without overflowing on
+     * absurd key numbers */
+    RnnfxArch md;
+    rnnfx_arch_init_audio(&md, RNNFX_CELL_GRU, 8, 0);
+    md.kind = RNNFX_KIND_MIDI_FRAMES;
+    md.input_size = md.output_size = 12;
+    md.output_sigmoid = 1;
+    m = rnnfx_test_random_model(&md, 1203, 1.0f, 0);
+    assert_non_null(m);
+    RnnfxMidiInfo *grid = &rnnfx_model_meta(m)->midi;
+    grid->low_key = 60;
+    grid->n_keys = 12;
+    grid->n_beat_features = 0;
+    assert_int_equal(rnnfx_model_finalize(m, &err), RNNFX_OK);
+    const int bad_grid[][2] = {{INT_MAX, 12}, {117, 12}, {-1, 12}, {60, 0}};
+    for (size_t i = 0; i < sizeof bad_grid / sizeof bad_grid[0]; i++) {
+        grid->low_key = bad_grid[i][0];
+        grid->n_keys = bad_grid[i][1];
+        assert_int_equal(rnnfx_model_finalize(m, &err), RNNFX_ERR_INVALID);
+        assert_non_null(strstr(err.msg, "MIDI grid"));
+    }
+    grid->low_key = 116; /* keys 116..127: the top of the MIDI range */
+    grid->n_keys = 12;
     assert_int_equal(rnnfx_model_finalize(m, &err), RNNFX_OK);
     rnnfx_model_free(m);
     /* tensors a layer does not have */
