@@ -50,8 +50,12 @@ CFLAGS ?= $(OPT) -g
 BASE_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -fPIC $(WARN) -Iengine
 LDLIBS_ENGINE := $(call pc_libs,json-c samplerate) -lm -lpthread
 
+# x86 kernel files get their instruction-set flags; on other machines they
+# compile to nothing (their code is behind #if __x86_64__) and get none.
+ifneq ($(filter x86_64 i%86,$(shell uname -m)),)
 AVX2_FLAGS := -mavx2 -mfma -mf16c
 AVX512_FLAGS := -mavx512f -mavx512vl -mavx512dq -mavx512bw -mavx2 -mfma -mf16c
+endif
 
 ENGINE_SRC := $(wildcard engine/*.c)
 ENGINE_OBJ := $(ENGINE_SRC:%.c=$(BUILD)/%.o)
