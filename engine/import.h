@@ -76,6 +76,12 @@ RnnfxStatus rnnfx_json_floats(struct json_object *arr, size_t n, float *dst, con
 RnnfxStatus rnnfx_json_matrix(struct json_object *arr, int rows, int cols, float *dst,
                               const char *what, RnnfxError *err);
 
+/* Same for a size the engine has a limit for (units, layers, inputs,
+ * outputs): from 1 to hi, and a whole number above hi is RNNFX_ERR_LIMIT
+ * (a valid file too large for the engine), not RNNFX_ERR_INVALID. */
+RnnfxStatus rnnfx_json_size(struct json_object *o, long hi, long *v, const char *what,
+                            RnnfxError *err);
+
 /* Length of a JSON array, or -1 if o is not an array. */
 long rnnfx_json_array_len(struct json_object *o);
 

@@ -69,7 +69,7 @@ static RnnfxStatus shape_last(struct json_object *shape, long hi, long *v, const
         return rnnfx_fail(err, RNNFX_ERR_INVALID, "%s is missing or not an array", what);
     if (n == 0)
         return rnnfx_fail(err, RNNFX_ERR_INVALID, "%s is empty", what);
-    return rnnfx_json_int(json_object_array_get_idx(shape, (size_t)n - 1), 1, hi, v, what, err);
+    return rnnfx_json_size(json_object_array_get_idx(shape, (size_t)n - 1), hi, v, what, err);
 }
 
 static int streq(const char *a, const char *b) { return a && b && strcmp(a, b) == 0; }

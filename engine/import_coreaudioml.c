@@ -108,18 +108,18 @@ RnnfxStatus rnnfx_import_coreaudioml(struct json_object *root, const RnnfxLoadOp
                           "model_data.unit_type is \"%s\" (supported: \"LSTM\", \"GRU\", \"RNN\")",
                           unit);
 
-    if ((st = rnnfx_json_int(rnnfx_json_member(md, "input_size"), 1, RNNFX_MAX_PARAMS + 1,
+    if ((st = rnnfx_json_size(rnnfx_json_member(md, "input_size"), RNNFX_MAX_PARAMS + 1,
                              &in_size, "model_data.input_size", err)) != RNNFX_OK)
         return st;
-    if ((st = rnnfx_json_int(rnnfx_json_member(md, "hidden_size"), 1, RNNFX_MAX_HIDDEN, &hidden,
+    if ((st = rnnfx_json_size(rnnfx_json_member(md, "hidden_size"), RNNFX_MAX_HIDDEN, &hidden,
                              "model_data.hidden_size", err)) != RNNFX_OK)
         return st;
     if (rnnfx_json_member(md, "output_size") &&
-        (st = rnnfx_json_int(rnnfx_json_member(md, "output_size"), 1, RNNFX_MAX_OUTPUTS,
+        (st = rnnfx_json_size(rnnfx_json_member(md, "output_size"), RNNFX_MAX_OUTPUTS,
                              &out_size, "model_data.output_size", err)) != RNNFX_OK)
         return st;
     if (rnnfx_json_member(md, "num_layers") &&
-        (st = rnnfx_json_int(rnnfx_json_member(md, "num_layers"), 1, RNNFX_MAX_LAYERS, &n_layers,
+        (st = rnnfx_json_size(rnnfx_json_member(md, "num_layers"), RNNFX_MAX_LAYERS, &n_layers,
                              "model_data.num_layers", err)) != RNNFX_OK)
         return st;
     if (rnnfx_json_member(md, "skip") &&

@@ -64,6 +64,17 @@ RnnfxStatus rnnfx_json_int(struct json_object *o, long lo, long hi, long *v, con
     return RNNFX_OK;
 }
 
+RnnfxStatus rnnfx_json_size(struct json_object *o, long hi, long *v, const char *what,
+                            RnnfxError *err)
+{
+    double d;
+    RnnfxStatus st = rnnfx_json_int(o, 1, hi, v, what, err);
+    if (st == RNNFX_ERR_INVALID && rnnfx_json_number(o, &d) && isfinite(d) && d == floor(d) &&
+        d > (double)hi)
+        st = RNNFX_ERR_LIMIT;
+    return st;
+}
+
 long rnnfx_json_array_len(struct json_object *o)
 {
     if (!o || !json_object_is_type(o, json_type_array))

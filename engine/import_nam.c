@@ -108,13 +108,13 @@ RnnfxStatus rnnfx_import_nam(struct json_object *root, const RnnfxLoadOptions *o
     struct json_object *cfg = rnnfx_json_member(root, "config");
     if (!cfg || !json_object_is_type(cfg, json_type_object))
         return rnnfx_fail(err, RNNFX_ERR_INVALID, "\"config\" is missing or not an object");
-    if ((st = rnnfx_json_int(rnnfx_json_member(cfg, "input_size"), 1, RNNFX_MAX_PARAMS + 1,
+    if ((st = rnnfx_json_size(rnnfx_json_member(cfg, "input_size"), RNNFX_MAX_PARAMS + 1,
                              &in_size, "config.input_size", err)) != RNNFX_OK)
         return st;
-    if ((st = rnnfx_json_int(rnnfx_json_member(cfg, "hidden_size"), 1, RNNFX_MAX_HIDDEN, &hidden,
+    if ((st = rnnfx_json_size(rnnfx_json_member(cfg, "hidden_size"), RNNFX_MAX_HIDDEN, &hidden,
                              "config.hidden_size", err)) != RNNFX_OK)
         return st;
-    if ((st = rnnfx_json_int(rnnfx_json_member(cfg, "num_layers"), 1, RNNFX_MAX_LAYERS, &n_layers,
+    if ((st = rnnfx_json_size(rnnfx_json_member(cfg, "num_layers"), RNNFX_MAX_LAYERS, &n_layers,
                              "config.num_layers", err)) != RNNFX_OK)
         return st;
     if ((st = opt_int(cfg, "in_channels", 1, RNNFX_MAX_INPUTS, 1, &in_ch, err)) != RNNFX_OK)

@@ -451,6 +451,11 @@ static void test_malformed_aidax(void **state)
     expect_reject_json("aidax: in_shape vs kernel", r, RNNFX_ERR_INVALID, "kernel", "rows");
     json_object_put(r);
 
+    r = parse_file(f); /* more units than the engine runs */
+    json_object_array_put_idx(at(idx(at(r, "layers"), 0), "shape"), 2, json_object_new_int(2000));
+    expect_reject_json("aidax: 2000 units", r, RNNFX_ERR_LIMIT, "shape", "1024");
+    json_object_put(r);
+
     r = parse_file(f); /* dense shape says 2 outputs */
     json_object_array_put_idx(at(idx(at(r, "layers"), 1), "shape"), 2, json_object_new_int(2));
     expect_reject_json("aidax: dense shape vs weights", r, RNNFX_ERR_INVALID, "dense", NULL);
@@ -619,6 +624,11 @@ static void test_malformed_nam(void **state)
         assert_null(m);
         assert_non_null(strstr(err.msg, "weights[100]"));
     }
+    json_object_put(r);
+
+    r = parse_file(f); /* a size past the engine's limit is LIMIT, not a broken file */
+    json_object_object_add(at(r, "config"), "hidden_size", json_object_new_int(4096));
+    expect_reject_json("nam: hidden 4096", r, RNNFX_ERR_LIMIT, "hidden_size", "1024");
     json_object_put(r);
 
     r = parse_file(f);
