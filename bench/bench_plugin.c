@@ -2,7 +2,8 @@
  * bench_plugin.c — cost of the LV2 plugin per sample against the bare engine
  * (run by `make bench`).
  *
- * The built bundle ($BUILD/rnnfx.lv2, BUILD defaulting to "build") is loaded
+ * The built bundle ($BUILD/rnnfx.lv2, or the one beside the bench's build
+ * directory) is loaded
  * through lilv with a minimal host (URID map and a synchronous Worker, so a
  * patch:Set can load any model). For each model it times, interleaved in the
  * same run so a busy machine disturbs both alike:
@@ -195,11 +196,20 @@ static void add(Stat *s, double ns)
     s->count++;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    (void)argc;
+    /* the bundle: $BUILD/rnnfx.lv2, else beside this program's directory
+     * ($(BUILD)/bench/bench_plugin -> $(BUILD)/rnnfx.lv2) */
     const char *build = getenv("BUILD");
     char bundle[1024], dir[1200];
-    snprintf(bundle, sizeof bundle, "%s/rnnfx.lv2", build && *build ? build : "build");
+    if (build && *build) {
+        snprintf(bundle, sizeof bundle, "%s/rnnfx.lv2", build);
+    } else {
+        const char *slash = strrchr(argv[0], '/');
+        int len = slash ? (int)(slash - argv[0]) : 0;
+        snprintf(bundle, sizeof bundle, "%.*s%s../rnnfx.lv2", len, argv[0], slash ? "/" : "");
+    }
     char *abs = realpath(bundle, NULL);
     if (!abs) {
         fprintf(stderr, "bench_plugin: bundle %s not built\n", bundle);
