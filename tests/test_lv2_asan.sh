@@ -1,7 +1,8 @@
 #!/bin/sh
-# The plugin host test (tests/test_plugin_host.c: model switches while audio
-# runs, state, missing files, no-worker hosts) again, with the engine, the
-# plugin and the test built with AddressSanitizer and UBSan in their own
+# The chain tests and the plugin host test (tests/test_plugin_chain.c,
+# tests/test_plugin_host.c: model switches while audio runs, state, missing
+# files, no-worker hosts) again, with the engine, the plugin and the tests
+# built with AddressSanitizer and UBSan in their own
 # build directory ($BUILD-asan, reused between runs so only the first run
 # compiles everything). Any invalid access, use-after-free, double free,
 # leak or undefined behaviour fails the test.
@@ -17,7 +18,7 @@ if ! $CC $SAN "$tmp/t.c" -o "$tmp/t" 2>/dev/null || ! "$tmp/t"; then
     exit 77
 fi
 echo "building the ASan variant in $A ..."
-if ! make -s BUILD="$A" CFLAGS="-O1 -g $SAN" plugin "$A/tests/test_plugin_host" >"$tmp/build.log" 2>&1; then
+if ! make -s BUILD="$A" CFLAGS="-O1 -g $SAN" plugin "$A/tests/test_plugin_host" "$A/tests/test_plugin_chain" >"$tmp/build.log" 2>&1; then
     cat "$tmp/build.log"
     echo "FAIL: the ASan build failed"
     exit 1
@@ -30,9 +31,17 @@ leak:libsord
 leak:libsratom
 leak:liblilv
 SUPP
-ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1 \
-LSAN_OPTIONS="suppressions=$tmp/lsan.supp:print_suppressions=0" \
-UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1
+export LSAN_OPTIONS="suppressions=$tmp/lsan.supp:print_suppressions=0"
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+"$A/tests/test_plugin_chain" > "$tmp/chain.log" 2>&1
+if grep -q 'FAILED\|ERROR: AddressSanitizer\|ERROR: LeakSanitizer\|runtime error' "$tmp/chain.log" || \
+   ! grep -q 'PASSED  \] 6 test' "$tmp/chain.log"; then
+    grep -B2 -A30 'ERROR: \|runtime error\|FAILED' "$tmp/chain.log" | head -80
+    echo "FAIL: test_plugin_chain under ASan/UBSan"
+    exit 1
+fi
+echo "test_plugin_chain passed under ASan+UBSan"
 BUILD="$A" "$A/tests/test_plugin_host" 2>&1 | grep -v '^rnnfx: ' > "$tmp/run.log"
 
 status=$(grep -c 'ERROR: AddressSanitizer\|ERROR: LeakSanitizer\|runtime error' "$tmp/run.log")
