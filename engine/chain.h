@@ -103,6 +103,7 @@ RnnfxStatus rnnfx_chain_new_multi(const RnnfxModel *model, double host_rate, int
  * retired). NULL is a no-op. Thread: not audio. */
 void rnnfx_chain_free(RnnfxChain *chain);
 
+/* The fixed settings given to _new. Thread: any. */
 int rnnfx_chain_channels(const RnnfxChain *chain);
 double rnnfx_chain_host_rate(const RnnfxChain *chain);
 
@@ -153,6 +154,8 @@ RnnfxStatus rnnfx_chain_core_new(const RnnfxChain *chain, RnnfxModel *model, int
  * be installed in a chain. Thread: not audio. */
 void rnnfx_chain_core_free(RnnfxChainCore *core);
 
+/* The model a core runs, and its latency in host samples. Thread: any
+ * (both are fixed when the core is built). */
 const RnnfxModel *rnnfx_chain_core_model(const RnnfxChainCore *core);
 int rnnfx_chain_core_latency(const RnnfxChainCore *core);
 
