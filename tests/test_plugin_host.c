@@ -6,7 +6,8 @@
  * What is checked: port indices and symbols against plugin/rnnfx_ports.h;
  * the built-in capture loads at instantiate and is published as readable
  * parameters; patch:Set loads a model in the Worker and the output then
- * equals rnnfx_chain's output sample for sample (1e-6), at the model's rate
+ * equals rnnfx_chain's output and the batch tool's (tools/common/batch.c,
+ * latency removed) sample for sample (1e-6), at the model's rate
  * and resampled, with gains, mix and a knob, with any block size; state
  * round-trips the model path; a missing model file on restore leaves the
  * default playing with a warning; presets select the bundled capture; MIDI
@@ -31,6 +32,7 @@
 #include <cmocka.h>
 
 #include "../plugin/rnnfx_ports.h"
+#include "batch.h"
 #include "chain.h"
 #include "enginetest.h"
 #include "lv2host.h"
@@ -268,6 +270,18 @@ static void compare_with_chain(const char *uri, const char *model_path, double r
                       uri, rate, ch, d, peak, (int)latency);
         assert_true(d <= 1e-6);
         assert_true(peak > 1e-3); /* the comparison is not between silences */
+    }
+    /* and the batch tool's code path (tools/common/batch.c): the same
+     * samples, with the latency removed */
+    for (int ch = 0; ch < channels; ch++) {
+        float *batch = malloc(n * sizeof(float));
+        assert_int_equal(rnnfx_batch_process_channel(m, &ctl, rate, 4096, x[ch], batch, n, &err),
+                         RNNFX_OK);
+        size_t L = (size_t)latency;
+        double d = rnnfx_test_max_abs_diff(y[ch] + L, batch, n - L);
+        print_message("  ch%d: max |plugin - batch (latency removed)| = %.3g\n", ch, d);
+        assert_true(d <= 1e-6);
+        free(batch);
     }
     rnnfx_chain_free(chain);
     rnnfx_model_free(m);
