@@ -92,7 +92,10 @@ static RnnfxStatus get_weight(struct json_object *o, float *dst, const char *wha
     if (!isfinite(d))
         return rnnfx_fail(err, RNNFX_ERR_INVALID, "%s[%zu] is not a finite number (%g)", what,
                           index, d);
-    if (fabs(d) > (double)FLT_MAX)
+    /* "%.9g" prints FLT_MAX as 3.40282347e+38, a double just above FLT_MAX
+     * that still rounds to it: only values at or beyond FLT_MAX plus half an
+     * ulp (2^103) would become infinite as floats. */
+    if (fabs(d) >= (double)FLT_MAX + 0x1p103)
         return rnnfx_fail(err, RNNFX_ERR_INVALID, "%s[%zu] = %g is too large for a float", what,
                           index, d);
     *dst = (float)d;

@@ -22,7 +22,6 @@
  * keys of their own projects that we have no reason to refuse.
  */
 #include <errno.h>
-#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -238,7 +237,8 @@ static const char *const METADATA_KEYS[] = {"name", "author", "date", "descripti
 static const char *const MIDI_KEYS[] = {"steps_per_quarter", "low_key", "keys", "beat_features",
                                         NULL};
 
-/* Copies a flat numeric array of exactly `count` finite float values. */
+/* Copies a flat numeric array of exactly `count` finite float values (the
+ * element checks are the foreign readers' own, import_json.c). */
 static RnnfxStatus read_floats(json_object *o, const char *key, float *dst, size_t count, int need,
                                const char *where, RnnfxError *err)
 {
@@ -251,24 +251,9 @@ static RnnfxStatus read_floats(json_object *o, const char *key, float *dst, size
     if (!json_object_is_type(v, json_type_array))
         return rnnfx_fail(err, RNNFX_ERR_INVALID, "%s: \"%s\" must be an array of numbers", where,
                           key);
-    size_t n = json_object_array_length(v);
-    if (n != count)
-        return rnnfx_fail(err, RNNFX_ERR_INVALID, "%s: %s has %zu values, expected %zu", where, key,
-                          n, count);
-    for (size_t i = 0; i < n; i++) {
-        json_object *e = json_object_array_get_idx(v, i);
-        if (!is_number(e))
-            return rnnfx_fail(err, RNNFX_ERR_INVALID, "%s: %s[%zu] is not a number", where, key, i);
-        double d = json_object_get_double(e);
-        /* "%.9g" prints FLT_MAX as 3.40282347e+38, a double just above
-         * FLT_MAX that still rounds to it: only values at or beyond FLT_MAX
-         * plus half an ulp (2^103) would become infinite as floats. */
-        if (!isfinite(d) || fabs(d) >= (double)FLT_MAX + 0x1p103)
-            return rnnfx_fail(err, RNNFX_ERR_INVALID, "%s: %s[%zu] is not a finite float", where,
-                              key, i);
-        dst[i] = (float)d;
-    }
-    return RNNFX_OK;
+    char what[96];
+    snprintf(what, sizeof what, "%s: %s", where, key);
+    return rnnfx_json_floats(v, count, dst, what, err);
 }
 
 #define TRY(expr)                                                                              \

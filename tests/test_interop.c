@@ -32,6 +32,7 @@
  * the high-gain wright_ht1_gru32) and NeuralAmpModelerCore's get_dsp (.nam
  * files, also the original ones: within 4.5e-6 of rnnfx).
  */
+#include <float.h>
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -880,6 +881,10 @@ static void test_roundtrip_random(void **state)
     /* negative zeros must keep their sign ("-0" would read back as +0) */
     rnnfx_model_tensor(m, 0, RNNFX_T_WEIGHT_HH, NULL, NULL)[3] = -0.0f;
     rnnfx_model_tensor(m, -1, RNNFX_T_DENSE_W, NULL, NULL)[0] = -0.0f;
+    /* and the largest float, written as 3.40282347e+38 (just above FLT_MAX
+     * as a double, yet it rounds back to FLT_MAX) */
+    rnnfx_model_tensor(m, 0, RNNFX_T_WEIGHT_IH, NULL, NULL)[1] = FLT_MAX;
+    rnnfx_model_tensor(m, 2, RNNFX_T_WEIGHT_HH, NULL, NULL)[0] = -FLT_MAX;
     rnnfx_model_meta(m)->input_gain = 1.7f;
     rnnfx_model_meta(m)->output_gain = 0.3f;
     rnnfx_model_meta(m)->sample_rate = 44100;
@@ -910,6 +915,7 @@ static void test_roundtrip_random(void **state)
     m = random_model(&a, 12, 1, 1);
     rnnfx_model_tensor(m, 1, RNNFX_T_WEIGHT_IH, NULL, NULL)[2] = -0.0f;
     rnnfx_model_tensor(m, 2, RNNFX_T_INITIAL_C, NULL, NULL)[1] = -0.0f;
+    rnnfx_model_tensor(m, 0, RNNFX_T_WEIGHT_HH, NULL, NULL)[5] = FLT_MAX;
     assert_int_equal(rnnfx_model_finalize(m, &err), RNNFX_OK);
     back = round_trip("random lstm x3 with state", m, rnnfx_export_nam, NULL, NULL);
     assert_same_model("random lstm x3 with state", m, back);
