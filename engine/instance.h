@@ -8,9 +8,10 @@
  * touch files or do work that grows with anything but the block length.
  *
  * Numerics on the audio path:
- *   - non-finite input samples are treated as 0, and if the state ever
- *     becomes non-finite the instance resets itself at the end of the block,
- *     so one NaN cannot poison it forever and the output stays finite;
+ *   - non-finite input samples are treated as 0, non-finite outputs are
+ *     written as 0, and if the state ever becomes non-finite the instance
+ *     resets itself at the end of the block (of each 1024-sample chunk of a
+ *     longer block), so one NaN cannot poison it forever;
  *   - on x86 the FTZ/DAZ flags are set for the duration of a process call and
  *     restored afterwards, so decaying state never hits denormal slow paths.
  */
