@@ -47,6 +47,9 @@ typedef struct {
 } RnnfxExportOptions;
 
 #define RNNFX_EXPORT_SELFTEST_STEPS 2048
+/* More steps than this are refused (RNNFX_ERR_ARG): the vectors alone would
+ * come near RNNFX_MAX_FILE_BYTES, past which the file would not load back. */
+#define RNNFX_EXPORT_MAX_SELFTEST_STEPS (1 << 20)
 
 /* Defaults: strict AIDA-X, keep the initial state (so refuse when it is not
  * zero), 2048 self-test steps. Thread: any. */

@@ -264,6 +264,10 @@ RnnfxStatus rnnfx_export_aidax(const RnnfxModel *model, const RnnfxExportOptions
         return st;
     if (!rnnfx_model_is_finalized(model))
         return rnnfx_fail(err, RNNFX_ERR_ARG, "the model is not finalized");
+    /* n x output_size floats are allocated and written as text below */
+    if (opts->selftest_steps > RNNFX_EXPORT_MAX_SELFTEST_STEPS)
+        return rnnfx_fail(err, RNNFX_ERR_ARG, "%zu self-test steps (limit %d)",
+                          opts->selftest_steps, RNNFX_EXPORT_MAX_SELFTEST_STEPS);
 
     /* The file describes the model started from zero; with
      * drop_initial_state that differs from `model`, so work on a copy. */

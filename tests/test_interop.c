@@ -928,6 +928,11 @@ static void test_roundtrip_random(void **state)
     assert_non_null(strstr(err.msg, "state"));
     assert_null(text);
     generic.drop_initial_state = 1;
+    /* an absurd self-test length is refused before anything is allocated */
+    generic.selftest_steps = SIZE_MAX / 2;
+    assert_int_equal(rnnfx_export_aidax(m, &generic, &text, &len, &err), RNNFX_ERR_ARG);
+    assert_null(text);
+    generic.selftest_steps = RNNFX_EXPORT_SELFTEST_STEPS;
     back = round_trip("random lstm x3, state dropped", m, rnnfx_export_aidax, &generic, NULL);
     const float *h0 = rnnfx_model_tensor_const(back, 0, RNNFX_T_INITIAL_H, NULL, NULL);
     for (int i = 0; i < 6; i++)
