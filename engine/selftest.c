@@ -144,7 +144,8 @@ RnnfxStatus rnnfx_selftest_compute(const RnnfxModel *model, const float *input, 
     meta->input_gain = 1.0f;
     meta->output_gain = 1.0f;
     RnnfxInstance *inst = rnnfx_instance_new(m);
-    float *frames = calloc(n ? n * (size_t)ni : 1, sizeof *frames);
+    /* calloc checks n x ni for overflow; n comes from the caller */
+    float *frames = calloc(n ? n : 1, (size_t)ni * sizeof *frames);
     if (!inst || !frames) {
         free(frames);
         rnnfx_instance_free(inst);
