@@ -64,15 +64,39 @@ TTL
 $PY tests/lv2_audio.py gen "$tmp/in.wav" 3 48000 || exit 1
 "$PROC" -q -m "$tmp/state/capture.json" --out-gain -6 --float -o "$tmp/batch" "$tmp/in.wav" || exit 1
 
-export JACK_DEFAULT_SERVER="rnnfx-test-$$"
-JACK_NO_AUDIO_RESERVATION=1 jackd --no-realtime -n "$JACK_DEFAULT_SERVER" -d dummy -r 48000 -p 1024 -C 2 -P 2 \
-    >"$tmp/jackd.log" 2>&1 &
-JACKD=$!
-i=0
-until jack_lsp >/dev/null 2>&1; do
-    i=$((i + 1)); [ $i -gt 50 ] && { cat "$tmp/jackd.log"; echo "FAIL: jackd did not start"; exit 1; }
-    sleep 0.1
-done
+# A fixed server name: JACK keeps at most 8 servers in its shared-memory
+# registry and reclaims a dead server's slot only for the same name, so
+# unique names would leak slots whenever a server dies without cleaning up.
+export JACK_DEFAULT_SERVER="rnnfx-lv2-jalv-test"
+start_jackd() {
+    JACK_NO_AUDIO_RESERVATION=1 jackd --no-realtime -n "$JACK_DEFAULT_SERVER" -d dummy -r 48000 -p 1024 -C 2 -P 2 \
+        >"$tmp/jackd.log" 2>&1 &
+    JACKD=$!
+    i=0
+    until jack_lsp >/dev/null 2>&1; do
+        i=$((i + 1))
+        if [ $i -gt 50 ] || ! kill -0 $JACKD 2>/dev/null; then JACKD=; return 1; fi
+        sleep 0.1
+    done
+    return 0
+}
+if ! start_jackd; then
+    if grep -q "Too many servers" "$tmp/jackd.log"; then
+        # Servers that died without unregistering fill JACK's 8-slot
+        # registry. With no JACK server running at all, the registry holds
+        # only stale entries and may be dropped (JACK recreates it).
+        if ! pgrep -x jackd >/dev/null 2>&1 && ! pgrep -x jackdmp >/dev/null 2>&1; then
+            echo "JACK's server registry is full of stale entries and no server runs: clearing it"
+            rm -f /dev/shm/jack-shm-registry
+            start_jackd || { cat "$tmp/jackd.log"; echo "FAIL: jackd did not start"; exit 1; }
+        else
+            echo "skip: JACK's server registry is full (8 servers registered, some running elsewhere)"
+            exit 77
+        fi
+    else
+        cat "$tmp/jackd.log"; echo "FAIL: jackd did not start"; exit 1
+    fi
+fi
 
 # jalv's console needs stdin open: a fifo held open on fd 3
 mkfifo "$tmp/stdin"
