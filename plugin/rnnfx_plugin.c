@@ -102,6 +102,7 @@ typedef struct {
     char model_path[RNNFX_PATH_MAX];
     int model_is_default;
     int notify_pending;
+    const RnnfxModel *notified_model; /* what the last notify described */
 
     /* MIDI CC overrides of control ports */
     float last_port[N_CC_TARGETS];
@@ -522,8 +523,13 @@ static void run(LV2_Handle h, uint32_t n)
     if (self->out_peak_port)
         *self->out_peak_port = out_peak > 3.2e-5f ? 20.0f * log10f(out_peak) : RNNFX_PEAK_FLOOR_DB;
 
+    /* a pending model became current after a crossfade: describe it */
+    if (rnnfx_chain_model(self->chain) != self->notified_model) self->notify_pending = 1;
     if (can_notify) {
-        if (self->notify_pending && notify_model(self)) self->notify_pending = 0;
+        if (self->notify_pending && notify_model(self)) {
+            self->notify_pending = 0;
+            self->notified_model = rnnfx_chain_model(self->chain);
+        }
         lv2_atom_forge_pop(&self->forge, &seq);
     } else if (self->notify) {
         /* no room even for an empty sequence: leave a valid empty one */

@@ -557,6 +557,16 @@ static void test_many_switches(void **state)
     assert_true(finite);
     assert_true(worst <= 1.5 * steady + 1e-3);
     assert_int_equal(lv2host_log_count_in_run(h), 0);
+    /* once settled, what the plugin published describes the last request */
+    char path[2048], name[512];
+    assert_int_equal(lv2host_param(h, RNNFX_URI_MODEL, path, sizeof path), 0);
+    assert_string_equal(path, paths[((3000 - 1) / 7) % 3]);
+    assert_int_equal(lv2host_param(h, RNNFX_URI_MODEL_NAME, name, sizeof name), 0);
+    RnnfxModel *last = NULL;
+    RnnfxError err;
+    assert_int_equal(rnnfx_model_load(path, NULL, &last, &err), RNNFX_OK);
+    assert_string_equal(name, rnnfx_model_meta(last)->name);
+    rnnfx_model_free(last);
     lv2host_free(h);
 }
 
