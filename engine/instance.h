@@ -66,7 +66,8 @@ void rnnfx_instance_reset(RnnfxInstance *inst);
 
 /* Sets conditioning knob `index` (0-based, input 1 + index) to `value`
  * (clamped to the knob's range; NaN is ignored). Held until changed. Work is
- * O(gates x hidden). Thread: audio-safe. */
+ * O(gates x hidden x knobs), and none when the value is unchanged.
+ * Thread: audio-safe. */
 void rnnfx_instance_set_param(RnnfxInstance *inst, int index, float value);
 /* The held value of knob `index` (0 for an index the model does not have).
  * Thread: the processing thread; audio-safe. */

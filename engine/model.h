@@ -35,8 +35,9 @@
  *   3. rnnfx_model_finalize() validates values (all finite) and builds the
  *      packed copies the fast kernels use. From then on the model is treated
  *      as immutable and may be shared by any number of instances on any
- *      threads. (The trainer may change weights and call finalize again while
- *      no instance is running.)
+ *      threads. (The trainer may change weights and call finalize again
+ *      while no instance runs: finalize replaces the packed copies, so an
+ *      instance made before it must be made anew.)
  *
  * This file depends on libc only.
  */
@@ -179,7 +180,9 @@ const float *rnnfx_model_params_const(const RnnfxModel *model, size_t *count);
 
 /* Validates weights (all finite) and metadata, and builds packed copies for
  * the fast kernels. Must be called before instances are created, and again
- * after weights change. Thread: not audio (allocates on first call). */
+ * after weights change; each call frees and rebuilds the packed copies, so
+ * an instance made before must not run again (make it anew).
+ * Thread: not audio (allocates on every call). */
 RnnfxStatus rnnfx_model_finalize(RnnfxModel *model, RnnfxError *err);
 /* 1 after a successful finalize (0 for NULL). Thread: any. */
 int rnnfx_model_is_finalized(const RnnfxModel *model);
