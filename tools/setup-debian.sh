@@ -12,7 +12,7 @@ BUILD="build-essential pkg-config libjson-c-dev libsndfile1-dev libsamplerate0-d
 lv2-dev liblilv-dev lilv-utils serdi libcmocka-dev portaudio19-dev"
 # Real hosts and tools the tests drive: lv2_validate/serdi/lv2info (above),
 # jalv on a JACK dummy server, Ardour 7 headless, GNU parallel, sox for checks.
-TEST="jackd2 jalv ardour parallel sox python3 python3-numpy"
+TEST="jackd2 jack-tools jalv ardour parallel sox python3 python3-numpy"
 # Real third-party effects and instrument audio for the demo's wet/dry pair.
 DEMO="guitarix-lv2 zam-plugins fluidsynth fluid-soundfont-gm sox"
 # Only for regenerating reference vectors and the training benchmark.
