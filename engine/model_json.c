@@ -256,6 +256,43 @@ static RnnfxStatus read_floats(json_object *o, const char *key, float *dst, size
     return rnnfx_json_floats(v, count, dst, what, err);
 }
 
+/* Reads a string key that must be one of the NULL-terminated names; *out is
+ * its index (def when the key is absent; def < 0 makes it required). A name
+ * we do not run is RNNFX_ERR_UNSUPPORTED, listing the ones we do. */
+static RnnfxStatus read_choice(json_object *o, const char *key, const char *const *names, int def,
+                               int *out, const char *where, RnnfxError *err)
+{
+    json_object *v = get(o, key);
+    const char *s = "";
+    if (v && !json_object_is_type(v, json_type_string))
+        return rnnfx_fail(err, RNNFX_ERR_INVALID, "%s: \"%s\" must be a string", where, key);
+    if (v)
+        s = json_object_get_string(v);
+    else if (def >= 0) {
+        *out = def;
+        return RNNFX_OK;
+    }
+    for (int i = 0; names[i]; i++)
+        if (strcmp(s, names[i]) == 0) {
+            *out = i;
+            return RNNFX_OK;
+        }
+    char list[128];
+    size_t len = 0;
+    list[0] = '\0';
+    for (int i = 0; names[i] && len < sizeof list; i++) {
+        int n = snprintf(list + len, sizeof list - len, "%s\"%s\"", i ? ", " : "", names[i]);
+        if (n < 0)
+            break;
+        len += (size_t)n;
+    }
+    if (!v)
+        return rnnfx_fail(err, RNNFX_ERR_UNSUPPORTED, "%s: no \"%s\" (supported: %s)", where, key,
+                          list);
+    return rnnfx_fail(err, RNNFX_ERR_UNSUPPORTED, "%s: %s \"%s\" is not supported (supported: %s)",
+                      where, key, s, list);
+}
+
 #define TRY(expr)                                                                              \
     do {                                                                                       \
         RnnfxStatus st_ = (expr);                                                              \
@@ -266,28 +303,16 @@ static RnnfxStatus read_floats(json_object *o, const char *key, float *dst, size
 static RnnfxStatus read_arch(json_object *root, RnnfxArch *a, RnnfxError *err)
 {
     memset(a, 0, sizeof *a);
-    json_object *kind = get(root, "kind");
-    if (kind && !json_object_is_type(kind, json_type_string))
-        return rnnfx_fail(err, RNNFX_ERR_INVALID, "model: \"kind\" must be a string");
-    const char *k = kind ? json_object_get_string(kind) : "audio";
-    if (strcmp(k, "audio") == 0)
-        a->kind = RNNFX_KIND_AUDIO;
-    else if (strcmp(k, "midi-frames") == 0)
-        a->kind = RNNFX_KIND_MIDI_FRAMES;
-    else
-        return rnnfx_fail(err, RNNFX_ERR_UNSUPPORTED, "unknown model kind \"%s\" (expected \"audio\" or \"midi-frames\")", k);
+    /* the names are in enum order (model.h) */
+    static const char *const kinds[] = {"audio", "midi-frames", NULL};
+    static const char *const activations[] = {"linear", "sigmoid", NULL};
+    int kind;
+    TRY(read_choice(root, "kind", kinds, 0, &kind, "model", err));
+    a->kind = (RnnfxKind)kind;
     TRY(read_int(root, "input_size", 1, 1, 1, RNNFX_MAX_INPUTS, &a->input_size, "model", err));
     TRY(read_int(root, "output_size", 1, 1, 1, RNNFX_MAX_OUTPUTS, &a->output_size, "model", err));
     TRY(read_bool(root, "skip", 0, &a->skip, "model", err));
-    json_object *act = get(root, "output_activation");
-    if (act) {
-        const char *s = json_object_is_type(act, json_type_string) ? json_object_get_string(act) : "";
-        if (strcmp(s, "sigmoid") == 0)
-            a->output_sigmoid = 1;
-        else if (strcmp(s, "linear") != 0)
-            return rnnfx_fail(err, RNNFX_ERR_UNSUPPORTED,
-                              "output_activation \"%s\" (supported: \"linear\", \"sigmoid\")", s);
-    }
+    TRY(read_choice(root, "output_activation", activations, 0, &a->output_sigmoid, "model", err));
 
     json_object *params = get(root, "params");
     if (params) {
@@ -332,17 +357,11 @@ static RnnfxStatus read_arch(json_object *root, RnnfxArch *a, RnnfxError *err)
             return rnnfx_fail(err, RNNFX_ERR_INVALID, "%s must be an object", where);
         TRY(check_keys(L, LAYER_KEYS, where, err));
         RnnfxLayerDesc *d = &a->layers[l];
-        json_object *type = get(L, "type");
-        const char *t = type && json_object_is_type(type, json_type_string) ? json_object_get_string(type) : "";
-        if (strcmp(t, "lstm") == 0)
-            d->cell = RNNFX_CELL_LSTM;
-        else if (strcmp(t, "gru") == 0)
-            d->cell = RNNFX_CELL_GRU;
-        else if (strcmp(t, "rnn") == 0)
-            d->cell = RNNFX_CELL_RNN;
-        else
-            return rnnfx_fail(err, RNNFX_ERR_UNSUPPORTED,
-                              "%s: unknown type \"%s\" (supported: \"lstm\", \"gru\", \"rnn\")", where, t);
+        static const char *const cells[] = {"lstm", "gru", "rnn", NULL};
+        static const char *const nonlinearities[] = {"tanh", "relu", NULL};
+        int cell;
+        TRY(read_choice(L, "type", cells, -1, &cell, where, err));
+        d->cell = (RnnfxCell)cell;
         TRY(read_int(L, "hidden_size", 1, 0, 1, RNNFX_MAX_HIDDEN, &d->hidden_size, where, err));
         int in;
         TRY(read_int(L, "input_size", 0, prev, 1, RNNFX_MAX_INPUTS > RNNFX_MAX_HIDDEN ? RNNFX_MAX_INPUTS : RNNFX_MAX_HIDDEN, &in, where, err));
@@ -350,17 +369,9 @@ static RnnfxStatus read_arch(json_object *root, RnnfxArch *a, RnnfxError *err)
             return rnnfx_fail(err, RNNFX_ERR_INVALID, "%s: input_size is %d, but its input has %d values",
                               where, in, prev);
         TRY(read_bool(L, "peephole", 0, &d->peephole, where, err));
-        json_object *nl_ = get(L, "nonlinearity");
-        if (nl_) {
-            const char *s = json_object_is_type(nl_, json_type_string) ? json_object_get_string(nl_) : "";
-            if (strcmp(s, "relu") == 0)
-                d->relu = 1;
-            else if (strcmp(s, "tanh") != 0)
-                return rnnfx_fail(err, RNNFX_ERR_UNSUPPORTED,
-                                  "%s: nonlinearity \"%s\" (supported: \"tanh\", \"relu\")", where, s);
-            if (d->relu && d->cell != RNNFX_CELL_RNN)
-                return rnnfx_fail(err, RNNFX_ERR_INVALID, "%s: only RNN layers take a ReLU", where);
-        }
+        TRY(read_choice(L, "nonlinearity", nonlinearities, 0, &d->relu, where, err));
+        if (d->relu && d->cell != RNNFX_CELL_RNN)
+            return rnnfx_fail(err, RNNFX_ERR_INVALID, "%s: only RNN layers take a ReLU", where);
         prev = d->hidden_size;
     }
     return rnnfx_arch_check(a, err);

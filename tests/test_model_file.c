@@ -678,6 +678,13 @@ static void test_unknown_keys(void **state)
         assert_null(m);
         assert_non_null(strstr(err.msg, "\"name\""));
         json_object_put(r);
+        r = json_tokener_parse(base);
+        json_object_object_add(r, "output_activation", json_object_new_int(1));
+        t = json_object_to_json_string_ext(r, JSON_C_TO_STRING_PLAIN);
+        assert_int_equal(rnnfx_model_load_memory(t, strlen(t), NULL, &m, &err), RNNFX_ERR_INVALID);
+        assert_non_null(strstr(err.msg, "output_activation"));
+        assert_non_null(strstr(err.msg, "string"));
+        json_object_put(r);
     }
     /* foreign formats stay lenient: an AIDA-X file with keys of its own loads */
     free(base);
