@@ -18,6 +18,7 @@
  * model keeps the sample rate it was trained at (--sample-rate only states
  * it when the file is wrong or silent).
  */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -216,10 +217,20 @@ int main(int argc, char **argv)
                     dropped_state |= v[i] != 0.0f;
             }
 
+    /* Written under a temporary name and renamed only once the checks
+     * below pass, so a failed conversion never leaves (or replaces) a file
+     * under the output name. */
+    char tmp_path[4096];
+    if (snprintf(tmp_path, sizeof tmp_path, "%s.convert-%ld", out_path, (long)getpid()) >=
+        (int)sizeof tmp_path) {
+        fprintf(stderr, "rnnfx-convert: output path too long\n");
+        rnnfx_model_free(model);
+        return 2;
+    }
     switch (target) {
-    case TO_RNNFX: st = rnnfx_model_save(model, out_path, &err); break;
-    case TO_AIDAX: st = rnnfx_export_aidax_file(model, &eopts, out_path, &err); break;
-    case TO_NAM: st = rnnfx_export_nam_file(model, &eopts, out_path, &err); break;
+    case TO_RNNFX: st = rnnfx_model_save(model, tmp_path, &err); break;
+    case TO_AIDAX: st = rnnfx_export_aidax_file(model, &eopts, tmp_path, &err); break;
+    case TO_NAM: st = rnnfx_export_nam_file(model, &eopts, tmp_path, &err); break;
     }
     if (st != RNNFX_OK) {
         fprintf(stderr, "rnnfx-convert: cannot write %s as %s: %s\n", out_path,
@@ -235,19 +246,27 @@ int main(int argc, char **argv)
      * like the source. */
     RnnfxModel *back = NULL;
     int rc = 0;
-    st = rnnfx_model_load(out_path, NULL, &back, &err);
+    st = rnnfx_model_load(tmp_path, NULL, &back, &err);
     if (st != RNNFX_OK) {
-        fprintf(stderr, "rnnfx-convert: the written file %s does not load back: %s\n", out_path,
+        fprintf(stderr, "rnnfx-convert: the converted model does not load back (nothing written): %s\n",
                 err.msg);
+        remove(tmp_path);
         rnnfx_model_free(model);
         return 1;
     }
     size_t steps = 0;
     double st_err = 0.0;
-    st = rnnfx_selftest_file(out_path, back, &steps, &st_err, &err);
+    st = rnnfx_selftest_file(tmp_path, back, &steps, &st_err, &err);
     if (st != RNNFX_OK || (steps > 0 && !(st_err <= RNNFX_SELFTEST_TOLERANCE))) {
-        fprintf(stderr, "rnnfx-convert: the written file fails its own self-test: %s\n",
+        fprintf(stderr, "rnnfx-convert: the converted model fails its own self-test (nothing written): %s\n",
                 st != RNNFX_OK ? err.msg : "outputs differ");
+        rc = 1;
+    }
+    if (rc != 0) {
+        remove(tmp_path);
+    } else if (rename(tmp_path, out_path) != 0) {
+        fprintf(stderr, "rnnfx-convert: cannot write %s: %s\n", out_path, strerror(errno));
+        remove(tmp_path);
         rc = 1;
     }
     double diff = compare_models(model, back);
