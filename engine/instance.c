@@ -204,11 +204,14 @@ float *rnnfx_instance_cell(RnnfxInstance *inst, int layer)
 
 static float sigmoidf_ref(float x) { return 1.0f / (1.0f + expf(-x)); }
 
-static float dot(const float *w, const float *x, int n)
+/* Accumulated in double: the reference path is what everything else is
+ * measured against, so its own rounding should be well below the
+ * tolerances it is held to (high-gain captures amplify float sums). */
+static double dot(const float *w, const float *x, int n)
 {
-    float s = 0.0f;
+    double s = 0.0;
     for (int j = 0; j < n; j++)
-        s += w[j] * x[j];
+        s += (double)w[j] * (double)x[j];
     return s;
 }
 
@@ -224,7 +227,8 @@ static void ref_lstm(RnnfxInstance *inst, int l, const float *x, int in)
     const float *peep = rnnfx_model_tensor_const(m, l, RNNFX_T_PEEPHOLE, NULL, NULL);
     float *h = inst->h[l], *c = inst->c[l], *g = inst->gates;
     for (int r = 0; r < 4 * H; r++)
-        g[r] = bih[r] + bhh[r] + dot(wih + (size_t)r * in, x, in) + dot(whh + (size_t)r * H, h, H);
+        g[r] = (float)((double)bih[r] + bhh[r] + dot(wih + (size_t)r * in, x, in) +
+                       dot(whh + (size_t)r * H, h, H));
     for (int j = 0; j < H; j++) {
         float pi = peep ? peep[j] * c[j] : 0.0f;
         float pf = peep ? peep[H + j] * c[j] : 0.0f;
@@ -250,8 +254,8 @@ static void ref_gru(RnnfxInstance *inst, int l, const float *x, int in)
     const float *bhh = rnnfx_model_tensor_const(m, l, RNNFX_T_BIAS_HH, NULL, NULL);
     float *h = inst->h[l], *gi = inst->gates, *gh = inst->gates_hh;
     for (int r = 0; r < 3 * H; r++) {
-        gi[r] = bih[r] + dot(wih + (size_t)r * in, x, in);
-        gh[r] = bhh[r] + dot(whh + (size_t)r * H, h, H);
+        gi[r] = (float)(bih[r] + dot(wih + (size_t)r * in, x, in));
+        gh[r] = (float)(bhh[r] + dot(whh + (size_t)r * H, h, H));
     }
     for (int j = 0; j < H; j++) {
         float r = sigmoidf_ref(gi[j] + gh[j]);
@@ -272,7 +276,8 @@ static void ref_rnn(RnnfxInstance *inst, int l, const float *x, int in)
     const float *bhh = rnnfx_model_tensor_const(m, l, RNNFX_T_BIAS_HH, NULL, NULL);
     float *h = inst->h[l], *g = inst->gates;
     for (int r = 0; r < H; r++)
-        g[r] = bih[r] + bhh[r] + dot(wih + (size_t)r * in, x, in) + dot(whh + (size_t)r * H, h, H);
+        g[r] = (float)((double)bih[r] + bhh[r] + dot(wih + (size_t)r * in, x, in) +
+                       dot(whh + (size_t)r * H, h, H));
     for (int j = 0; j < H; j++)
         h[j] = d->relu ? (g[j] > 0.0f ? g[j] : 0.0f) : tanhf(g[j]);
 }
@@ -296,7 +301,7 @@ static void ref_step(RnnfxInstance *inst, const float *x, float *y)
     const float *w = rnnfx_model_tensor_const(m, -1, RNNFX_T_DENSE_W, NULL, NULL);
     const float *b = rnnfx_model_tensor_const(m, -1, RNNFX_T_DENSE_B, NULL, NULL);
     for (int o = 0; o < a->output_size; o++) {
-        float v = b[o] + dot(w + (size_t)o * in, lx, in);
+        float v = (float)(b[o] + dot(w + (size_t)o * in, lx, in));
         if (a->output_sigmoid)
             v = sigmoidf_ref(v);
         if (a->skip)
