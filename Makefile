@@ -12,7 +12,7 @@
 #   tests/test_*.sh      -> run by `make test` after the binaries
 #   bench/...            -> see `make bench`
 #
-# The plugin and the engine are never built with -ffast-math/-Ofast: it breaks
+# The plugin and the engine are never built with fast-math options: they break
 # isnan() and can change the host's floating-point mode.
 
 PREFIX ?=
