@@ -54,6 +54,48 @@ RnnfxStatus rnnfx_audio_read(const char *path, RnnfxAudio *out, RnnfxError *err)
         return rnnfx_fail(err, RNNFX_ERR_FORMAT, "%s: invalid header (%d channels, %d Hz)", path,
                           info.channels, info.samplerate);
     }
+    if (info.frames == SF_COUNT_MAX) {
+        /* a stream whose header never got its length (an unfinished FLAC
+         * from a renderer that stopped early): read to the end in chunks */
+        size_t cap = 1 << 20, got = 0;
+        const size_t ch = (size_t)info.channels;
+        float *data = malloc(cap * ch * sizeof *data);
+        while (data) {
+            if (got == cap) {
+                if (cap * 2 > RNNFX_AUDIO_MAX_FRAMES) {
+                    free(data);
+                    sf_close(sf);
+                    return rnnfx_fail(err, RNNFX_ERR_LIMIT, "%s: too long", path);
+                }
+                float *nd = realloc(data, cap * 2 * ch * sizeof *data);
+                if (!nd) {
+                    free(data);
+                    data = NULL;
+                    break;
+                }
+                data = nd;
+                cap *= 2;
+            }
+            sf_count_t n = sf_readf_float(sf, data + got * ch, (sf_count_t)(cap - got));
+            if (n <= 0)
+                break;
+            got += (size_t)n;
+        }
+        sf_close(sf);
+        if (!data)
+            return rnnfx_fail(err, RNNFX_ERR_NOMEM, "%s: out of memory", path);
+        if (got == 0) {
+            free(data);
+            return rnnfx_fail(err, RNNFX_ERR_PARSE, "%s: no audio could be decoded", path);
+        }
+        out->data = data;
+        out->frames = got;
+        out->channels = info.channels;
+        out->sample_rate = info.samplerate;
+        out->format = info.format;
+        describe_format(info.format, out->format_name, sizeof out->format_name);
+        return RNNFX_OK;
+    }
     if (info.frames <= 0) {
         sf_close(sf);
         return rnnfx_fail(err, RNNFX_ERR_INVALID, "%s: contains no audio frames", path);
