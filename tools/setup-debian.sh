@@ -13,10 +13,11 @@ lv2-dev liblilv-dev lilv-utils serdi libcmocka-dev portaudio19-dev"
 # Real hosts and tools the tests drive: lv2_validate/serdi/lv2info (above),
 # jalv on a JACK dummy server, Ardour 7 headless, GNU parallel, sox for checks.
 TEST="jackd2 jack-tools jalv ardour parallel sox python3 python3-numpy"
-# Real third-party effects and instrument audio for the demo's wet/dry pair.
-DEMO="guitarix-lv2 zam-plugins fluidsynth fluid-soundfont-gm sox"
+# Real third-party effects (rendered with lv2file/lv2apply) for the demo's wet side;
+# the dry side is synthesized by tools/rnnfx-pluck.
+DEMO="guitarix-lv2 zam-plugins lv2file lilv-utils sox"
 # Only for regenerating reference vectors and the training benchmark.
-REF="python3-torch python3-numpy python3-scipy"
+REF="python3-torch python3-numpy python3-scipy python3-mido"
 
 pkgs="$BUILD"
 for arg in "$@"; do
