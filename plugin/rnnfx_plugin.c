@@ -526,9 +526,20 @@ static void run(LV2_Handle h, uint32_t n)
     /* a pending model became current after a crossfade: describe it */
     if (rnnfx_chain_model(self->chain) != self->notified_model) self->notify_pending = 1;
     if (can_notify) {
-        if (self->notify_pending && notify_model(self)) {
-            self->notify_pending = 0;
-            self->notified_model = rnnfx_chain_model(self->chain);
+        if (self->notify_pending) {
+            /* A full buffer can stop notify_model inside an object: drop the
+             * partial event (and its open frame, which would otherwise trip
+             * the forge's assertion at the pop below); the next run retries. */
+            LV2_Atom_Forge_Frame *top = self->forge.stack;
+            const uint32_t offset = self->forge.offset, seq_size = self->notify->atom.size;
+            if (notify_model(self)) {
+                self->notify_pending = 0;
+                self->notified_model = rnnfx_chain_model(self->chain);
+            } else {
+                self->forge.stack = top;
+                self->forge.offset = offset;
+                self->notify->atom.size = seq_size;
+            }
         }
         lv2_atom_forge_pop(&self->forge, &seq);
     } else if (self->notify) {
@@ -659,8 +670,22 @@ static LV2_State_Status restore(LV2_Handle h, LV2_State_Retrieve_Function retrie
     const char *value = retrieve(handle, self->uris.model, &size, &type, &vflags);
     char wanted[RNNFX_PATH_MAX] = "";
     if (value && size > 0 && (type == self->uris.atom_Path || type == self->uris.atom_String)) {
-        char *apath = map_path ? map_path->absolute_path(map_path->handle, value) : NULL;
-        snprintf(wanted, sizeof wanted, "%s", apath ? apath : value);
+        /* The stored value need not be NUL-terminated within `size`, and a
+         * path cut short would name another file: copy it bounded, refuse
+         * what does not fit. */
+        char stored[RNNFX_PATH_MAX];
+        size_t slen = strnlen(value, size);
+        if (slen >= sizeof stored) {
+            lv2_log_warning(&self->logger, "rnnfx: the saved model path is too long (%zu bytes)\n",
+                            slen);
+            slen = 0;
+        }
+        memcpy(stored, value, slen);
+        stored[slen] = '\0';
+        char *apath = (slen && map_path) ? map_path->absolute_path(map_path->handle, stored) : NULL;
+        const char *abs = apath ? apath : stored;
+        if (strlen(abs) < sizeof wanted) snprintf(wanted, sizeof wanted, "%s", abs);
+        else lv2_log_warning(&self->logger, "rnnfx: the saved model path is too long\n");
         if (apath) {
             if (free_path) free_path->free_path(free_path->handle, apath);
             else free(apath);
