@@ -502,6 +502,14 @@ static int load_pair(Pair *p, const Options *o, int *rate_io)
                  base_name(p->in_path), base_name(p->tg_path), dt, nx, ny);
     }
 
+    /* Shorter than a second fails the overlap check below anyway; say so
+     * before the delay search, which would only report its search range. */
+    if ((nx < ny ? nx : ny) < (size_t)rx) {
+        fprintf(stderr, "rnnfx-train: %s / %s: less than one second of audio (%zu samples at %d Hz)\n",
+                p->in_path, p->tg_path, nx < ny ? nx : ny, rx);
+        goto fail;
+    }
+
     int delay = o->delay, inverted = o->invert;
     RnnfxError err;
     memset(&p->al, 0, sizeof p->al);
