@@ -389,10 +389,20 @@ static void advance(Midi *self, uint32_t from, uint32_t to)
         self->synced = 0;
     }
     if (!self->synced) {
-        /* the first grid line at or after the current position */
-        self->next_step = (int64_t)ceil(self->pos_q * spq - 1e-6);
+        /* the first grid line at or after the current position; a position
+         * beyond exact double integers (a bad host value, or a runaway
+         * speed) would overflow int64 and starve the loop below: restart */
+        double first = ceil(self->pos_q * spq - 1e-6);
+        if (!(fabs(first) < 4e15)) {
+            self->pos_q = 0.0;
+            first = 0.0;
+        }
+        self->next_step = (int64_t)first;
         self->synced = 1;
     }
+    /* at most one grid line per sample: bounded work for any host tempo,
+     * speed or position (real tempos are far below this) */
+    uint32_t steps = 0;
     for (;;) {
         double line_q = (double)self->next_step / spq;
         double d = (line_q - self->pos_q) / qps; /* samples from `from` */
@@ -402,6 +412,10 @@ static void advance(Midi *self, uint32_t from, uint32_t to)
         double at = d <= 0.0 ? 0.0 : (fabs(d - r) < 0.05 ? r : ceil(d));
         if (at >= (double)(to - from))
             break;
+        if (steps++ >= to - from) {
+            self->synced = 0;
+            break;
+        }
         do_step(self, self->next_step, from + (uint32_t)at);
         self->next_step++;
     }
@@ -654,7 +668,9 @@ static void run(LV2_Handle h, uint32_t n)
     uint32_t t = 0;
     if (self->in) {
         LV2_ATOM_SEQUENCE_FOREACH (self->in, ev) {
-            uint32_t at = ev->time.frames < n ? (uint32_t)ev->time.frames : n;
+            /* a (bad) negative time counts as 0, not as 4 billion */
+            uint32_t at = ev->time.frames < 0 ? 0
+                          : ev->time.frames < n ? (uint32_t)ev->time.frames : n;
             if (at < t)
                 at = t;
             advance(self, t, at);
@@ -784,9 +800,13 @@ static LV2_State_Status restore(LV2_Handle h, LV2_State_Retrieve_Function retrie
     free_garbage(self);
     size_t size;
     uint32_t type, vf;
-    const void *v = retrieve(sh, u->rng_state, &size, &type, &vf);
+    size_t vsize = 0;
+    uint32_t vtype = 0;
+    const void *v = retrieve(sh, u->rng_state, &vsize, &vtype, &vf);
     const void *w = retrieve(sh, u->rng_inc, &size, &type, &vf);
-    if (v && w && type == u->atom_Long && size == sizeof(int64_t)) {
+    /* each value's own type and size: a short one must not be over-read */
+    if (v && w && type == u->atom_Long && size == sizeof(int64_t) && vtype == u->atom_Long &&
+        vsize == sizeof(int64_t)) {
         int64_t a, b;
         memcpy(&a, v, sizeof a);
         memcpy(&b, w, sizeof b);
@@ -808,8 +828,23 @@ static LV2_State_Status restore(LV2_Handle h, LV2_State_Retrieve_Function retrie
     const char *p = retrieve(sh, u->model, &size, &type, &vf);
     char wanted[MIDI_PATH_MAX] = "";
     if (p && size > 0 && (type == u->atom_Path || type == u->atom_String)) {
-        char *ap = mp ? mp->absolute_path(mp->handle, p) : NULL;
-        snprintf(wanted, sizeof wanted, "%s", ap ? ap : p);
+        /* The stored value need not be NUL-terminated within `size`, and a
+         * path cut short would name another file: copy it bounded, refuse
+         * what does not fit. */
+        char stored[MIDI_PATH_MAX];
+        size_t slen = strnlen(p, size);
+        if (slen >= sizeof stored) {
+            lv2_log_warning(&self->logger, "rnnfx midi: the saved model path is too long\n");
+            slen = 0;
+        }
+        memcpy(stored, p, slen);
+        stored[slen] = '\0';
+        char *ap = (slen && mp) ? mp->absolute_path(mp->handle, stored) : NULL;
+        const char *abs = ap ? ap : stored;
+        if (strlen(abs) < sizeof wanted)
+            snprintf(wanted, sizeof wanted, "%s", abs);
+        else
+            lv2_log_warning(&self->logger, "rnnfx midi: the saved model path is too long\n");
         if (ap) {
             if (fp)
                 fp->free_path(fp->handle, ap);
