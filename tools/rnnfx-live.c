@@ -649,12 +649,17 @@ static void status(App *a)
 typedef struct {
     double at;
     char *text;
+    size_t order; /* position in the file: lines with the same time keep it */
 } ScriptLine;
 
 static int cmp_script(const void *x, const void *y)
 {
-    double a = ((const ScriptLine *)x)->at, b = ((const ScriptLine *)y)->at;
-    return a < b ? -1 : a > b;
+    const ScriptLine *p = x, *q = y;
+    if (p->at != q->at)
+        return p->at < q->at ? -1 : 1;
+    /* qsort is not stable; "1.0 model X" then "1.0 set KNOB V" must stay
+     * in that order */
+    return p->order < q->order ? -1 : p->order > q->order;
 }
 
 /* Reads "TIME COMMAND" lines (TIME in seconds from the start of audio). */
@@ -695,6 +700,7 @@ static int load_script(const char *path, ScriptLine **out, size_t *count)
             lines = nl;
         }
         lines[n].at = at;
+        lines[n].order = n;
         lines[n].text = strdup(end);
         if (!lines[n].text) {
             fclose(f);
