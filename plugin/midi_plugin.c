@@ -250,15 +250,25 @@ static void free_garbage(Midi *self)
 
 /* ---- MIDI output (audio thread) --------------------------------------------- */
 
+/* Writes one MIDI event, or nothing: when the buffer fills part-way, the
+ * partial event (a header whose body is missing, which a host would read
+ * past the sequence's end) is taken back. */
+static int emit_midi(Midi *self, uint32_t frame, const uint8_t *msg, uint32_t size)
+{
+    LV2_Atom_Forge *f = &self->forge;
+    const uint32_t offset = f->offset, seq_size = self->out->atom.size;
+    if (lv2_atom_forge_frame_time(f, frame) && lv2_atom_forge_atom(f, size, self->u.midi_Event) &&
+        lv2_atom_forge_write(f, msg, size))
+        return 1;
+    f->offset = offset;
+    self->out->atom.size = seq_size;
+    return 0;
+}
+
 static int emit3(Midi *self, uint32_t frame, uint8_t a, uint8_t b, uint8_t c)
 {
     const uint8_t msg[3] = {a, b, c};
-    LV2_Atom_Forge *f = &self->forge;
-    if (!lv2_atom_forge_frame_time(f, frame))
-        return 0;
-    if (!lv2_atom_forge_atom(f, 3, self->u.midi_Event))
-        return 0;
-    return lv2_atom_forge_write(f, msg, 3) != 0;
+    return emit_midi(self, frame, msg, 3);
 }
 
 /* Ends a model note (if the note-off cannot be written the note is still
@@ -485,9 +495,7 @@ static void handle_player_midi(Midi *self, const uint8_t *m, uint32_t size, uint
 {
     int mode = (int)lrintf(ctl(self, RNNFX_MIDI_PORT_MODE, 0, 0, 1));
     /* pass everything through */
-    LV2_Atom_Forge *f = &self->forge;
-    if (lv2_atom_forge_frame_time(f, frame) && lv2_atom_forge_atom(f, size, self->u.midi_Event))
-        lv2_atom_forge_write(f, m, size);
+    emit_midi(self, frame, m, size);
     if (size < 3)
         return;
     uint8_t st = m[0] & 0xF0, ch = m[0] & 0x0F, key = m[1] & 0x7F, vel = m[2];
