@@ -472,6 +472,10 @@ int main(int argc, char **argv)
                         it->out_path, it->clipped, 20.0 * log10(it->peak),
                         fl ? " kept in the float file" : " were clipped; lower --out-gain or use --float");
             }
+            if (it->nonfinite_in)
+                fprintf(stderr, "rnnfx-process: warning: %s: %zu non-finite input samples (NaN or "
+                                "infinity) were played as 0\n",
+                        it->in_path, it->nonfinite_in);
             if (it->nonfinite)
                 fprintf(stderr, "rnnfx-process: warning: %s: %zu non-finite samples written as 0\n",
                         it->out_path, it->nonfinite);

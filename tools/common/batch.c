@@ -886,8 +886,11 @@ static Job *prepare(Run *r, RnnfxBatchItem *it)
             rnnfx_audio_free(&audio);
             return NULL;
         }
-        for (size_t i = 0; i < audio.frames; i++)
-            j->ch[c][i] = audio.data[i * (size_t)audio.channels + (size_t)c];
+        for (size_t i = 0; i < audio.frames; i++) {
+            float v = audio.data[i * (size_t)audio.channels + (size_t)c];
+            it->nonfinite_in += !isfinite(v);
+            j->ch[c][i] = v;
+        }
     }
     rnnfx_audio_free(&audio);
     return j;

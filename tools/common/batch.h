@@ -52,6 +52,7 @@ typedef struct {
     int out_float;    /* the output holds float samples (kept beyond full scale) */
     size_t clipped;   /* samples beyond full scale (0 dBFS); clipped unless out_float */
     size_t nonfinite; /* non-finite output samples written as 0 (should be 0) */
+    size_t nonfinite_in; /* non-finite input samples (the chain plays them as 0) */
     float peak;       /* largest |output| before clipping */
     double seconds;   /* wall time spent on this file */
 } RnnfxBatchItem;
