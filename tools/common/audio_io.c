@@ -57,6 +57,11 @@ RnnfxStatus rnnfx_audio_read(const char *path, RnnfxAudio *out, RnnfxError *err)
     if (info.frames == SF_COUNT_MAX) {
         /* a stream whose header never got its length (an unfinished FLAC
          * from a renderer that stopped early): read to the end in chunks */
+        if (info.channels > 64) {
+            sf_close(sf);
+            return rnnfx_fail(err, RNNFX_ERR_LIMIT, "%s: too many channels (%d)", path,
+                              info.channels);
+        }
         size_t cap = 1 << 20, got = 0;
         const size_t ch = (size_t)info.channels;
         float *data = malloc(cap * ch * sizeof *data);
