@@ -346,6 +346,12 @@ static int load_midi(const Options *o, SongList *songs)
         printf("midi: %zu file(s) skipped, %zu drum notes ignored, %zu notes outside A0..C8 "
                "dropped\n",
                skipped, drums, out_of_range);
+    if (skipped == paths.n) {
+        /* otherwise the caller reports "no training songs", as if the split
+         * had taken them */
+        fprintf(stderr, "rnnfx-train: none of the %zu MIDI file(s) could be used\n", paths.n);
+        goto fail;
+    }
     for (size_t i = 0; i < paths.n; i++)
         free(paths.v[i]);
     free(paths.v);
