@@ -550,12 +550,14 @@ void rnnfx_chain_swap(RnnfxChain *c, RnnfxChainCore *core, RnnfxChainCore **disp
     if (!c->cur) {
         c->cur = core;
     } else if (!c->active) {
-        /* Nothing is heard from the cores: switch at once. */
-        if (!retire(c, c->cur)) {
+        /* Nothing is heard from the cores: switch at once. Earlier switches
+         * settle first: retiring cur before settle_cores promoted a pending
+         * core retired cur twice (a double free) and lost the pending one. */
+        settle_cores(c);
+        if (c->old || c->pending || !retire(c, c->cur)) {
             if (displaced) *displaced = core;
             return;
         }
-        settle_cores(c);
         c->cur = core;
         core_reset(core);
     } else if (!c->old) {
