@@ -626,6 +626,10 @@ static void handle_patch(Midi *self, const LV2_Atom_Object *obj)
     if (!val || (val->type != u->atom_Path && val->type != u->atom_String) || val->size == 0 ||
         val->size >= MIDI_PATH_MAX || !self->schedule)
         return;
+    /* the value must lie inside the object the host sent */
+    if ((const uint8_t *)LV2_ATOM_BODY_CONST(val) + val->size >
+        (const uint8_t *)LV2_ATOM_BODY_CONST(&obj->atom) + obj->atom.size)
+        return;
     struct {
         uint32_t type, len;
         char path[MIDI_PATH_MAX];
@@ -685,9 +689,10 @@ static void run(LV2_Handle h, uint32_t n)
             t = at;
             if (ev->body.type == self->u.midi_Event) {
                 handle_player_midi(self, (const uint8_t *)(ev + 1), ev->body.size, at);
-            } else if (ev->body.type == self->u.atom_Object ||
-                       ev->body.type == self->u.atom_Blank ||
-                       ev->body.type == self->u.atom_Resource) {
+            } else if ((ev->body.type == self->u.atom_Object ||
+                        ev->body.type == self->u.atom_Blank ||
+                        ev->body.type == self->u.atom_Resource) &&
+                       ev->body.size >= sizeof(LV2_Atom_Object_Body)) {
                 const LV2_Atom_Object *obj = (const LV2_Atom_Object *)&ev->body;
                 if (obj->body.otype == self->u.time_Position)
                     handle_position(self, obj, at);

@@ -454,6 +454,10 @@ static void handle_object(Rnnfx *self, const LV2_Atom_Object *obj)
     if (((const LV2_Atom_URID *)property)->body != u->model) return;
     if (value->type != u->atom_Path && value->type != u->atom_String) return;
     if (!self->schedule || value->size == 0 || value->size >= RNNFX_PATH_MAX) return;
+    /* the value must lie inside the object the host sent */
+    if ((const uint8_t *)LV2_ATOM_BODY_CONST(value) + value->size >
+        (const uint8_t *)LV2_ATOM_BODY_CONST(&obj->atom) + obj->atom.size)
+        return;
     /* One message: header and the path (the atom body, NUL-terminated by
      * the forge), copied into a stack buffer of bounded size. */
     struct {
@@ -488,7 +492,8 @@ static void run(LV2_Handle h, uint32_t n)
             if (ev->body.type == u->midi_Event) {
                 const uint8_t *msg = (const uint8_t *)(ev + 1);
                 if (ev->body.size >= 3 && (msg[0] & 0xF0) == 0xB0) handle_cc(self, msg[1], msg[2]);
-            } else if (ev->body.type == u->atom_Object) {
+            } else if (ev->body.type == u->atom_Object &&
+                       ev->body.size >= sizeof(LV2_Atom_Object_Body)) {
                 handle_object(self, (const LV2_Atom_Object *)&ev->body);
             }
         }
