@@ -31,7 +31,7 @@ fi
 [ -x "$BUILD/tests/test_process" ] || { echo "test_live: $BUILD/tests/test_process not built"; exit 1; }
 
 TMP=$(mktemp -d /tmp/rnnfx-test-live-XXXXXX)
-SERVER=rnnfx-test-$$
+SERVER=rnnfx-live-test
 JACKPID=""
 cleanup() {
     if [ -n "$JACKPID" ]; then
@@ -48,6 +48,8 @@ RT=--no-realtime
 if [ "$(id -u)" = 0 ] || [ "$(ulimit -r 2>/dev/null || echo 0)" != 0 ]; then
     RT="-R -P 70"
 fi
+. tests/support/jack_env.sh
+rnnfx_jack_clear_stale
 JACK_NO_AUDIO_RESERVATION=1 jackd $RT -n "$SERVER" -d dummy -r 48000 -p 128 -C 2 -P 2 \
     >"$TMP/jackd.log" 2>&1 &
 JACKPID=$!

@@ -20,7 +20,7 @@ done
 [ -d "$BUILD/rnnfx.lv2" ] || { echo "test_midi_jalv: $BUILD/rnnfx.lv2 not built"; exit 1; }
 
 TMP=$(mktemp -d /tmp/rnnfx-midi-jalv-XXXXXX)
-SERVER=rnnfx-midi-$$
+SERVER=rnnfx-midi-jalv-test
 PIDS=""
 cleanup() {
     for p in $PIDS; do kill "$p" 2>/dev/null; done
@@ -36,6 +36,8 @@ fail() {
 
 mkdir "$TMP/lv2"
 ln -s "$(cd "$BUILD" && pwd)/rnnfx.lv2" "$TMP/lv2/rnnfx.lv2"
+. tests/support/jack_env.sh
+rnnfx_jack_clear_stale
 JACK_NO_AUDIO_RESERVATION=1 jackd --no-realtime -n "$SERVER" -d dummy -r 48000 -p 256 -C 2 -P 2 \
     >"$TMP/jackd.log" 2>&1 &
 PIDS="$PIDS $!"
