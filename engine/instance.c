@@ -19,11 +19,7 @@
 #include <string.h>
 
 #include "fast.h"
-
-#if defined(__x86_64__) || defined(__i386__)
-#include <xmmintrin.h>
-#define RNNFX_HAVE_MXCSR 1
-#endif
+#include "fpmode.h"
 
 /* Samples (audio) or floats (frames) prepared per kernel call: bounded work
  * per call, and a scratch buffer that does not grow with the block. */
@@ -215,15 +211,27 @@ static double dot(const float *w, const float *x, int n)
     return s;
 }
 
+/* The four tensors every recurrent cell reads, in PyTorch layout. */
+typedef struct {
+    const float *ih, *hh, *bih, *bhh;
+} RefWeights;
+
+static void ref_weights(const RnnfxModel *m, int l, RefWeights *w)
+{
+    w->ih = rnnfx_model_tensor_const(m, l, RNNFX_T_WEIGHT_IH, NULL, NULL);
+    w->hh = rnnfx_model_tensor_const(m, l, RNNFX_T_WEIGHT_HH, NULL, NULL);
+    w->bih = rnnfx_model_tensor_const(m, l, RNNFX_T_BIAS_IH, NULL, NULL);
+    w->bhh = rnnfx_model_tensor_const(m, l, RNNFX_T_BIAS_HH, NULL, NULL);
+}
+
 /* LSTM, PyTorch gate order i, f, g, o; peephole per model.h. */
 static void ref_lstm(RnnfxInstance *inst, int l, const float *x, int in)
 {
     const RnnfxModel *m = inst->model;
     int H = rnnfx_model_arch(m)->layers[l].hidden_size;
-    const float *wih = rnnfx_model_tensor_const(m, l, RNNFX_T_WEIGHT_IH, NULL, NULL);
-    const float *whh = rnnfx_model_tensor_const(m, l, RNNFX_T_WEIGHT_HH, NULL, NULL);
-    const float *bih = rnnfx_model_tensor_const(m, l, RNNFX_T_BIAS_IH, NULL, NULL);
-    const float *bhh = rnnfx_model_tensor_const(m, l, RNNFX_T_BIAS_HH, NULL, NULL);
+    RefWeights w;
+    ref_weights(m, l, &w);
+    const float *wih = w.ih, *whh = w.hh, *bih = w.bih, *bhh = w.bhh;
     const float *peep = rnnfx_model_tensor_const(m, l, RNNFX_T_PEEPHOLE, NULL, NULL);
     float *h = inst->h[l], *c = inst->c[l], *g = inst->gates;
     for (int r = 0; r < 4 * H; r++)
@@ -248,10 +256,9 @@ static void ref_gru(RnnfxInstance *inst, int l, const float *x, int in)
 {
     const RnnfxModel *m = inst->model;
     int H = rnnfx_model_arch(m)->layers[l].hidden_size;
-    const float *wih = rnnfx_model_tensor_const(m, l, RNNFX_T_WEIGHT_IH, NULL, NULL);
-    const float *whh = rnnfx_model_tensor_const(m, l, RNNFX_T_WEIGHT_HH, NULL, NULL);
-    const float *bih = rnnfx_model_tensor_const(m, l, RNNFX_T_BIAS_IH, NULL, NULL);
-    const float *bhh = rnnfx_model_tensor_const(m, l, RNNFX_T_BIAS_HH, NULL, NULL);
+    RefWeights w;
+    ref_weights(m, l, &w);
+    const float *wih = w.ih, *whh = w.hh, *bih = w.bih, *bhh = w.bhh;
     float *h = inst->h[l], *gi = inst->gates, *gh = inst->gates_hh;
     for (int r = 0; r < 3 * H; r++) {
         gi[r] = (float)(bih[r] + dot(wih + (size_t)r * in, x, in));
@@ -270,10 +277,9 @@ static void ref_rnn(RnnfxInstance *inst, int l, const float *x, int in)
     const RnnfxModel *m = inst->model;
     const RnnfxLayerDesc *d = &rnnfx_model_arch(m)->layers[l];
     int H = d->hidden_size;
-    const float *wih = rnnfx_model_tensor_const(m, l, RNNFX_T_WEIGHT_IH, NULL, NULL);
-    const float *whh = rnnfx_model_tensor_const(m, l, RNNFX_T_WEIGHT_HH, NULL, NULL);
-    const float *bih = rnnfx_model_tensor_const(m, l, RNNFX_T_BIAS_IH, NULL, NULL);
-    const float *bhh = rnnfx_model_tensor_const(m, l, RNNFX_T_BIAS_HH, NULL, NULL);
+    RefWeights w;
+    ref_weights(m, l, &w);
+    const float *wih = w.ih, *whh = w.hh, *bih = w.bih, *bhh = w.bhh;
     float *h = inst->h[l], *g = inst->gates;
     for (int r = 0; r < H; r++)
         g[r] = (float)((double)bih[r] + bhh[r] + dot(wih + (size_t)r * in, x, in) +
@@ -341,36 +347,13 @@ static void finish_outputs(float *y, size_t count, float gain)
         y[i] = finite_or_zero(y[i] * gain);
 }
 
-typedef struct {
-    unsigned csr;
-} FpGuard;
-
-static FpGuard fp_enter(void)
-{
-    FpGuard g = {0};
-#ifdef RNNFX_HAVE_MXCSR
-    g.csr = _mm_getcsr();
-    _mm_setcsr(g.csr | 0x8040u); /* FTZ | DAZ */
-#endif
-    return g;
-}
-
-static void fp_leave(FpGuard g)
-{
-#ifdef RNNFX_HAVE_MXCSR
-    _mm_setcsr(g.csr);
-#else
-    (void)g;
-#endif
-}
-
 void rnnfx_instance_process(RnnfxInstance *inst, const float *in, float *out, size_t n)
 {
     const RnnfxModel *m = inst->model;
     const RnnfxArch *a = rnnfx_model_arch(m);
     const RnnfxMeta *meta = rnnfx_model_meta_const(m);
     const float ig = meta->input_gain, og = meta->output_gain;
-    FpGuard fp = fp_enter();
+    RnnfxFpMode fp = rnnfx_fp_enter();
     while (n > 0) {
         size_t len = n < CHUNK_FLOATS ? n : CHUNK_FLOATS;
         float *x = inst->chunk;
@@ -395,7 +378,7 @@ void rnnfx_instance_process(RnnfxInstance *inst, const float *in, float *out, si
         out += len;
         n -= len;
     }
-    fp_leave(fp);
+    rnnfx_fp_leave(fp);
 }
 
 void rnnfx_instance_process_frames(RnnfxInstance *inst, const float *in, float *out, size_t n)
@@ -405,7 +388,7 @@ void rnnfx_instance_process_frames(RnnfxInstance *inst, const float *in, float *
     const RnnfxMeta *meta = rnnfx_model_meta_const(m);
     const size_t ni = (size_t)a->input_size, no = (size_t)a->output_size;
     const size_t per_chunk = CHUNK_FLOATS / ni; /* >= 2: input_size <= 512 */
-    FpGuard fp = fp_enter();
+    RnnfxFpMode fp = rnnfx_fp_enter();
     while (n > 0) {
         size_t len = n < per_chunk ? n : per_chunk;
         float *x = inst->chunk;
@@ -425,5 +408,5 @@ void rnnfx_instance_process_frames(RnnfxInstance *inst, const float *in, float *
         out += len * no;
         n -= len;
     }
-    fp_leave(fp);
+    rnnfx_fp_leave(fp);
 }

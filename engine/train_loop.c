@@ -31,10 +31,7 @@
 #include <string.h>
 #include <time.h>
 
-#if defined(__x86_64__) || defined(__i386__)
-#include <xmmintrin.h>
-#endif
-
+#include "fpmode.h"
 #include "instance.h"
 #include "model_file.h"
 #include "train_impl.h"
@@ -196,28 +193,16 @@ static void rows_of(const RnnfxTrainer *tr, int g, int B, int *r0, int *r1)
     *r1 = b < B ? b : B;
 }
 
-#if defined(__x86_64__) || defined(__i386__)
-/* Flush-to-zero and denormals-are-zero for the duration of a job, as the
- * engine does around process calls: decaying states and tiny gradients would
- * otherwise hit the denormal slow path, and the forward pass stays identical
- * to the engine's. MXCSR is per thread, so each worker sets its own. */
-#define FTZ_BEGIN()                                                                            \
-    unsigned saved_csr = _mm_getcsr();                                                         \
-    _mm_setcsr(saved_csr | 0x8040u)
-#define FTZ_END() _mm_setcsr(saved_csr)
-#else
-#define FTZ_BEGIN() (void)0
-#define FTZ_END() (void)0
-#endif
-
 static void run_job_inner(RnnfxTrainer *tr, int w);
 
 /* Row group w's part of the current job (on whichever thread took it). */
 static void run_job(RnnfxTrainer *tr, int w)
 {
-    FTZ_BEGIN();
+    /* Each worker sets the mode the engine uses around process calls, so the
+     * forward pass here is identical to the engine's (fpmode.h). */
+    RnnfxFpMode fp = rnnfx_fp_enter();
     run_job_inner(tr, w);
-    FTZ_END();
+    rnnfx_fp_leave(fp);
 }
 
 static void run_job_inner(RnnfxTrainer *tr, int w)
