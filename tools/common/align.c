@@ -37,6 +37,25 @@ void rnnfx_align_result_free(RnnfxAlignResult *res)
 /* Solves the symmetric Toeplitz system T x = b (T's first row t[0..L-1]) by
  * Levinson recursion. Returns 0, or -1 if the matrix is (numerically) not
  * positive definite. */
+
+/* acc[m] += Σ_k x[k]·e[k + m] for m < L, by FFT: X (already transformed, in
+ * xr/xi) conjugate-times E, transformed back. e (er/ei, time domain, zero
+ * padded to N) is overwritten. */
+static void correlate_add(const double *xr, const double *xi, double *er, double *ei, size_t N,
+                          int L, double *acc)
+{
+    rnnfx_fft(er, ei, N, 0);
+    for (size_t k = 0; k < N; k++) {
+        double a = xr[k] * er[k] + xi[k] * ei[k];
+        double b = xr[k] * ei[k] - xi[k] * er[k];
+        er[k] = a;
+        ei[k] = b;
+    }
+    rnnfx_fft(er, ei, N, 1);
+    for (int m = 0; m < L; m++)
+        acc[m] += er[m] / (double)N;
+}
+
 static int levinson(const double *t, const double *b, double *x, int L)
 {
     double *f = malloc((size_t)L * sizeof *f);
@@ -143,33 +162,14 @@ RnnfxStatus rnnfx_align_detect(const float *dry, const float *wet, size_t n,
             er[k] = (k < len + (size_t)L - 1 && idx < n) ? dry[idx] : 0.0;
             ei[k] = 0.0;
         }
-        rnnfx_fft(er, ei, N, 0);
-        for (size_t k = 0; k < N; k++) {
-            /* conj(X) * E */
-            double a = xr[k] * er[k] + xi[k] * ei[k];
-            double b = xr[k] * ei[k] - xi[k] * er[k];
-            er[k] = a;
-            ei[k] = b;
-        }
-        rnnfx_fft(er, ei, N, 1);
-        for (int m = 0; m < L; m++)
-            R[m] += er[m] / (double)N;
+        correlate_add(xr, xi, er, ei, N, L, R);
         /* cross-correlation: ext[k] = y[s - P + k] */
         for (size_t k = 0; k < N; k++) {
             long long idx = (long long)s - P + (long long)k;
             er[k] = (k < len + (size_t)L - 1 && idx >= 0 && idx < (long long)n) ? wet[idx] : 0.0;
             ei[k] = 0.0;
         }
-        rnnfx_fft(er, ei, N, 0);
-        for (size_t k = 0; k < N; k++) {
-            double a = xr[k] * er[k] + xi[k] * ei[k];
-            double b = xr[k] * ei[k] - xi[k] * er[k];
-            er[k] = a;
-            ei[k] = b;
-        }
-        rnnfx_fft(er, ei, N, 1);
-        for (int j = 0; j < L; j++)
-            r[j] += er[j] / (double)N;
+        correlate_add(xr, xi, er, ei, N, L, r);
     }
 
     /* plain cross-correlation answer, for the report */
