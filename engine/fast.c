@@ -184,6 +184,8 @@ static void pack_layer(const RnnfxModel *m, int l, int in, int zdom, RnnfxFastLa
     L->hp = hp;
     L->in = in;
     L->rows = rows;
+    L->gs = hp;
+    L->drows = rows;
     L->wx = wx;
     L->wh = wh;
     L->b = b;
@@ -220,9 +222,60 @@ static void pack_layer(const RnnfxModel *m, int l, int in, int zdom, RnnfxFastLa
 #define RESIDENT_LINES 48
 #define RESIDENT_PAGES 11
 
+/* The dense-gate copy: when H mod 16 is 1..8 (H >= 17), padding every gate
+ * block to a multiple of 16 rows leaves half a vector of padding per gate:
+ * LSTM-40 runs 12 row vectors per column where 10 hold all 160 rows. Packing the gates at a stride of H rounded up to 8 instead saves
+ * those FMAs (and activations); the kernel realigns the odd gates with one
+ * VALIGND per vector. Used while that matrix fits the plain L1 budget. */
+static int dense_gates(const RnnfxFastLayer *L)
+{
+    const int G = rnnfx_cell_gates(L->cell), gs = (L->hidden + 7) & ~7;
+    const size_t bytes = (size_t)L->hcols * up16((size_t)G * gs) * sizeof(float);
+    return L->zdom && L->hidden > 16 && L->hidden <= 64 && L->hidden % 16 != 0 &&
+           L->hidden % 16 <= 8 && bytes <= L1_PLAIN_BYTES;
+}
+
+/* Writes the dense-gate copy of L (rows q*hp + j -> q*gs + j) into mem:
+ * the matrix [hcols][drows], then wxd [drows] and, for a GRU, bhd [drows]. */
+static void pack_dense(RnnfxFastLayer *L, float *mem)
+{
+    const int G = rnnfx_cell_gates(L->cell), gs = L->gs, dr = L->drows;
+    float *wd = mem, *wxd = mem + (size_t)L->hcols * dr, *bhd = wxd + dr;
+    for (int q = 0; q < G; q++) {
+        for (int k = 0; k < L->hcols; k++)
+            memcpy(wd + (size_t)k * dr + (size_t)q * gs, L->wh + (size_t)k * L->rows + (size_t)q * L->hp,
+                   (size_t)gs * sizeof(float));
+        memcpy(wxd + (size_t)q * gs, L->wx + (size_t)q * L->hp, (size_t)gs * sizeof(float));
+        if (L->bh)
+            memcpy(bhd + (size_t)q * gs, L->bh + (size_t)q * L->hp, (size_t)gs * sizeof(float));
+    }
+    L->wxd = wxd;
+    L->bhd = L->bh ? bhd : NULL;
+}
+
 static RnnfxStatus build_cols(RnnfxFast *F, RnnfxError *err)
 {
     RnnfxFastLayer *L = &F->layer[0];
+    if (dense_gates(L)) {
+        const int G = rnnfx_cell_gates(L->cell);
+        L->gs = (L->hidden + 7) & ~7;
+        L->drows = (int)up16((size_t)G * (size_t)L->gs);
+        const size_t table_bytes = ((size_t)L->hcols * sizeof(float *) + 63) & ~(size_t)63;
+        const size_t floats = (size_t)(L->hcols + 2) * (size_t)L->drows;
+        unsigned char *mem = aligned_alloc(64, table_bytes + floats * sizeof(float));
+        if (!mem)
+            return rnnfx_fail(err, RNNFX_ERR_NOMEM, "out of memory packing the model");
+        float *wd = (float *)(mem + table_bytes);
+        memset(wd, 0, floats * sizeof(float));
+        pack_dense(L, wd);
+        const float **cols = (const float **)mem;
+        for (int k = 0; k < L->hcols; k++)
+            cols[k] = wd + (size_t)k * L->drows;
+        L->cols = cols;
+        L->parts = 1;
+        F->colmem = mem;
+        return RNNFX_OK;
+    }
     const int nvec = L->rows / 16, parts = nvec > 16 ? 2 : 1, lp = nvec / parts;
     const size_t total = (size_t)L->hcols * parts;
     const size_t bytes = (size_t)L->hcols * L->rows * sizeof(float);

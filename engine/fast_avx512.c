@@ -82,8 +82,9 @@
  * exponent domain (ZD) and uses the 13-instruction forms, c in plain units
  * (except the two-group GRU, measured faster with the piecewise forms).
  * Kernel choice by shape: LSTM H <= 8 f512_lstm_small; H <= 16
- * f512_lstm1 / f512_gru1; LSTM H <= 32 f512_lstm_split; the rest of H <= 96
- * f512_lstm / f512_gru.
+ * f512_lstm1 / f512_gru1; H mod 16 in 1..8 with the dense-gate copy (fast.c)
+ * f512_lstm_dg / f512_gru_dg; LSTM H <= 32 f512_lstm_split; the rest of
+ * H <= 96 f512_lstm / f512_gru.
  *
  * The recurrent weights are reached through L->cols: column k's gate rows
  * in P parts of LP vectors, part j at cols[j]. fast.c points these into the
@@ -186,40 +187,41 @@ RX_INLINE __m512 f512_recip(__m512 d)
     return _mm512_fmadd_ps(r, _mm512_fnmadd_ps(d, r, _mm512_set1_ps(1.0f)), r);
 }
 
-/* LSTM cell update of one group from exponent-domain i, f, g; returns
- * 1 - e_c in *num and 1 + e_c as the value, for f512_lstm_h. */
-RX_INLINE __m512 f512_lstm_cell(__m512 zi, __m512 zf, __m512 zg, __m512 *c, __m512 *num)
+/* LSTM cell update of one group from the exponentials of i, f, g; returns
+ * 1 + e_c and puts 1 - e_c in *num, for f512_lstm_h. Lanes outside m get
+ * c = 0 (the dense-gate kernels' half-vector of other gates). */
+RX_INLINE __m512 f512_lstm_cell(__m512 ei, __m512 ef, __m512 eg, __m512 *c, __m512 *num,
+                                __mmask16 m)
 {
     const __m512 one = _mm512_set1_ps(1.0f);
-    const __m512 Ei = _mm512_add_ps(f512_exp2(zi), one);
-    const __m512 Ef = _mm512_add_ps(f512_exp2(zf), one);
-    const __m512 eg = f512_exp2(zg);
+    const __m512 Ei = _mm512_add_ps(ei, one), Ef = _mm512_add_ps(ef, one);
     const __m512 D = _mm512_fmadd_ps(Ei, eg, Ei);
     const __m512 cn = _mm512_fmadd_ps(*c, D, _mm512_mul_ps(_mm512_sub_ps(one, eg), Ef));
-    *c = _mm512_mul_ps(cn, f512_recip(_mm512_mul_ps(D, Ef)));
+    *c = _mm512_maskz_mul_ps(m, cn, f512_recip(_mm512_mul_ps(D, Ef)));
     const __m512 ec = f512_exp2(_mm512_mul_ps(*c, _mm512_set1_ps(RNNFX_ZSCALE2)));
     *num = _mm512_sub_ps(one, ec);
     return _mm512_add_ps(one, ec);
 }
 
-/* h = o tanh(c) from exponent-domain o and f512_lstm_cell's two results. */
-RX_INLINE __m512 f512_lstm_h(__m512 zo, __m512 den, __m512 num)
+/* h = o tanh(c) from the exponential of o and f512_lstm_cell's results;
+ * lanes outside m are 0. */
+RX_INLINE __m512 f512_lstm_h(__m512 eo, __m512 den, __m512 num, __mmask16 m)
 {
-    const __m512 Eo = _mm512_add_ps(f512_exp2(zo), _mm512_set1_ps(1.0f));
-    return _mm512_mul_ps(num, f512_recip(_mm512_mul_ps(Eo, den)));
+    const __m512 Eo = _mm512_add_ps(eo, _mm512_set1_ps(1.0f));
+    return _mm512_maskz_mul_ps(m, num, f512_recip(_mm512_mul_ps(Eo, den)));
 }
 
-/* GRU update of one group: zr, zz the exponent-domain r and z rows, hn the
- * recurrent n part (W_hn h + b_hn), xn the input n part, h the state. */
-RX_INLINE __m512 f512_gru_h(__m512 zr, __m512 zz, __m512 hn, __m512 xn, __m512 h)
+/* GRU update of one group: er, ez the exponentials of the r and z rows, hn
+ * the recurrent n part (W_hn h + b_hn), xn the input n part, h the state;
+ * lanes outside m are 0. */
+RX_INLINE __m512 f512_gru_h(__m512 er, __m512 ez, __m512 hn, __m512 xn, __m512 h, __mmask16 m)
 {
     const __m512 one = _mm512_set1_ps(1.0f);
-    const __m512 r = f512_recip(_mm512_add_ps(f512_exp2(zr), one));
+    const __m512 r = f512_recip(_mm512_add_ps(er, one));
     const __m512 en = f512_exp2(_mm512_fmadd_ps(r, hn, xn));
-    const __m512 ez = f512_exp2(zz);
     const __m512 Fn = _mm512_add_ps(one, en);
     const __m512 num = _mm512_fmadd_ps(ez, _mm512_sub_ps(one, en), _mm512_mul_ps(h, Fn));
-    return _mm512_mul_ps(num, f512_recip(_mm512_fmadd_ps(ez, Fn, Fn)));
+    return _mm512_maskz_mul_ps(m, num, f512_recip(_mm512_fmadd_ps(ez, Fn, Fn)));
 }
 
 /* acc[0..SETS)[0..NVEC) += W h over all columns; the sets are summed into
@@ -291,9 +293,9 @@ RX_INLINE void f512_lstm(const RnnfxFast *F, const float *b0, float *h, float *c
         for (int u = 0; u < NV; u++) {
             if (ZD) {
                 __m512 num;
-                __m512 den = f512_lstm_cell(acc[0][u], acc[0][NV + u], acc[0][2 * NV + u], &c2[u],
-                                            &num);
-                hv[u] = f512_lstm_h(acc[0][3 * NV + u], den, num);
+                __m512 den = f512_lstm_cell(f512_exp2(acc[0][u]), f512_exp2(acc[0][NV + u]),
+                                            f512_exp2(acc[0][2 * NV + u]), &c2[u], &num, 0xFFFF);
+                hv[u] = f512_lstm_h(f512_exp2(acc[0][3 * NV + u]), den, num, 0xFFFF);
             } else {
                 __m512 i = rnnfx_pw_sigmoid_avx512(acc[0][u]);
                 __m512 f = rnnfx_pw_sigmoid_avx512(acc[0][NV + u]);
@@ -346,7 +348,8 @@ RX_INLINE void f512_gru(const RnnfxFast *F, const float *b0, float *h, const flo
 #pragma GCC unroll 8
         for (int u = 0; u < NV; u++) {
             if (ZD) {
-                hv[u] = f512_gru_h(acc[0][u], acc[0][NV + u], acc[0][2 * NV + u], xn[u], hv[u]);
+                hv[u] = f512_gru_h(f512_exp2(acc[0][u]), f512_exp2(acc[0][NV + u]),
+                                   acc[0][2 * NV + u], xn[u], hv[u], 0xFFFF);
             } else {
                 __m512 r = rnnfx_pw_sigmoid_avx512(acc[0][u]);
                 __m512 z = rnnfx_pw_sigmoid_avx512(acc[0][NV + u]);
@@ -354,6 +357,129 @@ RX_INLINE void f512_gru(const RnnfxFast *F, const float *b0, float *h, const flo
                 __m512 nn = rnnfx_pw_tanh_half_avx512(pn);
                 hv[u] = _mm512_fmadd_ps(z, _mm512_sub_ps(hv[u], nn), nn);
             }
+            _mm512_store_ps(h + 16 * u, hv[u]);
+        }
+        f512_dense(&D, F, hv, NV, in, out);
+    }
+    f512_dense_flush(&D, F, in, out);
+}
+
+/* ---- dense-gate layout (fast.c, dense_gates): H mod 16 in 1..8 -----------
+ * Gate q starts at row q*gs, gs = H rounded up to 8 (= 16 (NV-1) + 8), so
+ * the even gates start on a vector and the odd ones half-way into one: an
+ * odd gate's unit vector u is lanes 8-15 of row vector b+u and lanes 0-7 of
+ * b+u+1, put together by one VALIGND after the exponentials (which are
+ * taken once per row vector, whatever gates it holds: in the exponent
+ * domain every gate's activation starts with 2^z). The last unit vector's
+ * lanes 8-15 hold other gates' values and are zeroed by the masks of the
+ * final multiplies, so the state's padding stays exactly zero. b0 (the
+ * instance's bias with the knobs folded in, in the plain layout) is
+ * re-laid-out once per block. */
+RX_INLINE __m512 f512_join(__m512 lo, __m512 hi)
+{
+    /* lanes 8-15 of lo, then lanes 0-7 of hi */
+    return _mm512_castsi512_ps(
+        _mm512_alignr_epi32(_mm512_castps_si512(hi), _mm512_castps_si512(lo), 8));
+}
+
+/* bd[q*gs ..] = b0[q*hp ..] for G gates, zero elsewhere; dr floats. */
+static void f512_dense_bias(const RnnfxFastLayer *L, int G, const float *b0, float *bd)
+{
+    memset(bd, 0, (size_t)L->drows * sizeof(float));
+    for (int q = 0; q < G; q++)
+        memcpy(bd + (size_t)q * L->gs, b0 + (size_t)q * L->hp, (size_t)L->gs * sizeof(float));
+}
+
+RX_INLINE void f512_lstm_dg(const RnnfxFast *F, const float *b0, float *h, float *c,
+                            const float *in, float *out, size_t n, const int NV, const int SETS)
+{
+    const RnnfxFastLayer *L = &F->layer[0];
+    const int hc = L->hcols;
+    const float *const *cols = L->cols;
+    const float *wx = L->wxd;
+    enum { MAXV = 14 };
+    const int NVEC = 4 * NV - 2, P = 1, LP = NVEC;
+    float bd[MAXV * 16] __attribute__((aligned(64)));
+    f512_dense_bias(L, 4, b0, bd);
+    __m512 cv[4], hv[4];
+#pragma GCC unroll 4
+    for (int u = 0; u < NV; u++) {
+        cv[u] = _mm512_load_ps(c + 16 * u);
+        hv[u] = _mm512_load_ps(h + 16 * u);
+    }
+    F512Dense D;
+    D.cnt = 0;
+    D.t0 = 0;
+    for (size_t t = 0; t < n; t++) {
+        const __m512 xv = _mm512_set1_ps(in[t]);
+        __m512 acc[4][MAXV], e[MAXV];
+#pragma GCC unroll 14
+        for (int v = 0; v < NVEC; v++)
+            acc[0][v] = _mm512_fmadd_ps(_mm512_load_ps(wx + 16 * v), xv, _mm512_load_ps(bd + 16 * v));
+        F512_MATVEC(NVEC, P, LP);
+#pragma GCC unroll 14
+        for (int v = 0; v < NVEC; v++)
+            e[v] = f512_exp2(acc[0][v]);
+#pragma GCC unroll 4
+        for (int u = 0; u < NV; u++) {
+            const __mmask16 m = u + 1 < NV ? 0xFFFF : 0x00FF;
+            const __m512 ef = f512_join(e[NV - 1 + u], e[NV + u]);
+            const __m512 eo = f512_join(e[3 * NV - 2 + u], u + 1 < NV ? e[3 * NV - 1 + u]
+                                                                      : _mm512_setzero_ps());
+            __m512 num;
+            const __m512 den = f512_lstm_cell(e[u], ef, e[2 * NV - 1 + u], &cv[u], &num, m);
+            hv[u] = f512_lstm_h(eo, den, num, m);
+            _mm512_store_ps(h + 16 * u, hv[u]);
+        }
+        f512_dense(&D, F, hv, NV, in, out);
+    }
+    f512_dense_flush(&D, F, in, out);
+#pragma GCC unroll 4
+    for (int u = 0; u < NV; u++)
+        _mm512_store_ps(c + 16 * u, cv[u]);
+}
+
+RX_INLINE void f512_gru_dg(const RnnfxFast *F, const float *b0, float *h, const float *in,
+                           float *out, size_t n, const int NV, const int SETS)
+{
+    const RnnfxFastLayer *L = &F->layer[0];
+    const int hc = L->hcols;
+    const float *const *cols = L->cols;
+    const float *wx = L->wxd, *bh = L->bhd;
+    enum { MAXV = 14 };
+    const int NVEC = 3 * NV - 1, P = 1, LP = NVEC, N0 = 2 * NV - 1; /* N0: first n vector */
+    float bd[MAXV * 16] __attribute__((aligned(64)));
+    f512_dense_bias(L, 3, b0, bd);
+    __m512 hv[4];
+#pragma GCC unroll 4
+    for (int u = 0; u < NV; u++)
+        hv[u] = _mm512_load_ps(h + 16 * u);
+    F512Dense D;
+    D.cnt = 0;
+    D.t0 = 0;
+    for (size_t t = 0; t < n; t++) {
+        const __m512 xv = _mm512_set1_ps(in[t]);
+        __m512 acc[4][MAXV], xn[4], e[MAXV];
+#pragma GCC unroll 14
+        for (int v = 0; v < NVEC; v++) {
+            const __m512 gx =
+                _mm512_fmadd_ps(_mm512_load_ps(wx + 16 * v), xv, _mm512_load_ps(bd + 16 * v));
+            if (v < N0) {
+                acc[0][v] = gx;
+            } else {
+                xn[v - N0] = gx;
+                acc[0][v] = _mm512_load_ps(bh + 16 * v);
+            }
+        }
+        F512_MATVEC(NVEC, P, LP);
+#pragma GCC unroll 14
+        for (int v = 0; v < N0; v++)
+            e[v] = f512_exp2(acc[0][v]);
+#pragma GCC unroll 4
+        for (int u = 0; u < NV; u++) {
+            const __mmask16 m = u + 1 < NV ? 0xFFFF : 0x00FF;
+            const __m512 ez = f512_join(e[NV - 1 + u], u + 1 < NV ? e[NV + u] : _mm512_setzero_ps());
+            hv[u] = f512_gru_h(e[u], ez, acc[0][N0 + u], xn[u], hv[u], m);
             _mm512_store_ps(h + 16 * u, hv[u]);
         }
         f512_dense(&D, F, hv, NV, in, out);
@@ -581,7 +707,8 @@ RX_INLINE void f512_lstm_split(const RnnfxFast *F, const float *b0, float *h, fl
         F512_PASS_S(3 * NV, F512_MAP_A, init, SA);
 #pragma GCC unroll 4
         for (int u = 0; u < NV; u++)
-            den[u] = f512_lstm_cell(acc[0][u], acc[0][NV + u], acc[0][2 * NV + u], &cv[u], &num[u]);
+            den[u] = f512_lstm_cell(f512_exp2(acc[0][u]), f512_exp2(acc[0][NV + u]),
+                                    f512_exp2(acc[0][2 * NV + u]), &cv[u], &num[u], 0xFFFF);
 #pragma GCC unroll 4
         for (int j = 0; j < NV; j++)
             init[j] = _mm512_fmadd_ps(_mm512_load_ps(wx + 16 * (3 * NV + j)), xv,
@@ -591,7 +718,7 @@ RX_INLINE void f512_lstm_split(const RnnfxFast *F, const float *b0, float *h, fl
         __m512 hv[4];
 #pragma GCC unroll 4
         for (int u = 0; u < NV; u++) {
-            hv[u] = f512_lstm_h(acc[0][u], den[u], num[u]);
+            hv[u] = f512_lstm_h(f512_exp2(acc[0][u]), den[u], num[u], 0xFFFF);
             _mm512_store_ps(h + 16 * u, hv[u]);
         }
         f512_dense(&D, F, hv, NV, in, out);
@@ -637,6 +764,26 @@ static void f512_run_audio(const RnnfxFast *F, void *scratch, float *const *h, f
                 f512_lstm1(F, b0, h[0], c[0], in, out, n);
             else
                 f512_gru1(F, b0, h[0], in, out, n);
+            return;
+        }
+        if (L->gs != L->hp) {
+            /* dense-gate copy (fast.c builds it only for zdom layers, NV 2-4) */
+            const int nv = L->hp / 16;
+            if (L->cell == RNNFX_CELL_LSTM) {
+                if (nv == 2)
+                    f512_lstm_dg(F, b0, h[0], c[0], in, out, n, 2, 2);
+                else if (nv == 3)
+                    f512_lstm_dg(F, b0, h[0], c[0], in, out, n, 3, 1);
+                else
+                    f512_lstm_dg(F, b0, h[0], c[0], in, out, n, 4, 1);
+            } else {
+                if (nv == 2)
+                    f512_gru_dg(F, b0, h[0], in, out, n, 2, 2);
+                else if (nv == 3)
+                    f512_gru_dg(F, b0, h[0], in, out, n, 3, 1);
+                else
+                    f512_gru_dg(F, b0, h[0], in, out, n, 4, 1);
+            }
             return;
         }
         /* Measured (A/B, best of 10): the split helps LSTM with 2 groups

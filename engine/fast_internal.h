@@ -57,6 +57,13 @@ typedef struct {
      * pieces of rows/parts floats, piece j of the whole at cols[j]. */
     const float *const *cols;
     int parts;
+    /* gs: the gate stride of the matrix cols points into: hp, or, for the
+     * "dense-gate" copy (fast.c, dense_gates), H rounded up to 8, so a
+     * gate block starts on a half vector and no row vector is all padding;
+     * then drows = up16(G * gs) rows per column, and wxd (input column 0)
+     * and bhd (GRU b_hn) are in the same layout. */
+    int gs, drows;
+    const float *wxd, *bhd;
 } RnnfxFastLayer;
 
 typedef void (*RnnfxFastRun)(const RnnfxFast *fast, void *scratch, float *const *h,
