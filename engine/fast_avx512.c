@@ -780,7 +780,7 @@ static void f512_run_audio(const RnnfxFast *F, void *scratch, float *const *h, f
                 if (nv == 2)
                     f512_gru_dg(F, b0, h[0], in, out, n, 2, 2);
                 else if (nv == 3)
-                    f512_gru_dg(F, b0, h[0], in, out, n, 3, 1);
+                    f512_gru_dg(F, b0, h[0], in, out, n, 3, 2);
                 else
                     f512_gru_dg(F, b0, h[0], in, out, n, 4, 1);
             }
