@@ -105,48 +105,76 @@ static inline __m512 rnnfx_ztanh_avx512(__m512 z2)
 }
 
 /* ---- low-latency piecewise-polynomial versions ----------------------------
- * sigmoid(a) and 2 sigmoid(a) - 1 for a = |x| clamped below 16, one degree-6
- * polynomial per unit segment (activation_pw.h), the segment's coefficients
- * fetched from registers with VPERMPS. Critical path from x: VRANGEPS (clamp
- * and |.|), VREDUCEPS (fraction), an Estrin tree of depth 3, and a sign fix:
- * about 21-24 cycles instead of about 40 for the exp/reciprocal form, which
- * matters because the activations sit on the recurrence's critical path.
- * Cost: 7 VPERMPS per call. Beyond |x| = 16 the clamp is exact to 1.2e-7
- * (sigmoid) and 2.3e-7 (tanh(x/2)). NaN in gives NaN out. */
+ * sigmoid(a), tanh(a/2) and tanh(a) for a = |x| clamped below the table's
+ * end (16, 16, 8): 32 segments of width w (1/2, 1/2, 1/4), one degree-4
+ * polynomial each (activation_pw.h), the segment's 5 coefficients fetched
+ * from register pairs with VPERMT2PS (32 entries: one instruction per
+ * coefficient). The critical path from x:
+ *   VRANGEPS (clamp and |.|) -> FMA with round-down to 1.5 * 2^23, whose
+ *   low mantissa bits are floor(a / w) = the VPERMT2PS index -> 5 permutes
+ *   -> a depth-3 FMA tree, t = a - w floor(a / w) coming from VREDUCEPS in
+ *   parallel; then the sign: OR for the odd functions, 1 - s for sigmoid.
+ * About 27 cycles in all (the former 16-segment degree-6 form: ~34, most
+ * of it the 7 permutes queuing on port 5). Cost: 14-15 instructions, 5 of
+ * them permutes. The kernels that can fold the sign into the arithmetic
+ * around the activation (fast_avx512.c) call the magnitude forms, which
+ * stop before it. Accuracy: activation_pw.h (max abs error 1.9e-7 sigmoid,
+ * 2.7e-7 tanh, clamp included). NaN in gives NaN out. */
 
-/* p(a) for a in [0, 16): tab[k][j] is the t^k coefficient of segment j. */
-static inline __m512 rnnfx_pw_eval_avx512(const float (*tab)[16], __m512 a)
+/* p(a) for a in [0, 32 w): tab[k][j] is the t^k coefficient of segment j.
+ * inv_w = 1/w (a power of two), imm = VREDUCEPS's control: the fraction
+ * bits kept, log2(1/w), in bits 7:4, round down (1), no precision fault (8). */
+static inline __m512 rnnfx_pw_eval_avx512(const float (*tab)[32], __m512 a, float inv_w,
+                                          const int imm)
 {
-    __m512i idx = _mm512_cvttps_epi32(a);
-    /* imm 0x09: a - floor(a), no precision fault. */
-    __m512 t = _mm512_reduce_ps(a, 0x09);
-    __m512 c0 = _mm512_permutexvar_ps(idx, _mm512_load_ps(tab[0]));
-    __m512 c1 = _mm512_permutexvar_ps(idx, _mm512_load_ps(tab[1]));
-    __m512 c2 = _mm512_permutexvar_ps(idx, _mm512_load_ps(tab[2]));
-    __m512 c3 = _mm512_permutexvar_ps(idx, _mm512_load_ps(tab[3]));
-    __m512 c4 = _mm512_permutexvar_ps(idx, _mm512_load_ps(tab[4]));
-    __m512 c5 = _mm512_permutexvar_ps(idx, _mm512_load_ps(tab[5]));
-    __m512 c6 = _mm512_permutexvar_ps(idx, _mm512_load_ps(tab[6]));
-    __m512 t2 = _mm512_mul_ps(t, t);
-    __m512 p01 = _mm512_fmadd_ps(c1, t, c0);
-    __m512 p23 = _mm512_fmadd_ps(c3, t, c2);
-    __m512 p45 = _mm512_fmadd_ps(c5, t, c4);
-    __m512 t4 = _mm512_mul_ps(t2, t2);
-    __m512 p456 = _mm512_fmadd_ps(c6, t2, p45);
-    __m512 lo = _mm512_fmadd_ps(p23, t2, p01);
-    return _mm512_fmadd_ps(p456, t4, lo);
+    const __m512i idx = _mm512_castps_si512(_mm512_fmadd_round_ps(
+        a, _mm512_set1_ps(inv_w), _mm512_set1_ps(0x1.8p23f), _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC));
+    const __m512 t = _mm512_reduce_ps(a, imm);
+    /* Fetched in the order the tree below consumes them. */
+    const __m512 c3 = _mm512_permutex2var_ps(_mm512_load_ps(tab[3]), idx, _mm512_load_ps(tab[3] + 16));
+    const __m512 c4 = _mm512_permutex2var_ps(_mm512_load_ps(tab[4]), idx, _mm512_load_ps(tab[4] + 16));
+    const __m512 c2 = _mm512_permutex2var_ps(_mm512_load_ps(tab[2]), idx, _mm512_load_ps(tab[2] + 16));
+    const __m512 c0 = _mm512_permutex2var_ps(_mm512_load_ps(tab[0]), idx, _mm512_load_ps(tab[0] + 16));
+    const __m512 c1 = _mm512_permutex2var_ps(_mm512_load_ps(tab[1]), idx, _mm512_load_ps(tab[1] + 16));
+    const __m512 t2 = _mm512_mul_ps(t, t);
+    const __m512 m = _mm512_fmadd_ps(_mm512_fmadd_ps(c4, t, c3), t, c2);
+    return _mm512_fmadd_ps(m, t2, _mm512_fmadd_ps(c1, t, c0));
 }
 
-/* |x| clamped to [0, 16): imm 0x0A = smaller magnitude, sign cleared. */
-static inline __m512 rnnfx_pw_abs_avx512(__m512 x)
+/* |x| clamped to [0, lim]: imm 0x0A = smaller magnitude, sign cleared. */
+static inline __m512 rnnfx_pw_abs_avx512(__m512 x, float lim)
 {
-    return _mm512_range_ps(x, _mm512_set1_ps(0x1.fffffep3f), 0x0A);
+    return _mm512_range_ps(x, _mm512_set1_ps(lim), 0x0A);
+}
+
+/* sigmoid(|x|). Thread: any. */
+static inline __m512 rnnfx_pw_sigmoid_mag_avx512(__m512 x)
+{
+    return rnnfx_pw_eval_avx512(rnnfx_pw_sig, rnnfx_pw_abs_avx512(x, 0x1.fffffep3f), 2.0f, 0x19);
+}
+
+/* tanh(|x| / 2). Thread: any. */
+static inline __m512 rnnfx_pw_tanh_half_mag_avx512(__m512 x)
+{
+    return rnnfx_pw_eval_avx512(rnnfx_pw_tanh2, rnnfx_pw_abs_avx512(x, 0x1.fffffep3f), 2.0f, 0x19);
+}
+
+/* tanh(|x|): bit for bit tanh_half_mag(2x), one addition shorter. Thread: any. */
+static inline __m512 rnnfx_pw_tanh_mag_avx512(__m512 x)
+{
+    return rnnfx_pw_eval_avx512(rnnfx_pw_tanh, rnnfx_pw_abs_avx512(x, 0x1.fffffep2f), 4.0f, 0x29);
+}
+
+/* The sign bit of x (other bits zero). Thread: any. */
+static inline __m512 rnnfx_pw_sign_avx512(__m512 x)
+{
+    return _mm512_and_ps(x, _mm512_castsi512_ps(_mm512_set1_epi32(INT32_MIN)));
 }
 
 /* sigma(x). Thread: any. */
 static inline __m512 rnnfx_pw_sigmoid_avx512(__m512 x)
 {
-    __m512 s = rnnfx_pw_eval_avx512(rnnfx_pw_sig, rnnfx_pw_abs_avx512(x));
+    __m512 s = rnnfx_pw_sigmoid_mag_avx512(x);
     /* sigma(-a) = 1 - sigma(a) */
     __mmask16 neg = _mm512_movepi32_mask(_mm512_castps_si512(x));
     return _mm512_mask_sub_ps(s, neg, _mm512_set1_ps(1.0f), s);
@@ -155,8 +183,13 @@ static inline __m512 rnnfx_pw_sigmoid_avx512(__m512 x)
 /* tanh(x / 2) = 2 sigma(x) - 1 (odd). Thread: any. */
 static inline __m512 rnnfx_pw_tanh_half_avx512(__m512 x)
 {
-    __m512 p = rnnfx_pw_eval_avx512(rnnfx_pw_tanh2, rnnfx_pw_abs_avx512(x));
-    return _mm512_or_ps(p, _mm512_and_ps(x, _mm512_castsi512_ps(_mm512_set1_epi32(INT32_MIN))));
+    return _mm512_or_ps(rnnfx_pw_tanh_half_mag_avx512(x), rnnfx_pw_sign_avx512(x));
+}
+
+/* tanh(x) (odd). Thread: any. */
+static inline __m512 rnnfx_pw_tanh_avx512(__m512 x)
+{
+    return _mm512_or_ps(rnnfx_pw_tanh_mag_avx512(x), rnnfx_pw_sign_avx512(x));
 }
 
 #endif

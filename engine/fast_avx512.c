@@ -74,10 +74,11 @@
  *
  * Activations: with one group (H <= 16) the step is a latency chain, so
  * the layer is packed in the plain domain and uses the piecewise forms
- * (measured 10-20 % faster there than the exponent forms); the LSTM cell
- * state is then held doubled (2c) in registers during the block, so tanh(c)
- * is one tanh_half call (doubling and halving at the block edges are
- * exact, which keeps any block split bit-identical). With more groups the
+ * (measured 10-20 % faster there than the exponent forms); f512_lstm_small
+ * then holds the LSTM cell state doubled (2c) in registers during the
+ * block, so tanh(c) is one tanh_half call (doubling and halving at the
+ * block edges are exact, which keeps any block split bit-identical), and
+ * f512_lstm1 keeps c plain and uses the direct tanh table. With more groups the
  * step is limited by instruction throughput, so the layer is packed in the
  * exponent domain (ZD) and uses the 13-instruction forms, c in plain units
  * (except the two-group GRU, measured faster with the piecewise forms).
@@ -554,26 +555,44 @@ RX_INLINE void f512_lstm_small(const RnnfxFast *F, const float *b0, float *h, fl
  * With one group the step is a latency chain, and not every gate is on it:
  * an LSTM's o gate is needed only for the final h = o tanh(c), a GRU's z
  * only at the end and its recurrent n part only after sigma(r). So the
- * matrix-vector product is split in two passes over the columns: first the
+ * matrix-vector product is split in passes over the columns: first the
  * gates on the chain, then their activations, then the other gates. Being
- * later in program order, the second pass fills the execution slots the
+ * later in program order, a later pass fills the execution slots the
  * first activations leave idle while they wait on their own latency,
- * instead of delaying them (the scheduler prefers older instructions). */
+ * instead of delaying them (the scheduler prefers older instructions).
+ * Further cuts to the chain, each measured (A/B, interleaved runs):
+ *   - the first 4 columns' h values are broadcast from the register copy
+ *     of h with VPERMPS (3 cycles) instead of the store-to-load round trip
+ *     (~10): their products start while the other broadcasts are in flight;
+ *   - the sign fix of an activation (1 - s for a negative sigmoid input, OR
+ *     of the sign for tanh) is folded into arithmetic whose other operands
+ *     are ready early: LSTM f c = |f| (+-c) + (0 or c), h = |tanh c| (o with
+ *     c's sign); GRU r hn + xn = |r| (+-hn) + (xn or xn + hn) and
+ *     h = |tanh| ((1 - z) with the sign) + z h. Only i and g are fixed
+ *     outright (both arrive together; c = i g + f c is one FMA);
+ *   - the LSTM cell state stays in plain units and tanh(c) is the direct
+ *     tanh table (no doubling on the chain).
+ * The results differ from the plain formulas by rounding only and do not
+ * depend on the block split. */
 
 /* acc[s][j] (j < NG) = init (set 0) + sum over columns of W[k][vec[j]] h[k],
- * 4 accumulator sets, summed into acc[0] at the end. */
+ * 4 accumulator sets, summed into acc[0] at the end; HC columns (a
+ * compile-time 4, 8, 12 or 16: the whole pass unrolled, the column
+ * pointers known). Columns 0-3 take h from hreg by VPERMPS, the others
+ * from memory (h[] holds the same). */
 #define F512_PASS(NG, VEC, INIT)                                                               \
     do {                                                                                       \
         _Pragma("GCC unroll 4") for (int s = 0; s < 4; s++)                                    \
         {                                                                                      \
-            const __m512 hb = _mm512_set1_ps(h[s]);                                            \
+            const __m512 hb = _mm512_permutexvar_ps(_mm512_set1_epi32(s), hreg);               \
             _Pragma("GCC unroll 4") for (int j = 0; j < (NG); j++)                             \
             {                                                                                  \
                 const __m512 wv = _mm512_load_ps(cols[s] + 16 * (VEC)[j]);                     \
                 acc[s][j] = s == 0 ? _mm512_fmadd_ps(wv, hb, (INIT)[j]) : _mm512_mul_ps(wv, hb); \
             }                                                                                  \
         }                                                                                      \
-        for (int k = 4; k < hc; k += 4) {                                                      \
+        _Pragma("GCC unroll 3") for (int k = 4; k < HC; k += 4)                                \
+        {                                                                                      \
             _Pragma("GCC unroll 4") for (int s = 0; s < 4; s++)                                \
             {                                                                                  \
                 const __m512 hb = _mm512_set1_ps(h[k + s]);                                    \
@@ -586,15 +605,14 @@ RX_INLINE void f512_lstm_small(const RnnfxFast *F, const float *b0, float *h, fl
     } while (0)
 
 RX_INLINE void f512_lstm1(const RnnfxFast *F, const float *b0, float *h, float *c, const float *in,
-                          float *out, size_t n)
+                          float *out, size_t n, const int HC)
 {
     const RnnfxFastLayer *L = &F->layer[0];
-    const int hc = L->hcols;
     const float *wx = L->wx;
     const float *const *cols = L->cols;
+    const __m512 sign = _mm512_castsi512_ps(_mm512_set1_epi32(INT32_MIN));
     static const int ifg[3] = {0, 1, 2}, og[1] = {3};
-    __m512 c2 = _mm512_load_ps(c);
-    c2 = _mm512_add_ps(c2, c2); /* 2c, see above */
+    __m512 cv = _mm512_load_ps(c), hreg = _mm512_load_ps(h);
     F512Dense D;
     D.cnt = 0;
     D.t0 = 0;
@@ -607,30 +625,36 @@ RX_INLINE void f512_lstm1(const RnnfxFast *F, const float *b0, float *h, float *
             init[j] = _mm512_fmadd_ps(_mm512_load_ps(wx + 16 * j), xv, _mm512_load_ps(b0 + 16 * j));
         F512_PASS(3, ifg, init);
         const __m512 i = rnnfx_pw_sigmoid_avx512(acc[0][0]);
-        const __m512 f = rnnfx_pw_sigmoid_avx512(acc[0][1]);
+        /* f c, f = s or 1 - s (s = sigmoid(|a_f|)): s (+-c) + (0 or c) */
+        const __mmask16 nf = _mm512_movepi32_mask(_mm512_castps_si512(acc[0][1]));
+        const __m512 fc = _mm512_fmadd_ps(rnnfx_pw_sigmoid_mag_avx512(acc[0][1]),
+                                          _mm512_mask_xor_ps(cv, nf, cv, sign),
+                                          _mm512_maskz_mov_ps(nf, cv));
         const __m512 g = rnnfx_pw_tanh_half_avx512(acc[0][2]);
-        c2 = _mm512_fmadd_ps(f, c2, _mm512_mul_ps(i, _mm512_add_ps(g, g)));
-        const __m512 tc = rnnfx_pw_tanh_half_avx512(c2);
+        cv = _mm512_fmadd_ps(i, g, fc);
+        const __m512 tcm = rnnfx_pw_tanh_mag_avx512(cv);
         init[0] = _mm512_fmadd_ps(_mm512_load_ps(wx + 48), xv, _mm512_load_ps(b0 + 48));
         F512_PASS(1, og, init);
-        const __m512 hv = _mm512_mul_ps(rnnfx_pw_sigmoid_avx512(acc[0][0]), tc);
-        _mm512_store_ps(h, hv);
-        f512_dense(&D, F, &hv, 1, in, out);
+        /* h = o tanh(c) = |tanh(c)| (o with the sign of c) */
+        const __m512 so = _mm512_xor_ps(rnnfx_pw_sigmoid_avx512(acc[0][0]), _mm512_and_ps(cv, sign));
+        hreg = _mm512_mul_ps(tcm, so);
+        _mm512_store_ps(h, hreg);
+        f512_dense(&D, F, &hreg, 1, in, out);
     }
     f512_dense_flush(&D, F, in, out);
-    _mm512_store_ps(c, _mm512_mul_ps(c2, _mm512_set1_ps(0.5f)));
+    _mm512_store_ps(c, cv);
 }
 
 RX_INLINE void f512_gru1(const RnnfxFast *F, const float *b0, float *h, const float *in, float *out,
-                         size_t n)
+                         size_t n, const int HC)
 {
     const RnnfxFastLayer *L = &F->layer[0];
-    const int hc = L->hcols;
     const float *wx = L->wx;
     const float *const *cols = L->cols;
-    static const int rng[2] = {0, 2}, zg[1] = {1};
+    const __m512 sign = _mm512_castsi512_ps(_mm512_set1_epi32(INT32_MIN));
+    static const int rg[1] = {0}, nz[2] = {2, 1};
     const __m512 bhn = _mm512_load_ps(L->bh + 32);
-    __m512 hv = _mm512_load_ps(h);
+    __m512 hreg = _mm512_load_ps(h);
     F512Dense D;
     D.cnt = 0;
     D.t0 = 0;
@@ -639,17 +663,24 @@ RX_INLINE void f512_gru1(const RnnfxFast *F, const float *b0, float *h, const fl
         const __m512 xv = _mm512_set1_ps(x);
         __m512 acc[4][2], init[2];
         init[0] = _mm512_fmadd_ps(_mm512_load_ps(wx), xv, _mm512_load_ps(b0));
-        init[1] = bhn;
-        F512_PASS(2, rng, init);
-        const __m512 r = rnnfx_pw_sigmoid_avx512(acc[0][0]);
+        F512_PASS(1, rg, init);
+        const __m512 ar = acc[0][0];
+        init[0] = bhn;
+        init[1] = _mm512_fmadd_ps(_mm512_load_ps(wx + 16), xv, _mm512_load_ps(b0 + 16));
+        F512_PASS(2, nz, init);
+        const __m512 hn = acc[0][0], az = acc[0][1];
         const __m512 xn = _mm512_fmadd_ps(_mm512_load_ps(wx + 32), xv, _mm512_load_ps(b0 + 32));
-        const __m512 nn = rnnfx_pw_tanh_half_avx512(_mm512_fmadd_ps(r, acc[0][1], xn));
-        init[0] = _mm512_fmadd_ps(_mm512_load_ps(wx + 16), xv, _mm512_load_ps(b0 + 16));
-        F512_PASS(1, zg, init);
-        const __m512 z = rnnfx_pw_sigmoid_avx512(acc[0][0]);
-        hv = _mm512_fmadd_ps(z, _mm512_sub_ps(hv, nn), nn);
-        _mm512_store_ps(h, hv);
-        f512_dense(&D, F, &hv, 1, in, out);
+        /* r hn + xn, r = s or 1 - s (s = sigmoid(|a_r|)): s (+-hn) + (xn or xn + hn) */
+        const __mmask16 nr = _mm512_movepi32_mask(_mm512_castps_si512(ar));
+        const __m512 pn = _mm512_fmadd_ps(rnnfx_pw_sigmoid_mag_avx512(ar),
+                                          _mm512_mask_xor_ps(hn, nr, hn, sign),
+                                          _mm512_mask_add_ps(xn, nr, xn, hn));
+        /* h = n + z (h - n) = |n| ((1 - z) with the sign of pn) + z h */
+        const __m512 z = rnnfx_pw_sigmoid_avx512(az);
+        const __m512 omz = _mm512_xor_ps(_mm512_sub_ps(_mm512_set1_ps(1.0f), z), _mm512_and_ps(pn, sign));
+        hreg = _mm512_fmadd_ps(rnnfx_pw_tanh_half_mag_avx512(pn), omz, _mm512_mul_ps(z, hreg));
+        _mm512_store_ps(h, hreg);
+        f512_dense(&D, F, &hreg, 1, in, out);
     }
     f512_dense_flush(&D, F, in, out);
 }
@@ -760,10 +791,19 @@ static void f512_run_audio(const RnnfxFast *F, void *scratch, float *const *h, f
             return;
         }
         if (L->hp == 16) {
-            if (L->cell == RNNFX_CELL_LSTM)
-                f512_lstm1(F, b0, h[0], c[0], in, out, n);
+            /* hcols is H rounded up to 4; LSTM H <= 8 went to lstm_small */
+            if (L->cell == RNNFX_CELL_LSTM && L->hcols == 16)
+                f512_lstm1(F, b0, h[0], c[0], in, out, n, 16);
+            else if (L->cell == RNNFX_CELL_LSTM)
+                f512_lstm1(F, b0, h[0], c[0], in, out, n, 12);
+            else if (L->hcols == 16)
+                f512_gru1(F, b0, h[0], in, out, n, 16);
+            else if (L->hcols == 12)
+                f512_gru1(F, b0, h[0], in, out, n, 12);
+            else if (L->hcols == 8)
+                f512_gru1(F, b0, h[0], in, out, n, 8);
             else
-                f512_gru1(F, b0, h[0], in, out, n);
+                f512_gru1(F, b0, h[0], in, out, n, 4);
             return;
         }
         if (L->gs != L->hp) {
