@@ -59,11 +59,12 @@
 #include "model_file.h"
 
 #define MIDI_PATH_MAX 2048
-#define MIDI_GARBAGE_CAP 16
+/* Parked cores handed back to the Worker per run() (bounded work). */
+#define MIDI_PARKED_RETRY_PER_RUN 4
 
 /* Everything one loaded model needs on the audio thread, allocated by the
  * Worker (or at instantiate/restore) in one go. */
-typedef struct {
+typedef struct MidiCore {
     RnnfxModel *model;
     RnnfxInstance *inst; /* made by rnnfx_instance_new */
     RnnfxMidiInfo info;
@@ -71,6 +72,9 @@ typedef struct {
     float *probs; /* [n_keys] */
     float *pick;  /* [n_keys] sampled frame */
     char path[MIDI_PATH_MAX];
+    /* link in the parked list: a core waiting to be freed needs no other
+     * memory, so the audio thread can always park one */
+    struct MidiCore *next_parked;
 } MidiCore;
 
 typedef struct {
@@ -82,9 +86,20 @@ typedef struct {
 
 enum { MSG_LOAD = 1, MSG_FREE, MSG_LOADED };
 
+/* Header of a load request; len bytes of path follow. gen is the load
+ * generation at request time (see Midi.load_gen). */
 typedef struct {
     uint32_t type;
     uint32_t len;
+    uint32_t gen;
+} MsgLoadHead;
+
+/* A core to free (MSG_FREE), or a loaded one (MSG_LOADED, with the
+ * generation of its request). */
+typedef struct {
+    uint32_t type;
+    uint32_t len;
+    uint32_t gen;
     MidiCore *core;
 } MsgCore;
 
@@ -104,8 +119,19 @@ typedef struct {
     MidiCore *core;
     int model_is_default;
     int notify_pending;
-    MidiCore *garbage[MIDI_GARBAGE_CAP];
-    int n_garbage;
+    /* Cores the Worker could not take, freed at the next non-real-time
+     * callback (activate, deactivate, restore, cleanup) or handed to the
+     * Worker by a later run(): an intrusive list, so no cap and no leak. */
+    MidiCore *parked;
+    /* Load generation: restore bumps it, each Worker load carries the value
+     * it was requested under, and a response from an older generation is
+     * discarded, so a load requested before a state restore cannot replace
+     * the restored model. Written by restore, read by run/work_response
+     * (never concurrent). */
+    uint32_t load_gen;
+    /* Last finite value of each control port (NAN: none yet, the port's
+     * default applies): NaN or infinity from the host changes nothing. */
+    float last_valid[RNNFX_MIDI_N_PORTS];
 
     /* transport */
     int have_host_time; /* a time:Position has been seen */
@@ -163,10 +189,17 @@ static void map_uris(LV2_URID_Map *m, MidiUris *u)
 #undef MAP
 }
 
-static float ctl(const Midi *self, int port, float def, float lo, float hi)
+/* A control's value clamped to [lo, hi]. A NaN or infinite port value is
+ * host garbage: the last finite value stays (the default before any).
+ * Thread: audio. */
+static float ctl(Midi *self, int port, float def, float lo, float hi)
 {
     const float *p = self->ctl[port];
     float v = p ? *p : def;
+    if (isfinite(v))
+        self->last_valid[port] = v;
+    else
+        v = isnan(self->last_valid[port]) ? def : self->last_valid[port];
     return !(v >= lo) ? lo : (v > hi ? hi : v);
 }
 
@@ -232,20 +265,37 @@ static void dispose_rt(Midi *self, MidiCore *c)
     if (!c)
         return;
     if (self->schedule) {
-        MsgCore m = {MSG_FREE, 0, c};
+        MsgCore m = {MSG_FREE, 0, 0, c};
         if (self->schedule->schedule_work(self->schedule->handle, sizeof m, &m) ==
             LV2_WORKER_SUCCESS)
             return;
     }
-    if (self->n_garbage < MIDI_GARBAGE_CAP)
-        self->garbage[self->n_garbage++] = c;
+    c->next_parked = self->parked;
+    self->parked = c;
 }
 
+/* Offers a few parked cores to the Worker again. Thread: audio. */
+static void retry_parked_rt(Midi *self)
+{
+    for (int i = 0; i < MIDI_PARKED_RETRY_PER_RUN && self->schedule && self->parked; i++) {
+        MidiCore *c = self->parked;
+        MidiCore *next = c->next_parked;
+        MsgCore m = {MSG_FREE, 0, 0, c};
+        if (self->schedule->schedule_work(self->schedule->handle, sizeof m, &m) !=
+            LV2_WORKER_SUCCESS)
+            return;
+        self->parked = next;
+    }
+}
+
+/* Thread: instantiation (never concurrent with run). */
 static void free_garbage(Midi *self)
 {
-    for (int i = 0; i < self->n_garbage; i++)
-        core_free(self->garbage[i]);
-    self->n_garbage = 0;
+    while (self->parked) {
+        MidiCore *c = self->parked;
+        self->parked = c->next_parked;
+        core_free(c);
+    }
 }
 
 /* ---- MIDI output (audio thread) --------------------------------------------- */
@@ -290,7 +340,7 @@ static void all_model_off(Midi *self, uint32_t frame)
 
 /* ---- the grid ------------------------------------------------------------------- */
 
-static int grid_spq(const Midi *self)
+static int grid_spq(Midi *self)
 {
     int g = (int)lrintf(ctl(self, RNNFX_MIDI_PORT_GRID, 0, 0, 3));
     if (g == 1)
@@ -548,6 +598,8 @@ static LV2_Handle instantiate(const LV2_Descriptor *d, double rate, const char *
     snprintf(self->bundle_path, sizeof self->bundle_path, "%s", bundle ? bundle : "");
     rnnfx_rng_seed(&self->rng, 1);
     self->last_seed = NAN;
+    for (int i = 0; i < RNNFX_MIDI_N_PORTS; i++)
+        self->last_valid[i] = NAN;
 
     char path[MIDI_PATH_MAX];
     default_path(self, path, sizeof path);
@@ -631,14 +683,16 @@ static void handle_patch(Midi *self, const LV2_Atom_Object *obj)
         (const uint8_t *)LV2_ATOM_BODY_CONST(&obj->atom) + obj->atom.size)
         return;
     struct {
-        uint32_t type, len;
+        MsgLoadHead head;
         char path[MIDI_PATH_MAX];
     } msg;
-    msg.type = MSG_LOAD;
-    msg.len = val->size;
+    msg.head.type = MSG_LOAD;
+    msg.head.len = val->size;
+    msg.head.gen = self->load_gen;
     memcpy(msg.path, LV2_ATOM_BODY_CONST(val), val->size);
     msg.path[val->size - 1] = '\0';
-    self->schedule->schedule_work(self->schedule->handle, (uint32_t)(8 + val->size), &msg);
+    self->schedule->schedule_work(self->schedule->handle,
+                                  (uint32_t)(sizeof msg.head + val->size), &msg);
 }
 
 static void notify(Midi *self)
@@ -702,6 +756,7 @@ static void run(LV2_Handle h, uint32_t n)
         }
     }
     advance(self, t, n);
+    retry_parked_rt(self);
     if (self->notify_pending)
         notify(self);
     lv2_atom_forge_pop(&self->forge, &seq);
@@ -723,13 +778,15 @@ static LV2_Worker_Status work(LV2_Handle h, LV2_Worker_Respond_Function respond,
         core_free(m.core);
         return LV2_WORKER_SUCCESS;
     }
-    if (type != MSG_LOAD || size <= 8)
+    if (type != MSG_LOAD || size <= sizeof(MsgLoadHead))
         return LV2_WORKER_ERR_UNKNOWN;
+    MsgLoadHead req;
+    memcpy(&req, data, sizeof req);
     char path[MIDI_PATH_MAX];
-    size_t len = size - 8;
+    size_t len = size - sizeof req;
     if (len >= sizeof path)
         len = sizeof path - 1;
-    memcpy(path, (const char *)data + 8, len);
+    memcpy(path, (const char *)data + sizeof req, len);
     path[len] = '\0';
     RnnfxError err = {{0}};
     MidiCore *c = NULL;
@@ -738,7 +795,7 @@ static LV2_Worker_Status work(LV2_Handle h, LV2_Worker_Respond_Function respond,
                       path, err.msg);
         return LV2_WORKER_SUCCESS;
     }
-    MsgCore m = {MSG_LOADED, 0, c};
+    MsgCore m = {MSG_LOADED, 0, req.gen, c};
     if (respond(rh, sizeof m, &m) != LV2_WORKER_SUCCESS)
         core_free(c);
     return LV2_WORKER_SUCCESS;
@@ -753,6 +810,11 @@ static LV2_Worker_Status work_response(LV2_Handle h, uint32_t size, const void *
     memcpy(&m, data, sizeof m);
     if (m.type != MSG_LOADED)
         return LV2_WORKER_ERR_UNKNOWN;
+    if (m.gen != self->load_gen) {
+        /* requested before a state restore: the restored model stays */
+        dispose_rt(self, m.core);
+        return LV2_WORKER_SUCCESS;
+    }
     /* The sounding notes stay as they are; the next grid line decides with
      * the new model. Its grid may differ: resynchronise. */
     MidiCore *old = self->core;
@@ -811,6 +873,8 @@ static LV2_State_Status restore(LV2_Handle h, LV2_State_Retrieve_Function retrie
     (void)flags;
     const MidiUris *u = &self->u;
     free_garbage(self);
+    /* loads requested before this restore must not replace what it restores */
+    self->load_gen++;
     size_t size;
     uint32_t type, vf;
     size_t vsize = 0;

@@ -48,8 +48,9 @@
 
 /* Longest model path the plugin keeps (worker messages carry it). */
 #define RNNFX_PATH_MAX 2048
-/* Cores waiting to be freed when the Worker could not take them. */
-#define GARBAGE_CAP 64
+/* Parked cores handed back to the Worker per run() once its queue has
+ * room again (bounded work on the audio thread). */
+#define PARKED_RETRY_PER_RUN 4
 /* Host-visible controls a MIDI CC can override: input gain .. knob 4. */
 #define N_CC_TARGETS (RNNFX_PORT_KNOB4 - RNNFX_PORT_INPUT_GAIN + 1)
 #define DEFAULT_MAX_BLOCK 1024
@@ -63,17 +64,32 @@ typedef struct {
 
 typedef enum { MSG_LOAD = 1, MSG_FREE, MSG_LOADED } MsgType;
 
-/* Worker request to load a file: header then len bytes of path (with NUL). */
+/* A list cell for a core waiting to be freed. The plugin keeps one spare
+ * cell for every core it holds (made off the audio thread together with the
+ * core), so the audio thread can always park a core it cannot hand to the
+ * Worker: no allocation, no capacity to run out of, nothing leaked. */
+typedef struct Parked {
+    RnnfxChainCore *core;
+    struct Parked *next;
+} Parked;
+
+/* Worker request to load a file: header then len bytes of path (with NUL).
+ * gen is the load generation at request time (see Rnnfx.load_gen). */
 typedef struct {
     uint32_t type;
     uint32_t len;
+    uint32_t gen;
+    uint32_t reserved;
 } MsgLoad;
 
-/* Worker request to free a core, or its response after a load. */
+/* Worker request to free a core (and its cell), or its response after a
+ * load (the new core with a spare cell for it). */
 typedef struct {
     uint32_t type;
     uint32_t len; /* MSG_LOADED: path bytes following */
+    uint32_t gen; /* MSG_LOADED: the generation of the request */
     RnnfxChainCore *core;
+    Parked *cell;
 } MsgCore;
 
 typedef struct {
@@ -104,13 +120,30 @@ typedef struct {
     int notify_pending;
     const RnnfxModel *notified_model; /* what the last notify described */
 
+    /* Load generation: restore bumps it, every Worker load carries the
+     * value it was requested under, and a response from an older
+     * generation is discarded, so a load requested before a state restore
+     * cannot replace the restored model (the newest request wins). Written
+     * by restore, read by run/work_response: never concurrent. */
+    uint32_t load_gen;
+
+    /* Last finite value of each host control port (NAN: none yet, use the
+     * port's default): a host writing NaN or infinity into a port keeps the
+     * sound as it was instead of snapping the control to an end. */
+    float last_valid[RNNFX_PORT_LATENCY];
+
     /* MIDI CC overrides of control ports */
     float last_port[N_CC_TARGETS];
     float cc_value[N_CC_TARGETS];
     int cc_active[N_CC_TARGETS];
 
-    RnnfxChainCore *garbage[GARBAGE_CAP];
-    int n_garbage;
+    /* spare: one cell per core held (in the chain); parked: cores the
+     * Worker could not take (or no Worker), freed at the next non-real-time
+     * callback (activate, deactivate, restore, cleanup) or handed to the
+     * Worker by a later run(). Audio thread and instantiation class only,
+     * never concurrently. */
+    Parked *spare;
+    Parked *parked;
 } Rnnfx;
 
 /* ---- helpers (any thread unless noted) ------------------------------------------ */
@@ -181,26 +214,66 @@ static int same_file(const char *a, const char *b)
     return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
-/* Frees cores parked in the garbage list. Thread: instantiation. */
+/* Frees parked cores and their cells. Thread: instantiation (never
+ * concurrent with run). */
 static void free_garbage(Rnnfx *self)
 {
-    for (int i = 0; i < self->n_garbage; i++) rnnfx_chain_core_free(self->garbage[i]);
-    self->n_garbage = 0;
+    while (self->parked) {
+        Parked *p = self->parked;
+        self->parked = p->next;
+        rnnfx_chain_core_free(p->core);
+        free(p);
+    }
 }
 
-/* Hands a core to the Worker to free, or parks it. Thread: audio. */
+/* Thread: audio or instantiation (no allocation). */
+static void spare_push(Rnnfx *self, Parked *cell)
+{
+    if (!cell) return;
+    cell->core = NULL;
+    cell->next = self->spare;
+    self->spare = cell;
+}
+
+static Parked *spare_pop(Rnnfx *self)
+{
+    Parked *cell = self->spare;
+    if (cell) self->spare = cell->next;
+    return cell;
+}
+
+/* Hands a core (with one spare cell) to the Worker to free, or parks it in
+ * that cell. Every core the chain gives back came in with a cell, so one is
+ * always there. Thread: audio. */
 static void dispose_core_rt(Rnnfx *self, RnnfxChainCore *core)
 {
     if (!core) return;
+    Parked *cell = spare_pop(self);
     if (self->schedule) {
-        MsgCore msg = {MSG_FREE, 0, core};
+        MsgCore msg = {MSG_FREE, 0, 0, core, cell};
         if (self->schedule->schedule_work(self->schedule->handle, sizeof msg, &msg) ==
             LV2_WORKER_SUCCESS)
             return;
     }
-    if (self->n_garbage < GARBAGE_CAP) self->garbage[self->n_garbage++] = core;
-    /* else: leaked rather than freed on the audio thread (needs >64 switches
-     * with neither Worker nor a deactivate in between) */
+    if (!cell) return; /* cannot happen (one cell per core held); never free here */
+    cell->core = core;
+    cell->next = self->parked;
+    self->parked = cell;
+}
+
+/* Offers a few parked cores to the Worker again (its queue was full when
+ * they were retired). Thread: audio. */
+static void retry_parked_rt(Rnnfx *self)
+{
+    for (int i = 0; i < PARKED_RETRY_PER_RUN && self->schedule && self->parked; i++) {
+        Parked *cell = self->parked;
+        MsgCore msg = {MSG_FREE, 0, 0, cell->core, cell};
+        Parked *next = cell->next;
+        if (self->schedule->schedule_work(self->schedule->handle, sizeof msg, &msg) !=
+            LV2_WORKER_SUCCESS)
+            return;
+        self->parked = next;
+    }
 }
 
 /* Thread: audio. */
@@ -210,14 +283,31 @@ static void drain_retired_rt(Rnnfx *self)
     while ((core = rnnfx_chain_take_retired(self->chain)) != NULL) dispose_core_rt(self, core);
 }
 
-/* Installs a core and frees what it replaces right away.
- * Thread: instantiation (restore, instantiate), never concurrent with run. */
-static void install_core_now(Rnnfx *self, RnnfxChainCore *core)
+/* Frees a core the chain gave back, with one spare cell. Thread:
+ * instantiation. */
+static void free_core_now(Rnnfx *self, RnnfxChainCore *core)
 {
+    if (!core) return;
+    free(spare_pop(self));
+    rnnfx_chain_core_free(core);
+}
+
+/* Installs a core and frees what it replaces right away. Takes the core
+ * (freed on failure). Thread: instantiation (restore, instantiate), never
+ * concurrent with run. */
+static RnnfxStatus install_core_now(Rnnfx *self, RnnfxChainCore *core, RnnfxError *err)
+{
+    Parked *cell = calloc(1, sizeof *cell);
+    if (!cell) {
+        rnnfx_chain_core_free(core);
+        return rnnfx_fail(err, RNNFX_ERR_NOMEM, "out of memory");
+    }
+    spare_push(self, cell);
     RnnfxChainCore *displaced = NULL, *r;
     rnnfx_chain_swap(self->chain, core, &displaced);
-    rnnfx_chain_core_free(displaced);
-    while ((r = rnnfx_chain_take_retired(self->chain)) != NULL) rnnfx_chain_core_free(r);
+    free_core_now(self, displaced);
+    while ((r = rnnfx_chain_take_retired(self->chain)) != NULL) free_core_now(self, r);
+    return RNNFX_OK;
 }
 
 /* ---- LV2 descriptor callbacks ---------------------------------------------------- */
@@ -264,13 +354,14 @@ static LV2_Handle instantiate_common(double rate, const char *bundle_path,
         return NULL;
     }
     for (int i = 0; i < N_CC_TARGETS; i++) self->last_port[i] = NAN;
+    for (int i = 0; i < RNNFX_PORT_LATENCY; i++) self->last_valid[i] = NAN;
 
     /* The built-in default capture, so the plugin sounds right out of the box. */
     char path[RNNFX_PATH_MAX];
     default_model_path(self, path, sizeof path);
     RnnfxChainCore *core = NULL;
-    if (build_core(self, path, &core, &err) == RNNFX_OK) {
-        install_core_now(self, core);
+    if (build_core(self, path, &core, &err) == RNNFX_OK &&
+        install_core_now(self, core, &err) == RNNFX_OK) {
         self->model_is_default = 1;
         snprintf(self->model_path, sizeof self->model_path, "%s", path);
     } else {
@@ -341,6 +432,8 @@ static void cleanup(LV2_Handle h)
     Rnnfx *self = h;
     free_garbage(self);
     rnnfx_chain_free(self->chain);
+    Parked *cell;
+    while ((cell = spare_pop(self)) != NULL) free(cell);
     free(self);
 }
 
@@ -380,10 +473,14 @@ static void handle_cc(Rnnfx *self, uint8_t cc, uint8_t value)
 }
 
 /* The value a control has now: its port, unless a CC moved it since the
- * port last changed. Thread: audio. */
+ * port last changed. A NaN or infinite port value is garbage from the host:
+ * the last finite value stays (the default before any), and it does not
+ * count as a move that takes the control back from a CC. Thread: audio. */
 static float control_value(Rnnfx *self, int port, float def)
 {
     float v = port_value(self->ctl[port], def);
+    if (isfinite(v)) self->last_valid[port] = v;
+    else v = isnan(self->last_valid[port]) ? def : self->last_valid[port];
     int i = port - RNNFX_PORT_INPUT_GAIN;
     if (port == RNNFX_PORT_ENABLED) return v;
     if (v != self->last_port[i]) {
@@ -466,6 +563,8 @@ static void handle_object(Rnnfx *self, const LV2_Atom_Object *obj)
     } msg;
     msg.head.type = MSG_LOAD;
     msg.head.len = value->size;
+    msg.head.gen = self->load_gen;
+    msg.head.reserved = 0;
     memcpy(msg.path, LV2_ATOM_BODY_CONST(value), value->size);
     msg.path[value->size - 1] = '\0';
     self->schedule->schedule_work(self->schedule->handle,
@@ -519,6 +618,7 @@ static void run(LV2_Handle h, uint32_t n)
             if (self->out[ch]) memset(self->out[ch], 0, n * sizeof(float));
     }
     drain_retired_rt(self);
+    retry_parked_rt(self);
 
     float in_peak = 0.0f, out_peak = 0.0f;
     rnnfx_chain_take_peaks(self->chain, &in_peak, &out_peak);
@@ -567,9 +667,12 @@ static LV2_Worker_Status work(LV2_Handle h, LV2_Worker_Respond_Function respond,
         MsgCore msg;
         memcpy(&msg, data, sizeof msg);
         rnnfx_chain_core_free(msg.core);
+        free(msg.cell);
         return LV2_WORKER_SUCCESS;
     }
     if (type != MSG_LOAD || size <= sizeof(MsgLoad)) return LV2_WORKER_ERR_UNKNOWN;
+    MsgLoad req;
+    memcpy(&req, data, sizeof req);
 
     char path[RNNFX_PATH_MAX];
     size_t len = size - sizeof(MsgLoad);
@@ -584,6 +687,13 @@ static LV2_Worker_Status work(LV2_Handle h, LV2_Worker_Respond_Function respond,
                       path, err.msg);
         return LV2_WORKER_SUCCESS;
     }
+    Parked *cell = calloc(1, sizeof *cell);
+    if (!cell) {
+        lv2_log_error(&self->logger, "rnnfx: out of memory loading %s (keeping the current model)\n",
+                      path);
+        rnnfx_chain_core_free(core);
+        return LV2_WORKER_SUCCESS;
+    }
     struct {
         MsgCore head;
         char path[RNNFX_PATH_MAX];
@@ -591,12 +701,15 @@ static LV2_Worker_Status work(LV2_Handle h, LV2_Worker_Respond_Function respond,
     size_t plen = strlen(path) + 1;
     resp.head.type = MSG_LOADED;
     resp.head.len = (uint32_t)plen;
+    resp.head.gen = req.gen;
     resp.head.core = core;
+    resp.head.cell = cell;
     memcpy(resp.path, path, plen);
     if (respond(handle, (uint32_t)(sizeof resp.head + plen), &resp) != LV2_WORKER_SUCCESS) {
         lv2_log_warning(&self->logger, "rnnfx: the host's worker queue is full; model %s dropped\n",
                         path);
         rnnfx_chain_core_free(core);
+        free(cell);
     }
     return LV2_WORKER_SUCCESS;
 }
@@ -613,6 +726,12 @@ static LV2_Worker_Status work_response(LV2_Handle h, uint32_t size, const void *
     if (plen > head.len) plen = head.len;
     if (plen >= sizeof self->model_path) plen = sizeof self->model_path - 1;
 
+    spare_push(self, head.cell); /* the new core's cell, before anything is disposed */
+    if (head.gen != self->load_gen) {
+        /* requested before a state restore: the restored model stays */
+        dispose_core_rt(self, head.core);
+        return LV2_WORKER_SUCCESS;
+    }
     RnnfxChainCore *displaced = NULL;
     rnnfx_chain_swap(self->chain, head.core, &displaced);
     dispose_core_rt(self, displaced);
@@ -667,6 +786,8 @@ static LV2_State_Status restore(LV2_Handle h, LV2_State_Retrieve_Function retrie
     Rnnfx *self = h;
     (void)flags;
     free_garbage(self);
+    /* loads requested before this restore must not replace what it restores */
+    self->load_gen++;
     const LV2_State_Map_Path *map_path = find_feature(features, LV2_STATE__mapPath);
     const LV2_State_Free_Path *free_path = find_feature(features, LV2_STATE__freePath);
 
@@ -702,8 +823,8 @@ static LV2_State_Status restore(LV2_Handle h, LV2_State_Retrieve_Function retrie
     char def_path[RNNFX_PATH_MAX];
     default_model_path(self, def_path, sizeof def_path);
     if (wanted[0]) {
-        if (build_core(self, wanted, &core, &err) == RNNFX_OK) {
-            install_core_now(self, core);
+        if (build_core(self, wanted, &core, &err) == RNNFX_OK &&
+            install_core_now(self, core, &err) == RNNFX_OK) {
             snprintf(self->model_path, sizeof self->model_path, "%s", wanted);
             /* the default preset names the built-in file: keep sessions free
              * of the bundle's location */
@@ -717,8 +838,8 @@ static LV2_State_Status restore(LV2_Handle h, LV2_State_Retrieve_Function retrie
                         wanted, err.msg);
     }
     if (!self->model_is_default) {
-        if (build_core(self, def_path, &core, &err) == RNNFX_OK) {
-            install_core_now(self, core);
+        if (build_core(self, def_path, &core, &err) == RNNFX_OK &&
+            install_core_now(self, core, &err) == RNNFX_OK) {
             snprintf(self->model_path, sizeof self->model_path, "%s", def_path);
             self->model_is_default = 1;
         } else {

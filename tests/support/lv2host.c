@@ -153,6 +153,10 @@ struct Lv2Host {
     void (*hook_enter)(void *);
     void (*hook_leave)(void *);
     void *hook_ctx;
+
+    int (*sched_accept)(void *, uint32_t, const void *);
+    void *sched_ctx;
+    int hold_responses;
 };
 
 /* ---- URID -------------------------------------------------------------------------- */
@@ -247,6 +251,8 @@ static LV2_Worker_Status schedule_work(LV2_Worker_Schedule_Handle h, uint32_t si
                                        const void *data)
 {
     Lv2Host *host = h;
+    if (host->sched_accept && !host->sched_accept(host->sched_ctx, size, data))
+        return LV2_WORKER_ERR_NO_SPACE;
     if (host->cfg.worker == LV2HOST_WORKER_SYNC) {
         atomic_fetch_add(&host->requested, 1);
         LV2_Worker_Status st = host->worker_iface->work(lilv_instance_get_handle(host->instance),
@@ -670,6 +676,15 @@ void lv2host_set_hooks(Lv2Host *h, void (*enter)(void *), void (*leave)(void *),
     h->hook_ctx = ctx;
 }
 
+void lv2host_set_schedule_filter(Lv2Host *h, int (*accept)(void *, uint32_t, const void *),
+                                 void *ctx)
+{
+    h->sched_accept = accept;
+    h->sched_ctx = ctx;
+}
+
+void lv2host_hold_responses(Lv2Host *h, int hold) { h->hold_responses = hold; }
+
 void lv2host_run(Lv2Host *h, const float *const *in, float *const *out, uint32_t n)
 {
     if (h->control_port >= 0 && !h->seq_open) open_seq(h);
@@ -689,7 +704,7 @@ void lv2host_run(Lv2Host *h, const float *const *in, float *const *out, uint32_t
     if (h->hook_enter) h->hook_enter(h->hook_ctx);
     tl_in_run = 1;
     lilv_instance_run(h->instance, n);
-    if (h->worker_iface) {
+    if (h->worker_iface && !h->hold_responses) {
         long size;
         while ((size = ring_read(h->resp, h->resp_buf, sizeof h->resp_buf)) >= 0)
             h->worker_iface->work_response(lilv_instance_get_handle(h->instance), (uint32_t)size,

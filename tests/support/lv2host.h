@@ -67,6 +67,18 @@ int lv2host_send_midi(Lv2Host *host, const uint8_t *msg, uint32_t size);
  * delivery of worker responses), e.g. for an allocation counter. */
 void lv2host_set_hooks(Lv2Host *host, void (*enter)(void *), void (*leave)(void *), void *ctx);
 
+/* Makes schedule_work ask accept(ctx, size, data) first and answer
+ * LV2_WORKER_ERR_NO_SPACE when it returns 0, as a host whose worker queue
+ * is full does (NULL: accept everything). accept runs on the thread that
+ * schedules (usually the audio thread). */
+void lv2host_set_schedule_filter(Lv2Host *host, int (*accept)(void *ctx, uint32_t size,
+                                                              const void *data),
+                                 void *ctx);
+
+/* While hold is 1, lv2host_run keeps worker responses queued instead of
+ * delivering them (a host whose audio thread picks them up late). */
+void lv2host_hold_responses(Lv2Host *host, int hold);
+
 /* One cycle: connects audio buffers (in[c], out[c], c < channels), runs the
  * plugin for n <= max_block frames, then delivers pending worker responses
  * and calls end_run, as hosts do. */
