@@ -577,9 +577,12 @@ RX_INLINE void f512_lstm_small(const RnnfxFast *F, const float *b0, float *h, fl
 
 /* acc[s][j] (j < NG) = init (set 0) + sum over columns of W[k][vec[j]] h[k],
  * 4 accumulator sets, summed into acc[0] at the end; HC columns (a
- * compile-time 4, 8, 12 or 16: the whole pass unrolled, the column
- * pointers known). Columns 0-3 take h from hreg by VPERMPS, the others
- * from memory (h[] holds the same). */
+ * compile-time 4, 8, 12 or 16: the whole pass unrolled). The weights are
+ * read from the packed matrix wh at constant offsets (column k at k ROWS):
+ * fast.c never partitions a one-group matrix (at most 4 KiB), so L->cols
+ * would point there anyway, and the pointer table cost a load per column
+ * per step. Columns 0-3 take h from hreg by VPERMPS, the others from
+ * memory (h[] holds the same). */
 #define F512_PASS(NG, VEC, INIT)                                                               \
     do {                                                                                       \
         _Pragma("GCC unroll 4") for (int s = 0; s < 4; s++)                                    \
@@ -587,7 +590,7 @@ RX_INLINE void f512_lstm_small(const RnnfxFast *F, const float *b0, float *h, fl
             const __m512 hb = _mm512_permutexvar_ps(_mm512_set1_epi32(s), hreg);               \
             _Pragma("GCC unroll 4") for (int j = 0; j < (NG); j++)                             \
             {                                                                                  \
-                const __m512 wv = _mm512_load_ps(cols[s] + 16 * (VEC)[j]);                     \
+                const __m512 wv = _mm512_load_ps(wh + (s) * ROWS + 16 * (VEC)[j]);             \
                 acc[s][j] = s == 0 ? _mm512_fmadd_ps(wv, hb, (INIT)[j]) : _mm512_mul_ps(wv, hb); \
             }                                                                                  \
         }                                                                                      \
@@ -597,7 +600,7 @@ RX_INLINE void f512_lstm_small(const RnnfxFast *F, const float *b0, float *h, fl
             {                                                                                  \
                 const __m512 hb = _mm512_set1_ps(h[k + s]);                                    \
                 _Pragma("GCC unroll 4") for (int j = 0; j < (NG); j++) acc[s][j] =             \
-                    _mm512_fmadd_ps(_mm512_load_ps(cols[k + s] + 16 * (VEC)[j]), hb, acc[s][j]); \
+                    _mm512_fmadd_ps(_mm512_load_ps(wh + (k + s) * ROWS + 16 * (VEC)[j]), hb, acc[s][j]); \
             }                                                                                  \
         }                                                                                      \
         _Pragma("GCC unroll 4") for (int j = 0; j < (NG); j++) acc[0][j] =                     \
@@ -608,8 +611,8 @@ RX_INLINE void f512_lstm1(const RnnfxFast *F, const float *b0, float *h, float *
                           float *out, size_t n, const int HC)
 {
     const RnnfxFastLayer *L = &F->layer[0];
-    const float *wx = L->wx;
-    const float *const *cols = L->cols;
+    const float *wx = L->wx, *wh = L->wh;
+    enum { ROWS = 64 };
     const __m512 sign = _mm512_castsi512_ps(_mm512_set1_epi32(INT32_MIN));
     static const int ifg[3] = {0, 1, 2}, og[1] = {3};
     __m512 cv = _mm512_load_ps(c), hreg = _mm512_load_ps(h);
@@ -649,8 +652,8 @@ RX_INLINE void f512_gru1(const RnnfxFast *F, const float *b0, float *h, const fl
                          size_t n, const int HC)
 {
     const RnnfxFastLayer *L = &F->layer[0];
-    const float *wx = L->wx;
-    const float *const *cols = L->cols;
+    const float *wx = L->wx, *wh = L->wh;
+    enum { ROWS = 48 };
     const __m512 sign = _mm512_castsi512_ps(_mm512_set1_epi32(INT32_MIN));
     static const int rg[1] = {0}, nz[2] = {2, 1};
     const __m512 bhn = _mm512_load_ps(L->bh + 32);
