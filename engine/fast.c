@@ -194,30 +194,40 @@ static void pack_layer(const RnnfxModel *m, int l, int in, int zdom, RnnfxFastLa
     *cursor = p;
 }
 
-/* ---- the fused kernels' column table and L1 set partitioning ---------------
+/* ---- the fused kernels' column table, sweep direction and L1 layout ------
  *
  * The AVX-512 fused kernels (one LSTM/GRU layer, H <= 96) read column k of
  * the recurrent matrix through a table of pointers, one per part of a
- * column (parts of at most 16 cache lines). If the matrix fits in L1 the
- * pointers point into the packed matrix. If not (more than 40 KiB: GRU
- * from H = 56, LSTM from H = 56 — an L1 of 48 KiB also holds the state,
- * biases, tables and stack), a plain cyclic sweep over it misses L1 on
- * every line each step, and the kernel runs at L2 bandwidth (measured
- * here: about 0.57 ns per 64-byte gate vector against 0.32 ns from L1;
- * 12 of 11 resident pages measured worse, 10 the same, so one way per set
- * really is needed for the rest). So the matrix is copied
- * into pages laid out by L1 set: the L1 set of a line is given by address
- * bits 6-11, i.e. by the line's position within its 4 KiB page. Parts
- * placed in lines 0-47 of pages 0-10 ("resident") share 48 sets with
- * nothing else the kernel streams, 11 lines per set, so they stay in the
- * 12-way L1 from one time step to the next (one way per set is left for
- * the state, bias, tables and stack). All other parts ("streamed") go to
- * lines 48-63 of as many pages as needed, so their misses evict only each
- * other. Streamed parts are spread evenly through the sweep so the L2
- * traffic overlaps the arithmetic. Up to 33 KiB stay resident: LSTM-64 went from
- * ~600 to ~460 ns per sample, GRU-64 from ~350-450 to ~300. */
+ * column (parts of at most 16 cache lines), so fast.c decides where each
+ * part lives. Every time step reads the whole matrix once. Once it is
+ * larger than about 40 KiB (an L1 of 48 KiB also holds the state, biases,
+ * tables and stack: GRU and LSTM from H = 56), two measures keep as much
+ * of it in L1 as the cache can hold:
+ *   - zig: the kernels sweep the columns forwards on even time steps and
+ *     backwards on odd ones. A cyclic sweep longer than an LRU cache
+ *     misses on every line; a zigzag one starts each step with the lines
+ *     the previous step read last, which are still cached, and misses only
+ *     on about (matrix - cache) bytes. The sum's order then alternates, so
+ *     the direction follows the absolute step count (the parity in the
+ *     instance scratch, reset with the state): any block split still gives
+ *     bit-identical output. Measured here: GRU-64 ~296 -> ~245 ns per
+ *     sample, LSTM-96 ~1220 -> ~1120, GRU-96 ~900 -> ~810.
+ *   - from 48 KiB (LSTM-64 and up, GRU from H = 72), the matrix is also
+ *     copied into pages laid out by L1 set (the set of a line is its
+ *     position within its 4 KiB page, address bits 6-11). Parts placed in
+ *     lines 0-47 of pages 0-10 ("resident") share 48 sets with nothing else
+ *     the kernel streams, 11 lines per set, so they stay in the 12-way L1
+ *     from one step to the next (one way per set is left for the state,
+ *     biases, tables and stack; 12 resident pages measured worse, 10 the
+ *     same). All other parts ("streamed") go to lines 48-63 of as many
+ *     pages as needed, spread evenly through the sweep so the L2 traffic
+ *     overlaps the arithmetic. With the zigzag this measured better than
+ *     the plain layout for LSTM-64 (~390 against ~410 ns) and about the
+ *     same for the 96s; for GRU-64, which just fits, the plain layout wins
+ *     (~245 against ~255 ns). */
 
-#define L1_PLAIN_BYTES (40 * 1024)
+#define ZIG_BYTES (40 * 1024)
+#define L1_PLAIN_BYTES (48 * 1024)
 #define PAGE_FLOATS 1024 /* 4 KiB */
 #define RESIDENT_LINES 48
 #define RESIDENT_PAGES 11
@@ -226,7 +236,8 @@ static void pack_layer(const RnnfxModel *m, int l, int in, int zdom, RnnfxFastLa
  * block to a multiple of 16 rows leaves half a vector of padding per gate:
  * LSTM-40 runs 12 row vectors per column where 10 hold all 160 rows. Packing the gates at a stride of H rounded up to 8 instead saves
  * those FMAs (and activations); the kernel realigns the odd gates with one
- * VALIGND per vector. Used while that matrix fits the plain L1 budget. */
+ * VALIGND per vector. Used while that matrix stays below ZIG_BYTES (its
+ * kernels sweep one way only). */
 static int dense_gates(const RnnfxFastLayer *L)
 {
     const int G = rnnfx_cell_gates(L->cell), gs = (L->hidden + 7) & ~7;
@@ -280,6 +291,7 @@ static RnnfxStatus build_cols(RnnfxFast *F, RnnfxError *err)
     const size_t total = (size_t)L->hcols * parts;
     const size_t bytes = (size_t)L->hcols * L->rows * sizeof(float);
     const int paged = bytes > L1_PLAIN_BYTES;
+    L->zig = bytes > ZIG_BYTES;
     const size_t a = RESIDENT_LINES / lp, s = (64 - RESIDENT_LINES) / lp;
     size_t resident = paged ? a * RESIDENT_PAGES : total;
     if (resident > total)
@@ -403,7 +415,8 @@ RnnfxStatus rnnfx_fast_build(const RnnfxModel *m, RnnfxFast **out, RnnfxError *e
     F->off_g = up16((size_t)F->layer[0].rows);
     F->off_gh = F->off_g + up16((size_t)max_rows);
     F->off_y = F->off_gh + up16((size_t)max_rows);
-    F->scratch_floats = F->off_y + up16((size_t)op);
+    F->off_step = F->off_y + up16((size_t)op);
+    F->scratch_floats = F->off_step + FLOATS_PER_LINE;
 #if defined(__x86_64__)
     if (F->isa == &rnnfx_fast_isa_avx512 && fused_arch(a)) {
         RnnfxStatus st = build_cols(F, err);
@@ -431,6 +444,12 @@ const char *rnnfx_fast_name(const RnnfxFast *fast) { return fast ? fast->isa->na
 size_t rnnfx_fast_scratch_size(const RnnfxFast *fast)
 {
     return fast ? fast->scratch_floats * sizeof(float) : 0;
+}
+
+void rnnfx_fast_reset(const RnnfxFast *fast, void *scratch)
+{
+    if (fast && scratch)
+        *(unsigned *)((float *)scratch + fast->off_step) = 0u;
 }
 
 void rnnfx_fast_set_knobs(const RnnfxFast *fast, void *scratch, const float *knobs)

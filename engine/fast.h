@@ -53,6 +53,12 @@ size_t rnnfx_fast_scratch_size(const RnnfxFast *fast);
  * knobs[k] is input 1 + k. Called at init and whenever a knob changes. */
 void rnnfx_fast_set_knobs(const RnnfxFast *fast, void *scratch, const float *knobs);
 
+/* Returns the kernels' own per-instance state in scratch to that of a
+ * fresh instance (today: the parity of the time step, which picks the
+ * direction of the sweep over a matrix larger than L1). Called with the
+ * recurrent state's reset. Thread: any (no allocation, O(1)). */
+void rnnfx_fast_reset(const RnnfxFast *fast, void *scratch);
+
 /* Kernel choice: the best of AVX-512 (F+VL+DQ+BW), AVX2+FMA and generic C
  * that CPUID reports, taken when the packed form is built. The environment
  * variable RNNFX_ISA=generic|avx2|avx512 caps the choice (for tests and the

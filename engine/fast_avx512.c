@@ -245,6 +245,19 @@ RX_INLINE __m512 f512_gru_h(__m512 er, __m512 ez, __m512 hn, __m512 xn, __m512 h
         }                                                                                      \
     } while (0)
 
+/* The same sum with the columns in reverse order (the zigzag sweep of a
+ * matrix larger than L1, see fast.c): each set starts at the last block. */
+#define F512_MATVEC_REV(NVEC, P, LP)                                                           \
+    do {                                                                                       \
+        F512_COLUMN(hc - SETS, 0, 0, P, LP);                                                   \
+        _Pragma("GCC unroll 4") for (int s = 1; s < SETS; s++)                                 \
+            F512_COLUMN(hc - SETS, s, 1, P, LP);                                               \
+        for (int k = hc - 2 * SETS; k >= 0; k -= SETS) {                                       \
+            _Pragma("GCC unroll 4") for (int s = 0; s < SETS; s++) F512_COLUMN(k, s, 0, P, LP); \
+        }                                                                                      \
+        F512_SETS_SUM(NVEC);                                                                   \
+    } while (0)
+
 #define F512_MATVEC(NVEC, P, LP)                                                               \
     do {                                                                                       \
         F512_COLUMN(0, 0, 0, P, LP);                                                           \
@@ -252,18 +265,23 @@ RX_INLINE __m512 f512_gru_h(__m512 er, __m512 ez, __m512 hn, __m512 xn, __m512 h
         for (int k = SETS; k < hc; k += SETS) {                                                \
             _Pragma("GCC unroll 4") for (int s = 0; s < SETS; s++) F512_COLUMN(k, s, 0, P, LP); \
         }                                                                                      \
-        _Pragma("GCC unroll 24") for (int v = 0; v < (NVEC); v++)                              \
-        {                                                                                      \
-            if (SETS == 4)                                                                     \
-                acc[0][v] = _mm512_add_ps(_mm512_add_ps(acc[0][v], acc[1][v]),                 \
-                                          _mm512_add_ps(acc[2][v], acc[3][v]));                \
-            else if (SETS == 2)                                                                \
-                acc[0][v] = _mm512_add_ps(acc[0][v], acc[1][v]);                               \
-        }                                                                                      \
+        F512_SETS_SUM(NVEC);                                                                   \
     } while (0)
 
+/* acc[0] += the other sets. */
+#define F512_SETS_SUM(NVEC)                                                                    \
+    _Pragma("GCC unroll 24") for (int v = 0; v < (NVEC); v++)                                  \
+    {                                                                                          \
+        if (SETS == 4)                                                                         \
+            acc[0][v] = _mm512_add_ps(_mm512_add_ps(acc[0][v], acc[1][v]),                     \
+                                      _mm512_add_ps(acc[2][v], acc[3][v]));                    \
+        else if (SETS == 2)                                                                    \
+            acc[0][v] = _mm512_add_ps(acc[0][v], acc[1][v]);                                   \
+    }
+
 RX_INLINE void f512_lstm(const RnnfxFast *F, const float *b0, float *h, float *c, const float *in,
-                         float *out, size_t n, const int NV, const int SETS, const int ZD)
+                         float *out, size_t n, const int NV, const int SETS, const int ZD,
+                         unsigned *step)
 {
     const RnnfxFastLayer *L = &F->layer[0];
     const int hc = L->hcols;
@@ -278,6 +296,7 @@ RX_INLINE void f512_lstm(const RnnfxFast *F, const float *b0, float *h, float *c
         c2[u] = ZD ? cv : _mm512_add_ps(cv, cv); /* ZD: plain c; else 2c */
         hv[u] = _mm512_load_ps(h + 16 * u);
     }
+    const unsigned par = *step;
     F512Dense D;
     D.cnt = 0;
     D.t0 = 0;
@@ -289,7 +308,10 @@ RX_INLINE void f512_lstm(const RnnfxFast *F, const float *b0, float *h, float *c
         for (int v = 0; v < NVEC; v++) {
             acc[0][v] = _mm512_fmadd_ps(_mm512_load_ps(wx + 16 * v), xv, _mm512_load_ps(b0 + 16 * v));
         }
-        F512_MATVEC(NVEC, P, LP);
+        if (L->zig & (int)((par + t) & 1u))
+            F512_MATVEC_REV(NVEC, P, LP);
+        else
+            F512_MATVEC(NVEC, P, LP);
 #pragma GCC unroll 8
         for (int u = 0; u < NV; u++) {
             if (ZD) {
@@ -310,13 +332,14 @@ RX_INLINE void f512_lstm(const RnnfxFast *F, const float *b0, float *h, float *c
         f512_dense(&D, F, hv, NV, in, out);
     }
     f512_dense_flush(&D, F, in, out);
+    *step = (par + (unsigned)(n & 1u)) & 1u;
 #pragma GCC unroll 8
     for (int u = 0; u < NV; u++)
         _mm512_store_ps(c + 16 * u, ZD ? c2[u] : _mm512_mul_ps(c2[u], _mm512_set1_ps(0.5f)));
 }
 
 RX_INLINE void f512_gru(const RnnfxFast *F, const float *b0, float *h, const float *in, float *out,
-                        size_t n, const int NV, const int SETS, const int ZD)
+                        size_t n, const int NV, const int SETS, const int ZD, unsigned *step)
 {
     const RnnfxFastLayer *L = &F->layer[0];
     const int hc = L->hcols;
@@ -328,6 +351,7 @@ RX_INLINE void f512_gru(const RnnfxFast *F, const float *b0, float *h, const flo
 #pragma GCC unroll 8
     for (int u = 0; u < NV; u++)
         hv[u] = _mm512_load_ps(h + 16 * u);
+    const unsigned par = *step;
     F512Dense D;
     D.cnt = 0;
     D.t0 = 0;
@@ -345,7 +369,10 @@ RX_INLINE void f512_gru(const RnnfxFast *F, const float *b0, float *h, const flo
                 acc[0][v] = _mm512_load_ps(bh + 16 * v);
             }
         }
-        F512_MATVEC(NVEC, P, LP);
+        if (L->zig & (int)((par + t) & 1u))
+            F512_MATVEC_REV(NVEC, P, LP);
+        else
+            F512_MATVEC(NVEC, P, LP);
 #pragma GCC unroll 8
         for (int u = 0; u < NV; u++) {
             if (ZD) {
@@ -363,6 +390,7 @@ RX_INLINE void f512_gru(const RnnfxFast *F, const float *b0, float *h, const flo
         f512_dense(&D, F, hv, NV, in, out);
     }
     f512_dense_flush(&D, F, in, out);
+    *step = (par + (unsigned)(n & 1u)) & 1u;
 }
 
 /* ---- dense-gate layout (fast.c, dense_gates): H mod 16 in 1..8 -----------
@@ -769,11 +797,11 @@ RX_INLINE void f512_lstm_split(const RnnfxFast *F, const float *b0, float *h, fl
 #define F512_CASE(nv, sets)                                                                    \
     case nv:                                                                                   \
         if (L->cell == RNNFX_CELL_LSTM)                                                        \
-            f512_lstm(F, b0, h[0], c[0], in, out, n, nv, sets, nv > 1);                        \
+            f512_lstm(F, b0, h[0], c[0], in, out, n, nv, sets, nv > 1, step);                  \
         else if (nv == 2)                                                                      \
-            f512_gru(F, b0, h[0], in, out, n, nv, sets, 0);                                    \
+            f512_gru(F, b0, h[0], in, out, n, nv, sets, 0, step);                              \
         else                                                                                   \
-            f512_gru(F, b0, h[0], in, out, n, nv, sets, nv > 1);                               \
+            f512_gru(F, b0, h[0], in, out, n, nv, sets, nv > 1, step);                         \
         return
 
 static void f512_run_audio(const RnnfxFast *F, void *scratch, float *const *h, float *const *c,
@@ -781,6 +809,7 @@ static void f512_run_audio(const RnnfxFast *F, void *scratch, float *const *h, f
 {
     const RnnfxFastLayer *L = &F->layer[0];
     const float *b0 = (const float *)scratch + F->off_b0;
+    unsigned *step = (unsigned *)((float *)scratch + F->off_step);
     /* fast.c sets cols only for the shapes handled here, and packs them in
      * the domain each kernel below assumes (see F512_CASE); the check keeps
      * the two files from disagreeing silently. */

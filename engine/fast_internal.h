@@ -28,7 +28,8 @@
  *
  * Per-instance scratch (rnnfx_fast_scratch_size): b0 (layer 0's bias with
  * the knob inputs folded in, [rows0]), g and gh (gate pre-activations,
- * [max rows] each), y (dense outputs, [op]); every piece 64-byte aligned.
+ * [max rows] each), y (dense outputs, [op]), the step parity (one unsigned,
+ * see zig); every piece 64-byte aligned.
  */
 #ifndef RNNFX_FAST_INTERNAL_H
 #define RNNFX_FAST_INTERNAL_H
@@ -64,6 +65,9 @@ typedef struct {
      * and bhd (GRU b_hn) are in the same layout. */
     int gs, drows;
     const float *wxd, *bhd;
+    /* zig: the matrix is larger than L1, so the fused kernels sweep its
+     * columns forwards and backwards on alternate time steps (fast.c). */
+    int zig;
 } RnnfxFastLayer;
 
 typedef void (*RnnfxFastRun)(const RnnfxFast *fast, void *scratch, float *const *h,
@@ -88,8 +92,9 @@ struct RnnfxFast {
     const float *dw;  /* [H_last][op] */
     const float *db;  /* [op] */
     const float *dw0; /* [hp_last] */
-    /* scratch offsets in floats */
-    size_t off_b0, off_g, off_gh, off_y, scratch_floats;
+    /* scratch offsets in floats; off_step holds one unsigned, the parity of
+     * the time steps run since the last reset (the sweep direction). */
+    size_t off_b0, off_g, off_gh, off_y, off_step, scratch_floats;
     float *mem;   /* the one allocation all arrays above point into */
     void *colmem; /* cols table and, if used, the cache-partitioned copy */
 };

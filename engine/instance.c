@@ -153,6 +153,7 @@ void rnnfx_instance_reset(RnnfxInstance *inst)
 {
     const RnnfxModel *m = inst->model;
     const RnnfxArch *a = rnnfx_model_arch(m);
+    rnnfx_fast_reset(inst->fast, inst->fast_scratch);
     for (int l = 0; l < a->n_layers; l++) {
         int h = a->layers[l].hidden_size, hp = rnnfx_fast_padded(h);
         memset(inst->h[l], 0, (size_t)hp * sizeof(float));
