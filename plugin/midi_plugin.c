@@ -203,6 +203,17 @@ static float ctl(Midi *self, int port, float def, float lo, float hi)
     return !(v >= lo) ? lo : (v > hi ? hi : v);
 }
 
+/* Remembers every control port's value while it is finite, also for
+ * controls that are read only at grid lines: garbage arriving before the
+ * next grid line must still give the value the host last set. Thread:
+ * audio (start of run). */
+static void track_controls(Midi *self)
+{
+    for (int port = RNNFX_MIDI_PORT_MODE; port < RNNFX_MIDI_N_PORTS; port++)
+        if (self->ctl[port] && isfinite(*self->ctl[port]))
+            self->last_valid[port] = *self->ctl[port];
+}
+
 /* Thread: not audio. */
 static void core_free(MidiCore *c)
 {
@@ -721,6 +732,8 @@ static void run(LV2_Handle h, uint32_t n)
         self->out->atom.size = sizeof(LV2_Atom_Sequence_Body);
         return;
     }
+
+    track_controls(self);
 
     /* The seed port seeds the generator when it changes, and once at the
      * start (last_seed NAN). A restored state sets last_seed to the port

@@ -1,7 +1,9 @@
 #!/bin/sh
-# The chain tests and the plugin host test (tests/test_plugin_chain.c,
-# tests/test_plugin_host.c: model switches while audio runs, state, missing
-# files, no-worker hosts) again, with the engine, the plugin and the tests
+# The chain tests, the plugin host test and the robustness test
+# (tests/test_plugin_chain.c, tests/test_plugin_host.c,
+# tests/test_plugin_robust.c: model switches while audio runs, state,
+# missing files, no-worker hosts, a full worker queue, restores racing
+# loads) again, with the engine, the plugin and the tests
 # built with AddressSanitizer and UBSan in their own
 # build directory ($BUILD-asan, reused between runs so only the first run
 # compiles everything). Any invalid access, use-after-free, double free,
@@ -18,7 +20,7 @@ if ! $CC $SAN "$tmp/t.c" -o "$tmp/t" 2>/dev/null || ! "$tmp/t"; then
     exit 77
 fi
 echo "building the ASan variant in $A ..."
-if ! make -s BUILD="$A" CFLAGS="-O1 -g $SAN" plugin "$A/tests/test_plugin_host" "$A/tests/test_plugin_chain" >"$tmp/build.log" 2>&1; then
+if ! make -s BUILD="$A" CFLAGS="-O1 -g $SAN" plugin "$A/tests/test_plugin_host" "$A/tests/test_plugin_chain" "$A/tests/test_plugin_robust" >"$tmp/build.log" 2>&1; then
     cat "$tmp/build.log"
     echo "FAIL: the ASan build failed"
     exit 1
@@ -53,4 +55,13 @@ if grep -q 'FAILED\|ERROR: AddressSanitizer\|ERROR: LeakSanitizer\|runtime error
     exit 1
 fi
 echo "test_plugin_host passed under ASan+UBSan, no sanitizer reports"
+BUILD="$A" "$A/tests/test_plugin_robust" 2>&1 | grep -v '^rnnfx' > "$tmp/robust.log"
+tail -3 "$tmp/robust.log"
+if grep -q 'FAILED\|ERROR: AddressSanitizer\|ERROR: LeakSanitizer\|runtime error' "$tmp/robust.log" || \
+   ! grep -q 'PASSED  \] 7 test' "$tmp/robust.log"; then
+    grep -B2 -A30 'ERROR: \|runtime error\|FAILED' "$tmp/robust.log" | head -80
+    echo "FAIL: test_plugin_robust under ASan/UBSan"
+    exit 1
+fi
+echo "test_plugin_robust passed under ASan+UBSan, no sanitizer reports"
 exit 0

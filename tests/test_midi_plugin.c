@@ -614,6 +614,53 @@ static void test_seed_determinism(void **state)
     host_free(c);
 }
 
+/* NaN or infinity on the control ports is host garbage: the plugin plays
+ * on with the last valid values, exactly as an instance whose ports kept
+ * them (before, NaN snapped each control to its minimum: continue mode,
+ * channel 1, velocity 1, a reseed with 0). */
+static void test_nan_controls_keep_last_valid(void **state)
+{
+    (void)state;
+    Host *a = loaded_host(RNNFX_MIDI_MODE_ACCOMPANY, 11);
+    Host *b = loaded_host(RNNFX_MIDI_MODE_ACCOMPANY, 11);
+    const float garbage[] = {NAN, INFINITY, -INFINITY};
+    size_t pi = 0;
+    for (int phase = 0; phase < 4; phase++) {
+        if (phase == 2) {
+            /* valid values after garbage apply as usual */
+            a->ctl[RNNFX_MIDI_PORT_VELOCITY] = b->ctl[RNNFX_MIDI_PORT_VELOCITY] = 100;
+            a->ctl[RNNFX_MIDI_PORT_CHANNEL] = b->ctl[RNNFX_MIDI_PORT_CHANNEL] = 5;
+            a->ctl[RNNFX_MIDI_PORT_SEED] = b->ctl[RNNFX_MIDI_PORT_SEED] = 21;
+        } else {
+            for (int p = RNNFX_MIDI_PORT_MODE; p < RNNFX_MIDI_N_PORTS; p++)
+                a->ctl[p] = garbage[(size_t)phase % 3];
+        }
+        for (int blk = 0; blk < 150; blk++) {
+            uint64_t t0 = a->now;
+            send_position(a, 0, t0, 1.0f);
+            send_position(b, 0, t0, 1.0f);
+            while (pi < N_PLAYER && g_player[pi].t < t0 + BLOCK) {
+                send_midi(a, (uint32_t)(g_player[pi].t - t0), g_player[pi].st, g_player[pi].key,
+                          g_player[pi].vel);
+                send_midi(b, (uint32_t)(g_player[pi].t - t0), g_player[pi].st, g_player[pi].key,
+                          g_player[pi].vel);
+                pi++;
+            }
+            host_run(a);
+            host_run(b);
+        }
+        assert_true(same_events(a, b));
+    }
+    int model_notes = 0;
+    for (size_t i = 0; i < a->n_evs; i++)
+        model_notes += (a->evs[i].m[0] & 0xF0) == 0x90 && (a->evs[i].m[0] & 0x0F) == 4 &&
+                       a->evs[i].m[2] == 100;
+    assert_true(model_notes > 0); /* the valid values of phase 2 took effect */
+    assert_int_equal(g_allocs_in_run, 0);
+    host_free(a);
+    host_free(b);
+}
+
 static void test_own_clock_without_host_time(void **state)
 {
     (void)state;
@@ -900,6 +947,7 @@ int main(void)
         cmocka_unit_test(test_accompany_on_grid_balanced),
         cmocka_unit_test(test_continue_waits_for_the_player),
         cmocka_unit_test(test_seed_determinism),
+        cmocka_unit_test(test_nan_controls_keep_last_valid),
         cmocka_unit_test(test_own_clock_without_host_time),
         cmocka_unit_test(test_bad_model_keeps_current),
         cmocka_unit_test(test_state_keeps_generator_and_model),

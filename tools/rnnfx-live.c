@@ -115,6 +115,7 @@ typedef struct {
     _Atomic uint64_t busy_max_at;  /* which callback that was (0-based) */
     _Atomic uint64_t first_dropout_at, last_dropout_at; /* callback numbers + 1; 0 = none */
     _Atomic uint32_t in_peak_bits, out_peak_bits; /* float bits, max since last read */
+    _Atomic uint32_t in_peak_run_bits, out_peak_run_bits; /* float bits, max since the start */
     _Atomic uint64_t swaps_installed;
     _Atomic int switching;
     float silence[4096];
@@ -204,33 +205,42 @@ static int audio_cb(const void *input, void *output, unsigned long frames,
 
     const float *const *in = input;
     float *const *out = output;
-    const float *cin[2];
-    float *cout[2];
-    for (int c = 0; c < L->chain_ch; c++) {
-        cin[c] = in && c < L->in_ch ? in[c] : L->silence;
-        cout[c] = out[c < L->out_ch ? c : 0];
-    }
-    if (!in || frames > sizeof L->silence / sizeof L->silence[0]) {
-        /* No input (output-only stream) or an absurd block: play silence. */
+    if (!in) {
+        /* No input (output-only stream): play silence. */
         for (int c = 0; c < L->out_ch; c++)
             memset(out[c], 0, frames * sizeof(float));
     } else {
-        float in_peak = 0.0f;
-        for (int c = 0; c < L->chain_ch; c++)
-            for (unsigned long i = 0; i < frames; i++)
-                if (fabsf(cin[c][i]) > in_peak)
-                    in_peak = fabsf(cin[c][i]);
+        /* Any period length: the chain takes any length, but an input
+         * channel the device lacks reads L->silence, so the period is
+         * worked through in slices of at most that buffer's length
+         * (one slice for every usual period). */
+        const unsigned long slice = sizeof L->silence / sizeof L->silence[0];
+        float in_peak = 0.0f, out_peak = 0.0f;
+        for (unsigned long off = 0; off < frames; off += slice) {
+            const unsigned long len = frames - off < slice ? frames - off : slice;
+            const float *cin[2];
+            float *cout[2];
+            for (int c = 0; c < L->chain_ch; c++) {
+                cin[c] = c < L->in_ch ? in[c] + off : L->silence;
+                cout[c] = out[c < L->out_ch ? c : 0] + off;
+            }
+            for (int c = 0; c < L->chain_ch; c++)
+                for (unsigned long i = 0; i < len; i++)
+                    if (fabsf(cin[c][i]) > in_peak)
+                        in_peak = fabsf(cin[c][i]);
+            rnnfx_chain_process_multi(L->chain, cin, cout, len);
+            /* A mono chain feeds every output channel. */
+            for (int c = L->chain_ch; c < L->out_ch; c++)
+                memcpy(out[c] + off, out[0] + off, len * sizeof(float));
+            for (int c = 0; c < L->out_ch; c++)
+                for (unsigned long i = 0; i < len; i++)
+                    if (fabsf(out[c][off + i]) > out_peak)
+                        out_peak = fabsf(out[c][off + i]);
+        }
         atomic_max_float(&L->in_peak_bits, in_peak);
-        rnnfx_chain_process_multi(L->chain, cin, cout, frames);
-        /* A mono chain feeds every output channel. */
-        for (int c = L->chain_ch; c < L->out_ch; c++)
-            memcpy(out[c], out[0], frames * sizeof(float));
-        float out_peak = 0.0f;
-        for (int c = 0; c < L->out_ch; c++)
-            for (unsigned long i = 0; i < frames; i++)
-                if (fabsf(out[c][i]) > out_peak)
-                    out_peak = fabsf(out[c][i]);
         atomic_max_float(&L->out_peak_bits, out_peak);
+        atomic_max_float(&L->in_peak_run_bits, in_peak);
+        atomic_max_float(&L->out_peak_run_bits, out_peak);
     }
     RnnfxChainCore *old;
     while ((old = rnnfx_chain_take_retired(L->chain)) != NULL)
@@ -614,6 +624,12 @@ static void print_stats(App *a, FILE *f)
                 (double)(atomic_load(&L->last_dropout_at) - 1) * per_cb / L->rate);
     fprintf(f, "rnnfx-live: cpu: average %.2f %%, worst callback %.2f %% of its period (callback %llu)\n",
             avg, mx, (unsigned long long)atomic_load(&L->busy_max_at));
+    float ip, op;
+    uint32_t ib = atomic_load(&L->in_peak_run_bits), ob = atomic_load(&L->out_peak_run_bits);
+    memcpy(&ip, &ib, sizeof ip);
+    memcpy(&op, &ob, sizeof op);
+    fprintf(f, "rnnfx-live: peaks: in %.1f dBFS, out %.1f dBFS\n", ip > 0 ? 20 * log10(ip) : -120.0,
+            op > 0 ? 20 * log10(op) : -120.0);
     fprintf(f, "rnnfx-live: model swaps: %llu requested, %llu installed, %llu failed to load\n",
             (unsigned long long)a->swaps_requested, (unsigned long long)atomic_load(&L->swaps_installed),
             (unsigned long long)a->swaps_failed);
@@ -832,6 +848,8 @@ static void reset_stats(Live *L)
     atomic_store(&L->busy_max_at, 0);
     atomic_store(&L->first_dropout_at, 0);
     atomic_store(&L->last_dropout_at, 0);
+    atomic_store(&L->in_peak_run_bits, 0);
+    atomic_store(&L->out_peak_run_bits, 0);
 }
 
 /* The smallest buffer size that runs cleanly here: each candidate plays for
@@ -901,8 +919,9 @@ static void usage(FILE *f)
         "Keys (terminal): i/I o/O gains, m/M mix, k select knob, [ ] knob, b bypass,\n"
         "  l load model, s stats, h help, q quit.\n"
         "\n"
-        "Exit status: 0 (also with dropouts; they are counted and printed),\n"
-        "1 the stream could not be opened or failed, 2 bad usage or model.\n");
+        "Exit status: 0 (also with dropouts; they are counted and printed);\n"
+        "1 a file (model, script) could not be used or the stream could not be\n"
+        "opened or failed; 2 bad usage (unknown option, bad value).\n");
 }
 
 static int need(int i, int argc, const char *opt)
@@ -959,8 +978,8 @@ int main(int argc, char **argv)
                 return 2;
             if (!strcmp(argv[i + 1], "auto"))
                 frames = 0;
-            else if (rnnfx_cli_parse_int(argv[i + 1], 16, 4096, &frames) != 0) {
-                fprintf(stderr, "rnnfx-live: --frames needs 16..4096 or auto\n");
+            else if (rnnfx_cli_parse_int(argv[i + 1], 16, 65536, &frames) != 0) {
+                fprintf(stderr, "rnnfx-live: --frames needs 16..65536 or auto\n");
                 return 2;
             }
             i++;
@@ -1006,7 +1025,7 @@ int main(int argc, char **argv)
     ScriptLine *script = NULL;
     size_t n_script = 0, next_script = 0;
     if (script_path && load_script(script_path, &script, &n_script) != 0)
-        return 2;
+        return 1;
 
     RnnfxModel *model = NULL;
     if (model_path) {
@@ -1014,12 +1033,12 @@ int main(int argc, char **argv)
         RnnfxStatus st = rnnfx_model_load(model_path, NULL, &model, &err);
         if (st != RNNFX_OK) {
             fprintf(stderr, "rnnfx-live: %s: %s\n", model_path, err.msg[0] ? err.msg : rnnfx_strerror(st));
-            return 2;
+            return 1;
         }
         if (rnnfx_model_arch(model)->kind != RNNFX_KIND_AUDIO) {
             fprintf(stderr, "rnnfx-live: %s is a MIDI-frame model, not an audio capture\n", model_path);
             rnnfx_model_free(model);
-            return 2;
+            return 1;
         }
         int idx[RNNFX_MAX_PARAMS];
         if (rnnfx_cli_resolve_knobs(model, knobs, n_knobs, idx, msg, sizeof msg) != 0) {
@@ -1097,7 +1116,7 @@ int main(int argc, char **argv)
             fprintf(stderr, "rnnfx-live: %s\n", err.msg);
             rnnfx_model_free(model);
             model = NULL;
-            rc = 2;
+            rc = 1;
             goto out;
         }
         if (model) {
@@ -1106,7 +1125,7 @@ int main(int argc, char **argv)
             model = NULL; /* owned by the core now (freed on failure too) */
             if (st != RNNFX_OK) {
                 fprintf(stderr, "rnnfx-live: %s: %s\n", model_path, err.msg);
-                rc = 2;
+                rc = 1;
                 goto out;
             }
             /* Nothing plays yet: the core takes over at once. */
