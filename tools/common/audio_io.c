@@ -1,6 +1,6 @@
 /*
- * audio_io.c — libsndfile-backed whole-file audio reading and atomic writing.
- * See audio_io.h for the contract.
+ * audio_io.c — libsndfile-backed audio reading and atomic writing, whole
+ * files and streams. See audio_io.h for the contract.
  */
 #include "audio_io.h"
 
@@ -231,10 +231,168 @@ int rnnfx_audio_subtype_from_name(const char *name)
     return 0;
 }
 
-RnnfxStatus rnnfx_audio_write(const char *path, const float *data, size_t frames, int channels,
-                              int sample_rate, int format, RnnfxError *err)
+/* ---- stream reader ------------------------------------------------------- */
+
+struct RnnfxAudioReader {
+    SNDFILE *sf;
+    char *path;      /* for messages */
+    size_t frames;   /* promised by the header; 0 = unknown (read to the end) */
+    int channels;
+    size_t pos;      /* frames delivered */
+    int ended;
+};
+
+RnnfxStatus rnnfx_audio_reader_open(const char *path, RnnfxAudioReader **out, RnnfxAudioInfo *info,
+                                    RnnfxError *err)
 {
-    if (!path || !*path || (!data && frames) || channels < 1 || sample_rate < 1)
+    if (!out || !info)
+        return rnnfx_fail(err, RNNFX_ERR_ARG, "no output given");
+    *out = NULL;
+    memset(info, 0, sizeof *info);
+    if (!path || !*path)
+        return rnnfx_fail(err, RNNFX_ERR_ARG, "no file name given");
+    SF_INFO si;
+    memset(&si, 0, sizeof si);
+    SNDFILE *sf = sf_open(path, SFM_READ, &si);
+    if (!sf) {
+        /* libsndfile says "System error" for a missing file; errno is clearer */
+        FILE *probe = fopen(path, "rb");
+        if (!probe)
+            return rnnfx_fail(err, RNNFX_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+        fclose(probe);
+        return rnnfx_fail(err, RNNFX_ERR_FORMAT, "%s: not an audio file libsndfile can read (%s)",
+                          path, sf_strerror(NULL));
+    }
+    if (si.channels < 1 || si.samplerate < 1) {
+        sf_close(sf);
+        return rnnfx_fail(err, RNNFX_ERR_FORMAT, "%s: invalid header (%d channels, %d Hz)", path,
+                          si.channels, si.samplerate);
+    }
+    int unknown = si.frames == SF_COUNT_MAX;
+    if (unknown && si.channels > 64) {
+        sf_close(sf);
+        return rnnfx_fail(err, RNNFX_ERR_LIMIT, "%s: too many channels (%d)", path, si.channels);
+    }
+    if (!unknown && si.frames <= 0) {
+        sf_close(sf);
+        return rnnfx_fail(err, RNNFX_ERR_INVALID, "%s: contains no audio frames", path);
+    }
+    /* No limit on the length: a stream allocates nothing per frame, and a
+     * header promising more than the file holds ends as "truncated". */
+    if (si.channels > 64) {
+        sf_close(sf);
+        return rnnfx_fail(err, RNNFX_ERR_LIMIT, "%s: too large (%lld frames, %d channels)", path,
+                          (long long)si.frames, si.channels);
+    }
+    RnnfxAudioReader *r = calloc(1, sizeof *r);
+    size_t plen = strlen(path) + 1;
+    if (r)
+        r->path = malloc(plen);
+    if (!r || !r->path) {
+        free(r);
+        sf_close(sf);
+        return rnnfx_fail(err, RNNFX_ERR_NOMEM, "%s: out of memory", path);
+    }
+    memcpy(r->path, path, plen);
+    r->sf = sf;
+    r->frames = unknown ? 0 : (size_t)si.frames;
+    r->channels = si.channels;
+    info->frames = r->frames;
+    info->channels = si.channels;
+    info->sample_rate = si.samplerate;
+    info->format = si.format;
+    describe_format(si.format, info->format_name, sizeof info->format_name);
+    *out = r;
+    return RNNFX_OK;
+}
+
+RnnfxStatus rnnfx_audio_reader_read(RnnfxAudioReader *r, float *buf, size_t frames, size_t *got,
+                                    RnnfxError *err)
+{
+    if (!r || !got || (!buf && frames))
+        return rnnfx_fail(err, RNNFX_ERR_ARG, "invalid arguments for reading audio");
+    *got = 0;
+    const size_t ch = (size_t)r->channels;
+    while (*got < frames && !r->ended) {
+        size_t want = frames - *got;
+        /* Reads of at most 64 Ki frames, never past what the header
+         * promised (as rnnfx_audio_read reads a whole file). */
+        if (r->frames) {
+            if (r->pos >= r->frames) {
+                r->ended = 1;
+                break;
+            }
+            if (want > r->frames - r->pos)
+                want = r->frames - r->pos;
+        }
+        if (want > 65536)
+            want = 65536;
+        sf_count_t n = sf_readf_float(r->sf, buf + *got * ch, (sf_count_t)want);
+        if (n <= 0) {
+            r->ended = 1;
+            break;
+        }
+        *got += (size_t)n;
+        r->pos += (size_t)n;
+    }
+    if (!r->ended || *got == frames)
+        return RNNFX_OK;
+    /* The audio ended inside this call: the checks of a whole-file read. */
+    if (r->pos == 0) {
+        if (!r->frames)
+            return rnnfx_fail(err, RNNFX_ERR_PARSE, "%s: no audio could be decoded", r->path);
+        int sferr = sf_error(r->sf);
+        return rnnfx_fail(err, RNNFX_ERR_PARSE, "%s: no audio could be decoded (%s)", r->path,
+                          sferr ? sf_error_number(sferr) : "file truncated");
+    }
+    if (r->frames && r->pos < r->frames)
+        return rnnfx_fail(err, RNNFX_ERR_PARSE,
+                          "%s: truncated: header says %zu frames, only %zu could be read", r->path,
+                          r->frames, r->pos);
+    return RNNFX_OK;
+}
+
+size_t rnnfx_audio_reader_position(const RnnfxAudioReader *r)
+{
+    return r ? r->pos : 0;
+}
+
+void rnnfx_audio_reader_close(RnnfxAudioReader *r)
+{
+    if (!r)
+        return;
+    sf_close(r->sf);
+    free(r->path);
+    free(r);
+}
+
+/* ---- stream writer ---------------------------------------------------------- */
+
+/* Samples go to libsndfile through a staging buffer of WRITER_STAGE floats,
+ * always in calls of `per` whole frames (the last one shorter): the sequence
+ * of calls, hence the file (FLAC frames, Vorbis packets), does not depend on
+ * how the caller cut its data, and non-finite samples become 0 without
+ * touching the caller's buffer. */
+#define WRITER_STAGE 4096
+
+struct RnnfxAudioWriter {
+    SNDFILE *sf;
+    int fd;
+    char *path, *tmp;
+    int channels;
+    size_t per;    /* frames per libsndfile call */
+    size_t staged; /* frames in stage */
+    int failed;
+    char sfmsg[256];
+    float stage[WRITER_STAGE];
+};
+
+RnnfxStatus rnnfx_audio_writer_open(const char *path, int channels, int sample_rate, int format,
+                                    RnnfxAudioWriter **out, RnnfxError *err)
+{
+    if (out)
+        *out = NULL;
+    if (!out || !path || !*path || channels < 1 || sample_rate < 1)
         return rnnfx_fail(err, RNNFX_ERR_ARG, "invalid arguments for writing audio");
     if (!format)
         format = rnnfx_audio_format_for_path(path);
@@ -242,6 +400,8 @@ RnnfxStatus rnnfx_audio_write(const char *path, const float *data, size_t frames
         return rnnfx_fail(err, RNNFX_ERR_ARG,
                           "%s: unknown file extension (use .wav, .flac, .aiff, .caf, .ogg, .rf64)",
                           path);
+    if (channels > WRITER_STAGE)
+        return rnnfx_fail(err, RNNFX_ERR_LIMIT, "%s: too many channels (%d)", path, channels);
     SF_INFO info;
     memset(&info, 0, sizeof info);
     info.samplerate = sample_rate;
@@ -251,71 +411,161 @@ RnnfxStatus rnnfx_audio_write(const char *path, const float *data, size_t frames
         return rnnfx_fail(err, RNNFX_ERR_ARG, "%s: libsndfile cannot write this format/rate/channel combination",
                           path);
 
+    RnnfxAudioWriter *w = calloc(1, sizeof *w);
     size_t plen = strlen(path);
-    char *tmp = malloc(plen + 16);
-    if (!tmp)
+    if (w) {
+        w->path = malloc(plen + 1);
+        w->tmp = malloc(plen + 16);
+    }
+    if (!w || !w->path || !w->tmp) {
+        if (w) {
+            free(w->path);
+            free(w->tmp);
+        }
+        free(w);
         return rnnfx_fail(err, RNNFX_ERR_NOMEM, "out of memory");
-    memcpy(tmp, path, plen);
-    memcpy(tmp + plen, ".tmp-XXXXXX", 12);
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
+    }
+    memcpy(w->path, path, plen + 1);
+    memcpy(w->tmp, path, plen);
+    memcpy(w->tmp + plen, ".tmp-XXXXXX", 12);
+    w->fd = mkstemp(w->tmp);
+    if (w->fd < 0) {
         RnnfxStatus st = rnnfx_fail(err, RNNFX_ERR_IO, "%s: cannot create a temporary file beside it: %s",
                                     path, strerror(errno));
-        free(tmp);
+        free(w->path);
+        free(w->tmp);
+        free(w);
         return st;
     }
-    (void)fchmod(fd, 0644);
-    SNDFILE *sf = sf_open_fd(fd, SFM_WRITE, &info, 0);
-    if (!sf) {
+    (void)fchmod(w->fd, 0644);
+    w->sf = sf_open_fd(w->fd, SFM_WRITE, &info, 0);
+    if (!w->sf) {
         RnnfxStatus st = rnnfx_fail(err, RNNFX_ERR_IO, "%s: cannot write: %s", path, sf_strerror(NULL));
-        close(fd);
-        unlink(tmp);
-        free(tmp);
+        close(w->fd);
+        unlink(w->tmp);
+        free(w->path);
+        free(w->tmp);
+        free(w);
         return st;
     }
-    sf_command(sf, SFC_SET_CLIPPING, NULL, SF_TRUE);
-    /* Write through a small buffer so non-finite samples become 0 without
-     * touching the caller's data. */
-    float buf[4096];
-    size_t per = sizeof buf / sizeof buf[0] / (size_t)channels;
-    if (per == 0)
-        per = 1;
-    size_t done = 0;
-    int ok = 1;
-    while (done < frames && ok) {
-        size_t n = frames - done;
-        if (n > per)
-            n = per;
-        size_t cnt = n * (size_t)channels;
-        const float *src = data + done * (size_t)channels;
-        for (size_t i = 0; i < cnt; i++)
-            buf[i] = isfinite(src[i]) ? src[i] : 0.0f;
-        if (sf_writef_float(sf, buf, (sf_count_t)n) != (sf_count_t)n)
-            ok = 0;
-        done += n;
-    }
-    char sfmsg[256];
-    snprintf(sfmsg, sizeof sfmsg, "%s", sf_strerror(sf));
-    sf_write_sync(sf);
-    if (sf_close(sf) != 0)
-        ok = 0;
-    if (ok && fsync(fd) != 0 && errno != EINVAL && errno != EBADF)
-        ok = 0;
-    close(fd);
-    if (!ok) {
-        unlink(tmp);
-        free(tmp);
-        return rnnfx_fail(err, RNNFX_ERR_IO, "%s: write failed (%s); nothing was written", path, sfmsg);
-    }
-    if (rename(tmp, path) != 0) {
-        RnnfxStatus st = rnnfx_fail(err, RNNFX_ERR_IO, "%s: cannot rename the finished file into place: %s",
-                                    path, strerror(errno));
-        unlink(tmp);
-        free(tmp);
-        return st;
-    }
-    free(tmp);
+    sf_command(w->sf, SFC_SET_CLIPPING, NULL, SF_TRUE);
+    w->channels = channels;
+    w->per = WRITER_STAGE / (size_t)channels;
+    *out = w;
     return RNNFX_OK;
+}
+
+/* Hands the staged frames to libsndfile. */
+static int writer_flush(RnnfxAudioWriter *w, const float *frames, size_t n)
+{
+    if (n && sf_writef_float(w->sf, frames, (sf_count_t)n) != (sf_count_t)n) {
+        snprintf(w->sfmsg, sizeof w->sfmsg, "%s", sf_strerror(w->sf));
+        w->failed = 1;
+        return -1;
+    }
+    return 0;
+}
+
+RnnfxStatus rnnfx_audio_writer_write(RnnfxAudioWriter *w, const float *data, size_t frames,
+                                     RnnfxError *err)
+{
+    if (!w || (!data && frames))
+        return rnnfx_fail(err, RNNFX_ERR_ARG, "invalid arguments for writing audio");
+    if (w->failed)
+        return rnnfx_fail(err, RNNFX_ERR_IO, "%s: write failed (%s); nothing was written", w->path,
+                          w->sfmsg);
+    const size_t ch = (size_t)w->channels;
+    size_t done = 0;
+    while (done < frames) {
+        size_t n = w->per - w->staged;
+        if (n > frames - done)
+            n = frames - done;
+        const float *src = data + done * ch;
+        float *dst = w->stage + w->staged * ch;
+        for (size_t i = 0; i < n * ch; i++)
+            dst[i] = isfinite(src[i]) ? src[i] : 0.0f;
+        w->staged += n;
+        done += n;
+        if (w->staged == w->per) {
+            w->staged = 0;
+            if (writer_flush(w, w->stage, w->per) != 0)
+                return rnnfx_fail(err, RNNFX_ERR_IO, "%s: write failed (%s); nothing was written",
+                                  w->path, w->sfmsg);
+        }
+    }
+    return RNNFX_OK;
+}
+
+static void writer_free(RnnfxAudioWriter *w)
+{
+    free(w->path);
+    free(w->tmp);
+    free(w);
+}
+
+void rnnfx_audio_writer_abort(RnnfxAudioWriter *w)
+{
+    if (!w)
+        return;
+    sf_close(w->sf);
+    close(w->fd);
+    unlink(w->tmp);
+    writer_free(w);
+}
+
+RnnfxStatus rnnfx_audio_writer_commit(RnnfxAudioWriter *w, RnnfxError *err)
+{
+    if (!w)
+        return rnnfx_fail(err, RNNFX_ERR_ARG, "invalid arguments for writing audio");
+    int ok = !w->failed;
+    if (ok && w->staged) {
+        ok = writer_flush(w, w->stage, w->staged) == 0;
+        w->staged = 0;
+    }
+    if (ok)
+        snprintf(w->sfmsg, sizeof w->sfmsg, "%s", sf_strerror(w->sf));
+    sf_write_sync(w->sf);
+    if (sf_close(w->sf) != 0)
+        ok = 0;
+    if (ok && fsync(w->fd) != 0 && errno != EINVAL && errno != EBADF)
+        ok = 0;
+    close(w->fd);
+    if (!ok) {
+        RnnfxStatus st = rnnfx_fail(err, RNNFX_ERR_IO, "%s: write failed (%s); nothing was written",
+                                    w->path, w->sfmsg);
+        unlink(w->tmp);
+        writer_free(w);
+        return st;
+    }
+    if (rename(w->tmp, w->path) != 0) {
+        RnnfxStatus st = rnnfx_fail(err, RNNFX_ERR_IO, "%s: cannot rename the finished file into place: %s",
+                                    w->path, strerror(errno));
+        unlink(w->tmp);
+        writer_free(w);
+        return st;
+    }
+    writer_free(w);
+    return RNNFX_OK;
+}
+
+/* ---- whole files ---------------------------------------------------------------- */
+
+RnnfxStatus rnnfx_audio_write(const char *path, const float *data, size_t frames, int channels,
+                              int sample_rate, int format, RnnfxError *err)
+{
+    if (!path || !*path || (!data && frames) || channels < 1 || sample_rate < 1)
+        return rnnfx_fail(err, RNNFX_ERR_ARG, "invalid arguments for writing audio");
+    RnnfxAudioWriter *w = NULL;
+    RnnfxStatus st = rnnfx_audio_writer_open(path, channels, sample_rate, format, &w, err);
+    if (st != RNNFX_OK)
+        return st;
+    st = rnnfx_audio_writer_write(w, data, frames, err);
+    if (st != RNNFX_OK) {
+        /* the message is set; close and remove the temporary file */
+        rnnfx_audio_writer_abort(w);
+        return st;
+    }
+    return rnnfx_audio_writer_commit(w, err);
 }
 
 void rnnfx_audio_stats(const float *x, size_t n, RnnfxAudioStats *st)

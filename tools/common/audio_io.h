@@ -8,8 +8,14 @@
  * directory and renamed into place only when complete, so a failure or a
  * Ctrl-C never leaves a half-written file under the final name.
  *
- * This is not a resampler (a rate mismatch is reported, not fixed) and not a
- * streaming reader (whole files are loaded; fine for captures of minutes).
+ * Two ways in and out: whole files (rnnfx_audio_read / rnnfx_audio_write;
+ * fine for captures of minutes) and streams (RnnfxAudioReader /
+ * RnnfxAudioWriter: a file of any length in chunks the caller chooses, with
+ * the same checks, messages and atomic write; what rnnfx-process uses so its
+ * memory does not grow with the file). rnnfx_audio_write is a writer fed in
+ * one call, so both ways give byte-identical files.
+ *
+ * This is not a resampler (a rate mismatch is reported, not fixed).
  *
  * Errors use the engine's RnnfxStatus/RnnfxError vocabulary; nothing here
  * prints. Thread: all functions may be called from any thread except an
@@ -67,6 +73,65 @@ int rnnfx_audio_subtype_from_name(const char *name);
  * clipping, not wrap-around). */
 RnnfxStatus rnnfx_audio_write(const char *path, const float *data, size_t frames, int channels,
                               int sample_rate, int format, RnnfxError *err);
+
+/* ---- streams -------------------------------------------------------------- */
+
+/* What a stream reader learned from the header. */
+typedef struct {
+    size_t frames;    /* frames the header promises; 0 when it does not say (a
+                         stream whose header never got its length) */
+    int channels;
+    int sample_rate;
+    int format;           /* libsndfile SF_FORMAT_* (major | subtype) */
+    char format_name[64]; /* human-readable */
+} RnnfxAudioInfo;
+
+typedef struct RnnfxAudioReader RnnfxAudioReader;
+
+/* Opens a file for reading in chunks and checks its header as
+ * rnnfx_audio_read does (same messages), except that there is no limit on
+ * the length: nothing is allocated per frame. Thread: any non-audio. */
+RnnfxStatus rnnfx_audio_reader_open(const char *path, RnnfxAudioReader **out, RnnfxAudioInfo *info,
+                                    RnnfxError *err);
+
+/* Reads up to `frames` interleaved frames into buf. *got < frames only when
+ * the audio ended; from then on every call gets 0. The end is checked as
+ * rnnfx_audio_read checks a whole file: no frame at all, or fewer frames
+ * than the header promised (a truncated file), is an error with the same
+ * message. Thread: any non-audio (one thread at a time per reader). */
+RnnfxStatus rnnfx_audio_reader_read(RnnfxAudioReader *reader, float *buf, size_t frames, size_t *got,
+                                    RnnfxError *err);
+
+/* Frames delivered so far. Thread: as _read. */
+size_t rnnfx_audio_reader_position(const RnnfxAudioReader *reader);
+
+/* Closes the file; NULL is a no-op. Thread: any non-audio. */
+void rnnfx_audio_reader_close(RnnfxAudioReader *reader);
+
+typedef struct RnnfxAudioWriter RnnfxAudioWriter;
+
+/* Starts an atomic write: creates a temporary file beside `path`
+ * ("<path>.tmp-XXXXXX"; the folder must exist). format as for
+ * rnnfx_audio_write. Nothing carries the final name until _commit.
+ * Thread: any non-audio. */
+RnnfxStatus rnnfx_audio_writer_open(const char *path, int channels, int sample_rate, int format,
+                                    RnnfxAudioWriter **out, RnnfxError *err);
+
+/* Appends frames * channels interleaved floats (non-finite samples are
+ * written as 0, PCM is clipped as by rnnfx_audio_write). The file is the
+ * same whatever the sizes of the calls. After an error the writer only
+ * accepts _abort. Thread: any non-audio (one thread at a time per writer). */
+RnnfxStatus rnnfx_audio_writer_write(RnnfxAudioWriter *writer, const float *data, size_t frames,
+                                     RnnfxError *err);
+
+/* Finishes the file, syncs it and renames it to its final name. Frees the
+ * writer whatever happens; on failure the temporary file is removed.
+ * Thread: any non-audio. */
+RnnfxStatus rnnfx_audio_writer_commit(RnnfxAudioWriter *writer, RnnfxError *err);
+
+/* Gives up: closes and removes the temporary file and frees the writer.
+ * NULL is a no-op. Thread: any non-audio. */
+void rnnfx_audio_writer_abort(RnnfxAudioWriter *writer);
 
 /* Level statistics of a mono signal, for the tools' warnings. */
 typedef struct {

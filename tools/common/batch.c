@@ -3,12 +3,14 @@
  * rnnfx-process (see batch.h for the contract).
  *
  * Scheduling: one mutex guards a queue of items and a list of files in
- * progress. A file in progress is split into one task per channel; workers
- * take channel tasks before starting a new file, so at most `jobs` files are
- * in memory and the last files of a run (or a single long file) still spread
- * over all workers. Whoever finishes the last channel of a file writes it.
- * Each channel has its own chain, so results do not depend on which worker
- * ran what, nor on the number of workers.
+ * progress. A file in progress goes in rounds of one chunk; each round is
+ * split into one task per channel; workers take channel tasks before
+ * starting a new file, so at most `jobs` files are in progress (each holding
+ * one chunk) and the last files of a run (or a single long file) still
+ * spread over all workers. Whoever finishes the last channel of a round
+ * writes it and reads the next. Each channel has its own chain for the
+ * whole file, so results do not depend on which worker ran what, nor on the
+ * number of workers.
  */
 #include "batch.h"
 
@@ -693,17 +695,38 @@ RnnfxStatus rnnfx_batch_process_channel(const RnnfxModel *model, const RnnfxChai
 
 /* ---- the parallel runner ---------------------------------------------------- */
 
+/* Frames per round of a file (rounded up to a multiple of the chain block). */
+#define STREAM_CHUNK 65536
+
+/* A file in progress. It goes in rounds over the file's grid of samples
+ * (the grid of a whole-file run: the input, then L zeros, cut in blocks of
+ * `block` from sample 0): read `chunk` frames, run each channel's part of
+ * the round through that channel's chain (one task per channel, any
+ * worker), then write what comes out. Whoever finishes the last channel of
+ * a round writes it and reads the next, so rounds of one file are in order
+ * and one file needs O(chunk) memory. Because chunk is a multiple of block,
+ * every chain sees exactly the calls of a whole-file run
+ * (rnnfx_batch_process_channel), and the samples are the same. */
 typedef struct Job {
     RnnfxBatchItem *item;
-    float **ch;   /* [channels][frames], processed in place */
-    int channels; /* as in the file */
+    RnnfxAudioReader *rd;
+    RnnfxAudioWriter *wr;
+    RnnfxChain **chain; /* [channels], each with its own state */
+    float **ch;         /* [channels][chunk + lat]: the round, processed in place */
+    float *inter;       /* [(chunk + lat) * channels]: interleaved, read and write */
+    int channels;       /* as in the file */
     int rate;
-    size_t frames;
     int out_format;
-    int next_channel; /* first channel nobody has claimed yet (under the lock) */
+    int clip;           /* integer output: saturate beyond full scale */
+    size_t block, chunk, lat;
+    size_t pos;         /* grid index of the round's first sample */
+    size_t len;         /* samples in this round (input, then zeros at the end) */
+    size_t n;           /* frames in the file, known once its end was read */
+    int at_end;         /* the end was read: this round is the last */
+    char made_dir[PATH_MAX]; /* the output's folder ... */
+    size_t made_from;   /* ... of which we created the part from this length on (0 = none) */
+    int next_channel;   /* first channel of the round nobody has claimed (under the lock) */
     int done_channels;
-    int failed;
-    char err[512];
     double t0;
     struct Job *next;
 } Job;
@@ -711,12 +734,16 @@ typedef struct Job {
 typedef struct {
     pthread_mutex_t mu;
     pthread_cond_t cv;
+    /* Creating output folders and temporary files, and removing them after
+     * a failure, happen under this lock: a folder one file gives up is
+     * removed only when empty, never between another file's mkdir and its
+     * temporary file. */
+    pthread_mutex_t fs_mu;
     RnnfxBatchList *list;
     const RnnfxBatchOptions *opts;
     size_t next_item;
     int preparing; /* workers between taking an item and publishing its job */
-    Job *active;   /* jobs with channels not yet claimed or not yet done */
-    int finished;  /* all workers returned */
+    Job *active;   /* files in progress */
     int running_workers;
     _Atomic unsigned long long audio_us;
     _Atomic size_t files_done, files_failed, files_skipped;
@@ -729,9 +756,15 @@ static void item_fail(Run *r, RnnfxBatchItem *it, const char *msg)
     atomic_fetch_add(&r->files_failed, 1);
 }
 
-static int mkdirs_for(const char *file, char *err, size_t err_len)
+/* Creates the folders `file` goes in. The folder's path goes to made
+ * (made_len bytes) and *made_from gets the length of the first folder this
+ * call created (0 if all existed), for rmdirs_made() after a failure. */
+static int mkdirs_for(const char *file, char *made, size_t made_len, size_t *made_from, char *err,
+                      size_t err_len)
 {
     char buf[PATH_MAX];
+    *made_from = 0;
+    made[0] = '\0';
     msgf(buf, sizeof buf, "%s", file);
     char *slash = strrchr(buf, '/');
     if (!slash || slash == buf)
@@ -741,13 +774,21 @@ static int mkdirs_for(const char *file, char *err, size_t err_len)
         if (*p != '/')
             continue;
         *p = '\0';
-        if (mkdir(buf, 0777) != 0 && errno != EEXIST) {
+        if (mkdir(buf, 0777) == 0) {
+            if (!*made_from)
+                *made_from = strlen(buf);
+        } else if (errno != EEXIST) {
             msgf(err, err_len, "cannot create folder %s: %s", buf, strerror(errno));
+            msgf(made, made_len, "%s", buf);
             return -1;
         }
         *p = '/';
     }
-    if (mkdir(buf, 0777) != 0 && errno != EEXIST) {
+    msgf(made, made_len, "%s", buf);
+    if (mkdir(buf, 0777) == 0) {
+        if (!*made_from)
+            *made_from = strlen(buf);
+    } else if (errno != EEXIST) {
         msgf(err, err_len, "cannot create folder %s: %s", buf, strerror(errno));
         return -1;
     }
@@ -759,15 +800,46 @@ static int mkdirs_for(const char *file, char *err, size_t err_len)
     return 0;
 }
 
+/* Removes the folders mkdirs_for() created, deepest first, while empty. */
+static void rmdirs_made(char *made, size_t made_from)
+{
+    if (!made_from)
+        return;
+    while (strlen(made) >= made_from && rmdir(made) == 0) {
+        char *s = strrchr(made, '/');
+        if (!s)
+            break;
+        *s = '\0';
+    }
+}
+
 static void free_job(Job *j)
 {
     if (!j)
         return;
-    if (j->ch)
-        for (int c = 0; c < j->channels; c++)
+    rnnfx_audio_reader_close(j->rd);
+    rnnfx_audio_writer_abort(j->wr); /* only set while unfinished */
+    for (int c = 0; c < j->channels; c++) {
+        if (j->chain)
+            rnnfx_chain_free(j->chain[c]);
+        if (j->ch)
             free(j->ch[c]);
+    }
+    free(j->chain);
     free(j->ch);
+    free(j->inter);
     free(j);
+}
+
+/* Gives up a file: no temporary file and no folder of ours stays behind. */
+static void fail_job(Run *r, Job *j, const char *msg)
+{
+    pthread_mutex_lock(&r->fs_mu);
+    rnnfx_audio_writer_abort(j->wr);
+    j->wr = NULL;
+    rmdirs_made(j->made_dir, j->made_from);
+    pthread_mutex_unlock(&r->fs_mu);
+    item_fail(r, j->item, msg);
 }
 
 /* libsndfile reads a WAV/AIFF file whose audio was cut short (an aborted
@@ -802,8 +874,93 @@ static int truncated_chunk(const char *path, char *msg, size_t len)
     return 0;
 }
 
-/* Checks, reads and splits one file (no lock held). Returns a job ready to
- * publish, or NULL when the item is finished (skipped or failed). */
+/* Reads the round starting at grid index j->pos: up to chunk frames, split
+ * into channels; at the end of the file the L zeros that flush the
+ * resampler follow. Sets len (0: nothing left). No lock held. */
+static int read_round(Job *j, char *msg, size_t msg_len)
+{
+    size_t got = 0;
+    if (!j->at_end) {
+        RnnfxError e = {{0}};
+        if (rnnfx_audio_reader_read(j->rd, j->inter, j->chunk, &got, &e) != RNNFX_OK) {
+            msgf(msg, msg_len, "%s", e.msg);
+            return -1;
+        }
+    }
+    const size_t ch = (size_t)j->channels;
+    for (size_t c = 0; c < ch; c++) {
+        float *d = j->ch[c];
+        const float *s = j->inter + c;
+        size_t bad = 0;
+        for (size_t i = 0; i < got; i++) {
+            float v = s[i * ch];
+            bad += !isfinite(v);
+            d[i] = v;
+        }
+        j->item->nonfinite_in += bad;
+    }
+    if (got < j->chunk && !j->at_end) {
+        j->at_end = 1;
+        j->n = j->pos + got;
+        for (size_t c = 0; c < ch; c++)
+            memset(j->ch[c] + got, 0, j->lat * sizeof(float));
+        j->len = got + j->lat;
+    } else if (j->at_end) {
+        j->len = 0;
+    } else {
+        j->len = j->chunk;
+    }
+    return 0;
+}
+
+/* Writes the processed round: output grid index g holds input frame
+ * g - L, so the first L outputs of the file are dropped and the file comes
+ * out aligned and as long as it went in. Clips integer output, counts what
+ * the report needs. No lock held. */
+static int write_round(Job *j, char *msg, size_t msg_len)
+{
+    RnnfxBatchItem *it = j->item;
+    size_t k0 = j->lat > j->pos ? j->lat - j->pos : 0;
+    if (k0 > j->len)
+        k0 = j->len;
+    const size_t ch = (size_t)j->channels, frames = j->len - k0;
+    size_t over = 0, nonfinite = 0;
+    float peak = it->peak;
+    for (size_t c = 0; c < ch; c++) {
+        const float *s = j->ch[c] + k0;
+        float *d = j->inter + c;
+        for (size_t i = 0; i < frames; i++) {
+            float v = s[i];
+            if (!isfinite(v)) {
+                nonfinite++;
+                v = 0.0f;
+            }
+            float a = fabsf(v);
+            if (a > peak)
+                peak = a;
+            if (a > 1.0f) {
+                over++;
+                if (j->clip)
+                    v = v > 0 ? 1.0f : -1.0f;
+            }
+            d[i * ch] = v;
+        }
+    }
+    it->clipped += over;
+    it->nonfinite += nonfinite;
+    it->peak = peak;
+    RnnfxError e = {{0}};
+    if (frames && rnnfx_audio_writer_write(j->wr, j->inter, frames, &e) != RNNFX_OK) {
+        msgf(msg, msg_len, "%s", e.msg);
+        return -1;
+    }
+    return 0;
+}
+
+/* Checks one file, opens it, reads its first round and only then creates
+ * its folder and temporary output, so a file that fails early leaves
+ * nothing behind (no lock held). Returns a job ready to publish, or NULL
+ * when the item is finished (skipped or failed). */
 static Job *prepare(Run *r, RnnfxBatchItem *it)
 {
     const RnnfxBatchOptions *o = r->opts;
@@ -839,137 +996,140 @@ static Job *prepare(Run *r, RnnfxBatchItem *it)
         item_fail(r, it, m2);
         return NULL;
     }
-    RnnfxAudio audio;
+    RnnfxAudioReader *rd = NULL;
+    RnnfxAudioInfo info;
     RnnfxError e = {{0}};
-    if (rnnfx_audio_read(it->in_path, &audio, &e) != RNNFX_OK) {
+    if (rnnfx_audio_reader_open(it->in_path, &rd, &info, &e) != RNNFX_OK) {
         msgf(msg, sizeof msg, "%s", e.msg);
         item_fail(r, it, msg);
         return NULL;
     }
-    it->frames = audio.frames;
-    it->channels = audio.channels;
-    it->sample_rate = audio.sample_rate;
-    int fmt = output_format(audio.format, audio.channels, audio.sample_rate, o, msg, sizeof msg);
+    it->frames = info.frames;
+    it->channels = info.channels;
+    it->sample_rate = info.sample_rate;
+    int fmt = output_format(info.format, info.channels, info.sample_rate, o, msg, sizeof msg);
     if (!fmt) {
         char m2[600];
         msgf(m2, sizeof m2, "%s: %s", it->out_path, msg);
         item_fail(r, it, m2);
-        rnnfx_audio_free(&audio);
-        return NULL;
-    }
-    if (mkdirs_for(it->out_path, msg, sizeof msg) != 0) {
-        item_fail(r, it, msg);
-        rnnfx_audio_free(&audio);
+        rnnfx_audio_reader_close(rd);
         return NULL;
     }
     Job *j = calloc(1, sizeof *j);
-    if (j)
-        j->ch = calloc((size_t)audio.channels, sizeof *j->ch);
-    if (!j || !j->ch) {
-        free(j);
-        item_fail(r, it, "out of memory");
-        rnnfx_audio_free(&audio);
+    if (!j) {
+        rnnfx_audio_reader_close(rd);
+        msgf(msg, sizeof msg, "%s: out of memory", it->in_path);
+        item_fail(r, it, msg);
         return NULL;
     }
     j->item = it;
-    j->channels = audio.channels;
-    j->rate = audio.sample_rate;
-    j->frames = audio.frames;
+    j->rd = rd;
+    j->channels = info.channels;
+    j->rate = info.sample_rate;
     j->out_format = fmt;
+    j->clip = !subtype_is_float(fmt & SF_FORMAT_SUBMASK);
     j->t0 = t0;
-    for (int c = 0; c < audio.channels; c++) {
-        j->ch[c] = malloc(audio.frames * sizeof(float));
-        if (!j->ch[c]) {
-            free_job(j);
-            msgf(msg, sizeof msg, "%s: out of memory", it->in_path);
+    j->block = o->block ? o->block : 4096;
+    size_t want = o->chunk ? o->chunk : STREAM_CHUNK;
+    j->chunk = (want + j->block - 1) / j->block * j->block;
+    j->chain = calloc((size_t)j->channels, sizeof *j->chain);
+    j->ch = calloc((size_t)j->channels, sizeof *j->ch);
+    if (!j->chain || !j->ch)
+        goto nomem;
+    for (int c = 0; c < j->channels; c++) {
+        /* One chain per channel, for the whole file, set as in a whole-file
+         * run: controls snapped at the start. */
+        if (rnnfx_chain_new(o->model, (double)j->rate, j->block, &j->chain[c], &e) != RNNFX_OK) {
+            msgf(msg, sizeof msg, "%s: %s", it->in_path, e.msg);
             item_fail(r, it, msg);
-            rnnfx_audio_free(&audio);
+            free_job(j);
             return NULL;
         }
-        for (size_t i = 0; i < audio.frames; i++) {
-            float v = audio.data[i * (size_t)audio.channels + (size_t)c];
-            it->nonfinite_in += !isfinite(v);
-            j->ch[c][i] = v;
-        }
+        rnnfx_chain_set_controls(j->chain[c], &o->controls);
     }
-    rnnfx_audio_free(&audio);
-    return j;
-}
-
-/* Interleaves, clips and writes a finished job (no lock held). */
-static void finish(Run *r, Job *j)
-{
-    RnnfxBatchItem *it = j->item;
-    if (j->failed) {
-        item_fail(r, it, j->err);
-        return;
-    }
-    size_t total = j->frames * (size_t)j->channels;
-    float *inter = malloc(total * sizeof *inter);
-    if (!inter) {
-        char msg[600];
-        msgf(msg, sizeof msg, "%s: out of memory", it->in_path);
+    j->lat = (size_t)rnnfx_chain_latency(j->chain[0]);
+    for (int c = 0; c < j->channels; c++)
+        if (!(j->ch[c] = malloc((j->chunk + j->lat) * sizeof(float))))
+            goto nomem;
+    if (!(j->inter = malloc((j->chunk + j->lat) * (size_t)j->channels * sizeof(float))))
+        goto nomem;
+    if (read_round(j, msg, sizeof msg) != 0) {
         item_fail(r, it, msg);
-        return;
+        free_job(j);
+        return NULL;
     }
-    int clip = !subtype_is_float(j->out_format & SF_FORMAT_SUBMASK);
-    size_t over = 0, nonfinite = 0;
-    float peak = 0.0f;
-    for (int c = 0; c < j->channels; c++) {
-        const float *s = j->ch[c];
-        for (size_t i = 0; i < j->frames; i++) {
-            float v = s[i];
-            if (!isfinite(v)) {
-                nonfinite++;
-                v = 0.0f;
-            }
-            float a = fabsf(v);
-            if (a > peak)
-                peak = a;
-            if (a > 1.0f) {
-                over++;
-                if (clip)
-                    v = v > 0 ? 1.0f : -1.0f;
-            }
-            inter[i * (size_t)j->channels + (size_t)c] = v;
-        }
-        /* Each channel buffer is no longer needed: give memory back early. */
-        free(j->ch[c]);
-        j->ch[c] = NULL;
+    /* The first round decoded: now the output may have a place. */
+    pthread_mutex_lock(&r->fs_mu);
+    int rc = mkdirs_for(it->out_path, j->made_dir, sizeof j->made_dir, &j->made_from, msg, sizeof msg);
+    if (rc == 0 && rnnfx_audio_writer_open(it->out_path, j->channels, j->rate, j->out_format, &j->wr,
+                                           &e) != RNNFX_OK) {
+        msgf(msg, sizeof msg, "%s", e.msg);
+        rc = -1;
     }
-    it->out_float = !clip;
-    it->clipped = over;
-    it->nonfinite = nonfinite;
-    it->peak = peak;
-    RnnfxError e = {{0}};
-    RnnfxStatus st =
-        rnnfx_audio_write(it->out_path, inter, j->frames, j->channels, j->rate, j->out_format, &e);
-    free(inter);
-    if (st != RNNFX_OK) {
-        item_fail(r, it, e.msg);
-        return;
+    pthread_mutex_unlock(&r->fs_mu);
+    if (rc != 0) {
+        fail_job(r, j, msg);
+        free_job(j);
+        return NULL;
     }
-    it->state = RNNFX_BATCH_DONE;
-    it->seconds = rnnfx_cli_now() - j->t0;
-    atomic_fetch_add(&r->files_done, 1);
+    return j;
+nomem:
+    msgf(msg, sizeof msg, "%s: out of memory", it->in_path);
+    item_fail(r, it, msg);
+    free_job(j);
+    return NULL;
 }
 
+/* Runs channel c's part of the round through its chain, in blocks on the
+ * file's grid (no lock held; the round's data of channel c is this task's
+ * alone). */
 static void run_channel(Run *r, Job *j, int c)
 {
-    RnnfxError e = {{0}};
     double us_per_frame = 1e6 / (double)j->rate / (double)j->channels;
-    RnnfxStatus st = process_channel_us(r->opts->model, &r->opts->controls, (double)j->rate,
-                                        r->opts->block, j->ch[c], j->ch[c], j->frames,
-                                        &r->audio_us, us_per_frame, &e);
-    if (st != RNNFX_OK) {
-        /* Another worker may be failing another channel of this file. */
-        pthread_mutex_lock(&r->mu);
-        if (!j->failed) {
-            j->failed = 1;
-            msgf(j->err, sizeof j->err, "%s: %s", j->item->in_path, e.msg);
-        }
-        pthread_mutex_unlock(&r->mu);
+    float *x = j->ch[c];
+    for (size_t k = 0; k < j->len; k += j->block) {
+        size_t b = j->len - k < j->block ? j->len - k : j->block;
+        rnnfx_chain_process(j->chain[c], x + k, x + k, b);
     }
+    /* Progress counts file frames, not the zeros after the end. */
+    size_t real = j->at_end ? j->n - j->pos : j->len;
+    atomic_fetch_add(&r->audio_us, (unsigned long long)((double)real * us_per_frame + 0.5));
+}
+
+/* After the last channel of a round: writes it, then reads the next round
+ * (returns 1: publish it) or finishes the file (returns 0: done or failed).
+ * No lock held. */
+static int advance(Run *r, Job *j)
+{
+    char msg[600];
+    if (write_round(j, msg, sizeof msg) != 0)
+        goto fail;
+    for (;;) {
+        if (j->at_end) {
+            RnnfxError e = {{0}};
+            RnnfxAudioWriter *w = j->wr;
+            j->wr = NULL;
+            if (rnnfx_audio_writer_commit(w, &e) != RNNFX_OK) {
+                msgf(msg, sizeof msg, "%s", e.msg);
+                goto fail;
+            }
+            RnnfxBatchItem *it = j->item;
+            it->frames = j->n;
+            it->out_float = !j->clip;
+            it->state = RNNFX_BATCH_DONE;
+            it->seconds = rnnfx_cli_now() - j->t0;
+            atomic_fetch_add(&r->files_done, 1);
+            return 0;
+        }
+        j->pos += j->len;
+        if (read_round(j, msg, sizeof msg) != 0)
+            goto fail;
+        if (j->len > 0)
+            return 1;
+    }
+fail:
+    fail_job(r, j, msg);
+    return 0;
 }
 
 static void unlink_job(Run *r, Job *j)
@@ -996,11 +1156,19 @@ static void *worker(void *arg)
             run_channel(r, j, c);
             pthread_mutex_lock(&r->mu);
             if (++j->done_channels == j->channels) {
-                unlink_job(r, j);
+                /* Nobody can claim this file until its next round is out. */
                 pthread_mutex_unlock(&r->mu);
-                finish(r, j);
-                free_job(j);
+                int more = advance(r, j);
                 pthread_mutex_lock(&r->mu);
+                if (more) {
+                    j->next_channel = 0;
+                    j->done_channels = 0;
+                } else {
+                    unlink_job(r, j);
+                    pthread_mutex_unlock(&r->mu);
+                    free_job(j);
+                    pthread_mutex_lock(&r->mu);
+                }
                 pthread_cond_broadcast(&r->cv);
             }
             continue;
@@ -1020,7 +1188,9 @@ static void *worker(void *arg)
             pthread_cond_broadcast(&r->cv);
             continue;
         }
-        if (r->preparing == 0)
+        /* Files in progress publish their next round when its I/O is done:
+         * wait for them rather than leave their channels to one worker. */
+        if (r->preparing == 0 && !r->active)
             break; /* nothing left to claim and nothing about to appear */
         pthread_cond_wait(&r->cv, &r->mu);
     }
@@ -1062,6 +1232,7 @@ size_t rnnfx_batch_run(RnnfxBatchList *list, const RnnfxBatchOptions *opts)
     Run r;
     memset(&r, 0, sizeof r);
     pthread_mutex_init(&r.mu, NULL);
+    pthread_mutex_init(&r.fs_mu, NULL);
     pthread_cond_init(&r.cv, NULL);
     r.list = list;
     r.opts = opts;
@@ -1124,6 +1295,7 @@ size_t rnnfx_batch_run(RnnfxBatchList *list, const RnnfxBatchOptions *opts)
     }
     report(&r, t0, total_s, 1);
     pthread_mutex_destroy(&r.mu);
+    pthread_mutex_destroy(&r.fs_mu);
     pthread_cond_destroy(&r.cv);
     return failed;
 }

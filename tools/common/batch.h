@@ -6,16 +6,19 @@
  * files, folders (searched recursively for files whose extension libsndfile
  * knows) and list files (one path per line). Output names come from an
  * output folder and/or a pattern; subfolders of a folder input are mirrored
- * under the output folder. Each file is read whole, each channel runs
- * through its own mono RnnfxChain over one shared model (so the batch gives
- * the plugin's samples for the same model, rate and controls), the chain's
- * resampler latency is removed so the output lines up with the input and
- * has the same length, and the result is written atomically (temporary name,
- * then rename) in the input's format unless told otherwise.
+ * under the output folder. Each file is streamed in chunks (memory does not
+ * grow with its length), each channel runs through its own mono RnnfxChain
+ * over one shared model (so the batch gives the plugin's samples for the
+ * same model, rate and controls), the chain's resampler latency is removed
+ * so the output lines up with the input and has the same length, and the
+ * result is written atomically (temporary name in the output folder, then
+ * rename) in the input's format unless told otherwise. The chunks are
+ * multiples of the chain's block, so the output is the very output of a
+ * whole-file run (rnnfx_batch_process_channel), whatever the chunk size.
  *
- * Files run in parallel on a pool of threads; a thread that finds no file
- * left to start helps with the remaining channels of files in progress, so
- * one long stereo file still uses two cores.
+ * Files run in parallel on a pool of threads; the channels of each chunk
+ * are separate tasks, so a thread that finds no file left to start helps
+ * with files in progress, and one long stereo file still uses two cores.
  *
  * What this is not: a command-line parser (rnnfx-process.c) or an audio I/O
  * layer (audio_io.h). Nothing here prints except through the progress
@@ -123,6 +126,8 @@ typedef struct {
     int overwrite;       /* replace existing outputs */
     int skip_existing;   /* leave existing outputs and mark the item skipped */
     size_t block;        /* chain block size (the output does not depend on it) */
+    size_t chunk;        /* frames per chunk of a file, rounded up to a multiple of
+                            block; 0 = 65536 (the output does not depend on it) */
     volatile sig_atomic_t *cancel; /* when *cancel becomes non-zero no new file starts */
     RnnfxBatchProgressFn progress;
     void *progress_user;
@@ -131,7 +136,10 @@ typedef struct {
 void rnnfx_batch_options_init(RnnfxBatchOptions *opts);
 
 /* Processes every item; fills each item's results. Returns the number of
- * failed items (0 = all done or skipped). */
+ * failed items (0 = all done or skipped). A failed item leaves no output,
+ * no temporary file and no output folder that this run created for it.
+ * Memory: about (chunk + 4096) * 8 bytes per channel for each file in
+ * progress (at most `jobs` files), whatever the files' lengths. */
 size_t rnnfx_batch_run(RnnfxBatchList *list, const RnnfxBatchOptions *opts);
 
 /* Runs one mono signal through a fresh chain exactly as the batch does
