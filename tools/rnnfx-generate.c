@@ -47,15 +47,26 @@ static void usage(FILE *f)
             "  --velocity V            velocity 1..127 of the new notes (default 90)\n"
             "  --bpm B                 tempo without -i (default 120)\n"
             "  --time-signature N/D    meter without -i (default 4/4)\n"
-            "  --only-new              write only the generated notes\n");
+            "  --only-new              write only the generated notes\n"
+            "\n"
+            "Exit status: 0 written; 1 a file could not be read or written, or the model\n"
+            "is not a MIDI-frame model; 2 bad usage.\n");
 }
 
+/* Prints an error; returns the exit status of a runtime failure (1). */
 static int die(const char *fmt, const char *a, const char *b)
 {
     fprintf(stderr, "rnnfx-generate: ");
     fprintf(stderr, fmt, a, b);
     fputc('\n', stderr);
     return 1;
+}
+
+/* Prints a command-line error; returns the usage exit status (2). */
+static int usage_error(const char *fmt, const char *a, const char *b)
+{
+    die(fmt, a, b);
+    return 2;
 }
 
 int main(int argc, char **argv)
@@ -77,7 +88,7 @@ int main(int argc, char **argv)
         }
         if (!v) {
             usage(stderr);
-            return die("%s needs a value%s", a, "");
+            return usage_error("%s needs a value%s", a, "");
         }
         i++;
         if (!strcmp(a, "-m") || !strcmp(a, "--model"))
@@ -114,14 +125,14 @@ int main(int argc, char **argv)
             }
         } else {
             usage(stderr);
-            return die("unknown option '%s'%s", a, "");
+            return usage_error("unknown option '%s'%s", a, "");
         }
         if (bad)
-            return die("%s: bad value '%s'", a, v);
+            return usage_error("%s: bad value '%s'", a, v);
     }
     if (!model_path || !out_path) {
         usage(stderr);
-        return die("-m MODEL and -o OUTPUT are required%s%s", "", "");
+        return usage_error("-m MODEL and -o OUTPUT are required%s%s", "", "");
     }
 
     RnnfxError err = {{0}};

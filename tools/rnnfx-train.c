@@ -65,7 +65,14 @@
 #include "train.h"
 #include "train_midi.h"
 
+/* Exit status: 0 done, EXIT_FAIL a runtime error (a file missing, unreadable
+ * or unsuitable, training failed), EXIT_USAGE a bad command line. */
+#define EXIT_FAIL 1
 #define EXIT_USAGE 2
+/* Recording rates rnnfx-train takes (the --sample-rate range; models
+ * themselves must be at least 1000 Hz). */
+#define RATE_MIN 1000
+#define RATE_MAX 768000
 #define INPUT_RMS 0.25   /* level the network sees at its input */
 #define TARGET_RMS 0.25  /* level it learns to produce (no-skip case) */
 #define PREROLL 2048     /* warm-up before each validation/test region */
@@ -147,7 +154,9 @@ static void usage(FILE *f)
         "      --export-split DIR (benchmarks) write the prepared arrays and regions for another trainer\n"
         "  -h, --help\n"
         "\n"
-        "Ctrl-C stops training and writes the best model so far.\n",
+        "Ctrl-C stops training and writes the best model so far.\n"
+        "Exit status: 0 done (also after Ctrl-C); 1 a file is missing, unreadable or unsuitable,\n"
+        "or training failed; 2 bad usage.\n",
         f);
 }
 
@@ -473,6 +482,15 @@ static int load_pair(Pair *p, const Options *o, int *rate_io)
         load_mono(p->tg_path, o, &ry, &y, &ny, p->tg_desc, sizeof p->tg_desc)) {
         free(x);
         return -1;
+    }
+    if (rx < RATE_MIN || rx > RATE_MAX || ry < RATE_MIN || ry > RATE_MAX) {
+        int bad = rx < RATE_MIN || rx > RATE_MAX ? rx : ry;
+        fprintf(stderr,
+                "rnnfx-train: %s is recorded at %d Hz: rnnfx-train takes recordings at %d to %d Hz "
+                "(captures are usually made at 44100 or 48000 Hz); re-record or export it at such "
+                "a rate\n",
+                bad == rx ? p->in_path : p->tg_path, bad, RATE_MIN, RATE_MAX);
+        goto fail;
     }
     if (rx != ry) {
         fprintf(stderr,
@@ -865,7 +883,7 @@ static int evaluate_model(const char *path, const Pair *pairs, int n_pairs, int 
     RnnfxError err;
     if (rnnfx_model_load(path, NULL, &m, &err) != RNNFX_OK) {
         fprintf(stderr, "rnnfx-train: %s\n", err.msg);
-        return EXIT_USAGE;
+        return EXIT_FAIL;
     }
     const RnnfxArch *arch = rnnfx_model_arch(m);
     int idx[RNNFX_MAX_PARAMS];
@@ -874,13 +892,13 @@ static int evaluate_model(const char *path, const Pair *pairs, int n_pairs, int 
         if (idx[k] < 0) {
             fprintf(stderr, "rnnfx-train: the model has no knob named '%s'\n", man->knobs[k]);
             rnnfx_model_free(m);
-            return EXIT_USAGE;
+            return EXIT_FAIL;
         }
     }
     if (arch->kind != RNNFX_KIND_AUDIO || arch->output_size != 1) {
         fprintf(stderr, "rnnfx-train: %s is not a mono audio model\n", path);
         rnnfx_model_free(m);
-        return EXIT_USAGE;
+        return EXIT_FAIL;
     }
     double rate = rnnfx_model_meta_const(m)->sample_rate;
     RnnfxInstance *inst = rnnfx_instance_new(m);
@@ -935,6 +953,18 @@ int main(int argc, char **argv)
     g_quiet = o.quiet;
     setvbuf(stdout, NULL, _IOLBF, 0);
 
+    /* A checkpoint that is not there is said before the data is read and
+     * aligned (which can take a while), with what a checkpoint is. */
+    if (o.resume && access(o.resume, R_OK) != 0) {
+        int e = errno;
+        fprintf(stderr,
+                "rnnfx-train: --resume %s: %s. A training run keeps its checkpoint in "
+                "MODEL.json.ckpt beside its -o MODEL.json (or in the file given to --checkpoint); "
+                "name that file, or leave out --resume to start a new run.\n",
+                o.resume, e == ENOENT ? "no such checkpoint file" : strerror(e));
+        return EXIT_FAIL;
+    }
+
     /* output paths, checked before any work so a long run cannot end in
      * "cannot write" */
     char stem[PATH_MAX], report_path[PATH_MAX + 8], preset_path[PATH_MAX + 8], ckpt_path[PATH_MAX + 8];
@@ -976,7 +1006,7 @@ int main(int argc, char **argv)
     if (o.manifest) {
         if (rnnfx_manifest_load(o.manifest, &man, &err) != RNNFX_OK) {
             fprintf(stderr, "rnnfx-train: %s\n", err.msg);
-            return EXIT_USAGE;
+            return EXIT_FAIL;
         }
         n_pairs = (int)man.n;
         n_knobs = man.n_knobs;
@@ -1000,7 +1030,7 @@ int main(int argc, char **argv)
         if (!o.quiet)
             printf("reading %s + %s\n", p->in_path, p->tg_path);
         if (load_pair(p, &o, &rate) != 0)
-            return EXIT_USAGE;
+            return EXIT_FAIL;
     }
 
     if (o.evaluate)
@@ -1125,7 +1155,7 @@ int main(int argc, char **argv)
                         "at least %.0f s\n",
                         pairs[i].in_path, (double)n / rate,
                         ceil((double)cfg.segment_len * 1.5 / rate + 1));
-                return EXIT_USAGE;
+                return EXIT_FAIL;
             }
             size_t pre = trn < PREROLL ? trn : PREROLL;
             region_add(&rtrain, i, 0, trn, 0);
@@ -1192,7 +1222,7 @@ int main(int argc, char **argv)
     if (bpe == 0) {
         fprintf(stderr, "rnnfx-train: no training region is as long as one segment (%zu samples)\n",
                 cfg.segment_len);
-        return EXIT_USAGE;
+        return EXIT_FAIL;
     }
     char arch_id[160];
     snprintf(arch_id, sizeof arch_id, "%s-%dx%d%s in%d", rnnfx_cell_name(o.cell), o.layers, o.hidden,
@@ -1206,11 +1236,11 @@ int main(int argc, char **argv)
             fprintf(stderr, "rnnfx-train: cannot resume from %s: %s\n(resume with the same data and "
                             "the same --type/--hidden/--layers/--segment/--batch options)\n",
                     o.resume, err.msg);
-            return EXIT_USAGE;
+            return EXIT_FAIL;
         }
         if (extra && extra_from_json(extra, &hist, &best_val, &elapsed_before, arch_id) != 0) {
             free(extra);
-            return EXIT_USAGE;
+            return EXIT_FAIL;
         }
         free(extra);
         note(0, "resumed from %s: %llu steps, %llu epochs, best validation ESR %.4f", o.resume,

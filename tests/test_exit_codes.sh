@@ -1,0 +1,105 @@
+#!/bin/sh
+# test_exit_codes.sh — every command-line tool follows one convention
+# (tools/README.md, "Exit status"): 0 success, 1 a runtime error (a file
+# missing, unreadable or unsuitable, a device that cannot be opened), 2 a
+# usage error (unknown option, bad or missing value). For each tool this
+# runs a usage error and a missing-file error (and a success where it is
+# cheap), and checks the status and that the message names the problem.
+# Also: rnnfx-train names a recording's unusable sample rate and a missing
+# --resume checkpoint before doing any work.
+#
+# Runs from the repository root with BUILD set; needs only the built tools
+# (and /usr/bin/python3's standard library to write two tiny WAV files).
+set -u
+BUILD=${BUILD:-build}
+BIN=$BUILD/bin
+for t in process train inspect convert generate pluck live; do
+    [ -x "$BIN/rnnfx-$t" ] || { echo "test_exit_codes: $BIN/rnnfx-$t not built"; exit 1; }
+done
+[ -x "$BUILD/tests/test_process" ] || { echo "test_exit_codes: $BUILD/tests/test_process not built"; exit 1; }
+
+T=$(mktemp -d /tmp/rnnfx-test-exit-XXXXXX)
+trap 'rm -rf "$T"' EXIT INT TERM
+fails=0
+# expect NAME STATUS PATTERN -- command...: runs the command (stdout and
+# stderr to $T/out) and checks its status and that the output matches PATTERN.
+expect() {
+    name=$1 want=$2 pat=$3
+    shift 4
+    "$@" >"$T/out" 2>&1 </dev/null
+    rc=$?
+    if [ $rc -eq "$want" ] && { [ -z "$pat" ] || grep -Eqi -- "$pat" "$T/out"; }; then
+        echo "ok   $name (exit $rc)"
+    else
+        echo "FAIL $name: exit $rc (expected $want), output:"
+        sed 's/^/     /' "$T/out" | head -8
+        fails=$((fails + 1))
+    fi
+}
+
+"$BUILD/tests/test_process" make-model "$T/m.json" gru 8 48000 >/dev/null || exit 1
+/usr/bin/python3 - "$T" <<'EOF' || { echo "test_exit_codes: cannot write the WAV fixtures"; exit 1; }
+import math, struct, sys, wave
+def write(path, rate, seconds):
+    with wave.open(path, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        n = int(rate * seconds)
+        w.writeframes(b"".join(struct.pack("<h", int(8000 * math.sin(0.05 * i) + 500 * math.sin(0.31 * i)))
+                               for i in range(n)))
+write(sys.argv[1] + "/in800.wav", 800, 20)
+write(sys.argv[1] + "/in.wav", 48000, 1)
+EOF
+NO=$T/does-not-exist
+
+# rnnfx-process (usage, a missing input file). Its model failing to load
+# exits 2, as its README section documents: not checked here.
+expect "process: unknown option" 2 "unknown|usage|option" -- "$BIN/rnnfx-process" --bogus
+expect "process: missing input file" 1 "does-not-exist" -- "$BIN/rnnfx-process" -m "$T/m.json" -o "$T/pout" "$NO.wav"
+expect "process: success" 0 "" -- "$BIN/rnnfx-process" -q -m "$T/m.json" -o "$T/pout" "$T/in.wav"
+
+# rnnfx-train
+expect "train: unknown option" 2 "unknown option" -- "$BIN/rnnfx-train" --bogus
+expect "train: missing recording" 1 "does-not-exist" -- "$BIN/rnnfx-train" -i "$NO.wav" -t "$NO.wav" -o "$T/t.json"
+expect "train: 800 Hz recording named with the accepted rates" 1 "in800.wav is recorded at 800 Hz.*1000 to 768000 Hz" -- \
+    "$BIN/rnnfx-train" -i "$T/in800.wav" -t "$T/in800.wav" -o "$T/t.json" --minutes 0.01
+[ ! -e "$T/t.json" ] || { echo "FAIL train wrote a model for an 800 Hz recording"; fails=$((fails + 1)); }
+expect "train: missing --resume checkpoint named" 1 "--resume .*does-not-exist.ckpt: no such checkpoint file" -- \
+    "$BIN/rnnfx-train" -i "$T/in.wav" -t "$T/in.wav" -o "$T/t.json" --resume "$NO.ckpt"
+expect "train --midi: unknown option" 2 "" -- "$BIN/rnnfx-train" --midi --bogus
+expect "train --midi: missing file" 1 "does-not-exist" -- "$BIN/rnnfx-train" --midi "$NO.mid" -o "$T/tm.json"
+
+# rnnfx-inspect
+expect "inspect: no file given" 2 "usage" -- "$BIN/rnnfx-inspect"
+expect "inspect: missing file" 1 "does-not-exist" -- "$BIN/rnnfx-inspect" --no-bench "$NO.json"
+expect "inspect: success" 0 "gru" -- "$BIN/rnnfx-inspect" --no-bench "$T/m.json"
+
+# rnnfx-convert
+expect "convert: unknown option" 2 "" -- "$BIN/rnnfx-convert" --bogus
+expect "convert: missing file" 1 "does-not-exist" -- "$BIN/rnnfx-convert" "$NO.json" -o "$T/c.json"
+expect "convert: success" 0 "" -- "$BIN/rnnfx-convert" "$T/m.json" -o "$T/c.aidax"
+
+# rnnfx-generate
+expect "generate: unknown option" 2 "unknown option" -- "$BIN/rnnfx-generate" --bogus x
+expect "generate: missing -o" 2 "required" -- "$BIN/rnnfx-generate" -m "$T/m.json"
+expect "generate: missing model" 1 "does-not-exist" -- "$BIN/rnnfx-generate" -m "$NO.json" -o "$T/g.mid"
+expect "generate: an audio model" 1 "not a MIDI-frame model" -- "$BIN/rnnfx-generate" -m "$T/m.json" -o "$T/g.mid"
+
+# rnnfx-pluck
+expect "pluck: unknown option" 2 "bad argument" -- "$BIN/rnnfx-pluck" --bogus
+expect "pluck: unwritable output" 1 "does-not-exist" -- "$BIN/rnnfx-pluck" -o "$NO/p.wav" --seconds 1
+expect "pluck: success" 0 "" -- "$BIN/rnnfx-pluck" -o "$T/p.wav" --seconds 1
+
+# rnnfx-live (no audio device needed: these fail before PortAudio starts)
+expect "live: unknown option" 2 "unknown option" -- "$BIN/rnnfx-live" --bogus
+expect "live: bad --frames" 2 "frames" -- "$BIN/rnnfx-live" --frames 7
+expect "live: missing model" 1 "does-not-exist" -- "$BIN/rnnfx-live" -m "$NO.json" --seconds 1
+expect "live: missing script" 1 "does-not-exist" -- "$BIN/rnnfx-live" --script "$NO.txt" --seconds 1
+
+if [ $fails -ne 0 ]; then
+    echo "test_exit_codes: $fails check(s) failed"
+    exit 1
+fi
+echo "test_exit_codes: ok"
+exit 0
