@@ -78,20 +78,22 @@
  * then holds the LSTM cell state doubled (2c) in registers during the
  * block, so tanh(c) is one tanh_half call (doubling and halving at the
  * block edges are exact, which keeps any block split bit-identical), and
- * f512_lstm1 keeps c plain and uses the direct tanh table. With more groups the
- * step is limited by instruction throughput, so the layer is packed in the
- * exponent domain (ZD) and uses the 13-instruction forms, c in plain units
- * (except the two-group GRU, measured faster with the piecewise forms).
+ * f512_lstm1 keeps c plain and uses the direct tanh table. Two groups
+ * (H 17-32) also measured faster with the piecewise forms. From three
+ * groups the step is limited by instruction throughput, so the layer is
+ * packed in the exponent domain (ZD) and uses the fused forms below (one
+ * denominator per unit group), c in plain units.
  * Kernel choice by shape: LSTM H <= 8 f512_lstm_small; H <= 16
- * f512_lstm1 / f512_gru1; H mod 16 in 1..8 with the dense-gate copy (fast.c)
- * f512_lstm_dg / f512_gru_dg; LSTM H <= 32 f512_lstm_split; the rest of
- * H <= 96 f512_lstm / f512_gru.
+ * f512_lstm1 / f512_gru1; H mod 16 in 1..8 from 33 with the dense-gate copy
+ * (fast.c) f512_lstm_dg / f512_gru_dg; the rest of H <= 96 f512_lstm /
+ * f512_gru.
  *
  * The recurrent weights are reached through L->cols: column k's gate rows
  * in P parts of LP vectors, part j at cols[j]. fast.c points these into the
  * plain packed matrix, or, when the matrix is larger than L1, into a
- * cache-set-partitioned copy (see fast.c) that keeps a third to two thirds
- * of it resident in L1 across time steps. */
+ * cache-set-partitioned copy (see fast.c) that keeps about half of it
+ * resident in L1 across time steps, and the kernels then sweep it in
+ * alternate directions on alternate steps. */
 
 /* The dense output, channel 0: y_t = dw0 . h_t + db (then sigmoid, skip).
  * The dot products of 16 consecutive samples are kept as vectors and
@@ -716,92 +718,14 @@ RX_INLINE void f512_gru1(const RnnfxFast *F, const float *b0, float *h, const fl
     f512_dense_flush(&D, F, in, out);
 }
 
-/* The same split for an LSTM with more groups (exponent domain): i, f, g
- * rows, then their activations and the cell update, then the o rows.
- * acc[s][j] for j < NG covers gate vector MAP(j); S accumulator sets. */
-#define F512_PASS_S(NG, MAP, INIT, S)                                                          \
-    do {                                                                                       \
-        _Pragma("GCC unroll 4") for (int s = 0; s < (S); s++)                                  \
-        {                                                                                      \
-            const __m512 hb = _mm512_set1_ps(h[s]);                                            \
-            _Pragma("GCC unroll 16") for (int j = 0; j < (NG); j++)                            \
-            {                                                                                  \
-                const __m512 wv = _mm512_load_ps(cols[s] + 16 * (MAP(j)));                     \
-                acc[s][j] = s == 0 ? _mm512_fmadd_ps(wv, hb, (INIT)[j]) : _mm512_mul_ps(wv, hb); \
-            }                                                                                  \
-        }                                                                                      \
-        for (int k = (S); k < hc; k += (S)) {                                                  \
-            _Pragma("GCC unroll 4") for (int s = 0; s < (S); s++)                              \
-            {                                                                                  \
-                const __m512 hb = _mm512_set1_ps(h[k + s]);                                    \
-                _Pragma("GCC unroll 16") for (int j = 0; j < (NG); j++) acc[s][j] =            \
-                    _mm512_fmadd_ps(_mm512_load_ps(cols[k + s] + 16 * (MAP(j))), hb, acc[s][j]); \
-            }                                                                                  \
-        }                                                                                      \
-        _Pragma("GCC unroll 16") for (int j = 0; j < (NG); j++) for (int s = 1; s < (S); s++)  \
-            acc[0][j] = _mm512_add_ps(acc[0][j], acc[s][j]);                                   \
-    } while (0)
-
-
-RX_INLINE void f512_lstm_split(const RnnfxFast *F, const float *b0, float *h, float *c,
-                               const float *in, float *out, size_t n, const int NV, const int SA,
-                               const int SB)
-{
-    const RnnfxFastLayer *L = &F->layer[0];
-    const int hc = L->hcols;
-    const float *wx = L->wx;
-    const float *const *cols = L->cols;
-    __m512 cv[4], den[4], num[4];
-#pragma GCC unroll 4
-    for (int u = 0; u < NV; u++)
-        cv[u] = _mm512_load_ps(c + 16 * u);
-    F512Dense D;
-    D.cnt = 0;
-    D.t0 = 0;
-    for (size_t t = 0; t < n; t++) {
-        const float x = in[t];
-        const __m512 xv = _mm512_set1_ps(x);
-        __m512 acc[4][12], init[12];
-#pragma GCC unroll 12
-        for (int j = 0; j < 3 * NV; j++)
-            init[j] = _mm512_fmadd_ps(_mm512_load_ps(wx + 16 * j), xv, _mm512_load_ps(b0 + 16 * j));
-#define F512_MAP_A(j) (j)
-        F512_PASS_S(3 * NV, F512_MAP_A, init, SA);
-#pragma GCC unroll 4
-        for (int u = 0; u < NV; u++)
-            den[u] = f512_lstm_cell(f512_exp2(acc[0][u]), f512_exp2(acc[0][NV + u]),
-                                    f512_exp2(acc[0][2 * NV + u]), &cv[u], &num[u], 0xFFFF);
-#pragma GCC unroll 4
-        for (int j = 0; j < NV; j++)
-            init[j] = _mm512_fmadd_ps(_mm512_load_ps(wx + 16 * (3 * NV + j)), xv,
-                                      _mm512_load_ps(b0 + 16 * (3 * NV + j)));
-#define F512_MAP_B(j) (3 * NV + (j))
-        F512_PASS_S(NV, F512_MAP_B, init, SB);
-        __m512 hv[4];
-#pragma GCC unroll 4
-        for (int u = 0; u < NV; u++) {
-            hv[u] = f512_lstm_h(f512_exp2(acc[0][u]), den[u], num[u], 0xFFFF);
-            _mm512_store_ps(h + 16 * u, hv[u]);
-        }
-        f512_dense(&D, F, hv, NV, in, out);
-    }
-    f512_dense_flush(&D, F, in, out);
-#pragma GCC unroll 4
-    for (int u = 0; u < NV; u++)
-        _mm512_store_ps(c + 16 * u, cv[u]);
-}
-
-/* fast.c packs the layer in the z domain exactly when nv > 1. */
-/* ZD must match how fast.c packed the layer (L->zdom): exponent domain for
- * nv > 1 except the two-group GRU. */
+/* ZD must match how fast.c packed the layer (L->zdom): exponent domain
+ * from three groups (H > 32). */
 #define F512_CASE(nv, sets)                                                                    \
     case nv:                                                                                   \
         if (L->cell == RNNFX_CELL_LSTM)                                                        \
-            f512_lstm(F, b0, h[0], c[0], in, out, n, nv, sets, nv > 1, step);                  \
-        else if (nv == 2)                                                                      \
-            f512_gru(F, b0, h[0], in, out, n, nv, sets, 0, step);                              \
+            f512_lstm(F, b0, h[0], c[0], in, out, n, nv, sets, nv > 2, step);                  \
         else                                                                                   \
-            f512_gru(F, b0, h[0], in, out, n, nv, sets, nv > 1, step);                         \
+            f512_gru(F, b0, h[0], in, out, n, nv, sets, nv > 2, step);                         \
         return
 
 static void f512_run_audio(const RnnfxFast *F, void *scratch, float *const *h, float *const *c,
@@ -814,7 +738,7 @@ static void f512_run_audio(const RnnfxFast *F, void *scratch, float *const *h, f
      * the domain each kernel below assumes (see F512_CASE); the check keeps
      * the two files from disagreeing silently. */
     const int hp = L->hp;
-    if (L->cols && L->zdom == (hp > 16 && !(hp == 32 && L->cell == RNNFX_CELL_GRU))) {
+    if (L->cols && L->zdom == (hp > 32)) {
         if (L->cell == RNNFX_CELL_LSTM && L->hidden <= 8) {
             if (L->hcols == 4)
                 f512_lstm_small(F, b0, h[0], c[0], in, out, n, 4);
@@ -856,12 +780,6 @@ static void f512_run_audio(const RnnfxFast *F, void *scratch, float *const *h, f
                 else
                     f512_gru_dg(F, b0, h[0], in, out, n, 4, 1);
             }
-            return;
-        }
-        /* Measured (A/B, best of 10): the split helps LSTM with 2 groups
-         * (~4 %), and was a little slower for 3-4 groups and for GRU. */
-        if (L->cell == RNNFX_CELL_LSTM && L->hp == 32) {
-            f512_lstm_split(F, b0, h[0], c[0], in, out, n, 2, 2, 4);
             return;
         }
         switch (L->hp / 16) {
