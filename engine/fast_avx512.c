@@ -325,10 +325,17 @@ RX_INLINE void f512_lstm(const RnnfxFast *F, const float *b0, float *h, float *c
                 __m512 i = rnnfx_pw_sigmoid_avx512(acc[0][u]);
                 __m512 f = rnnfx_pw_sigmoid_avx512(acc[0][NV + u]);
                 __m512 g = rnnfx_pw_tanh_half_avx512(acc[0][2 * NV + u]);
-                __m512 o = rnnfx_pw_sigmoid_avx512(acc[0][3 * NV + u]);
                 c2[u] = _mm512_fmadd_ps(f, c2[u], _mm512_mul_ps(i, _mm512_add_ps(g, g)));
-                hv[u] = _mm512_mul_ps(o, rnnfx_pw_tanh_half_avx512(c2[u]));
+                hv[u] = rnnfx_pw_tanh_half_avx512(c2[u]);
             }
+        }
+        /* The o gates last (plain domain): they are off the critical path,
+         * and later in program order they fill the slots the cell updates'
+         * latency leaves idle (LSTM-32 ~2 % faster). */
+#pragma GCC unroll 8
+        for (int u = 0; u < NV; u++) {
+            if (!ZD)
+                hv[u] = _mm512_mul_ps(rnnfx_pw_sigmoid_avx512(acc[0][3 * NV + u]), hv[u]);
             _mm512_store_ps(h + 16 * u, hv[u]);
         }
         f512_dense(&D, F, hv, NV, in, out);
