@@ -605,8 +605,11 @@ RX_INLINE void f512_lstm_small(const RnnfxFast *F, const float *b0, float *h, fl
  *     of the sign for tanh) is folded into arithmetic whose other operands
  *     are ready early: LSTM f c = |f| (+-c) + (0 or c), h = |tanh c| (o with
  *     c's sign); GRU r hn + xn = |r| (+-hn) + (xn or xn + hn) and
- *     h = |tanh| ((1 - z) with the sign) + z h. Only i and g are fixed
- *     outright (both arrive together; c = i g + f c is one FMA);
+ *     h = |tanh| ((1 - z) with the sign) + (h - (1 - z) h), 1 - z read
+ *     from the table as sigmoid(-a_z). Only i and g are fixed outright
+ *     (both arrive together; c = i g + f c is one FMA);
+ *   - the GRU's hn and z rows, off the chain, use two accumulator sets
+ *     (fewer additions competing with sigma(r));
  *   - the LSTM cell state stays in plain units and tanh(c) is the direct
  *     tanh table (no doubling on the chain).
  * The results differ from the plain formulas by rounding only and do not
@@ -692,7 +695,7 @@ RX_INLINE void f512_gru1(const RnnfxFast *F, const float *b0, float *h, const fl
     const float *wx = L->wx, *wh = L->wh;
     enum { ROWS = 48 };
     const __m512 sign = _mm512_castsi512_ps(_mm512_set1_epi32(INT32_MIN));
-    static const int rg[1] = {0}, nz[2] = {2, 1};
+    static const int rg[1] = {0};
     const __m512 bhn = _mm512_load_ps(L->bh + 32);
     __m512 hreg = _mm512_load_ps(h);
     F512Dense D;
@@ -701,24 +704,41 @@ RX_INLINE void f512_gru1(const RnnfxFast *F, const float *b0, float *h, const fl
     for (size_t t = 0; t < n; t++) {
         const float x = in[t];
         const __m512 xv = _mm512_set1_ps(x);
-        __m512 acc[4][2], init[2];
+        __m512 acc[4][1], init[1];
         init[0] = _mm512_fmadd_ps(_mm512_load_ps(wx), xv, _mm512_load_ps(b0));
         F512_PASS(1, rg, init);
         const __m512 ar = acc[0][0];
-        init[0] = bhn;
-        init[1] = _mm512_fmadd_ps(_mm512_load_ps(wx + 16), xv, _mm512_load_ps(b0 + 16));
-        F512_PASS(2, nz, init);
-        const __m512 hn = acc[0][0], az = acc[0][1];
+        /* hn (rows 2) and z (rows 1): needed only after sigma(r), so two
+         * accumulator sets suffice (half the additions of four) */
+        __m512 n0 = bhn, z0 = _mm512_fmadd_ps(_mm512_load_ps(wx + 16), xv, _mm512_load_ps(b0 + 16));
+        __m512 n1 = _mm512_setzero_ps(), z1 = _mm512_setzero_ps();
+#pragma GCC unroll 8
+        for (int k = 0; k < HC; k += 2) {
+            /* columns 0-3: the same VPERMPS broadcasts as the r pass (shared) */
+            const __m512 h0 = k < 4 ? _mm512_permutexvar_ps(_mm512_set1_epi32(k), hreg) : _mm512_set1_ps(h[k]);
+            const __m512 h1 = k < 4 ? _mm512_permutexvar_ps(_mm512_set1_epi32(k + 1), hreg)
+                                    : _mm512_set1_ps(h[k + 1]);
+            n0 = _mm512_fmadd_ps(_mm512_load_ps(wh + k * ROWS + 32), h0, n0);
+            z0 = _mm512_fmadd_ps(_mm512_load_ps(wh + k * ROWS + 16), h0, z0);
+            n1 = k == 0 ? _mm512_mul_ps(_mm512_load_ps(wh + ROWS + 32), h1)
+                        : _mm512_fmadd_ps(_mm512_load_ps(wh + (k + 1) * ROWS + 32), h1, n1);
+            z1 = k == 0 ? _mm512_mul_ps(_mm512_load_ps(wh + ROWS + 16), h1)
+                        : _mm512_fmadd_ps(_mm512_load_ps(wh + (k + 1) * ROWS + 16), h1, z1);
+        }
+        const __m512 hn = _mm512_add_ps(n0, n1), az = _mm512_add_ps(z0, z1);
         const __m512 xn = _mm512_fmadd_ps(_mm512_load_ps(wx + 32), xv, _mm512_load_ps(b0 + 32));
         /* r hn + xn, r = s or 1 - s (s = sigmoid(|a_r|)): s (+-hn) + (xn or xn + hn) */
         const __mmask16 nr = _mm512_movepi32_mask(_mm512_castps_si512(ar));
         const __m512 pn = _mm512_fmadd_ps(rnnfx_pw_sigmoid_mag_avx512(ar),
                                           _mm512_mask_xor_ps(hn, nr, hn, sign),
                                           _mm512_mask_add_ps(xn, nr, xn, hn));
-        /* h = n + z (h - n) = |n| ((1 - z) with the sign of pn) + z h */
-        const __m512 z = rnnfx_pw_sigmoid_avx512(az);
-        const __m512 omz = _mm512_xor_ps(_mm512_sub_ps(_mm512_set1_ps(1.0f), z), _mm512_and_ps(pn, sign));
-        hreg = _mm512_fmadd_ps(rnnfx_pw_tanh_half_mag_avx512(pn), omz, _mm512_mul_ps(z, hreg));
+        /* h = n + z (h - n) = |n| ((1 - z) with the sign of pn) + (h - (1 - z) h);
+         * 1 - z = sigmoid(-a_z) straight from the table (s or 1 - s) */
+        const __mmask16 pz = _mm512_movepi32_mask(_mm512_castps_si512(_mm512_xor_ps(az, sign)));
+        const __m512 sz = rnnfx_pw_sigmoid_mag_avx512(az);
+        const __m512 omz = _mm512_mask_sub_ps(sz, pz, _mm512_set1_ps(1.0f), sz);
+        hreg = _mm512_fmadd_ps(rnnfx_pw_tanh_half_mag_avx512(pn),
+                               _mm512_xor_ps(omz, _mm512_and_ps(pn, sign)), _mm512_fnmadd_ps(omz, hreg, hreg));
         _mm512_store_ps(h, hreg);
         f512_dense(&D, F, &hreg, 1, in, out);
     }
