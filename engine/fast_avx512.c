@@ -613,7 +613,18 @@ RX_INLINE void f512_lstm_small(const RnnfxFast *F, const float *b0, float *h, fl
  *   - the LSTM cell state stays in plain units and tanh(c) is the direct
  *     tanh table (no doubling on the chain).
  * The results differ from the plain formulas by rounding only and do not
- * depend on the block split. */
+ * depend on the block split.
+ * Tried and measured no better here (interleaved A/B runs): gate-major
+ * passes (one gate's columns at a time), 8 or 3 accumulator sets or a
+ * skewed final sum, the o rows in the first pass or with two sets, o's
+ * sign folded into the last FMA, other orders of the i, f, g activations,
+ * VPERMPS broadcasts for 0, 2, 8 or all 16 columns (4 is best), fresh
+ * broadcasts for the second pass, the exponent-domain sigmoid for o,
+ * and an integer clamp in place of VRANGEPS in the activations. The LSTM
+ * step stays at ~48 ns (~140 cycles at 2.9 GHz) against a dependency chain
+ * of ~100: the i, f, g activations and the o rows compete for ports 0 and
+ * 5 (~170 vector instructions per step); the GRU step (~37 ns) is closer
+ * to its chain. */
 
 /* acc[s][j] (j < NG) = init (set 0) + sum over columns of W[k][vec[j]] h[k],
  * 4 accumulator sets, summed into acc[0] at the end; HC columns (a
