@@ -1,11 +1,17 @@
 /*
- * activation_avx2.h — the sigmoid of activation.h for 8 floats at once
+ * activation_avx2.h — the activations of activation.h for 8 floats at once
  * (internal; include only from files built with the AVX2+FMA flags).
  *
- * Same method and constants as activation.h: clamp with MAXPS/MINPS in the
- * order that maps NaN to the lower bound, round with the 1.5*2^23 trick,
- * Estrin polynomial, 2^n built in the exponent field, and an exact
- * division (VDIVPS) for 1/(1+e).
+ * Two forms:
+ *   - the plain sigmoid: same method and constants as activation.h: clamp
+ *     with MAXPS/MINPS in the order that maps NaN to the lower bound,
+ *     round with the 1.5*2^23 trick, Estrin polynomial, 2^n built in the
+ *     exponent field, and an exact division (VDIVPS) for 1/(1+e);
+ *   - the exponent-domain pieces for layers packed in the z domain
+ *     (fast_internal.h): 2^z, a reciprocal, and sigma/tanh from z. The
+ *     fused kernels of fast_avx2.c put several gates over one denominator
+ *     and call rnnfx_exp2z_avx2 / rnnfx_recip_avx2 directly.
+ * It is not a general math library: no errno, no exact rounding.
  */
 #ifndef RNNFX_ACTIVATION_AVX2_H
 #define RNNFX_ACTIVATION_AVX2_H
@@ -44,6 +50,71 @@ static inline __m256 rnnfx_tanh_avx2(__m256 x)
 {
     return _mm256_fmsub_ps(_mm256_set1_ps(2.0f), rnnfx_sigmoid_avx2(_mm256_add_ps(x, x)),
                            _mm256_set1_ps(1.0f));
+}
+
+/* ---- exponent domain ---------------------------------------------------------
+ * A z-domain row holds z = -log2(e) x (sigmoid rows) or z2 = -2 log2(e) a
+ * (tanh rows), so sigma(x) = 1 / (1 + 2^z), tanh(a) = (1 - 2^z2) / (1 + 2^z2).
+ *
+ * 2^z: z is clamped to [-100, 40] (MAXPS/MINPS with the constant first:
+ * they return their second operand when either is NaN, so NaN goes
+ * through), z = n + f with n = round(z) by the 1.5*2^23 trick (whose low
+ * mantissa bits are n), 2^f by activation.h's degree-5 polynomial on
+ * [-1/2, 1/2] (p(0) = 1 exactly, so z = 0 gives exactly 1), and 2^n by
+ * adding n << 23 to the float bits of p (p in [0.70, 1.42], so the
+ * exponent field stays normal over the whole clamp range). The upper clamp
+ * 40 keeps a product of three denominators (1 + 2^z) below 2^121, so the
+ * fused kernels may multiply three before one reciprocal; the lower one
+ * keeps 2^z at or above 2^-100 (sigma(69) = 1 - 2^-100 rounds to 1
+ * anyway), so products of two small exponentials stay clear of denormals
+ * (slow on many CPUs when the host leaves FTZ/DAZ off). 12 instructions,
+ * no division.
+ *
+ * 1/d: VRCPPS (relative error below 1.5 * 2^-12) and one Newton step
+ * (below 1.4e-7 relative; the fused kernels' denominators); two steps where
+ * the quotient is a stand-alone sigmoid (rnnfx_zsig_avx2: then z = 0 gives
+ * exactly 1/2, as activation.h does). */
+
+/* 2^z for 8 lanes (clamped as above). Thread: any. */
+static inline __m256 rnnfx_exp2z_avx2(__m256 z)
+{
+    const __m256 one = _mm256_set1_ps(1.0f);
+    const __m256 magic = _mm256_set1_ps(12582912.0f);
+    z = _mm256_min_ps(_mm256_set1_ps(40.0f), _mm256_max_ps(_mm256_set1_ps(-100.0f), z));
+    const __m256 nm = _mm256_add_ps(z, magic);
+    const __m256 f = _mm256_sub_ps(z, _mm256_sub_ps(nm, magic));
+    const __m256 f2 = _mm256_mul_ps(f, f);
+    const __m256 a = _mm256_fmadd_ps(_mm256_set1_ps(RNNFX_EXP2_C1), f, one);
+    const __m256 b = _mm256_fmadd_ps(_mm256_set1_ps(RNNFX_EXP2_C3), f, _mm256_set1_ps(RNNFX_EXP2_C2));
+    const __m256 c = _mm256_fmadd_ps(_mm256_set1_ps(RNNFX_EXP2_C5), f, _mm256_set1_ps(RNNFX_EXP2_C4));
+    const __m256 p = _mm256_fmadd_ps(_mm256_fmadd_ps(c, f2, b), f2, a);
+    const __m256i sh = _mm256_slli_epi32(_mm256_castps_si256(nm), 23);
+    return _mm256_castsi256_ps(_mm256_add_epi32(_mm256_castps_si256(p), sh));
+}
+
+/* 1/d, d >= 1 (finite), to ~1.4e-7 relative. Thread: any. */
+static inline __m256 rnnfx_recip_avx2(__m256 d)
+{
+    const __m256 r = _mm256_rcp_ps(d);
+    return _mm256_fmadd_ps(r, _mm256_fnmadd_ps(d, r, _mm256_set1_ps(1.0f)), r);
+}
+
+/* sigma(x) given z = -log2(e) x: two Newton steps. Thread: any. */
+static inline __m256 rnnfx_zsig_avx2(__m256 z)
+{
+    const __m256 one = _mm256_set1_ps(1.0f);
+    const __m256 d = _mm256_add_ps(rnnfx_exp2z_avx2(z), one);
+    const __m256 r = rnnfx_recip_avx2(d);
+    return _mm256_fmadd_ps(r, _mm256_fnmadd_ps(d, r, one), r);
+}
+
+/* tanh(a) given z2 = -2 log2(e) a: (1 - e) / (1 + e), exactly 0 at z2 = 0.
+ * Thread: any. */
+static inline __m256 rnnfx_ztanh_avx2(__m256 z2)
+{
+    const __m256 one = _mm256_set1_ps(1.0f);
+    const __m256 e = rnnfx_exp2z_avx2(z2);
+    return _mm256_mul_ps(_mm256_sub_ps(one, e), rnnfx_recip_avx2(_mm256_add_ps(one, e)));
 }
 
 #endif

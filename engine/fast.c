@@ -374,11 +374,14 @@ RnnfxStatus rnnfx_fast_build(const RnnfxModel *m, RnnfxFast **out, RnnfxError *e
      * measured faster with the piecewise activations: up to two groups
      * (H <= 32), where the step's latency matters as much as its
      * instruction count (LSTM-32 ~100 -> ~95 ns, GRU-32 ~6 %). The fused
-     * kernels read the choice back from L->zdom. */
+     * kernels read the choice back from L->zdom. AVX2 layers always use
+     * the z domain: fast_avx2.c's fused kernels need it, and its general
+     * kernels' z forms save a division per activation. */
     int zdom = 0;
 #if defined(__x86_64__)
     const int hp0 = rnnfx_fast_padded(a->layers[0].hidden_size);
-    zdom = F->isa == &rnnfx_fast_isa_avx512 && !(fused_arch(a) && hp0 <= 32);
+    zdom = F->isa == &rnnfx_fast_isa_avx2 ||
+           (F->isa == &rnnfx_fast_isa_avx512 && !(fused_arch(a) && hp0 <= 32));
 #endif
     in = a->input_size;
     for (int l = 0; l < a->n_layers; l++) {

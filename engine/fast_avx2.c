@@ -1,11 +1,18 @@
 /*
- * fast_avx2.c — the fast kernels for AVX2 + FMA: 8 floats per vector, up
- * to 4 accumulator vectors per chunk, two accumulator sets (8 of the 16
- * ymm registers, leaving room for loads and broadcasts).
+ * fast_avx2.c — the fast kernels for AVX2 + FMA (8 floats per vector, 16
+ * ymm registers).
+ *
+ * Two kinds of kernel live here:
+ *   - the general ones (fast_kernels.h instantiated with 8-float vectors,
+ *     up to 4 accumulator vectors per chunk, two accumulator sets): any
+ *     stack of layers, peephole, RNN, frames;
+ *   - fused one-layer audio kernels for LSTM (no peephole) and GRU with
+ *     H <= 96, the plugin's common case (f2_lstm, f2_gru below).
  *
  * Built with the AVX2 flags (the Makefile adds them for *_avx2.c); fast.c
  * calls into it only when CPUID reports AVX2 and FMA. On non-x86 targets
- * this file is empty.
+ * this file is empty. fast.c packs every AVX2 layer in the z domain
+ * (fast_internal.h), so the activations start at the exponent.
  */
 #if defined(__x86_64__) && defined(__AVX2__) && defined(__FMA__)
 #include <string.h>
@@ -37,16 +44,379 @@ static inline float rx_hsum256(__m256 v)
 /* tanh(v/2) = 2 sigma(v) - 1 */
 #define RX_TANH_HALF(v)                                                                        \
     _mm256_fmsub_ps(_mm256_set1_ps(2.0f), rnnfx_sigmoid_avx2(v), _mm256_set1_ps(1.0f))
-/* AVX2 packs every layer in the plain domain (tanh rows doubled). */
-#define RX_GSIG(L, v) rnnfx_sigmoid_avx2(v)
-#define RX_GTANH(L, v) RX_TANH_HALF(v)
-#define RX_CTANH(L, c) rnnfx_tanh_avx2(c)
+/* Gate activations in the layer's packing domain (fast.c packs AVX2
+ * layers in the z domain; the plain branch keeps the kernels correct for
+ * either choice). */
+#define RX_GSIG(L, v) ((L)->zdom ? rnnfx_zsig_avx2(v) : rnnfx_sigmoid_avx2(v))
+#define RX_GTANH(L, v) ((L)->zdom ? rnnfx_ztanh_avx2(v) : RX_TANH_HALF(v))
+#define RX_CTANH(L, c)                                                                         \
+    ((L)->zdom ? rnnfx_ztanh_avx2(_mm256_mul_ps((c), _mm256_set1_ps(RNNFX_ZSCALE2)))           \
+               : rnnfx_tanh_avx2(c))
 #define RX_HSUM(v) rx_hsum256(v)
 
 #include "fast_kernels.h"
 
-const RnnfxFastIsa rnnfx_fast_isa_avx2 = {"avx2",      rx_run_audio, rx_run_frames, rx_act_sigmoid,
-                                          rx_act_tanh, NULL,         NULL};
+/* ---- fused one-layer audio kernels -----------------------------------------
+ * One LSTM (no peephole) or GRU layer, z domain, H <= 96, audio in (knobs
+ * folded into b0 by fast.c), dense channel 0 out. The kernel is compiled
+ * per NU = ceil(H/8), the count of 8-unit groups that hold real units (the
+ * packed rows are padded to 16 per gate; a group of padding only is never
+ * touched, so its state lanes stay at the zero reset put there).
+ *
+ * A time step walks the groups in chunks of CU groups: for a chunk, all
+ * its gate vectors (4 CU for LSTM, 3 CU for GRU) are accumulated in ymm
+ * registers over every column of the recurrent matrix (S accumulator sets,
+ * columns k, k+1, .. interleaved, to shorten the FMA chains), then the
+ * chunk's activations and cell update run at once, so they overlap the
+ * next chunk's FMAs out of order. h is broadcast (VBROADCASTSS from memory)
+ * from the step's input copy and the new h goes to a second buffer (the
+ * two swap every step; the instance's h is written at the end of the
+ * block), since later chunks still need the old h.
+ *
+ * Activations are fused in the exponent domain (e = 2^z; sigma = 1/(1+e),
+ * tanh = (1-e)/(1+e)), whole expressions over one denominator, so a group
+ * needs two reciprocals (VRCPPS + one Newton step) instead of five
+ * divisions:
+ *   LSTM  c' = f c + i g = (c D + (1 - e_g) E_f) / (D E_f),  D = E_i (1 + e_g)
+ *         h' = o tanh(c') = (1 - e_c) / (E_o (1 + e_c))
+ *   GRU   r = 1 / E_r,  e_n = 2^(r hn + xn),
+ *         h' = (1 - z) n + z h = (e_z (1 - e_n) + h (1 + e_n)) / (E_z (1 + e_n))
+ * (E = 1 + e). rnnfx_exp2z_avx2 clamps z at 40, so no denominator product
+ * overflows. Padded lanes inside a group (all-zero rows, zero state) give
+ * e = 1 and numerators of exactly 0: their state stays exactly zero.
+ *
+ * A matrix larger than about 40 KiB (LSTM and GRU from H = 56) is swept
+ * forwards on even time steps and backwards on odd ones (groups and
+ * columns), as the AVX-512 kernels do (fast.c explains why): each step
+ * starts with the lines the previous one read last, still in L1. The
+ * direction follows the parity kept in the instance scratch, so any block
+ * split gives bit-identical output.
+ *
+ * The dense output is batched: 8 samples' dot-product vectors are reduced
+ * together by one transposing tree (the same tree for every slot, so the
+ * result does not depend on where a block starts). */
+
+#define F2_MAXA 12                  /* accumulators per set */
+#define F2_ZIG_BYTES (40 * 1024)    /* as fast.c's ZIG_BYTES */
+
+typedef struct {
+    __m256 v[8];
+    size_t t0;
+    int cnt;
+} F2Dense;
+
+/* y_t = sum of v[t]'s lanes + db (then sigmoid, skip) for the pending
+ * samples. out[t0 ..] is written only after in[t0 ..] was read, so
+ * in == out is fine. */
+static void f2_dense_flush(F2Dense *D, const RnnfxFast *F, const float *in, float *out)
+{
+    const int cnt = D->cnt;
+    if (cnt == 0)
+        return;
+    for (int i = cnt; i < 8; i++)
+        D->v[i] = _mm256_setzero_ps();
+    const __m256 a0 = _mm256_hadd_ps(D->v[0], D->v[1]), a1 = _mm256_hadd_ps(D->v[2], D->v[3]);
+    const __m256 a2 = _mm256_hadd_ps(D->v[4], D->v[5]), a3 = _mm256_hadd_ps(D->v[6], D->v[7]);
+    const __m256 b0 = _mm256_hadd_ps(a0, a1), b1 = _mm256_hadd_ps(a2, a3);
+    /* b0 lanes 0-3: samples 0-3 (low halves), 4-7: samples 0-3 (high halves) */
+    __m256 y = _mm256_add_ps(_mm256_permute2f128_ps(b0, b1, 0x20), _mm256_permute2f128_ps(b0, b1, 0x31));
+    y = _mm256_add_ps(y, _mm256_set1_ps(F->db[0]));
+    if (F->sigmoid)
+        y = rnnfx_sigmoid_avx2(y);
+    float buf[8] __attribute__((aligned(32)));
+    if (F->skip) {
+        memset(buf, 0, sizeof buf);
+        memcpy(buf, in + D->t0, (size_t)cnt * sizeof(float));
+        y = _mm256_add_ps(y, _mm256_load_ps(buf));
+    }
+    _mm256_store_ps(buf, y);
+    memcpy(out + D->t0, buf, (size_t)cnt * sizeof(float));
+    D->t0 += (size_t)cnt;
+    D->cnt = 0;
+}
+
+/* Appends one sample's dense dot product over NU groups of the new h. */
+RX_INLINE void f2_dense(F2Dense *D, const RnnfxFast *F, const float *hn, const int NU,
+                        const float *in, float *out)
+{
+    __m256 acc = _mm256_mul_ps(_mm256_load_ps(F->dw0), _mm256_load_ps(hn));
+#pragma GCC unroll 12
+    for (int u = 1; u < NU; u++)
+        acc = _mm256_fmadd_ps(_mm256_load_ps(F->dw0 + 8 * u), _mm256_load_ps(hn + 8 * u), acc);
+    D->v[D->cnt++] = acc;
+    if (D->cnt == 8)
+        f2_dense_flush(D, F, in, out);
+}
+
+/* One column block: sets s = 0..S-1 take column k+s (wk points at column
+ * k, hk at h[k]). first: sets 1.. start here (a multiply). */
+RX_INLINE void f2_column(__m256 acc[4][F2_MAXA], const float *wk, const int rows, const int *off,
+                         const int NG, const int S, const float *hk, const int first)
+{
+#pragma GCC unroll 4
+    for (int s = 0; s < S; s++) {
+        const __m256 hb = _mm256_broadcast_ss(hk + s);
+#pragma GCC unroll 12
+        for (int j = 0; j < NG; j++) {
+            const __m256 wv = _mm256_load_ps(wk + (size_t)s * rows + off[j]);
+            acc[s][j] = (first && s > 0) ? _mm256_mul_ps(wv, hb) : _mm256_fmadd_ps(wv, hb, acc[s][j]);
+        }
+    }
+}
+
+/* acc[0][j] += sum over the hc columns k of w[k rows + off[j]] h[k]
+ * (j < NG), forwards or (rev) backwards; S divides hc. */
+RX_INLINE void f2_matvec(__m256 acc[4][F2_MAXA], const float *w, const int rows, const int *off,
+                         const int NG, const int S, const float *h, const int hc, const int rev)
+{
+    if (!rev) {
+        f2_column(acc, w, rows, off, NG, S, h, 1);
+        for (int k = S; k < hc; k += S)
+            f2_column(acc, w + (size_t)k * rows, rows, off, NG, S, h + k, 0);
+    } else {
+        f2_column(acc, w + (size_t)(hc - S) * rows, rows, off, NG, S, h + hc - S, 1);
+        for (int k = hc - 2 * S; k >= 0; k -= S)
+            f2_column(acc, w + (size_t)k * rows, rows, off, NG, S, h + k, 0);
+    }
+#pragma GCC unroll 12
+    for (int j = 0; j < NG; j++) {
+        if (S == 4)
+            acc[0][j] = _mm256_add_ps(_mm256_add_ps(acc[0][j], acc[1][j]),
+                                      _mm256_add_ps(acc[2][j], acc[3][j]));
+        else if (S == 2)
+            acc[0][j] = _mm256_add_ps(acc[0][j], acc[1][j]);
+    }
+}
+
+/* LSTM, CU groups from group u0: gates i f g o at rows q HP + 8 u. */
+RX_INLINE void f2_lstm_chunk(const RnnfxFastLayer *L, const float *b0, float *c, const float *hcur,
+                             float *hn, __m256 xv, int u0, const int HP, const int CU, const int S,
+                             const int hc, const int rev)
+{
+    const int rows = 4 * HP;
+    const size_t base = (size_t)8 * (size_t)u0;
+    int off[4 * 2];
+#pragma GCC unroll 8
+    for (int q = 0; q < 4; q++)
+        for (int j = 0; j < CU; j++)
+            off[q * CU + j] = q * HP + 8 * j;
+    __m256 acc[4][F2_MAXA];
+#pragma GCC unroll 8
+    for (int v = 0; v < 4 * CU; v++)
+        acc[0][v] = _mm256_fmadd_ps(_mm256_load_ps(L->wx + base + off[v]), xv,
+                                    _mm256_load_ps(b0 + base + off[v]));
+    f2_matvec(acc, L->wh + base, rows, off, 4 * CU, S, hcur, hc, rev);
+    const __m256 one = _mm256_set1_ps(1.0f);
+#pragma GCC unroll 2
+    for (int j = 0; j < CU; j++) {
+        float *cp = c + base + 8 * j;
+        const __m256 ei = rnnfx_exp2z_avx2(acc[0][j]), ef = rnnfx_exp2z_avx2(acc[0][CU + j]);
+        const __m256 eg = rnnfx_exp2z_avx2(acc[0][2 * CU + j]);
+        const __m256 eo = rnnfx_exp2z_avx2(acc[0][3 * CU + j]);
+        const __m256 Ei = _mm256_add_ps(ei, one), Ef = _mm256_add_ps(ef, one);
+        const __m256 Dn = _mm256_fmadd_ps(Ei, eg, Ei);
+        const __m256 cn = _mm256_fmadd_ps(_mm256_load_ps(cp), Dn, _mm256_mul_ps(_mm256_sub_ps(one, eg), Ef));
+        const __m256 cv = _mm256_mul_ps(cn, rnnfx_recip_avx2(_mm256_mul_ps(Dn, Ef)));
+        _mm256_store_ps(cp, cv);
+        const __m256 ec = rnnfx_exp2z_avx2(_mm256_mul_ps(cv, _mm256_set1_ps(RNNFX_ZSCALE2)));
+        const __m256 Eo = _mm256_add_ps(eo, one);
+        const __m256 hv = _mm256_mul_ps(_mm256_sub_ps(one, ec),
+                                        rnnfx_recip_avx2(_mm256_fmadd_ps(Eo, ec, Eo)));
+        _mm256_store_ps(hn + base + 8 * j, hv);
+    }
+}
+
+/* GRU, CU groups from group u0: gates r z n at rows q HP + 8 u. */
+RX_INLINE void f2_gru_chunk(const RnnfxFastLayer *L, const float *b0, const float *hcur, float *hn,
+                            __m256 xv, int u0, const int HP, const int CU, const int S,
+                            const int hc, const int rev)
+{
+    const int rows = 3 * HP;
+    const size_t base = (size_t)8 * (size_t)u0;
+    int off[3 * 4];
+#pragma GCC unroll 12
+    for (int q = 0; q < 3; q++)
+        for (int j = 0; j < CU; j++)
+            off[q * CU + j] = q * HP + 8 * j;
+    __m256 acc[4][F2_MAXA];
+#pragma GCC unroll 12
+    for (int v = 0; v < 3 * CU; v++)
+        acc[0][v] = v < 2 * CU ? _mm256_fmadd_ps(_mm256_load_ps(L->wx + base + off[v]), xv,
+                                                 _mm256_load_ps(b0 + base + off[v]))
+                               : _mm256_load_ps(L->bh + base + off[v]);
+    f2_matvec(acc, L->wh + base, rows, off, 3 * CU, S, hcur, hc, rev);
+    const __m256 one = _mm256_set1_ps(1.0f);
+#pragma GCC unroll 4
+    for (int j = 0; j < CU; j++) {
+        const size_t o = base + (size_t)off[2 * CU + j];
+        const __m256 xn = _mm256_fmadd_ps(_mm256_load_ps(L->wx + o), xv, _mm256_load_ps(b0 + o));
+        const __m256 r = rnnfx_recip_avx2(_mm256_add_ps(rnnfx_exp2z_avx2(acc[0][j]), one));
+        const __m256 ez = rnnfx_exp2z_avx2(acc[0][CU + j]);
+        const __m256 en = rnnfx_exp2z_avx2(_mm256_fmadd_ps(r, acc[0][2 * CU + j], xn));
+        const __m256 Fn = _mm256_add_ps(one, en);
+        const __m256 hv = _mm256_load_ps(hcur + base + 8 * j);
+        const __m256 num = _mm256_fmadd_ps(ez, _mm256_sub_ps(one, en), _mm256_mul_ps(hv, Fn));
+        _mm256_store_ps(hn + base + 8 * j, _mm256_mul_ps(num, rnnfx_recip_avx2(_mm256_fmadd_ps(ez, Fn, Fn))));
+    }
+}
+
+/* One step's chunks in sweep order: forwards groups 0.., or (rev) from the
+ * last group down; a trailing odd group is a chunk of one. */
+#define F2_CHUNKS(CHUNK)                                                                       \
+    do {                                                                                       \
+        if (!rev) {                                                                            \
+            for (int u0 = 0; u0 + CU <= NU; u0 += CU)                                          \
+                CHUNK(u0, CU, S, 0);                                                           \
+            if (NU % CU)                                                                       \
+                CHUNK(NU - 1, 1, S1, 0);                                                       \
+        } else {                                                                               \
+            if (NU % CU)                                                                       \
+                CHUNK(NU - 1, 1, S1, 1);                                                       \
+            for (int u0 = NU / CU * CU - CU; u0 >= 0; u0 -= CU)                                \
+                CHUNK(u0, CU, S, 1);                                                           \
+        }                                                                                      \
+    } while (0)
+
+/* NU: unit groups (compile-time); CU groups per chunk with S sets, the odd
+ * trailing group with S1 sets; HCC: the column count when known at compile
+ * time, else 0. */
+RX_INLINE void f2_run(const RnnfxFast *F, const float *b0, float *h, float *c, const float *in,
+                      float *out, size_t n, unsigned *step, const int LSTM, const int NU,
+                      const int CU, const int S, const int S1, const int HCC)
+{
+    const RnnfxFastLayer *L = &F->layer[0];
+    const int HP = 16 * ((NU + 1) / 2), hc = HCC ? HCC : L->hcols;
+    const int G = LSTM ? 4 : 3;
+    /* Whether a sweep can exceed L1 at all for this NU (compile time), and
+     * whether this layer's does. */
+    const int zigable = (size_t)8 * NU * G * HP * sizeof(float) > F2_ZIG_BYTES;
+    const int zig = zigable && (size_t)hc * G * HP * sizeof(float) > F2_ZIG_BYTES;
+    float hbuf[2][96] __attribute__((aligned(32)));
+    memcpy(hbuf[0], h, (size_t)8 * NU * sizeof(float));
+    int cur = 0;
+    const unsigned par = *step;
+    F2Dense D;
+    D.cnt = 0;
+    D.t0 = 0;
+    for (size_t t = 0; t < n; t++) {
+        const __m256 xv = _mm256_set1_ps(in[t]);
+        const float *hcur = hbuf[cur];
+        float *hn = hbuf[cur ^ 1];
+        const int rev = zig && ((par + (unsigned)t) & 1u);
+        if (LSTM) {
+#define F2_LSTM_CHUNK(u0, cu, s, r) f2_lstm_chunk(L, b0, c, hcur, hn, xv, u0, HP, cu, s, hc, r)
+            F2_CHUNKS(F2_LSTM_CHUNK);
+#undef F2_LSTM_CHUNK
+        } else {
+#define F2_GRU_CHUNK(u0, cu, s, r) f2_gru_chunk(L, b0, hcur, hn, xv, u0, HP, cu, s, hc, r)
+            F2_CHUNKS(F2_GRU_CHUNK);
+#undef F2_GRU_CHUNK
+        }
+        f2_dense(&D, F, hn, NU, in, out);
+        cur ^= 1;
+    }
+    f2_dense_flush(&D, F, in, out);
+    memcpy(h, hbuf[cur], (size_t)8 * NU * sizeof(float));
+    *step = (par + (unsigned)(n & 1u)) & 1u;
+}
+
+/* One kernel per cell and NU (noinline: each is its own function in a
+ * profile, and the dispatch stays small). */
+#ifndef F2_LCU
+#define F2_LCU 2
+#define F2_LS 1
+#define F2_GCU 2
+#define F2_GS 2
+#define F2_SCU 2
+#define F2_SS 1
+#define F2_SGS 2
+#endif
+#define F2_DEF(nu, lcu, ls, gcu, gs)                                                           \
+    static __attribute__((noinline)) void f2_lstm_##nu(const RnnfxFast *F, const float *b0,    \
+                                                      float *h, float *c, const float *in,     \
+                                                      float *out, size_t n, unsigned *step)    \
+    {                                                                                          \
+        f2_run(F, b0, h, c, in, out, n, step, 1, nu, lcu, ls, 2, 0);                           \
+    }                                                                                          \
+    static __attribute__((noinline)) void f2_gru_##nu(const RnnfxFast *F, const float *b0,     \
+                                                     float *h, const float *in, float *out,    \
+                                                     size_t n, unsigned *step)                 \
+    {                                                                                          \
+        f2_run(F, b0, h, NULL, in, out, n, step, 0, nu, gcu, gs, 2, 0);                        \
+    }
+
+F2_DEF(1, 1, F2_SS, 1, F2_SGS)
+F2_DEF(2, F2_SCU, F2_SS, F2_SCU, F2_SGS)
+F2_DEF(3, F2_LCU, F2_LS, F2_GCU, F2_GS)
+F2_DEF(4, F2_LCU, F2_LS, F2_GCU, F2_GS)
+F2_DEF(5, F2_LCU, F2_LS, F2_GCU, F2_GS)
+F2_DEF(6, F2_LCU, F2_LS, F2_GCU, F2_GS)
+F2_DEF(7, F2_LCU, F2_LS, F2_GCU, F2_GS)
+F2_DEF(8, F2_LCU, F2_LS, F2_GCU, F2_GS)
+F2_DEF(9, F2_LCU, F2_LS, F2_GCU, F2_GS)
+F2_DEF(10, F2_LCU, F2_LS, F2_GCU, F2_GS)
+F2_DEF(11, F2_LCU, F2_LS, F2_GCU, F2_GS)
+F2_DEF(12, F2_LCU, F2_LS, F2_GCU, F2_GS)
+
+#define F2_CASE(nu)                                                                            \
+    case nu:                                                                                   \
+        if (lstm)                                                                              \
+            f2_lstm_##nu(F, b0, h[0], c[0], in, out, n, step);                                 \
+        else                                                                                   \
+            f2_gru_##nu(F, b0, h[0], in, out, n, step);                                        \
+        return
+
+static void f2_run_audio(const RnnfxFast *F, void *scratch, float *const *h, float *const *c,
+                         const float *in, float *out, size_t n)
+{
+    const RnnfxFastLayer *L = &F->layer[0];
+    const float *b0 = (const float *)scratch + F->off_b0;
+    unsigned *step = (unsigned *)((float *)scratch + F->off_step);
+    const int lstm = L->cell == RNNFX_CELL_LSTM && !L->peephole;
+    if (F->n_layers == 1 && L->zdom && L->hidden <= 96 && (lstm || L->cell == RNNFX_CELL_GRU)) {
+        switch ((L->hidden + 7) / 8) {
+            F2_CASE(1);
+            F2_CASE(2);
+            F2_CASE(3);
+            F2_CASE(4);
+            F2_CASE(5);
+            F2_CASE(6);
+            F2_CASE(7);
+            F2_CASE(8);
+            F2_CASE(9);
+            F2_CASE(10);
+            F2_CASE(11);
+            F2_CASE(12);
+        default: break;
+        }
+    }
+    rx_run_audio(F, scratch, h, c, in, out, n);
+}
+
+/* Test hooks for the z-domain forms: x is converted to z here. */
+static void f2_act_zsigmoid(const float *x, float *y, size_t n)
+{
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(y + i, rnnfx_zsig_avx2(_mm256_mul_ps(_mm256_loadu_ps(x + i),
+                                                             _mm256_set1_ps(RNNFX_ZSCALE))));
+    for (; i < n; i++)
+        y[i] = rnnfx_fast_sigmoidf(x[i]);
+}
+
+static void f2_act_ztanh(const float *x, float *y, size_t n)
+{
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(y + i, rnnfx_ztanh_avx2(_mm256_mul_ps(_mm256_loadu_ps(x + i),
+                                                              _mm256_set1_ps(RNNFX_ZSCALE2))));
+    for (; i < n; i++)
+        y[i] = rnnfx_fast_tanhf(x[i]);
+}
+
+const RnnfxFastIsa rnnfx_fast_isa_avx2 = {"avx2",          f2_run_audio,   rx_run_frames,
+                                          rx_act_sigmoid,  rx_act_tanh,    f2_act_zsigmoid,
+                                          f2_act_ztanh};
 #else
 typedef int rnnfx_fast_avx2_unused;
 #endif
