@@ -9,8 +9,8 @@
  *   (= 2^k rnnfx_pw_tanh2[k][j], exactly).
  * Degree 4 minimax fits (Lawson) on 200 Chebyshev nodes per segment. Max abs
  * error of the kernels' float evaluation, clamp included, over [0, 20]:
- * 1.84e-07 (sigmoid), 2.69e-07 (tanh(a/2)), 2.69e-07 (tanh). Segment 0 is pinned to
- * sigmoid(0) = 1/2 and tanh(0) = 0 exactly.
+ * 1.84e-07 (sigmoid), 2.69e-07 (tanh(a/2)), 2.69e-07 (tanh).
+ * Segment 0 is pinned to sigmoid(0) = 1/2 and tanh(0) = 0 exactly.
  */
 #ifndef RNNFX_ACTIVATION_PW_H
 #define RNNFX_ACTIVATION_PW_H

@@ -111,8 +111,8 @@ hdr = '''/*
  *   (= 2^k rnnfx_pw_tanh2[k][j], exactly).
  * Degree %d minimax fits (Lawson) on %d Chebyshev nodes per segment. Max abs
  * error of the kernels' float evaluation, clamp included, over [0, 20]:
- * %.2e (sigmoid), %.2e (tanh(a/2)), %.2e (tanh). Segment 0 is pinned to
- * sigmoid(0) = 1/2 and tanh(0) = 0 exactly.
+ * %.2e (sigmoid), %.2e (tanh(a/2)), %.2e (tanh).
+ * Segment 0 is pinned to sigmoid(0) = 1/2 and tanh(0) = 0 exactly.
  */
 #ifndef RNNFX_ACTIVATION_PW_H
 #define RNNFX_ACTIVATION_PW_H
