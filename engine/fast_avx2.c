@@ -97,7 +97,9 @@ static inline float rx_hsum256(__m256 v)
  * result does not depend on where a block starts). */
 
 #define F2_MAXA 12                  /* accumulators per set */
-#define F2_ZIG_BYTES (40 * 1024)    /* as fast.c's ZIG_BYTES */
+#ifndef F2_ZIG_BYTES
+#define F2_ZIG_BYTES (40 * 1024) /* as fast.c's ZIG_BYTES */
+#endif
 
 typedef struct {
     __m256 v[8];
@@ -195,19 +197,19 @@ RX_INLINE void f2_lstm_chunk(const RnnfxFastLayer *L, const float *b0, float *c,
 {
     const int rows = 4 * HP;
     const size_t base = (size_t)8 * (size_t)u0;
-    int off[4 * 2];
-#pragma GCC unroll 8
+    int off[4 * 3];
+#pragma GCC unroll 12
     for (int q = 0; q < 4; q++)
         for (int j = 0; j < CU; j++)
             off[q * CU + j] = q * HP + 8 * j;
     __m256 acc[4][F2_MAXA];
-#pragma GCC unroll 8
+#pragma GCC unroll 12
     for (int v = 0; v < 4 * CU; v++)
         acc[0][v] = _mm256_fmadd_ps(_mm256_load_ps(L->wx + base + off[v]), xv,
                                     _mm256_load_ps(b0 + base + off[v]));
     f2_matvec(acc, L->wh + base, rows, off, 4 * CU, S, hcur, hc, rev);
     const __m256 one = _mm256_set1_ps(1.0f);
-#pragma GCC unroll 2
+#pragma GCC unroll 3
     for (int j = 0; j < CU; j++) {
         float *cp = c + base + 8 * j;
         const __m256 ei = rnnfx_exp2z_avx2(acc[0][j]), ef = rnnfx_exp2z_avx2(acc[0][CU + j]);
@@ -260,29 +262,30 @@ RX_INLINE void f2_gru_chunk(const RnnfxFastLayer *L, const float *b0, const floa
     }
 }
 
-/* One step's chunks in sweep order: forwards groups 0.., or (rev) from the
- * last group down; a trailing odd group is a chunk of one. */
+/* One step's chunks in sweep order: forwards from group 0, or (rev) from
+ * the last group down. NU mod CU groups left over form a last chunk of
+ * their own, with 2 sets if it has fewer than 8 gate vectors. */
 #define F2_CHUNKS(CHUNK)                                                                       \
     do {                                                                                       \
+        const int T = NU % CU, TS = T * G >= 8 ? 1 : 2;                                        \
         if (!rev) {                                                                            \
             for (int u0 = 0; u0 + CU <= NU; u0 += CU)                                          \
                 CHUNK(u0, CU, S, 0);                                                           \
-            if (NU % CU)                                                                       \
-                CHUNK(NU - 1, 1, S1, 0);                                                       \
+            if (T)                                                                             \
+                CHUNK(NU - T, T, TS, 0);                                                       \
         } else {                                                                               \
-            if (NU % CU)                                                                       \
-                CHUNK(NU - 1, 1, S1, 1);                                                       \
+            if (T)                                                                             \
+                CHUNK(NU - T, T, TS, 1);                                                       \
             for (int u0 = NU / CU * CU - CU; u0 >= 0; u0 -= CU)                                \
                 CHUNK(u0, CU, S, 1);                                                           \
         }                                                                                      \
     } while (0)
 
-/* NU: unit groups (compile-time); CU groups per chunk with S sets, the odd
- * trailing group with S1 sets; HCC: the column count when known at compile
- * time, else 0. */
+/* NU: unit groups (compile-time); CU groups per chunk with S sets; HCC:
+ * the column count when known at compile time, else 0. */
 RX_INLINE void f2_run(const RnnfxFast *F, const float *b0, float *h, float *c, const float *in,
                       float *out, size_t n, unsigned *step, const int LSTM, const int NU,
-                      const int CU, const int S, const int S1, const int HCC)
+                      const int CU, const int S, const int HCC)
 {
     const RnnfxFastLayer *L = &F->layer[0];
     const int HP = 16 * ((NU + 1) / 2), hc = HCC ? HCC : L->hcols;
@@ -322,41 +325,45 @@ RX_INLINE void f2_run(const RnnfxFast *F, const float *b0, float *h, float *c, c
 
 /* One kernel per cell and NU (noinline: each is its own function in a
  * profile, and the dispatch stays small). */
-#ifndef F2_LCU
-#define F2_LCU 2
-#define F2_LS 1
-#define F2_GCU 2
-#define F2_GS 2
-#define F2_SCU 2
-#define F2_SS 1
-#define F2_SGS 2
-#endif
+/* The chunking per NU: (LSTM groups per chunk, sets), (GRU groups per
+ * chunk, sets); see F2_CHUNKS for the groups left over.
+ * Measured (A/B, best of interleaved runs, this machine's AVX2 path):
+ *   - one chunk with 8-12 accumulators and one set beats more sets and
+ *     smaller chunks: at 4 cycles of FMA latency, 8 independent chains
+ *     already keep both FMA ports busy, and each further chunk repeats
+ *     the h broadcasts and its loop (LSTM-16: 2 chunks of 1 group with 2
+ *     sets ~111 ns, 1 chunk of 2 groups ~69; GRU-64 4 groups per chunk
+ *     ~390 ns against 2 groups and 2 sets ~440);
+ *   - LSTM chunks of 3 groups (12 accumulators) were slower than 2 (LSTM-40
+ *     ~350 against ~280 ns): 24 rows per gate split cache lines between
+ *     chunks, and NU mod 3 leaves more single-group chunks;
+ *   - with one group, 2 sets (LSTM-8 ~52 against ~56 ns). */
 #define F2_DEF(nu, lcu, ls, gcu, gs)                                                           \
     static __attribute__((noinline)) void f2_lstm_##nu(const RnnfxFast *F, const float *b0,    \
                                                       float *h, float *c, const float *in,     \
                                                       float *out, size_t n, unsigned *step)    \
     {                                                                                          \
-        f2_run(F, b0, h, c, in, out, n, step, 1, nu, lcu, ls, 2, 0);                           \
+        f2_run(F, b0, h, c, in, out, n, step, 1, nu, lcu, ls, 0);                               \
     }                                                                                          \
     static __attribute__((noinline)) void f2_gru_##nu(const RnnfxFast *F, const float *b0,     \
                                                      float *h, const float *in, float *out,    \
                                                      size_t n, unsigned *step)                 \
     {                                                                                          \
-        f2_run(F, b0, h, NULL, in, out, n, step, 0, nu, gcu, gs, 2, 0);                        \
+        f2_run(F, b0, h, NULL, in, out, n, step, 0, nu, gcu, gs, 0);                            \
     }
 
-F2_DEF(1, 1, F2_SS, 1, F2_SGS)
-F2_DEF(2, F2_SCU, F2_SS, F2_SCU, F2_SGS)
-F2_DEF(3, F2_LCU, F2_LS, F2_GCU, F2_GS)
-F2_DEF(4, F2_LCU, F2_LS, F2_GCU, F2_GS)
-F2_DEF(5, F2_LCU, F2_LS, F2_GCU, F2_GS)
-F2_DEF(6, F2_LCU, F2_LS, F2_GCU, F2_GS)
-F2_DEF(7, F2_LCU, F2_LS, F2_GCU, F2_GS)
-F2_DEF(8, F2_LCU, F2_LS, F2_GCU, F2_GS)
-F2_DEF(9, F2_LCU, F2_LS, F2_GCU, F2_GS)
-F2_DEF(10, F2_LCU, F2_LS, F2_GCU, F2_GS)
-F2_DEF(11, F2_LCU, F2_LS, F2_GCU, F2_GS)
-F2_DEF(12, F2_LCU, F2_LS, F2_GCU, F2_GS)
+F2_DEF(1, 1, 2, 1, 2)
+F2_DEF(2, 2, 1, 2, 2)
+F2_DEF(3, 2, 1, 3, 1)
+F2_DEF(4, 2, 1, 4, 1)
+F2_DEF(5, 2, 1, 4, 1)
+F2_DEF(6, 2, 1, 3, 1)
+F2_DEF(7, 2, 1, 4, 1)
+F2_DEF(8, 2, 1, 4, 1)
+F2_DEF(9, 2, 1, 3, 1)
+F2_DEF(10, 2, 1, 4, 1)
+F2_DEF(11, 2, 1, 4, 1)
+F2_DEF(12, 2, 1, 4, 1)
 
 #define F2_CASE(nu)                                                                            \
     case nu:                                                                                   \
