@@ -99,6 +99,17 @@ static inline __m256 rnnfx_recip_avx2(__m256 d)
     return _mm256_fmadd_ps(r, _mm256_fnmadd_ps(d, r, _mm256_set1_ps(1.0f)), r);
 }
 
+/* num / d, d >= 1 (finite), to ~1.4e-7 relative: the Newton step folded
+ * into the product, num r (1 + e) with e = 1 - d r, so the multiply by
+ * num runs beside the step instead of after it (one FMA shorter chain,
+ * same instruction count). Thread: any. */
+static inline __m256 rnnfx_div_avx2(__m256 num, __m256 d)
+{
+    const __m256 r = _mm256_rcp_ps(d);
+    const __m256 nr = _mm256_mul_ps(num, r);
+    return _mm256_fmadd_ps(nr, _mm256_fnmadd_ps(d, r, _mm256_set1_ps(1.0f)), nr);
+}
+
 /* sigma(x) given z = -log2(e) x: two Newton steps. Thread: any. */
 static inline __m256 rnnfx_zsig_avx2(__m256 z)
 {
@@ -114,7 +125,7 @@ static inline __m256 rnnfx_ztanh_avx2(__m256 z2)
 {
     const __m256 one = _mm256_set1_ps(1.0f);
     const __m256 e = rnnfx_exp2z_avx2(z2);
-    return _mm256_mul_ps(_mm256_sub_ps(one, e), rnnfx_recip_avx2(_mm256_add_ps(one, e)));
+    return rnnfx_div_avx2(_mm256_sub_ps(one, e), _mm256_add_ps(one, e));
 }
 
 #endif
