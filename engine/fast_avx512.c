@@ -9,25 +9,30 @@
  *     H <= 96, the plugin's common case and the benchmark's subject.
  *
  * Where the time goes in a one-layer step (measured on the 2-core
- * Sapphire-Rapids-class VM this was written on, ~2.9 GHz under AVX-512):
- *   - the recurrent matrix-vector product costs about 0.31 ns per 64-byte
- *     gate vector per column while the matrix sits in L1 (48 KiB), and
- *     about 0.57 ns once it streams from L2 (from 40 KiB of weights: LSTM
- *     and GRU from H = 56; 147 KiB for LSTM-96), i.e. L2 delivers ~39
- *     bytes/cycle. A bare FMA loop from L1 reaches ~1.4 FMA/cycle on this
- *     VM (0.24 ns per FMA), so the L1 case is near the machine's limit.
- *     The set-partitioned layout of fast.c keeps up to 33 KiB resident and
- *     took LSTM-64 from ~600 to ~460 ns; LSTM-96 and GRU-96 remain bound
- *     by L2 bandwidth (~1270 and ~940 ns);
- *   - for small H the step is a latency chain: broadcast of h (store to
- *     load forwarding, ~7 cycles), the FMA chain (4-deep with 4 sets),
- *     sigmoid (~35 cycles), the cell update, tanh, and back. Hence the
- *     piecewise activations (shorter latency) for H <= 16 and the
- *     exponent-domain ones (fewer instructions) above.
+ * Emerald-Rapids VM this was written on; AVX-512 code runs at ~2.5 GHz
+ * there, two 512-bit FMA ports, ports 0 and 5):
+ *   - every weight is read once per sample: ~0.21 ns per 64-byte gate
+ *     vector from L1 (the FMA and its load), ~0.47 ns from L2
+ *     (bench_engine measures both and prints the floor this sets);
+ *   - from H = 32 the step is bound by instruction throughput on ports 0
+ *     and 5: the FMAs plus ~65 activation instructions per LSTM unit group
+ *     (~45 per GRU group). LSTM-32 is ~400 such instructions, 80 ns at two
+ *     a cycle. Hence the fused forms (one reciprocal per expression), the
+ *     dense-gate layout (no FMAs on padding) and, for matrices larger than
+ *     L1, the zigzag sweep and set-partitioned copy of fast.c (less L2
+ *     traffic);
+ *   - up to H = 16 the step is a latency chain: broadcast of h, the FMA
+ *     chain, sigmoid (~30 cycles), the cell update, tanh, and back, with
+ *     ~170 instructions competing for the same two ports. Hence the
+ *     piecewise activations (shorter latency) and the critical-gates-first
+ *     passes there.
  * Tried and measured no better (so not here): software prefetch (T0 and
- * NTA) of the streamed weights, VPERMPS broadcasts of h from registers,
- * unit-group-by-unit-group steps with a second h buffer (slower: twice
- * the address arithmetic), more or fewer accumulator sets than below.
+ * NTA) of the streamed weights, unit-group-by-unit-group steps with a
+ * second h buffer, a software-pipelined step (next step's products
+ * interleaved with this step's activations: the compiler spills), Horner
+ * instead of Estrin for 2^f (fewer instructions, longer latency: slower),
+ * a plain-domain z gate for the two-group GRU, more or fewer accumulator
+ * sets than below.
  *
  * Built with the AVX-512 flags (the Makefile adds them for *_avx512.c);
  * fast.c calls into it only when CPUID reports the features, so nothing
