@@ -31,7 +31,7 @@
  * second h buffer, a software-pipelined step (next step's products
  * interleaved with this step's activations: the compiler spills), Horner
  * instead of Estrin for 2^f (fewer instructions, longer latency: slower),
- * a plain-domain z gate for the two-group GRU, more or fewer accumulator
+ * an exponent-domain z gate for the two-group GRU, more or fewer accumulator
  * sets than below.
  *
  * Built with the AVX-512 flags (the Makefile adds them for *_avx512.c);
