@@ -10,7 +10,9 @@
  * state of the one loaded model, inside the same chain the plugin uses
  * (gains, resampling to the model's rate, knobs, mix), so for the same
  * model, settings and rate the batch gives the plugin's samples, shifted to
- * remove the resampler latency.
+ * remove the resampler latency. Files are streamed in chunks, so memory
+ * does not grow with their length (a two-hour take costs what a short one
+ * does).
  *
  * Failures are per file: a file that cannot be read or written gets a
  * message and a non-zero exit status while the others still get done, and

@@ -632,12 +632,11 @@ void rnnfx_batch_options_init(RnnfxBatchOptions *opts)
     opts->block = 4096;
 }
 
-/* The work of rnnfx_batch_process_channel(), adding the audio time done to
- * *audio_us (microseconds, scaled by us_per_frame) as it goes. */
-static RnnfxStatus process_channel_us(const RnnfxModel *model, const RnnfxChainControls *controls,
-                                      double rate, size_t block, const float *in, float *out,
-                                      size_t n, _Atomic unsigned long long *audio_us,
-                                      double us_per_frame, RnnfxError *err)
+/* The whole-file reference the streaming runner below must equal: one
+ * chain, blocks of `block` from sample 0 over the input and L zeros. */
+RnnfxStatus rnnfx_batch_process_channel(const RnnfxModel *model, const RnnfxChainControls *controls,
+                                        double rate, size_t block, const float *in, float *out,
+                                        size_t n, RnnfxError *err)
 {
     if (block == 0)
         block = 4096;
@@ -659,7 +658,6 @@ static RnnfxStatus process_channel_us(const RnnfxModel *model, const RnnfxChainC
         return rnnfx_fail(err, RNNFX_ERR_NOMEM, "out of memory");
     }
     size_t total = n + lat;
-    double carry = 0.0;
     for (size_t pos = 0; pos < total; pos += block) {
         size_t b = total - pos < block ? total - pos : block;
         for (size_t k = 0; k < b; k++)
@@ -672,25 +670,11 @@ static RnnfxStatus process_channel_us(const RnnfxModel *model, const RnnfxChainC
             if (j >= lat && j - lat < n)
                 out[j - lat] = obuf[k];
         }
-        if (audio_us) {
-            size_t real = pos + b <= n ? b : (pos < n ? n - pos : 0);
-            carry += (double)real * us_per_frame;
-            unsigned long long whole = (unsigned long long)carry;
-            carry -= (double)whole;
-            atomic_fetch_add(audio_us, whole);
-        }
     }
     free(ibuf);
     free(obuf);
     rnnfx_chain_free(chain);
     return RNNFX_OK;
-}
-
-RnnfxStatus rnnfx_batch_process_channel(const RnnfxModel *model, const RnnfxChainControls *controls,
-                                        double rate, size_t block, const float *in, float *out,
-                                        size_t n, RnnfxError *err)
-{
-    return process_channel_us(model, controls, rate, block, in, out, n, NULL, 0.0, err);
 }
 
 /* ---- the parallel runner ---------------------------------------------------- */
@@ -756,9 +740,21 @@ static void item_fail(Run *r, RnnfxBatchItem *it, const char *msg)
     atomic_fetch_add(&r->files_failed, 1);
 }
 
-/* Creates the folders `file` goes in. The folder's path goes to made
- * (made_len bytes) and *made_from gets the length of the first folder this
- * call created (0 if all existed), for rmdirs_made() after a failure. */
+/* Sets made to the folder above path (made_len bytes). */
+static void parent_into(char *made, size_t made_len, const char *path)
+{
+    msgf(made, made_len, "%s", path);
+    char *s = strrchr(made, '/');
+    if (s)
+        *s = '\0';
+    else
+        made[0] = '\0';
+}
+
+/* Creates the folders `file` goes in. made (made_len bytes) gets the
+ * deepest folder that exists afterwards and *made_from the length of the
+ * first folder this call created (0 if none), for rmdirs_made() when the
+ * file fails: also after a failure here. */
 static int mkdirs_for(const char *file, char *made, size_t made_len, size_t *made_from, char *err,
                       size_t err_len)
 {
@@ -779,24 +775,26 @@ static int mkdirs_for(const char *file, char *made, size_t made_len, size_t *mad
                 *made_from = strlen(buf);
         } else if (errno != EEXIST) {
             msgf(err, err_len, "cannot create folder %s: %s", buf, strerror(errno));
-            msgf(made, made_len, "%s", buf);
+            parent_into(made, made_len, buf);
             return -1;
         }
         *p = '/';
     }
-    msgf(made, made_len, "%s", buf);
     if (mkdir(buf, 0777) == 0) {
         if (!*made_from)
             *made_from = strlen(buf);
     } else if (errno != EEXIST) {
         msgf(err, err_len, "cannot create folder %s: %s", buf, strerror(errno));
+        parent_into(made, made_len, buf);
         return -1;
     }
     struct stat st;
     if (stat(buf, &st) != 0 || !S_ISDIR(st.st_mode)) {
         msgf(err, err_len, "%s is not a folder", buf);
+        parent_into(made, made_len, buf);
         return -1;
     }
+    msgf(made, made_len, "%s", buf);
     return 0;
 }
 
@@ -1007,6 +1005,8 @@ static Job *prepare(Run *r, RnnfxBatchItem *it)
     it->frames = info.frames;
     it->channels = info.channels;
     it->sample_rate = info.sample_rate;
+    it->clipped = it->nonfinite = it->nonfinite_in = 0; /* counted chunk by chunk */
+    it->peak = 0.0f;
     int fmt = output_format(info.format, info.channels, info.sample_rate, o, msg, sizeof msg);
     if (!fmt) {
         char m2[600];

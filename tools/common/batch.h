@@ -142,10 +142,11 @@ void rnnfx_batch_options_init(RnnfxBatchOptions *opts);
  * progress (at most `jobs` files), whatever the files' lengths. */
 size_t rnnfx_batch_run(RnnfxBatchList *list, const RnnfxBatchOptions *opts);
 
-/* Runs one mono signal through a fresh chain exactly as the batch does
- * (controls snapped at the start, latency removed, same length out).
- * in and out may be the same array. Used by the batch and by tests that
- * check the batch against the chain. Thread: any non-audio thread. */
+/* Runs one whole mono signal through a fresh chain, giving what the batch
+ * gives for that channel of a file (controls snapped at the start, latency
+ * removed, same length out): the one-shot reference the streamed batch is
+ * tested against. in and out may be the same array. Thread: any non-audio
+ * thread. */
 RnnfxStatus rnnfx_batch_process_channel(const RnnfxModel *model, const RnnfxChainControls *controls,
                                         double rate, size_t block, const float *in, float *out,
                                         size_t n, RnnfxError *err);
