@@ -194,26 +194,31 @@ RX_INLINE void f2_matvec(__m256 acc[4][F2_MAXA], const float *w, const int rows,
 /* Sets for a pass of NG accumulators: as many as fit 12 registers. */
 #define F2_SETS(NG) ((NG) <= 3 ? 4 : (NG) <= 6 ? 2 : 1)
 
-/* LSTM, CU groups from group u0: gates i f g o at rows q HP + 8 u. (The
+/* LSTM, CU groups from group u0: gates i f g o at rows q HP + 8 u; KC
+ * columns per group in whg (fast.c). (The
  * GRU's split into critical rows first, below, measured no gain here with
  * the o rows last: LSTM-8/16/32 within noise.) */
 RX_INLINE void f2_lstm_chunk(const RnnfxFastLayer *L, const float *b0, float *c, const float *hcur,
-                             float *hn, __m256 xv, int u0, const int HP, const int CU, const int S,
+                             float *hn, __m256 xv, int u0, const int HP, const int KC,
+                             const int CU, const int S,
                              const int hc, const int rev)
 {
-    const int rows = 4 * HP;
     const size_t base = (size_t)8 * (size_t)u0;
-    int off[4 * 3];
+    /* off: the chunk's gate vectors in the packed rows (wx, b0); woff: in
+     * the group-major matrix from group u0 (columns 32 floats apart) */
+    int off[4 * 3], woff[4 * 3];
 #pragma GCC unroll 12
     for (int q = 0; q < 4; q++)
-        for (int j = 0; j < CU; j++)
+        for (int j = 0; j < CU; j++) {
             off[q * CU + j] = q * HP + 8 * j;
+            woff[q * CU + j] = j * KC * 32 + q * 8;
+        }
     __m256 acc[4][F2_MAXA];
 #pragma GCC unroll 12
     for (int v = 0; v < 4 * CU; v++)
         acc[0][v] = _mm256_fmadd_ps(_mm256_load_ps(L->wx + base + off[v]), xv,
                                     _mm256_load_ps(b0 + base + off[v]));
-    f2_matvec(acc, L->wh + base, rows, off, 4 * CU, S, hcur, hc, rev);
+    f2_matvec(acc, L->whg + (size_t)u0 * KC * 32, 32, woff, 4 * CU, S, hcur, hc, rev);
     const __m256 one = _mm256_set1_ps(1.0f);
 #pragma GCC unroll 3
     for (int j = 0; j < CU; j++) {
@@ -240,16 +245,19 @@ RX_INLINE void f2_lstm_chunk(const RnnfxFastLayer *L, const float *b0, float *c,
  * latency, instead of delaying it (the scheduler prefers older
  * instructions): GRU-16 ~66 -> ~51 ns, GRU-8 ~47 -> ~43; no gain at 32. */
 RX_INLINE void f2_gru_chunk(const RnnfxFastLayer *L, const float *b0, const float *hcur, float *hn,
-                            __m256 xv, int u0, const int HP, const int CU, const int S,
+                            __m256 xv, int u0, const int HP, const int KC,
+                             const int CU, const int S,
                             const int hc, const int rev, const int SPLIT)
 {
-    const int rows = 3 * HP;
     const size_t base = (size_t)8 * (size_t)u0;
-    int off[3 * 4];
+    const float *wg = L->whg + (size_t)u0 * KC * 24;
+    int off[3 * 4], woff[3 * 4]; /* as in f2_lstm_chunk */
 #pragma GCC unroll 12
     for (int q = 0; q < 3; q++)
-        for (int j = 0; j < CU; j++)
+        for (int j = 0; j < CU; j++) {
             off[q * CU + j] = q * HP + 8 * j;
+            woff[q * CU + j] = j * KC * 24 + q * 8;
+        }
     __m256 acc[4][F2_MAXA];
     const __m256 one = _mm256_set1_ps(1.0f);
     __m256 r0[4], er[4];
@@ -258,7 +266,7 @@ RX_INLINE void f2_gru_chunk(const RnnfxFastLayer *L, const float *b0, const floa
         for (int v = 0; v < CU; v++)
             acc[0][v] = _mm256_fmadd_ps(_mm256_load_ps(L->wx + base + off[v]), xv,
                                         _mm256_load_ps(b0 + base + off[v]));
-        f2_matvec(acc, L->wh + base, rows, off, CU, F2_SETS(CU), hcur, hc, rev);
+        f2_matvec(acc, wg, 24, woff, CU, F2_SETS(CU), hcur, hc, rev);
 #pragma GCC unroll 4
         for (int j = 0; j < CU; j++) {
             er[j] = _mm256_add_ps(rnnfx_exp2z_avx2(acc[0][j]), one);
@@ -272,7 +280,7 @@ RX_INLINE void f2_gru_chunk(const RnnfxFastLayer *L, const float *b0, const floa
         accb[0][v] = v + V0 < 2 * CU ? _mm256_fmadd_ps(_mm256_load_ps(L->wx + base + off[v + V0]), xv,
                                                        _mm256_load_ps(b0 + base + off[v + V0]))
                                      : _mm256_load_ps(L->bh + base + off[v + V0]);
-    f2_matvec(accb, L->wh + base, rows, off + V0, NB, SPLIT ? F2_SETS(NB) : S, hcur, hc, rev);
+    f2_matvec(accb, wg, 24, woff + V0, NB, SPLIT ? F2_SETS(NB) : S, hcur, hc, rev);
 #pragma GCC unroll 4
     for (int j = 0; j < CU; j++) {
         if (!SPLIT) {
@@ -325,8 +333,8 @@ RX_INLINE void f2_run(const RnnfxFast *F, const float *b0, float *h, float *c, c
     const int G = LSTM ? 4 : 3;
     /* Whether a sweep can exceed L1 at all for this NU (compile time), and
      * whether this layer's does. */
-    const int zigable = (size_t)8 * NU * G * HP * sizeof(float) > F2_ZIG_BYTES;
-    const int zig = zigable && (size_t)hc * G * HP * sizeof(float) > F2_ZIG_BYTES;
+    const int zigable = (size_t)8 * NU * G * 8 * NU * sizeof(float) > F2_ZIG_BYTES;
+    const int zig = zigable && (size_t)hc * G * 8 * NU * sizeof(float) > F2_ZIG_BYTES;
     float hbuf[2][96] __attribute__((aligned(32)));
     memcpy(hbuf[0], h, (size_t)8 * NU * sizeof(float));
     int cur = 0;
@@ -340,11 +348,11 @@ RX_INLINE void f2_run(const RnnfxFast *F, const float *b0, float *h, float *c, c
         float *hn = hbuf[cur ^ 1];
         const int rev = zig && ((par + (unsigned)t) & 1u);
         if (LSTM) {
-#define F2_LSTM_CHUNK(u0, cu, s, r) f2_lstm_chunk(L, b0, c, hcur, hn, xv, u0, HP, cu, s, hc, r)
+#define F2_LSTM_CHUNK(u0, cu, s, r) f2_lstm_chunk(L, b0, c, hcur, hn, xv, u0, HP, 8 * NU, cu, s, hc, r)
             F2_CHUNKS(F2_LSTM_CHUNK);
 #undef F2_LSTM_CHUNK
         } else {
-#define F2_GRU_CHUNK(u0, cu, s, r) f2_gru_chunk(L, b0, hcur, hn, xv, u0, HP, cu, s, hc, r, NU <= 2)
+#define F2_GRU_CHUNK(u0, cu, s, r) f2_gru_chunk(L, b0, hcur, hn, xv, u0, HP, 8 * NU, cu, s, hc, r, NU <= 2)
             F2_CHUNKS(F2_GRU_CHUNK);
 #undef F2_GRU_CHUNK
         }
@@ -413,7 +421,9 @@ static void f2_run_audio(const RnnfxFast *F, void *scratch, float *const *h, flo
     const float *b0 = (const float *)scratch + F->off_b0;
     unsigned *step = (unsigned *)((float *)scratch + F->off_step);
     const int lstm = L->cell == RNNFX_CELL_LSTM && !L->peephole;
-    if (F->n_layers == 1 && L->zdom && L->hidden <= 96 && (lstm || L->cell == RNNFX_CELL_GRU)) {
+    /* fast.c builds whg exactly for the shapes handled here */
+    if (L->whg && F->n_layers == 1 && L->zdom && L->hidden <= 96 &&
+        (lstm || L->cell == RNNFX_CELL_GRU)) {
         switch ((L->hidden + 7) / 8) {
             F2_CASE(1);
             F2_CASE(2);

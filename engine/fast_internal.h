@@ -68,6 +68,10 @@ typedef struct {
     /* zig: the matrix is larger than L1, so the fused kernels sweep its
      * columns forwards and backwards on alternate time steps (fast.c). */
     int zig;
+    /* AVX2 fused kernels only (else NULL): wh group-major, whg[u][k][q][8]
+     * = wh[k][q*hp + 8u ..], u < nu = ceil(H/8), k < 8 nu (columns from
+     * hcols on zero; fast.c, build_groups). */
+    const float *whg;
 } RnnfxFastLayer;
 
 typedef void (*RnnfxFastRun)(const RnnfxFast *fast, void *scratch, float *const *h,
