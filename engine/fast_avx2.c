@@ -7,7 +7,19 @@
  *     up to 4 accumulator vectors per chunk, two accumulator sets): any
  *     stack of layers, peephole, RNN, frames;
  *   - fused one-layer audio kernels for LSTM (no peephole) and GRU with
- *     H <= 96, the plugin's common case (f2_lstm, f2_gru below).
+ *     H <= 96, the plugin's common case (f2_run and its chunks below).
+ *
+ * Where the time goes (measured on the 2-core AVX-512 VM this was written
+ * on, with RNNFX_ISA=avx2): a ymm FMA costs ~0.25 ns of throughput and
+ * ~1.7 ns of latency, so from H = 32 a step is bound by the FMAs of the
+ * matrix-vector product (LSTM-32: 512 of them, ~130 ns of ~165) plus the
+ * activations (~85 instructions per 8-unit LSTM group), and up to H = 16
+ * by the latency chain from h through the FMAs, two exponentials and two
+ * reciprocals back to h (LSTM-8 ~48 ns is about 110 cycles of it).
+ * Tried and measured no better (so not here): h broadcast from registers
+ * by VPERMPS (one-chunk kernels), the LSTM's o rows in a second pass,
+ * Horner instead of Estrin for the exponential, software prefetch (T0,
+ * 4 and 8 columns ahead: slower), LSTM chunks of 3 or 1 groups.
  *
  * Built with the AVX2 flags (the Makefile adds them for *_avx2.c); fast.c
  * calls into it only when CPUID reports AVX2 and FMA. On non-x86 targets
@@ -61,7 +73,10 @@ static inline float rx_hsum256(__m256 v)
  * folded into b0 by fast.c), dense channel 0 out. The kernel is compiled
  * per NU = ceil(H/8), the count of 8-unit groups that hold real units (the
  * packed rows are padded to 16 per gate; a group of padding only is never
- * touched, so its state lanes stay at the zero reset put there).
+ * touched, so its state lanes stay at the zero reset put there). The
+ * recurrent weights come from fast.c's group-major copy L->whg (one
+ * contiguous stream per group: the packed layout's column stride crowded
+ * a group's lines into a few L1 sets).
  *
  * A time step walks the groups in chunks of CU groups: for a chunk, all
  * its gate vectors (4 CU for LSTM, 3 CU for GRU) are accumulated in ymm
