@@ -53,9 +53,9 @@ write(sys.argv[1] + "/in.wav", 48000, 1)
 EOF
 NO=$T/does-not-exist
 
-# rnnfx-process (usage, a missing input file). Its model failing to load
-# exits 2, as its README section documents: not checked here.
+# rnnfx-process (usage, a missing model, a missing input file).
 expect "process: unknown option" 2 "unknown|usage|option" -- "$BIN/rnnfx-process" --bogus
+expect "process: missing model" 1 "does-not-exist" -- "$BIN/rnnfx-process" -m "$NO.json" -o "$T/pout" "$T/in.wav"
 expect "process: missing input file" 1 "does-not-exist" -- "$BIN/rnnfx-process" -m "$T/m.json" -o "$T/pout" "$NO.wav"
 expect "process: success" 0 "" -- "$BIN/rnnfx-process" -q -m "$T/m.json" -o "$T/pout" "$T/in.wav"
 

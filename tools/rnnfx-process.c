@@ -95,8 +95,8 @@ static void usage(FILE *f)
         "  -q, --quiet          no progress display\n"
         "  -h, --help           this text\n"
         "\n"
-        "Exit status: 0 all files done (or skipped), 1 some file failed,\n"
-        "2 bad usage or model, 130 interrupted.\n",
+        "Exit status: 0 all files done (or skipped), 1 the model or some file\n"
+        "failed, 2 bad usage, 130 interrupted.\n",
         RNNFX_CHAIN_GAIN_MIN_DB, RNNFX_CHAIN_GAIN_MAX_DB, RNNFX_CHAIN_GAIN_MIN_DB,
         RNNFX_CHAIN_GAIN_MAX_DB, RNNFX_CHAIN_MAX_KNOBS);
 }
@@ -353,13 +353,13 @@ int main(int argc, char **argv)
         if (!strncmp(why, model_path, strlen(model_path)) && !strncmp(why + strlen(model_path), ": ", 2))
             why += strlen(model_path) + 2;
         fprintf(stderr, "rnnfx-process: %s: %s\n", model_path, why);
-        return 2;
+        return 1;
     }
     const RnnfxArch *arch = rnnfx_model_arch(model);
     if (arch->kind != RNNFX_KIND_AUDIO) {
         fprintf(stderr, "rnnfx-process: %s is a MIDI-frame model, not an audio capture\n", model_path);
         rnnfx_model_free(model);
-        return 2;
+        return 1;
     }
     int knob_index[MAX_SET];
     if (rnnfx_cli_resolve_knobs(model, knobs, n_knobs, knob_index, msg, sizeof msg) != 0) {
