@@ -234,16 +234,17 @@ static void pack_layer(const RnnfxModel *m, int l, int in, int zdom, RnnfxFastLa
 
 /* The dense-gate copy: when H mod 16 is 1..8 (H >= 17), padding every gate
  * block to a multiple of 16 rows leaves half a vector of padding per gate:
- * LSTM-40 runs 12 row vectors per column where 10 hold all 160 rows. Packing the gates at a stride of H rounded up to 8 instead saves
- * those FMAs (and activations); the kernel realigns the odd gates with one
- * VALIGND per vector. Used while that matrix stays below ZIG_BYTES (its
+ * LSTM-40 runs 12 row vectors per column where 10 hold all 160 rows.
+ * Packing the gates at a stride of H rounded up to 8 instead saves those
+ * FMAs (and activations); the kernel realigns the odd gates with one
+ * VALIGND per vector. Used while that matrix stays within ZIG_BYTES (its
  * kernels sweep one way only). */
 static int dense_gates(const RnnfxFastLayer *L)
 {
     const int G = rnnfx_cell_gates(L->cell), gs = (L->hidden + 7) & ~7;
     const size_t bytes = (size_t)L->hcols * up16((size_t)G * gs) * sizeof(float);
     return L->zdom && L->hidden > 16 && L->hidden <= 64 && L->hidden % 16 != 0 &&
-           L->hidden % 16 <= 8 && bytes <= L1_PLAIN_BYTES;
+           L->hidden % 16 <= 8 && bytes <= ZIG_BYTES;
 }
 
 /* Writes the dense-gate copy of L (rows q*hp + j -> q*gs + j) into mem:
