@@ -101,7 +101,7 @@ static inline float rx_hsum256(__m256 v)
  * overflows. Padded lanes inside a group (all-zero rows, zero state) give
  * e = 1 and numerators of exactly 0: their state stays exactly zero.
  *
- * A matrix larger than about 40 KiB (LSTM and GRU from H = 56) is swept
+ * A matrix larger than about 40 KiB (LSTM from H = 49, GRU from 57) is swept
  * forwards on even time steps and backwards on odd ones (groups and
  * columns), as the AVX-512 kernels do (fast.c explains why): each step
  * starts with the lines the previous one read last, still in L1. The
@@ -112,10 +112,8 @@ static inline float rx_hsum256(__m256 v)
  * together by one transposing tree (the same tree for every slot, so the
  * result does not depend on where a block starts). */
 
-#define F2_MAXA 12                  /* accumulators per set */
-#ifndef F2_ZIG_BYTES
+#define F2_MAXA 12               /* accumulators per set */
 #define F2_ZIG_BYTES (40 * 1024) /* as fast.c's ZIG_BYTES */
-#endif
 
 typedef struct {
     __m256 v[8];
@@ -167,8 +165,9 @@ RX_INLINE void f2_dense(F2Dense *D, const RnnfxFast *F, const float *hn, const i
 }
 
 /* One column block: sets s = 0..S-1 take column k+s (wk points at column
- * k, hk at h[k]). first: sets 1.. start here (a multiply). */
-RX_INLINE void f2_column(__m256 acc[4][F2_MAXA], const float *wk, const int rows, const int *off,
+ * k, columns cs floats apart; hk at h[k]). first: sets 1.. start here (a
+ * multiply). */
+RX_INLINE void f2_column(__m256 acc[4][F2_MAXA], const float *wk, const int cs, const int *off,
                          const int NG, const int S, const float *hk, const int first)
 {
 #pragma GCC unroll 4
@@ -176,25 +175,25 @@ RX_INLINE void f2_column(__m256 acc[4][F2_MAXA], const float *wk, const int rows
         const __m256 hb = _mm256_broadcast_ss(hk + s);
 #pragma GCC unroll 12
         for (int j = 0; j < NG; j++) {
-            const __m256 wv = _mm256_load_ps(wk + (size_t)s * rows + off[j]);
+            const __m256 wv = _mm256_load_ps(wk + (size_t)s * cs + off[j]);
             acc[s][j] = (first && s > 0) ? _mm256_mul_ps(wv, hb) : _mm256_fmadd_ps(wv, hb, acc[s][j]);
         }
     }
 }
 
-/* acc[0][j] += sum over the hc columns k of w[k rows + off[j]] h[k]
+/* acc[0][j] += sum over the hc columns k of w[k cs + off[j]] h[k]
  * (j < NG), forwards or (rev) backwards; S divides hc. */
-RX_INLINE void f2_matvec(__m256 acc[4][F2_MAXA], const float *w, const int rows, const int *off,
+RX_INLINE void f2_matvec(__m256 acc[4][F2_MAXA], const float *w, const int cs, const int *off,
                          const int NG, const int S, const float *h, const int hc, const int rev)
 {
     if (!rev) {
-        f2_column(acc, w, rows, off, NG, S, h, 1);
+        f2_column(acc, w, cs, off, NG, S, h, 1);
         for (int k = S; k < hc; k += S)
-            f2_column(acc, w + (size_t)k * rows, rows, off, NG, S, h + k, 0);
+            f2_column(acc, w + (size_t)k * cs, cs, off, NG, S, h + k, 0);
     } else {
-        f2_column(acc, w + (size_t)(hc - S) * rows, rows, off, NG, S, h + hc - S, 1);
+        f2_column(acc, w + (size_t)(hc - S) * cs, cs, off, NG, S, h + hc - S, 1);
         for (int k = hc - 2 * S; k >= 0; k -= S)
-            f2_column(acc, w + (size_t)k * rows, rows, off, NG, S, h + k, 0);
+            f2_column(acc, w + (size_t)k * cs, cs, off, NG, S, h + k, 0);
     }
 #pragma GCC unroll 12
     for (int j = 0; j < NG; j++) {
@@ -337,14 +336,13 @@ RX_INLINE void f2_gru_chunk(const RnnfxFastLayer *L, const float *b0, const floa
         }                                                                                      \
     } while (0)
 
-/* NU: unit groups (compile-time); CU groups per chunk with S sets; HCC:
- * the column count when known at compile time, else 0. */
+/* NU: unit groups; CU groups per chunk with S sets (all compile-time). */
 RX_INLINE void f2_run(const RnnfxFast *F, const float *b0, float *h, float *c, const float *in,
                       float *out, size_t n, unsigned *step, const int LSTM, const int NU,
-                      const int CU, const int S, const int HCC)
+                      const int CU, const int S)
 {
     const RnnfxFastLayer *L = &F->layer[0];
-    const int HP = 16 * ((NU + 1) / 2), hc = HCC ? HCC : L->hcols;
+    const int HP = 16 * ((NU + 1) / 2), hc = L->hcols;
     const int G = LSTM ? 4 : 3;
     /* Whether a sweep can exceed L1 at all for this NU (compile time), and
      * whether this layer's does. */
@@ -391,21 +389,21 @@ RX_INLINE void f2_run(const RnnfxFast *F, const float *b0, float *h, float *c, c
  *     sets ~111 ns, 1 chunk of 2 groups ~69; GRU-64 4 groups per chunk
  *     ~390 ns against 2 groups and 2 sets ~440);
  *   - LSTM chunks of 3 groups (12 accumulators) were slower than 2 (LSTM-40
- *     ~350 against ~280 ns): 24 rows per gate split cache lines between
- *     chunks, and NU mod 3 leaves more single-group chunks;
+ *     ~300 against ~250 ns, LSTM-96 ~1470 against ~1400), and of 1 group
+ *     much slower;
  *   - with one group, 2 sets (LSTM-8 ~52 against ~56 ns). */
 #define F2_DEF(nu, lcu, ls, gcu, gs)                                                           \
     static __attribute__((noinline)) void f2_lstm_##nu(const RnnfxFast *F, const float *b0,    \
                                                       float *h, float *c, const float *in,     \
                                                       float *out, size_t n, unsigned *step)    \
     {                                                                                          \
-        f2_run(F, b0, h, c, in, out, n, step, 1, nu, lcu, ls, 0);                               \
+        f2_run(F, b0, h, c, in, out, n, step, 1, nu, lcu, ls);                                  \
     }                                                                                          \
     static __attribute__((noinline)) void f2_gru_##nu(const RnnfxFast *F, const float *b0,     \
                                                      float *h, const float *in, float *out,    \
                                                      size_t n, unsigned *step)                 \
     {                                                                                          \
-        f2_run(F, b0, h, NULL, in, out, n, step, 0, nu, gcu, gs, 0);                            \
+        f2_run(F, b0, h, NULL, in, out, n, step, 0, nu, gcu, gs);                               \
     }
 
 F2_DEF(1, 1, 2, 1, 2)
