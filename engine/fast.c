@@ -404,13 +404,15 @@ RnnfxStatus rnnfx_fast_build(const RnnfxModel *m, RnnfxFast **out, RnnfxError *e
      * measured faster with the piecewise activations: up to two groups
      * (H <= 32), where the step's latency matters as much as its
      * instruction count (LSTM-32 ~100 -> ~95 ns, GRU-32 ~6 %). The fused
-     * kernels read the choice back from L->zdom. AVX2 layers always use
-     * the z domain: fast_avx2.c's fused kernels need it, and its general
-     * kernels' z forms save a division per activation. */
+     * kernels read the choice back from L->zdom. AVX2 uses the z domain
+     * for the fused kernels' shapes (fast_avx2.c needs it) and the plain
+     * one elsewhere: its general kernels' z-form sigmoid (two Newton
+     * steps, for an exact 1/2 at 0) measured 2-6 % slower on 2-layer
+     * models than the division. */
     int zdom = 0;
 #if defined(__x86_64__)
     const int hp0 = rnnfx_fast_padded(a->layers[0].hidden_size);
-    zdom = F->isa == &rnnfx_fast_isa_avx2 ||
+    zdom = (F->isa == &rnnfx_fast_isa_avx2 && fused_arch(a)) ||
            (F->isa == &rnnfx_fast_isa_avx512 && !(fused_arch(a) && hp0 <= 32));
 #endif
     in = a->input_size;

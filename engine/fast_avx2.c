@@ -23,8 +23,9 @@
  *
  * Built with the AVX2 flags (the Makefile adds them for *_avx2.c); fast.c
  * calls into it only when CPUID reports AVX2 and FMA. On non-x86 targets
- * this file is empty. fast.c packs every AVX2 layer in the z domain
- * (fast_internal.h), so the activations start at the exponent.
+ * this file is empty. fast.c packs the fused kernels' layers in the z
+ * domain (fast_internal.h), so their activations start at the exponent,
+ * and every other AVX2 layer in the plain domain.
  */
 #if defined(__x86_64__) && defined(__AVX2__) && defined(__FMA__)
 #include <string.h>
@@ -56,9 +57,9 @@ static inline float rx_hsum256(__m256 v)
 /* tanh(v/2) = 2 sigma(v) - 1 */
 #define RX_TANH_HALF(v)                                                                        \
     _mm256_fmsub_ps(_mm256_set1_ps(2.0f), rnnfx_sigmoid_avx2(v), _mm256_set1_ps(1.0f))
-/* Gate activations in the layer's packing domain (fast.c packs AVX2
- * layers in the z domain; the plain branch keeps the kernels correct for
- * either choice). */
+/* Gate activations in the layer's packing domain: z for the fused
+ * kernels' shapes (whose frames path comes here), plain for the rest
+ * (fast.c). */
 #define RX_GSIG(L, v) ((L)->zdom ? rnnfx_zsig_avx2(v) : rnnfx_sigmoid_avx2(v))
 #define RX_GTANH(L, v) ((L)->zdom ? rnnfx_ztanh_avx2(v) : RX_TANH_HALF(v))
 #define RX_CTANH(L, c)                                                                         \
