@@ -319,13 +319,12 @@ RX_INLINE void f512_lstm(const RnnfxFast *F, const float *b0, float *h, float *c
             F512_MATVEC_REV(NVEC, P, LP);
         else
             F512_MATVEC(NVEC, P, LP);
+        __m512 den[6], num[6];
 #pragma GCC unroll 8
         for (int u = 0; u < NV; u++) {
             if (ZD) {
-                __m512 num;
-                __m512 den = f512_lstm_cell(f512_exp2(acc[0][u]), f512_exp2(acc[0][NV + u]),
-                                            f512_exp2(acc[0][2 * NV + u]), &c2[u], &num, 0xFFFF);
-                hv[u] = f512_lstm_h(f512_exp2(acc[0][3 * NV + u]), den, num, 0xFFFF);
+                den[u] = f512_lstm_cell(f512_exp2(acc[0][u]), f512_exp2(acc[0][NV + u]),
+                                        f512_exp2(acc[0][2 * NV + u]), &c2[u], &num[u], 0xFFFF);
             } else {
                 __m512 i = rnnfx_pw_sigmoid_avx512(acc[0][u]);
                 __m512 f = rnnfx_pw_sigmoid_avx512(acc[0][NV + u]);
@@ -334,12 +333,14 @@ RX_INLINE void f512_lstm(const RnnfxFast *F, const float *b0, float *h, float *c
                 hv[u] = rnnfx_pw_tanh_half_avx512(c2[u]);
             }
         }
-        /* The o gates last (plain domain): they are off the critical path,
-         * and later in program order they fill the slots the cell updates'
-         * latency leaves idle (LSTM-32 ~2 % faster). */
+        /* The o gates last: they are off the critical path, and later in
+         * program order they fill the slots the cell updates' latency
+         * leaves idle (LSTM-32 ~2 % faster). */
 #pragma GCC unroll 8
         for (int u = 0; u < NV; u++) {
-            if (!ZD)
+            if (ZD)
+                hv[u] = f512_lstm_h(f512_exp2(acc[0][3 * NV + u]), den[u], num[u], 0xFFFF);
+            else
                 hv[u] = _mm512_mul_ps(rnnfx_pw_sigmoid_avx512(acc[0][3 * NV + u]), hv[u]);
             _mm512_store_ps(h + 16 * u, hv[u]);
         }
@@ -460,18 +461,27 @@ RX_INLINE void f512_lstm_dg(const RnnfxFast *F, const float *b0, float *h, float
         for (int v = 0; v < NVEC; v++)
             acc[0][v] = _mm512_fmadd_ps(_mm512_load_ps(wx + 16 * v), xv, _mm512_load_ps(bd + 16 * v));
         F512_MATVEC(NVEC, P, LP);
+        /* i, f, g (vectors up to 3 NV - 2) and the cell updates first, the
+         * o-only vectors after: they are off the critical path. */
+        __m512 den[4], num[4];
 #pragma GCC unroll 14
-        for (int v = 0; v < NVEC; v++)
+        for (int v = 0; v < 3 * NV - 1; v++)
             e[v] = f512_exp2(acc[0][v]);
 #pragma GCC unroll 4
         for (int u = 0; u < NV; u++) {
             const __mmask16 m = u + 1 < NV ? 0xFFFF : 0x00FF;
             const __m512 ef = f512_join(e[NV - 1 + u], e[NV + u]);
+            den[u] = f512_lstm_cell(e[u], ef, e[2 * NV - 1 + u], &cv[u], &num[u], m);
+        }
+#pragma GCC unroll 14
+        for (int v = 3 * NV - 1; v < NVEC; v++)
+            e[v] = f512_exp2(acc[0][v]);
+#pragma GCC unroll 4
+        for (int u = 0; u < NV; u++) {
+            const __mmask16 m = u + 1 < NV ? 0xFFFF : 0x00FF;
             const __m512 eo = f512_join(e[3 * NV - 2 + u], u + 1 < NV ? e[3 * NV - 1 + u]
                                                                       : _mm512_setzero_ps());
-            __m512 num;
-            const __m512 den = f512_lstm_cell(e[u], ef, e[2 * NV - 1 + u], &cv[u], &num, m);
-            hv[u] = f512_lstm_h(eo, den, num, m);
+            hv[u] = f512_lstm_h(eo, den[u], num[u], m);
             _mm512_store_ps(h + 16 * u, hv[u]);
         }
         f512_dense(&D, F, hv, NV, in, out);
