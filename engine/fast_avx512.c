@@ -219,14 +219,21 @@ RX_INLINE __m512 f512_lstm_h(__m512 eo, __m512 den, __m512 num, __mmask16 m)
     return _mm512_maskz_mul_ps(m, num, f512_recip(_mm512_mul_ps(Eo, den)));
 }
 
-/* GRU update of one group: er, ez the exponentials of the r and z rows, hn
- * the recurrent n part (W_hn h + b_hn), xn the input n part, h the state;
- * lanes outside m are 0. */
-RX_INLINE __m512 f512_gru_h(__m512 er, __m512 ez, __m512 hn, __m512 xn, __m512 h, __mmask16 m)
+/* GRU update of one group, in two steps so that a kernel can take every
+ * group's r and n (the recurrence's chain) before any z. f512_gru_en: e_n
+ * from er, the exponential of the r rows, hn the recurrent n part
+ * (W_hn h + b_hn) and xn the input n part. */
+RX_INLINE __m512 f512_gru_en(__m512 er, __m512 hn, __m512 xn)
+{
+    const __m512 r = f512_recip(_mm512_add_ps(er, _mm512_set1_ps(1.0f)));
+    return f512_exp2(_mm512_fmadd_ps(r, hn, xn));
+}
+
+/* The new state from e_n, ez (the exponential of the z rows) and the state
+ * h; lanes outside m are 0. */
+RX_INLINE __m512 f512_gru_mix(__m512 en, __m512 ez, __m512 h, __mmask16 m)
 {
     const __m512 one = _mm512_set1_ps(1.0f);
-    const __m512 r = f512_recip(_mm512_add_ps(er, one));
-    const __m512 en = f512_exp2(_mm512_fmadd_ps(r, hn, xn));
     const __m512 Fn = _mm512_add_ps(one, en);
     const __m512 num = _mm512_fmadd_ps(ez, _mm512_sub_ps(one, en), _mm512_mul_ps(h, Fn));
     return _mm512_maskz_mul_ps(m, num, f512_recip(_mm512_fmadd_ps(ez, Fn, Fn)));
@@ -388,19 +395,28 @@ RX_INLINE void f512_gru(const RnnfxFast *F, const float *b0, float *h, const flo
             F512_MATVEC_REV(NVEC, P, LP);
         else
             F512_MATVEC(NVEC, P, LP);
+        __m512 en[6];
 #pragma GCC unroll 8
         for (int u = 0; u < NV; u++) {
             if (ZD) {
-                hv[u] = f512_gru_h(f512_exp2(acc[0][u]), f512_exp2(acc[0][NV + u]),
-                                   acc[0][2 * NV + u], xn[u], hv[u], 0xFFFF);
+                en[u] = f512_gru_en(f512_exp2(acc[0][u]), acc[0][2 * NV + u], xn[u]);
             } else {
                 __m512 r = rnnfx_pw_sigmoid_avx512(acc[0][u]);
                 __m512 z = rnnfx_pw_sigmoid_avx512(acc[0][NV + u]);
                 __m512 pn = _mm512_fmadd_ps(r, acc[0][2 * NV + u], xn[u]);
                 __m512 nn = rnnfx_pw_tanh_half_avx512(pn);
                 hv[u] = _mm512_fmadd_ps(z, _mm512_sub_ps(hv[u], nn), nn);
+                _mm512_store_ps(h + 16 * u, hv[u]);
             }
-            _mm512_store_ps(h + 16 * u, hv[u]);
+        }
+        /* z last (exponent domain): off the chain, it fills the slots the
+         * r -> n latency leaves idle (GRU-96 ~2 % faster). */
+        if (ZD) {
+#pragma GCC unroll 8
+            for (int u = 0; u < NV; u++) {
+                hv[u] = f512_gru_mix(en[u], f512_exp2(acc[0][NV + u]), hv[u], 0xFFFF);
+                _mm512_store_ps(h + 16 * u, hv[u]);
+            }
         }
         f512_dense(&D, F, hv, NV, in, out);
     }
@@ -532,7 +548,7 @@ RX_INLINE void f512_gru_dg(const RnnfxFast *F, const float *b0, float *h, const 
         for (int u = 0; u < NV; u++) {
             const __mmask16 m = u + 1 < NV ? 0xFFFF : 0x00FF;
             const __m512 ez = f512_join(e[NV - 1 + u], u + 1 < NV ? e[NV + u] : _mm512_setzero_ps());
-            hv[u] = f512_gru_h(e[u], ez, acc[0][N0 + u], xn[u], hv[u], m);
+            hv[u] = f512_gru_mix(f512_gru_en(e[u], acc[0][N0 + u], xn[u]), ez, hv[u], m);
             _mm512_store_ps(h + 16 * u, hv[u]);
         }
         f512_dense(&D, F, hv, NV, in, out);
