@@ -12,8 +12,11 @@
  *   - the polynomial is evaluated in Estrin form (depth 3 instead of 5);
  *   - 1/(1+e) is VRCP14PS (14 bits) plus one Newton step (about 28 bits),
  *     shorter than VDIVPS.
- * NaN in gives NaN out here (VRANGEPS propagates it); finite or infinite
- * inputs always give a value in [0, 1].
+ * Every input, NaN included, gives a value in [0, 1]: VRANGEPS returns the
+ * clamp bound for a NaN (measured), so a NaN lands on one end, as in
+ * activation.h. The kernels' fused exponent-domain forms (fast_avx512.c)
+ * propagate NaN instead; either way the instance's guard keeps the output
+ * finite.
  */
 #ifndef RNNFX_ACTIVATION_AVX512_H
 #define RNNFX_ACTIVATION_AVX512_H
@@ -119,7 +122,8 @@ static inline __m512 rnnfx_ztanh_avx512(__m512 z2)
  * them permutes. The kernels that can fold the sign into the arithmetic
  * around the activation (fast_avx512.c) call the magnitude forms, which
  * stop before it. Accuracy: activation_pw.h (max abs error 1.9e-7 sigmoid,
- * 2.7e-7 tanh, clamp included). NaN in gives NaN out. */
+ * 2.7e-7 tanh, clamp included). NaN in gives a value at one end (the
+ * clamp takes it), like the forms above. */
 
 /* p(a) for a in [0, 32 w): tab[k][j] is the t^k coefficient of segment j.
  * inv_w = 1/w (a power of two), imm = VREDUCEPS's control: the fraction
