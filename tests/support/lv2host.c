@@ -266,20 +266,51 @@ static LV2_Worker_Status schedule_work(LV2_Worker_Schedule_Handle h, uint32_t si
     return LV2_WORKER_SUCCESS;
 }
 
+/* Runs every queued request; returns whether there was one. Thread: the
+ * worker thread, or the caller once that thread is gone. */
+static int run_requests(Lv2Host *host)
+{
+    long size;
+    int any = 0;
+    while ((size = ring_read(host->req, host->work_buf, sizeof host->work_buf)) >= 0) {
+        host->worker_iface->work(lilv_instance_get_handle(host->instance), respond, host,
+                                 (uint32_t)size, host->work_buf);
+        atomic_fetch_add(&host->handled, 1);
+        any = 1;
+    }
+    return any;
+}
+
 static void *worker_main(void *arg)
 {
     Lv2Host *host = arg;
     for (;;) {
         sem_wait(&host->sem);
-        if (atomic_load(&host->stop)) break;
-        long size;
-        while ((size = ring_read(host->req, host->work_buf, sizeof host->work_buf)) >= 0) {
-            host->worker_iface->work(lilv_instance_get_handle(host->instance), respond, host,
-                                     (uint32_t)size, host->work_buf);
-            atomic_fetch_add(&host->handled, 1);
-        }
+        /* stop is read first and the queue emptied after, so a request the
+         * plugin queued in its last run() (say, freeing an old model) is
+         * still done before the thread ends */
+        const int stop = atomic_load(&host->stop);
+        run_requests(host);
+        if (stop) break;
     }
     return NULL;
+}
+
+/* At free: what the worker left behind, run synchronously until nothing is
+ * left (a response can queue more work, e.g. freeing the model it
+ * replaced), so nothing a plugin handed over leaks. */
+static void drain_worker(Lv2Host *h)
+{
+    for (int round = 0; round < 64; round++) {
+        int any = run_requests(h);
+        long size;
+        while ((size = ring_read(h->resp, h->resp_buf, sizeof h->resp_buf)) >= 0) {
+            h->worker_iface->work_response(lilv_instance_get_handle(h->instance), (uint32_t)size,
+                                           h->resp_buf);
+            any = 1;
+        }
+        if (!any) break;
+    }
 }
 
 int lv2host_wait_worker(Lv2Host *host, int timeout_ms)
@@ -480,7 +511,9 @@ void lv2host_free(Lv2Host *h)
         pthread_join(h->thread, NULL);
     }
     if (h->instance) {
-        /* deliver outstanding responses so the plugin can hand cores back */
+        /* deliver outstanding requests and responses so the plugin can hand
+         * models back */
+        if (h->worker_iface && h->req && h->resp) drain_worker(h);
         if (h->active) lilv_instance_deactivate(h->instance);
         lilv_instance_free(h->instance);
     }
