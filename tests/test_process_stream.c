@@ -32,6 +32,7 @@
 #include <dirent.h>
 #include <limits.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +44,7 @@
 
 #include <sndfile.h>
 
+#include "audio_io.h"
 #include "batch.h"
 #include "chain.h"
 #include "enginetest.h"
@@ -377,6 +379,37 @@ static void test_bounded_memory(void **state)
     assert_true(peak > 1e-3f);
     sf_close(sf);
     unlink(p);
+
+    /* Ctrl-C in the middle of the file (once its temporary output exists):
+     * exit 130 within a chunk, and neither the partial output nor the
+     * folder made for it stays behind. */
+    char oc[PATH_MAX];
+    tmp_path(oc, "big/oc");
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        FILE *e = freopen("/dev/null", "w", stderr);
+        (void)e;
+        execl(g_bin, g_bin, "-q", "-m", g_model, "-o", oc, in, (char *)NULL);
+        _exit(121);
+    }
+    int started = 0;
+    for (int i = 0; i < 20000 && !started; i++) { /* up to 100 s */
+        DIR *d = opendir(oc);
+        for (struct dirent *de; d && (de = readdir(d));)
+            started |= strstr(de->d_name, ".tmp-") != NULL;
+        if (d)
+            closedir(d);
+        if (!started)
+            usleep(5000);
+    }
+    assert_true(started);
+    kill(pid, SIGINT);
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 130);
+    assert_false(exists(oc));
+    assert_int_equal(count_temp_files(tmp_path(p, "big")), 0);
     unlink(in);
 }
 
@@ -473,6 +506,26 @@ static int teardown(void **state)
     return 0;
 }
 
+/* Streaming lifts the length limit, so the writer has to know where the
+ * 32-bit containers end (libsndfile would write past 4 GiB and leave a
+ * header other programs read short). */
+static void test_size_limits(void **state)
+{
+    (void)state;
+    const unsigned long long room = 0xFFFFFFFFull - 65536ull;
+    assert_true(rnnfx_audio_max_frames(SF_FORMAT_WAV | SF_FORMAT_PCM_16, 2) == room / 4);
+    assert_true(rnnfx_audio_max_frames(SF_FORMAT_WAV | SF_FORMAT_FLOAT, 1) == room / 4);
+    assert_true(rnnfx_audio_max_frames(SF_FORMAT_AIFF | SF_FORMAT_PCM_24, 2) == room / 6);
+    assert_true(rnnfx_audio_max_frames(SF_FORMAT_AU | SF_FORMAT_DOUBLE, 3) == room / 24);
+    /* a 4-hour stereo take at 48 kHz as float WAV would not fit (3 hours do) */
+    assert_true(4ull * 3600 * 48000 > rnnfx_audio_max_frames(SF_FORMAT_WAV | SF_FORMAT_FLOAT, 2));
+    assert_true(3ull * 3600 * 48000 < rnnfx_audio_max_frames(SF_FORMAT_WAV | SF_FORMAT_FLOAT, 2));
+    assert_true(rnnfx_audio_max_frames(SF_FORMAT_RF64 | SF_FORMAT_FLOAT, 2) == 0);
+    assert_true(rnnfx_audio_max_frames(SF_FORMAT_W64 | SF_FORMAT_PCM_16, 2) == 0);
+    assert_true(rnnfx_audio_max_frames(SF_FORMAT_CAF | SF_FORMAT_FLOAT, 2) == 0);
+    assert_true(rnnfx_audio_max_frames(SF_FORMAT_FLAC | SF_FORMAT_PCM_16, 2) == 0);
+}
+
 int main(int argc, char **argv)
 {
     (void)argc;
@@ -493,6 +546,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_chunked_equals_one_shot),
         cmocka_unit_test(test_bounded_memory),
         cmocka_unit_test(test_failures_leave_nothing),
+        cmocka_unit_test(test_size_limits),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

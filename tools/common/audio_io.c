@@ -269,9 +269,10 @@ RnnfxStatus rnnfx_audio_reader_open(const char *path, RnnfxAudioReader **out, Rn
                           si.channels, si.samplerate);
     }
     int unknown = si.frames == SF_COUNT_MAX;
-    if (unknown && si.channels > 64) {
+    if (si.channels > 64) {
         sf_close(sf);
-        return rnnfx_fail(err, RNNFX_ERR_LIMIT, "%s: too many channels (%d)", path, si.channels);
+        return rnnfx_fail(err, RNNFX_ERR_LIMIT, "%s: too many channels (%d; at most 64)", path,
+                          si.channels);
     }
     if (!unknown && si.frames <= 0) {
         sf_close(sf);
@@ -279,11 +280,6 @@ RnnfxStatus rnnfx_audio_reader_open(const char *path, RnnfxAudioReader **out, Rn
     }
     /* No limit on the length: a stream allocates nothing per frame, and a
      * header promising more than the file holds ends as "truncated". */
-    if (si.channels > 64) {
-        sf_close(sf);
-        return rnnfx_fail(err, RNNFX_ERR_LIMIT, "%s: too large (%lld frames, %d channels)", path,
-                          (long long)si.frames, si.channels);
-    }
     RnnfxAudioReader *r = calloc(1, sizeof *r);
     size_t plen = strlen(path) + 1;
     if (r)
@@ -352,11 +348,6 @@ RnnfxStatus rnnfx_audio_reader_read(RnnfxAudioReader *r, float *buf, size_t fram
     return RNNFX_OK;
 }
 
-size_t rnnfx_audio_reader_position(const RnnfxAudioReader *r)
-{
-    return r ? r->pos : 0;
-}
-
 void rnnfx_audio_reader_close(RnnfxAudioReader *r)
 {
     if (!r)
@@ -375,6 +366,29 @@ void rnnfx_audio_reader_close(RnnfxAudioReader *r)
  * touching the caller's buffer. */
 #define WRITER_STAGE 4096
 
+unsigned long long rnnfx_audio_max_frames(int format, int channels)
+{
+    const int major = format & SF_FORMAT_TYPEMASK;
+    if ((major != SF_FORMAT_WAV && major != SF_FORMAT_AIFF && major != SF_FORMAT_AU) ||
+        channels < 1)
+        return 0;
+    int bytes;
+    switch (format & SF_FORMAT_SUBMASK) {
+    case SF_FORMAT_PCM_S8:
+    case SF_FORMAT_PCM_U8:
+    case SF_FORMAT_ULAW:
+    case SF_FORMAT_ALAW: bytes = 1; break;
+    case SF_FORMAT_PCM_16: bytes = 2; break;
+    case SF_FORMAT_PCM_24: bytes = 3; break;
+    case SF_FORMAT_PCM_32:
+    case SF_FORMAT_FLOAT: bytes = 4; break;
+    case SF_FORMAT_DOUBLE: bytes = 8; break;
+    default: return 0; /* compressed: smaller than any of the above */
+    }
+    /* 2^32 - 1 bytes in the size fields, less room for the header chunks */
+    return (0xFFFFFFFFull - 65536ull) / ((unsigned long long)bytes * (unsigned)channels);
+}
+
 struct RnnfxAudioWriter {
     SNDFILE *sf;
     int fd;
@@ -382,6 +396,7 @@ struct RnnfxAudioWriter {
     int channels;
     size_t per;    /* frames per libsndfile call */
     size_t staged; /* frames in stage */
+    unsigned long long written, max_frames; /* max_frames 0: no limit */
     int failed;
     char sfmsg[256];
     float stage[WRITER_STAGE];
@@ -451,6 +466,7 @@ RnnfxStatus rnnfx_audio_writer_open(const char *path, int channels, int sample_r
     sf_command(w->sf, SFC_SET_CLIPPING, NULL, SF_TRUE);
     w->channels = channels;
     w->per = WRITER_STAGE / (size_t)channels;
+    w->max_frames = rnnfx_audio_max_frames(format, channels);
     *out = w;
     return RNNFX_OK;
 }
@@ -458,6 +474,14 @@ RnnfxStatus rnnfx_audio_writer_open(const char *path, int channels, int sample_r
 /* Hands the staged frames to libsndfile. */
 static int writer_flush(RnnfxAudioWriter *w, const float *frames, size_t n)
 {
+    if (w->max_frames && w->written + n > w->max_frames) {
+        snprintf(w->sfmsg, sizeof w->sfmsg,
+                 "it would pass 4 GiB, the most this file type can hold; write RF64, W64, CAF "
+                 "or FLAC instead");
+        w->failed = 1;
+        return -1;
+    }
+    w->written += n;
     if (n && sf_writef_float(w->sf, frames, (sf_count_t)n) != (sf_count_t)n) {
         snprintf(w->sfmsg, sizeof w->sfmsg, "%s", sf_strerror(w->sf));
         w->failed = 1;
@@ -522,13 +546,17 @@ RnnfxStatus rnnfx_audio_writer_commit(RnnfxAudioWriter *w, RnnfxError *err)
         ok = writer_flush(w, w->stage, w->staged) == 0;
         w->staged = 0;
     }
-    if (ok)
-        snprintf(w->sfmsg, sizeof w->sfmsg, "%s", sf_strerror(w->sf));
     sf_write_sync(w->sf);
-    if (sf_close(w->sf) != 0)
+    if (ok && sf_close(w->sf) != 0) {
+        snprintf(w->sfmsg, sizeof w->sfmsg, "closing it failed");
         ok = 0;
-    if (ok && fsync(w->fd) != 0 && errno != EINVAL && errno != EBADF)
+    } else if (!ok) {
+        sf_close(w->sf);
+    }
+    if (ok && fsync(w->fd) != 0 && errno != EINVAL && errno != EBADF) {
+        snprintf(w->sfmsg, sizeof w->sfmsg, "%s", strerror(errno));
         ok = 0;
+    }
     close(w->fd);
     if (!ok) {
         RnnfxStatus st = rnnfx_fail(err, RNNFX_ERR_IO, "%s: write failed (%s); nothing was written",

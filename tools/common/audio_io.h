@@ -102,13 +102,16 @@ RnnfxStatus rnnfx_audio_reader_open(const char *path, RnnfxAudioReader **out, Rn
 RnnfxStatus rnnfx_audio_reader_read(RnnfxAudioReader *reader, float *buf, size_t frames, size_t *got,
                                     RnnfxError *err);
 
-/* Frames delivered so far. Thread: as _read. */
-size_t rnnfx_audio_reader_position(const RnnfxAudioReader *reader);
-
 /* Closes the file; NULL is a no-op. Thread: any non-audio. */
 void rnnfx_audio_reader_close(RnnfxAudioReader *reader);
 
 typedef struct RnnfxAudioWriter RnnfxAudioWriter;
+
+/* The most frames of `channels` channels a file of libsndfile `format` can
+ * hold, or 0 for no limit: WAV, AIFF and AU keep sizes in 32-bit fields
+ * (4 GiB of data); RF64, W64, CAF, FLAC and the rest have none that
+ * matters. Thread: any. */
+unsigned long long rnnfx_audio_max_frames(int format, int channels);
 
 /* Starts an atomic write: creates a temporary file beside `path`
  * ("<path>.tmp-XXXXXX"; the folder must exist). format as for
@@ -119,8 +122,10 @@ RnnfxStatus rnnfx_audio_writer_open(const char *path, int channels, int sample_r
 
 /* Appends frames * channels interleaved floats (non-finite samples are
  * written as 0, PCM is clipped as by rnnfx_audio_write). The file is the
- * same whatever the sizes of the calls. After an error the writer only
- * accepts _abort. Thread: any non-audio (one thread at a time per writer). */
+ * same whatever the sizes of the calls. Writing past
+ * rnnfx_audio_max_frames is an error (libsndfile would write a header
+ * other programs read short). After an error the writer only accepts
+ * _abort. Thread: any non-audio (one thread at a time per writer). */
 RnnfxStatus rnnfx_audio_writer_write(RnnfxAudioWriter *writer, const float *data, size_t frames,
                                      RnnfxError *err);
 

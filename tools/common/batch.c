@@ -1008,6 +1008,15 @@ static Job *prepare(Run *r, RnnfxBatchItem *it)
     it->clipped = it->nonfinite = it->nonfinite_in = 0; /* counted chunk by chunk */
     it->peak = 0.0f;
     int fmt = output_format(info.format, info.channels, info.sample_rate, o, msg, sizeof msg);
+    const unsigned long long max_frames = fmt ? rnnfx_audio_max_frames(fmt, info.channels) : 0;
+    if (fmt && max_frames && info.frames > 0 && (unsigned long long)info.frames > max_frames) {
+        /* known now, so say it before the work rather than at 4 GiB */
+        msgf(msg, sizeof msg,
+             "%lld frames would pass 4 GiB, the most this output type can hold; choose "
+             "--format rf64, w64, caf or flac",
+             (long long)info.frames);
+        fmt = 0;
+    }
     if (!fmt) {
         char m2[600];
         msgf(m2, sizeof m2, "%s: %s", it->out_path, msg);
@@ -1119,6 +1128,17 @@ static int advance(Run *r, Job *j)
             it->state = RNNFX_BATCH_DONE;
             it->seconds = rnnfx_cli_now() - j->t0;
             atomic_fetch_add(&r->files_done, 1);
+            return 0;
+        }
+        if (r->opts->cancel && *r->opts->cancel) {
+            /* Interrupted: stop within a chunk, leave no partial output (and
+             * no folder made for it); the file counts as not done. */
+            pthread_mutex_lock(&r->fs_mu);
+            rnnfx_audio_writer_abort(j->wr);
+            j->wr = NULL;
+            rmdirs_made(j->made_dir, j->made_from);
+            pthread_mutex_unlock(&r->fs_mu);
+            j->item->state = RNNFX_BATCH_CANCELLED;
             return 0;
         }
         j->pos += j->len;

@@ -39,7 +39,8 @@ typedef enum {
     RNNFX_BATCH_DONE,
     RNNFX_BATCH_SKIPPED, /* output existed and skip_existing was set */
     RNNFX_BATCH_FAILED,
-    RNNFX_BATCH_CANCELLED /* not started because the run was interrupted */
+    RNNFX_BATCH_CANCELLED /* not started, or stopped between chunks, because the run
+                             was interrupted (nothing written) */
 } RnnfxBatchState;
 
 typedef struct {
