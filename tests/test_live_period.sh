@@ -71,8 +71,12 @@ run_live() {
     out=$1; shift
     "$LIVE" --host-api jack --frames 8192 --seconds 4 "$@" >"$out" 2>"$out.err" &
     lp=$!
-    for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
-        jack_lsp 2>/dev/null | grep -q "PortAudio:in_0" && break
+    # jack-play connects at start, so wait for the input port (or for
+    # rnnfx-live to end, whose status is checked below)
+    i=0
+    while ! jack_lsp 2>/dev/null | grep -q "PortAudio:in_0" && kill -0 $lp 2>/dev/null &&
+        [ $i -lt 100 ]; do
+        i=$((i + 1))
         sleep 0.1
     done
     JACK_PLAY_CONNECT_TO=PortAudio:in_0 timeout 8 jack-play -b 65536 "$TMP/tone.wav" \
