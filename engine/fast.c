@@ -200,9 +200,10 @@ static void pack_layer(const RnnfxModel *m, int l, int in, int zdom, RnnfxFastLa
  * the recurrent matrix through a table of pointers, one per part of a
  * column (parts of at most 16 cache lines), so fast.c decides where each
  * part lives. Every time step reads the whole matrix once. Once it is
- * larger than about 40 KiB (an L1 of 48 KiB also holds the state, biases,
- * tables and stack: GRU and LSTM from H = 56), two measures keep as much
- * of it in L1 as the cache can hold:
+ * larger than RNNFX_ZIG_BYTES, 40 KiB (an L1 of 48 KiB also holds the
+ * state, biases, tables and stack: LSTM from H = 49, GRU from H = 57, GRU
+ * 49-56 taking the dense-gate copy below instead), two measures keep as
+ * much of it in L1 as the cache can hold:
  *   - zig: the kernels sweep the columns forwards on even time steps and
  *     backwards on odd ones. A cyclic sweep longer than an LRU cache
  *     misses on every line; a zigzag one starts each step with the lines
@@ -212,7 +213,7 @@ static void pack_layer(const RnnfxModel *m, int l, int in, int zdom, RnnfxFastLa
  *     instance scratch, reset with the state): any block split still gives
  *     bit-identical output. Measured here: GRU-64 ~296 -> ~245 ns per
  *     sample, LSTM-96 ~1220 -> ~1120, GRU-96 ~900 -> ~810.
- *   - from 48 KiB (LSTM-64 and up, GRU from H = 72), the matrix is also
+ *   - from 48 KiB (LSTM from H = 49, GRU from H = 65), the matrix is also
  *     copied into pages laid out by L1 set (the set of a line is its
  *     position within its 4 KiB page, address bits 6-11). Parts placed in
  *     lines 0-47 of pages 0-10 ("resident") share 48 sets with nothing else
@@ -226,7 +227,6 @@ static void pack_layer(const RnnfxModel *m, int l, int in, int zdom, RnnfxFastLa
  *     same for the 96s; for GRU-64, which just fits, the plain layout wins
  *     (~245 against ~255 ns). */
 
-#define ZIG_BYTES (40 * 1024)
 #define L1_PLAIN_BYTES (48 * 1024)
 #define PAGE_FLOATS 1024 /* 4 KiB */
 #define RESIDENT_LINES 48
@@ -237,14 +237,15 @@ static void pack_layer(const RnnfxModel *m, int l, int in, int zdom, RnnfxFastLa
  * LSTM-40 runs 12 row vectors per column where 10 hold all 160 rows.
  * Packing the gates at a stride of H rounded up to 8 instead saves those
  * FMAs (and activations); the kernel realigns the odd gates with one
- * VALIGND per vector. Used while that matrix stays within ZIG_BYTES (its
- * kernels sweep one way only). */
+ * VALIGND per vector. Used for z-domain layers (H > 32 on AVX-512) while
+ * that matrix stays within RNNFX_ZIG_BYTES (its kernels sweep one way
+ * only): LSTM H 33-40, GRU H 33-40 and 49-56. */
 static int dense_gates(const RnnfxFastLayer *L)
 {
     const int G = rnnfx_cell_gates(L->cell), gs = (L->hidden + 7) & ~7;
     const size_t bytes = (size_t)L->hcols * up16((size_t)G * gs) * sizeof(float);
-    return L->zdom && L->hidden > 16 && L->hidden <= 64 && L->hidden % 16 != 0 &&
-           L->hidden % 16 <= 8 && bytes <= ZIG_BYTES;
+    return L->zdom && L->hidden <= 64 && L->hidden % 16 != 0 && L->hidden % 16 <= 8 &&
+           bytes <= RNNFX_ZIG_BYTES;
 }
 
 /* Writes the dense-gate copy of L (rows q*hp + j -> q*gs + j) into mem:
@@ -292,7 +293,7 @@ static RnnfxStatus build_cols(RnnfxFast *F, RnnfxError *err)
     const size_t total = (size_t)L->hcols * parts;
     const size_t bytes = (size_t)L->hcols * L->rows * sizeof(float);
     const int paged = bytes > L1_PLAIN_BYTES;
-    L->zig = bytes > ZIG_BYTES;
+    L->zig = bytes > RNNFX_ZIG_BYTES;
     const size_t a = RESIDENT_LINES / lp, s = (64 - RESIDENT_LINES) / lp;
     size_t resident = paged ? a * RESIDENT_PAGES : total;
     if (resident > total)

@@ -54,9 +54,10 @@ size_t rnnfx_fast_scratch_size(const RnnfxFast *fast);
 void rnnfx_fast_set_knobs(const RnnfxFast *fast, void *scratch, const float *knobs);
 
 /* Returns the kernels' own per-instance state in scratch to that of a
- * fresh instance (today: the parity of the time step, which picks the
- * direction of the sweep over a matrix larger than L1). Called with the
- * recurrent state's reset. Thread: any (no allocation, O(1)). */
+ * fresh instance (today: the parity of the audio time steps, which picks
+ * the direction of the fused kernels' sweep over a matrix larger than L1).
+ * Called with the recurrent state's reset. Thread: any (no allocation,
+ * O(1)). */
 void rnnfx_fast_reset(const RnnfxFast *fast, void *scratch);
 
 /* Kernel choice: the best of AVX-512 (F+VL+DQ+BW), AVX2+FMA and generic C

@@ -114,7 +114,6 @@ static inline float rx_hsum256(__m256 v)
  * result does not depend on where a block starts). */
 
 #define F2_MAXA 12               /* accumulators per set */
-#define F2_ZIG_BYTES (40 * 1024) /* as fast.c's ZIG_BYTES */
 
 typedef struct {
     __m256 v[8];
@@ -347,8 +346,8 @@ RX_INLINE void f2_run(const RnnfxFast *F, const float *b0, float *h, float *c, c
     const int G = LSTM ? 4 : 3;
     /* Whether a sweep can exceed L1 at all for this NU (compile time), and
      * whether this layer's does. */
-    const int zigable = (size_t)8 * NU * G * 8 * NU * sizeof(float) > F2_ZIG_BYTES;
-    const int zig = zigable && (size_t)hc * G * 8 * NU * sizeof(float) > F2_ZIG_BYTES;
+    const int zigable = (size_t)8 * NU * G * 8 * NU * sizeof(float) > RNNFX_ZIG_BYTES;
+    const int zig = zigable && (size_t)hc * G * 8 * NU * sizeof(float) > RNNFX_ZIG_BYTES;
     float hbuf[2][96] __attribute__((aligned(32)));
     memcpy(hbuf[0], h, (size_t)8 * NU * sizeof(float));
     int cur = 0;

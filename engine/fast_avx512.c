@@ -89,9 +89,9 @@
  * packed in the exponent domain (ZD) and uses the fused forms below (one
  * denominator per unit group), c in plain units.
  * Kernel choice by shape: LSTM H <= 8 f512_lstm_small; H <= 16
- * f512_lstm1 / f512_gru1; H mod 16 in 1..8 from 33 with the dense-gate copy
- * (fast.c) f512_lstm_dg / f512_gru_dg; the rest of H <= 96 f512_lstm /
- * f512_gru.
+ * f512_lstm1 / f512_gru1; with the dense-gate copy (fast.c: LSTM H 33-40,
+ * GRU H 33-40 and 49-56) f512_lstm_dg / f512_gru_dg; the rest of H <= 96
+ * f512_lstm / f512_gru.
  *
  * The recurrent weights are reached through L->cols: column k's gate rows
  * in P parts of LP vectors, part j at cols[j]. fast.c points these into the
@@ -832,23 +832,22 @@ static void f512_run_audio(const RnnfxFast *F, void *scratch, float *const *h, f
             return;
         }
         if (L->gs != L->hp) {
-            /* dense-gate copy (fast.c builds it only for zdom layers, NV 2-4) */
+            /* the dense-gate copy: fast.c builds it for LSTM H 33-40 and GRU
+             * H 33-40 and 49-56 only (dense_gates) */
             const int nv = L->hp / 16;
-            if (L->cell == RNNFX_CELL_LSTM) {
-                if (nv == 2)
-                    f512_lstm_dg(F, b0, h[0], c[0], in, out, n, 2, 2);
-                else if (nv == 3)
-                    f512_lstm_dg(F, b0, h[0], c[0], in, out, n, 3, 1);
-                else
-                    f512_lstm_dg(F, b0, h[0], c[0], in, out, n, 4, 1);
-            } else {
-                if (nv == 2)
-                    f512_gru_dg(F, b0, h[0], in, out, n, 2, 2);
-                else if (nv == 3)
-                    f512_gru_dg(F, b0, h[0], in, out, n, 3, 2);
-                else
-                    f512_gru_dg(F, b0, h[0], in, out, n, 4, 1);
+            if (L->cell == RNNFX_CELL_LSTM && nv == 3) {
+                f512_lstm_dg(F, b0, h[0], c[0], in, out, n, 3, 1);
+                return;
             }
+            if (L->cell == RNNFX_CELL_GRU && nv == 3) {
+                f512_gru_dg(F, b0, h[0], in, out, n, 3, 2);
+                return;
+            }
+            if (L->cell == RNNFX_CELL_GRU && nv == 4) {
+                f512_gru_dg(F, b0, h[0], in, out, n, 4, 1);
+                return;
+            }
+            rx_run_audio(F, scratch, h, c, in, out, n); /* not reached */
             return;
         }
         switch (L->hp / 16) {

@@ -14,10 +14,12 @@
  *   - every row that feeds a tanh (LSTM g, GRU n, tanh RNN) is multiplied by
  *     2, weights and biases alike, so the kernels need only a sigmoid:
  *     tanh(a) = 2 sigma(2a) - 1. Doubling is exact in floating point.
- *     Layers packed in the "z domain" (zdom = 1; AVX-512 layers whose step
- *     is throughput-bound) instead hold sigmoid rows times -log2(e) and
+ *     Layers packed in the "z domain" (zdom = 1: on AVX-512 every layer
+ *     but the fused one-layer kernels' up to H = 32; on AVX2 the fused
+ *     shapes; fast.c decides) instead hold sigmoid rows times -log2(e) and
  *     tanh rows times -2 log2(e), peephole weights times -log2(e), so the
- *     activations start directly at the exponent (activation_avx512.h).
+ *     activations start directly at the exponent (activation_avx512.h,
+ *     activation_avx2.h).
  *   - b: the input-side bias. LSTM/RNN: b_ih + b_hh. GRU: r,z rows
  *     b_ih + b_hh; n rows b_in only (doubled);
  *   - bh (GRU only): the recurrent-side initial value, rows r,z zero and n
@@ -33,6 +35,10 @@
  */
 #ifndef RNNFX_FAST_INTERNAL_H
 #define RNNFX_FAST_INTERNAL_H
+
+/* Above this many bytes of recurrent matrix, the fused kernels zigzag
+ * (see fast.c): about what stays in a 48 KiB L1 beside the rest. */
+#define RNNFX_ZIG_BYTES (40 * 1024)
 
 /* -log2(e) and -2 log2(e) in float: the z-domain row scales. */
 #define RNNFX_ZSCALE (-0x1.715476p+0f)
@@ -65,8 +71,10 @@ typedef struct {
      * and bhd (GRU b_hn) are in the same layout. */
     int gs, drows;
     const float *wxd, *bhd;
-    /* zig: the matrix is larger than L1, so the fused kernels sweep its
-     * columns forwards and backwards on alternate time steps (fast.c). */
+    /* zig (AVX-512 fused kernels): the matrix is larger than
+     * RNNFX_ZIG_BYTES, so they sweep its columns forwards and backwards on
+     * alternate time steps (fast.c). fast_avx2.c decides the same from the
+     * same threshold for its own copy. */
     int zig;
     /* AVX2 fused kernels only (else NULL): wh group-major, whg[u][k][q][8]
      * = wh[k][q*hp + 8u ..], u < nu = ceil(H/8), k < 8 nu (columns from
@@ -97,10 +105,12 @@ struct RnnfxFast {
     const float *db;  /* [op] */
     const float *dw0; /* [hp_last] */
     /* scratch offsets in floats; off_step holds one unsigned, the parity of
-     * the time steps run since the last reset (the sweep direction). */
+     * the audio time steps the fused kernels ran since the last reset (the
+     * sweep direction; the frames path never zigzags). */
     size_t off_b0, off_g, off_gh, off_y, off_step, scratch_floats;
     float *mem;   /* the one allocation all arrays above point into */
-    void *colmem; /* cols table and, if used, the cache-partitioned copy */
+    void *colmem; /* the fused kernels' copy: cols table with the dense-gate or
+                     cache-partitioned matrix (AVX-512), or whg (AVX2) */
 };
 
 extern const RnnfxFastIsa rnnfx_fast_isa_generic;

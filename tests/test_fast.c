@@ -137,6 +137,17 @@ static const Config configs[] = {
     {"gru56_k2_skip", 1, {RNNFX_CELL_GRU}, {56}, 0, 0, 3, 1, 1, 0, 0},
     {"gru49", 1, {RNNFX_CELL_GRU}, {49}, 0, 0, 1, 1, 0, 0, 0},
     {"lstm36", 1, {RNNFX_CELL_LSTM}, {36}, 0, 0, 1, 1, 0, 0, 0},
+    /* every fused kernel shape: AVX-512 groups of 16 (3-6, paged or not,
+     * zigzag or not), AVX2 groups of 8 (with and without a leftover chunk) */
+    {"lstm44", 1, {RNNFX_CELL_LSTM}, {44}, 0, 0, 1, 1, 0, 0, 0},
+    {"lstm52", 1, {RNNFX_CELL_LSTM}, {52}, 0, 0, 1, 1, 1, 0, 0},
+    {"lstm72_k2", 1, {RNNFX_CELL_LSTM}, {72}, 0, 0, 3, 1, 0, 0, 0},
+    {"lstm90_skip", 1, {RNNFX_CELL_LSTM}, {90}, 0, 0, 1, 1, 1, 0, 0},
+    {"gru28", 1, {RNNFX_CELL_GRU}, {28}, 0, 0, 1, 1, 0, 0, 0},
+    {"gru44_skip", 1, {RNNFX_CELL_GRU}, {44}, 0, 0, 1, 1, 1, 0, 0},
+    {"gru60", 1, {RNNFX_CELL_GRU}, {60}, 0, 0, 1, 1, 0, 0, 0},
+    {"gru72_k2", 1, {RNNFX_CELL_GRU}, {72}, 0, 0, 3, 1, 0, 0, 0},
+    {"gru84", 1, {RNNFX_CELL_GRU}, {84}, 0, 0, 1, 1, 0, 0, 0},
     {"gru96", 1, {RNNFX_CELL_GRU}, {96}, 0, 0, 1, 1, 0, 0, 0},
     {"gru16x3", 3, {RNNFX_CELL_GRU, RNNFX_CELL_GRU, RNNFX_CELL_GRU}, {16, 16, 16}, 0, 0, 1, 1, 1, 0, 0},
     {"rnn7", 1, {RNNFX_CELL_RNN}, {7}, 0, 0, 1, 1, 0, 0, 0},
@@ -277,12 +288,13 @@ static void test_block_split(void **state)
     assert_true(x && y1 && y2);
     rnnfx_test_signal(x, n, 99);
     /* Every kernel family: small/one-group, dense-gate (40, 56), zigzag
-     * sweeps over matrices larger than L1 (64, 96, 100), stacks, knobs. */
+     * sweeps over matrices larger than L1 (52, 60, 64, 72, 84, 96, with and
+     * without AVX2's leftover chunk), stacks, knobs. */
     static const char *const pick[] = {
-        "lstm1",         "lstm8",    "lstm16",   "lstm17_k2", "lstm40_skip",
-        "lstm64",        "lstm100_k2", "lstmp33x2_k2", "gru8", "gru24_k2",
-        "gru56_k2_skip", "gru96",    "mixed_lstm9_gru31_rnn3", "lstm24_out3_sigmoid",
-        "lstm12_skip",   "gru10_k2"};
+        "lstm1",         "lstm8",     "lstm16",       "lstm17_k2", "lstm40_skip",
+        "lstm52",        "lstm64",    "lstm72_k2",    "lstmp33x2_k2", "gru8",
+        "gru24_k2",      "gru56_k2_skip", "gru60",    "gru84",     "gru96",
+        "mixed_lstm9_gru31_rnn3", "lstm24_out3_sigmoid", "lstm12_skip", "gru10_k2"};
     for (size_t p = 0; p < sizeof pick / sizeof pick[0]; p++) {
         const Config *cfg = NULL;
         for (size_t i = 0; i < N_CONFIGS; i++)
