@@ -72,18 +72,26 @@ static inline __m512 rnnfx_tanh_avx512(__m512 x)
 #define RNNFX_EXP2U_C4 0x1.27e8b6p-7f
 #define RNNFX_EXP2U_C5 0x1.e8111ep-10f
 
-/* 1 + 2^z for |z| <= 60 after the clamp. */
-static inline __m512 rnnfx_one_plus_exp2_avx512(__m512 z)
+/* 2^z for a z already clamped: 2^(z - floor z) by the polynomial (Estrin),
+ * times 2^floor(z) by VSCALEFPS. Shared with the fused kernels
+ * (fast_avx512.c), which clamp differently. */
+static inline __m512 rnnfx_exp2_clamped_avx512(__m512 z)
 {
     const __m512 one = _mm512_set1_ps(1.0f);
-    z = _mm512_range_ps(z, _mm512_set1_ps(60.0f), 0x02);
     __m512 f = _mm512_reduce_ps(z, 0x09); /* z - floor(z) */
     __m512 f2 = _mm512_mul_ps(f, f);
     __m512 a = _mm512_fmadd_ps(_mm512_set1_ps(RNNFX_EXP2U_C1), f, one);
     __m512 b = _mm512_fmadd_ps(_mm512_set1_ps(RNNFX_EXP2U_C3), f, _mm512_set1_ps(RNNFX_EXP2U_C2));
     __m512 c = _mm512_fmadd_ps(_mm512_set1_ps(RNNFX_EXP2U_C5), f, _mm512_set1_ps(RNNFX_EXP2U_C4));
     __m512 p = _mm512_fmadd_ps(_mm512_fmadd_ps(c, f2, b), f2, a);
-    return _mm512_add_ps(_mm512_scalef_ps(p, z), one);
+    return _mm512_scalef_ps(p, z);
+}
+
+/* 1 + 2^z for |z| <= 60 after the clamp. */
+static inline __m512 rnnfx_one_plus_exp2_avx512(__m512 z)
+{
+    z = _mm512_range_ps(z, _mm512_set1_ps(60.0f), 0x02);
+    return _mm512_add_ps(rnnfx_exp2_clamped_avx512(z), _mm512_set1_ps(1.0f));
 }
 
 /* sigma(x) given z = -log2(e) x. Thread: any. */

@@ -176,16 +176,8 @@ RX_INLINE void f512_dense(F512Dense *D, const RnnfxFast *F, const __m512 *hv, in
  * of intermediate probabilities). */
 RX_INLINE __m512 f512_exp2(__m512 z)
 {
-    const __m512 one = _mm512_set1_ps(1.0f);
     /* MINPS returns its second operand when either is NaN: NaN propagates. */
-    z = _mm512_min_ps(_mm512_set1_ps(40.0f), z);
-    __m512 f = _mm512_reduce_ps(z, 0x09); /* z - floor(z) */
-    __m512 f2 = _mm512_mul_ps(f, f);
-    __m512 a = _mm512_fmadd_ps(_mm512_set1_ps(RNNFX_EXP2U_C1), f, one);
-    __m512 b = _mm512_fmadd_ps(_mm512_set1_ps(RNNFX_EXP2U_C3), f, _mm512_set1_ps(RNNFX_EXP2U_C2));
-    __m512 c = _mm512_fmadd_ps(_mm512_set1_ps(RNNFX_EXP2U_C5), f, _mm512_set1_ps(RNNFX_EXP2U_C4));
-    __m512 p = _mm512_fmadd_ps(_mm512_fmadd_ps(c, f2, b), f2, a);
-    return _mm512_scalef_ps(p, z);
+    return rnnfx_exp2_clamped_avx512(_mm512_min_ps(_mm512_set1_ps(40.0f), z));
 }
 
 /* 1/d to ~28 bits: VRCP14PS and one Newton step. */
