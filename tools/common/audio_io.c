@@ -34,121 +34,56 @@ RnnfxStatus rnnfx_audio_read(const char *path, RnnfxAudio *out, RnnfxError *err)
     if (!out)
         return rnnfx_fail(err, RNNFX_ERR_ARG, "no output given");
     memset(out, 0, sizeof *out);
-    if (!path || !*path)
-        return rnnfx_fail(err, RNNFX_ERR_ARG, "no file name given");
-
-    SF_INFO info;
-    memset(&info, 0, sizeof info);
-    SNDFILE *sf = sf_open(path, SFM_READ, &info);
-    if (!sf) {
-        /* libsndfile says "System error" for a missing file; errno is clearer */
-        FILE *probe = fopen(path, "rb");
-        if (!probe)
-            return rnnfx_fail(err, RNNFX_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-        fclose(probe);
-        return rnnfx_fail(err, RNNFX_ERR_FORMAT, "%s: not an audio file libsndfile can read (%s)",
-                          path, sf_strerror(NULL));
+    /* The stream reader's header and end checks, with the whole file kept. */
+    RnnfxAudioReader *r = NULL;
+    RnnfxAudioInfo info;
+    RnnfxStatus st = rnnfx_audio_reader_open(path, &r, &info, err);
+    if (st != RNNFX_OK)
+        return st;
+    if (info.frames > RNNFX_AUDIO_MAX_FRAMES) {
+        rnnfx_audio_reader_close(r);
+        return rnnfx_fail(err, RNNFX_ERR_LIMIT, "%s: too long (%zu frames; at most %zu in memory)",
+                          path, info.frames, RNNFX_AUDIO_MAX_FRAMES);
     }
-    if (info.channels < 1 || info.samplerate < 1) {
-        sf_close(sf);
-        return rnnfx_fail(err, RNNFX_ERR_FORMAT, "%s: invalid header (%d channels, %d Hz)", path,
-                          info.channels, info.samplerate);
-    }
-    if (info.frames == SF_COUNT_MAX) {
-        /* a stream whose header never got its length (an unfinished FLAC
-         * from a renderer that stopped early): read to the end in chunks */
-        if (info.channels > 64) {
-            sf_close(sf);
-            return rnnfx_fail(err, RNNFX_ERR_LIMIT, "%s: too many channels (%d)", path,
-                              info.channels);
-        }
-        size_t cap = 1 << 20, got = 0;
-        const size_t ch = (size_t)info.channels;
-        float *data = malloc(cap * ch * sizeof *data);
-        while (data) {
-            if (got == cap) {
-                if (cap * 2 > RNNFX_AUDIO_MAX_FRAMES) {
-                    free(data);
-                    sf_close(sf);
-                    return rnnfx_fail(err, RNNFX_ERR_LIMIT, "%s: too long", path);
-                }
-                float *nd = realloc(data, cap * 2 * ch * sizeof *data);
-                if (!nd) {
-                    free(data);
-                    data = NULL;
-                    break;
-                }
-                data = nd;
-                cap *= 2;
-            }
-            sf_count_t n = sf_readf_float(sf, data + got * ch, (sf_count_t)(cap - got));
-            if (n <= 0)
-                break;
-            got += (size_t)n;
-        }
-        sf_close(sf);
-        if (!data)
-            return rnnfx_fail(err, RNNFX_ERR_NOMEM, "%s: out of memory", path);
-        if (got == 0) {
-            free(data);
-            return rnnfx_fail(err, RNNFX_ERR_PARSE, "%s: no audio could be decoded", path);
-        }
-        out->data = data;
-        out->frames = got;
-        out->channels = info.channels;
-        out->sample_rate = info.samplerate;
-        out->format = info.format;
-        describe_format(info.format, out->format_name, sizeof out->format_name);
-        return RNNFX_OK;
-    }
-    if (info.frames <= 0) {
-        sf_close(sf);
-        return rnnfx_fail(err, RNNFX_ERR_INVALID, "%s: contains no audio frames", path);
-    }
-    if ((size_t)info.frames > RNNFX_AUDIO_MAX_FRAMES || info.channels > 64) {
-        sf_close(sf);
-        return rnnfx_fail(err, RNNFX_ERR_LIMIT, "%s: too large (%lld frames, %d channels)", path,
-                          (long long)info.frames, info.channels);
-    }
-    size_t frames = (size_t)info.frames;
-    float *data = malloc(frames * (size_t)info.channels * sizeof *data);
-    if (!data) {
-        sf_close(sf);
-        return rnnfx_fail(err, RNNFX_ERR_NOMEM, "%s: out of memory for %zu frames", path, frames);
-    }
-    /* Read in chunks so a truncated file is detected and reported exactly. */
-    size_t got = 0;
-    while (got < frames) {
-        size_t want = frames - got;
-        if (want > 65536)
-            want = 65536;
-        sf_count_t n = sf_readf_float(sf, data + got * (size_t)info.channels, (sf_count_t)want);
-        if (n <= 0)
+    /* A known length is read in one go; an unknown one (a stream whose
+     * header never got its length, e.g. an unfinished FLAC) into a buffer
+     * that doubles until the audio ends. */
+    const size_t ch = (size_t)info.channels;
+    size_t cap = info.frames ? info.frames : (size_t)1 << 20, have = 0;
+    float *data = malloc(cap * ch * sizeof *data);
+    while (data) {
+        size_t got = 0;
+        st = rnnfx_audio_reader_read(r, data + have * ch, cap - have, &got, err);
+        have += got;
+        if (st != RNNFX_OK || have < cap || info.frames)
             break;
-        got += (size_t)n;
+        if (cap * 2 > RNNFX_AUDIO_MAX_FRAMES) {
+            st = rnnfx_fail(err, RNNFX_ERR_LIMIT, "%s: too long (more than %zu frames in memory)",
+                            path, cap);
+            break;
+        }
+        float *grown = realloc(data, cap * 2 * ch * sizeof *data);
+        if (!grown) {
+            free(data);
+            data = NULL;
+            break;
+        }
+        data = grown;
+        cap *= 2;
     }
-    int sferr = sf_error(sf);
-    sf_close(sf);
-    if (got == 0) {
+    rnnfx_audio_reader_close(r);
+    if (!data)
+        return rnnfx_fail(err, RNNFX_ERR_NOMEM, "%s: out of memory for the audio", path);
+    if (st != RNNFX_OK) {
         free(data);
-        return rnnfx_fail(err, RNNFX_ERR_PARSE, "%s: no audio could be decoded (%s)", path,
-                          sferr ? sf_error_number(sferr) : "file truncated");
-    }
-    if (got < frames) {
-        /* A truncated file: keep what decoded but say so — the caller decides.
-         * We treat it as an error: silently training on a shorter file than
-         * the header claims hides a broken copy. */
-        free(data);
-        return rnnfx_fail(err, RNNFX_ERR_PARSE,
-                          "%s: truncated: header says %zu frames, only %zu could be read", path,
-                          frames, got);
+        return st;
     }
     out->data = data;
-    out->frames = frames;
+    out->frames = have;
     out->channels = info.channels;
-    out->sample_rate = info.samplerate;
+    out->sample_rate = info.sample_rate;
     out->format = info.format;
-    describe_format(info.format, out->format_name, sizeof out->format_name);
+    memcpy(out->format_name, info.format_name, sizeof out->format_name);
     return RNNFX_OK;
 }
 
@@ -312,7 +247,7 @@ RnnfxStatus rnnfx_audio_reader_read(RnnfxAudioReader *r, float *buf, size_t fram
     while (*got < frames && !r->ended) {
         size_t want = frames - *got;
         /* Reads of at most 64 Ki frames, never past what the header
-         * promised (as rnnfx_audio_read reads a whole file). */
+         * promised. */
         if (r->frames) {
             if (r->pos >= r->frames) {
                 r->ended = 1;

@@ -43,8 +43,10 @@ typedef struct {
  * corrupt header cannot make us allocate absurd amounts. */
 #define RNNFX_AUDIO_MAX_FRAMES ((size_t)192000 * 3600)
 
-/* Reads a file completely. On failure *out is zeroed and err says why
- * (missing file, unknown format, truncated data, zero frames). */
+/* Reads a file completely (through the stream reader below, so with the
+ * same checks and messages, plus the RNNFX_AUDIO_MAX_FRAMES limit). On
+ * failure *out is zeroed and err says why (missing file, unknown format,
+ * truncated data, zero frames, too long). */
 RnnfxStatus rnnfx_audio_read(const char *path, RnnfxAudio *out, RnnfxError *err);
 
 /* Frees the sample data and zeroes the struct; NULL-safe and idempotent. */
@@ -88,17 +90,16 @@ typedef struct {
 
 typedef struct RnnfxAudioReader RnnfxAudioReader;
 
-/* Opens a file for reading in chunks and checks its header as
- * rnnfx_audio_read does (same messages), except that there is no limit on
- * the length: nothing is allocated per frame. Thread: any non-audio. */
+/* Opens a file for reading in chunks and checks its header (missing file,
+ * not audio, invalid header, more than 64 channels, zero frames). No limit
+ * on the length: nothing is allocated per frame. Thread: any non-audio. */
 RnnfxStatus rnnfx_audio_reader_open(const char *path, RnnfxAudioReader **out, RnnfxAudioInfo *info,
                                     RnnfxError *err);
 
 /* Reads up to `frames` interleaved frames into buf. *got < frames only when
- * the audio ended; from then on every call gets 0. The end is checked as
- * rnnfx_audio_read checks a whole file: no frame at all, or fewer frames
- * than the header promised (a truncated file), is an error with the same
- * message. Thread: any non-audio (one thread at a time per reader). */
+ * the audio ended; from then on every call gets 0. At the end, no frame at
+ * all, or fewer frames than the header promised (a truncated file), is an
+ * error. Thread: any non-audio (one thread at a time per reader). */
 RnnfxStatus rnnfx_audio_reader_read(RnnfxAudioReader *reader, float *buf, size_t frames, size_t *got,
                                     RnnfxError *err);
 
