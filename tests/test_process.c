@@ -35,6 +35,7 @@
 #include <sndfile.h>
 
 #include "chain.h"
+#include "audiotest.h"
 #include "enginetest.h"
 
 /* Every path here is a short name under /tmp; GCC's worst-case length
@@ -49,6 +50,18 @@ static char g_bin[PATH_MAX];  /* rnnfx-process */
 static char g_tmp[PATH_MAX];  /* scratch folder of this run */
 static char g_model[PATH_MAX];      /* LSTM 8, 48 kHz */
 static char g_knob_model[PATH_MAX]; /* LSTM 8 + knob "drive" 0..10 */
+
+/* The shared writer, asserting it worked. */
+#define write_audio(...) assert_int_equal(rnnfx_test_write_audio(__VA_ARGS__), 0)
+/* The tool with -q, stderr kept in g_tmp/stderr.txt for message checks. */
+#define run(...) rnnfx_test_run_quiet(g_bin, err_path(), __VA_ARGS__)
+#define stderr_has(needle) rnnfx_test_file_has(err_path(), needle)
+static const char *err_path(void)
+{
+    static char p[PATH_MAX];
+    snprintf(p, sizeof p, "%s/stderr.txt", g_tmp);
+    return p;
+}
 
 /* ---- helpers ------------------------------------------------------------- */
 
@@ -86,117 +99,6 @@ static int make_model(const char *path, RnnfxCell cell, int hidden, double rate,
         st = rnnfx_model_save(m, path, &err);
     rnnfx_model_free(m);
     return st == RNNFX_OK ? 0 : -1;
-}
-
-/* Writes n frames of a test signal (channel c uses seed + c) as `format`. */
-static void write_audio(const char *path, int format, int channels, int rate, size_t n,
-                        float amp, uint64_t seed)
-{
-    float *x = malloc(n * (size_t)channels * sizeof *x);
-    float *mono = malloc(n * sizeof *mono);
-    assert_non_null(x);
-    assert_non_null(mono);
-    for (int c = 0; c < channels; c++) {
-        rnnfx_test_signal(mono, n, seed + (uint64_t)c);
-        for (size_t i = 0; i < n; i++)
-            x[i * (size_t)channels + (size_t)c] = amp * mono[i];
-    }
-    SF_INFO info = {0};
-    info.channels = channels;
-    info.samplerate = rate;
-    info.format = format;
-    SNDFILE *sf = sf_open(path, SFM_WRITE, &info);
-    assert_non_null(sf);
-    assert_int_equal(sf_writef_float(sf, x, (sf_count_t)n), (sf_count_t)n);
-    sf_close(sf);
-    free(x);
-    free(mono);
-}
-
-static float *read_audio(const char *path, SF_INFO *info)
-{
-    memset(info, 0, sizeof *info);
-    SNDFILE *sf = sf_open(path, SFM_READ, info);
-    if (!sf)
-        return NULL;
-    size_t total = (size_t)info->frames * (size_t)info->channels;
-    float *x = malloc((total ? total : 1) * sizeof *x);
-    if (x && sf_readf_float(sf, x, info->frames) != info->frames) {
-        free(x);
-        x = NULL;
-    }
-    sf_close(sf);
-    return x;
-}
-
-static float *channel_of(const float *x, size_t n, int channels, int c)
-{
-    float *m = malloc(n * sizeof *m);
-    for (size_t i = 0; i < n; i++)
-        m[i] = x[i * (size_t)channels + (size_t)c];
-    return m;
-}
-
-/* Runs a shell command line; returns the exit status (or -1). stderr goes to
- * g_tmp/stderr.txt for message checks. */
-static int run(const char *fmt, ...)
-{
-    char args[8192], cmd[12288];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(args, sizeof args, fmt, ap);
-    va_end(ap);
-    snprintf(cmd, sizeof cmd, "'%s' -q %s 2>'%s/stderr.txt'", g_bin, args, g_tmp);
-    int st = system(cmd);
-    if (st == -1 || !WIFEXITED(st))
-        return -1;
-    return WEXITSTATUS(st);
-}
-
-static int stderr_has(const char *needle)
-{
-    char p[PATH_MAX];
-    FILE *f = fopen(tmp_path(p, "stderr.txt"), "r");
-    if (!f)
-        return 0;
-    char buf[16384];
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    if (!strstr(buf, needle)) {
-        fprintf(stderr, "expected '%s' in:\n%s\n", needle, buf);
-        return 0;
-    }
-    return 1;
-}
-
-static int exists(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0;
-}
-
-/* No leftover temporary files anywhere below dir. */
-static int count_temp_files(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d)
-        return 0;
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-            continue;
-        char p[PATH_MAX];
-        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-        struct stat st;
-        if (stat(p, &st) == 0 && S_ISDIR(st.st_mode))
-            n += count_temp_files(p);
-        else if (strstr(e->d_name, ".tmp-"))
-            n++;
-    }
-    closedir(d);
-    return n;
 }
 
 /* The chain driven directly: one channel, controls snapped at the start,
@@ -252,8 +154,8 @@ static void test_matches_chain_float(void **state)
     assert_int_equal(run("-m '%s' -o '%s/o' --in-gain 3 --out-gain -2 --mix 0.7 -j 2 '%s'",
                          g_model, od, in), 0);
     SF_INFO ii, oi;
-    float *x = read_audio(in, &ii);
-    float *y = read_audio(tmp_path(out, "m1/o/in.wav"), &oi);
+    float *x = rnnfx_test_read_audio(in, &ii);
+    float *y = rnnfx_test_read_audio(tmp_path(out, "m1/o/in.wav"), &oi);
     assert_non_null(x);
     assert_non_null(y);
     assert_int_equal(oi.frames, ii.frames);
@@ -266,8 +168,8 @@ static void test_matches_chain_float(void **state)
     ctl.output_db = -2;
     ctl.mix = 0.7f;
     for (int c = 0; c < 2; c++) {
-        float *xc = channel_of(x, (size_t)ii.frames, 2, c);
-        float *yc = channel_of(y, (size_t)ii.frames, 2, c);
+        float *xc = rnnfx_test_channel_of(x, (size_t)ii.frames, 2, c);
+        float *yc = rnnfx_test_channel_of(y, (size_t)ii.frames, 2, c);
         float *ref = chain_reference(g_model, &ctl, 48000, xc, (size_t)ii.frames);
         assert_non_null(ref);
         double d = max_diff(yc, ref, (size_t)ii.frames);
@@ -294,8 +196,8 @@ static void test_matches_chain_resampled(void **state)
     write_audio(in, SF_FORMAT_WAV | SF_FORMAT_PCM_24, 1, 44100, 22050, 0.5f, 21);
     assert_int_equal(run("-m '%s' -o '%s/o' '%s'", g_model, od, in), 0);
     SF_INFO ii, oi;
-    float *x = read_audio(in, &ii);
-    float *y = read_audio(tmp_path(out, "m2/o/take.wav"), &oi);
+    float *x = rnnfx_test_read_audio(in, &ii);
+    float *y = rnnfx_test_read_audio(tmp_path(out, "m2/o/take.wav"), &oi);
     assert_non_null(y);
     assert_int_equal(oi.samplerate, 44100);
     assert_int_equal(oi.frames, ii.frames);
@@ -322,9 +224,9 @@ static void test_knobs(void **state)
     assert_int_equal(run("-m '%s' -o '%s/a' --set drive=2.5 '%s'", g_knob_model, od, in), 0);
     assert_int_equal(run("-m '%s' -o '%s/b' '%s'", g_knob_model, od, in), 0);
     SF_INFO ii, ai, bi;
-    float *x = read_audio(in, &ii);
-    float *a = read_audio(tmp_path(p, "k/a/k.wav"), &ai);
-    float *b = read_audio(tmp_path(p, "k/b/k.wav"), &bi);
+    float *x = rnnfx_test_read_audio(in, &ii);
+    float *a = rnnfx_test_read_audio(tmp_path(p, "k/a/k.wav"), &ai);
+    float *b = rnnfx_test_read_audio(tmp_path(p, "k/b/k.wav"), &bi);
     assert_non_null(a);
     assert_non_null(b);
     RnnfxModel *m = NULL;
@@ -347,7 +249,7 @@ static void test_knobs(void **state)
     /* --knob 1=0.25 is the plugin's knob1 at 0.25: drive 2.5 on 0..10. */
     assert_int_equal(run("-m '%s' -o '%s/d' --knob 1=0.25 '%s'", g_knob_model, od, in), 0);
     SF_INFO di;
-    float *dk = read_audio(tmp_path(p, "k/d/k.wav"), &di);
+    float *dk = rnnfx_test_read_audio(tmp_path(p, "k/d/k.wav"), &di);
     assert_non_null(dk);
     assert_true(max_diff(dk, a, (size_t)ii.frames) == 0.0);
     free(dk);
@@ -357,7 +259,7 @@ static void test_knobs(void **state)
     assert_int_equal(run("-m '%s' -o '%s/c' --set tone=1 '%s'", g_knob_model, od, in), 2);
     assert_true(stderr_has("no knob named 'tone'"));
     assert_true(stderr_has("drive"));
-    assert_false(exists(tmp_path(p, "k/c")));
+    assert_false(rnnfx_test_exists(tmp_path(p, "k/c")));
     free(x);
     free(a);
     free(b);
@@ -388,7 +290,7 @@ static void test_formats(void **state)
     assert_int_equal(run("-m '%s' -o '%s/same' '%s/f'", g_model, g_tmp, g_tmp), 0);
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         SF_INFO oi;
-        float *y = read_audio(tmp_path(p, "same/%s", cases[i].name), &oi);
+        float *y = rnnfx_test_read_audio(tmp_path(p, "same/%s", cases[i].name), &oi);
         assert_non_null(y);
         assert_int_equal(oi.format, cases[i].format);
         assert_int_equal(oi.channels, cases[i].channels);
@@ -400,20 +302,20 @@ static void test_formats(void **state)
     /* --float: 32-bit float in the same container. */
     assert_int_equal(run("-m '%s' -o '%s/flt' --float '%s/f/w16.wav'", g_model, g_tmp, g_tmp), 0);
     SF_INFO oi;
-    float *y = read_audio(tmp_path(p, "flt/w16.wav"), &oi);
+    float *y = rnnfx_test_read_audio(tmp_path(p, "flt/w16.wav"), &oi);
     assert_non_null(y);
     assert_int_equal(oi.format, SF_FORMAT_WAV | SF_FORMAT_FLOAT);
     free(y);
     /* --format flac from a float WAV: FLAC 24-bit with a .flac name. */
     assert_int_equal(run("-m '%s' -o '%s/toflac' --format flac '%s/f/wf.wav'", g_model, g_tmp, g_tmp), 0);
-    y = read_audio(tmp_path(p, "toflac/wf.flac"), &oi);
+    y = rnnfx_test_read_audio(tmp_path(p, "toflac/wf.flac"), &oi);
     assert_non_null(y);
     assert_int_equal(oi.format, SF_FORMAT_FLAC | SF_FORMAT_PCM_24);
     free(y);
     /* FLAC cannot hold floats: a clear per-file error, nothing written. */
     assert_int_equal(run("-m '%s' -o '%s/badflt' --float '%s/f/fl.flac'", g_model, g_tmp, g_tmp), 1);
     assert_true(stderr_has("--format wav"));
-    assert_false(exists(tmp_path(p, "badflt/fl.flac")));
+    assert_false(rnnfx_test_exists(tmp_path(p, "badflt/fl.flac")));
 }
 
 static void test_inputs(void **state)
@@ -432,36 +334,36 @@ static void test_inputs(void **state)
     fclose(f);
     /* Folder: recursive, mirrored, non-audio and hidden files ignored. */
     assert_int_equal(run("-m '%s' -o '%s/tout' '%s/tree'", g_model, g_tmp, g_tmp), 0);
-    assert_true(exists(tmp_path(p, "tout/a.wav")));
-    assert_true(exists(tmp_path(p, "tout/sub/b.flac")));
-    assert_true(exists(tmp_path(p, "tout/sub/deeper/c.WAV")));
-    assert_false(exists(tmp_path(p, "tout/.hidden.wav")));
-    assert_false(exists(tmp_path(p, "tout/sub/notes.txt")));
+    assert_true(rnnfx_test_exists(tmp_path(p, "tout/a.wav")));
+    assert_true(rnnfx_test_exists(tmp_path(p, "tout/sub/b.flac")));
+    assert_true(rnnfx_test_exists(tmp_path(p, "tout/sub/deeper/c.WAV")));
+    assert_false(rnnfx_test_exists(tmp_path(p, "tout/.hidden.wav")));
+    assert_false(rnnfx_test_exists(tmp_path(p, "tout/sub/notes.txt")));
     /* A list file: relative to its folder, comments and blanks ignored. */
     f = fopen(tmp_path(p, "tree/list.txt"), "w");
     fputs("# takes to render\n\na.wav\n  sub/b.flac\n", f);
     fclose(f);
     assert_int_equal(run("-m '%s' -o '%s/lout' @'%s/tree/list.txt'", g_model, g_tmp, g_tmp), 0);
-    assert_true(exists(tmp_path(p, "lout/a.wav")));
-    assert_true(exists(tmp_path(p, "lout/b.flac")));
-    assert_false(exists(tmp_path(p, "lout/c.WAV")));
+    assert_true(rnnfx_test_exists(tmp_path(p, "lout/a.wav")));
+    assert_true(rnnfx_test_exists(tmp_path(p, "lout/b.flac")));
+    assert_false(rnnfx_test_exists(tmp_path(p, "lout/c.WAV")));
     assert_int_equal(run("-m '%s' -o '%s/lout2' --list '%s/tree/list.txt'", g_model, g_tmp, g_tmp), 0);
-    assert_true(exists(tmp_path(p, "lout2/b.flac")));
+    assert_true(rnnfx_test_exists(tmp_path(p, "lout2/b.flac")));
     /* Several arguments (what a shell glob gives), one repeated. */
     assert_int_equal(run("-m '%s' -o '%s/gout' '%s/tree/a.wav' '%s/tree/sub/b.flac' '%s/tree/a.wav'",
                          g_model, g_tmp, g_tmp, g_tmp, g_tmp), 0);
-    assert_true(exists(tmp_path(p, "gout/a.wav")));
-    assert_true(exists(tmp_path(p, "gout/b.flac")));
+    assert_true(rnnfx_test_exists(tmp_path(p, "gout/a.wav")));
+    assert_true(rnnfx_test_exists(tmp_path(p, "gout/b.flac")));
     /* An output folder inside the input folder: a second run does not take
      * the first run's outputs as inputs. */
     assert_int_equal(run("-m '%s' -o '%s/tree/rendered' '%s/tree'", g_model, g_tmp, g_tmp), 0);
     assert_int_equal(run("-m '%s' -o '%s/tree/rendered' --skip-existing '%s/tree'", g_model, g_tmp, g_tmp), 0);
-    assert_false(exists(tmp_path(p, "tree/rendered/rendered")));
-    assert_true(exists(tmp_path(p, "tree/rendered/sub/b.flac")));
+    assert_false(rnnfx_test_exists(tmp_path(p, "tree/rendered/rendered")));
+    assert_true(rnnfx_test_exists(tmp_path(p, "tree/rendered/sub/b.flac")));
     /* --dry-run: the mapping, nothing written. */
     assert_int_equal(run("-m '%s' -o '%s/dry' --dry-run '%s/tree/a.wav' > '%s/dry.txt'", g_model, g_tmp,
                          g_tmp, g_tmp), 0);
-    assert_false(exists(tmp_path(p, "dry")));
+    assert_false(rnnfx_test_exists(tmp_path(p, "dry")));
     {
         FILE *df = fopen(tmp_path(p, "dry.txt"), "r");
         char line[2 * PATH_MAX] = "", want[PATH_MAX];
@@ -473,12 +375,12 @@ static void test_inputs(void **state)
     }
     /* Pattern beside the inputs. */
     assert_int_equal(run("-m '%s' --pattern '{name}-fx.{ext}' '%s/tree/a.wav'", g_model, g_tmp), 0);
-    assert_true(exists(tmp_path(p, "tree/a-fx.wav")));
+    assert_true(rnnfx_test_exists(tmp_path(p, "tree/a-fx.wav")));
     /* Two inputs that would get one output name: refused before any work. */
     write_audio(tmp_path(p, "tree/sub/a.wav"), SF_FORMAT_WAV | SF_FORMAT_PCM_16, 1, 48000, 3000, 0.5f, 5);
     assert_int_equal(run("-m '%s' -o '%s/clash' --pattern '{name}.{ext}' '%s/tree'", g_model, g_tmp, g_tmp), 2);
     assert_true(stderr_has("would both be written"));
-    assert_false(exists(tmp_path(p, "clash")));
+    assert_false(rnnfx_test_exists(tmp_path(p, "clash")));
 }
 
 /* Copies the first half of src to dst and removes src. */
@@ -529,13 +431,13 @@ static void test_failures(void **state)
     assert_true(stderr_has("cut.flac: truncated"));
     assert_true(stderr_has("cutw.wav: truncated"));
     assert_true(stderr_has("2 done"));
-    assert_true(exists(tmp_path(p, "bout/good1.wav")));
-    assert_true(exists(tmp_path(p, "bout/good2.wav")));
-    assert_false(exists(tmp_path(p, "bout/junk.wav")));
-    assert_false(exists(tmp_path(p, "bout/missing.wav")));
-    assert_false(exists(tmp_path(p, "bout/cut.flac")));
-    assert_false(exists(tmp_path(p, "bout/cutw.wav")));
-    assert_int_equal(count_temp_files(g_tmp), 0);
+    assert_true(rnnfx_test_exists(tmp_path(p, "bout/good1.wav")));
+    assert_true(rnnfx_test_exists(tmp_path(p, "bout/good2.wav")));
+    assert_false(rnnfx_test_exists(tmp_path(p, "bout/junk.wav")));
+    assert_false(rnnfx_test_exists(tmp_path(p, "bout/missing.wav")));
+    assert_false(rnnfx_test_exists(tmp_path(p, "bout/cut.flac")));
+    assert_false(rnnfx_test_exists(tmp_path(p, "bout/cutw.wav")));
+    assert_int_equal(rnnfx_test_count_temp_files(g_tmp), 0);
 
     /* Unwritable output: the output folder's parent is a regular file. */
     f = fopen(tmp_path(p, "plainfile"), "w");
@@ -548,15 +450,15 @@ static void test_failures(void **state)
     assert_int_equal(run("-m '%s' -o '%s/dirout' --overwrite '%s/bad/good1.wav' '%s/bad/good2.wav'",
                          g_model, g_tmp, g_tmp, g_tmp), 1);
     assert_true(stderr_has("is a folder"));
-    assert_true(exists(tmp_path(p, "dirout/good2.wav")));
-    assert_int_equal(count_temp_files(g_tmp), 0);
+    assert_true(rnnfx_test_exists(tmp_path(p, "dirout/good2.wav")));
+    assert_int_equal(rnnfx_test_count_temp_files(g_tmp), 0);
     /* A bad model is reported with the loader's message, nothing is made. */
     f = fopen(tmp_path(p, "broken.json"), "w");
     fputs("{\"format\": \"rnnfx-model\", \"version\": 1, \"layers\": [", f);
     fclose(f);
     assert_int_equal(run("-m '%s/broken.json' -o '%s/never' '%s/bad/good1.wav'", g_tmp, g_tmp, g_tmp), 1);
     assert_true(stderr_has("broken.json"));
-    assert_false(exists(tmp_path(p, "never")));
+    assert_false(rnnfx_test_exists(tmp_path(p, "never")));
 }
 
 static void test_never_overwrites_input(void **state)
@@ -567,7 +469,7 @@ static void test_never_overwrites_input(void **state)
     tmp_path(in, "keep/take.wav");
     write_audio(in, SF_FORMAT_WAV | SF_FORMAT_PCM_16, 1, 48000, 4000, 0.5f, 12);
     SF_INFO i0;
-    float *before = read_audio(in, &i0);
+    float *before = rnnfx_test_read_audio(in, &i0);
     /* Output folder = input folder, default pattern. */
     assert_int_equal(run("-m '%s' -o '%s/keep' '%s'", g_model, g_tmp, in), 2);
     assert_true(stderr_has("would be the input"));
@@ -577,7 +479,7 @@ static void test_never_overwrites_input(void **state)
     assert_int_equal(symlink(tmp_path(p, "keep"), tmp_path(p2, "keeplink")), 0);
     assert_int_equal(run("-m '%s' -o '%s/keeplink' --overwrite '%s'", g_model, g_tmp, in), 2);
     SF_INFO i1;
-    float *after = read_audio(in, &i1);
+    float *after = rnnfx_test_read_audio(in, &i1);
     assert_int_equal(i1.frames, i0.frames);
     assert_true(max_diff(before, after, (size_t)i0.frames) == 0.0);
     free(before);
@@ -619,8 +521,8 @@ static void test_clipping_and_nan(void **state)
     assert_int_equal(run("-m '%s' -o '%s/clipout' --mix 0 --out-gain 24 '%s'", g_model, g_tmp, in), 0);
     assert_true(stderr_has("were clipped"));
     SF_INFO ii, oi;
-    float *x = read_audio(in, &ii);
-    float *y = read_audio(tmp_path(p, "clipout/loud.wav"), &oi);
+    float *x = rnnfx_test_read_audio(in, &ii);
+    float *y = rnnfx_test_read_audio(tmp_path(p, "clipout/loud.wav"), &oi);
     assert_non_null(y);
     float g = powf(10.0f, 24.0f / 20.0f);
     size_t expect = 0, saturated = 0;
@@ -645,7 +547,7 @@ static void test_clipping_and_nan(void **state)
     /* In a float file the values are kept. */
     assert_int_equal(run("-m '%s' -o '%s/clipflt' --float --mix 0 --out-gain 24 '%s'", g_model, g_tmp, in), 0);
     assert_true(stderr_has("kept in the float file"));
-    y = read_audio(tmp_path(p, "clipflt/loud.wav"), &oi);
+    y = rnnfx_test_read_audio(tmp_path(p, "clipflt/loud.wav"), &oi);
     float peak = 0;
     for (sf_count_t i = 0; i < oi.frames; i++)
         peak = fmaxf(peak, fabsf(y[i]));
@@ -670,7 +572,7 @@ static void test_clipping_and_nan(void **state)
         sf_close(sf);
     }
     assert_int_equal(run("-m '%s' -o '%s/nanout' '%s'", g_model, g_tmp, in), 0);
-    y = read_audio(tmp_path(p, "nanout/nan.wav"), &oi);
+    y = rnnfx_test_read_audio(tmp_path(p, "nanout/nan.wav"), &oi);
     assert_non_null(y);
     assert_true(rnnfx_test_all_finite(y, (size_t)oi.frames));
     free(y);
@@ -692,8 +594,8 @@ static void test_threads_independent(void **state)
     const char *names[] = {"long.wav", "short0.wav", "short1.wav", "short2.wav", "short3.wav", "short4.wav"};
     for (size_t i = 0; i < 6; i++) {
         SF_INFO a, b;
-        float *x = read_audio(tmp_path(p, "par1/%s", names[i]), &a);
-        float *y = read_audio(tmp_path(p, "par3/%s", names[i]), &b);
+        float *x = rnnfx_test_read_audio(tmp_path(p, "par1/%s", names[i]), &a);
+        float *y = rnnfx_test_read_audio(tmp_path(p, "par3/%s", names[i]), &b);
         assert_non_null(x);
         assert_non_null(y);
         assert_int_equal(a.frames, b.frames);

@@ -47,6 +47,7 @@
 #include "audio_io.h"
 #include "batch.h"
 #include "chain.h"
+#include "audiotest.h"
 #include "enginetest.h"
 #include "model.h"
 #include "model_file.h"
@@ -59,6 +60,18 @@ static char g_bin[PATH_MAX];   /* rnnfx-process */
 static char g_tmp[PATH_MAX];   /* scratch folder of this run */
 static char g_model[PATH_MAX]; /* LSTM 8 at 48 kHz */
 
+/* The shared writer, asserting it worked. */
+#define write_audio(...) assert_int_equal(rnnfx_test_write_audio(__VA_ARGS__), 0)
+/* The tool with -q, stderr kept in g_tmp/stderr.txt for message checks. */
+#define run(...) rnnfx_test_run_quiet(g_bin, err_path(), __VA_ARGS__)
+#define stderr_has(needle) rnnfx_test_file_has(err_path(), needle)
+static const char *err_path(void)
+{
+    static char p[PATH_MAX];
+    snprintf(p, sizeof p, "%s/stderr.txt", g_tmp);
+    return p;
+}
+
 static const char *tmp_path(char *buf, const char *fmt, ...)
 {
     char rel[PATH_MAX / 2];
@@ -68,118 +81,6 @@ static const char *tmp_path(char *buf, const char *fmt, ...)
     va_end(ap);
     snprintf(buf, PATH_MAX, "%s/%s", g_tmp, rel);
     return buf;
-}
-
-static int exists(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0;
-}
-
-/* Any leftover temporary file below dir. */
-static int count_temp_files(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d)
-        return 0;
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-            continue;
-        char p[PATH_MAX];
-        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-        struct stat st;
-        if (stat(p, &st) == 0 && S_ISDIR(st.st_mode))
-            n += count_temp_files(p);
-        else if (strstr(e->d_name, ".tmp-"))
-            n++;
-    }
-    closedir(d);
-    return n;
-}
-
-/* Writes n frames of rnnfx_test_signal (channel c: seed + c). */
-static void write_audio(const char *path, int format, int channels, int rate, size_t n, float amp,
-                        uint64_t seed)
-{
-    float *x = malloc(n * (size_t)channels * sizeof *x);
-    float *mono = malloc(n * sizeof *mono);
-    assert_non_null(x);
-    assert_non_null(mono);
-    for (int c = 0; c < channels; c++) {
-        rnnfx_test_signal(mono, n, seed + (uint64_t)c);
-        for (size_t i = 0; i < n; i++)
-            x[i * (size_t)channels + (size_t)c] = amp * mono[i];
-    }
-    SF_INFO info = {0};
-    info.channels = channels;
-    info.samplerate = rate;
-    info.format = format;
-    SNDFILE *sf = sf_open(path, SFM_WRITE, &info);
-    assert_non_null(sf);
-    assert_int_equal(sf_writef_float(sf, x, (sf_count_t)n), (sf_count_t)n);
-    sf_close(sf);
-    free(x);
-    free(mono);
-}
-
-static float *read_audio(const char *path, SF_INFO *info)
-{
-    memset(info, 0, sizeof *info);
-    SNDFILE *sf = sf_open(path, SFM_READ, info);
-    if (!sf)
-        return NULL;
-    size_t total = (size_t)info->frames * (size_t)info->channels;
-    float *x = malloc((total ? total : 1) * sizeof *x);
-    if (x && sf_readf_float(sf, x, info->frames) != info->frames) {
-        free(x);
-        x = NULL;
-    }
-    sf_close(sf);
-    return x;
-}
-
-static float *channel_of(const float *x, size_t n, int channels, int c)
-{
-    float *m = malloc(n * sizeof *m);
-    assert_non_null(m);
-    for (size_t i = 0; i < n; i++)
-        m[i] = x[i * (size_t)channels + (size_t)c];
-    return m;
-}
-
-/* Runs the program; returns its exit status (or -1). stderr goes to
- * g_tmp/stderr.txt. */
-static int run(const char *fmt, ...)
-{
-    char args[8192], cmd[12288];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(args, sizeof args, fmt, ap);
-    va_end(ap);
-    snprintf(cmd, sizeof cmd, "'%s' -q %s 2>'%s/stderr.txt'", g_bin, args, g_tmp);
-    int st = system(cmd);
-    if (st == -1 || !WIFEXITED(st))
-        return -1;
-    return WEXITSTATUS(st);
-}
-
-static int stderr_has(const char *needle)
-{
-    char p[PATH_MAX];
-    FILE *f = fopen(tmp_path(p, "stderr.txt"), "r");
-    if (!f)
-        return 0;
-    char buf[16384];
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    if (!strstr(buf, needle)) {
-        fprintf(stderr, "expected '%s' in:\n%s\n", needle, buf);
-        return 0;
-    }
-    return 1;
 }
 
 static int bits_equal(const float *a, const float *b, size_t n)
@@ -202,8 +103,8 @@ static void test_chunked_equals_one_shot(void **state)
     assert_int_equal(run("-m '%s' -o '%s/eq/o' --in-gain 4 --mix 0.8 -j 2 '%s'", g_model, g_tmp, in),
                      0);
     SF_INFO ii, oi;
-    float *x = read_audio(in, &ii);
-    float *y = read_audio(tmp_path(out, "eq/o/take.wav"), &oi);
+    float *x = rnnfx_test_read_audio(in, &ii);
+    float *y = rnnfx_test_read_audio(tmp_path(out, "eq/o/take.wav"), &oi);
     assert_non_null(x);
     assert_non_null(y);
     assert_int_equal(oi.frames, ii.frames);
@@ -219,8 +120,8 @@ static void test_chunked_equals_one_shot(void **state)
     ctl.mix = 0.8f;
     const size_t n = (size_t)ii.frames;
     for (int c = 0; c < 2; c++) {
-        float *xc = channel_of(x, n, 2, c);
-        float *yc = channel_of(y, n, 2, c);
+        float *xc = rnnfx_test_channel_of(x, n, 2, c);
+        float *yc = rnnfx_test_channel_of(y, n, 2, c);
         /* One piece, the grid of blocks a whole-file run uses. */
         float *ref = malloc(n * sizeof *ref);
         assert_non_null(ref);
@@ -273,7 +174,7 @@ static void test_chunked_equals_one_shot(void **state)
         assert_int_equal(list.items[0].state, RNNFX_BATCH_DONE);
         assert_int_equal(list.items[0].frames, n);
         SF_INFO ai;
-        float *z = read_audio(list.items[0].out_path, &ai);
+        float *z = rnnfx_test_read_audio(list.items[0].out_path, &ai);
         assert_non_null(z);
         assert_int_equal(ai.frames, oi.frames);
         /* Block size changes only float rounding inside the chain; the
@@ -408,8 +309,8 @@ static void test_bounded_memory(void **state)
     assert_int_equal(waitpid(pid, &status, 0), pid);
     assert_true(WIFEXITED(status));
     assert_int_equal(WEXITSTATUS(status), 130);
-    assert_false(exists(oc));
-    assert_int_equal(count_temp_files(tmp_path(p, "big")), 0);
+    assert_false(rnnfx_test_exists(oc));
+    assert_int_equal(rnnfx_test_count_temp_files(tmp_path(p, "big")), 0);
     unlink(in);
 }
 
@@ -449,8 +350,8 @@ static void test_failures_leave_nothing(void **state)
     cut_in_half(full, cut);
     assert_int_equal(run("-m '%s' -o '%s/f/new/deeper' '%s'", g_model, g_tmp, cut), 1);
     assert_true(stderr_has("cut.flac: truncated"));
-    assert_false(exists(tmp_path(p, "f/new"))); /* the folders it made are gone */
-    assert_int_equal(count_temp_files(g_tmp), 0);
+    assert_false(rnnfx_test_exists(tmp_path(p, "f/new"))); /* the folders it made are gone */
+    assert_int_equal(rnnfx_test_count_temp_files(g_tmp), 0);
 
     /* Fails before any output: no folder at all. */
     tmp_path(junk, "f/junk.wav");
@@ -461,15 +362,15 @@ static void test_failures_leave_nothing(void **state)
     assert_int_equal(run("-m '%s' -o '%s/f/never' '%s' '%s/f/missing.wav'", g_model, g_tmp, junk,
                          g_tmp),
                      1);
-    assert_false(exists(tmp_path(p, "f/never")));
+    assert_false(rnnfx_test_exists(tmp_path(p, "f/never")));
 
     /* Beside a file that succeeds, the shared folder stays with its output. */
     tmp_path(good, "f/good.wav");
     write_audio(good, SF_FORMAT_WAV | SF_FORMAT_PCM_16, 2, 44100, 70000, 0.5f, 42);
     assert_int_equal(run("-m '%s' -o '%s/f/mixed' -j 2 '%s' '%s'", g_model, g_tmp, cut, good), 1);
-    assert_true(exists(tmp_path(p, "f/mixed/good.wav")));
-    assert_false(exists(tmp_path(p, "f/mixed/cut.flac")));
-    assert_int_equal(count_temp_files(g_tmp), 0);
+    assert_true(rnnfx_test_exists(tmp_path(p, "f/mixed/good.wav")));
+    assert_false(rnnfx_test_exists(tmp_path(p, "f/mixed/cut.flac")));
+    assert_int_equal(rnnfx_test_count_temp_files(g_tmp), 0);
     assert_true(stderr_has("1 done"));
 }
 

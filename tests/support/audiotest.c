@@ -1,0 +1,126 @@
+/*
+ * audiotest.c — file helpers for the batch tool's tests (see audiotest.h).
+ */
+#include "audiotest.h"
+
+#include <dirent.h>
+#include <stdarg.h>
+#include <sys/wait.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "enginetest.h"
+
+int rnnfx_test_exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+int rnnfx_test_count_temp_files(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return 0;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+            continue;
+        char p[PATH_MAX];
+        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+        struct stat st;
+        if (stat(p, &st) == 0 && S_ISDIR(st.st_mode))
+            n += rnnfx_test_count_temp_files(p);
+        else if (strstr(e->d_name, ".tmp-"))
+            n++;
+    }
+    closedir(d);
+    return n;
+}
+
+int rnnfx_test_write_audio(const char *path, int format, int channels, int rate, size_t n,
+                           float amp, uint64_t seed)
+{
+    float *x = malloc((n ? n : 1) * (size_t)channels * sizeof *x);
+    float *mono = malloc((n ? n : 1) * sizeof *mono);
+    int rc = -1;
+    if (x && mono) {
+        for (int c = 0; c < channels; c++) {
+            rnnfx_test_signal(mono, n, seed + (uint64_t)c);
+            for (size_t i = 0; i < n; i++)
+                x[i * (size_t)channels + (size_t)c] = amp * mono[i];
+        }
+        SF_INFO info = {0};
+        info.channels = channels;
+        info.samplerate = rate;
+        info.format = format;
+        SNDFILE *sf = sf_open(path, SFM_WRITE, &info);
+        if (sf) {
+            rc = sf_writef_float(sf, x, (sf_count_t)n) == (sf_count_t)n ? 0 : -1;
+            if (sf_close(sf) != 0)
+                rc = -1;
+        }
+    }
+    free(x);
+    free(mono);
+    return rc;
+}
+
+float *rnnfx_test_read_audio(const char *path, SF_INFO *info)
+{
+    memset(info, 0, sizeof *info);
+    SNDFILE *sf = sf_open(path, SFM_READ, info);
+    if (!sf)
+        return NULL;
+    size_t total = (size_t)info->frames * (size_t)info->channels;
+    float *x = malloc((total ? total : 1) * sizeof *x);
+    if (x && sf_readf_float(sf, x, info->frames) != info->frames) {
+        free(x);
+        x = NULL;
+    }
+    sf_close(sf);
+    return x;
+}
+
+float *rnnfx_test_channel_of(const float *x, size_t n, int channels, int c)
+{
+    float *m = malloc((n ? n : 1) * sizeof *m);
+    if (m)
+        for (size_t i = 0; i < n; i++)
+            m[i] = x[i * (size_t)channels + (size_t)c];
+    return m;
+}
+
+int rnnfx_test_run_quiet(const char *bin, const char *errfile, const char *fmt, ...)
+{
+    char args[8192], cmd[12288];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(args, sizeof args, fmt, ap);
+    va_end(ap);
+    snprintf(cmd, sizeof cmd, "'%s' -q %s 2>'%s'", bin, args, errfile);
+    int st = system(cmd);
+    if (st == -1 || !WIFEXITED(st))
+        return -1;
+    return WEXITSTATUS(st);
+}
+
+int rnnfx_test_file_has(const char *path, const char *needle)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    char buf[16384];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    if (!strstr(buf, needle)) {
+        fprintf(stderr, "expected '%s' in:\n%s\n", needle, buf);
+        return 0;
+    }
+    return 1;
+}

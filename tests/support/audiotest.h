@@ -1,0 +1,44 @@
+/*
+ * audiotest.h — small file helpers shared by the tests of the batch tool
+ * (test_process.c, test_process_stream.c): writing and reading test audio
+ * with libsndfile, and looking for leftovers of atomic writes.
+ *
+ * Test code only: these functions print nothing and never abort; callers
+ * assert on their results. Not for the audio thread.
+ */
+#ifndef RNNFX_AUDIOTEST_H
+#define RNNFX_AUDIOTEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sndfile.h>
+
+/* Whether something exists at path. */
+int rnnfx_test_exists(const char *path);
+
+/* Files named "*.tmp-*" (an atomic write's temporary) anywhere below dir. */
+int rnnfx_test_count_temp_files(const char *dir);
+
+/* Writes n frames of rnnfx_test_signal times amp (channel c uses seed + c)
+ * as libsndfile `format`. 0 on success, -1 on any failure. */
+int rnnfx_test_write_audio(const char *path, int format, int channels, int rate, size_t n,
+                           float amp, uint64_t seed);
+
+/* Reads a whole file as interleaved floats (info filled in); NULL if it
+ * cannot be read completely. Free with free(). */
+float *rnnfx_test_read_audio(const char *path, SF_INFO *info);
+
+/* Channel c of n interleaved frames, as a new array; NULL without memory. */
+float *rnnfx_test_channel_of(const float *x, size_t n, int channels, int c);
+
+/* Runs `'bin' -q ARGS` through the shell (ARGS from fmt, already quoted by
+ * the caller) with stderr into errfile; returns the exit status, or -1. */
+int rnnfx_test_run_quiet(const char *bin, const char *errfile, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Whether the text file at path contains needle; if not, prints both to
+ * stderr (so a failing assertion shows what the program said). */
+int rnnfx_test_file_has(const char *path, const char *needle);
+
+#endif
