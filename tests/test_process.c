@@ -386,22 +386,7 @@ static void test_inputs(void **state)
 /* Copies the first half of src to dst and removes src. */
 static void cut_in_half(const char *src_path, const char *dst_path)
 {
-    struct stat st;
-    assert_int_equal(stat(src_path, &st), 0);
-    FILE *src = fopen(src_path, "rb"), *dst = fopen(dst_path, "wb");
-    assert_non_null(src);
-    assert_non_null(dst);
-    char buf[4096];
-    long left = st.st_size / 2;
-    while (left > 0) {
-        size_t n = fread(buf, 1, left < 4096 ? (size_t)left : 4096, src);
-        if (n == 0)
-            break;
-        fwrite(buf, 1, n, dst);
-        left -= (long)n;
-    }
-    fclose(src);
-    fclose(dst);
+    assert_int_equal(rnnfx_test_copy_half(src_path, dst_path), 0);
     unlink(src_path);
 }
 

@@ -317,25 +317,7 @@ static void test_bounded_memory(void **state)
 /* ---- failures leave nothing ------------------------------------------------------ */
 
 /* Copies the first half of src to dst. */
-static void cut_in_half(const char *src_path, const char *dst_path)
-{
-    struct stat st;
-    assert_int_equal(stat(src_path, &st), 0);
-    FILE *src = fopen(src_path, "rb"), *dst = fopen(dst_path, "wb");
-    assert_non_null(src);
-    assert_non_null(dst);
-    char buf[4096];
-    long left = st.st_size / 2;
-    while (left > 0) {
-        size_t k = fread(buf, 1, left < 4096 ? (size_t)left : 4096, src);
-        if (k == 0)
-            break;
-        fwrite(buf, 1, k, dst);
-        left -= (long)k;
-    }
-    fclose(src);
-    fclose(dst);
-}
+#define cut_in_half(src, dst) assert_int_equal(rnnfx_test_copy_half(src, dst), 0)
 
 static void test_failures_leave_nothing(void **state)
 {

@@ -124,3 +124,25 @@ int rnnfx_test_file_has(const char *path, const char *needle)
     }
     return 1;
 }
+
+int rnnfx_test_copy_half(const char *src_path, const char *dst_path)
+{
+    struct stat st;
+    if (stat(src_path, &st) != 0)
+        return -1;
+    FILE *src = fopen(src_path, "rb"), *dst = fopen(dst_path, "wb");
+    int rc = src && dst ? 0 : -1;
+    char buf[4096];
+    long left = st.st_size / 2;
+    while (rc == 0 && left > 0) {
+        size_t k = fread(buf, 1, left < 4096 ? (size_t)left : 4096, src);
+        if (k == 0 || fwrite(buf, 1, k, dst) != k)
+            rc = -1;
+        left -= (long)k;
+    }
+    if (src)
+        fclose(src);
+    if (dst && fclose(dst) != 0)
+        rc = -1;
+    return rc;
+}

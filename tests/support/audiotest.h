@@ -32,6 +32,10 @@ float *rnnfx_test_read_audio(const char *path, SF_INFO *info);
 /* Channel c of n interleaved frames, as a new array; NULL without memory. */
 float *rnnfx_test_channel_of(const float *x, size_t n, int channels, int c);
 
+/* Copies the first half of the bytes of src to dst (a file cut short, as
+ * by an aborted copy). 0 on success, -1 on failure. */
+int rnnfx_test_copy_half(const char *src, const char *dst);
+
 /* Runs `'bin' -q ARGS` through the shell (ARGS from fmt, already quoted by
  * the caller) with stderr into errfile; returns the exit status, or -1. */
 int rnnfx_test_run_quiet(const char *bin, const char *errfile, const char *fmt, ...)
