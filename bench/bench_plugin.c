@@ -11,8 +11,8 @@
  *   - the plugin's run() on the same blocks at a 48 kHz host rate (gains,
  *     mix, bypass, peak meters, NaN guard, MIDI/patch parsing, all on);
  *   - for information, run() at 44.1 kHz (resampling around the model).
- * Timing uses the thread's CPU clock per 4096-sample segment; the best
- * segment of several passes is reported. Target (issue 4): the plugin at
+ * Timing uses the thread's CPU clock per 4096-sample segment; the 5th
+ * percentile of the segments of several passes is reported. Target (issue 4): the plugin at
  * 48 kHz within 10 % of the bare engine. Prints one table and one
  * machine-readable line per model:
  *   bench plugin model=... engine_ns=... plugin_ns=... overhead=...%
@@ -184,16 +184,30 @@ static void signal(float *x, size_t n, double rate)
     }
 }
 
+/* Segment times of one path; reported as the 5th percentile (near the best,
+ * but a single clock glitch of a VM cannot set it). */
+#define MAX_SEGS 4096
 typedef struct {
-    double best, sum;
+    double ns[MAX_SEGS];
     long count;
 } Stat;
 
 static void add(Stat *s, double ns)
 {
-    if (s->count == 0 || ns < s->best) s->best = ns;
-    s->sum += ns;
-    s->count++;
+    if (s->count < MAX_SEGS) s->ns[s->count++] = ns;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double p5(Stat *s)
+{
+    if (s->count == 0) return 0.0;
+    qsort(s->ns, (size_t)s->count, sizeof s->ns[0], cmp_double);
+    return s->ns[s->count / 20];
 }
 
 int main(int argc, char **argv)
@@ -255,7 +269,7 @@ int main(int argc, char **argv)
     }
     const char *labels[3] = {"built-in gru-12", "ds1 gru-16+knob", "lstm-32"};
 
-    printf("plugin cost per sample vs the bare engine, %d-sample blocks, best of %d x %d s "
+    printf("plugin cost per sample vs the bare engine, %d-sample blocks, 5th percentile of %d x %d s "
            "(thread CPU time)\n",
            BLOCK, PASSES, SECONDS);
     printf("%-18s %12s %12s %9s %14s\n", "model", "engine ns", "plugin ns", "overhead",
@@ -282,7 +296,8 @@ int main(int argc, char **argv)
         size_t n = (size_t)SECONDS * 48000;
         float *x = malloc(n * sizeof(float)), *y = malloc(n * sizeof(float));
         signal(x, n, 48000.0);
-        Stat se = {0}, sp = {0}, s44 = {0};
+        static Stat se, sp, s44;
+        se.count = sp.count = s44.count = 0;
         for (int pass = 0; pass < PASSES + 1; pass++) { /* pass 0 warms up */
             for (size_t seg = 0; seg + SEG <= n; seg += SEG) {
                 double t0 = now_s();
@@ -298,11 +313,12 @@ int main(int argc, char **argv)
                 add(&s44, (t3 - t2) * 1e9 / SEG);
             }
         }
-        double over = 100.0 * (sp.best / se.best - 1.0);
-        printf("%-18s %12.1f %12.1f %8.1f%% %14.1f\n", labels[mi], se.best, sp.best, over, s44.best);
+        const double e_ns = p5(&se), p_ns = p5(&sp), p44_ns = p5(&s44);
+        double over = 100.0 * (p_ns / e_ns - 1.0);
+        printf("%-18s %12.1f %12.1f %8.1f%% %14.1f\n", labels[mi], e_ns, p_ns, over, p44_ns);
         printf("bench plugin model=%s engine_ns=%.1f plugin_ns=%.1f overhead=%.1f%% "
                "plugin44k_ns=%.1f kernel=%s\n",
-               labels[mi], se.best, sp.best, over, s44.best, rnnfx_instance_kernel_name(inst));
+               labels[mi], e_ns, p_ns, over, p44_ns, rnnfx_instance_kernel_name(inst));
         if (over > 10.0) all_ok = 0;
         free(x);
         free(y);
