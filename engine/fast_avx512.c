@@ -159,10 +159,10 @@ RX_INLINE void f512_dense(F512Dense *D, const RnnfxFast *F, const __m512 *hv, in
  * In a throughput-bound step the activations cost about as much port time
  * as a third of the matrix-vector product, and the most expensive piece of
  * each is its reciprocal (VRCP14PS on a zmm is ~2 cycles of port time, plus
- * a Newton step). So the exponent-domain kernels (H > 32) keep the gates as
- * exponentials
- * e = 2^z (z the packed, exponent-domain pre-activation: sigma = 1/(1+e),
- * tanh = (1-e)/(1+e)) and put whole expressions over one denominator:
+ * a Newton step). So the exponent-domain kernels (H > 32) keep the gates
+ * as exponentials e = 2^z (z the packed, exponent-domain pre-activation:
+ * sigma = 1/(1+e), tanh = (1-e)/(1+e)) and put whole expressions over one
+ * denominator:
  *   LSTM  c' = f c + i g = (c D + (1 - e_g) E_f) / (D E_f),  D = E_i (1 + e_g)
  *         h' = o tanh(c') = (1 - e_c) / (E_o (1 + e_c))
  *   GRU   h' = (1 - z) n + z h = (e_z (1 - e_n) + h (1 + e_n)) / ((1 + e_z)(1 + e_n))
