@@ -465,7 +465,7 @@ static RnnfxStatus read_meta(json_object *root, RnnfxModel *m, RnnfxError *err)
 
 static RnnfxStatus read_native(json_object *root, RnnfxModel **out, RnnfxError *err)
 {
-    int version;
+    int version = 0;
     TRY(read_int(root, "version", 1, 0, 0, 1 << 30, &version, "model", err));
     if (version != RNNFX_FORMAT_VERSION)
         return rnnfx_fail(err, RNNFX_ERR_UNSUPPORTED,

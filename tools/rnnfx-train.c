@@ -1441,7 +1441,9 @@ int main(int argc, char **argv)
             note(1, "pairs disagree on polarity; using that of the first pair");
     meta->output_gain = (float)(inverted ? -go : go);
     meta->sample_rate = rate;
-    snprintf(meta->name, sizeof meta->name, "%s", o.name ? o.name : base_name(stem));
+    /* a long file name is cut to the field (the name is for display) */
+    snprintf(meta->name, sizeof meta->name, "%.*s", (int)sizeof meta->name - 1,
+             o.name ? o.name : base_name(stem));
     iso_now(meta->date, sizeof meta->date);
     snprintf(meta->description, sizeof meta->description, "Captured by rnnfx-train from %s -> %s%s",
              base_name(pairs[0].in_path), base_name(pairs[0].tg_path),
