@@ -456,25 +456,26 @@ static void f2_run_audio(const RnnfxFast *F, void *scratch, float *const *h, flo
     rx_run_audio(F, scratch, h, c, in, out, n);
 }
 
-/* Test hooks for the z-domain forms: x is converted to z here. */
-static void f2_act_zsigmoid(const float *x, float *y, size_t n)
+/* Test hooks for the z-domain forms: x is scaled to z here; a tail shorter
+ * than a vector takes the scalar form. */
+static void f2_act_z(const float *x, float *y, size_t n, float scale, __m256 (*f)(__m256),
+                     float (*tail)(float))
 {
     size_t i = 0;
     for (; i + 8 <= n; i += 8)
-        _mm256_storeu_ps(y + i, rnnfx_zsig_avx2(_mm256_mul_ps(_mm256_loadu_ps(x + i),
-                                                             _mm256_set1_ps(RNNFX_ZSCALE))));
+        _mm256_storeu_ps(y + i, f(_mm256_mul_ps(_mm256_loadu_ps(x + i), _mm256_set1_ps(scale))));
     for (; i < n; i++)
-        y[i] = rnnfx_fast_sigmoidf(x[i]);
+        y[i] = tail(x[i]);
+}
+
+static void f2_act_zsigmoid(const float *x, float *y, size_t n)
+{
+    f2_act_z(x, y, n, RNNFX_ZSCALE, rnnfx_zsig_avx2, rnnfx_fast_sigmoidf);
 }
 
 static void f2_act_ztanh(const float *x, float *y, size_t n)
 {
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8)
-        _mm256_storeu_ps(y + i, rnnfx_ztanh_avx2(_mm256_mul_ps(_mm256_loadu_ps(x + i),
-                                                              _mm256_set1_ps(RNNFX_ZSCALE2))));
-    for (; i < n; i++)
-        y[i] = rnnfx_fast_tanhf(x[i]);
+    f2_act_z(x, y, n, RNNFX_ZSCALE2, rnnfx_ztanh_avx2, rnnfx_fast_tanhf);
 }
 
 const RnnfxFastIsa rnnfx_fast_isa_avx2 = {"avx2",          f2_run_audio,   rx_run_frames,

@@ -855,27 +855,26 @@ static void f512_run_audio(const RnnfxFast *F, void *scratch, float *const *h, f
     rx_run_audio(F, scratch, h, c, in, out, n);
 }
 
-/* Test hooks for the z-domain forms: x is converted to z here. */
-static void f512_act_zsigmoid(const float *x, float *y, size_t n)
+/* Test hooks for the z-domain forms: x is scaled to z here; a tail shorter
+ * than a vector takes the scalar form. */
+static void f512_act_z(const float *x, float *y, size_t n, float scale, __m512 (*f)(__m512),
+                       float (*tail)(float))
 {
-    for (size_t i = 0; i < n; i++)
-        y[i] = RNNFX_ZSCALE * x[i];
     size_t i = 0;
     for (; i + 16 <= n; i += 16)
-        _mm512_storeu_ps(y + i, rnnfx_zsig_avx512(_mm512_loadu_ps(y + i)));
+        _mm512_storeu_ps(y + i, f(_mm512_mul_ps(_mm512_loadu_ps(x + i), _mm512_set1_ps(scale))));
     for (; i < n; i++)
-        y[i] = rnnfx_fast_sigmoidf(x[i]);
+        y[i] = tail(x[i]);
+}
+
+static void f512_act_zsigmoid(const float *x, float *y, size_t n)
+{
+    f512_act_z(x, y, n, RNNFX_ZSCALE, rnnfx_zsig_avx512, rnnfx_fast_sigmoidf);
 }
 
 static void f512_act_ztanh(const float *x, float *y, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
-        y[i] = RNNFX_ZSCALE2 * x[i];
-    size_t i = 0;
-    for (; i + 16 <= n; i += 16)
-        _mm512_storeu_ps(y + i, rnnfx_ztanh_avx512(_mm512_loadu_ps(y + i)));
-    for (; i < n; i++)
-        y[i] = rnnfx_fast_tanhf(x[i]);
+    f512_act_z(x, y, n, RNNFX_ZSCALE2, rnnfx_ztanh_avx512, rnnfx_fast_tanhf);
 }
 
 const RnnfxFastIsa rnnfx_fast_isa_avx512 = {"avx512",          f512_run_audio,   rx_run_frames,
