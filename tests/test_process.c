@@ -54,27 +54,12 @@ static char g_knob_model[PATH_MAX]; /* LSTM 8 + knob "drive" 0..10 */
 /* The shared writer, asserting it worked. */
 #define write_audio(...) assert_int_equal(rnnfx_test_write_audio(__VA_ARGS__), 0)
 /* The tool with -q, stderr kept in g_tmp/stderr.txt for message checks. */
-#define run(...) rnnfx_test_run_quiet(g_bin, err_path(), __VA_ARGS__)
-#define stderr_has(needle) rnnfx_test_file_has(err_path(), needle)
-static const char *err_path(void)
-{
-    static char p[PATH_MAX];
-    snprintf(p, sizeof p, "%s/stderr.txt", g_tmp);
-    return p;
-}
+#define run(...) rnnfx_test_run_quiet(g_bin, rnnfx_test_stderr_path(), __VA_ARGS__)
+#define stderr_has(needle) rnnfx_test_file_has(rnnfx_test_stderr_path(), needle)
+/* A path below g_tmp. */
+#define tmp_path rnnfx_test_scratch_path
 
 /* ---- helpers ------------------------------------------------------------- */
-
-static const char *tmp_path(char *buf, const char *fmt, ...)
-{
-    char rel[PATH_MAX / 2];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(rel, sizeof rel, fmt, ap);
-    va_end(ap);
-    snprintf(buf, PATH_MAX, "%s/%s", g_tmp, rel);
-    return buf;
-}
 
 static int make_model(const char *path, RnnfxCell cell, int hidden, double rate, const char *knob,
                       uint64_t seed)
@@ -596,6 +581,7 @@ static int setup(void **state)
     snprintf(g_tmp, sizeof g_tmp, "/tmp/rnnfx-test-process-XXXXXX");
     if (!mkdtemp(g_tmp))
         return -1;
+    rnnfx_test_scratch_set(g_tmp);
     snprintf(g_model, sizeof g_model, "%s/lstm8.json", g_tmp);
     snprintf(g_knob_model, sizeof g_knob_model, "%s/lstm8-drive.json", g_tmp);
     if (make_model(g_model, RNNFX_CELL_LSTM, 8, 48000, NULL, 1) != 0 ||

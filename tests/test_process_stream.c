@@ -63,25 +63,10 @@ static char g_model[PATH_MAX]; /* LSTM 8 at 48 kHz */
 /* The shared writer, asserting it worked. */
 #define write_audio(...) assert_int_equal(rnnfx_test_write_audio(__VA_ARGS__), 0)
 /* The tool with -q, stderr kept in g_tmp/stderr.txt for message checks. */
-#define run(...) rnnfx_test_run_quiet(g_bin, err_path(), __VA_ARGS__)
-#define stderr_has(needle) rnnfx_test_file_has(err_path(), needle)
-static const char *err_path(void)
-{
-    static char p[PATH_MAX];
-    snprintf(p, sizeof p, "%s/stderr.txt", g_tmp);
-    return p;
-}
-
-static const char *tmp_path(char *buf, const char *fmt, ...)
-{
-    char rel[PATH_MAX / 2];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(rel, sizeof rel, fmt, ap);
-    va_end(ap);
-    snprintf(buf, PATH_MAX, "%s/%s", g_tmp, rel);
-    return buf;
-}
+#define run(...) rnnfx_test_run_quiet(g_bin, rnnfx_test_stderr_path(), __VA_ARGS__)
+#define stderr_has(needle) rnnfx_test_file_has(rnnfx_test_stderr_path(), needle)
+/* A path below g_tmp. */
+#define tmp_path rnnfx_test_scratch_path
 
 static int bits_equal(const float *a, const float *b, size_t n)
 {
@@ -362,6 +347,7 @@ static int setup(void **state)
     snprintf(g_tmp, sizeof g_tmp, "/tmp/rnnfx-test-stream-XXXXXX");
     if (!mkdtemp(g_tmp))
         return -1;
+    rnnfx_test_scratch_set(g_tmp);
     snprintf(g_model, sizeof g_model, "%s/lstm8.json", g_tmp);
     RnnfxArch arch;
     rnnfx_arch_init_audio(&arch, RNNFX_CELL_LSTM, 8, 1);

@@ -14,6 +14,27 @@
 
 #include "enginetest.h"
 
+static char g_scratch[PATH_MAX / 2]; /* with rel below, always fits PATH_MAX */
+
+void rnnfx_test_scratch_set(const char *dir) { snprintf(g_scratch, sizeof g_scratch, "%s", dir); }
+
+const char *rnnfx_test_scratch_path(char *buf, const char *fmt, ...)
+{
+    char rel[PATH_MAX / 2 - 1];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(rel, sizeof rel, fmt, ap);
+    va_end(ap);
+    snprintf(buf, PATH_MAX, "%s/%s", g_scratch, rel);
+    return buf;
+}
+
+const char *rnnfx_test_stderr_path(void)
+{
+    static char p[PATH_MAX];
+    return rnnfx_test_scratch_path(p, "stderr.txt");
+}
+
 int rnnfx_test_exists(const char *path)
 {
     struct stat st;

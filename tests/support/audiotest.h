@@ -14,6 +14,18 @@
 
 #include <sndfile.h>
 
+/* The test program's scratch folder (made by the caller), for the two
+ * helpers below. */
+void rnnfx_test_scratch_set(const char *dir);
+
+/* "<scratch>/<fmt ...>" into buf (PATH_MAX bytes); returns buf. */
+const char *rnnfx_test_scratch_path(char *buf, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* "<scratch>/stderr.txt", where rnnfx_test_run_quiet's callers keep the
+ * program's messages (a static buffer). */
+const char *rnnfx_test_stderr_path(void);
+
 /* Whether something exists at path. */
 int rnnfx_test_exists(const char *path);
 
