@@ -37,17 +37,8 @@ fail() { echo "test_live_period: FAIL: $*"; exit 1; }
 
 . tests/support/jack_env.sh
 rnnfx_jack_clear_stale
-JACK_NO_AUDIO_RESERVATION=1 jackd --no-realtime -n "$SERVER" -d dummy -r 48000 -p 8192 -C 2 -P 2 \
-    >"$TMP/jackd.log" 2>&1 &
-JACKPID=$!
-export JACK_DEFAULT_SERVER="$SERVER"
-export JACK_NO_START_SERVER=1
-ready=0
-for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
-    if "$LIVE" --list 2>/dev/null | grep -q "JACK"; then ready=1; break; fi
-    sleep 0.25
-done
-if [ $ready = 0 ]; then
+rnnfx_jack_start "$SERVER" 48000 8192 --no-realtime "$TMP/jackd.log"
+if ! rnnfx_jack_wait_live "$LIVE"; then
     echo "test_live_period: the JACK server did not start; skipping:"; cat "$TMP/jackd.log"
     exit 77
 fi

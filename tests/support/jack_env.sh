@@ -12,3 +12,24 @@ rnnfx_jack_clear_stale() {
         rm -f /dev/shm/jack_sem.* 2>/dev/null
     fi
 }
+
+# Starts a dummy-backend server named $1 (rate $2, period $3; $4: extra
+# jackd options such as --no-realtime, unquoted on purpose; log into $5) in
+# the background, sets JACKPID, and points this shell's JACK clients at it
+# without letting them start a server of their own.
+rnnfx_jack_start() {
+    JACK_NO_AUDIO_RESERVATION=1 jackd $4 -n "$1" -d dummy -r "$2" -p "$3" -C 2 -P 2 >"$5" 2>&1 &
+    JACKPID=$!
+    export JACK_DEFAULT_SERVER="$1"
+    export JACK_NO_START_SERVER=1
+}
+
+# Waits up to 5 s until rnnfx-live ($1) lists the JACK host API; fails if it
+# never does.
+rnnfx_jack_wait_live() {
+    for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+        "$1" --list 2>/dev/null | grep -q "JACK" && return 0
+        sleep 0.25
+    done
+    return 1
+}
