@@ -278,6 +278,19 @@ static void test_grad_finite_differences(void **state)
 
 /* ---- 3: PyTorch autograd ------------------------------------------------------ */
 
+/* Opens tests/data/grads/<list> (dir gets the folder); fails the test with a
+ * hint when the generated data is missing. */
+static FILE *open_grads_list(char *dir, size_t dir_len, const char *list)
+{
+    char path[1024];
+    rnnfx_test_path(dir, dir_len, "tests/data/grads");
+    snprintf(path, sizeof path, "%s/%s", dir, list);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        fail_msg("missing %s (run tests/gen_torch_grads.py)", path);
+    return f;
+}
+
 /* tests/data/grads/<name>.json: model (rnnfx format), and .f32 files with the
  * inputs [B][T][in], targets [B][T][out] and expected gradient in
  * rnnfx_model_params order; manifest.txt lines:
@@ -286,11 +299,7 @@ static void test_grad_matches_torch(void **state)
 {
     (void)state;
     char dir[512], path[1024];
-    rnnfx_test_path(dir, sizeof dir, "tests/data/grads");
-    snprintf(path, sizeof path, "%s/manifest.txt", dir);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        fail_msg("missing %s (run tests/gen_torch_grads.py)", path);
+    FILE *f = open_grads_list(dir, sizeof dir, "manifest.txt");
     char line[512];
     int ncases = 0;
     for (size_t kt = 0; kt < 3; kt++) {
@@ -365,11 +374,7 @@ static void test_optimizer_matches_torch(void **state)
 {
     (void)state;
     char dir[512], path[1024];
-    rnnfx_test_path(dir, sizeof dir, "tests/data/grads");
-    snprintf(path, sizeof path, "%s/steps.txt", dir);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        fail_msg("missing %s (run tests/gen_torch_grads.py)", path);
+    FILE *f = open_grads_list(dir, sizeof dir, "steps.txt");
     char line[512];
     int ncases = 0;
     while (fgets(line, sizeof line, f)) {
