@@ -283,18 +283,24 @@ def run_case(c):
     return text, x_np, t_np, grads, total, after
 
 
+def write_case(name, text, arrays):
+    """The model as tests/data/grads/<name>.json and each (suffix, array) as
+    little-endian float32 beside it."""
+    base = os.path.join(OUT, name)
+    with open(base + ".json", "w") as fh:
+        fh.write(text)
+    for suffix, a in arrays:
+        with open(base + suffix, "wb") as fh:
+            fh.write(np.ascontiguousarray(a, dtype="<f4").tobytes())
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     lines = ["# name B T burn_in tbptt loss preemph dc_weight loss_value  "
              "(written by tests/gen_torch_grads.py)"]
     for c in CASES:
         text, x, t, g, total, _ = run_case(c)
-        base = os.path.join(OUT, c["name"])
-        with open(base + ".json", "w") as fh:
-            fh.write(text)
-        for suffix, a in ((".in.f32", x), (".target.f32", t), (".grad.f32", g)):
-            with open(base + suffix, "wb") as fh:
-                fh.write(np.ascontiguousarray(a, dtype="<f4").tobytes())
+        write_case(c["name"], text, ((".in.f32", x), (".target.f32", t), (".grad.f32", g)))
         lines.append("%s %d %d %d %d %s %.9g %.9g %.17g" % (
             c["name"], c["B"], c["T"], c["burn"], c["tbptt"], c["loss"], c["preemph"], c["dc"],
             total))
@@ -306,12 +312,7 @@ def main():
              "(written by tests/gen_torch_grads.py)"]
     for c in STEP_CASES:
         text, x, t, g, total, after = run_case(c)
-        base = os.path.join(OUT, c["name"])
-        with open(base + ".json", "w") as fh:
-            fh.write(text)
-        for suffix, a in ((".in.f32", x), (".target.f32", t), (".after.f32", after)):
-            with open(base + suffix, "wb") as fh:
-                fh.write(np.ascontiguousarray(a, dtype="<f4").tobytes())
+        write_case(c["name"], text, ((".in.f32", x), (".target.f32", t), (".after.f32", after)))
         lines.append("%s %d %d %d %d %s %.9g %.9g %.9g %.9g %d %.9g" % (
             c["name"], c["B"], c["T"], c["burn"], c["tbptt"], c["loss"], c["preemph"], c["dc"],
             c["lr"], c["wd"], 1 if c["decoupled"] else 0, c["clip"]))
