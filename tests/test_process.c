@@ -619,14 +619,7 @@ int main(int argc, char **argv)
         return 0;
     }
     /* The program under test sits in ../bin beside this test's folder. */
-    char self[PATH_MAX];
-    snprintf(self, sizeof self, "%s", argv[0]);
-    char *slash = strrchr(self, '/');
-    if (slash)
-        *slash = '\0';
-    else
-        snprintf(self, sizeof self, ".");
-    snprintf(g_bin, sizeof g_bin, "%s/../bin/rnnfx-process", self);
+    rnnfx_test_beside(g_bin, sizeof g_bin, argv[0], "../bin/rnnfx-process");
     if (access(g_bin, X_OK) != 0) {
         fprintf(stderr, "test_process: %s is not built\n", g_bin);
         return 1;

@@ -28,6 +28,7 @@
 #include <sndfile.h>
 
 #include "../plugin/rnnfx_ports.h"
+#include "audiotest.h"
 #include "enginetest.h"
 #include "lv2host.h"
 #include "model.h"
@@ -179,15 +180,8 @@ static void test_batch_equals_plugin(void **state)
 int main(int argc, char **argv)
 {
     (void)argc;
-    char self[PATH_MAX];
-    snprintf(self, sizeof self, "%s", argv[0]);
-    char *slash = strrchr(self, '/');
-    if (slash)
-        *slash = '\0';
-    else
-        snprintf(self, sizeof self, ".");
-    snprintf(g_bin, sizeof g_bin, "%s/../bin/rnnfx-process", self);
-    snprintf(g_bundle, sizeof g_bundle, "%s/../rnnfx.lv2", self);
+    rnnfx_test_beside(g_bin, sizeof g_bin, argv[0], "../bin/rnnfx-process");
+    rnnfx_test_beside(g_bundle, sizeof g_bundle, argv[0], "../rnnfx.lv2");
     if (access(g_bin, X_OK) != 0) {
         fprintf(stderr, "test_process_plugin: %s is not built\n", g_bin);
         return 1;

@@ -35,6 +35,16 @@ const char *rnnfx_test_stderr_path(void)
     return rnnfx_test_scratch_path(p, "stderr.txt");
 }
 
+const char *rnnfx_test_beside(char *buf, size_t len, const char *argv0, const char *rel)
+{
+    const char *slash = strrchr(argv0, '/');
+    if (slash)
+        snprintf(buf, len, "%.*s/%s", (int)(slash - argv0), argv0, rel);
+    else
+        snprintf(buf, len, "./%s", rel);
+    return buf;
+}
+
 int rnnfx_test_exists(const char *path)
 {
     struct stat st;

@@ -26,6 +26,10 @@ const char *rnnfx_test_scratch_path(char *buf, const char *fmt, ...)
  * program's messages (a static buffer). */
 const char *rnnfx_test_stderr_path(void);
 
+/* "<folder of argv0>/<rel>" into buf: where a program built beside the
+ * test binary lives (e.g. rel "../bin/rnnfx-process"). Returns buf. */
+const char *rnnfx_test_beside(char *buf, size_t len, const char *argv0, const char *rel);
+
 /* Whether something exists at path. */
 int rnnfx_test_exists(const char *path);
 
