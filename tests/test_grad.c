@@ -278,6 +278,14 @@ static void test_grad_finite_differences(void **state)
 
 /* ---- 3: PyTorch autograd ------------------------------------------------------ */
 
+/* tests/data/grads/<name><suffix> as count floats (NULL if it is not that). */
+static float *case_f32(const char *dir, const char *name, const char *suffix, size_t count)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s%s", dir, name, suffix);
+    return rnnfx_test_read_f32(path, count);
+}
+
 /* Opens tests/data/grads/<list> (dir gets the folder); fails the test with a
  * hint when the generated data is missing. */
 static FILE *open_grads_list(char *dir, size_t dir_len, const char *list)
@@ -323,12 +331,9 @@ static void test_grad_matches_torch(void **state)
         const RnnfxArch *a = rnnfx_model_arch(m);
         size_t P;
         rnnfx_model_params(m, &P);
-        snprintf(path, sizeof path, "%s/%s.in.f32", dir, name);
-        float *in = rnnfx_test_read_f32(path, (size_t)B * T * a->input_size);
-        snprintf(path, sizeof path, "%s/%s.target.f32", dir, name);
-        float *tg = rnnfx_test_read_f32(path, (size_t)B * T * a->output_size);
-        snprintf(path, sizeof path, "%s/%s.grad.f32", dir, name);
-        float *gref = rnnfx_test_read_f32(path, P);
+        float *in = case_f32(dir, name, ".in.f32", (size_t)B * T * a->input_size);
+        float *tg = case_f32(dir, name, ".target.f32", (size_t)B * T * a->output_size);
+        float *gref = case_f32(dir, name, ".grad.f32", P);
         assert_non_null(in);
         assert_non_null(tg);
         assert_non_null(gref);
@@ -395,12 +400,9 @@ static void test_optimizer_matches_torch(void **state)
         const RnnfxArch *a = rnnfx_model_arch(m);
         size_t P;
         const float *w = rnnfx_model_params(m, &P);
-        snprintf(path, sizeof path, "%s/%s.in.f32", dir, name);
-        float *in = rnnfx_test_read_f32(path, (size_t)B * T * a->input_size);
-        snprintf(path, sizeof path, "%s/%s.target.f32", dir, name);
-        float *tg = rnnfx_test_read_f32(path, (size_t)B * T * a->output_size);
-        snprintf(path, sizeof path, "%s/%s.after.f32", dir, name);
-        float *ref = rnnfx_test_read_f32(path, P);
+        float *in = case_f32(dir, name, ".in.f32", (size_t)B * T * a->input_size);
+        float *tg = case_f32(dir, name, ".target.f32", (size_t)B * T * a->output_size);
+        float *ref = case_f32(dir, name, ".after.f32", P);
         assert_non_null(in);
         assert_non_null(tg);
         assert_non_null(ref);
