@@ -33,14 +33,8 @@ fi
 TMP=$(mktemp -d /tmp/rnnfx-test-live-XXXXXX)
 SERVER=rnnfx-live-test
 JACKPID=""
-cleanup() {
-    if [ -n "$JACKPID" ]; then
-        kill "$JACKPID" 2>/dev/null
-        wait "$JACKPID" 2>/dev/null
-    fi
-    rm -rf "$TMP"
-}
-trap cleanup EXIT INT TERM
+. tests/support/jack_env.sh
+trap rnnfx_jack_cleanup EXIT INT TERM
 
 # Real-time scheduling when the machine allows it (root, or rtprio limits),
 # as on a musician's machine; otherwise --no-realtime.
@@ -48,7 +42,6 @@ RT=--no-realtime
 if [ "$(id -u)" = 0 ] || [ "$(ulimit -r 2>/dev/null || echo 0)" != 0 ]; then
     RT="-R -P 70"
 fi
-. tests/support/jack_env.sh
 rnnfx_jack_clear_stale
 rnnfx_jack_start "$SERVER" 48000 128 "$RT" "$TMP/jackd.log"
 if ! rnnfx_jack_wait_live "$LIVE"; then

@@ -25,17 +25,10 @@ done
 TMP=$(mktemp -d /tmp/rnnfx-test-live-period-XXXXXX)
 SERVER=rnnfx-live-period-test
 JACKPID=""
-cleanup() {
-    if [ -n "$JACKPID" ]; then
-        kill "$JACKPID" 2>/dev/null
-        wait "$JACKPID" 2>/dev/null
-    fi
-    rm -rf "$TMP"
-}
-trap cleanup EXIT INT TERM
+. tests/support/jack_env.sh
+trap rnnfx_jack_cleanup EXIT INT TERM
 fail() { echo "test_live_period: FAIL: $*"; exit 1; }
 
-. tests/support/jack_env.sh
 rnnfx_jack_clear_stale
 rnnfx_jack_start "$SERVER" 48000 8192 --no-realtime "$TMP/jackd.log"
 if ! rnnfx_jack_wait_live "$LIVE"; then

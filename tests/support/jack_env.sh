@@ -33,3 +33,13 @@ rnnfx_jack_wait_live() {
     done
     return 1
 }
+
+# Stops the server rnnfx_jack_start started (if any) and removes $TMP: the
+# EXIT trap of the tests that use both.
+rnnfx_jack_cleanup() {
+    if [ -n "${JACKPID:-}" ]; then
+        kill "$JACKPID" 2>/dev/null
+        wait "$JACKPID" 2>/dev/null
+    fi
+    rm -rf "$TMP"
+}
