@@ -451,7 +451,8 @@ RnnfxStatus rnnfx_fast_build(const RnnfxModel *m, RnnfxFast **out, RnnfxError *e
     F->off_gh = F->off_g + up16((size_t)max_rows);
     F->off_y = F->off_gh + up16((size_t)max_rows);
     F->off_step = F->off_y + up16((size_t)op);
-    F->scratch_floats = F->off_step + FLOATS_PER_LINE;
+    F->off_bd = F->off_step + FLOATS_PER_LINE;
+    F->scratch_floats = F->off_bd + up16((size_t)F->layer[0].rows); /* drows <= rows */
 #if defined(__x86_64__)
     if (F->isa == &rnnfx_fast_isa_avx2 && fused_arch(a)) {
         RnnfxStatus st = build_groups(F, err);
@@ -499,13 +500,19 @@ void rnnfx_fast_set_knobs(const RnnfxFast *fast, void *scratch, const float *kno
     const RnnfxFastLayer *L = &fast->layer[0];
     float *b0 = (float *)scratch + fast->off_b0;
     memcpy(b0, L->b, (size_t)L->rows * sizeof(float));
-    if (!knobs)
-        return;
-    for (int k = 0; k < fast->n_knobs; k++) {
+    for (int k = 0; knobs && k < fast->n_knobs; k++) {
         const float v = knobs[k];
         const float *w = L->wx + (size_t)(k + 1) * (size_t)L->rows;
         for (int r = 0; r < L->rows; r++)
             b0[r] += w[r] * v;
+    }
+    if (L->gs != L->hp) {
+        /* the dense-gate kernels' copy: gate q at q*gs, zero elsewhere */
+        float *bd = (float *)scratch + fast->off_bd;
+        const int G = rnnfx_cell_gates(L->cell);
+        memset(bd, 0, (size_t)L->drows * sizeof(float));
+        for (int q = 0; q < G; q++)
+            memcpy(bd + (size_t)q * L->gs, b0 + (size_t)q * L->hp, (size_t)L->gs * sizeof(float));
     }
 }
 

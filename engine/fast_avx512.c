@@ -425,9 +425,9 @@ RX_INLINE void f512_gru(const RnnfxFast *F, const float *b0, float *h, const flo
  * taken once per row vector, whatever gates it holds: in the exponent
  * domain every gate's activation starts with 2^z). The last unit vector's
  * lanes 8-15 hold other gates' values and are zeroed by the masks of the
- * final multiplies, so the state's padding stays exactly zero. b0 (the
- * instance's bias with the knobs folded in, in the plain layout) is
- * re-laid-out once per block. */
+ * final multiplies, so the state's padding stays exactly zero. The bias
+ * with the knobs folded in comes in the same layout (bd, written by
+ * fast.c's set_knobs). */
 RX_INLINE __m512 f512_join(__m512 lo, __m512 hi)
 {
     /* lanes 8-15 of lo, then lanes 0-7 of hi */
@@ -435,15 +435,7 @@ RX_INLINE __m512 f512_join(__m512 lo, __m512 hi)
         _mm512_alignr_epi32(_mm512_castps_si512(hi), _mm512_castps_si512(lo), 8));
 }
 
-/* bd[q*gs ..] = b0[q*hp ..] for G gates, zero elsewhere; dr floats. */
-static void f512_dense_bias(const RnnfxFastLayer *L, int G, const float *b0, float *bd)
-{
-    memset(bd, 0, (size_t)L->drows * sizeof(float));
-    for (int q = 0; q < G; q++)
-        memcpy(bd + (size_t)q * L->gs, b0 + (size_t)q * L->hp, (size_t)L->gs * sizeof(float));
-}
-
-RX_INLINE void f512_lstm_dg(const RnnfxFast *F, const float *b0, float *h, float *c,
+RX_INLINE void f512_lstm_dg(const RnnfxFast *F, const float *bd, float *h, float *c,
                             const float *in, float *out, size_t n, const int NV, const int SETS)
 {
     const RnnfxFastLayer *L = &F->layer[0];
@@ -452,8 +444,6 @@ RX_INLINE void f512_lstm_dg(const RnnfxFast *F, const float *b0, float *h, float
     const float *wx = L->wxd;
     enum { MAXV = 14 };
     const int NVEC = 4 * NV - 2, P = 1, LP = NVEC;
-    float bd[MAXV * 16] __attribute__((aligned(64)));
-    f512_dense_bias(L, 4, b0, bd);
     __m512 cv[4], hv[4];
 #pragma GCC unroll 4
     for (int u = 0; u < NV; u++) {
@@ -501,7 +491,7 @@ RX_INLINE void f512_lstm_dg(const RnnfxFast *F, const float *b0, float *h, float
         _mm512_store_ps(c + 16 * u, cv[u]);
 }
 
-RX_INLINE void f512_gru_dg(const RnnfxFast *F, const float *b0, float *h, const float *in,
+RX_INLINE void f512_gru_dg(const RnnfxFast *F, const float *bd, float *h, const float *in,
                            float *out, size_t n, const int NV, const int SETS)
 {
     const RnnfxFastLayer *L = &F->layer[0];
@@ -510,8 +500,6 @@ RX_INLINE void f512_gru_dg(const RnnfxFast *F, const float *b0, float *h, const 
     const float *wx = L->wxd, *bh = L->bhd;
     enum { MAXV = 14 };
     const int NVEC = 3 * NV - 1, P = 1, LP = NVEC, N0 = 2 * NV - 1; /* N0: first n vector */
-    float bd[MAXV * 16] __attribute__((aligned(64)));
-    f512_dense_bias(L, 3, b0, bd);
     __m512 hv[4];
 #pragma GCC unroll 4
     for (int u = 0; u < NV; u++)
@@ -826,18 +814,20 @@ static void f512_run_audio(const RnnfxFast *F, void *scratch, float *const *h, f
         }
         if (L->gs != L->hp) {
             /* the dense-gate copy: fast.c builds it for LSTM H 33-40 and GRU
-             * H 33-40 and 49-56 only (dense_gates) */
+             * H 33-40 and 49-56 only (dense_gates), and the bias in that
+             * layout with the knobs (set_knobs) */
+            const float *bd = (const float *)scratch + F->off_bd;
             const int nv = L->hp / 16;
             if (L->cell == RNNFX_CELL_LSTM && nv == 3) {
-                f512_lstm_dg(F, b0, h[0], c[0], in, out, n, 3, 1);
+                f512_lstm_dg(F, bd, h[0], c[0], in, out, n, 3, 1);
                 return;
             }
             if (L->cell == RNNFX_CELL_GRU && nv == 3) {
-                f512_gru_dg(F, b0, h[0], in, out, n, 3, 2);
+                f512_gru_dg(F, bd, h[0], in, out, n, 3, 2);
                 return;
             }
             if (L->cell == RNNFX_CELL_GRU && nv == 4) {
-                f512_gru_dg(F, b0, h[0], in, out, n, 4, 1);
+                f512_gru_dg(F, bd, h[0], in, out, n, 4, 1);
                 return;
             }
             rx_run_audio(F, scratch, h, c, in, out, n); /* not reached */

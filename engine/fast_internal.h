@@ -31,7 +31,8 @@
  * Per-instance scratch (rnnfx_fast_scratch_size): b0 (layer 0's bias with
  * the knob inputs folded in, [rows0]), g and gh (gate pre-activations,
  * [max rows] each), y (dense outputs, [op]), the step parity (one unsigned,
- * see zig); every piece 64-byte aligned.
+ * see zig), bd (b0 in the dense-gate layout, [rows0]); every piece 64-byte
+ * aligned.
  */
 #ifndef RNNFX_FAST_INTERNAL_H
 #define RNNFX_FAST_INTERNAL_H
@@ -108,6 +109,7 @@ struct RnnfxFast {
      * the audio time steps the fused kernels ran since the last reset (the
      * sweep direction; the frames path never zigzags). */
     size_t off_b0, off_g, off_gh, off_y, off_step, scratch_floats;
+    size_t off_bd; /* b0 in the dense-gate layout (set_knobs), if layer 0 has it */
     float *mem;   /* the one allocation all arrays above point into */
     void *colmem; /* the fused kernels' copy: cols table with the dense-gate or
                      cache-partitioned matrix (AVX-512), or whg (AVX2) */
