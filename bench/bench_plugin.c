@@ -11,6 +11,11 @@
  *   - the plugin's run() on the same blocks at a 48 kHz host rate (gains,
  *     mix, bypass, peak meters, NaN guard, MIDI/patch parsing, all on);
  *   - for information, run() at 44.1 kHz (resampling around the model).
+ * Then the resampling alone: the round trip 44.1 -> 48 -> 44.1 kHz through
+ * the fixed-ratio resampler the chain uses (resample.h) against
+ * libsamplerate's medium-quality converter, the chain's fallback for other
+ * rate pairs (and what it used before), timed the same way in the same run:
+ *   bench resample pair=44100/48000 poly_ns=... src_ns=... speedup=...
  * Timing uses the thread's CPU clock per 4096-sample segment; the 5th
  * percentile of the segments of several passes is reported. Target (issue 4): the plugin at
  * 48 kHz within 10 % of the bare engine. Prints one table and one
@@ -34,10 +39,13 @@
 #include <lv2/urid/urid.h>
 #include <lv2/worker/worker.h>
 
+#include <samplerate.h>
+
 #include "../plugin/rnnfx_ports.h"
 #include "instance.h"
 #include "model.h"
 #include "model_file.h"
+#include "resample.h"
 
 #define BLOCK 256
 #define SEG 4096
@@ -210,6 +218,84 @@ static double p5(Stat *s)
     return s->ns[s->count / 20];
 }
 
+/* ns per host sample of the round trip host -> model rate -> host on
+ * BLOCK-sized blocks: through the fixed-ratio resampler (poly = 1) or
+ * libsamplerate's medium converter. */
+static double time_round_trip(int poly, double host, double model)
+{
+    size_t n = (size_t)SECONDS * (size_t)host;
+    float *x = malloc(n * sizeof *x), mid[2 * BLOCK], out[2 * BLOCK];
+    signal(x, n, host);
+    RnnfxResampleFilter *fd = NULL, *fu = NULL;
+    RnnfxResampler *d = NULL, *u = NULL;
+    SRC_STATE *sd = NULL, *su = NULL;
+    int e;
+    if (poly) {
+        RnnfxError err;
+        if (rnnfx_resample_filter_new(host, model, &fd, &err) != RNNFX_OK ||
+            rnnfx_resample_filter_new(model, host, &fu, &err) != RNNFX_OK) {
+            fprintf(stderr, "bench_plugin: %s\n", err.msg);
+            exit(1);
+        }
+        d = rnnfx_resample_new(fd);
+        u = rnnfx_resample_new(fu);
+    } else {
+        sd = src_new(SRC_SINC_MEDIUM_QUALITY, 1, &e);
+        su = src_new(SRC_SINC_MEDIUM_QUALITY, 1, &e);
+    }
+    static Stat st;
+    st.count = 0;
+    for (int pass = 0; pass < PASSES + 1; pass++) {
+        for (size_t seg = 0; seg + SEG <= n; seg += SEG) {
+            double t0 = now_s();
+            for (size_t b = seg; b < seg + SEG; b += BLOCK) {
+                if (poly) {
+                    size_t m = rnnfx_resample_process(d, x + b, BLOCK, mid);
+                    rnnfx_resample_process(u, mid, m, out);
+                    continue;
+                }
+                SRC_DATA a;
+                memset(&a, 0, sizeof a);
+                a.data_in = x + b;
+                a.input_frames = BLOCK;
+                a.data_out = mid;
+                a.output_frames = 2 * BLOCK;
+                a.src_ratio = model / host;
+                src_process(sd, &a);
+                a.data_in = mid;
+                a.input_frames = a.output_frames_gen;
+                a.data_out = out;
+                a.src_ratio = host / model;
+                src_process(su, &a);
+            }
+            if (pass > 0) add(&st, (now_s() - t0) * 1e9 / SEG);
+        }
+    }
+    rnnfx_resample_free(d);
+    rnnfx_resample_free(u);
+    rnnfx_resample_filter_free(fd);
+    rnnfx_resample_filter_free(fu);
+    if (sd) src_delete(sd);
+    if (su) src_delete(su);
+    free(x);
+    return p5(&st);
+}
+
+static void bench_resampling(void)
+{
+    const double host = 44100.0, model = 48000.0;
+    double poly = time_round_trip(1, host, model), src = time_round_trip(0, host, model);
+    RnnfxResampleFilter *f = NULL;
+    RnnfxError err;
+    rnnfx_resample_filter_new(host, model, &f, &err);
+    printf("\nresampling round trip %.0f -> %.0f -> %.0f Hz, ns per host sample: fixed-ratio "
+           "polyphase (%s) %.1f, libsamplerate medium %.1f: %.1fx faster\n",
+           host, model, host, f ? rnnfx_resample_filter_isa(f) : "?", poly, src, src / poly);
+    printf("bench resample pair=%.0f/%.0f poly_ns=%.1f src_ns=%.1f speedup=%.1f\n", host, model,
+           poly, src, src / poly);
+    rnnfx_resample_filter_free(f);
+}
+
 int main(int argc, char **argv)
 {
     (void)argc;
@@ -330,6 +416,7 @@ int main(int argc, char **argv)
     remove(models[2]);
     printf("target: plugin at 48 kHz within 10%% of the bare engine: %s\n",
            all_ok ? "met" : "NOT met on this run (see the figures; a busy machine adds noise)");
+    bench_resampling();
     lilv_world_free(world);
     free(abs);
     for (int i = 0; i < g_n_uris; i++) free(g_uris[i]);

@@ -7,9 +7,12 @@
  *
  * Resampling and latency. A core that resamples runs, per channel, a
  * down-converter (host rate -> model rate), the model, and an up-converter
- * (model rate -> host rate) whose output is appended to a FIFO. libsamplerate's
- * sinc converters place output sample k exactly at input time k / ratio; they
- * only hold samples back until enough look-ahead has arrived. So the round
+ * (model rate -> host rate) whose output is appended to a FIFO. A converter
+ * is the fixed-ratio polyphase resampler (resample.h) for the rate pairs it
+ * supports, which are all the usual ones, and a libsamplerate sinc
+ * converter for any other pair. Both place output sample k exactly at input
+ * time k / ratio; they only hold samples back until enough look-ahead has
+ * arrived. So the round
  * trip is aligned to the host grid and merely produces fewer samples than it
  * was given at first. The FIFO is primed with P zeros, where P is the largest
  * shortfall N - produced(N) over the first few thousand samples (measured at
@@ -25,12 +28,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "resample.h"
+
 #define CHAIN_KNOB_STEP 32        /* knobs move once per this many samples */
 #define CHAIN_GAIN_TAU 0.010      /* gains and mix, seconds */
 #define CHAIN_KNOB_TAU 0.020      /* knobs, seconds */
 #define CHAIN_RETIRED_CAP 8       /* cores waiting for take_retired */
 #define CHAIN_LATENCY_PROBE 8192  /* host samples fed to measure the latency */
-#define CHAIN_SRC_QUALITY SRC_SINC_MEDIUM_QUALITY
+#define CHAIN_SRC_QUALITY SRC_SINC_MEDIUM_QUALITY /* for pairs resample.h lacks */
+
+/* One channel's conversion in one direction: a polyphase resampler running
+ * a filter the core owns, or else a libsamplerate converter. */
+typedef struct {
+    RnnfxResampler *poly;
+    SRC_STATE *src;
+    double ratio; /* output rate / input rate */
+} Converter;
 
 struct RnnfxChainCore {
     RnnfxModel *model; /* borrowed unless own_model */
@@ -41,8 +54,10 @@ struct RnnfxChainCore {
     double ratio_down; /* model_rate / host_rate */
     int latency;       /* host samples */
     RnnfxInstance *inst[RNNFX_CHAIN_MAX_CHANNELS];
-    SRC_STATE *down[RNNFX_CHAIN_MAX_CHANNELS];
-    SRC_STATE *up[RNNFX_CHAIN_MAX_CHANNELS];
+    RnnfxResampleFilter *fdown, *fup; /* shared by the channels; NULL when
+                                         libsamplerate converts */
+    Converter down[RNNFX_CHAIN_MAX_CHANNELS];
+    Converter up[RNNFX_CHAIN_MAX_CHANNELS];
     float *mbuf[RNNFX_CHAIN_MAX_CHANNELS]; /* [mcap] model-rate samples */
     size_t mcap;
     float *fifo[RNNFX_CHAIN_MAX_CHANNELS]; /* [fifo_cap] host-rate output */
@@ -142,6 +157,63 @@ float rnnfx_chain_knob_denormalize(const RnnfxModel *model, int index, float uni
     return p->min + clamp01(unit) * (p->max - p->min);
 }
 
+/* ---- converters ---------------------------------------------------------------- */
+
+/* filter NULL: a libsamplerate converter at this ratio. */
+static RnnfxStatus conv_open(Converter *c, const RnnfxResampleFilter *filter, double ratio,
+                             RnnfxError *err)
+{
+    memset(c, 0, sizeof *c);
+    c->ratio = ratio;
+    int e = 0;
+    if (filter)
+        c->poly = rnnfx_resample_new(filter);
+    else
+        c->src = src_new(CHAIN_SRC_QUALITY, 1, &e);
+    if (!c->poly && !c->src)
+        return rnnfx_fail(err, RNNFX_ERR_NOMEM, "cannot create a resampler: %s",
+                          e ? src_strerror(e) : "out of memory");
+    return RNNFX_OK;
+}
+
+static void conv_close(Converter *c)
+{
+    rnnfx_resample_free(c->poly);
+    if (c->src) src_delete(c->src);
+    memset(c, 0, sizeof *c);
+}
+
+static void conv_reset(Converter *c)
+{
+    if (c->poly) rnnfx_resample_reset(c->poly);
+    if (c->src) src_reset(c->src);
+}
+
+/* Converts a prefix of in[n] into out[room]: sets *used to the input
+ * samples consumed and returns the samples written. Audio-safe. */
+static size_t conv_run(Converter *c, const float *in, size_t n, float *out, size_t room,
+                       size_t *used)
+{
+    if (c->poly) {
+        size_t fit = rnnfx_resample_max_in(c->poly, room);
+        *used = n < fit ? n : fit;
+        return rnnfx_resample_process(c->poly, in, *used, out);
+    }
+    SRC_DATA d;
+    memset(&d, 0, sizeof d);
+    d.data_in = in;
+    d.data_out = out;
+    d.input_frames = (long)n;
+    d.output_frames = (long)room;
+    d.src_ratio = c->ratio;
+    if (src_process(c->src, &d) != 0) {
+        *used = 0;
+        return 0;
+    }
+    *used = (size_t)d.input_frames_used;
+    return (size_t)d.output_frames_gen;
+}
+
 /* ---- cores ------------------------------------------------------------------- */
 
 /* Primes the output FIFOs with `latency` zeros and clears converter state. */
@@ -150,8 +222,8 @@ static void core_reset(RnnfxChainCore *core)
     for (int ch = 0; ch < core->channels; ch++) {
         rnnfx_instance_reset(core->inst[ch]);
         if (core->resample) {
-            src_reset(core->down[ch]);
-            src_reset(core->up[ch]);
+            conv_reset(&core->down[ch]);
+            conv_reset(&core->up[ch]);
             memset(core->fifo[ch], 0, core->fifo_cap * sizeof(float));
             core->fill[ch] = (size_t)core->latency;
         }
@@ -176,20 +248,12 @@ static void core_apply_knobs(RnnfxChainCore *core, const RnnfxChain *chain)
 static void core_feed_up(RnnfxChainCore *core, int ch, const float *buf, size_t m)
 {
     while (m > 0) {
-        size_t room = core->fifo_cap - core->fill[ch];
-        if (room == 0) return; /* cannot happen with the planned sizes */
-        SRC_DATA d;
-        memset(&d, 0, sizeof d);
-        d.data_in = buf;
-        d.data_out = core->fifo[ch] + core->fill[ch];
-        d.input_frames = (long)m;
-        d.output_frames = (long)room;
-        d.src_ratio = 1.0 / core->ratio_down;
-        if (src_process(core->up[ch], &d) != 0) return;
-        core->fill[ch] += (size_t)d.output_frames_gen;
-        buf += d.input_frames_used;
-        m -= (size_t)d.input_frames_used;
-        if (d.input_frames_used == 0 && d.output_frames_gen == 0) return;
+        size_t room = core->fifo_cap - core->fill[ch], used;
+        size_t gen = conv_run(&core->up[ch], buf, m, core->fifo[ch] + core->fill[ch], room, &used);
+        core->fill[ch] += gen;
+        buf += used;
+        m -= used;
+        if (used == 0 && gen == 0) return; /* cannot happen with the planned sizes */
     }
 }
 
@@ -204,22 +268,15 @@ static void core_run(RnnfxChainCore *core, int ch, const float *xin, size_t n)
     const float *src = xin;
     size_t left = n;
     while (left > 0) {
-        SRC_DATA d;
-        memset(&d, 0, sizeof d);
-        d.data_in = src;
-        d.data_out = core->mbuf[ch];
-        d.input_frames = (long)left;
-        d.output_frames = (long)core->mcap;
-        d.src_ratio = core->ratio_down;
-        if (src_process(core->down[ch], &d) != 0) break;
-        size_t gen = (size_t)d.output_frames_gen;
+        size_t used;
+        size_t gen = conv_run(&core->down[ch], src, left, core->mbuf[ch], core->mcap, &used);
         if (gen > 0) {
             rnnfx_instance_process(core->inst[ch], core->mbuf[ch], core->mbuf[ch], gen);
             core_feed_up(core, ch, core->mbuf[ch], gen);
         }
-        src += d.input_frames_used;
-        left -= (size_t)d.input_frames_used;
-        if (d.input_frames_used == 0 && gen == 0) break;
+        src += used;
+        left -= used;
+        if (used == 0 && gen == 0) break;
     }
     size_t have = core->fill[ch];
     size_t take = have < n ? have : n;
@@ -229,45 +286,28 @@ static void core_run(RnnfxChainCore *core, int ch, const float *xin, size_t n)
     core->fill[ch] = have - take;
 }
 
-/* Measures P (see the file comment) with a scratch pair of converters. */
-static RnnfxStatus measure_latency(double ratio_down, int *latency, RnnfxError *err)
+/* Measures P (see the file comment) with a scratch pair of converters like
+ * the core's. */
+static RnnfxStatus measure_latency(const RnnfxChainCore *core, int *latency, RnnfxError *err)
 {
-    int e1 = 0, e2 = 0;
-    SRC_STATE *down = src_new(CHAIN_SRC_QUALITY, 1, &e1);
-    SRC_STATE *up = src_new(CHAIN_SRC_QUALITY, 1, &e2);
-    if (!down || !up) {
-        src_delete(down);
-        src_delete(up);
-        return rnnfx_fail(err, RNNFX_ERR_NOMEM, "cannot create a resampler: %s",
-                          src_strerror(e1 ? e1 : e2));
+    Converter down, up;
+    RnnfxStatus st = conv_open(&down, core->fdown, core->ratio_down, err);
+    if (st != RNNFX_OK) return st;
+    st = conv_open(&up, core->fup, 1.0 / core->ratio_down, err);
+    if (st != RNNFX_OK) {
+        conv_close(&down);
+        return st;
     }
     float zero = 0.0f, mid[64], out[64];
     long produced = 0, worst = 0;
     for (long n = 1; n <= CHAIN_LATENCY_PROBE; n++) {
-        SRC_DATA d;
-        memset(&d, 0, sizeof d);
-        d.data_in = &zero;
-        d.data_out = mid;
-        d.input_frames = 1;
-        d.output_frames = 64;
-        d.src_ratio = ratio_down;
-        src_process(down, &d);
-        long m = d.output_frames_gen;
-        if (m > 0) {
-            SRC_DATA u;
-            memset(&u, 0, sizeof u);
-            u.data_in = mid;
-            u.data_out = out;
-            u.input_frames = m;
-            u.output_frames = 64;
-            u.src_ratio = 1.0 / ratio_down;
-            src_process(up, &u);
-            produced += u.output_frames_gen;
-        }
+        size_t used;
+        size_t m = conv_run(&down, &zero, 1, mid, 64, &used);
+        if (m > 0) produced += (long)conv_run(&up, mid, m, out, 64, &used);
         if (n - produced > worst) worst = n - produced;
     }
-    src_delete(down);
-    src_delete(up);
+    conv_close(&down);
+    conv_close(&up);
     if (worst > RNNFX_CHAIN_MAX_LATENCY)
         return rnnfx_fail(err, RNNFX_ERR_LIMIT,
                           "resampling latency %ld samples exceeds the limit of %d", worst,
@@ -316,8 +356,13 @@ static RnnfxStatus core_create(int channels, double host_rate, size_t max_block,
     core->resample = fabs(model_rate - host_rate) > 1e-6 * host_rate;
     for (int k = 0; k < RNNFX_CHAIN_MAX_KNOBS; k++) core->applied[k] = NAN;
 
+    if (core->resample && rnnfx_resample_supported(host_rate, model_rate)) {
+        st = rnnfx_resample_filter_new(host_rate, model_rate, &core->fdown, err);
+        if (st == RNNFX_OK) st = rnnfx_resample_filter_new(model_rate, host_rate, &core->fup, err);
+        if (st != RNNFX_OK) goto fail;
+    }
     if (core->resample) {
-        st = measure_latency(ratio, &core->latency, err);
+        st = measure_latency(core, &core->latency, err);
         if (st != RNNFX_OK) goto fail;
         /* model samples per chunk: ceil(n * ratio) plus converter jitter */
         core->mcap = (size_t)ceil((double)max_block * ratio) + 16;
@@ -331,14 +376,13 @@ static RnnfxStatus core_create(int channels, double host_rate, size_t max_block,
             goto fail;
         }
         if (core->resample) {
-            int e = 0;
-            core->down[ch] = src_new(CHAIN_SRC_QUALITY, 1, &e);
-            if (core->down[ch]) core->up[ch] = src_new(CHAIN_SRC_QUALITY, 1, &e);
+            st = conv_open(&core->down[ch], core->fdown, ratio, err);
+            if (st == RNNFX_OK) st = conv_open(&core->up[ch], core->fup, 1.0 / ratio, err);
+            if (st != RNNFX_OK) goto fail;
             core->mbuf[ch] = calloc(core->mcap, sizeof(float));
             core->fifo[ch] = calloc(core->fifo_cap, sizeof(float));
-            if (!core->down[ch] || !core->up[ch] || !core->mbuf[ch] || !core->fifo[ch]) {
-                st = rnnfx_fail(err, RNNFX_ERR_NOMEM, "cannot create a resampler: %s",
-                                e ? src_strerror(e) : "out of memory");
+            if (!core->mbuf[ch] || !core->fifo[ch]) {
+                st = rnnfx_fail(err, RNNFX_ERR_NOMEM, "out of memory for resampling buffers");
                 goto fail;
             }
         }
@@ -373,12 +417,14 @@ void rnnfx_chain_core_free(RnnfxChainCore *core)
     if (!core) return;
     for (int ch = 0; ch < RNNFX_CHAIN_MAX_CHANNELS; ch++) {
         rnnfx_instance_free(core->inst[ch]);
-        if (core->down[ch]) src_delete(core->down[ch]);
-        if (core->up[ch]) src_delete(core->up[ch]);
+        conv_close(&core->down[ch]);
+        conv_close(&core->up[ch]);
         free(core->mbuf[ch]);
         free(core->fifo[ch]);
         free(core->wet[ch]);
     }
+    rnnfx_resample_filter_free(core->fdown);
+    rnnfx_resample_filter_free(core->fup);
     if (core->own_model) rnnfx_model_free(core->model);
     free(core);
 }

@@ -19,11 +19,14 @@
  * reset sets every value at once (no ramp), so a batch run and a plugin that
  * start with the same controls give the same samples from sample 0.
  *
- * Resampling uses libsamplerate (SRC_SINC_MEDIUM_QUALITY: flat to 90% of the
- * lower Nyquist, well below audible error) with converters created off the
- * audio thread and all buffers preallocated; the round trip host -> model ->
- * host is time-aligned to the host's sample grid plus an integer latency L
- * that rnnfx_chain_latency() reports (0 when no resampling is needed).
+ * Resampling uses the fixed-ratio polyphase resampler of resample.h for
+ * the usual rate pairs (flat to 90% of the lower Nyquist frequency, 120 dB
+ * down from it on) and libsamplerate (SRC_SINC_MEDIUM_QUALITY, about the
+ * same response, far more work per sample) for any other pair. Converters
+ * are created off the audio thread and all buffers preallocated; the round
+ * trip host -> model -> host is time-aligned to the host's sample grid plus
+ * an integer latency L that rnnfx_chain_latency() reports (0 when no
+ * resampling is needed).
  *
  * A chain's model-dependent part is a "core" (RnnfxChainCore: instances for
  * each channel, resamplers, buffers). The plugin builds a new core in its

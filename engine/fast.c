@@ -68,14 +68,16 @@ int rnnfx_fast_isa_available(const char *isa)
     return level >= 0 && cpu_has(level);
 }
 
-static const RnnfxFastIsa *choose_isa(void)
+int rnnfx_fast_isa_level(void)
 {
     int best = cpu_has(2) ? 2 : cpu_has(1) ? 1 : 0;
     int cap = isa_level(getenv("RNNFX_ISA"));
     if (cap >= 0 && cap < best)
         best = cap;
-    return isa_at(best);
+    return best;
 }
+
+static const RnnfxFastIsa *choose_isa(void) { return isa_at(rnnfx_fast_isa_level()); }
 
 RnnfxStatus rnnfx_fast_activation(const char *isa, int which, const float *x, float *y, size_t n)
 {

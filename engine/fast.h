@@ -65,6 +65,11 @@ void rnnfx_fast_reset(const RnnfxFast *fast, void *scratch);
  * variable RNNFX_ISA=generic|avx2|avx512 caps the choice (for tests and the
  * benchmark); a cap above what the CPU has is ignored. */
 
+/* The level that choice gives on this CPU now: 2 AVX-512, 1 AVX2, 0 generic.
+ * Other engine loops compiled per ISA (the resampler) follow it too.
+ * Thread: any. */
+int rnnfx_fast_isa_level(void);
+
 /* 1 if this build and this CPU can run the kernels named isa ("generic",
  * "avx2", "avx512"). Thread: any. */
 int rnnfx_fast_isa_available(const char *isa);
