@@ -356,7 +356,8 @@ static RnnfxStatus core_create(int channels, double host_rate, size_t max_block,
     core->resample = fabs(model_rate - host_rate) > 1e-6 * host_rate;
     for (int k = 0; k < RNNFX_CHAIN_MAX_KNOBS; k++) core->applied[k] = NAN;
 
-    if (core->resample && rnnfx_resample_supported(host_rate, model_rate)) {
+    if (core->resample && rnnfx_resample_supported(host_rate, model_rate) &&
+        rnnfx_resample_supported(model_rate, host_rate)) {
         st = rnnfx_resample_filter_new(host_rate, model_rate, &core->fdown, err);
         if (st == RNNFX_OK) st = rnnfx_resample_filter_new(model_rate, host_rate, &core->fup, err);
         if (st != RNNFX_OK) goto fail;
