@@ -22,9 +22,11 @@
 #include "fast.h"
 
 /* The response: flat (within 1e-6) to PASSBAND of the lower Nyquist
- * frequency, STOPBAND_DB down from that Nyquist frequency on. These match
- * what libsamplerate's medium quality measures (about -0.05 dB at 86 %,
- * 118 dB down), with a little less latency. */
+ * frequency, STOPBAND_DB down from that Nyquist frequency on. That is what
+ * libsamplerate's medium quality measures (about -0.05 dB at 86 %, 118 dB
+ * down) with a flatter passband, for a little more latency: 105 samples
+ * for the 44.1 -> 48 -> 44.1 kHz round trip against 93. 110 dB would give
+ * 95. */
 #define STOPBAND_DB 120.0
 #define PASSBAND 0.85
 #define CHUNK 2048         /* input samples taken in per inner-loop run */
