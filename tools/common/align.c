@@ -8,6 +8,17 @@
  * Both are accumulated block by block with FFTs (exact sums, no circular
  * wrap: each block's transform is long enough for block + lag range), then
  * the symmetric Toeplitz system is solved by Levinson recursion in O(L²).
+ *
+ * Guard taps. The fit runs over GUARD extra lags on both sides of the
+ * range asked for, and only the range asked for is searched and returned.
+ * A least-squares FIR cut off at a lag must explain with its first and
+ * last taps whatever of the wet signal lies beyond them; on a clipping
+ * effect (whose distortion products correlate with the input far beyond
+ * its response) those edge taps come out as large as the true response
+ * or larger. Without the guard, 8 s of a real DI through the reference
+ * overdrive (rnnfx-pluck --overdrive, 12 samples late) gave "64 samples
+ * early" from the first tap, on one take with the polarity inverted too;
+ * with it the same pairs give 11-12 (tests/test_align.c).
  */
 #include "align.h"
 
@@ -16,6 +27,8 @@
 #include <string.h>
 
 #include "fft.h"
+
+#define GUARD 32 /* fitted but never searched, each side (see above) */
 
 void rnnfx_align_options_default(RnnfxAlignOptions *opts)
 {
@@ -119,21 +132,24 @@ RnnfxStatus rnnfx_align_detect(const float *dry, const float *wet, size_t n,
         return rnnfx_fail(err, RNNFX_ERR_ARG, "alignment: invalid search range");
     if (o.max_samples && n > o.max_samples)
         n = o.max_samples;
+    /* P..Q is the range searched (and returned); the fit spans GUARD more
+     * lags on each side: Pg lags of lead, Qg of delay, Lg taps in all. */
     const int P = o.max_lead, Q = o.max_lag, L = P + Q + 1;
+    const int Pg = P + GUARD, Lg = L + 2 * GUARD;
     if (n < (size_t)L * 4)
         return rnnfx_fail(err, RNNFX_ERR_INVALID,
                           "alignment: %zu samples are too few to search a %d-sample range", n, L);
 
-    size_t N = rnnfx_fft_size((size_t)L * 4);
+    size_t N = rnnfx_fft_size((size_t)Lg * 4);
     if (N < 65536)
         N = 65536;
-    const size_t B = N - (size_t)L; /* block of x; + L-1 extension fits in N */
+    const size_t B = N - (size_t)Lg; /* block of x; + Lg-1 extension fits in N */
 
-    double *R = calloc((size_t)L, sizeof *R);   /* R[m], m = 0..L-1 */
-    double *r = calloc((size_t)L, sizeof *r);   /* r[j+P], j = -P..Q */
+    double *R = calloc((size_t)Lg, sizeof *R);   /* R[m], m = 0..Lg-1 */
+    double *r = calloc((size_t)Lg, sizeof *r);   /* r[j+Pg], j = -Pg..Q+GUARD */
     double *xr = malloc(N * sizeof *xr), *xi = malloc(N * sizeof *xi);
     double *er = malloc(N * sizeof *er), *ei = malloc(N * sizeof *ei);
-    double *h = malloc((size_t)L * sizeof *h);
+    double *h = malloc((size_t)Lg * sizeof *h);
     if (!R || !r || !xr || !xi || !er || !ei || !h) {
         free(R), free(r), free(xr), free(xi), free(er), free(ei), free(h);
         return rnnfx_fail(err, RNNFX_ERR_NOMEM, "alignment: out of memory");
@@ -156,28 +172,28 @@ RnnfxStatus rnnfx_align_detect(const float *dry, const float *wet, size_t n,
             xi[i] = 0.0;
         }
         rnnfx_fft(xr, xi, N, 0);
-        /* autocorrelation: ext[k] = x[s + k], k < len + L - 1 */
+        /* autocorrelation: ext[k] = x[s + k], k < len + Lg - 1 */
         for (size_t k = 0; k < N; k++) {
             size_t idx = s + k;
-            er[k] = (k < len + (size_t)L - 1 && idx < n) ? dry[idx] : 0.0;
+            er[k] = (k < len + (size_t)Lg - 1 && idx < n) ? dry[idx] : 0.0;
             ei[k] = 0.0;
         }
-        correlate_add(xr, xi, er, ei, N, L, R);
-        /* cross-correlation: ext[k] = y[s - P + k] */
+        correlate_add(xr, xi, er, ei, N, Lg, R);
+        /* cross-correlation: ext[k] = y[s - Pg + k] */
         for (size_t k = 0; k < N; k++) {
-            long long idx = (long long)s - P + (long long)k;
-            er[k] = (k < len + (size_t)L - 1 && idx >= 0 && idx < (long long)n) ? wet[idx] : 0.0;
+            long long idx = (long long)s - Pg + (long long)k;
+            er[k] = (k < len + (size_t)Lg - 1 && idx >= 0 && idx < (long long)n) ? wet[idx] : 0.0;
             ei[k] = 0.0;
         }
-        correlate_add(xr, xi, er, ei, N, L, r);
+        correlate_add(xr, xi, er, ei, N, Lg, r);
     }
 
-    /* plain cross-correlation answer, for the report */
-    int xbest = 0;
-    for (int j = 1; j < L; j++)
+    /* plain cross-correlation answer, for the report (range asked for) */
+    int xbest = GUARD;
+    for (int j = GUARD + 1; j < GUARD + L; j++)
         if (fabs(r[j]) > fabs(r[xbest]))
             xbest = j;
-    res->xcorr_lag = xbest - P;
+    res->xcorr_lag = xbest - Pg;
     res->xcorr_inverted = r[xbest] < 0;
 
     /* ridge: keeps the fit stable where the input has no energy (guitar DI
@@ -185,7 +201,7 @@ RnnfxStatus rnnfx_align_detect(const float *dry, const float *wet, size_t n,
     double lam = o.ridge * R[0];
     double r0 = R[0];
     R[0] += lam;
-    int bad = levinson(R, r, h, L);
+    int bad = levinson(R, r, h, Lg);
     R[0] = r0;
     if (bad) {
         free(R), free(r), free(xr), free(xi), free(er), free(ei), free(h);
@@ -195,31 +211,34 @@ RnnfxStatus rnnfx_align_detect(const float *dry, const float *wet, size_t n,
 
     /* residual energy: yy - 2 h.r + h'Rh */
     double hr = 0, hRh = 0;
-    for (int i = 0; i < L; i++) {
+    for (int i = 0; i < Lg; i++) {
         hr += h[i] * r[i];
         double acc = 0;
-        for (int k = 0; k < L; k++)
+        for (int k = 0; k < Lg; k++)
             acc += R[abs(i - k)] * h[k];
         hRh += h[i] * acc;
     }
     double resid = yy - 2 * hr + hRh;
     res->linear_esr = resid > 0 ? resid / yy : 0.0;
 
+    /* from here on, only the range asked for: the guard taps are not part
+     * of the response (ha[i] is lag -P + i) */
+    const double *ha = h + GUARD;
     int peak = 0;
     double hs = 0;
     for (int i = 0; i < L; i++) {
-        hs += h[i] * h[i];
-        if (fabs(h[i]) > fabs(h[peak]))
+        hs += ha[i] * ha[i];
+        if (fabs(ha[i]) > fabs(ha[peak]))
             peak = i;
     }
-    double hp = h[peak];
+    double hp = ha[peak];
     /* onset: the earliest tap with the peak's sign reaching half of it, at
      * most 64 samples before the peak, so the residual response is causal
      * and a small leading lobe does not pull the delay earlier */
     int onset = peak;
     int lo = peak - 64 < 0 ? 0 : peak - 64;
     for (int i = lo; i < peak; i++)
-        if (h[i] * hp > 0 && fabs(h[i]) >= 0.5 * fabs(hp)) {
+        if (ha[i] * hp > 0 && fabs(ha[i]) >= 0.5 * fabs(hp)) {
             onset = i;
             break;
         }
@@ -233,7 +252,7 @@ RnnfxStatus rnnfx_align_detect(const float *dry, const float *wet, size_t n,
     res->ir = malloc((size_t)L * sizeof *res->ir);
     if (res->ir)
         for (int i = 0; i < L; i++)
-            res->ir[i] = (float)h[i];
+            res->ir[i] = (float)ha[i];
     else
         res->ir_len = 0;
     free(R), free(r), free(xr), free(xi), free(er), free(ei), free(h);
