@@ -7,10 +7,10 @@
 # bound; the model reads back and its metadata carries the test ESR, rate
 # and settings; the preset bundle and the HTML report exist and are
 # well-formed; resume continues where the run stopped; Ctrl-C writes the best
-# model so far; mismatched rates, silent, corrupt and missing inputs, and an
-# unwritable output folder fail with a clear message, a non-zero exit
-# status and no output file; a conditioned (manifest) capture trains with its
-# knob as a model input.
+# model so far; mismatched rates, silent, corrupt and missing inputs, an
+# unwritable output folder, an output that is a folder or one of the inputs
+# fail with a clear message, a non-zero exit status and no output file; a
+# conditioned (manifest) capture trains with its knob as a model input.
 #
 # Run from the repository root with BUILD set (make test does this).
 # Exit 0 = pass, 77 = skipped (reason printed), anything else = fail.
@@ -131,6 +131,22 @@ rc=$?
 check "unwritable output folder refused before training (rc=$rc)" "[ $rc -ne 0 ] && grep -q 'does not exist' '$T/x.err'"
 "$TRAIN" -i $DATA/dry.flac -o "$T/x.json" > /dev/null 2> "$T/x.err"
 check "missing --target is a usage error" "[ \$? -eq 2 ] || grep -q 'need --input' '$T/x.err'"
+# outputs that are files the run reads, or a folder: refused before training
+# (-o dry.wav once replaced the recording with the model; -o FOLDER failed
+# only after the whole run)
+cp $DATA/dry.flac "$T/keep.flac"
+"$TRAIN" -i "$T/keep.flac" -t $DATA/wet_gx_muff.flac -o "$T/keep.flac" $FAST --epochs 1 > "$T/x.out" 2> "$T/x.err"
+rc=$?
+check "-o INPUT refused, the recording intact (rc=$rc)" \
+    "[ $rc -eq 1 ] && grep -q 'would overwrite' '$T/x.err' && cmp -s '$T/keep.flac' $DATA/dry.flac"
+"$TRAIN" -i "$T/keep.flac" -t $DATA/wet_gx_muff.flac -o "$T/y.json" --report $DATA/wet_gx_muff.flac \
+    $FAST --epochs 1 > "$T/x.out" 2> "$T/x.err"
+check "--report TARGET refused" "[ \$? -eq 1 ] && grep -q 'would overwrite' '$T/x.err' && [ ! -e '$T/y.json' ]"
+mkdir -p "$T/outdir"
+"$TRAIN" -i "$T/keep.flac" -t $DATA/wet_gx_muff.flac -o "$T/outdir" $FAST --epochs 1 > "$T/x.out" 2> "$T/x.err"
+rc=$?
+check "-o FOLDER refused before training (rc=$rc)" \
+    "[ $rc -eq 1 ] && grep -q 'is a folder' '$T/x.err' && ! grep -q '^result' '$T/x.out'"
 
 # --- 5. length mismatch is a warning, not an error ----------------------------------
 "$BIN/rnnfx-pluck" -o "$T/d6.wav" --seconds 6 --seed 3 > /dev/null

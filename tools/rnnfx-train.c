@@ -643,6 +643,32 @@ static int can_write_beside(const char *path)
     return 0;
 }
 
+/* A file this run writes must be neither a folder (found out only when
+ * training had ended: "cannot write x: Is a directory", the model lost)
+ * nor one of the files it reads: "-o dry.wav" once replaced the dry
+ * recording with the model. `what` names the option for the message.
+ * Returns 0, or -1 after printing why. */
+static int output_clobbers(const char *path, const char *what, const char *const *reads, int n_reads)
+{
+    struct stat so, si;
+    if (stat(path, &so) != 0)
+        return 0; /* not there yet: nothing to lose */
+    if (S_ISDIR(so.st_mode)) {
+        fprintf(stderr, "rnnfx-train: %s %s is a folder; give a file name\n", what, path);
+        return -1;
+    }
+    for (int i = 0; i < n_reads; i++)
+        if (reads[i] && stat(reads[i], &si) == 0 && si.st_dev == so.st_dev &&
+            si.st_ino == so.st_ino) {
+            fprintf(stderr,
+                    "rnnfx-train: %s %s would overwrite %s, a file this run reads; choose "
+                    "another name\n",
+                    what, path, reads[i]);
+            return -1;
+        }
+    return 0;
+}
+
 static void stem_of(const char *path, char *out, size_t len)
 {
     snprintf(out, len, "%s", path);
@@ -1010,6 +1036,34 @@ int main(int argc, char **argv)
         }
         n_pairs = (int)man.n;
         n_knobs = man.n_knobs;
+    }
+    if (!o.evaluate) {
+        /* every file read: the recordings (and the manifest naming them) */
+        int n_reads = 0;
+        const char **reads = calloc((size_t)n_pairs * 2 + 1, sizeof *reads);
+        if (!reads) {
+            fprintf(stderr, "rnnfx-train: out of memory\n");
+            return EXIT_FAIL;
+        }
+        if (o.manifest) {
+            reads[n_reads++] = o.manifest;
+            for (size_t i = 0; i < man.n; i++) {
+                reads[n_reads++] = man.entries[i].input;
+                reads[n_reads++] = man.entries[i].target;
+            }
+        } else {
+            reads[n_reads++] = o.input;
+            reads[n_reads++] = o.target;
+        }
+        size_t pl = strlen(preset_path);
+        int bad = output_clobbers(o.output, "-o", reads, n_reads) ||
+                  (!o.no_report && output_clobbers(report_path, "the report", reads, n_reads)) ||
+                  output_clobbers(ckpt_path, "the checkpoint", reads, n_reads) ||
+                  (!o.no_preset && pl > 4 && !strcasecmp(preset_path + pl - 4, ".ttl") &&
+                   output_clobbers(preset_path, "--preset", reads, n_reads));
+        free(reads);
+        if (bad)
+            return EXIT_FAIL;
     }
     Pair *pairs = calloc((size_t)n_pairs, sizeof *pairs);
     if (!pairs) {
