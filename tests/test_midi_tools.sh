@@ -4,7 +4,8 @@
 # training writes a midi-frames model and skips a corrupt file with its
 # name; a checkpoint resumes; generation continues a file and composes from
 # silence, is identical for a seed and differs across seeds; its output
-# reads back as MIDI; bad input is refused with a message.
+# reads back as MIDI; bad input is refused with a message; an output that
+# is one of the inputs, or a folder, is refused before any work.
 set -u
 BUILD=${BUILD:-build}
 TRAIN="$BUILD/bin/rnnfx-train"
@@ -63,5 +64,24 @@ grep -q "format 2" "$tmp/bad.log" || { cat "$tmp/bad.log"; fail "no reason for t
     fail "training on corrupt files only succeeded"
 [ -e "$tmp/n.json" ] && fail "a model was written from no data"
 "$GEN" -m "$tmp/m.json" -o "$tmp/y.mid" --temperature -1 >/dev/null 2>&1 && fail "negative temperature accepted"
+# an output that is a file the run reads, or a folder: refused before any
+# work, the file intact (both once replaced the song or the model, or
+# failed only after all the work)
+cp "$data/nottingham/jigs1.mid" "$tmp/keep.mid"
+"$GEN" -m "$tmp/m.json" -i "$tmp/keep.mid" -o "$tmp/keep.mid" >"$tmp/same.log" 2>&1 &&
+    fail "generate -i X -o X accepted"
+grep -q "would overwrite" "$tmp/same.log" || { cat "$tmp/same.log"; fail "no reason for -i X -o X"; }
+cmp -s "$tmp/keep.mid" "$data/nottingham/jigs1.mid" || fail "generate -o replaced its input"
+"$GEN" -m "$tmp/m.json" -o "$tmp/songs" >"$tmp/dir.log" 2>&1 && fail "generate -o FOLDER accepted"
+grep -q "is a folder" "$tmp/dir.log" || { cat "$tmp/dir.log"; fail "no reason for -o FOLDER"; }
+cp "$tmp/songs/jigs1.mid" "$tmp/keep2.mid"
+"$TRAIN" --midi "$tmp/songs" -o "$tmp/songs/jigs1.mid" --hidden 8 --epochs 1 -q >"$tmp/tsame.log" 2>&1 &&
+    fail "train --midi -o INPUT.mid accepted"
+grep -q "would overwrite" "$tmp/tsame.log" || { cat "$tmp/tsame.log"; fail "no reason for train -o INPUT.mid"; }
+cmp -s "$tmp/songs/jigs1.mid" "$tmp/keep2.mid" || fail "train --midi -o replaced an input"
+"$TRAIN" --midi "$tmp/songs" -o "$tmp/songs" --hidden 8 --epochs 1 -q >"$tmp/tdir.log" 2>&1 &&
+    fail "train --midi -o FOLDER accepted"
+grep -q "is a folder" "$tmp/tdir.log" || { cat "$tmp/tdir.log"; fail "train -o FOLDER not refused up front"; }
+grep -q "^epoch\|^result" "$tmp/tdir.log" && fail "train -o FOLDER trained before failing"
 echo "test_midi_tools: ok"
 exit 0

@@ -28,6 +28,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 
@@ -117,7 +118,7 @@ static void usage(FILE *f)
             "  --seed N  --threads N\n"
             "  --checkpoint PATH     save trainer state after every epoch\n"
             "  --resume PATH         continue from a checkpoint\n"
-            "  --name TEXT  --description TEXT  --quiet\n");
+            "  --name TEXT  --description TEXT  -q, --quiet\n");
 }
 
 static int parse_grid(const char *s, int *steps)
@@ -290,6 +291,47 @@ static int collect(PathList *l, const char *path, int depth, int explicit_file)
     return rc;
 }
 
+/* 1 if writing `out` would overwrite the existing file `in` (same file,
+ * also through a link): "-o song.mid" once replaced a song with the model. */
+static int same_file(const char *out, const char *in)
+{
+    struct stat so, si;
+    return out && in && stat(out, &so) == 0 && stat(in, &si) == 0 && so.st_dev == si.st_dev &&
+           so.st_ino == si.st_ino;
+}
+
+/* The files this run writes, checked before any work so that a long run
+ * cannot end in "cannot write" (the model lost): not a folder, in a folder
+ * that exists and is writable. Returns 0, or -1 after printing why. */
+static int check_writable(const char *path, const char *what)
+{
+    struct stat st;
+    if (!path)
+        return 0;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "rnnfx-train: %s %s is a folder; give a file name\n", what, path);
+        return -1;
+    }
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (!slash)
+        snprintf(dir, sizeof dir, ".");
+    else if (slash == dir)
+        dir[1] = '\0';
+    else
+        *slash = '\0';
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "rnnfx-train: cannot write %s: folder %s does not exist\n", path, dir);
+        return -1;
+    }
+    if (access(dir, W_OK) != 0) {
+        fprintf(stderr, "rnnfx-train: cannot write %s: folder %s is not writable\n", path, dir);
+        return -1;
+    }
+    return 0;
+}
+
 static int cmp_str(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
@@ -307,6 +349,13 @@ static int load_midi(const Options *o, SongList *songs)
         goto fail;
     }
     qsort(paths.v, paths.n, sizeof *paths.v, cmp_str);
+    for (size_t i = 0; i < paths.n; i++)
+        if (same_file(o->out, paths.v[i]) || same_file(o->checkpoint, paths.v[i])) {
+            fprintf(stderr, "rnnfx-train: %s would overwrite %s, a MIDI file this run reads; "
+                            "choose another name\n",
+                    same_file(o->out, paths.v[i]) ? o->out : o->checkpoint, paths.v[i]);
+            goto fail;
+        }
     size_t skipped = 0, drums = 0, out_of_range = 0;
     for (size_t i = 0; i < paths.n; i++) {
         RnnfxError err = {{0}};
@@ -704,7 +753,7 @@ static int parse_args(int argc, char **argv, Options *o)
         } else if (!strcmp(a, "--description")) {
             NEED_VALUE();
             o->description = v;
-        } else if (!strcmp(a, "--quiet")) {
+        } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) { /* -q as in audio mode */
             o->quiet = 1;
         } else {
             fprintf(stderr, "rnnfx-train: unknown option '%s' in MIDI mode (see --help)\n", a);
@@ -771,6 +820,13 @@ int rnnfx_train_midi_main(int argc, char **argv)
     char *extra = NULL;
     size_t n_original = 0; /* songs before transposed copies */
 
+    if (check_writable(o.out, "-o") != 0 || check_writable(o.checkpoint, "--checkpoint") != 0)
+        goto done;
+    if (same_file(o.out, o.jsb) || same_file(o.checkpoint, o.jsb)) {
+        fprintf(stderr, "rnnfx-train: the output would overwrite %s, which this run reads; "
+                        "choose another name\n", o.jsb);
+        goto done;
+    }
     if ((o.jsb ? load_jsb(&o, &songs) : load_midi(&o, &songs)) != 0)
         goto done;
     /* Tiny collections: make sure validation has a song when there are
