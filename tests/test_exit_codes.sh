@@ -6,7 +6,8 @@
 # runs a usage error and a missing-file error (and a success where it is
 # cheap), and checks the status and that the message names the problem.
 # Also: rnnfx-train names a recording's unusable sample rate and a missing
-# --resume checkpoint before doing any work.
+# --resume checkpoint before doing any work; rnnfx-pluck --overdrive never
+# overwrites its input and plays through non-finite input samples.
 #
 # Runs from the repository root with BUILD set; needs only the built tools
 # (and /usr/bin/python3's standard library to write two tiny WAV files).
@@ -50,6 +51,17 @@ def write(path, rate, seconds):
                                for i in range(n)))
 write(sys.argv[1] + "/in800.wav", 800, 20)
 write(sys.argv[1] + "/in.wav", 48000, 1)
+# 1 s of a 32-bit float sine with one NaN and one infinity in it (the wave
+# module writes integer PCM only: the header is written by hand)
+n = 48000
+x = [0.3 * math.sin(0.05 * i) for i in range(n)]
+x[100] = float("nan")
+x[200] = float("inf")
+data = struct.pack("<%df" % n, *x)
+with open(sys.argv[1] + "/nan.wav", "wb") as f:
+    f.write(b"RIFF" + struct.pack("<I", 36 + len(data)) + b"WAVEfmt "
+            + struct.pack("<IHHIIHH", 16, 3, 1, 48000, 48000 * 4, 4, 32)
+            + b"data" + struct.pack("<I", len(data)) + data)
 EOF
 NO=$T/does-not-exist
 
@@ -90,6 +102,21 @@ expect "generate: an audio model" 1 "not a MIDI-frame model" -- "$BIN/rnnfx-gene
 expect "pluck: unknown option" 2 "bad argument" -- "$BIN/rnnfx-pluck" --bogus
 expect "pluck: unwritable output" 1 "does-not-exist" -- "$BIN/rnnfx-pluck" -o "$NO/p.wav" --seconds 1
 expect "pluck: success" 0 "" -- "$BIN/rnnfx-pluck" -o "$T/p.wav" --seconds 1
+# --overdrive IN -o IN once replaced the take with the pedal's output
+cp "$T/in.wav" "$T/keep.wav"
+expect "pluck: --overdrive IN -o IN refused" 1 "would overwrite the input" -- \
+    "$BIN/rnnfx-pluck" --overdrive "$T/keep.wav" -o "$T/keep.wav"
+cmp -s "$T/in.wav" "$T/keep.wav" || { echo "FAIL pluck --overdrive changed its input"; fails=$((fails + 1)); }
+# a NaN in the input once left the filters' state NaN: the whole output silent
+expect "pluck: --overdrive names non-finite input" 0 "2 non-finite samples" -- \
+    "$BIN/rnnfx-pluck" --overdrive "$T/nan.wav" -o "$T/od.wav"
+/usr/bin/python3 - "$T/od.wav" <<'EOF' || { echo "FAIL pluck --overdrive output after a NaN is silent"; fails=$((fails + 1)); }
+import struct, sys
+raw = open(sys.argv[1], "rb").read()
+i = raw.index(b"data") + 8  # float WAV: the samples follow the data chunk header
+tail = struct.unpack("<%df" % ((len(raw) - i) // 4), raw[i:])[24000:]
+sys.exit(0 if max(abs(v) for v in tail) > 0.05 else 1)
+EOF
 
 # rnnfx-live (no audio device needed: these fail before PortAudio starts)
 expect "live: unknown option" 2 "unknown option" -- "$BIN/rnnfx-live" --bogus

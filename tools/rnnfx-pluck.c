@@ -32,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "audio_io.h"
 #include "cli.h"
@@ -304,6 +305,14 @@ static void make_riff(Score *sc, double rate, double seconds)
  * trainer's alignment has something to find. */
 static int overdrive(const char *in_path, const char *out_path)
 {
+    /* "--overdrive take.wav -o take.wav" once replaced the take */
+    struct stat si, so;
+    if (stat(in_path, &si) == 0 && stat(out_path, &so) == 0 && si.st_dev == so.st_dev &&
+        si.st_ino == so.st_ino) {
+        fprintf(stderr, "rnnfx-pluck: -o %s would overwrite the input %s; choose another name\n",
+                out_path, in_path);
+        return 1;
+    }
     RnnfxAudio a;
     RnnfxError err;
     if (rnnfx_audio_read(in_path, &a, &err) != RNNFX_OK) {
@@ -315,6 +324,15 @@ static int overdrive(const char *in_path, const char *out_path)
         fprintf(stderr, "rnnfx-pluck: %s\n", err.msg);
         return 1;
     }
+    if (a.channels > 1)
+        fprintf(stderr, "rnnfx-pluck: note: %s has %d channels; the pedal plays their average "
+                        "(the output is mono)\n", in_path, a.channels);
+    /* A NaN or infinity would stay in the filters' state for good: the
+     * rest of the output came out as silence (NaN written as 0). */
+    size_t nonfinite = rnnfx_audio_sanitize(x, a.frames);
+    if (nonfinite)
+        fprintf(stderr, "rnnfx-pluck: warning: %s: %zu non-finite samples (NaN or infinity) "
+                        "played as 0\n", in_path, nonfinite);
     const double rate = a.sample_rate;
     const size_t n = a.frames, lat = 12;
     float *y = calloc(n, sizeof *y);
@@ -359,7 +377,13 @@ int main(int argc, char **argv)
             printf("usage: rnnfx-pluck -o OUT.wav [--seconds S] [--seed N] [--rate HZ] [--peak-db DB]\n"
                    "       rnnfx-pluck --overdrive IN -o OUT.wav\n"
                    "Renders a plucked-string guitar riff (a DI-like dry recording), 32-bit float mono;\n"
-                   "--overdrive runs a file through the reference overdrive pedal instead.\n");
+                   "--overdrive runs a file through the reference overdrive pedal instead (several\n"
+                   "channels are averaged; the output is mono).\n"
+                   "  --seconds S   length, 0 < S <= 3600 (default 60)\n"
+                   "  --rate HZ     8000..192000 (default 48000)\n"
+                   "  --peak-db DB  peak level, -100..0 dBFS (default -6)\n"
+                   "  --seed N      riff and sound (default 1)\n"
+                   "An existing OUT is replaced.\n");
             return 0;
         } else if (!strcmp(a, "--overdrive") && v) {
             od_in = v;
@@ -373,7 +397,8 @@ int main(int argc, char **argv)
         } else if (!strcmp(a, "--rate") && v && !rnnfx_cli_parse_double(v, &rate) && rate >= 8000 &&
                    rate <= 192000) {
             i++;
-        } else if (!strcmp(a, "--peak-db") && v && !rnnfx_cli_parse_double(v, &peak_db) && peak_db <= 0) {
+        } else if (!strcmp(a, "--peak-db") && v && !rnnfx_cli_parse_double(v, &peak_db) && peak_db <= 0 &&
+                   peak_db >= -100) {
             i++;
         } else if (!strcmp(a, "--seed") && v && !rnnfx_cli_parse_int(v, 0, 1L << 40, &l)) {
             seed = l;
