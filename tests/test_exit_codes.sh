@@ -91,6 +91,11 @@ expect "inspect: success" 0 "gru" -- "$BIN/rnnfx-inspect" --no-bench "$T/m.json"
 expect "convert: unknown option" 2 "" -- "$BIN/rnnfx-convert" --bogus
 expect "convert: missing file" 1 "does-not-exist" -- "$BIN/rnnfx-convert" "$NO.json" -o "$T/c.json"
 expect "convert: success" 0 "" -- "$BIN/rnnfx-convert" "$T/m.json" -o "$T/c.aidax"
+# a folder as OUT: refused up front, with --force too (it once printed the
+# success line after failing with "Is a directory")
+mkdir "$T/cdir"
+expect "convert: -o FOLDER --force refused" 1 "is a folder" -- "$BIN/rnnfx-convert" "$T/m.json" -o "$T/cdir" --force
+grep -q -- "->" "$T/out" && { echo "FAIL convert printed a success line for a refused output"; fails=$((fails + 1)); }
 
 # rnnfx-generate
 expect "generate: unknown option" 2 "unknown option" -- "$BIN/rnnfx-generate" --bogus x

@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -172,6 +173,13 @@ int main(int argc, char **argv)
     if (!have_target)
         target = ends_with(out_path, ".nam") ? TO_NAM : ends_with(out_path, ".aidax") ? TO_AIDAX
                                                                                    : TO_RNNFX;
+    /* A folder is never replaced, --force or not (it used to be "exists;
+     * pass --force", then "Is a directory" after the whole conversion). */
+    struct stat ost;
+    if (stat(out_path, &ost) == 0 && S_ISDIR(ost.st_mode)) {
+        fprintf(stderr, "rnnfx-convert: %s is a folder; give a file name\n", out_path);
+        return 1;
+    }
     if (!force && access(out_path, F_OK) == 0) {
         fprintf(stderr, "rnnfx-convert: %s exists; pass --force to replace it\n", out_path);
         return 1;
@@ -268,6 +276,12 @@ int main(int argc, char **argv)
         fprintf(stderr, "rnnfx-convert: cannot write %s: %s\n", out_path, strerror(errno));
         remove(tmp_path);
         rc = 1;
+    }
+    if (rc != 0) {
+        /* nothing was written: no success line on standard output */
+        rnnfx_model_free(back);
+        rnnfx_model_free(model);
+        return rc;
     }
     double diff = compare_models(model, back);
     printf("%s -> %s (%s): %s %d x %d, %d input%s, %g Hz", in_path, out_path, target_name(target),
