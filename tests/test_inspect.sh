@@ -3,7 +3,8 @@
 # and on the third-party files in tests/data/interop: text and JSON output,
 # parameter counts against the architecture's formula, a measured CPU cost,
 # the AIDA-X self-test vectors, and the loader's message plus exit status 1
-# for broken or unsupported files.
+# for broken or unsupported files; options after the file names, and
+# out-of-range --bench-ms/--rate as usage errors.
 set -u
 BUILD=${BUILD:-build}
 INSPECT=$BUILD/bin/rnnfx-inspect
@@ -50,6 +51,18 @@ fi
 "$INSPECT" --json --no-bench "$TMP/lstm16.json" >"$TMP/nb.json" || fail "--no-bench failed"
 grep -q '"ns_per_sample"' "$TMP/nb.json" && fail "--no-bench still measured"
 grep -q '"macs_per_step"' "$TMP/nb.json" || fail "--no-bench lost the MAC count"
+
+# Options after the file names count as options ("MODEL --no-bench" once
+# loaded "--no-bench" as a model and exited 1); "--" ends them.
+"$INSPECT" --json "$TMP/lstm16.json" --no-bench >"$TMP/after.json" 2>"$TMP/after.err" ||
+    { cat "$TMP/after.err"; fail "an option after the file name was taken for a file"; }
+grep -q '"ns_per_sample"' "$TMP/after.json" && fail "--no-bench after the file name ignored"
+"$INSPECT" --no-bench -- "$TMP/lstm16.json" >/dev/null 2>&1 || fail "'--' before the files refused"
+# Out-of-range values are usage errors (2), not a file's fault or a hang.
+timeout 20 "$INSPECT" --bench-ms 99999999999 "$TMP/lstm16.json" >/dev/null 2>&1 # (not a hang)
+[ $? -eq 2 ] || fail "--bench-ms of three years accepted"
+"$INSPECT" --no-bench --rate 3 "$TMP/lstm16.json" >/dev/null 2>"$TMP/rate.err"
+[ $? -eq 2 ] && grep -q -- "--rate" "$TMP/rate.err" || fail "--rate 3 not refused as usage"
 
 # Third-party formats (fixtures committed by the interop work).
 D=tests/data/interop

@@ -1,7 +1,7 @@
 /*
  * rnnfx-inspect — prints what a model file holds and validates it.
  *
- *   rnnfx-inspect [--json] [--bench-ms N | --no-bench] MODEL...
+ *   rnnfx-inspect [--json] [--bench-ms N | --no-bench] [--rate HZ] MODEL... (options anywhere)
  *
  * For each file: the format it was read from, the architecture (layers,
  * sizes, skip, output activation), parameter count, sample rate, gains,
@@ -70,7 +70,7 @@ static void usage(FILE *f)
             "\n"
             "  --json          machine-readable output (one JSON object per file, or an\n"
             "                  array when several files are given)\n"
-            "  --bench-ms N    time spent measuring the CPU cost (default 200)\n"
+            "  --bench-ms N    time spent measuring the CPU cost, ms (default 200, at most 60000)\n"
             "  --no-bench      skip the measurement (MACs per step are still shown)\n"
             "  --rate HZ       sample rate to assume when a file does not say\n"
             "  -h, --help      this text\n");
@@ -327,47 +327,67 @@ int main(int argc, char **argv)
     int as_json = 0;
     double bench_ms = 200.0;
     RnnfxLoadOptions lopts = {0};
-    int first = argc;
+    /* Options may come after the files too ("rnnfx-inspect a.json
+     * --no-bench" once loaded "--no-bench" as a model); "--" ends them. */
+    const char **files = calloc((size_t)argc, sizeof *files);
+    int n_files = 0, only_files = 0;
+    if (!files) {
+        fprintf(stderr, "rnnfx-inspect: out of memory\n");
+        return 1;
+    }
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+        if (only_files || a[0] != '-' || !a[1]) {
+            files[n_files++] = a;
+        } else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             usage(stdout);
+            free(files);
             return 0;
         } else if (!strcmp(a, "--json")) {
             as_json = 1;
         } else if (!strcmp(a, "--no-bench")) {
             bench_ms = 0;
-        } else if (!strcmp(a, "--bench-ms") || !strcmp(a, "--rate")) {
+        } else if (!strcmp(a, "--bench-ms")) {
+            /* at most a minute per file: "--bench-ms 99999999999" ran for
+             * years */
             double v;
-            if (i + 1 >= argc || rnnfx_cli_parse_double(argv[i + 1], &v) != 0 || v < 0) {
-                fprintf(stderr, "rnnfx-inspect: %s needs a non-negative number\n", a);
+            if (i + 1 >= argc || rnnfx_cli_parse_double(argv[i + 1], &v) != 0 || v < 0 ||
+                v > 60000) {
+                fprintf(stderr, "rnnfx-inspect: --bench-ms needs a time in ms, 0..60000\n");
+                free(files);
                 return 2;
             }
-            if (!strcmp(a, "--rate"))
-                lopts.default_sample_rate = v;
-            else
-                bench_ms = v;
+            bench_ms = v;
+            i++;
+        } else if (!strcmp(a, "--rate")) {
+            /* the rates the loader accepts; a bad one is the command
+             * line's fault, not the file's ("invalid: 3 Hz is not
+             * plausible", exit 1) */
+            long v;
+            if (i + 1 >= argc || rnnfx_cli_parse_int(argv[i + 1], 1000, 1536000, &v) != 0) {
+                fprintf(stderr, "rnnfx-inspect: --rate needs a sample rate in Hz, 1000..1536000\n");
+                free(files);
+                return 2;
+            }
+            lopts.default_sample_rate = (double)v;
             i++;
         } else if (!strcmp(a, "--")) {
-            first = i + 1;
-            break;
-        } else if (a[0] == '-' && a[1]) {
-            fprintf(stderr, "rnnfx-inspect: unknown option '%s' (see --help)\n", a);
-            return 2;
+            only_files = 1;
         } else {
-            first = i;
-            break;
+            fprintf(stderr, "rnnfx-inspect: unknown option '%s' (see --help)\n", a);
+            free(files);
+            return 2;
         }
     }
-    if (first >= argc) {
+    if (n_files == 0) {
         usage(stderr);
+        free(files);
         return 2;
     }
-    int n_files = argc - first;
     int failures = 0;
     json_object *arr = as_json && n_files > 1 ? json_object_new_array() : NULL;
-    for (int i = first; i < argc; i++) {
-        const char *path = argv[i];
+    for (int i = 0; i < n_files; i++) {
+        const char *path = files[i];
         RnnfxModel *model = NULL;
         RnnfxError err = {{0}};
         RnnfxStatus st = rnnfx_model_load(path, &lopts, &model, &err);
@@ -412,7 +432,7 @@ int main(int argc, char **argv)
                 json_object_put(o);
             }
         } else {
-            if (i > first)
+            if (i > 0)
                 printf("\n");
             print_text(path, model, &cost, &st_res);
         }
@@ -423,5 +443,6 @@ int main(int argc, char **argv)
         json_object_put(arr);
     }
     fflush(stdout);
+    free(files);
     return failures ? 1 : 0;
 }
