@@ -70,6 +70,14 @@ expect "process: unknown option" 2 "unknown|usage|option" -- "$BIN/rnnfx-process
 expect "process: missing model" 1 "does-not-exist" -- "$BIN/rnnfx-process" -m "$NO.json" -o "$T/pout" "$T/in.wav"
 expect "process: missing input file" 1 "does-not-exist" -- "$BIN/rnnfx-process" -m "$T/m.json" -o "$T/pout" "$NO.wav"
 expect "process: success" 0 "" -- "$BIN/rnnfx-process" -q -m "$T/m.json" -o "$T/pout" "$T/in.wav"
+# a named pipe as input: refused by name (it used to wait forever for a
+# writer; "<(sox ...)" failed as "not an audio file")
+mkfifo "$T/fifo.wav"
+expect "process: a FIFO input is refused, not waited on" 1 "fifo.wav: not a regular file" -- \
+    timeout 20 "$BIN/rnnfx-process" -m "$T/m.json" -o "$T/pout2" "$T/fifo.wav"
+# a missing value: one message, not two
+expect "process: --mix without a value" 2 "--mix needs a value" -- "$BIN/rnnfx-process" -m "$T/m.json" -o "$T/pout" --mix
+[ "$(wc -l < "$T/out")" -eq 1 ] || { echo "FAIL process: two messages for one missing value"; fails=$((fails + 1)); }
 
 # rnnfx-train
 expect "train: unknown option" 2 "unknown option" -- "$BIN/rnnfx-train" --bogus

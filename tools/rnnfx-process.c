@@ -226,7 +226,9 @@ int main(int argc, char **argv)
         } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
             quiet = 1;
         } else if (!strcmp(a, "-j") || !strcmp(a, "--jobs")) {
-            if (!need_arg(i, argc, a) || rnnfx_cli_parse_int(argv[i + 1], 1, 1024, &jobs) != 0) {
+            if (!need_arg(i, argc, a))
+                return 2;
+            if (rnnfx_cli_parse_int(argv[i + 1], 1, 1024, &jobs) != 0) {
                 fprintf(stderr, "rnnfx-process: %s needs a number of threads (1..1024)\n", a);
                 return 2;
             }
@@ -237,14 +239,18 @@ int main(int argc, char **argv)
                 return 2;
             }
         } else if (!strcmp(a, "--block")) {
-            if (!need_arg(i, argc, a) || rnnfx_cli_parse_int(argv[i + 1], 1, 1 << 20, &block) != 0) {
+            if (!need_arg(i, argc, a))
+                return 2;
+            if (rnnfx_cli_parse_int(argv[i + 1], 1, 1 << 20, &block) != 0) {
                 fprintf(stderr, "rnnfx-process: --block needs a size in samples\n");
                 return 2;
             }
             i++;
         } else if (!strcmp(a, "--in-gain") || !strcmp(a, "--out-gain")) {
             double v;
-            if (!need_arg(i, argc, a) || rnnfx_cli_parse_double(argv[i + 1], &v) != 0 ||
+            if (!need_arg(i, argc, a))
+                return 2;
+            if (rnnfx_cli_parse_double(argv[i + 1], &v) != 0 ||
                 v < RNNFX_CHAIN_GAIN_MIN_DB || v > RNNFX_CHAIN_GAIN_MAX_DB) {
                 fprintf(stderr, "rnnfx-process: %s needs a gain in dB between %g and %g\n", a,
                         RNNFX_CHAIN_GAIN_MIN_DB, RNNFX_CHAIN_GAIN_MAX_DB);
@@ -256,7 +262,9 @@ int main(int argc, char **argv)
                 out_db = v;
             i++;
         } else if (!strcmp(a, "--mix")) {
-            if (!need_arg(i, argc, a) || rnnfx_cli_parse_double(argv[i + 1], &mix) != 0 || mix < 0 ||
+            if (!need_arg(i, argc, a))
+                return 2;
+            if (rnnfx_cli_parse_double(argv[i + 1], &mix) != 0 || mix < 0 ||
                 mix > 1) {
                 fprintf(stderr, "rnnfx-process: --mix needs a value between 0 (dry) and 1 (wet)\n");
                 return 2;

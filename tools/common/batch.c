@@ -988,6 +988,19 @@ static Job *prepare(Run *r, RnnfxBatchItem *it)
             return NULL;
         }
     }
+    /* Each input is opened more than once (header probe, truncation check,
+     * the read), so a pipe, FIFO or device cannot work: a named FIFO made
+     * the run wait forever for a writer, and "<(sox ...)" failed as "not
+     * an audio file". Say what it is instead. Missing files fall through
+     * to the reader's "cannot open". */
+    if (stat(it->in_path, &ist) == 0 && !S_ISREG(ist.st_mode)) {
+        msgf(msg, sizeof msg, "%s: not a regular file (%s); rnnfx-process reads files: save the "
+                              "audio to a file first",
+             it->in_path, S_ISFIFO(ist.st_mode) ? "a pipe" : S_ISDIR(ist.st_mode) ? "a folder"
+                                                                               : "a device");
+        item_fail(r, it, msg);
+        return NULL;
+    }
     if (truncated_chunk(it->in_path, msg, sizeof msg)) {
         char m2[700];
         msgf(m2, sizeof m2, "%s: %s", it->in_path, msg);
@@ -1223,6 +1236,9 @@ static void *worker(void *arg)
 /* Audio length from the header only (for the progress total and ETA). */
 static double probe_seconds(const char *path)
 {
+    struct stat st;
+    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+        return 0.0; /* opening a FIFO would wait for a writer; prepare() refuses it */
     SF_INFO info = {0};
     SNDFILE *sf = sf_open(path, SFM_READ, &info);
     if (!sf)
