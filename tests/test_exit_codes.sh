@@ -78,6 +78,11 @@ expect "process: a FIFO input is refused, not waited on" 1 "fifo.wav: not a regu
 # a missing value: one message, not two
 expect "process: --mix without a value" 2 "--mix needs a value" -- "$BIN/rnnfx-process" -m "$T/m.json" -o "$T/pout" --mix
 [ "$(wc -l < "$T/out")" -eq 1 ] || { echo "FAIL process: two messages for one missing value"; fails=$((fails + 1)); }
+# the default thread count follows the CPU affinity (taskset, cpusets, Slurm)
+if command -v taskset >/dev/null 2>&1 && taskset -c 0 true 2>/dev/null; then
+    expect "process: default -j under taskset is 1 thread" 0 "1 thread\)" -- \
+        taskset -c 0 "$BIN/rnnfx-process" -m "$T/m.json" -o "$T/pout3" "$T/in.wav"
+fi
 
 # rnnfx-train
 expect "train: unknown option" 2 "unknown option" -- "$BIN/rnnfx-train" --bogus

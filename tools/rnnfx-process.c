@@ -91,7 +91,7 @@ static void usage(FILE *f)
         "                       the model's range\n"
         "\n"
         "Running:\n"
-        "  -j, --jobs N         worker threads (default: number of cores)\n"
+        "  -j, --jobs N         worker threads (default: the cores it may use, as nproc)\n"
         "  -q, --quiet          no progress display\n"
         "  -h, --help           this text\n"
         "\n"
@@ -512,8 +512,9 @@ int main(int argc, char **argv)
         if (cancelled)
             snprintf(ns, sizeof ns, ", %zu not started%s", cancelled, g_cancel ? " (interrupted)" : "");
         fprintf(stderr, "rnnfx-process: %zu done, %zu skipped, %zu failed%s; %s of audio in %s "
-                        "(%.1fx real time, %ld threads)\n",
-                done, skipped, failed, ns, a, w, wall > 0 ? audio_s / wall : 0.0, jobs);
+                        "(%.1fx real time, %ld thread%s)\n",
+                done, skipped, failed, ns, a, w, wall > 0 ? audio_s / wall : 0.0, jobs,
+                jobs == 1 ? "" : "s");
     }
     rnnfx_batch_list_free(&list);
     rnnfx_model_free(model);

@@ -137,7 +137,7 @@ static void usage(FILE *f)
         "      --burn-in N        unscored samples at each segment start (default 512)\n"
         "      --tbptt N          an update every N samples (default 512)\n"
         "      --batch N          segments per batch (default 32)\n"
-        "      --threads N        worker threads (default: all cores)\n"
+        "      --threads N        worker threads (default: the cores it may use, as nproc)\n"
         "      --seed N           random seed (default 1)\n"
         "      --resume CKPT      continue a run from its checkpoint (same data and model options)\n"
         "      --checkpoint FILE  where to keep the checkpoint (default MODEL.json.ckpt)\n"

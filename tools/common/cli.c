@@ -1,6 +1,10 @@
 /*
  * cli.c — small helpers shared by the rnnfx command-line programs (see cli.h).
  */
+#ifdef __linux__
+#define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT (rnnfx_cli_cpu_count) */
+#include <sched.h>
+#endif
 #include "cli.h"
 
 #include <errno.h>
@@ -108,6 +112,18 @@ void rnnfx_cli_format_duration(double s, char *buf, size_t len)
 int rnnfx_cli_cpu_count(void)
 {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
+#ifdef __linux__
+    /* The cores this process may run on (taskset, cgroups' cpusets, a
+     * Slurm allocation), as nproc counts them: all online cores made
+     * "rnnfx-process" under "taskset -c 1" run 2 threads on one core. */
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (sched_getaffinity(0, sizeof set, &set) == 0) {
+        int allowed = CPU_COUNT(&set);
+        if (allowed >= 1 && (n < 1 || allowed < n))
+            n = allowed;
+    }
+#endif
     return n < 1 ? 1 : (int)n;
 }
 

@@ -40,7 +40,8 @@ double rnnfx_cli_now(void);
 /* "1:02:03", "4:05" or "12.3 s": a duration for humans. Thread: any. */
 void rnnfx_cli_format_duration(double seconds, char *buf, size_t len);
 
-/* Number of online CPUs (at least 1). Thread: any. */
+/* Number of CPUs this process may run on (online and in its affinity
+ * mask, as nproc counts them; at least 1). Thread: any. */
 int rnnfx_cli_cpu_count(void);
 
 /* dB <-> linear, with -inf dB for 0. Thread: any. */
