@@ -148,6 +148,14 @@ rc=$?
 check "-o FOLDER refused before training (rc=$rc)" \
     "[ $rc -eq 1 ] && grep -q 'is a folder' '$T/x.err' && ! grep -q '^result' '$T/x.out'"
 
+# two different takes (another DI excerpt as input, the Muff's output of the
+# first as target) used to pass the clarity check (~5) with only "train
+# longer" as advice: they must be called out as possibly not the same take
+"$TRAIN" -i $DATA/dry_fear.flac -t $DATA/wet_gx_muff.flac -o "$T/mm.json" $FAST --epochs 1 \
+    --no-report --no-preset > "$T/mm.out" 2> "$T/mm.err"
+check "different takes: warned that they may not be the same take" "grep -q 'not be the same take' '$T/mm.err'"
+check "matching takes: no such warning" "! grep -q 'same take' '$T/run1.err'"
+
 # --- 5. length mismatch is a warning, not an error ----------------------------------
 "$BIN/rnnfx-pluck" -o "$T/d6.wav" --seconds 6 --seed 3 > /dev/null
 "$BIN/rnnfx-pluck" -o "$T/d7.wav" --seconds 7 --seed 3 > /dev/null

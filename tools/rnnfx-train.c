@@ -76,6 +76,7 @@
 #define INPUT_RMS 0.25   /* level the network sees at its input */
 #define TARGET_RMS 0.25  /* level it learns to produce (no-skip case) */
 #define PREROLL 2048     /* warm-up before each validation/test region */
+#define LINEAR_UNRELATED 0.9 /* a linear fit's ESR above this: different takes? */
 #define N_BLOCKS 10
 #define VAL_BLOCK 4
 #define TEST_BLOCK 8
@@ -559,6 +560,15 @@ static int load_pair(Pair *p, const Options *o, int *rate_io)
             note(1, "%s: no clear linear response from dry to wet (clarity %.1f): the files may not "
                     "belong together, or the delay is over %d samples; set --delay if you know it",
                  base_name(p->tg_path), p->al.confidence, ao.max_lag);
+        else if (p->al.linear_esr > LINEAR_UNRELATED)
+            /* Two different takes still give a clarity of 4.5-5.6 (real
+             * pairs: 14-58), but no linear filter explains them: ESR
+             * 0.97-0.99 against 0.03-0.44 for the amps, pedals and fuzzes
+             * tried. An octave or ring-modulator effect can look the same,
+             * hence a warning only. */
+            note(1, "%s: a linear filter explains only %.0f%% of the wet signal: the files may not "
+                    "be the same take (or the effect has no linear part, like an octave pedal)",
+                 base_name(p->tg_path), 100.0 * (1.0 - p->al.linear_esr));
     } else {
         p->al.delay = delay;
         p->al.inverted = inverted;
@@ -1517,7 +1527,11 @@ int main(int argc, char **argv)
         return 1;
     }
     double test_esr = score_regions(best, pairs, &rtest, n_knobs, tp, tt, td);
-    if (pairs[0].al.linear_esr > 0 && test_esr > pairs[0].al.linear_esr)
+    if (pairs[0].al.linear_esr > LINEAR_UNRELATED && test_esr > LINEAR_UNRELATED)
+        note(1, "neither the capture (test ESR %.4f) nor a linear filter (ESR %.4f) follows the "
+                "target: check that input and target are the same take before training longer",
+             test_esr, pairs[0].al.linear_esr);
+    else if (pairs[0].al.linear_esr > 0 && test_esr > pairs[0].al.linear_esr)
         note(1, "the capture (test ESR %.4f) is no better than a plain linear filter fitted to the "
                 "same audio (ESR %.4f): train longer (--minutes) or try --hidden 48 / --type lstm",
              test_esr, pairs[0].al.linear_esr);
