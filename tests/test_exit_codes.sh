@@ -5,9 +5,11 @@
 # usage error (unknown option, bad or missing value). For each tool this
 # runs a usage error and a missing-file error (and a success where it is
 # cheap), and checks the status and that the message names the problem.
-# Also: rnnfx-train names a recording's unusable sample rate and a missing
-# --resume checkpoint before doing any work; rnnfx-pluck --overdrive never
-# overwrites its input and plays through non-finite input samples.
+# "--name=value" works for every tool. Also: rnnfx-train names a
+# recording's unusable sample rate and a missing --resume checkpoint before
+# doing any work; rnnfx-pluck --overdrive never overwrites its input and
+# plays through non-finite input samples; rnnfx-process refuses a FIFO and
+# takes its default thread count from the CPU affinity.
 #
 # Runs from the repository root with BUILD set; needs only the built tools
 # (and /usr/bin/python3's standard library to write two tiny WAV files).
@@ -135,6 +137,16 @@ i = raw.index(b"data") + 8  # float WAV: the samples follow the data chunk heade
 tail = struct.unpack("<%df" % ((len(raw) - i) // 4), raw[i:])[24000:]
 sys.exit(0 if max(abs(v) for v in tail) > 0.05 else 1)
 EOF
+
+# "--name=value" is taken by every tool, as rnnfx-train's getopt_long does
+# (the others said "unknown option '--mix=0.5'"); a flag given a value is
+# still an unknown option
+expect "process: --name=value" 0 "1 done" -- "$BIN/rnnfx-process" --model="$T/m.json" --out-dir="$T/peq" --mix=0.5 "$T/in.wav"
+expect "process: --flag=value is unknown" 2 "unknown option '--float=1'" -- "$BIN/rnnfx-process" -m "$T/m.json" -o "$T/peq2" --float=1 "$T/in.wav"
+expect "inspect: --name=value" 0 "gru" -- "$BIN/rnnfx-inspect" --bench-ms=0 "$T/m.json"
+expect "convert: --name=value" 0 "" -- "$BIN/rnnfx-convert" "$T/m.json" --output="$T/ceq.json" --to=rnnfx
+expect "generate: --name=value" 1 "not a MIDI-frame model" -- "$BIN/rnnfx-generate" --model="$T/m.json" --output="$T/geq.mid"
+expect "pluck: --name=value" 0 "" -- "$BIN/rnnfx-pluck" --output="$T/peq.wav" --seconds=0.5
 
 # rnnfx-live (no audio device needed: these fail before PortAudio starts)
 expect "live: unknown option" 2 "unknown option" -- "$BIN/rnnfx-live" --bogus

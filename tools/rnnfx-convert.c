@@ -110,6 +110,14 @@ static double compare_models(const RnnfxModel *a, const RnnfxModel *b)
 
 int main(int argc, char **argv)
 {
+    /* "--name=value" as well as "--name value", as rnnfx-train takes */
+    static const char *const value_opts[] = {
+        "--output", "--to", "--sample-rate", NULL};
+    argv = rnnfx_cli_split_equals(argc, argv, value_opts, &argc);
+    if (!argv) {
+        fprintf(stderr, "rnnfx-convert: out of memory\n");
+        return 1;
+    }
     const char *in_path = NULL, *out_path = NULL;
     int have_target = 0, force = 0;
     Target target = TO_RNNFX;

@@ -72,6 +72,15 @@ static int usage_error(const char *fmt, const char *a, const char *b)
 
 int main(int argc, char **argv)
 {
+    /* "--name=value" as well as "--name value", as rnnfx-train takes */
+    static const char *const value_opts[] = {
+        "--model", "--input", "--output", "--bars", "--seed", "--max-notes", "--channel",
+        "--velocity", "--temperature", "--density", "--bpm", "--time-signature", NULL};
+    argv = rnnfx_cli_split_equals(argc, argv, value_opts, &argc);
+    if (!argv) {
+        fprintf(stderr, "rnnfx-generate: out of memory\n");
+        return 1;
+    }
     const char *model_path = NULL, *in_path = NULL, *out_path = NULL;
     long bars = 8, seed = 1, max_notes = 0, channel = 1, velocity = 90;
     double temperature = 1.0, density = 1.0, bpm = 120.0;

@@ -324,6 +324,14 @@ static json_object *json_text(const RnnfxModel *model, const char *path, const C
 
 int main(int argc, char **argv)
 {
+    /* "--name=value" as well as "--name value", as rnnfx-train takes */
+    static const char *const value_opts[] = {
+        "--bench-ms", "--rate", NULL};
+    argv = rnnfx_cli_split_equals(argc, argv, value_opts, &argc);
+    if (!argv) {
+        fprintf(stderr, "rnnfx-inspect: out of memory\n");
+        return 1;
+    }
     int as_json = 0;
     double bench_ms = 200.0;
     RnnfxLoadOptions lopts = {0};

@@ -366,6 +366,14 @@ static int overdrive(const char *in_path, const char *out_path)
 
 int main(int argc, char **argv)
 {
+    /* "--name=value" as well as "--name value", as rnnfx-train takes */
+    static const char *const value_opts[] = {
+        "--overdrive", "--output", "--seconds", "--rate", "--peak-db", "--seed", NULL};
+    argv = rnnfx_cli_split_equals(argc, argv, value_opts, &argc);
+    if (!argv) {
+        fprintf(stderr, "rnnfx-pluck: out of memory\n");
+        return 1;
+    }
     const char *out = NULL, *od_in = NULL;
     double seconds = 60, rate = 48000, peak_db = -6;
     long seed = 1;

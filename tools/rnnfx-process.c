@@ -156,6 +156,15 @@ static const char *model_stem(const char *path, char *buf, size_t len)
 
 int main(int argc, char **argv)
 {
+    /* "--name=value" as well as "--name value", as rnnfx-train takes */
+    static const char *const value_opts[] = {
+        "--model", "--out-dir", "--pattern", "--list", "--encoding", "--format", "--jobs",
+        "--block", "--in-gain", "--out-gain", "--mix", "--knob", "--set", NULL};
+    argv = rnnfx_cli_split_equals(argc, argv, value_opts, &argc);
+    if (!argv) {
+        fprintf(stderr, "rnnfx-process: out of memory\n");
+        return 1;
+    }
     const char *model_path = NULL, *out_dir = NULL, *pattern = NULL;
     const char *format_name = NULL, *encoding = NULL;
     int skip_existing = 0, overwrite = 0, dry_run = 0, quiet = 0, as_float = 0;

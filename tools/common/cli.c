@@ -85,6 +85,63 @@ int rnnfx_cli_resolve_knobs(const RnnfxModel *model, const RnnfxCliKnob *knobs, 
     return 0;
 }
 
+/* The "--name" part of "--name=value" if it is a listed option taking a
+ * value, else 0. */
+static size_t equals_split_at(const char *arg, const char *const *value_opts)
+{
+    const char *eq = strchr(arg, '=');
+    if (strncmp(arg, "--", 2) != 0 || !eq)
+        return 0;
+    size_t n = (size_t)(eq - arg);
+    for (const char *const *o = value_opts; o && *o; o++)
+        if (strlen(*o) == n && !strncmp(*o, arg, n))
+            return n;
+    return 0;
+}
+
+char **rnnfx_cli_split_equals(int argc, char **argv, const char *const *value_opts,
+                              int *argc_out)
+{
+    /* one block: the pointer array (at most 2 argc + 1 entries), then a
+     * copy of each split option's name */
+    size_t names = 0;
+    int after_dashes = 0;
+    for (int i = 1; i < argc; i++) {
+        if (!after_dashes && !strcmp(argv[i], "--"))
+            after_dashes = 1;
+        else if (!after_dashes)
+            names += equals_split_at(argv[i], value_opts) + 1;
+    }
+    size_t slots = 2 * (size_t)(argc > 0 ? argc : 0) + 1;
+    /* kept in a static: reachable until exit, so leak checkers stay quiet */
+    static char **block;
+    char **out = malloc(slots * sizeof *out + names + 1);
+    if (!out)
+        return NULL;
+    free(block);
+    block = out;
+    char *text = (char *)(out + slots);
+    int n = 0;
+    after_dashes = 0;
+    for (int i = 0; i < argc; i++) {
+        size_t k = i > 0 && !after_dashes ? equals_split_at(argv[i], value_opts) : 0;
+        if (i > 0 && !after_dashes && !strcmp(argv[i], "--"))
+            after_dashes = 1;
+        if (k) {
+            memcpy(text, argv[i], k);
+            text[k] = '\0';
+            out[n++] = text;
+            text += k + 1;
+            out[n++] = argv[i] + k + 1;
+        } else {
+            out[n++] = argv[i];
+        }
+    }
+    out[n] = NULL;
+    *argc_out = n;
+    return out;
+}
+
 double rnnfx_cli_now(void)
 {
     struct timespec ts;

@@ -34,6 +34,18 @@ int rnnfx_cli_parse_knob(const char *text, RnnfxCliKnob *knob, char *err, size_t
 int rnnfx_cli_resolve_knobs(const RnnfxModel *model, const RnnfxCliKnob *knobs, int n_knobs,
                             int *index, char *err, size_t err_len);
 
+/* GNU-style "--name=value" for the programs that read argv by hand (as
+ * rnnfx-train, which uses getopt_long, already takes it): returns a new
+ * argument vector in which every "--name=value" whose "--name" is listed
+ * in value_opts (NULL-terminated) is split into "--name" and "value";
+ * everything else, and everything after "--", is kept as it is (so
+ * "--float=1" stays an unknown option). *argc_out gets the new count; the
+ * vector ends with NULL and lives until the program exits (the previous
+ * one is freed by a new call). NULL when out of memory. Thread: the main
+ * thread, once, before any other thread starts. */
+char **rnnfx_cli_split_equals(int argc, char **argv, const char *const *value_opts,
+                              int *argc_out);
+
 /* Seconds from an arbitrary fixed point (CLOCK_MONOTONIC). Thread: any. */
 double rnnfx_cli_now(void);
 
