@@ -334,6 +334,14 @@ static void test_inputs(void **state)
     assert_false(rnnfx_test_exists(tmp_path(p, "lout/c.WAV")));
     assert_int_equal(run("-m '%s' -o '%s/lout2' --list '%s/tree/list.txt'", g_model, g_tmp, g_tmp), 0);
     assert_true(rnnfx_test_exists(tmp_path(p, "lout2/b.flac")));
+    /* A list written on Windows: byte-order mark, CRLF, blanks after a
+     * path (the first path and "a.wav  " were once taken literally). */
+    f = fopen(tmp_path(p, "tree/list-win.txt"), "w");
+    fputs("\xEF\xBB\xBF" "a.wav \r\n\tsub/b.flac\t\r\n", f);
+    fclose(f);
+    assert_int_equal(run("-m '%s' -o '%s/lout3' @'%s/tree/list-win.txt'", g_model, g_tmp, g_tmp), 0);
+    assert_true(rnnfx_test_exists(tmp_path(p, "lout3/a.wav")));
+    assert_true(rnnfx_test_exists(tmp_path(p, "lout3/b.flac")));
     /* Several arguments (what a shell glob gives), one repeated. */
     assert_int_equal(run("-m '%s' -o '%s/gout' '%s/tree/a.wav' '%s/tree/sub/b.flac' '%s/tree/a.wav'",
                          g_model, g_tmp, g_tmp, g_tmp, g_tmp), 0);

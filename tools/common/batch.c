@@ -297,10 +297,18 @@ int rnnfx_batch_add_list(RnnfxBatchList *list, const char *list_path, char *err,
     size_t cap = 0;
     ssize_t len;
     int rc = 0;
+    int first_line = 1;
     while (rc == 0 && (len = getline(&line, &cap, f)) >= 0) {
-        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+        /* Blanks around a path are not part of it, at either end (only
+         * leading ones were dropped: "take.wav  " failed as missing). */
+        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r' ||
+                           line[len - 1] == ' ' || line[len - 1] == '\t'))
             line[--len] = '\0';
         char *s = line;
+        /* a UTF-8 byte-order mark, as Windows editors write at the start */
+        if (first_line && !strncmp(s, "\xEF\xBB\xBF", 3))
+            s += 3;
+        first_line = 0;
         while (*s == ' ' || *s == '\t')
             s++;
         if (!*s || *s == '#')
