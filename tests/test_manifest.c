@@ -44,6 +44,18 @@ static void test_parse_ok(void **state)
     rnnfx_manifest_free(&m);
     rnnfx_manifest_free(&m); /* idempotent */
 
+    /* saved by a Windows editor: byte-order mark and CRLF line ends (the
+     * mark once became part of the first input's name) */
+    assert_int_equal(rnnfx_manifest_parse("\xEF\xBB\xBF" "dry.wav wet.wav gain=0\r\n"
+                                          "dry.wav wet2.wav gain=1\r\n",
+                                          NULL, &m, &err),
+                     RNNFX_OK);
+    assert_int_equal(m.n, 2);
+    assert_string_equal(m.entries[0].input, "dry.wav");
+    assert_string_equal(m.entries[1].target, "wet2.wav");
+    assert_float_equal(m.entries[1].values[0], 1.0, 0);
+    rnnfx_manifest_free(&m);
+
     /* no knobs: several plain pairs */
     assert_int_equal(rnnfx_manifest_parse("a.wav b.wav\nc.wav d.wav\n", NULL, &m, &err), RNNFX_OK);
     assert_int_equal(m.n, 2);

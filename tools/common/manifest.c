@@ -98,7 +98,10 @@ RnnfxStatus rnnfx_manifest_parse(const char *text, const char *base_dir, RnnfxMa
     size_t cap = 0;
     int lineno = 0;
     char *save = NULL;
-    for (char *line = copy; line; line = save) {
+    /* A UTF-8 byte-order mark (Windows editors write one) is not part of the
+     * first file name ("cannot open: <BOM>dry.wav" otherwise). */
+    char *start = !strncmp(copy, "\xEF\xBB\xBF", 3) ? copy + 3 : copy;
+    for (char *line = start; line; line = save) {
         char *nl = strchr(line, '\n');
         save = nl ? nl + 1 : NULL;
         if (nl)
