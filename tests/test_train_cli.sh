@@ -164,6 +164,10 @@ check "matching takes: no such warning" "! grep -q 'same take' '$T/run1.err'"
 rc=$?
 check "length mismatch: trains on the overlap with a warning" "[ $rc -eq 0 ] && grep -q 'differ in length' '$T/l2.txt'"
 check "identical signals: delay 0 (up to 2 samples early), skip on" "grep -Eq 'delay=(-2|-1|0) inverted=0 skip=1' '$T/l2.txt'"
+# a great capture (ESR 0.005 here) of a signal a linear filter reproduces
+# exactly is not told to "train longer"
+check "identical signals: a great capture gets no 'train longer'" \
+    "grep -q 'band=great' '$T/l2.txt' && ! grep -q 'train longer' '$T/l2.txt'"
 
 # --- 6. conditioned capture from a manifest -----------------------------------------
 cat > "$T/pairs.txt" <<EOF

@@ -1531,7 +1531,10 @@ int main(int argc, char **argv)
         note(1, "neither the capture (test ESR %.4f) nor a linear filter (ESR %.4f) follows the "
                 "target: check that input and target are the same take before training longer",
              test_esr, pairs[0].al.linear_esr);
-    else if (pairs[0].al.linear_esr > 0 && test_esr > pairs[0].al.linear_esr)
+    else if (pairs[0].al.linear_esr > 0 && test_esr > pairs[0].al.linear_esr &&
+             strcmp(rnnfx_quality_band(test_esr), "great") != 0)
+        /* (a great capture of an almost linear device, say a clean boost,
+         * is not worth a warning: "train longer" for ESR 0.0016 misled) */
         note(1, "the capture (test ESR %.4f) is no better than a plain linear filter fitted to the "
                 "same audio (ESR %.4f): train longer (--minutes) or try --hidden 48 / --type lstm",
              test_esr, pairs[0].al.linear_esr);
