@@ -156,6 +156,28 @@ check "-o FOLDER refused before training (rc=$rc)" \
 check "different takes: warned that they may not be the same take" "grep -q 'not be the same take' '$T/mm.err'"
 check "matching takes: no such warning" "! grep -q 'same take' '$T/run1.err'"
 
+# --channel picks a channel of multichannel files only: a stereo dry (the
+# DI on the right) with a mono wet trains (it used to fail on the wet:
+# "has 1 channel(s), --channel 1 does not exist")
+/usr/bin/python3 - "$T" <<'EOF'
+import math, random, struct, sys, wave
+random.seed(5)
+n = 48000 * 3
+x = [0.3 * math.sin(0.013 * i) * math.sin(0.0007 * i) + 0.05 * (random.random() - 0.5) for i in range(n)]
+def pcm(v):
+    return struct.pack("<h", int(max(-1.0, min(1.0, v)) * 32767))
+with wave.open(sys.argv[1] + "/st_dry.wav", "wb") as w:
+    w.setnchannels(2); w.setsampwidth(2); w.setframerate(48000)
+    w.writeframes(b"".join(pcm(0.0) + pcm(v) for v in x))
+with wave.open(sys.argv[1] + "/mono_wet.wav", "wb") as w:
+    w.setnchannels(1); w.setsampwidth(2); w.setframerate(48000)
+    w.writeframes(b"".join(pcm(math.tanh(3 * v)) for v in x))
+EOF
+"$TRAIN" -i "$T/st_dry.wav" -t "$T/mono_wet.wav" --channel 1 -o "$T/ch.json" $FAST --epochs 1 \
+    --no-report --no-preset > "$T/ch.out" 2> "$T/ch.err"
+rc=$?
+check "--channel 1 of a stereo dry with a mono wet trains (rc=$rc)" "[ $rc -eq 0 ] && [ -s '$T/ch.json' ]"
+
 # --- 5. length mismatch is a warning, not an error ----------------------------------
 "$BIN/rnnfx-pluck" -o "$T/d6.wav" --seconds 6 --seed 3 > /dev/null
 "$BIN/rnnfx-pluck" -o "$T/d7.wav" --seconds 7 --seed 3 > /dev/null

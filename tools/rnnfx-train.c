@@ -423,6 +423,11 @@ static int load_mono(const char *path, const Options *o, int *rate, float **out,
         return -1;
     }
     int ch = o->channel;
+    /* --channel/--mix are for multichannel files (as --help says): a mono
+     * file is used as it is ("--channel 1" with a stereo dry and a mono
+     * wet said "wet.wav has 1 channel(s), --channel 1 does not exist") */
+    if (a.channels == 1)
+        ch = 0;
     if (a.channels > 1 && ch == -2) {
         ch = 0;
         note(1, "%s has %d channels: using channel 0 (choose with --channel N or --mix)",
