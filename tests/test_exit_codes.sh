@@ -94,6 +94,10 @@ expect "train: 800 Hz recording named with the accepted rates" 1 "in800.wav is r
 [ ! -e "$T/t.json" ] || { echo "FAIL train wrote a model for an 800 Hz recording"; fails=$((fails + 1)); }
 expect "train: missing --resume checkpoint named" 1 "--resume .*does-not-exist.ckpt: no such checkpoint file" -- \
     "$BIN/rnnfx-train" -i "$T/in.wav" -t "$T/in.wav" -o "$T/t.json" --resume "$NO.ckpt"
+# settings the trainer cannot use are refused before any file is read
+# (the files here do not exist: reading first would say "cannot open")
+expect "train: --burn-in >= --segment before reading" 2 "burn-in.*shorter than --segment" -- \
+    "$BIN/rnnfx-train" -i "$NO.wav" -t "$NO.wav" -o "$T/t.json" --segment 1024 --burn-in 2048
 expect "train --midi: unknown option" 2 "" -- "$BIN/rnnfx-train" --midi --bogus
 expect "train --midi: missing file" 1 "does-not-exist" -- "$BIN/rnnfx-train" --midi "$NO.mid" -o "$T/tm.json"
 

@@ -341,6 +341,23 @@ static int parse_options(int argc, char **argv, Options *o)
         fprintf(stderr, "rnnfx-train: need --input DRY and --target WET (or --manifest FILE)\n");
         return -1;
     }
+    {
+        /* checked here, not only by the trainer once every recording has
+         * been read and aligned (minutes for long files) */
+        RnnfxTrainConfig def;
+        rnnfx_train_config_default(&def);
+        long seg = o->segment ? o->segment : (long)def.segment_len;
+        long burn = o->burn_in ? (o->burn_in < 0 ? 0 : o->burn_in) : (long)def.burn_in;
+        if (burn >= seg) {
+            if (o->burn_in)
+                fprintf(stderr, "rnnfx-train: --burn-in (%ld) must be shorter than --segment (%ld "
+                                "samples)\n", burn, seg);
+            else
+                fprintf(stderr, "rnnfx-train: --segment %ld is not longer than the default "
+                                "--burn-in (%ld samples): give a smaller --burn-in too\n", seg, burn);
+            return -1;
+        }
+    }
     if (!o->epochs && !(o->minutes > 0))
         o->minutes = 5;
     return 0;
