@@ -291,6 +291,18 @@ static void test_formats(void **state)
     assert_non_null(y);
     assert_int_equal(oi.format, SF_FORMAT_WAV | SF_FORMAT_FLOAT);
     free(y);
+    /* ... and no PEAK chunk: it holds the time of writing, so two renders
+     * of the same take (a second apart) once differed in their bytes. */
+    {
+        FILE *f = fopen(tmp_path(p, "flt/w16.wav"), "rb");
+        assert_non_null(f);
+        unsigned char hdr[4096];
+        size_t n = fread(hdr, 1, sizeof hdr, f);
+        fclose(f);
+        for (size_t i = 0; i + 4 <= n; i++)
+            if (!memcmp(hdr + i, "PEAK", 4))
+                fail_msg("float output has a PEAK chunk (time-stamped) at byte %zu", i);
+    }
     /* --format flac from a float WAV: FLAC 24-bit with a .flac name. */
     assert_int_equal(run("-m '%s' -o '%s/toflac' --format flac '%s/f/wf.wav'", g_model, g_tmp, g_tmp), 0);
     y = rnnfx_test_read_audio(tmp_path(p, "toflac/wf.flac"), &oi);

@@ -399,6 +399,11 @@ RnnfxStatus rnnfx_audio_writer_open(const char *path, int channels, int sample_r
         return st;
     }
     sf_command(w->sf, SFC_SET_CLIPPING, NULL, SF_TRUE);
+    /* No PEAK chunk in float WAV/AIFF files: it carries the time of
+     * writing, so two renders of the same take differed in their bytes
+     * (checksums, --skip-existing checks by content, reproducible
+     * fixtures); its peak values are optional metadata. */
+    sf_command(w->sf, SFC_SET_ADD_PEAK_CHUNK, NULL, SF_FALSE);
     w->channels = channels;
     w->per = WRITER_STAGE / (size_t)channels;
     w->max_frames = rnnfx_audio_max_frames(format, channels);
