@@ -94,6 +94,11 @@ expect "train: 800 Hz recording named with the accepted rates" 1 "in800.wav is r
 [ ! -e "$T/t.json" ] || { echo "FAIL train wrote a model for an 800 Hz recording"; fails=$((fails + 1)); }
 expect "train: missing --resume checkpoint named" 1 "--resume .*does-not-exist.ckpt: no such checkpoint file" -- \
     "$BIN/rnnfx-train" -i "$T/in.wav" -t "$T/in.wav" -o "$T/t.json" --resume "$NO.ckpt"
+# the trainer writes rnnfx JSON only: "-o amp.nam" once wrote JSON under a
+# .nam name; it now says how to get a .nam file
+expect "train: -o MODEL.nam names rnnfx-convert" 2 "rnnfx-convert" -- \
+    "$BIN/rnnfx-train" -i "$T/in.wav" -t "$T/in.wav" -o "$T/t.nam" --epochs 1
+[ ! -e "$T/t.nam" ] || { echo "FAIL train wrote JSON under a .nam name"; fails=$((fails + 1)); }
 # settings the trainer cannot use are refused before any file is read
 # (the files here do not exist: reading first would say "cannot open")
 expect "train: --burn-in >= --segment before reading" 2 "burn-in.*shorter than --segment" -- \
