@@ -145,11 +145,20 @@ static int audio_extension(const char *ext)
 {
     static const char *aliases[] = {"wav", "wave", "aif", "aiff", "aifc", "flac", "ogg", "oga",
                                     "opus", "caf", "rf64", "w64", "au", "snd"};
+    /* libsndfile names MPEG audio ".m1a" only: a folder of .mp3 files was
+     * skipped ("folder holds no audio files") although each file, named
+     * on its own, was read. Taken when this libsndfile has the format. */
+    static const char *mpeg[] = {"mp3", "mp2", "mp1", "mpga"};
     if (!*ext)
         return 0;
     for (size_t i = 0; i < sizeof aliases / sizeof aliases[0]; i++)
         if (!strcasecmp(ext, aliases[i]))
             return 1;
+    int is_mpeg = 0;
+    for (size_t i = 0; i < sizeof mpeg / sizeof mpeg[0]; i++)
+        is_mpeg |= !strcasecmp(ext, mpeg[i]);
+    if (is_mpeg)
+        ext = "m1a";
     int count = 0;
     sf_command(NULL, SFC_GET_FORMAT_MAJOR_COUNT, &count, sizeof count);
     for (int i = 0; i < count; i++) {
