@@ -20,9 +20,10 @@
  * start with the same controls give the same samples from sample 0.
  *
  * Resampling uses the fixed-ratio polyphase resampler of resample.h for
- * the usual rate pairs (flat to 90% of the lower Nyquist frequency, 120 dB
+ * the usual rate pairs (flat to 85% of the lower Nyquist frequency, 120 dB
  * down from it on) and libsamplerate (SRC_SINC_MEDIUM_QUALITY, about the
- * same response, far more work per sample) for any other pair. Converters
+ * same response, far more work per sample) for any other pair, and where
+ * the polyphase filters' latency would pass RNNFX_CHAIN_MAX_LATENCY. Converters
  * are created off the audio thread and all buffers preallocated; the round
  * trip host -> model -> host is time-aligned to the host's sample grid plus
  * an integer latency L that rnnfx_chain_latency() reports (0 when no
@@ -57,6 +58,12 @@
 #define RNNFX_CHAIN_MAX_KNOBS RNNFX_MAX_PARAMS
 /* Largest resampler latency a core may have, in host samples. */
 #define RNNFX_CHAIN_MAX_LATENCY 4096
+/* A core's instances start, and restart after every reset, from the
+ * model's rest state: where it settles after this many model-rate samples
+ * of silence at its default knobs (computed when the core is built).
+ * Models trained from a zero state can put out +-0.8 in their first
+ * samples, a click at the start of every render and plugin reset. */
+#define RNNFX_CHAIN_SETTLE_SAMPLES 4096
 /* Gain ranges (dB); values outside are clamped. */
 #define RNNFX_CHAIN_GAIN_MIN_DB (-60.0f)
 #define RNNFX_CHAIN_GAIN_MAX_DB 24.0f
@@ -161,6 +168,10 @@ void rnnfx_chain_core_free(RnnfxChainCore *core);
  * (both are fixed when the core is built). */
 const RnnfxModel *rnnfx_chain_core_model(const RnnfxChainCore *core);
 int rnnfx_chain_core_latency(const RnnfxChainCore *core);
+
+/* How a core converts rates: "none" (the model runs at the host rate),
+ * "polyphase" (resample.h) or "libsamplerate". Thread: any. */
+const char *rnnfx_chain_core_resampler(const RnnfxChainCore *core);
 
 /* Installs a core built for this chain. If nothing is playing (no core yet,
  * or fully bypassed) it takes over at once; otherwise the chain crossfades

@@ -9,19 +9,21 @@
  *
  * Why not libsamplerate everywhere: libsamplerate interpolates its filter
  * for every output sample so that it can follow any ratio, and that costs
- * about 0.45 µs per host sample at 44.1 kHz for the round trip, ten times
- * the model it wraps. A fixed ratio needs only L precomputed filter phases;
+ * about 0.48 µs per host sample at 44.1 kHz for the round trip, more than
+ * ten times the model it wraps. A fixed ratio needs only L precomputed filter phases;
  * each output is then one dot product (bench_plugin measures both).
  *
  * The filter is a Kaiser-windowed sinc designed for the lower of the two
- * rates: flat to 90 % of its Nyquist frequency, at least 120 dB down from
- * its Nyquist frequency on (so nothing aliases into the audio band), with
- * each phase normalised to unity gain at DC. It is zero-phase: output
- * sample k sits exactly at input time k * M / L. A sample is produced once
- * the input it needs (half the filter length ahead) has arrived, so the
- * resampler delays nothing; it only starts producing late, and how many
- * samples come out depends only on how many went in, never on how the
- * input was chunked. Output is bit-identical for any chunking.
+ * rates: flat within 1.4e-6 to 85 % of its Nyquist frequency (-1.1 dB
+ * at 90 %), 120 dB or more down from its Nyquist frequency on (so nothing
+ * aliases into the audio band), with each phase normalised to unity gain
+ * at DC. It is zero-phase: output sample k sits exactly at input time
+ * k * M / L. A sample is produced once the input it needs (the filter's
+ * half-width, _delay() input samples, ahead) has arrived, so the resampler
+ * delays nothing; it only starts producing late, and how many samples come
+ * out depends only on how many went in, never on how the input was
+ * chunked: after N input samples, ceil((N - delay) * L / M) (none while
+ * N <= delay). Output is bit-identical for any chunking.
  *
  * Thread: _new/_free allocate (not audio); _process/_reset are audio-safe
  * (no allocation, lock, or I/O; work bounded by the input length).
@@ -46,8 +48,8 @@ typedef struct RnnfxResampler RnnfxResampler;
 int rnnfx_resample_supported(double in_rate, double out_rate);
 
 /* Designs the filter from in_rate to out_rate (other pairs than _supported
- * fail with RNNFX_ERR_UNSUPPORTED). Takes a few milliseconds. Thread: not
- * audio. */
+ * fail with RNNFX_ERR_UNSUPPORTED). Takes about a millisecond for the usual
+ * pairs, up to ~0.3 s for the largest tables. Thread: not audio. */
 RnnfxStatus rnnfx_resample_filter_new(double in_rate, double out_rate,
                                       RnnfxResampleFilter **out, RnnfxError *err);
 void rnnfx_resample_filter_free(RnnfxResampleFilter *f); /* NULL is a no-op */
@@ -57,6 +59,8 @@ void rnnfx_resample_filter_free(RnnfxResampleFilter *f); /* NULL is a no-op */
  * like the model kernels: RNNFX_ISA caps it). Thread: any. */
 int rnnfx_resample_filter_taps(const RnnfxResampleFilter *f);
 int rnnfx_resample_filter_phases(const RnnfxResampleFilter *f);
+/* Its look-ahead W in input samples (see above). */
+int rnnfx_resample_filter_delay(const RnnfxResampleFilter *f);
 const char *rnnfx_resample_filter_isa(const RnnfxResampleFilter *f);
 
 /* A stream through filter f, which it borrows (free the resamplers first).
@@ -68,14 +72,15 @@ void rnnfx_resample_free(RnnfxResampler *r); /* NULL is a no-op */
  * Thread: audio-safe. */
 void rnnfx_resample_reset(RnnfxResampler *r);
 
-/* Most output samples n input samples can complete (out must have room for
- * this many), and the most input samples whose output fits in `room`.
- * Thread: any. */
+/* Most output samples n input samples can complete, ceil(n * L / M) (a
+ * tight bound: out must have room for this many), and the most input
+ * samples whose output always fits in `room`. Thread: any. */
 size_t rnnfx_resample_max_out(const RnnfxResampler *r, size_t n);
 size_t rnnfx_resample_max_in(const RnnfxResampler *r, size_t room);
 
 /* Consumes all n input samples and writes the output samples they
- * complete; returns how many. Any n, 0 included. Thread: audio-safe. */
+ * complete; returns how many. Any n, 0 included (n * L must fit in a
+ * size_t). in and out must not overlap. Thread: audio-safe. */
 size_t rnnfx_resample_process(RnnfxResampler *r, const float *in, size_t n, float *out);
 
 #endif

@@ -190,10 +190,11 @@ static RnnfxStatus build_core(Rnnfx *self, const char *path, RnnfxChainCore **co
     else snprintf(esr, sizeof esr, "unknown");
     lv2_log_note(&self->logger,
                  "rnnfx: loaded model '%s' (%s %d x %d layer(s), %d knob(s)), trained at %.0f Hz, "
-                 "ESR %s; host runs at %.0f Hz, latency %d samples; file %s\n",
+                 "ESR %s; host runs at %.0f Hz, latency %d samples (resampling: %s); file %s\n",
                  meta->name[0] ? meta->name : "(unnamed)", rnnfx_cell_name(arch->layers[0].cell),
                  arch->layers[0].hidden_size, arch->n_layers, arch->n_params, meta->sample_rate,
-                 esr, self->rate, rnnfx_chain_core_latency(*core), path);
+                 esr, self->rate, rnnfx_chain_core_latency(*core), rnnfx_chain_core_resampler(*core),
+                 path);
     return RNNFX_OK;
 }
 

@@ -124,6 +124,72 @@ static void test_resampling_is_time_aligned(void **state)
     }
 }
 
+/* Which converter a chain built for (model rate, host rate) uses. */
+static const char *resampler_of(RnnfxChain *c, double model_rate)
+{
+    static char kind[32];
+    RnnfxModel *m = identity_model(model_rate);
+    RnnfxChainCore *core = NULL;
+    RnnfxError err;
+    assert_int_equal(rnnfx_chain_core_new(c, m, 1, &core, &err), RNNFX_OK);
+    snprintf(kind, sizeof kind, "%s", rnnfx_chain_core_resampler(core));
+    rnnfx_chain_core_free(core);
+    return kind;
+}
+
+/* The converter each rate pair gets, and time alignment at the edges of
+ * what the chain accepts: the usual pairs run the polyphase filters; a
+ * 44056 Hz host (no small ratio), a pair whose reverse has too many phases
+ * (1024 Hz model on a 37889 Hz host) and a ratio whose polyphase latency
+ * would pass RNNFX_CHAIN_MAX_LATENCY (8 kHz model on a 352.8 kHz host) run
+ * libsamplerate; a ratio of 29.4 (6 kHz model on a 176.4 kHz host) runs
+ * the polyphase filters with a latency of thousands of samples; a ratio of
+ * 96 (2 kHz on 192 kHz) would need more latency than the chain allows with
+ * either converter, and is refused with a message that says so. */
+static void test_resampler_choice_and_extreme_ratios(void **state)
+{
+    (void)state;
+    const struct {
+        double model, host;
+        const char *kind;
+    } cases[] = {
+        {48000, 48000, "none"},          {48000, 44100, "polyphase"},
+        {44100, 96000, "polyphase"},     {48000, 44056, "libsamplerate"},
+        {6000, 176400, "polyphase"},     {1024, 37889, "libsamplerate"},
+        {8000, 352800, "libsamplerate"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        RnnfxModel *m = identity_model(cases[i].model);
+        const double fs = cases[i].host;
+        RnnfxChain *c = new_chain(m, fs, 1, 512);
+        const char *kind = resampler_of(c, cases[i].model);
+        int L = rnnfx_chain_latency(c);
+        size_t n = (size_t)fs / 2 + (size_t)L;
+        float *x = malloc(n * sizeof(float)), *y = malloc(n * sizeof(float));
+        sine(x, n, 110.0, fs, 0.5f);
+        rnnfx_chain_process(c, x, y, n);
+        double worst = 0.0;
+        for (size_t k = (size_t)L + (size_t)(fs / 20); k < n; k++)
+            worst = fmax(worst, fabs((double)y[k] - x[k - (size_t)L]));
+        print_message("model %6.0f Hz, host %6.0f Hz: %-13s latency %4d, |y - x delayed| %.1e\n",
+                      cases[i].model, fs, kind, L, worst);
+        assert_string_equal(kind, cases[i].kind);
+        assert_true(L <= RNNFX_CHAIN_MAX_LATENCY);
+        assert_true(worst < 0.5 * 1e-5);
+        free(x);
+        free(y);
+        rnnfx_chain_free(c);
+        rnnfx_model_free(m);
+    }
+    RnnfxModel *m = identity_model(2000);
+    RnnfxChain *c = NULL;
+    RnnfxError err;
+    assert_int_equal(rnnfx_chain_new(m, 192000, 512, &c, &err), RNNFX_ERR_LIMIT);
+    assert_null(c);
+    assert_non_null(strstr(err.msg, "latency"));
+    rnnfx_model_free(m);
+}
+
 static void test_chunking_and_reset(void **state)
 {
     (void)state;
@@ -336,6 +402,44 @@ static void test_swap_semantics(void **state)
     rnnfx_model_free(b);
 }
 
+/* Silence in gives the model's steady output from the first sample: no
+ * start-up transient from a zero state, after creation or any reset. The
+ * same model run bare from its zero state does show one (so the test can
+ * fail). */
+static void test_no_click_at_start(void **state)
+{
+    (void)state;
+    RnnfxArch arch;
+    rnnfx_arch_init_audio(&arch, RNNFX_CELL_GRU, 16, 0);
+    RnnfxModel *m = rnnfx_test_random_model(&arch, 21, 1.0f, 0);
+    assert_non_null(m);
+    rnnfx_model_meta(m)->sample_rate = 48000.0;
+    const size_t n = 16384;
+    float *x = calloc(n, sizeof(float)), *y = malloc(n * sizeof(float));
+    RnnfxInstance *bare = rnnfx_instance_new(m);
+    rnnfx_instance_process(bare, x, y, n);
+    const float steady = y[n - 1];
+    double bare_dev = 0.0;
+    for (size_t i = 0; i < 64; i++) bare_dev = fmax(bare_dev, fabs((double)y[i] - steady));
+    RnnfxChain *c = new_chain(m, 48000.0, 1, 512);
+    for (int pass = 0; pass < 2; pass++) {
+        rnnfx_chain_process(c, x, y, n);
+        double dev = 0.0;
+        for (size_t i = 0; i < n; i++) dev = fmax(dev, fabs((double)y[i] - steady));
+        print_message("silence, pass %d: output within %.1e of its steady value %.4f "
+                      "(from a zero state: %.1e in the first 64 samples)\n",
+                      pass, dev, steady, bare_dev);
+        assert_true(bare_dev > 1e-2);
+        assert_true(dev < 1e-4);
+        rnnfx_chain_reset(c);
+    }
+    rnnfx_chain_free(c);
+    rnnfx_instance_free(bare);
+    free(x);
+    free(y);
+    rnnfx_model_free(m);
+}
+
 static void test_knob_mapping(void **state)
 {
     (void)state;
@@ -359,7 +463,13 @@ static void test_knob_mapping(void **state)
     rnnfx_chain_reset(c);
     rnnfx_chain_set_controls(c, &ctl);
     rnnfx_chain_process(c, x, y, n);
+    /* the chain starts from the rest state at the default knobs */
     RnnfxInstance *inst = rnnfx_instance_new(m);
+    float *zeros = calloc(RNNFX_CHAIN_SETTLE_SAMPLES, sizeof(float)),
+          *junk = malloc(RNNFX_CHAIN_SETTLE_SAMPLES * sizeof(float));
+    rnnfx_instance_process(inst, zeros, junk, RNNFX_CHAIN_SETTLE_SAMPLES);
+    free(zeros);
+    free(junk);
     rnnfx_instance_set_param(inst, 0, 2.5f);
     rnnfx_instance_set_param(inst, 1, 10.0f);
     rnnfx_instance_process(inst, x, ref, n);
@@ -376,10 +486,12 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_resampling_is_time_aligned),
+        cmocka_unit_test(test_resampler_choice_and_extreme_ratios),
         cmocka_unit_test(test_chunking_and_reset),
         cmocka_unit_test(test_gains_mix_bypass),
         cmocka_unit_test(test_nan_stereo_inplace),
         cmocka_unit_test(test_swap_semantics),
+        cmocka_unit_test(test_no_click_at_start),
         cmocka_unit_test(test_knob_mapping),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -96,7 +96,8 @@ static const double g_pairs[][2] = {
 /* Passband: up to 85 % of the lower Nyquist frequency the output is the
  * input sine resampled exactly: same amplitude, same phase, sampled at
  * k / out_rate. Any delay, gain error, ripple, image or alias shows up as
- * a difference; the bound is -110 dB re full scale. */
+ * a difference; the bound is 2e-6 re full scale (-114 dB; the filter
+ * measures up to 1.4e-6). */
 static void test_passband_sines_exact(void **state)
 {
     (void)state;
@@ -130,7 +131,7 @@ static void test_passband_sines_exact(void **state)
             print_message("%-7s %6.0f -> %6.0f Hz: taps %3d, phases %3d, worst passband error %.1f dB\n",
                           g_isas[ii], fin, fout, rnnfx_resample_filter_taps(f),
                           rnnfx_resample_filter_phases(f), 20.0 * log10(worst));
-            assert_true(worst < 3.2e-6); /* -110 dB */
+            assert_true(worst < 2e-6); /* -114 dB */
             free(x);
             rnnfx_resample_filter_free(f);
         }
@@ -139,7 +140,8 @@ static void test_passband_sines_exact(void **state)
 
 /* Stopband: when the rate goes down, a sine between the output's Nyquist
  * frequency and the input's must not come through (it would alias into
- * the audio band). Bound: -110 dB re the input sine's amplitude. */
+ * the audio band). Bound: -117 dB re the input sine's amplitude (the
+ * filter is designed for 120 dB and measures 121.7 dB or more here). */
 static void test_stopband_removes_aliases(void **state)
 {
     (void)state;
@@ -164,7 +166,7 @@ static void test_stopband_removes_aliases(void **state)
             }
             print_message("%-7s %6.0f -> %6.0f Hz: worst stopband level %.1f dB\n", g_isas[ii], fin,
                           fout, 20.0 * log10(worst));
-            assert_true(worst < 3.2e-6);
+            assert_true(worst < 1.4e-6); /* -117 dB */
             free(x);
             rnnfx_resample_filter_free(f);
         }
@@ -188,9 +190,15 @@ static void test_chunking_reset_and_sharing(void **state)
                          RNNFX_OK);
         size_t m;
         float *want = run_all(f, x, n, &m);
+        /* outputs k with floor(k M / L) + W <= n - 1, i.e. k M < (n - W) L:
+         * the resampler holds back exactly its look-ahead W, no more */
+        const long L = (long)g_pairs[pi][1], M = (long)g_pairs[pi][0];
+        const long W = rnnfx_resample_filter_delay(f);
+        assert_true(W > 0);
+        assert_int_equal(m, (size_t)((((long)n - W) * L + M - 1) / M));
         RnnfxResampler *a = rnnfx_resample_new(f), *b = rnnfx_resample_new(f);
         float *ya = calloc(m + 64, sizeof *ya), *yb = calloc(m + 64, sizeof *yb);
-        float junk[64];
+        float *junk = malloc(rnnfx_resample_max_out(a, 50) * sizeof *junk);
         for (int pass = 0; pass < 2; pass++) {
             /* pass 1: after reset from a different stream */
             size_t ma = 0, mb = 0, i = 0;
@@ -198,7 +206,10 @@ static void test_chunking_reset_and_sharing(void **state)
             while (i < n) {
                 size_t c = 1 + (size_t)(rnnfx_test_rng_uniform(&rng) * 700.0);
                 if (c > n - i) c = n - i;
-                ma += rnnfx_resample_process(a, x + i, c, ya + ma);
+                size_t got = rnnfx_resample_process(a, x + i, c, ya + ma);
+                assert_true(got <= rnnfx_resample_max_out(a, c));
+                assert_true(rnnfx_resample_max_in(a, rnnfx_resample_max_out(a, c)) >= c);
+                ma += got;
                 /* b, interleaved, sees the same input in other chunks */
                 size_t cb = c / 2;
                 mb += rnnfx_resample_process(b, x + i, cb, yb + mb);
@@ -213,6 +224,7 @@ static void test_chunking_reset_and_sharing(void **state)
             rnnfx_resample_reset(a);
             rnnfx_resample_reset(b);
         }
+        free(junk);
         free(ya);
         free(yb);
         free(want);
@@ -223,8 +235,9 @@ static void test_chunking_reset_and_sharing(void **state)
     free(x);
 }
 
-/* Every inner loop computes the same sums (only FMA contraction may
- * differ): the outputs agree to float rounding. */
+/* Every inner loop computes the same sums in the same order: the AVX2 and
+ * AVX-512 loops (both with FMA) agree bit for bit, and the baseline loop
+ * (separate multiply and add) to float rounding. */
 static void test_isas_agree(void **state)
 {
     (void)state;
@@ -234,7 +247,7 @@ static void test_isas_agree(void **state)
     for (size_t pi = 0; pi < N_PAIRS; pi++) {
         RnnfxResampleFilter *g = filter_for(g_pairs[pi][0], g_pairs[pi][1], "generic");
         size_t m0;
-        float *y0 = run_all(g, x, n, &m0);
+        float *y0 = run_all(g, x, n, &m0), *fma = NULL;
         for (int ii = 1; ii < 3; ii++) {
             if (!rnnfx_fast_isa_available(g_isas[ii])) continue;
             RnnfxResampleFilter *f = filter_for(g_pairs[pi][0], g_pairs[pi][1], g_isas[ii]);
@@ -242,9 +255,15 @@ static void test_isas_agree(void **state)
             float *y = run_all(f, x, n, &m);
             assert_int_equal(m, m0);
             assert_true(rnnfx_test_max_abs_diff(y, y0, m) < 2e-6);
-            free(y);
+            if (fma) {
+                assert_memory_equal(y, fma, m * sizeof *y);
+                free(y);
+            } else {
+                fma = y;
+            }
             rnnfx_resample_filter_free(f);
         }
+        free(fma);
         free(y0);
         rnnfx_resample_filter_free(g);
     }
