@@ -522,7 +522,9 @@ RnnfxStatus rnnfx_chain_new_multi(const RnnfxModel *model, double host_rate, int
     if (!out) return rnnfx_fail(err, RNNFX_ERR_ARG, "no output pointer");
     *out = NULL;
     if (!(host_rate >= 1000.0 && host_rate <= 1536000.0))
-        return rnnfx_fail(err, RNNFX_ERR_ARG, "host sample rate %.1f Hz is not usable",
+        return rnnfx_fail(err, RNNFX_ERR_ARG,
+                          "a sample rate of %.1f Hz is outside what rnnfx processes "
+                          "(1000 to 1536000 Hz)",
                           host_rate);
     if (channels < 1 || channels > RNNFX_CHAIN_MAX_CHANNELS)
         return rnnfx_fail(err, RNNFX_ERR_ARG, "%d channels: a chain has 1 or 2", channels);

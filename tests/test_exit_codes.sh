@@ -115,6 +115,8 @@ expect "inspect: success" 0 "gru" -- "$BIN/rnnfx-inspect" --no-bench "$T/m.json"
 expect "convert: unknown option" 2 "" -- "$BIN/rnnfx-convert" --bogus
 expect "convert: missing file" 1 "does-not-exist" -- "$BIN/rnnfx-convert" "$NO.json" -o "$T/c.json"
 expect "convert: success" 0 "" -- "$BIN/rnnfx-convert" "$T/m.json" -o "$T/c.aidax"
+expect "convert: -o AUDIO.wav refused" 2 "names an audio file" -- "$BIN/rnnfx-convert" "$T/m.json" -o "$T/c.wav"
+[ ! -e "$T/c.wav" ] || { echo "FAIL convert wrote JSON under a .wav name"; fails=$((fails + 1)); }
 # a folder as OUT: refused up front, with --force too (it once printed the
 # success line after failing with "Is a directory")
 mkdir "$T/cdir"

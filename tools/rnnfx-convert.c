@@ -181,6 +181,14 @@ int main(int argc, char **argv)
     if (!have_target)
         target = ends_with(out_path, ".nam") ? TO_NAM : ends_with(out_path, ".aidax") ? TO_AIDAX
                                                                                    : TO_RNNFX;
+    /* every format written here is JSON: "-o x.wav" once wrote JSON under
+     * an audio name */
+    const char *foreign = rnnfx_cli_foreign_model_name(out_path);
+    if (foreign && !strcmp(foreign, "audio")) {
+        fprintf(stderr, "rnnfx-convert: -o %s names an audio file; a model file is .json, .nam "
+                        "or .aidax\n", out_path);
+        return 2;
+    }
     /* A folder is never replaced, --force or not (it used to be "exists;
      * pass --force", then "Is a directory" after the whole conversion). */
     struct stat ost;

@@ -337,22 +337,19 @@ static int parse_options(int argc, char **argv, Options *o)
         /* The model is always rnnfx JSON: "-o amp.nam" wrote JSON under a
          * .nam name that NAM players cannot open, and "-o take.wav" JSON
          * under an audio name. */
-        static const char *const foreign[] = {".nam", ".aidax", ".wav", ".flac", ".aif", ".aiff",
-                                              ".ogg", ".mp3", ".caf", ".w64", ".rf64", NULL};
-        const char *slash = strrchr(o->output, '/');
-        const char *dot = strrchr(slash ? slash + 1 : o->output, '.');
-        for (int k = 0; dot && foreign[k]; k++)
-            if (!strcasecmp(dot, foreign[k])) {
-                if (!strcasecmp(dot, ".nam") || !strcasecmp(dot, ".aidax"))
-                    fprintf(stderr,
-                            "rnnfx-train: -o %s: the trainer writes rnnfx JSON; train to a .json "
-                            "file, then 'rnnfx-convert MODEL.json -o %s' writes the %s file\n",
-                            o->output, o->output, !strcasecmp(dot, ".nam") ? "NAM" : "AIDA-X");
-                else
-                    fprintf(stderr, "rnnfx-train: -o %s names an audio file; the model is a .json "
-                                    "file\n", o->output);
-                return -1;
-            }
+        const char *foreign = rnnfx_cli_foreign_model_name(o->output);
+        if (foreign && strcmp(foreign, "audio") != 0) {
+            fprintf(stderr,
+                    "rnnfx-train: -o %s: the trainer writes rnnfx JSON; train to a .json "
+                    "file, then 'rnnfx-convert MODEL.json -o %s' writes the %s file\n",
+                    o->output, o->output, foreign);
+            return -1;
+        }
+        if (foreign) {
+            fprintf(stderr, "rnnfx-train: -o %s names an audio file; the model is a .json file\n",
+                    o->output);
+            return -1;
+        }
     }
     if (o->manifest && (o->input || o->target)) {
         fprintf(stderr, "rnnfx-train: give either --manifest or --input/--target, not both\n");

@@ -193,3 +193,17 @@ double rnnfx_cli_lin_to_db(double lin)
 {
     return lin > 0 ? 20.0 * log10(lin) : -INFINITY;
 }
+
+const char *rnnfx_cli_foreign_model_name(const char *path)
+{
+    static const char *const audio[] = {".wav", ".flac", ".aif", ".aiff", ".ogg", ".mp3",
+                                        ".caf", ".w64", ".rf64", ".au", NULL};
+    const char *slash = strrchr(path, '/');
+    const char *dot = strrchr(slash ? slash + 1 : path, '.');
+    if (!dot) return NULL;
+    if (!strcasecmp(dot, ".nam")) return "NAM";
+    if (!strcasecmp(dot, ".aidax")) return "AIDA-X";
+    for (int k = 0; audio[k]; k++)
+        if (!strcasecmp(dot, audio[k])) return "audio";
+    return NULL;
+}

@@ -56,6 +56,13 @@ void rnnfx_cli_format_duration(double seconds, char *buf, size_t len);
  * mask, as nproc counts them; at least 1). Thread: any. */
 int rnnfx_cli_cpu_count(void);
 
+/* For a path a model is about to be written to: "NAM" or "AIDA-X" when
+ * its extension names that format (.nam, .aidax), "audio" for an audio
+ * file extension (.wav, .flac, .aiff, ...; any case), else NULL. Tools
+ * that write rnnfx JSON refuse such names: JSON under them is unreadable
+ * to the programs the name promises. Thread: any. */
+const char *rnnfx_cli_foreign_model_name(const char *path);
+
 /* dB <-> linear, with -inf dB for 0. Thread: any. */
 double rnnfx_cli_db_to_lin(double db);
 double rnnfx_cli_lin_to_db(double lin);
