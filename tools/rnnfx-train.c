@@ -670,28 +670,7 @@ static int region_add(RegionList *l, int pair, size_t start, size_t len, size_t 
 }
 
 /* ---- small helpers ------------------------------------------------------------------ */
-static int can_write_beside(const char *path)
-{
-    char dir[PATH_MAX];
-    snprintf(dir, sizeof dir, "%s", path);
-    char *s = strrchr(dir, '/');
-    if (s)
-        *s = 0;
-    else
-        snprintf(dir, sizeof dir, ".");
-    if (!*dir)
-        snprintf(dir, sizeof dir, "/");
-    struct stat st;
-    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        fprintf(stderr, "rnnfx-train: cannot write %s: folder %s does not exist\n", path, dir);
-        return -1;
-    }
-    if (access(dir, W_OK) != 0) {
-        fprintf(stderr, "rnnfx-train: cannot write %s: folder %s is not writable\n", path, dir);
-        return -1;
-    }
-    return 0;
-}
+static int can_write_beside(const char *path) { return rnnfx_cli_check_folder_of("rnnfx-train", path); }
 
 /* A file this run writes must be neither a folder (found out only when
  * training had ended: "cannot write x: Is a directory", the model lost)

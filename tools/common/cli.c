@@ -4,6 +4,7 @@
 #ifdef __linux__
 #define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT (rnnfx_cli_cpu_count) */
 #include <sched.h>
+#include <sys/stat.h>
 #endif
 #include "cli.h"
 
@@ -206,4 +207,27 @@ const char *rnnfx_cli_foreign_model_name(const char *path)
     for (int k = 0; audio[k]; k++)
         if (!strcasecmp(dot, audio[k])) return "audio";
     return NULL;
+}
+
+int rnnfx_cli_check_folder_of(const char *prog, const char *path)
+{
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (!slash)
+        snprintf(dir, sizeof dir, ".");
+    else if (slash == dir)
+        dir[1] = '\0';
+    else
+        *slash = '\0';
+    struct stat st;
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "%s: cannot write %s: folder %s does not exist\n", prog, path, dir);
+        return -1;
+    }
+    if (access(dir, W_OK) != 0) {
+        fprintf(stderr, "%s: cannot write %s: folder %s is not writable\n", prog, path, dir);
+        return -1;
+    }
+    return 0;
 }

@@ -63,6 +63,12 @@ int rnnfx_cli_cpu_count(void);
  * to the programs the name promises. Thread: any. */
 const char *rnnfx_cli_foreign_model_name(const char *path);
 
+/* Whether the folder `path` would be written into exists and is writable,
+ * checked before a long run so that it cannot end in "cannot write" with
+ * its result lost. Returns 0, or -1 after printing "<prog>: cannot write
+ * <path>: ..." to stderr. Thread: any. */
+int rnnfx_cli_check_folder_of(const char *prog, const char *path);
+
 /* dB <-> linear, with -inf dB for 0. Thread: any. */
 double rnnfx_cli_db_to_lin(double db);
 double rnnfx_cli_lin_to_db(double lin);

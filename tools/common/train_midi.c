@@ -312,24 +312,7 @@ static int check_writable(const char *path, const char *what)
         fprintf(stderr, "rnnfx-train: %s %s is a folder; give a file name\n", what, path);
         return -1;
     }
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%s", path);
-    char *slash = strrchr(dir, '/');
-    if (!slash)
-        snprintf(dir, sizeof dir, ".");
-    else if (slash == dir)
-        dir[1] = '\0';
-    else
-        *slash = '\0';
-    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        fprintf(stderr, "rnnfx-train: cannot write %s: folder %s does not exist\n", path, dir);
-        return -1;
-    }
-    if (access(dir, W_OK) != 0) {
-        fprintf(stderr, "rnnfx-train: cannot write %s: folder %s is not writable\n", path, dir);
-        return -1;
-    }
-    return 0;
+    return rnnfx_cli_check_folder_of("rnnfx-train", path);
 }
 
 static int cmp_str(const void *a, const void *b)
