@@ -78,6 +78,8 @@
 #define PREROLL 2048     /* warm-up before each validation/test region */
 #define LINEAR_UNRELATED 0.9 /* a linear fit's ESR above this: different takes? */
 #define N_BLOCKS 10
+#define CH_UNSET (-3) /* --input-channel/--target-channel not given */
+#define CH_MAX 63     /* highest channel number the options take */
 #define VAL_BLOCK 4
 #define TEST_BLOCK 8
 
@@ -96,6 +98,11 @@ typedef struct {
     long segment, burn_in, tbptt, batch; /* 0 = trainer default */
     int skip;         /* -1 auto, 0, 1 */
     int channel;      /* -2 = default (0 with a warning for stereo), -1 mix */
+    /* --input-channel / --target-channel: CH_UNSET, or the channel of the
+     * input (target) files, overriding --channel/--mix for them; this is
+     * how one stereo re-amp file (dry on one channel, wet on the other)
+     * is both the input and the target */
+    int in_channel, tg_channel;
     double sample_rate; /* 0 = any (both files must agree) */
     int delay_set, delay, invert_set, invert;
     int no_align;
@@ -120,6 +127,11 @@ static void usage(FILE *f)
         "      --manifest FILE    conditioned capture: lines 'input target knob=value ...'\n"
         "      --channel N        use channel N (0-based) of multichannel files\n"
         "      --mix              average all channels instead\n"
+        "      --input-channel N  channel N (0-based) of the input file(s), whatever --channel says\n"
+        "      --target-channel N channel N (0-based) of the target file(s), whatever --channel says;\n"
+        "                         one stereo re-amp file with the dry signal on the left and the\n"
+        "                         device on the right: -i take.wav --input-channel 0\n"
+        "                         -t take.wav --target-channel 1\n"
         "      --sample-rate HZ   require this rate (files at another rate are an error)\n"
         "      --delay N          do not detect: wet is N samples late (negative: early)\n"
         "      --invert, --no-invert  do not detect polarity\n"
@@ -178,11 +190,12 @@ static int parse_options(int argc, char **argv, Options *o)
     o->lr = 0;
     o->skip = -1;
     o->channel = -2;
+    o->in_channel = o->tg_channel = CH_UNSET;
     enum {
         O_MANIFEST = 256, O_TYPE, O_HIDDEN, O_LAYERS, O_EPOCHS, O_MINUTES, O_SEED, O_THREADS, O_LR,
         O_SEGMENT, O_BURN, O_TBPTT, O_BATCH, O_SKIP, O_NOSKIP, O_RESUME, O_CKPT, O_REPORT,
         O_NOREPORT, O_PRESET, O_NOPRESET, O_CHANNEL, O_MIX, O_RATE, O_NAME, O_DELAY, O_INVERT,
-        O_NOINVERT, O_NOALIGN, O_PATIENCE, O_TESTAT, O_EXPORT, O_EVAL
+        O_NOINVERT, O_NOALIGN, O_PATIENCE, O_TESTAT, O_EXPORT, O_EVAL, O_INCH, O_TGCH
     };
     static const struct option longs[] = {
         {"input", required_argument, 0, 'i'},     {"target", required_argument, 0, 't'},
@@ -198,6 +211,8 @@ static int parse_options(int argc, char **argv, Options *o)
         {"report", required_argument, 0, O_REPORT}, {"no-report", no_argument, 0, O_NOREPORT},
         {"preset", required_argument, 0, O_PRESET}, {"no-preset", no_argument, 0, O_NOPRESET},
         {"channel", required_argument, 0, O_CHANNEL}, {"mix", no_argument, 0, O_MIX},
+        {"input-channel", required_argument, 0, O_INCH},
+        {"target-channel", required_argument, 0, O_TGCH},
         {"sample-rate", required_argument, 0, O_RATE}, {"name", required_argument, 0, O_NAME},
         {"delay", required_argument, 0, O_DELAY}, {"invert", no_argument, 0, O_INVERT},
         {"no-invert", no_argument, 0, O_NOINVERT}, {"no-align", no_argument, 0, O_NOALIGN},
@@ -283,6 +298,17 @@ static int parse_options(int argc, char **argv, Options *o)
             o->channel = (int)l;
             break;
         case O_MIX: o->channel = RNNFX_AUDIO_MIX; break;
+        case O_INCH:
+        case O_TGCH:
+            if (rnnfx_cli_parse_int(optarg, 0, CH_MAX, &l)) {
+                fprintf(stderr,
+                        "rnnfx-train: invalid value '%s' for --%s: a channel number from 0 to %d "
+                        "(0-based: 0 is the first or left channel, 1 the second or right one)\n",
+                        optarg, name, CH_MAX);
+                return -1;
+            }
+            *(c == O_INCH ? &o->in_channel : &o->tg_channel) = (int)l;
+            break;
         case O_RATE:
             if (rnnfx_cli_parse_double(optarg, &d) || !(d >= 1000) || d > 768000) return bad_value(name, optarg);
             o->sample_rate = d;
@@ -440,6 +466,9 @@ typedef struct {
     double gi, go;
     char in_desc[512], tg_desc[512];
     int rate;
+    int in_ch, tg_ch;   /* channel read: 0 for mono files, RNNFX_AUDIO_MIX */
+    int in_nch, tg_nch; /* the files' channel counts */
+    int line;           /* manifest line, 0 for --input/--target */
 } Pair;
 
 static const char *base_name(const char *p)
@@ -448,8 +477,13 @@ static const char *base_name(const char *p)
     return s ? s + 1 : p;
 }
 
-static int load_mono(const char *path, const Options *o, int *rate, float **out, size_t *n,
-                     char *desc, size_t desc_len)
+/* Reads one recording as mono. `own` is the file's own channel option
+ * (--input-channel / --target-channel, CH_UNSET when not given; `own_opt`
+ * names it for messages); without it --channel/--mix decide. *used gets
+ * the channel read (0 for a mono file, RNNFX_AUDIO_MIX for a mix) and
+ * *n_ch the file's channel count. */
+static int load_mono(const char *path, const Options *o, int own, const char *own_opt, int *rate,
+                     float **out, size_t *n, int *used, int *n_ch, char *desc, size_t desc_len)
 {
     RnnfxAudio a;
     RnnfxError err;
@@ -458,17 +492,36 @@ static int load_mono(const char *path, const Options *o, int *rate, float **out,
         return -1;
     }
     int ch = o->channel;
-    /* --channel/--mix are for multichannel files (as --help says): a mono
-     * file is used as it is ("--channel 1" with a stereo dry and a mono
-     * wet said "wet.wav has 1 channel(s), --channel 1 does not exist") */
-    if (a.channels == 1)
+    if (own != CH_UNSET) {
+        /* named for this file: unlike --channel (for both files, so a mono
+         * one just ignores it), a channel the file lacks is an error, also
+         * channel 1 of a mono file: the user thinks it is stereo */
+        if (own >= a.channels) {
+            char range[48];
+            if (a.channels == 1)
+                snprintf(range, sizeof range, "only channel 0");
+            else if (a.channels == 2)
+                snprintf(range, sizeof range, "channels 0 and 1");
+            else
+                snprintf(range, sizeof range, "channels 0 to %d", a.channels - 1);
+            fprintf(stderr,
+                    "rnnfx-train: %s has %d channel(s): %s %d does not exist (channels count from "
+                    "0; this file has %s)\n",
+                    path, a.channels, own_opt, own, range);
+            rnnfx_audio_free(&a);
+            return -1;
+        }
+        ch = own;
+    } else if (a.channels == 1) {
+        /* --channel/--mix are for multichannel files (as --help says): a
+         * mono file is used as it is ("--channel 1" with a stereo dry and
+         * a mono wet said "wet.wav has 1 channel(s), --channel 1 does not
+         * exist") */
         ch = 0;
-    if (a.channels > 1 && ch == -2) {
-        ch = 0;
-        note(1, "%s has %d channels: using channel 0 (choose with --channel N or --mix)",
-             base_name(path), a.channels);
     } else if (ch == -2) {
         ch = 0;
+        note(1, "%s has %d channels: using channel 0 (choose with %s N, --channel N or --mix)",
+             base_name(path), a.channels, own_opt);
     }
     if (ch >= a.channels) {
         fprintf(stderr, "rnnfx-train: %s has %d channel(s), --channel %d does not exist (0-based)\n",
@@ -481,14 +534,30 @@ static int load_mono(const char *path, const Options *o, int *rate, float **out,
         rnnfx_audio_free(&a);
         return -1;
     }
-    char dur[32];
+    char dur[32], chs[48];
     rnnfx_cli_format_duration((double)a.frames / a.sample_rate, dur, sizeof dur);
-    snprintf(desc, desc_len, "%s (%s, %d Hz, %d ch%s, %s)", path, a.format_name, a.sample_rate,
-             a.channels, a.channels > 1 ? (ch < 0 ? " mixed" : "") : "", dur);
+    if (a.channels == 1)
+        snprintf(chs, sizeof chs, "mono");
+    else if (ch < 0)
+        snprintf(chs, sizeof chs, "%d ch mixed", a.channels);
+    else
+        snprintf(chs, sizeof chs, "channel %d of %d", ch, a.channels);
+    snprintf(desc, desc_len, "%s (%s, %d Hz, %s, %s)", path, a.format_name, a.sample_rate, chs, dur);
     *rate = a.sample_rate;
     *n = a.frames;
+    *used = a.channels == 1 ? 0 : ch;
+    *n_ch = a.channels;
     rnnfx_audio_free(&a);
     return 0;
+}
+
+/* 1 if a and b name the same file (also through another path or a link) */
+static int same_file(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    if (stat(a, &sa) == 0 && stat(b, &sb) == 0)
+        return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+    return strcmp(a, b) == 0;
 }
 
 static int check_signal(const char *path, const char *role, float *x, size_t n)
@@ -514,13 +583,19 @@ static int check_signal(const char *path, const char *role, float *x, size_t n)
     return 0;
 }
 
+/* Reads, checks and aligns one pair. Returns 0, -1 after printing why
+ * (a file problem), or -2 after printing why when input and target are
+ * the same signal (the same channel of the same file): a model of that is
+ * a plain wire, so it is refused as a usage error. */
 static int load_pair(Pair *p, const Options *o, int *rate_io)
 {
     float *x = NULL, *y = NULL;
     size_t nx = 0, ny = 0;
     int rx = 0, ry = 0;
-    if (load_mono(p->in_path, o, &rx, &x, &nx, p->in_desc, sizeof p->in_desc) ||
-        load_mono(p->tg_path, o, &ry, &y, &ny, p->tg_desc, sizeof p->tg_desc)) {
+    if (load_mono(p->in_path, o, o->in_channel, "--input-channel", &rx, &x, &nx, &p->in_ch,
+                  &p->in_nch, p->in_desc, sizeof p->in_desc) ||
+        load_mono(p->tg_path, o, o->tg_channel, "--target-channel", &ry, &y, &ny, &p->tg_ch,
+                  &p->tg_nch, p->tg_desc, sizeof p->tg_desc)) {
         free(x);
         return -1;
     }
@@ -552,6 +627,36 @@ static int load_pair(Pair *p, const Options *o, int *rate_io)
     }
     *rate_io = rx;
     p->rate = rx;
+    /* Checked once the files are read, after their rates (a mono file's
+     * only channel and its mix are the same signal; the channel count is
+     * known only now). */
+    if (p->in_ch == p->tg_ch && same_file(p->in_path, p->tg_path)) {
+        char where[64] = "";
+        if (p->line)
+            snprintf(where, sizeof where, "%s line %d: ", base_name(o->manifest), p->line);
+        if (p->in_nch == 1)
+            fprintf(stderr,
+                    "rnnfx-train: %s%s is both the input and the target, and it is mono: the model "
+                    "would learn a plain wire. The target is the device's output for the input "
+                    "recording.\n",
+                    where, p->in_path);
+        else {
+            char what[48];
+            if (p->in_ch < 0)
+                snprintf(what, sizeof what, "the mix of all channels");
+            else
+                snprintf(what, sizeof what, "channel %d", p->in_ch);
+            fprintf(stderr,
+                    "rnnfx-train: %s%s is both the input and the target, and both read %s: the "
+                    "model would learn a plain wire. For a re-amp recording with the dry signal "
+                    "on one channel and the device on another, name them, e.g. --input-channel 0 "
+                    "--target-channel 1 (0-based).\n",
+                    where, p->in_path, what);
+        }
+        free(x);
+        free(y);
+        return -2;
+    }
     if (check_signal(p->in_path, "input", x, nx) || check_signal(p->tg_path, "target", y, ny))
         goto fail;
     if (nx != ny) {
@@ -1105,15 +1210,25 @@ int main(int argc, char **argv)
         if (o.manifest) {
             p->in_path = man.entries[i].input;
             p->tg_path = man.entries[i].target;
+            p->line = man.entries[i].line;
             memcpy(p->knobs, man.entries[i].values, sizeof p->knobs);
         } else {
             p->in_path = o.input;
             p->tg_path = o.target;
         }
-        if (!o.quiet)
-            printf("reading %s + %s\n", p->in_path, p->tg_path);
-        if (load_pair(p, &o, &rate) != 0)
-            return EXIT_FAIL;
+        if (!o.quiet) {
+            char ic[32] = "", tc[32] = "";
+            if (o.in_channel != CH_UNSET)
+                snprintf(ic, sizeof ic, " (channel %d)", o.in_channel);
+            if (o.tg_channel != CH_UNSET)
+                snprintf(tc, sizeof tc, " (channel %d)", o.tg_channel);
+            printf("reading %s%s + %s%s\n", p->in_path, ic, p->tg_path, tc);
+        }
+        int lp = load_pair(p, &o, &rate);
+        if (lp != 0)
+            /* the same signal twice: a usage error on the command line, a
+             * bad line in a manifest file */
+            return lp == -2 && !o.manifest ? EXIT_USAGE : EXIT_FAIL;
     }
 
     if (o.evaluate)
@@ -1528,9 +1643,17 @@ int main(int argc, char **argv)
     snprintf(meta->name, sizeof meta->name, "%.*s", (int)sizeof meta->name - 1,
              o.name ? o.name : base_name(stem));
     iso_now(meta->date, sizeof meta->date);
-    snprintf(meta->description, sizeof meta->description, "Captured by rnnfx-train from %s -> %s%s",
-             base_name(pairs[0].in_path), base_name(pairs[0].tg_path),
-             n_pairs > 1 ? " and more (manifest)" : "");
+    {
+        /* the channels only when they are a choice (multichannel files) */
+        char ic[24] = "", tc[24] = "";
+        if (pairs[0].in_nch > 1 && pairs[0].in_ch >= 0)
+            snprintf(ic, sizeof ic, " (channel %d)", pairs[0].in_ch);
+        if (pairs[0].tg_nch > 1 && pairs[0].tg_ch >= 0)
+            snprintf(tc, sizeof tc, " (channel %d)", pairs[0].tg_ch);
+        snprintf(meta->description, sizeof meta->description,
+                 "Captured by rnnfx-train from %s%s -> %s%s%s", base_name(pairs[0].in_path), ic,
+                 base_name(pairs[0].tg_path), tc, n_pairs > 1 ? " and more (manifest)" : "");
+    }
     snprintf(meta->source_format, sizeof meta->source_format, "rnnfx");
     if (rnnfx_model_finalize(best, &err) != RNNFX_OK) {
         fprintf(stderr, "rnnfx-train: %s\n", err.msg);
@@ -1589,6 +1712,16 @@ int main(int argc, char **argv)
         json_object_object_add(j, "train_seconds_of_audio", json_object_new_double((double)n_train_samples / rate));
         json_object_object_add(j, "input", json_object_new_string(base_name(pairs[0].in_path)));
         json_object_object_add(j, "target", json_object_new_string(base_name(pairs[0].tg_path)));
+        /* which channel of a multichannel file was which (a stereo re-amp
+         * file is both input and target) */
+        if (pairs[0].in_nch > 1)
+            json_object_object_add(j, "input_channel",
+                                   pairs[0].in_ch < 0 ? json_object_new_string("mix")
+                                                      : json_object_new_int(pairs[0].in_ch));
+        if (pairs[0].tg_nch > 1)
+            json_object_object_add(j, "target_channel",
+                                   pairs[0].tg_ch < 0 ? json_object_new_string("mix")
+                                                      : json_object_new_int(pairs[0].tg_ch));
         if (o.manifest)
             json_object_object_add(j, "manifest", json_object_new_string(base_name(o.manifest)));
         const char *s = json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN);
