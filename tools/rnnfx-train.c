@@ -26,6 +26,11 @@
  *     dry one (a single-gain passthrough explains at least half of it);
  *     otherwise the skip would first have to be unlearned (a fuzz, an amp
  *     with a tone stack, a much quieter wet signal). --skip/--no-skip decide.
+ *   - Channels. A multichannel file gives one channel (--channel, else 0
+ *     with a warning) or the mix (--mix); --input-channel/--target-channel
+ *     pick per side, so one stereo re-amp file (dry on one channel, wet on
+ *     the other) is both input and target. The same channel of the same
+ *     file on both sides is refused: its model would be a plain wire.
  *   - Split. Each recording is cut into 10 equal blocks; block 4 is used for
  *     validation and block 8 for testing, the rest for training. Validation
  *     and test regions are scored after a 2048-sample warm-up on the audio
