@@ -84,6 +84,14 @@ rc=$?
 check "resume run exits 0" "[ $rc -eq 0 ]"
 check "resume says where it continues" "grep -q 'resumed from' '$T/r2.txt'"
 check "resumed run counts 6 epochs in all" "grep -q '^result .* epochs=6 ' '$T/r2.txt'"
+check "resume on the same audio: no 'other audio' note" "! grep -q 'other audio' '$T/r2.txt'"
+# resuming on other recordings is fine-tuning: allowed, but said, and the
+# old best validation ESR (other audio) no longer decides what is saved
+"$TRAIN" -i $DATA/dry.flac -t $DATA/wet_gx_scream.flac -o "$T/r4.json" $FAST --skip --epochs 1 --no-report \
+    --resume "$T/r.json.ckpt" > "$T/r4.txt" 2>&1
+rc=$?
+check "resume on other audio: runs, says so, writes the model (rc=$rc)" \
+    "[ $rc -eq 0 ] && grep -q 'trained on other audio' '$T/r4.txt' && [ -s '$T/r4.json' ]"
 "$TRAIN" -i $DATA/dry.flac -t $DATA/wet_gx_muff.flac -o "$T/r3.json" $FAST --hidden 20 --epochs 1 \
     --resume "$T/r.json.ckpt" > "$T/r3.txt" 2>&1
 rc=$?

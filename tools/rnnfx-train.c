@@ -157,7 +157,8 @@ static void usage(FILE *f)
         "      --batch N          segments per batch (default 32)\n"
         "      --threads N        worker threads (default: the cores it may use, as nproc)\n"
         "      --seed N           random seed (default 1)\n"
-        "      --resume CKPT      continue a run from its checkpoint (same data and model options)\n"
+        "      --resume CKPT      continue a run from its checkpoint (same model options; on other\n"
+        "                         audio it fine-tunes from the checkpoint's weights)\n"
         "      --checkpoint FILE  where to keep the checkpoint (default MODEL.json.ckpt)\n"
         "output:\n"
         "  -o, --output FILE      the model file (rnnfx JSON)\n"
@@ -905,11 +906,33 @@ static int history_add(History *h, RnnfxReportEpoch e)
     return 0;
 }
 
-static char *extra_to_json(const History *h, double best_val, double elapsed, const char *arch)
+/* A fingerprint of the arrays the trainer sees (after alignment, channel
+ * choice and levels), kept in the checkpoint so that a run resumed on
+ * other recordings is told so: FNV-1a over the samples' bits. */
+static void data_fingerprint(float *const *in, float *const *tg, const Pair *pairs, int n_pairs,
+                             int isz, char *out, size_t len)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (int i = 0; i < n_pairs; i++) {
+        const float *arrays[2] = {in[i], tg[i]};
+        const size_t counts[2] = {pairs[i].n * (size_t)isz, pairs[i].n};
+        for (int a = 0; a < 2; a++)
+            for (size_t k = 0; k < counts[a]; k++) {
+                uint32_t bits;
+                memcpy(&bits, &arrays[a][k], sizeof bits);
+                h = (h ^ bits) * 1099511628211ULL;
+            }
+    }
+    snprintf(out, len, "%016llx", (unsigned long long)h);
+}
+
+static char *extra_to_json(const History *h, double best_val, double elapsed, const char *arch,
+                           const char *data_id)
 {
     json_object *o = json_object_new_object();
     json_object_object_add(o, "tool", json_object_new_string("rnnfx-train"));
     json_object_object_add(o, "arch", json_object_new_string(arch));
+    json_object_object_add(o, "data", json_object_new_string(data_id));
     json_object_object_add(o, "best_val_esr", json_object_new_double(best_val));
     json_object_object_add(o, "elapsed", json_object_new_double(elapsed));
     json_object *a = json_object_new_array();
@@ -927,8 +950,12 @@ static char *extra_to_json(const History *h, double best_val, double elapsed, co
     return r;
 }
 
+/* Reads the checkpoint's extra state. -1 (after a message) when the model
+ * options differ. Other data than the checkpoint's is allowed (that is
+ * fine-tuning) but said, and the recorded best validation ESR, measured on
+ * other audio, no longer counts. */
 static int extra_from_json(const char *text, History *h, double *best_val, double *elapsed,
-                           const char *arch)
+                           const char *arch, const char *data_id)
 {
     json_object *o = json_tokener_parse(text);
     if (!o)
@@ -942,6 +969,12 @@ static int extra_from_json(const char *text, History *h, double *best_val, doubl
     }
     if (json_object_object_get_ex(o, "best_val_esr", &v))
         *best_val = json_object_get_double(v);
+    if (json_object_object_get_ex(o, "data", &v) && strcmp(json_object_get_string(v), data_id) != 0) {
+        note(1, "the checkpoint was trained on other audio (other recordings, channels or "
+                "settings that change the levels); continuing on these, from its weights, "
+                "with a fresh best validation ESR");
+        *best_val = INFINITY;
+    }
     if (json_object_object_get_ex(o, "elapsed", &v))
         *elapsed = json_object_get_double(v);
     if (json_object_object_get_ex(o, "history", &v) && json_object_is_type(v, json_type_array)) {
@@ -1431,6 +1464,8 @@ int main(int argc, char **argv)
     snprintf(arch_id, sizeof arch_id, "%s-%dx%d%s in%d", rnnfx_cell_name(o.cell), o.layers, o.hidden,
              skip ? "+skip" : "", isz);
 
+    char data_id[24];
+    data_fingerprint(in, tg, pairs, n_pairs, isz, data_id, sizeof data_id);
     History hist = {0};
     double best_val = INFINITY, elapsed_before = 0;
     if (o.resume) {
@@ -1441,7 +1476,8 @@ int main(int argc, char **argv)
                     o.resume, err.msg);
             return EXIT_FAIL;
         }
-        if (extra && extra_from_json(extra, &hist, &best_val, &elapsed_before, arch_id) != 0) {
+        if (extra &&
+            extra_from_json(extra, &hist, &best_val, &elapsed_before, arch_id, data_id) != 0) {
             free(extra);
             return EXIT_FAIL;
         }
@@ -1587,7 +1623,8 @@ int main(int argc, char **argv)
         } else {
             since_best++;
         }
-        char *extra = extra_to_json(&hist, best_val, elapsed_before + rnnfx_cli_now() - t0, arch_id);
+        char *extra = extra_to_json(&hist, best_val, elapsed_before + rnnfx_cli_now() - t0, arch_id,
+                                    data_id);
         if (rnnfx_trainer_save_checkpoint(tr, ckpt_path, extra, &err) != RNNFX_OK)
             rnnfx_progress_note(&prog, "rnnfx-train: warning: checkpoint not saved: %s", err.msg);
         free(extra);
@@ -1625,7 +1662,7 @@ int main(int argc, char **argv)
     }
     /* keep the checkpoint at the newest weights so --resume continues */
     {
-        char *extra = extra_to_json(&hist, best_val, elapsed_before + wall, arch_id);
+        char *extra = extra_to_json(&hist, best_val, elapsed_before + wall, arch_id, data_id);
         if (rnnfx_trainer_save_checkpoint(tr, ckpt_path, extra, &err) != RNNFX_OK)
             fprintf(stderr, "rnnfx-train: warning: checkpoint not saved: %s\n", err.msg);
         free(extra);
