@@ -112,6 +112,8 @@ expect "inspect: missing file" 1 "does-not-exist" -- "$BIN/rnnfx-inspect" --no-b
 expect "inspect: success" 0 "gru" -- "$BIN/rnnfx-inspect" --no-bench "$T/m.json"
 
 # rnnfx-convert
+expect "process: --format flac --float is a usage error" 2 "cannot hold float" -- \
+    "$BIN/rnnfx-process" -m "$T/m.json" -o "$T/pf" --format flac --float "$T/in.wav"
 expect "convert: unknown option" 2 "" -- "$BIN/rnnfx-convert" --bogus
 expect "convert: missing file" 1 "does-not-exist" -- "$BIN/rnnfx-convert" "$NO.json" -o "$T/c.json"
 expect "convert: success" 0 "" -- "$BIN/rnnfx-convert" "$T/m.json" -o "$T/c.aidax"

@@ -360,6 +360,20 @@ int main(int argc, char **argv)
         }
         opts.out_subtype = SF_FORMAT_FLOAT;
     }
+    if (opts.out_format && opts.out_subtype) {
+        /* a container that cannot hold the encoding (FLAC and float, say)
+         * is a usage error, not one failure per file */
+        SF_INFO probe = {0};
+        probe.samplerate = 48000;
+        probe.channels = 1;
+        probe.format = opts.out_format | opts.out_subtype;
+        if (!sf_format_check(&probe)) {
+            fprintf(stderr, "rnnfx-process: --format %s cannot hold %s samples; choose another "
+                            "--format or --encoding\n",
+                    format_name, as_float ? "float" : encoding);
+            return 2;
+        }
+    }
 
     /* The model, checked before any file is touched. */
     RnnfxModel *model = NULL;
