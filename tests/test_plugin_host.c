@@ -127,10 +127,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    char cmd[1200];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_tmp);
-    if (system(cmd) != 0) return -1;
-    return 0;
+    return rnnfx_test_remove_tree(g_tmp);
 }
 
 /* ---- ports ------------------------------------------------------------------ */

@@ -633,13 +633,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    if (!getenv("RNNFX_KEEP_TMP")) {
-        char cmd[PATH_MAX + 16];
-        snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_tmp);
-        if (system(cmd) != 0)
-            return -1;
-    }
-    return 0;
+    return rnnfx_test_remove_tree(g_tmp);
 }
 
 int main(int argc, char **argv)

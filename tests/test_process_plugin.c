@@ -193,9 +193,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_batch_equals_plugin),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
-    char cmd[PATH_MAX + 16];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_tmp);
-    if (system(cmd) != 0)
+    if (rnnfx_test_remove_tree(g_tmp) != 0)
         fprintf(stderr, "test_process_plugin: could not remove %s\n", g_tmp);
     return rc;
 }

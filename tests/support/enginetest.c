@@ -205,3 +205,11 @@ int rnnfx_test_all_finite(const float *a, size_t n)
             return 0;
     return 1;
 }
+
+int rnnfx_test_remove_tree(const char *dir)
+{
+    if (getenv("RNNFX_KEEP_TMP") || !dir[0]) return 0;
+    char cmd[4200];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    return system(cmd) == 0 ? 0 : -1;
+}

@@ -66,4 +66,9 @@ double rnnfx_test_max_abs_diff(const float *a, const float *b, size_t n);
 /* 1 if every value is finite. */
 int rnnfx_test_all_finite(const float *a, size_t n);
 
+/* Removes a test's scratch folder and everything in it, unless
+ * RNNFX_KEEP_TMP is set (to look at what a failing test left). 0 on
+ * success. */
+int rnnfx_test_remove_tree(const char *dir);
+
 #endif
