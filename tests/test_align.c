@@ -190,10 +190,47 @@ static void test_clipper_not_edge(void **state)
         assert_int_equal(rnnfx_align_detect(x, y, n, NULL, &r, &err), RNNFX_OK);
         print_message("tanh drive %g: delay %d, peak %d, inverted %d, clarity %.1f\n", drive[d],
                       r.delay, r.peak_lag, r.inverted, r.confidence);
-        assert_true(r.delay >= 0 && r.delay <= 12);
-        assert_true(r.peak_lag >= 0 && r.peak_lag <= 12);
+        /* the unwhitened fit said 3-7 here (QA report); the whitened
+         * refinement reads the clipper's own tap */
+        assert_true(r.delay >= 10 && r.delay <= 12);
+        assert_true(r.peak_lag >= 10 && r.peak_lag <= 12);
         assert_int_equal(r.inverted, 0);
         rnnfx_align_result_free(&r);
+    }
+    free(x);
+    free(y);
+}
+
+/* The QA case: 4 s of the DI `tomb-guitar` through a hard clipper driven
+ * into a near square wave (tests/data/align/README.md). The fit of the pair
+ * as recorded is weak here (clarity about 4) and its largest tap was a
+ * spurious one 118-129 samples late; at a larger ridge the response is
+ * clear. The clipper is memoryless, so the truth is the injected delay. */
+static void test_hard_clipper_short_take(void **state)
+{
+    (void)state;
+    size_t n;
+    float *x = load("tests/data/align/dry_tomb.flac", &n);
+    float *y = calloc(n, sizeof *y);
+    static const int delays[] = {0, 40};
+    for (int d = 0; d < 2; d++) {
+        for (int inv = 0; inv < 2; inv++) {
+            int D = delays[d];
+            for (size_t t = 0; t < n; t++) {
+                double v = t >= (size_t)D ? 2600.0 * x[t - D] : 0.0;
+                v = v > 0.3 ? 0.3 : v < -0.3 ? -0.3 : v;
+                y[t] = (float)(inv ? -v : v);
+            }
+            RnnfxAlignResult r;
+            RnnfxError err;
+            assert_int_equal(rnnfx_align_detect(x, y, n, NULL, &r, &err), RNNFX_OK);
+            print_message("hard clip, %d late%s: delay %d, peak %d, inverted %d, clarity %.1f\n", D,
+                          inv ? ", inverted" : "", r.delay, r.peak_lag, r.inverted, r.confidence);
+            assert_true(r.delay >= D - 2 && r.delay <= D);
+            assert_int_equal(r.inverted, inv);
+            assert_true(r.confidence > 8);
+            rnnfx_align_result_free(&r);
+        }
     }
     free(x);
     free(y);
@@ -306,6 +343,7 @@ int main(void)
         cmocka_unit_test(test_real_muff),       cmocka_unit_test(test_xcorr_is_fooled),
         cmocka_unit_test(test_silence_and_short), cmocka_unit_test(test_overlap),
         cmocka_unit_test(test_audio_io),        cmocka_unit_test(test_clipper_not_edge),
+        cmocka_unit_test(test_hard_clipper_short_take),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
