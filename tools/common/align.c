@@ -339,6 +339,7 @@ RnnfxStatus rnnfx_align_detect(const float *dry, const float *wet, size_t n,
         res->xcorr_inverted = r[xbest] < 0;
         read_response(h + GUARD, L, P, &best);
     }
+    int weak = st == 0 && best.confidence < CLEAR;
     for (int k = 0; st == 0 && k < 2 && best.confidence < CLEAR; k++) {
         double *h2 = malloc((size_t)Lg * sizeof *h2);
         if (!h2)
@@ -383,7 +384,10 @@ RnnfxStatus rnnfx_align_detect(const float *dry, const float *wet, size_t n,
     const double *ha = h + GUARD;
     res->peak_lag = fine.peak_lag;
     res->peak_tap = fine.peak_tap;
-    res->delay = fine.delay;
+    /* after a weak first fit the whitened taps are noisy too (on 4 s
+     * takes they read 1-3 samples late): the stable fit's peak bounds the
+     * delay, as an early answer costs less than a late one */
+    res->delay = weak && best.peak_lag < fine.delay ? best.peak_lag : fine.delay;
     res->inverted = fine.peak_tap < 0;
     res->confidence = best.confidence;
     res->first_lag = -P;
