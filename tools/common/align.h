@@ -14,9 +14,11 @@
  * from dry to wet: the least-squares FIR filter h (lags -max_lead..max_lag)
  * minimising sum_t (wet[t] - sum_k h[k] dry[t-k])^2 (with a small ridge term),
  * which is the cross-correlation whitened by the input's own correlation.
- * Its largest tap gives the polarity; its onset (the earliest tap reaching
- * half of the peak, just before it) gives the delay to remove, so that what
- * is left for the network is causal. The residual of the same fit is also
+ * That fit locates the response; a second fit of both signals through the
+ * dry signal's linear predictor, read near it, gives the sharp taps: their
+ * largest gives the polarity, their onset (the earliest of the unbroken run
+ * of taps reaching half of the peak, just before it) the delay to remove,
+ * so that what is left for the network is causal (align.c says why). The residual of the same fit is also
  * reported (linear_esr): how far a plain linear filter gets, a useful
  * baseline a capture should beat.
  *
