@@ -36,32 +36,24 @@ SUPP
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1
 export LSAN_OPTIONS="suppressions=$tmp/lsan.supp:print_suppressions=0"
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+# check NAME LOG COUNT: the cmocka program NAME passed COUNT tests (a
+# pattern) in LOG with no sanitizer report; else shows why and fails.
+check() {
+    status=$(grep -c 'ERROR: AddressSanitizer\|ERROR: LeakSanitizer\|runtime error' "$2")
+    if grep -q 'FAILED\|ERROR: AddressSanitizer\|ERROR: LeakSanitizer\|runtime error' "$2" || \
+       ! grep -q "PASSED  \] $3 test" "$2"; then
+        grep -B2 -A30 'ERROR: \|runtime error\|FAILED' "$2" | head -80
+        echo "FAIL: $1 under ASan/UBSan ($status sanitizer reports)"
+        exit 1
+    fi
+    echo "$1 passed under ASan+UBSan, no sanitizer reports"
+}
 "$A/tests/test_plugin_chain" > "$tmp/chain.log" 2>&1
-if grep -q 'FAILED\|ERROR: AddressSanitizer\|ERROR: LeakSanitizer\|runtime error' "$tmp/chain.log" || \
-   ! grep -q 'PASSED  \] [0-9]* test' "$tmp/chain.log"; then
-    grep -B2 -A30 'ERROR: \|runtime error\|FAILED' "$tmp/chain.log" | head -80
-    echo "FAIL: test_plugin_chain under ASan/UBSan"
-    exit 1
-fi
-echo "test_plugin_chain passed under ASan+UBSan"
+check test_plugin_chain "$tmp/chain.log" '[0-9]*'
 BUILD="$A" "$A/tests/test_plugin_host" 2>&1 | grep -v '^rnnfx: ' > "$tmp/run.log"
-
-status=$(grep -c 'ERROR: AddressSanitizer\|ERROR: LeakSanitizer\|runtime error' "$tmp/run.log")
 tail -5 "$tmp/run.log"
-if grep -q 'FAILED\|ERROR: AddressSanitizer\|ERROR: LeakSanitizer\|runtime error' "$tmp/run.log" || \
-   ! grep -q 'PASSED  \] 9 test' "$tmp/run.log"; then
-    grep -B2 -A30 'ERROR: \|runtime error\|FAILED' "$tmp/run.log" | head -80
-    echo "FAIL: test_plugin_host under ASan/UBSan ($status sanitizer reports)"
-    exit 1
-fi
-echo "test_plugin_host passed under ASan+UBSan, no sanitizer reports"
+check test_plugin_host "$tmp/run.log" 9
 BUILD="$A" "$A/tests/test_plugin_robust" 2>&1 | grep -v '^rnnfx' > "$tmp/robust.log"
 tail -3 "$tmp/robust.log"
-if grep -q 'FAILED\|ERROR: AddressSanitizer\|ERROR: LeakSanitizer\|runtime error' "$tmp/robust.log" || \
-   ! grep -q 'PASSED  \] 7 test' "$tmp/robust.log"; then
-    grep -B2 -A30 'ERROR: \|runtime error\|FAILED' "$tmp/robust.log" | head -80
-    echo "FAIL: test_plugin_robust under ASan/UBSan"
-    exit 1
-fi
-echo "test_plugin_robust passed under ASan+UBSan, no sanitizer reports"
+check test_plugin_robust "$tmp/robust.log" 7
 exit 0
