@@ -149,14 +149,13 @@ int main(int argc, char **argv)
      * re-quantised and re-encoded: "-i song.mid -o song.mid" must not
      * replace the user's file (nor the model, nor a folder, whose error
      * only came after all the work). */
-    struct stat so, si;
+    struct stat so;
     if (stat(out_path, &so) == 0) {
         if (S_ISDIR(so.st_mode))
             return die("%s is a folder; give a file name%s", out_path, "");
         const char *reads[2] = {in_path, model_path};
         for (int k = 0; k < 2; k++)
-            if (reads[k] && stat(reads[k], &si) == 0 && si.st_dev == so.st_dev &&
-                si.st_ino == so.st_ino)
+            if (rnnfx_cli_same_file(out_path, reads[k]))
                 return die("-o %s would overwrite %s, which this run reads; choose another name",
                            out_path, reads[k]);
     }

@@ -306,9 +306,7 @@ static void make_riff(Score *sc, double rate, double seconds)
 static int overdrive(const char *in_path, const char *out_path)
 {
     /* "--overdrive take.wav -o take.wav" once replaced the take */
-    struct stat si, so;
-    if (stat(in_path, &si) == 0 && stat(out_path, &so) == 0 && si.st_dev == so.st_dev &&
-        si.st_ino == so.st_ino) {
+    if (rnnfx_cli_same_file(in_path, out_path)) {
         fprintf(stderr, "rnnfx-pluck: -o %s would overwrite the input %s; choose another name\n",
                 out_path, in_path);
         return 1;

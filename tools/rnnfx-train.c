@@ -560,10 +560,7 @@ static int load_mono(const char *path, const Options *o, int own, const char *ow
 /* 1 if a and b name the same file (also through another path or a link) */
 static int same_file(const char *a, const char *b)
 {
-    struct stat sa, sb;
-    if (stat(a, &sa) == 0 && stat(b, &sb) == 0)
-        return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
-    return strcmp(a, b) == 0;
+    return rnnfx_cli_same_file(a, b) || strcmp(a, b) == 0;
 }
 
 static int check_signal(const char *path, const char *role, float *x, size_t n)
@@ -790,7 +787,7 @@ static int can_write_beside(const char *path) { return rnnfx_cli_check_folder_of
  * Returns 0, or -1 after printing why. */
 static int output_clobbers(const char *path, const char *what, const char *const *reads, int n_reads)
 {
-    struct stat so, si;
+    struct stat so;
     if (stat(path, &so) != 0)
         return 0; /* not there yet: nothing to lose */
     if (S_ISDIR(so.st_mode)) {
@@ -798,8 +795,7 @@ static int output_clobbers(const char *path, const char *what, const char *const
         return -1;
     }
     for (int i = 0; i < n_reads; i++)
-        if (reads[i] && stat(reads[i], &si) == 0 && si.st_dev == so.st_dev &&
-            si.st_ino == so.st_ino) {
+        if (rnnfx_cli_same_file(path, reads[i])) {
             fprintf(stderr,
                     "rnnfx-train: %s %s would overwrite %s, a file this run reads; choose "
                     "another name\n",

@@ -983,7 +983,7 @@ static Job *prepare(Run *r, RnnfxBatchItem *it)
     double t0 = rnnfx_cli_now();
     struct stat ost, ist;
     if (stat(it->out_path, &ost) == 0) {
-        if (stat(it->in_path, &ist) == 0 && ist.st_dev == ost.st_dev && ist.st_ino == ost.st_ino) {
+        if (rnnfx_cli_same_file(it->in_path, it->out_path)) {
             msgf(msg, sizeof msg, "%s: refusing to overwrite the input file", it->out_path);
             item_fail(r, it, msg);
             return NULL;

@@ -231,3 +231,10 @@ int rnnfx_cli_check_folder_of(const char *prog, const char *path)
     }
     return 0;
 }
+
+int rnnfx_cli_same_file(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    return a && b && stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+           sa.st_ino == sb.st_ino;
+}

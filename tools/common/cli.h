@@ -63,6 +63,10 @@ int rnnfx_cli_cpu_count(void);
  * to the programs the name promises. Thread: any. */
 const char *rnnfx_cli_foreign_model_name(const char *path);
 
+/* 1 if a and b both exist and are the same file (also through another
+ * path or a link); NULL is never the same. Thread: any. */
+int rnnfx_cli_same_file(const char *a, const char *b);
+
 /* Whether the folder `path` would be written into exists and is writable,
  * checked before a long run so that it cannot end in "cannot write" with
  * its result lost. Returns 0, or -1 after printing "<prog>: cannot write

@@ -291,14 +291,6 @@ static int collect(PathList *l, const char *path, int depth, int explicit_file)
     return rc;
 }
 
-/* 1 if writing `out` would overwrite the existing file `in` (same file,
- * also through a link): "-o song.mid" once replaced a song with the model. */
-static int same_file(const char *out, const char *in)
-{
-    struct stat so, si;
-    return out && in && stat(out, &so) == 0 && stat(in, &si) == 0 && so.st_dev == si.st_dev &&
-           so.st_ino == si.st_ino;
-}
 
 /* The files this run writes, checked before any work so that a long run
  * cannot end in "cannot write" (the model lost): not a folder, in a folder
@@ -332,11 +324,13 @@ static int load_midi(const Options *o, SongList *songs)
         goto fail;
     }
     qsort(paths.v, paths.n, sizeof *paths.v, cmp_str);
+    /* "-o song.mid" once replaced a song with the model */
     for (size_t i = 0; i < paths.n; i++)
-        if (same_file(o->out, paths.v[i]) || same_file(o->checkpoint, paths.v[i])) {
+        if (rnnfx_cli_same_file(o->out, paths.v[i]) ||
+            rnnfx_cli_same_file(o->checkpoint, paths.v[i])) {
             fprintf(stderr, "rnnfx-train: %s would overwrite %s, a MIDI file this run reads; "
                             "choose another name\n",
-                    same_file(o->out, paths.v[i]) ? o->out : o->checkpoint, paths.v[i]);
+                    rnnfx_cli_same_file(o->out, paths.v[i]) ? o->out : o->checkpoint, paths.v[i]);
             goto fail;
         }
     size_t skipped = 0, drums = 0, out_of_range = 0;
@@ -805,7 +799,7 @@ int rnnfx_train_midi_main(int argc, char **argv)
 
     if (check_writable(o.out, "-o") != 0 || check_writable(o.checkpoint, "--checkpoint") != 0)
         goto done;
-    if (same_file(o.out, o.jsb) || same_file(o.checkpoint, o.jsb)) {
+    if (rnnfx_cli_same_file(o.out, o.jsb) || rnnfx_cli_same_file(o.checkpoint, o.jsb)) {
         fprintf(stderr, "rnnfx-train: the output would overwrite %s, which this run reads; "
                         "choose another name\n", o.jsb);
         goto done;
