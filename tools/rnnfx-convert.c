@@ -200,11 +200,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "rnnfx-convert: %s exists; pass --force to replace it\n", out_path);
         return 1;
     }
-    char *rin = realpath(in_path, NULL), *rout = realpath(out_path, NULL);
-    int same = rin && rout && strcmp(rin, rout) == 0;
-    free(rin);
-    free(rout);
-    if (same) {
+    if (rnnfx_cli_same_file(in_path, out_path)) {
         fprintf(stderr, "rnnfx-convert: input and output are the same file\n");
         return 1;
     }
