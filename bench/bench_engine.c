@@ -30,6 +30,12 @@
  * sample); a target below it is marked "below floor". It leaves out the
  * activations, so real kernels need more.
  *
+ * Then stacked layers (2-3 LSTM/GRU layers of 8-32 units, the shapes of
+ * NAM's LSTM captures): the AVX-512 stack kernel against the general
+ * kernels on the same weights (packed with RNNFX_FAST_STACK=0) and the
+ * naive loop, one line each:
+ *   bench engine-stack cell=lstm layers=2 hidden=16 ns=... general_ns=...
+ *
  * On a shared machine (other processes, or a hypervisor's sibling thread
  * on the same core) the figures still vary by 10-30 %: run it on an idle
  * one for figures to quote. It is
@@ -144,10 +150,14 @@ static double weight_floor(RnnfxCell cell, int hidden, size_t l1, double t1, dou
     return in_l1 / 64.0 * t1 + (bytes - in_l1) / 64.0 * t2;
 }
 
-static RnnfxModel *make_model(RnnfxCell cell, int hidden)
+/* layers stacked layers of the same cell and size, random weights. */
+static RnnfxModel *make_model(RnnfxCell cell, int layers, int hidden)
 {
     RnnfxArch arch;
     rnnfx_arch_init_audio(&arch, cell, hidden, 0);
+    arch.n_layers = layers;
+    for (int l = 1; l < layers; l++)
+        arch.layers[l] = arch.layers[0];
     RnnfxModel *m = NULL;
     RnnfxError err;
     if (rnnfx_model_new(&arch, &m, &err) != RNNFX_OK) {
@@ -157,11 +167,13 @@ static RnnfxModel *make_model(RnnfxCell cell, int hidden)
     const float k = 1.0f / sqrtf((float)hidden);
     static const RnnfxTensor layer_t[] = {RNNFX_T_WEIGHT_IH, RNNFX_T_WEIGHT_HH, RNNFX_T_BIAS_IH,
                                           RNNFX_T_BIAS_HH};
-    for (size_t t = 0; t < sizeof layer_t / sizeof layer_t[0]; t++) {
-        int rows, cols;
-        float *p = rnnfx_model_tensor(m, 0, layer_t[t], &rows, &cols);
-        for (int i = 0; i < rows * cols; i++)
-            p[i] = k * (float)(2.0 * rng_uniform() - 1.0);
+    for (int l = 0; l < layers; l++) {
+        for (size_t t = 0; t < sizeof layer_t / sizeof layer_t[0]; t++) {
+            int rows, cols;
+            float *p = rnnfx_model_tensor(m, l, layer_t[t], &rows, &cols);
+            for (int i = 0; i < rows * cols; i++)
+                p[i] = k * (float)(2.0 * rng_uniform() - 1.0);
+        }
     }
     for (int t = RNNFX_T_DENSE_W; t <= RNNFX_T_DENSE_B; t++) {
         int rows, cols;
@@ -217,6 +229,72 @@ static double time_path(RnnfxInstance *inst, const float *in, float *out, size_t
     return seg[n_seg / 20] * 1e9 / SEGMENT;
 }
 
+/* Stacked layers (the shapes of NAM's LSTMs and some AIDA-X captures):
+ * the AVX-512 stack kernel against the general kernels (the same model
+ * packed again with RNNFX_FAST_STACK=0) and the naive loop, same run. */
+static const struct {
+    RnnfxCell cell;
+    int layers, hidden;
+} stacks[] = {{RNNFX_CELL_LSTM, 2, 8},  {RNNFX_CELL_LSTM, 2, 16}, {RNNFX_CELL_LSTM, 3, 16},
+              {RNNFX_CELL_LSTM, 2, 32}, {RNNFX_CELL_GRU, 2, 8},   {RNNFX_CELL_GRU, 2, 16},
+              {RNNFX_CELL_GRU, 3, 16},  {RNNFX_CELL_GRU, 2, 32}};
+#define N_STACKS (int)(sizeof stacks / sizeof stacks[0])
+
+static int bench_stacks(const char *only_cell, int quick, const float *in, float *out, size_t n,
+                        char (*lines)[160], int *n_lines)
+{
+    printf("stacked layers (input 1, dense 1): AVX-512 stack kernel against the general kernels\n");
+    printf("%-5s %6s %6s %-8s %10s %12s %12s %14s %10s\n", "cell", "layers", "hidden", "kernel",
+           "fast ns", "general ns", "naive ns", "general/fast", "naive/fast");
+    int rc = 0;
+    for (int i = 0; i < N_STACKS; i++) {
+        const RnnfxCell cell = stacks[i].cell;
+        if (only_cell && strcmp(only_cell, rnnfx_cell_name(cell)) != 0)
+            continue;
+        /* the same weights twice (the generator restarted), packed with and
+         * without the stack kernel */
+        const uint64_t seed = rng_state;
+        RnnfxModel *m = make_model(cell, stacks[i].layers, stacks[i].hidden);
+        rng_state = seed;
+        setenv("RNNFX_FAST_STACK", "0", 1);
+        RnnfxModel *mg = make_model(cell, stacks[i].layers, stacks[i].hidden);
+        unsetenv("RNNFX_FAST_STACK");
+        RnnfxInstance *inst = m ? rnnfx_instance_new(m) : NULL;
+        RnnfxInstance *gen = mg ? rnnfx_instance_new(mg) : NULL;
+        if (!inst || !gen) {
+            fprintf(stderr, "bench_engine: cannot build a %d-layer %s-%d\n", stacks[i].layers,
+                    rnnfx_cell_name(cell), stacks[i].hidden);
+            rnnfx_instance_free(inst);
+            rnnfx_instance_free(gen);
+            rnnfx_model_free(m);
+            rnnfx_model_free(mg);
+            rc = 1;
+            continue;
+        }
+        rnnfx_instance_set_path(inst, RNNFX_PATH_FAST);
+        rnnfx_instance_set_path(gen, RNNFX_PATH_FAST);
+        double med;
+        const double fast = time_path(inst, in, out, n, quick ? 2 : 5, quick ? 0.05 : 0.4, &med);
+        const double general = time_path(gen, in, out, n, quick ? 2 : 5, quick ? 0.05 : 0.4, &med);
+        rnnfx_instance_set_path(inst, RNNFX_PATH_REFERENCE);
+        const double naive = time_path(inst, in, out, quick ? SEGMENT * 2 : n / 4, 1, 0.0, &med);
+        const char *kernel = rnnfx_instance_kernel_name(gen);
+        printf("%-5s %6d %6d %-8s %10.1f %12.1f %12.1f %14.2f %10.1f\n", rnnfx_cell_name(cell),
+               stacks[i].layers, stacks[i].hidden, kernel, fast, general, naive, general / fast,
+               naive / fast);
+        fflush(stdout);
+        snprintf(lines[(*n_lines)++], sizeof lines[0],
+                 "bench engine-stack cell=%s layers=%d hidden=%d ns=%.1f general_ns=%.1f naive_ns=%.1f "
+                 "kernel=%s",
+                 rnnfx_cell_name(cell), stacks[i].layers, stacks[i].hidden, fast, general, naive, kernel);
+        rnnfx_instance_free(inst);
+        rnnfx_instance_free(gen);
+        rnnfx_model_free(m);
+        rnnfx_model_free(mg);
+    }
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     int quick = 0, only_hidden = 0;
@@ -261,7 +339,7 @@ int main(int argc, char **argv)
            "fast ns", "(median)", "x realtime", "naive ns", "naive/fast", "target ns", "peer ns",
            "floor ns", "");
     int misses = 0, rc = 0;
-    char lines[2 * N_SIZES][160];
+    char lines[2 * N_SIZES + N_STACKS][160];
     int n_lines = 0;
     for (int ci = 0; ci < 2; ci++) {
         RnnfxCell cell = ci == 0 ? RNNFX_CELL_LSTM : RNNFX_CELL_GRU;
@@ -271,7 +349,7 @@ int main(int argc, char **argv)
             int hidden = sizes[si];
             if (only_hidden && hidden != only_hidden)
                 continue;
-            RnnfxModel *m = make_model(cell, hidden);
+            RnnfxModel *m = make_model(cell, 1, hidden);
             RnnfxInstance *inst = m ? rnnfx_instance_new(m) : NULL;
             if (!inst) {
                 fprintf(stderr, "bench_engine: cannot build %s-%d\n", rnnfx_cell_name(cell), hidden);
@@ -304,6 +382,8 @@ int main(int argc, char **argv)
         }
     }
     printf("%d of %d sizes miss the target\n", misses, n_lines);
+    if (!only_hidden)
+        rc |= bench_stacks(only_cell, quick, in, out, n, lines, &n_lines);
     for (int i = 0; i < n_lines; i++)
         printf("%s\n", lines[i]);
     free(in);

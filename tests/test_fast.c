@@ -14,7 +14,8 @@
  *     (a public fast tanh measured 2.7e-3; these are ~10000x closer);
  *   - random models of every cell (LSTM, peephole LSTM, GRU, tanh and ReLU
  *     RNN), hidden sizes 1..100 including non-multiples of 16, 1-3 stacked
- *     layers (mixed cells), input 1 and 3 (knobs), output 1 and several,
+ *     layers (mixed cells; the AVX-512 stack kernel's shapes: LSTM/GRU
+ *     stacks of 1-4 unit groups), input 1 and 3 (knobs), output 1 and several,
  *     skip, sigmoid output: fast equals reference within 1e-4 max abs, both
  *     through process() (knobs via set_param, changed mid-stream) and
  *     process_frames();
@@ -157,6 +158,15 @@ static const Config configs[] = {
     {"lstm24_out3_sigmoid", 1, {RNNFX_CELL_LSTM}, {24}, 0, 0, 1, 3, 0, 1, 0},
     {"midi_gru48_k20_sigmoid", 1, {RNNFX_CELL_GRU}, {48}, 0, 0, 22, 20, 0, 1, 1},
     {"midi_lstm64x2_k40", 2, {RNNFX_CELL_LSTM, RNNFX_CELL_LSTM}, {64, 32}, 0, 0, 40, 40, 0, 1, 1},
+    /* the AVX-512 stack kernel: 2-3 LSTM/GRU layers of up to 64 units,
+     * every unit-group count 1-4, mixed cells and sizes, knobs, skip */
+    {"lstm8x2", 2, {RNNFX_CELL_LSTM, RNNFX_CELL_LSTM}, {8, 8}, 0, 0, 1, 1, 0, 0, 0},
+    {"lstm16x3_k2_skip", 3, {RNNFX_CELL_LSTM, RNNFX_CELL_LSTM, RNNFX_CELL_LSTM}, {16, 16, 16}, 0, 0, 3, 1, 1, 0, 0},
+    {"lstm5_gru13_lstm29", 3, {RNNFX_CELL_LSTM, RNNFX_CELL_GRU, RNNFX_CELL_LSTM}, {5, 13, 29}, 0, 0, 1, 1, 0, 0, 0},
+    {"gru32x2_k2", 2, {RNNFX_CELL_GRU, RNNFX_CELL_GRU}, {32, 32}, 0, 0, 3, 1, 0, 0, 0},
+    {"lstm24x2_skip", 2, {RNNFX_CELL_LSTM, RNNFX_CELL_LSTM}, {24, 24}, 0, 0, 1, 1, 1, 0, 0},
+    {"lstm40_gru64", 2, {RNNFX_CELL_LSTM, RNNFX_CELL_GRU}, {40, 64}, 0, 0, 1, 1, 0, 0, 0},
+    {"gru48_lstm61_sigmoid", 2, {RNNFX_CELL_GRU, RNNFX_CELL_LSTM}, {48, 61}, 0, 0, 1, 2, 0, 1, 0},
     /* one-group kernels with 12 recurrent columns (H 9-12) */
     {"lstm12_skip", 1, {RNNFX_CELL_LSTM}, {12}, 0, 0, 1, 1, 1, 0, 0},
     {"gru10_k2", 1, {RNNFX_CELL_GRU}, {10}, 0, 0, 3, 1, 0, 0, 0},
@@ -289,12 +299,14 @@ static void test_block_split(void **state)
     rnnfx_test_signal(x, n, 99);
     /* Every kernel family: small/one-group, dense-gate (40, 56), zigzag
      * sweeps over matrices larger than L1 (52, 60, 64, 72, 84, 96, with and
-     * without AVX2's leftover chunk), stacks, knobs. */
+     * without AVX2's leftover chunk), stacks (the AVX-512 stack kernel runs
+     * its layers skewed by one sample each), knobs. */
     static const char *const pick[] = {
         "lstm1",         "lstm8",     "lstm16",       "lstm17_k2", "lstm40_skip",
         "lstm52",        "lstm64",    "lstm72_k2",    "lstmp33x2_k2", "gru8",
         "gru24_k2",      "gru56_k2_skip", "gru60",    "gru84",     "gru96",
-        "mixed_lstm9_gru31_rnn3", "lstm24_out3_sigmoid", "lstm12_skip", "gru10_k2"};
+        "mixed_lstm9_gru31_rnn3", "lstm24_out3_sigmoid", "lstm12_skip", "gru10_k2",
+        "lstm8x2", "lstm16x3_k2_skip", "lstm5_gru13_lstm29", "lstm40_gru64", "gru16x3"};
     for (size_t p = 0; p < sizeof pick / sizeof pick[0]; p++) {
         const Config *cfg = NULL;
         for (size_t i = 0; i < N_CONFIGS; i++)

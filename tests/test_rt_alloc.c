@@ -259,6 +259,7 @@ static const Case CASES[] = {
     {"lstm_peephole12_knobs", RNNFX_KIND_AUDIO, 3, 1, 1, {{RNNFX_CELL_LSTM, 12, 1, 0}}},
     {"gru40", RNNFX_KIND_AUDIO, 1, 1, 1, {{RNNFX_CELL_GRU, 40, 0, 0}}},
     {"gru8x2_knob", RNNFX_KIND_AUDIO, 2, 1, 2, {{RNNFX_CELL_GRU, 8, 0, 0}, {RNNFX_CELL_GRU, 8, 0, 0}}},
+    {"lstm16_lstm40_knob", RNNFX_KIND_AUDIO, 2, 1, 2, {{RNNFX_CELL_LSTM, 16, 0, 0}, {RNNFX_CELL_LSTM, 40, 0, 0}}},
     {"rnn_tanh32", RNNFX_KIND_AUDIO, 1, 1, 1, {{RNNFX_CELL_RNN, 32, 0, 0}}},
     {"rnn_relu9", RNNFX_KIND_AUDIO, 1, 1, 1, {{RNNFX_CELL_RNN, 9, 0, 1}}},
     {"mixed_lstm_gru_rnn_knobs", RNNFX_KIND_AUDIO, 4, 1, 3,
