@@ -832,7 +832,7 @@ RX_INLINE void f512_stack_init(__m512 (*acc)[16], const RnnfxFastLayer *L, const
     }
 }
 
-/* acc[0][v] += acc[1 .. S)[v] */
+/* acc[0][v] += acc[1 .. S)[v], S = 1, 2 or 4 */
 RX_INLINE void f512_stack_sum(__m512 (*acc)[16], const int NVEC, const int S)
 {
 #pragma GCC unroll 16
@@ -876,7 +876,7 @@ RX_INLINE void f512_stack_lstm(const RnnfxFastLayer *L, const float *b0, __m512 
 RX_INLINE void f512_stack_gru(const RnnfxFastLayer *L, const float *b0, __m512 xv, const float *x,
                               float *h, const int NV)
 {
-    const int NVEC = 3 * NV, S = NV == 1 ? 2 : 1;
+    const int NVEC = 3 * NV, S = NV <= 2 ? 2 : 1;
     __m512 gi[2][16], gr[2][16];
     f512_stack_init(gi, L, b0, xv, x, NVEC, S);
 #pragma GCC unroll 12
