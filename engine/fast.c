@@ -117,15 +117,16 @@ static int fused_arch(const RnnfxArch *a)
            ((d->cell == RNNFX_CELL_LSTM && !d->peephole) || d->cell == RNNFX_CELL_GRU);
 }
 
-/* The AVX-512 stack kernel's shapes: two or more layers, each an LSTM (no
- * peephole) or a GRU of at most 64 units. */
-static int stack_arch(const RnnfxArch *a)
+/* The stack kernel's shapes (fast_kernels.h): two or more layers, each an
+ * LSTM (no peephole) or a GRU of at most max_hidden units (AVX-512 64, the
+ * most its 32 registers hold; AVX2 16). */
+static int stack_arch(const RnnfxArch *a, int max_hidden)
 {
     if (a->n_layers < 2)
         return 0;
     for (int l = 0; l < a->n_layers; l++) {
         const RnnfxLayerDesc *d = &a->layers[l];
-        if (d->hidden_size > 64 || !((d->cell == RNNFX_CELL_LSTM && !d->peephole) || d->cell == RNNFX_CELL_GRU))
+        if (d->hidden_size > max_hidden || !((d->cell == RNNFX_CELL_LSTM && !d->peephole) || d->cell == RNNFX_CELL_GRU))
             return 0;
     }
     return 1;
@@ -425,15 +426,16 @@ RnnfxStatus rnnfx_fast_build(const RnnfxModel *m, RnnfxFast **out, RnnfxError *e
      * for the fused kernels' shapes (fast_avx2.c needs it) and the plain
      * one elsewhere: its general kernels' z-form sigmoid (two Newton
      * steps, for an exact 1/2 at 0) measured 2-6 % slower on 2-layer
-     * models than the division. The AVX-512 stack kernel (stacks of small
-     * LSTM/GRU layers) uses the plain domain too. */
+     * models than the division. The stack kernel (stacks of small LSTM/GRU
+     * layers) uses the plain domain too. */
     int zdom = 0;
 #if defined(__x86_64__)
     const int hp0 = rnnfx_fast_padded(a->layers[0].hidden_size);
     zdom = (F->isa == &rnnfx_fast_isa_avx2 && fused_arch(a)) ||
            (F->isa == &rnnfx_fast_isa_avx512 && !(fused_arch(a) && hp0 <= 32));
     const char *stack_env = getenv("RNNFX_FAST_STACK");
-    F->stack = F->isa == &rnnfx_fast_isa_avx512 && stack_arch(a) &&
+    F->stack = ((F->isa == &rnnfx_fast_isa_avx512 && stack_arch(a, 64)) ||
+                (F->isa == &rnnfx_fast_isa_avx2 && stack_arch(a, 16))) &&
                !(stack_env && strcmp(stack_env, "0") == 0);
     if (F->stack)
         zdom = 0; /* the stack kernel's piecewise activations take plain values */

@@ -64,7 +64,7 @@ void rnnfx_fast_reset(const RnnfxFast *fast, void *scratch);
  * that CPUID reports, taken when the packed form is built. The environment
  * variable RNNFX_ISA=generic|avx2|avx512 caps the choice (for tests and the
  * benchmark); a cap above what the CPU has is ignored. RNNFX_FAST_STACK=0
- * turns off the AVX-512 kernel for stacks of small LSTM/GRU layers, so the
+ * turns off the kernel for stacks of small LSTM/GRU layers, so the
  * benchmark can time the general kernels against it. */
 
 /* The level that choice gives on this CPU now: 2 AVX-512, 1 AVX2, 0 generic.

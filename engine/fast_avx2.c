@@ -2,10 +2,12 @@
  * fast_avx2.c — the fast kernels for AVX2 + FMA (8 floats per vector, 16
  * ymm registers).
  *
- * Two kinds of kernel live here:
+ * Three kinds of kernel live here:
  *   - the general ones (fast_kernels.h instantiated with 8-float vectors,
  *     up to 4 accumulator vectors per chunk, two accumulator sets): any
  *     stack of layers, peephole, RNN, frames;
+ *   - the stack kernel of fast_kernels.h, for audio models of 2 or more
+ *     LSTM (no peephole) or GRU layers of up to 16 units;
  *   - fused one-layer audio kernels for LSTM (no peephole) and GRU with
  *     H <= 96, the plugin's common case (f2_run and its chunks below).
  *
@@ -66,6 +68,72 @@ static inline float rx_hsum256(__m256 v)
     ((L)->zdom ? rnnfx_ztanh_avx2(_mm256_mul_ps((c), _mm256_set1_ps(RNNFX_ZSCALE2)))           \
                : rnnfx_tanh_avx2(c))
 #define RX_HSUM(v) rx_hsum256(v)
+#define RX_TANH(v) rnnfx_tanh_avx2(v)
+/* The stack kernel: layers of up to 16 units (fast.c), two 8-unit vectors
+ * each. With 16 ymm registers an LSTM layer's 8 gate vectors take one
+ * accumulator set for all columns, a GRU layer's recurrent and input
+ * parts one set each (12 registers). */
+#define RX_STACK_MAXNV 2
+#define RX_STACK_CASES RX_STACK_CASE(2)
+#define RX_STACK_LSTM_SR(nv) 1
+#define RX_STACK_LSTM_SX(nv) 0
+#define RX_STACK_GRU_S(nv) 1
+#define RX_DENSE_T F2Dense
+#define RX_DENSE_INIT(D) ((D).cnt = 0, (D).t0 = 0)
+#define RX_DENSE_PUSH(D, F, h, nv, in, out) f2_dense((D), (F), (h), (nv), (in), (out))
+#define RX_DENSE_FLUSH(D, F, in, out) f2_dense_flush((D), (F), (in), (out))
+
+/* The dense output is batched: 8 samples' dot-product vectors are reduced
+ * together by one transposing tree (the same tree for every slot, so the
+ * result does not depend on where a block starts). */
+typedef struct {
+    __m256 v[8];
+    size_t t0;
+    int cnt;
+} F2Dense;
+
+/* y_t = sum of v[t]'s lanes + db (then sigmoid, skip) for the pending
+ * samples. out[t0 ..] is written only after in[t0 ..] was read, so
+ * in == out is fine. */
+static void f2_dense_flush(F2Dense *D, const RnnfxFast *F, const float *in, float *out)
+{
+    const int cnt = D->cnt;
+    if (cnt == 0)
+        return;
+    for (int i = cnt; i < 8; i++)
+        D->v[i] = _mm256_setzero_ps();
+    const __m256 a0 = _mm256_hadd_ps(D->v[0], D->v[1]), a1 = _mm256_hadd_ps(D->v[2], D->v[3]);
+    const __m256 a2 = _mm256_hadd_ps(D->v[4], D->v[5]), a3 = _mm256_hadd_ps(D->v[6], D->v[7]);
+    const __m256 b0 = _mm256_hadd_ps(a0, a1), b1 = _mm256_hadd_ps(a2, a3);
+    /* b0 lanes 0-3: samples 0-3 (low halves), 4-7: samples 0-3 (high halves) */
+    __m256 y = _mm256_add_ps(_mm256_permute2f128_ps(b0, b1, 0x20), _mm256_permute2f128_ps(b0, b1, 0x31));
+    y = _mm256_add_ps(y, _mm256_set1_ps(F->db[0]));
+    if (F->sigmoid)
+        y = rnnfx_sigmoid_avx2(y);
+    float buf[8] __attribute__((aligned(32)));
+    if (F->skip) {
+        memset(buf, 0, sizeof buf);
+        memcpy(buf, in + D->t0, (size_t)cnt * sizeof(float));
+        y = _mm256_add_ps(y, _mm256_load_ps(buf));
+    }
+    _mm256_store_ps(buf, y);
+    memcpy(out + D->t0, buf, (size_t)cnt * sizeof(float));
+    D->t0 += (size_t)cnt;
+    D->cnt = 0;
+}
+
+/* Appends one sample's dense dot product over NU groups of the new h. */
+static inline __attribute__((always_inline)) void f2_dense(F2Dense *D, const RnnfxFast *F, const float *hn, const int NU,
+                        const float *in, float *out)
+{
+    __m256 acc = _mm256_mul_ps(_mm256_load_ps(F->dw0), _mm256_load_ps(hn));
+#pragma GCC unroll 12
+    for (int u = 1; u < NU; u++)
+        acc = _mm256_fmadd_ps(_mm256_load_ps(F->dw0 + 8 * u), _mm256_load_ps(hn + 8 * u), acc);
+    D->v[D->cnt++] = acc;
+    if (D->cnt == 8)
+        f2_dense_flush(D, F, in, out);
+}
 
 #include "fast_kernels.h"
 
@@ -109,60 +177,9 @@ static inline float rx_hsum256(__m256 v)
  * direction follows the parity kept in the instance scratch, so any block
  * split gives bit-identical output.
  *
- * The dense output is batched: 8 samples' dot-product vectors are reduced
- * together by one transposing tree (the same tree for every slot, so the
- * result does not depend on where a block starts). */
+ * The dense output is batched (F2Dense, above). */
 
 #define F2_MAXA 12               /* accumulators per set */
-
-typedef struct {
-    __m256 v[8];
-    size_t t0;
-    int cnt;
-} F2Dense;
-
-/* y_t = sum of v[t]'s lanes + db (then sigmoid, skip) for the pending
- * samples. out[t0 ..] is written only after in[t0 ..] was read, so
- * in == out is fine. */
-static void f2_dense_flush(F2Dense *D, const RnnfxFast *F, const float *in, float *out)
-{
-    const int cnt = D->cnt;
-    if (cnt == 0)
-        return;
-    for (int i = cnt; i < 8; i++)
-        D->v[i] = _mm256_setzero_ps();
-    const __m256 a0 = _mm256_hadd_ps(D->v[0], D->v[1]), a1 = _mm256_hadd_ps(D->v[2], D->v[3]);
-    const __m256 a2 = _mm256_hadd_ps(D->v[4], D->v[5]), a3 = _mm256_hadd_ps(D->v[6], D->v[7]);
-    const __m256 b0 = _mm256_hadd_ps(a0, a1), b1 = _mm256_hadd_ps(a2, a3);
-    /* b0 lanes 0-3: samples 0-3 (low halves), 4-7: samples 0-3 (high halves) */
-    __m256 y = _mm256_add_ps(_mm256_permute2f128_ps(b0, b1, 0x20), _mm256_permute2f128_ps(b0, b1, 0x31));
-    y = _mm256_add_ps(y, _mm256_set1_ps(F->db[0]));
-    if (F->sigmoid)
-        y = rnnfx_sigmoid_avx2(y);
-    float buf[8] __attribute__((aligned(32)));
-    if (F->skip) {
-        memset(buf, 0, sizeof buf);
-        memcpy(buf, in + D->t0, (size_t)cnt * sizeof(float));
-        y = _mm256_add_ps(y, _mm256_load_ps(buf));
-    }
-    _mm256_store_ps(buf, y);
-    memcpy(out + D->t0, buf, (size_t)cnt * sizeof(float));
-    D->t0 += (size_t)cnt;
-    D->cnt = 0;
-}
-
-/* Appends one sample's dense dot product over NU groups of the new h. */
-RX_INLINE void f2_dense(F2Dense *D, const RnnfxFast *F, const float *hn, const int NU,
-                        const float *in, float *out)
-{
-    __m256 acc = _mm256_mul_ps(_mm256_load_ps(F->dw0), _mm256_load_ps(hn));
-#pragma GCC unroll 12
-    for (int u = 1; u < NU; u++)
-        acc = _mm256_fmadd_ps(_mm256_load_ps(F->dw0 + 8 * u), _mm256_load_ps(hn + 8 * u), acc);
-    D->v[D->cnt++] = acc;
-    if (D->cnt == 8)
-        f2_dense_flush(D, F, in, out);
-}
 
 /* One column block: sets s = 0..S-1 take column k+s (wk points at column
  * k, columns cs floats apart; hk at h[k]). first: sets 1.. start here (a
@@ -433,6 +450,10 @@ static void f2_run_audio(const RnnfxFast *F, void *scratch, float *const *h, flo
     const RnnfxFastLayer *L = &F->layer[0];
     const float *b0 = (const float *)scratch + F->off_b0;
     unsigned *step = (unsigned *)((float *)scratch + F->off_step);
+    if (F->stack) {
+        rx_run_stack(F, scratch, h, c, in, out, n);
+        return;
+    }
     const int lstm = L->cell == RNNFX_CELL_LSTM && !L->peephole;
     /* fast.c builds whg exactly for the shapes handled here */
     if (L->whg && F->n_layers == 1 && L->zdom && L->hidden <= 96 &&

@@ -7,8 +7,9 @@
  *     stack of layers, peephole, RNN, frames;
  *   - fused one-layer audio kernels for LSTM (no peephole) and GRU with
  *     H <= 96, the plugin's common case and the benchmark's subject;
- *   - a stack kernel for audio models of 2 or more such layers of up to
- *     64 units each (NAM's LSTMs), its layers skewed by a sample.
+ *   - the stack kernel of fast_kernels.h (audio models of 2 or more such
+ *     layers of up to 64 units each, NAM's LSTMs), instantiated here with
+ *     the piecewise activations and the batched dense output below.
  *
  * Where the time goes in a one-layer step (measured on the 2-core
  * Emerald-Rapids VM this was written on; AVX-512 code runs at ~2.5 GHz
@@ -66,41 +67,20 @@
     ((L)->zdom ? rnnfx_ztanh_avx512(_mm512_mul_ps((c), _mm512_set1_ps(RNNFX_ZSCALE2)))         \
                : rnnfx_pw_tanh_half_avx512(_mm512_add_ps((c), (c))))
 #define RX_HSUM(v) _mm512_reduce_add_ps(v)
-
-#include "fast_kernels.h"
-
-/* ---- fused one-layer audio kernels -----------------------------------------
- * The common plugin case (one LSTM or GRU layer, no peephole, audio in,
- * channel 0 out, H <= 96) gets a kernel with the unit-group count
- * NV = padded(H)/16 as a compile-time constant: every gate accumulator
- * lives in a zmm register for the whole step (no gate buffer in memory),
- * and SETS accumulator sets (columns k, k+1, ... interleaved) shorten the
- * FMA dependency chain when there are few gate vectors. h is re-read only
- * through broadcasts from the state array (store-to-load forwarding, about
- * 7 cycles, measured cheaper than VPERMPS from the register copy).
- *
- * Activations: with one group (H <= 16) the step is a latency chain, so
- * the layer is packed in the plain domain and uses the piecewise forms
- * (measured 10-20 % faster there than the exponent forms); f512_lstm_small
- * then holds the LSTM cell state doubled (2c) in registers during the
- * block, so tanh(c) is one tanh_half call (doubling and halving at the
- * block edges are exact, which keeps any block split bit-identical), and
- * f512_lstm1 keeps c plain and uses the direct tanh table. Two groups
- * (H 17-32) also measured faster with the piecewise forms. From three
- * groups the step is limited by instruction throughput, so the layer is
- * packed in the exponent domain (ZD) and uses the fused forms below (one
- * denominator per unit group), c in plain units.
- * Kernel choice by shape: LSTM H <= 8 f512_lstm_small; H <= 16
- * f512_lstm1 / f512_gru1; with the dense-gate copy (fast.c: LSTM H 33-40,
- * GRU H 33-40 and 49-56) f512_lstm_dg / f512_gru_dg; the rest of H <= 96
- * f512_lstm / f512_gru.
- *
- * The recurrent weights are reached through L->cols: column k's gate rows
- * in P parts of LP vectors, part j at cols[j]. fast.c points these into the
- * plain packed matrix, or, when the matrix is larger than L1, into a
- * cache-set-partitioned copy (see fast.c) that keeps about half of it
- * resident in L1 across time steps, and the kernels then sweep it in
- * alternate directions on alternate steps. */
+#define RX_TANH(v) rnnfx_pw_tanh_avx512(v)
+/* The stack kernel: layers of 1-4 unit groups. Up to two groups the
+ * recurrent and input columns get accumulator sets of their own (two each
+ * for one group); more would not fit in the 32 registers (measured: two
+ * recurrent sets for two-group LSTM layers, 24 registers, were slower). */
+#define RX_STACK_MAXNV 4
+#define RX_STACK_CASES RX_STACK_CASE(1) RX_STACK_CASE(2) RX_STACK_CASE(3) RX_STACK_CASE(4)
+#define RX_STACK_LSTM_SR(nv) ((nv) == 1 ? 2 : 1)
+#define RX_STACK_LSTM_SX(nv) ((nv) <= 2 ? RX_STACK_LSTM_SR(nv) : 0)
+#define RX_STACK_GRU_S(nv) ((nv) <= 2 ? 2 : 1)
+#define RX_DENSE_T F512Dense
+#define RX_DENSE_INIT(D) ((D).cnt = 0, (D).t0 = 0)
+#define RX_DENSE_PUSH(D, F, h, nv, in, out) f512_dense_h((D), (F), (h), (nv), (in), (out))
+#define RX_DENSE_FLUSH(D, F, in, out) f512_dense_flush((D), (F), (in), (out))
 
 /* The dense output, channel 0: y_t = dw0 . h_t + db (then sigmoid, skip).
  * The dot products of 16 consecutive samples are kept as vectors and
@@ -146,7 +126,7 @@ static void f512_dense_flush(F512Dense *D, const RnnfxFast *F, const float *in, 
     D->cnt = 0;
 }
 
-RX_INLINE void f512_dense(F512Dense *D, const RnnfxFast *F, const __m512 *hv, int nv,
+static inline __attribute__((always_inline)) void f512_dense(F512Dense *D, const RnnfxFast *F, const __m512 *hv, int nv,
                           const float *in, float *out)
 {
     __m512 acc = _mm512_mul_ps(_mm512_load_ps(F->dw0), hv[0]);
@@ -156,6 +136,52 @@ RX_INLINE void f512_dense(F512Dense *D, const RnnfxFast *F, const __m512 *hv, in
     if (D->cnt == 16)
         f512_dense_flush(D, F, in, out);
 }
+
+/* The same from a state array, for the stack kernel (fast_kernels.h). */
+static inline __attribute__((always_inline)) void f512_dense_h(F512Dense *D, const RnnfxFast *F,
+                                                               const float *h, int nv,
+                                                               const float *in, float *out)
+{
+    __m512 hv[4];
+    for (int u = 0; u < nv; u++)
+        hv[u] = _mm512_load_ps(h + 16 * u);
+    f512_dense(D, F, hv, nv, in, out);
+}
+
+#include "fast_kernels.h"
+
+/* ---- fused one-layer audio kernels -----------------------------------------
+ * The common plugin case (one LSTM or GRU layer, no peephole, audio in,
+ * channel 0 out, H <= 96) gets a kernel with the unit-group count
+ * NV = padded(H)/16 as a compile-time constant: every gate accumulator
+ * lives in a zmm register for the whole step (no gate buffer in memory),
+ * and SETS accumulator sets (columns k, k+1, ... interleaved) shorten the
+ * FMA dependency chain when there are few gate vectors. h is re-read only
+ * through broadcasts from the state array (store-to-load forwarding, about
+ * 7 cycles, measured cheaper than VPERMPS from the register copy).
+ *
+ * Activations: with one group (H <= 16) the step is a latency chain, so
+ * the layer is packed in the plain domain and uses the piecewise forms
+ * (measured 10-20 % faster there than the exponent forms); f512_lstm_small
+ * then holds the LSTM cell state doubled (2c) in registers during the
+ * block, so tanh(c) is one tanh_half call (doubling and halving at the
+ * block edges are exact, which keeps any block split bit-identical), and
+ * f512_lstm1 keeps c plain and uses the direct tanh table. Two groups
+ * (H 17-32) also measured faster with the piecewise forms. From three
+ * groups the step is limited by instruction throughput, so the layer is
+ * packed in the exponent domain (ZD) and uses the fused forms below (one
+ * denominator per unit group), c in plain units.
+ * Kernel choice by shape: LSTM H <= 8 f512_lstm_small; H <= 16
+ * f512_lstm1 / f512_gru1; with the dense-gate copy (fast.c: LSTM H 33-40,
+ * GRU H 33-40 and 49-56) f512_lstm_dg / f512_gru_dg; the rest of H <= 96
+ * f512_lstm / f512_gru.
+ *
+ * The recurrent weights are reached through L->cols: column k's gate rows
+ * in P parts of LP vectors, part j at cols[j]. fast.c points these into the
+ * plain packed matrix, or, when the matrix is larger than L1, into a
+ * cache-set-partitioned copy (see fast.c) that keeps about half of it
+ * resident in L1 across time steps, and the kernels then sweep it in
+ * alternate directions on alternate steps. */
 
 /* ---- fused exponent-domain activations --------------------------------------
  * In a throughput-bound step the activations cost about as much port time
@@ -770,181 +796,6 @@ RX_INLINE void f512_gru1(const RnnfxFast *F, const float *b0, float *h, const fl
     f512_dense_flush(&D, F, in, out);
 }
 
-/* ---- stacks of layers ---------------------------------------------------------
- * Models of two or more LSTM (no peephole) or GRU layers of up to 64 units
- * each (NAM's LSTMs, some AIDA-X captures) run here rather than through
- * the general kernels, which round-trip every gate vector through memory
- * and look up the activation's domain per call. One layer's step keeps its
- * gate vectors in registers from the matrix-vector product to the new
- * state, with the unit-group count NV a compile-time constant; the layers
- * are packed in the plain domain for the piecewise activations (fast.c,
- * stack_arch).
- * Layer l at sample t needs layer l at t - 1 and layer l - 1 at t. Run in
- * that order, a layer's step waits on the one below it; its hundreds of
- * waiting instructions fill the scheduler (our reading), so the core does
- * not reach the next, independent step: 2 x 16 LSTM measured no faster
- * than the general kernels. So the passes are skewed: pass t runs layer l
- * on sample t - l, and the steps of one pass depend only on the pass
- * before. The last passes of a block drain the upper layers, so the output
- * stays sample-aligned (no added latency) and any block split gives the
- * same operations. Measured (bench_engine): 1.4-1.6x faster than the general
- * kernels on 2-3 layers of 8-16 units; from 2 x 32 units the layers'
- * weights no longer fit in L1 together and the gain falls to ~1.1x. */
-
-/* acc[s][v] (v < NVEC, s < S) += the columns k = s, s + S, ... (< ncols)
- * of w[k rows + 16 v] x[k]; a remainder column goes to set 0. */
-RX_INLINE void f512_stack_mv(__m512 (*acc)[16], const float *w, const int rows, const float *x,
-                             const int ncols, const int NVEC, const int S)
-{
-    int k = 0;
-    for (; k + S <= ncols; k += S) {
-#pragma GCC unroll 4
-        for (int s = 0; s < S; s++) {
-            const __m512 xb = _mm512_set1_ps(x[k + s]);
-            const float *wk = w + (size_t)(k + s) * (size_t)rows;
-#pragma GCC unroll 16
-            for (int v = 0; v < NVEC; v++)
-                acc[s][v] = _mm512_fmadd_ps(_mm512_load_ps(wk + 16 * v), xb, acc[s][v]);
-        }
-    }
-    for (; k < ncols; k++) {
-        const __m512 xb = _mm512_set1_ps(x[k]);
-        const float *wk = w + (size_t)k * (size_t)rows;
-#pragma GCC unroll 16
-        for (int v = 0; v < NVEC; v++)
-            acc[0][v] = _mm512_fmadd_ps(_mm512_load_ps(wk + 16 * v), xb, acc[0][v]);
-    }
-}
-
-/* acc[0] = the input part's start: for layer 0 (x == NULL) the bias with
- * the knobs (b0) plus the audio sample's column, else the bias; sets 1 to
- * S - 1 zero. */
-RX_INLINE void f512_stack_init(__m512 (*acc)[16], const RnnfxFastLayer *L, const float *b0,
-                               __m512 xv, const float *x, const int NVEC, const int S)
-{
-#pragma GCC unroll 16
-    for (int v = 0; v < NVEC; v++) {
-        acc[0][v] = x ? _mm512_load_ps(L->b + 16 * v)
-                      : _mm512_fmadd_ps(_mm512_load_ps(L->wx + 16 * v), xv, _mm512_load_ps(b0 + 16 * v));
-#pragma GCC unroll 4
-        for (int s = 1; s < S; s++)
-            acc[s][v] = _mm512_setzero_ps();
-    }
-}
-
-/* acc[0][v] += acc[1 .. S)[v], S = 1, 2 or 4 */
-RX_INLINE void f512_stack_sum(__m512 (*acc)[16], const int NVEC, const int S)
-{
-#pragma GCC unroll 16
-    for (int v = 0; v < NVEC; v++) {
-        if (S == 4)
-            acc[0][v] = _mm512_add_ps(_mm512_add_ps(acc[0][v], acc[1][v]), _mm512_add_ps(acc[2][v], acc[3][v]));
-        else if (S == 2)
-            acc[0][v] = _mm512_add_ps(acc[0][v], acc[1][v]);
-    }
-}
-
-/* One LSTM layer's step: x[0 .. L->in) is the layer below's state (NULL
- * for layer 0, whose input is xv, the audio sample). Up to two groups the
- * recurrent and the input columns go to accumulator sets of their own (two
- * each for one group: shorter FMA chains); from three groups that many
- * sets would not fit in the 32 registers, so all columns share one. */
-RX_INLINE void f512_stack_lstm(const RnnfxFastLayer *L, const float *b0, __m512 xv, const float *x,
-                               float *h, float *c, const int NV)
-{
-    const int NVEC = 4 * NV, SR = NV == 1 ? 2 : 1, SX = NV <= 2 ? SR : 0;
-    __m512 acc[4][16];
-    f512_stack_init(acc, L, b0, xv, x, NVEC, SR + SX);
-    f512_stack_mv(acc, L->wh, L->rows, h, L->hcols, NVEC, SR);
-    if (x)
-        f512_stack_mv(acc + (SX ? SR : 0), L->wx, L->rows, x, L->in, NVEC, SX ? SX : SR);
-    f512_stack_sum(acc, NVEC, SR + SX);
-#pragma GCC unroll 4
-    for (int u = 0; u < NV; u++) {
-        const __m512 i = rnnfx_pw_sigmoid_avx512(acc[0][u]);
-        const __m512 f = rnnfx_pw_sigmoid_avx512(acc[0][NV + u]);
-        const __m512 g = rnnfx_pw_tanh_half_avx512(acc[0][2 * NV + u]);
-        const __m512 o = rnnfx_pw_sigmoid_avx512(acc[0][3 * NV + u]);
-        const __m512 cn = _mm512_fmadd_ps(f, _mm512_load_ps(c + 16 * u), _mm512_mul_ps(i, g));
-        _mm512_store_ps(c + 16 * u, cn);
-        _mm512_store_ps(h + 16 * u, _mm512_mul_ps(o, rnnfx_pw_tanh_avx512(cn)));
-    }
-}
-
-/* One GRU layer's step; arguments as for f512_stack_lstm. The recurrent
- * part (from b_hn) and the input part stay apart: n = tanh(x_n + r h_n). */
-RX_INLINE void f512_stack_gru(const RnnfxFastLayer *L, const float *b0, __m512 xv, const float *x,
-                              float *h, const int NV)
-{
-    const int NVEC = 3 * NV, S = NV <= 2 ? 2 : 1;
-    __m512 gi[2][16], gr[2][16];
-    f512_stack_init(gi, L, b0, xv, x, NVEC, S);
-#pragma GCC unroll 12
-    for (int v = 0; v < NVEC; v++) {
-        gr[0][v] = _mm512_load_ps(L->bh + 16 * v);
-        if (S == 2)
-            gr[1][v] = _mm512_setzero_ps();
-    }
-    f512_stack_mv(gr, L->wh, L->rows, h, L->hcols, NVEC, S);
-    if (x)
-        f512_stack_mv(gi, L->wx, L->rows, x, L->in, NVEC, S);
-    f512_stack_sum(gi, NVEC, S);
-    f512_stack_sum(gr, NVEC, S);
-#pragma GCC unroll 4
-    for (int u = 0; u < NV; u++) {
-        const __m512 r = rnnfx_pw_sigmoid_avx512(_mm512_add_ps(gi[0][u], gr[0][u]));
-        const __m512 z = rnnfx_pw_sigmoid_avx512(_mm512_add_ps(gi[0][NV + u], gr[0][NV + u]));
-        const __m512 nn = rnnfx_pw_tanh_half_avx512(_mm512_fmadd_ps(r, gr[0][2 * NV + u], gi[0][2 * NV + u]));
-        const __m512 hv = _mm512_load_ps(h + 16 * u);
-        _mm512_store_ps(h + 16 * u, _mm512_fmadd_ps(z, _mm512_sub_ps(hv, nn), nn));
-    }
-}
-
-#define F512_STACK_CASE(nv)                                                                    \
-    case nv:                                                                                   \
-        if (L->cell == RNNFX_CELL_LSTM)                                                        \
-            f512_stack_lstm(L, b0, xv, x, h[l], c[l], nv);                                     \
-        else                                                                                   \
-            f512_stack_gru(L, b0, xv, x, h[l], nv);                                            \
-        break
-
-static void f512_run_stack(const RnnfxFast *F, void *scratch, float *const *h, float *const *c,
-                           const float *in, float *out, size_t n)
-{
-    const float *b0 = (const float *)scratch + F->off_b0;
-    const int last = F->n_layers - 1, nvl = F->layer[last].hp / 16;
-    F512Dense D;
-    D.cnt = 0;
-    D.t0 = 0;
-    /* Skewed: pass t runs layer l on sample t - l, top layer first, so that
-     * a layer reads the layer below's state before that layer's next step
-     * overwrites it. A pass's layer steps are independent of each other
-     * (each needs only the previous pass), so their chains overlap. */
-    for (size_t t = 0; t < n + (size_t)last; t++) {
-        for (int l = last; l >= 0; l--) {
-            if (t < (size_t)l || t - (size_t)l >= n)
-                continue;
-            const RnnfxFastLayer *L = &F->layer[l];
-            const __m512 xv = _mm512_set1_ps(l == 0 ? in[t] : 0.0f);
-            const float *x = l > 0 ? h[l - 1] : NULL;
-            switch (L->hp / 16) {
-                F512_STACK_CASE(1);
-                F512_STACK_CASE(2);
-                F512_STACK_CASE(3);
-                F512_STACK_CASE(4);
-            default: break;
-            }
-            if (l == last) {
-                __m512 hv[4];
-                for (int u = 0; u < nvl; u++)
-                    hv[u] = _mm512_load_ps(h[last] + 16 * u);
-                f512_dense(&D, F, hv, nvl, in, out);
-            }
-        }
-    }
-    f512_dense_flush(&D, F, in, out);
-}
-
 /* ZD must match how fast.c packed the layer (L->zdom): exponent domain
  * from three groups (H > 32). */
 #define F512_CASE(nv, sets)                                                                    \
@@ -965,7 +816,7 @@ static void f512_run_audio(const RnnfxFast *F, void *scratch, float *const *h, f
      * the domain each kernel below assumes (see F512_CASE); the check keeps
      * the two files from disagreeing silently. */
     if (F->stack) {
-        f512_run_stack(F, scratch, h, c, in, out, n);
+        rx_run_stack(F, scratch, h, c, in, out, n);
         return;
     }
     const int hp = L->hp;

@@ -101,8 +101,9 @@ typedef struct {
 struct RnnfxFast {
     const RnnfxFastIsa *isa;
     int n_layers, input_size, output_size, n_knobs, op, skip, sigmoid, max_rows;
-    /* AVX-512 only: a stack of small LSTM/GRU layers that fast_avx512.c's
-     * stack kernel runs (fast.c, stack_arch); packed in the plain domain. */
+    /* AVX-512 and AVX2: a stack of small LSTM/GRU layers, which the stack
+     * kernel (fast_kernels.h) runs (fast.c, stack_arch); packed in the
+     * plain domain. */
     int stack;
     RnnfxFastLayer layer[RNNFX_MAX_LAYERS];
     const float *dw;  /* [H_last][op] */

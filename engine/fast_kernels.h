@@ -16,6 +16,15 @@
  *   RX_GTANH(L, v)  tanh(a) from a tanh-row pre-activation (2a or z2)
  *   RX_CTANH(L, c)  tanh(c) of an LSTM cell state (plain units)
  *   RX_HSUM(v)      horizontal sum to a float
+ * and, for the stack kernel (rx_run_stack, below), if it has one:
+ *   RX_STACK_MAXNV  the most RX_W-wide unit vectors per layer it runs
+ *   RX_STACK_CASES  RX_STACK_CASE(nv) for each of those counts
+ *   RX_STACK_LSTM_SR(nv), RX_STACK_LSTM_SX(nv), RX_STACK_GRU_S(nv)
+ *                   accumulator sets (see rx_stack_lstm), constant in nv
+ *   RX_TANH(v)      tanh of a plain value
+ *   RX_DENSE_T, RX_DENSE_INIT(D), RX_DENSE_PUSH(D, F, h, nv, in, out),
+ *   RX_DENSE_FLUSH(D, F, in, out)
+ *                   its batched dense output (channel 0) from h[nv * RX_W]
  * All loads and stores are aligned: every packed array and every state
  * vector is 64-byte aligned and padded to a multiple of 16 floats.
  *
@@ -198,6 +207,172 @@ static void rx_run_audio(const RnnfxFast *F, void *scratch, float *const *h, flo
         out[t] = y;
     }
 }
+
+/* ---- stacks of layers ---------------------------------------------------------
+ * Audio models of two or more LSTM (no peephole) or GRU layers of a few
+ * units (NAM's LSTM captures; fast.c, stack_arch, says how many per ISA)
+ * run here rather than through rx_run_audio, which round-trips every gate
+ * vector through memory and looks up the activation's domain per call.
+ * One layer's step keeps its gate vectors in registers from the
+ * matrix-vector product to the new state, with the unit-vector count NV a
+ * compile-time constant; fast.c packs the layers in the plain domain.
+ * Layer l at sample t needs layer l at t - 1 and layer l - 1 at t. Run in
+ * that order, a layer's step waits on the one below it; its hundreds of
+ * waiting instructions fill the scheduler (our reading), so the core does
+ * not reach the next, independent step: 2 x 16 LSTM measured no faster
+ * than rx_run_audio on AVX-512. So the passes are skewed: pass t runs
+ * layer l on sample t - l, and the steps of one pass depend only on the
+ * pass before. The last passes of a block drain the upper layers, so the
+ * output stays sample-aligned (no added latency) and any block split gives
+ * the same operations. Figures: bench_engine's stack table. */
+#ifdef RX_STACK_MAXNV
+#define RX_STACK_MAXVEC (4 * RX_STACK_MAXNV)
+
+/* acc[s][v] (v < NVEC, s < S) += the columns k = s, s + S, ... (< ncols)
+ * of w[k rows + W v] x[k]; a remainder column goes to set 0. */
+RX_INLINE void rx_stack_mv(RX_V (*acc)[RX_STACK_MAXVEC], const float *w, const int rows,
+                           const float *x, const int ncols, const int NVEC, const int S)
+{
+    int k = 0;
+    for (; k + S <= ncols; k += S) {
+#pragma GCC unroll 4
+        for (int s = 0; s < S; s++) {
+            const RX_V xb = RX_SET1(x[k + s]);
+            const float *wk = w + (size_t)(k + s) * (size_t)rows;
+#pragma GCC unroll 16
+            for (int v = 0; v < NVEC; v++)
+                acc[s][v] = RX_FMA(RX_LOAD(wk + RX_W * v), xb, acc[s][v]);
+        }
+    }
+    for (; k < ncols; k++) {
+        const RX_V xb = RX_SET1(x[k]);
+        const float *wk = w + (size_t)k * (size_t)rows;
+#pragma GCC unroll 16
+        for (int v = 0; v < NVEC; v++)
+            acc[0][v] = RX_FMA(RX_LOAD(wk + RX_W * v), xb, acc[0][v]);
+    }
+}
+
+/* acc[0] = the input part's start: for layer 0 (x == NULL) the bias with
+ * the knobs (b0) plus the audio sample's column, else the bias; sets 1 to
+ * S - 1 zero. */
+RX_INLINE void rx_stack_init(RX_V (*acc)[RX_STACK_MAXVEC], const RnnfxFastLayer *L, const float *b0,
+                             RX_V xv, const float *x, const int NVEC, const int S)
+{
+#pragma GCC unroll 16
+    for (int v = 0; v < NVEC; v++) {
+        acc[0][v] = x ? RX_LOAD(L->b + RX_W * v) : RX_FMA(RX_LOAD(L->wx + RX_W * v), xv, RX_LOAD(b0 + RX_W * v));
+#pragma GCC unroll 4
+        for (int s = 1; s < S; s++)
+            acc[s][v] = RX_ZERO();
+    }
+}
+
+/* acc[0][v] += acc[1 .. S)[v], S = 1, 2 or 4 */
+RX_INLINE void rx_stack_sum(RX_V (*acc)[RX_STACK_MAXVEC], const int NVEC, const int S)
+{
+#pragma GCC unroll 16
+    for (int v = 0; v < NVEC; v++) {
+        if (S == 4)
+            acc[0][v] = RX_ADD(RX_ADD(acc[0][v], acc[1][v]), RX_ADD(acc[2][v], acc[3][v]));
+        else if (S == 2)
+            acc[0][v] = RX_ADD(acc[0][v], acc[1][v]);
+    }
+}
+
+/* One LSTM layer's step: x[0 .. L->in) is the layer below's state (NULL
+ * for layer 0, whose input is xv, the audio sample). The recurrent columns
+ * go to SR accumulator sets and the input columns to SX sets of their own
+ * (shorter FMA chains), or, with SX = 0, to the same SR sets (when that
+ * many sets would not fit in the registers). */
+RX_INLINE void rx_stack_lstm(const RnnfxFastLayer *L, const float *b0, RX_V xv, const float *x,
+                             float *h, float *c, const int NV)
+{
+    const int NVEC = 4 * NV, SR = RX_STACK_LSTM_SR(NV), SX = RX_STACK_LSTM_SX(NV);
+    RX_V acc[4][RX_STACK_MAXVEC];
+    rx_stack_init(acc, L, b0, xv, x, NVEC, SR + SX);
+    rx_stack_mv(acc, L->wh, L->rows, h, L->hcols, NVEC, SR);
+    if (x)
+        rx_stack_mv(acc + (SX ? SR : 0), L->wx, L->rows, x, L->in, NVEC, SX ? SX : SR);
+    rx_stack_sum(acc, NVEC, SR + SX);
+#pragma GCC unroll 8
+    for (int u = 0; u < NV; u++) {
+        const RX_V i = RX_SIG(acc[0][u]);
+        const RX_V f = RX_SIG(acc[0][NV + u]);
+        const RX_V g = RX_TANH_HALF(acc[0][2 * NV + u]); /* tanh rows are doubled */
+        const RX_V o = RX_SIG(acc[0][3 * NV + u]);
+        const RX_V cn = RX_FMA(f, RX_LOAD(c + RX_W * u), RX_MUL(i, g));
+        RX_STORE(c + RX_W * u, cn);
+        RX_STORE(h + RX_W * u, RX_MUL(o, RX_TANH(cn)));
+    }
+}
+
+/* One GRU layer's step; arguments as for rx_stack_lstm. The recurrent
+ * part (from b_hn) and the input part stay apart, S sets each:
+ * n = tanh(x_n + r h_n). */
+RX_INLINE void rx_stack_gru(const RnnfxFastLayer *L, const float *b0, RX_V xv, const float *x,
+                            float *h, const int NV)
+{
+    const int NVEC = 3 * NV, S = RX_STACK_GRU_S(NV);
+    RX_V gi[2][RX_STACK_MAXVEC], gr[2][RX_STACK_MAXVEC];
+    rx_stack_init(gi, L, b0, xv, x, NVEC, S);
+#pragma GCC unroll 12
+    for (int v = 0; v < NVEC; v++) {
+        gr[0][v] = RX_LOAD(L->bh + RX_W * v);
+        if (S == 2)
+            gr[1][v] = RX_ZERO();
+    }
+    rx_stack_mv(gr, L->wh, L->rows, h, L->hcols, NVEC, S);
+    if (x)
+        rx_stack_mv(gi, L->wx, L->rows, x, L->in, NVEC, S);
+    rx_stack_sum(gi, NVEC, S);
+    rx_stack_sum(gr, NVEC, S);
+#pragma GCC unroll 8
+    for (int u = 0; u < NV; u++) {
+        const RX_V r = RX_SIG(RX_ADD(gi[0][u], gr[0][u]));
+        const RX_V z = RX_SIG(RX_ADD(gi[0][NV + u], gr[0][NV + u]));
+        const RX_V nn = RX_TANH_HALF(RX_FMA(r, gr[0][2 * NV + u], gi[0][2 * NV + u]));
+        const RX_V hv = RX_LOAD(h + RX_W * u);
+        RX_STORE(h + RX_W * u, RX_FMA(z, RX_SUB(hv, nn), nn));
+    }
+}
+
+#define RX_STACK_CASE(nv)                                                                      \
+    case nv:                                                                                   \
+        if (L->cell == RNNFX_CELL_LSTM)                                                        \
+            rx_stack_lstm(L, b0, xv, x, h[l], c[l], nv);                                       \
+        else                                                                                   \
+            rx_stack_gru(L, b0, xv, x, h[l], nv);                                              \
+        break;
+
+static void rx_run_stack(const RnnfxFast *F, void *scratch, float *const *h, float *const *c,
+                         const float *in, float *out, size_t n)
+{
+    const float *b0 = (const float *)scratch + F->off_b0;
+    const int last = F->n_layers - 1, nvl = F->layer[last].hp / RX_W;
+    RX_DENSE_T D;
+    RX_DENSE_INIT(D);
+    /* Pass t: layer l on sample t - l, the top layer first, so that a
+     * layer reads the layer below's state before that layer's next step
+     * overwrites it. */
+    for (size_t t = 0; t < n + (size_t)last; t++) {
+        for (int l = last; l >= 0; l--) {
+            if (t < (size_t)l || t - (size_t)l >= n)
+                continue;
+            const RnnfxFastLayer *L = &F->layer[l];
+            const RX_V xv = RX_SET1(l == 0 ? in[t] : 0.0f);
+            const float *x = l > 0 ? h[l - 1] : NULL;
+            switch (L->hp / RX_W) {
+                RX_STACK_CASES
+            default: break;
+            }
+            if (l == last)
+                RX_DENSE_PUSH(&D, F, h[last], nvl, in, out);
+        }
+    }
+    RX_DENSE_FLUSH(&D, F, in, out);
+}
+#endif
 
 static void rx_run_frames(const RnnfxFast *F, void *scratch, float *const *h, float *const *c,
                           const float *in, float *out, size_t n)
