@@ -284,9 +284,10 @@ static int bench_stacks(const char *only_cell, int quick, const float *in, float
                naive / fast);
         fflush(stdout);
         snprintf(lines[(*n_lines)++], sizeof lines[0],
-                 "bench engine-stack cell=%s layers=%d hidden=%d ns=%.1f general_ns=%.1f naive_ns=%.1f "
-                 "kernel=%s",
-                 rnnfx_cell_name(cell), stacks[i].layers, stacks[i].hidden, fast, general, naive, kernel);
+                 "bench engine-stack cell=%s layers=%d hidden=%d ns=%.1f general_ns=%.1f "
+                 "naive_ns=%.1f kernel=%s",
+                 rnnfx_cell_name(cell), stacks[i].layers, stacks[i].hidden, fast, general, naive,
+                 kernel);
         rnnfx_instance_free(inst);
         rnnfx_instance_free(gen);
         rnnfx_model_free(m);

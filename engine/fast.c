@@ -126,7 +126,9 @@ static int stack_arch(const RnnfxArch *a, int max_hidden)
         return 0;
     for (int l = 0; l < a->n_layers; l++) {
         const RnnfxLayerDesc *d = &a->layers[l];
-        if (d->hidden_size > max_hidden || !((d->cell == RNNFX_CELL_LSTM && !d->peephole) || d->cell == RNNFX_CELL_GRU))
+        const int cell_ok =
+            (d->cell == RNNFX_CELL_LSTM && !d->peephole) || d->cell == RNNFX_CELL_GRU;
+        if (d->hidden_size > max_hidden || !cell_ok)
             return 0;
     }
     return 1;
@@ -438,7 +440,7 @@ RnnfxStatus rnnfx_fast_build(const RnnfxModel *m, RnnfxFast **out, RnnfxError *e
                 (F->isa == &rnnfx_fast_isa_avx2 && stack_arch(a, 16))) &&
                !(stack_env && strcmp(stack_env, "0") == 0);
     if (F->stack)
-        zdom = 0; /* the stack kernel's piecewise activations take plain values */
+        zdom = 0; /* the stack kernel's activations take plain values */
 #endif
     in = a->input_size;
     for (int l = 0; l < a->n_layers; l++) {

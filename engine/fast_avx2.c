@@ -123,7 +123,7 @@ static void f2_dense_flush(F2Dense *D, const RnnfxFast *F, const float *in, floa
 }
 
 /* Appends one sample's dense dot product over NU groups of the new h. */
-static inline __attribute__((always_inline)) void f2_dense(F2Dense *D, const RnnfxFast *F, const float *hn, const int NU,
+RX_INLINE void f2_dense(F2Dense *D, const RnnfxFast *F, const float *hn, const int NU,
                         const float *in, float *out)
 {
     __m256 acc = _mm256_mul_ps(_mm256_load_ps(F->dw0), _mm256_load_ps(hn));

@@ -126,7 +126,7 @@ static void f512_dense_flush(F512Dense *D, const RnnfxFast *F, const float *in, 
     D->cnt = 0;
 }
 
-static inline __attribute__((always_inline)) void f512_dense(F512Dense *D, const RnnfxFast *F, const __m512 *hv, int nv,
+RX_INLINE void f512_dense(F512Dense *D, const RnnfxFast *F, const __m512 *hv, int nv,
                           const float *in, float *out)
 {
     __m512 acc = _mm512_mul_ps(_mm512_load_ps(F->dw0), hv[0]);
@@ -138,9 +138,8 @@ static inline __attribute__((always_inline)) void f512_dense(F512Dense *D, const
 }
 
 /* The same from a state array, for the stack kernel (fast_kernels.h). */
-static inline __attribute__((always_inline)) void f512_dense_h(F512Dense *D, const RnnfxFast *F,
-                                                               const float *h, int nv,
-                                                               const float *in, float *out)
+RX_INLINE void f512_dense_h(F512Dense *D, const RnnfxFast *F, const float *h, int nv,
+                             const float *in, float *out)
 {
     __m512 hv[4];
     for (int u = 0; u < nv; u++)

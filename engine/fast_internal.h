@@ -50,6 +50,10 @@
 #include "fast.h"
 #include "model.h"
 
+/* For the kernels' small helpers: inlined so that their compile-time
+ * arguments (vector counts, accumulator sets) fold into constants. */
+#define RX_INLINE static inline __attribute__((always_inline))
+
 typedef struct {
     RnnfxCell cell;
     int relu, peephole;

@@ -46,8 +46,6 @@
  * columns) so that the FMA latency chain is half the column count.
  */
 
-#define RX_INLINE static inline __attribute__((always_inline))
-
 /* out[0 .. nv*W) = init + sum_k w[k*stride ..] * v[k]. out may equal init. */
 RX_INLINE void rx_mv_chunk(float *out, const float *init, const float *restrict w, size_t stride,
                            const float *restrict v, int ncols, const int nv)
@@ -261,7 +259,8 @@ RX_INLINE void rx_stack_init(RX_V (*acc)[RX_STACK_MAXVEC], const RnnfxFastLayer 
 {
 #pragma GCC unroll 16
     for (int v = 0; v < NVEC; v++) {
-        acc[0][v] = x ? RX_LOAD(L->b + RX_W * v) : RX_FMA(RX_LOAD(L->wx + RX_W * v), xv, RX_LOAD(b0 + RX_W * v));
+        acc[0][v] = x ? RX_LOAD(L->b + RX_W * v)
+                      : RX_FMA(RX_LOAD(L->wx + RX_W * v), xv, RX_LOAD(b0 + RX_W * v));
 #pragma GCC unroll 4
         for (int s = 1; s < S; s++)
             acc[s][v] = RX_ZERO();
