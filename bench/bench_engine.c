@@ -31,7 +31,7 @@
  * activations, so real kernels need more.
  *
  * Then stacked layers (2-3 LSTM/GRU layers of 8-32 units, the shapes of
- * NAM's LSTM captures): the AVX-512 stack kernel against the general
+ * NAM's LSTM captures): the stack kernel (AVX-512, AVX2) against the general
  * kernels on the same weights (packed with RNNFX_FAST_STACK=0) and the
  * naive loop, one line each:
  *   bench engine-stack cell=lstm layers=2 hidden=16 ns=... general_ns=...
@@ -230,7 +230,7 @@ static double time_path(RnnfxInstance *inst, const float *in, float *out, size_t
 }
 
 /* Stacked layers (the shapes of NAM's LSTMs and some AIDA-X captures):
- * the AVX-512 stack kernel against the general kernels (the same model
+ * the stack kernel against the general kernels (the same model
  * packed again with RNNFX_FAST_STACK=0) and the naive loop, same run. */
 static const struct {
     RnnfxCell cell;
@@ -243,7 +243,7 @@ static const struct {
 static int bench_stacks(const char *only_cell, int quick, const float *in, float *out, size_t n,
                         char (*lines)[160], int *n_lines)
 {
-    printf("stacked layers (input 1, dense 1): AVX-512 stack kernel against the general kernels\n");
+    printf("stacked layers (input 1, dense 1): the stack kernel against the general kernels\n");
     printf("%-5s %6s %6s %-8s %10s %12s %12s %14s %10s\n", "cell", "layers", "hidden", "kernel",
            "fast ns", "general ns", "naive ns", "general/fast", "naive/fast");
     int rc = 0;
