@@ -35,7 +35,13 @@
  * interleaved with this step's activations: the compiler spills), Horner
  * instead of Estrin for 2^f (fewer instructions, longer latency: slower),
  * an exponent-domain z gate for the two-group GRU, more or fewer accumulator
- * sets than below.
+ * sets than below; the one-group kernels' critical-gates-first split at two
+ * groups (LSTM-32 92 -> 99 ns: the step is throughput-bound there); for
+ * LSTM-64, columns in two 8-line parts so that 56 lines of each page stay
+ * resident (8-14 resident pages; with a pointer per part 383 -> 415 ns,
+ * with one pointer per column and the second part a page later 385 -> 388:
+ * the extra residency buys nothing measurable); four accumulator sets for
+ * the one-group GRU's z rows.
  *
  * Built with the AVX-512 flags (the Makefile adds them for *_avx512.c);
  * fast.c calls into it only when CPUID reports the features, so nothing
