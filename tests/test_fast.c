@@ -13,9 +13,10 @@
  *       AVX2 exponent domain (z forms):     sigmoid 1.07e-7, tanh 2.42e-7
  *     (a public fast tanh measured 2.7e-3; these are ~10000x closer);
  *   - random models of every cell (LSTM, peephole LSTM, GRU, tanh and ReLU
- *     RNN), hidden sizes 1..100 including non-multiples of 16, 1-3 stacked
- *     layers (mixed cells; the AVX-512 stack kernel's shapes: LSTM/GRU
- *     stacks of 1-4 unit groups), input 1 and 3 (knobs), output 1 and several,
+ *     RNN), hidden sizes 1..100 including non-multiples of 16, 1-8 stacked
+ *     layers (mixed cells; the stack kernel's shapes: LSTM/GRU stacks of
+ *     1-4 16-unit groups on AVX-512, up to 16 units on AVX2, as deep as
+ *     RNNFX_MAX_LAYERS), input 1 and 3 (knobs), output 1 and several,
  *     skip, sigmoid output: fast equals reference within 1e-4 max abs, both
  *     through process() (knobs via set_param, changed mid-stream) and
  *     process_frames();
@@ -112,8 +113,8 @@ static void test_activation_accuracy(void **state)
 typedef struct {
     const char *name;
     int n_layers;
-    RnnfxCell cell[3];
-    int hidden[3];
+    RnnfxCell cell[RNNFX_MAX_LAYERS];
+    int hidden[RNNFX_MAX_LAYERS];
     int peephole, relu;
     int input_size, output_size;
     int skip, sigmoid, midi;
@@ -158,8 +159,11 @@ static const Config configs[] = {
     {"lstm24_out3_sigmoid", 1, {RNNFX_CELL_LSTM}, {24}, 0, 0, 1, 3, 0, 1, 0},
     {"midi_gru48_k20_sigmoid", 1, {RNNFX_CELL_GRU}, {48}, 0, 0, 22, 20, 0, 1, 1},
     {"midi_lstm64x2_k40", 2, {RNNFX_CELL_LSTM, RNNFX_CELL_LSTM}, {64, 32}, 0, 0, 40, 40, 0, 1, 1},
-    /* the AVX-512 stack kernel: 2-3 LSTM/GRU layers of up to 64 units,
-     * every unit-group count 1-4, mixed cells and sizes, knobs, skip */
+    /* the stack kernel: 2-3 LSTM/GRU layers of up to 64 units (AVX-512),
+     * every unit-group count 1-4, mixed cells and sizes, knobs, skip; and
+     * the shapes it takes on AVX2 too (every layer <= 16 units): mixed
+     * cells with 1-unit layers, output 2 with sigmoid, and the deepest
+     * stack, whose drain at a block's end spans 7 passes */
     {"lstm8x2", 2, {RNNFX_CELL_LSTM, RNNFX_CELL_LSTM}, {8, 8}, 0, 0, 1, 1, 0, 0, 0},
     {"lstm16x3_k2_skip", 3, {RNNFX_CELL_LSTM, RNNFX_CELL_LSTM, RNNFX_CELL_LSTM}, {16, 16, 16}, 0, 0, 3, 1, 1, 0, 0},
     {"lstm5_gru13_lstm29", 3, {RNNFX_CELL_LSTM, RNNFX_CELL_GRU, RNNFX_CELL_LSTM}, {5, 13, 29}, 0, 0, 1, 1, 0, 0, 0},
@@ -167,6 +171,13 @@ static const Config configs[] = {
     {"lstm24x2_skip", 2, {RNNFX_CELL_LSTM, RNNFX_CELL_LSTM}, {24, 24}, 0, 0, 1, 1, 1, 0, 0},
     {"lstm40_gru64", 2, {RNNFX_CELL_LSTM, RNNFX_CELL_GRU}, {40, 64}, 0, 0, 1, 1, 0, 0, 0},
     {"gru48_lstm61_sigmoid", 2, {RNNFX_CELL_GRU, RNNFX_CELL_LSTM}, {48, 61}, 0, 0, 1, 2, 0, 1, 0},
+    {"lstm63_gru49_lstm17_gru64", 4, {RNNFX_CELL_LSTM, RNNFX_CELL_GRU, RNNFX_CELL_LSTM, RNNFX_CELL_GRU},
+     {63, 49, 17, 64}, 0, 0, 3, 1, 1, 0, 0},
+    {"gru1_lstm16_k2_out2_sigmoid", 2, {RNNFX_CELL_GRU, RNNFX_CELL_LSTM}, {1, 16}, 0, 0, 3, 2, 1, 1, 0},
+    {"stack8_mixed_small", 8,
+     {RNNFX_CELL_LSTM, RNNFX_CELL_GRU, RNNFX_CELL_LSTM, RNNFX_CELL_GRU, RNNFX_CELL_GRU,
+      RNNFX_CELL_LSTM, RNNFX_CELL_LSTM, RNNFX_CELL_GRU},
+     {1, 3, 16, 5, 9, 2, 15, 7}, 0, 0, 3, 1, 1, 0, 0},
     /* one-group kernels with 12 recurrent columns (H 9-12) */
     {"lstm12_skip", 1, {RNNFX_CELL_LSTM}, {12}, 0, 0, 1, 1, 1, 0, 0},
     {"gru10_k2", 1, {RNNFX_CELL_GRU}, {10}, 0, 0, 3, 1, 0, 0, 0},
@@ -299,14 +310,16 @@ static void test_block_split(void **state)
     rnnfx_test_signal(x, n, 99);
     /* Every kernel family: small/one-group, dense-gate (40, 56), zigzag
      * sweeps over matrices larger than L1 (52, 60, 64, 72, 84, 96, with and
-     * without AVX2's leftover chunk), stacks (the AVX-512 stack kernel runs
-     * its layers skewed by one sample each), knobs. */
+     * without AVX2's leftover chunk), stacks (the stack kernel runs its
+     * layers skewed by one sample each, so blocks shorter than the stack
+     * is deep end mid-drain), knobs. */
     static const char *const pick[] = {
         "lstm1",         "lstm8",     "lstm16",       "lstm17_k2", "lstm40_skip",
         "lstm52",        "lstm64",    "lstm72_k2",    "lstmp33x2_k2", "gru8",
         "gru24_k2",      "gru56_k2_skip", "gru60",    "gru84",     "gru96",
         "mixed_lstm9_gru31_rnn3", "lstm24_out3_sigmoid", "lstm12_skip", "gru10_k2",
-        "lstm8x2", "lstm16x3_k2_skip", "lstm5_gru13_lstm29", "lstm40_gru64", "gru16x3"};
+        "lstm8x2", "lstm16x3_k2_skip", "lstm5_gru13_lstm29", "lstm40_gru64", "gru16x3",
+        "lstm63_gru49_lstm17_gru64", "gru1_lstm16_k2_out2_sigmoid", "stack8_mixed_small"};
     for (size_t p = 0; p < sizeof pick / sizeof pick[0]; p++) {
         const Config *cfg = NULL;
         for (size_t i = 0; i < N_CONFIGS; i++)
