@@ -108,29 +108,30 @@ static size_t layer_floats(const RnnfxLayerDesc *d, int in)
     return n;
 }
 
+/* The cells the fused and stack kernels compute: LSTM without peephole, GRU. */
+static int lstm_or_gru(const RnnfxLayerDesc *d)
+{
+    return (d->cell == RNNFX_CELL_LSTM && !d->peephole) || d->cell == RNNFX_CELL_GRU;
+}
+
 /* The fused kernels' shapes (AVX-512 and AVX2): one LSTM (no peephole) or
  * GRU layer, H <= 96. */
 static int fused_arch(const RnnfxArch *a)
 {
-    const RnnfxLayerDesc *d = &a->layers[0];
-    return a->n_layers == 1 && d->hidden_size <= 96 &&
-           ((d->cell == RNNFX_CELL_LSTM && !d->peephole) || d->cell == RNNFX_CELL_GRU);
+    return a->n_layers == 1 && a->layers[0].hidden_size <= 96 && lstm_or_gru(&a->layers[0]);
 }
 
 /* The stack kernel's shapes (fast_kernels.h): two or more layers, each an
- * LSTM (no peephole) or a GRU of at most max_hidden units (AVX-512 64, the
- * most its 32 registers hold; AVX2 16). */
+ * LSTM (no peephole) or a GRU of at most max_hidden units
+ * (RNNFX_STACK_MAX_HIDDEN_*: AVX-512 64, the most its 32 registers hold;
+ * AVX2 16). */
 static int stack_arch(const RnnfxArch *a, int max_hidden)
 {
     if (a->n_layers < 2)
         return 0;
-    for (int l = 0; l < a->n_layers; l++) {
-        const RnnfxLayerDesc *d = &a->layers[l];
-        const int cell_ok =
-            (d->cell == RNNFX_CELL_LSTM && !d->peephole) || d->cell == RNNFX_CELL_GRU;
-        if (d->hidden_size > max_hidden || !cell_ok)
+    for (int l = 0; l < a->n_layers; l++)
+        if (a->layers[l].hidden_size > max_hidden || !lstm_or_gru(&a->layers[l]))
             return 0;
-    }
     return 1;
 }
 
@@ -436,8 +437,10 @@ RnnfxStatus rnnfx_fast_build(const RnnfxModel *m, RnnfxFast **out, RnnfxError *e
     zdom = (F->isa == &rnnfx_fast_isa_avx2 && fused_arch(a)) ||
            (F->isa == &rnnfx_fast_isa_avx512 && !(fused_arch(a) && hp0 <= 32));
     const char *stack_env = getenv("RNNFX_FAST_STACK");
-    F->stack = ((F->isa == &rnnfx_fast_isa_avx512 && stack_arch(a, 64)) ||
-                (F->isa == &rnnfx_fast_isa_avx2 && stack_arch(a, 16))) &&
+    const int stack_max = F->isa == &rnnfx_fast_isa_avx512 ? RNNFX_STACK_MAX_HIDDEN_AVX512
+                          : F->isa == &rnnfx_fast_isa_avx2   ? RNNFX_STACK_MAX_HIDDEN_AVX2
+                                                             : 0;
+    F->stack = stack_max > 0 && stack_arch(a, stack_max) &&
                !(stack_env && strcmp(stack_env, "0") == 0);
     if (F->stack)
         zdom = 0; /* the stack kernel's activations take plain values */

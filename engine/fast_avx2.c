@@ -74,7 +74,9 @@ static inline float rx_hsum256(__m256 v)
  * accumulator set for all columns, a GRU layer's recurrent and input
  * parts one set each (12 registers). */
 #define RX_STACK_MAXNV 2
-#define RX_STACK_CASES RX_STACK_CASE(2)
+#define RX_STACK_CASES RX_STACK_CASE(2) /* hp is 16 for every H <= 16 */
+_Static_assert(RX_STACK_MAXNV * RX_W == RNNFX_STACK_MAX_HIDDEN_AVX2,
+               "fast.c sends the stack kernel layers of up to RX_STACK_MAXNV vectors");
 #define RX_STACK_LSTM_SR(nv) 1
 #define RX_STACK_LSTM_SX(nv) 0
 #define RX_STACK_GRU_S(nv) 1

@@ -54,6 +54,14 @@
  * arguments (vector counts, accumulator sets) fold into constants. */
 #define RX_INLINE static inline __attribute__((always_inline))
 
+/* The largest layer the stack kernel (fast_kernels.h, rx_run_stack) takes
+ * per ISA: what its instantiation in fast_avx512.c / fast_avx2.c holds in
+ * registers. fast.c chooses the kernel by these and the ISA files check
+ * their RX_STACK_MAXNV against them, so the two cannot drift apart (a
+ * layer the kernel has no case for would be skipped, not computed). */
+#define RNNFX_STACK_MAX_HIDDEN_AVX512 64
+#define RNNFX_STACK_MAX_HIDDEN_AVX2 16
+
 typedef struct {
     RnnfxCell cell;
     int relu, peephole;

@@ -18,9 +18,12 @@
  *   RX_HSUM(v)      horizontal sum to a float
  * and, for the stack kernel (rx_run_stack, below), if it has one:
  *   RX_STACK_MAXNV  the most RX_W-wide unit vectors per layer it runs
- *   RX_STACK_CASES  RX_STACK_CASE(nv) for each of those counts
+ *                   (times RX_W: fast_internal.h's RNNFX_STACK_MAX_HIDDEN_*)
+ *   RX_STACK_CASES  RX_STACK_CASE(nv) for each count hp / RX_W a layer of
+ *                   up to that many units has (hp: 16, 32, 48 or 64)
  *   RX_STACK_LSTM_SR(nv), RX_STACK_LSTM_SX(nv), RX_STACK_GRU_S(nv)
- *                   accumulator sets (see rx_stack_lstm), constant in nv
+ *                   accumulator sets (see rx_stack_lstm), constant in nv:
+ *                   SR >= 1, SR + SX <= 4, 1 <= S <= 2 (checked below)
  *   RX_TANH(v)      tanh of a plain value
  *   RX_DENSE_T, RX_DENSE_INIT(D), RX_DENSE_PUSH(D, F, h, nv, in, out),
  *   RX_DENSE_FLUSH(D, F, in, out)
@@ -226,6 +229,16 @@ static void rx_run_audio(const RnnfxFast *F, void *scratch, float *const *h, flo
 #ifdef RX_STACK_MAXNV
 #define RX_STACK_MAXVEC (4 * RX_STACK_MAXNV)
 
+/* rx_stack_lstm holds its SR + SX sets in acc[4], rx_stack_gru its S sets
+ * in gi[2] and gr[2]. */
+#define RX_STACK_SETS_FIT(nv)                                                                  \
+    (RX_STACK_LSTM_SR(nv) >= 1 && RX_STACK_LSTM_SX(nv) >= 0 &&                                 \
+     RX_STACK_LSTM_SR(nv) + RX_STACK_LSTM_SX(nv) <= 4 && RX_STACK_GRU_S(nv) >= 1 &&            \
+     RX_STACK_GRU_S(nv) <= 2)
+_Static_assert(RX_STACK_SETS_FIT(1) && RX_STACK_SETS_FIT(2) && RX_STACK_SETS_FIT(3) &&
+                   RX_STACK_SETS_FIT(4),
+               "the stack kernel's accumulator sets fit its arrays");
+
 /* acc[s][v] (v < NVEC, s < S) += the columns k = s, s + S, ... (< ncols)
  * of w[k rows + W v] x[k]; a remainder column goes to set 0. */
 RX_INLINE void rx_stack_mv(RX_V (*acc)[RX_STACK_MAXVEC], const float *w, const int rows,
@@ -267,15 +280,17 @@ RX_INLINE void rx_stack_init(RX_V (*acc)[RX_STACK_MAXVEC], const RnnfxFastLayer 
     }
 }
 
-/* acc[0][v] += acc[1 .. S)[v], S = 1, 2 or 4 */
+/* acc[0][v] += acc[1 .. S)[v], S = 1 to 4, as (0 + 1) + (2 + 3) */
 RX_INLINE void rx_stack_sum(RX_V (*acc)[RX_STACK_MAXVEC], const int NVEC, const int S)
 {
 #pragma GCC unroll 16
     for (int v = 0; v < NVEC; v++) {
-        if (S == 4)
-            acc[0][v] = RX_ADD(RX_ADD(acc[0][v], acc[1][v]), RX_ADD(acc[2][v], acc[3][v]));
-        else if (S == 2)
-            acc[0][v] = RX_ADD(acc[0][v], acc[1][v]);
+        RX_V a = acc[0][v];
+        if (S > 1)
+            a = RX_ADD(a, acc[1][v]);
+        if (S > 2)
+            a = RX_ADD(a, S > 3 ? RX_ADD(acc[2][v], acc[3][v]) : acc[2][v]);
+        acc[0][v] = a;
     }
 }
 
@@ -363,7 +378,7 @@ static void rx_run_stack(const RnnfxFast *F, void *scratch, float *const *h, flo
             const float *x = l > 0 ? h[l - 1] : NULL;
             switch (L->hp / RX_W) {
                 RX_STACK_CASES
-            default: break;
+            default: break; /* not reached: fast.c sends no larger layer */
             }
             if (l == last)
                 RX_DENSE_PUSH(&D, F, h[last], nvl, in, out);
