@@ -40,7 +40,8 @@
  * on the same core) the figures still vary by 10-30 %: run it on an idle
  * one for figures to quote. It is
  * a benchmark, not a test; it fails only if a model cannot be built.
- * Options: --quick (fewer passes), --cell lstm|gru, --hidden N.
+ * Options: --quick (fewer passes), --cell lstm|gru (both tables), --hidden N
+ * (that one-layer size only; the stacked-layer table is then left out).
  */
 #include <math.h>
 #include <stdint.h>
