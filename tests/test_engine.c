@@ -670,7 +670,12 @@ static void test_no_denormal_state(void **state)
             if (seen)
                 fail_msg("%s/%s: %d subnormal state/output values", rnnfx_cell_name(cells[ci]),
                          PATH_NAMES[pi], seen);
-            assert_true(nonzero > 0); /* the decay really started above zero */
+            /* The decay really started above zero: checked on the reference
+             * path (libm). A fast path may round tanh of a ~1e-33 value to
+             * exactly 0 (the AVX2 and generic tanh is 2 sigma(2x) - 1), which
+             * skips the subnormal range outright. */
+            if (PATHS[pi] == RNNFX_PATH_REFERENCE)
+                assert_true(nonzero > 0);
             rnnfx_instance_free(inst);
         }
         rnnfx_model_free(m);
