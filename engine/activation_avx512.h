@@ -134,10 +134,11 @@ static inline __m512 rnnfx_ztanh_avx512(__m512 z2)
  * clamp takes it), like the forms above. */
 
 /* p(a) for a in [0, 32 w): tab[k][j] is the t^k coefficient of segment j.
- * inv_w = 1/w (a power of two), imm = VREDUCEPS's control: the fraction
- * bits kept, log2(1/w), in bits 7:4, round down (1), no precision fault (8). */
-static inline __m512 rnnfx_pw_eval_avx512(const float (*tab)[32], __m512 a, float inv_w,
-                                          const int imm)
+ * inv_w = 1/w (a power of two); t = a - w floor(a / w), which the callers
+ * take with VREDUCEPS (its control must be a literal for some compilers:
+ * the fraction bits kept, log2(1/w), in bits 7:4, round down (1), no
+ * precision fault (8)). */
+static inline __m512 rnnfx_pw_eval_avx512(const float (*tab)[32], __m512 a, float inv_w, __m512 t)
 {
     /* Hide the table's address from the optimizer: through an opaque
      * pointer it cannot prove that the stores of a time loop leave the
@@ -151,7 +152,6 @@ static inline __m512 rnnfx_pw_eval_avx512(const float (*tab)[32], __m512 a, floa
     __asm__("" : "+r"(tab));
     const __m512i idx = _mm512_castps_si512(_mm512_fmadd_round_ps(
         a, _mm512_set1_ps(inv_w), _mm512_set1_ps(0x1.8p23f), _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC));
-    const __m512 t = _mm512_reduce_ps(a, imm);
     /* Fetched in the order the tree below consumes them. */
     const __m512 c3 = _mm512_permutex2var_ps(_mm512_load_ps(tab[3]), idx, _mm512_load_ps(tab[3] + 16));
     const __m512 c4 = _mm512_permutex2var_ps(_mm512_load_ps(tab[4]), idx, _mm512_load_ps(tab[4] + 16));
@@ -172,19 +172,22 @@ static inline __m512 rnnfx_pw_abs_avx512(__m512 x, float lim)
 /* sigmoid(|x|). Thread: any. */
 static inline __m512 rnnfx_pw_sigmoid_mag_avx512(__m512 x)
 {
-    return rnnfx_pw_eval_avx512(rnnfx_pw_sig, rnnfx_pw_abs_avx512(x, 0x1.fffffep3f), 2.0f, 0x19);
+    const __m512 a = rnnfx_pw_abs_avx512(x, 0x1.fffffep3f);
+    return rnnfx_pw_eval_avx512(rnnfx_pw_sig, a, 2.0f, _mm512_reduce_ps(a, 0x19));
 }
 
 /* tanh(|x| / 2). Thread: any. */
 static inline __m512 rnnfx_pw_tanh_half_mag_avx512(__m512 x)
 {
-    return rnnfx_pw_eval_avx512(rnnfx_pw_tanh2, rnnfx_pw_abs_avx512(x, 0x1.fffffep3f), 2.0f, 0x19);
+    const __m512 a = rnnfx_pw_abs_avx512(x, 0x1.fffffep3f);
+    return rnnfx_pw_eval_avx512(rnnfx_pw_tanh2, a, 2.0f, _mm512_reduce_ps(a, 0x19));
 }
 
 /* tanh(|x|): bit for bit tanh_half_mag(2x), one addition shorter. Thread: any. */
 static inline __m512 rnnfx_pw_tanh_mag_avx512(__m512 x)
 {
-    return rnnfx_pw_eval_avx512(rnnfx_pw_tanh, rnnfx_pw_abs_avx512(x, 0x1.fffffep2f), 4.0f, 0x29);
+    const __m512 a = rnnfx_pw_abs_avx512(x, 0x1.fffffep2f);
+    return rnnfx_pw_eval_avx512(rnnfx_pw_tanh, a, 4.0f, _mm512_reduce_ps(a, 0x29));
 }
 
 /* The sign bit of x (other bits zero). Thread: any. */
