@@ -121,13 +121,15 @@ static int fused_arch(const RnnfxArch *a)
     return a->n_layers == 1 && a->layers[0].hidden_size <= 96 && lstm_or_gru(&a->layers[0]);
 }
 
-/* The stack kernel's shapes (fast_kernels.h): two or more layers, each an
- * LSTM (no peephole) or a GRU of at most max_hidden units
+/* The stack kernel's shapes (fast_kernels.h): audio models of two or more
+ * layers, each an LSTM (no peephole) or a GRU of at most max_hidden units
  * (RNNFX_STACK_MAX_HIDDEN_*: AVX-512 64, the most its 32 registers hold;
  * AVX2 16). */
 static int stack_arch(const RnnfxArch *a, int max_hidden)
 {
-    if (a->n_layers < 2)
+    /* audio only: MIDI frame models run the frames path, which keeps the
+     * general kernels and their packing */
+    if (a->kind != RNNFX_KIND_AUDIO || a->n_layers < 2)
         return 0;
     for (int l = 0; l < a->n_layers; l++)
         if (a->layers[l].hidden_size > max_hidden || !lstm_or_gru(&a->layers[l]))
