@@ -13,6 +13,13 @@
 #include "activation.h"
 #include "fast_internal.h"
 
+/* GCC's -O2 vectorises the 16-lane blocks but keeps them as loops with
+ * their accumulators in memory (its "very cheap" cost model does not
+ * unroll them); -O3 unrolls them into registers. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("O3")
+#endif
+
 /* Every row count here is a multiple of 16 (fast_internal.h), and inner
  * loops are written as blocks of exactly 16: a fixed trip count lets the
  * compiler vectorise them at -O2 for any target (SSE, NEON, ...). */
