@@ -108,6 +108,7 @@ static size_t layer_floats(const RnnfxLayerDesc *d, int in)
     return n;
 }
 
+#if defined(__x86_64__) /* the SIMD kernels' shapes: used only where they are built */
 /* The cells the fused and stack kernels compute: LSTM without peephole, GRU. */
 static int lstm_or_gru(const RnnfxLayerDesc *d)
 {
@@ -136,6 +137,7 @@ static int stack_arch(const RnnfxArch *a, int max_hidden)
             return 0;
     return 1;
 }
+#endif
 
 /* Whether gate block q of a cell feeds a tanh (its rows are packed doubled). */
 static int tanh_block(const RnnfxLayerDesc *d, int q)
@@ -216,6 +218,7 @@ static void pack_layer(const RnnfxModel *m, int l, int in, int zdom, RnnfxFastLa
     *cursor = p;
 }
 
+#if defined(__x86_64__) /* the SIMD kernels' layouts: used only where they are built */
 /* ---- the fused kernels' column table, sweep direction and L1 layout ------
  *
  * The AVX-512 fused kernels (one LSTM/GRU layer, H <= 96) read column k of
@@ -388,6 +391,7 @@ static RnnfxStatus build_groups(RnnfxFast *F, RnnfxError *err)
     F->colmem = g;
     return RNNFX_OK;
 }
+#endif /* __x86_64__ */
 
 RnnfxStatus rnnfx_fast_build(const RnnfxModel *m, RnnfxFast **out, RnnfxError *err)
 {
