@@ -17,15 +17,22 @@ TEST="jackd2 jack-tools jalv ardour parallel sox python3 python3-numpy clang"
 # Real third-party effects (rendered with lv2file/lv2apply) for the demo's wet side;
 # the dry side is synthesized by tools/rnnfx-pluck.
 DEMO="guitarix-lv2 zam-plugins lv2file lilv-utils sox"
+# With --test too: an aarch64 cross compiler, qemu and the engine's arm64
+# libraries, so the tests build the engine for ARM and run its tests there
+# (tests/test_aarch64.sh). Adds the arm64 architecture to dpkg. Optional:
+# if these cannot be installed, that test skips and says why.
+CROSS="gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user libjson-c-dev:arm64 \
+libsamplerate0-dev:arm64 libcmocka-dev:arm64"
 # Only for regenerating reference vectors and the training benchmark.
 REF="python3-torch python3-numpy python3-scipy python3-mido"
 
 pkgs="$BUILD"
+cross=0
 for arg in "$@"; do
     case "$arg" in
-        --test) pkgs="$pkgs $TEST" ;;
+        --test) pkgs="$pkgs $TEST"; cross=1 ;;
         --demo) pkgs="$pkgs $DEMO" ;;
-        --all) pkgs="$pkgs $TEST $DEMO $REF" ;;
+        --all) pkgs="$pkgs $TEST $DEMO $REF"; cross=1 ;;
         *) echo "usage: $0 [--test] [--demo] [--all]" >&2; exit 2 ;;
     esac
 done
@@ -40,5 +47,19 @@ if [ -n "$missing" ]; then
     # jackd2 asks about real-time priority; answer non-interactively.
     echo "jackd2 jackd/tweak_rt_limits boolean false" | $SUDO debconf-set-selections 2>/dev/null || true
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing
+fi
+if [ "$cross" = 1 ]; then
+    cmissing=""
+    for p in $CROSS; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || cmissing="$cmissing $p"
+    done
+    if [ -n "$cmissing" ]; then
+        echo "setup: installing (optional, for the aarch64 test)$cmissing"
+        if ! { dpkg --print-foreign-architectures | grep -qx arm64 || $SUDO dpkg --add-architecture arm64; } ||
+            ! $SUDO apt-get update -qq ||
+            ! DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $cmissing; then
+            echo "setup: could not install the aarch64 cross tools; tests/test_aarch64.sh will skip"
+        fi
+    fi
 fi
 echo "setup: all packages present"
