@@ -37,10 +37,14 @@ for arg in "$@"; do
     esac
 done
 
-missing=""
-for p in $pkgs; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
-done
+# The packages of the list $1 that are not installed, each after a space.
+not_installed() {
+    for p in $1; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || printf ' %s' "$p"
+    done
+}
+
+missing=$(not_installed "$pkgs")
 if [ -n "$missing" ]; then
     echo "setup: installing$missing"
     $SUDO apt-get update -qq
@@ -49,10 +53,7 @@ if [ -n "$missing" ]; then
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing
 fi
 if [ "$cross" = 1 ]; then
-    cmissing=""
-    for p in $CROSS; do
-        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || cmissing="$cmissing $p"
-    done
+    cmissing=$(not_installed "$CROSS")
     if [ -n "$cmissing" ]; then
         echo "setup: installing (optional, for the aarch64 test)$cmissing"
         if ! { dpkg --print-foreign-architectures | grep -qx arm64 || $SUDO dpkg --add-architecture arm64; } ||
