@@ -108,23 +108,24 @@ static size_t layer_floats(const RnnfxLayerDesc *d, int in)
     return n;
 }
 
-#if defined(__x86_64__) /* the SIMD kernels' shapes: used only where they are built */
 /* The cells the fused and stack kernels compute: LSTM without peephole, GRU. */
 static int lstm_or_gru(const RnnfxLayerDesc *d)
 {
     return (d->cell == RNNFX_CELL_LSTM && !d->peephole) || d->cell == RNNFX_CELL_GRU;
 }
 
+#if defined(__x86_64__) /* the fused kernels are built on x86 only */
 /* The fused kernels' shapes (AVX-512 and AVX2): one LSTM (no peephole) or
  * GRU layer, H <= 96. */
 static int fused_arch(const RnnfxArch *a)
 {
     return a->n_layers == 1 && a->layers[0].hidden_size <= 96 && lstm_or_gru(&a->layers[0]);
 }
+#endif
 
 /* The stack kernel's shapes (fast_kernels.h): audio models of two or more
  * layers, each an LSTM (no peephole) or a GRU of at most max_hidden units
- * (RNNFX_STACK_MAX_HIDDEN_*: AVX-512 64, the most its 32 registers hold;
+ * (the ISA's stack_max_hidden: AVX-512 64, the most its 32 registers hold;
  * AVX2 16). */
 static int stack_arch(const RnnfxArch *a, int max_hidden)
 {
@@ -137,7 +138,6 @@ static int stack_arch(const RnnfxArch *a, int max_hidden)
             return 0;
     return 1;
 }
-#endif
 
 /* Whether gate block q of a cell feeds a tanh (its rows are packed doubled). */
 static int tanh_block(const RnnfxLayerDesc *d, int q)
@@ -442,15 +442,12 @@ RnnfxStatus rnnfx_fast_build(const RnnfxModel *m, RnnfxFast **out, RnnfxError *e
     const int hp0 = rnnfx_fast_padded(a->layers[0].hidden_size);
     zdom = (F->isa == &rnnfx_fast_isa_avx2 && fused_arch(a)) ||
            (F->isa == &rnnfx_fast_isa_avx512 && !(fused_arch(a) && hp0 <= 32));
+#endif
     const char *stack_env = getenv("RNNFX_FAST_STACK");
-    const int stack_max = F->isa == &rnnfx_fast_isa_avx512 ? RNNFX_STACK_MAX_HIDDEN_AVX512
-                          : F->isa == &rnnfx_fast_isa_avx2   ? RNNFX_STACK_MAX_HIDDEN_AVX2
-                                                             : 0;
-    F->stack = stack_max > 0 && stack_arch(a, stack_max) &&
+    F->stack = F->isa->stack && stack_arch(a, F->isa->stack_max_hidden) &&
                !(stack_env && strcmp(stack_env, "0") == 0);
     if (F->stack)
         zdom = 0; /* the stack kernel's activations take plain values */
-#endif
     in = a->input_size;
     for (int l = 0; l < a->n_layers; l++) {
         pack_layer(m, l, in, zdom, &F->layer[l], &cursor);
@@ -555,7 +552,7 @@ void rnnfx_fast_process_audio(const RnnfxFast *fast, void *scratch, float *const
                               float *const *c, const float *in, float *out, size_t n)
 {
     if (n)
-        fast->isa->audio(fast, scratch, h, c, in, out, n);
+        (fast->stack ? fast->isa->stack : fast->isa->audio)(fast, scratch, h, c, in, out, n);
 }
 
 void rnnfx_fast_process_frames(const RnnfxFast *fast, void *scratch, float *const *h,

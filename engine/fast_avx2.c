@@ -75,8 +75,6 @@ static inline float rx_hsum256(__m256 v)
  * parts one set each (12 registers). */
 #define RX_STACK_MAXNV 2
 #define RX_STACK_CASES RX_STACK_CASE(2) /* hp is 16 for every H <= 16 */
-_Static_assert(RX_STACK_MAXNV * RX_W == RNNFX_STACK_MAX_HIDDEN_AVX2,
-               "fast.c sends the stack kernel layers of up to RX_STACK_MAXNV vectors");
 #define RX_STACK_LSTM_SR(nv) 1
 #define RX_STACK_LSTM_SX(nv) 0
 #define RX_STACK_GRU_S(nv) 1
@@ -452,10 +450,6 @@ static void f2_run_audio(const RnnfxFast *F, void *scratch, float *const *h, flo
     const RnnfxFastLayer *L = &F->layer[0];
     const float *b0 = (const float *)scratch + F->off_b0;
     unsigned *step = (unsigned *)((float *)scratch + F->off_step);
-    if (F->stack) {
-        rx_run_stack(F, scratch, h, c, in, out, n);
-        return;
-    }
     const int lstm = L->cell == RNNFX_CELL_LSTM && !L->peephole;
     /* fast.c builds whg exactly for the shapes handled here */
     if (L->whg && F->n_layers == 1 && L->zdom && L->hidden <= 96 &&
@@ -503,7 +497,7 @@ static void f2_act_ztanh(const float *x, float *y, size_t n)
 
 const RnnfxFastIsa rnnfx_fast_isa_avx2 = {"avx2",          f2_run_audio,   rx_run_frames,
                                           rx_act_sigmoid,  rx_act_tanh,    f2_act_zsigmoid,
-                                          f2_act_ztanh};
+                                          f2_act_ztanh,    rx_run_stack,   RX_STACK_MAXNV * RX_W};
 #else
 typedef int rnnfx_fast_avx2_unused;
 #endif

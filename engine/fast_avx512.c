@@ -80,8 +80,6 @@
  * recurrent sets for two-group LSTM layers, 24 registers, were slower). */
 #define RX_STACK_MAXNV 4
 #define RX_STACK_CASES RX_STACK_CASE(1) RX_STACK_CASE(2) RX_STACK_CASE(3) RX_STACK_CASE(4)
-_Static_assert(RX_STACK_MAXNV * RX_W == RNNFX_STACK_MAX_HIDDEN_AVX512,
-               "fast.c sends the stack kernel layers of up to RX_STACK_MAXNV vectors");
 #define RX_STACK_LSTM_SR(nv) ((nv) == 1 ? 2 : 1)
 #define RX_STACK_LSTM_SX(nv) ((nv) <= 2 ? RX_STACK_LSTM_SR(nv) : 0)
 #define RX_STACK_GRU_S(nv) ((nv) <= 2 ? 2 : 1)
@@ -819,10 +817,6 @@ static void f512_run_audio(const RnnfxFast *F, void *scratch, float *const *h, f
     const RnnfxFastLayer *L = &F->layer[0];
     const float *b0 = (const float *)scratch + F->off_b0;
     unsigned *step = (unsigned *)((float *)scratch + F->off_step);
-    if (F->stack) {
-        rx_run_stack(F, scratch, h, c, in, out, n);
-        return;
-    }
     /* fast.c sets cols only for the shapes handled here, and packs them in
      * the domain each kernel below assumes (see F512_CASE); the check keeps
      * the two files from disagreeing silently. */
@@ -908,7 +902,7 @@ static void f512_act_ztanh(const float *x, float *y, size_t n)
 
 const RnnfxFastIsa rnnfx_fast_isa_avx512 = {"avx512",          f512_run_audio,   rx_run_frames,
                                             rx_act_sigmoid,    rx_act_tanh,      f512_act_zsigmoid,
-                                            f512_act_ztanh};
+                                            f512_act_ztanh,    rx_run_stack,     RX_STACK_MAXNV * RX_W};
 #else
 /* ISO C forbids an empty translation unit. */
 typedef int rnnfx_fast_avx512_unused;

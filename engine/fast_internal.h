@@ -54,14 +54,6 @@
  * arguments (vector counts, accumulator sets) fold into constants. */
 #define RX_INLINE static inline __attribute__((always_inline))
 
-/* The largest layer the stack kernel (fast_kernels.h, rx_run_stack) takes
- * per ISA: what its instantiation in fast_avx512.c / fast_avx2.c holds in
- * registers. fast.c chooses the kernel by these and the ISA files check
- * their RX_STACK_MAXNV against them, so the two cannot drift apart (a
- * layer the kernel has no case for would be skipped, not computed). */
-#define RNNFX_STACK_MAX_HIDDEN_AVX512 64
-#define RNNFX_STACK_MAX_HIDDEN_AVX2 16
-
 typedef struct {
     RnnfxCell cell;
     int relu, peephole;
@@ -108,14 +100,18 @@ typedef struct {
     RnnfxFastAct tanh;
     RnnfxFastAct zsigmoid; /* the z-domain forms (NULL if none), taking x */
     RnnfxFastAct ztanh;
+    /* The stack kernel (fast_kernels.h, rx_run_stack; NULL if none) and the
+     * largest layer it takes, which is what its instantiation holds in
+     * registers (RX_STACK_MAXNV vectors): fast.c chooses it by this. */
+    RnnfxFastRun stack;
+    int stack_max_hidden;
 } RnnfxFastIsa;
 
 struct RnnfxFast {
     const RnnfxFastIsa *isa;
     int n_layers, input_size, output_size, n_knobs, op, skip, sigmoid, max_rows;
-    /* AVX-512 and AVX2: a stack of small LSTM/GRU layers, which the stack
-     * kernel (fast_kernels.h) runs (fast.c, stack_arch); packed in the
-     * plain domain. */
+    /* a stack of small LSTM/GRU layers, which the ISA's stack kernel runs
+     * (fast.c, stack_arch); packed in the plain domain */
     int stack;
     RnnfxFastLayer layer[RNNFX_MAX_LAYERS];
     const float *dw;  /* [H_last][op] */

@@ -18,7 +18,7 @@
  *   RX_HSUM(v)      horizontal sum to a float
  * and, for the stack kernel (rx_run_stack, below), if it has one:
  *   RX_STACK_MAXNV  the most RX_W-wide unit vectors per layer it runs
- *                   (times RX_W: fast_internal.h's RNNFX_STACK_MAX_HIDDEN_*)
+ *                   (times RX_W: the ISA table's stack_max_hidden)
  *   RX_STACK_CASES  RX_STACK_CASE(nv) for each count hp / RX_W a layer of
  *                   up to that many units has (hp: 16, 32, 48 or 64)
  *   RX_STACK_LSTM_SR(nv), RX_STACK_LSTM_SX(nv), RX_STACK_GRU_S(nv)
