@@ -291,9 +291,49 @@ static void pack_dense(RnnfxFastLayer *L, float *mem)
     L->bhd = L->bh ? bhd : NULL;
 }
 
+/* The paired-tail copy: an LSTM of 17-24 units (plain domain) uses half
+ * of its second unit group, so 4 of the 8 gate vectors per column in the
+ * packed layout are half padding. The copy holds 6 vectors per column:
+ * rows i, f, g, o of units 0-15, then units 16-23 of i and f in one vector
+ * and of g and o in another (f512_lstm_pt). */
+#define PAIRED_ROWS 96
+
+static int paired_tail(const RnnfxFastLayer *L)
+{
+    return L->cell == RNNFX_CELL_LSTM && !L->zdom && L->hidden > 16 && L->hidden <= 24;
+}
+
+static RnnfxStatus build_paired(RnnfxFast *F, RnnfxError *err)
+{
+    RnnfxFastLayer *L = &F->layer[0];
+    const size_t table_bytes = ((size_t)L->hcols * sizeof(float *) + 63) & ~(size_t)63;
+    const size_t floats = (size_t)L->hcols * PAIRED_ROWS;
+    unsigned char *mem = aligned_alloc(64, table_bytes + floats * sizeof(float));
+    if (!mem)
+        return rnnfx_fail(err, RNNFX_ERR_NOMEM, "out of memory packing the model");
+    const float **cols = (const float **)mem;
+    float *wp = (float *)(mem + table_bytes);
+    for (int k = 0; k < L->hcols; k++) {
+        const float *src = L->wh + (size_t)k * L->rows; /* gate q, unit j at q*32 + j */
+        float *dst = wp + (size_t)k * PAIRED_ROWS;
+        for (int q = 0; q < 4; q++) {
+            memcpy(dst + 16 * q, src + 32 * q, 16 * sizeof(float));
+            memcpy(dst + 64 + 8 * q, src + 32 * q + 16, 8 * sizeof(float));
+        }
+        cols[k] = dst;
+    }
+    L->cols = cols;
+    L->parts = 1;
+    L->paired = 1;
+    F->colmem = mem;
+    return RNNFX_OK;
+}
+
 static RnnfxStatus build_cols(RnnfxFast *F, RnnfxError *err)
 {
     RnnfxFastLayer *L = &F->layer[0];
+    if (paired_tail(L))
+        return build_paired(F, err);
     if (dense_gates(L)) {
         const int G = rnnfx_cell_gates(L->cell);
         L->gs = (L->hidden + 7) & ~7;

@@ -125,6 +125,9 @@ static const Config configs[] = {
     {"lstm8", 1, {RNNFX_CELL_LSTM}, {8}, 0, 0, 1, 1, 1, 0, 0},
     {"lstm16", 1, {RNNFX_CELL_LSTM}, {16}, 0, 0, 1, 1, 0, 0, 0},
     {"lstm17_k2", 1, {RNNFX_CELL_LSTM}, {17}, 0, 0, 3, 1, 1, 0, 0},
+    {"lstm20_k3_skip", 1, {RNNFX_CELL_LSTM}, {20}, 0, 0, 4, 1, 1, 0, 0},
+    {"lstm21_sigmoid", 1, {RNNFX_CELL_LSTM}, {21}, 0, 0, 1, 1, 0, 1, 0},
+    {"lstm24", 1, {RNNFX_CELL_LSTM}, {24}, 0, 0, 1, 1, 0, 0, 0},
     {"lstm32", 1, {RNNFX_CELL_LSTM}, {32}, 0, 0, 1, 1, 0, 0, 0},
     {"lstm40_skip", 1, {RNNFX_CELL_LSTM}, {40}, 0, 0, 1, 1, 1, 0, 0},
     {"lstm64", 1, {RNNFX_CELL_LSTM}, {64}, 0, 0, 1, 1, 0, 0, 0},
@@ -308,13 +311,15 @@ static void test_block_split(void **state)
     float *x = malloc(n * sizeof *x), *y1 = malloc(n * sizeof *y1), *y2 = malloc(n * sizeof *y2);
     assert_true(x && y1 && y2);
     rnnfx_test_signal(x, n, 99);
-    /* Every kernel family: small/one-group, dense-gate (40, 56), zigzag
+    /* Every kernel family: small/one-group, paired tail (17-24), dense-gate
+     * (40, 56), zigzag
      * sweeps over matrices larger than L1 (52, 60, 64, 72, 84, 96, with and
      * without AVX2's leftover chunk), stacks (the stack kernel runs its
      * layers skewed by one sample each, so blocks shorter than the stack
      * is deep end mid-drain), knobs. */
     static const char *const pick[] = {
-        "lstm1",         "lstm8",     "lstm16",       "lstm17_k2", "lstm40_skip",
+        "lstm1",         "lstm8",     "lstm16",       "lstm17_k2", "lstm20_k3_skip",
+        "lstm24",        "lstm40_skip",
         "lstm52",        "lstm64",    "lstm72_k2",    "lstmp33x2_k2", "gru8",
         "gru24_k2",      "gru56_k2_skip", "gru60",    "gru84",     "gru96",
         "mixed_lstm9_gru31_rnn3", "lstm24_out3_sigmoid", "lstm12_skip", "gru10_k2",
