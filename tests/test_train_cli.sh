@@ -4,7 +4,7 @@
 # (tests/data/align/README.md).
 #
 # Checks: a short run lowers the validation ESR and reaches a loose test ESR
-# bound; the model reads back and its metadata carries the test ESR, rate
+# bound and stops at its --epochs limit; the model reads back and its metadata carries the test ESR, rate
 # and settings; the preset bundle and the HTML report exist and are
 # well-formed; resume continues where the run stopped; Ctrl-C writes the best
 # model so far; mismatched rates, silent, corrupt and missing inputs, an
@@ -51,6 +51,13 @@ best=$(echo "$res" | sed -n 's/.*val_esr=\([0-9.e+-]*\).*/\1/p')
 check "validation ESR falls (first epoch $first -> best $best)" \
     "awk -v a='$first' -v b='$best' 'BEGIN{exit !(a != \"\" && b < 0.7 * a)}'"
 check "model file written" "[ -s '$T/m.json' ]"
+# --epochs 25 is 25 epochs, each validated: calls of several batches once
+# ran on past an epoch's end (the display reached "epoch 38/25", the result
+# said 25: the epochs crossed inside a call were never validated)
+last=$(grep -E '^progress .*epoch [0-9]+/' "$T/run1.txt" | tail -1 | sed -n 's/.*epoch \([0-9]*\)\/.*/\1/p')
+over=$(grep -E '^progress .*epoch [0-9]+/' "$T/run1.txt" | awk '{split($4, e, "/"); if (e[1] + 0 > 25) n++} END {print n + 0}')
+check "--epochs 25 trains 25 epochs (last shown: $last, $over progress line(s) past 25)" \
+    "[ '$last' = 25 ] && [ $over -eq 0 ] && echo '$res' | grep -q ' epochs=25 '"
 check "model metadata has test ESR, rate and settings" \
     "grep -q '\"sample_rate\": *48000' '$T/m.json' && grep -q 'test_esr' '$T/m.json' && grep -q '\"esr\": *0\\.' '$T/m.json'"
 if [ -x "$BIN/rnnfx-inspect" ]; then

@@ -1526,8 +1526,16 @@ int main(int argc, char **argv)
     uint64_t epoch_steps = 0;
     double last_val = -1;
     /* batches per call: about a quarter second each, so the display and the
-     * budget are checked often without costing anything measurable */
-    size_t chunk = 1;
+     * budget are checked often without costing anything measurable. A call
+     * never runs past the end of an epoch: the trainer goes on into the
+     * next epoch within one call and reports one epoch end, so a call that
+     * crossed one (or two) ends skipped their validation and checkpoint,
+     * and "--epochs 40" ran 63 epochs. batches_in_epoch counts the batches
+     * done in the current epoch; after --resume the checkpoint may sit mid-epoch
+     * at a position the trainer does not tell, so calls take one batch
+     * until the first epoch end. */
+    size_t chunk = 1, batches_in_epoch = 0;
+    int batches_known = !o.resume;
     while (!stop && !g_interrupted) {
         double el = rnnfx_cli_now() - t0 - eval_time;
         double frac_t = budget > 0 ? el / budget : 0;
@@ -1538,12 +1546,23 @@ int main(int argc, char **argv)
         rnnfx_trainer_set_progress(tr, frac);
         RnnfxTrainStats ts;
         double c0 = rnnfx_cli_now();
-        if (rnnfx_trainer_train(tr, &set_tr, chunk, &ts, &err) != RNNFX_OK) {
+        size_t ask = chunk;
+        if (!batches_known)
+            ask = 1;
+        else if (batches_in_epoch < bpe && ask > bpe - batches_in_epoch)
+            ask = bpe - batches_in_epoch;
+        if (rnnfx_trainer_train(tr, &set_tr, ask, &ts, &err) != RNNFX_OK) {
             rnnfx_progress_end(&prog);
             fprintf(stderr, "rnnfx-train: training failed: %s\n", err.msg);
             return 1;
         }
         double cdt = rnnfx_cli_now() - c0;
+        if (ts.epoch_done) {
+            batches_in_epoch = 0;
+            batches_known = 1;
+        } else {
+            batches_in_epoch += ask;
+        }
         train_time += ts.seconds > 0 ? ts.seconds : cdt;
         samples += ts.samples;
         if (cdt < 0.15 && chunk < bpe)
