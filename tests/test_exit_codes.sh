@@ -9,7 +9,9 @@
 # recording's unusable sample rate and a missing --resume checkpoint before
 # doing any work; rnnfx-pluck --overdrive never overwrites its input and
 # plays through non-finite input samples; rnnfx-process refuses a FIFO and
-# takes its default thread count from the CPU affinity.
+# takes its default thread count from the CPU affinity; rnnfx-live refuses
+# a folder as --script and a regular file as --control before it opens a
+# device, and names a rejected model file once.
 #
 # Runs from the repository root with BUILD set; needs only the built tools
 # (and /usr/bin/python3's standard library to write two tiny WAV files).
@@ -166,6 +168,21 @@ expect "live: unknown option" 2 "unknown option" -- "$BIN/rnnfx-live" --bogus
 expect "live: bad --frames" 2 "frames" -- "$BIN/rnnfx-live" --frames 7
 expect "live: missing model" 1 "does-not-exist" -- "$BIN/rnnfx-live" -m "$NO.json" --seconds 1
 expect "live: missing script" 1 "does-not-exist" -- "$BIN/rnnfx-live" --script "$NO.txt" --seconds 1
+# "--name=value" (once an unknown option '--frames=7' in rnnfx-live alone)
+expect "live: --name=value" 2 "--frames needs" -- "$BIN/rnnfx-live" --frames=7
+# a folder as --script once ran as an empty script; a regular file as
+# --control was read as commands (its bytes "unknown commands") once the
+# stream played: both refused before any device is opened
+mkdir "$T/sdir"
+expect "live: --script FOLDER refused" 1 "sdir is a folder" -- "$BIN/rnnfx-live" --script "$T/sdir" --seconds 1
+cp "$T/in.wav" "$T/ctl.wav"
+expect "live: --control REGULAR-FILE refused" 1 "ctl.wav exists and is not a named pipe" -- \
+    "$BIN/rnnfx-live" --control "$T/ctl.wav" --seconds 1
+cmp -s "$T/in.wav" "$T/ctl.wav" || { echo "FAIL live --control changed the file"; fails=$((fails + 1)); }
+# the loader's message names the file once, not twice
+expect "live: unsupported model named once" 1 "" -- "$BIN/rnnfx-live" -m tests/data/interop/namcore_example_wavenet_tiny_REJECT.nam
+[ "$(grep -o 'wavenet_tiny_REJECT.nam' "$T/out" | wc -l)" -eq 1 ] ||
+    { echo "FAIL live: the model's path printed twice"; sed 's/^/     /' "$T/out"; fails=$((fails + 1)); }
 
 if [ $fails -ne 0 ]; then
     echo "test_exit_codes: $fails check(s) failed"

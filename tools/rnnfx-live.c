@@ -681,6 +681,14 @@ static int cmp_script(const void *x, const void *y)
 /* Reads "TIME COMMAND" lines (TIME in seconds from the start of audio). */
 static int load_script(const char *path, ScriptLine **out, size_t *count)
 {
+    /* A folder opens for reading on Linux and reads as nothing (EISDIR):
+     * it once ran as an empty script without a word. */
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "rnnfx-live: --script %s is a folder; give a text file of 'SECONDS COMMAND' lines\n",
+                path);
+        return -1;
+    }
     FILE *f = fopen(path, "r");
     if (!f) {
         fprintf(stderr, "rnnfx-live: %s: %s\n", path, strerror(errno));
@@ -724,6 +732,14 @@ static int load_script(const char *path, ScriptLine **out, size_t *count)
             return -1;
         }
         n++;
+    }
+    if (ferror(f)) {
+        fprintf(stderr, "rnnfx-live: %s: read error after line %d\n", path, lineno);
+        fclose(f);
+        for (size_t i = 0; i < n; i++)
+            free(lines[i].text);
+        free(lines);
+        return -1;
     }
     fclose(f);
     qsort(lines, n, sizeof *lines, cmp_script);
@@ -935,6 +951,15 @@ static int need(int i, int argc, const char *opt)
 
 int main(int argc, char **argv)
 {
+    /* "--name=value" as well as "--name value", as the other tools take */
+    static const char *const value_opts[] = {
+        "--host-api", "--in", "--out", "--model", "--script", "--control", "--frames",
+        "--channels", "--rate", "--seconds", "--in-gain", "--out-gain", "--mix", "--set", NULL};
+    argv = rnnfx_cli_split_equals(argc, argv, value_opts, &argc);
+    if (!argv) {
+        fprintf(stderr, "rnnfx-live: out of memory\n");
+        return 1;
+    }
     const char *host_name = NULL, *in_name = NULL, *out_name = NULL, *model_path = NULL;
     const char *script_path = NULL, *fifo_path = NULL;
     int do_list = 0, verbose = 0, bypass = 0;
@@ -1022,6 +1047,18 @@ int main(int argc, char **argv)
         }
     }
 
+    /* An existing --control path must be a named pipe: a regular file (say
+     * a WAV given by mistake) was read as commands, its bytes reported as
+     * unknown commands, after the stream had started. */
+    if (fifo_path) {
+        struct stat fst;
+        if (stat(fifo_path, &fst) == 0 && !S_ISFIFO(fst.st_mode)) {
+            fprintf(stderr, "rnnfx-live: --control %s exists and is not a named pipe (FIFO); give an "
+                            "existing FIFO or a new name (it is created)\n",
+                    fifo_path);
+            return 1;
+        }
+    }
     ScriptLine *script = NULL;
     size_t n_script = 0, next_script = 0;
     if (script_path && load_script(script_path, &script, &n_script) != 0)
@@ -1032,7 +1069,12 @@ int main(int argc, char **argv)
         RnnfxError err = {{0}};
         RnnfxStatus st = rnnfx_model_load(model_path, NULL, &model, &err);
         if (st != RNNFX_OK) {
-            fprintf(stderr, "rnnfx-live: %s: %s\n", model_path, err.msg[0] ? err.msg : rnnfx_strerror(st));
+            /* the loader's messages usually start with the path already */
+            const char *why = err.msg[0] ? err.msg : rnnfx_strerror(st);
+            size_t pl = strlen(model_path);
+            if (!strncmp(why, model_path, pl) && !strncmp(why + pl, ": ", 2))
+                why += pl + 2;
+            fprintf(stderr, "rnnfx-live: %s: %s\n", model_path, why);
             return 1;
         }
         if (rnnfx_model_arch(model)->kind != RNNFX_KIND_AUDIO) {
