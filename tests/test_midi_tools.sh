@@ -5,7 +5,8 @@
 # name; a checkpoint resumes; generation continues a file and composes from
 # silence, is identical for a seed and differs across seeds; its output
 # reads back as MIDI; bad input is refused with a message; an output that
-# is one of the inputs, or a folder, is refused before any work.
+# is one of the inputs, or a folder, or in a missing folder, or named as an
+# audio file, and a folder as input, are refused before any work.
 set -u
 BUILD=${BUILD:-build}
 TRAIN="$BUILD/bin/rnnfx-train"
@@ -74,6 +75,17 @@ grep -q "would overwrite" "$tmp/same.log" || { cat "$tmp/same.log"; fail "no rea
 cmp -s "$tmp/keep.mid" "$data/nottingham/jigs1.mid" || fail "generate -o replaced its input"
 "$GEN" -m "$tmp/m.json" -o "$tmp/songs" >"$tmp/dir.log" 2>&1 && fail "generate -o FOLDER accepted"
 grep -q "is a folder" "$tmp/dir.log" || { cat "$tmp/dir.log"; fail "no reason for -o FOLDER"; }
+# a folder as -i ("read error"), a missing output folder (failed after the
+# work, naming a temporary file), a MIDI file under an audio name
+"$GEN" -m "$tmp/m.json" -i "$tmp/songs" -o "$tmp/z.mid" >"$tmp/idir.log" 2>&1 && fail "generate -i FOLDER accepted"
+grep -q "songs is a folder" "$tmp/idir.log" || { cat "$tmp/idir.log"; fail "no reason for -i FOLDER"; }
+"$GEN" -m "$tmp/m.json" -o "$tmp/nodir/z.mid" >"$tmp/nodir.log" 2>&1 && fail "generate -o MISSING/x.mid accepted"
+grep -q "folder .*nodir does not exist" "$tmp/nodir.log" || { cat "$tmp/nodir.log"; fail "missing folder not named"; }
+grep -q "z\.mid\.tmp" "$tmp/nodir.log" && { cat "$tmp/nodir.log"; fail "the message names a temporary file"; }
+"$GEN" -m "$tmp/m.json" -o "$tmp/z.wav" >"$tmp/wav.log" 2>&1
+[ $? -eq 2 ] || { cat "$tmp/wav.log"; fail "generate -o X.wav is not a usage error"; }
+grep -q "names an audio file" "$tmp/wav.log" || { cat "$tmp/wav.log"; fail "no reason for -o X.wav"; }
+[ -e "$tmp/z.wav" ] && fail "MIDI written under a .wav name"
 cp "$tmp/songs/jigs1.mid" "$tmp/keep2.mid"
 "$TRAIN" --midi "$tmp/songs" -o "$tmp/songs/jigs1.mid" --hidden 8 --epochs 1 -q >"$tmp/tsame.log" 2>&1 &&
     fail "train --midi -o INPUT.mid accepted"

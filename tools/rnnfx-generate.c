@@ -49,7 +49,9 @@ static void usage(FILE *f)
             "  --bpm B                 tempo without -i (default 120)\n"
             "  --time-signature N/D    meter without -i (default 4/4)\n"
             "  --only-new              write only the generated notes\n"
+            "  -h, --help              this text\n"
             "\n"
+            "An existing OUT is replaced (never the input or the model).\n"
             "Exit status: 0 written; 1 a file could not be read or written, or the model\n"
             "is not a MIDI-frame model; 2 bad usage.\n");
 }
@@ -159,6 +161,19 @@ int main(int argc, char **argv)
                 return die("-o %s would overwrite %s, which this run reads; choose another name",
                            out_path, reads[k]);
     }
+    /* A MIDI file under an audio or model name is unreadable to what the
+     * name promises (as rnnfx-train and rnnfx-convert refuse JSON there). */
+    const char *foreign = rnnfx_cli_foreign_model_name(out_path);
+    if (foreign)
+        return usage_error("-o %s names a%s file; the output is a standard MIDI file (.mid)",
+                           out_path, !strcmp(foreign, "audio") ? "n audio" : " model");
+    /* A missing folder once failed only after the work, naming a temporary
+     * file ("out/x.mid.tmp123: cannot create"). */
+    if (rnnfx_cli_check_folder_of("rnnfx-generate", out_path) != 0)
+        return 1;
+    /* A folder as -i read as "read error". */
+    if (in_path && stat(in_path, &so) == 0 && S_ISDIR(so.st_mode))
+        return die("-i %s is a folder; give a MIDI file (.mid)%s", in_path, "");
 
     RnnfxError err = {{0}};
     RnnfxModel *model = NULL;
