@@ -127,6 +127,23 @@ mkdir "$T/cdir"
 expect "convert: -o FOLDER --force refused" 1 "is a folder" -- "$BIN/rnnfx-convert" "$T/m.json" -o "$T/cdir" --force
 grep -q -- "->" "$T/out" && { echo "FAIL convert printed a success line for a refused output"; fails=$((fails + 1)); }
 
+# the input as output: "exists; pass --force" was the wrong advice (--force
+# then said "same file"); the file stays as it was
+cp "$T/m.json" "$T/same.json"
+expect "convert: IN -o IN names the input, not --force" 1 "is the input file itself" -- \
+    "$BIN/rnnfx-convert" "$T/same.json" -o "$T/same.json"
+cmp -s "$T/m.json" "$T/same.json" || { echo "FAIL convert changed its input"; fails=$((fails + 1)); }
+# a missing output folder: said before any work, without a temporary name
+expect "convert: missing output folder named" 1 "folder .*does-not-exist does not exist" -- \
+    "$BIN/rnnfx-convert" "$T/m.json" -o "$NO/c.json"
+grep -q "convert-" "$T/out" && { echo "FAIL convert named its temporary file"; fails=$((fails + 1)); }
+expect "convert: no -o is named" 2 "-o OUT is required" -- "$BIN/rnnfx-convert" "$T/m.json"
+# "--" ends the options, as in rnnfx-process, rnnfx-inspect and rnnfx-train
+cp "$T/m.json" "$T/-dash.json"
+CONVERT_ABS=$(cd "$BIN" && pwd)/rnnfx-convert
+expect "convert: -- before a file named -x" 0 "" -- sh -c "cd '$T' && '$CONVERT_ABS' -o dash-out.json -- -dash.json"
+[ -s "$T/dash-out.json" ] || { echo "FAIL convert -- wrote nothing"; fails=$((fails + 1)); }
+
 # rnnfx-generate
 expect "generate: unknown option" 2 "unknown option" -- "$BIN/rnnfx-generate" --bogus x
 expect "generate: missing -o" 2 "required" -- "$BIN/rnnfx-generate" -m "$T/m.json"

@@ -125,9 +125,18 @@ int main(int argc, char **argv)
     RnnfxExportOptions eopts;
     rnnfx_export_options_init(&eopts);
 
+    int options_end = 0; /* after "--" every argument is a file name */
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+        if (options_end || a[0] != '-' || !a[1]) {
+            if (in_path) {
+                fprintf(stderr, "rnnfx-convert: more than one input file ('%s', '%s')\n", in_path, a);
+                return 2;
+            }
+            in_path = a;
+        } else if (!strcmp(a, "--")) {
+            options_end = 1;
+        } else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             usage(stdout);
             return 0;
         } else if (!strcmp(a, "-o") || !strcmp(a, "--output")) {
@@ -164,18 +173,14 @@ int main(int argc, char **argv)
             eopts.selftest_steps = 0;
         } else if (!strcmp(a, "-f") || !strcmp(a, "--force")) {
             force = 1;
-        } else if (a[0] == '-' && a[1]) {
-            fprintf(stderr, "rnnfx-convert: unknown option '%s' (see --help)\n", a);
-            return 2;
-        } else if (!in_path) {
-            in_path = a;
         } else {
-            fprintf(stderr, "rnnfx-convert: more than one input file ('%s', '%s')\n", in_path, a);
+            fprintf(stderr, "rnnfx-convert: unknown option '%s' (see --help)\n", a);
             return 2;
         }
     }
     if (!in_path || !out_path) {
-        usage(stderr);
+        fprintf(stderr, "rnnfx-convert: %s (usage: rnnfx-convert IN -o OUT; see --help)\n",
+                !in_path ? "no input model given" : "no output given: -o OUT is required");
         return 2;
     }
     if (!have_target)
@@ -196,14 +201,20 @@ int main(int argc, char **argv)
         fprintf(stderr, "rnnfx-convert: %s is a folder; give a file name\n", out_path);
         return 1;
     }
+    /* the same file first: "exists; pass --force" was the wrong advice */
+    if (rnnfx_cli_same_file(in_path, out_path)) {
+        fprintf(stderr, "rnnfx-convert: -o %s is the input file itself; choose another name\n",
+                out_path);
+        return 1;
+    }
     if (!force && access(out_path, F_OK) == 0) {
         fprintf(stderr, "rnnfx-convert: %s exists; pass --force to replace it\n", out_path);
         return 1;
     }
-    if (rnnfx_cli_same_file(in_path, out_path)) {
-        fprintf(stderr, "rnnfx-convert: input and output are the same file\n");
+    /* a missing folder once failed after the conversion, naming the
+     * temporary file ("cannot write 'x.json.convert-123'") */
+    if (rnnfx_cli_check_folder_of("rnnfx-convert", out_path) != 0)
         return 1;
-    }
 
     RnnfxError err = {{0}};
     RnnfxModel *model = NULL;
