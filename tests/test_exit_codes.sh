@@ -79,6 +79,13 @@ expect "process: success" 0 "" -- "$BIN/rnnfx-process" -q -m "$T/m.json" -o "$T/
 mkfifo "$T/fifo.wav"
 expect "process: a FIFO input is refused, not waited on" 1 "fifo.wav: not a regular file" -- \
     timeout 20 "$BIN/rnnfx-process" -m "$T/m.json" -o "$T/pout2" "$T/fifo.wav"
+# -o naming a file: one message about -o (each input once FAILED with
+# "<the -o file> is not a folder", as if the inputs were at fault)
+cp "$T/in.wav" "$T/notdir.wav"
+expect "process: -o FILE refused as a file" 1 "-o .*notdir.wav is a file, not a folder" -- \
+    "$BIN/rnnfx-process" -m "$T/m.json" -o "$T/notdir.wav" "$T/in.wav"
+grep -q "FAILED" "$T/out" && { echo "FAIL process -o FILE blamed the input"; fails=$((fails + 1)); }
+cmp -s "$T/in.wav" "$T/notdir.wav" || { echo "FAIL process -o FILE changed the file"; fails=$((fails + 1)); }
 # a missing value: one message, not two
 expect "process: --mix without a value" 2 "--mix needs a value" -- "$BIN/rnnfx-process" -m "$T/m.json" -o "$T/pout" --mix
 [ "$(wc -l < "$T/out")" -eq 1 ] || { echo "FAIL process: two messages for one missing value"; fails=$((fails + 1)); }

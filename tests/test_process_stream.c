@@ -268,15 +268,17 @@ static void test_bounded_memory(void **state)
 
     /* Ctrl-C in the middle of the file (once its temporary output exists):
      * exit 130 within a chunk, and neither the partial output nor the
-     * folder made for it stays behind. */
-    char oc[PATH_MAX];
+     * folder made for it stays behind. The summary calls the file "not
+     * done" (it once said "not started" of a file stopped part-way). */
+    char oc[PATH_MAX], log[PATH_MAX];
     tmp_path(oc, "big/oc");
+    tmp_path(log, "big/int.log");
     pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
-        FILE *e = freopen("/dev/null", "w", stderr);
+        FILE *e = freopen(log, "w", stderr);
         (void)e;
-        execl(g_bin, g_bin, "-q", "-m", g_model, "-o", oc, in, (char *)NULL);
+        execl(g_bin, g_bin, "-m", g_model, "-o", oc, in, (char *)NULL);
         _exit(121);
     }
     int started = 0;
@@ -296,6 +298,8 @@ static void test_bounded_memory(void **state)
     assert_int_equal(WEXITSTATUS(status), 130);
     assert_false(rnnfx_test_exists(oc));
     assert_int_equal(rnnfx_test_count_temp_files(tmp_path(p, "big")), 0);
+    assert_true(rnnfx_test_file_has(log, "0 done, 0 skipped, 0 failed, 1 not done (interrupted)"));
+    unlink(log);
     unlink(in);
 }
 

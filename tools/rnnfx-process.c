@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <sndfile.h>
@@ -332,6 +333,15 @@ int main(int argc, char **argv)
         fprintf(stderr, "rnnfx-process: --skip-existing and --overwrite exclude each other\n");
         return 2;
     }
+    /* -o naming a file once failed every input with "FAILED <input>: <out>
+     * is not a folder", as if each input were at fault */
+    struct stat ost;
+    if (out_dir && stat(out_dir, &ost) == 0 && !S_ISDIR(ost.st_mode)) {
+        fprintf(stderr, "rnnfx-process: -o %s is a file, not a folder; -o names the folder the "
+                        "outputs go to (created if missing)\n",
+                out_dir);
+        return 1;
+    }
 
     RnnfxBatchOptions opts;
     rnnfx_batch_options_init(&opts);
@@ -533,7 +543,8 @@ int main(int argc, char **argv)
         rnnfx_cli_format_duration(audio_s, a, sizeof a);
         char ns[64] = "";
         if (cancelled)
-            snprintf(ns, sizeof ns, ", %zu not started%s", cancelled, g_cancel ? " (interrupted)" : "");
+            /* stopped part-way or never started: either way nothing written */
+            snprintf(ns, sizeof ns, ", %zu not done%s", cancelled, g_cancel ? " (interrupted)" : "");
         fprintf(stderr, "rnnfx-process: %zu done, %zu skipped, %zu failed%s; %s of audio in %s "
                         "(%.1fx real time, %ld thread%s)\n",
                 done, skipped, failed, ns, a, w, wall > 0 ? audio_s / wall : 0.0, jobs,
