@@ -38,6 +38,12 @@ grep -q '"steps_per_quarter": 2' "$tmp/m.json" || fail "grid not stored"
 grep -q "resumed .* at epoch 3" "$tmp/resume.log" || { cat "$tmp/resume.log"; fail "did not resume at epoch 3"; }
 grep -q "^epoch    4" "$tmp/resume.log" || { cat "$tmp/resume.log"; fail "resume did not train epoch 4"; }
 
+# the audio mode's option spellings: --type (MIDI mode's --cell) and
+# --name=value were unknown options in MIDI mode
+"$TRAIN" --midi "$tmp/songs" -o "$tmp/m3.json" --type=lstm --hidden=8 --segment=16 --batch 4 \
+    --epochs=1 --threads 1 -q >"$tmp/type.log" 2>&1 || { cat "$tmp/type.log"; fail "--type=lstm --hidden=8 refused"; }
+grep -q '"type": "lstm"' "$tmp/m3.json" || fail "--type lstm did not make an LSTM"
+
 # generation: continue a file, compose from silence, determinism
 "$GEN" -m "$tmp/m.json" -i "$data/nottingham/jigs1.mid" -o "$tmp/a.mid" --bars 4 --seed 5 \
     >"$tmp/gen.log" 2>&1 || { cat "$tmp/gen.log"; fail "generate (continue) failed"; }

@@ -143,6 +143,9 @@ expect_fail "corrupt input" "not an audio file|cannot" -i "$T/corrupt.wav" -t $D
 head -c 20000 $DATA/wet_gx_muff.flac > "$T/truncated.flac"
 expect_fail "truncated target" "truncated|decode|too short|cannot" -i $DATA/dry.flac -t "$T/truncated.flac"
 expect_fail "missing file" "cannot open" -i $DATA/dry.flac -t "$T/nope.wav"
+# a folder given as a recording (libsndfile once said "Format not recognised")
+mkdir -p "$T/adir"
+expect_fail "a folder as input" "adir: is a folder, not an audio file" -i "$T/adir" -t $DATA/wet_gx_muff.flac
 rm -f "$T/x.json"
 "$TRAIN" -i $DATA/dry.flac -t $DATA/wet_gx_muff.flac -o "$T/no/such/dir/x.json" --epochs 1 > /dev/null 2> "$T/x.err"
 rc=$?

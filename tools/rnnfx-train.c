@@ -142,7 +142,7 @@ static void usage(FILE *f)
         "      --invert, --no-invert  do not detect polarity\n"
         "      --no-align         same as --delay 0 --no-invert\n"
         "model:\n"
-        "      --type gru|lstm|rnn  cell type (default gru)\n"
+        "      --type gru|lstm|rnn  cell type (default gru; --cell is the same)\n"
         "      --hidden N         hidden size (default 32)\n"
         "      --layers N         recurrent layers (default 1)\n"
         "      --skip, --no-skip  add the input to the output (default: decided from the data)\n"
@@ -207,6 +207,7 @@ static int parse_options(int argc, char **argv, Options *o)
         {"input", required_argument, 0, 'i'},     {"target", required_argument, 0, 't'},
         {"output", required_argument, 0, 'o'},    {"manifest", required_argument, 0, O_MANIFEST},
         {"type", required_argument, 0, O_TYPE},   {"hidden", required_argument, 0, O_HIDDEN},
+        {"cell", required_argument, 0, O_TYPE}, /* MIDI mode's name for --type */
         {"layers", required_argument, 0, O_LAYERS}, {"epochs", required_argument, 0, O_EPOCHS},
         {"minutes", required_argument, 0, O_MINUTES}, {"seed", required_argument, 0, O_SEED},
         {"threads", required_argument, 0, O_THREADS}, {"lr", required_argument, 0, O_LR},

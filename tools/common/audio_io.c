@@ -195,6 +195,10 @@ RnnfxStatus rnnfx_audio_reader_open(const char *path, RnnfxAudioReader **out, Rn
         if (!probe)
             return rnnfx_fail(err, RNNFX_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
         fclose(probe);
+        /* a folder opens too, and libsndfile calls it "Format not recognised" */
+        struct stat st;
+        if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+            return rnnfx_fail(err, RNNFX_ERR_IO, "%s: is a folder, not an audio file", path);
         return rnnfx_fail(err, RNNFX_ERR_FORMAT, "%s: not an audio file libsndfile can read (%s)",
                           path, sf_strerror(NULL));
     }

@@ -109,7 +109,8 @@ static void usage(FILE *f)
             "  --transpose N         also train on each song shifted by -N..+N semitones\n"
             "  --pack concat|songs   training stream layout (default concat)\n"
             "model:\n"
-            "  --cell gru|lstm|rnn   (default gru)   --hidden N (default 64)   --layers N (1)\n"
+            "  --cell gru|lstm|rnn   (or --type; default gru)   --hidden N (default 64)\n"
+            "  --layers N            recurrent layers (default 1)\n"
             "training:\n"
             "  --minutes M           time budget (default 10)   --epochs N   max epochs (500)\n"
             "  --patience N          epochs without validation gain before stopping (30)\n"
@@ -672,7 +673,9 @@ static int parse_args(int argc, char **argv, Options *o)
                 fprintf(stderr, "rnnfx-train: --pack: concat or songs\n");
                 return -1;
             }
-        } else if (!strcmp(a, "--cell")) {
+        } else if (!strcmp(a, "--cell") || !strcmp(a, "--type")) {
+            /* --type as in audio mode: "--midi songs/ --type lstm" was an
+             * unknown option */
             NEED_VALUE();
             if (!strcmp(v, "gru"))
                 o->cell = RNNFX_CELL_GRU;
@@ -681,7 +684,7 @@ static int parse_args(int argc, char **argv, Options *o)
             else if (!strcmp(v, "rnn"))
                 o->cell = RNNFX_CELL_RNN;
             else {
-                fprintf(stderr, "rnnfx-train: --cell: gru, lstm or rnn\n");
+                fprintf(stderr, "rnnfx-train: %s: gru, lstm or rnn\n", a);
                 return -1;
             }
         } else if (!strcmp(a, "--hidden")) {
@@ -776,13 +779,26 @@ static double eval_nll(const RnnfxModel *m, const Set *s, const Options *o, int 
 int rnnfx_train_midi_wanted(int argc, char **argv)
 {
     for (int i = 1; i < argc; i++)
-        if (!strcmp(argv[i], "--midi") || !strcmp(argv[i], "--jsb"))
+        if (!strcmp(argv[i], "--midi") || !strcmp(argv[i], "--jsb") || !strncmp(argv[i], "--jsb=", 6))
             return 1;
     return 0;
 }
 
 int rnnfx_train_midi_main(int argc, char **argv)
 {
+    /* "--name=value" as well as "--name value", as in audio mode (whose
+     * getopt_long takes both; here "--hidden=8" was an unknown option) */
+    static const char *const value_opts[] = {
+        "--jsb", "--output", "--grid", "--beat-features", "--valid-percent", "--test-percent",
+        "--transpose", "--pack", "--cell", "--type", "--hidden", "--layers", "--minutes", "--epochs",
+        "--patience", "--batch", "--segment", "--burn-in", "--tbptt", "--lr", "--lr-min", "--clip",
+        "--weight-decay", "--seed", "--threads", "--checkpoint", "--resume", "--name",
+        "--description", NULL};
+    argv = rnnfx_cli_split_equals(argc, argv, value_opts, &argc);
+    if (!argv) {
+        fprintf(stderr, "rnnfx-train: out of memory\n");
+        return 1;
+    }
     Options o;
     if (parse_args(argc, argv, &o) != 0) {
         free(o.inputs);
