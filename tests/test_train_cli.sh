@@ -52,7 +52,7 @@ check "validation ESR falls (first epoch $first -> best $best)" \
     "awk -v a='$first' -v b='$best' 'BEGIN{exit !(a != \"\" && b < 0.7 * a)}'"
 check "model file written" "[ -s '$T/m.json' ]"
 # --epochs 25 is 25 epochs, each validated: calls of several batches once
-# ran on past an epoch's end (the display reached "epoch 38/25", the result
+# ran on past an epoch's end (the display reached "epoch 44/25", the result
 # said 25: the epochs crossed inside a call were never validated)
 last=$(grep -E '^progress .*epoch [0-9]+/' "$T/run1.txt" | tail -1 | sed -n 's/.*epoch \([0-9]*\)\/.*/\1/p')
 over=$(grep -E '^progress .*epoch [0-9]+/' "$T/run1.txt" | awk '{split($4, e, "/"); if (e[1] + 0 > 25) n++} END {print n + 0}')
@@ -60,6 +60,14 @@ check "--epochs 25 trains 25 epochs (last shown: $last, $over progress line(s) p
     "[ '$last' = 25 ] && [ $over -eq 0 ] && echo '$res' | grep -q ' epochs=25 '"
 check "model metadata has test ESR, rate and settings" \
     "grep -q '\"sample_rate\": *48000' '$T/m.json' && grep -q 'test_esr' '$T/m.json' && grep -q '\"esr\": *0\\.' '$T/m.json'"
+# the settings' figures as written (json-c's 17 digits once gave
+# "lr":0.0050000000000000001 and "seconds":30.100000000000001)
+grep -o '"training": *{[^}]*}' "$T/m.json" > "$T/training.txt"
+if grep -q '"lr":0.005,' "$T/training.txt" && ! grep -Eq '[0-9]{12,}' "$T/training.txt"; then
+    ok "training settings written to 6 digits"
+else
+    bad "training settings written to 6 digits"; cat "$T/training.txt"
+fi
 if [ -x "$BIN/rnnfx-inspect" ]; then
     check "rnnfx-inspect reads the model" "'$BIN/rnnfx-inspect' '$T/m.json' > '$T/inspect.txt' 2>&1"
 fi

@@ -816,11 +816,17 @@ static void stem_of(const char *path, char *out, size_t len)
 }
 
 /* 6 significant digits, so the settings read as 0.005, not 0.00499999988 */
-static double round6(double v)
+/* A figure for the model's free-form training metadata, to 6 significant
+ * digits as written: json-c writes a double with 17 digits, so rounding
+ * the value alone still gave "lr": 0.0050000000000000001 in every model
+ * file and in rnnfx-inspect's output. */
+static json_object *json_num6(double v)
 {
     char b[32];
     snprintf(b, sizeof b, "%.6g", v);
-    return strtod(b, NULL);
+    if (!isfinite(v))
+        return json_object_new_double(v);
+    return json_object_new_double_s(strtod(b, NULL), b);
 }
 
 static void iso_now(char *buf, size_t len)
@@ -1752,22 +1758,22 @@ int main(int argc, char **argv)
         json_object_object_add(j, "burn_in", json_object_new_int64((int64_t)cfg.burn_in));
         json_object_object_add(j, "tbptt", json_object_new_int64((int64_t)cfg.tbptt));
         json_object_object_add(j, "batch", json_object_new_int(cfg.batch));
-        json_object_object_add(j, "lr", json_object_new_double(round6(cfg.lr)));
-        json_object_object_add(j, "lr_min", json_object_new_double(round6(cfg.lr_min)));
+        json_object_object_add(j, "lr", json_num6(cfg.lr));
+        json_object_object_add(j, "lr_min", json_num6(cfg.lr_min));
         json_object_object_add(j, "schedule", json_object_new_string("cosine"));
-        json_object_object_add(j, "clip", json_object_new_double(round6(cfg.clip)));
+        json_object_object_add(j, "clip", json_num6(cfg.clip));
         json_object_object_add(j, "seed", json_object_new_int64((int64_t)o.seed));
         json_object_object_add(j, "threads", json_object_new_int(cfg.threads));
         json_object_object_add(j, "epochs", json_object_new_int((int)hist.n));
-        json_object_object_add(j, "seconds", json_object_new_double(floor((elapsed_before + wall) * 10) / 10));
+        json_object_object_add(j, "seconds", json_num6(floor((elapsed_before + wall) * 10) / 10));
         json_object_object_add(j, "samples_per_s", json_object_new_double(floor(sps)));
         json_object_object_add(j, "delay", json_object_new_int(pairs[0].al.delay));
         json_object_object_add(j, "inverted", json_object_new_boolean(inverted));
-        json_object_object_add(j, "val_esr", json_object_new_double(round6(best_val)));
-        json_object_object_add(j, "test_esr", json_object_new_double(round6(test_esr)));
+        json_object_object_add(j, "val_esr", json_num6(best_val));
+        json_object_object_add(j, "test_esr", json_num6(test_esr));
         if (pairs[0].al.linear_esr >= 0)
-            json_object_object_add(j, "linear_esr", json_object_new_double(round6(pairs[0].al.linear_esr)));
-        json_object_object_add(j, "train_seconds_of_audio", json_object_new_double((double)n_train_samples / rate));
+            json_object_object_add(j, "linear_esr", json_num6(pairs[0].al.linear_esr));
+        json_object_object_add(j, "train_seconds_of_audio", json_num6((double)n_train_samples / rate));
         json_object_object_add(j, "input", json_object_new_string(base_name(pairs[0].in_path)));
         json_object_object_add(j, "target", json_object_new_string(base_name(pairs[0].tg_path)));
         /* which channel of a multichannel file was which (a stereo re-amp
