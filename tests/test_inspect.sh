@@ -2,7 +2,8 @@
 # test_inspect.sh — rnnfx-inspect on models made here with the engine API
 # and on the third-party files in tests/data/interop: text and JSON output,
 # parameter counts against the architecture's formula, a measured CPU cost,
-# the AIDA-X self-test vectors, and the loader's message plus exit status 1
+# the AIDA-X self-test vectors, a sample rate the file does not state shown
+# as assumed, and the loader's message plus exit status 1
 # for broken or unsupported files; options after the file names, and
 # out-of-range --bench-ms/--rate as usage errors.
 set -u
@@ -80,6 +81,19 @@ if [ -d "$D" ]; then
     f="$D/neuralaudio_boss_sd1_lstm_2x8.nam"
     [ -f "$f" ] && { "$INSPECT" --no-bench "$f" | grep -q "lstm 8 -> lstm 8 -> dense 1" ||
         fail "NAM 2x8 architecture not shown"; }
+    # A rate the file does not state is shown as assumed (it looked the
+    # same as a stated one, so --rate was guesswork); a stated one is not.
+    if [ -f "$f" ] && [ -f "$D/namcore_example_lstm_1x3.nam" ]; then
+        "$INSPECT" --no-bench "$f" | grep -q "sample rate:    48000 Hz (assumed: the file does not say" ||
+            fail "the 2x8 file's missing rate is not shown as assumed"
+        "$INSPECT" --no-bench --rate 44100 "$f" | grep -q "sample rate:    44100 Hz (assumed" ||
+            fail "--rate is not the assumed rate"
+        "$INSPECT" --no-bench "$D/namcore_example_lstm_1x3.nam" | grep "sample rate:" | grep -q assumed &&
+            fail "a stated rate shown as assumed"
+        "$INSPECT" --no-bench --json "$f" "$D/namcore_example_lstm_1x3.nam" | tr -d ' \n' |
+            grep -q '"sample_rate_assumed":true.*"sample_rate_assumed":false' ||
+            fail "--json lacks sample_rate_assumed"
+    fi
     # Broken and unsupported files: exit 1 with the loader's message, and
     # the good file given with them is still shown.
     bad="$D/rtneural_bad_lstm_shape_mismatch.json"

@@ -72,7 +72,8 @@ static void usage(FILE *f)
             "                  array when several files are given)\n"
             "  --bench-ms N    time spent measuring the CPU cost, ms (default 200, at most 60000)\n"
             "  --no-bench      skip the measurement (MACs per step are still shown)\n"
-            "  --rate HZ       sample rate to assume when a file does not say\n"
+            "  --rate HZ       sample rate to assume when a file does not say (shown\n"
+            "                  as assumed)\n"
             "  -h, --help      this text\n");
 }
 
@@ -155,8 +156,29 @@ static void layer_text(const RnnfxLayerDesc *l, char *buf, size_t len)
              l->cell == RNNFX_CELL_RNN ? (l->relu ? " (relu)" : " (tanh)") : "");
 }
 
+/* 1 if the file states no sample rate (the shown one is --rate's or the
+ * format's default). The loader does not say where the rate came from, so
+ * the file is read again with an assumed rate no file states: only a file
+ * without a rate of its own comes back with it. Without this the output
+ * showed "48000 Hz" alike for a file that says so and one that says
+ * nothing, and --rate was guesswork. */
+static int rate_assumed(const char *path, const RnnfxModel *model)
+{
+    if (rnnfx_model_arch(model)->kind != RNNFX_KIND_AUDIO)
+        return 0;
+    RnnfxLoadOptions probe = {0};
+    probe.default_sample_rate = 1234.5;
+    RnnfxModel *m = NULL;
+    RnnfxError err = {{0}};
+    if (rnnfx_model_load(path, &probe, &m, &err) != RNNFX_OK)
+        return 0;
+    int assumed = rnnfx_model_meta_const(m)->sample_rate == probe.default_sample_rate;
+    rnnfx_model_free(m);
+    return assumed;
+}
+
 static void print_text(const char *path, const RnnfxModel *model, const Cost *cost,
-                       const SelfTest *t)
+                       const SelfTest *t, int assumed_rate)
 {
     const RnnfxArch *a = rnnfx_model_arch(model);
     const RnnfxMeta *m = rnnfx_model_meta_const(model);
@@ -179,7 +201,8 @@ static void print_text(const char *path, const RnnfxModel *model, const Cost *co
     printf("\n  outputs:        %d\n", a->output_size);
     printf("  parameters:     %zu (%.1f KiB as float32)\n", np, (double)np * 4.0 / 1024.0);
     if (a->kind == RNNFX_KIND_AUDIO) {
-        printf("  sample rate:    %g Hz\n", m->sample_rate);
+        printf("  sample rate:    %g Hz%s\n", m->sample_rate,
+               assumed_rate ? " (assumed: the file does not say; --rate HZ to change)" : "");
         printf("  input gain:     %+.2f dB\n", rnnfx_cli_lin_to_db(m->input_gain));
         printf("  output gain:    %+.2f dB\n", rnnfx_cli_lin_to_db(m->output_gain));
     } else {
@@ -235,7 +258,7 @@ static void print_text(const char *path, const RnnfxModel *model, const Cost *co
 }
 
 static json_object *json_text(const RnnfxModel *model, const char *path, const Cost *cost,
-                              const SelfTest *t)
+                              const SelfTest *t, int assumed_rate)
 {
     const RnnfxArch *a = rnnfx_model_arch(model);
     const RnnfxMeta *m = rnnfx_model_meta_const(model);
@@ -264,6 +287,8 @@ static json_object *json_text(const RnnfxModel *model, const char *path, const C
     json_object_object_add(o, "output_sigmoid", json_object_new_boolean(a->output_sigmoid));
     json_object_object_add(o, "parameters", json_object_new_int64((int64_t)param_count(model)));
     json_object_object_add(o, "sample_rate", json_object_new_double(m->sample_rate));
+    if (a->kind == RNNFX_KIND_AUDIO)
+        json_object_object_add(o, "sample_rate_assumed", json_object_new_boolean(assumed_rate));
     json_object_object_add(o, "input_gain", json_object_new_double(m->input_gain));
     json_object_object_add(o, "output_gain", json_object_new_double(m->output_gain));
     json_object *knobs = json_object_new_array();
@@ -424,6 +449,7 @@ int main(int argc, char **argv)
         }
         Cost cost = measure(model, bench_ms);
         SelfTest st_res = run_selftest(path, model);
+        int assumed = rate_assumed(path, model);
         /* A file whose own vectors disagree with what we compute is not a
          * file we play correctly: report it as a failure. */
         if (st_res.present && !st_res.ok) {
@@ -432,7 +458,7 @@ int main(int argc, char **argv)
                     st_res.error[0] ? st_res.error : "output differs from the file's output_batch");
         }
         if (as_json) {
-            json_object *o = json_text(model, path, &cost, &st_res);
+            json_object *o = json_text(model, path, &cost, &st_res, assumed);
             if (arr)
                 json_object_array_add(arr, o);
             else {
@@ -442,7 +468,7 @@ int main(int argc, char **argv)
         } else {
             if (i > 0)
                 printf("\n");
-            print_text(path, model, &cost, &st_res);
+            print_text(path, model, &cost, &st_res, assumed);
         }
         rnnfx_model_free(model);
     }
