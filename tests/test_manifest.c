@@ -111,6 +111,13 @@ static void test_load_file(void **state)
     snprintf(want, sizeof want, "%s/out2.wav", dir);
     assert_string_equal(m.entries[1].target, want);
     rnnfx_manifest_free(&m);
+    /* a file's error is "PATH: line N: ..." (it once read "PATH: : line N") */
+    f = fopen(path, "w");
+    fputs("in.wav out.wav drive=0\nin.wav out2.wav gain=1\n", f);
+    fclose(f);
+    assert_int_not_equal(rnnfx_manifest_load(path, &m, &err), RNNFX_OK);
+    snprintf(want, sizeof want, "%s: line 2: ", path);
+    assert_true(strncmp(err.msg, want, strlen(want)) == 0);
     remove(path);
     remove(dir);
 }

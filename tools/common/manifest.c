@@ -250,6 +250,6 @@ RnnfxStatus rnnfx_manifest_load(const char *path, RnnfxManifest *m, RnnfxError *
     st = rnnfx_manifest_parse(text, base[0] ? base : NULL, m, err);
     free(text);
     if (st != RNNFX_OK)
-        rnnfx_error_prefix(err, "%s: ", path);
+        rnnfx_error_prefix(err, "%s", path); /* it adds the ": " */
     return st;
 }
