@@ -86,6 +86,10 @@ expect "process: -o FILE refused as a file" 1 "-o .*notdir.wav is a file, not a 
     "$BIN/rnnfx-process" -m "$T/m.json" -o "$T/notdir.wav" "$T/in.wav"
 grep -q "FAILED" "$T/out" && { echo "FAIL process -o FILE blamed the input"; fails=$((fails + 1)); }
 cmp -s "$T/in.wav" "$T/notdir.wav" || { echo "FAIL process -o FILE changed the file"; fails=$((fails + 1)); }
+# a folder as --list / @LIST read as an empty list ("no input files found")
+mkdir "$T/ldir"
+expect "process: --list FOLDER named" 2 "ldir is a folder, not a list file" -- \
+    "$BIN/rnnfx-process" -m "$T/m.json" -o "$T/pl" --list "$T/ldir"
 # a missing value: one message, not two
 expect "process: --mix without a value" 2 "--mix needs a value" -- "$BIN/rnnfx-process" -m "$T/m.json" -o "$T/pout" --mix
 [ "$(wc -l < "$T/out")" -eq 1 ] || { echo "FAIL process: two messages for one missing value"; fails=$((fails + 1)); }

@@ -284,6 +284,14 @@ static int add_path(RnnfxBatchList *list, const char *path, char *err, size_t er
 int rnnfx_batch_add_list(RnnfxBatchList *list, const char *list_path, char *err, size_t err_len)
 {
     int from_stdin = !strcmp(list_path, "-");
+    /* a folder opens and reads as nothing: "--list takes/" ended in "no
+     * input files found" */
+    struct stat st;
+    if (!from_stdin && stat(list_path, &st) == 0 && S_ISDIR(st.st_mode)) {
+        msgf(err, err_len, "%s is a folder, not a list file (give a folder as an input itself)",
+             list_path);
+        return -1;
+    }
     FILE *f = from_stdin ? stdin : fopen(list_path, "r");
     if (!f) {
         msgf(err, err_len, "%s: cannot open list file: %s", list_path, strerror(errno));
@@ -329,6 +337,10 @@ int rnnfx_batch_add_list(RnnfxBatchList *list, const char *list_path, char *err,
             rc = p ? add_path(list, p, err, err_len) : -1;
             free(p);
         }
+    }
+    if (rc == 0 && ferror(f)) {
+        msgf(err, err_len, "%s: cannot read list file: %s", list_path, strerror(errno));
+        rc = -1;
     }
     free(line);
     if (!from_stdin)
