@@ -90,6 +90,18 @@ cmp -s "$T/in.wav" "$T/notdir.wav" || { echo "FAIL process -o FILE changed the f
 mkdir "$T/ldir"
 expect "process: --list FOLDER named" 2 "ldir is a folder, not a list file" -- \
     "$BIN/rnnfx-process" -m "$T/m.json" -o "$T/pl" --list "$T/ldir"
+# a knob set twice (twice by name, by name and by number, or by number
+# twice) played the last value without a word
+"$BUILD/tests/test_process" make-model "$T/k.json" gru 8 48000 drive >/dev/null || exit 1
+expect "process: --set K twice" 2 "knob 'drive' is set twice" -- \
+    "$BIN/rnnfx-process" -m "$T/k.json" -o "$T/pk" --set drive=1 --set drive=2 "$T/in.wav"
+expect "process: --set K and --knob 1" 2 "knob 'drive' \(--knob 1\) is set twice" -- \
+    "$BIN/rnnfx-process" -m "$T/k.json" -o "$T/pk" --set drive=1 --knob 1=0.5 "$T/in.wav"
+expect "process: --knob 1 twice" 2 "--knob 1 is given twice" -- \
+    "$BIN/rnnfx-process" -m "$T/k.json" -o "$T/pk" --knob 1=0.2 --knob 1=0.5 "$T/in.wav"
+[ ! -e "$T/pk" ] || { echo "FAIL process wrote outputs despite a knob set twice"; fails=$((fails + 1)); }
+expect "live: --set K twice" 2 "knob 'drive' is set twice" -- \
+    "$BIN/rnnfx-live" -m "$T/k.json" --set drive=1 --set drive=2 --seconds 1
 # a missing value: one message, not two
 expect "process: --mix without a value" 2 "--mix needs a value" -- "$BIN/rnnfx-process" -m "$T/m.json" -o "$T/pout" --mix
 [ "$(wc -l < "$T/out")" -eq 1 ] || { echo "FAIL process: two messages for one missing value"; fails=$((fails + 1)); }

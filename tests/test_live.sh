@@ -101,6 +101,11 @@ sleep 1
 echo "model $TMP/gru32.json" >"$FIFO"
 sleep 1
 echo "set nothing 1" >"$FIFO"
+# out-of-range values and unknown words change nothing and say so ("in-gain
+# 100" played at +24 dB, "bypass maybe" toggled the bypass)
+echo "in-gain 100" >"$FIFO"
+echo "mix 5" >"$FIFO"
+echo "bypass maybe" >"$FIFO"
 echo "quit" >"$FIFO"
 t=0
 while kill -0 $LPID 2>/dev/null; do
@@ -113,6 +118,9 @@ grep -q "model swaps: 1 requested, 1 installed" "$TMP/fifo-out.txt" || fail "FIF
 # Without --frames, JACK's own period is used (the server runs -p 128).
 grep -q "128-frame buffers" "$TMP/fifo-out.txt" || fail "default buffer size is not the JACK period"
 grep -q "no knob named 'nothing'" "$TMP/fifo-err.txt" || fail "no message for an unknown knob"
+grep -q "in-gain needs a gain in dB, -60..24 (unchanged)" "$TMP/fifo-err.txt" || fail "in-gain 100 not refused"
+grep -q "mix needs a value 0..1 (unchanged)" "$TMP/fifo-err.txt" || fail "mix 5 not refused"
+grep -q "bypass needs on, off or toggle (unchanged)" "$TMP/fifo-err.txt" || fail "bypass maybe not refused"
 
 # No JACK server for a host API that needs one is a clear error, not a hang.
 "$LIVE" --host-api nosuchapi --seconds 1 >/dev/null 2>"$TMP/err2.txt" && fail "accepted a bogus host API"

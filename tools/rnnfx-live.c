@@ -338,8 +338,12 @@ static int swap_model(App *a, const char *path)
         st = rnnfx_chain_core_new(a->L->chain, model, 1, &core, &err); /* owns model */
     if (st != RNNFX_OK) {
         a->swaps_failed++;
-        say(a, "cannot load %s: %s (still playing the previous model)", path,
-            err.msg[0] ? err.msg : rnnfx_strerror(st));
+        /* the loader's messages usually start with the path already */
+        const char *why = err.msg[0] ? err.msg : rnnfx_strerror(st);
+        size_t pl = strlen(path);
+        if (!strncmp(why, path, pl) && !strncmp(why + pl, ": ", 2))
+            why += pl + 2;
+        say(a, "cannot load %s: %s (still playing the previous model)", path, why);
         return -1;
     }
     Msg m = {.type = MSG_CORE, .core = core};
@@ -434,23 +438,27 @@ static void command(App *a, char *line)
     while (isspace((unsigned char)*arg))
         arg++;
     double v;
+    /* A value outside the range changes nothing and says so, as the
+     * start-up options refuse it: "in-gain 100" (for 10) was played at
+     * +24 dB without a word. */
     if (!strcmp(s, "in-gain") || !strcmp(s, "out-gain")) {
-        if (rnnfx_cli_parse_double(arg, &v) != 0) {
-            say(a, "%s needs a gain in dB", s);
+        if (rnnfx_cli_parse_double(arg, &v) != 0 || v < RNNFX_CHAIN_GAIN_MIN_DB ||
+            v > RNNFX_CHAIN_GAIN_MAX_DB) {
+            say(a, "%s needs a gain in dB, %g..%g (unchanged)", s, (double)RNNFX_CHAIN_GAIN_MIN_DB,
+                (double)RNNFX_CHAIN_GAIN_MAX_DB);
             return;
         }
-        v = clampd(v, RNNFX_CHAIN_GAIN_MIN_DB, RNNFX_CHAIN_GAIN_MAX_DB);
         if (s[0] == 'i')
             a->controls.input_db = (float)v;
         else
             a->controls.output_db = (float)v;
         send_controls(a);
     } else if (!strcmp(s, "mix")) {
-        if (rnnfx_cli_parse_double(arg, &v) != 0) {
-            say(a, "mix needs a value 0..1");
+        if (rnnfx_cli_parse_double(arg, &v) != 0 || v < 0 || v > 1) {
+            say(a, "mix needs a value 0..1 (unchanged)");
             return;
         }
-        a->controls.mix = (float)clampd(v, 0, 1);
+        a->controls.mix = (float)v;
         send_controls(a);
     } else if (!strcmp(s, "set")) {
         char *eq = strchr(arg, '=');
@@ -475,8 +483,12 @@ static void command(App *a, char *line)
             a->controls.enabled = 0;
         else if (!strcmp(arg, "off"))
             a->controls.enabled = 1;
-        else
+        else if (!*arg || !strcmp(arg, "toggle"))
             a->controls.enabled = !a->controls.enabled;
+        else { /* "bypass of" toggled too */
+            say(a, "bypass needs on, off or toggle (unchanged)");
+            return;
+        }
         send_controls(a);
     } else if (!strcmp(s, "model")) {
         if (!*arg)

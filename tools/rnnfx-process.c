@@ -297,6 +297,11 @@ int main(int argc, char **argv)
                         RNNFX_CHAIN_MAX_KNOBS);
                 return 2;
             }
+            /* a knob given twice would play the last value without a word */
+            if (!isnan(knob_pos[kn - 1])) {
+                fprintf(stderr, "rnnfx-process: --knob %ld is given twice\n", kn);
+                return 2;
+            }
             knob_pos[kn - 1] = pos;
             i++;
         } else if (!strcmp(a, "--set")) {
@@ -420,6 +425,14 @@ int main(int argc, char **argv)
         opts.controls.knobs[k] = rnnfx_chain_knob_normalize(model, k, arch->params[k].def);
     for (int i = 0; i < n_knobs; i++) {
         const RnnfxParamDesc *pd = &arch->params[knob_index[i]];
+        /* the same knob by name and as --knob N would play the --knob
+         * value without a word (twice by name: rnnfx_cli_resolve_knobs) */
+        if (knob_index[i] < RNNFX_CHAIN_MAX_KNOBS && !isnan(knob_pos[knob_index[i]])) {
+            fprintf(stderr, "rnnfx-process: knob '%s' (--knob %d) is set twice\n", pd->name,
+                    knob_index[i] + 1);
+            rnnfx_model_free(model);
+            return 2;
+        }
         if (knobs[i].value < pd->min || knobs[i].value > pd->max)
             fprintf(stderr, "rnnfx-process: warning: %s=%g is outside the knob's range %g..%g; "
                             "clamped\n", pd->name, knobs[i].value, pd->min, pd->max);

@@ -81,6 +81,13 @@ int rnnfx_cli_resolve_knobs(const RnnfxModel *model, const RnnfxCliKnob *knobs, 
                      knobs[i].name, arch->n_params ? list : "none");
             return -1;
         }
+        /* the same knob twice would play whichever came last without a word */
+        for (int j = 0; j < i; j++) {
+            if (index[j] == k) {
+                snprintf(err, err_len, "knob '%s' is set twice", arch->params[k].name);
+                return -1;
+            }
+        }
         index[i] = k;
     }
     return 0;

@@ -30,7 +30,8 @@ typedef struct {
 int rnnfx_cli_parse_knob(const char *text, RnnfxCliKnob *knob, char *err, size_t err_len);
 
 /* Resolves knob names against a model: fills index[i] with the knob index.
- * Returns 0, or -1 with a message listing the model's knobs. Thread: any. */
+ * Returns 0, or -1 with a message listing the model's knobs (or naming a
+ * knob given twice). Thread: any. */
 int rnnfx_cli_resolve_knobs(const RnnfxModel *model, const RnnfxCliKnob *knobs, int n_knobs,
                             int *index, char *err, size_t err_len);
 
