@@ -193,6 +193,19 @@ tail = struct.unpack("<%df" % ((len(raw) - i) // 4), raw[i:])[24000:]
 sys.exit(0 if max(abs(v) for v in tail) > 0.05 else 1)
 EOF
 
+# an option naming the one model, recording or output given twice is a
+# usage error naming both (the last one won without a word: a batch run
+# with the wrong model, a model written to the wrong file)
+expect "process: -m twice" 2 "-m/--model is given twice" -- "$BIN/rnnfx-process" -m "$T/m.json" -m "$T/k.json" -o "$T/p2x" "$T/in.wav"
+expect "process: -o twice" 2 "-o/--out-dir is given twice" -- "$BIN/rnnfx-process" -m "$T/m.json" -o "$T/p2x" --out-dir "$T/p2y" "$T/in.wav"
+[ ! -e "$T/p2x" ] && [ ! -e "$T/p2y" ] || { echo "FAIL process wrote outputs with an option given twice"; fails=$((fails + 1)); }
+expect "train: -o twice" 2 "-o/--output is given twice" -- "$BIN/rnnfx-train" -i "$T/in.wav" -t "$T/in.wav" -o "$T/t1.json" --output="$T/t2.json"
+expect "train --midi: -o twice" 2 "-o/--output is given twice" -- "$BIN/rnnfx-train" --midi "$T" -o "$T/t1.json" -o "$T/t2.json"
+expect "convert: -o twice" 2 "-o/--output is given twice" -- "$BIN/rnnfx-convert" "$T/m.json" -o "$T/c1.json" -o "$T/c2.json"
+[ ! -e "$T/c1.json" ] && [ ! -e "$T/c2.json" ] || { echo "FAIL convert wrote with -o given twice"; fails=$((fails + 1)); }
+expect "generate: -i twice" 2 "-i/--input is given twice" -- "$BIN/rnnfx-generate" -m "$T/m.json" -i a.mid -i b.mid -o "$T/g2.mid"
+expect "live: -m twice" 2 "-m/--model is given twice" -- "$BIN/rnnfx-live" -m "$T/m.json" -m "$T/k.json" --seconds 1
+
 # "--name=value" is taken by every tool, as rnnfx-train's getopt_long does
 # (the others said "unknown option '--mix=0.5'"); a flag given a value is
 # still an unknown option

@@ -144,7 +144,8 @@ int main(int argc, char **argv)
                 fprintf(stderr, "rnnfx-convert: %s needs a file name\n", a);
                 return 2;
             }
-            out_path = argv[++i];
+            if (rnnfx_cli_set_once("rnnfx-convert", "-o/--output", &out_path, argv[++i]) != 0)
+                return 2;
         } else if (!strcmp(a, "--to")) {
             const char *v = i + 1 < argc ? argv[++i] : "";
             have_target = 1;

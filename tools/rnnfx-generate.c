@@ -104,11 +104,11 @@ int main(int argc, char **argv)
         }
         i++;
         if (!strcmp(a, "-m") || !strcmp(a, "--model"))
-            model_path = v;
+            bad = rnnfx_cli_set_once("rnnfx-generate", "-m/--model", &model_path, v) ? 2 : 0;
         else if (!strcmp(a, "-i") || !strcmp(a, "--input"))
-            in_path = v;
+            bad = rnnfx_cli_set_once("rnnfx-generate", "-i/--input", &in_path, v) ? 2 : 0;
         else if (!strcmp(a, "-o") || !strcmp(a, "--output"))
-            out_path = v;
+            bad = rnnfx_cli_set_once("rnnfx-generate", "-o/--output", &out_path, v) ? 2 : 0;
         else if (!strcmp(a, "--bars"))
             bad = rnnfx_cli_parse_int(v, 1, 10000, &bars);
         else if (!strcmp(a, "--seed"))
@@ -139,6 +139,8 @@ int main(int argc, char **argv)
             usage(stderr);
             return usage_error("unknown option '%s'%s", a, "");
         }
+        if (bad == 2) /* given twice: said already */
+            return 2;
         if (bad)
             return usage_error("%s: bad value '%s'", a, v);
     }

@@ -1002,14 +1002,14 @@ int main(int argc, char **argv)
             if (!need(i, argc, a)) return 2;
             out_name = argv[++i];
         } else if (!strcmp(a, "-m") || !strcmp(a, "--model")) {
-            if (!need(i, argc, a)) return 2;
-            model_path = argv[++i];
+            if (!need(i, argc, a) || rnnfx_cli_set_once("rnnfx-live", "-m/--model", &model_path, argv[++i]))
+                return 2;
         } else if (!strcmp(a, "--script")) {
-            if (!need(i, argc, a)) return 2;
-            script_path = argv[++i];
+            if (!need(i, argc, a) || rnnfx_cli_set_once("rnnfx-live", a, &script_path, argv[++i]))
+                return 2;
         } else if (!strcmp(a, "--control")) {
-            if (!need(i, argc, a)) return 2;
-            fifo_path = argv[++i];
+            if (!need(i, argc, a) || rnnfx_cli_set_once("rnnfx-live", a, &fifo_path, argv[++i]))
+                return 2;
         } else if (!strcmp(a, "--frames")) {
             if (!need(i, argc, a))
                 return 2;

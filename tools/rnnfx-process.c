@@ -204,15 +204,16 @@ int main(int argc, char **argv)
         } else if (!strcmp(a, "-m") || !strcmp(a, "--model")) {
             if (!need_arg(i, argc, a))
                 return 2;
-            model_path = argv[++i];
+            if (rnnfx_cli_set_once("rnnfx-process", "-m/--model", &model_path, argv[++i]) != 0)
+                return 2;
         } else if (!strcmp(a, "-o") || !strcmp(a, "--out-dir")) {
-            if (!need_arg(i, argc, a))
+            if (!need_arg(i, argc, a) ||
+                rnnfx_cli_set_once("rnnfx-process", "-o/--out-dir", &out_dir, argv[++i]) != 0)
                 return 2;
-            out_dir = argv[++i];
         } else if (!strcmp(a, "--pattern")) {
-            if (!need_arg(i, argc, a))
+            if (!need_arg(i, argc, a) ||
+                rnnfx_cli_set_once("rnnfx-process", a, &pattern, argv[++i]) != 0)
                 return 2;
-            pattern = argv[++i];
         } else if (!strcmp(a, "--list")) {
             if (!need_arg(i, argc, a))
                 return 2;

@@ -238,12 +238,22 @@ static int parse_options(int argc, char **argv, Options *o)
             if (longs[k].val == c)
                 name = longs[k].name;
         switch (c) {
-        case 'i': o->input = optarg; break;
-        case 't': o->target = optarg; break;
-        case 'o': o->output = optarg; break;
+        /* one recording of each kind and one output: a second one given
+         * (say an edited command line) used to win without a word */
+        case 'i':
+            if (rnnfx_cli_set_once("rnnfx-train", "-i/--input", &o->input, optarg)) return -1;
+            break;
+        case 't':
+            if (rnnfx_cli_set_once("rnnfx-train", "-t/--target", &o->target, optarg)) return -1;
+            break;
+        case 'o':
+            if (rnnfx_cli_set_once("rnnfx-train", "-o/--output", &o->output, optarg)) return -1;
+            break;
         case 'q': o->quiet = 1; break;
         case 'h': usage(stdout); exit(0);
-        case O_MANIFEST: o->manifest = optarg; break;
+        case O_MANIFEST:
+            if (rnnfx_cli_set_once("rnnfx-train", "--manifest", &o->manifest, optarg)) return -1;
+            break;
         case O_TYPE:
             if (!strcasecmp(optarg, "gru")) o->cell = RNNFX_CELL_GRU;
             else if (!strcasecmp(optarg, "lstm")) o->cell = RNNFX_CELL_LSTM;

@@ -93,6 +93,16 @@ int rnnfx_cli_resolve_knobs(const RnnfxModel *model, const RnnfxCliKnob *knobs, 
     return 0;
 }
 
+int rnnfx_cli_set_once(const char *prog, const char *opt, const char **slot, const char *value)
+{
+    if (*slot) {
+        fprintf(stderr, "%s: %s is given twice ('%s', '%s')\n", prog, opt, *slot, value);
+        return -1;
+    }
+    *slot = value;
+    return 0;
+}
+
 /* The "--name" part of "--name=value" if it is a listed option taking a
  * value, else 0. */
 static size_t equals_split_at(const char *arg, const char *const *value_opts)

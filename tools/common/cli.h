@@ -3,8 +3,9 @@
  *
  * Strict number parsing (a typo such as "--mix 0,5" is an error, not 0),
  * "name=value" knob settings, a monotonic clock, and formatting of durations
- * for progress lines. Nothing here prints except rnnfx_cli_die(); nothing
- * here is meant for an audio thread (they may format text).
+ * for progress lines. Nothing here prints except the checks that say so
+ * (rnnfx_cli_set_once, rnnfx_cli_check_folder_of); nothing here is meant
+ * for an audio thread (they may format text).
  */
 #ifndef RNNFX_CLI_H
 #define RNNFX_CLI_H
@@ -46,6 +47,12 @@ int rnnfx_cli_resolve_knobs(const RnnfxModel *model, const RnnfxCliKnob *knobs, 
  * thread, once, before any other thread starts. */
 char **rnnfx_cli_split_equals(int argc, char **argv, const char *const *value_opts,
                               int *argc_out);
+
+/* For an option that names the one file of its kind (the model, the
+ * output, ...): returns 0 when *slot is still NULL and sets it to value;
+ * else prints "<prog>: <opt> is given twice ('a', 'b')" and returns -1 (a
+ * usage error: the last one used to win without a word). Thread: any. */
+int rnnfx_cli_set_once(const char *prog, const char *opt, const char **slot, const char *value);
 
 /* Seconds from an arbitrary fixed point (CLOCK_MONOTONIC). Thread: any. */
 double rnnfx_cli_now(void);

@@ -645,7 +645,8 @@ static int parse_args(int argc, char **argv, Options *o)
             o->jsb = v;
         } else if (!strcmp(a, "-o") || !strcmp(a, "--output")) {
             NEED_VALUE();
-            o->out = v;
+            if (rnnfx_cli_set_once("rnnfx-train", "-o/--output", &o->out, v))
+                return -1;
         } else if (!strcmp(a, "--grid")) {
             NEED_VALUE();
             if (parse_grid(v, &steps) != 0) {
