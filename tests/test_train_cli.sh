@@ -160,6 +160,13 @@ rc=$?
 check "unwritable output folder refused before training (rc=$rc)" "[ $rc -ne 0 ] && grep -q 'does not exist' '$T/x.err'"
 "$TRAIN" -i $DATA/dry.flac -o "$T/x.json" > /dev/null 2> "$T/x.err"
 check "missing --target is a usage error" "[ \$? -eq 2 ] || grep -q 'need --input' '$T/x.err'"
+# a file where the preset bundle folder goes: refused before training (it
+# failed after the run with "Not a directory", under a line naming it)
+touch "$T/pb.lv2"
+"$TRAIN" -i $DATA/dry.flac -t $DATA/wet_gx_muff.flac -o "$T/pb.json" $FAST --epochs 1 > "$T/x.out" 2> "$T/x.err"
+rc=$?
+check "a file at MODEL.lv2 refused before training (rc=$rc)" \
+    "[ $rc -eq 1 ] && grep -q 'pb.lv2 exists and is not a folder' '$T/x.err' && [ ! -e '$T/pb.json' ]"
 # outputs that are files the run reads, or a folder: refused before training
 # (-o dry.wav once replaced the recording with the model; -o FOLDER failed
 # only after the whole run)

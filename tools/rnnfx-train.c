@@ -825,11 +825,10 @@ static void stem_of(const char *path, char *out, size_t len)
         *dot = 0;
 }
 
-/* 6 significant digits, so the settings read as 0.005, not 0.00499999988 */
 /* A figure for the model's free-form training metadata, to 6 significant
- * digits as written: json-c writes a double with 17 digits, so rounding
- * the value alone still gave "lr": 0.0050000000000000001 in every model
- * file and in rnnfx-inspect's output. */
+ * digits as written (0.005, not the float's 0.00499999988): json-c writes
+ * a double with 17 digits, so rounding the value alone still gave
+ * "lr": 0.0050000000000000001 in every model file and in rnnfx-inspect. */
 static json_object *json_num6(double v)
 {
     char b[32];
@@ -1206,6 +1205,15 @@ int main(int argc, char **argv)
         if (!is_ttl && !is_lv2) {
             fprintf(stderr, "rnnfx-train: --preset must name a NAME.lv2 bundle folder or a .ttl file\n");
             return EXIT_USAGE;
+        }
+        /* a file where the bundle folder goes failed only after training
+         * ("Not a directory"), below a summary line naming the preset */
+        struct stat pst;
+        if (is_lv2 && stat(preset_path, &pst) == 0 && !S_ISDIR(pst.st_mode)) {
+            fprintf(stderr, "rnnfx-train: the preset bundle %s exists and is not a folder; give "
+                            "another --preset, or --no-preset\n",
+                    preset_path);
+            return EXIT_FAIL;
         }
     }
 
