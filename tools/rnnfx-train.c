@@ -1826,6 +1826,9 @@ int main(int argc, char **argv)
         note(1, "the model file scores ESR %.6f, the model in memory %.6f", test_file, test_esr);
 
     int rc = 0;
+    /* what was written: the summary below names only those (it named a
+     * preset that had failed) */
+    int preset_written = 0, report_written = 0;
     if (!o.no_preset) {
         size_t pl = strlen(preset_path);
         RnnfxStatus st = !strcasecmp(preset_path + pl - 4, ".ttl")
@@ -1834,6 +1837,8 @@ int main(int argc, char **argv)
         if (st != RNNFX_OK) {
             fprintf(stderr, "rnnfx-train: preset not written: %s\n", err.msg);
             rc = 1;
+        } else {
+            preset_written = 1;
         }
     }
     if (!o.no_report) {
@@ -1883,6 +1888,8 @@ int main(int argc, char **argv)
         if (rnnfx_report_write_html(report_path, &rep, &err) != RNNFX_OK) {
             fprintf(stderr, "rnnfx-train: report not written: %s\n", err.msg);
             rc = 1;
+        } else {
+            report_written = 1;
         }
     }
 
@@ -1890,11 +1897,11 @@ int main(int argc, char **argv)
     rnnfx_cli_format_duration(elapsed_before + wall, dur, sizeof dur);
     printf("\ntest ESR %.4f: %s\n", test_esr, rnnfx_quality_sentence(test_esr));
     printf("  model:  %s\n", o.output);
-    if (!o.no_preset)
+    if (preset_written)
         printf("  preset: %s%s\n", preset_path,
                strcasecmp(preset_path + strlen(preset_path) - 4, ".lv2") ? ""
                                                                           : "  (copy into ~/.lv2 to see it in LV2 hosts)");
-    if (!o.no_report)
+    if (report_written)
         printf("  report: %s\n", report_path);
     printf("  checkpoint: %s (--resume to continue)\n", ckpt_path);
     printf("result test_esr=%.6f band=%s val_esr=%.6f epochs=%d seconds=%.1f samples_per_s=%.0f delay=%d inverted=%d skip=%d%s\n",
