@@ -150,6 +150,10 @@ mkdir "$T/cdir"
 expect "convert: -o FOLDER --force refused" 1 "is a folder" -- "$BIN/rnnfx-convert" "$T/m.json" -o "$T/cdir" --force
 grep -q -- "->" "$T/out" && { echo "FAIL convert printed a success line for a refused output"; fails=$((fails + 1)); }
 
+# --to against the output's extension: AIDA-X JSON under a .nam name
+expect "convert: --to aidax -o X.nam refused" 2 "names a NAM file, but --to aidax" -- \
+    "$BIN/rnnfx-convert" "$T/m.json" -o "$T/c2.nam" --to aidax
+[ ! -e "$T/c2.nam" ] || { echo "FAIL convert wrote AIDA-X under .nam"; fails=$((fails + 1)); }
 # the input as output: "exists; pass --force" was the wrong advice (--force
 # then said "same file"); the file stays as it was
 cp "$T/m.json" "$T/same.json"

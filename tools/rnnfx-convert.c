@@ -187,6 +187,15 @@ int main(int argc, char **argv)
     if (!have_target)
         target = ends_with(out_path, ".nam") ? TO_NAM : ends_with(out_path, ".aidax") ? TO_AIDAX
                                                                                    : TO_RNNFX;
+    /* --to against a name that promises another format: "--to aidax -o
+     * x.nam" wrote AIDA-X JSON that NAM players then refuse */
+    if ((ends_with(out_path, ".nam") && target != TO_NAM) ||
+        (ends_with(out_path, ".aidax") && target != TO_AIDAX)) {
+        fprintf(stderr, "rnnfx-convert: -o %s names a%s file, but --to %s writes another format; "
+                        "name it .json (or drop --to)\n",
+                out_path, ends_with(out_path, ".nam") ? " NAM" : "n AIDA-X", target_name(target));
+        return 2;
+    }
     /* every format written here is JSON: "-o x.wav" once wrote JSON under
      * an audio name */
     const char *foreign = rnnfx_cli_foreign_model_name(out_path);
