@@ -128,6 +128,15 @@ expect "train: -o MODEL.nam names rnnfx-convert" 2 "rnnfx-convert" -- \
 # (the files here do not exist: reading first would say "cannot open")
 expect "train: --burn-in >= --segment before reading" 2 "burn-in.*shorter than --segment" -- \
     "$BIN/rnnfx-train" -i "$NO.wav" -t "$NO.wav" -o "$T/t.json" --segment 1024 --burn-in 2048
+# contradicting flags: the last one won without a word (before any file is read)
+expect "train: --skip --no-skip" 2 "--skip and --no-skip contradict" -- \
+    "$BIN/rnnfx-train" -i "$NO.wav" -t "$NO.wav" -o "$T/t.json" --skip --no-skip
+expect "train: --channel 0 --mix" 2 "--channel and --mix contradict" -- \
+    "$BIN/rnnfx-train" -i "$NO.wav" -t "$NO.wav" -o "$T/t.json" --channel 0 --mix
+expect "train: --no-align --invert" 2 "--no-align and --invert contradict" -- \
+    "$BIN/rnnfx-train" -i "$NO.wav" -t "$NO.wav" -o "$T/t.json" --no-align --invert
+expect "train: --delay twice" 2 "--delay is given twice \(3, 4\)" -- \
+    "$BIN/rnnfx-train" -i "$NO.wav" -t "$NO.wav" -o "$T/t.json" --delay 3 --delay 4
 expect "train --midi: unknown option" 2 "" -- "$BIN/rnnfx-train" --midi --bogus
 expect "train --midi: missing file" 1 "does-not-exist" -- "$BIN/rnnfx-train" --midi "$NO.mid" -o "$T/tm.json"
 

@@ -185,6 +185,14 @@ static int bad_value(const char *opt, const char *val)
     return -1;
 }
 
+/* Two options that contradict each other (--skip --no-skip, --mix
+ * --channel 0, ...): the last one used to win without a word. */
+static int contradict(const char *a, const char *b)
+{
+    fprintf(stderr, "rnnfx-train: %s and %s contradict each other; give one\n", a, b);
+    return -1;
+}
+
 static int parse_options(int argc, char **argv, Options *o)
 {
     memset(o, 0, sizeof *o);
@@ -302,8 +310,11 @@ static int parse_options(int argc, char **argv, Options *o)
         case O_BATCH:
             if (rnnfx_cli_parse_int(optarg, 1, 4096, &o->batch)) return bad_value(name, optarg);
             break;
-        case O_SKIP: o->skip = 1; break;
-        case O_NOSKIP: o->skip = 0; break;
+        case O_SKIP:
+        case O_NOSKIP:
+            if (o->skip == (c == O_SKIP ? 0 : 1)) return contradict("--skip", "--no-skip");
+            o->skip = c == O_SKIP;
+            break;
         case O_RESUME: o->resume = optarg; break;
         case O_CKPT: o->checkpoint = optarg; break;
         case O_REPORT: o->report = optarg; break;
@@ -312,9 +323,17 @@ static int parse_options(int argc, char **argv, Options *o)
         case O_NOPRESET: o->no_preset = 1; break;
         case O_CHANNEL:
             if (rnnfx_cli_parse_int(optarg, 0, 63, &l)) return bad_value(name, optarg);
+            if (o->channel == RNNFX_AUDIO_MIX) return contradict("--mix", "--channel");
+            if (o->channel >= 0 && o->channel != (int)l) {
+                fprintf(stderr, "rnnfx-train: --channel is given twice (%d, %ld)\n", o->channel, l);
+                return -1;
+            }
             o->channel = (int)l;
             break;
-        case O_MIX: o->channel = RNNFX_AUDIO_MIX; break;
+        case O_MIX:
+            if (o->channel >= 0) return contradict("--channel", "--mix");
+            o->channel = RNNFX_AUDIO_MIX;
+            break;
         case O_INCH:
         case O_TGCH:
             if (rnnfx_cli_parse_int(optarg, 0, CH_MAX, &l)) {
@@ -333,13 +352,27 @@ static int parse_options(int argc, char **argv, Options *o)
         case O_NAME: o->name = optarg; break;
         case O_DELAY:
             if (rnnfx_cli_parse_int(optarg, -1000000, 1000000, &l)) return bad_value(name, optarg);
+            if (o->no_align && l != 0)
+                return contradict("--no-align", "--delay");
+            if (o->delay_set && o->delay != (int)l) {
+                fprintf(stderr, "rnnfx-train: --delay is given twice (%d, %ld)\n", o->delay, l);
+                return -1;
+            }
             o->delay_set = 1;
             o->delay = (int)l;
             break;
-        case O_INVERT: o->invert_set = 1; o->invert = 1; break;
-        case O_NOINVERT: o->invert_set = 1; o->invert = 0; break;
+        case O_INVERT:
+        case O_NOINVERT:
+            if (o->invert_set && o->invert != (c == O_INVERT))
+                return contradict(o->no_align ? "--no-align" : o->invert ? "--invert" : "--no-invert",
+                                  c == O_INVERT ? "--invert" : "--no-invert");
+            o->invert_set = 1;
+            o->invert = c == O_INVERT;
+            break;
         case O_NOALIGN:
-            o->delay_set = o->invert_set = 1;
+            if ((o->delay_set && o->delay != 0) || (o->invert_set && o->invert))
+                return contradict("--no-align", o->invert ? "--invert" : "--delay");
+            o->delay_set = o->invert_set = o->no_align = 1;
             o->delay = o->invert = 0;
             break;
         case O_PATIENCE:
