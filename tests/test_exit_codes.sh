@@ -128,6 +128,10 @@ expect "train: -o MODEL.nam names rnnfx-convert" 2 "rnnfx-convert" -- \
 # (the files here do not exist: reading first would say "cannot open")
 expect "train: --burn-in >= --segment before reading" 2 "burn-in.*shorter than --segment" -- \
     "$BIN/rnnfx-train" -i "$NO.wav" -t "$NO.wav" -o "$T/t.json" --segment 1024 --burn-in 2048
+# --evaluate's model is checked before the recordings are read (they do
+# not exist here: reading first would say "cannot open ...wav")
+expect "train: --evaluate MISSING before reading" 1 "cannot open .*does-not-exist.json" -- \
+    "$BIN/rnnfx-train" -i "$NO.wav" -t "$NO.wav" --evaluate "$NO.json"
 # contradicting flags: the last one won without a word (before any file is read)
 expect "train: --skip --no-skip" 2 "--skip and --no-skip contradict" -- \
     "$BIN/rnnfx-train" -i "$NO.wav" -t "$NO.wav" -o "$T/t.json" --skip --no-skip

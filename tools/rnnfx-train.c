@@ -1208,6 +1208,24 @@ int main(int argc, char **argv)
         return EXIT_FAIL;
     }
 
+    /* --evaluate's model, checked before the recordings are read and
+     * aligned (a missing or unsupported model was reported only after) */
+    if (o.evaluate) {
+        RnnfxModel *m = NULL;
+        RnnfxError e;
+        if (rnnfx_model_load(o.evaluate, NULL, &m, &e) != RNNFX_OK) {
+            fprintf(stderr, "rnnfx-train: %s\n", e.msg);
+            return EXIT_FAIL;
+        }
+        const RnnfxArch *ea = rnnfx_model_arch(m);
+        int audio = ea->kind == RNNFX_KIND_AUDIO && ea->output_size == 1;
+        rnnfx_model_free(m);
+        if (!audio) {
+            fprintf(stderr, "rnnfx-train: %s is not a mono audio model\n", o.evaluate);
+            return EXIT_FAIL;
+        }
+    }
+
     /* output paths, checked before any work so a long run cannot end in
      * "cannot write" */
     char stem[PATH_MAX], report_path[PATH_MAX + 8], preset_path[PATH_MAX + 8], ckpt_path[PATH_MAX + 8];
