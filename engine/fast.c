@@ -291,23 +291,27 @@ static void pack_dense(RnnfxFastLayer *L, float *mem)
     L->bhd = L->bh ? bhd : NULL;
 }
 
-/* The paired-tail copy: an LSTM of 17-24 units (plain domain) uses half
- * of its second unit group, so 4 of the 8 gate vectors per column in the
- * packed layout are half padding. The copy holds 6 vectors per column:
- * rows i, f, g, o of units 0-15, then units 16-23 of i and f in one vector
- * and of g and o in another (f512_lstm_pt). */
-#define PAIRED_ROWS 96
-
+/* The paired-tail copy: an LSTM or GRU of 17-24 units (plain domain) uses
+ * half of its second unit group, so in the packed layout each of that
+ * group's gate vectors is half padding. The copy holds per column the
+ * first group's gate rows as usual (units 0-15), then units 16-23 two
+ * gates to a vector: LSTM [i | f] and [g | o] (6 vectors instead of 8),
+ * GRU [r | z] and the n rows' vector as packed (5 instead of 6: the
+ * recurrent n part is multiplied by r before its tanh, so it keeps a
+ * vector of its own). f512_lstm_pt and f512_gru_pt run it. */
 static int paired_tail(const RnnfxFastLayer *L)
 {
-    return L->cell == RNNFX_CELL_LSTM && !L->zdom && L->hidden > 16 && L->hidden <= 24;
+    return (L->cell == RNNFX_CELL_LSTM || L->cell == RNNFX_CELL_GRU) && !L->zdom &&
+           L->hidden > 16 && L->hidden <= 24;
 }
 
 static RnnfxStatus build_paired(RnnfxFast *F, RnnfxError *err)
 {
     RnnfxFastLayer *L = &F->layer[0];
+    const int lstm = L->cell == RNNFX_CELL_LSTM, G = lstm ? 4 : 3;
+    const size_t per_col = lstm ? 96 : 80;
     const size_t table_bytes = ((size_t)L->hcols * sizeof(float *) + 63) & ~(size_t)63;
-    const size_t floats = (size_t)L->hcols * PAIRED_ROWS;
+    const size_t floats = (size_t)L->hcols * per_col;
     unsigned char *mem = aligned_alloc(64, table_bytes + floats * sizeof(float));
     if (!mem)
         return rnnfx_fail(err, RNNFX_ERR_NOMEM, "out of memory packing the model");
@@ -315,11 +319,13 @@ static RnnfxStatus build_paired(RnnfxFast *F, RnnfxError *err)
     float *wp = (float *)(mem + table_bytes);
     for (int k = 0; k < L->hcols; k++) {
         const float *src = L->wh + (size_t)k * L->rows; /* gate q, unit j at q*32 + j */
-        float *dst = wp + (size_t)k * PAIRED_ROWS;
-        for (int q = 0; q < 4; q++) {
+        float *dst = wp + (size_t)k * per_col, *tail = dst + 16 * G;
+        for (int q = 0; q < G; q++)
             memcpy(dst + 16 * q, src + 32 * q, 16 * sizeof(float));
-            memcpy(dst + 64 + 8 * q, src + 32 * q + 16, 8 * sizeof(float));
-        }
+        for (int q = 0; q < (lstm ? 4 : 2); q++)
+            memcpy(tail + 8 * q, src + 32 * q + 16, 8 * sizeof(float));
+        if (!lstm) /* n: units 16-31 as packed (24-31 zero) */
+            memcpy(tail + 16, src + 64 + 16, 16 * sizeof(float));
         cols[k] = dst;
     }
     L->cols = cols;

@@ -76,10 +76,10 @@ typedef struct {
      * and bhd (GRU b_hn) are in the same layout. */
     int gs, drows;
     const float *wxd, *bhd;
-    /* paired (AVX-512 LSTM, 17 <= H <= 24, plain domain): cols point into
-     * a copy of 6 vectors per column, the first unit group's i, f, g, o,
-     * then units 16-23 two gates to a vector, [i | f] and [g | o] (fast.c,
-     * paired_tail). */
+    /* paired (AVX-512 LSTM and GRU, 17 <= H <= 24, plain domain): cols
+     * point into a copy whose columns hold the first unit group's gates,
+     * then units 16-23 two gates to a vector, LSTM [i | f] [g | o], GRU
+     * [r | z] [n | 0] (fast.c, paired_tail). */
     int paired;
     /* zig (AVX-512 fused kernels): the matrix is larger than
      * RNNFX_ZIG_BYTES, so they sweep its columns forwards and backwards on

@@ -128,6 +128,8 @@ static const Config configs[] = {
     {"lstm20_k3_skip", 1, {RNNFX_CELL_LSTM}, {20}, 0, 0, 4, 1, 1, 0, 0},
     {"lstm21_sigmoid", 1, {RNNFX_CELL_LSTM}, {21}, 0, 0, 1, 1, 0, 1, 0},
     {"lstm24", 1, {RNNFX_CELL_LSTM}, {24}, 0, 0, 1, 1, 0, 0, 0},
+    {"gru17_skip", 1, {RNNFX_CELL_GRU}, {17}, 0, 0, 1, 1, 1, 0, 0},
+    {"gru20_k3_sigmoid", 1, {RNNFX_CELL_GRU}, {20}, 0, 0, 4, 1, 0, 1, 0},
     {"lstm32", 1, {RNNFX_CELL_LSTM}, {32}, 0, 0, 1, 1, 0, 0, 0},
     {"lstm40_skip", 1, {RNNFX_CELL_LSTM}, {40}, 0, 0, 1, 1, 1, 0, 0},
     {"lstm64", 1, {RNNFX_CELL_LSTM}, {64}, 0, 0, 1, 1, 0, 0, 0},
@@ -319,7 +321,7 @@ static void test_block_split(void **state)
      * is deep end mid-drain), knobs. */
     static const char *const pick[] = {
         "lstm1",         "lstm8",     "lstm16",       "lstm17_k2", "lstm20_k3_skip",
-        "lstm24",        "lstm40_skip",
+        "lstm24",        "gru17_skip", "gru20_k3_sigmoid", "lstm40_skip",
         "lstm52",        "lstm64",    "lstm72_k2",    "lstmp33x2_k2", "gru8",
         "gru24_k2",      "gru56_k2_skip", "gru60",    "gru84",     "gru96",
         "mixed_lstm9_gru31_rnn3", "lstm24_out3_sigmoid", "lstm12_skip", "gru10_k2",
