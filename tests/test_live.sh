@@ -125,6 +125,11 @@ grep -q "bypass needs on, off or toggle (unchanged)" "$TMP/fifo-err.txt" || fail
 # No JACK server for a host API that needs one is a clear error, not a hang.
 "$LIVE" --host-api nosuchapi --seconds 1 >/dev/null 2>"$TMP/err2.txt" && fail "accepted a bogus host API"
 grep -q "no host API 'nosuchapi'" "$TMP/err2.txt" || fail "unclear message for a bogus host API"
+# A rate the JACK server does not run at: said why ("0 frames: Invalid
+# sample rate" was all it said)
+"$LIVE" --host-api jack --rate 44100 --seconds 1 >/dev/null 2>"$TMP/err3.txt" && fail "accepted 44.1 kHz on a 48 kHz server"
+grep -q "the JACK server runs at 48000 Hz" "$TMP/err3.txt" || { cat "$TMP/err3.txt"; fail "unclear message for --rate"; }
+grep -q " 0 frames" "$TMP/err3.txt" && fail "the message says '0 frames'"
 
 if [ $ok = 0 ]; then
     # Is it us or the machine? Pass-through (no model) under the same

@@ -1232,8 +1232,20 @@ int main(int argc, char **argv)
                                frames ? (unsigned long)frames : paFramesPerBufferUnspecified,
                                paClipOff, audio_cb, L);
     if (pe != paNoError) {
-        fprintf(stderr, "rnnfx-live: cannot open %s -> %s at %g Hz, %ld frames: %s\n", ii->name,
-                oi->name, rate, frames, Pa_GetErrorText(pe));
+        /* "0 frames" was the auto setting; a rate other than a JACK
+         * server's own is the usual cause and deserves saying */
+        char fr[48];
+        if (frames)
+            snprintf(fr, sizeof fr, "%ld frames", frames);
+        else
+            snprintf(fr, sizeof fr, "%s", is_jack ? "the server's period" : "automatic buffer size");
+        char why[128] = "";
+        if (is_jack && fabs(rate - oi->defaultSampleRate) > 0.5)
+            snprintf(why, sizeof why, " (the JACK server runs at %g Hz and cannot run at another "
+                                      "rate: leave out --rate)",
+                     oi->defaultSampleRate);
+        fprintf(stderr, "rnnfx-live: cannot open %s -> %s at %g Hz, %s: %s%s\n", ii->name,
+                oi->name, rate, fr, Pa_GetErrorText(pe), why);
         stream = NULL;
         rc = 1;
         goto out;
