@@ -44,6 +44,17 @@ grep -q "^epoch    4" "$tmp/resume.log" || { cat "$tmp/resume.log"; fail "resume
     --epochs=1 --threads 1 -q >"$tmp/type.log" 2>&1 || { cat "$tmp/type.log"; fail "--type=lstm --hidden=8 refused"; }
 grep -q '"type": "lstm"' "$tmp/m3.json" || fail "--type lstm did not make an LSTM"
 
+# Ctrl-C: the best model so far is written, and said (it ended silently)
+"$TRAIN" --midi "$tmp/songs" -o "$tmp/int.json" --grid eighth --hidden 8 --segment 16 --batch 4 \
+    --minutes 2 --patience 1000000 --threads 1 >"$tmp/int.log" 2>&1 &
+pid=$!
+i=0
+while [ $i -lt 100 ] && ! grep -q '^epoch ' "$tmp/int.log" 2>/dev/null; do sleep 0.2; i=$((i + 1)); done
+kill -INT $pid
+wait $pid || { cat "$tmp/int.log"; fail "Ctrl-C: exit status $?"; }
+grep -q "interrupted: writing the best model so far" "$tmp/int.log" || { cat "$tmp/int.log"; fail "Ctrl-C not said"; }
+grep -q '"kind": "midi-frames"' "$tmp/int.json" || fail "Ctrl-C: no model written"
+
 # generation: continue a file, compose from silence, determinism
 "$GEN" -m "$tmp/m.json" -i "$data/nottingham/jigs1.mid" -o "$tmp/a.mid" --bars 4 --seed 5 \
     >"$tmp/gen.log" 2>&1 || { cat "$tmp/gen.log"; fail "generate (continue) failed"; }

@@ -81,6 +81,14 @@ static RnnfxTrainer *g_trainer;
 static void on_signal(int sig)
 {
     (void)sig;
+    if (g_stop) {
+        /* second Ctrl-C: leave at once, as audio mode does (the model file
+         * is written atomically: nothing half-written remains) */
+        static const char msg[] = "\nrnnfx-train: interrupted again, exiting without writing\n";
+        ssize_t w = write(2, msg, sizeof msg - 1);
+        (void)w;
+        _exit(130);
+    }
     g_stop = 1;
     if (g_trainer)
         rnnfx_trainer_request_stop(g_trainer);
@@ -1011,6 +1019,8 @@ int rnnfx_train_midi_main(int argc, char **argv)
     }
     if (!best && rnnfx_model_clone(model, &best, &err) != RNNFX_OK)
         goto fail_err;
+    if (g_stop) /* as audio mode says it (here Ctrl-C ended the run silently) */
+        fprintf(stderr, "rnnfx-train: interrupted: writing the best model so far\n");
 
     /* Report and save the best model. */
     {
