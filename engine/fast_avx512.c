@@ -181,10 +181,10 @@ RX_INLINE void f512_dense_h(F512Dense *D, const RnnfxFast *F, const float *h, in
  * packed in the exponent domain (ZD) and uses the fused forms below (one
  * denominator per unit group), c in plain units.
  * Kernel choice by shape: LSTM H <= 8 f512_lstm_small; H <= 16
- * f512_lstm1 / f512_gru1; H 17-24 with the paired-tail copy (fast.c)
- * f512_lstm_pt / f512_gru_pt; with the dense-gate copy (fast.c: LSTM H 33-40, GRU H
- * 33-40 and 49-56) f512_lstm_dg / f512_gru_dg; the rest of H <= 96
- * f512_lstm / f512_gru.
+ * f512_lstm1 / f512_gru1; H 17-24, with the paired-tail copy (fast.c),
+ * f512_lstm_pt / f512_gru_pt; with the dense-gate copy (fast.c: LSTM H
+ * 33-40, GRU H 33-40 and 49-56) f512_lstm_dg / f512_gru_dg; the rest of
+ * H <= 96 f512_lstm / f512_gru.
  *
  * The recurrent weights are reached through L->cols: column k's gate rows
  * in P parts of LP vectors, part j at cols[j]. fast.c points these into the
@@ -653,6 +653,30 @@ RX_INLINE void f512_lstm_small(const RnnfxFast *F, const float *b0, float *h, fl
  * Measured (bench_engine --hidden, A/B in one session): LSTM-17 and -20
  * 70.5 -> 61.5 ns, LSTM-24 77.5 -> 66 ns. Tried and slower: the first
  * group's o rows in a second pass after the cell updates (LSTM-24 77 ns). */
+/* a0[0..NVEC) = init + the recurrent product over the HC columns of the
+ * paired-tail copy (ROWS floats each, from w), in two accumulator sets:
+ * even columns in a0, odd ones in a1, summed at the end. */
+#define F512_PT_MATVEC(NVEC, ROWS)                                                             \
+    do {                                                                                       \
+        const __m512 h0 = _mm512_set1_ps(h[0]), h1 = _mm512_set1_ps(h[1]);                     \
+        _Pragma("GCC unroll 6") for (int v = 0; v < (NVEC); v++)                               \
+        {                                                                                      \
+            a0[v] = _mm512_fmadd_ps(_mm512_load_ps(w + 16 * v), h0, init[v]);                  \
+            a1[v] = _mm512_mul_ps(_mm512_load_ps(w + (ROWS) + 16 * v), h1);                    \
+        }                                                                                      \
+        _Pragma("GCC unroll 12") for (int k = 2; k < HC; k += 2)                               \
+        {                                                                                      \
+            const __m512 g0 = _mm512_set1_ps(h[k]), g1 = _mm512_set1_ps(h[k + 1]);             \
+            _Pragma("GCC unroll 6") for (int v = 0; v < (NVEC); v++)                           \
+            {                                                                                  \
+                a0[v] = _mm512_fmadd_ps(_mm512_load_ps(w + k * (ROWS) + 16 * v), g0, a0[v]);   \
+                a1[v] = _mm512_fmadd_ps(_mm512_load_ps(w + (k + 1) * (ROWS) + 16 * v), g1, a1[v]); \
+            }                                                                                  \
+        }                                                                                      \
+        _Pragma("GCC unroll 6") for (int v = 0; v < (NVEC); v++) a0[v] =                       \
+            _mm512_add_ps(a0[v], a1[v]);                                                       \
+    } while (0)
+
 RX_INLINE void f512_lstm_pt(const RnnfxFast *F, const float *b0, float *h, float *c, const float *in,
                             float *out, size_t n, const int HC)
 {
@@ -677,28 +701,11 @@ RX_INLINE void f512_lstm_pt(const RnnfxFast *F, const float *b0, float *h, float
     D.t0 = 0;
     for (size_t t = 0; t < n; t++) {
         const __m512 xv = _mm512_set1_ps(in[t]);
-        __m512 a0[6], a1[6];
-        {
-            const __m512 h0 = _mm512_set1_ps(h[0]), h1 = _mm512_set1_ps(h[1]);
-#pragma GCC unroll 6
-            for (int v = 0; v < 6; v++) {
-                a0[v] = _mm512_fmadd_ps(_mm512_load_ps(w + 16 * v), h0,
-                                        _mm512_fmadd_ps(wxv[v], xv, bx[v]));
-                a1[v] = _mm512_mul_ps(_mm512_load_ps(w + ROWS + 16 * v), h1);
-            }
-        }
-#pragma GCC unroll 12
-        for (int k = 2; k < HC; k += 2) {
-            const __m512 h0 = _mm512_set1_ps(h[k]), h1 = _mm512_set1_ps(h[k + 1]);
-#pragma GCC unroll 6
-            for (int v = 0; v < 6; v++) {
-                a0[v] = _mm512_fmadd_ps(_mm512_load_ps(w + k * ROWS + 16 * v), h0, a0[v]);
-                a1[v] = _mm512_fmadd_ps(_mm512_load_ps(w + (k + 1) * ROWS + 16 * v), h1, a1[v]);
-            }
-        }
+        __m512 a0[6], a1[6], init[6];
 #pragma GCC unroll 6
         for (int v = 0; v < 6; v++)
-            a0[v] = _mm512_add_ps(a0[v], a1[v]);
+            init[v] = _mm512_fmadd_ps(wxv[v], xv, bx[v]);
+        F512_PT_MATVEC(6, ROWS);
         /* units 0-15 */
         const __m512 i = rnnfx_pw_sigmoid_avx512(a0[0]);
         const __m512 f = rnnfx_pw_sigmoid_avx512(a0[1]);
@@ -759,26 +766,7 @@ RX_INLINE void f512_gru_pt(const RnnfxFast *F, const float *b0, float *h, const 
         const __m512 init[5] = {_mm512_fmadd_ps(wxv[0], xv, bx[0]),
                                 _mm512_fmadd_ps(wxv[1], xv, bx[1]), bhn0,
                                 _mm512_fmadd_ps(wrz, xv, brz), bhn1};
-        {
-            const __m512 h0 = _mm512_set1_ps(h[0]), h1 = _mm512_set1_ps(h[1]);
-#pragma GCC unroll 5
-            for (int v = 0; v < 5; v++) {
-                a0[v] = _mm512_fmadd_ps(_mm512_load_ps(w + 16 * v), h0, init[v]);
-                a1[v] = _mm512_mul_ps(_mm512_load_ps(w + ROWS + 16 * v), h1);
-            }
-        }
-#pragma GCC unroll 12
-        for (int k = 2; k < HC; k += 2) {
-            const __m512 h0 = _mm512_set1_ps(h[k]), h1 = _mm512_set1_ps(h[k + 1]);
-#pragma GCC unroll 5
-            for (int v = 0; v < 5; v++) {
-                a0[v] = _mm512_fmadd_ps(_mm512_load_ps(w + k * ROWS + 16 * v), h0, a0[v]);
-                a1[v] = _mm512_fmadd_ps(_mm512_load_ps(w + (k + 1) * ROWS + 16 * v), h1, a1[v]);
-            }
-        }
-#pragma GCC unroll 5
-        for (int v = 0; v < 5; v++)
-            a0[v] = _mm512_add_ps(a0[v], a1[v]);
+        F512_PT_MATVEC(5, ROWS);
         const __m512 xn0 = _mm512_fmadd_ps(wxv[2], xv, bx[2]);
         const __m512 xn1 = _mm512_fmadd_ps(wxv[3], xv, bx[3]);
         /* units 0-15 */
