@@ -28,6 +28,7 @@
  * libsndfile knows: .wav, .flac, ...), atomically.
  */
 #include <math.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -297,6 +298,25 @@ static void make_riff(Score *sc, double rate, double seconds)
     qsort(sc->p, sc->n, sizeof *sc->p, cmp_pluck);
 }
 
+/* rnnfx_audio_write with Ctrl-C (and TERM, HUP) held back until the file
+ * is complete: the write goes to "<out>.tmp-XXXXXX" and is renamed at the
+ * end, and a signal in between left that temporary file behind. A signal
+ * that arrives meanwhile takes effect as soon as the write has finished
+ * (a second or two for an hour of audio). Thread: main. */
+static RnnfxStatus write_whole(const char *path, const float *y, size_t n, int rate, int fmt,
+                               RnnfxError *err)
+{
+    sigset_t hold, old;
+    sigemptyset(&hold);
+    sigaddset(&hold, SIGINT);
+    sigaddset(&hold, SIGTERM);
+    sigaddset(&hold, SIGHUP);
+    sigprocmask(SIG_BLOCK, &hold, &old);
+    RnnfxStatus st = rnnfx_audio_write(path, y, n, 1, rate, fmt, err);
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    return st;
+}
+
 /* The reference overdrive: what the demo captures when no LV2 effect is
  * installed. A recognisable pedal shape written here: input boost with a
  * first-order high-pass emphasis (the pedal's mid hump), an asymmetric tanh
@@ -352,8 +372,7 @@ static int overdrive(const char *in_path, const char *out_path)
         if (t + lat < n)
             y[t + lat] = (float)(0.35 * d);
     }
-    int st = rnnfx_audio_write(out_path, y, n, 1, a.sample_rate,
-                               rnnfx_audio_format_for_path(out_path), &err);
+    int st = write_whole(out_path, y, n, a.sample_rate, rnnfx_audio_format_for_path(out_path), &err);
     if (st != RNNFX_OK)
         fprintf(stderr, "rnnfx-pluck: %s\n", err.msg);
     free(x);
@@ -482,7 +501,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "rnnfx-pluck: %s: unknown extension (use .wav or .flac)\n", out);
         return 2;
     }
-    if (rnnfx_audio_write(out, y, n, 1, (int)rate, fmt, &err) != RNNFX_OK) {
+    if (write_whole(out, y, n, (int)rate, fmt, &err) != RNNFX_OK) {
         fprintf(stderr, "rnnfx-pluck: %s\n", err.msg);
         return 1;
     }
