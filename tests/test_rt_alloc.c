@@ -258,6 +258,8 @@ static const Case CASES[] = {
     {"lstm16", RNNFX_KIND_AUDIO, 1, 1, 1, {{RNNFX_CELL_LSTM, 16, 0, 0}}},
     {"lstm_peephole12_knobs", RNNFX_KIND_AUDIO, 3, 1, 1, {{RNNFX_CELL_LSTM, 12, 1, 0}}},
     {"gru40", RNNFX_KIND_AUDIO, 1, 1, 1, {{RNNFX_CELL_GRU, 40, 0, 0}}},
+    {"lstm20_knobs", RNNFX_KIND_AUDIO, 3, 1, 1, {{RNNFX_CELL_LSTM, 20, 0, 0}}},
+    {"gru24", RNNFX_KIND_AUDIO, 1, 1, 1, {{RNNFX_CELL_GRU, 24, 0, 0}}},
     {"gru8x2_knob", RNNFX_KIND_AUDIO, 2, 1, 2, {{RNNFX_CELL_GRU, 8, 0, 0}, {RNNFX_CELL_GRU, 8, 0, 0}}},
     {"lstm16_lstm40_knob", RNNFX_KIND_AUDIO, 2, 1, 2, {{RNNFX_CELL_LSTM, 16, 0, 0}, {RNNFX_CELL_LSTM, 40, 0, 0}}},
     {"rnn_tanh32", RNNFX_KIND_AUDIO, 1, 1, 1, {{RNNFX_CELL_RNN, 32, 0, 0}}},
