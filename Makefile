@@ -167,6 +167,62 @@ bench-train: all
 demo: all
 	BUILD=$(BUILD) sh tools/demo.sh
 
+# --- fuzzing (clang + libFuzzer; not part of `all`) ------------------------------
+# `make fuzz` builds tests/fuzz/fuzz_*.c into $(BUILD)/fuzz/ with the engine
+# and tools/common recompiled under ASan+UBSan and coverage instrumentation;
+# `make fuzz-run FUZZ_SECONDS=60` runs each for that long on its seeds (the
+# committed corpus tests/fuzz/corpus/<name>/ plus the test data), keeping new
+# inputs in $(BUILD)/fuzz/work/<name>/ and any crash in $(BUILD)/fuzz/.
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_CFLAGS := -g -O1 $(FUZZ_SAN) -fsanitize=fuzzer-no-link
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+FUZZ_ENGINE_OBJ := $(ENGINE_SRC:%.c=$(BUILD)/fuzz/obj/%.o)
+FUZZ_TOOLS_OBJ := $(TOOLS_COMMON_SRC:%.c=$(BUILD)/fuzz/obj/%.o)
+FUZZ_SEEDS_fuzz_model := tests/data/bad tests/data/interop tests/data/refs presets
+FUZZ_OPTS_fuzz_model := -max_len=131072 -dict=tests/fuzz/model.dict
+FUZZ_SEEDS_fuzz_arch :=
+FUZZ_OPTS_fuzz_arch := -max_len=4096
+FUZZ_SEEDS_fuzz_midi := tests/data/midi tests/data/midi/bad tests/data/midi/nottingham
+FUZZ_OPTS_fuzz_midi := -max_len=16384
+FUZZ_SEEDS_fuzz_manifest :=
+FUZZ_OPTS_fuzz_manifest := -max_len=4096
+.PHONY: fuzz fuzz-run fuzz-check
+
+fuzz-check:
+	@command -v $(FUZZ_CC) >/dev/null 2>&1 || { echo "make fuzz: '$(FUZZ_CC)' not found: install clang (apt-get install clang libclang-rt-dev) or set FUZZ_CC" >&2; exit 1; }
+	@printf 'int LLVMFuzzerTestOneInput(const unsigned char *d, unsigned long n);\nint LLVMFuzzerTestOneInput(const unsigned char *d, unsigned long n) { (void)d; (void)n; return 0; }\n' \
+	  | $(FUZZ_CC) -fsanitize=fuzzer,address,undefined -x c - -o /dev/null >/dev/null 2>&1 || \
+	  { echo "make fuzz: '$(FUZZ_CC)' cannot link libFuzzer with ASan/UBSan: install the compiler runtime (apt-get install libclang-rt-dev, or libclang-rt-14-dev for clang 14)" >&2; exit 1; }
+
+fuzz: fuzz-check $(FUZZ_BINS)
+
+$(BUILD)/fuzz/obj/%.o: %.c $(wildcard engine/*.h engine/*.inc tools/common/*.h tests/fuzz/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(BASE_CFLAGS) $(FUZZ_CFLAGS) -Itools/common \
+	  $(call pc_cflags,json-c samplerate sndfile portaudio-2.0) \
+	  $(if $(findstring _avx512,$*),$(AVX512_FLAGS),$(if $(findstring _avx2,$*),$(AVX2_FLAGS))) -c $< -o $@
+
+$(BUILD)/fuzz/libengine.a: $(FUZZ_ENGINE_OBJ)
+	rm -f $@ && ar rcs $@ $^
+$(BUILD)/fuzz/libtools.a: $(FUZZ_TOOLS_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/fuzz/fuzz_%: $(BUILD)/fuzz/obj/tests/fuzz/fuzz_%.o $(BUILD)/fuzz/libtools.a $(BUILD)/fuzz/libengine.a | fuzz-check
+	$(FUZZ_CC) -g $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ $(TOOLS_LDLIBS) $(LDLIBS_ENGINE)
+
+# -timeout: a hang counts; -rss_limit_mb: so does an allocation a hostile size
+# can make huge. Pin with e.g. FUZZ_TASKSET='taskset -c 1'.
+fuzz_name = $(1:fuzz_%=%)
+fuzz_run_one = mkdir -p $(BUILD)/fuzz/work/$(fuzz_name) && echo "== $(1) for $(FUZZ_SECONDS) s" && \
+  $(FUZZ_TASKSET) $(BUILD)/fuzz/$(1) $(BUILD)/fuzz/work/$(fuzz_name) tests/fuzz/corpus/$(fuzz_name) \
+  $(FUZZ_SEEDS_$(1)) $(FUZZ_OPTS_$(1)) -timeout=5 -rss_limit_mb=2048 \
+  -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 -artifact_prefix=$(BUILD)/fuzz/$(1)-;
+fuzz-run: fuzz
+	@set -e; $(foreach f,$(notdir $(FUZZ_BINS)),$(call fuzz_run_one,$(f)))
+
 # --- install -------------------------------------------------------------------
 install: all
 	mkdir -p $(LV2DIR)/rnnfx.lv2 $(BINDIR)

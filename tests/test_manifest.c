@@ -91,6 +91,12 @@ static void test_parse_errors(void **state)
     expect_error("\"a.wav b.wav gain=1\n", "quote");
     expect_error("a.wav b.wav 9lives=1\nc d 9lives=2\n", "invalid knob name");
     expect_error("a b k1=1 k2=1 k3=1 k4=1 k5=1 k6=1 k7=1 k8=1 k9=1\n", "more than");
+    /* found by tests/fuzz/fuzz_manifest.c: knobs are floats in the model, so
+     * a value past FLT_MAX, or settings equal as floats, are refused here
+     * with the line rather than after the recordings are read */
+    expect_error("a.wav b.wav gain=0\nc.wav d.wav gain=1e300\n", "line 2: knob gain: 1e300 is out of range");
+    expect_error("a.wav b.wav gain=-3.5e38\nc.wav d.wav gain=1\n", "line 1");
+    expect_error("a.wav b.wav gain=0.1\nc.wav d.wav gain=0.1000000001\n", "same value");
 }
 
 static void test_load_file(void **state)

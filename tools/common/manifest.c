@@ -4,6 +4,7 @@
 #include "manifest.h"
 
 #include <ctype.h>
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -154,6 +155,15 @@ RnnfxStatus rnnfx_manifest_parse(const char *text, const char *base_dir, RnnfxMa
                                 lineno, kv, eq + 1);
                 break;
             }
+            /* The model keeps knob values and ranges as floats: a value
+             * beyond FLT_MAX would become an infinite range, refused only
+             * after every recording had been read, without the line. */
+            if (fabs(v) > FLT_MAX) {
+                st = rnnfx_fail(err, RNNFX_ERR_INVALID,
+                                "line %d: knob %s: %s is out of range (at most %g in magnitude)",
+                                lineno, kv, eq + 1, (double)FLT_MAX);
+                break;
+            }
             int idx = -1;
             if (m->n == 0) {
                 for (int j = 0; j < k; j++)
@@ -219,7 +229,9 @@ RnnfxStatus rnnfx_manifest_parse(const char *text, const char *base_dir, RnnfxMa
                 if (v > m->max[k])
                     m->max[k] = v;
             }
-            if (!(m->max[k] > m->min[k])) {
+            /* compared as the model will store them (floats): values that
+             * differ only past float precision are one setting */
+            if (!((float)m->max[k] > (float)m->min[k])) {
                 st = rnnfx_fail(err, RNNFX_ERR_INVALID,
                                 "knob '%s' has the same value (%g) on every line: nothing to learn from it",
                                 m->knobs[k], m->min[k]);
