@@ -456,9 +456,13 @@ static int load_jsb(const Options *o, SongList *songs)
                     break;
                 }
                 for (size_t j = 0; j < json_object_array_length(fj); j++) {
-                    int key = (int)json_object_get_double(json_object_array_get_idx(fj, j));
-                    if (key >= o->info.low_key && key < o->info.low_key + nk)
-                        fr.data[f * fs + (key - o->info.low_key)] = 1.0f;
+                    /* range-checked as a double first: a huge or non-finite
+                     * number (json-c reads NaN and 1e999) cast to int is UB */
+                    double kd = json_object_get_double(json_object_array_get_idx(fj, j));
+                    if (!(kd >= o->info.low_key && kd < o->info.low_key + nk))
+                        continue;
+                    int key = (int)kd;
+                    fr.data[f * fs + (key - o->info.low_key)] = 1.0f;
                 }
                 if (o->info.n_beat_features) /* the JSON has no meter: assume 4/4 from 0 */
                     rnnfx_midi_beat_features(fmod((double)f / o->info.steps_per_quarter, 4.0),
