@@ -44,6 +44,12 @@ grep -q "^epoch    4" "$tmp/resume.log" || { cat "$tmp/resume.log"; fail "resume
     --epochs=1 --threads 1 -q >"$tmp/type.log" 2>&1 || { cat "$tmp/type.log"; fail "--type=lstm --hidden=8 refused"; }
 grep -q '"type": "lstm"' "$tmp/m3.json" || fail "--type lstm did not make an LSTM"
 
+# the model and the checkpoint under one name: refused before any work
+"$TRAIN" --midi "$tmp/songs" -o "$tmp/mc.json" --checkpoint "$tmp/mc.json" --epochs 1 >"$tmp/mc.log" 2>&1
+[ $? -eq 2 ] || { cat "$tmp/mc.log"; fail "-o M --checkpoint M is not a usage error"; }
+grep -q "must be different files" "$tmp/mc.log" || { cat "$tmp/mc.log"; fail "no reason for -o M --checkpoint M"; }
+[ -e "$tmp/mc.json" ] && fail "-o M --checkpoint M wrote something"
+
 # Ctrl-C: the best model so far is written, and said (it ended silently)
 "$TRAIN" --midi "$tmp/songs" -o "$tmp/int.json" --grid eighth --hidden 8 --segment 16 --batch 4 \
     --minutes 2 --patience 1000000 --threads 1 >"$tmp/int.log" 2>&1 &

@@ -160,6 +160,18 @@ rc=$?
 check "unwritable output folder refused before training (rc=$rc)" "[ $rc -ne 0 ] && grep -q 'does not exist' '$T/x.err'"
 "$TRAIN" -i $DATA/dry.flac -o "$T/x.json" > /dev/null 2> "$T/x.err"
 check "missing --target is a usage error" "[ \$? -eq 2 ] || grep -q 'need --input' '$T/x.err'"
+# two outputs of one run under one name: refused before training
+# ("--report M.json -o M.json" replaced the trained model with the report)
+"$TRAIN" -i $DATA/dry.flac -t $DATA/wet_gx_muff.flac -o "$T/two.json" --report "$T/./two.json" $FAST --epochs 1 \
+    > "$T/x.out" 2> "$T/x.err"
+rc=$?
+check "--report naming the model file refused before training (rc=$rc)" \
+    "[ $rc -eq 2 ] && grep -q 'the model (-o) and the report would both be written' '$T/x.err' && [ ! -e '$T/two.json' ]"
+"$TRAIN" -i $DATA/dry.flac -t $DATA/wet_gx_muff.flac -o "$T/two.json" --checkpoint "$T/two.json" $FAST --epochs 1 \
+    > "$T/x.out" 2> "$T/x.err"
+rc=$?
+check "--checkpoint naming the model file refused (rc=$rc)" \
+    "[ $rc -eq 2 ] && grep -q 'the model (-o) and the checkpoint' '$T/x.err' && [ ! -e '$T/two.json' ]"
 # a file where the preset bundle folder goes: refused before training (it
 # failed after the run with "Not a directory", under a line naming it)
 touch "$T/pb.lv2"

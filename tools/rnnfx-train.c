@@ -1268,6 +1268,25 @@ int main(int argc, char **argv)
         }
     }
 
+    /* The files this run writes must be different files: "--report
+     * m.json -o m.json" replaced the trained model with the report, and
+     * "--checkpoint m.json" left a model where --resume looked for a
+     * checkpoint. */
+    if (!o.evaluate) {
+        const char *outs[4] = {o.output, ckpt_path, o.no_report ? NULL : report_path,
+                               o.no_preset ? NULL : preset_path};
+        static const char *const out_what[4] = {"the model (-o)", "the checkpoint",
+                                                "the report", "the preset"};
+        for (int a = 0; a < 4; a++)
+            for (int b = a + 1; b < 4; b++)
+                if (rnnfx_cli_same_path(outs[a], outs[b])) {
+                    fprintf(stderr, "rnnfx-train: %s and %s would both be written to %s; give "
+                                    "them different names\n",
+                            out_what[a], out_what[b], outs[b]);
+                    return EXIT_USAGE;
+                }
+    }
+
     /* ---- the pairs ---- */
     RnnfxManifest man;
     memset(&man, 0, sizeof man);

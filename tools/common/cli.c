@@ -9,6 +9,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -247,6 +248,39 @@ int rnnfx_cli_check_folder_of(const char *prog, const char *path)
         return -1;
     }
     return 0;
+}
+
+/* "folder/name" with the folder resolved (realpath), into out; -1 if the
+ * folder does not exist. */
+static int canonical_name(const char *path, char *out, size_t len)
+{
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    const char *base = slash ? path + (slash - dir) + 1 : path;
+    if (!slash)
+        snprintf(dir, sizeof dir, ".");
+    else if (slash == dir)
+        dir[1] = '\0';
+    else
+        *slash = '\0';
+    char real[PATH_MAX];
+    if (!realpath(dir, real))
+        return -1;
+    snprintf(out, len, "%s/%s", real, base);
+    return 0;
+}
+
+int rnnfx_cli_same_path(const char *a, const char *b)
+{
+    if (!a || !b)
+        return 0;
+    if (rnnfx_cli_same_file(a, b))
+        return 1;
+    char ca[PATH_MAX * 2], cb[PATH_MAX * 2];
+    if (canonical_name(a, ca, sizeof ca) != 0 || canonical_name(b, cb, sizeof cb) != 0)
+        return !strcmp(a, b);
+    return !strcmp(ca, cb);
 }
 
 int rnnfx_cli_same_file(const char *a, const char *b)

@@ -75,6 +75,13 @@ const char *rnnfx_cli_foreign_model_name(const char *path);
  * path or a link); NULL is never the same. Thread: any. */
 int rnnfx_cli_same_file(const char *a, const char *b);
 
+/* 1 if a and b name the same file, whether it exists yet or not: the same
+ * existing file (as rnnfx_cli_same_file), or the same name in the same
+ * folder however the folder is spelt ("out/m.json", "./out/../out/m.json").
+ * For two outputs of one run, which would overwrite each other. NULL is
+ * never the same. Thread: any. */
+int rnnfx_cli_same_path(const char *a, const char *b);
+
 /* Whether the folder `path` would be written into exists and is writable,
  * checked before a long run so that it cannot end in "cannot write" with
  * its result lost. Returns 0, or -1 after printing "<prog>: cannot write

@@ -828,6 +828,20 @@ int rnnfx_train_midi_main(int argc, char **argv)
 
     if (check_writable(o.out, "-o") != 0 || check_writable(o.checkpoint, "--checkpoint") != 0)
         goto done;
+    /* the model and the checkpoint (and its CKPT.best.json) are three
+     * files: "--checkpoint m.json -o m.json" left a checkpoint where the
+     * model belonged */
+    if (o.checkpoint) {
+        char best_path[4096];
+        snprintf(best_path, sizeof best_path, "%s.best.json", o.checkpoint);
+        if (rnnfx_cli_same_path(o.out, o.checkpoint) || rnnfx_cli_same_path(o.out, best_path)) {
+            fprintf(stderr, "rnnfx-train: the model (-o %s) and the checkpoint (--checkpoint, "
+                            "and its .best.json) must be different files\n",
+                    o.out);
+            rc = 2;
+            goto done;
+        }
+    }
     if (rnnfx_cli_same_file(o.out, o.jsb) || rnnfx_cli_same_file(o.checkpoint, o.jsb)) {
         fprintf(stderr, "rnnfx-train: the output would overwrite %s, which this run reads; "
                         "choose another name\n", o.jsb);
