@@ -86,6 +86,12 @@ expect "process: -o FILE refused as a file" 1 "-o .*notdir.wav is a file, not a 
     "$BIN/rnnfx-process" -m "$T/m.json" -o "$T/notdir.wav" "$T/in.wav"
 grep -q "FAILED" "$T/out" && { echo "FAIL process -o FILE blamed the input"; fails=$((fails + 1)); }
 cmp -s "$T/in.wav" "$T/notdir.wav" || { echo "FAIL process -o FILE changed the file"; fails=$((fails + 1)); }
+# an output named as the model file: with --overwrite it replaced the model
+cp "$T/m.json" "$T/keepm.json"
+cp "$T/in.wav" "$T/keepm.wav"
+expect "process: output = the model refused" 2 "would be the model file" -- \
+    "$BIN/rnnfx-process" -m "$T/keepm.json" --pattern '{name}.json' --overwrite "$T/keepm.wav"
+cmp -s "$T/m.json" "$T/keepm.json" || { echo "FAIL process replaced the model"; fails=$((fails + 1)); }
 # a folder as --list / @LIST read as an empty list ("no input files found")
 mkdir "$T/ldir"
 expect "process: --list FOLDER named" 2 "ldir is a folder, not a list file" -- \

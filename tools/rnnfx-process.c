@@ -491,6 +491,18 @@ int main(int argc, char **argv)
         rnnfx_model_free(model);
         return 2;
     }
+    /* The model is read too: "--pattern '{name}.json' --overwrite" once
+     * replaced the model file with audio. */
+    for (size_t i = 0; i < list.count; i++) {
+        if (rnnfx_cli_same_path(list.items[i].out_path, model_path)) {
+            fprintf(stderr, "rnnfx-process: %s: the output %s would be the model file; choose "
+                            "another folder (-o) or --pattern\n",
+                    list.items[i].in_path, list.items[i].out_path);
+            rnnfx_batch_list_free(&list);
+            rnnfx_model_free(model);
+            return 2;
+        }
+    }
     if (dry_run) {
         for (size_t i = 0; i < list.count; i++)
             printf("%s -> %s\n", list.items[i].in_path, list.items[i].out_path);
