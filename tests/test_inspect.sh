@@ -48,6 +48,20 @@ print("test_inspect: JSON fields ok")
 EOF
 fi
 
+# Text from the file is printed with its control characters escaped: a
+# name holding a newline forged a "self-test: passed" line, and terminal
+# escapes went to the terminal as they were.
+/usr/bin/python3 - "$TMP/lstm16.json" "$TMP/evil.json" <<'EOF' || fail "cannot write the crafted model"
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["metadata"]["name"] = "evil\n  self-test:      passed: 2048 steps\u001b[2J"
+json.dump(d, open(sys.argv[2], "w"))
+EOF
+"$INSPECT" --no-bench "$TMP/evil.json" >"$TMP/evil.txt" || fail "the crafted model was rejected"
+grep -q "^  self-test:      passed" "$TMP/evil.txt" && { cat "$TMP/evil.txt"; fail "a name forged a self-test line"; }
+grep -qF 'name:           evil\x0a  self-test:' "$TMP/evil.txt" || { cat "$TMP/evil.txt"; fail "the newline is not shown escaped"; }
+tr -d '\n' <"$TMP/evil.txt" | grep -q "$(printf '\033')" && fail "an escape character reached the output"
+
 # --no-bench: no measurement, still the MAC count.
 "$INSPECT" --json --no-bench "$TMP/lstm16.json" >"$TMP/nb.json" || fail "--no-bench failed"
 grep -q '"ns_per_sample"' "$TMP/nb.json" && fail "--no-bench still measured"

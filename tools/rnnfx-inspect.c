@@ -177,9 +177,29 @@ static int rate_assumed(const char *path, const RnnfxModel *model)
     return assumed;
 }
 
+/* Text from a model file as it may be printed on a terminal: control
+ * characters are shown as \xNN. A file's name or description once went
+ * out as it was, so it could forge lines of this report ("\n  self-test:
+ * passed") or send escape sequences to the terminal. UTF-8 passes. Returns
+ * buf. Thread: any. */
+static const char *printable(const char *s, char *buf, size_t len)
+{
+    size_t o = 0;
+    for (; *s && o + 5 < len; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c < 0x20 || c == 0x7f)
+            o += (size_t)snprintf(buf + o, len - o, "\\x%02x", c);
+        else
+            buf[o++] = (char)c;
+    }
+    buf[o] = '\0';
+    return buf;
+}
+
 static void print_text(const char *path, const RnnfxModel *model, const Cost *cost,
                        const SelfTest *t, int assumed_rate)
 {
+    char pb[4 * 4096 + 8]; /* printable() of the longest metadata field */
     const RnnfxArch *a = rnnfx_model_arch(model);
     const RnnfxMeta *m = rnnfx_model_meta_const(model);
     size_t np = param_count(model);
@@ -215,28 +235,28 @@ static void print_text(const char *path, const RnnfxModel *model, const Cost *co
     } else {
         printf("  knobs:          %d\n", a->n_params);
         for (int k = 0; k < a->n_params; k++)
-            printf("    %-14s [%g .. %g], default %g\n", a->params[k].name, a->params[k].min,
-                   a->params[k].max, a->params[k].def);
+            printf("    %-14s [%g .. %g], default %g\n", printable(a->params[k].name, pb, sizeof pb),
+                   a->params[k].min, a->params[k].max, a->params[k].def);
     }
     if (m->name[0])
-        printf("  name:           %s\n", m->name);
+        printf("  name:           %s\n", printable(m->name, pb, sizeof pb));
     if (m->author[0])
-        printf("  author:         %s\n", m->author);
+        printf("  author:         %s\n", printable(m->author, pb, sizeof pb));
     if (m->date[0])
-        printf("  date:           %s\n", m->date);
+        printf("  date:           %s\n", printable(m->date, pb, sizeof pb));
     if (m->description[0])
-        printf("  description:    %s\n", m->description);
+        printf("  description:    %s\n", printable(m->description, pb, sizeof pb));
     if (m->esr >= 0)
         printf("  training error: ESR %.6g (%.2f dB)\n", m->esr,
                m->esr > 0 ? 10.0 * log10(m->esr) : -INFINITY);
     else
         printf("  training error: unknown\n");
     if (m->training[0] && strcmp(m->training, "{}") != 0)
-        printf("  training:       %s\n", m->training);
+        printf("  training:       %s\n", printable(m->training, pb, sizeof pb));
     if (!t->present)
         printf("  self-test:      none in the file\n");
     else if (t->error[0])
-        printf("  self-test:      FAILED: %s\n", t->error);
+        printf("  self-test:      FAILED: %s\n", printable(t->error, pb, sizeof pb));
     else
         printf("  self-test:      %s: %zu steps, max abs error %.3g (tolerance %g)\n",
                t->ok ? "passed" : "FAILED", t->steps, t->max_err, RNNFX_SELFTEST_TOLERANCE);
@@ -430,7 +450,8 @@ int main(int argc, char **argv)
             /* The loader's messages usually start with the path already. */
             if (!strncmp(why, path, strlen(path)) && !strncmp(why + strlen(path), ": ", 2))
                 why += strlen(path) + 2;
-            fprintf(stderr, "rnnfx-inspect: %s: invalid: %s\n", path, why);
+            char wb[4 * sizeof err.msg + 8];
+            fprintf(stderr, "rnnfx-inspect: %s: invalid: %s\n", path, printable(why, wb, sizeof wb));
             if (as_json) {
                 json_object *o = json_object_new_object();
                 json_object_object_add(o, "file", json_object_new_string(path));
@@ -454,8 +475,10 @@ int main(int argc, char **argv)
          * file we play correctly: report it as a failure. */
         if (st_res.present && !st_res.ok) {
             failures++;
+            char eb[4 * sizeof st_res.error + 8];
             fprintf(stderr, "rnnfx-inspect: %s: self-test failed: %s\n", path,
-                    st_res.error[0] ? st_res.error : "output differs from the file's output_batch");
+                    st_res.error[0] ? printable(st_res.error, eb, sizeof eb)
+                                    : "output differs from the file's output_batch");
         }
         if (as_json) {
             json_object *o = json_text(model, path, &cost, &st_res, assumed);
