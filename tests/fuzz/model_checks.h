@@ -25,8 +25,9 @@
 #include "model.h"
 #include "model_file.h"
 
-/* Samples that have broken engines before: NaN, both infinities, values
- * that overflow a float gain, denormals, exact zeros of both signs. */
+/* Samples a host or a broken upstream plugin can send: NaN, both
+ * infinities, values that overflow after any gain, denormals, zeros of both
+ * signs, among ordinary ones. */
 static const float fuzz_model_specials[] = {
     0.0f, 0.5f, -0.25f, NAN, 1.0f, INFINITY, -INFINITY, 3.0e38f, -3.0e38f,
     1.0e-40f, -0.0f, 1.0e6f, -1.0f, 0.125f, 1.0e-30f, 0.75f,
