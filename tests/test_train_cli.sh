@@ -81,6 +81,8 @@ if command -v lv2info > /dev/null 2>&1 && [ -d "$BUILD/rnnfx.lv2" ] && [ -s "$BU
     mkdir -p "$T/lv2" && cp -r "$BUILD/rnnfx.lv2" "$T/m.lv2" "$T/lv2/"
     LV2_PATH="$T/lv2" lv2info http://rnnfx.org/plugins/rnnfx#mono > "$T/info.txt" 2>&1
     check "an LV2 host library (lilv) lists the preset for the plugin" "grep -A20 'Presets:' '$T/info.txt' | grep -Eq '^[[:space:]]+m\$'"
+    LV2_PATH="$T/lv2" lv2info http://rnnfx.org/plugins/rnnfx#stereo > "$T/info2.txt" 2>&1
+    check "... and for the stereo plugin" "grep -A20 'Presets:' '$T/info2.txt' | grep -Eq '^[[:space:]]+m\$'"
 fi
 out=$("$TRAIN" -i $DATA/dry.flac -t $DATA/wet_gx_muff.flac --evaluate "$T/m.json" 2>&1 | grep '^result ')
 eesr=$(echo "$out" | sed -n 's/.*esr=\([0-9.e+-]*\).*/\1/p')
@@ -306,6 +308,8 @@ fi
 rc=$?
 check "length mismatch: trains on the overlap with a warning" "[ $rc -eq 0 ] && grep -q 'differ in length' '$T/l2.txt'"
 check "identical signals: delay 0 (up to 2 samples early), skip on" "grep -Eq 'delay=(-2|-1|0) inverted=0 skip=1' '$T/l2.txt'"
+check "identical signals: warned that the target is a copy of the dry signal" \
+    "grep -q 'reproduces the wet signal almost exactly' '$T/l2.txt'"
 # a great capture (ESR 0.005 here) of a signal a linear filter reproduces
 # exactly is not told to "train longer"
 check "identical signals: a great capture gets no 'train longer'" \

@@ -82,6 +82,7 @@
 #define TARGET_RMS 0.25  /* level it learns to produce (no-skip case) */
 #define PREROLL 2048     /* warm-up before each validation/test region */
 #define LINEAR_UNRELATED 0.9 /* a linear fit's ESR above this: different takes? */
+#define LINEAR_WIRE 1e-5      /* below this: the wet signal is a filtered copy of the dry one */
 #define N_BLOCKS 10
 #define CH_UNSET (-3) /* --input-channel/--target-channel not given */
 #define CH_MAX 63     /* highest channel number the options take */
@@ -761,6 +762,14 @@ static int load_pair(Pair *p, const Options *o, int *rate_io)
             note(1, "%s: a linear filter explains only %.0f%% of the wet signal: the files may not "
                     "be the same take (or the effect has no linear part, like an octave pedal)",
                  base_name(p->tg_path), 100.0 * (1.0 - p->al.linear_esr));
+        else if (p->al.linear_esr >= 0 && p->al.linear_esr < LINEAR_WIRE)
+            /* the dry signal itself (the two channels of a stereo file
+             * holding the same thing, a bypassed pedal): the model will
+             * learn a wire, which nobody records on purpose */
+            note(1, "%s: a linear filter reproduces the wet signal almost exactly (ESR %.1e): "
+                    "the device adds no distortion or the target is the dry signal itself (a "
+                    "bypassed device, the wrong file or channel)",
+                 base_name(p->tg_path), p->al.linear_esr);
     } else {
         p->al.delay = delay;
         p->al.inverted = inverted;

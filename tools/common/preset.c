@@ -54,6 +54,9 @@ char *rnnfx_preset_text(const char *subject, const char *label, const char *mode
 {
     char lab[512];
     str_escape(label ? label : "rnnfx capture", lab, sizeof lab);
+    /* The same preset twice, as the bundled ones are: for the mono plugin
+     * <subject> and for the stereo one <subject#stereo> (an LV2 preset
+     * applies to one plugin, whose ports its values name). */
     const char *fmt =
         "@prefix lv2: <http://lv2plug.in/ns/lv2core#> .\n"
         "@prefix pset: <http://lv2plug.in/ns/ext/presets#> .\n"
@@ -66,11 +69,19 @@ char *rnnfx_preset_text(const char *subject, const char *label, const char *mode
         "    rdfs:label \"%s\" ;\n"
         "    state:state [\n"
         "        <" RNNFX_MODEL_PROPERTY_URI "> <%s>\n"
+        "    ] .\n"
+        "\n"
+        "<%s" RNNFX_STEREO_SUFFIX ">\n"
+        "    a pset:Preset ;\n"
+        "    lv2:appliesTo <" RNNFX_STEREO_PLUGIN_URI "> ;\n"
+        "    rdfs:label \"%s\" ;\n"
+        "    state:state [\n"
+        "        <" RNNFX_MODEL_PROPERTY_URI "> <%s>\n"
         "    ] .\n";
-    size_t n = strlen(fmt) + strlen(subject) + strlen(lab) + strlen(model_ref) + 1;
+    size_t n = strlen(fmt) + 2 * (strlen(subject) + strlen(lab) + strlen(model_ref)) + 1;
     char *s = malloc(n);
     if (s)
-        snprintf(s, n, fmt, subject, lab, model_ref);
+        snprintf(s, n, fmt, subject, lab, model_ref, subject, lab, model_ref);
     return s;
 }
 
@@ -125,7 +136,7 @@ RnnfxStatus rnnfx_preset_write_bundle(const char *bundle_dir, const char *label,
     if (st != RNNFX_OK)
         return st;
 
-    char manifest[2048];
+    char manifest[4096];
     int n = snprintf(manifest, sizeof manifest,
                      "@prefix lv2: <http://lv2plug.in/ns/lv2core#> .\n"
                      "@prefix pset: <http://lv2plug.in/ns/ext/presets#> .\n"
@@ -134,8 +145,13 @@ RnnfxStatus rnnfx_preset_write_bundle(const char *bundle_dir, const char *label,
                      "<%s>\n"
                      "    a pset:Preset ;\n"
                      "    lv2:appliesTo <" RNNFX_PLUGIN_URI "> ;\n"
+                     "    rdfs:seeAlso <%s> .\n"
+                     "\n"
+                     "<%s" RNNFX_STEREO_SUFFIX ">\n"
+                     "    a pset:Preset ;\n"
+                     "    lv2:appliesTo <" RNNFX_STEREO_PLUGIN_URI "> ;\n"
                      "    rdfs:seeAlso <%s> .\n",
-                     ttl_ref, ttl_ref);
+                     ttl_ref, ttl_ref, ttl_ref, ttl_ref);
     snprintf(path, sizeof path, "%s/manifest.ttl", dir);
     return rnnfx_write_file_atomic(path, manifest, (size_t)n, err);
 }

@@ -1,8 +1,10 @@
 /*
  * preset.h — LV2 presets for trained models.
  *
- * A preset for the rnnfx plugin (http://rnnfx.org/plugins/rnnfx#mono) that
- * loads one model file: its state holds the model path property
+ * A preset for the rnnfx plugins (http://rnnfx.org/plugins/rnnfx#mono and
+ * #stereo: one preset each, the stereo one's subject the mono one's with
+ * "#stereo" added) that loads one model file: its state holds the model
+ * path property
  * (http://rnnfx.org/plugins/rnnfx#model, an atom:Path), written as a URI the
  * way LV2 state stores paths. Two forms:
  *   - a bundle directory NAME.lv2/ with manifest.ttl, the preset .ttl and a
@@ -20,6 +22,8 @@
 #include "status.h"
 
 #define RNNFX_PLUGIN_URI "http://rnnfx.org/plugins/rnnfx#mono"
+#define RNNFX_STEREO_PLUGIN_URI "http://rnnfx.org/plugins/rnnfx#stereo"
+#define RNNFX_STEREO_SUFFIX "#stereo"
 #define RNNFX_MODEL_PROPERTY_URI "http://rnnfx.org/plugins/rnnfx#model"
 
 /* Writes a preset bundle at bundle_dir (created if missing; must end in
@@ -32,8 +36,9 @@ RnnfxStatus rnnfx_preset_write_bundle(const char *bundle_dir, const char *label,
 RnnfxStatus rnnfx_preset_write_ttl(const char *ttl_path, const char *label,
                                    const char *model_path, RnnfxError *err);
 
-/* The Turtle text of a preset whose subject is <subject> and whose model
- * reference is the URI reference model_ref (already escaped). malloc'd. */
+/* The Turtle text of the presets <subject> (mono) and <subject#stereo>
+ * whose model reference is the URI reference model_ref (already escaped).
+ * malloc'd. */
 char *rnnfx_preset_text(const char *subject, const char *label, const char *model_ref);
 
 #endif
