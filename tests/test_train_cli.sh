@@ -90,6 +90,15 @@ check "--evaluate scores the saved model on the whole pair ($eesr)" "awk -v e='$
 out=$("$TRAIN" -i $DATA/dry.flac -t $DATA/wet_gx_scream.flac --evaluate "$T/m.json" 2>&1 | grep '^result ')
 wesr=$(echo "$out" | sed -n 's/.*esr=\([0-9.e+-]*\).*/\1/p')
 check "--evaluate on another effect's output scores much worse ($wesr)" "awk -v a='$eesr' -v b='$wesr' 'BEGIN{exit !(b > 3 * a)}'"
+# recordings at another rate than the model states: no score (a 48 kHz
+# capture run at 44.1 kHz is another filter; it scored as is before)
+if command -v sox > /dev/null 2>&1 && sox $DATA/dry.flac -r 44100 "$T/d44.wav" 2> /dev/null &&
+    sox $DATA/wet_gx_muff.flac -r 44100 "$T/w44.wav" 2> /dev/null; then
+    "$TRAIN" -i "$T/d44.wav" -t "$T/w44.wav" --evaluate "$T/m.json" > "$T/ev44.out" 2> "$T/ev44.err"
+    rc=$?
+    check "--evaluate at another rate than the model's: refused, naming both rates (rc=$rc)" \
+        "[ $rc -eq 1 ] && grep -q '44100 Hz' '$T/ev44.err' && grep -q '48000 Hz' '$T/ev44.err' && ! grep -q '^result ' '$T/ev44.out'"
+fi
 check "no temporary files left" "! ls '$T' | grep -q '\\.tmp-'"
 
 # --- 2. resume continues -----------------------------------------------------

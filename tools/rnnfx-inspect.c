@@ -156,27 +156,6 @@ static void layer_text(const RnnfxLayerDesc *l, char *buf, size_t len)
              l->cell == RNNFX_CELL_RNN ? (l->relu ? " (relu)" : " (tanh)") : "");
 }
 
-/* 1 if the file states no sample rate (the shown one is --rate's or the
- * format's default). The loader does not say where the rate came from, so
- * the file is read again with an assumed rate no file states: only a file
- * without a rate of its own comes back with it. Without this the output
- * showed "48000 Hz" alike for a file that says so and one that says
- * nothing, and --rate was guesswork. */
-static int rate_assumed(const char *path, const RnnfxModel *model)
-{
-    if (rnnfx_model_arch(model)->kind != RNNFX_KIND_AUDIO)
-        return 0;
-    RnnfxLoadOptions probe = {0};
-    probe.default_sample_rate = 1234.5;
-    RnnfxModel *m = NULL;
-    RnnfxError err = {{0}};
-    if (rnnfx_model_load(path, &probe, &m, &err) != RNNFX_OK)
-        return 0;
-    int assumed = rnnfx_model_meta_const(m)->sample_rate == probe.default_sample_rate;
-    rnnfx_model_free(m);
-    return assumed;
-}
-
 /* Text from a model file as it may be printed on a terminal: control
  * characters are shown as \xNN. A file's name or description once went
  * out as it was, so it could forge lines of this report ("\n  self-test:
@@ -470,7 +449,7 @@ int main(int argc, char **argv)
         }
         Cost cost = measure(model, bench_ms);
         SelfTest st_res = run_selftest(path, model);
-        int assumed = rate_assumed(path, model);
+        int assumed = rnnfx_cli_model_rate_assumed(path, model);
         /* A file whose own vectors disagree with what we compute is not a
          * file we play correctly: report it as a failure. */
         if (st_res.present && !st_res.ok) {

@@ -1152,7 +1152,29 @@ static int evaluate_model(const char *path, const Pair *pairs, int n_pairs, int 
         rnnfx_model_free(m);
         return EXIT_FAIL;
     }
-    double rate = rnnfx_model_meta_const(m)->sample_rate;
+    /* A model run at another rate than its own is another filter: its ESR
+     * there means nothing (a 44.1 kHz capture scored 8 on 48 kHz files).
+     * So a rate the file states must match; a rate it does not state is
+     * only assumed, and then the recordings' rate may well be the right
+     * one. */
+    const double rate = rnnfx_model_meta_const(m)->sample_rate;
+    const int assumed = rnnfx_cli_model_rate_assumed(path, m);
+    for (int i = 0; i < n_pairs; i++) {
+        const Pair *p = &pairs[i];
+        if (rate <= 0 || p->rate == (int)(rate + 0.5))
+            continue;
+        if (assumed) {
+            note(1, "%s is %d Hz; the model file states no rate (%.0f Hz assumed): scored as is",
+                 base_name(p->in_path), p->rate, rate);
+        } else {
+            fprintf(stderr,
+                    "rnnfx-train: %s is %d Hz, and %s was trained at %.0f Hz: a score at another "
+                    "rate means nothing; resample the recordings to %.0f Hz (sox IN -r %.0f OUT)\n",
+                    p->in_path, p->rate, path, rate, rate, rate);
+            rnnfx_model_free(m);
+            return EXIT_FAIL;
+        }
+    }
     RnnfxInstance *inst = rnnfx_instance_new(m);
     if (!inst) {
         rnnfx_model_free(m);
@@ -1161,9 +1183,6 @@ static int evaluate_model(const char *path, const Pair *pairs, int n_pairs, int 
     double se_all = 0, st_all = 0;
     for (int i = 0; i < n_pairs; i++) {
         const Pair *p = &pairs[i];
-        if (rate > 0 && p->rate != (int)(rate + 0.5))
-            note(1, "%s is %d Hz, the model was trained at %.0f Hz (scored as is)", base_name(p->in_path),
-                 p->rate, rate);
         for (int k = 0; k < n_knobs; k++)
             rnnfx_instance_set_param(inst, idx[k], (float)p->knobs[k]);
         rnnfx_instance_reset(inst);

@@ -18,6 +18,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "model_file.h"
+
 int rnnfx_cli_parse_double(const char *text, double *out)
 {
     if (!text || !*text)
@@ -288,4 +290,23 @@ int rnnfx_cli_same_file(const char *a, const char *b)
     struct stat sa, sb;
     return a && b && stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
            sa.st_ino == sb.st_ino;
+}
+
+/* The loader does not say where a model's rate came from, so the file is
+ * read again with an assumed rate no file states: only a file without a
+ * rate of its own comes back with it. Without this a file that says
+ * "48000 Hz" and one that says nothing looked alike. */
+int rnnfx_cli_model_rate_assumed(const char *path, const RnnfxModel *model)
+{
+    if (rnnfx_model_arch(model)->kind != RNNFX_KIND_AUDIO)
+        return 0;
+    RnnfxLoadOptions probe = {0};
+    probe.default_sample_rate = 1234.5;
+    RnnfxModel *m = NULL;
+    RnnfxError err = {{0}};
+    if (rnnfx_model_load(path, &probe, &m, &err) != RNNFX_OK)
+        return 0;
+    int assumed = rnnfx_model_meta_const(m)->sample_rate == probe.default_sample_rate;
+    rnnfx_model_free(m);
+    return assumed;
 }

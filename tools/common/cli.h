@@ -89,6 +89,11 @@ int rnnfx_cli_same_path(const char *a, const char *b);
 int rnnfx_cli_check_folder_of(const char *prog, const char *path);
 
 /* dB <-> linear, with -inf dB for 0. Thread: any. */
+/* 1 if the model file at path states no sample rate of its own (model is
+ * what it loaded to: the rate shown is then --rate's or the format's
+ * default). It reads the file again. Thread: any (a file read). */
+int rnnfx_cli_model_rate_assumed(const char *path, const RnnfxModel *model);
+
 double rnnfx_cli_db_to_lin(double db);
 double rnnfx_cli_lin_to_db(double lin);
 
