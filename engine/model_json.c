@@ -482,6 +482,29 @@ static RnnfxStatus read_native(json_object *root, RnnfxModel **out, RnnfxError *
     return rnnfx_import_finish(m, st, out, err);
 }
 
+/* What a file that is not JSON is, by its first bytes, for the files people
+ * pick by mistake in a model chooser (the recording beside the model, the
+ * archive it came in): "not valid JSON near byte 0" said nothing useful. */
+static const char *non_model_kind(const char *data, size_t len)
+{
+    static const struct {
+        size_t at;
+        const char *magic, *kind;
+    } kinds[] = {
+        {8, "WAVE", "a WAV audio file"},    {0, "fLaC", "a FLAC audio file"},
+        {0, "OggS", "an Ogg audio file"},   {8, "AIFF", "an AIFF audio file"},
+        {0, "ID3", "an MP3 audio file"},    {0, "MThd", "a MIDI file"},
+        {0, "PK\x03\x04", "a ZIP archive (unpack it and pick the model file inside)"},
+        {0, "%PDF", "a PDF document"},      {0, "\x89PNG", "a PNG image"},
+    };
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+        size_t n = strlen(kinds[i].magic);
+        if (len >= kinds[i].at + n && memcmp(data + kinds[i].at, kinds[i].magic, n) == 0)
+            return kinds[i].kind;
+    }
+    return NULL;
+}
+
 RnnfxStatus rnnfx_model_load_memory(const char *data, size_t len, const RnnfxLoadOptions *opts,
                                     RnnfxModel **out, RnnfxError *err)
 {
@@ -493,6 +516,12 @@ RnnfxStatus rnnfx_model_load_memory(const char *data, size_t len, const RnnfxLoa
     if (len > RNNFX_MAX_FILE_BYTES)
         return rnnfx_fail(err, RNNFX_ERR_LIMIT, "%zu bytes; model files are limited to %u", len,
                           RNNFX_MAX_FILE_BYTES);
+    const char *kind = non_model_kind(data, len);
+    if (kind)
+        return rnnfx_fail(err, RNNFX_ERR_FORMAT,
+                          "this is %s, not a model (model files are JSON: rnnfx .json, NAM .nam, "
+                          "AIDA-X .aidax/.json, Proteus .json)",
+                          kind);
     json_tokener *tok = json_tokener_new_ex(JSON_MAX_DEPTH);
     if (!tok)
         return rnnfx_fail(err, RNNFX_ERR_NOMEM, "out of memory");

@@ -310,6 +310,13 @@ static void test_file_errors(void **state)
     assert_int_equal(rnnfx_model_load_memory(tiny, (size_t)RNNFX_MAX_FILE_BYTES + 1, NULL, &m, &err),
                      RNNFX_ERR_LIMIT);
     assert_null(m);
+    /* a recording or a MIDI file picked by mistake is named as such */
+    static const char wav[] = "RIFF\x24\0\0\0WAVEfmt \x10\0\0\0", mid[] = "MThd\0\0\0\x06";
+    assert_int_equal(rnnfx_model_load_memory(wav, sizeof wav - 1, NULL, &m, &err), RNNFX_ERR_FORMAT);
+    assert_non_null(strstr(err.msg, "a WAV audio file, not a model"));
+    assert_int_equal(rnnfx_model_load_memory(mid, sizeof mid - 1, NULL, &m, &err), RNNFX_ERR_FORMAT);
+    assert_non_null(strstr(err.msg, "a MIDI file"));
+    assert_null(m);
     /* argument errors */
     assert_int_not_equal(rnnfx_model_load(NULL, NULL, &m, &err), RNNFX_OK);
     assert_int_not_equal(rnnfx_model_load(path, NULL, NULL, &err), RNNFX_OK);
