@@ -645,9 +645,13 @@ static int output_format(int in_format, int channels, int rate, const RnnfxBatch
     si.format = sub;
     sf_command(NULL, SFC_GET_FORMAT_INFO, &mi, sizeof mi);
     sf_command(NULL, SFC_GET_FORMAT_INFO, &si, sizeof si);
+    /* an --encoding the input's own container cannot hold (pcm16 for an
+     * Ogg input): the way out is another container */
+    const int hint = (o->out_subtype && !o->out_format) ||
+                     (subtype_is_float(sub) && major == SF_FORMAT_FLAC);
     msgf(err, err_len, "cannot write %s samples in a %s file (%d channels, %d Hz)%s",
              si.name ? si.name : "these", mi.name ? mi.name : "this kind of", channels, rate,
-             subtype_is_float(sub) && major == SF_FORMAT_FLAC ? "; add --format wav" : "");
+             hint ? "; add --format wav" : "");
     return 0;
 }
 
