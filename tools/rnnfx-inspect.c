@@ -425,10 +425,8 @@ int main(int argc, char **argv)
         RnnfxStatus st = rnnfx_model_load(path, &lopts, &model, &err);
         if (st != RNNFX_OK) {
             failures++;
-            const char *why = err.msg[0] ? err.msg : rnnfx_strerror(st);
-            /* The loader's messages usually start with the path already. */
-            if (!strncmp(why, path, strlen(path)) && !strncmp(why + strlen(path), ": ", 2))
-                why += strlen(path) + 2;
+            const char *why =
+                rnnfx_cli_without_path(err.msg[0] ? err.msg : rnnfx_strerror(st), path);
             char wb[4 * sizeof err.msg + 8];
             fprintf(stderr, "rnnfx-inspect: %s: invalid: %s\n", path, printable(why, wb, sizeof wb));
             if (as_json) {

@@ -338,12 +338,8 @@ static int swap_model(App *a, const char *path)
         st = rnnfx_chain_core_new(a->L->chain, model, 1, &core, &err); /* owns model */
     if (st != RNNFX_OK) {
         a->swaps_failed++;
-        /* the loader's messages usually start with the path already */
-        const char *why = err.msg[0] ? err.msg : rnnfx_strerror(st);
-        size_t pl = strlen(path);
-        if (!strncmp(why, path, pl) && !strncmp(why + pl, ": ", 2))
-            why += pl + 2;
-        say(a, "cannot load %s: %s (still playing the previous model)", path, why);
+        say(a, "cannot load %s: %s (still playing the previous model)", path,
+            rnnfx_cli_without_path(err.msg[0] ? err.msg : rnnfx_strerror(st), path));
         return -1;
     }
     Msg m = {.type = MSG_CORE, .core = core};
@@ -1082,12 +1078,8 @@ int main(int argc, char **argv)
         RnnfxError err = {{0}};
         RnnfxStatus st = rnnfx_model_load(model_path, NULL, &model, &err);
         if (st != RNNFX_OK) {
-            /* the loader's messages usually start with the path already */
-            const char *why = err.msg[0] ? err.msg : rnnfx_strerror(st);
-            size_t pl = strlen(model_path);
-            if (!strncmp(why, model_path, pl) && !strncmp(why + pl, ": ", 2))
-                why += pl + 2;
-            fprintf(stderr, "rnnfx-live: %s: %s\n", model_path, why);
+            fprintf(stderr, "rnnfx-live: %s: %s\n", model_path,
+                    rnnfx_cli_without_path(err.msg[0] ? err.msg : rnnfx_strerror(st), model_path));
             return 1;
         }
         if (rnnfx_model_arch(model)->kind != RNNFX_KIND_AUDIO) {

@@ -396,9 +396,8 @@ int main(int argc, char **argv)
     RnnfxError err = {{0}};
     RnnfxStatus st = rnnfx_model_load(model_path, NULL, &model, &err);
     if (st != RNNFX_OK) {
-        const char *why = err.msg[0] ? err.msg : rnnfx_strerror(st);
-        if (!strncmp(why, model_path, strlen(model_path)) && !strncmp(why + strlen(model_path), ": ", 2))
-            why += strlen(model_path) + 2;
+        const char *why =
+            rnnfx_cli_without_path(err.msg[0] ? err.msg : rnnfx_strerror(st), model_path);
         fprintf(stderr, "rnnfx-process: %s: %s\n", model_path, why);
         return 1;
     }
@@ -552,12 +551,8 @@ int main(int argc, char **argv)
         case RNNFX_BATCH_SKIPPED: skipped++; break;
         case RNNFX_BATCH_FAILED:
         {
-            /* Messages from the I/O layer often start with the path already. */
-            const char *why = it->error;
-            size_t pl = strlen(it->in_path);
-            if (!strncmp(why, it->in_path, pl) && !strncmp(why + pl, ": ", 2))
-                why += pl + 2;
-            fprintf(stderr, "rnnfx-process: FAILED %s: %s\n", it->in_path, why);
+            fprintf(stderr, "rnnfx-process: FAILED %s: %s\n", it->in_path,
+                    rnnfx_cli_without_path(it->error, it->in_path));
         }
             break;
         default: cancelled++; break;

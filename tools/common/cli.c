@@ -292,6 +292,12 @@ int rnnfx_cli_same_file(const char *a, const char *b)
            sa.st_ino == sb.st_ino;
 }
 
+const char *rnnfx_cli_without_path(const char *why, const char *path)
+{
+    const size_t pl = strlen(path);
+    return !strncmp(why, path, pl) && !strncmp(why + pl, ": ", 2) ? why + pl + 2 : why;
+}
+
 /* The loader does not say where a model's rate came from, so the file is
  * read again with an assumed rate no file states: only a file without a
  * rate of its own comes back with it. Without this a file that says

@@ -89,6 +89,11 @@ int rnnfx_cli_same_path(const char *a, const char *b);
 int rnnfx_cli_check_folder_of(const char *prog, const char *path);
 
 /* dB <-> linear, with -inf dB for 0. Thread: any. */
+/* why without a leading "path: " (the engine's and the I/O layer's
+ * messages usually name the file already, and the tools print it before
+ * the reason themselves). Thread: any. */
+const char *rnnfx_cli_without_path(const char *why, const char *path);
+
 /* 1 if the model file at path states no sample rate of its own (model is
  * what it loaded to: the rate shown is then --rate's or the format's
  * default). It reads the file again. Thread: any (a file read). */
