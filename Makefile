@@ -48,7 +48,7 @@ WARN := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototyp
 OPT ?= -O2
 CFLAGS ?= $(OPT) -g
 BASE_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -fPIC $(WARN) -Iengine
-LDLIBS_ENGINE := $(call pc_libs,json-c samplerate) -lm -lpthread
+LDLIBS_ENGINE := $(call pc_libs,json-c samplerate sndfile) -lm -lpthread
 
 # x86 kernel files get their instruction-set flags; on other machines they
 # compile to nothing (their code is behind #if __x86_64__) and get none.
@@ -96,7 +96,7 @@ tests: $(TESTS)
 # --- engine ------------------------------------------------------------------
 $(BUILD)/engine/%.o: engine/%.c $(wildcard engine/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(call pc_cflags,json-c samplerate) \
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(call pc_cflags,json-c samplerate sndfile) \
 	  $(if $(findstring _avx512,$*),$(AVX512_FLAGS),$(if $(findstring _avx2,$*),$(AVX2_FLAGS))) -c $< -o $@
 
 # kernel bodies shared by several ISA builds (*.inc) are dependencies of every engine object

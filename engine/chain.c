@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "convolver.h"
 #include "resample.h"
 
 #define CHAIN_KNOB_STEP 32        /* knobs move once per this many samples */
@@ -66,6 +67,9 @@ struct RnnfxChainCore {
     size_t fill[RNNFX_CHAIN_MAX_CHANNELS];
     float *wet[RNNFX_CHAIN_MAX_CHANNELS]; /* [max_block] this chunk's output */
     float *rest; /* the rest state, every layer's h then c (see core_settle) */
+    RnnfxConvolver *cab[RNNFX_CHAIN_MAX_CHANNELS]; /* the impulse response
+                                                     stage, or NULL */
+    size_t ir_frames;
     float applied[RNNFX_CHAIN_MAX_KNOBS]; /* knob values last given to the
                                              instances, model units (NaN: none) */
 };
@@ -276,6 +280,7 @@ static void core_reset(RnnfxChainCore *core)
             memset(core->fifo[ch], 0, core->fifo_cap * sizeof(float));
             core->fill[ch] = (size_t)core->latency;
         }
+        rnnfx_convolver_reset(core->cab[ch]);
     }
 }
 
@@ -306,8 +311,17 @@ static void core_feed_up(RnnfxChainCore *core, int ch, const float *buf, size_t 
     }
 }
 
-/* One chunk of one channel: xin[n] (host rate) -> core->wet[ch][n]. */
+static void core_run_model(RnnfxChainCore *core, int ch, const float *xin, size_t n);
+
+/* One chunk of one channel: xin[n] (host rate) -> core->wet[ch][n], through
+ * the model and then the impulse response, if any. */
 static void core_run(RnnfxChainCore *core, int ch, const float *xin, size_t n)
+{
+    core_run_model(core, ch, xin, n);
+    if (core->cab[ch]) rnnfx_convolver_process(core->cab[ch], core->wet[ch], core->wet[ch], n);
+}
+
+static void core_run_model(RnnfxChainCore *core, int ch, const float *xin, size_t n)
 {
     float *wet = core->wet[ch];
     if (!core->resample) {
@@ -369,12 +383,20 @@ static RnnfxStatus measure_latency(const RnnfxChainCore *core, int *latency, Rnn
 }
 
 static RnnfxStatus core_create(int channels, double host_rate, size_t max_block,
-                               RnnfxModel *model, int own_model, RnnfxChainCore **out,
-                               RnnfxError *err)
+                               RnnfxModel *model, int own_model, const RnnfxIr *ir,
+                               RnnfxChainCore **out, RnnfxError *err)
 {
     *out = NULL;
     RnnfxStatus st;
     if (!model) return rnnfx_fail(err, RNNFX_ERR_ARG, "no model given");
+    if (ir && (rnnfx_ir_channels(ir) != channels ||
+               fabs(rnnfx_ir_rate(ir) - host_rate) > 1e-9 * host_rate)) {
+        st = rnnfx_fail(err, RNNFX_ERR_ARG,
+                        "the impulse response was made for %d channel(s) at %.0f Hz, the chain "
+                        "has %d at %.0f Hz",
+                        rnnfx_ir_channels(ir), rnnfx_ir_rate(ir), channels, host_rate);
+        goto fail_model;
+    }
     if (!rnnfx_model_is_finalized(model)) {
         st = rnnfx_fail(err, RNNFX_ERR_ARG, "the model is not finalized");
         goto fail_model;
@@ -450,6 +472,14 @@ static RnnfxStatus core_create(int channels, double host_rate, size_t max_block,
             }
         }
     }
+    if (ir) {
+        for (int ch = 0; ch < channels; ch++) {
+            st = rnnfx_convolver_new(rnnfx_ir_data(ir, ch), rnnfx_ir_frames(ir), &core->cab[ch],
+                                     err);
+            if (st != RNNFX_OK) goto fail;
+        }
+        core->ir_frames = rnnfx_ir_frames(ir);
+    }
     st = core_settle(core, err);
     if (st != RNNFX_OK) goto fail;
     core_reset(core);
@@ -474,8 +504,23 @@ RnnfxStatus rnnfx_chain_core_new(const RnnfxChain *chain, RnnfxModel *model, int
         return rnnfx_fail(err, RNNFX_ERR_ARG, "no chain given");
     }
     return core_create(chain->channels, chain->host_rate, chain->max_block, model, own_model,
+                       NULL, out, err);
+}
+
+RnnfxStatus rnnfx_chain_core_new_ir(const RnnfxChain *chain, RnnfxModel *model, int own_model,
+                                    const RnnfxIr *ir, RnnfxChainCore **out, RnnfxError *err)
+{
+    if (!out) return rnnfx_fail(err, RNNFX_ERR_ARG, "no output pointer");
+    *out = NULL;
+    if (!chain) {
+        if (own_model) rnnfx_model_free(model);
+        return rnnfx_fail(err, RNNFX_ERR_ARG, "no chain given");
+    }
+    return core_create(chain->channels, chain->host_rate, chain->max_block, model, own_model, ir,
                        out, err);
 }
+
+size_t rnnfx_chain_core_ir_frames(const RnnfxChainCore *core) { return core ? core->ir_frames : 0; }
 
 void rnnfx_chain_core_free(RnnfxChainCore *core)
 {
@@ -487,6 +532,7 @@ void rnnfx_chain_core_free(RnnfxChainCore *core)
         free(core->mbuf[ch]);
         free(core->fifo[ch]);
         free(core->wet[ch]);
+        rnnfx_convolver_free(core->cab[ch]);
     }
     free(core->rest);
     rnnfx_resample_filter_free(core->fdown);
@@ -578,7 +624,7 @@ RnnfxStatus rnnfx_chain_new_multi(const RnnfxModel *model, double host_rate, int
         /* The core only reads the model; the cast drops const because a core
          * may also own (and then free) its model, which it does not here. */
         RnnfxStatus st = core_create(channels, host_rate, max_block, (RnnfxModel *)(void *)model,
-                                     0, &core, err);
+                                     0, NULL, &core, err);
         if (st != RNNFX_OK) {
             rnnfx_chain_free(c);
             return st;

@@ -6,9 +6,11 @@
  * model, controls and input. Per sample and channel:
  *
  *     x    = input (non-finite samples replaced by 0)
- *     wet  = up(model(down(x * in_gain)))          resampled only when the
+ *     wet  = ir * up(model(down(x * in_gain)))     resampled only when the
  *                                                   host rate differs from
- *                                                   the model's sample_rate
+ *                                                   the model's sample_rate;
+ *                                                   ir: an optional impulse
+ *                                                   response (a cabinet)
  *     dry  = x delayed by the resampler latency L  (so mixing does not comb)
  *     proc = out_gain * (mix * wet + (1 - mix) * dry)
  *     y    = e * proc + (1 - e) * dry              e: bypass crossfade 0..1
@@ -51,6 +53,7 @@
 #include <stddef.h>
 
 #include "instance.h"
+#include "ir.h"
 #include "model.h"
 #include "status.h"
 
@@ -159,6 +162,21 @@ void rnnfx_chain_take_peaks(RnnfxChain *chain, float *in_peak, float *out_peak);
  * while the audio thread processes. Thread: not audio. */
 RnnfxStatus rnnfx_chain_core_new(const RnnfxChain *chain, RnnfxModel *model, int own_model,
                                  RnnfxChainCore **out, RnnfxError *err);
+
+/* The same, and the wet signal (the model's output at the host rate) then
+ * runs through the impulse response `ir` (ir.h: a cabinet), each channel
+ * with its own convolver (convolver.h, no added latency). ir may be NULL
+ * (no convolution, as rnnfx_chain_core_new). It must have been made for
+ * this chain's host rate and channel count; the core copies the samples, so
+ * the caller keeps (and frees) ir. The response sits after the model and
+ * before the dry/wet mix, so the dry signal and bypass stay untouched.
+ * Thread: not audio. */
+RnnfxStatus rnnfx_chain_core_new_ir(const RnnfxChain *chain, RnnfxModel *model, int own_model,
+                                    const RnnfxIr *ir, RnnfxChainCore **out, RnnfxError *err);
+
+/* Length of the core's impulse response in host samples (0: none).
+ * Thread: any. */
+size_t rnnfx_chain_core_ir_frames(const RnnfxChainCore *core);
 
 /* Frees a core (and its model if owned). NULL is a no-op. The core must not
  * be installed in a chain. Thread: not audio. */

@@ -14,7 +14,10 @@
  * _param / _set_path / _init (into caller memory), for LSTM, peephole LSTM,
  * GRU, tanh and ReLU RNN, mixed stacks with knobs and a MIDI-frame model, on
  * both kernel paths, with block sizes 0..4096, in-place buffers, NaN input
- * and a poisoned state (which exercises the recovery reset).
+ * and a poisoned state (which exercises the recovery reset); and the
+ * impulse-response stage: rnnfx_convolver_process / _reset, and a chain
+ * whose core runs a model and a response (rnnfx_chain_process_multi,
+ * _set_controls, _reset, _swap of a core built beforehand, the crossfade).
  *
  * The test can fail: a self-check first arms the counters and makes each
  * kind of call deliberately (and creates an instance with _new, which must
@@ -39,8 +42,11 @@
 
 #include <cmocka.h>
 
+#include "chain.h"
+#include "convolver.h"
 #include "enginetest.h"
 #include "instance.h"
+#include "ir.h"
 #include "model.h"
 
 #if defined(__GLIBC__)
@@ -360,11 +366,76 @@ static void test_audio_path_makes_no_calls(void **state)
     }
 }
 
+static void test_response_stage_makes_no_calls(void **state)
+{
+    (void)state;
+    static float x[2][MAXN], y[2][MAXN];
+    const size_t len = 20000; /* 0.42 s at 48 kHz: 156 partitions */
+    float *h = malloc(len * sizeof *h);
+    rnnfx_test_signal(h, len, 3);
+    rnnfx_test_signal(x[0], MAXN, 4);
+    rnnfx_test_signal(x[1], MAXN, 5);
+    x[0][10] = NAN; /* the chain sanitises */
+    static const size_t sizes[] = {0, 1, 2, 127, 128, 129, 1000, 4096};
+
+    RnnfxConvolver *cv = NULL;
+    assert_int_equal(rnnfx_convolver_new(h, len, &cv, NULL), RNNFX_OK);
+    arm();
+    for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++)
+        rnnfx_convolver_process(cv, x[1], y[1], sizes[s]);
+    rnnfx_convolver_process(cv, y[1], y[1], MAXN); /* in place */
+    rnnfx_convolver_reset(cv);
+    unsigned long n = disarm();
+    if (n) report("convolver");
+    assert_int_equal(n, 0);
+    rnnfx_convolver_free(cv);
+
+    RnnfxArch a;
+    rnnfx_arch_init_audio(&a, RNNFX_CELL_LSTM, 16, 1);
+    RnnfxModel *m = rnnfx_test_random_model(&a, 9, 1.0f, 0);
+    const float *d[1] = {h};
+    RnnfxIr *ir = NULL;
+    assert_int_equal(rnnfx_ir_new(d, 1, len, 48000, 44100, 2, &ir, NULL), RNNFX_OK);
+    RnnfxChain *chain = NULL;
+    assert_int_equal(rnnfx_chain_new_multi(m, 44100, 2, 1024, &chain, NULL), RNNFX_OK);
+    RnnfxChainCore *core = NULL, *displaced = NULL, *retired[4] = {NULL};
+    assert_int_equal(rnnfx_chain_core_new_ir(chain, m, 0, ir, &core, NULL), RNNFX_OK);
+    RnnfxChainControls ctl;
+    rnnfx_chain_controls_init(&ctl);
+    const float *in[2] = {x[0], x[1]};
+    float *out[2] = {y[0], y[1]};
+    int nr = 0;
+    arm();
+    rnnfx_chain_set_controls(chain, &ctl);
+    rnnfx_chain_process_multi(chain, in, out, 300);
+    rnnfx_chain_swap(chain, core, &displaced); /* crossfade into the response */
+    for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+        ctl.mix = 0.5f + 0.05f * (float)s;
+        rnnfx_chain_set_controls(chain, &ctl);
+        rnnfx_chain_process_multi(chain, in, out, sizes[s]);
+        RnnfxChainCore *r;
+        while ((r = rnnfx_chain_take_retired(chain)) != NULL && nr < 4) retired[nr++] = r;
+    }
+    rnnfx_chain_reset(chain);
+    rnnfx_chain_process_multi(chain, in, out, MAXN);
+    n = disarm();
+    if (n) report("chain with an impulse response");
+    assert_int_equal(n, 0);
+    assert_null(displaced);
+    assert_true(rnnfx_test_all_finite(y[0], MAXN) && rnnfx_test_all_finite(y[1], MAXN));
+    for (int i = 0; i < nr; i++) rnnfx_chain_core_free(retired[i]);
+    rnnfx_chain_free(chain);
+    rnnfx_ir_free(ir);
+    rnnfx_model_free(m);
+    free(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_interposer_counts),
         cmocka_unit_test(test_audio_path_makes_no_calls),
+        cmocka_unit_test(test_response_stage_makes_no_calls),
     };
     return cmocka_run_group_tests_name("rt_alloc", tests, NULL, NULL);
 }

@@ -1,0 +1,338 @@
+/*
+ * convolver.c — zero-latency partitioned convolution. See convolver.h.
+ *
+ * With B = RNNFX_CONV_BLOCK and the response h split as
+ *     head  h[0 .. B)                       direct FIR, per sample
+ *     tail  h[B + pB .. B + (p+1)B), p < P  one FFT partition each
+ * the tail's output for samples (j+1)B .. (j+2)B - 1 depends only on input
+ * up to sample (j+1)B - 1, so it is computed when input block j completes
+ * (uniformly partitioned overlap-save: X_j = FFT of the last two input
+ * blocks, Y = sum_p H_p X_{j-p}, the last B samples of IFFT(Y)) and added
+ * during block j+1. Nothing waits for future input: no latency.
+ *
+ * The FFT is a real transform of N = 2B points done as a complex radix-2
+ * FFT of B points on the even/odd pairs plus the usual split step; the
+ * spectra keep bins 0 .. B in split re/im arrays, so the partition sums are
+ * plain multiply-adds over contiguous floats, which the compiler
+ * vectorises. The inverse's scale (1/N) is folded into H.
+ *
+ * Determinism: each output sample's head sum runs over the taps in the same
+ * order whatever the chunking, and the tail works on whole blocks, so any
+ * block split gives bit-identical output (the chain relies on this).
+ */
+#include "convolver.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ir.h"
+
+#define B RNNFX_CONV_BLOCK
+#define NB (B + 1)       /* bins kept: 0 .. B */
+#define STRIDE (B + 16)  /* floats per re or im row (NB rounded up to vectors) */
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("O3")
+#endif
+
+/* The three loops that take the time (the FFT, the partition sums, the
+ * head FIR) are plain C that the compiler vectorises; on x86-64 each is
+ * also built for AVX2 and AVX-512 and the loader picks the copy the CPU
+ * runs (GNU ifunc), so no kernel file of our own is needed for them. */
+#if defined(__x86_64__) && defined(__GNUC__) && defined(__linux__)
+#define CONV_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define CONV_CLONES
+#endif
+
+struct RnnfxConvolver {
+    size_t len; /* response length */
+    int parts;  /* P tail partitions (0: the head covers it all) */
+    int slot;   /* FDL slot of the newest input spectrum */
+    int pos;    /* samples of the current block received, 0 .. B-1 */
+    float *head;  /* [B] h[0 .. B), zero-padded */
+    float *win;   /* [2B] the previous input block, then the current one */
+    float *tail;  /* [B] the tail's output for the current block */
+    float *H;     /* [parts][2][STRIDE] partition spectra, scaled by 1/N */
+    float *X;     /* [parts][2][STRIDE] input spectra, a ring (frequency-
+                     domain delay line), newest at slot */
+    float *Y;     /* [2][STRIDE] spectrum sum */
+    /* FFT tables and scratch, B-point complex */
+    float *cre, *cim;  /* [B] complex work buffer */
+    float *twr, *twi;  /* [B] per stage of half-length m (1, 2, 4 ..): at
+                          m + k, e^{-pi i k / m} for k < m (contiguous, so
+                          a stage's inner loop vectorises) */
+    float *swr, *swi;  /* [B + 1] e^{-2 pi i k / N} (the split step) */
+    uint16_t *rev;     /* [B] bit reversal */
+};
+
+/* ---- FFT ------------------------------------------------------------------ */
+
+/* In-place B-point complex FFT, forward (e^-) or inverse (e^+, unscaled). */
+CONV_CLONES static void cfft(const RnnfxConvolver *cv, float *re, float *im, int inverse)
+{
+    for (int i = 0; i < B; i++) {
+        int j = cv->rev[i];
+        if (i < j) {
+            float t = re[i];
+            re[i] = re[j];
+            re[j] = t;
+            t = im[i];
+            im[i] = im[j];
+            im[j] = t;
+        }
+    }
+    const float sg = inverse ? -1.0f : 1.0f; /* sign of the twiddles' imaginary part */
+    for (int half = 1; half < B; half <<= 1) {
+        const float *twr = cv->twr + half, *twi = cv->twi + half;
+        for (int i = 0; i < B; i += 2 * half) {
+            for (int k = 0; k < half; k++) {
+                const float wr = twr[k], wi = sg * twi[k];
+                const int a = i + k, b = a + half;
+                const float tr = re[b] * wr - im[b] * wi;
+                const float ti = re[b] * wi + im[b] * wr;
+                re[b] = re[a] - tr;
+                im[b] = im[a] - ti;
+                re[a] += tr;
+                im[a] += ti;
+            }
+        }
+    }
+}
+
+/* Spectrum bins 0 .. B of the real 2B-point signal x, into (xr, xi). */
+static void rfft(RnnfxConvolver *cv, const float *x, float *xr, float *xi)
+{
+    float *re = cv->cre, *im = cv->cim;
+    for (int k = 0; k < B; k++) {
+        re[k] = x[2 * k];
+        im[k] = x[2 * k + 1];
+    }
+    cfft(cv, re, im, 0);
+    /* X[k] = E[k] + W^k O[k], E = (Z[k] + conj Z[B-k]) / 2,
+     * O = (Z[k] - conj Z[B-k]) / 2i */
+    for (int k = 0; k <= B; k++) {
+        const int a = k & (B - 1), b = (B - k) & (B - 1);
+        const float er = 0.5f * (re[a] + re[b]), ei = 0.5f * (im[a] - im[b]);
+        const float or_ = 0.5f * (im[a] + im[b]), oi = -0.5f * (re[a] - re[b]);
+        const float wr = cv->swr[k], wi = cv->swi[k];
+        xr[k] = er + wr * or_ - wi * oi;
+        xi[k] = ei + wr * oi + wi * or_;
+    }
+}
+
+/* The last B samples of the real 2B-point signal whose bins 0 .. B are
+ * (yr, yi), times N (the caller's spectra carry the 1/N). */
+static void irfft_last(RnnfxConvolver *cv, const float *yr, const float *yi, float *out)
+{
+    float *re = cv->cre, *im = cv->cim;
+    /* E = X[k] + conj X[B-k], O = (X[k] - conj X[B-k]) W^-k (each twice
+     * the true value; with the unscaled inverse this gives N y) */
+    for (int k = 0; k < B; k++) {
+        const float ar = yr[k], ai = yi[k], br = yr[B - k], bi = -yi[B - k];
+        const float er = ar + br, ei = ai + bi;
+        const float dr = ar - br, di = ai - bi;
+        const float wr = cv->swr[k], wi = -cv->swi[k];
+        const float or_ = dr * wr - di * wi, oi = dr * wi + di * wr;
+        re[k] = er - oi; /* Z = E + i O */
+        im[k] = ei + or_;
+    }
+    cfft(cv, re, im, 1);
+    /* samples B .. 2B-1 are the pairs B/2 .. B-1 */
+    for (int k = B / 2; k < B; k++) {
+        out[2 * (k - B / 2)] = re[k];
+        out[2 * (k - B / 2) + 1] = im[k];
+    }
+}
+
+/* ---- block processing --------------------------------------------------------- */
+
+/* Y = sum_p H_p X_{newest - p}. */
+CONV_CLONES static void mac_parts(RnnfxConvolver *cv)
+{
+    const int P = cv->parts;
+    float *restrict yr = cv->Y, *restrict yi = cv->Y + STRIDE;
+    memset(cv->Y, 0, 2 * STRIDE * sizeof(float));
+    int s = cv->slot;
+    for (int p = 0; p < P; p++) {
+        const float *restrict hr = cv->H + (size_t)p * 2 * STRIDE, *restrict hi = hr + STRIDE;
+        const float *restrict ar = cv->X + (size_t)s * 2 * STRIDE, *restrict ai = ar + STRIDE;
+        for (int k = 0; k < STRIDE; k++) {
+            yr[k] += hr[k] * ar[k] - hi[k] * ai[k];
+            yi[k] += hr[k] * ai[k] + hi[k] * ar[k];
+        }
+        s = s == 0 ? P - 1 : s - 1;
+    }
+}
+
+/* Input block complete (win holds the last two blocks): the tail's output
+ * for the next block. */
+static void tail_block(RnnfxConvolver *cv)
+{
+    const int P = cv->parts;
+    cv->slot = cv->slot + 1 == P ? 0 : cv->slot + 1;
+    float *xr = cv->X + (size_t)cv->slot * 2 * STRIDE, *xi = xr + STRIDE;
+    rfft(cv, cv->win, xr, xi);
+    mac_parts(cv);
+    irfft_last(cv, cv->Y, cv->Y + STRIDE, cv->tail);
+}
+
+/* out[i] = head . input + tail[pos + i] for i < n, n <= B - pos, the input
+ * already in win[B + pos ..]. The sums run tap by tap over all n outputs
+ * (vectorised over i), the same order for every chunking. */
+CONV_CLONES static void head_run(const RnnfxConvolver *cv, float *restrict out, int n)
+{
+    const float *w = cv->win + B + cv->pos;
+    const float *t = cv->tail + cv->pos;
+    for (int i = 0; i < n; i++)
+        out[i] = 0.0f;
+    for (int k = 0; k < B; k++) {
+        const float hk = cv->head[k];
+        const float *x = w - k;
+        for (int i = 0; i < n; i++)
+            out[i] += hk * x[i];
+    }
+    for (int i = 0; i < n; i++)
+        out[i] += t[i];
+}
+
+void rnnfx_convolver_process(RnnfxConvolver *cv, const float *in, float *out, size_t n)
+{
+    if (!cv || n == 0) return;
+    float tmp[B];
+    while (n > 0) {
+        int len = B - cv->pos;
+        if ((size_t)len > n) len = (int)n;
+        memcpy(cv->win + B + cv->pos, in, (size_t)len * sizeof(float)); /* before out: in may be out */
+        head_run(cv, tmp, len);
+        memcpy(out, tmp, (size_t)len * sizeof(float));
+        cv->pos += len;
+        in += len;
+        out += len;
+        n -= (size_t)len;
+        if (cv->pos == B) {
+            if (cv->parts > 0) tail_block(cv);
+            memcpy(cv->win, cv->win + B, B * sizeof(float));
+            cv->pos = 0;
+        }
+    }
+}
+
+/* ---- lifetime ------------------------------------------------------------------ */
+
+void rnnfx_convolver_reset(RnnfxConvolver *cv)
+{
+    if (!cv) return;
+    memset(cv->win, 0, 2 * B * sizeof(float));
+    memset(cv->tail, 0, B * sizeof(float));
+    if (cv->parts > 0) memset(cv->X, 0, (size_t)cv->parts * 2 * STRIDE * sizeof(float));
+    cv->slot = 0;
+    cv->pos = 0;
+}
+
+size_t rnnfx_convolver_length(const RnnfxConvolver *cv) { return cv ? cv->len : 0; }
+
+void rnnfx_convolver_free(RnnfxConvolver *cv)
+{
+    if (!cv) return;
+    free(cv->head);
+    free(cv->win);
+    free(cv->tail);
+    free(cv->H);
+    free(cv->X);
+    free(cv->Y);
+    free(cv->cre);
+    free(cv->cim);
+    free(cv->twr);
+    free(cv->twi);
+    free(cv->swr);
+    free(cv->swi);
+    free(cv->rev);
+    free(cv);
+}
+
+static float *zalloc(size_t n)
+{
+    /* 64-byte aligned and zeroed, rounded to whole cache lines */
+    size_t bytes = (n * sizeof(float) + 63) & ~(size_t)63;
+    float *p = aligned_alloc(64, bytes ? bytes : 64);
+    if (p) memset(p, 0, bytes ? bytes : 64);
+    return p;
+}
+
+RnnfxStatus rnnfx_convolver_new(const float *h, size_t len, RnnfxConvolver **out, RnnfxError *err)
+{
+    if (out) *out = NULL;
+    if (!h || !out || len == 0)
+        return rnnfx_fail(err, RNNFX_ERR_ARG, "convolver: no response given");
+    /* generous: RNNFX_IR_MAX_SECONDS at the highest accepted rate */
+    const size_t max_len = (size_t)(RNNFX_IR_MAX_SECONDS * RNNFX_IR_MAX_RATE);
+    if (len > max_len)
+        return rnnfx_fail(err, RNNFX_ERR_LIMIT, "convolver: response of %zu samples (limit %zu)",
+                          len, max_len);
+    for (size_t i = 0; i < len; i++)
+        if (!isfinite(h[i]))
+            return rnnfx_fail(err, RNNFX_ERR_INVALID,
+                              "convolver: the response is not finite at sample %zu", i);
+    RnnfxConvolver *cv = calloc(1, sizeof *cv);
+    if (!cv) return rnnfx_fail(err, RNNFX_ERR_NOMEM, "convolver: out of memory");
+    cv->len = len;
+    cv->parts = len > B ? (int)((len - B + B - 1) / B) : 0;
+    const size_t P = (size_t)cv->parts;
+    cv->head = zalloc(B);
+    cv->win = zalloc(2 * B);
+    cv->tail = zalloc(B);
+    cv->Y = zalloc(2 * STRIDE);
+    cv->H = zalloc(P ? P * 2 * STRIDE : 1);
+    cv->X = zalloc(P ? P * 2 * STRIDE : 1);
+    cv->cre = zalloc(B);
+    cv->cim = zalloc(B);
+    cv->twr = zalloc(B);
+    cv->twi = zalloc(B);
+    cv->swr = zalloc(B + 1);
+    cv->swi = zalloc(B + 1);
+    cv->rev = calloc(B, sizeof *cv->rev);
+    if (!cv->head || !cv->win || !cv->tail || !cv->Y || !cv->H || !cv->X || !cv->cre ||
+        !cv->cim || !cv->twr || !cv->twi || !cv->swr || !cv->swi || !cv->rev) {
+        rnnfx_convolver_free(cv);
+        return rnnfx_fail(err, RNNFX_ERR_NOMEM, "convolver: out of memory (%zu partitions)", P);
+    }
+    /* tables in double, rounded once */
+    int bits = 0;
+    while ((1 << bits) < B) bits++;
+    for (int i = 0; i < B; i++) {
+        int r = 0;
+        for (int b = 0; b < bits; b++)
+            if (i & (1 << b)) r |= 1 << (bits - 1 - b);
+        cv->rev[i] = (uint16_t)r;
+    }
+    const double pi = 3.14159265358979323846;
+    for (int m = 1; m < B; m <<= 1) {
+        for (int k = 0; k < m; k++) {
+            cv->twr[m + k] = (float)cos(-pi * k / m);
+            cv->twi[m + k] = (float)sin(-pi * k / m);
+        }
+    }
+    for (int k = 0; k <= B; k++) {
+        cv->swr[k] = (float)cos(-pi * k / B);
+        cv->swi[k] = (float)sin(-pi * k / B);
+    }
+    memcpy(cv->head, h, (len < B ? len : B) * sizeof(float));
+    /* partition spectra: h_p zero-padded to 2B, scaled by 1/N */
+    float *seg = cv->win; /* scratch: win is zeroed below by reset */
+    const float scale = 1.0f / (2.0f * B);
+    for (size_t p = 0; p < P; p++) {
+        memset(seg, 0, 2 * B * sizeof(float));
+        size_t start = B + p * B;
+        size_t m = len - start < B ? len - start : B;
+        for (size_t i = 0; i < m; i++)
+            seg[i] = h[start + i] * scale;
+        float *hr = cv->H + p * 2 * STRIDE;
+        rfft(cv, seg, hr, hr + STRIDE);
+    }
+    rnnfx_convolver_reset(cv);
+    *out = cv;
+    return RNNFX_OK;
+}

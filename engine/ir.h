@@ -1,0 +1,80 @@
+/*
+ * ir.h — impulse responses (a cabinet, a room) for the chain's convolution
+ * stage, read from sound files and made ready for one host rate.
+ *
+ * A capture of an amp head sounds harsh without the speaker cabinet after
+ * it, so the plugin and the tools can run the model's output through an
+ * impulse response (convolver.h does the convolution). An RnnfxIr is the
+ * response as the chain uses it: at the host's rate, 1 or 2 channels, the
+ * trailing silence trimmed, and scaled to unit energy (sum of squares 1 over
+ * the louder channel), so that switching between cabinets keeps the level
+ * about the same and a response recorded hot or quiet plays at a sensible
+ * level. An IR is immutable once made; the chain copies what it needs, so
+ * the IR may be freed as soon as a core was built from it.
+ *
+ * Channels: a mono response feeds every channel; a stereo one gives the left
+ * channel to channel 0 and the right to channel 1 of a stereo chain, and is
+ * mixed down (the mean of the two) for a mono chain. More than 2 channels
+ * is refused (a surround or ambisonic response is not a cabinet).
+ *
+ * Rates: a response recorded at another rate than the host's is converted
+ * with libsamplerate's best sinc converter (off the audio thread, once) and
+ * scaled by the rate ratio, so its frequency response keeps its level.
+ *
+ * What this is not: the convolution (convolver.h) or the plugin's file
+ * handling. ir.c converts rates with libsamplerate (as chain.c does) and
+ * ir_file.c reads files with libsndfile; the real-time core needs only libc
+ * and libm.
+ */
+#ifndef RNNFX_IR_H
+#define RNNFX_IR_H
+
+#include <stddef.h>
+
+#include "status.h"
+
+/* Longest response accepted, after trimming and at the host rate: enough
+ * for a plate or spring reverb; a cabinet is typically 0.05-0.5 s. */
+#define RNNFX_IR_MAX_SECONDS 5.0
+/* Trailing samples below this fraction of the peak (-100 dB) are cut. */
+#define RNNFX_IR_TRIM_LEVEL 1e-5f
+/* Host and file rates accepted (Hz). */
+#define RNNFX_IR_MIN_RATE 8000.0
+#define RNNFX_IR_MAX_RATE 768000.0
+
+typedef struct RnnfxIr RnnfxIr;
+
+/* Reads a sound file (anything libsndfile reads: WAV, FLAC, AIFF, Ogg...)
+ * and makes it ready for a chain of `channels` (1 or 2) channels at
+ * host_rate. Fails with a message naming the problem for a file that cannot
+ * be read, is not a sound file, is empty or silent, holds NaN or infinity,
+ * has more than 2 channels, or is longer than RNNFX_IR_MAX_SECONDS.
+ * Thread: not audio (reads a file, allocates). */
+RnnfxStatus rnnfx_ir_load(const char *path, double host_rate, int channels, RnnfxIr **out,
+                          RnnfxError *err);
+
+/* The same from samples in memory: data[c][i] for c < file_channels (1 or
+ * 2), i < frames, recorded at file_rate. Thread: not audio (allocates). */
+RnnfxStatus rnnfx_ir_new(const float *const *data, int file_channels, size_t frames,
+                         double file_rate, double host_rate, int channels, RnnfxIr **out,
+                         RnnfxError *err);
+
+/* NULL is a no-op. Thread: not audio. */
+void rnnfx_ir_free(RnnfxIr *ir);
+
+/* Channels (as asked for), length in host-rate samples, the host rate, the
+ * rate and channel count of the source, and the linear gain the
+ * normalisation applied (1 / sqrt(energy) of the resampled response).
+ * Thread: any. */
+int rnnfx_ir_channels(const RnnfxIr *ir);
+size_t rnnfx_ir_frames(const RnnfxIr *ir);
+double rnnfx_ir_rate(const RnnfxIr *ir);
+double rnnfx_ir_source_rate(const RnnfxIr *ir);
+int rnnfx_ir_source_channels(const RnnfxIr *ir);
+float rnnfx_ir_gain(const RnnfxIr *ir);
+
+/* Channel c's samples (c < rnnfx_ir_channels), rnnfx_ir_frames of them.
+ * Thread: any. */
+const float *rnnfx_ir_data(const RnnfxIr *ir, int c);
+
+#endif
