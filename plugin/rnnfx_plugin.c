@@ -2,22 +2,35 @@
  * rnnfx_plugin.c — the rnnfx LV2 plugin (mono and stereo).
  *
  * A thin wrapper around engine/chain.h: it maps ports and MIDI CC onto chain
- * controls, loads model files in the LV2 Worker, installs them on the audio
- * thread with rnnfx_chain_swap() (a crossfade, no allocation), sends the old
- * processing core back to the Worker to be freed, saves and restores the
- * model path through LV2 State, and publishes what is loaded as read-only
- * patch parameters. Signal processing itself lives in the chain, so the batch
- * tool and this plugin produce the same samples.
+ * controls, loads model files and cabinet impulse responses in the LV2
+ * Worker, installs them on the audio thread with rnnfx_chain_swap() (a
+ * crossfade, no allocation), sends the old processing core back to the
+ * Worker to be freed, saves and restores the model and cabinet paths through
+ * LV2 State, and publishes what is loaded as patch parameters. Signal
+ * processing itself lives in the chain, so the batch tool and this plugin
+ * produce the same samples.
+ *
+ * Two settings make a processing core: the model (rnnfx:model) and the
+ * cabinet IR (rnnfx:ir, "" for none). A core is built from both at once, so
+ * changing either rebuilds the core from the two files. Each request names
+ * the setting it changes; the Worker, which handles requests one at a time
+ * and in order, takes the other setting from what the previous request of
+ * the same load generation resolved to (WorkerMemory), or from the request's
+ * copy of the settings in use when there was none. So when a model and a
+ * cabinet load are in flight at once, the last one builds on the first and
+ * neither setting is lost, and a file that fails to load leaves the setting
+ * as it was (see work_load).
  *
  * Threads (LV2 threading classes):
  *   instantiate/activate/deactivate/cleanup/save/restore: instantiation
- *     (never concurrent with run; restore therefore swaps models directly);
+ *     (never concurrent with run; restore therefore swaps cores directly);
  *   run/work_response: audio (no allocation, locks, file access or logging);
- *   work: worker (loads files, allocates, frees, logs).
+ *   work: worker (loads files, allocates, frees, logs). work() reads only the
+ *     plugin's fixed settings and its message, so it may run during restore.
  *
  * Without the Worker feature the plugin still plays: the built-in default
- * capture is loaded at instantiate and a saved model path at restore; only
- * patch:Set messages during playback need the Worker.
+ * capture is loaded at instantiate and a saved model and cabinet at
+ * restore; only patch:Set messages during playback need the Worker.
  *
  * What this is not: a UI, or a place for DSP (see engine/chain.c).
  */
@@ -43,10 +56,11 @@
 #include <lv2/worker/worker.h>
 
 #include "chain.h"
+#include "ir.h"
 #include "model_file.h"
 #include "rnnfx_ports.h"
 
-/* Longest model path the plugin keeps (worker messages carry it). */
+/* Longest model or IR path the plugin keeps (worker messages carry them). */
 #define RNNFX_PATH_MAX 2048
 /* Parked cores handed back to the Worker per run() once its queue has
  * room again (bounded work on the audio thread). */
@@ -59,10 +73,18 @@ typedef struct {
     LV2_URID atom_Path, atom_String, atom_Float, atom_Double, atom_URID, atom_Object,
         atom_Sequence, atom_eventTransfer, midi_Event, patch_Set, patch_Get, patch_property,
         patch_value, bufsz_maxBlockLength, bufsz_nominalBlockLength, atom_Int, model, model_name,
-        model_rate, model_esr;
+        model_rate, model_esr, ir;
 } Uris;
 
-typedef enum { MSG_LOAD = 1, MSG_FREE, MSG_LOADED } MsgType;
+typedef enum { MSG_LOAD = 1, MSG_FREE, MSG_LOADED, MSG_FAILED } MsgType;
+
+/* Flags of a load request and of its answer. */
+enum {
+    LOAD_MODEL_NEW = 1u << 0,     /* request: the model is a new choice */
+    LOAD_IR_NEW = 1u << 1,        /* request: the cabinet is a new choice */
+    LOAD_MODEL_DEFAULT = 1u << 2, /* answer: the model is the built-in one */
+    LOAD_CUR_DEFAULT = 1u << 3    /* request: the model in use is the built-in one */
+};
 
 /* A list cell for a core waiting to be freed. The plugin keeps one spare
  * cell for every core it holds (made off the audio thread together with the
@@ -73,24 +95,43 @@ typedef struct Parked {
     struct Parked *next;
 } Parked;
 
-/* Worker request to load a file: header then len bytes of path (with NUL).
- * gen is the load generation at request time (see Rnnfx.load_gen). */
+/* Worker request to build a core: this header, then four NUL-terminated
+ * paths of the given lengths (NUL included): the new model (if
+ * LOAD_MODEL_NEW), the model in use, the new cabinet (if LOAD_IR_NEW; ""
+ * removes it) and the cabinet in use ("" none). gen is the load generation
+ * at request time (see Rnnfx.load_gen). */
 typedef struct {
-    uint32_t type;
-    uint32_t len;
+    uint32_t type; /* MSG_LOAD */
     uint32_t gen;
-    uint32_t reserved;
+    uint32_t flags;
+    uint32_t len[4];
 } MsgLoad;
 
-/* Worker request to free a core (and its cell), or its response after a
- * load (the new core with a spare cell for it). */
+enum { PATH_MODEL, PATH_CUR_MODEL, PATH_IR, PATH_CUR_IR, N_LOAD_PATHS };
+
+/* Worker request to free a core (and its cell), or its answer to a load:
+ * MSG_LOADED (the new core with a spare cell for it, then the model and
+ * cabinet settings it was built from, model_len and ir_len bytes with their
+ * NULs) or MSG_FAILED (nothing was built; core and cell are NULL). */
 typedef struct {
     uint32_t type;
-    uint32_t len; /* MSG_LOADED: path bytes following */
-    uint32_t gen; /* MSG_LOADED: the generation of the request */
+    uint32_t gen;
+    uint32_t flags;
+    uint32_t model_len, ir_len;
     RnnfxChainCore *core;
     Parked *cell;
 } MsgCore;
+
+/* What the last load of generation gen resolved the settings to (valid: a
+ * load of some generation succeeded). Read and written by work() only,
+ * which LV2 never calls concurrently, so it needs no lock. */
+typedef struct {
+    int valid;
+    uint32_t gen;
+    int model_default;
+    char model[RNNFX_PATH_MAX];
+    char ir[RNNFX_PATH_MAX];
+} WorkerMemory;
 
 typedef struct {
     /* host features */
@@ -113,19 +154,35 @@ typedef struct {
     char bundle_path[RNNFX_PATH_MAX];
     RnnfxChain *chain;
 
-    /* what is playing: written on the audio thread (work_response) and by
-     * restore, read by save (never concurrent with them) */
+    /* The settings in use: the model the newest installed core runs, and
+     * the cabinet setting (saved and published; "" none). ir_path stays set
+     * when its file could not be read at restore: the session keeps it and
+     * the core then runs without a cabinet. Written on the audio thread
+     * (work_response) and by restore/instantiate, read by save (never
+     * concurrent with them). */
     char model_path[RNNFX_PATH_MAX];
     int model_is_default;
+    char ir_path[RNNFX_PATH_MAX];
+    size_t ir_frames; /* cabinet length in the newest installed core (0: none) */
     int notify_pending;
     const RnnfxModel *notified_model; /* what the last notify described */
+
+    /* New settings asked for by patch:Set and not yet sent to the Worker
+     * (its queue was full; sent at the next run). Audio thread, and restore
+     * (never concurrently). */
+    char want_model[RNNFX_PATH_MAX];
+    char want_ir[RNNFX_PATH_MAX];
+    int model_req, ir_req;
 
     /* Load generation: restore bumps it, every Worker load carries the
      * value it was requested under, and a response from an older
      * generation is discarded, so a load requested before a state restore
-     * cannot replace the restored model (the newest request wins). Written
+     * cannot replace the restored state (the newest request wins). Written
      * by restore, read by run/work_response: never concurrent. */
     uint32_t load_gen;
+
+    /* Worker thread only (see WorkerMemory). */
+    WorkerMemory memory;
 
     /* Last finite value of each host control port (NAN: none yet, use the
      * port's default): a host writing NaN or infinity into a port keeps the
@@ -170,19 +227,34 @@ static void map_uris(LV2_URID_Map *map, Uris *u)
     u->model_name = map->map(map->handle, RNNFX_URI_MODEL_NAME);
     u->model_rate = map->map(map->handle, RNNFX_URI_MODEL_RATE);
     u->model_esr = map->map(map->handle, RNNFX_URI_MODEL_ESR);
+    u->ir = map->map(map->handle, RNNFX_URI_IR);
 }
 
-/* Loads a model file and builds a processing core for it.
- * Thread: worker or instantiation (reads files, allocates). */
-static RnnfxStatus build_core(Rnnfx *self, const char *path, RnnfxChainCore **core,
-                              RnnfxError *err)
+/* Copies a NUL-terminated path into a RNNFX_PATH_MAX buffer, cut at its
+ * end (callers never pass longer ones). Thread: any (no allocation). */
+static void copy_path(char *dst, const char *src)
 {
-    RnnfxModel *model = NULL;
-    RnnfxStatus st = rnnfx_model_load(path, NULL, &model, err);
-    if (st != RNNFX_OK) return st;
-    st = rnnfx_chain_core_new(self->chain, model, 1, core, err); /* takes the model */
-    if (st != RNNFX_OK) return st;
-    const RnnfxModel *m = rnnfx_chain_core_model(*core);
+    size_t n = strnlen(src, RNNFX_PATH_MAX - 1);
+    memmove(dst, src, n);
+    dst[n] = '\0';
+}
+
+/* An engine message without the file name it may start with ("path: "),
+ * for log lines that name the file themselves. Thread: any. */
+static const char *without_path(const char *msg, const char *path)
+{
+    const size_t n = strlen(path);
+    if (n && !strncmp(msg, path, n) && msg[n] == ':') {
+        msg += n + 1;
+        while (*msg == ' ' || *msg == ':') msg++;
+    }
+    return msg;
+}
+
+/* Logs what a loaded model is. Thread: worker or instantiation. */
+static void log_model(Rnnfx *self, const RnnfxChainCore *core, const char *path)
+{
+    const RnnfxModel *m = rnnfx_chain_core_model(core);
     const RnnfxMeta *meta = rnnfx_model_meta_const(m);
     const RnnfxArch *arch = rnnfx_model_arch(m);
     char esr[32];
@@ -193,8 +265,38 @@ static RnnfxStatus build_core(Rnnfx *self, const char *path, RnnfxChainCore **co
                  "ESR %s; host runs at %.0f Hz, latency %d samples (resampling: %s); file %s\n",
                  meta->name[0] ? meta->name : "(unnamed)", rnnfx_cell_name(arch->layers[0].cell),
                  arch->layers[0].hidden_size, arch->n_layers, arch->n_params, meta->sample_rate,
-                 esr, self->rate, rnnfx_chain_core_latency(*core), rnnfx_chain_core_resampler(*core),
+                 esr, self->rate, rnnfx_chain_core_latency(core), rnnfx_chain_core_resampler(core),
                  path);
+}
+
+/* Reads a cabinet impulse response for this plugin's rate and channels, and
+ * logs what it is. Thread: worker or instantiation (reads a file, allocates). */
+static RnnfxStatus load_ir(Rnnfx *self, const char *path, RnnfxIr **ir, RnnfxError *err)
+{
+    RnnfxStatus st = rnnfx_ir_load(path, self->rate, self->channels, ir, err);
+    if (st != RNNFX_OK) return st;
+    const float gain = rnnfx_ir_gain(*ir);
+    lv2_log_note(&self->logger,
+                 "rnnfx: loaded cabinet IR %s: %.1f ms (%zu samples at %.0f Hz), recorded at "
+                 "%.0f Hz with %d channel(s), normalised to unit energy (%+.1f dB)\n",
+                 path, 1000.0 * (double)rnnfx_ir_frames(*ir) / self->rate, rnnfx_ir_frames(*ir),
+                 self->rate, rnnfx_ir_source_rate(*ir), rnnfx_ir_source_channels(*ir),
+                 gain > 0.0f ? 20.0 * log10((double)gain) : 0.0);
+    return RNNFX_OK;
+}
+
+/* Loads a model file and builds a processing core for it with the cabinet
+ * `ir` (NULL: none; the caller keeps it). Logs the model if log_it.
+ * Thread: worker or instantiation (reads files, allocates). */
+static RnnfxStatus build_core(Rnnfx *self, const char *path, const RnnfxIr *ir, int log_it,
+                              RnnfxChainCore **core, RnnfxError *err)
+{
+    RnnfxModel *model = NULL;
+    RnnfxStatus st = rnnfx_model_load(path, NULL, &model, err);
+    if (st != RNNFX_OK) return st;
+    st = rnnfx_chain_core_new_ir(self->chain, model, 1, ir, core, err); /* takes the model */
+    if (st != RNNFX_OK) return st;
+    if (log_it) log_model(self, *core, path);
     return RNNFX_OK;
 }
 
@@ -251,7 +353,7 @@ static void dispose_core_rt(Rnnfx *self, RnnfxChainCore *core)
     if (!core) return;
     Parked *cell = spare_pop(self);
     if (self->schedule) {
-        MsgCore msg = {MSG_FREE, 0, 0, core, cell};
+        MsgCore msg = {MSG_FREE, 0, 0, 0, 0, core, cell};
         if (self->schedule->schedule_work(self->schedule->handle, sizeof msg, &msg) ==
             LV2_WORKER_SUCCESS)
             return;
@@ -268,7 +370,7 @@ static void retry_parked_rt(Rnnfx *self)
 {
     for (int i = 0; i < PARKED_RETRY_PER_RUN && self->schedule && self->parked; i++) {
         Parked *cell = self->parked;
-        MsgCore msg = {MSG_FREE, 0, 0, cell->core, cell};
+        MsgCore msg = {MSG_FREE, 0, 0, 0, 0, cell->core, cell};
         Parked *next = cell->next;
         if (self->schedule->schedule_work(self->schedule->handle, sizeof msg, &msg) !=
             LV2_WORKER_SUCCESS)
@@ -304,10 +406,13 @@ static RnnfxStatus install_core_now(Rnnfx *self, RnnfxChainCore *core, RnnfxErro
         return rnnfx_fail(err, RNNFX_ERR_NOMEM, "out of memory");
     }
     spare_push(self, cell);
+    const size_t ir_frames = rnnfx_chain_core_ir_frames(core);
     RnnfxChainCore *displaced = NULL, *r;
     rnnfx_chain_swap(self->chain, core, &displaced);
     free_core_now(self, displaced);
     while ((r = rnnfx_chain_take_retired(self->chain)) != NULL) free_core_now(self, r);
+    if (displaced == core) return rnnfx_fail(err, RNNFX_ERR_LIMIT, "the chain is busy");
+    self->ir_frames = ir_frames;
     return RNNFX_OK;
 }
 
@@ -361,7 +466,7 @@ static LV2_Handle instantiate_common(double rate, const char *bundle_path,
     char path[RNNFX_PATH_MAX];
     default_model_path(self, path, sizeof path);
     RnnfxChainCore *core = NULL;
-    if (build_core(self, path, &core, &err) == RNNFX_OK &&
+    if (build_core(self, path, NULL, 1, &core, &err) == RNNFX_OK &&
         install_core_now(self, core, &err) == RNNFX_OK) {
         self->model_is_default = 1;
         snprintf(self->model_path, sizeof self->model_path, "%s", path);
@@ -491,8 +596,26 @@ static float control_value(Rnnfx *self, int port, float def)
     return self->cc_active[i] ? self->cc_value[i] : v;
 }
 
-/* Writes patch:Set messages for the model path and readable parameters.
- * Thread: audio. Returns 0 when the buffer was too small. */
+/* Writes one patch:Set of a path-valued parameter. Thread: audio. Returns 0
+ * when the buffer was too small. */
+static int notify_path(Rnnfx *self, LV2_URID key, const char *path)
+{
+    const Uris *u = &self->uris;
+    LV2_Atom_Forge *f = &self->forge;
+    LV2_Atom_Forge_Frame fr;
+    if (!lv2_atom_forge_frame_time(f, 0)) return 0;
+    if (!lv2_atom_forge_object(f, &fr, 0, u->patch_Set)) return 0;
+    lv2_atom_forge_key(f, u->patch_property);
+    lv2_atom_forge_urid(f, key);
+    lv2_atom_forge_key(f, u->patch_value);
+    if (!lv2_atom_forge_path(f, path, (uint32_t)strnlen(path, RNNFX_PATH_MAX - 1))) return 0;
+    lv2_atom_forge_pop(f, &fr);
+    return 1;
+}
+
+/* Writes patch:Set messages for the model and cabinet paths and the
+ * readable parameters. Thread: audio. Returns 0 when the buffer was too
+ * small. */
 static int notify_model(Rnnfx *self)
 {
     const Uris *u = &self->uris;
@@ -500,16 +623,10 @@ static int notify_model(Rnnfx *self)
     const RnnfxModel *m = rnnfx_chain_model(self->chain);
     const RnnfxMeta *meta = m ? rnnfx_model_meta_const(m) : NULL;
     LV2_Atom_Forge_Frame fr;
-    size_t plen = strnlen(self->model_path, sizeof self->model_path - 1);
     const char *name = meta ? meta->name : "";
 
-    if (!lv2_atom_forge_frame_time(f, 0)) return 0;
-    if (!lv2_atom_forge_object(f, &fr, 0, u->patch_Set)) return 0;
-    lv2_atom_forge_key(f, u->patch_property);
-    lv2_atom_forge_urid(f, u->model);
-    lv2_atom_forge_key(f, u->patch_value);
-    if (!lv2_atom_forge_path(f, self->model_path, (uint32_t)plen)) return 0;
-    lv2_atom_forge_pop(f, &fr);
+    if (!notify_path(self, u->model, self->model_path)) return 0;
+    if (!notify_path(self, u->ir, self->ir_path)) return 0;
 
     if (!lv2_atom_forge_frame_time(f, 0)) return 0;
     if (!lv2_atom_forge_object(f, &fr, 0, u->patch_Set)) return 0;
@@ -537,7 +654,8 @@ static int notify_model(Rnnfx *self)
     return 1;
 }
 
-/* Thread: audio. */
+/* patch:Set of the model or the cabinet: the new setting becomes the
+ * wanted one; send_request_rt asks the Worker for it. Thread: audio. */
 static void handle_object(Rnnfx *self, const LV2_Atom_Object *obj)
 {
     const Uris *u = &self->uris;
@@ -549,27 +667,65 @@ static void handle_object(Rnnfx *self, const LV2_Atom_Object *obj)
     const LV2_Atom *property = NULL, *value = NULL;
     lv2_atom_object_get(obj, u->patch_property, &property, u->patch_value, &value, 0);
     if (!property || property->type != u->atom_URID || !value) return;
-    if (((const LV2_Atom_URID *)property)->body != u->model) return;
+    const LV2_URID key = ((const LV2_Atom_URID *)property)->body;
+    if (key != u->model && key != u->ir) return;
     if (value->type != u->atom_Path && value->type != u->atom_String) return;
-    if (!self->schedule || value->size == 0 || value->size >= RNNFX_PATH_MAX) return;
+    if (!self->schedule || value->size >= RNNFX_PATH_MAX) return;
     /* the value must lie inside the object the host sent */
     if ((const uint8_t *)LV2_ATOM_BODY_CONST(value) + value->size >
         (const uint8_t *)LV2_ATOM_BODY_CONST(&obj->atom) + obj->atom.size)
         return;
-    /* One message: header and the path (the atom body, NUL-terminated by
-     * the forge), copied into a stack buffer of bounded size. */
+    /* The body is the path and its NUL (the forge writes one), bounded by
+     * value->size in case a host did not. */
+    const char *body = LV2_ATOM_BODY_CONST(value);
+    const size_t len = strnlen(body, value->size);
+    if (key == u->model) {
+        if (len == 0) return; /* there is always a model; "" means nothing */
+        memcpy(self->want_model, body, len);
+        self->want_model[len] = '\0';
+        self->model_req = 1;
+    } else {
+        /* "" (or an empty atom) removes the cabinet */
+        memcpy(self->want_ir, body, len);
+        self->want_ir[len] = '\0';
+        self->ir_req = 1;
+    }
+}
+
+/* Appends a path and its NUL to a message. Thread: audio. */
+static uint32_t put_path(char *dst, const char *path)
+{
+    size_t n = strnlen(path, RNNFX_PATH_MAX - 1);
+    memcpy(dst, path, n);
+    dst[n] = '\0';
+    return (uint32_t)(n + 1);
+}
+
+/* Sends the new settings asked for to the Worker, with the settings in
+ * use (the Worker falls back on them). If the queue is full they stay and
+ * go at the next run. Thread: audio. */
+static void send_request_rt(Rnnfx *self)
+{
+    if (!self->schedule || (!self->model_req && !self->ir_req)) return;
     struct {
         MsgLoad head;
-        char path[RNNFX_PATH_MAX];
+        char paths[N_LOAD_PATHS * RNNFX_PATH_MAX];
     } msg;
+    const char *paths[N_LOAD_PATHS] = {self->model_req ? self->want_model : "", self->model_path,
+                                       self->ir_req ? self->want_ir : "", self->ir_path};
+    uint32_t off = 0;
+    for (int i = 0; i < N_LOAD_PATHS; i++) {
+        msg.head.len[i] = put_path(msg.paths + off, paths[i]);
+        off += msg.head.len[i];
+    }
     msg.head.type = MSG_LOAD;
-    msg.head.len = value->size;
     msg.head.gen = self->load_gen;
-    msg.head.reserved = 0;
-    memcpy(msg.path, LV2_ATOM_BODY_CONST(value), value->size);
-    msg.path[value->size - 1] = '\0';
-    self->schedule->schedule_work(self->schedule->handle,
-                                  (uint32_t)(sizeof msg.head + value->size), &msg);
+    msg.head.flags = (self->model_req ? LOAD_MODEL_NEW : 0u) | (self->ir_req ? LOAD_IR_NEW : 0u) |
+                     (self->model_is_default ? LOAD_CUR_DEFAULT : 0u);
+    if (self->schedule->schedule_work(self->schedule->handle,
+                                      (uint32_t)(sizeof msg.head + off), &msg) ==
+        LV2_WORKER_SUCCESS)
+        self->model_req = self->ir_req = 0;
 }
 
 /* Thread: audio. */
@@ -598,6 +754,7 @@ static void run(LV2_Handle h, uint32_t n)
             }
         }
     }
+    send_request_rt(self);
 
     RnnfxChainControls c;
     rnnfx_chain_controls_init(&c);
@@ -656,6 +813,145 @@ static void run(LV2_Handle h, uint32_t n)
 
 /* ---- Worker ----------------------------------------------------------------------- */
 
+/* Answers a load with "nothing built" (the host then hears of the
+ * settings in use again). Thread: worker. */
+static void respond_failed(Rnnfx *self, LV2_Worker_Respond_Function respond,
+                           LV2_Worker_Respond_Handle handle, uint32_t gen)
+{
+    MsgCore msg = {MSG_FAILED, gen, 0, 0, 0, NULL, NULL};
+    if (respond(handle, sizeof msg, &msg) != LV2_WORKER_SUCCESS)
+        lv2_log_warning(&self->logger, "rnnfx: the host's worker queue is full; a failed load "
+                                       "could not be reported\n");
+}
+
+/* Builds a core from a load request (see MsgLoad) and answers with it.
+ *
+ * The settings the request does not change are taken from what the
+ * previous load of the same generation resolved to (so two loads in flight
+ * build on each other), else from the request's copy of the settings in
+ * use. A new model or cabinet that fails to load keeps the previous one
+ * (error logged); nothing is built (MSG_FAILED) unless a new choice loaded,
+ * so a bad file leaves the sound as it is. A cabinet that was kept from a
+ * saved session although its file is missing stays the setting, and the
+ * core runs without a cabinet (warning logged). Thread: worker. */
+static void work_load(Rnnfx *self, LV2_Worker_Respond_Function respond,
+                      LV2_Worker_Respond_Handle handle, const MsgLoad *req, const char *p[])
+{
+    const int model_new = (req->flags & LOAD_MODEL_NEW) != 0;
+    const int ir_new = (req->flags & LOAD_IR_NEW) != 0;
+    WorkerMemory *mem = &self->memory;
+    const int mem_ok = mem->valid && mem->gen == req->gen;
+    const char *base_model = mem_ok ? mem->model : p[PATH_CUR_MODEL];
+    const char *base_ir = mem_ok ? mem->ir : p[PATH_CUR_IR];
+    const int base_default = mem_ok ? mem->model_default : (req->flags & LOAD_CUR_DEFAULT) != 0;
+    RnnfxError err = {{0}};
+
+    /* the cabinet first: a core is built for a model with its cabinet */
+    const char *ir_setting = ir_new ? p[PATH_IR] : base_ir;
+    RnnfxIr *ir = NULL;
+    int ir_ok = 0;
+    if (!ir_setting[0]) {
+        ir_ok = 1; /* no cabinet */
+    } else if (load_ir(self, ir_setting, &ir, &err) == RNNFX_OK) {
+        ir_ok = 1;
+    } else if (ir_new) {
+        lv2_log_error(&self->logger,
+                      "rnnfx: cannot load cabinet IR %s: %s (keeping the current cabinet)\n",
+                      ir_setting, without_path(err.msg, ir_setting));
+        if (!model_new) { /* nothing else changes: the sound stays */
+            respond_failed(self, respond, handle, req->gen);
+            return;
+        }
+        ir_setting = base_ir;
+        if (base_ir[0] && load_ir(self, base_ir, &ir, &err) != RNNFX_OK) {
+            lv2_log_warning(&self->logger,
+                            "rnnfx: cabinet IR %s could not be loaded (%s); playing without a "
+                            "cabinet (the setting is kept)\n",
+                            base_ir, without_path(err.msg, base_ir));
+            ir = NULL;
+        }
+    } else {
+        lv2_log_warning(&self->logger,
+                        "rnnfx: cabinet IR %s could not be loaded (%s); playing without a cabinet "
+                        "(the setting is kept)\n",
+                        ir_setting, without_path(err.msg, ir_setting));
+        ir = NULL;
+    }
+
+    const char *model_setting = model_new ? p[PATH_MODEL] : base_model;
+    int model_default = model_new ? 0 : base_default;
+    RnnfxChainCore *core = NULL;
+    int model_ok = 0;
+    if (!model_setting[0]) {
+        /* the built-in capture failed at instantiate and nothing replaced it */
+        lv2_log_error(&self->logger, "rnnfx: no model is loaded; load one to hear the cabinet\n");
+    } else if (build_core(self, model_setting, ir, model_new, &core, &err) == RNNFX_OK) {
+        model_ok = 1;
+    } else if (model_new) {
+        lv2_log_error(&self->logger, "rnnfx: cannot load model %s: %s (keeping the current model)\n",
+                      model_setting, without_path(err.msg, model_setting));
+        if (!(ir_new && ir_ok)) { /* nothing else changes: the sound stays */
+            rnnfx_ir_free(ir);
+            respond_failed(self, respond, handle, req->gen);
+            return;
+        }
+        model_setting = base_model;
+        model_default = base_default;
+        if (base_model[0] && build_core(self, base_model, ir, 0, &core, &err) != RNNFX_OK) {
+            lv2_log_error(&self->logger, "rnnfx: cannot load model %s: %s\n", base_model,
+                          without_path(err.msg, base_model));
+            core = NULL;
+        }
+    } else {
+        lv2_log_error(&self->logger,
+                      "rnnfx: cannot load model %s again to apply the cabinet: %s (keeping the "
+                      "current sound)\n",
+                      model_setting, without_path(err.msg, model_setting));
+    }
+    rnnfx_ir_free(ir); /* the core holds its own copy */
+    if (!core || !((model_new && model_ok) || (ir_new && ir_ok))) {
+        rnnfx_chain_core_free(core);
+        respond_failed(self, respond, handle, req->gen);
+        return;
+    }
+    Parked *cell = calloc(1, sizeof *cell);
+    if (!cell) {
+        lv2_log_error(&self->logger, "rnnfx: out of memory loading %s (keeping the current sound)\n",
+                      model_setting);
+        rnnfx_chain_core_free(core);
+        respond_failed(self, respond, handle, req->gen);
+        return;
+    }
+    struct {
+        MsgCore head;
+        char paths[2 * RNNFX_PATH_MAX];
+    } resp;
+    resp.head.type = MSG_LOADED;
+    resp.head.gen = req->gen;
+    resp.head.flags = model_default ? LOAD_MODEL_DEFAULT : 0u;
+    resp.head.core = core;
+    resp.head.cell = cell;
+    resp.head.model_len = put_path(resp.paths, model_setting);
+    resp.head.ir_len = put_path(resp.paths + resp.head.model_len, ir_setting);
+    const uint32_t size = (uint32_t)sizeof resp.head + resp.head.model_len + resp.head.ir_len;
+    if (respond(handle, size, &resp) != LV2_WORKER_SUCCESS) {
+        lv2_log_warning(&self->logger,
+                        "rnnfx: the host's worker queue is full; model %s with cabinet '%s' "
+                        "dropped\n",
+                        model_setting, ir_setting);
+        rnnfx_chain_core_free(core);
+        free(cell);
+        return; /* the memory stays as it was: nothing changed */
+    }
+    /* what the next load of this generation builds on (the paths were
+     * copied into resp above, so they may alias the memory) */
+    mem->valid = 1;
+    mem->gen = req->gen;
+    mem->model_default = model_default;
+    copy_path(mem->model, resp.paths);
+    copy_path(mem->ir, resp.paths + resp.head.model_len);
+}
+
 /* Thread: worker (loads, allocates, frees, logs). */
 static LV2_Worker_Status work(LV2_Handle h, LV2_Worker_Respond_Function respond,
                               LV2_Worker_Respond_Handle handle, uint32_t size, const void *data)
@@ -671,78 +967,65 @@ static LV2_Worker_Status work(LV2_Handle h, LV2_Worker_Respond_Function respond,
         free(msg.cell);
         return LV2_WORKER_SUCCESS;
     }
-    if (type != MSG_LOAD || size <= sizeof(MsgLoad)) return LV2_WORKER_ERR_UNKNOWN;
+    if (type != MSG_LOAD || size < sizeof(MsgLoad)) return LV2_WORKER_ERR_UNKNOWN;
     MsgLoad req;
     memcpy(&req, data, sizeof req);
 
-    char path[RNNFX_PATH_MAX];
-    size_t len = size - sizeof(MsgLoad);
-    if (len >= sizeof path) len = sizeof path - 1;
-    memcpy(path, (const char *)data + sizeof(MsgLoad), len);
-    path[len] = '\0';
-
-    RnnfxError err = {{0}};
-    RnnfxChainCore *core = NULL;
-    if (build_core(self, path, &core, &err) != RNNFX_OK) {
-        lv2_log_error(&self->logger, "rnnfx: cannot load model %s: %s (keeping the current model)\n",
-                      path, err.msg);
-        return LV2_WORKER_SUCCESS;
+    /* four NUL-terminated paths, each within RNNFX_PATH_MAX and the message */
+    char *buf = malloc((size_t)N_LOAD_PATHS * RNNFX_PATH_MAX);
+    if (!buf) return LV2_WORKER_ERR_NO_SPACE;
+    const char *p[N_LOAD_PATHS];
+    const char *src = (const char *)data + sizeof req;
+    size_t left = size - sizeof req;
+    for (int i = 0; i < N_LOAD_PATHS; i++) {
+        size_t len = req.len[i];
+        if (len == 0 || len > RNNFX_PATH_MAX || len > left || src[len - 1] != '\0') {
+            free(buf);
+            return LV2_WORKER_ERR_UNKNOWN;
+        }
+        char *dst = buf + (size_t)i * RNNFX_PATH_MAX;
+        memcpy(dst, src, len);
+        p[i] = dst;
+        src += len;
+        left -= len;
     }
-    Parked *cell = calloc(1, sizeof *cell);
-    if (!cell) {
-        lv2_log_error(&self->logger, "rnnfx: out of memory loading %s (keeping the current model)\n",
-                      path);
-        rnnfx_chain_core_free(core);
-        return LV2_WORKER_SUCCESS;
-    }
-    struct {
-        MsgCore head;
-        char path[RNNFX_PATH_MAX];
-    } resp;
-    size_t plen = strlen(path) + 1;
-    resp.head.type = MSG_LOADED;
-    resp.head.len = (uint32_t)plen;
-    resp.head.gen = req.gen;
-    resp.head.core = core;
-    resp.head.cell = cell;
-    memcpy(resp.path, path, plen);
-    if (respond(handle, (uint32_t)(sizeof resp.head + plen), &resp) != LV2_WORKER_SUCCESS) {
-        lv2_log_warning(&self->logger, "rnnfx: the host's worker queue is full; model %s dropped\n",
-                        path);
-        rnnfx_chain_core_free(core);
-        free(cell);
-    }
+    work_load(self, respond, handle, &req, p);
+    free(buf);
     return LV2_WORKER_SUCCESS;
 }
 
-/* Thread: audio. */
+/* Installs the core the Worker built, and the settings it was built from
+ * become the ones in use. Thread: audio. */
 static LV2_Worker_Status work_response(LV2_Handle h, uint32_t size, const void *data)
 {
     Rnnfx *self = h;
     if (size < sizeof(MsgCore)) return LV2_WORKER_ERR_UNKNOWN;
     MsgCore head;
     memcpy(&head, data, sizeof head);
-    if (head.type != MSG_LOADED) return LV2_WORKER_ERR_UNKNOWN;
-    size_t plen = size - sizeof(MsgCore);
-    if (plen > head.len) plen = head.len;
-    if (plen >= sizeof self->model_path) plen = sizeof self->model_path - 1;
-
+    if (head.type != MSG_LOADED && head.type != MSG_FAILED) return LV2_WORKER_ERR_UNKNOWN;
     spare_push(self, head.cell); /* the new core's cell, before anything is disposed */
     if (head.gen != self->load_gen) {
-        /* requested before a state restore: the restored model stays */
+        /* requested before a state restore: the restored state stays */
         dispose_core_rt(self, head.core);
         return LV2_WORKER_SUCCESS;
     }
+    self->notify_pending = 1; /* also after a failure: the host shows what plays */
+    if (head.type == MSG_FAILED || !head.core) return LV2_WORKER_SUCCESS;
+    const char *paths = (const char *)data + sizeof(MsgCore);
+    const size_t tail = size - sizeof(MsgCore);
+    const size_t ir_frames = rnnfx_chain_core_ir_frames(head.core);
     RnnfxChainCore *displaced = NULL;
     rnnfx_chain_swap(self->chain, head.core, &displaced);
     dispose_core_rt(self, displaced);
     drain_retired_rt(self);
-    if (displaced != head.core) {
-        memcpy(self->model_path, (const char *)data + sizeof(MsgCore), plen);
-        self->model_path[plen] = '\0';
-        self->model_is_default = 0;
-        self->notify_pending = 1;
-    }
+    if (displaced == head.core || head.model_len == 0 || head.ir_len == 0 ||
+        (size_t)head.model_len + head.ir_len > tail || paths[head.model_len - 1] != '\0' ||
+        paths[head.model_len + head.ir_len - 1] != '\0')
+        return LV2_WORKER_SUCCESS; /* not installed (or a garbled message) */
+    self->ir_frames = ir_frames;
+    copy_path(self->model_path, paths);
+    self->model_is_default = (head.flags & LOAD_MODEL_DEFAULT) != 0;
+    copy_path(self->ir_path, paths + head.model_len);
     return LV2_WORKER_SUCCESS;
 }
 
@@ -755,22 +1038,18 @@ static const void *find_feature(const LV2_Feature *const *features, const char *
     return NULL;
 }
 
-/* Thread: instantiation (may read while run is not running). */
-static LV2_State_Status save(LV2_Handle h, LV2_State_Store_Function store,
-                             LV2_State_Handle handle, uint32_t flags,
-                             const LV2_Feature *const *features)
+/* Stores a path under key, made portable with mapPath. Thread:
+ * instantiation. */
+static LV2_State_Status store_path(Rnnfx *self, LV2_State_Store_Function store,
+                                   LV2_State_Handle handle, LV2_URID key, const char *path,
+                                   const LV2_Feature *const *features)
 {
-    Rnnfx *self = h;
-    (void)flags;
-    /* The built-in capture is the state when nothing is stored, so sessions
-     * do not depend on where the bundle is installed. */
-    if (self->model_is_default || !self->model_path[0]) return LV2_STATE_SUCCESS;
     const LV2_State_Map_Path *map_path = find_feature(features, LV2_STATE__mapPath);
     const LV2_State_Free_Path *free_path = find_feature(features, LV2_STATE__freePath);
-    char *apath = map_path ? map_path->abstract_path(map_path->handle, self->model_path) : NULL;
-    const char *value = apath ? apath : self->model_path;
-    LV2_State_Status st = store(handle, self->uris.model, value, strlen(value) + 1,
-                                self->uris.atom_Path, LV2_STATE_IS_POD | LV2_STATE_IS_PORTABLE);
+    char *apath = map_path ? map_path->abstract_path(map_path->handle, path) : NULL;
+    const char *value = apath ? apath : path;
+    LV2_State_Status st = store(handle, key, value, strlen(value) + 1, self->uris.atom_Path,
+                                LV2_STATE_IS_POD | LV2_STATE_IS_PORTABLE);
     if (apath) {
         if (free_path) free_path->free_path(free_path->handle, apath);
         else free(apath);
@@ -778,8 +1057,63 @@ static LV2_State_Status save(LV2_Handle h, LV2_State_Store_Function store,
     return st;
 }
 
+/* Thread: instantiation (may read while run is not running). */
+static LV2_State_Status save(LV2_Handle h, LV2_State_Store_Function store,
+                             LV2_State_Handle handle, uint32_t flags,
+                             const LV2_Feature *const *features)
+{
+    Rnnfx *self = h;
+    (void)flags;
+    LV2_State_Status st = LV2_STATE_SUCCESS;
+    /* The built-in capture is the state when no model is stored, so
+     * sessions do not depend on where the bundle is installed. */
+    if (!self->model_is_default && self->model_path[0])
+        st = store_path(self, store, handle, self->uris.model, self->model_path, features);
+    /* no key: no cabinet (as in sessions saved before the cabinet existed) */
+    if (st == LV2_STATE_SUCCESS && self->ir_path[0])
+        st = store_path(self, store, handle, self->uris.ir, self->ir_path, features);
+    return st;
+}
+
+/* Reads a path stored under key into out (RNNFX_PATH_MAX bytes; "" when
+ * absent or unusable), made absolute with mapPath. Thread: instantiation. */
+static void retrieve_path(Rnnfx *self, LV2_State_Retrieve_Function retrieve,
+                          LV2_State_Handle handle, LV2_URID key, const char *what,
+                          const LV2_Feature *const *features, char *out)
+{
+    const LV2_State_Map_Path *map_path = find_feature(features, LV2_STATE__mapPath);
+    const LV2_State_Free_Path *free_path = find_feature(features, LV2_STATE__freePath);
+    size_t size = 0;
+    uint32_t type = 0, vflags = 0;
+    const char *value = retrieve(handle, key, &size, &type, &vflags);
+    out[0] = '\0';
+    if (!value || size == 0 || (type != self->uris.atom_Path && type != self->uris.atom_String))
+        return;
+    /* The stored value need not be NUL-terminated within `size`, and a path
+     * cut short would name another file: copy it bounded, refuse what does
+     * not fit. */
+    char stored[RNNFX_PATH_MAX];
+    size_t slen = strnlen(value, size);
+    if (slen >= sizeof stored) {
+        lv2_log_warning(&self->logger, "rnnfx: the saved %s path is too long (%zu bytes)\n", what,
+                        slen);
+        return;
+    }
+    if (slen == 0) return;
+    memcpy(stored, value, slen);
+    stored[slen] = '\0';
+    char *apath = map_path ? map_path->absolute_path(map_path->handle, stored) : NULL;
+    const char *abs = apath ? apath : stored;
+    if (strlen(abs) < RNNFX_PATH_MAX) snprintf(out, RNNFX_PATH_MAX, "%s", abs);
+    else lv2_log_warning(&self->logger, "rnnfx: the saved %s path is too long\n", what);
+    if (apath) {
+        if (free_path) free_path->free_path(free_path->handle, apath);
+        else free(apath);
+    }
+}
+
 /* Thread: instantiation; never concurrent with run (we do not declare
- * state:threadSafeRestore), so the model is swapped in directly. */
+ * state:threadSafeRestore), so the core is swapped in directly. */
 static LV2_State_Status restore(LV2_Handle h, LV2_State_Retrieve_Function retrieve,
                                 LV2_State_Handle handle, uint32_t flags,
                                 const LV2_Feature *const *features)
@@ -787,59 +1121,50 @@ static LV2_State_Status restore(LV2_Handle h, LV2_State_Retrieve_Function retrie
     Rnnfx *self = h;
     (void)flags;
     free_garbage(self);
-    /* loads requested before this restore must not replace what it restores */
+    /* loads requested before this restore must not replace what it
+     * restores, nor build on what they resolved to */
     self->load_gen++;
-    const LV2_State_Map_Path *map_path = find_feature(features, LV2_STATE__mapPath);
-    const LV2_State_Free_Path *free_path = find_feature(features, LV2_STATE__freePath);
+    self->model_req = self->ir_req = 0;
 
-    size_t size = 0;
-    uint32_t type = 0, vflags = 0;
-    const char *value = retrieve(handle, self->uris.model, &size, &type, &vflags);
-    char wanted[RNNFX_PATH_MAX] = "";
-    if (value && size > 0 && (type == self->uris.atom_Path || type == self->uris.atom_String)) {
-        /* The stored value need not be NUL-terminated within `size`, and a
-         * path cut short would name another file: copy it bounded, refuse
-         * what does not fit. */
-        char stored[RNNFX_PATH_MAX];
-        size_t slen = strnlen(value, size);
-        if (slen >= sizeof stored) {
-            lv2_log_warning(&self->logger, "rnnfx: the saved model path is too long (%zu bytes)\n",
-                            slen);
-            slen = 0;
-        }
-        memcpy(stored, value, slen);
-        stored[slen] = '\0';
-        char *apath = (slen && map_path) ? map_path->absolute_path(map_path->handle, stored) : NULL;
-        const char *abs = apath ? apath : stored;
-        if (strlen(abs) < sizeof wanted) snprintf(wanted, sizeof wanted, "%s", abs);
-        else lv2_log_warning(&self->logger, "rnnfx: the saved model path is too long\n");
-        if (apath) {
-            if (free_path) free_path->free_path(free_path->handle, apath);
-            else free(apath);
-        }
-    }
+    char wanted[RNNFX_PATH_MAX], wanted_ir[RNNFX_PATH_MAX];
+    retrieve_path(self, retrieve, handle, self->uris.model, "model", features, wanted);
+    retrieve_path(self, retrieve, handle, self->uris.ir, "cabinet IR", features, wanted_ir);
 
     RnnfxError err = {{0}};
+    RnnfxIr *ir = NULL;
+    if (wanted_ir[0] && load_ir(self, wanted_ir, &ir, &err) != RNNFX_OK) {
+        lv2_log_warning(&self->logger,
+                        "rnnfx: the saved cabinet IR %s could not be loaded (%s); playing without "
+                        "a cabinet (the setting is kept and saved again)\n",
+                        wanted_ir, without_path(err.msg, wanted_ir));
+        ir = NULL;
+    }
+    /* the cabinet setting is restored even when its file is missing */
+    copy_path(self->ir_path, wanted_ir);
+
     RnnfxChainCore *core = NULL;
     char def_path[RNNFX_PATH_MAX];
     default_model_path(self, def_path, sizeof def_path);
+    int done = 0;
     if (wanted[0]) {
-        if (build_core(self, wanted, &core, &err) == RNNFX_OK &&
+        if (build_core(self, wanted, ir, 1, &core, &err) == RNNFX_OK &&
             install_core_now(self, core, &err) == RNNFX_OK) {
             snprintf(self->model_path, sizeof self->model_path, "%s", wanted);
             /* the default preset names the built-in file: keep sessions free
              * of the bundle's location */
             self->model_is_default = same_file(wanted, def_path);
-            self->notify_pending = 1;
-            return LV2_STATE_SUCCESS;
+            done = 1;
+        } else {
+            lv2_log_warning(&self->logger,
+                            "rnnfx: the saved model %s could not be loaded (%s); playing the "
+                            "built-in default capture instead\n",
+                            wanted, without_path(err.msg, wanted));
         }
-        lv2_log_warning(&self->logger,
-                        "rnnfx: the saved model %s could not be loaded (%s); playing the built-in "
-                        "default capture instead\n",
-                        wanted, err.msg);
     }
-    if (!self->model_is_default) {
-        if (build_core(self, def_path, &core, &err) == RNNFX_OK &&
+    /* the built-in capture, unless it already plays as wanted (no cabinet
+     * before and none now) */
+    if (!done && !(self->model_is_default && !ir && self->ir_frames == 0)) {
+        if (build_core(self, def_path, ir, 1, &core, &err) == RNNFX_OK &&
             install_core_now(self, core, &err) == RNNFX_OK) {
             snprintf(self->model_path, sizeof self->model_path, "%s", def_path);
             self->model_is_default = 1;
@@ -848,6 +1173,7 @@ static LV2_State_Status restore(LV2_Handle h, LV2_State_Retrieve_Function retrie
                           def_path, err.msg);
         }
     }
+    rnnfx_ir_free(ir);
     self->notify_pending = 1;
     return LV2_STATE_SUCCESS;
 }

@@ -15,6 +15,9 @@
 #define RNNFX_URI_STEREO RNNFX_URI "#stereo"
 /* patch:writable atom:Path — the model file */
 #define RNNFX_URI_MODEL RNNFX_URI "#model"
+/* patch:writable atom:Path — the cabinet impulse response run after the
+ * model ("" or absent: no cabinet) */
+#define RNNFX_URI_IR RNNFX_URI "#ir"
 /* patch:readable — what is loaded */
 #define RNNFX_URI_MODEL_NAME RNNFX_URI "#modelName"
 #define RNNFX_URI_MODEL_RATE RNNFX_URI "#modelSampleRate"
