@@ -1,8 +1,10 @@
 /*
  * test_plugin_rt.c — proves that the plugin's audio-thread callbacks (run and
  * work_response) never allocate, free, lock a mutex, open a file or write to
- * a file descriptor, while models are switched hundreds of times, controls
- * and MIDI CC move, bypass toggles, and blocks range from 1 to 4096 frames.
+ * a file descriptor, while models are switched hundreds of times, cabinet
+ * impulse responses are loaded and removed in between (mono and stereo
+ * files, one at another rate), controls and MIDI CC move, bypass toggles,
+ * and blocks range from 1 to 4096 frames.
  *
  * How: this program defines malloc, calloc, realloc, free, posix_memalign,
  * aligned_alloc, pthread_mutex_lock, fopen and write itself. Symbols defined
@@ -32,6 +34,7 @@
 
 #include <cmocka.h>
 #include <lilv/lilv.h>
+#include <sndfile.h>
 
 #include "../plugin/rnnfx_ports.h"
 #include "enginetest.h"
@@ -190,10 +193,32 @@ static void write_model(const char *path, uint64_t seed, int hidden, double rate
     rnnfx_model_free(m);
 }
 
+/* A decaying noise burst as a float WAV (the cabinet IRs). */
+static void write_ir(const char *path, int channels, int rate, size_t frames, uint64_t seed)
+{
+    float *x = malloc(frames * (size_t)channels * sizeof(float));
+    assert_non_null(x);
+    rnnfx_test_signal(x, frames * (size_t)channels, seed);
+    for (size_t i = 0; i < frames * (size_t)channels; i++)
+        x[i] *= expf(-(float)(i / (size_t)channels) / 300.0f);
+    SF_INFO info = {0};
+    info.samplerate = rate;
+    info.channels = channels;
+    info.format = SF_FORMAT_WAV | SF_FORMAT_FLOAT;
+    SNDFILE *f = sf_open(path, SFM_WRITE, &info);
+    assert_non_null(f);
+    assert_int_equal(sf_writef_float(f, x, (sf_count_t)frames), (sf_count_t)frames);
+    sf_close(f);
+    free(x);
+}
+
 static void stress(const char *uri, double rate)
 {
-    char paths[3][1200];
+    char paths[3][1200], irs[3][1200];
     for (int i = 0; i < 3; i++) snprintf(paths[i], sizeof paths[i], "%s/m%d.json", g_tmp, i);
+    snprintf(irs[0], sizeof irs[0], "%s/cab-mono-48k.wav", g_tmp);
+    snprintf(irs[1], sizeof irs[1], "%s/cab-stereo-44k.wav", g_tmp);
+    irs[2][0] = '\0'; /* removes the cabinet */
     Lv2HostConfig cfg = {rate, 4096, LV2HOST_WORKER_THREAD, 0, 0};
     char err[512] = "";
     Lv2Host *h = lv2host_new(g_bundle, uri, &cfg, err, sizeof err);
@@ -207,13 +232,17 @@ static void stress(const char *uri, double rate)
     RnnfxTestRng rng;
     rnnfx_test_rng_seed(&rng, 77);
     reset_calls();
-    int switches = 0;
+    int switches = 0, ir_switches = 0;
     for (int i = 0; i < 1500; i++) {
         double u = rnnfx_test_rng_uniform(&rng);
         uint32_t n = u < 0.05 ? 1 : (uint32_t)(1 + rnnfx_test_rng_uniform(&rng) * 1024);
         if (i % 5 == 0) {
             lv2host_send_path(h, "http://rnnfx.org/plugins/rnnfx#model", paths[switches % 3]);
             switches++;
+        }
+        if (i % 7 == 3) {
+            lv2host_send_path(h, "http://rnnfx.org/plugins/rnnfx#ir", irs[ir_switches % 3]);
+            ir_switches++;
         }
         if (i % 97 == 0) lv2host_set(h, "enabled", (i / 97) % 2 ? 0.0f : 1.0f);
         if (i % 13 == 0) {
@@ -230,11 +259,16 @@ static void stress(const char *uri, double rate)
     lv2host_wait_worker(h, 5000);
     for (int i = 0; i < 20; i++) lv2host_run(h, in, out, 1024);
     lv2host_set_hooks(h, NULL, NULL, NULL);
-    print_message("%s @ %.0f Hz: %d switches; in run/work_response:", uri, rate, switches);
+    print_message("%s @ %.0f Hz: %d model and %d cabinet switches; in run/work_response:", uri,
+                  rate, switches, ir_switches);
     for (int k = 0; k < 6; k++) print_message(" %s %ld", g_call_names[k], g_calls[k]);
     print_message("; log lines from run: %d\n", lv2host_log_count_in_run(h));
     for (int k = 0; k < 6; k++) assert_int_equal(g_calls[k], 0);
     assert_int_equal(lv2host_log_count_in_run(h), 0);
+    /* the cabinet loads really reached the audio thread: the last one plays */
+    char ir[1200];
+    assert_int_equal(lv2host_param(h, "http://rnnfx.org/plugins/rnnfx#ir", ir, sizeof ir), 0);
+    assert_string_equal(ir, irs[(ir_switches - 1) % 3]);
     lv2host_free(h);
 }
 
@@ -258,6 +292,10 @@ static int setup(void **state)
         snprintf(p, sizeof p, "%s/m%d.json", g_tmp, i);
         write_model(p, 100 + (uint64_t)i, 8 + 8 * i, i == 1 ? 44100.0 : 48000.0, i);
     }
+    snprintf(p, sizeof p, "%s/cab-mono-48k.wav", g_tmp);
+    write_ir(p, 1, 48000, 3000, 7);
+    snprintf(p, sizeof p, "%s/cab-stereo-44k.wav", g_tmp);
+    write_ir(p, 2, 44100, 2000, 8);
     return 0;
 }
 
