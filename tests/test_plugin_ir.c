@@ -5,6 +5,8 @@
  *
  * What is checked, with IR files this test writes (a decaying noise burst
  * of 3000 samples, a stereo burst recorded at 44.1 kHz, a pure impulse):
+ *   - both plugins declare rnnfx:ir as patch:writable, labelled "Cabinet
+ *     IR", with range atom:Path, as a host reads it through lilv;
  *   - after patch:Set(rnnfx:ir) the plugin's output equals the engine
  *     chain's (rnnfx_chain_core_new_ir on the same model and IR) within
  *     1e-6, mono and stereo, with any block size; and equals a direct
@@ -48,6 +50,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <lilv/lilv.h>
 #include <sndfile.h>
 
 #include "../plugin/rnnfx_ports.h"
@@ -380,6 +383,52 @@ static double plugin_vs_chain(Lv2Host *h, const char *model_path, const char *ir
     }
     bufs_free(&b);
     return worst;
+}
+
+/* ---- 0. what a host reads from the TTL -------------------------------------------- */
+
+static void test_ttl_declares_parameter(void **state)
+{
+    (void)state;
+    LilvWorld *w = lilv_world_new();
+    lilv_world_load_specifications(w);
+    char dir[1100];
+    char *abs = realpath(g_bundle, NULL);
+    assert_non_null(abs);
+    snprintf(dir, sizeof dir, "%s/", abs);
+    free(abs);
+    LilvNode *bundle = lilv_new_file_uri(w, NULL, dir);
+    lilv_world_load_bundle(w, bundle);
+    LilvNode *writable = lilv_new_uri(w, "http://lv2plug.in/ns/ext/patch#writable");
+    LilvNode *label = lilv_new_uri(w, "http://www.w3.org/2000/01/rdf-schema#label");
+    LilvNode *range = lilv_new_uri(w, "http://www.w3.org/2000/01/rdf-schema#range");
+    LilvNode *ir = lilv_new_uri(w, RNNFX_URI_IR);
+    const char *uris[2] = {RNNFX_URI_MONO, RNNFX_URI_STEREO};
+    for (int i = 0; i < 2; i++) {
+        LilvNode *uri = lilv_new_uri(w, uris[i]);
+        const LilvPlugin *p = lilv_plugins_get_by_uri(lilv_world_get_all_plugins(w), uri);
+        assert_non_null(p);
+        LilvNodes *params = lilv_plugin_get_value(p, writable); /* loads the plugin's data */
+        assert_true(lilv_nodes_contains(params, ir));
+        print_message("%s: %u writable parameter(s), rnnfx:ir among them\n", uris[i],
+                      lilv_nodes_size(params));
+        lilv_nodes_free(params);
+        lilv_node_free(uri);
+    }
+    LilvNode *l = lilv_world_get(w, ir, label, NULL);
+    LilvNode *r = lilv_world_get(w, ir, range, NULL);
+    assert_non_null(l);
+    assert_non_null(r);
+    assert_string_equal(lilv_node_as_string(l), "Cabinet IR");
+    assert_string_equal(lilv_node_as_uri(r), "http://lv2plug.in/ns/ext/atom#Path");
+    lilv_node_free(l);
+    lilv_node_free(r);
+    lilv_node_free(ir);
+    lilv_node_free(range);
+    lilv_node_free(label);
+    lilv_node_free(writable);
+    lilv_node_free(bundle);
+    lilv_world_free(w);
 }
 
 /* ---- 1. output equals the chain, and a direct convolution ---------------------- */
@@ -760,6 +809,7 @@ static void test_restore_beats_pending_ir_load(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_ttl_declares_parameter),
         cmocka_unit_test(test_output_equals_chain),
         cmocka_unit_test(test_output_is_the_convolution),
         cmocka_unit_test(test_live_switch_matches_chain),
