@@ -68,6 +68,10 @@
 /* Host-visible controls a MIDI CC can override: input gain .. knob 4. */
 #define N_CC_TARGETS (RNNFX_PORT_KNOB4 - RNNFX_PORT_INPUT_GAIN + 1)
 #define DEFAULT_MAX_BLOCK 1024
+/* A request the host's worker queue keeps refusing (full for this long, in
+ * seconds of audio, or too small for the message) is dropped; the host is
+ * then told the settings in use again. */
+#define SEND_RETRY_SECONDS 2.0
 
 typedef struct {
     LV2_URID atom_Path, atom_String, atom_Float, atom_Double, atom_URID, atom_Object,
@@ -173,6 +177,7 @@ typedef struct {
     char want_model[RNNFX_PATH_MAX];
     char want_ir[RNNFX_PATH_MAX];
     int model_req, ir_req;
+    double send_refused; /* samples since the queue first refused them */
 
     /* Load generation: restore bumps it, every Worker load carries the
      * value it was requested under, and a response from an older
@@ -703,8 +708,8 @@ static uint32_t put_path(char *dst, const char *path)
 
 /* Sends the new settings asked for to the Worker, with the settings in
  * use (the Worker falls back on them). If the queue is full they stay and
- * go at the next run. Thread: audio. */
-static void send_request_rt(Rnnfx *self)
+ * go at a later run, for up to SEND_RETRY_SECONDS. Thread: audio. */
+static void send_request_rt(Rnnfx *self, uint32_t n)
 {
     if (!self->schedule || (!self->model_req && !self->ir_req)) return;
     struct {
@@ -724,8 +729,14 @@ static void send_request_rt(Rnnfx *self)
                      (self->model_is_default ? LOAD_CUR_DEFAULT : 0u);
     if (self->schedule->schedule_work(self->schedule->handle,
                                       (uint32_t)(sizeof msg.head + off), &msg) ==
-        LV2_WORKER_SUCCESS)
+        LV2_WORKER_SUCCESS) {
         self->model_req = self->ir_req = 0;
+        self->send_refused = 0.0;
+    } else if ((self->send_refused += n) >= SEND_RETRY_SECONDS * self->rate) {
+        self->model_req = self->ir_req = 0;
+        self->send_refused = 0.0;
+        self->notify_pending = 1;
+    }
 }
 
 /* Thread: audio. */
@@ -754,7 +765,7 @@ static void run(LV2_Handle h, uint32_t n)
             }
         }
     }
-    send_request_rt(self);
+    send_request_rt(self, n);
 
     RnnfxChainControls c;
     rnnfx_chain_controls_init(&c);
@@ -1125,6 +1136,7 @@ static LV2_State_Status restore(LV2_Handle h, LV2_State_Retrieve_Function retrie
      * restores, nor build on what they resolved to */
     self->load_gen++;
     self->model_req = self->ir_req = 0;
+    self->send_refused = 0.0;
 
     char wanted[RNNFX_PATH_MAX], wanted_ir[RNNFX_PATH_MAX];
     retrieve_path(self, retrieve, handle, self->uris.model, "model", features, wanted);

@@ -31,6 +31,9 @@
  *     the model and takes the IR, and a bad IR with a good model the other
  *     way round;
  *   - a state restore wins over an IR load requested before it;
+ *   - a host whose worker queue refuses the request: it is sent again at
+ *     later runs and loads once the queue takes it; refused for more than
+ *     2 s of audio, it is dropped and the setting in use stays;
  *   - without the Worker, restore still loads the cabinet.
  * Real-time safety of IR loads (no allocation, lock or file access in run
  * and work_response) is checked by tests/test_plugin_rt.c.
@@ -806,6 +809,61 @@ static void test_restore_beats_pending_ir_load(void **state)
     lv2host_free(h);
 }
 
+/* ---- 8. a worker queue that refuses load requests ------------------------------------ */
+
+typedef struct {
+    int refuse;
+    long refused;
+} Gate;
+
+/* schedule_work filter: refuses load requests (type 1, MSG_LOAD in the
+ * plugin) while refuse is set. */
+static int gate_accept(void *ctx, uint32_t size, const void *data)
+{
+    Gate *g = ctx;
+    uint32_t type = 0;
+    if (size >= sizeof type) memcpy(&type, data, sizeof type);
+    if (type != 1u || !g->refuse) return 1;
+    g->refused++;
+    return 0;
+}
+
+static void test_refused_requests(void **state)
+{
+    (void)state;
+    Lv2Host *h = open_host(RNNFX_URI_MONO, LV2HOST_WORKER_SYNC);
+    set_path(h, RNNFX_URI_MODEL, g_a);
+    Gate g = {1, 0};
+    lv2host_set_schedule_filter(h, gate_accept, &g);
+    /* refused for 1 s: sent again at every run, loads when the queue takes it */
+    assert_int_equal(lv2host_send_path(h, RNNFX_URI_IR, g_cab), 0);
+    run_silence(h, 48000);
+    assert_ir_param(h, "");
+    long refused = g.refused;
+    g.refuse = 0;
+    run_silence(h, 8192);
+    print_message("refused %ld times over 1 s, then loaded\n", refused);
+    assert_true(refused >= 48000 / BLOCK);
+    assert_ir_param(h, "/cab.wav");
+    assert_true(plugin_vs_chain(h, g_a, g_cab, &UNITY, BLOCK, "after the queue took it") <= 1e-6);
+    /* refused for 3 s: dropped after 2 s; the cabinet in use stays */
+    g.refuse = 1;
+    g.refused = 0;
+    assert_int_equal(lv2host_send_path(h, RNNFX_URI_IR, g_cab2), 0);
+    run_silence(h, 3 * 48000);
+    refused = g.refused;
+    g.refuse = 0;
+    run_silence(h, 8192);
+    print_message("refused %ld times, then dropped\n", refused);
+    assert_true(refused >= 2 * 48000 / BLOCK - 1 && refused <= 2 * 48000 / BLOCK + 1);
+    assert_ir_param(h, "/cab.wav");
+    assert_true(plugin_vs_chain(h, g_a, g_cab, &UNITY, BLOCK, "after a dropped request") <= 1e-6);
+    /* and the next request goes through */
+    set_path(h, RNNFX_URI_IR, g_cab2);
+    assert_ir_param(h, "/cab2-stereo-44k.wav");
+    lv2host_free(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -819,6 +877,7 @@ int main(void)
         cmocka_unit_test(test_bad_files_refused),
         cmocka_unit_test(test_model_and_ir_in_flight),
         cmocka_unit_test(test_restore_beats_pending_ir_load),
+        cmocka_unit_test(test_refused_requests),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
