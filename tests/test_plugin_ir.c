@@ -622,6 +622,26 @@ static void test_state_round_trip(void **state)
     assert_true(plugin_vs_chain(h, g_b, NULL, &UNITY, BLOCK, "restored without cabinet") <= 1e-6);
     lv2host_free(h);
 
+    /* the built-in capture with a cabinet: no model key (sessions stay free
+     * of the bundle's location), the cabinet's key, both back on restore */
+    char dird[1300], def_model[2048];
+    tmp_path(dird, sizeof dird, "state-default-ir");
+    h = open_host(RNNFX_URI_MONO, LV2HOST_WORKER_THREAD);
+    set_path(h, RNNFX_URI_IR, g_cab2);
+    param(h, RNNFX_URI_MODEL, def_model, sizeof def_model);
+    assert_non_null(strstr(def_model, RNNFX_DEFAULT_MODEL_FILE));
+    assert_int_equal(lv2host_save_state(h, dird), 0);
+    lv2host_free(h);
+    assert_int_equal(lv2host_state_file_value(dird, RNNFX_URI_MODEL, got, sizeof got), -1);
+    assert_int_equal(lv2host_state_file_value(dird, RNNFX_URI_IR, got, sizeof got), 0);
+    h = open_host(RNNFX_URI_MONO, LV2HOST_WORKER_THREAD);
+    assert_int_equal(lv2host_restore_state(h, dird), 0);
+    run_silence(h, 2048);
+    assert_ir_param(h, "cab2-stereo-44k.wav");
+    assert_true(plugin_vs_chain(h, def_model, g_cab2, &UNITY, BLOCK, "built-in capture + cabinet") <=
+                1e-6);
+    lv2host_free(h);
+
     /* without a Worker, restore loads the cabinet too */
     Lv2HostConfig cfg = {48000.0, MAX_BLOCK, LV2HOST_WORKER_NONE, 0, 0};
     char err[512] = "";
