@@ -189,6 +189,8 @@ FUZZ_SEEDS_fuzz_midi := tests/data/midi tests/data/midi/bad tests/data/midi/nott
 FUZZ_OPTS_fuzz_midi := -max_len=16384
 FUZZ_SEEDS_fuzz_manifest :=
 FUZZ_OPTS_fuzz_manifest := -max_len=4096
+FUZZ_SEEDS_fuzz_ir :=
+FUZZ_OPTS_fuzz_ir := -max_len=65536
 .PHONY: fuzz fuzz-run fuzz-check
 
 fuzz-check:

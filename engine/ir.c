@@ -156,18 +156,14 @@ RnnfxStatus rnnfx_ir_new(const float *const *data, int file_channels, size_t fra
         return st;
     }
 
-    /* trim the trailing silence (common to the channels), then normalise */
+    /* trim the trailing silence (common to the channels), then normalise
+     * what is kept */
     float peak = 0.0f;
-    double energy = 0.0;
-    for (int c = 0; c < channels; c++) {
-        double e = 0.0;
+    for (int c = 0; c < channels; c++)
         for (size_t i = 0; i < n; i++) {
             float a = fabsf(src[c][i]);
             peak = a > peak ? a : peak;
-            e += (double)src[c][i] * src[c][i];
         }
-        energy = e > energy ? e : energy;
-    }
     size_t keep = 0;
     for (int c = 0; c < channels; c++)
         for (size_t i = n; i > keep; i--)
@@ -175,6 +171,13 @@ RnnfxStatus rnnfx_ir_new(const float *const *data, int file_channels, size_t fra
                 keep = i;
                 break;
             }
+    double energy = 0.0;
+    for (int c = 0; c < channels; c++) {
+        double e = 0.0;
+        for (size_t i = 0; i < keep; i++)
+            e += (double)src[c][i] * src[c][i];
+        energy = e > energy ? e : energy;
+    }
     if (peak == 0.0f || !(energy > 1e-30)) {
         st = rnnfx_fail(err, RNNFX_ERR_INVALID, "the impulse response is silent");
     } else if ((double)keep / host_rate > RNNFX_IR_MAX_SECONDS) {

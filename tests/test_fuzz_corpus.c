@@ -3,7 +3,8 @@
  * fuzz harnesses, without libFuzzer, in the ordinary test run.
  *
  * The harnesses (tests/fuzz/fuzz_*.c: model files, generated
- * architectures, MIDI files, training manifests) are built with clang and libFuzzer by
+ * architectures, MIDI files, training manifests, impulse-response files)
+ * are built with clang and libFuzzer by
  * `make fuzz`, which CI does not run. Their entry points are included here
  * under other names, so every input in tests/fuzz/corpus/<name>/ (a few
  * dozen small inputs kept by `-merge=1`, among them the reproducers of the
@@ -43,6 +44,9 @@
 #undef LLVMFuzzerTestOneInput
 #define LLVMFuzzerTestOneInput rnnfx_fuzz_manifest_one
 #include "fuzz/fuzz_manifest.c"
+#undef LLVMFuzzerTestOneInput
+#define LLVMFuzzerTestOneInput rnnfx_fuzz_ir_one
+#include "fuzz/fuzz_ir.c"
 #undef LLVMFuzzerTestOneInput
 
 typedef int (*FuzzEntry)(const uint8_t *data, size_t size);
@@ -119,6 +123,12 @@ static void test_midi_corpus(void **state)
     assert_true(replay_dir("tests/data/midi/bad", rnnfx_fuzz_midi_one) >= 10);
 }
 
+static void test_ir_corpus(void **state)
+{
+    (void)state;
+    assert_true(replay_dir("tests/fuzz/corpus/ir", rnnfx_fuzz_ir_one) >= 10);
+}
+
 static void test_manifest_corpus(void **state)
 {
     (void)state;
@@ -133,6 +143,7 @@ int main(void)
         cmocka_unit_test(test_arch_corpus),
         cmocka_unit_test(test_midi_corpus),
         cmocka_unit_test(test_manifest_corpus),
+        cmocka_unit_test(test_ir_corpus),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
