@@ -5,7 +5,9 @@
  *              [--rate HZ] [--frames N] [--seconds S] [--script FILE]
  *
  * Audio runs through the same RnnfxChain as the plugin and the batch tool
- * (gains, resampling to the model's rate, knobs, mix, bypass crossfade).
+ * (gains, resampling to the model's rate, knobs, an optional impulse
+ * response after the model (--ir, the `ir` command), mix, bypass
+ * crossfade).
  * Everything that is not audio happens on the main thread: reading the
  * keyboard, a control FIFO or a timed script; loading a model and building
  * its chain core; freeing cores the audio thread has finished with; printing
@@ -42,6 +44,7 @@
 
 #include "chain.h"
 #include "cli.h"
+#include "ir.h"
 #include "model_file.h"
 
 /* ---- lock-free single-producer/single-consumer ring --------------------- */
@@ -276,6 +279,11 @@ typedef struct {
      * one has been sent, so this stays valid; the chain itself is not read
      * from this thread. */
     const RnnfxModel *model;
+    /* The impulse response every new core gets (made for the stream's rate
+     * and chain channels), or NULL. Cores copy it, so it may be replaced
+     * and freed whenever the main thread likes. */
+    RnnfxIr *ir;
+    char ir_path[1024];
     int selected_knob;
     int quit;
     int tty;          /* keyboard in raw mode */
@@ -334,8 +342,8 @@ static int swap_model(App *a, const char *path)
         model = NULL;
     }
     RnnfxChainCore *core = NULL;
-    if (st == RNNFX_OK)
-        st = rnnfx_chain_core_new(a->L->chain, model, 1, &core, &err); /* owns model */
+    if (st == RNNFX_OK) /* owns model; the current impulse response stays */
+        st = rnnfx_chain_core_new_ir(a->L->chain, model, 1, a->ir, &core, &err);
     if (st != RNNFX_OK) {
         a->swaps_failed++;
         say(a, "cannot load %s: %s (still playing the previous model)", path,
@@ -353,6 +361,69 @@ static int swap_model(App *a, const char *path)
     a->model = rnnfx_chain_core_model(core);
     snprintf(a->model_path, sizeof a->model_path, "%s", path);
     say(a, "switching to %s", path);
+    return 0;
+}
+
+/* "impulse response X: 62.5 ms at 48000 Hz (recorded at 44100 Hz, mono)" */
+static void describe_ir(const RnnfxIr *ir, const char *path, char *buf, size_t len)
+{
+    snprintf(buf, len, "impulse response %s: %.1f ms at %g Hz (recorded at %g Hz, %s%s)", path,
+             1e3 * (double)rnnfx_ir_frames(ir) / rnnfx_ir_rate(ir), rnnfx_ir_rate(ir),
+             rnnfx_ir_source_rate(ir), rnnfx_ir_source_channels(ir) == 2 ? "stereo" : "mono",
+             rnnfx_ir_source_channels(ir) == 2 && rnnfx_ir_channels(ir) == 1 ? ", mixed to mono"
+                                                                             : "");
+}
+
+/* Replaces the impulse response after the model ("off" removes it): made
+ * for the stream's rate here, then the current model (a copy: the playing
+ * core owns the original) gets a new core with it, which the audio thread
+ * crossfades to as to a new model. On failure the old response keeps
+ * playing. Thread: main. */
+static int set_ir(App *a, const char *path)
+{
+    RnnfxIr *ir = NULL;
+    RnnfxError err = {{0}};
+    RnnfxStatus st = RNNFX_OK;
+    int off = !strcmp(path, "off") || !strcmp(path, "none");
+    if (!off)
+        st = rnnfx_ir_load(path, a->L->rate, a->L->chain_ch, &ir, &err);
+    if (st != RNNFX_OK) {
+        say(a, "cannot use impulse response %s: %s (unchanged)", path,
+            rnnfx_cli_without_path(err.msg[0] ? err.msg : rnnfx_strerror(st), path));
+        return -1;
+    }
+    if (a->model) {
+        RnnfxModel *copy = NULL;
+        RnnfxChainCore *core = NULL;
+        st = rnnfx_model_clone(a->model, &copy, &err);
+        if (st == RNNFX_OK) /* owns the copy (also on failure) */
+            st = rnnfx_chain_core_new_ir(a->L->chain, copy, 1, ir, &core, &err);
+        if (st != RNNFX_OK) {
+            say(a, "cannot build the chain with %s: %s (unchanged)", off ? "no impulse response" : path,
+                err.msg[0] ? err.msg : rnnfx_strerror(st));
+            rnnfx_ir_free(ir);
+            return -1;
+        }
+        Msg m = {.type = MSG_CORE, .core = core};
+        if (!ring_push(&a->L->to_audio, &m)) {
+            rnnfx_chain_core_free(core);
+            rnnfx_ir_free(ir);
+            say(a, "too many changes queued; try again");
+            return -1;
+        }
+        a->swaps_requested++;
+        a->model = rnnfx_chain_core_model(core);
+    }
+    rnnfx_ir_free(a->ir);
+    a->ir = ir;
+    snprintf(a->ir_path, sizeof a->ir_path, "%s", off ? "" : path);
+    if (ir) {
+        char d[1400];
+        describe_ir(ir, path, d, sizeof d);
+        say(a, "%s%s", d, a->model ? "" : " (plays once a model is loaded)");
+    } else {
+        say(a, "no impulse response");
+    }
     return 0;
 }
 
@@ -412,7 +483,7 @@ static int set_knob(App *a, const char *name, double value)
 
 /* One text command (keyboard prompt, FIFO, script or piped stdin):
  *   in-gain DB | out-gain DB | mix X | set NAME VALUE | set NAME=VALUE |
- *   bypass on|off|toggle | model PATH | stats | quit
+ *   bypass on|off|toggle | model PATH | ir PATH|off | stats | quit
  * Thread: main. */
 static void print_stats(App *a, FILE *f);
 
@@ -491,12 +562,17 @@ static void command(App *a, char *line)
             say(a, "model needs a path");
         else
             swap_model(a, arg);
+    } else if (!strcmp(s, "ir")) {
+        if (!*arg)
+            say(a, "ir needs a path (or off)");
+        else
+            set_ir(a, arg);
     } else if (!strcmp(s, "stats")) {
         print_stats(a, stdout);
     } else if (!strcmp(s, "quit") || !strcmp(s, "exit")) {
         a->quit = 1;
     } else {
-        say(a, "unknown command '%s' (in-gain, out-gain, mix, set, bypass, model, stats, quit)", s);
+        say(a, "unknown command '%s' (in-gain, out-gain, mix, set, bypass, model, ir, stats, quit)", s);
     }
 }
 
@@ -929,6 +1005,9 @@ static void usage(FILE *f)
         "                       server's period; elsewhere the smallest of 64, 128,\n"
         "                       256, 512, 1024 that runs a short probe cleanly\n"
         "  -m, --model FILE     model to play (without one the input passes through)\n"
+        "  --ir FILE            impulse response (a speaker cabinet; mono or stereo\n"
+        "                       sound file) after the model, before the dry/wet mix;\n"
+        "                       resampled to the stream's rate, no added latency"
         "  --in-gain DB, --out-gain DB, --mix X, --set KNOB=VALUE, --bypass\n"
         "                       start-up controls, as in rnnfx-process\n"
         "  --seconds S          stop after S seconds and print statistics (0, the default: run until\n"
@@ -940,7 +1019,7 @@ static void usage(FILE *f)
         "\n"
         "Commands (script, FIFO, or standard input when it is not a terminal):\n"
         "  in-gain DB | out-gain DB | mix X | set KNOB VALUE | bypass on|off|toggle |\n"
-        "  model PATH | stats | quit\n"
+        "  model PATH | ir PATH|off | stats | quit\n"
         "Keys (terminal): i/I o/O gains, m/M mix, k select knob, [ ] knob, b bypass,\n"
         "  l load model, s stats, h help, q quit.\n"
         "\n"
@@ -963,14 +1042,15 @@ int main(int argc, char **argv)
     /* "--name=value" as well as "--name value", as the other tools take */
     static const char *const value_opts[] = {
         "--host-api", "--in", "--out", "--model", "--script", "--control", "--frames",
-        "--channels", "--rate", "--seconds", "--in-gain", "--out-gain", "--mix", "--set", NULL};
+        "--channels", "--rate", "--seconds", "--in-gain", "--out-gain", "--mix", "--set", "--ir",
+        NULL};
     argv = rnnfx_cli_split_equals(argc, argv, value_opts, &argc);
     if (!argv) {
         fprintf(stderr, "rnnfx-live: out of memory\n");
         return 1;
     }
     const char *host_name = NULL, *in_name = NULL, *out_name = NULL, *model_path = NULL;
-    const char *script_path = NULL, *fifo_path = NULL;
+    const char *script_path = NULL, *fifo_path = NULL, *ir_path = NULL;
     int do_list = 0, verbose = 0, bypass = 0;
     long frames = 0, channels = 1; /* frames 0: auto */
     double rate = 0, seconds = 0, in_db = 0, out_db = 0, mix = 1;
@@ -1003,6 +1083,9 @@ int main(int argc, char **argv)
                 return 2;
         } else if (!strcmp(a, "--script")) {
             if (!need(i, argc, a) || rnnfx_cli_set_once("rnnfx-live", a, &script_path, argv[++i]))
+                return 2;
+        } else if (!strcmp(a, "--ir")) {
+            if (!need(i, argc, a) || rnnfx_cli_set_once("rnnfx-live", a, &ir_path, argv[++i]))
                 return 2;
         } else if (!strcmp(a, "--control")) {
             if (!need(i, argc, a) || rnnfx_cli_set_once("rnnfx-live", a, &fifo_path, argv[++i]))
@@ -1097,6 +1180,20 @@ int main(int argc, char **argv)
         fprintf(stderr, "rnnfx-live: --set needs a model (-m)\n");
         return 2;
     }
+    /* The impulse response, checked before any device is opened (it is
+     * made again for the stream's rate once that is known). */
+    if (ir_path) {
+        RnnfxIr *ir = NULL;
+        RnnfxError err = {{0}};
+        RnnfxStatus st = rnnfx_ir_load(ir_path, 48000.0, 1, &ir, &err);
+        if (st != RNNFX_OK) {
+            fprintf(stderr, "rnnfx-live: impulse response %s: %s\n", ir_path,
+                    rnnfx_cli_without_path(err.msg[0] ? err.msg : rnnfx_strerror(st), ir_path));
+            rnnfx_model_free(model);
+            return 1;
+        }
+        rnnfx_ir_free(ir);
+    }
 
     if (quiet_initialize(verbose) != paNoError) {
         fprintf(stderr, "rnnfx-live: PortAudio failed to start\n");
@@ -1166,9 +1263,21 @@ int main(int argc, char **argv)
             rc = 1;
             goto out;
         }
+        if (ir_path) {
+            st = rnnfx_ir_load(ir_path, rate, L->chain_ch, &app.ir, &err);
+            if (st != RNNFX_OK) {
+                fprintf(stderr, "rnnfx-live: impulse response %s (for %g Hz): %s\n", ir_path, rate,
+                        rnnfx_cli_without_path(err.msg[0] ? err.msg : rnnfx_strerror(st), ir_path));
+                rnnfx_model_free(model);
+                model = NULL;
+                rc = 1;
+                goto out;
+            }
+            snprintf(app.ir_path, sizeof app.ir_path, "%s", ir_path);
+        }
         if (model) {
             RnnfxChainCore *core = NULL;
-            st = rnnfx_chain_core_new(L->chain, model, 1, &core, &err);
+            st = rnnfx_chain_core_new_ir(L->chain, model, 1, app.ir, &core, &err);
             model = NULL; /* owned by the core now (freed on failure too) */
             if (st != RNNFX_OK) {
                 fprintf(stderr, "rnnfx-live: %s: %s\n", model_path, err.msg);
@@ -1259,6 +1368,13 @@ int main(int argc, char **argv)
         fprintf(stderr, "rnnfx-live: playing %s\n", app.model_path);
     else
         fprintf(stderr, "rnnfx-live: no model: passing the input through\n");
+    if (app.ir) {
+        char d[1400];
+        describe_ir(app.ir, app.ir_path, d, sizeof d);
+        fprintf(stderr, "rnnfx-live: %s%s\n", d,
+                app.model_path[0] ? ", after the model and before the mix"
+                                  : "; plays once a model is loaded");
+    }
 
     int fifo = -1;
     if (fifo_path) {
@@ -1410,5 +1526,6 @@ out:
         free(script[i].text);
     free(script);
     rnnfx_model_free(model);
+    rnnfx_ir_free(app.ir);
     return rc;
 }

@@ -12,7 +12,9 @@
  * model, settings and rate the batch gives the plugin's samples, shifted to
  * remove the resampler latency. Files are streamed in chunks, so memory
  * does not grow with their length (a two-hour take costs what a short one
- * does).
+ * does). --ir adds an impulse response (a speaker cabinet) after the model
+ * and before the dry/wet mix, as the plugin's IR stage does; the file is
+ * checked before any input is touched.
  *
  * Failures are per file: a file that cannot be read or written gets a
  * message and a non-zero exit status while the others still get done, and
@@ -34,6 +36,7 @@
 #include "batch.h"
 #include "chain.h"
 #include "cli.h"
+#include "ir.h"
 #include "model_file.h"
 
 #define MAX_SET 32
@@ -86,6 +89,10 @@ static void usage(FILE *f)
         "  --in-gain DB         gain into the model (%g..%g dB, default 0)\n"
         "  --out-gain DB        gain on the output (%g..%g dB, default 0)\n"
         "  --mix X              dry/wet, 0 = dry .. 1 = wet (default 1)\n"
+        "  --ir FILE            impulse response (a speaker cabinet: WAV, FLAC, AIFF...,\n"
+        "                       mono or stereo, up to %g s) run after the model and\n"
+        "                       before the dry/wet mix; made for each file's rate,\n"
+        "                       no added latency, output as long as the input\n"
         "  --set KNOB=VALUE     a conditioned model's knob, in the model's units\n"
         "                       (knobs not set: the model's default)\n"
         "  --knob N=POS         knob N (1..%d) as the plugin's knobN control, 0..1 of\n"
@@ -99,7 +106,7 @@ static void usage(FILE *f)
         "Exit status: 0 all files done (or skipped), 1 the model or some file\n"
         "failed, 2 bad usage, 130 interrupted.\n",
         RNNFX_CHAIN_GAIN_MIN_DB, RNNFX_CHAIN_GAIN_MAX_DB, RNNFX_CHAIN_GAIN_MIN_DB,
-        RNNFX_CHAIN_GAIN_MAX_DB, RNNFX_CHAIN_MAX_KNOBS);
+        RNNFX_CHAIN_GAIN_MAX_DB, RNNFX_IR_MAX_SECONDS, RNNFX_CHAIN_MAX_KNOBS);
 }
 
 typedef struct {
@@ -160,14 +167,14 @@ int main(int argc, char **argv)
     /* "--name=value" as well as "--name value", as rnnfx-train takes */
     static const char *const value_opts[] = {
         "--model", "--out-dir", "--pattern", "--list", "--encoding", "--format", "--jobs",
-        "--block", "--in-gain", "--out-gain", "--mix", "--knob", "--set", NULL};
+        "--block", "--in-gain", "--out-gain", "--mix", "--knob", "--set", "--ir", NULL};
     argv = rnnfx_cli_split_equals(argc, argv, value_opts, &argc);
     if (!argv) {
         fprintf(stderr, "rnnfx-process: out of memory\n");
         return 1;
     }
     const char *model_path = NULL, *out_dir = NULL, *pattern = NULL;
-    const char *format_name = NULL, *encoding = NULL;
+    const char *format_name = NULL, *encoding = NULL, *ir_path = NULL;
     int skip_existing = 0, overwrite = 0, dry_run = 0, quiet = 0, as_float = 0;
     long jobs = rnnfx_cli_cpu_count(), block = 4096;
     double in_db = 0.0, out_db = 0.0, mix = 1.0;
@@ -218,6 +225,10 @@ int main(int argc, char **argv)
             if (!need_arg(i, argc, a))
                 return 2;
             lists[n_lists++] = argv[++i];
+        } else if (!strcmp(a, "--ir")) {
+            if (!need_arg(i, argc, a) ||
+                rnnfx_cli_set_once("rnnfx-process", a, &ir_path, argv[++i]) != 0)
+                return 2;
         } else if (!strcmp(a, "--skip-existing")) {
             skip_existing = 1;
         } else if (!strcmp(a, "--overwrite")) {
@@ -450,6 +461,32 @@ int main(int argc, char **argv)
         }
         opts.controls.knobs[k] = (float)knob_pos[k];
     }
+    /* The impulse response, checked before any file is touched (each rate
+     * gets its own copy during the run; a file that is not a usable
+     * response fails here, once, instead of once per input). Made at
+     * 48 kHz here only to check it and to describe it. */
+    char ir_desc[700] = "";
+    if (ir_path) {
+        RnnfxIr *ir = NULL;
+        st = rnnfx_ir_load(ir_path, 48000.0, 1, &ir, &err);
+        if (st != RNNFX_OK) {
+            fprintf(stderr, "rnnfx-process: impulse response %s: %s\n", ir_path,
+                    rnnfx_cli_without_path(err.msg[0] ? err.msg : rnnfx_strerror(st), ir_path));
+            rnnfx_model_free(model);
+            return 1;
+        }
+        int src_ch = rnnfx_ir_source_channels(ir);
+        snprintf(ir_desc, sizeof ir_desc,
+                 "impulse response %s: %.1f ms (after trimming), recorded at %g Hz, %s, gain "
+                 "%+.1f dB to unit energy; after the model, before the mix",
+                 ir_path, 1e3 * (double)rnnfx_ir_frames(ir) / 48000.0, rnnfx_ir_source_rate(ir),
+                 src_ch == 2 ? "stereo (left to channel 1, right to channel 2 of stereo files; "
+                               "mixed to mono for other files)"
+                             : "mono",
+                 20.0 * log10((double)rnnfx_ir_gain(ir)));
+        rnnfx_ir_free(ir);
+        opts.ir_path = ir_path;
+    }
     opts.jobs = (int)jobs;
     opts.block = (size_t)block;
     opts.overwrite = overwrite;
@@ -491,12 +528,16 @@ int main(int argc, char **argv)
         return 2;
     }
     /* The model is read too: "--pattern '{name}.json' --overwrite" once
-     * replaced the model file with audio. */
+     * replaced the model file with audio. So is the impulse response. */
     for (size_t i = 0; i < list.count; i++) {
-        if (rnnfx_cli_same_path(list.items[i].out_path, model_path)) {
-            fprintf(stderr, "rnnfx-process: %s: the output %s would be the model file; choose "
+        const char *what = rnnfx_cli_same_path(list.items[i].out_path, model_path) ? "model file"
+                           : ir_path && rnnfx_cli_same_path(list.items[i].out_path, ir_path)
+                               ? "impulse response"
+                               : NULL;
+        if (what) {
+            fprintf(stderr, "rnnfx-process: %s: the output %s would be the %s; choose "
                             "another folder (-o) or --pattern\n",
-                    list.items[i].in_path, list.items[i].out_path);
+                    list.items[i].in_path, list.items[i].out_path, what);
             rnnfx_batch_list_free(&list);
             rnnfx_model_free(model);
             return 2;
@@ -509,6 +550,9 @@ int main(int argc, char **argv)
         rnnfx_model_free(model);
         return 0;
     }
+
+    if (ir_desc[0] && !quiet)
+        fprintf(stderr, "rnnfx-process: %s\n", ir_desc);
 
     ProgressState ps = {isatty(2), 0.0};
     if (!quiet) {

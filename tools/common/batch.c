@@ -10,7 +10,12 @@
  * spread over all workers. Whoever finishes the last channel of a round
  * writes it and reads the next. Each channel has its own chain for the
  * whole file, so results do not depend on which worker ran what, nor on the
- * number of workers.
+ * number of workers. (With a stereo impulse response a stereo file has one
+ * 2-channel chain instead, and one task per round: see batch.h.)
+ *
+ * Impulse responses are kept in a small cache keyed by (rate, channels of
+ * the response as made), filled on first use under its own lock, so a
+ * thousand short files at one rate read the response file once.
  */
 #include "batch.h"
 
@@ -33,6 +38,7 @@
 
 #include "audio_io.h"
 #include "cli.h"
+#include "ir.h"
 
 /* ---- small string helpers -------------------------------------------------- */
 
@@ -735,6 +741,8 @@ typedef struct Job {
     int rate;
     int out_format;
     int clip;           /* integer output: saturate beyond full scale */
+    int chain_ch;       /* channels per chain: 1, or 2 for a stereo response */
+    int n_tasks;        /* chains = tasks per round: channels / chain_ch */
     size_t block, chunk, lat;
     size_t pos;         /* grid index of the round's first sample */
     size_t len;         /* samples in this round (input, then zeros at the end) */
@@ -742,11 +750,19 @@ typedef struct Job {
     int at_end;         /* the end was read: this round is the last */
     char made_dir[PATH_MAX]; /* the output's folder ... */
     size_t made_from;   /* ... of which we created the part from this length on (0 = none) */
-    int next_channel;   /* first channel of the round nobody has claimed (under the lock) */
-    int done_channels;
+    int next_channel;   /* first task of the round nobody has claimed (under the lock) */
+    int done_channels;  /* tasks of the round finished */
     double t0;
     struct Job *next;
 } Job;
+
+/* One prepared impulse response (or why it could not be made) for one rate
+ * and channel count. */
+typedef struct {
+    int rate, channels;
+    RnnfxIr *ir; /* NULL: error holds why */
+    char error[560];
+} IrEntry;
 
 typedef struct {
     pthread_mutex_t mu;
@@ -764,6 +780,11 @@ typedef struct {
     int running_workers;
     _Atomic unsigned long long audio_us;
     _Atomic size_t files_done, files_failed, files_skipped;
+    /* impulse responses made so far (opts->ir_path); under ir_mu */
+    pthread_mutex_t ir_mu;
+    IrEntry *irs;
+    size_t n_irs, cap_irs;
+    int ir_src_channels; /* channels of the response file (header probe) */
 } Run;
 
 static void item_fail(Run *r, RnnfxBatchItem *it, const char *msg)
@@ -988,6 +1009,88 @@ static int write_round(Job *j, char *msg, size_t msg_len)
     return 0;
 }
 
+/* The response for a file of `file_ch` channels at `rate`, made on first
+ * use and kept for the run (a failure is kept too, so a thousand files at
+ * a rate it cannot be made for read it once). A stereo response is made
+ * stereo only for stereo files; everything else gets mono. Returns 0, or
+ * -1 with a message. Called without the run's main lock. */
+static int get_ir(Run *r, int rate, int file_ch, const RnnfxIr **out, char *msg, size_t msg_len)
+{
+    const int want = file_ch == 2 && r->ir_src_channels == 2 ? 2 : 1;
+    const char *path = r->opts->ir_path;
+    int rc = -1;
+    pthread_mutex_lock(&r->ir_mu);
+    IrEntry *e = NULL;
+    for (size_t i = 0; i < r->n_irs; i++)
+        if (r->irs[i].rate == rate && r->irs[i].channels == want)
+            e = &r->irs[i];
+    if (!e) {
+        if (r->n_irs == r->cap_irs) {
+            size_t cap = r->cap_irs ? r->cap_irs * 2 : 4;
+            IrEntry *n = realloc(r->irs, cap * sizeof *n);
+            if (!n) {
+                msgf(msg, msg_len, "out of memory");
+                goto done;
+            }
+            r->irs = n;
+            r->cap_irs = cap;
+        }
+        e = &r->irs[r->n_irs++];
+        memset(e, 0, sizeof *e);
+        e->rate = rate;
+        e->channels = want;
+        RnnfxError err = {{0}};
+        RnnfxStatus st = rnnfx_ir_load(path, (double)rate, want, &e->ir, &err);
+        if (st != RNNFX_OK) {
+            e->ir = NULL;
+            msgf(e->error, sizeof e->error, "impulse response %s (for %d Hz): %s", path, rate,
+                 rnnfx_cli_without_path(err.msg[0] ? err.msg : rnnfx_strerror(st), path));
+        }
+    }
+    if (e->ir) {
+        *out = e->ir;
+        rc = 0;
+    } else {
+        msgf(msg, msg_len, "%s", e->error);
+    }
+done:
+    pthread_mutex_unlock(&r->ir_mu);
+    return rc;
+}
+
+/* A chain for one task of a file: as rnnfx_batch_process_channel's
+ * without a response; with one, built as the plugin builds its chain (an
+ * empty chain, then a core with the model and the response swapped in),
+ * so the samples are the plugin's. Controls are set (snapped) last. */
+static RnnfxStatus make_chain(const RnnfxBatchOptions *o, int rate, int chain_ch, size_t block,
+                              const RnnfxIr *ir, RnnfxChain **out, RnnfxError *err)
+{
+    RnnfxChain *chain = NULL;
+    RnnfxStatus st;
+    if (!ir) {
+        st = rnnfx_chain_new(o->model, (double)rate, block, &chain, err);
+    } else {
+        st = rnnfx_chain_new_multi(NULL, (double)rate, chain_ch, block, &chain, err);
+        RnnfxChainCore *core = NULL, *displaced = NULL;
+        /* Borrowed (own_model 0): the core only reads the model, which the
+         * caller keeps until the run ends; the cast is for the owning case. */
+        if (st == RNNFX_OK)
+            st = rnnfx_chain_core_new_ir(chain, (RnnfxModel *)o->model, 0, ir, &core, err);
+        if (st == RNNFX_OK) {
+            rnnfx_chain_swap(chain, core, &displaced); /* nothing playing: at once */
+            rnnfx_chain_core_free(displaced);         /* NULL: nothing was pending */
+        } else {
+            rnnfx_chain_free(chain);
+            chain = NULL;
+        }
+    }
+    if (st != RNNFX_OK)
+        return st;
+    rnnfx_chain_set_controls(chain, &o->controls);
+    *out = chain;
+    return RNNFX_OK;
+}
+
 /* Checks one file, opens it, reads its first round and only then creates
  * its folder and temporary output, so a file that fails early leaves
  * nothing behind (no lock held). Returns a job ready to publish, or NULL
@@ -1091,16 +1194,23 @@ static Job *prepare(Run *r, RnnfxBatchItem *it)
     j->ch = calloc((size_t)j->channels, sizeof *j->ch);
     if (!j->chain || !j->ch)
         goto nomem;
-    for (int c = 0; c < j->channels; c++) {
-        /* One chain per channel, for the whole file, set as in a whole-file
-         * run: controls snapped at the start. */
-        if (rnnfx_chain_new(o->model, (double)j->rate, j->block, &j->chain[c], &e) != RNNFX_OK) {
+    const RnnfxIr *ir = NULL;
+    if (o->ir_path && get_ir(r, j->rate, j->channels, &ir, msg, sizeof msg) != 0) {
+        item_fail(r, it, msg);
+        free_job(j);
+        return NULL;
+    }
+    j->chain_ch = ir && rnnfx_ir_channels(ir) == 2 && j->channels == 2 ? 2 : 1;
+    j->n_tasks = j->channels / j->chain_ch;
+    for (int t = 0; t < j->n_tasks; t++) {
+        /* One chain per channel (or per stereo pair), for the whole file,
+         * set as in a whole-file run: controls snapped at the start. */
+        if (make_chain(o, j->rate, j->chain_ch, j->block, ir, &j->chain[t], &e) != RNNFX_OK) {
             msgf(msg, sizeof msg, "%s: %s", it->in_path, e.msg);
             item_fail(r, it, msg);
             free_job(j);
             return NULL;
         }
-        rnnfx_chain_set_controls(j->chain[c], &o->controls);
     }
     j->lat = (size_t)rnnfx_chain_latency(j->chain[0]);
     for (int c = 0; c < j->channels; c++)
@@ -1135,16 +1245,26 @@ nomem:
     return NULL;
 }
 
-/* Runs channel c's part of the round through its chain, in blocks on the
- * file's grid (no lock held; the round's data of channel c is this task's
- * alone). */
-static void run_channel(Run *r, Job *j, int c)
+/* Runs task t's part of the round (channel t, or channels 2t and 2t+1 of
+ * a 2-channel chain) through its chain, in blocks on the file's grid (no
+ * lock held; the round's data of those channels is this task's alone). */
+static void run_channel(Run *r, Job *j, int t)
 {
-    double us_per_frame = 1e6 / (double)j->rate / (double)j->channels;
-    float *x = j->ch[c];
-    for (size_t k = 0; k < j->len; k += j->block) {
-        size_t b = j->len - k < j->block ? j->len - k : j->block;
-        rnnfx_chain_process(j->chain[c], x + k, x + k, b);
+    double us_per_frame = 1e6 / (double)j->rate / (double)j->channels * (double)j->chain_ch;
+    if (j->chain_ch == 1) {
+        float *x = j->ch[t];
+        for (size_t k = 0; k < j->len; k += j->block) {
+            size_t b = j->len - k < j->block ? j->len - k : j->block;
+            rnnfx_chain_process(j->chain[t], x + k, x + k, b);
+        }
+    } else {
+        float *x0 = j->ch[2 * t], *x1 = j->ch[2 * t + 1];
+        for (size_t k = 0; k < j->len; k += j->block) {
+            size_t b = j->len - k < j->block ? j->len - k : j->block;
+            const float *in[2] = {x0 + k, x1 + k};
+            float *outp[2] = {x0 + k, x1 + k};
+            rnnfx_chain_process_multi(j->chain[t], in, outp, b);
+        }
     }
     /* Progress counts file frames, not the zeros after the end. */
     size_t real = j->at_end ? j->n - j->pos : j->len;
@@ -1214,14 +1334,14 @@ static void *worker(void *arg)
     pthread_mutex_lock(&r->mu);
     for (;;) {
         Job *j = r->active;
-        while (j && j->next_channel >= j->channels)
+        while (j && j->next_channel >= j->n_tasks)
             j = j->next;
         if (j) {
             int c = j->next_channel++;
             pthread_mutex_unlock(&r->mu);
             run_channel(r, j, c);
             pthread_mutex_lock(&r->mu);
-            if (++j->done_channels == j->channels) {
+            if (++j->done_channels == j->n_tasks) {
                 /* Nobody can claim this file until its next round is out. */
                 pthread_mutex_unlock(&r->mu);
                 int more = advance(r, j);
@@ -1309,6 +1429,17 @@ size_t rnnfx_batch_run(RnnfxBatchList *list, const RnnfxBatchOptions *opts)
     atomic_init(&r.files_done, 0);
     atomic_init(&r.files_failed, 0);
     atomic_init(&r.files_skipped, 0);
+    pthread_mutex_init(&r.ir_mu, NULL);
+    if (opts->ir_path) {
+        /* Whether a stereo file gets a stereo response depends on the
+         * file's channels: from its header (a file that cannot be opened
+         * fails in rnnfx_ir_load with the reason). */
+        SF_INFO ii = {0};
+        SNDFILE *sf = sf_open(opts->ir_path, SFM_READ, &ii);
+        r.ir_src_channels = sf ? ii.channels : 1;
+        if (sf)
+            sf_close(sf);
+    }
     double t0 = rnnfx_cli_now();
     double total_s = 0.0;
     if (opts->progress)
@@ -1363,6 +1494,10 @@ size_t rnnfx_batch_run(RnnfxBatchList *list, const RnnfxBatchOptions *opts)
             failed++;
     }
     report(&r, t0, total_s, 1);
+    for (size_t i = 0; i < r.n_irs; i++)
+        rnnfx_ir_free(r.irs[i].ir);
+    free(r.irs);
+    pthread_mutex_destroy(&r.ir_mu);
     pthread_mutex_destroy(&r.mu);
     pthread_mutex_destroy(&r.fs_mu);
     pthread_cond_destroy(&r.cv);

@@ -20,6 +20,15 @@
  * are separate tasks, so a thread that finds no file left to start helps
  * with files in progress, and one long stereo file still uses two cores.
  *
+ * An optional impulse response (a cabinet, ir.h) runs after the model and
+ * before the dry/wet mix, as in the plugin. It is prepared once for each
+ * (rate, channel layout) the files need and shared by their chains. A mono
+ * response feeds every channel, so channels keep their own mono chains; a
+ * stereo response on a stereo file gives its left side to channel 0 and
+ * its right to channel 1, normalised together, which only a 2-channel chain
+ * (the plugin's stereo chain) can do: such a file runs as one task per
+ * chunk. Files of 1 or 3+ channels get the response mixed down to mono.
+ *
  * What this is not: a command-line parser (rnnfx-process.c) or an audio I/O
  * layer (audio_io.h). Nothing here prints except through the progress
  * callback the caller supplies. Thread: every function is for the calling
@@ -132,6 +141,12 @@ typedef struct {
     volatile sig_atomic_t *cancel; /* when *cancel becomes non-zero no new file starts */
     RnnfxBatchProgressFn progress;
     void *progress_user;
+    /* Impulse response file run after the model (ir.h), or NULL. Read once
+     * for each (rate, channel layout) the files need; a rate it cannot be
+     * made for fails those files with a message naming it. The caller
+     * should check it first (rnnfx_ir_load) so that a bad file stops the
+     * run before it starts. */
+    const char *ir_path;
 } RnnfxBatchOptions;
 
 void rnnfx_batch_options_init(RnnfxBatchOptions *opts);
