@@ -159,7 +159,7 @@ void rnnfx_batch_options_init(RnnfxBatchOptions *opts);
 size_t rnnfx_batch_run(RnnfxBatchList *list, const RnnfxBatchOptions *opts);
 
 /* Runs one whole mono signal through a fresh chain, giving what the batch
- * gives for that channel of a file (controls snapped at the start, latency
+ * gives for that channel of a file without ir_path (controls snapped at the start, latency
  * removed, same length out): the one-shot reference the streamed batch is
  * tested against. in and out may be the same array. Thread: any non-audio
  * thread. */
