@@ -66,7 +66,7 @@ RnnfxStatus rnnfx_ir_load(const char *path, double host_rate, int channels, Rnnf
     if (st == RNNFX_OK) {
         const float *const data[IR_MAX_CHANNELS] = {chan[0], chan[1]};
         st = rnnfx_ir_new(data, info.channels, frames, rate, host_rate, channels, out, err);
-        if (st != RNNFX_OK) rnnfx_error_prefix(err, "%s: ", path);
+        if (st != RNNFX_OK) rnnfx_error_prefix(err, "%s", path);
     }
     for (int c = 0; c < IR_MAX_CHANNELS; c++)
         free(chan[c]);

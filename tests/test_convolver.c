@@ -367,6 +367,8 @@ static void test_ir_load_files(void **state)
     write_wav(path, 1, 48000, h, len, SF_FORMAT_WAV | SF_FORMAT_FLOAT);
     assert_int_equal(rnnfx_ir_load(path, 48000, 1, &ir, &err), RNNFX_ERR_INVALID);
     assert_non_null(strstr(err.msg, "NaN"));
+    assert_null(strstr(err.msg, ": :")); /* the file name prefixed once, cleanly */
+    assert_non_null(strstr(err.msg, "nan.wav: "));
     /* not a sound file; missing */
     rnnfx_test_scratch_path(path, "notes.txt");
     FILE *f = fopen(path, "w");
