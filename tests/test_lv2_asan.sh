@@ -1,9 +1,10 @@
 #!/bin/sh
-# The chain tests, the plugin host test and the robustness test
-# (tests/test_plugin_chain.c, tests/test_plugin_host.c,
-# tests/test_plugin_robust.c: model switches while audio runs, state,
-# missing files, no-worker hosts, a full worker queue, restores racing
-# loads) again, with the engine, the plugin and the tests
+# The chain tests, the plugin host test, the robustness test and the
+# cabinet tests (tests/test_plugin_chain.c, tests/test_plugin_host.c,
+# tests/test_plugin_robust.c, tests/test_plugin_ir.c, tests/test_convolver.c:
+# model switches while audio runs, state, missing files, no-worker hosts, a
+# full worker queue, restores racing loads, IR loads racing model loads, the
+# convolver and IR files) again, with the engine, the plugin and the tests
 # built with AddressSanitizer and UBSan in their own
 # build directory ($BUILD-asan, reused between runs so only the first run
 # compiles everything). Any invalid access, use-after-free, double free,
@@ -20,7 +21,7 @@ if ! $CC $SAN "$tmp/t.c" -o "$tmp/t" 2>/dev/null || ! "$tmp/t"; then
     exit 77
 fi
 echo "building the ASan variant in $A ..."
-if ! make -s BUILD="$A" CFLAGS="-O1 -g $SAN" plugin "$A/tests/test_plugin_host" "$A/tests/test_plugin_chain" "$A/tests/test_plugin_robust" >"$tmp/build.log" 2>&1; then
+if ! make -s BUILD="$A" CFLAGS="-O1 -g $SAN" plugin "$A/tests/test_plugin_host" "$A/tests/test_plugin_chain" "$A/tests/test_plugin_robust" "$A/tests/test_plugin_ir" "$A/tests/test_convolver" >"$tmp/build.log" 2>&1; then
     cat "$tmp/build.log"
     echo "FAIL: the ASan build failed"
     exit 1
@@ -56,4 +57,9 @@ check test_plugin_host "$tmp/run.log" 9
 BUILD="$A" "$A/tests/test_plugin_robust" 2>&1 | grep -v '^rnnfx' > "$tmp/robust.log"
 tail -3 "$tmp/robust.log"
 check test_plugin_robust "$tmp/robust.log" 7
+BUILD="$A" "$A/tests/test_plugin_ir" 2>&1 | grep -v '^rnnfx' > "$tmp/ir.log"
+tail -3 "$tmp/ir.log"
+check test_plugin_ir "$tmp/ir.log" '[0-9]*'
+"$A/tests/test_convolver" > "$tmp/conv.log" 2>&1
+check test_convolver "$tmp/conv.log" '[0-9]*'
 exit 0
