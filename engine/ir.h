@@ -7,9 +7,9 @@
  * impulse response (convolver.h does the convolution). An RnnfxIr is the
  * response as the chain uses it: at the host's rate, 1 or 2 channels, the
  * trailing silence trimmed, and scaled to unit energy (sum of squares 1 over
- * the louder channel), so that switching between cabinets keeps the level
- * about the same and a response recorded hot or quiet plays at a sensible
- * level. An IR is immutable once made; the chain copies what it needs, so
+ * the louder channel: white noise keeps its level), so that a response
+ * recorded hot or quiet plays at a sensible level and cabinets swap within
+ * a few dB of one another on guitar (their gain sits in its band). An IR is immutable once made; the chain copies what it needs, so
  * the IR may be freed as soon as a core was built from it.
  *
  * Channels: a mono response feeds every channel; a stereo one gives the left
