@@ -16,22 +16,9 @@
 # Needs (Debian): ardour (7.x), python3-numpy. Skips (77) when missing.
 # About 15 s.
 BUILD=${BUILD:-build}
-B="$BUILD/rnnfx.lv2"
-PROC="$BUILD/bin/rnnfx-process"
 PY=/usr/bin/python3
-[ -f "$B/rnnfx.so" ] || { echo "bundle $B not built"; exit 1; }
-[ -x "$PROC" ] || { echo "$PROC not built"; exit 1; }
-for t in ardour7-new_session ardour7-lua ardour7-export; do
-    command -v $t >/dev/null 2>&1 || { echo "skip: $t not installed (apt-get install ardour)"; exit 77; }
-done
-$PY -c 'import numpy' 2>/dev/null || { echo "skip: python3-numpy not installed"; exit 77; }
-
-tmp=$(mktemp -d)
-trap '[ -n "$KEEP" ] && echo "kept $tmp" || rm -rf "$tmp"' EXIT
-mkdir -p "$tmp/lv2"
-BUNDLE=$(cd "$B" && pwd)
-ln -s "$BUNDLE" "$tmp/lv2/rnnfx.lv2"
-export LV2_PATH="$tmp/lv2"
+. tests/support/ardour_env.sh
+rnnfx_ardour_begin
 MODEL="$BUNDLE/rnnfx-ds1-drive.json"
 CAB="$tmp/cab-stereo-44k.wav"
 RATE=48000
@@ -58,22 +45,7 @@ $PY tests/lv2_audio.py gen "$tmp/in.wav" 3 $RATE || exit 1
 "$PROC" -q -m "$MODEL" --in-gain 3 --out-gain -6 --set drive=0.5 --float \
     -o "$tmp/bare" "$tmp/in.wav" || exit 1
 
-ardour7-new_session -m 1 -s $RATE "$S" t >"$tmp/new.log" 2>&1 || { cat "$tmp/new.log"; echo "FAIL: ardour7-new_session"; exit 1; }
-cat > "$tmp/make.lua" <<LUA
-AudioEngine:set_backend("None (Dummy)", "", "")
-AudioEngine:start(false)
-local s = load_session("$S", "t")
-assert(s, "cannot load the session")
-local tl = s:new_audio_track(1, 1, nil, 1, "fx", ARDOUR.PresentationInfo.max_order, ARDOUR.TrackMode.Normal, true)
-local p = ARDOUR.LuaAPI.new_plugin(s, "http://rnnfx.org/plugins/rnnfx#mono", ARDOUR.PluginType.LV2, "")
-assert(not p:isnil(), "rnnfx plugin not found")
-tl:front():add_processor_by_index(p, 0, nil, true)
-s:save_state("", false, false, false, false, false)
-close_session()
-print("rnnfx-session-ok")
-LUA
-timeout 120 ardour7-lua "$tmp/make.lua" </dev/null >"$tmp/lua.log" 2>&1
-grep -q rnnfx-session-ok "$tmp/lua.log" || { tail -20 "$tmp/lua.log"; echo "FAIL: Lua session setup"; exit 1; }
+rnnfx_ardour_new_session "$S" $RATE || exit 1
 # region, controls and the model path in the plugin's state (Ardour 7.3's
 # Lua cannot set a Path property); then the cabinet beside the model
 $PY tests/lv2_ardour_session.py "$S" t "$tmp/in.wav" "$MODEL" input_gain=3 output_gain=-6 knob1=0.5 || exit 1
@@ -82,21 +54,7 @@ STATE=$(grep -l "rnnfx#model" "$S"/plugins/*/*/state.ttl | head -1)
 sed -i "s|\(<http://rnnfx.org/plugins/rnnfx#model> <file://[^>]*>\)|\1 ;\n\t\t<http://rnnfx.org/plugins/rnnfx#ir> <file://$CAB>|" "$STATE"
 grep -q "rnnfx#ir> <file://$CAB>" "$STATE" || { cat "$STATE"; echo "FAIL: could not add the cabinet to the state"; exit 1; }
 
-# One export in a few aborts at teardown and leaves an empty file: retry.
-ok=0
-for attempt in 1 2 3; do
-    rm -f "$tmp/ardour.wav"
-    timeout 120 ardour7-export -b float -o "$tmp/ardour.wav" "$S" t </dev/null >"$tmp/export.log" 2>&1
-    frames=$($PY tests/lv2_audio.py frames "$tmp/ardour.wav" 2>/dev/null || echo 0)
-    if [ "${frames:-0}" -gt $((RATE * 2)) ]; then ok=1; break; fi
-    echo "export attempt $attempt gave no audio; retrying"
-done
-if [ $ok -ne 1 ]; then
-    tail -20 "$tmp/export.log"
-    echo "FAIL: ardour7-export produced no audio"
-    exit 1
-fi
-grep "^rnnfx:" "$tmp/export.log" | grep -i "warning\|error\|cannot" && { echo "FAIL: the plugin complained"; exit 1; }
+rnnfx_ardour_export "$S" $RATE "$tmp/ardour.wav" "$tmp/export.log" || exit 1
 $PY tests/lv2_audio.py compare "$tmp/batch/in.wav" "$tmp/ardour.wav" 1e-5 0.1 || {
     echo "FAIL: Ardour's render differs from rnnfx-process --ir"; exit 1; }
 if $PY tests/lv2_audio.py compare "$tmp/bare/in.wav" "$tmp/ardour.wav" 1e-3 0.1 >/dev/null; then
