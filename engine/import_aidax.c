@@ -264,6 +264,7 @@ static RnnfxStatus read_meta(struct json_object *root, const RnnfxLoadOptions *o
                 have_rate = 1;
             }
         }
+    meta->sample_rate_assumed = !have_rate;
     for (int p = 0; p < 2; p++) {
         double esr;
         if (!meta->name[0])

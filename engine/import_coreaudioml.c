@@ -207,6 +207,7 @@ RnnfxStatus rnnfx_import_coreaudioml(struct json_object *root, const RnnfxLoadOp
             else if (got > 0)
                 meta->sample_rate = rate;
         }
+        meta->sample_rate_assumed = got == 0;
         rnnfx_json_copy_string(root, "name", meta->name, sizeof meta->name);
         rnnfx_json_copy_string(root, "author", meta->author, sizeof meta->author);
         rnnfx_json_copy_string(root, "description", meta->description, sizeof meta->description);

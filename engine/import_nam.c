@@ -202,6 +202,7 @@ RnnfxStatus rnnfx_import_nam(struct json_object *root, const RnnfxLoadOptions *o
                             json_object_to_json_string(sr));
         else if (got > 0)
             meta->sample_rate = rate;
+        meta->sample_rate_assumed = got == 0;
         read_meta(root, meta);
     }
     return rnnfx_import_finish(m, st, out, err);

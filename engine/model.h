@@ -101,6 +101,9 @@ typedef struct {
  * input_gain/output_gain (linear factors). */
 typedef struct {
     double sample_rate; /* the rate the model was trained at, Hz (audio) */
+    int sample_rate_assumed; /* 1: the file states no rate, so sample_rate is
+                                the loader's default (or the caller's
+                                default_sample_rate); set by the loaders */
     float input_gain;   /* linear, applied to input channel 0; 1.0 default */
     float output_gain;  /* linear, applied to every output; 1.0 default */
     char name[128];

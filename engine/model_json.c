@@ -422,6 +422,7 @@ static RnnfxStatus read_meta(json_object *root, RnnfxModel *m, RnnfxError *err)
 {
     RnnfxMeta *meta = rnnfx_model_meta(m);
     TRY(read_double(root, "sample_rate", 48000.0, &meta->sample_rate, "model", err));
+    meta->sample_rate_assumed = get(root, "sample_rate") == NULL;
     double ig, og;
     TRY(read_double(root, "input_gain", 1.0, &ig, "model", err));
     TRY(read_double(root, "output_gain", 1.0, &og, "model", err));

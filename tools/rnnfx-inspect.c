@@ -447,7 +447,7 @@ int main(int argc, char **argv)
         }
         Cost cost = measure(model, bench_ms);
         SelfTest st_res = run_selftest(path, model);
-        int assumed = rnnfx_cli_model_rate_assumed(path, model);
+        int assumed = rnnfx_cli_model_rate_assumed(model);
         /* A file whose own vectors disagree with what we compute is not a
          * file we play correctly: report it as a failure. */
         if (st_res.present && !st_res.ok) {

@@ -1125,40 +1125,38 @@ static int export_split(const char *dir, const Pair *pairs, int n_pairs, const f
     return rc;
 }
 
-/* --evaluate: scores an existing model (any format the engine reads) on the
- * aligned pairs, each run whole from the model's initial state and scored
- * after PREROLL samples, against the device's output in its own polarity. */
-static int evaluate_model(const char *path, const Pair *pairs, int n_pairs, int n_knobs,
-                          const RnnfxManifest *man)
+/* --evaluate's model, loaded (and checked) once before the recordings are
+ * read; freed at exit, whichever way main returns. */
+static RnnfxModel *g_eval_model;
+
+static void free_eval_model(void)
 {
-    RnnfxModel *m = NULL;
-    RnnfxError err;
-    if (rnnfx_model_load(path, NULL, &m, &err) != RNNFX_OK) {
-        fprintf(stderr, "rnnfx-train: %s\n", err.msg);
-        return EXIT_FAIL;
-    }
-    const RnnfxArch *arch = rnnfx_model_arch(m);
+    rnnfx_model_free(g_eval_model);
+    g_eval_model = NULL;
+}
+
+/* --evaluate: scores an existing model m (any format the engine reads,
+ * loaded from path, a mono audio model) on the aligned pairs, each run whole from the model's
+ * initial state and scored after PREROLL samples, against the device's
+ * output in its own polarity. */
+static int evaluate_model(const char *path, const RnnfxModel *m, const Pair *pairs, int n_pairs,
+                          int n_knobs, const RnnfxManifest *man)
+{
     int idx[RNNFX_MAX_PARAMS];
     for (int k = 0; k < n_knobs; k++) {
         idx[k] = rnnfx_model_param_index(m, man->knobs[k]);
         if (idx[k] < 0) {
             fprintf(stderr, "rnnfx-train: the model has no knob named '%s'\n", man->knobs[k]);
-            rnnfx_model_free(m);
             return EXIT_FAIL;
         }
     }
-    if (arch->kind != RNNFX_KIND_AUDIO || arch->output_size != 1) {
-        fprintf(stderr, "rnnfx-train: %s is not a mono audio model\n", path);
-        rnnfx_model_free(m);
-        return EXIT_FAIL;
-    }
-    /* A model run at another rate than its own is another filter: its ESR
+    /* (main checked that it is a mono audio model.) A model run at another rate than its own is another filter: its ESR
      * there means nothing (a 44.1 kHz capture scored 8 on 48 kHz files).
      * So a rate the file states must match; a rate it does not state is
      * only assumed, and then the recordings' rate may well be the right
      * one. */
     const double rate = rnnfx_model_meta_const(m)->sample_rate;
-    const int assumed = rnnfx_cli_model_rate_assumed(path, m);
+    const int assumed = rnnfx_cli_model_rate_assumed(m);
     for (int i = 0; i < n_pairs; i++) {
         const Pair *p = &pairs[i];
         if (rate <= 0 || p->rate == (int)(rate + 0.5))
@@ -1171,15 +1169,12 @@ static int evaluate_model(const char *path, const Pair *pairs, int n_pairs, int 
                     "rnnfx-train: %s is %d Hz, and %s was trained at %.0f Hz: a score at another "
                     "rate means nothing; resample the recordings to %.0f Hz (sox IN -r %.0f OUT)\n",
                     p->in_path, p->rate, path, rate, rate, rate);
-            rnnfx_model_free(m);
             return EXIT_FAIL;
         }
     }
     RnnfxInstance *inst = rnnfx_instance_new(m);
-    if (!inst) {
-        rnnfx_model_free(m);
+    if (!inst)
         return 1;
-    }
     double se_all = 0, st_all = 0;
     for (int i = 0; i < n_pairs; i++) {
         const Pair *p = &pairs[i];
@@ -1208,7 +1203,6 @@ static int evaluate_model(const char *path, const Pair *pairs, int n_pairs, int 
     double esr = st_all > 0 ? se_all / st_all : -1;
     printf("result esr=%.6f band=%s\n", esr, rnnfx_quality_band(esr));
     rnnfx_instance_free(inst);
-    rnnfx_model_free(m);
     return 0;
 }
 
@@ -1239,16 +1233,14 @@ int main(int argc, char **argv)
     /* --evaluate's model, checked before the recordings are read and
      * aligned (a missing or unsupported model was reported only after) */
     if (o.evaluate) {
-        RnnfxModel *m = NULL;
         RnnfxError e;
-        if (rnnfx_model_load(o.evaluate, NULL, &m, &e) != RNNFX_OK) {
+        atexit(free_eval_model);
+        if (rnnfx_model_load(o.evaluate, NULL, &g_eval_model, &e) != RNNFX_OK) {
             fprintf(stderr, "rnnfx-train: %s\n", e.msg);
             return EXIT_FAIL;
         }
-        const RnnfxArch *ea = rnnfx_model_arch(m);
-        int audio = ea->kind == RNNFX_KIND_AUDIO && ea->output_size == 1;
-        rnnfx_model_free(m);
-        if (!audio) {
+        const RnnfxArch *ea = rnnfx_model_arch(g_eval_model);
+        if (ea->kind != RNNFX_KIND_AUDIO || ea->output_size != 1) {
             fprintf(stderr, "rnnfx-train: %s is not a mono audio model\n", o.evaluate);
             return EXIT_FAIL;
         }
@@ -1389,7 +1381,7 @@ int main(int argc, char **argv)
     }
 
     if (o.evaluate)
-        return evaluate_model(o.evaluate, pairs, n_pairs, n_knobs, &man);
+        return evaluate_model(o.evaluate, g_eval_model, pairs, n_pairs, n_knobs, &man);
 
     /* ---- levels and skip ---- */
     double sxx = 0, sxy = 0, syy = 0;

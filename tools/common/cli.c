@@ -298,21 +298,8 @@ const char *rnnfx_cli_without_path(const char *why, const char *path)
     return !strncmp(why, path, pl) && !strncmp(why + pl, ": ", 2) ? why + pl + 2 : why;
 }
 
-/* The loader does not say where a model's rate came from, so the file is
- * read again with an assumed rate no file states: only a file without a
- * rate of its own comes back with it. Without this a file that says
- * "48000 Hz" and one that says nothing looked alike. */
-int rnnfx_cli_model_rate_assumed(const char *path, const RnnfxModel *model)
+int rnnfx_cli_model_rate_assumed(const RnnfxModel *model)
 {
-    if (rnnfx_model_arch(model)->kind != RNNFX_KIND_AUDIO)
-        return 0;
-    RnnfxLoadOptions probe = {0};
-    probe.default_sample_rate = 1234.5;
-    RnnfxModel *m = NULL;
-    RnnfxError err = {{0}};
-    if (rnnfx_model_load(path, &probe, &m, &err) != RNNFX_OK)
-        return 0;
-    int assumed = rnnfx_model_meta_const(m)->sample_rate == probe.default_sample_rate;
-    rnnfx_model_free(m);
-    return assumed;
+    return rnnfx_model_arch(model)->kind == RNNFX_KIND_AUDIO &&
+           rnnfx_model_meta_const(model)->sample_rate_assumed;
 }

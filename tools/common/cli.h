@@ -94,10 +94,10 @@ int rnnfx_cli_check_folder_of(const char *prog, const char *path);
  * the reason themselves). Thread: any. */
 const char *rnnfx_cli_without_path(const char *why, const char *path);
 
-/* 1 if the model file at path states no sample rate of its own (model is
- * what it loaded to: the rate shown is then --rate's or the format's
- * default). It reads the file again. Thread: any (a file read). */
-int rnnfx_cli_model_rate_assumed(const char *path, const RnnfxModel *model);
+/* 1 if an audio model's file stated no sample rate of its own (the rate it
+ * has is then --rate's or the format's default; the loader records which,
+ * RnnfxMeta.sample_rate_assumed). Thread: any. */
+int rnnfx_cli_model_rate_assumed(const RnnfxModel *model);
 
 double rnnfx_cli_db_to_lin(double db);
 double rnnfx_cli_lin_to_db(double lin);
