@@ -11,7 +11,8 @@
 # plays through non-finite input samples; rnnfx-process refuses a FIFO and
 # takes its default thread count from the CPU affinity; rnnfx-live refuses
 # a folder as --script and a regular file as --control before it opens a
-# device, and names a rejected model file once.
+# device, and names a rejected model file once. Every tool's --help exits 0
+# with no line over 100 columns.
 #
 # Runs from the repository root with BUILD set; needs only the built tools
 # (and /usr/bin/python3's standard library to write two tiny WAV files).
@@ -259,6 +260,21 @@ cmp -s "$T/in.wav" "$T/ctl.wav" || { echo "FAIL live --control changed the file"
 expect "live: unsupported model named once" 1 "" -- "$BIN/rnnfx-live" -m tests/data/interop/namcore_example_wavenet_tiny_REJECT.nam
 [ "$(grep -o 'wavenet_tiny_REJECT.nam' "$T/out" | wc -l)" -eq 1 ] ||
     { echo "FAIL live: the model's path printed twice"; sed 's/^/     /' "$T/out"; fails=$((fails + 1)); }
+
+# --help: exit 0, and no line run into the next (a help string missing its
+# "\n" once joined two option lines into one of 117 columns)
+for t in process train inspect convert generate pluck live; do
+    "$BIN/rnnfx-$t" --help >"$T/help" 2>&1 </dev/null
+    rc=$?
+    wide=$(awk 'length($0) > 100 { n++ } END { print n + 0 }' "$T/help")
+    if [ $rc -eq 0 ] && [ "$wide" -eq 0 ]; then
+        echo "ok   $t --help (exit 0, every line within 100 columns)"
+    else
+        echo "FAIL $t --help: exit $rc, $wide line(s) over 100 columns"
+        awk 'length($0) > 100' "$T/help" | sed 's/^/     /' | head -3
+        fails=$((fails + 1))
+    fi
+done
 
 if [ $fails -ne 0 ]; then
     echo "test_exit_codes: $fails check(s) failed"

@@ -1007,7 +1007,7 @@ static void usage(FILE *f)
         "  -m, --model FILE     model to play (without one the input passes through)\n"
         "  --ir FILE            impulse response (a speaker cabinet; mono or stereo\n"
         "                       sound file) after the model, before the dry/wet mix;\n"
-        "                       resampled to the stream's rate, no added latency"
+        "                       resampled to the stream's rate, no added latency\n"
         "  --in-gain DB, --out-gain DB, --mix X, --set KNOB=VALUE, --bypass\n"
         "                       start-up controls, as in rnnfx-process\n"
         "  --seconds S          stop after S seconds and print statistics (0, the default: run until\n"
