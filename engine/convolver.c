@@ -8,7 +8,9 @@
  * up to sample (j+1)B - 1, so it is computed when input block j completes
  * (uniformly partitioned overlap-save: X_j = FFT of the last two input
  * blocks, Y = sum_p H_p X_{j-p}, the last B samples of IFFT(Y)) and added
- * during block j+1. Nothing waits for future input: no latency.
+ * during block j+1. Nothing waits for future input: no latency. The terms
+ * p >= 1 of Y use only older spectra, so they are added while block j
+ * arrives (older_parts_upto), and block j's end adds only H_0 X_j.
  *
  * The FFT is a real transform of N = 2B points done as a complex radix-2
  * FFT of B points on the even/odd pairs plus the usual split step (about
@@ -62,7 +64,9 @@ struct RnnfxConvolver {
     float *H;     /* [parts][2][STRIDE] partition spectra, scaled by 1/N */
     float *X;     /* [parts][2][STRIDE] input spectra, a ring (frequency-
                      domain delay line), newest at slot */
-    float *Y;     /* [2][STRIDE] spectrum sum */
+    float *Y;     /* [2][STRIDE] the next tail's spectrum sum, partitions
+                     1 .. next_part-1 added so far */
+    int next_part; /* next partition to add to Y (see older_parts_upto) */
     /* FFT tables and scratch, B-point complex */
     float *cre, *cim;  /* [B] complex work buffer */
     float *twc;        /* [B] -twi: the inverse's twiddles */
@@ -191,14 +195,14 @@ static void irfft_last(RnnfxConvolver *cv, const float *yr, const float *yi, flo
 
 /* ---- block processing --------------------------------------------------------- */
 
-/* Y = sum_p H_p X_{newest - p}. */
-CONV_CLONES static void mac_parts(RnnfxConvolver *cv)
+/* Y += H_p X_slot for partitions p = from .. to-1, whose input spectra sit
+ * at slot, slot - 1, ... (mod P). */
+CONV_CLONES static void mac_parts(RnnfxConvolver *cv, int from, int to, int slot)
 {
     const int P = cv->parts;
     float *restrict yr = cv->Y, *restrict yi = cv->Y + STRIDE;
-    memset(cv->Y, 0, 2 * STRIDE * sizeof(float));
-    int s = cv->slot;
-    for (int p = 0; p < P; p++) {
+    int s = slot;
+    for (int p = from; p < to; p++) {
         const float *restrict hr = cv->H + (size_t)p * 2 * STRIDE, *restrict hi = hr + STRIDE;
         const float *restrict ar = cv->X + (size_t)s * 2 * STRIDE, *restrict ai = ar + STRIDE;
         for (int k = 0; k < STRIDE; k++) {
@@ -209,16 +213,40 @@ CONV_CLONES static void mac_parts(RnnfxConvolver *cv)
     }
 }
 
+/* The older partitions' share of the next tail, spread over the block: the
+ * sum for the block now arriving, Y = sum_{p >= 1} H_p X_{j-p} + H_0 X_j,
+ * needs only spectra already made for its p >= 1 terms, so those are added
+ * a few at a time as the block's samples come in (up to p = 1 + (P-1) pos/B
+ * after pos samples), and the block's end does only its own FFT, one
+ * partition and the inverse FFT. A long response then costs each call work
+ * in proportion to its length, not a burst of all P partitions in whichever
+ * call completes a block. The order of the sum is fixed, so the chunking
+ * still does not change a bit. */
+static void older_parts_upto(RnnfxConvolver *cv, int pos)
+{
+    const int P = cv->parts;
+    const int want = 1 + (int)(((long long)(P - 1) * pos + B - 1) / B);
+    if (want <= cv->next_part) return;
+    /* partition p of this sum reads X_{j-p}: slot (newest + 1 - p) mod P */
+    int slot = cv->slot + 1 - cv->next_part;
+    slot = ((slot % P) + P) % P;
+    mac_parts(cv, cv->next_part, want, slot);
+    cv->next_part = want;
+}
+
 /* Input block complete (win holds the last two blocks): the tail's output
- * for the next block. */
+ * for the next block, then a clear sum for the block after. */
 static void tail_block(RnnfxConvolver *cv)
 {
     const int P = cv->parts;
+    older_parts_upto(cv, B);
     cv->slot = cv->slot + 1 == P ? 0 : cv->slot + 1;
     float *xr = cv->X + (size_t)cv->slot * 2 * STRIDE, *xi = xr + STRIDE;
     rfft(cv, cv->win, xr, xi);
-    mac_parts(cv);
+    mac_parts(cv, 0, 1, cv->slot);
     irfft_last(cv, cv->Y, cv->Y + STRIDE, cv->tail);
+    memset(cv->Y, 0, 2 * STRIDE * sizeof(float));
+    cv->next_part = 1;
 }
 
 /* out[i] = head . input + tail[pos + i] for i < n, n <= B - pos, the input
@@ -254,6 +282,7 @@ void rnnfx_convolver_process(RnnfxConvolver *cv, const float *in, float *out, si
         in += len;
         out += len;
         n -= (size_t)len;
+        if (cv->parts > 1 && cv->pos < B) older_parts_upto(cv, cv->pos);
         if (cv->pos == B) {
             if (cv->parts > 0) tail_block(cv);
             memcpy(cv->win, cv->win + B, B * sizeof(float));
@@ -270,8 +299,10 @@ void rnnfx_convolver_reset(RnnfxConvolver *cv)
     memset(cv->win, 0, 2 * B * sizeof(float));
     memset(cv->tail, 0, B * sizeof(float));
     if (cv->parts > 0) memset(cv->X, 0, (size_t)cv->parts * 2 * STRIDE * sizeof(float));
+    memset(cv->Y, 0, 2 * STRIDE * sizeof(float));
     cv->slot = 0;
     cv->pos = 0;
+    cv->next_part = 1;
 }
 
 size_t rnnfx_convolver_length(const RnnfxConvolver *cv) { return cv ? cv->len : 0; }

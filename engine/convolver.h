@@ -8,8 +8,10 @@
  * FIR, sample by sample; the rest as uniformly partitioned overlap-save FFT
  * convolution in blocks of RNNFX_CONV_BLOCK samples, whose result for the
  * next block is ready exactly when that block begins (the tail starts at a
- * delay of one block). So the work comes in a burst once per block, bounded
- * by the response's length, and is known when the convolver is made.
+ * delay of one block). The partitions that need only older input are
+ * summed a few at a time as each block's samples arrive, so a call's work
+ * is proportional to its length (plus two small FFTs in the call that
+ * completes a block), whatever the response's length.
  *
  * What this is not: a file reader or a resampler (ir.h prepares responses).
  */
