@@ -52,16 +52,7 @@ static char g_a[1200], g_b[1200], g_ma[1200], g_mb[1200];
 
 static void write_audio_model(const char *path, uint64_t seed, int hidden, const char *name)
 {
-    RnnfxArch arch;
-    rnnfx_arch_init_audio(&arch, RNNFX_CELL_GRU, hidden, 1);
-    RnnfxModel *m = rnnfx_test_random_model(&arch, seed, 1.0f, 0);
-    assert_non_null(m);
-    RnnfxMeta *meta = rnnfx_model_meta(m);
-    meta->sample_rate = 48000.0;
-    snprintf(meta->name, sizeof meta->name, "%s", name);
-    RnnfxError err;
-    assert_int_equal(rnnfx_model_save(m, path, &err), RNNFX_OK);
-    rnnfx_model_free(m);
+    assert_int_equal(rnnfx_test_save_gru_model(path, seed, hidden, name), 0);
 }
 
 /* A small MIDI-frame model on the eighth-note grid. */

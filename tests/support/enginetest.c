@@ -5,6 +5,7 @@
  * engine or the tools.
  */
 #include "enginetest.h"
+#include "model_file.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -212,4 +213,24 @@ int rnnfx_test_remove_tree(const char *dir)
     char cmd[4200];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     return system(cmd) == 0 ? 0 : -1;
+}
+
+int rnnfx_test_save_gru_model(const char *path, uint64_t seed, int hidden, const char *name)
+{
+    RnnfxArch arch;
+    rnnfx_arch_init_audio(&arch, RNNFX_CELL_GRU, hidden, 1);
+    RnnfxModel *m = rnnfx_test_random_model(&arch, seed, 1.0f, 0);
+    if (!m)
+        return -1;
+    RnnfxMeta *meta = rnnfx_model_meta(m);
+    meta->sample_rate = 48000.0;
+    snprintf(meta->name, sizeof meta->name, "%s", name);
+    RnnfxError err;
+    RnnfxStatus st = rnnfx_model_save(m, path, &err);
+    rnnfx_model_free(m);
+    if (st != RNNFX_OK) {
+        fprintf(stderr, "rnnfx_test_save_gru_model: %s\n", err.msg);
+        return -1;
+    }
+    return 0;
 }
