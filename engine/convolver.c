@@ -20,8 +20,9 @@
  * vectorises. The inverse's scale (1/N) is folded into H.
  *
  * Determinism: each output sample's head sum runs over the taps in the same
- * order whatever the chunking, and the tail works on whole blocks, so any
- * block split gives bit-identical output (the chain relies on this). The
+ * order whatever the chunking, and the tail's sum adds its partitions in
+ * the same order however the block arrived, so any block split gives
+ * bit-identical output (the chain relies on this). The
  * instruction-set copies below give the same bits too: ISO C mode fuses no
  * multiply-adds and the vectoriser reorders no sums (checked: the AVX-512
  * build and an SSE2-only build agree bit for bit on 50k samples).
@@ -36,17 +37,16 @@
 #include "ir.h"
 
 #define B RNNFX_CONV_BLOCK
-#define NB (B + 1)       /* bins kept: 0 .. B */
-#define STRIDE (B + 16)  /* floats per re or im row (NB rounded up to vectors) */
+#define STRIDE (B + 16) /* floats per re or im row: bins 0 .. B, rounded up to vectors */
 
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC optimize("O3")
 #endif
 
-/* The three loops that take the time (the FFT, the partition sums, the
- * head FIR) are plain C that the compiler vectorises; on x86-64 each is
- * also built for AVX2 and AVX-512 and the loader picks the copy the CPU
- * runs (GNU ifunc), so no kernel file of our own is needed for them. */
+/* The loops that take the time (the FFT and its split steps, the partition
+ * sums, the head FIR) are plain C that the compiler vectorises; on x86-64
+ * each is also built for AVX2 and AVX-512 and the loader picks the copy the
+ * CPU runs (GNU ifunc), so no kernel file of our own is needed for them. */
 #if defined(__x86_64__) && defined(__GNUC__) && defined(__linux__)
 #define CONV_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 #else
