@@ -275,7 +275,8 @@ void rnnfx_convolver_process(RnnfxConvolver *cv, const float *in, float *out, si
     while (n > 0) {
         int len = B - cv->pos;
         if ((size_t)len > n) len = (int)n;
-        memcpy(cv->win + B + cv->pos, in, (size_t)len * sizeof(float)); /* before out: in may be out */
+        /* the input first: in may be out */
+        memcpy(cv->win + B + cv->pos, in, (size_t)len * sizeof(float));
         head_run(cv, tmp, len);
         memcpy(out, tmp, (size_t)len * sizeof(float));
         cv->pos += len;

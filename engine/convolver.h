@@ -2,7 +2,7 @@
  * convolver.h — zero-latency convolution with a long impulse response, safe
  * on the audio thread.
  *
- * y = h * x for a response h of any length up to RNNFX_IR_MAX_SECONDS, with
+ * y = h * x for a response h of any length (ir.h bounds what users load), with
  * no added latency, for any block sizes (the output does not depend on how
  * the input is chunked). The first RNNFX_CONV_BLOCK taps run as a direct
  * FIR, sample by sample; the rest as uniformly partitioned overlap-save FFT

@@ -102,7 +102,8 @@ RnnfxStatus rnnfx_ir_new(const float *const *data, int file_channels, size_t fra
                           "recording rather than an impulse response?)",
                           (double)frames / file_rate, RNNFX_IR_MAX_SECONDS);
     for (int c = 0; c < file_channels; c++) {
-        if (!data[c]) return rnnfx_fail(err, RNNFX_ERR_ARG, "impulse response channel %d missing", c);
+        if (!data[c])
+            return rnnfx_fail(err, RNNFX_ERR_ARG, "impulse response channel %d missing", c);
         for (size_t i = 0; i < frames; i++)
             if (!isfinite(data[c][i]))
                 return rnnfx_fail(err, RNNFX_ERR_INVALID,
@@ -185,6 +186,13 @@ RnnfxStatus rnnfx_ir_new(const float *const *data, int file_channels, size_t fra
                         "the impulse response is %.2f s long (after trimming its silent end); "
                         "the limit is %.0f s",
                         (double)keep / host_rate, RNNFX_IR_MAX_SECONDS);
+    } else if (keep > RNNFX_IR_MAX_TAPS) {
+        st = rnnfx_fail(err, RNNFX_ERR_LIMIT,
+                        "the impulse response is %.2f s long (after trimming its silent end): "
+                        "%zu taps at %.0f Hz, over the limit of %d (%.2f s at this rate), which "
+                        "keeps the convolution within real time",
+                        (double)keep / host_rate, keep, host_rate, RNNFX_IR_MAX_TAPS,
+                        RNNFX_IR_MAX_TAPS / host_rate);
     }
     if (st != RNNFX_OK) {
         for (int c = 0; c < IR_MAX_CHANNELS; c++)

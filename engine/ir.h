@@ -9,8 +9,9 @@
  * trailing silence trimmed, and scaled to unit energy (sum of squares 1 over
  * the louder channel: white noise keeps its level), so that a response
  * recorded hot or quiet plays at a sensible level and cabinets swap within
- * a few dB of one another on guitar (their gain sits in its band). An IR is immutable once made; the chain copies what it needs, so
- * the IR may be freed as soon as a core was built from it.
+ * a few dB of one another on guitar (their gain sits in its band). An IR
+ * is immutable once made; the chain copies what it needs, so the IR may be
+ * freed as soon as a core was built from it.
  *
  * Channels: a mono response feeds every channel; a stereo one gives the left
  * channel to channel 0 and the right to channel 1 of a stereo chain, and is
@@ -36,6 +37,12 @@
 /* Longest response accepted, after trimming and at the host rate: enough
  * for a plate or spring reverb; a cabinet is typically 0.05-0.5 s. */
 #define RNNFX_IR_MAX_SECONDS 5.0
+/* ... and at most this many taps at the host rate (5.5 s at 48 kHz, 2.7 s
+ * at 96 kHz, 1.4 s at 192 kHz): the convolution's work per sample grows
+ * with the taps and its work per second with the rate too, and this keeps
+ * a stereo instance well inside one core (about 1 us per sample and
+ * channel at the limit on the benchmark machine). */
+#define RNNFX_IR_MAX_TAPS 262144
 /* Trailing samples below this fraction of the peak (-100 dB) are cut. */
 #define RNNFX_IR_TRIM_LEVEL 1e-5f
 /* Host and file rates accepted (Hz). */
@@ -48,7 +55,8 @@ typedef struct RnnfxIr RnnfxIr;
  * and makes it ready for a chain of `channels` (1 or 2) channels at
  * host_rate. Fails with a message naming the problem for a file that cannot
  * be read, is not a sound file, is empty or silent, holds NaN or infinity,
- * has more than 2 channels, or is longer than RNNFX_IR_MAX_SECONDS.
+ * has more than 2 channels, or is longer than RNNFX_IR_MAX_SECONDS or
+ * RNNFX_IR_MAX_TAPS at the host rate.
  * Thread: not audio (reads a file, allocates). */
 RnnfxStatus rnnfx_ir_load(const char *path, double host_rate, int channels, RnnfxIr **out,
                           RnnfxError *err);

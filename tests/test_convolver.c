@@ -315,6 +315,13 @@ static void test_ir_refuses_bad_responses(void **state)
     const float *dl[1] = {lng};
     assert_int_equal(rnnfx_ir_new(dl, 1, n, 48000, 48000, 1, &ir, &err), RNNFX_ERR_LIMIT);
     assert_non_null(strstr(err.msg, "limit"));
+    /* 3 s: fine at 48 kHz, over the tap limit at 96 kHz (288000 taps) */
+    n = 3 * 48000;
+    assert_int_equal(rnnfx_ir_new(dl, 1, n, 48000, 48000, 1, &ir, &err), RNNFX_OK);
+    rnnfx_ir_free(ir);
+    assert_int_equal(rnnfx_ir_new(dl, 1, n, 48000, 96000, 1, &ir, &err), RNNFX_ERR_LIMIT);
+    assert_null(ir);
+    assert_non_null(strstr(err.msg, "taps at 96000 Hz"));
     free(lng);
     rnnfx_ir_free(NULL);
 }

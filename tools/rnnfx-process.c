@@ -90,9 +90,10 @@ static void usage(FILE *f)
         "  --out-gain DB        gain on the output (%g..%g dB, default 0)\n"
         "  --mix X              dry/wet, 0 = dry .. 1 = wet (default 1)\n"
         "  --ir FILE            impulse response (a speaker cabinet: WAV, FLAC, AIFF...,\n"
-        "                       mono or stereo, up to %g s) run after the model and\n"
-        "                       before the dry/wet mix; made for each file's rate,\n"
-        "                       no added latency, output as long as the input\n"
+        "                       mono or stereo, up to %g s and %d taps) run after\n"
+        "                       the model and before the dry/wet mix; made for each\n"
+        "                       file's rate, no added latency, output as long as the\n"
+        "                       input\n"
         "  --set KNOB=VALUE     a conditioned model's knob, in the model's units\n"
         "                       (knobs not set: the model's default)\n"
         "  --knob N=POS         knob N (1..%d) as the plugin's knobN control, 0..1 of\n"
@@ -106,7 +107,7 @@ static void usage(FILE *f)
         "Exit status: 0 all files done (or skipped), 1 the model or some file\n"
         "failed, 2 bad usage, 130 interrupted.\n",
         RNNFX_CHAIN_GAIN_MIN_DB, RNNFX_CHAIN_GAIN_MAX_DB, RNNFX_CHAIN_GAIN_MIN_DB,
-        RNNFX_CHAIN_GAIN_MAX_DB, RNNFX_IR_MAX_SECONDS, RNNFX_CHAIN_MAX_KNOBS);
+        RNNFX_CHAIN_GAIN_MAX_DB, RNNFX_IR_MAX_SECONDS, RNNFX_IR_MAX_TAPS, RNNFX_CHAIN_MAX_KNOBS);
 }
 
 typedef struct {

@@ -5,7 +5,8 @@
  * A cabinet IR is a file a user downloads from anywhere, and the plugin
  * reads it in its worker while the host plays, so any bytes must give
  * either a clear refusal (a status and a non-empty message) or a response
- * the chain can run: 1 or 2 channels, 1 .. RNNFX_IR_MAX_SECONDS long at the
+ * the chain can run: 1 or 2 channels, 1 .. RNNFX_IR_MAX_SECONDS (and at
+ * most RNNFX_IR_MAX_TAPS taps) long at the
  * host rate, finite, unit energy for the louder channel. That response then
  * goes through the convolver on a fixed signal in odd chunks, whose output
  * must be finite, start with h[0] x[0] exactly (no latency) and stay within
@@ -92,7 +93,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
     if (!ir || rnnfx_ir_channels(ir) != channels || rnnfx_ir_rate(ir) != rate ||
-        rnnfx_ir_frames(ir) < 1 || (double)rnnfx_ir_frames(ir) > RNNFX_IR_MAX_SECONDS * rate + 1)
+        rnnfx_ir_frames(ir) < 1 || (double)rnnfx_ir_frames(ir) > RNNFX_IR_MAX_SECONDS * rate + 1 ||
+        rnnfx_ir_frames(ir) > RNNFX_IR_MAX_TAPS)
         abort();
     double emax = 0.0;
     for (int c = 0; c < channels; c++) {
