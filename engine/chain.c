@@ -311,16 +311,7 @@ static void core_feed_up(RnnfxChainCore *core, int ch, const float *buf, size_t 
     }
 }
 
-static void core_run_model(RnnfxChainCore *core, int ch, const float *xin, size_t n);
-
-/* One chunk of one channel: xin[n] (host rate) -> core->wet[ch][n], through
- * the model and then the impulse response, if any. */
-static void core_run(RnnfxChainCore *core, int ch, const float *xin, size_t n)
-{
-    core_run_model(core, ch, xin, n);
-    if (core->cab[ch]) rnnfx_convolver_process(core->cab[ch], core->wet[ch], core->wet[ch], n);
-}
-
+/* The model's part of core_run: xin[n] (host rate) -> core->wet[ch][n]. */
 static void core_run_model(RnnfxChainCore *core, int ch, const float *xin, size_t n)
 {
     float *wet = core->wet[ch];
@@ -347,6 +338,14 @@ static void core_run_model(RnnfxChainCore *core, int ch, const float *xin, size_
     if (take < n) memset(wet + take, 0, (n - take) * sizeof(float)); /* underrun: never planned */
     memmove(core->fifo[ch], core->fifo[ch] + take, (have - take) * sizeof(float));
     core->fill[ch] = have - take;
+}
+
+/* One chunk of one channel: xin[n] (host rate) -> core->wet[ch][n], through
+ * the model and then the impulse response, if any. */
+static void core_run(RnnfxChainCore *core, int ch, const float *xin, size_t n)
+{
+    core_run_model(core, ch, xin, n);
+    if (core->cab[ch]) rnnfx_convolver_process(core->cab[ch], core->wet[ch], core->wet[ch], n);
 }
 
 /* Measures P (see the file comment) with a scratch pair of converters like
@@ -497,14 +496,7 @@ fail_model:
 RnnfxStatus rnnfx_chain_core_new(const RnnfxChain *chain, RnnfxModel *model, int own_model,
                                  RnnfxChainCore **out, RnnfxError *err)
 {
-    if (!out) return rnnfx_fail(err, RNNFX_ERR_ARG, "no output pointer");
-    *out = NULL;
-    if (!chain) {
-        if (own_model) rnnfx_model_free(model);
-        return rnnfx_fail(err, RNNFX_ERR_ARG, "no chain given");
-    }
-    return core_create(chain->channels, chain->host_rate, chain->max_block, model, own_model,
-                       NULL, out, err);
+    return rnnfx_chain_core_new_ir(chain, model, own_model, NULL, out, err);
 }
 
 RnnfxStatus rnnfx_chain_core_new_ir(const RnnfxChain *chain, RnnfxModel *model, int own_model,
