@@ -946,10 +946,12 @@ static void work_load(Rnnfx *self, LV2_Worker_Respond_Function respond,
     resp.head.ir_len = put_path(resp.paths + resp.head.model_len, ir_setting);
     const uint32_t size = (uint32_t)sizeof resp.head + resp.head.model_len + resp.head.ir_len;
     if (respond(handle, size, &resp) != LV2_WORKER_SUCCESS) {
+        /* LV2 gives one answer for a queue that is full and one too small
+         * for this message (jalv's holds 4 KB; long paths can pass that) */
         lv2_log_warning(&self->logger,
-                        "rnnfx: the host's worker queue is full; model %s with cabinet '%s' "
-                        "dropped\n",
-                        model_setting, ir_setting);
+                        "rnnfx: the host's worker queue did not take the %u-byte answer (full, "
+                        "or smaller than that); model %s with cabinet '%s' dropped\n",
+                        size, model_setting, ir_setting);
         rnnfx_chain_core_free(core);
         free(cell);
         return; /* the memory stays as it was: nothing changed */
