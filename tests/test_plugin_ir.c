@@ -142,13 +142,8 @@ static int write_fixtures(void)
 static int setup(void **state)
 {
     (void)state;
-    const char *build = getenv("BUILD");
-    snprintf(g_bundle, sizeof g_bundle, "%s/rnnfx.lv2", build && *build ? build : "build");
-    struct stat st;
-    if (stat(g_bundle, &st) != 0) {
-        fprintf(stderr, "bundle %s not built\n", g_bundle);
+    if (lv2host_built_bundle(g_bundle, sizeof g_bundle) != 0)
         return -1;
-    }
     snprintf(g_tmp, sizeof g_tmp, "/tmp/rnnfx-plugin-ir-test-XXXXXX");
     if (!mkdtemp(g_tmp)) return -1;
     tmp_path(g_a, sizeof g_a, "a.json");

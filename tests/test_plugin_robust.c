@@ -144,13 +144,8 @@ static void save_state_with(const char *uri, const char *path, const char *dir)
 static int setup(void **state)
 {
     (void)state;
-    const char *build = getenv("BUILD");
-    snprintf(g_bundle, sizeof g_bundle, "%s/rnnfx.lv2", build && *build ? build : "build");
-    struct stat st;
-    if (stat(g_bundle, &st) != 0) {
-        fprintf(stderr, "bundle %s not built\n", g_bundle);
+    if (lv2host_built_bundle(g_bundle, sizeof g_bundle) != 0)
         return -1;
-    }
     snprintf(g_tmp, sizeof g_tmp, "/tmp/rnnfx-robust-test-XXXXXX");
     if (!mkdtemp(g_tmp)) return -1;
     snprintf(g_a, sizeof g_a, "%s/a.json", g_tmp);

@@ -859,3 +859,15 @@ int lv2host_state_file_value(const char *dir, const char *property_uri, char *bu
     snprintf(buf, len, "%.*s", (int)(e - p - 1), p + 1);
     return 0;
 }
+
+int lv2host_built_bundle(char *buf, size_t len)
+{
+    const char *build = getenv("BUILD");
+    snprintf(buf, len, "%s/rnnfx.lv2", build && *build ? build : "build");
+    struct stat st;
+    if (stat(buf, &st) != 0) {
+        fprintf(stderr, "bundle %s not built\n", buf);
+        return -1;
+    }
+    return 0;
+}

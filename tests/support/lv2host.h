@@ -38,6 +38,10 @@ typedef struct {
     int no_log;     /* 1: do not pass the Log feature */
 } Lv2HostConfig;
 
+/* "$BUILD/rnnfx.lv2" (BUILD unset or empty: "build"), the bundle the build
+ * made, into buf. 0 if it exists; else -1 after saying so on stderr. */
+int lv2host_built_bundle(char *buf, size_t len);
+
 /* Loads bundle_dir (a directory path) and instantiates plugin_uri.
  * On failure returns NULL and writes a message into err. */
 Lv2Host *lv2host_new(const char *bundle_dir, const char *plugin_uri, const Lv2HostConfig *cfg,
