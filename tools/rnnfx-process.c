@@ -14,7 +14,9 @@
  * does not grow with their length (a two-hour take costs what a short one
  * does). --ir adds an impulse response (a speaker cabinet) after the model
  * and before the dry/wet mix, as the plugin's IR stage does; the file is
- * checked before any input is touched.
+ * checked before any input is touched. Outputs are as long as their inputs
+ * unless --tail asks for more: the chain's answer to silence after the
+ * input's end (the model's decay, a reverb's tail).
  *
  * Failures are per file: a file that cannot be read or written gets a
  * message and a non-zero exit status while the others still get done, and
@@ -40,6 +42,9 @@
 #include "model_file.h"
 
 #define MAX_SET 32
+/* Longest --tail: a long reverb rings for a few seconds; a minute is
+ * already far past any (the response itself stops at RNNFX_IR_MAX_SECONDS). */
+#define TAIL_MAX_SECONDS 60.0
 
 static volatile sig_atomic_t g_cancel = 0;
 
@@ -92,8 +97,13 @@ static void usage(FILE *f)
         "  --ir FILE            impulse response (a speaker cabinet: WAV, FLAC, AIFF...,\n"
         "                       mono or stereo, up to %g s and %d taps) run after\n"
         "                       the model and before the dry/wet mix; made for each\n"
-        "                       file's rate, no added latency, output as long as the\n"
-        "                       input\n"
+        "                       file's rate, no added latency (output length: --tail)\n"
+        "  --tail S             S seconds (0..%g) of output after each input's end: the\n"
+        "                       chain's answer to silence (model decay, response tail)\n"
+        "                       as the plugin gives when the host plays on; default 0\n"
+        "                       (outputs as long as inputs). 'auto': the --ir\n"
+        "                       response's length at each file's rate (its whole tail);\n"
+        "                       0 without --ir, as a recurrent model has no set length\n"
         "  --set KNOB=VALUE     a conditioned model's knob, in the model's units\n"
         "                       (knobs not set: the model's default)\n"
         "  --knob N=POS         knob N (1..%d) as the plugin's knobN control, 0..1 of\n"
@@ -107,7 +117,8 @@ static void usage(FILE *f)
         "Exit status: 0 all files done (or skipped), 1 the model or some file\n"
         "failed, 2 bad usage, 130 interrupted.\n",
         RNNFX_CHAIN_GAIN_MIN_DB, RNNFX_CHAIN_GAIN_MAX_DB, RNNFX_CHAIN_GAIN_MIN_DB,
-        RNNFX_CHAIN_GAIN_MAX_DB, RNNFX_IR_MAX_SECONDS, RNNFX_IR_MAX_TAPS, RNNFX_CHAIN_MAX_KNOBS);
+        RNNFX_CHAIN_GAIN_MAX_DB, RNNFX_IR_MAX_SECONDS, RNNFX_IR_MAX_TAPS, TAIL_MAX_SECONDS,
+        RNNFX_CHAIN_MAX_KNOBS);
 }
 
 typedef struct {
@@ -168,17 +179,18 @@ int main(int argc, char **argv)
     /* "--name=value" as well as "--name value", as rnnfx-train takes */
     static const char *const value_opts[] = {
         "--model", "--out-dir", "--pattern", "--list", "--encoding", "--format", "--jobs",
-        "--block", "--in-gain", "--out-gain", "--mix", "--knob", "--set", "--ir", NULL};
+        "--block", "--in-gain", "--out-gain", "--mix", "--knob", "--set", "--ir", "--tail", NULL};
     argv = rnnfx_cli_split_equals(argc, argv, value_opts, &argc);
     if (!argv) {
         fprintf(stderr, "rnnfx-process: out of memory\n");
         return 1;
     }
     const char *model_path = NULL, *out_dir = NULL, *pattern = NULL;
-    const char *format_name = NULL, *encoding = NULL, *ir_path = NULL;
+    const char *format_name = NULL, *encoding = NULL, *ir_path = NULL, *tail_arg = NULL;
     int skip_existing = 0, overwrite = 0, dry_run = 0, quiet = 0, as_float = 0;
     long jobs = rnnfx_cli_cpu_count(), block = 4096;
-    double in_db = 0.0, out_db = 0.0, mix = 1.0;
+    double in_db = 0.0, out_db = 0.0, mix = 1.0, tail_s = 0.0;
+    int tail_auto = 0;
     RnnfxCliKnob knobs[MAX_SET];
     int n_knobs = 0;
     double knob_pos[RNNFX_CHAIN_MAX_KNOBS]; /* --knob N=POS, NAN = not given */
@@ -230,6 +242,20 @@ int main(int argc, char **argv)
             if (!need_arg(i, argc, a) ||
                 rnnfx_cli_set_once("rnnfx-process", a, &ir_path, argv[++i]) != 0)
                 return 2;
+        } else if (!strcmp(a, "--tail")) {
+            if (!need_arg(i, argc, a) ||
+                rnnfx_cli_set_once("rnnfx-process", a, &tail_arg, argv[++i]) != 0)
+                return 2;
+            /* parse_double refuses NaN, infinity and trailing junk */
+            if (!strcmp(tail_arg, "auto")) {
+                tail_auto = 1;
+            } else if (rnnfx_cli_parse_double(tail_arg, &tail_s) != 0 || tail_s < 0 ||
+                       tail_s > TAIL_MAX_SECONDS) {
+                fprintf(stderr, "rnnfx-process: --tail needs seconds between 0 and %g, or 'auto' "
+                                "(got '%s')\n",
+                        TAIL_MAX_SECONDS, tail_arg);
+                return 2;
+            }
         } else if (!strcmp(a, "--skip-existing")) {
             skip_existing = 1;
         } else if (!strcmp(a, "--overwrite")) {
@@ -485,9 +511,17 @@ int main(int argc, char **argv)
                                "mixed to mono for other files)"
                              : "mono",
                  20.0 * log10((double)rnnfx_ir_gain(ir)));
+        if (tail_auto) {
+            size_t used = strlen(ir_desc);
+            snprintf(ir_desc + used, sizeof ir_desc - used,
+                     "; --tail auto: its length after each file (%.1f ms at 48 kHz)",
+                     1e3 * (double)rnnfx_ir_frames(ir) / 48000.0);
+        }
         rnnfx_ir_free(ir);
         opts.ir_path = ir_path;
     }
+    opts.tail_seconds = tail_s;
+    opts.tail_auto = tail_auto;
     opts.jobs = (int)jobs;
     opts.block = (size_t)block;
     opts.overwrite = overwrite;
@@ -554,6 +588,9 @@ int main(int argc, char **argv)
 
     if (ir_desc[0] && !quiet)
         fprintf(stderr, "rnnfx-process: %s\n", ir_desc);
+    if (tail_auto && !ir_path && !quiet)
+        fprintf(stderr, "rnnfx-process: note: --tail auto adds nothing without --ir (a recurrent "
+                        "model's decay has no set length); give seconds, e.g. --tail 2\n");
 
     ProgressState ps = {isatty(2), 0.0};
     if (!quiet) {
@@ -572,13 +609,19 @@ int main(int argc, char **argv)
 
     /* Per-file report: failures, clipping, and a summary line. */
     size_t done = 0, skipped = 0, cancelled = 0;
-    double audio_s = 0.0;
+    double audio_s = 0.0, tail_total = 0.0, tail_min = INFINITY, tail_max = 0.0;
     for (size_t i = 0; i < list.count; i++) {
         const RnnfxBatchItem *it = &list.items[i];
         switch (it->state) {
         case RNNFX_BATCH_DONE:
             done++;
             audio_s += it->sample_rate > 0 ? (double)it->frames / it->sample_rate : 0.0;
+            if (tail_arg && it->sample_rate > 0) {
+                double t = (double)it->tail_frames / it->sample_rate;
+                tail_total += t;
+                tail_min = t < tail_min ? t : tail_min;
+                tail_max = t > tail_max ? t : tail_max;
+            }
             if (it->clipped) {
                 int fl = it->out_float;
                 fprintf(stderr, "rnnfx-process: warning: %s: %zu samples above 0 dBFS (peak %+.1f dBFS)%s\n",
@@ -611,10 +654,23 @@ int main(int argc, char **argv)
         if (cancelled)
             /* stopped part-way or never started: either way nothing written */
             snprintf(ns, sizeof ns, ", %zu not done%s", cancelled, g_cancel ? " (interrupted)" : "");
-        fprintf(stderr, "rnnfx-process: %zu done, %zu skipped, %zu failed%s; %s of audio in %s "
+        /* With --tail: what was added after the inputs, per file (the
+         * same for all with seconds; with auto it follows each rate). The
+         * real-time factor counts it: it is audio rendered too. */
+        char ts[128] = "";
+        if (tail_arg && done) {
+            char tt[32];
+            rnnfx_cli_format_duration(tail_total, tt, sizeof tt);
+            if (tail_max - tail_min < 0.5e-3)
+                snprintf(ts, sizeof ts, " + %s of tails (%.3f s after each output)", tt, tail_max);
+            else
+                snprintf(ts, sizeof ts, " + %s of tails (%.3f to %.3f s after each output)", tt,
+                         tail_min, tail_max);
+        }
+        fprintf(stderr, "rnnfx-process: %zu done, %zu skipped, %zu failed%s; %s of audio%s in %s "
                         "(%.1fx real time, %ld thread%s)\n",
-                done, skipped, failed, ns, a, w, wall > 0 ? audio_s / wall : 0.0, jobs,
-                jobs == 1 ? "" : "s");
+                done, skipped, failed, ns, a, ts, w,
+                wall > 0 ? (audio_s + tail_total) / wall : 0.0, jobs, jobs == 1 ? "" : "s");
     }
     rnnfx_batch_list_free(&list);
     rnnfx_model_free(model);

@@ -16,6 +16,11 @@
  * Impulse responses are kept in a small cache keyed by (rate, channels of
  * the response as made), filled on first use under its own lock, so a
  * thousand short files at one rate read the response file once.
+ *
+ * A tail (options' tail_seconds / tail_auto) only lengthens a file's grid:
+ * after the input come tail + L zeros instead of L, in rounds of `chunk`
+ * like the file's own frames, so the blocks the chains see up to the
+ * input's end are those of a run without a tail.
  */
 #include "batch.h"
 
@@ -722,8 +727,8 @@ RnnfxStatus rnnfx_batch_process_channel(const RnnfxModel *model, const RnnfxChai
 #define STREAM_CHUNK 65536
 
 /* A file in progress. It goes in rounds over the file's grid of samples
- * (the grid of a whole-file run: the input, then L zeros, cut in blocks of
- * `block` from sample 0): read `chunk` frames, run each channel's part of
+ * (the grid of a whole-file run: the input, then tail + L zeros, cut in
+ * blocks of `block` from sample 0): read `chunk` frames, run each channel's part of
  * the round through that channel's chain (one task per channel, any
  * worker), then write what comes out. Whoever finishes the last channel of
  * a round writes it and reads the next, so rounds of one file are in order
@@ -747,7 +752,9 @@ typedef struct Job {
     size_t pos;         /* grid index of the round's first sample */
     size_t len;         /* samples in this round (input, then zeros at the end) */
     size_t n;           /* frames in the file, known once its end was read */
-    int at_end;         /* the end was read: this round is the last */
+    size_t tail;        /* frames written after the input's end */
+    size_t total;       /* grid length n + tail + lat, once the end was read */
+    int at_end;         /* the file's end was read (rounds of zeros may follow) */
     char made_dir[PATH_MAX]; /* the output's folder ... */
     size_t made_from;   /* ... of which we created the part from this length on (0 = none) */
     int next_channel;   /* first task of the round nobody has claimed (under the lock) */
@@ -927,8 +934,8 @@ static int truncated_chunk(const char *path, char *msg, size_t len)
 }
 
 /* Reads the round starting at grid index j->pos: up to chunk frames, split
- * into channels; at the end of the file the L zeros that flush the
- * resampler follow. Sets len (0: nothing left). No lock held. */
+ * into channels; after the end of the file come zeros: the tail, then the L
+ * that flush the resampler. Sets len (0: nothing left). No lock held. */
 static int read_round(Job *j, char *msg, size_t msg_len)
 {
     size_t got = 0;
@@ -954,20 +961,27 @@ static int read_round(Job *j, char *msg, size_t msg_len)
     if (got < j->chunk && !j->at_end) {
         j->at_end = 1;
         j->n = j->pos + got;
-        for (size_t c = 0; c < ch; c++)
-            memset(j->ch[c] + got, 0, j->lat * sizeof(float));
-        j->len = got + j->lat;
-    } else if (j->at_end) {
-        j->len = 0;
-    } else {
-        j->len = j->chunk;
+        j->total = j->n + j->tail + j->lat;
     }
+    if (!j->at_end) {
+        j->len = j->chunk;
+        return 0;
+    }
+    /* Zeros up to the grid's end. Rounds stay `chunk` long (whole blocks)
+     * but the last, which may take up to L more (the buffers hold chunk +
+     * L): without a tail, the file's last round and its L zeros are one
+     * round, as before tails existed. */
+    size_t left = j->total - j->pos;
+    size_t len = left <= j->chunk + j->lat ? left : j->chunk;
+    for (size_t c = 0; c < ch; c++)
+        memset(j->ch[c] + got, 0, (len - got) * sizeof(float));
+    j->len = len;
     return 0;
 }
 
 /* Writes the processed round: output grid index g holds input frame
  * g - L, so the first L outputs of the file are dropped and the file comes
- * out aligned and as long as it went in. Clips integer output, counts what
+ * out aligned and as long as it went in, plus its tail. Clips integer output, counts what
  * the report needs. No lock held. */
 static int write_round(Job *j, char *msg, size_t msg_len)
 {
@@ -1156,14 +1170,28 @@ static Job *prepare(Run *r, RnnfxBatchItem *it)
     it->sample_rate = info.sample_rate;
     it->clipped = it->nonfinite = it->nonfinite_in = 0; /* counted chunk by chunk */
     it->peak = 0.0f;
+    /* The response (if any) before the output's size is checked: with
+     * tail_auto it sets the tail, which makes the output longer. */
+    const RnnfxIr *ir = NULL;
+    if (o->ir_path && get_ir(r, info.sample_rate, info.channels, &ir, msg, sizeof msg) != 0) {
+        item_fail(r, it, msg);
+        rnnfx_audio_reader_close(rd);
+        return NULL;
+    }
+    const size_t tail = o->tail_auto ? (ir ? rnnfx_ir_frames(ir) : 0)
+                        : o->tail_seconds > 0
+                            ? (size_t)llround(o->tail_seconds * (double)info.sample_rate)
+                            : 0;
     int fmt = output_format(info.format, info.channels, info.sample_rate, o, msg, sizeof msg);
     const unsigned long long max_frames = fmt ? rnnfx_audio_max_frames(fmt, info.channels) : 0;
-    if (fmt && max_frames && info.frames > 0 && (unsigned long long)info.frames > max_frames) {
+    const unsigned long long out_frames =
+        info.frames > 0 ? (unsigned long long)info.frames + tail : 0;
+    if (fmt && max_frames && out_frames > max_frames) {
         /* known now, so say it before the work rather than at 4 GiB */
         msgf(msg, sizeof msg,
-             "%lld frames would pass 4 GiB, the most this output type can hold; choose "
+             "%llu frames would pass 4 GiB, the most this output type can hold; choose "
              "--format rf64, w64, caf or flac",
-             (long long)info.frames);
+             out_frames);
         fmt = 0;
     }
     if (!fmt) {
@@ -1190,16 +1218,11 @@ static Job *prepare(Run *r, RnnfxBatchItem *it)
     j->block = o->block ? o->block : 4096;
     size_t want = o->chunk ? o->chunk : STREAM_CHUNK;
     j->chunk = (want + j->block - 1) / j->block * j->block;
+    j->tail = tail;
     j->chain = calloc((size_t)j->channels, sizeof *j->chain);
     j->ch = calloc((size_t)j->channels, sizeof *j->ch);
     if (!j->chain || !j->ch)
         goto nomem;
-    const RnnfxIr *ir = NULL;
-    if (o->ir_path && get_ir(r, j->rate, j->channels, &ir, msg, sizeof msg) != 0) {
-        item_fail(r, it, msg);
-        free_job(j);
-        return NULL;
-    }
     j->chain_ch = ir && rnnfx_ir_channels(ir) == 2 && j->channels == 2 ? 2 : 1;
     j->n_tasks = j->channels / j->chain_ch;
     for (int t = 0; t < j->n_tasks; t++) {
@@ -1266,8 +1289,9 @@ static void run_channel(Run *r, Job *j, int t)
             rnnfx_chain_process_multi(j->chain[t], in, outp, b);
         }
     }
-    /* Progress counts file frames, not the zeros after the end. */
-    size_t real = j->at_end ? j->n - j->pos : j->len;
+    /* Progress counts file frames, not the zeros after the end (a tail
+     * may span rounds that start past it). */
+    size_t real = !j->at_end ? j->len : j->n > j->pos ? j->n - j->pos : 0;
     atomic_fetch_add(&r->audio_us, (unsigned long long)((double)real * us_per_frame + 0.5));
 }
 
@@ -1280,7 +1304,7 @@ static int advance(Run *r, Job *j)
     if (write_round(j, msg, sizeof msg) != 0)
         goto fail;
     for (;;) {
-        if (j->at_end) {
+        if (j->at_end && j->pos + j->len >= j->total) {
             RnnfxError e = {{0}};
             RnnfxAudioWriter *w = j->wr;
             j->wr = NULL;
@@ -1290,6 +1314,7 @@ static int advance(Run *r, Job *j)
             }
             RnnfxBatchItem *it = j->item;
             it->frames = j->n;
+            it->tail_frames = j->tail;
             it->out_float = !j->clip;
             it->state = RNNFX_BATCH_DONE;
             it->seconds = rnnfx_cli_now() - j->t0;

@@ -29,6 +29,13 @@
  * (the plugin's stereo chain) can do: such a file runs as one task per
  * chunk. Files of 1 or 3+ channels get the response mixed down to mono.
  *
+ * An optional tail (tail_seconds, tail_auto) makes each output longer than
+ * its input: after the input's last frame the chain is fed zeros, as a host
+ * that keeps running the plugin on silence does, and that much of its
+ * answer (the model's decay, the response's tail) is written after the
+ * input's length. The file's own frames come out as without a tail, to the
+ * bit: the zeros only continue the same grid of blocks.
+ *
  * What this is not: a command-line parser (rnnfx-process.c) or an audio I/O
  * layer (audio_io.h). Nothing here prints except through the progress
  * callback the caller supplies. Thread: every function is for the calling
@@ -59,7 +66,8 @@ typedef struct {
     /* results */
     RnnfxBatchState state;
     char error[600];
-    size_t frames;
+    size_t frames;      /* input frames (the output holds frames + tail_frames) */
+    size_t tail_frames; /* frames written after the input's end (options' tail) */
     int channels;
     int sample_rate;
     int out_float;    /* the output holds float samples (kept beyond full scale) */
@@ -147,6 +155,14 @@ typedef struct {
      * should check it first (rnnfx_ir_load) so that a bad file stops the
      * run before it starts. */
     const char *ir_path;
+    /* Output written after each input's end, from zeros fed to the chain
+     * (see above). tail_auto: the impulse response's length in frames at
+     * the file's rate (the whole convolution tail; 0 without ir_path),
+     * tail_seconds ignored. Otherwise tail_seconds (0 = outputs as long as
+     * inputs, the default), rounded to the nearest frame at the file's
+     * rate. The caller checks the range (rnnfx-process: 0..60 s). */
+    double tail_seconds;
+    int tail_auto;
 } RnnfxBatchOptions;
 
 void rnnfx_batch_options_init(RnnfxBatchOptions *opts);
@@ -155,7 +171,9 @@ void rnnfx_batch_options_init(RnnfxBatchOptions *opts);
  * failed items (0 = all done or skipped). A failed item leaves no output,
  * no temporary file and no output folder that this run created for it.
  * Memory: about (chunk + 4096) * 8 bytes per channel for each file in
- * progress (at most `jobs` files), whatever the files' lengths. */
+ * progress (at most `jobs` files), whatever the files' and tails' lengths.
+ * Progress counts input frames (a tail's zeros are extra work the ETA
+ * does not foresee). */
 size_t rnnfx_batch_run(RnnfxBatchList *list, const RnnfxBatchOptions *opts);
 
 /* Runs one whole mono signal through a fresh chain, giving what the batch
