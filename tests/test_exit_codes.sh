@@ -150,6 +150,11 @@ expect "train: --delay twice" 2 "--delay is given twice \(3, 4\)" -- \
     "$BIN/rnnfx-train" -i "$NO.wav" -t "$NO.wav" -o "$T/t.json" --delay 3 --delay 4
 expect "train --midi: unknown option" 2 "" -- "$BIN/rnnfx-train" --midi --bogus
 expect "train --midi: missing file" 1 "does-not-exist" -- "$BIN/rnnfx-train" --midi "$NO.mid" -o "$T/tm.json"
+# an earlier run's model ($T/m.json) is refused before the recordings are read
+expect "train: existing model" 1 "give --force to replace it" -- \
+    "$BIN/rnnfx-train" -i "$NO.wav" -t "$NO.wav" -o "$T/m.json"
+expect "train --jsb: existing model" 1 "give --force to replace it" -- \
+    "$BIN/rnnfx-train" --jsb "$NO.json" -o "$T/m.json"
 
 # rnnfx-inspect
 expect "inspect: no file given" 2 "usage" -- "$BIN/rnnfx-inspect"

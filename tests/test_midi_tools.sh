@@ -2,7 +2,9 @@
 # test_midi_tools.sh — rnnfx-train --midi and rnnfx-generate end to end, on
 # the three Nottingham tunes in tests/data/midi (seconds, not minutes):
 # training writes a midi-frames model and skips a corrupt file with its
-# name; a checkpoint resumes; generation continues a file and composes from
+# name; a checkpoint resumes; a second run into an existing model is refused
+# before any work (the files kept) unless --force, or --resume with the same
+# --checkpoint; generation continues a file and composes from
 # silence, is identical for a seed and differs across seeds; its output
 # reads back as MIDI; bad input is refused with a message; an output that
 # is one of the inputs, or a folder, or in a missing folder, or named as an
@@ -37,6 +39,38 @@ grep -q '"steps_per_quarter": 2' "$tmp/m.json" || fail "grid not stored"
     { cat "$tmp/resume.log"; fail "resume failed"; }
 grep -q "resumed .* at epoch 3" "$tmp/resume.log" || { cat "$tmp/resume.log"; fail "did not resume at epoch 3"; }
 grep -q "^epoch    4" "$tmp/resume.log" || { cat "$tmp/resume.log"; fail "resume did not train epoch 4"; }
+
+# the first run's files are kept: the same line run again is refused
+cp "$tmp/m.json" "$tmp/m.keep"
+cp "$tmp/ck" "$tmp/ck.keep"
+"$TRAIN" --midi "$tmp/songs" -o "$tmp/m.json" --grid eighth --hidden 8 --segment 16 --batch 4 \
+    --epochs 3 --threads 1 --checkpoint "$tmp/ck" >"$tmp/again.log" 2>&1
+[ $? -eq 1 ] || { cat "$tmp/again.log"; fail "a run into an existing model is not refused with exit 1"; }
+grep -q "m.json (the model), .*ck (the checkpoint) and .*ck.best.json .* already exist" "$tmp/again.log" ||
+    { cat "$tmp/again.log"; fail "the refusal does not name the files"; }
+grep -q -- "give --force to replace them, --resume $tmp/ck" "$tmp/again.log" ||
+    { cat "$tmp/again.log"; fail "the refusal does not give --force and --resume"; }
+grep -q "skipping\|^epoch" "$tmp/again.log" && fail "the refusal came after reading the songs"
+cmp -s "$tmp/m.json" "$tmp/m.keep" && cmp -s "$tmp/ck" "$tmp/ck.keep" || fail "the refused run changed a file"
+# --resume from the run's own --checkpoint carries on into its files
+"$TRAIN" --midi "$tmp/songs" -o "$tmp/m.json" --grid eighth --hidden 8 --segment 16 --batch 4 \
+    --epochs 4 --threads 1 --checkpoint "$tmp/ck" --resume "$tmp/ck" >"$tmp/cont.log" 2>&1 ||
+    { cat "$tmp/cont.log"; fail "--resume CK --checkpoint CK into the same -o refused"; }
+grep -q "^epoch    4" "$tmp/cont.log" || { cat "$tmp/cont.log"; fail "the continued run did not train epoch 4"; }
+cmp -s "$tmp/m.json" "$tmp/m.keep" && fail "the continued run did not write its model"
+# ... without --checkpoint it has no files of its own: refused
+"$TRAIN" --midi "$tmp/songs" -o "$tmp/m.json" --grid eighth --hidden 8 --segment 16 --batch 4 \
+    --epochs 5 --threads 1 --resume "$tmp/ck" >"$tmp/cont2.log" 2>&1
+[ $? -eq 1 ] && grep -q "give --force" "$tmp/cont2.log" || { cat "$tmp/cont2.log"; fail "--resume alone replaced a model"; }
+# --force (and -f) replace
+cp "$tmp/m.keep" "$tmp/mf.json"
+"$TRAIN" --midi "$tmp/songs" -o "$tmp/mf.json" --grid eighth --hidden 8 --segment 16 --batch 4 \
+    --epochs 1 --threads 1 -q --force >"$tmp/force.log" 2>&1 || { cat "$tmp/force.log"; fail "--force refused"; }
+cmp -s "$tmp/mf.json" "$tmp/m.keep" && fail "--force did not replace the model"
+cp "$tmp/m.keep" "$tmp/mf.json"
+"$TRAIN" --midi "$tmp/songs" -o "$tmp/mf.json" --grid eighth --hidden 8 --segment 16 --batch 4 \
+    --epochs 1 --threads 1 -q -f >"$tmp/force.log" 2>&1 || { cat "$tmp/force.log"; fail "-f refused"; }
+cmp -s "$tmp/mf.json" "$tmp/m.keep" && fail "-f did not replace the model"
 
 # the audio mode's option spellings: --type (MIDI mode's --cell) and
 # --name=value were unknown options in MIDI mode

@@ -13,7 +13,11 @@
 # conditioned (manifest) capture trains with its knob as a model input; one
 # stereo re-amp file (dry and wet on two channels, --input-channel /
 # --target-channel) trains as well as the two mono files, and the same
-# signal as input and target (same file, same channel) is a usage error.
+# signal as input and target (same file, same channel) is a usage error;
+# the files of an earlier run (model, preset bundle, report, checkpoint) are
+# refused before any work and left byte-identical, --force/-f replaces them
+# (other files in the bundle stay), --resume from the run's own checkpoint
+# carries on into them without --force, from another checkpoint it does not.
 #
 # Run from the repository root with BUILD set (make test does this).
 # Exit 0 = pass, 77 = skipped (reason printed), anything else = fail.
@@ -104,10 +108,14 @@ check "no temporary files left" "! ls '$T' | grep -q '\\.tmp-'"
 # --- 2. resume continues -----------------------------------------------------
 "$TRAIN" -i $DATA/dry.flac -t $DATA/wet_gx_muff.flac -o "$T/r.json" $FAST --epochs 3 --no-report \
     > "$T/r1.txt" 2>&1
+cp "$T/r.json" "$T/r.first"
+# (into the same -o, without --force: the run's own checkpoint carries on)
 "$TRAIN" -i $DATA/dry.flac -t $DATA/wet_gx_muff.flac -o "$T/r.json" $FAST --epochs 3 --no-report \
     --resume "$T/r.json.ckpt" > "$T/r2.txt" 2>&1
 rc=$?
 check "resume run exits 0" "[ $rc -eq 0 ]"
+check "resume from the run's own checkpoint replaces its model without --force" \
+    "[ -s '$T/r.json' ] && ! cmp -s '$T/r.json' '$T/r.first'"
 check "resume says where it continues" "grep -q 'resumed from' '$T/r2.txt'"
 check "resumed run counts 6 epochs in all" "grep -q '^result .* epochs=6 ' '$T/r2.txt'"
 check "resume on the same audio: no 'other audio' note" "! grep -q 'other audio' '$T/r2.txt'"
@@ -122,6 +130,69 @@ check "resume on other audio: runs, says so, writes the model (rc=$rc)" \
     --resume "$T/r.json.ckpt" > "$T/r3.txt" 2>&1
 rc=$?
 check "resume with another model size is refused (rc=$rc)" "[ $rc -ne 0 ] && [ ! -e '$T/r3.json' ]"
+
+# --- 2b. an earlier run's files are kept unless --force -------------------------
+# A capture is minutes of training: a shell line run again, or a typo in -o,
+# replaced it without a word (rnnfx-process and rnnfx-convert refuse too).
+# Run 1 left m.json, m.lv2/, m.html and m.json.ckpt.
+mkdir -p "$T/keep"
+cp -r "$T/m.json" "$T/m.html" "$T/m.lv2" "$T/m.json.ckpt" "$T/keep/"
+kept() { # the files of run 1, byte for byte
+    cmp -s "$T/m.json" "$T/keep/m.json" && cmp -s "$T/m.html" "$T/keep/m.html" &&
+        diff -r "$T/m.lv2" "$T/keep/m.lv2" > /dev/null && cmp -s "$T/m.json.ckpt" "$T/keep/m.json.ckpt"
+}
+"$TRAIN" -i $DATA/dry.flac -t $DATA/wet_gx_muff.flac -o "$T/m.json" $FAST --epochs 1 > "$T/ex.out" 2> "$T/ex.err"
+rc=$?
+check "run again into an existing model: exit 1 before the audio is read (rc=$rc)" \
+    "[ $rc -eq 1 ] && ! grep -q '^reading' '$T/ex.out' && ! grep -q '^result' '$T/ex.out'"
+[ $rc -eq 1 ] || cat "$T/ex.err"
+check "... names the model, bundle, report and checkpoint" \
+    "grep -q 'm.json (the model), $T/m.lv2 (the preset bundle), $T/m.html (the report) and $T/m.json.ckpt (the checkpoint) already exist' '$T/ex.err'"
+check "... and both ways out: --force, --resume CKPT" \
+    "grep -q 'give --force to replace them' '$T/ex.err' && grep -q -- '--resume $T/m.json.ckpt to continue' '$T/ex.err'"
+check "... model, report, preset bundle and checkpoint byte-identical" "kept"
+# --resume from another run's checkpoint does not carry on into these files
+"$TRAIN" -i $DATA/dry.flac -t $DATA/wet_gx_muff.flac -o "$T/m.json" $FAST --epochs 1 \
+    --resume "$T/r.json.ckpt" > "$T/ex.out" 2> "$T/ex.err"
+rc=$?
+check "--resume from another checkpoint into existing files: exit 1, files kept (rc=$rc)" \
+    "[ $rc -eq 1 ] && grep -q 'is not the checkpoint these files go with' '$T/ex.err' && kept"
+# a model alone (no checkpoint): --resume is not offered
+cp "$T/keep/m.json" "$T/solo.json"
+"$TRAIN" -i $DATA/dry.flac -t $DATA/wet_gx_muff.flac -o "$T/solo.json" $FAST --epochs 1 \
+    > "$T/ex.out" 2> "$T/ex.err"
+rc=$?
+check "a model without a checkpoint: exit 1, --force named, no checkpoint said (rc=$rc)" \
+    "[ $rc -eq 1 ] && grep -q 'give --force to replace it' '$T/ex.err' && grep -q 'there is no checkpoint' '$T/ex.err' && cmp -s '$T/solo.json' '$T/keep/m.json'"
+# any one of the other files is enough: a report, a bundle's manifest, the
+# checkpoint of a run that never finished (which --resume continues)
+cp "$T/keep/m.html" "$T/rep.html"
+mkdir -p "$T/bun.lv2"
+cp "$T/keep/m.lv2/manifest.ttl" "$T/bun.lv2/"
+cp "$T/keep/m.json.ckpt" "$T/ck.json.ckpt"
+for who in "rep.json:rep.html (the report)" "bun.json:bun.lv2 (the preset bundle)" \
+    "ck.json:ck.json.ckpt (the checkpoint)"; do
+    "$TRAIN" -i $DATA/dry.flac -t $DATA/wet_gx_muff.flac -o "$T/${who%%:*}" $FAST --epochs 1 \
+        > "$T/ex.out" 2> "$T/ex.err"
+    rc=$?
+    check "only ${who#*:} exists: refused (rc=$rc)" \
+        "[ $rc -eq 1 ] && grep -qF '${who#*:} already exists' '$T/ex.err' && [ ! -e '$T/${who%%:*}' ]"
+done
+check "... the lone checkpoint: --resume offered" "grep -q -- '--resume $T/ck.json.ckpt' '$T/ex.err'"
+check "... the lone files untouched" \
+    "cmp -s '$T/rep.html' '$T/keep/m.html' && cmp -s '$T/bun.lv2/manifest.ttl' '$T/keep/m.lv2/manifest.ttl' && cmp -s '$T/ck.json.ckpt' '$T/keep/m.json.ckpt'"
+# --force replaces the run's files; a file of the user's in the bundle stays
+echo "my notes" > "$T/m.lv2/notes.txt"
+"$TRAIN" -i $DATA/dry.flac -t $DATA/wet_gx_muff.flac -o "$T/m.json" $FAST --seed 8 --epochs 1 --force \
+    > "$T/ex.out" 2> "$T/ex.err"
+rc=$?
+check "--force replaces model, report, bundle and checkpoint (rc=$rc)" \
+    "[ $rc -eq 0 ] && ! cmp -s '$T/m.json' '$T/keep/m.json' && ! cmp -s '$T/m.html' '$T/keep/m.html' && cmp -s '$T/m.json' '$T/m.lv2/m.json' && ! cmp -s '$T/m.json.ckpt' '$T/keep/m.json.ckpt'"
+check "... and leaves the user's file in the bundle" "grep -q 'my notes' '$T/m.lv2/notes.txt'"
+"$TRAIN" -i $DATA/dry.flac -t $DATA/wet_gx_muff.flac -o "$T/solo.json" $FAST --epochs 1 -f \
+    --no-report --no-preset > "$T/ex.out" 2> "$T/ex.err"
+rc=$?
+check "-f is --force (rc=$rc)" "[ $rc -eq 0 ] && ! cmp -s '$T/solo.json' '$T/keep/m.json'"
 
 # --- 3. Ctrl-C writes the best model so far ----------------------------------
 "$TRAIN" -i $DATA/dry.flac -t $DATA/wet_gx_muff.flac -o "$T/c.json" $FAST --minutes 2 --no-report \
@@ -334,6 +405,11 @@ EOF
 rc=$?
 check "manifest capture trains (rc=$rc)" "[ $rc -eq 0 ] && [ -s '$T/k.json' ]"
 check "the knob is a model parameter" "grep -q '\"fx\"' '$T/k.json'"
+cp "$T/k.json" "$T/k.first"
+"$TRAIN" --manifest "$T/pairs.txt" -o "$T/k.json" $FAST --epochs 2 --no-preset > "$T/k2.txt" 2>&1
+rc=$?
+check "manifest capture run again into its model: refused, kept (rc=$rc)" \
+    "[ $rc -eq 1 ] && grep -q 'give --force' '$T/k2.txt' && cmp -s '$T/k.json' '$T/k.first'"
 printf 'a.wav b.wav gain=0.3\nc.wav d.wav tone=0.5\n' > "$T/badman.txt"
 "$TRAIN" --manifest "$T/badman.txt" -o "$T/kb.json" > /dev/null 2> "$T/kb.err"
 check "inconsistent manifest refused with the line number" "[ \$? -ne 0 ] && grep -q 'line 2' '$T/kb.err' && [ ! -e '$T/kb.json' ]"

@@ -12,7 +12,8 @@
  * budget with a progress display, keeps the best model by validation ESR,
  * handles Ctrl-C and resume, scores the saved model on the held-out test
  * audio through the engine's own playback path, and writes the model file,
- * an LV2 preset and an HTML report.
+ * an LV2 preset and an HTML report. The files of an earlier run are not
+ * replaced without --force (or --resume from that run's checkpoint).
  *
  * Data decisions, and why:
  *   - Levels. The network sees the input scaled to a fixed RMS (0.25) and
@@ -94,6 +95,7 @@ typedef struct {
     const char *input, *target, *output, *manifest, *resume, *checkpoint;
     const char *report, *preset, *name, *export_split, *evaluate;
     int no_report, no_preset, quiet;
+    int force;        /* --force: replace the outputs of an earlier run */
     RnnfxCell cell;
     int hidden, layers;
     int epochs;       /* 0 = no epoch limit */
@@ -125,7 +127,9 @@ static void usage(FILE *f)
         "       rnnfx-train --midi FILES... -o MODEL.json   (MIDI-frame models; see --midi --help)\n"
         "\n"
         "Trains a recurrent network that sounds like the device that turned DRY into WET.\n"
-        "Writes MODEL.json, an LV2 preset bundle MODEL.lv2/ and a report MODEL.html.\n"
+        "Writes MODEL.json, an LV2 preset bundle MODEL.lv2/ and a report MODEL.html, and keeps a\n"
+        "checkpoint MODEL.json.ckpt. If any of them exists, nothing is done: --force replaces them,\n"
+        "--resume MODEL.json.ckpt continues the run that wrote them.\n"
         "\n"
         "data:\n"
         "  -i, --input FILE       dry recording (any format libsndfile reads)\n"
@@ -159,7 +163,9 @@ static void usage(FILE *f)
         "      --threads N        worker threads (default: the cores it may use, as nproc)\n"
         "      --seed N           random seed (default 1)\n"
         "      --resume CKPT      continue a run from its checkpoint (same model options; on other\n"
-        "                         audio it fine-tunes from the checkpoint's weights)\n"
+        "                         audio it fine-tunes from the checkpoint's weights); from this\n"
+        "                         run's own checkpoint it carries on into that run's files, no\n"
+        "                         --force needed\n"
         "      --checkpoint FILE  where to keep the checkpoint (default MODEL.json.ckpt)\n"
         "output:\n"
         "  -o, --output FILE      the model file (rnnfx JSON)\n"
@@ -167,6 +173,8 @@ static void usage(FILE *f)
         "      --report FILE      HTML report (default MODEL.html); --no-report\n"
         "      --preset PATH      LV2 preset: a NAME.lv2 bundle directory or a .ttl file\n"
         "                         (default MODEL.lv2); --no-preset\n"
+        "  -f, --force            replace the model, preset, report and checkpoint of an earlier run\n"
+        "                         (only the files named here: other files in MODEL.lv2/ stay)\n"
         "  -q, --quiet            print only warnings, errors and the result\n"
         "other:\n"
         "      --evaluate MODEL   no training: score an existing model on the (aligned) pair(s)\n"
@@ -176,7 +184,7 @@ static void usage(FILE *f)
         "\n"
         "Ctrl-C stops training and writes the best model so far.\n"
         "Exit status: 0 done (also after Ctrl-C); 1 a file is missing, unreadable or unsuitable,\n"
-        "or training failed; 2 bad usage.\n",
+        "an output exists (see --force), or training failed; 2 bad usage.\n",
         f);
 }
 
@@ -236,12 +244,13 @@ static int parse_options(int argc, char **argv, Options *o)
         {"export-split", required_argument, 0, O_EXPORT},
         {"evaluate", required_argument, 0, O_EVAL},
         {"quiet", no_argument, 0, 'q'},           {"help", no_argument, 0, 'h'},
+        {"force", no_argument, 0, 'f'},
         {0, 0, 0, 0}};
     int c;
     long l;
     double d;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "i:t:o:qh", longs, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "i:t:o:qfh", longs, NULL)) != -1) {
         const char *name = NULL;
         for (int k = 0; longs[k].name; k++)
             if (longs[k].val == c)
@@ -259,6 +268,7 @@ static int parse_options(int argc, char **argv, Options *o)
             if (rnnfx_cli_set_once("rnnfx-train", "-o/--output", &o->output, optarg)) return -1;
             break;
         case 'q': o->quiet = 1; break;
+        case 'f': o->force = 1; break;
         case 'h': usage(stdout); exit(0);
         case O_MANIFEST:
             if (rnnfx_cli_set_once("rnnfx-train", "--manifest", &o->manifest, optarg)) return -1;
@@ -858,6 +868,96 @@ static int output_clobbers(const char *path, const char *what, const char *const
     return 0;
 }
 
+/* A capture is minutes of training, so the files of an earlier run (the
+ * model, its preset, its report, its checkpoint) are replaced only when the
+ * user says so: --force, or --resume from the checkpoint this run keeps
+ * (the run then carries on into its own files). A typo in -o or a shell
+ * history line run again replaced a capture without a word. Checked before
+ * the recordings are read, so nothing is written or removed. Only the files
+ * this run would write count: in a preset bundle, the copy of the model,
+ * NAME.ttl and manifest.ttl (other files in the folder are never touched,
+ * --force or not). Returns 0, or -1 after printing which files exist and
+ * the ways out. */
+static int refuse_existing(const Options *o, const char *ckpt_path, const char *report_path,
+                           const char *preset_path)
+{
+    if (o->force || (o->resume && rnnfx_cli_same_path(o->resume, ckpt_path)))
+        return 0;
+    const char *path[4];
+    const char *what[4];
+    int n = 0, have_ckpt = 0;
+    /* a file named by --preset/--report/--checkpoint: another -o name does not move it */
+    int named = 0;
+    struct stat st;
+    if (lstat(o->output, &st) == 0) {
+        path[n] = o->output;
+        what[n++] = "the model";
+    }
+    if (!o->no_preset) {
+        size_t pl = strlen(preset_path);
+        if (pl > 4 && !strcasecmp(preset_path + pl - 4, ".ttl")) {
+            if (lstat(preset_path, &st) == 0) {
+                path[n] = preset_path;
+                what[n++] = "the preset";
+                named |= o->preset != NULL;
+            }
+        } else {
+            /* the three files rnnfx_preset_write_bundle writes */
+            const char *bn = base_name(preset_path);
+            char f[3][PATH_MAX + 300];
+            snprintf(f[0], sizeof f[0], "%s/%s", preset_path, base_name(o->output));
+            snprintf(f[1], sizeof f[1], "%s/%.*s.ttl", preset_path,
+                     (int)(strlen(bn) > 4 ? strlen(bn) - 4 : 0), bn);
+            snprintf(f[2], sizeof f[2], "%s/manifest.ttl", preset_path);
+            for (int i = 0; i < 3; i++)
+                if (lstat(f[i], &st) == 0) {
+                    path[n] = preset_path;
+                    what[n++] = "the preset bundle";
+                    named |= o->preset != NULL;
+                    break;
+                }
+        }
+    }
+    if (!o->no_report && lstat(report_path, &st) == 0) {
+        path[n] = report_path;
+        what[n++] = "the report";
+        named |= o->report != NULL;
+    }
+    if (lstat(ckpt_path, &st) == 0) {
+        path[n] = ckpt_path;
+        what[n++] = "the checkpoint";
+        named |= o->checkpoint != NULL;
+        have_ckpt = 1;
+    }
+    if (n == 0)
+        return 0;
+    char list[4 * (PATH_MAX + 300)] = "";
+    for (int i = 0; i < n; i++) {
+        size_t l = strlen(list);
+        snprintf(list + l, sizeof list - l, "%s%s (%s)", i ? (i == n - 1 ? " and " : ", ") : "",
+                 path[i], what[i]);
+    }
+    const char *them = n > 1 ? "them" : "it";
+    const char *other = named ? "other output names" : "another -o name";
+    fprintf(stderr, "rnnfx-train: %s already exist%s; nothing was done.\n", list, n > 1 ? "" : "s");
+    if (o->resume)
+        fprintf(stderr,
+                "rnnfx-train: --resume %s is not the checkpoint these files go with (%s), so it "
+                "does not carry on into them: give --force to replace %s, or %s\n",
+                o->resume, ckpt_path, them, other);
+    else if (have_ckpt)
+        fprintf(stderr,
+                "rnnfx-train: give --force to replace %s, --resume %s to continue training from "
+                "the checkpoint the earlier run left, or %s\n",
+                them, ckpt_path, other);
+    else
+        fprintf(stderr,
+                "rnnfx-train: give --force to replace %s, or %s (there is no checkpoint %s, "
+                "so --resume cannot continue the run that wrote %s)\n",
+                them, other, ckpt_path, them);
+    return -1;
+}
+
 static void stem_of(const char *path, char *out, size_t len)
 {
     snprintf(out, len, "%s", path);
@@ -1345,7 +1445,7 @@ int main(int argc, char **argv)
                   (!o.no_preset && pl > 4 && !strcasecmp(preset_path + pl - 4, ".ttl") &&
                    output_clobbers(preset_path, "--preset", reads, n_reads));
         free(reads);
-        if (bad)
+        if (bad || refuse_existing(&o, ckpt_path, report_path, preset_path))
             return EXIT_FAIL;
     }
     Pair *pairs = calloc((size_t)n_pairs, sizeof *pairs);

@@ -73,6 +73,7 @@ typedef struct {
     RnnfxTrainConfig cfg;
     const char *out, *checkpoint, *resume, *name, *description;
     int quiet;
+    int force; /* --force: replace the files of an earlier run */
 } Options;
 
 static volatile sig_atomic_t g_stop;
@@ -125,8 +126,12 @@ static void usage(FILE *f)
             "  --batch N (32)  --segment N frames (64)  --burn-in N (0)  --tbptt N (0 = segment)\n"
             "  --lr X (5e-3)  --lr-min X (1e-4)  --clip X (1)  --weight-decay X (0)\n"
             "  --seed N  --threads N\n"
-            "  --checkpoint PATH     save trainer state after every epoch\n"
-            "  --resume PATH         continue from a checkpoint\n"
+            "  --checkpoint PATH     save trainer state after every epoch (and the best model so\n"
+            "                        far in PATH.best.json)\n"
+            "  --resume PATH         continue from a checkpoint; with --checkpoint naming the same\n"
+            "                        file it carries on into that run's files, no --force needed\n"
+            "  -f, --force           replace the model and checkpoint of an earlier run (without it\n"
+            "                        an existing -o or --checkpoint file stops before any work)\n"
             "  --name TEXT  --description TEXT  -q, --quiet\n");
 }
 
@@ -316,6 +321,57 @@ static int check_writable(const char *path, const char *what)
     return rnnfx_cli_check_folder_of("rnnfx-train", path);
 }
 
+/* As in audio mode (tools/rnnfx-train.c, refuse_existing): the files of an
+ * earlier run (the model, the checkpoint and its .best.json) are replaced
+ * only with --force, or when --resume names this run's own --checkpoint
+ * (the run carries on into its files). Checked before any file is read.
+ * Returns 0, or -1 after printing which files exist and the ways out. */
+static int refuse_existing(const Options *o)
+{
+    if (o->force || (o->resume && o->checkpoint && rnnfx_cli_same_path(o->resume, o->checkpoint)))
+        return 0;
+    char best_path[4096];
+    snprintf(best_path, sizeof best_path, "%s.best.json", o->checkpoint ? o->checkpoint : "");
+    const char *paths[3] = {o->out, o->checkpoint, o->checkpoint ? best_path : NULL};
+    static const char *const what[3] = {"the model", "the checkpoint", "its best model so far"};
+    char list[3 * 4200] = "";
+    int n = 0, have_ckpt = 0;
+    struct stat st;
+    int found[3];
+    for (int i = 0; i < 3; i++)
+        if (paths[i] && lstat(paths[i], &st) == 0) {
+            found[n++] = i;
+            have_ckpt |= i == 1;
+        }
+    if (n == 0)
+        return 0;
+    for (int k = 0; k < n; k++) {
+        size_t l = strlen(list);
+        snprintf(list + l, sizeof list - l, "%s%s (%s)", k ? (k == n - 1 ? " and " : ", ") : "",
+                 paths[found[k]], what[found[k]]);
+    }
+    const char *them = n > 1 ? "them" : "it";
+    fprintf(stderr, "rnnfx-train: %s already exist%s; nothing was done.\n", list, n > 1 ? "" : "s");
+    if (o->resume)
+        fprintf(stderr,
+                "rnnfx-train: --resume %s carries on into existing files only with --checkpoint "
+                "naming the same file; give --force to replace %s, or other output names\n",
+                o->resume, them);
+    else if (have_ckpt)
+        fprintf(stderr,
+                "rnnfx-train: give --force to replace %s, --resume %s (with this --checkpoint) to "
+                "continue training from the checkpoint the earlier run left, or other output "
+                "names\n",
+                them, o->checkpoint);
+    else
+        fprintf(stderr,
+                "rnnfx-train: give --force to replace %s, or another -o name (%s)\n", them,
+                o->checkpoint ? "there is no checkpoint to --resume from"
+                              : "MIDI training keeps a checkpoint to --resume from only with "
+                                "--checkpoint");
+    return -1;
+}
+
 static int cmp_str(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
@@ -342,6 +398,8 @@ static int load_midi(const Options *o, SongList *songs)
                     rnnfx_cli_same_file(o->out, paths.v[i]) ? o->out : o->checkpoint, paths.v[i]);
             goto fail;
         }
+    if (refuse_existing(o) != 0)
+        goto fail;
     size_t skipped = 0, drums = 0, out_of_range = 0;
     for (size_t i = 0; i < paths.n; i++) {
         RnnfxError err = {{0}};
@@ -748,6 +806,8 @@ static int parse_args(int argc, char **argv, Options *o)
             o->description = v;
         } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) { /* -q as in audio mode */
             o->quiet = 1;
+        } else if (!strcmp(a, "-f") || !strcmp(a, "--force")) { /* as in audio mode */
+            o->force = 1;
         } else {
             fprintf(stderr, "rnnfx-train: unknown option '%s' in MIDI mode (see --help)\n", a);
             return -1;
@@ -847,6 +907,10 @@ int rnnfx_train_midi_main(int argc, char **argv)
                         "choose another name\n", o.jsb);
         goto done;
     }
+    /* (with --midi, load_midi checks this once it has checked that no
+     * output is one of the MIDI files, the more useful message) */
+    if (o.jsb && refuse_existing(&o) != 0)
+        goto done;
     if ((o.jsb ? load_jsb(&o, &songs) : load_midi(&o, &songs)) != 0)
         goto done;
     /* Tiny collections: make sure validation has a song when there are
