@@ -75,8 +75,10 @@ fi
 echo "   effect: $effect -> $OUT/wet.wav"
 
 say "3. training a capture for $MINUTES minute(s)"
+# --force: a second `make demo` retrains into the same DEMO_DIR, and
+# rnnfx-train keeps an earlier run's capture unless told to replace it
 "$BIN/rnnfx-train" --input "$OUT/dry.wav" --target "$OUT/wet.wav" -o "$OUT/capture.json" \
-    --minutes "$MINUTES" --name "demo capture: $effect" | tee "$OUT/train.log"
+    --minutes "$MINUTES" --name "demo capture: $effect" --force | tee "$OUT/train.log"
 result=$(grep '^result ' "$OUT/train.log" || true)
 
 say "4. processing a new song with the capture"

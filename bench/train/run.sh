@@ -111,9 +111,11 @@ for e in $(echo "$effects" | tr ',' ' '); do
     for c in $(echo "$cells" | tr ',' ' '); do
         d="$WORK/$e/$c"
         mkdir -p "$d"
+        # --force: WORK (BENCH_DIR) is kept between runs, and rnnfx-train
+        # keeps an earlier run's model unless told to replace it
         "$TRAIN" --manifest "$WORK/$e/pairs.txt" -o "$d/rnnfx.json" --type "$c" --hidden "$hidden" \
             --minutes "$minutes" --test-at "$test_at" --threads 2 --seed 1 --export-split "$d/split" \
-            --no-preset > "$d/rnnfx.log" 2>&1 || { echo "bench-train: rnnfx-train failed, see $d/rnnfx.log"; continue; }
+            --no-preset --force > "$d/rnnfx.log" 2>&1 || { echo "bench-train: rnnfx-train failed, see $d/rnnfx.log"; continue; }
         sps=$(grep '^result ' "$d/rnnfx.log" | field samples_per_s)
         line="bench train effect=$e cell=$c hidden=$hidden impl=rnnfx samples_per_s=$sps"
         for m in $(echo "$test_at" | tr ',' ' '); do
@@ -144,8 +146,9 @@ e=$(echo "$effects" | cut -d, -f1)
 if [ -x /usr/bin/time ] && [ -s "$WORK/$e/pairs.txt" ]; then
     for k in 1 4 14; do
         head -n $k "$WORK/$e/pairs.txt" > "$WORK/mem_pairs.txt"
+        # (--force: each length trains into the same mem.json)
         /usr/bin/time -v "$TRAIN" --manifest "$WORK/mem_pairs.txt" -o "$WORK/mem.json" --epochs 1 \
-            --threads 2 --no-preset --no-report > "$WORK/mem.log" 2> "$WORK/mem.time" || continue
+            --threads 2 --no-preset --no-report --force > "$WORK/mem.log" 2> "$WORK/mem.time" || continue
         rss=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$WORK/mem.time")
         total=$(grep -c . "$WORK/mem_pairs.txt")
         audio=$(grep -o 'train_seconds_of_audio[^0-9]*[0-9.]*' "$WORK/mem.json" | head -1 | sed 's/.*[^0-9.]//')
