@@ -72,7 +72,8 @@ PLUGIN_SRC := $(wildcard plugin/*.c)
 PLUGIN_OBJ := $(PLUGIN_SRC:%.c=$(BUILD)/%.o)
 BUNDLE := $(BUILD)/rnnfx.lv2
 PLUGIN_SO := $(BUNDLE)/rnnfx.so
-BUNDLE_DATA := $(strip $(wildcard ttl/*.ttl) $(wildcard presets/*.ttl) $(wildcard presets/*.json))
+BUNDLE_DATA := $(strip $(wildcard ttl/*.ttl) $(wildcard presets/*.ttl) $(wildcard presets/*.json) \
+                       $(wildcard presets/*.wav) $(wildcard presets/LICENSE-*))
 
 TEST_SUPPORT_SRC := $(wildcard tests/support/*.c)
 TEST_SUPPORT_OBJ := $(TEST_SUPPORT_SRC:%.c=$(BUILD)/%.o)

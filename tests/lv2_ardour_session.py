@@ -12,7 +12,8 @@ or set a Path property, so this edits the saved files directly:
     lengths are written "a<N>@a0");
   - sets the plugin's control ports (SYMBOL=VALUE) in the session XML;
   - writes the model path into the plugin's saved LV2 state (state.ttl), so
-    Ardour restores it through LV2 State when it loads the session.
+    Ardour restores it through LV2 State when it loads the session; a
+    MODEL_PATH of "-" leaves the state as Ardour saved it.
 """
 import os
 import re
@@ -102,6 +103,8 @@ def main(argv):
             raise SystemExit("control %s not found in the session" % sym)
     open(xml_path, "w").write(xml)
 
+    if model == "-":
+        return 0
     m = re.search(r'type="lv2" unique-id="http://rnnfx.org/plugins/rnnfx#mono"', xml)
     pm = re.search(r'<Processor id="(\d+)" name="rnnfx \(mono\)"', xml)
     sm = re.search(r'state-dir="([^"]+)"', xml)

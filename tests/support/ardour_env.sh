@@ -24,8 +24,9 @@ rnnfx_ardour_begin() {
 }
 
 # A new session $1 (snapshot "t") at rate $2 with one mono audio track
-# "fx" whose first processor is the mono rnnfx plugin, saved. Returns 1
-# (having said why) on failure.
+# "fx" whose first processor is the mono rnnfx plugin, saved; with $3, the
+# plugin starts from the bundled preset of that label, loaded by Ardour.
+# Returns 1 (having said why) on failure.
 rnnfx_ardour_new_session() {
     ardour7-new_session -m 1 -s "$2" "$1" t >"$tmp/new.log" 2>&1 ||
         { cat "$tmp/new.log"; echo "FAIL: ardour7-new_session"; return 1; }
@@ -35,7 +36,7 @@ AudioEngine:start(false)
 local s = load_session("$1", "t")
 assert(s, "cannot load the session")
 local tl = s:new_audio_track(1, 1, nil, 1, "fx", ARDOUR.PresentationInfo.max_order, ARDOUR.TrackMode.Normal, true)
-local p = ARDOUR.LuaAPI.new_plugin(s, "http://rnnfx.org/plugins/rnnfx#mono", ARDOUR.PluginType.LV2, "")
+local p = ARDOUR.LuaAPI.new_plugin(s, "http://rnnfx.org/plugins/rnnfx#mono", ARDOUR.PluginType.LV2, "${3:-}")
 assert(not p:isnil(), "rnnfx plugin not found")
 tl:front():add_processor_by_index(p, 0, nil, true)
 s:save_state("", false, false, false, false, false)
