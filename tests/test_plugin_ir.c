@@ -57,6 +57,7 @@
 #include <sndfile.h>
 
 #include "../plugin/rnnfx_ports.h"
+#include "audiotest.h"
 #include "chain.h"
 #include "enginetest.h"
 #include "ir.h"
@@ -86,52 +87,23 @@ static void write_model(const char *path, uint64_t seed, int hidden, const char 
     assert_int_equal(rnnfx_test_save_gru_model(path, seed, hidden, name), 0);
 }
 
-/* Writes interleaved float frames as a 32-bit float WAV. 0 on success. */
-static int write_wav(const char *path, const float *x, int channels, size_t frames, int rate)
-{
-    SF_INFO info;
-    memset(&info, 0, sizeof info);
-    info.samplerate = rate;
-    info.channels = channels;
-    info.format = SF_FORMAT_WAV | SF_FORMAT_FLOAT;
-    SNDFILE *f = sf_open(path, SFM_WRITE, &info);
-    if (!f) return -1;
-    sf_count_t w = sf_writef_float(f, x, (sf_count_t)frames);
-    return (sf_close(f) == 0 && w == (sf_count_t)frames) ? 0 : -1;
-}
-
-/* A decaying noise burst: channel c of frame i is noise * exp(-i / 600)
- * (the tail stays far above the -100 dB trim level). */
-static float *noise_burst(size_t frames, int channels, uint64_t seed)
-{
-    float *x = malloc(frames * (size_t)channels * sizeof(float));
-    RnnfxTestRng rng;
-    rnnfx_test_rng_seed(&rng, seed);
-    for (size_t i = 0; i < frames; i++)
-        for (int c = 0; c < channels; c++)
-            x[i * (size_t)channels + (size_t)c] =
-                (float)((2.0 * rnnfx_test_rng_uniform(&rng) - 1.0) * 0.7 * exp(-(double)i / 600.0));
-    return x;
-}
-
 static int write_fixtures(void)
 {
     write_model(g_a, 11, 12, "Model A");
     write_model(g_b, 22, 16, "Model B");
-    float *cab = noise_burst(3000, 1, 5);
-    float *cab2 = noise_burst(2500, 2, 6);
-    int r = write_wav(g_cab, cab, 1, 3000, 48000) | write_wav(g_cab2, cab2, 2, 2500, 44100);
-    free(cab);
-    free(cab2);
+    /* decaying noise bursts (time constant 600 samples: the tail stays far
+     * above the -100 dB trim level) */
+    int r = rnnfx_test_write_decay(g_cab, 48000, 1, 3000, 5, 0.7, 600.0, 0.0) |
+            rnnfx_test_write_decay(g_cab2, 44100, 2, 2500, 6, 0.7, 600.0, 0.0);
     float imp[64] = {0.25f};
-    r |= write_wav(g_imp, imp, 1, 64, 48000);
+    r |= rnnfx_test_write_float_wav(g_imp, 1, 48000, imp, 64);
     float six[6 * 100];
     for (int i = 0; i < 600; i++) six[i] = (i < 6) ? 0.5f : 0.0f;
-    r |= write_wav(g_six, six, 6, 100, 48000);
+    r |= rnnfx_test_write_float_wav(g_six, 6, 48000, six, 100);
     float bad[200];
     for (int i = 0; i < 200; i++) bad[i] = 0.1f * expf(-(float)i / 20.0f);
     bad[17] = NAN;
-    r |= write_wav(g_nan, bad, 1, 200, 48000);
+    r |= rnnfx_test_write_float_wav(g_nan, 1, 48000, bad, 200);
     FILE *f = fopen(g_text, "w");
     if (!f) return -1;
     fputs("This is a text file with a .wav name, not a sound.\n", f);

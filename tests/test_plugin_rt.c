@@ -34,9 +34,9 @@
 
 #include <cmocka.h>
 #include <lilv/lilv.h>
-#include <sndfile.h>
 
 #include "../plugin/rnnfx_ports.h"
+#include "audiotest.h"
 #include "enginetest.h"
 #include "lv2host.h"
 #include "model_file.h"
@@ -201,14 +201,7 @@ static void write_ir(const char *path, int channels, int rate, size_t frames, ui
     rnnfx_test_signal(x, frames * (size_t)channels, seed);
     for (size_t i = 0; i < frames * (size_t)channels; i++)
         x[i] *= expf(-(float)(i / (size_t)channels) / 300.0f);
-    SF_INFO info = {0};
-    info.samplerate = rate;
-    info.channels = channels;
-    info.format = SF_FORMAT_WAV | SF_FORMAT_FLOAT;
-    SNDFILE *f = sf_open(path, SFM_WRITE, &info);
-    assert_non_null(f);
-    assert_int_equal(sf_writef_float(f, x, (sf_count_t)frames), (sf_count_t)frames);
-    sf_close(f);
+    assert_int_equal(rnnfx_test_write_float_wav(path, channels, rate, x, frames), 0);
     free(x);
 }
 

@@ -5,9 +5,9 @@
  * The reference for each output channel is computed without the code under
  * test's convolution: the chain driven directly WITHOUT a response gives the
  * model's wet signal (every sample, the resampler's warm-up included), and
- * this file convolves it with the prepared response (rnnfx_ir_data) by a
- * direct sum in double precision, then applies the dry/wet mix and output
- * gain as chain.h defines them. The tool's output must match to 1e-5 of its
+ * tests/support/procref.c convolves it with the prepared response
+ * (rnnfx_ir_data) by a direct sum in double precision, then applies the
+ * dry/wet mix and output gain as chain.h defines them. The tool's output must match to 1e-5 of its
  * peak. Responses are decaying noise bursts written here: 3000 samples at
  * 48 kHz (mono and stereo, left and right different) and at 44.1 kHz (so
  * the response is resampled); files are mono, stereo and 3-channel, at the
@@ -47,6 +47,7 @@
 #include "ir.h"
 #include "model.h"
 #include "model_file.h"
+#include "procref.h"
 
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wformat-truncation"
@@ -62,120 +63,21 @@ static char g_model[PATH_MAX]; /* LSTM 8 at 48 kHz */
 
 /* ---- writing test files ----------------------------------------------------- */
 
-static int write_float_wav(const char *path, int channels, int rate, const float *inter,
-                           size_t frames)
-{
-    SF_INFO info = {0};
-    info.channels = channels;
-    info.samplerate = rate;
-    info.format = SF_FORMAT_WAV | SF_FORMAT_FLOAT;
-    SNDFILE *sf = sf_open(path, SFM_WRITE, &info);
-    if (!sf)
-        return -1;
-    sf_count_t w = sf_writef_float(sf, inter, (sf_count_t)frames);
-    sf_close(sf);
-    return w == (sf_count_t)frames ? 0 : -1;
-}
-
-/* A decaying noise burst, as a cabinet's response looks to first order:
- * channel c has its own noise and decay (time constant 250 + 150 c
- * samples), so left and right differ. */
+/* A decaying noise burst, as a cabinet's response looks to first order
+ * (time constant 250 + 150 c samples for channel c). */
 static int write_ir(const char *path, int rate, int channels, size_t frames, uint64_t seed)
 {
-    float *x = malloc(frames * (size_t)channels * sizeof *x);
-    if (!x)
-        return -1;
-    RnnfxTestRng rng;
-    rnnfx_test_rng_seed(&rng, seed);
-    for (size_t i = 0; i < frames; i++)
-        for (int c = 0; c < channels; c++) {
-            double tau = 250.0 + 150.0 * c;
-            double noise = 2.0 * rnnfx_test_rng_uniform(&rng) - 1.0;
-            x[i * (size_t)channels + (size_t)c] = (float)(0.7 * noise * exp(-(double)i / tau));
-        }
-    int rc = write_float_wav(path, channels, rate, x, frames);
-    free(x);
-    return rc;
+    return rnnfx_test_write_decay(path, rate, channels, frames, seed, 0.7, 250.0, 150.0);
 }
 
-static int make_model(const char *path, uint64_t seed)
-{
-    RnnfxArch arch;
-    rnnfx_arch_init_audio(&arch, RNNFX_CELL_LSTM, 8, 1);
-    RnnfxModel *m = rnnfx_test_random_model(&arch, seed, 1.0f, 0);
-    if (!m)
-        return -1;
-    rnnfx_model_meta(m)->sample_rate = 48000;
-    RnnfxError err;
-    RnnfxStatus st = rnnfx_model_finalize(m, &err);
-    if (st == RNNFX_OK)
-        st = rnnfx_model_save(m, path, &err);
-    rnnfx_model_free(m);
-    return st == RNNFX_OK ? 0 : -1;
-}
-
-/* ---- the independent reference ---------------------------------------------- */
-
-typedef struct {
-    double in_db, out_db, mix;
-} Settings;
-
-/* The model's wet signal for one channel: the chain without a response,
- * mix 1 and output gain 0 dB, fed x and then L zeros; all n + L outputs
- * kept (index j belongs to input index j - L). */
-static float *wet_signal(const RnnfxModel *m, double in_db, int rate, const float *x, size_t n,
-                         size_t *lat_out)
-{
-    RnnfxChain *chain = NULL;
-    RnnfxError err;
-    if (rnnfx_chain_new(m, (double)rate, 500, &chain, &err) != RNNFX_OK)
-        return NULL;
-    RnnfxChainControls ctl;
-    rnnfx_chain_controls_init(&ctl);
-    ctl.input_db = (float)in_db;
-    rnnfx_chain_set_controls(chain, &ctl);
-    size_t lat = (size_t)rnnfx_chain_latency(chain), total = n + lat;
-    float *in = calloc(total, sizeof *in), *w = calloc(total, sizeof *w);
-    if (!in || !w) {
-        free(in);
-        free(w);
-        rnnfx_chain_free(chain);
-        return NULL;
-    }
-    memcpy(in, x, n * sizeof *x);
-    for (size_t pos = 0; pos < total; pos += 500) {
-        size_t b = total - pos < 500 ? total - pos : 500;
-        rnnfx_chain_process(chain, in + pos, w + pos, b);
-    }
-    free(in);
-    rnnfx_chain_free(chain);
-    *lat_out = lat;
-    return w;
-}
-
-/* out[i] = g * (mix * sum_k h[k] w[i + L - k] + (1 - mix) * x[i]), in double:
- * the response after the model, before the mix (chain.h), with the
- * resampler latency L removed as the tool removes it. */
-static void reference(const float *w, size_t lat, const float *h, size_t k_len, const float *x,
-                      size_t n, const Settings *s, double *out)
-{
-    const double g = pow(10.0, s->out_db / 20.0);
-    for (size_t i = 0; i < n; i++) {
-        size_t j = i + lat;
-        double acc = 0.0;
-        size_t kmax = j + 1 < k_len ? j + 1 : k_len;
-        for (size_t k = 0; k < kmax; k++)
-            acc += (double)h[k] * (double)w[j - k];
-        out[i] = g * (s->mix * acc + (1.0 - s->mix) * (double)x[i]);
-    }
-}
+/* ---- the independent reference (procref.h) ------------------------------------ */
 
 /* Checks every channel of the tool's output `out_path` (for input in_path)
  * against the reference with the response ir_path made for ir_ch channels
  * (channel c of the file uses response channel c when ir_ch is 2). Returns
  * the largest error relative to the output's peak. */
 static double check_file(const char *in_path, const char *out_path, const char *ir_path, int ir_ch,
-                         const Settings *s)
+                         const RnnfxTestSettings *s)
 {
     SF_INFO ii, oi;
     float *x = rnnfx_test_read_audio(in_path, &ii);
@@ -211,11 +113,8 @@ static double check_file(const char *in_path, const char *out_path, const char *
         float *yc = rnnfx_test_channel_of(y, n, ii.channels, c);
         assert_non_null(xc);
         assert_non_null(yc);
-        size_t lat = 0;
-        float *w = wet_signal(m, s->in_db, ii.samplerate, xc, n, &lat);
-        assert_non_null(w);
         const float *h = rnnfx_ir_data(ir, ir_ch == 2 ? c : 0);
-        reference(w, lat, h, rnnfx_ir_frames(ir), xc, n, s, ref);
+        rnnfx_test_convolved(m, xc, n, 0, ii.samplerate, h, rnnfx_ir_frames(ir), s, ref);
         double peak = 0.0, err_max = 0.0;
         for (size_t i = 0; i < n; i++) {
             peak = fabs(ref[i]) > peak ? fabs(ref[i]) : peak;
@@ -224,11 +123,10 @@ static double check_file(const char *in_path, const char *out_path, const char *
         }
         assert_true(peak > 0.01); /* the test means something */
         double rel = err_max / peak;
-        fprintf(stderr, "  %s ch %d: %zu samples, latency %zu, response %zu taps, peak %.3f, "
+        fprintf(stderr, "  %s ch %d: %zu samples, response %zu taps, peak %.3f, "
                         "max error %.2e of peak\n",
-                out_path + strlen(g_tmp) + 1, c, n, lat, rnnfx_ir_frames(ir), peak, rel);
+                out_path + strlen(g_tmp) + 1, c, n, rnnfx_ir_frames(ir), peak, rel);
         worst = rel > worst ? rel : worst;
-        free(w);
         free(xc);
         free(yc);
     }
@@ -240,59 +138,12 @@ static double check_file(const char *in_path, const char *out_path, const char *
     return worst;
 }
 
-/* The plugin's way: an empty chain of the file's channels, a core with the
- * model and the response (made for those channels) swapped in, controls,
- * blocks of 256 through process_multi; output shifted by the latency. */
+/* The plugin's way (procref.h): the file through the chain built as the
+ * plugin builds it, default controls, no tail. */
 static float *plugin_style(const char *in_path, const char *ir_path, SF_INFO *info)
 {
-    float *x = rnnfx_test_read_audio(in_path, info);
-    assert_non_null(x);
-    const int ch = info->channels;
-    const size_t n = (size_t)info->frames;
-    assert_true(ch == 1 || ch == 2);
-    RnnfxModel *m = NULL;
-    RnnfxError err;
-    assert_int_equal(rnnfx_model_load(g_model, NULL, &m, &err), RNNFX_OK);
-    RnnfxIr *ir = NULL;
-    assert_int_equal(rnnfx_ir_load(ir_path, (double)info->samplerate, ch, &ir, &err), RNNFX_OK);
-    RnnfxChain *chain = NULL;
-    assert_int_equal(rnnfx_chain_new_multi(NULL, (double)info->samplerate, ch, 256, &chain, &err),
-                     RNNFX_OK);
-    RnnfxChainCore *core = NULL, *displaced = NULL;
-    assert_int_equal(rnnfx_chain_core_new_ir(chain, m, 0, ir, &core, &err), RNNFX_OK); /* borrows m */
-    assert_int_equal(rnnfx_chain_core_ir_frames(core), rnnfx_ir_frames(ir));
-    rnnfx_ir_free(ir); /* the core keeps its own copy */
-    RnnfxChainControls ctl;
-    rnnfx_chain_controls_init(&ctl);
-    rnnfx_chain_set_controls(chain, &ctl);
-    rnnfx_chain_swap(chain, core, &displaced);
-    assert_null(displaced);
-    size_t lat = (size_t)rnnfx_chain_latency(chain), total = n + lat;
-    float *cin[2], *cout[2];
-    for (int c = 0; c < ch; c++) {
-        cin[c] = calloc(total, sizeof(float));
-        cout[c] = calloc(total, sizeof(float));
-        assert_non_null(cin[c]);
-        assert_non_null(cout[c]);
-        for (size_t i = 0; i < n; i++)
-            cin[c][i] = x[i * (size_t)ch + (size_t)c];
-    }
-    for (size_t pos = 0; pos < total; pos += 256) {
-        size_t b = total - pos < 256 ? total - pos : 256;
-        const float *in[2] = {cin[0] + pos, ch > 1 ? cin[1] + pos : NULL};
-        float *out[2] = {cout[0] + pos, ch > 1 ? cout[1] + pos : NULL};
-        rnnfx_chain_process_multi(chain, in, out, b);
-    }
-    for (int c = 0; c < ch; c++)
-        for (size_t i = 0; i < n; i++)
-            x[i * (size_t)ch + (size_t)c] = cout[c][i + lat];
-    for (int c = 0; c < ch; c++) {
-        free(cin[c]);
-        free(cout[c]);
-    }
-    rnnfx_chain_free(chain);
-    rnnfx_model_free(m);
-    return x;
+    const RnnfxTestSettings plain = {0.0, 0.0, 1.0};
+    return rnnfx_test_chain_reference(g_model, in_path, ir_path, &plain, 0, info);
 }
 
 /* ---- tests ---------------------------------------------------------------------- */
@@ -317,7 +168,7 @@ static void test_mono_ir(void **state)
     write_input(tmp_path(a, "in1/a.wav"), 1, 48000, 12000, 1);
     write_input(tmp_path(d, "in1/d.wav"), 2, 44100, 11025, 2);
     assert_int_equal(run("-m '%s' --ir '%s' -o '%s/out1' '%s' '%s'", g_model, ir, g_tmp, a, d), 0);
-    Settings s = {0.0, 0.0, 1.0};
+    RnnfxTestSettings s = {0.0, 0.0, 1.0};
     assert_true(check_file(a, tmp_path(oa, "out1/a.wav"), ir, 1, &s) < 1e-5);
     assert_true(check_file(d, tmp_path(od, "out1/d.wav"), ir, 1, &s) < 1e-5);
     /* the plugin's stereo chain (mono response on both channels) */
@@ -346,7 +197,7 @@ static void test_resampled_ir_and_mix(void **state)
     assert_int_equal(run("-m '%s' --ir='%s' --in-gain 2 --out-gain -3 --mix 0.6 -o '%s/out2' '%s'",
                          g_model, ir, g_tmp, b),
                      0);
-    Settings s = {2.0, -3.0, 0.6};
+    RnnfxTestSettings s = {2.0, -3.0, 0.6};
     assert_true(check_file(b, tmp_path(ob, "out2/b.wav"), ir, 1, &s) < 1e-5);
     /* the response was resampled: 3000 samples at 44.1 kHz are about
      * 3265 at 48 kHz, less the trimmed tail */
@@ -374,7 +225,7 @@ static void test_stereo_ir(void **state)
     write_input(tmp_path(f3, "in3/f.wav"), 3, 48000, 6000, 6);
     assert_int_equal(run("-m '%s' --ir '%s' -j 1 -o '%s/out3' '%s/in3'", g_model, ir, g_tmp, g_tmp), 0);
     assert_int_equal(run("-m '%s' --ir '%s' -j 3 -o '%s/out3j' '%s/in3'", g_model, ir, g_tmp, g_tmp), 0);
-    Settings s = {0.0, 0.0, 1.0};
+    RnnfxTestSettings s = {0.0, 0.0, 1.0};
     assert_true(check_file(c2, tmp_path(p, "out3/c.wav"), ir, 2, &s) < 1e-5);
     /* and not the response mixed to mono (what a mono chain per channel
      * would have played): the sides really differ */
@@ -438,7 +289,7 @@ static void test_bad_ir(void **state)
     float six[6 * 200];
     for (size_t i = 0; i < 6 * 200; i++)
         six[i] = i < 6 ? 0.5f : 0.01f;
-    assert_int_equal(write_float_wav(tmp_path(p, "six.wav"), 6, 48000, six, 200), 0);
+    assert_int_equal(rnnfx_test_write_float_wav(tmp_path(p, "six.wav"), 6, 48000, six, 200), 0);
     refused(p, 1, "channels");
 
     /* NaN inside */
@@ -446,7 +297,7 @@ static void test_bad_ir(void **state)
     for (int i = 0; i < 400; i++)
         nan_ir[i] = (float)exp(-i / 50.0);
     nan_ir[37] = NAN;
-    assert_int_equal(write_float_wav(tmp_path(p, "nan.wav"), 1, 48000, nan_ir, 400), 0);
+    assert_int_equal(rnnfx_test_write_float_wav(tmp_path(p, "nan.wav"), 1, 48000, nan_ir, 400), 0);
     refused(p, 1, "NaN");
 
     /* missing */
@@ -454,7 +305,7 @@ static void test_bad_ir(void **state)
 
     /* silent */
     float zeros[300] = {0};
-    assert_int_equal(write_float_wav(tmp_path(p, "silent.wav"), 1, 48000, zeros, 300), 0);
+    assert_int_equal(rnnfx_test_write_float_wav(tmp_path(p, "silent.wav"), 1, 48000, zeros, 300), 0);
     refused(p, 1, "silent");
 
     /* given twice, or without a value: usage errors */
@@ -487,7 +338,7 @@ static int setup(void **state)
         return -1;
     rnnfx_test_scratch_set(g_tmp);
     snprintf(g_model, sizeof g_model, "%s/lstm8.json", g_tmp);
-    return make_model(g_model, 31);
+    return rnnfx_test_save_model(g_model, RNNFX_CELL_LSTM, 31, 8, "LSTM 8");
 }
 
 static int teardown(void **state)

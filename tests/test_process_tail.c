@@ -2,7 +2,7 @@
  * test_process_tail.c — rnnfx-process --tail: output after each input's
  * end, checked against references built here.
  *
- * Two references, neither using the batch code:
+ * Two references, neither using the batch code (tests/support/procref.c):
  *  - the chain driven directly, the way the plugin builds and runs it (an
  *    empty chain of the file's channels, a core with the model and the
  *    response swapped in, controls set, blocks of 256), over the input
@@ -49,6 +49,7 @@
 #include "ir.h"
 #include "model.h"
 #include "model_file.h"
+#include "procref.h"
 
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wformat-truncation"
@@ -78,40 +79,12 @@ static int run_loud(const char *fmt, ...)
 
 /* ---- test files ---------------------------------------------------------------- */
 
-static int write_float_wav(const char *path, int channels, int rate, const float *inter,
-                           size_t frames)
-{
-    SF_INFO info = {0};
-    info.channels = channels;
-    info.samplerate = rate;
-    info.format = SF_FORMAT_WAV | SF_FORMAT_FLOAT;
-    SNDFILE *sf = sf_open(path, SFM_WRITE, &info);
-    if (!sf)
-        return -1;
-    sf_count_t w = sf_writef_float(sf, inter, (sf_count_t)frames);
-    sf_close(sf);
-    return w == (sf_count_t)frames ? 0 : -1;
-}
-
 /* A small room or plate as a response: decaying noise, channel c with its
  * own noise and time constant (1500 + 700 c samples), so a long tail that
  * differs left and right. */
 static int write_reverb(const char *path, int rate, int channels, size_t frames, uint64_t seed)
 {
-    float *x = malloc(frames * (size_t)channels * sizeof *x);
-    if (!x)
-        return -1;
-    RnnfxTestRng rng;
-    rnnfx_test_rng_seed(&rng, seed);
-    for (size_t i = 0; i < frames; i++)
-        for (int c = 0; c < channels; c++) {
-            double noise = 2.0 * rnnfx_test_rng_uniform(&rng) - 1.0;
-            double tau = 1500.0 + 700.0 * c;
-            x[i * (size_t)channels + (size_t)c] = (float)(0.6 * noise * exp(-(double)i / tau));
-        }
-    int rc = write_float_wav(path, channels, rate, x, frames);
-    free(x);
-    return rc;
+    return rnnfx_test_write_decay(path, rate, channels, frames, seed, 0.6, 1500.0, 700.0);
 }
 
 /* A take that is playing up to its last frame (rnnfx_test_signal ends its
@@ -142,147 +115,12 @@ static void write_input(const char *path, int format, int channels, int rate, si
     free(x);
 }
 
-static int make_model(const char *path, uint64_t seed)
+/* ---- the references (procref.h) ---------------------------------------------------- */
+
+static float *chain_reference(const char *in_path, const char *ir_path,
+                              const RnnfxTestSettings *s, size_t tail, SF_INFO *info)
 {
-    RnnfxArch arch;
-    rnnfx_arch_init_audio(&arch, RNNFX_CELL_LSTM, 8, 1);
-    RnnfxModel *m = rnnfx_test_random_model(&arch, seed, 1.0f, 0);
-    if (!m)
-        return -1;
-    rnnfx_model_meta(m)->sample_rate = 48000;
-    RnnfxError err;
-    RnnfxStatus st = rnnfx_model_finalize(m, &err);
-    if (st == RNNFX_OK)
-        st = rnnfx_model_save(m, path, &err);
-    rnnfx_model_free(m);
-    return st == RNNFX_OK ? 0 : -1;
-}
-
-/* ---- reference 1: the chain driven directly over input + zeros -------------------- */
-
-typedef struct {
-    double in_db, out_db, mix;
-} Settings;
-
-static void controls_of(const Settings *s, RnnfxChainControls *ctl)
-{
-    rnnfx_chain_controls_init(ctl);
-    ctl->input_db = (float)s->in_db;
-    ctl->output_db = (float)s->out_db;
-    ctl->mix = (float)s->mix;
-}
-
-/* Channels c0 .. c0 + ch - 1 of x (n frames of file_ch channels) through
- * one chain of ch channels built as the plugin builds its own, with the
- * response ir_path made for ch channels (or none), fed the input and then
- * `tail` + L zeros in blocks of 256; the first L outputs dropped. Writes
- * frames 0 .. n + tail - 1 of those channels into out (interleaved,
- * file_ch channels). */
-static void chain_run(const float *x, size_t n, int file_ch, int c0, int ch, int rate,
-                      const char *ir_path, const Settings *s, size_t tail, float *out)
-{
-    RnnfxModel *m = NULL;
-    RnnfxError err;
-    assert_int_equal(rnnfx_model_load(g_model, NULL, &m, &err), RNNFX_OK);
-    RnnfxIr *ir = NULL;
-    if (ir_path)
-        assert_int_equal(rnnfx_ir_load(ir_path, (double)rate, ch, &ir, &err), RNNFX_OK);
-    RnnfxChain *chain = NULL;
-    assert_int_equal(rnnfx_chain_new_multi(NULL, (double)rate, ch, 256, &chain, &err), RNNFX_OK);
-    RnnfxChainCore *core = NULL, *displaced = NULL;
-    assert_int_equal(rnnfx_chain_core_new_ir(chain, m, 0, ir, &core, &err), RNNFX_OK);
-    rnnfx_ir_free(ir); /* the core keeps a copy */
-    RnnfxChainControls ctl;
-    controls_of(s, &ctl);
-    rnnfx_chain_set_controls(chain, &ctl);
-    rnnfx_chain_swap(chain, core, &displaced);
-    assert_null(displaced);
-    const size_t lat = (size_t)rnnfx_chain_latency(chain), total = n + tail + lat;
-    float *cin[2] = {NULL, NULL}, *cout[2] = {NULL, NULL};
-    for (int c = 0; c < ch; c++) {
-        cin[c] = calloc(total, sizeof(float));
-        cout[c] = calloc(total, sizeof(float));
-        assert_non_null(cin[c]);
-        assert_non_null(cout[c]);
-        for (size_t i = 0; i < n; i++)
-            cin[c][i] = x[i * (size_t)file_ch + (size_t)(c0 + c)];
-    }
-    for (size_t pos = 0; pos < total; pos += 256) {
-        size_t b = total - pos < 256 ? total - pos : 256;
-        const float *in[2] = {cin[0] + pos, ch > 1 ? cin[1] + pos : NULL};
-        float *o[2] = {cout[0] + pos, ch > 1 ? cout[1] + pos : NULL};
-        rnnfx_chain_process_multi(chain, in, o, b);
-    }
-    for (int c = 0; c < ch; c++)
-        for (size_t i = 0; i < n + tail; i++)
-            out[i * (size_t)file_ch + (size_t)(c0 + c)] = cout[c][i + lat];
-    for (int c = 0; c < ch; c++) {
-        free(cin[c]);
-        free(cout[c]);
-    }
-    rnnfx_chain_free(chain);
-    rnnfx_model_free(m);
-}
-
-/* The whole file as a host playing on through silence gives it: a stereo
- * file through one stereo chain (the plugin's stereo instance; a mono
- * response feeds both sides), any other through a mono chain per channel.
- * Returns (n + tail) * channels interleaved floats. */
-static float *chain_reference(const char *in_path, const char *ir_path, const Settings *s,
-                              size_t tail, SF_INFO *info)
-{
-    float *x = rnnfx_test_read_audio(in_path, info);
-    assert_non_null(x);
-    const int ch = info->channels;
-    const size_t n = (size_t)info->frames;
-    float *out = calloc((n + tail) * (size_t)ch, sizeof *out);
-    assert_non_null(out);
-    if (ch == 2)
-        chain_run(x, n, ch, 0, 2, info->samplerate, ir_path, s, tail, out);
-    else
-        for (int c = 0; c < ch; c++)
-            chain_run(x, n, ch, c, 1, info->samplerate, ir_path, s, tail, out);
-    free(x);
-    return out;
-}
-
-/* ---- reference 2: the model's output convolved with the response ------------------ */
-
-/* out[i] = g (mix sum_k h[k] w[i + L - k] + (1 - mix) x[i]) for i in
- * 0 .. n + tail - 1 (x is 0 past n), in double: the response after the
- * model, before the mix (chain.h), w the wet signal of the chain without a
- * response driven over x and zeros, L its latency. */
-static void convolved(const RnnfxModel *m, const float *x, size_t n, size_t tail, int rate,
-                      const float *h, size_t k_len, const Settings *s, double *out)
-{
-    RnnfxChain *chain = NULL;
-    RnnfxError err;
-    assert_int_equal(rnnfx_chain_new(m, (double)rate, 500, &chain, &err), RNNFX_OK);
-    RnnfxChainControls ctl;
-    Settings wet = {s->in_db, 0.0, 1.0};
-    controls_of(&wet, &ctl);
-    rnnfx_chain_set_controls(chain, &ctl);
-    const size_t lat = (size_t)rnnfx_chain_latency(chain), total = n + tail + lat;
-    float *in = calloc(total, sizeof *in), *w = calloc(total, sizeof *w);
-    assert_non_null(in);
-    assert_non_null(w);
-    memcpy(in, x, n * sizeof *x);
-    for (size_t pos = 0; pos < total; pos += 500) {
-        size_t b = total - pos < 500 ? total - pos : 500;
-        rnnfx_chain_process(chain, in + pos, w + pos, b);
-    }
-    const double g = pow(10.0, s->out_db / 20.0);
-    for (size_t i = 0; i < n + tail; i++) {
-        size_t j = i + lat;
-        double acc = 0.0;
-        size_t kmax = j + 1 < k_len ? j + 1 : k_len;
-        for (size_t k = 0; k < kmax; k++)
-            acc += (double)h[k] * (double)w[j - k];
-        out[i] = g * (s->mix * acc + (1.0 - s->mix) * (i < n ? (double)x[i] : 0.0));
-    }
-    free(in);
-    free(w);
-    rnnfx_chain_free(chain);
+    return rnnfx_test_chain_reference(g_model, in_path, ir_path, s, tail, info);
 }
 
 /* Checks `out_path` (from in_path with --ir ir_path --tail auto): the
@@ -290,7 +128,7 @@ static void convolved(const RnnfxModel *m, const float *x, size_t n, size_t tail
  * ir_ch channels, and every channel matches the convolution reference over
  * the whole output. Returns the largest error relative to the peak. */
 static double check_auto(const char *in_path, const char *out_path, const char *ir_path, int ir_ch,
-                         const Settings *s)
+                         const RnnfxTestSettings *s)
 {
     SF_INFO ii, oi;
     float *x = rnnfx_test_read_audio(in_path, &ii);
@@ -318,7 +156,7 @@ static double check_auto(const char *in_path, const char *out_path, const char *
         assert_non_null(xc);
         assert_non_null(yc);
         const float *h = rnnfx_ir_data(ir, ir_ch == 2 ? c : 0);
-        convolved(m, xc, n, taps, ii.samplerate, h, taps, s, ref);
+        rnnfx_test_convolved(m, xc, n, taps, ii.samplerate, h, taps, s, ref);
         double peak = 0.0, err_max = 0.0, tail_peak = 0.0;
         for (size_t i = 0; i < len; i++) {
             peak = fabs(ref[i]) > peak ? fabs(ref[i]) : peak;
@@ -351,7 +189,7 @@ static double check_auto(const char *in_path, const char *out_path, const char *
  * frames bit-identical to `plain_path` (the same settings without a
  * tail) when given, and all of it equal to the chain reference. */
 static void check_chain(const char *in_path, const char *out_path, const char *plain_path,
-                        const char *ir_path, const Settings *s, size_t tail)
+                        const char *ir_path, const RnnfxTestSettings *s, size_t tail)
 {
     SF_INFO ri, oi;
     float *ref = chain_reference(in_path, ir_path, s, tail, &ri);
@@ -421,7 +259,7 @@ static void test_seconds_mono(void **state)
     assert_int_equal(run_loud("-m '%s' %s --tail 0.5 -o '%s/tail1' '%s'", g_model, set, g_tmp, a),
                      0);
     assert_true(stderr_has("0.500 s after each output"));
-    Settings s = {3.0, -2.0, 0.7};
+    RnnfxTestSettings s = {3.0, -2.0, 0.7};
     check_chain(a, tmp_path(q, "tail1/a.wav"), tmp_path(p, "plain1/a.wav"), NULL, &s, 24000);
 }
 
@@ -436,7 +274,7 @@ static void test_long_tails_resampled(void **state)
     mkdir(tmp_path(p, "in2"), 0777);
     write_input(tmp_path(b, "in2/b.wav"), WAV_FLOAT, 1, 48000, 65536, 0.5f, 2);
     write_input(tmp_path(d, "in2/d.wav"), WAV_24, 2, 44100, 30001, 0.5f, 3);
-    Settings s = {0.0, 0.0, 1.0};
+    RnnfxTestSettings s = {0.0, 0.0, 1.0};
     assert_int_equal(run("-m '%s' -o '%s/plain2' '%s/in2'", g_model, g_tmp, g_tmp), 0);
     assert_int_equal(run("-m '%s' --tail=1.5 --float -o '%s/tail2' '%s/in2'", g_model, g_tmp, g_tmp),
                      0);
@@ -492,7 +330,7 @@ static void test_auto_mono_ir(void **state)
                          "'%s/in3'",
                          g_model, ir, g_tmp, g_tmp),
                      0);
-    Settings s = {0.0, -1.0, 0.8};
+    RnnfxTestSettings s = {0.0, -1.0, 0.8};
     assert_true(check_auto(e, tmp_path(p, "out3/e.wav"), ir, 1, &s) < 1e-5);
     assert_true(check_auto(f, tmp_path(p, "out3/f.wav"), ir, 1, &s) < 1e-5);
     /* and the run without a tail cuts it: as long as the input, the same
@@ -529,7 +367,7 @@ static void test_stereo_ir(void **state)
     assert_int_equal(run("-m '%s' --ir '%s' --tail auto -o '%s/out4' '%s/in4'", g_model, ir, g_tmp,
                          g_tmp),
                      0);
-    Settings s = {0.0, 0.0, 1.0};
+    RnnfxTestSettings s = {0.0, 0.0, 1.0};
     assert_true(check_auto(g, tmp_path(p, "out4/g.wav"), ir, 2, &s) < 1e-5);
     assert_true(check_auto(h, tmp_path(p, "out4/h.wav"), ir, 1, &s) < 1e-5);
 
@@ -541,7 +379,7 @@ static void test_stereo_ir(void **state)
     assert_int_equal(run("-m '%s' --ir '%s' --in-gain 4 --tail 0.3 -j 3 -o '%s/sec4j' '%s'", g_model,
                          ir, g_tmp, g),
                      0);
-    Settings s4 = {4.0, 0.0, 1.0};
+    RnnfxTestSettings s4 = {4.0, 0.0, 1.0};
     check_chain(g, tmp_path(q, "sec4/g.wav"), tmp_path(p, "plain4/g.wav"), ir, &s4, 14400);
     SF_INFO ai, bi;
     float *x = rnnfx_test_read_audio(tmp_path(p, "sec4/g.wav"), &ai);
@@ -575,7 +413,7 @@ static void test_clipping(void **state)
     assert_int_equal(rnnfx_ir_load(ir, 48000.0, 1, &r, &err), RNNFX_OK);
     const size_t tail = rnnfx_ir_frames(r);
     rnnfx_ir_free(r);
-    Settings s = {0.0, 20.0, 1.0};
+    RnnfxTestSettings s = {0.0, 20.0, 1.0};
     SF_INFO ri, oi;
     float *ref = chain_reference(k, ir, &s, tail, &ri);
     size_t over = 0, over_in = 0;
@@ -649,7 +487,7 @@ static int setup(void **state)
         return -1;
     rnnfx_test_scratch_set(g_tmp);
     snprintf(g_model, sizeof g_model, "%s/lstm8.json", g_tmp);
-    return make_model(g_model, 41);
+    return rnnfx_test_save_model(g_model, RNNFX_CELL_LSTM, 41, 8, "LSTM 8");
 }
 
 static int teardown(void **state)

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <sys/wait.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,6 +99,40 @@ int rnnfx_test_write_audio(const char *path, int format, int channels, int rate,
     }
     free(x);
     free(mono);
+    return rc;
+}
+
+int rnnfx_test_write_float_wav(const char *path, int channels, int rate, const float *inter,
+                               size_t frames)
+{
+    SF_INFO info = {0};
+    info.channels = channels;
+    info.samplerate = rate;
+    info.format = SF_FORMAT_WAV | SF_FORMAT_FLOAT;
+    SNDFILE *sf = sf_open(path, SFM_WRITE, &info);
+    if (!sf)
+        return -1;
+    sf_count_t w = sf_writef_float(sf, inter, (sf_count_t)frames);
+    int closed = sf_close(sf);
+    return w == (sf_count_t)frames && closed == 0 ? 0 : -1;
+}
+
+int rnnfx_test_write_decay(const char *path, int rate, int channels, size_t frames, uint64_t seed,
+                           double amp, double tau0, double dtau)
+{
+    float *x = malloc((frames ? frames : 1) * (size_t)channels * sizeof *x);
+    if (!x)
+        return -1;
+    RnnfxTestRng rng;
+    rnnfx_test_rng_seed(&rng, seed);
+    for (size_t i = 0; i < frames; i++)
+        for (int c = 0; c < channels; c++) {
+            double noise = 2.0 * rnnfx_test_rng_uniform(&rng) - 1.0;
+            double tau = tau0 + dtau * c;
+            x[i * (size_t)channels + (size_t)c] = (float)(amp * noise * exp(-(double)i / tau));
+        }
+    int rc = rnnfx_test_write_float_wav(path, channels, rate, x, frames);
+    free(x);
     return rc;
 }
 

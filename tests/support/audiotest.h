@@ -41,6 +41,18 @@ int rnnfx_test_count_temp_files(const char *dir);
 int rnnfx_test_write_audio(const char *path, int format, int channels, int rate, size_t n,
                            float amp, uint64_t seed);
 
+/* Writes `frames` interleaved frames of `inter` as a 32-bit float WAV.
+ * 0 on success, -1 on any failure. */
+int rnnfx_test_write_float_wav(const char *path, int channels, int rate, const float *inter,
+                               size_t frames);
+
+/* A room, plate or cabinet response to first order: decaying noise,
+ * amp * noise * exp(-i / tau), channel c with its own noise and time
+ * constant tau = tau0 + dtau * c samples (so left and right differ), as a
+ * float WAV. 0 on success, -1 on any failure. */
+int rnnfx_test_write_decay(const char *path, int rate, int channels, size_t frames, uint64_t seed,
+                           double amp, double tau0, double dtau);
+
 /* Reads a whole file as interleaved floats (info filled in); NULL if it
  * cannot be read completely. Free with free(). */
 float *rnnfx_test_read_audio(const char *path, SF_INFO *info);

@@ -217,8 +217,14 @@ int rnnfx_test_remove_tree(const char *dir)
 
 int rnnfx_test_save_gru_model(const char *path, uint64_t seed, int hidden, const char *name)
 {
+    return rnnfx_test_save_model(path, RNNFX_CELL_GRU, seed, hidden, name);
+}
+
+int rnnfx_test_save_model(const char *path, RnnfxCell cell, uint64_t seed, int hidden,
+                          const char *name)
+{
     RnnfxArch arch;
-    rnnfx_arch_init_audio(&arch, RNNFX_CELL_GRU, hidden, 1);
+    rnnfx_arch_init_audio(&arch, cell, hidden, 1);
     RnnfxModel *m = rnnfx_test_random_model(&arch, seed, 1.0f, 0);
     if (!m)
         return -1;
@@ -229,7 +235,7 @@ int rnnfx_test_save_gru_model(const char *path, uint64_t seed, int hidden, const
     RnnfxStatus st = rnnfx_model_save(m, path, &err);
     rnnfx_model_free(m);
     if (st != RNNFX_OK) {
-        fprintf(stderr, "rnnfx_test_save_gru_model: %s\n", err.msg);
+        fprintf(stderr, "rnnfx_test_save_model: %s\n", err.msg);
         return -1;
     }
     return 0;

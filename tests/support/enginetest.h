@@ -57,9 +57,13 @@ double rnnfx_test_rng_uniform(RnnfxTestRng *r); /* [0, 1) */
 RnnfxModel *rnnfx_test_random_model(const RnnfxArch *arch, uint64_t seed, float scale,
                                     int init_state);
 
-/* Saves a random GRU-`hidden` audio model with skip (weights as
+/* Saves a random `cell`-`hidden` audio model with skip (weights as
  * rnnfx_test_random_model, scale 1), trained at 48 kHz and named `name`,
  * as an rnnfx model file. 0 on success, -1 (with a message on stderr). */
+int rnnfx_test_save_model(const char *path, RnnfxCell cell, uint64_t seed, int hidden,
+                          const char *name);
+
+/* rnnfx_test_save_model for a GRU. */
 int rnnfx_test_save_gru_model(const char *path, uint64_t seed, int hidden, const char *name);
 
 /* A mixed test signal in [-1, 1]: sines, a decaying pluck, noise, silence. */
