@@ -192,6 +192,8 @@ FUZZ_SEEDS_fuzz_manifest :=
 FUZZ_OPTS_fuzz_manifest := -max_len=4096
 FUZZ_SEEDS_fuzz_ir :=
 FUZZ_OPTS_fuzz_ir := -max_len=65536
+FUZZ_SEEDS_fuzz_checkpoint :=
+FUZZ_OPTS_fuzz_checkpoint := -max_len=65536
 .PHONY: fuzz fuzz-run fuzz-check
 
 fuzz-check:

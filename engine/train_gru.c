@@ -62,11 +62,11 @@ void rnnfx_train_gru_backward(const RnnfxTrainNet *net, int l, RnnfxTrainLayerBu
              * this step adds to dh[t−1] the direct path dh·z and dGH_t·W_hh,
              * except at t = 0 where the chunk is cut (scratch absorbs it) */
             size_t o = (t - t0) * sg;
-            float *dprev = dh + (t - 1) * sh;
-            if (t == 0) {
-                dprev = w->dtmp;
+            /* dh + (t - 1) * sh is not even formed at t = 0: the index
+             * wraps and the pointer sum is undefined (UBSan, fuzz_checkpoint) */
+            float *dprev = t > 0 ? dh + (t - 1) * sh : w->dtmp;
+            if (t == 0)
                 memset(dprev, 0, sizeof(float) * sh);
-            }
             k->gru_bwd(Bt, H, b->act + t * sg, b->ghn + t * sh, b->h + t * sh, dh + t * sh,
                        dGX + o, dGH + o, dprev);
             if (t > 0)

@@ -21,6 +21,7 @@
  * This file is not the CLI: it does not read audio, align, normalise or keep
  * a best model.
  */
+#include <limits.h>
 #include <math.h>
 #include <pthread.h>
 #include <signal.h>
@@ -929,6 +930,10 @@ RnnfxStatus rnnfx_trainer_save_checkpoint(const RnnfxTrainer *tr, const char *pa
     return st;
 }
 
+/* A refused file (damaged, cut short, another model, or values this trainer
+ * never writes: a state out of range, Adam moments no run produces,
+ * non-finite numbers) leaves the trainer as it was, with a message naming
+ * the problem. */
 RnnfxStatus rnnfx_trainer_load_checkpoint(RnnfxTrainer *tr, const char *path, char **extra,
                                           RnnfxError *err)
 {
@@ -976,6 +981,11 @@ RnnfxStatus rnnfx_trainer_load_checkpoint(RnnfxTrainer *tr, const char *path, ch
             k = len - pos;
         memcpy(saved, data + pos, k);
         saved[k] = '\0';
+        /* a damaged length reads into the binary part: the message shows
+         * text only */
+        for (size_t i = 0; i < k; i++)
+            if (saved[i] < 0x20 || saved[i] > 0x7e)
+                saved[i] = '?';
         free(data);
         return rnnfx_fail(err, RNNFX_ERR_INVALID,
                           "%s was saved for a different model or settings (%s), not (%s)", path,
@@ -987,31 +997,84 @@ RnnfxStatus rnnfx_trainer_load_checkpoint(RnnfxTrainer *tr, const char *path, ch
     if (nf != n)
         goto truncated;
     TAKE(&s, sizeof s);
+    /* The checksum only tells a damaged file from an intact one; a file
+     * written by something else (or edited and re-summed) can hold a state
+     * this trainer never produces, and training on from it would go wrong
+     * silently: a NaN or >1 rate scale or progress gives a NaN or too high
+     * learning rate, a bad_vals near INT_MAX overflows at the next
+     * validation, a step near 2^64 wraps to 0 and divides Adam's bias
+     * correction by zero, and a lr_scale beyond FLT_MAX makes the float
+     * cast below undefined. Such values are refused, by name. */
+    const char *bad_field = NULL;
+    if (s.step > ((uint64_t)1 << 53) || s.epochs > ((uint64_t)1 << 53))
+        bad_field = "step or epoch count beyond 2^53";
+    else if (s.epoch_active != 0 && s.epoch_active != 1)
+        bad_field = "epoch flag not 0 or 1";
+    else if (s.bad_vals < 0 || s.bad_vals > INT_MAX / 2)
+        bad_field = "count of validations without improvement out of range";
+    else if (!(s.progress >= 0.0 && s.progress <= 1.0))
+        bad_field = "schedule progress outside [0, 1]";
+    else if (isnan(s.best_val))
+        bad_field = "best validation loss not a number";
+    else if (!(s.lr_scale >= 0.0 && s.lr_scale <= 1.0))
+        bad_field = "plateau rate scale outside [0, 1]";
+    if (bad_field) {
+        free(data);
+        return rnnfx_fail(err, RNNFX_ERR_INVALID, "%s holds an impossible trainer state (%s)",
+                          path, bad_field);
+    }
+    /* Everything is checked before anything is replaced, so a refused file
+     * leaves the trainer as it was: the weights and both Adam moments, then
+     * the caller text, which must end the file exactly (bytes after it would
+     * be a file this writer did not make). */
     if (len - pos < 3 * n * sizeof(float) + sizeof xlen)
         goto truncated;
-    float *params = rnnfx_model_params(tr->model, NULL);
-    /* weights are checked before anything is replaced */
-    for (uint64_t i = 0; i < 3 * n; i++) {
-        float f;
-        memcpy(&f, data + pos + i * sizeof f, sizeof f);
-        if (!isfinite(f)) {
+    memcpy(&xlen, data + pos + 3 * n * sizeof(float), sizeof xlen);
+    if (xlen != len - pos - 3 * n * sizeof(float) - sizeof xlen)
+        goto truncated;
+    const char *w = data + pos, *wm = w + n * sizeof(float), *wv = wm + n * sizeof(float);
+    /* Adam's moments follow m = (1-b1) sum b1^k g, v = (1-b2) sum b2^k g^2,
+     * so v >= 0 and (Cauchy-Schwarz) m^2 <= K v with
+     * K = (1-b1)^2 / ((1-b2)(1 - b1^2/b2)) when b1^2 < b2. A larger m makes
+     * the first step m / (sqrt(v) + eps) huge and the weights infinite; the
+     * bound is kept with a factor 4 and a floor for float rounding (a
+     * gradient whose square underflows still moves m). */
+    double b1 = tr->cfg.beta1, b2 = tr->cfg.beta2;
+    double kmv = b1 * b1 < b2 ? 4.0 * (1.0 - b1) * (1.0 - b1) / ((1.0 - b2) * (1.0 - b1 * b1 / b2))
+                              : INFINITY;
+    for (uint64_t i = 0; i < n; i++) {
+        float p, m, v;
+        memcpy(&p, w + i * sizeof p, sizeof p);
+        memcpy(&m, wm + i * sizeof m, sizeof m);
+        memcpy(&v, wv + i * sizeof v, sizeof v);
+        if (!isfinite(p) || !isfinite(m) || !isfinite(v)) {
             free(data);
             return rnnfx_fail(err, RNNFX_ERR_INVALID, "%s holds non-finite values", path);
         }
+        if (v < 0.0f || (double)m * m > kmv * v + 1e-20) {
+            free(data);
+            return rnnfx_fail(err, RNNFX_ERR_INVALID,
+                              "%s holds optimizer moments Adam cannot produce (entry %llu: "
+                              "m %g, v %g)",
+                              path, (unsigned long long)i, (double)m, (double)v);
+        }
     }
+    char *text = NULL;
+    if (extra && xlen) {
+        text = malloc(xlen + 1);
+        if (!text) {
+            free(data);
+            return rnnfx_fail(err, RNNFX_ERR_NOMEM, "out of memory reading %s", path);
+        }
+        memcpy(text, data + pos + 3 * n * sizeof(float) + sizeof xlen, xlen);
+        text[xlen] = '\0';
+    }
+    float *params = rnnfx_model_params(tr->model, NULL);
     TAKE(params, n * sizeof(float));
     TAKE(tr->m, n * sizeof(float));
     TAKE(tr->v, n * sizeof(float));
-    TAKE(&xlen, sizeof xlen);
-    if (xlen > len - pos)
-        goto truncated;
-    if (extra && xlen) {
-        *extra = malloc(xlen + 1);
-        if (*extra) {
-            memcpy(*extra, data + pos, xlen);
-            (*extra)[xlen] = '\0';
-        }
-    }
+    if (extra)
+        *extra = text;
 #undef TAKE
     free(data);
     tr->step = s.step;

@@ -3,7 +3,8 @@
  * fuzz harnesses, without libFuzzer, in the ordinary test run.
  *
  * The harnesses (tests/fuzz/fuzz_*.c: model files, generated
- * architectures, MIDI files, training manifests, impulse-response files)
+ * architectures, MIDI files, training manifests, impulse-response files,
+ * training checkpoints)
  * are built with clang and libFuzzer by
  * `make fuzz`, which CI does not run. Their entry points are included here
  * under other names, so every input in tests/fuzz/corpus/<name>/ (a few
@@ -47,6 +48,9 @@
 #undef LLVMFuzzerTestOneInput
 #define LLVMFuzzerTestOneInput rnnfx_fuzz_ir_one
 #include "fuzz/fuzz_ir.c"
+#undef LLVMFuzzerTestOneInput
+#define LLVMFuzzerTestOneInput rnnfx_fuzz_checkpoint_one
+#include "fuzz/fuzz_checkpoint.c"
 #undef LLVMFuzzerTestOneInput
 
 typedef int (*FuzzEntry)(const uint8_t *data, size_t size);
@@ -135,6 +139,12 @@ static void test_manifest_corpus(void **state)
     assert_true(replay_dir("tests/fuzz/corpus/manifest", rnnfx_fuzz_manifest_one) >= 10);
 }
 
+static void test_checkpoint_corpus(void **state)
+{
+    (void)state;
+    assert_true(replay_dir("tests/fuzz/corpus/checkpoint", rnnfx_fuzz_checkpoint_one) >= 10);
+}
+
 int main(void)
 {
     signal(SIGABRT, on_abort);
@@ -144,6 +154,7 @@ int main(void)
         cmocka_unit_test(test_midi_corpus),
         cmocka_unit_test(test_manifest_corpus),
         cmocka_unit_test(test_ir_corpus),
+        cmocka_unit_test(test_checkpoint_corpus),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

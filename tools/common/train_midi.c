@@ -849,6 +849,61 @@ static double eval_nll(const RnnfxModel *m, const Set *s, const Options *o, int 
     return r.bce;
 }
 
+/* Each value is checked because the main loop trusts it: a NaN best
+ * validation never improves (no best model is saved again), NaN or
+ * negative seconds switch the time budget off, a negative epoch trains past
+ * --epochs, and since_best near INT_MAX overflows at the next epoch without
+ * gain. Missing keys keep their starting values (as before). */
+int rnnfx_train_midi_parse_resume(const char *text, RnnfxMidiResume *out, char *msg, size_t len)
+{
+    *out = (RnnfxMidiResume){INFINITY, 0, 0, 0.0};
+    json_object *o = text ? json_tokener_parse(text) : NULL;
+    if (!o || !json_object_is_type(o, json_type_object)) {
+        snprintf(msg, len, "its MIDI training state is not a JSON object (a checkpoint of "
+                           "another program or damaged)");
+        json_object_put(o);
+        return -1;
+    }
+    json_object *v;
+    const char *bad = NULL;
+    if (json_object_object_get_ex(o, "best_valid", &v) && v) {
+        if (!json_object_is_type(v, json_type_double) && !json_object_is_type(v, json_type_int))
+            bad = "best_valid is not a number";
+        else if (!(json_object_get_double(v) >= 0.0))
+            bad = "best_valid is not a number >= 0";
+        else
+            out->best_valid = json_object_get_double(v);
+    }
+    if (!bad && json_object_object_get_ex(o, "epoch", &v)) {
+        if (!json_object_is_type(v, json_type_int) || json_object_get_int64(v) < 0 ||
+            json_object_get_int64(v) > 1000000000)
+            bad = "epoch is not a whole number from 0 to 1e9";
+        else
+            out->epoch = (int)json_object_get_int64(v);
+    }
+    if (!bad && json_object_object_get_ex(o, "since_best", &v)) {
+        if (!json_object_is_type(v, json_type_int) || json_object_get_int64(v) < 0 ||
+            json_object_get_int64(v) > out->epoch)
+            bad = "since_best is not a whole number from 0 to the epoch";
+        else
+            out->since_best = (int)json_object_get_int64(v);
+    }
+    if (!bad && json_object_object_get_ex(o, "seconds", &v)) {
+        double sec = v ? json_object_get_double(v) : -1.0;
+        if ((!json_object_is_type(v, json_type_double) && !json_object_is_type(v, json_type_int)) ||
+            !(sec >= 0.0 && sec <= 1e9))
+            bad = "seconds is not a number from 0 to 1e9";
+        else
+            out->seconds = sec;
+    }
+    json_object_put(o);
+    if (bad) {
+        snprintf(msg, len, "its MIDI training state is not valid: %s", bad);
+        return -1;
+    }
+    return 0;
+}
+
 int rnnfx_train_midi_wanted(int argc, char **argv)
 {
     for (int i = 1; i < argc; i++)
@@ -1012,17 +1067,16 @@ int rnnfx_train_midi_main(int argc, char **argv)
         if (rnnfx_trainer_load_checkpoint(tr, o.resume, &extra, &err) != RNNFX_OK)
             goto fail_err;
         if (extra) {
-            json_object *ej = json_tokener_parse(extra);
-            json_object *v;
-            if (ej && json_object_object_get_ex(ej, "best_valid", &v))
-                best_valid = json_object_get_double(v);
-            if (ej && json_object_object_get_ex(ej, "epoch", &v))
-                epoch = json_object_get_int(v);
-            if (ej && json_object_object_get_ex(ej, "since_best", &v))
-                since_best = json_object_get_int(v);
-            if (ej && json_object_object_get_ex(ej, "seconds", &v))
-                elapsed_before = json_object_get_double(v);
-            json_object_put(ej);
+            RnnfxMidiResume rs;
+            char why[256];
+            if (rnnfx_train_midi_parse_resume(extra, &rs, why, sizeof why) != 0) {
+                fprintf(stderr, "rnnfx-train: cannot resume from %s: %s\n", o.resume, why);
+                goto done;
+            }
+            best_valid = rs.best_valid;
+            epoch = rs.epoch;
+            since_best = rs.since_best;
+            elapsed_before = rs.seconds;
         }
         /* The best model so far sits beside the checkpoint. */
         char bp[4096];
@@ -1083,9 +1137,16 @@ int rnnfx_train_midi_main(int argc, char **argv)
         }
         if (o.checkpoint) {
             char ex[256];
+            /* no validation yet (or only NaN ones) leaves best_valid infinite,
+             * which JSON cannot hold: null says it */
+            char bv[32];
+            if (isfinite(best_valid))
+                snprintf(bv, sizeof bv, "%.17g", best_valid);
+            else
+                snprintf(bv, sizeof bv, "null");
             snprintf(ex, sizeof ex,
-                     "{\"best_valid\": %.17g, \"epoch\": %d, \"since_best\": %d, \"seconds\": %.3f}",
-                     best_valid, epoch, since_best, rnnfx_cli_now() - t0);
+                     "{\"best_valid\": %s, \"epoch\": %d, \"since_best\": %d, \"seconds\": %.3f}",
+                     bv, epoch, since_best, rnnfx_cli_now() - t0);
             if (rnnfx_trainer_save_checkpoint(tr, o.checkpoint, ex, &err) != RNNFX_OK)
                 goto fail_err;
             char bp[4096];

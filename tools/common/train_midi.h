@@ -21,6 +21,22 @@
 #ifndef RNNFX_TRAIN_MIDI_H
 #define RNNFX_TRAIN_MIDI_H
 
+#include <stddef.h>
+
+/* The MIDI trainer's own state, kept as JSON in its checkpoints (the
+ * engine's caller text): best validation NLL (infinite before the first),
+ * epochs done, epochs since the best, training seconds so far. */
+typedef struct {
+    double best_valid;
+    int epoch, since_best;
+    double seconds;
+} RnnfxMidiResume;
+
+/* Reads that state from a checkpoint's caller text. Returns 0, or -1 with
+ * msg saying what is wrong (not JSON, a value out of range); keys that are
+ * missing keep their starting values. Thread: any. */
+int rnnfx_train_midi_parse_resume(const char *text, RnnfxMidiResume *out, char *msg, size_t len);
+
 /* 1 if argv asks for MIDI training (contains --midi or --jsb). */
 int rnnfx_train_midi_wanted(int argc, char **argv);
 
