@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """checkpoint_variants.py — writes the hand-made part of
 tests/fuzz/corpus/checkpoint/: damaged, truncated and hostile versions of
-the real checkpoints beside them (gru4.ckpt, lstm4.ckpt, midi_gru4.ckpt,
+the real checkpoints beside them (gru4.ckpt, lstm4.ckpt, midi_gru1.ckpt,
 written by rnnfx-train on a tiny run).
 
 Most variants carry a correct checksum (FNV-1a 64 over the rest of the file,
@@ -71,7 +71,7 @@ def state_variant(src, name, field, value):
 
 def main():
     gru = open(os.path.join(DIR, "gru4.ckpt"), "rb").read()
-    midi = open(os.path.join(DIR, "midi_gru4.ckpt"), "rb").read()
+    midi = open(os.path.join(DIR, "midi_gru1.ckpt"), "rb").read()
     head, n, st, w, extra = split(gru)
     assert join(head, n, st, w, extra) == gru, "the layout above no longer matches the writer"
 
