@@ -143,6 +143,9 @@ $(BUILD)/tests/%.o: tests/%.c $(wildcard engine/*.h tests/support/*.h tools/comm
 	$(CC) $(BASE_CFLAGS) $(CFLAGS) -Itests/support -Itools/common \
 	  $(call pc_cflags,cmocka sndfile lilv-0 lv2 json-c) -c $< -o $@
 
+# test_fuzz_corpus.c includes the fuzz harnesses: a changed harness rebuilds it
+$(BUILD)/tests/test_fuzz_corpus.o: $(wildcard tests/fuzz/*.c tests/fuzz/*.h)
+
 $(BUILD)/tests/test_%: $(BUILD)/tests/test_%.o $(TEST_SUPPORT_OBJ) $(TOOLS_LIB) $(ENGINE_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(TEST_SUPPORT_OBJ) $(TOOLS_LIB) $(ENGINE_LIB) $(TEST_LDLIBS) $(TOOLS_LDLIBS) $(LDLIBS_ENGINE)

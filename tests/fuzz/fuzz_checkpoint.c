@@ -266,6 +266,14 @@ static void ckf_check_lr(const CkfShape *s, int k, const char *when)
     }
 }
 
+/* The one temporary file goes when the process ends (the fuzzer, or
+ * test_fuzz_corpus in every test run). */
+static void ckf_cleanup(void)
+{
+    if (g_path[0])
+        unlink(g_path);
+}
+
 static void ckf_write(const uint8_t *data, size_t size)
 {
     if (!g_path[0]) {
@@ -275,6 +283,7 @@ static void ckf_write(const uint8_t *data, size_t size)
         if (fd < 0)
             ckf_die("cannot make a temporary file");
         close(fd);
+        atexit(ckf_cleanup);
     }
     FILE *f = fopen(g_path, "wb");
     if (!f || (size && fwrite(data, 1, size, f) != size) || fclose(f) != 0)
