@@ -53,7 +53,7 @@ check() {
 check test_plugin_chain "$tmp/chain.log" '[0-9]*'
 BUILD="$A" "$A/tests/test_plugin_host" 2>&1 | grep -v '^rnnfx: ' > "$tmp/run.log"
 tail -5 "$tmp/run.log"
-check test_plugin_host "$tmp/run.log" 9
+check test_plugin_host "$tmp/run.log" 10
 BUILD="$A" "$A/tests/test_plugin_robust" 2>&1 | grep -v '^rnnfx' > "$tmp/robust.log"
 tail -3 "$tmp/robust.log"
 check test_plugin_robust "$tmp/robust.log" 7
