@@ -17,7 +17,8 @@
 # the files of an earlier run (model, preset bundle, report, checkpoint) are
 # refused before any work and left byte-identical, --force/-f replaces them
 # (other files in the bundle stay), --resume from the run's own checkpoint
-# carries on into them without --force, from another checkpoint it does not.
+# carries on into them without --force, from another checkpoint it does not;
+# checkpoints whose training state is damaged are refused with a message.
 #
 # Run from the repository root with BUILD set (make test does this).
 # Exit 0 = pass, 77 = skipped (reason printed), anything else = fail.
@@ -130,6 +131,22 @@ check "resume on other audio: runs, says so, writes the model (rc=$rc)" \
     --resume "$T/r.json.ckpt" > "$T/r3.txt" 2>&1
 rc=$?
 check "resume with another model size is refused (rc=$rc)" "[ $rc -ne 0 ] && [ ! -e '$T/r3.json' ]"
+# a checkpoint whose training state (the trainer's own JSON) is damaged:
+# refused by name, nothing written (a null "arch" once crashed it). The
+# files are tests/fuzz/checkpoint_variants.py's, from a GRU-4 with skip.
+CK=tests/fuzz/corpus/checkpoint
+TINY="--type gru --hidden 4 --segment 128 --burn-in 16 --tbptt 32 --batch 8 --skip --epochs 1 --no-report --no-preset"
+"$TRAIN" -q -i $DATA/dry.flac -t $DATA/wet_gx_scream.flac -o "$T/dmg.json" $TINY \
+    --resume $CK/gru4.ckpt > "$T/dmg.txt" 2>&1
+rc=$?
+check "the damaged-state tests' source checkpoint resumes (rc=$rc)" "[ $rc -eq 0 ] && [ -s '$T/dmg.json' ]"
+for f in $CK/audio_state_*.ckpt; do
+    "$TRAIN" -q -i $DATA/dry.flac -t $DATA/wet_gx_scream.flac -o "$T/dmgbad.json" $TINY \
+        --resume "$f" > "$T/dmgbad.txt" 2>&1
+    rc=$?
+    check "damaged training state $(basename "$f"): exit 1, says so, no model (rc=$rc)" \
+        "[ $rc -eq 1 ] && grep -q 'its training state is damaged' '$T/dmgbad.txt' && [ ! -e '$T/dmgbad.json' ]"
+done
 
 # --- 2b. an earlier run's files are kept unless --force -------------------------
 # A capture is minutes of training: a shell line run again, or a typo in -o,

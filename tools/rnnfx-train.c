@@ -1104,46 +1104,85 @@ static char *extra_to_json(const History *h, double best_val, double elapsed, co
     return r;
 }
 
-/* Reads the checkpoint's extra state. -1 (after a message) when the model
- * options differ. Other data than the checkpoint's is allowed (that is
+/* A number member of o, or -1 when key is missing or not a number (a
+ * damaged or hand-edited checkpoint: json_object_get_double would read
+ * null or a string as 0). */
+static int json_number(json_object *o, const char *key, double *out)
+{
+    json_object *v;
+    if (!json_object_object_get_ex(o, key, &v) ||
+        !(json_object_is_type(v, json_type_double) || json_object_is_type(v, json_type_int)))
+        return -1;
+    *out = json_object_get_double(v);
+    return 0;
+}
+
+/* Reads the checkpoint's extra state (path names it in messages). -1
+ * (after a message) when the model options differ or the state is damaged:
+ * a missing or non-string arch or data, a best validation ESR that is not
+ * a number >= 0 (or infinity: none yet), an elapsed time that is not a
+ * finite number >= 0. Other data than the checkpoint's is allowed (that is
  * fine-tuning) but said, and the recorded best validation ESR, measured on
- * other audio, no longer counts. */
-static int extra_from_json(const char *text, History *h, double *best_val, double *elapsed,
-                           const char *arch, const char *data_id)
+ * other audio, no longer counts. History entries that are not three finite
+ * numbers are skipped (they only draw the report's curves). */
+static int extra_from_json(const char *path, const char *text, History *h, double *best_val,
+                           double *elapsed, const char *arch, const char *data_id)
 {
     json_object *o = json_tokener_parse(text);
-    if (!o)
+    json_object *va = NULL, *vd = NULL;
+    const char *bad = NULL;
+    double best = 0.0, secs = 0.0;
+    if (!o || !json_object_is_type(o, json_type_object))
+        bad = "it is not a JSON object";
+    else if (!json_object_object_get_ex(o, "arch", &va) || !json_object_is_type(va, json_type_string))
+        bad = "no model description (\"arch\")";
+    else if (!json_object_object_get_ex(o, "data", &vd) || !json_object_is_type(vd, json_type_string))
+        bad = "no data fingerprint (\"data\")";
+    else if (json_number(o, "best_val_esr", &best) != 0 || isnan(best) || best < 0.0)
+        bad = "the best validation ESR is not a number >= 0";
+    else if (json_number(o, "elapsed", &secs) != 0 || !isfinite(secs) || secs < 0.0)
+        bad = "the elapsed time is not a finite number >= 0";
+    if (bad) {
+        fprintf(stderr, "rnnfx-train: %s: its training state is damaged (%s); train afresh, or "
+                        "resume from a checkpoint rnnfx-train wrote\n",
+                path, bad);
+        json_object_put(o);
         return -1;
-    json_object *v;
-    int ok = 1;
-    if (json_object_object_get_ex(o, "arch", &v) && strcmp(json_object_get_string(v), arch) != 0) {
-        fprintf(stderr, "rnnfx-train: the checkpoint is for a %s model, these options make a %s one\n",
-                json_object_get_string(v), arch);
-        ok = 0;
     }
-    if (json_object_object_get_ex(o, "best_val_esr", &v))
-        *best_val = json_object_get_double(v);
-    if (json_object_object_get_ex(o, "data", &v) && strcmp(json_object_get_string(v), data_id) != 0) {
+    if (strcmp(json_object_get_string(va), arch) != 0) {
+        fprintf(stderr, "rnnfx-train: the checkpoint is for a %s model, these options make a %s one\n",
+                json_object_get_string(va), arch);
+        json_object_put(o);
+        return -1;
+    }
+    *best_val = best;
+    *elapsed = secs;
+    if (strcmp(json_object_get_string(vd), data_id) != 0) {
         note(1, "the checkpoint was trained on other audio (other recordings, channels or "
                 "settings that change the levels); continuing on these, from its weights, "
                 "with a fresh best validation ESR");
         *best_val = INFINITY;
     }
-    if (json_object_object_get_ex(o, "elapsed", &v))
-        *elapsed = json_object_get_double(v);
+    json_object *v;
     if (json_object_object_get_ex(o, "history", &v) && json_object_is_type(v, json_type_array)) {
         for (size_t i = 0; i < json_object_array_length(v); i++) {
             json_object *e = json_object_array_get_idx(v, i);
             if (!json_object_is_type(e, json_type_array) || json_object_array_length(e) != 3)
                 continue;
-            RnnfxReportEpoch ep = {json_object_get_double(json_object_array_get_idx(e, 0)),
-                                   json_object_get_double(json_object_array_get_idx(e, 1)),
-                                   json_object_get_double(json_object_array_get_idx(e, 2))};
-            history_add(h, ep);
+            double f[3];
+            int good = 1;
+            for (size_t k = 0; k < 3; k++) {
+                json_object *x = json_object_array_get_idx(e, k);
+                good &= json_object_is_type(x, json_type_double) || json_object_is_type(x, json_type_int);
+                f[k] = json_object_get_double(x);
+                good &= isfinite(f[k]);
+            }
+            if (good)
+                history_add(h, (RnnfxReportEpoch){f[0], f[1], f[2]});
         }
     }
     json_object_put(o);
-    return ok ? 0 : -1;
+    return 0;
 }
 
 /* Writes the split data for the PyTorch benchmark script: the exact arrays
@@ -1688,7 +1727,8 @@ int main(int argc, char **argv)
             return EXIT_FAIL;
         }
         if (extra &&
-            extra_from_json(extra, &hist, &best_val, &elapsed_before, arch_id, data_id) != 0) {
+            extra_from_json(o.resume, extra, &hist, &best_val, &elapsed_before, arch_id,
+                            data_id) != 0) {
             free(extra);
             return EXIT_FAIL;
         }

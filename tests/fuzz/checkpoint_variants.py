@@ -18,6 +18,7 @@ u64 xlen, caller text, u64 checksum.
 
 Usage: /usr/bin/python3 tests/fuzz/checkpoint_variants.py  (from the root)
 """
+import json
 import os
 import struct
 
@@ -114,6 +115,26 @@ def main():
     ww = list(w)
     ww[i] = 1e38
     write("weight_huge.ckpt", join(head, n, st, ww, extra))  # finite: accepted, must train
+
+    # the audio trainer's state (caller text, read by tools/rnnfx-train.c;
+    # tests/test_train_cli.sh resumes from each and wants a clear refusal)
+    good = json.loads(extra)
+
+    def with_(key, value):
+        d = dict(good)
+        d[key] = value
+        return json.dumps(d)  # NaN as NaN, as json-c writes it
+
+    for name, text in [
+        ("audio_state_arch_null.ckpt", '{"tool":"rnnfx-train","arch":null}'),
+        ("audio_state_not_object.ckpt", "[1, 2, 3]"),
+        ("audio_state_not_json.ckpt", extra.decode()[:len(extra) // 2]),
+        ("audio_state_data_number.ckpt", with_("data", 7)),
+        ("audio_state_best_negative.ckpt", with_("best_val_esr", -0.03)),
+        ("audio_state_elapsed_nan.ckpt", with_("elapsed", float("nan"))),
+        ("audio_state_elapsed_string.ckpt", with_("elapsed", "0.04")),
+    ]:
+        write(name, join(head, n, st, w, text.encode()))
 
     # the MIDI trainer's state (caller text)
     mh, mn, mst, mw, mx = split(midi)
