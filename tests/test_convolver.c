@@ -326,20 +326,6 @@ static void test_ir_refuses_bad_responses(void **state)
     rnnfx_ir_free(NULL);
 }
 
-static void write_wav(const char *path, int channels, int rate, const float *inter, size_t frames,
-                      int format)
-{
-    SF_INFO info;
-    memset(&info, 0, sizeof info);
-    info.channels = channels;
-    info.samplerate = rate;
-    info.format = format;
-    SNDFILE *sf = sf_open(path, SFM_WRITE, &info);
-    assert_non_null(sf);
-    assert_int_equal(sf_writef_float(sf, inter, (sf_count_t)frames), (sf_count_t)frames);
-    sf_close(sf);
-}
-
 static void test_ir_load_files(void **state)
 {
     (void)state;
@@ -351,7 +337,8 @@ static void test_ir_load_files(void **state)
     for (size_t i = 0; i < len; i++) h[i] *= 0.5f;
     /* a 24-bit WAV reads back within its resolution, normalised */
     rnnfx_test_scratch_path(path, "cab.wav");
-    write_wav(path, 1, 48000, h, len, SF_FORMAT_WAV | SF_FORMAT_PCM_24);
+    const int pcm24 = SF_FORMAT_WAV | SF_FORMAT_PCM_24;
+    assert_int_equal(rnnfx_test_write_frames(path, pcm24, 1, 48000, h, len), 0);
     assert_int_equal(rnnfx_ir_load(path, 48000, 2, &ir, &err), RNNFX_OK);
     assert_int_equal(rnnfx_ir_channels(ir), 2);
     assert_int_equal(rnnfx_ir_source_channels(ir), 1);
@@ -364,14 +351,14 @@ static void test_ir_load_files(void **state)
     float *six = calloc(len * 6, sizeof *six);
     for (size_t i = 0; i < len; i++) six[i * 6] = h[i];
     rnnfx_test_scratch_path(path, "six.wav");
-    write_wav(path, 6, 48000, six, len, SF_FORMAT_WAV | SF_FORMAT_FLOAT);
+    assert_int_equal(rnnfx_test_write_float_wav(path, 6, 48000, six, len), 0);
     assert_int_equal(rnnfx_ir_load(path, 48000, 1, &ir, &err), RNNFX_ERR_UNSUPPORTED);
     assert_non_null(strstr(err.msg, "6 channels"));
     assert_non_null(strstr(err.msg, "six.wav"));
     /* NaN in a float WAV */
     h[700] = NAN;
     rnnfx_test_scratch_path(path, "nan.wav");
-    write_wav(path, 1, 48000, h, len, SF_FORMAT_WAV | SF_FORMAT_FLOAT);
+    assert_int_equal(rnnfx_test_write_float_wav(path, 1, 48000, h, len), 0);
     assert_int_equal(rnnfx_ir_load(path, 48000, 1, &ir, &err), RNNFX_ERR_INVALID);
     assert_non_null(strstr(err.msg, "NaN"));
     assert_null(strstr(err.msg, ": :")); /* the file name prefixed once, cleanly */

@@ -105,10 +105,42 @@ int rnnfx_test_write_audio(const char *path, int format, int channels, int rate,
 int rnnfx_test_write_float_wav(const char *path, int channels, int rate, const float *inter,
                                size_t frames)
 {
+    return rnnfx_test_write_frames(path, SF_FORMAT_WAV | SF_FORMAT_FLOAT, channels, rate, inter,
+                                   frames);
+}
+
+long long rnnfx_test_frames(const char *path)
+{
+    SF_INFO info = {0};
+    SNDFILE *sf = sf_open(path, SFM_READ, &info);
+    if (!sf)
+        return -1;
+    sf_close(sf);
+    return (long long)info.frames;
+}
+
+int rnnfx_test_same_start(const char *a, const char *b, size_t frames)
+{
+    SF_INFO ai, bi;
+    float *x = rnnfx_test_read_audio(a, &ai);
+    float *y = rnnfx_test_read_audio(b, &bi);
+    int same = x && y && ai.channels == bi.channels && ai.frames >= (sf_count_t)frames &&
+               bi.frames >= (sf_count_t)frames &&
+               memcmp(x, y, frames * (size_t)ai.channels * sizeof(float)) == 0;
+    if (!same)
+        fprintf(stderr, "%s and %s differ in their first %zu frames\n", a, b, frames);
+    free(x);
+    free(y);
+    return same;
+}
+
+int rnnfx_test_write_frames(const char *path, int format, int channels, int rate,
+                            const float *inter, size_t frames)
+{
     SF_INFO info = {0};
     info.channels = channels;
     info.samplerate = rate;
-    info.format = SF_FORMAT_WAV | SF_FORMAT_FLOAT;
+    info.format = format;
     SNDFILE *sf = sf_open(path, SFM_WRITE, &info);
     if (!sf)
         return -1;

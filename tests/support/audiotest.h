@@ -1,7 +1,9 @@
 /*
  * audiotest.h — small file helpers shared by the tests of the batch tool
- * (test_process.c, test_process_stream.c): writing and reading test audio
- * with libsndfile, and looking for leftovers of atomic writes.
+ * (test_process*.c) and of the cabinet stage (test_convolver.c,
+ * test_plugin_ir.c, test_plugin_rt.c): writing and reading test audio and
+ * responses with libsndfile, comparing outputs, and looking for leftovers
+ * of atomic writes.
  *
  * Test code only: these functions print nothing and never abort; callers
  * assert on their results. Not for the audio thread.
@@ -41,10 +43,22 @@ int rnnfx_test_count_temp_files(const char *dir);
 int rnnfx_test_write_audio(const char *path, int format, int channels, int rate, size_t n,
                            float amp, uint64_t seed);
 
-/* Writes `frames` interleaved frames of `inter` as a 32-bit float WAV.
+/* Writes `frames` interleaved frames of `inter` as libsndfile `format`.
  * 0 on success, -1 on any failure. */
+int rnnfx_test_write_frames(const char *path, int format, int channels, int rate,
+                            const float *inter, size_t frames);
+
+/* rnnfx_test_write_frames as a 32-bit float WAV. */
 int rnnfx_test_write_float_wav(const char *path, int channels, int rate, const float *inter,
                                size_t frames);
+
+/* The frames in the sound file at path, or -1 if it cannot be opened. */
+long long rnnfx_test_frames(const char *path);
+
+/* Whether the files a and b (read as floats) both hold at least `frames`
+ * frames and agree bit for bit on the first `frames` of them; if not,
+ * says which differs on stderr. */
+int rnnfx_test_same_start(const char *a, const char *b, size_t frames);
 
 /* A room, plate or cabinet response to first order: decaying noise,
  * amp * noise * exp(-i / tau), channel c with its own noise and time
