@@ -231,6 +231,97 @@ static double time_path(RnnfxInstance *inst, const float *in, float *out, size_t
     return seg[n_seg / 20] * 1e9 / SEGMENT;
 }
 
+/* Stereo: two instances of one model (a stereo chain's channels), the
+ * pair call (rnnfx_instance_process_pair) against two single calls, on
+ * the two halves of the test input, in BLOCK-sample calls. Each SEGMENT is
+ * timed both ways in turn (two instance pairs, so each way's state runs on
+ * undisturbed), which puts both under the same machine conditions. Returns
+ * the 5th-percentile ns per stereo frame of each way. */
+static void time_stereo(RnnfxInstance *const *inst, const float *in, float *out, size_t n,
+                        int min_passes, double min_seconds, double *pair_ns, double *single2_ns)
+{
+    static double seg[2][MAX_PASSES * (RATE / SEGMENT + 1)];
+    size_t n_seg = 0;
+    double total = 0.0;
+    const size_t half = n / 2;
+    const float *in_b = in + half;
+    float *out_b = out + half;
+    for (int p = -1; p < MAX_PASSES && (p < min_passes || total < min_seconds); p++) {
+        for (int k = 0; k < 4; k++)
+            rnnfx_instance_reset(inst[k]);
+        for (size_t s0 = 0; s0 + SEGMENT <= half; s0 += SEGMENT) {
+            double t0 = now_s();
+            for (size_t i = s0; i < s0 + SEGMENT; i += BLOCK)
+                rnnfx_instance_process_pair(inst[0], inst[1], in + i, in_b + i, out + i, out_b + i,
+                                            BLOCK);
+            double t1 = now_s();
+            for (size_t i = s0; i < s0 + SEGMENT; i += BLOCK) {
+                rnnfx_instance_process(inst[2], in + i, out + i, BLOCK);
+                rnnfx_instance_process(inst[3], in_b + i, out_b + i, BLOCK);
+            }
+            double t2 = now_s();
+            if (p >= 0 && n_seg < sizeof seg[0] / sizeof seg[0][0]) {
+                seg[0][n_seg] = t1 - t0;
+                seg[1][n_seg] = t2 - t1;
+                n_seg++;
+                total += t2 - t0;
+            }
+        }
+    }
+    qsort(seg[0], n_seg, sizeof seg[0][0], cmp_double);
+    qsort(seg[1], n_seg, sizeof seg[1][0], cmp_double);
+    *pair_ns = seg[0][n_seg / 20] * 1e9 / SEGMENT;
+    *single2_ns = seg[1][n_seg / 20] * 1e9 / SEGMENT;
+}
+
+static const int stereo_sizes[] = {8, 12, 16, 32, 64};
+#define N_STEREO (int)(sizeof stereo_sizes / sizeof stereo_sizes[0])
+
+/* The stereo table: for each cell and size (only_hidden: that size
+ * alone), ns per stereo frame with the pair call and with two single
+ * calls, one machine-readable line each:
+ *   bench engine-pair cell=lstm hidden=16 ns=... single2_ns=... */
+static int bench_stereo(const char *only_cell, int only_hidden, int quick, const float *in,
+                        float *out, size_t n, char (*lines)[160], int *n_lines)
+{
+    printf("stereo (two instances of one model): ns per stereo frame, the pair call against "
+           "two single calls, same run\n");
+    printf("%-5s %6s %-8s %10s %12s %14s\n", "cell", "hidden", "kernel", "pair ns", "2 x single",
+           "single2/pair");
+    int rc = 0;
+    for (int ci = 0; ci < 2; ci++) {
+        const RnnfxCell cell = ci == 0 ? RNNFX_CELL_LSTM : RNNFX_CELL_GRU;
+        if (only_cell && strcmp(only_cell, rnnfx_cell_name(cell)) != 0)
+            continue;
+        for (int si = 0; si < (only_hidden ? 1 : N_STEREO); si++) {
+            const int hidden = only_hidden ? only_hidden : stereo_sizes[si];
+            RnnfxModel *m = make_model(cell, 1, hidden);
+            RnnfxInstance *inst[4] = {NULL, NULL, NULL, NULL};
+            int ok = m != NULL;
+            for (int k = 0; k < 4 && ok; k++)
+                ok = (inst[k] = rnnfx_instance_new(m)) != NULL;
+            if (!ok) {
+                fprintf(stderr, "bench_engine: cannot build %s-%d\n", rnnfx_cell_name(cell), hidden);
+                rc = 1;
+            } else {
+                double pair, single2;
+                time_stereo(inst, in, out, n, quick ? 2 : 4, quick ? 0.05 : 0.3, &pair, &single2);
+                const char *kernel = rnnfx_instance_kernel_name(inst[0]);
+                printf("%-5s %6d %-8s %10.1f %12.1f %14.2f\n", rnnfx_cell_name(cell), hidden, kernel,
+                       pair, single2, single2 / pair);
+                fflush(stdout);
+                snprintf(lines[(*n_lines)++], sizeof lines[0],
+                         "bench engine-pair cell=%s hidden=%d ns=%.1f single2_ns=%.1f kernel=%s",
+                         rnnfx_cell_name(cell), hidden, pair, single2, kernel);
+            }
+            for (int k = 0; k < 4; k++)
+                rnnfx_instance_free(inst[k]);
+            rnnfx_model_free(m);
+        }
+    }
+    return rc;
+}
+
 /* Stacked layers (the shapes of NAM's LSTMs and some AIDA-X captures):
  * the stack kernel against the general kernels (the same model
  * packed again with RNNFX_FAST_STACK=0) and the naive loop, same run. */
@@ -342,7 +433,7 @@ int main(int argc, char **argv)
            "fast ns", "(median)", "x realtime", "naive ns", "naive/fast", "target ns", "peer ns",
            "floor ns", "");
     int misses = 0, rc = 0;
-    char lines[2 * N_SIZES + N_STACKS][160];
+    char lines[2 * N_SIZES + N_STACKS + 2 * N_STEREO][160];
     int n_lines = 0;
     /* --hidden with a size the table does not list (17-24, say) runs that
      * size alone, without a peer figure or target. */
@@ -395,6 +486,8 @@ int main(int argc, char **argv)
         }
     }
     printf("%d of %d sizes miss the target\n", misses, n_lines);
+    if (!only_hidden || (only_hidden >= 1 && only_hidden <= RNNFX_MAX_HIDDEN))
+        rc |= bench_stereo(only_cell, only_hidden, quick, in, out, n, lines, &n_lines);
     if (!only_hidden)
         rc |= bench_stacks(only_cell, quick, in, out, n, lines, &n_lines);
     for (int i = 0; i < n_lines; i++)

@@ -348,6 +348,23 @@ static void core_run(RnnfxChainCore *core, int ch, const float *xin, size_t n)
     if (core->cab[ch]) rnnfx_convolver_process(core->cab[ch], core->wet[ch], core->wet[ch], n);
 }
 
+/* One chunk of every channel: xin[ch][n] -> core->wet[ch][n]. A stereo
+ * core at the host rate runs its two models with the pair call (the same
+ * bits as one channel after the other, in one time loop: instance.h), then
+ * each channel's impulse response; otherwise channel by channel. */
+static void core_run_all(RnnfxChainCore *core, float *const *xin, size_t n)
+{
+    if (core->channels == 2 && !core->resample) {
+        rnnfx_instance_process_pair(core->inst[0], core->inst[1], xin[0], xin[1], core->wet[0],
+                                    core->wet[1], n);
+        for (int ch = 0; ch < 2; ch++)
+            if (core->cab[ch])
+                rnnfx_convolver_process(core->cab[ch], core->wet[ch], core->wet[ch], n);
+        return;
+    }
+    for (int ch = 0; ch < core->channels; ch++) core_run(core, ch, xin[ch], n);
+}
+
 /* Measures P (see the file comment) with a scratch pair of converters like
  * the core's. */
 static RnnfxStatus measure_latency(const RnnfxChainCore *core, int *latency, RnnfxError *err)
@@ -912,18 +929,16 @@ static void process_chunk(RnnfxChain *c, const float *const *in, float *const *o
         memcpy(ring + c->ring_pos, x, first * sizeof(float));
         memcpy(ring, x + first, (n - first) * sizeof(float));
     }
+    if (c->active) {
+        if (c->cur) core_run_all(c->cur, c->xin, n);
+        if (c->old) core_run_all(c->old, c->xin, n);
+    }
     for (int ch = 0; ch < c->channels; ch++) {
         float *xin = c->xin[ch], *ring = c->ring[ch];
         const float *wet_cur = xin, *wet_old = NULL;
         if (c->active) {
-            if (c->cur) {
-                core_run(c->cur, ch, xin, n);
-                wet_cur = c->cur->wet[ch];
-            }
-            if (c->old) {
-                core_run(c->old, ch, xin, n);
-                wet_old = c->old->wet[ch];
-            }
+            if (c->cur) wet_cur = c->cur->wet[ch];
+            if (c->old) wet_old = c->old->wet[ch];
         }
         float *dst = out[ch] + off;
         size_t base = c->ring_pos + ring_size; /* keeps the index math unsigned */

@@ -547,6 +547,9 @@ RnnfxStatus rnnfx_fast_build(const RnnfxModel *m, RnnfxFast **out, RnnfxError *e
         }
     }
 #endif
+    /* pair kernels exist for some fused one-layer shapes (the ISA says
+     * which); the stack kernel's models have none */
+    F->pair = F->isa->pair && !F->stack ? F->isa->pair(F) : NULL;
     *out = F;
     return RNNFX_OK;
 }
@@ -599,6 +602,15 @@ void rnnfx_fast_process_audio(const RnnfxFast *fast, void *scratch, float *const
 {
     if (n)
         (fast->stack ? fast->isa->stack : fast->isa->audio)(fast, scratch, h, c, in, out, n);
+}
+
+int rnnfx_fast_has_pair(const RnnfxFast *fast) { return fast && fast->pair; }
+
+void rnnfx_fast_process_audio_pair(const RnnfxFast *fast, const RnnfxFastChannel *a,
+                                   const RnnfxFastChannel *b, size_t n)
+{
+    if (n)
+        fast->pair(fast, a, b, n);
 }
 
 void rnnfx_fast_process_frames(const RnnfxFast *fast, void *scratch, float *const *h,

@@ -87,6 +87,28 @@ RnnfxStatus rnnfx_fast_activation(const char *isa, int which, const float *x, fl
 void rnnfx_fast_process_audio(const RnnfxFast *fast, void *scratch, float *const *h,
                               float *const *c, const float *in, float *out, size_t n);
 
+/* One channel's arguments to the pair call below: what
+ * rnnfx_fast_process_audio takes after the packed model. */
+typedef struct {
+    void *scratch;
+    float *const *h;
+    float *const *c;
+    const float *in;
+    float *out;
+} RnnfxFastChannel;
+
+/* 1 if this packed model has a pair kernel (the ISA's kernels for its
+ * shape run two channels in one time loop). */
+int rnnfx_fast_has_pair(const RnnfxFast *fast);
+
+/* Audio path for two channels of the same packed model (each with its own
+ * scratch and state), n samples each: the same outputs and states, bit for
+ * bit, as rnnfx_fast_process_audio on a and then on b, in one time loop
+ * that lets the CPU overlap the two channels' dependency chains. Only when
+ * rnnfx_fast_has_pair(fast); a's buffers must not overlap b's. */
+void rnnfx_fast_process_audio_pair(const RnnfxFast *fast, const RnnfxFastChannel *a,
+                                   const RnnfxFastChannel *b, size_t n);
+
 /* General path: in[n][input_size] (channel 0 gain applied, finite) ->
  * out[n][output_size] before output_gain. */
 void rnnfx_fast_process_frames(const RnnfxFast *fast, void *scratch, float *const *h,

@@ -497,7 +497,8 @@ static void f2_act_ztanh(const float *x, float *y, size_t n)
 
 const RnnfxFastIsa rnnfx_fast_isa_avx2 = {"avx2",          f2_run_audio,   rx_run_frames,
                                           rx_act_sigmoid,  rx_act_tanh,    f2_act_zsigmoid,
-                                          f2_act_ztanh,    rx_run_stack,   RX_STACK_MAXNV * RX_W};
+                                          f2_act_ztanh,    rx_run_stack,   RX_STACK_MAXNV * RX_W,
+                                          NULL};
 #else
 typedef int rnnfx_fast_avx2_unused;
 #endif

@@ -106,6 +106,17 @@ typedef struct {
     int cnt;
 } F512Dense;
 
+/* One channel's running state in the kernels that have a pair form (the
+ * single kernel runs one, the pair kernel two): its buffers and what it
+ * holds in registers across the block (h, the LSTM cell state, the paired
+ * bias of f512_lstm_small). Local to the kernel and handed to its inlined
+ * step by pointer, so it stays in registers. */
+typedef struct {
+    const float *b0, *in;
+    float *h, *out;
+    __m512 hreg, cv, ba, bb;
+} F512Chan;
+
 static void f512_dense_flush(F512Dense *D, const RnnfxFast *F, const float *in, float *out)
 {
     const int cnt = D->cnt;
@@ -592,50 +603,100 @@ RX_INLINE __m512 f512_pair(const float *lo, const float *hi)
     return _mm512_permutex2var_ps(_mm512_load_ps(lo), idx, _mm512_load_ps(hi));
 }
 
-RX_INLINE void f512_lstm_small(const RnnfxFast *F, const float *b0, float *h, float *c,
-                               const float *in, float *out, size_t n, const int HC)
+/* The block's shared part of f512_lstm_small: the recurrent matrix (HC
+ * columns) and the input column, paired, in registers. */
+RX_INLINE void f512_small_weights(const RnnfxFast *F, __m512 *W, __m512 *wxa, __m512 *wxb,
+                                  const int HC)
 {
     const RnnfxFastLayer *L = &F->layer[0];
     const float *wx = L->wx, *wh = L->wh;
-    __m512 W[16];
 #pragma GCC unroll 8
     for (int k = 0; k < HC; k++) {
         W[2 * k] = f512_pair(wh + 64 * k, wh + 64 * k + 16);
         W[2 * k + 1] = f512_pair(wh + 64 * k + 32, wh + 64 * k + 48);
     }
-    const __m512 wxa = f512_pair(wx, wx + 16), wxb = f512_pair(wx + 32, wx + 48);
-    const __m512 ba = f512_pair(b0, b0 + 16), bb = f512_pair(b0 + 32, b0 + 48);
-    __m512 c2 = _mm512_load_ps(c);
-    c2 = _mm512_add_ps(c2, c2);
+    *wxa = f512_pair(wx, wx + 16);
+    *wxb = f512_pair(wx + 32, wx + 48);
+}
+
+/* One channel's part: its bias (knobs folded in) paired, and 2c. */
+RX_INLINE void f512_small_chan(F512Chan *ch, const float *b0, float *h, const float *c,
+                               const float *in, float *out)
+{
+    ch->b0 = b0;
+    ch->h = h;
+    ch->in = in;
+    ch->out = out;
+    ch->ba = f512_pair(b0, b0 + 16);
+    ch->bb = f512_pair(b0 + 32, b0 + 48);
+    const __m512 c2 = _mm512_load_ps(c);
+    ch->cv = _mm512_add_ps(c2, c2);
+}
+
+/* Time step t of one channel (ch->cv holds 2c). */
+RX_INLINE void f512_small_step(const RnnfxFast *F, const __m512 *W, __m512 wxa, __m512 wxb,
+                               F512Chan *ch, F512Dense *D, size_t t, const int HC)
+{
+    const float *h = ch->h;
+    const float x = ch->in[t];
+    const __m512 xv = _mm512_set1_ps(x);
+    __m512 a0 = _mm512_fmadd_ps(wxa, xv, ch->ba), b0v = _mm512_fmadd_ps(wxb, xv, ch->bb);
+    __m512 a1 = _mm512_setzero_ps(), b1 = _mm512_setzero_ps();
+#pragma GCC unroll 8
+    for (int k = 0; k < HC; k += 2) {
+        const __m512 h0 = _mm512_set1_ps(h[k]), h1 = _mm512_set1_ps(h[k + 1]);
+        a0 = _mm512_fmadd_ps(W[2 * k], h0, a0);
+        b0v = _mm512_fmadd_ps(W[2 * k + 1], h0, b0v);
+        a1 = _mm512_fmadd_ps(W[2 * k + 2], h1, a1);
+        b1 = _mm512_fmadd_ps(W[2 * k + 3], h1, b1);
+    }
+    const __m512 A = _mm512_add_ps(a0, a1), B = _mm512_add_ps(b0v, b1);
+    const __m512 sa = rnnfx_pw_sigmoid_avx512(A);  /* i | f */
+    const __m512 tb = rnnfx_pw_tanh_half_avx512(B); /* g | - */
+    const __m512 sb = rnnfx_pw_sigmoid_avx512(B);  /* - | o */
+    const __m512 f = _mm512_shuffle_f32x4(sa, sa, 0x4E);
+    const __m512 o = _mm512_shuffle_f32x4(sb, sb, 0x4E);
+    ch->cv = _mm512_maskz_fmadd_ps(0x00FF, f, ch->cv, _mm512_mul_ps(sa, _mm512_add_ps(tb, tb)));
+    ch->hreg = _mm512_mul_ps(o, rnnfx_pw_tanh_half_avx512(ch->cv));
+    _mm512_store_ps(ch->h, ch->hreg);
+    f512_dense(D, F, &ch->hreg, 1, ch->in, ch->out);
+}
+
+RX_INLINE void f512_lstm_small(const RnnfxFast *F, const float *b0, float *h, float *c,
+                               const float *in, float *out, size_t n, const int HC)
+{
+    __m512 W[16], wxa, wxb;
+    f512_small_weights(F, W, &wxa, &wxb, HC);
+    F512Chan A;
+    f512_small_chan(&A, b0, h, c, in, out);
     F512Dense D;
     D.cnt = 0;
     D.t0 = 0;
-    for (size_t t = 0; t < n; t++) {
-        const float x = in[t];
-        const __m512 xv = _mm512_set1_ps(x);
-        __m512 a0 = _mm512_fmadd_ps(wxa, xv, ba), b0v = _mm512_fmadd_ps(wxb, xv, bb);
-        __m512 a1 = _mm512_setzero_ps(), b1 = _mm512_setzero_ps();
-#pragma GCC unroll 8
-        for (int k = 0; k < HC; k += 2) {
-            const __m512 h0 = _mm512_set1_ps(h[k]), h1 = _mm512_set1_ps(h[k + 1]);
-            a0 = _mm512_fmadd_ps(W[2 * k], h0, a0);
-            b0v = _mm512_fmadd_ps(W[2 * k + 1], h0, b0v);
-            a1 = _mm512_fmadd_ps(W[2 * k + 2], h1, a1);
-            b1 = _mm512_fmadd_ps(W[2 * k + 3], h1, b1);
-        }
-        const __m512 A = _mm512_add_ps(a0, a1), B = _mm512_add_ps(b0v, b1);
-        const __m512 sa = rnnfx_pw_sigmoid_avx512(A);  /* i | f */
-        const __m512 tb = rnnfx_pw_tanh_half_avx512(B); /* g | - */
-        const __m512 sb = rnnfx_pw_sigmoid_avx512(B);  /* - | o */
-        const __m512 f = _mm512_shuffle_f32x4(sa, sa, 0x4E);
-        const __m512 o = _mm512_shuffle_f32x4(sb, sb, 0x4E);
-        c2 = _mm512_maskz_fmadd_ps(0x00FF, f, c2, _mm512_mul_ps(sa, _mm512_add_ps(tb, tb)));
-        const __m512 hv = _mm512_mul_ps(o, rnnfx_pw_tanh_half_avx512(c2));
-        _mm512_store_ps(h, hv);
-        f512_dense(&D, F, &hv, 1, in, out);
-    }
+    for (size_t t = 0; t < n; t++)
+        f512_small_step(F, W, wxa, wxb, &A, &D, t, HC);
     f512_dense_flush(&D, F, in, out);
-    _mm512_store_ps(c, _mm512_mul_ps(c2, _mm512_set1_ps(0.5f)));
+    _mm512_store_ps(c, _mm512_mul_ps(A.cv, _mm512_set1_ps(0.5f)));
+}
+
+RX_INLINE void f512_lstm_small_pair(const RnnfxFast *F, const RnnfxFastChannel *a,
+                                    const RnnfxFastChannel *b, size_t n, const int HC)
+{
+    __m512 W[16], wxa, wxb;
+    f512_small_weights(F, W, &wxa, &wxb, HC);
+    F512Chan A, B;
+    f512_small_chan(&A, (const float *)a->scratch + F->off_b0, a->h[0], a->c[0], a->in, a->out);
+    f512_small_chan(&B, (const float *)b->scratch + F->off_b0, b->h[0], b->c[0], b->in, b->out);
+    F512Dense DA, DB;
+    DA.cnt = DB.cnt = 0;
+    DA.t0 = DB.t0 = 0;
+    for (size_t t = 0; t < n; t++) {
+        f512_small_step(F, W, wxa, wxb, &A, &DA, t, HC);
+        f512_small_step(F, W, wxa, wxb, &B, &DB, t, HC);
+    }
+    f512_dense_flush(&DA, F, a->in, a->out);
+    f512_dense_flush(&DB, F, b->in, b->out);
+    _mm512_store_ps(a->c[0], _mm512_mul_ps(A.cv, _mm512_set1_ps(0.5f)));
+    _mm512_store_ps(b->c[0], _mm512_mul_ps(B.cv, _mm512_set1_ps(0.5f)));
 }
 
 /* ---- one group and a half (17 <= H <= 24): the tail's gates paired --------
@@ -856,103 +917,196 @@ RX_INLINE void f512_gru_pt(const RnnfxFast *F, const float *b0, float *h, const 
             _mm512_add_ps(_mm512_add_ps(acc[0][j], acc[1][j]), _mm512_add_ps(acc[2][j], acc[3][j])); \
     } while (0)
 
-RX_INLINE void f512_lstm1(const RnnfxFast *F, const float *b0, float *h, float *c, const float *in,
-                          float *out, size_t n, const int HC)
+/* The one-group kernels' weights, read from memory every step; the
+ * pointers (and the GRU's b_hn) are taken once per block, as loads after
+ * the state stores could not be hoisted. */
+typedef struct {
+    const float *wx, *wh;
+    __m512 bhn;
+} F512One;
+
+RX_INLINE void f512_one_init(const RnnfxFast *F, F512One *W)
 {
     const RnnfxFastLayer *L = &F->layer[0];
-    const float *wx = L->wx, *wh = L->wh;
+    W->wx = L->wx;
+    W->wh = L->wh;
+    W->bhn = L->bh ? _mm512_load_ps(L->bh + 32) : _mm512_setzero_ps();
+}
+
+RX_INLINE void f512_one_chan(F512Chan *ch, const float *b0, float *h, const float *c,
+                             const float *in, float *out)
+{
+    ch->b0 = b0;
+    ch->h = h;
+    ch->in = in;
+    ch->out = out;
+    ch->hreg = _mm512_load_ps(h);
+    ch->cv = c ? _mm512_load_ps(c) : _mm512_setzero_ps();
+}
+
+/* Time step t of one channel of f512_lstm1. */
+RX_INLINE void f512_lstm1_step(const RnnfxFast *F, const F512One *W, F512Chan *ch, F512Dense *D,
+                               size_t t, const int HC)
+{
+    const float *wx = W->wx, *wh = W->wh, *b0 = ch->b0, *h = ch->h;
     enum { ROWS = 64 };
     const __m512 sign = _mm512_castsi512_ps(_mm512_set1_epi32(INT32_MIN));
     static const int ifg[3] = {0, 1, 2}, og[1] = {3};
-    __m512 cv = _mm512_load_ps(c), hreg = _mm512_load_ps(h);
+    const __m512 hreg = ch->hreg;
+    const float x = ch->in[t];
+    const __m512 xv = _mm512_set1_ps(x);
+    __m512 acc[4][3], init[3];
+#pragma GCC unroll 3
+    for (int j = 0; j < 3; j++)
+        init[j] = _mm512_fmadd_ps(_mm512_load_ps(wx + 16 * j), xv, _mm512_load_ps(b0 + 16 * j));
+    F512_PASS(3, ifg, init);
+    const __m512 i = rnnfx_pw_sigmoid_avx512(acc[0][0]);
+    /* f c, f = s or 1 - s (s = sigmoid(|a_f|)): s (+-c) + (0 or c) */
+    const __m512 cv = ch->cv;
+    const __mmask16 nf = _mm512_movepi32_mask(_mm512_castps_si512(acc[0][1]));
+    const __m512 fc = _mm512_fmadd_ps(rnnfx_pw_sigmoid_mag_avx512(acc[0][1]),
+                                      _mm512_mask_xor_ps(cv, nf, cv, sign),
+                                      _mm512_maskz_mov_ps(nf, cv));
+    const __m512 g = rnnfx_pw_tanh_half_avx512(acc[0][2]);
+    const __m512 cn = _mm512_fmadd_ps(i, g, fc);
+    ch->cv = cn;
+    const __m512 tcm = rnnfx_pw_tanh_mag_avx512(cn);
+    init[0] = _mm512_fmadd_ps(_mm512_load_ps(wx + 48), xv, _mm512_load_ps(b0 + 48));
+    F512_PASS(1, og, init);
+    /* h = o tanh(c) = |tanh(c)| (o with the sign of c) */
+    const __m512 so = _mm512_xor_ps(rnnfx_pw_sigmoid_avx512(acc[0][0]), _mm512_and_ps(cn, sign));
+    ch->hreg = _mm512_mul_ps(tcm, so);
+    _mm512_store_ps(ch->h, ch->hreg);
+    f512_dense(D, F, &ch->hreg, 1, ch->in, ch->out);
+}
+
+RX_INLINE void f512_lstm1(const RnnfxFast *F, const float *b0, float *h, float *c, const float *in,
+                          float *out, size_t n, const int HC)
+{
+    F512One W;
+    f512_one_init(F, &W);
+    F512Chan A;
+    f512_one_chan(&A, b0, h, c, in, out);
     F512Dense D;
     D.cnt = 0;
     D.t0 = 0;
-    for (size_t t = 0; t < n; t++) {
-        const float x = in[t];
-        const __m512 xv = _mm512_set1_ps(x);
-        __m512 acc[4][3], init[3];
-#pragma GCC unroll 3
-        for (int j = 0; j < 3; j++)
-            init[j] = _mm512_fmadd_ps(_mm512_load_ps(wx + 16 * j), xv, _mm512_load_ps(b0 + 16 * j));
-        F512_PASS(3, ifg, init);
-        const __m512 i = rnnfx_pw_sigmoid_avx512(acc[0][0]);
-        /* f c, f = s or 1 - s (s = sigmoid(|a_f|)): s (+-c) + (0 or c) */
-        const __mmask16 nf = _mm512_movepi32_mask(_mm512_castps_si512(acc[0][1]));
-        const __m512 fc = _mm512_fmadd_ps(rnnfx_pw_sigmoid_mag_avx512(acc[0][1]),
-                                          _mm512_mask_xor_ps(cv, nf, cv, sign),
-                                          _mm512_maskz_mov_ps(nf, cv));
-        const __m512 g = rnnfx_pw_tanh_half_avx512(acc[0][2]);
-        cv = _mm512_fmadd_ps(i, g, fc);
-        const __m512 tcm = rnnfx_pw_tanh_mag_avx512(cv);
-        init[0] = _mm512_fmadd_ps(_mm512_load_ps(wx + 48), xv, _mm512_load_ps(b0 + 48));
-        F512_PASS(1, og, init);
-        /* h = o tanh(c) = |tanh(c)| (o with the sign of c) */
-        const __m512 so = _mm512_xor_ps(rnnfx_pw_sigmoid_avx512(acc[0][0]), _mm512_and_ps(cv, sign));
-        hreg = _mm512_mul_ps(tcm, so);
-        _mm512_store_ps(h, hreg);
-        f512_dense(&D, F, &hreg, 1, in, out);
-    }
+    for (size_t t = 0; t < n; t++)
+        f512_lstm1_step(F, &W, &A, &D, t, HC);
     f512_dense_flush(&D, F, in, out);
-    _mm512_store_ps(c, cv);
+    _mm512_store_ps(c, A.cv);
+}
+
+/* Time step t of one channel of f512_gru1. */
+RX_INLINE void f512_gru1_step(const RnnfxFast *F, const F512One *W, F512Chan *ch, F512Dense *D,
+                              size_t t, const int HC)
+{
+    const float *wx = W->wx, *wh = W->wh, *b0 = ch->b0, *h = ch->h;
+    enum { ROWS = 48 };
+    const __m512 sign = _mm512_castsi512_ps(_mm512_set1_epi32(INT32_MIN));
+    static const int rg[1] = {0};
+    const __m512 hreg = ch->hreg;
+    const float x = ch->in[t];
+    const __m512 xv = _mm512_set1_ps(x);
+    __m512 acc[4][1], init[1];
+    init[0] = _mm512_fmadd_ps(_mm512_load_ps(wx), xv, _mm512_load_ps(b0));
+    F512_PASS(1, rg, init);
+    const __m512 ar = acc[0][0];
+    /* hn (rows 2) and z (rows 1): needed only after sigma(r), so two
+     * accumulator sets suffice (half the additions of four) */
+    __m512 n0 = W->bhn, z0 = _mm512_fmadd_ps(_mm512_load_ps(wx + 16), xv, _mm512_load_ps(b0 + 16));
+    __m512 n1 = _mm512_setzero_ps(), z1 = _mm512_setzero_ps();
+#pragma GCC unroll 8
+    for (int k = 0; k < HC; k += 2) {
+        /* columns 0-3: the same VPERMPS broadcasts as the r pass (shared) */
+        const __m512 h0 = k < 4 ? _mm512_permutexvar_ps(_mm512_set1_epi32(k), hreg) : _mm512_set1_ps(h[k]);
+        const __m512 h1 = k < 4 ? _mm512_permutexvar_ps(_mm512_set1_epi32(k + 1), hreg)
+                                : _mm512_set1_ps(h[k + 1]);
+        n0 = _mm512_fmadd_ps(_mm512_load_ps(wh + k * ROWS + 32), h0, n0);
+        z0 = _mm512_fmadd_ps(_mm512_load_ps(wh + k * ROWS + 16), h0, z0);
+        n1 = k == 0 ? _mm512_mul_ps(_mm512_load_ps(wh + ROWS + 32), h1)
+                    : _mm512_fmadd_ps(_mm512_load_ps(wh + (k + 1) * ROWS + 32), h1, n1);
+        z1 = k == 0 ? _mm512_mul_ps(_mm512_load_ps(wh + ROWS + 16), h1)
+                    : _mm512_fmadd_ps(_mm512_load_ps(wh + (k + 1) * ROWS + 16), h1, z1);
+    }
+    const __m512 hn = _mm512_add_ps(n0, n1), az = _mm512_add_ps(z0, z1);
+    const __m512 xn = _mm512_fmadd_ps(_mm512_load_ps(wx + 32), xv, _mm512_load_ps(b0 + 32));
+    /* r hn + xn, r = s or 1 - s (s = sigmoid(|a_r|)): s (+-hn) + (xn or xn + hn) */
+    const __mmask16 nr = _mm512_movepi32_mask(_mm512_castps_si512(ar));
+    const __m512 pn = _mm512_fmadd_ps(rnnfx_pw_sigmoid_mag_avx512(ar),
+                                      _mm512_mask_xor_ps(hn, nr, hn, sign),
+                                      _mm512_mask_add_ps(xn, nr, xn, hn));
+    /* h = n + z (h - n) = |n| ((1 - z) with the sign of pn) + (h - (1 - z) h);
+     * 1 - z = sigmoid(-a_z) straight from the table (s or 1 - s) */
+    const __mmask16 pz = _mm512_movepi32_mask(_mm512_castps_si512(_mm512_xor_ps(az, sign)));
+    const __m512 sz = rnnfx_pw_sigmoid_mag_avx512(az);
+    const __m512 omz = _mm512_mask_sub_ps(sz, pz, _mm512_set1_ps(1.0f), sz);
+    ch->hreg = _mm512_fmadd_ps(rnnfx_pw_tanh_half_mag_avx512(pn),
+                               _mm512_xor_ps(omz, _mm512_and_ps(pn, sign)), _mm512_fnmadd_ps(omz, hreg, hreg));
+    _mm512_store_ps(ch->h, ch->hreg);
+    f512_dense(D, F, &ch->hreg, 1, ch->in, ch->out);
 }
 
 RX_INLINE void f512_gru1(const RnnfxFast *F, const float *b0, float *h, const float *in, float *out,
                          size_t n, const int HC)
 {
-    const RnnfxFastLayer *L = &F->layer[0];
-    const float *wx = L->wx, *wh = L->wh;
-    enum { ROWS = 48 };
-    const __m512 sign = _mm512_castsi512_ps(_mm512_set1_epi32(INT32_MIN));
-    static const int rg[1] = {0};
-    const __m512 bhn = _mm512_load_ps(L->bh + 32);
-    __m512 hreg = _mm512_load_ps(h);
+    F512One W;
+    f512_one_init(F, &W);
+    F512Chan A;
+    f512_one_chan(&A, b0, h, NULL, in, out);
     F512Dense D;
     D.cnt = 0;
     D.t0 = 0;
-    for (size_t t = 0; t < n; t++) {
-        const float x = in[t];
-        const __m512 xv = _mm512_set1_ps(x);
-        __m512 acc[4][1], init[1];
-        init[0] = _mm512_fmadd_ps(_mm512_load_ps(wx), xv, _mm512_load_ps(b0));
-        F512_PASS(1, rg, init);
-        const __m512 ar = acc[0][0];
-        /* hn (rows 2) and z (rows 1): needed only after sigma(r), so two
-         * accumulator sets suffice (half the additions of four) */
-        __m512 n0 = bhn, z0 = _mm512_fmadd_ps(_mm512_load_ps(wx + 16), xv, _mm512_load_ps(b0 + 16));
-        __m512 n1 = _mm512_setzero_ps(), z1 = _mm512_setzero_ps();
-#pragma GCC unroll 8
-        for (int k = 0; k < HC; k += 2) {
-            /* columns 0-3: the same VPERMPS broadcasts as the r pass (shared) */
-            const __m512 h0 = k < 4 ? _mm512_permutexvar_ps(_mm512_set1_epi32(k), hreg) : _mm512_set1_ps(h[k]);
-            const __m512 h1 = k < 4 ? _mm512_permutexvar_ps(_mm512_set1_epi32(k + 1), hreg)
-                                    : _mm512_set1_ps(h[k + 1]);
-            n0 = _mm512_fmadd_ps(_mm512_load_ps(wh + k * ROWS + 32), h0, n0);
-            z0 = _mm512_fmadd_ps(_mm512_load_ps(wh + k * ROWS + 16), h0, z0);
-            n1 = k == 0 ? _mm512_mul_ps(_mm512_load_ps(wh + ROWS + 32), h1)
-                        : _mm512_fmadd_ps(_mm512_load_ps(wh + (k + 1) * ROWS + 32), h1, n1);
-            z1 = k == 0 ? _mm512_mul_ps(_mm512_load_ps(wh + ROWS + 16), h1)
-                        : _mm512_fmadd_ps(_mm512_load_ps(wh + (k + 1) * ROWS + 16), h1, z1);
-        }
-        const __m512 hn = _mm512_add_ps(n0, n1), az = _mm512_add_ps(z0, z1);
-        const __m512 xn = _mm512_fmadd_ps(_mm512_load_ps(wx + 32), xv, _mm512_load_ps(b0 + 32));
-        /* r hn + xn, r = s or 1 - s (s = sigmoid(|a_r|)): s (+-hn) + (xn or xn + hn) */
-        const __mmask16 nr = _mm512_movepi32_mask(_mm512_castps_si512(ar));
-        const __m512 pn = _mm512_fmadd_ps(rnnfx_pw_sigmoid_mag_avx512(ar),
-                                          _mm512_mask_xor_ps(hn, nr, hn, sign),
-                                          _mm512_mask_add_ps(xn, nr, xn, hn));
-        /* h = n + z (h - n) = |n| ((1 - z) with the sign of pn) + (h - (1 - z) h);
-         * 1 - z = sigmoid(-a_z) straight from the table (s or 1 - s) */
-        const __mmask16 pz = _mm512_movepi32_mask(_mm512_castps_si512(_mm512_xor_ps(az, sign)));
-        const __m512 sz = rnnfx_pw_sigmoid_mag_avx512(az);
-        const __m512 omz = _mm512_mask_sub_ps(sz, pz, _mm512_set1_ps(1.0f), sz);
-        hreg = _mm512_fmadd_ps(rnnfx_pw_tanh_half_mag_avx512(pn),
-                               _mm512_xor_ps(omz, _mm512_and_ps(pn, sign)), _mm512_fnmadd_ps(omz, hreg, hreg));
-        _mm512_store_ps(h, hreg);
-        f512_dense(&D, F, &hreg, 1, in, out);
-    }
+    for (size_t t = 0; t < n; t++)
+        f512_gru1_step(F, &W, &A, &D, t, HC);
     f512_dense_flush(&D, F, in, out);
 }
+
+/* The pair kernels of the one-group shapes: both channels' step t, then
+ * step t + 1, each channel's exactly as in the single kernel. */
+RX_INLINE void f512_one_pair(const RnnfxFast *F, const RnnfxFastChannel *a,
+                             const RnnfxFastChannel *b, size_t n, const int lstm, const int HC)
+{
+    F512One W;
+    f512_one_init(F, &W);
+    F512Chan A, B;
+    f512_one_chan(&A, (const float *)a->scratch + F->off_b0, a->h[0], lstm ? a->c[0] : NULL, a->in,
+                  a->out);
+    f512_one_chan(&B, (const float *)b->scratch + F->off_b0, b->h[0], lstm ? b->c[0] : NULL, b->in,
+                  b->out);
+    F512Dense DA, DB;
+    DA.cnt = DB.cnt = 0;
+    DA.t0 = DB.t0 = 0;
+    for (size_t t = 0; t < n; t++) {
+        if (lstm) {
+            f512_lstm1_step(F, &W, &A, &DA, t, HC);
+            f512_lstm1_step(F, &W, &B, &DB, t, HC);
+        } else {
+            f512_gru1_step(F, &W, &A, &DA, t, HC);
+            f512_gru1_step(F, &W, &B, &DB, t, HC);
+        }
+    }
+    f512_dense_flush(&DA, F, a->in, a->out);
+    f512_dense_flush(&DB, F, b->in, b->out);
+    if (lstm) {
+        _mm512_store_ps(a->c[0], A.cv);
+        _mm512_store_ps(b->c[0], B.cv);
+    }
+}
+
+#define F512_PAIR_FN(name, call)                                                               \
+    static void name(const RnnfxFast *F, const RnnfxFastChannel *a, const RnnfxFastChannel *b,  \
+                     size_t n)                                                                 \
+    {                                                                                          \
+        call;                                                                                  \
+    }
+F512_PAIR_FN(f512_pair_lstm_small4, f512_lstm_small_pair(F, a, b, n, 4))
+F512_PAIR_FN(f512_pair_lstm_small8, f512_lstm_small_pair(F, a, b, n, 8))
+F512_PAIR_FN(f512_pair_lstm1_12, f512_one_pair(F, a, b, n, 1, 12))
+F512_PAIR_FN(f512_pair_lstm1_16, f512_one_pair(F, a, b, n, 1, 16))
+F512_PAIR_FN(f512_pair_gru1_4, f512_one_pair(F, a, b, n, 0, 4))
+F512_PAIR_FN(f512_pair_gru1_8, f512_one_pair(F, a, b, n, 0, 8))
+F512_PAIR_FN(f512_pair_gru1_12, f512_one_pair(F, a, b, n, 0, 12))
+F512_PAIR_FN(f512_pair_gru1_16, f512_one_pair(F, a, b, n, 0, 16))
 
 /* ZD must match how fast.c packed the layer (L->zdom): exponent domain
  * from three groups (H > 32). */
@@ -1044,6 +1198,26 @@ static void f512_run_audio(const RnnfxFast *F, void *scratch, float *const *h, f
     rx_run_audio(F, scratch, h, c, in, out, n);
 }
 
+/* The pair kernel for F's shape, the same choice as f512_run_audio makes
+ * for one channel: LSTM H <= 8 (f512_lstm_small), LSTM 9-16 (f512_lstm1),
+ * GRU <= 16 (f512_gru1). Other shapes have none (NULL). */
+static RnnfxFastPairRun f512_pair_pick(const RnnfxFast *F)
+{
+    const RnnfxFastLayer *L = &F->layer[0];
+    if (F->n_layers != 1 || !L->cols || L->zdom || L->hp != 16)
+        return NULL;
+    if (L->cell == RNNFX_CELL_LSTM && L->hidden <= 8)
+        return L->hcols == 4 ? f512_pair_lstm_small4 : f512_pair_lstm_small8;
+    if (L->cell == RNNFX_CELL_LSTM)
+        return L->hcols == 16 ? f512_pair_lstm1_16 : f512_pair_lstm1_12;
+    if (L->cell == RNNFX_CELL_GRU)
+        return L->hcols == 16   ? f512_pair_gru1_16
+               : L->hcols == 12 ? f512_pair_gru1_12
+               : L->hcols == 8  ? f512_pair_gru1_8
+                                : f512_pair_gru1_4;
+    return NULL;
+}
+
 /* Test hooks for the z-domain forms: x is scaled to z here; a tail shorter
  * than a vector takes the scalar form. */
 static void f512_act_z(const float *x, float *y, size_t n, float scale, __m512 (*f)(__m512),
@@ -1068,7 +1242,8 @@ static void f512_act_ztanh(const float *x, float *y, size_t n)
 
 const RnnfxFastIsa rnnfx_fast_isa_avx512 = {"avx512",          f512_run_audio,   rx_run_frames,
                                             rx_act_sigmoid,    rx_act_tanh,      f512_act_zsigmoid,
-                                            f512_act_ztanh,    rx_run_stack,     RX_STACK_MAXNV * RX_W};
+                                            f512_act_ztanh,    rx_run_stack,     RX_STACK_MAXNV * RX_W,
+                                            f512_pair_pick};
 #else
 /* ISO C forbids an empty translation unit. */
 typedef int rnnfx_fast_avx512_unused;

@@ -201,4 +201,5 @@ static void gen_act_tanh(const float *x, float *y, size_t n)
 
 const RnnfxFastIsa rnnfx_fast_isa_generic = {"generic",       gen_run_audio, gen_run_frames,
                                              gen_act_sigmoid, gen_act_tanh,  NULL,
-                                             NULL,            NULL,          0};
+                                             NULL,            NULL,          0,
+                                             NULL};

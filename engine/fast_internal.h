@@ -95,6 +95,12 @@ typedef struct {
 typedef void (*RnnfxFastRun)(const RnnfxFast *fast, void *scratch, float *const *h,
                              float *const *c, const float *in, float *out, size_t n);
 typedef void (*RnnfxFastAct)(const float *x, float *y, size_t n);
+/* Two channels of the same packed model in one time loop (fast.h,
+ * rnnfx_fast_process_audio_pair): each channel's arithmetic exactly that of
+ * the ISA's audio kernel, so the outputs equal two single calls bit for
+ * bit. */
+typedef void (*RnnfxFastPairRun)(const RnnfxFast *fast, const RnnfxFastChannel *a,
+                                 const RnnfxFastChannel *b, size_t n);
 
 /* One instruction set's kernels. */
 typedef struct {
@@ -110,6 +116,10 @@ typedef struct {
      * registers (RX_STACK_MAXNV vectors): fast.c chooses it by this. */
     RnnfxFastRun stack;
     int stack_max_hidden;
+    /* The pair kernel for a packed model's shape, or NULL where the ISA has
+     * none (NULL: no pair kernels at all). Asked once, at build; fast.c
+     * keeps the answer in RnnfxFast.pair. */
+    RnnfxFastPairRun (*pair)(const RnnfxFast *fast);
 } RnnfxFastIsa;
 
 struct RnnfxFast {
@@ -118,6 +128,8 @@ struct RnnfxFast {
     /* a stack of small LSTM/GRU layers, which the ISA's stack kernel runs
      * (fast.c, stack_arch); packed in the plain domain */
     int stack;
+    /* the ISA's pair kernel for this shape (RnnfxFastIsa.pair), or NULL */
+    RnnfxFastPairRun pair;
     RnnfxFastLayer layer[RNNFX_MAX_LAYERS];
     const float *dw;  /* [H_last][op] */
     const float *db;  /* [op] */

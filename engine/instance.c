@@ -399,6 +399,41 @@ void rnnfx_instance_process(RnnfxInstance *inst, const float *in, float *out, si
     rnnfx_fp_leave(fp);
 }
 
+/* Both channels chunk by chunk, each chunk's steps as in
+ * rnnfx_instance_process (the same chunk bounds, so the same recovery
+ * points), the kernel part paired. */
+void rnnfx_instance_process_pair(RnnfxInstance *a, RnnfxInstance *b, const float *in_a,
+                                 const float *in_b, float *out_a, float *out_b, size_t n)
+{
+    if (a == b || a->model != b->model || a->path != RNNFX_PATH_FAST ||
+        b->path != RNNFX_PATH_FAST || a->fast != b->fast || !rnnfx_fast_has_pair(a->fast)) {
+        rnnfx_instance_process(a, in_a, out_a, n);
+        rnnfx_instance_process(b, in_b, out_b, n);
+        return;
+    }
+    const RnnfxMeta *meta = rnnfx_model_meta_const(a->model);
+    const float ig = meta->input_gain, og = meta->output_gain;
+    RnnfxFpMode fp = rnnfx_fp_enter();
+    while (n > 0) {
+        size_t len = n < CHUNK_FLOATS ? n : CHUNK_FLOATS;
+        scale_finite(a->chunk, in_a, len, ig);
+        scale_finite(b->chunk, in_b, len, ig);
+        const RnnfxFastChannel ca = {a->fast_scratch, a->h, a->c, a->chunk, out_a};
+        const RnnfxFastChannel cb = {b->fast_scratch, b->h, b->c, b->chunk, out_b};
+        rnnfx_fast_process_audio_pair(a->fast, &ca, &cb, len);
+        finish_outputs(out_a, len, og);
+        finish_outputs(out_b, len, og);
+        recover_state(a);
+        recover_state(b);
+        in_a += len;
+        in_b += len;
+        out_a += len;
+        out_b += len;
+        n -= len;
+    }
+    rnnfx_fp_leave(fp);
+}
+
 void rnnfx_instance_process_frames(RnnfxInstance *inst, const float *in, float *out, size_t n)
 {
     const RnnfxModel *m = inst->model;

@@ -78,6 +78,19 @@ float rnnfx_instance_param(const RnnfxInstance *inst, int index);
  * Thread: audio-safe. */
 void rnnfx_instance_process(RnnfxInstance *inst, const float *in, float *out, size_t n);
 
+/* Audio path for two channels (a stereo chain's): exactly
+ * rnnfx_instance_process(a, in_a, out_a, n) and then
+ * rnnfx_instance_process(b, in_b, out_b, n), the same output and state bit
+ * for bit, for any n (including 0) and any block split. When a and b run
+ * the same model on the fast path and its kernels have a pair form (today:
+ * AVX-512, one LSTM or GRU layer of up to 16 units), the two channels run
+ * in one time loop, which lets the CPU overlap their dependency chains;
+ * otherwise the two calls are made. in_a and out_a may be the same buffer,
+ * and so may in_b and out_b; a's buffers must not overlap b's, and a and b
+ * must be different instances. Thread: audio-safe. */
+void rnnfx_instance_process_pair(RnnfxInstance *a, RnnfxInstance *b, const float *in_a,
+                                 const float *in_b, float *out_a, float *out_b, size_t n);
+
 /* General path: in[n][input_size] -> out[n][output_size], row-major. All
  * inputs come from `in` (knob values are not used). in and out must not
  * overlap. Thread: audio-safe. */
