@@ -137,9 +137,22 @@ typedef struct {
     char ir[RNNFX_PATH_MAX];
 } WorkerMemory;
 
+/* The plugin's own URID table, for hosts that offer no urid:map (ecasound,
+ * lv2apply). Such a host cannot send or receive atoms (the atom ports are
+ * connectionOptional and stay unconnected) nor save state, so these
+ * numbers never leave the plugin; the table only lets the same code run.
+ * It holds the URIs the plugin and the atom forge map at instantiate. */
+enum { OWN_URIDS = 64 };
+typedef struct {
+    LV2_URID_Map map;
+    const char *uri[OWN_URIDS];
+    uint32_t n;
+} OwnMap;
+
 typedef struct {
     /* host features */
-    LV2_URID_Map *map;
+    LV2_URID_Map *map; /* the host's, or &own.map */
+    OwnMap own;
     LV2_Worker_Schedule *schedule; /* NULL: no Worker */
     LV2_Log_Logger logger;
     Uris uris;
@@ -209,6 +222,19 @@ typedef struct {
 } Rnnfx;
 
 /* ---- helpers (any thread unless noted) ------------------------------------------ */
+
+/* OwnMap's map: URIs by content, numbered from 1 in order of first use;
+ * 0 (no URID) when the table is full, which the URIs mapped at instantiate
+ * never make it. Thread: instantiation. */
+static LV2_URID own_map(LV2_URID_Map_Handle handle, const char *uri)
+{
+    OwnMap *m = handle;
+    for (uint32_t i = 0; i < m->n; i++)
+        if (!strcmp(m->uri[i], uri)) return i + 1;
+    if (m->n == OWN_URIDS) return 0;
+    m->uri[m->n++] = uri; /* the callers pass string literals */
+    return m->n;
+}
 
 static void map_uris(LV2_URID_Map *map, Uris *u)
 {
@@ -439,11 +465,12 @@ static LV2_Handle instantiate_common(double rate, const char *bundle_path,
         else if (!strcmp(features[i]->URI, LV2_LOG__log)) log = features[i]->data;
         else if (!strcmp(features[i]->URI, LV2_OPTIONS__options)) options = features[i]->data;
     }
+    /* the logger gets the host's map only: its log messages go to the host */
     lv2_log_logger_init(&self->logger, self->map, log);
     if (!self->map) {
-        lv2_log_error(&self->logger, "rnnfx: the host does not provide urid:map\n");
-        free(self);
-        return NULL;
+        self->own.map.handle = &self->own;
+        self->own.map.map = own_map;
+        self->map = &self->own.map;
     }
     map_uris(self->map, &self->uris);
     lv2_atom_forge_init(&self->forge, self->map);
@@ -1077,6 +1104,8 @@ static LV2_State_Status save(LV2_Handle h, LV2_State_Store_Function store,
 {
     Rnnfx *self = h;
     (void)flags;
+    /* without the host's urid:map the keys would be numbers it cannot read */
+    if (self->map == &self->own.map) return LV2_STATE_ERR_NO_FEATURE;
     LV2_State_Status st = LV2_STATE_SUCCESS;
     /* The built-in capture is the state when no model is stored, so
      * sessions do not depend on where the bundle is installed. */
@@ -1133,6 +1162,7 @@ static LV2_State_Status restore(LV2_Handle h, LV2_State_Retrieve_Function retrie
 {
     Rnnfx *self = h;
     (void)flags;
+    if (self->map == &self->own.map) return LV2_STATE_ERR_NO_FEATURE;
     free_garbage(self);
     /* loads requested before this restore must not replace what it
      * restores, nor build on what they resolved to */

@@ -6,10 +6,13 @@
       a little noise) as mono 32-bit float WAV.
   lv2_audio.py frames FILE.wav
       prints the number of frames.
-  lv2_audio.py compare REF.wav GOT.wav TOL [SKIP_SECONDS]
-      sample-aligned comparison (offline renders): prints the largest
-      difference after SKIP_SECONDS and exits 1 if it exceeds TOL or the
-      lengths differ by more than one block.
+  lv2_audio.py gen-stereo OUT.wav SECONDS RATE
+      the same signal on the left, and on the right the same notes in
+      reverse order at another level (so a swapped or shared channel shows).
+  lv2_audio.py compare REF.wav GOT.wav TOL [SKIP_SECONDS [CHANNEL]]
+      sample-aligned comparison (offline renders) of one channel (default
+      0): prints the largest difference after SKIP_SECONDS and exits 1 if it
+      exceeds TOL or the lengths differ by more than one block.
   lv2_audio.py phase-gen IN.wav PERIOD DIR
   lv2_audio.py phase-match OUT_DIR GOT.wav TOL SKIP_SECONDS PERIOD
       resampling hosts: a plugin that resamples a nonlinear model gives
@@ -33,7 +36,7 @@ import sys
 import numpy as np
 
 
-def read_wav(path):
+def read_wav(path, channel=0):
     data = open(path, "rb").read()
     if data[:4] != b"RIFF" or data[8:12] != b"WAVE":
         raise SystemExit("%s: not a WAV file" % path)
@@ -64,20 +67,25 @@ def read_wav(path):
             else:
                 raise SystemExit("%s: unsupported WAV encoding %d/%d bits" % (path, tag, bits))
             a = a[: len(a) // ch * ch].reshape(-1, ch)
-            return a[:, 0].copy(), rate
+            if channel >= ch:
+                raise SystemExit("%s: has %d channel(s), no channel %d" % (path, ch, channel))
+            return a[:, channel].copy(), rate
         i += 8 + size + (size & 1)
     raise SystemExit("%s: no audio data" % path)
 
 
 def write_wav(path, x, rate):
-    d = np.asarray(x, dtype="<f4").tobytes()
+    """x: samples, or an array of frames (one column per channel)."""
+    x = np.asarray(x, dtype="<f4")
+    ch = 1 if x.ndim == 1 else x.shape[1]
+    d = x.tobytes()
     head = (b"RIFF" + struct.pack("<I", 36 + len(d)) + b"WAVE" + b"fmt " +
-            struct.pack("<IHHIIHH", 16, 3, 1, rate, rate * 4, 4, 32) +
+            struct.pack("<IHHIIHH", 16, 3, ch, rate, rate * 4 * ch, 4 * ch, 32) +
             b"data" + struct.pack("<I", len(d)))
     open(path, "wb").write(head + d)
 
 
-def gen(path, seconds, rate):
+def signal(seconds, rate):
     n = int(seconds * rate)
     t = np.arange(n) / rate
     x = 0.05 * np.sin(2 * np.pi * 220 * t) * np.exp(-t)
@@ -93,12 +101,21 @@ def gen(path, seconds, rate):
         start += length
         k += 1
     x += 0.002 * np.random.default_rng(1).standard_normal(n)
-    write_wav(path, x, rate)
+    return x
 
 
-def compare(ref_path, got_path, tol, skip):
-    ref, r1 = read_wav(ref_path)
-    got, r2 = read_wav(got_path)
+def gen(path, seconds, rate):
+    write_wav(path, signal(seconds, rate), rate)
+
+
+def gen_stereo(path, seconds, rate):
+    x = signal(seconds, rate)
+    write_wav(path, np.stack([x, 0.7 * x[::-1]], axis=1), rate)
+
+
+def compare(ref_path, got_path, tol, skip, channel=0):
+    ref, r1 = read_wav(ref_path, channel)
+    got, r2 = read_wav(got_path, channel)
     if r1 != r2:
         print("sample rates differ: %d vs %d" % (r1, r2))
         return 1
@@ -191,8 +208,12 @@ def main(argv):
     if len(argv) >= 5 and argv[1] == "gen":
         gen(argv[2], float(argv[3]), int(argv[4]))
         return 0
+    if len(argv) >= 5 and argv[1] == "gen-stereo":
+        gen_stereo(argv[2], float(argv[3]), int(argv[4]))
+        return 0
     if len(argv) >= 5 and argv[1] == "compare":
-        return compare(argv[2], argv[3], float(argv[4]), float(argv[5]) if len(argv) > 5 else 0.0)
+        return compare(argv[2], argv[3], float(argv[4]), float(argv[5]) if len(argv) > 5 else 0.0,
+                       int(argv[6]) if len(argv) > 6 else 0)
     if len(argv) >= 6 and argv[1] == "match":
         return match(argv[2], argv[3], float(argv[4]), float(argv[5]))
     print(__doc__)

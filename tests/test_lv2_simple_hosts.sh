@@ -1,0 +1,99 @@
+#!/bin/sh
+# The built rnnfx.lv2 in three third-party hosts that offer a plugin nothing
+# but audio and control ports: no urid:map, no Worker, no State, no Options
+# (lv2apply from lilv-utils, which also runs the plugin one frame per call;
+# ecasound; GStreamer's lv2 elements, which do provide urid:map but leave
+# the atom ports unconnected). In each the mono and the stereo plugin must
+# play the built-in capture and give, sample for sample, what rnnfx-process
+# gives with the same model file: the plugin runs without the features it
+# lists as optional, and its atom ports are connectionOptional.
+# Needs: lv2apply (lilv-utils), ecasound, gst-launch-1.0 (gstreamer1.0-tools,
+# gstreamer1.0-plugins-bad); a host that is missing is skipped, all missing
+# skips the test.
+BUILD=${BUILD:-build}
+B="$BUILD/rnnfx.lv2"
+PY=/usr/bin/python3
+MONO=http://rnnfx.org/plugins/rnnfx#mono
+STEREO=http://rnnfx.org/plugins/rnnfx#stereo
+[ -f "$B/rnnfx.so" ] || { echo "bundle $B not built"; exit 1; }
+[ -x "$BUILD/bin/rnnfx-process" ] || { echo "$BUILD/bin/rnnfx-process not built"; exit 1; }
+$PY -c 'import numpy' 2>/dev/null || { echo "skip: python3-numpy not installed"; exit 77; }
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+mkdir "$tmp/lv2"
+ln -s "$(cd "$B" && pwd)" "$tmp/lv2/rnnfx.lv2"
+# only this bundle, and a GStreamer registry of this run's own (a cached
+# one could describe an older build of the plugin)
+export LV2_PATH="$tmp/lv2" GST_REGISTRY="$tmp/gst-registry.bin"
+
+$PY tests/lv2_audio.py gen "$tmp/mono.wav" 2 48000 || exit 1
+$PY tests/lv2_audio.py gen-stereo "$tmp/stereo.wav" 2 48000 || exit 1
+"$BUILD/bin/rnnfx-process" -q -m "$B/rnnfx-default.json" --float -o "$tmp/ref" \
+    "$tmp/mono.wav" "$tmp/stereo.wav" || exit 1
+
+fail=0 ran=0
+# check NAME GOT.wav REF.wav CHANNELS
+check() {
+    ch=0
+    while [ $ch -lt "$4" ]; do
+        printf '%s, channel %d: ' "$1" $ch
+        $PY tests/lv2_audio.py compare "$3" "$2" 0 0 $ch || { echo "FAIL: $1"; fail=1; }
+        ch=$((ch + 1))
+    done
+}
+# the plugin must not have written anything but its load message
+quiet() {
+    if grep -v '^rnnfx: loaded model' "$2" | grep -q .; then
+        echo "FAIL: $1 printed:"; head -20 "$2"; fail=1
+    fi
+}
+
+if command -v lv2apply >/dev/null 2>&1; then
+    ran=1
+    for p in mono stereo; do
+        uri=$MONO; [ $p = stereo ] && uri=$STEREO
+        lv2apply -i "$tmp/$p.wav" -o "$tmp/apply-$p.wav" "$uri" 2>"$tmp/log" ||
+            { echo "FAIL: lv2apply $p exited $?"; cat "$tmp/log"; fail=1; continue; }
+        quiet "lv2apply $p" "$tmp/log"
+        check "lv2apply $p" "$tmp/apply-$p.wav" "$tmp/ref/$p.wav" $([ $p = stereo ] && echo 2 || echo 1)
+    done
+else
+    echo "skip lv2apply: not installed (apt-get install lilv-utils)"
+fi
+
+if command -v ecasound >/dev/null 2>&1; then
+    ran=1
+    # ecasound sets every parameter not given on its command line to 0 (not
+    # to the TTL default): input gain 0 dB, output gain 0 dB, mix 1, enabled 1
+    for p in mono stereo; do
+        uri=$MONO n=1; [ $p = stereo ] && uri=$STEREO n=2
+        ecasound -q -f:f32_le,$n,48000 -i "$tmp/$p.wav" -o "$tmp/eca-$p.wav" \
+            "-elv2:$uri,0,0,1,1" >"$tmp/log" 2>&1 ||
+            { echo "FAIL: ecasound $p exited $?"; cat "$tmp/log"; fail=1; continue; }
+        quiet "ecasound $p" "$tmp/log"
+        check "ecasound $p" "$tmp/eca-$p.wav" "$tmp/ref/$p.wav" $n
+    done
+else
+    echo "skip ecasound: not installed (apt-get install ecasound)"
+fi
+
+if command -v gst-launch-1.0 >/dev/null 2>&1 &&
+    gst-inspect-1.0 rnnfx-org-plugins-rnnfx-mono >/dev/null 2>&1; then
+    ran=1
+    # the element's properties keep the TTL defaults (none is set here)
+    for p in mono stereo; do
+        gst-launch-1.0 -q filesrc location="$tmp/$p.wav" ! wavparse ! audioconvert ! \
+            "rnnfx-org-plugins-rnnfx-$p" ! audioconvert ! audio/x-raw,format=F32LE ! wavenc ! \
+            filesink location="$tmp/gst-$p.wav" >"$tmp/log" 2>&1 ||
+            { echo "FAIL: gst-launch-1.0 $p exited $?"; cat "$tmp/log"; fail=1; continue; }
+        quiet "GStreamer $p" "$tmp/log"
+        check "GStreamer $p" "$tmp/gst-$p.wav" "$tmp/ref/$p.wav" $([ $p = stereo ] && echo 2 || echo 1)
+    done
+else
+    echo "skip GStreamer: gst-launch-1.0 or its lv2 elements not installed" \
+        "(apt-get install gstreamer1.0-tools gstreamer1.0-plugins-bad)"
+fi
+
+[ $ran = 1 ] || { echo "skip: none of lv2apply, ecasound, GStreamer is installed"; exit 77; }
+exit $fail
