@@ -17,7 +17,10 @@
  * and a poisoned state (which exercises the recovery reset); and the
  * impulse-response stage: rnnfx_convolver_process / _reset, and a chain
  * whose core runs a model and a response (rnnfx_chain_process_multi,
- * _set_controls, _reset, _swap of a core built beforehand, the crossfade).
+ * _set_controls, _reset, _swap of a core built beforehand, the crossfade);
+ * and the stereo call rnnfx_instance_process_pair (every audio case, both
+ * paths, in place, one channel poisoned) and a stereo chain at the model's
+ * rate, which pairs its channels.
  *
  * The test can fail: a self-check first arms the counters and makes each
  * kind of call deliberately (and creates an instance with _new, which must
@@ -262,6 +265,8 @@ typedef struct {
 
 static const Case CASES[] = {
     {"lstm16", RNNFX_KIND_AUDIO, 1, 1, 1, {{RNNFX_CELL_LSTM, 16, 0, 0}}},
+    {"lstm6_knob", RNNFX_KIND_AUDIO, 2, 1, 1, {{RNNFX_CELL_LSTM, 6, 0, 0}}},
+    {"gru12", RNNFX_KIND_AUDIO, 1, 1, 1, {{RNNFX_CELL_GRU, 12, 0, 0}}},
     {"lstm_peephole12_knobs", RNNFX_KIND_AUDIO, 3, 1, 1, {{RNNFX_CELL_LSTM, 12, 1, 0}}},
     {"gru40", RNNFX_KIND_AUDIO, 1, 1, 1, {{RNNFX_CELL_GRU, 40, 0, 0}}},
     {"lstm20_knobs", RNNFX_KIND_AUDIO, 3, 1, 1, {{RNNFX_CELL_LSTM, 20, 0, 0}}},
@@ -280,7 +285,7 @@ static const Case CASES[] = {
 static void test_audio_path_makes_no_calls(void **state)
 {
     (void)state;
-    static float in[MAXN * 9], out[MAXN * 6], mono[MAXN], y[MAXN];
+    static float in[MAXN * 9], out[MAXN * 6], mono[MAXN], y[MAXN], y2[MAXN];
     static const size_t sizes[] = {0, 1, 2, 3, 17, 64, 255, 1024, 1025, 4096};
     for (size_t ci = 0; ci < sizeof CASES / sizeof CASES[0]; ci++) {
         const Case *c = &CASES[ci];
@@ -311,8 +316,9 @@ static void test_audio_path_makes_no_calls(void **state)
         mono[200] = INFINITY;
         in[(size_t)c->input_size * 300] = -INFINITY;
         size_t mem_size = rnnfx_instance_size(m);
-        void *mem = malloc(mem_size);
+        void *mem = malloc(mem_size), *mem2 = malloc(mem_size);
         assert_non_null(mem);
+        assert_non_null(mem2);
         for (int pi = 0; pi < 2; pi++) {
             RnnfxPath path = pi ? RNNFX_PATH_FAST : RNNFX_PATH_REFERENCE;
             /* warm-up outside the armed region, in case anything lazy exists:
@@ -344,6 +350,22 @@ static void test_audio_path_makes_no_calls(void **state)
                     (void)rnnfx_instance_param(inst, k);
                 }
             }
+            if (c->kind == RNNFX_KIND_AUDIO) {
+                /* the stereo call, paired where the kernels have a pair
+                 * form (the one-layer LSTM/GRU cases on AVX-512) */
+                RnnfxInstance *other = rnnfx_instance_init(mem2, mem_size, m);
+                rnnfx_instance_set_path(other, path);
+                for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+                    rnnfx_instance_process_pair(inst, other, mono, mono, y, y2, sizes[s]);
+                    rnnfx_instance_set_param(other, 0, (float)s / 7.0f);
+                }
+                memcpy(y, mono, sizeof y);
+                memcpy(y2, mono, sizeof y2);
+                rnnfx_instance_process_pair(inst, other, y, y2, y, y2, MAXN); /* in place */
+                rnnfx_instance_hidden(other, 0)[0] = NAN; /* one channel recovers */
+                rnnfx_instance_process_pair(inst, other, mono, mono, y, y2, 100);
+                assert_true(rnnfx_test_all_finite(y2, 100));
+            }
             rnnfx_instance_reset(inst);
             /* a poisoned state makes the instance reset itself mid-call */
             rnnfx_instance_hidden(inst, 0)[0] = NAN;
@@ -362,6 +384,7 @@ static void test_audio_path_makes_no_calls(void **state)
             assert_true(rnnfx_test_all_finite(out, (size_t)c->output_size * 100));
         }
         free(mem);
+        free(mem2);
         rnnfx_model_free(m);
     }
 }
@@ -421,6 +444,30 @@ static void test_response_stage_makes_no_calls(void **state)
     n = disarm();
     if (n) report("chain with an impulse response");
     assert_int_equal(n, 0);
+
+    /* a stereo chain at the model's rate, whose core runs its two channels
+     * with the pair call, then the response */
+    RnnfxIr *ir48 = NULL;
+    assert_int_equal(rnnfx_ir_new(d, 1, len, 48000, 48000, 2, &ir48, NULL), RNNFX_OK);
+    RnnfxChain *chain48 = NULL;
+    RnnfxChainCore *core48 = NULL, *displaced48 = NULL;
+    assert_int_equal(rnnfx_chain_new_multi(m, 48000, 2, 1024, &chain48, NULL), RNNFX_OK);
+    assert_int_equal(rnnfx_chain_core_new_ir(chain48, m, 0, ir48, &core48, NULL), RNNFX_OK);
+    arm();
+    rnnfx_chain_set_controls(chain48, &ctl);
+    rnnfx_chain_process_multi(chain48, in, out, 300);
+    rnnfx_chain_swap(chain48, core48, &displaced48);
+    for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++)
+        rnnfx_chain_process_multi(chain48, in, out, sizes[s]);
+    rnnfx_chain_process_multi(chain48, in, out, MAXN);
+    n = disarm();
+    if (n) report("stereo chain at the model's rate");
+    assert_int_equal(n, 0);
+    assert_null(displaced48);
+    RnnfxChainCore *r48;
+    while ((r48 = rnnfx_chain_take_retired(chain48)) != NULL) rnnfx_chain_core_free(r48);
+    rnnfx_chain_free(chain48);
+    rnnfx_ir_free(ir48);
     assert_null(displaced);
     assert_true(rnnfx_test_all_finite(y[0], MAXN) && rnnfx_test_all_finite(y[1], MAXN));
     for (int i = 0; i < nr; i++) rnnfx_chain_core_free(retired[i]);
