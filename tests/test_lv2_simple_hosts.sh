@@ -58,6 +58,17 @@ if command -v lv2apply >/dev/null 2>&1; then
         quiet "lv2apply $p" "$tmp/log"
         check "lv2apply $p" "$tmp/apply-$p.wav" "$tmp/ref/$p.wav" $([ $p = stereo ] && echo 2 || echo 1)
     done
+    # the featureless path (the plugin's own URID table, unconnected atom
+    # ports) under valgrind: no invalid access, no leak
+    if command -v valgrind >/dev/null 2>&1; then
+        $PY tests/lv2_audio.py gen-stereo "$tmp/short.wav" 0.2 48000 || exit 1
+        if valgrind -q --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=definite \
+            lv2apply -i "$tmp/short.wav" -o "$tmp/vg.wav" "$STEREO" >"$tmp/log" 2>&1; then
+            echo "lv2apply stereo under valgrind: no errors"
+        else
+            echo "FAIL: lv2apply stereo under valgrind:"; grep -v '^rnnfx: loaded' "$tmp/log" | head -30; fail=1
+        fi
+    fi
 else
     echo "skip lv2apply: not installed (apt-get install lilv-utils)"
 fi
