@@ -52,6 +52,7 @@
 #include <lv2/worker/worker.h>
 
 #include "instance.h"
+#include "lv2_features.h"
 #include "midi_frames.h"
 #include "midi_gen.h"
 #include "midi_ports.h"
@@ -588,15 +589,9 @@ static LV2_Handle instantiate(const LV2_Descriptor *d, double rate, const char *
     Midi *self = calloc(1, sizeof *self);
     if (!self)
         return NULL;
-    LV2_Log_Log *log = NULL;
-    for (int i = 0; features && features[i]; i++) {
-        if (!strcmp(features[i]->URI, LV2_URID__map))
-            self->map = features[i]->data;
-        else if (!strcmp(features[i]->URI, LV2_WORKER__schedule))
-            self->schedule = features[i]->data;
-        else if (!strcmp(features[i]->URI, LV2_LOG__log))
-            log = features[i]->data;
-    }
+    LV2_Log_Log *log = rnnfx_lv2_feature(features, LV2_LOG__log);
+    self->map = rnnfx_lv2_feature(features, LV2_URID__map);
+    self->schedule = rnnfx_lv2_feature(features, LV2_WORKER__schedule);
     lv2_log_logger_init(&self->logger, self->map, log);
     if (!self->map) {
         lv2_log_error(&self->logger, "rnnfx midi: the host does not provide urid:map\n");
@@ -841,14 +836,6 @@ static LV2_Worker_Status work_response(LV2_Handle h, uint32_t size, const void *
 
 /* ---- State ------------------------------------------------------------------------ */
 
-static const void *feature(const LV2_Feature *const *features, const char *uri)
-{
-    for (int i = 0; features && features[i]; i++)
-        if (!strcmp(features[i]->URI, uri))
-            return features[i]->data;
-    return NULL;
-}
-
 static LV2_State_Status save(LV2_Handle h, LV2_State_Store_Function store, LV2_State_Handle sh,
                              uint32_t flags, const LV2_Feature *const *features)
 {
@@ -863,8 +850,8 @@ static LV2_State_Status save(LV2_Handle h, LV2_State_Store_Function store, LV2_S
           LV2_STATE_IS_POD | LV2_STATE_IS_PORTABLE);
     if (self->model_is_default || !self->core)
         return LV2_STATE_SUCCESS; /* the built-in model is the state when none is stored */
-    const LV2_State_Map_Path *mp = feature(features, LV2_STATE__mapPath);
-    const LV2_State_Free_Path *fp = feature(features, LV2_STATE__freePath);
+    const LV2_State_Map_Path *mp = rnnfx_lv2_feature(features, LV2_STATE__mapPath);
+    const LV2_State_Free_Path *fp = rnnfx_lv2_feature(features, LV2_STATE__freePath);
     char *apath = mp ? mp->abstract_path(mp->handle, self->core->path) : NULL;
     const char *v = apath ? apath : self->core->path;
     LV2_State_Status s = store(sh, u->model, v, strlen(v) + 1, u->atom_Path,
@@ -913,8 +900,8 @@ static LV2_State_Status restore(LV2_Handle h, LV2_State_Retrieve_Function retrie
         self->last_seed = NAN;
     }
 
-    const LV2_State_Map_Path *mp = feature(features, LV2_STATE__mapPath);
-    const LV2_State_Free_Path *fp = feature(features, LV2_STATE__freePath);
+    const LV2_State_Map_Path *mp = rnnfx_lv2_feature(features, LV2_STATE__mapPath);
+    const LV2_State_Free_Path *fp = rnnfx_lv2_feature(features, LV2_STATE__freePath);
     const char *p = retrieve(sh, u->model, &size, &type, &vf);
     char wanted[MIDI_PATH_MAX] = "";
     if (p && size > 0 && (type == u->atom_Path || type == u->atom_String)) {

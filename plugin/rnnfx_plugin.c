@@ -57,6 +57,7 @@
 
 #include "chain.h"
 #include "ir.h"
+#include "lv2_features.h"
 #include "model_file.h"
 #include "rnnfx_ports.h"
 
@@ -457,14 +458,10 @@ static LV2_Handle instantiate_common(double rate, const char *bundle_path,
     if (!self) return NULL;
     self->channels = channels;
     self->rate = rate;
-    const LV2_Options_Option *options = NULL;
-    LV2_Log_Log *log = NULL;
-    for (int i = 0; features && features[i]; i++) {
-        if (!strcmp(features[i]->URI, LV2_URID__map)) self->map = features[i]->data;
-        else if (!strcmp(features[i]->URI, LV2_WORKER__schedule)) self->schedule = features[i]->data;
-        else if (!strcmp(features[i]->URI, LV2_LOG__log)) log = features[i]->data;
-        else if (!strcmp(features[i]->URI, LV2_OPTIONS__options)) options = features[i]->data;
-    }
+    const LV2_Options_Option *options = rnnfx_lv2_feature(features, LV2_OPTIONS__options);
+    LV2_Log_Log *log = rnnfx_lv2_feature(features, LV2_LOG__log);
+    self->map = rnnfx_lv2_feature(features, LV2_URID__map);
+    self->schedule = rnnfx_lv2_feature(features, LV2_WORKER__schedule);
     /* the logger gets the host's map only: its log messages go to the host */
     lv2_log_logger_init(&self->logger, self->map, log);
     if (!self->map) {
@@ -1071,21 +1068,14 @@ static LV2_Worker_Status work_response(LV2_Handle h, uint32_t size, const void *
 
 /* ---- State ------------------------------------------------------------------------ */
 
-static const void *find_feature(const LV2_Feature *const *features, const char *uri)
-{
-    for (int i = 0; features && features[i]; i++)
-        if (!strcmp(features[i]->URI, uri)) return features[i]->data;
-    return NULL;
-}
-
 /* Stores a path under key, made portable with mapPath. Thread:
  * instantiation. */
 static LV2_State_Status store_path(Rnnfx *self, LV2_State_Store_Function store,
                                    LV2_State_Handle handle, LV2_URID key, const char *path,
                                    const LV2_Feature *const *features)
 {
-    const LV2_State_Map_Path *map_path = find_feature(features, LV2_STATE__mapPath);
-    const LV2_State_Free_Path *free_path = find_feature(features, LV2_STATE__freePath);
+    const LV2_State_Map_Path *map_path = rnnfx_lv2_feature(features, LV2_STATE__mapPath);
+    const LV2_State_Free_Path *free_path = rnnfx_lv2_feature(features, LV2_STATE__freePath);
     char *apath = map_path ? map_path->abstract_path(map_path->handle, path) : NULL;
     const char *value = apath ? apath : path;
     LV2_State_Status st = store(handle, key, value, strlen(value) + 1, self->uris.atom_Path,
@@ -1123,8 +1113,8 @@ static void retrieve_path(Rnnfx *self, LV2_State_Retrieve_Function retrieve,
                           LV2_State_Handle handle, LV2_URID key, const char *what,
                           const LV2_Feature *const *features, char *out)
 {
-    const LV2_State_Map_Path *map_path = find_feature(features, LV2_STATE__mapPath);
-    const LV2_State_Free_Path *free_path = find_feature(features, LV2_STATE__freePath);
+    const LV2_State_Map_Path *map_path = rnnfx_lv2_feature(features, LV2_STATE__mapPath);
+    const LV2_State_Free_Path *free_path = rnnfx_lv2_feature(features, LV2_STATE__freePath);
     size_t size = 0;
     uint32_t type = 0, vflags = 0;
     const char *value = retrieve(handle, key, &size, &type, &vflags);
