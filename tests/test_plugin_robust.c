@@ -17,6 +17,12 @@
  *     run in tests/test_lv2_asan.sh proves nothing leaks or is freed twice);
  *   - no Worker at all: hundreds of state restores while audio runs keep
  *     the right model (and leak nothing under ASan).
+ *   - hosts that offer few features or fill the array carelessly: with no
+ *     features at all and the atom ports unconnected (lv2apply, ecasound),
+ *     the mono and stereo plugins play the built-in capture exactly as in
+ *     the full host above, and save no state; an entry with no URI or a
+ *     feature with no data (lv2file passes the former) is skipped by all
+ *     three plugins.
  * The MIDI plugin's note output under NaN ports is checked in
  * tests/test_midi_plugin.c, whose host reads the MIDI it plays.
  *
@@ -36,6 +42,10 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <lilv/lilv.h>
+#include <lv2/state/state.h>
+#include <lv2/urid/urid.h>
+#include <lv2/worker/worker.h>
 
 #include "../plugin/midi_ports.h"
 #include "../plugin/rnnfx_ports.h"
@@ -394,6 +404,148 @@ static void test_many_restores_without_worker_midi(void **state)
     many_restores_without_worker(RNNFX_MIDI_URI, g_ma, g_mb, "nw-midi");
 }
 
+/* ---- hosts with few features ----------------------------------------------- */
+
+/* A URID map for the careless host: URIs by content, numbered from 1. */
+static const char *g_uris[256];
+static uint32_t g_n_uris;
+
+static LV2_URID map_uri(LV2_URID_Map_Handle handle, const char *uri)
+{
+    (void)handle;
+    for (uint32_t i = 0; i < g_n_uris; i++)
+        if (!strcmp(g_uris[i], uri)) return i + 1;
+    if (g_n_uris == 256) return 0;
+    g_uris[g_n_uris] = strdup(uri);
+    return ++g_n_uris;
+}
+
+static LV2_State_Status store_nothing(LV2_State_Handle handle, uint32_t key, const void *value,
+                                      size_t size, uint32_t type, uint32_t flags)
+{
+    (void)key, (void)value, (void)size, (void)type, (void)flags;
+    ++*(int *)handle;
+    return LV2_STATE_SUCCESS;
+}
+
+/* Instantiates uri from the built bundle through lilv with `features`,
+ * connects its audio and control ports (controls at their TTL defaults,
+ * atom ports left unconnected), and runs `blocks` blocks of the same quiet
+ * sine as run_blocks into out[c][blocks * BLOCK] (NULL: no run; the MIDI
+ * plugin is only instantiated). Returns how many keys its State save
+ * stored, or -1 when it refused to save. */
+static int run_bare(const char *uri, const LV2_Feature *const *features, float *const *out,
+                    int blocks)
+{
+    LilvWorld *world = lilv_world_new();
+    char dir[1100];
+    snprintf(dir, sizeof dir, "%s/", g_bundle);
+    LilvNode *bundle = lilv_new_file_uri(world, NULL, dir);
+    lilv_world_load_bundle(world, bundle);
+    LilvNode *un = lilv_new_uri(world, uri);
+    const LilvPlugin *plugin = lilv_plugins_get_by_uri(lilv_world_get_all_plugins(world), un);
+    assert_non_null(plugin);
+    LilvInstance *inst = lilv_plugin_instantiate(plugin, 48000.0, features);
+    assert_non_null(inst);
+    const uint32_t np = lilv_plugin_get_num_ports(plugin);
+    float *defs = calloc(np, sizeof *defs), *ctl = calloc(np, sizeof *ctl);
+    assert_non_null(defs);
+    assert_non_null(ctl);
+    lilv_plugin_get_port_ranges_float(plugin, NULL, NULL, defs);
+    LilvNode *audio = lilv_new_uri(world, LV2_CORE__AudioPort);
+    LilvNode *control = lilv_new_uri(world, LV2_CORE__ControlPort);
+    LilvNode *input = lilv_new_uri(world, LV2_CORE__InputPort);
+    static float x[BLOCK], y[2][BLOCK];
+    int ain = 0, aout = 0;
+    for (uint32_t p = 0; p < np; p++) {
+        const LilvPort *port = lilv_plugin_get_port_by_index(plugin, p);
+        if (lilv_port_is_a(plugin, port, control)) {
+            ctl[p] = isnan(defs[p]) ? 0.0f : defs[p];
+            lilv_instance_connect_port(inst, p, &ctl[p]);
+        } else if (lilv_port_is_a(plugin, port, audio)) {
+            if (lilv_port_is_a(plugin, port, input)) lilv_instance_connect_port(inst, p, x);
+            else lilv_instance_connect_port(inst, p, y[aout++]);
+            ain += lilv_port_is_a(plugin, port, input);
+        }
+    }
+    lilv_instance_activate(inst);
+    long t = 0;
+    for (int b = 0; out && b < blocks; b++) {
+        for (uint32_t i = 0; i < BLOCK; i++, t++)
+            x[i] = 0.1f * sinf(2.0f * 3.14159265f * 220.0f * (float)t / 48000.0f);
+        lilv_instance_run(inst, BLOCK);
+        for (int c = 0; c < aout; c++) memcpy(out[c] + (size_t)b * BLOCK, y[c], sizeof y[c]);
+    }
+    const LV2_State_Interface *st = lilv_instance_get_extension_data(inst, LV2_STATE__interface);
+    int stored = 0;
+    if (st && st->save(lilv_instance_get_handle(inst), store_nothing, &stored, 0, features) !=
+                  LV2_STATE_SUCCESS)
+        stored = -1;
+    lilv_instance_deactivate(inst);
+    lilv_instance_free(inst);
+    lilv_node_free(audio);
+    lilv_node_free(control);
+    lilv_node_free(input);
+    lilv_node_free(un);
+    lilv_node_free(bundle);
+    lilv_world_free(world);
+    free(defs);
+    free(ctl);
+    (void)ain;
+    return stored;
+}
+
+static void test_featureless_host_audio(void **state)
+{
+    (void)state;
+    enum { BLOCKS = 40 };
+    for (int stereo = 0; stereo <= 1; stereo++) {
+        const char *uri = stereo ? RNNFX_URI_STEREO : RNNFX_URI_MONO;
+        static float bare[2][BLOCKS * BLOCK], full[2][BLOCKS * BLOCK];
+        float *outs[2] = {bare[0], bare[1]};
+        /* no features at all: plays, refuses to save (its URIDs are its own) */
+        assert_int_equal(run_bare(uri, NULL, outs, BLOCKS), -1);
+        /* the full host of the other tests, same input, same block size */
+        Lv2Host *h = open_host(uri, LV2HOST_WORKER_THREAD);
+        static float x[BLOCK], y[2][BLOCK];
+        const float *in[2] = {x, x};
+        float *out[2] = {y[0], y[1]};
+        long t = 0;
+        for (int b = 0; b < BLOCKS; b++) {
+            for (uint32_t i = 0; i < BLOCK; i++, t++)
+                x[i] = 0.1f * sinf(2.0f * 3.14159265f * 220.0f * (float)t / 48000.0f);
+            lv2host_run(h, in, out, BLOCK);
+            for (int c = 0; c <= stereo; c++) memcpy(full[c] + (size_t)b * BLOCK, y[c], sizeof y[c]);
+        }
+        lv2host_free(h);
+        for (int c = 0; c <= stereo; c++) {
+            float peak = 0.0f;
+            for (size_t i = 0; i < (size_t)BLOCKS * BLOCK; i++) peak = fmaxf(peak, fabsf(full[c][i]));
+            assert_true(peak > 0.01f); /* the built-in capture is playing */
+            assert_memory_equal(bare[c], full[c], sizeof bare[c]);
+        }
+    }
+}
+
+static void test_careless_feature_array(void **state)
+{
+    (void)state;
+    LV2_URID_Map map = {NULL, map_uri};
+    const LV2_Feature f_map = {LV2_URID__map, &map}, f_null = {NULL, NULL},
+                      f_nodata = {LV2_WORKER__schedule, NULL};
+    const LV2_Feature *const features[] = {&f_map, &f_null, &f_nodata, NULL};
+    static float y[2][4 * BLOCK];
+    float *outs[2] = {y[0], y[1]};
+    /* with the host's map the audio plugins save state (the built-in
+     * capture is stored as no key at all) */
+    assert_int_equal(run_bare(RNNFX_URI_MONO, features, outs, 4), 0);
+    assert_int_equal(run_bare(RNNFX_URI_STEREO, features, outs, 4), 0);
+    /* the MIDI plugin (which needs the map) stores its settings */
+    assert_true(run_bare(RNNFX_MIDI_URI, features, NULL, 0) > 0);
+    for (uint32_t i = 0; i < g_n_uris; i++) free((void *)g_uris[i]);
+    g_n_uris = 0;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -404,6 +556,8 @@ int main(void)
         cmocka_unit_test(test_full_worker_queue_midi),
         cmocka_unit_test(test_many_restores_without_worker_audio),
         cmocka_unit_test(test_many_restores_without_worker_midi),
+        cmocka_unit_test(test_featureless_host_audio),
+        cmocka_unit_test(test_careless_feature_array),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
