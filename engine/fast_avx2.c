@@ -353,13 +353,40 @@ RX_INLINE void f2_gru_chunk(const RnnfxFastLayer *L, const float *b0, const floa
         }                                                                                      \
     } while (0)
 
+/* One time step t of one channel: h from hbuf[*cur] to hbuf[*cur ^ 1], the
+ * dense output pushed to D. Shared by f2_run and f2_run_pair, so a paired
+ * channel computes exactly what a single one does. */
+RX_INLINE void f2_step(const RnnfxFast *F, const float *b0, float *c, float (*hbuf)[96],
+                       int *cur, F2Dense *D, const float *in, float *out, size_t t, int rev,
+                       const int hc, const int LSTM, const int NU, const int CU, const int S)
+{
+    const RnnfxFastLayer *L = &F->layer[0];
+    const int HP = 16 * ((NU + 1) / 2);
+    const int G = LSTM ? 4 : 3;
+    (void)G;
+    const __m256 xv = _mm256_set1_ps(in[t]);
+    const float *hcur = hbuf[*cur];
+    float *hn = hbuf[*cur ^ 1];
+    if (LSTM) {
+#define F2_LSTM_CHUNK(u0, cu, s, r) f2_lstm_chunk(L, b0, c, hcur, hn, xv, u0, HP, 8 * NU, cu, s, hc, r)
+        F2_CHUNKS(F2_LSTM_CHUNK);
+#undef F2_LSTM_CHUNK
+    } else {
+#define F2_GRU_CHUNK(u0, cu, s, r) f2_gru_chunk(L, b0, hcur, hn, xv, u0, HP, 8 * NU, cu, s, hc, r, NU <= 2)
+        F2_CHUNKS(F2_GRU_CHUNK);
+#undef F2_GRU_CHUNK
+    }
+    f2_dense(D, F, hn, NU, in, out);
+    *cur ^= 1;
+}
+
 /* NU: unit groups; CU groups per chunk with S sets (all compile-time). */
 RX_INLINE void f2_run(const RnnfxFast *F, const float *b0, float *h, float *c, const float *in,
                       float *out, size_t n, unsigned *step, const int LSTM, const int NU,
                       const int CU, const int S)
 {
     const RnnfxFastLayer *L = &F->layer[0];
-    const int HP = 16 * ((NU + 1) / 2), hc = L->hcols;
+    const int hc = L->hcols;
     const int G = LSTM ? 4 : 3;
     /* Whether a sweep can exceed L1 at all for this NU (compile time), and
      * whether this layer's does. */
@@ -373,25 +400,44 @@ RX_INLINE void f2_run(const RnnfxFast *F, const float *b0, float *h, float *c, c
     D.cnt = 0;
     D.t0 = 0;
     for (size_t t = 0; t < n; t++) {
-        const __m256 xv = _mm256_set1_ps(in[t]);
-        const float *hcur = hbuf[cur];
-        float *hn = hbuf[cur ^ 1];
         const int rev = zig && ((par + (unsigned)t) & 1u);
-        if (LSTM) {
-#define F2_LSTM_CHUNK(u0, cu, s, r) f2_lstm_chunk(L, b0, c, hcur, hn, xv, u0, HP, 8 * NU, cu, s, hc, r)
-            F2_CHUNKS(F2_LSTM_CHUNK);
-#undef F2_LSTM_CHUNK
-        } else {
-#define F2_GRU_CHUNK(u0, cu, s, r) f2_gru_chunk(L, b0, hcur, hn, xv, u0, HP, 8 * NU, cu, s, hc, r, NU <= 2)
-            F2_CHUNKS(F2_GRU_CHUNK);
-#undef F2_GRU_CHUNK
-        }
-        f2_dense(&D, F, hn, NU, in, out);
-        cur ^= 1;
+        f2_step(F, b0, c, hbuf, &cur, &D, in, out, t, rev, hc, LSTM, NU, CU, S);
     }
     f2_dense_flush(&D, F, in, out);
     memcpy(h, hbuf[cur], (size_t)8 * NU * sizeof(float));
     *step = (par + (unsigned)(n & 1u)) & 1u;
+}
+
+/* Two channels in one time loop (H <= 16: one sweep direction, so no
+ * parity to follow; each channel's parity is still advanced as f2_run
+ * does). */
+RX_INLINE void f2_run_pair(const RnnfxFast *F, const RnnfxFastChannel *a,
+                           const RnnfxFastChannel *b, size_t n, const int LSTM, const int NU,
+                           const int CU, const int S)
+{
+    const int hc = F->layer[0].hcols;
+    const RnnfxFastChannel *ch[2] = {a, b};
+    float hbuf[2][2][96] __attribute__((aligned(32)));
+    int cur[2] = {0, 0};
+    F2Dense D[2];
+    const float *b0[2];
+    for (int k = 0; k < 2; k++) {
+        memcpy(hbuf[k][0], ch[k]->h[0], (size_t)8 * NU * sizeof(float));
+        D[k].cnt = 0;
+        D[k].t0 = 0;
+        b0[k] = (const float *)ch[k]->scratch + F->off_b0;
+    }
+    float *ca = LSTM ? a->c[0] : NULL, *cb = LSTM ? b->c[0] : NULL;
+    for (size_t t = 0; t < n; t++) {
+        f2_step(F, b0[0], ca, hbuf[0], &cur[0], &D[0], a->in, a->out, t, 0, hc, LSTM, NU, CU, S);
+        f2_step(F, b0[1], cb, hbuf[1], &cur[1], &D[1], b->in, b->out, t, 0, hc, LSTM, NU, CU, S);
+    }
+    for (int k = 0; k < 2; k++) {
+        f2_dense_flush(&D[k], F, ch[k]->in, ch[k]->out);
+        memcpy(ch[k]->h[0], hbuf[k][cur[k]], (size_t)8 * NU * sizeof(float));
+        unsigned *step = (unsigned *)((float *)ch[k]->scratch + F->off_step);
+        *step = (*step + (unsigned)(n & 1u)) & 1u;
+    }
 }
 
 /* One kernel per cell and NU (noinline: each is its own function in a
@@ -436,6 +482,24 @@ F2_DEF(10, 2, 1, 4, 1)
 F2_DEF(11, 2, 1, 4, 1)
 F2_DEF(12, 2, 1, 4, 1)
 
+/* The pair kernels, for the shapes whose steps are latency chains (H <= 16,
+ * the chunking of F2_DEF(1, ...) and F2_DEF(2, ...)). */
+#define F2_PAIR_DEF(nu, lcu, ls, gcu, gs)                                                      \
+    static __attribute__((noinline)) void f2_pair_lstm_##nu(const RnnfxFast *F,                 \
+                                                           const RnnfxFastChannel *a,          \
+                                                           const RnnfxFastChannel *b, size_t n) \
+    {                                                                                          \
+        f2_run_pair(F, a, b, n, 1, nu, lcu, ls);                                               \
+    }                                                                                          \
+    static __attribute__((noinline)) void f2_pair_gru_##nu(const RnnfxFast *F,                  \
+                                                          const RnnfxFastChannel *a,           \
+                                                          const RnnfxFastChannel *b, size_t n)  \
+    {                                                                                          \
+        f2_run_pair(F, a, b, n, 0, nu, gcu, gs);                                               \
+    }
+F2_PAIR_DEF(1, 1, 2, 1, 2)
+F2_PAIR_DEF(2, 2, 1, 2, 2)
+
 #define F2_CASE(nu)                                                                            \
     case nu:                                                                                   \
         if (lstm)                                                                              \
@@ -473,6 +537,20 @@ static void f2_run_audio(const RnnfxFast *F, void *scratch, float *const *h, flo
     rx_run_audio(F, scratch, h, c, in, out, n);
 }
 
+/* The pair kernel for F's shape: the fused kernels' shapes of up to 16
+ * units (the same test as f2_run_audio's), else none. */
+static RnnfxFastPairRun f2_pair_pick(const RnnfxFast *F)
+{
+    const RnnfxFastLayer *L = &F->layer[0];
+    const int lstm = L->cell == RNNFX_CELL_LSTM && !L->peephole;
+    if (!L->whg || F->n_layers != 1 || !L->zdom || L->hidden > 16 ||
+        !(lstm || L->cell == RNNFX_CELL_GRU))
+        return NULL;
+    if (L->hidden <= 8)
+        return lstm ? f2_pair_lstm_1 : f2_pair_gru_1;
+    return lstm ? f2_pair_lstm_2 : f2_pair_gru_2;
+}
+
 /* Test hooks for the z-domain forms: x is scaled to z here; a tail shorter
  * than a vector takes the scalar form. */
 static void f2_act_z(const float *x, float *y, size_t n, float scale, __m256 (*f)(__m256),
@@ -498,7 +576,7 @@ static void f2_act_ztanh(const float *x, float *y, size_t n)
 const RnnfxFastIsa rnnfx_fast_isa_avx2 = {"avx2",          f2_run_audio,   rx_run_frames,
                                           rx_act_sigmoid,  rx_act_tanh,    f2_act_zsigmoid,
                                           f2_act_ztanh,    rx_run_stack,   RX_STACK_MAXNV * RX_W,
-                                          NULL};
+                                          f2_pair_pick};
 #else
 typedef int rnnfx_fast_avx2_unused;
 #endif

@@ -352,7 +352,7 @@ static void test_audio_path_makes_no_calls(void **state)
             }
             if (c->kind == RNNFX_KIND_AUDIO) {
                 /* the stereo call, paired where the kernels have a pair
-                 * form (the one-layer LSTM/GRU cases on AVX-512) */
+                 * form (the one-layer LSTM/GRU cases of up to 16 units) */
                 RnnfxInstance *other = rnnfx_instance_init(mem2, mem_size, m);
                 rnnfx_instance_set_path(other, path);
                 for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
