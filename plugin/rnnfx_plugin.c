@@ -31,6 +31,9 @@
  * Without the Worker feature the plugin still plays: the built-in default
  * capture is loaded at instantiate and a saved model and cabinet at
  * restore; only patch:Set messages during playback need the Worker.
+ * Without urid:map too (hosts that connect audio and control ports only:
+ * lv2apply, ecasound) it plays the built-in capture, with URIDs of its own
+ * (OwnMap) and no state.
  *
  * What this is not: a UI, or a place for DSP (see engine/chain.c).
  */
