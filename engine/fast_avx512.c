@@ -1147,6 +1147,174 @@ F512_PAIR_FN(f512_pair_gru1_8, f512_one_pair(F, a, b, n, 0, 8))
 F512_PAIR_FN(f512_pair_gru1_12, f512_one_pair(F, a, b, n, 0, 12))
 F512_PAIR_FN(f512_pair_gru1_16, f512_one_pair(F, a, b, n, 0, 16))
 
+/* ---- pair forms of the paired-tail kernels (17 <= H <= 24) ----------------
+ * The single kernels f512_lstm_pt and f512_gru_pt keep their own loops
+ * (see f512_small_step for why); the steps below compute their
+ * expressions exactly, in the same order, per channel (test_pair checks
+ * the outputs to the bit). */
+typedef struct {
+    const float *in;
+    float *out, *h;
+    __m512 bx[6], ca, cb, hv[2];
+} F512PtChan;
+
+RX_INLINE void f512_lstm_pt_chan(const RnnfxFast *F, F512PtChan *ch, const RnnfxFastChannel *x)
+{
+    const float *b0 = (const float *)x->scratch + F->off_b0;
+#pragma GCC unroll 4
+    for (int q = 0; q < 4; q++)
+        ch->bx[q] = _mm512_load_ps(b0 + 32 * q);
+    ch->bx[4] = f512_pair(b0 + 16, b0 + 48);
+    ch->bx[5] = f512_pair(b0 + 80, b0 + 112);
+    const float *c = x->c[0];
+    const __m512 ca = _mm512_load_ps(c), cb = _mm512_load_ps(c + 16);
+    ch->ca = _mm512_add_ps(ca, ca);
+    ch->cb = _mm512_add_ps(cb, cb);
+    ch->in = x->in;
+    ch->out = x->out;
+    ch->h = x->h[0];
+}
+
+RX_INLINE void f512_lstm_pt_step(const RnnfxFast *F, const float *w, const __m512 *wxv,
+                                 F512PtChan *ch, F512Dense *D, size_t t, const int HC)
+{
+    enum { ROWS = 96 };
+    const float *h = ch->h;
+    const __m512 xv = _mm512_set1_ps(ch->in[t]);
+    __m512 a0[6], a1[6], init[6];
+#pragma GCC unroll 6
+    for (int v = 0; v < 6; v++)
+        init[v] = _mm512_fmadd_ps(wxv[v], xv, ch->bx[v]);
+    F512_PT_MATVEC(6, ROWS);
+    const __m512 i = rnnfx_pw_sigmoid_avx512(a0[0]);
+    const __m512 f = rnnfx_pw_sigmoid_avx512(a0[1]);
+    const __m512 g = rnnfx_pw_tanh_half_avx512(a0[2]);
+    const __m512 ca = _mm512_fmadd_ps(f, ch->ca, _mm512_mul_ps(i, _mm512_add_ps(g, g)));
+    const __m512 sa = rnnfx_pw_sigmoid_avx512(a0[4]);
+    const __m512 tb = rnnfx_pw_tanh_half_avx512(a0[5]);
+    const __m512 fb = _mm512_shuffle_f32x4(sa, sa, 0x4E);
+    const __m512 cb = _mm512_maskz_fmadd_ps(0x00FF, fb, ch->cb, _mm512_mul_ps(sa, _mm512_add_ps(tb, tb)));
+    const __m512 sb = rnnfx_pw_sigmoid_avx512(a0[5]);
+    const __m512 ob = _mm512_shuffle_f32x4(sb, sb, 0x4E);
+    __m512 hv[2];
+    hv[0] = _mm512_mul_ps(rnnfx_pw_sigmoid_avx512(a0[3]), rnnfx_pw_tanh_half_avx512(ca));
+    hv[1] = _mm512_mul_ps(ob, rnnfx_pw_tanh_half_avx512(cb));
+    ch->ca = ca;
+    ch->cb = cb;
+    _mm512_store_ps(ch->h, hv[0]);
+    _mm512_store_ps(ch->h + 16, hv[1]);
+    f512_dense(D, F, hv, 2, ch->in, ch->out);
+}
+
+RX_INLINE void f512_lstm_pt_pair(const RnnfxFast *F, const RnnfxFastChannel *a,
+                                 const RnnfxFastChannel *b, size_t n, const int HC)
+{
+    const RnnfxFastLayer *L = &F->layer[0];
+    const float *wx = L->wx, *w = L->cols[0];
+    __m512 wxv[6];
+#pragma GCC unroll 4
+    for (int q = 0; q < 4; q++)
+        wxv[q] = _mm512_load_ps(wx + 32 * q);
+    wxv[4] = f512_pair(wx + 16, wx + 48);
+    wxv[5] = f512_pair(wx + 80, wx + 112);
+    F512PtChan A, B;
+    f512_lstm_pt_chan(F, &A, a);
+    f512_lstm_pt_chan(F, &B, b);
+    F512Dense DA, DB;
+    DA.cnt = DB.cnt = 0;
+    DA.t0 = DB.t0 = 0;
+    for (size_t t = 0; t < n; t++) {
+        f512_lstm_pt_step(F, w, wxv, &A, &DA, t, HC);
+        f512_lstm_pt_step(F, w, wxv, &B, &DB, t, HC);
+    }
+    f512_dense_flush(&DA, F, a->in, a->out);
+    f512_dense_flush(&DB, F, b->in, b->out);
+    const F512PtChan *chs[2] = {&A, &B};
+    const RnnfxFastChannel *xs[2] = {a, b};
+    for (int k = 0; k < 2; k++) {
+        _mm512_store_ps(xs[k]->c[0], _mm512_mul_ps(chs[k]->ca, _mm512_set1_ps(0.5f)));
+        _mm512_store_ps(xs[k]->c[0] + 16, _mm512_mul_ps(chs[k]->cb, _mm512_set1_ps(0.5f)));
+    }
+}
+
+RX_INLINE void f512_gru_pt_chan(const RnnfxFast *F, F512PtChan *ch, const RnnfxFastChannel *x)
+{
+    const float *b0 = (const float *)x->scratch + F->off_b0;
+    ch->bx[0] = _mm512_load_ps(b0);
+    ch->bx[1] = _mm512_load_ps(b0 + 32);
+    ch->bx[2] = _mm512_load_ps(b0 + 64);
+    ch->bx[3] = _mm512_load_ps(b0 + 80);
+    ch->bx[4] = f512_pair(b0 + 16, b0 + 48);
+    ch->bx[5] = _mm512_setzero_ps();
+    const float *h = x->h[0];
+    ch->hv[0] = _mm512_load_ps(h);
+    ch->hv[1] = _mm512_load_ps(h + 16);
+    ch->in = x->in;
+    ch->out = x->out;
+    ch->h = x->h[0];
+}
+
+RX_INLINE void f512_gru_pt_step(const RnnfxFast *F, const float *w, const __m512 *wxv,
+                                __m512 wrz, __m512 bhn0, __m512 bhn1, F512PtChan *ch,
+                                F512Dense *D, size_t t, const int HC)
+{
+    enum { ROWS = 80 };
+    const float *h = ch->h;
+    const __m512 xv = _mm512_set1_ps(ch->in[t]);
+    __m512 a0[5], a1[5];
+    const __m512 init[5] = {_mm512_fmadd_ps(wxv[0], xv, ch->bx[0]),
+                            _mm512_fmadd_ps(wxv[1], xv, ch->bx[1]), bhn0,
+                            _mm512_fmadd_ps(wrz, xv, ch->bx[4]), bhn1};
+    F512_PT_MATVEC(5, ROWS);
+    const __m512 xn0 = _mm512_fmadd_ps(wxv[2], xv, ch->bx[2]);
+    const __m512 xn1 = _mm512_fmadd_ps(wxv[3], xv, ch->bx[3]);
+    const __m512 r = rnnfx_pw_sigmoid_avx512(a0[0]);
+    const __m512 z = rnnfx_pw_sigmoid_avx512(a0[1]);
+    const __m512 nn = rnnfx_pw_tanh_half_avx512(_mm512_fmadd_ps(r, a0[2], xn0));
+    __m512 hv[2];
+    hv[0] = _mm512_fmadd_ps(z, _mm512_sub_ps(ch->hv[0], nn), nn);
+    const __m512 s = rnnfx_pw_sigmoid_avx512(a0[3]);
+    const __m512 nt = rnnfx_pw_tanh_half_avx512(_mm512_fmadd_ps(s, a0[4], xn1));
+    const __m512 zt = _mm512_shuffle_f32x4(s, s, 0x4E);
+    hv[1] = _mm512_fmadd_ps(zt, _mm512_sub_ps(ch->hv[1], nt), nt);
+    ch->hv[0] = hv[0];
+    ch->hv[1] = hv[1];
+    _mm512_store_ps(ch->h, hv[0]);
+    _mm512_store_ps(ch->h + 16, hv[1]);
+    f512_dense(D, F, hv, 2, ch->in, ch->out);
+}
+
+RX_INLINE void f512_gru_pt_pair(const RnnfxFast *F, const RnnfxFastChannel *a,
+                                const RnnfxFastChannel *b, size_t n, const int HC)
+{
+    const RnnfxFastLayer *L = &F->layer[0];
+    const float *wx = L->wx, *bh = L->bh, *w = L->cols[0];
+    __m512 wxv[4];
+    wxv[0] = _mm512_load_ps(wx);
+    wxv[1] = _mm512_load_ps(wx + 32);
+    wxv[2] = _mm512_load_ps(wx + 64);
+    wxv[3] = _mm512_load_ps(wx + 80);
+    const __m512 wrz = f512_pair(wx + 16, wx + 48);
+    const __m512 bhn0 = _mm512_load_ps(bh + 64), bhn1 = _mm512_load_ps(bh + 80);
+    F512PtChan A, B;
+    f512_gru_pt_chan(F, &A, a);
+    f512_gru_pt_chan(F, &B, b);
+    F512Dense DA, DB;
+    DA.cnt = DB.cnt = 0;
+    DA.t0 = DB.t0 = 0;
+    for (size_t t = 0; t < n; t++) {
+        f512_gru_pt_step(F, w, wxv, wrz, bhn0, bhn1, &A, &DA, t, HC);
+        f512_gru_pt_step(F, w, wxv, wrz, bhn0, bhn1, &B, &DB, t, HC);
+    }
+    f512_dense_flush(&DA, F, a->in, a->out);
+    f512_dense_flush(&DB, F, b->in, b->out);
+}
+
+F512_PAIR_FN(f512_pair_lstm_pt20, f512_lstm_pt_pair(F, a, b, n, 20))
+F512_PAIR_FN(f512_pair_lstm_pt24, f512_lstm_pt_pair(F, a, b, n, 24))
+F512_PAIR_FN(f512_pair_gru_pt20, f512_gru_pt_pair(F, a, b, n, 20))
+F512_PAIR_FN(f512_pair_gru_pt24, f512_gru_pt_pair(F, a, b, n, 24))
+
 /* ZD must match how fast.c packed the layer (L->zdom): exponent domain
  * from three groups (H > 32). */
 #define F512_CASE(nv, sets)                                                                    \
@@ -1243,7 +1411,14 @@ static void f512_run_audio(const RnnfxFast *F, void *scratch, float *const *h, f
 static RnnfxFastPairRun f512_pair_pick(const RnnfxFast *F)
 {
     const RnnfxFastLayer *L = &F->layer[0];
-    if (F->n_layers != 1 || !L->cols || L->zdom || L->hp != 16)
+    if (F->n_layers != 1 || !L->cols || L->zdom)
+        return NULL;
+    if (L->paired) {
+        if (L->cell == RNNFX_CELL_LSTM)
+            return L->hcols == 20 ? f512_pair_lstm_pt20 : f512_pair_lstm_pt24;
+        return L->hcols == 20 ? f512_pair_gru_pt20 : f512_pair_gru_pt24;
+    }
+    if (L->hp != 16)
         return NULL;
     if (L->cell == RNNFX_CELL_LSTM && L->hidden <= 8)
         return L->hcols == 4 ? f512_pair_lstm_small4 : f512_pair_lstm_small8;
