@@ -30,6 +30,13 @@
  * sample); a target below it is marked "below floor". It leaves out the
  * activations, so real kernels need more.
  *
+ * Then stereo: two instances of one model, as a stereo chain runs them,
+ * timed with the pair call (rnnfx_instance_process_pair: both channels in
+ * one time loop where the kernels have a pair form) and with two single
+ * calls, segment by segment in turn, in ns per stereo frame, for LSTM and
+ * GRU of 8, 12, 16, 20, 32 and 64 units (--hidden N: N alone):
+ *   bench engine-pair cell=lstm hidden=16 ns=... single2_ns=... kernel=...
+ *
  * Then stacked layers (2-3 LSTM/GRU layers of 8-32 units, the shapes of
  * NAM's LSTM captures): the stack kernel (AVX-512, AVX2) against the general
  * kernels on the same weights (packed with RNNFX_FAST_STACK=0) and the
@@ -41,8 +48,8 @@
  * one for figures to quote. It is
  * a benchmark, not a test; it fails only if a model cannot be built.
  * Options: --quick (fewer passes), --cell lstm|gru (both tables), --hidden N
- * (that one-layer size only, also one the table does not list; the
- * stacked-layer table is then left out).
+ * (that one-layer size only, also one the table does not list, in the
+ * one-layer and stereo tables; the stacked-layer table is then left out).
  */
 #include <math.h>
 #include <stdint.h>
@@ -274,7 +281,7 @@ static void time_stereo(RnnfxInstance *const *inst, const float *in, float *out,
     *single2_ns = seg[1][n_seg / 20] * 1e9 / SEGMENT;
 }
 
-static const int stereo_sizes[] = {8, 12, 16, 32, 64};
+static const int stereo_sizes[] = {8, 12, 16, 20, 32, 64};
 #define N_STEREO (int)(sizeof stereo_sizes / sizeof stereo_sizes[0])
 
 /* The stereo table: for each cell and size (only_hidden: that size
@@ -305,7 +312,7 @@ static int bench_stereo(const char *only_cell, int only_hidden, int quick, const
                 rc = 1;
             } else {
                 double pair, single2;
-                time_stereo(inst, in, out, n, quick ? 2 : 4, quick ? 0.05 : 0.3, &pair, &single2);
+                time_stereo(inst, in, out, n, quick ? 2 : 3, quick ? 0.05 : 0.2, &pair, &single2);
                 const char *kernel = rnnfx_instance_kernel_name(inst[0]);
                 printf("%-5s %6d %-8s %10.1f %12.1f %14.2f\n", rnnfx_cell_name(cell), hidden, kernel,
                        pair, single2, single2 / pair);

@@ -1,7 +1,7 @@
 /*
  * fast_avx512.c — the fast kernels for AVX-512 (F+VL+DQ+BW).
  *
- * Three kinds of kernel live here:
+ * Four kinds of kernel live here:
  *   - the general ones (fast_kernels.h instantiated with 16-float vectors,
  *     up to 8 accumulator vectors per chunk, two accumulator sets): any
  *     stack of layers, peephole, RNN, frames;
@@ -9,7 +9,10 @@
  *     H <= 96, the plugin's common case and the benchmark's subject;
  *   - the stack kernel of fast_kernels.h (audio models of 2 or more such
  *     layers of up to 64 units each, NAM's LSTMs), instantiated here with
- *     the piecewise activations and the batched dense output below.
+ *     the piecewise activations and the batched dense output below;
+ *   - pair forms of the fused kernels up to 24 units, which run the two
+ *     channels of a stereo chain in one time loop (see "pair kernels"
+ *     below).
  *
  * Where the time goes in a one-layer step (measured on the 2-core
  * Emerald-Rapids VM this was written on; AVX-512 code runs at ~2.5 GHz
@@ -1099,6 +1102,37 @@ RX_INLINE void f512_gru1(const RnnfxFast *F, const float *b0, float *h, const fl
         f512_gru1_step(F, &W, &A, &D, t, HC);
     f512_dense_flush(&D, F, in, out);
 }
+
+/* ---- pair kernels: two channels of one model in one time loop -------------
+ * A stereo chain runs two instances of one model (engine/chain.c), and
+ * one channel's step up to 24 units is a dependency chain (above: ~100
+ * cycles of latency for ~170 vector instructions in the LSTM-16 step),
+ * which leaves ports 0 and 5 idle much of the step. The two channels are
+ * independent, so rnnfx_instance_process_pair runs step t of channel a
+ * and then step t of channel b in one loop, and the out-of-order core
+ * overlaps the two chains. Each channel's step is the single kernel's
+ * (the same inline step function for f512_lstm1 and f512_gru1; for
+ * f512_lstm_small, f512_lstm_pt and f512_gru_pt, whose single loops keep
+ * their own code, a step written with the same expressions in the same
+ * order), so the outputs equal two single calls bit for bit (test_pair).
+ * Shared by the two channels: the weights (and the registers holding
+ * them); per channel: the bias with its knobs folded in, h, c and the
+ * batched dense output.
+ * Measured (bench_engine's stereo table, best of 8 interleaved runs, ns per
+ * stereo frame, pair against two single calls): LSTM-8 48 vs 81, LSTM-12
+ * 69 vs 87, LSTM-16 79 vs 93, LSTM-20 107 vs 120, LSTM-24 116 vs 132,
+ * GRU-8 40 vs 65, GRU-12 44 vs 69, GRU-16 49 vs 77, GRU-20 83 vs 105,
+ * GRU-24 92 vs 112. The LSTM-8 pair holds part of the weights on the stack
+ * (the two channels' states and biases take the registers), which costs
+ * a load per FMA and no more. When another guest kept the host busy, the
+ * gains shrank (LSTM-16 109 vs 113, GRU-16 64 vs 79): the pair fills
+ * execution slots a busy sibling thread then takes. The kernels from 25
+ * units have no pair form: their step is close to bound by instruction
+ * throughput (LSTM-32: ~400 vector instructions, >= 80 of its ~93 ns), so
+ * there is little idle time to fill; not tried here, but on AVX2 pairing
+ * 17-48 units gained 0-8 %, not reproducibly, and lost at 48
+ * (fast_avx2.c). bench_engine's stereo table shows 32 and 64 running as
+ * two single calls. */
 
 /* The pair kernels of the one-group shapes: both channels' step t, then
  * step t + 1, each channel's exactly as in the single kernel. */
