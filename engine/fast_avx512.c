@@ -1129,8 +1129,10 @@ RX_INLINE void f512_gru1(const RnnfxFast *F, const float *b0, float *h, const fl
  * execution slots a busy sibling thread then takes. The kernels from 25
  * units have no pair form: their step is close to bound by instruction
  * throughput (LSTM-32: ~400 vector instructions, >= 80 of its ~93 ns), so
- * there is little idle time to fill; not tried here, but on AVX2 pairing
- * 17-48 units gained 0-8 %, not reproducibly, and lost at 48
+ * there is little idle time to fill. Tried (pair forms of f512_lstm and
+ * f512_gru, the same steps per channel, best of 5 quick runs): LSTM-28 172
+ * vs 169, LSTM-32 188 vs 185, GRU-32 134 vs 141, LSTM-48 365 vs 363,
+ * GRU-48 259 vs 261; on AVX2, 17-48 units gained 0-8 %, not reproducibly
  * (fast_avx2.c). bench_engine's stereo table shows 32 and 64 running as
  * two single calls. */
 
