@@ -5,7 +5,9 @@
  * of its weights laid out for the kernels of the best instruction set this
  * CPU has (chosen once, at build time of the RnnfxFast, from CPUID). The
  * instance calls one function per block, so a kernel owns its time loop and
- * can keep small weight matrices in registers across samples.
+ * can keep small weight matrices in registers across samples; for the two
+ * channels of a stereo chain, where the shape has a pair kernel, one
+ * function runs both channels' blocks in one time loop.
  *
  * State layout shared with the reference path (instance.c): for layer l,
  * h[l] and c[l] point to float arrays of capacity rnnfx_fast_padded(H)
