@@ -37,6 +37,11 @@
  * GRU of 8, 12, 16, 20, 32 and 64 units (--hidden N: N alone):
  *   bench engine-pair cell=lstm hidden=16 ns=... single2_ns=... kernel=...
  *
+ * Then the whole stereo chain (chain.h) for GRU-12 and LSTM-16 at 48 and
+ * 44.1 kHz: one stereo chain (which pairs its channels) against two mono
+ * chains, same run:
+ *   bench chain-pair cell=gru hidden=12 rate=44100 ns=... mono2_ns=...
+ *
  * Then stacked layers (2-3 LSTM/GRU layers of 8-32 units, the shapes of
  * NAM's LSTM captures): the stack kernel (AVX-512, AVX2) against the general
  * kernels on the same weights (packed with RNNFX_FAST_STACK=0) and the
@@ -49,7 +54,8 @@
  * a benchmark, not a test; it fails only if a model cannot be built.
  * Options: --quick (fewer passes), --cell lstm|gru (both tables), --hidden N
  * (that one-layer size only, also one the table does not list, in the
- * one-layer and stereo tables; the stacked-layer table is then left out).
+ * one-layer and stereo tables; the chain and stacked-layer tables are then
+ * left out).
  */
 #include <math.h>
 #include <stdint.h>
@@ -58,6 +64,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "chain.h"
 #include "instance.h"
 #include "model.h"
 
@@ -329,6 +336,93 @@ static int bench_stereo(const char *only_cell, int only_hidden, int quick, const
     return rc;
 }
 
+/* The whole stereo chain (chain.h: gains, mix, meters, resampling), as
+ * the plugin and rnnfx-process run it: a stereo chain, whose core pairs
+ * its channels, against two mono chains (what a stereo chain did before
+ * it paired them), segment by segment in turn, at the model's rate (48
+ * kHz) and at 44.1 kHz (resampled around the model):
+ *   bench chain-pair cell=gru hidden=12 rate=44100 ns=... mono2_ns=... */
+static const struct {
+    RnnfxCell cell;
+    int hidden;
+    double rate;
+} chain_cases[] = {{RNNFX_CELL_GRU, 12, 48000.0}, {RNNFX_CELL_GRU, 12, 44100.0},
+                   {RNNFX_CELL_LSTM, 16, 48000.0}, {RNNFX_CELL_LSTM, 16, 44100.0}};
+#define N_CHAIN (int)(sizeof chain_cases / sizeof chain_cases[0])
+
+static int bench_chain(const char *only_cell, int quick, const float *in, float *out, size_t n,
+                       char (*lines)[160], int *n_lines)
+{
+    printf("stereo chain (rnnfx_chain_process_multi), ns per stereo frame: one stereo chain "
+           "against two mono chains\n");
+    printf("%-5s %6s %8s %10s %12s %12s\n", "cell", "hidden", "rate", "stereo ns", "2 x mono",
+           "mono2/stereo");
+    const size_t half = n / 2;
+    int rc = 0;
+    for (int i = 0; i < N_CHAIN; i++) {
+        const RnnfxCell cell = chain_cases[i].cell;
+        if (only_cell && strcmp(only_cell, rnnfx_cell_name(cell)) != 0)
+            continue;
+        RnnfxModel *m = make_model(cell, 1, chain_cases[i].hidden);
+        RnnfxChain *c[3] = {NULL, NULL, NULL}; /* stereo, mono, mono */
+        RnnfxError err;
+        int ok = m != NULL;
+        for (int k = 0; k < 3 && ok; k++)
+            ok = rnnfx_chain_new_multi(m, chain_cases[i].rate, k == 0 ? 2 : 1, BLOCK, &c[k], &err) ==
+                 RNNFX_OK;
+        if (!ok) {
+            fprintf(stderr, "bench_engine: cannot build a chain for %s-%d\n", rnnfx_cell_name(cell),
+                    chain_cases[i].hidden);
+            rc = 1;
+        } else {
+            RnnfxChainControls ctl;
+            rnnfx_chain_controls_init(&ctl);
+            for (int k = 0; k < 3; k++)
+                rnnfx_chain_set_controls(c[k], &ctl);
+            static double seg[2][MAX_PASSES * (RATE / SEGMENT + 1)];
+            size_t n_seg = 0;
+            double total = 0.0;
+            const int min_passes = quick ? 2 : 3;
+            const double min_seconds = quick ? 0.05 : 0.2;
+            for (int p = -1; p < MAX_PASSES && (p < min_passes || total < min_seconds); p++) {
+                for (size_t s0 = 0; s0 + SEGMENT <= half; s0 += SEGMENT) {
+                    double t0 = now_s();
+                    for (size_t j = s0; j < s0 + SEGMENT; j += BLOCK) {
+                        const float *ins[2] = {in + j, in + half + j};
+                        float *outs[2] = {out + j, out + half + j};
+                        rnnfx_chain_process_multi(c[0], ins, outs, BLOCK);
+                    }
+                    double t1 = now_s();
+                    for (size_t j = s0; j < s0 + SEGMENT; j += BLOCK) {
+                        rnnfx_chain_process(c[1], in + j, out + j, BLOCK);
+                        rnnfx_chain_process(c[2], in + half + j, out + half + j, BLOCK);
+                    }
+                    double t2 = now_s();
+                    if (p >= 0 && n_seg < sizeof seg[0] / sizeof seg[0][0]) {
+                        seg[0][n_seg] = t1 - t0;
+                        seg[1][n_seg] = t2 - t1;
+                        n_seg++;
+                        total += t2 - t0;
+                    }
+                }
+            }
+            qsort(seg[0], n_seg, sizeof seg[0][0], cmp_double);
+            qsort(seg[1], n_seg, sizeof seg[1][0], cmp_double);
+            const double st = seg[0][n_seg / 20] * 1e9 / SEGMENT, mono2 = seg[1][n_seg / 20] * 1e9 / SEGMENT;
+            printf("%-5s %6d %8.0f %10.1f %12.1f %12.2f\n", rnnfx_cell_name(cell), chain_cases[i].hidden,
+                   chain_cases[i].rate, st, mono2, mono2 / st);
+            fflush(stdout);
+            snprintf(lines[(*n_lines)++], sizeof lines[0],
+                     "bench chain-pair cell=%s hidden=%d rate=%.0f ns=%.1f mono2_ns=%.1f",
+                     rnnfx_cell_name(cell), chain_cases[i].hidden, chain_cases[i].rate, st, mono2);
+        }
+        for (int k = 0; k < 3; k++)
+            rnnfx_chain_free(c[k]);
+        rnnfx_model_free(m);
+    }
+    return rc;
+}
+
 /* Stacked layers (the shapes of NAM's LSTMs and some AIDA-X captures):
  * the stack kernel against the general kernels (the same model
  * packed again with RNNFX_FAST_STACK=0) and the naive loop, same run. */
@@ -440,7 +534,7 @@ int main(int argc, char **argv)
            "fast ns", "(median)", "x realtime", "naive ns", "naive/fast", "target ns", "peer ns",
            "floor ns", "");
     int misses = 0, rc = 0;
-    char lines[2 * N_SIZES + N_STACKS + 2 * N_STEREO][160];
+    char lines[2 * N_SIZES + N_STACKS + 2 * N_STEREO + N_CHAIN][160];
     int n_lines = 0;
     /* --hidden with a size the table does not list (17-24, say) runs that
      * size alone, without a peer figure or target. */
@@ -495,6 +589,8 @@ int main(int argc, char **argv)
     printf("%d of %d sizes miss the target\n", misses, n_lines);
     if (!only_hidden || (only_hidden >= 1 && only_hidden <= RNNFX_MAX_HIDDEN))
         rc |= bench_stereo(only_cell, only_hidden, quick, in, out, n, lines, &n_lines);
+    if (!only_hidden)
+        rc |= bench_chain(only_cell, quick, in, out, n, lines, &n_lines);
     if (!only_hidden)
         rc |= bench_stacks(only_cell, quick, in, out, n, lines, &n_lines);
     for (int i = 0; i < n_lines; i++)

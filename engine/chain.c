@@ -311,6 +311,19 @@ static void core_feed_up(RnnfxChainCore *core, int ch, const float *buf, size_t 
     }
 }
 
+/* The end of a resampling core's chunk: n host-rate samples from the FIFO
+ * to core->wet[ch]. */
+static void core_take(RnnfxChainCore *core, int ch, size_t n)
+{
+    float *wet = core->wet[ch];
+    size_t have = core->fill[ch];
+    size_t take = have < n ? have : n;
+    memcpy(wet, core->fifo[ch], take * sizeof(float));
+    if (take < n) memset(wet + take, 0, (n - take) * sizeof(float)); /* underrun: never planned */
+    memmove(core->fifo[ch], core->fifo[ch] + take, (have - take) * sizeof(float));
+    core->fill[ch] = have - take;
+}
+
 /* The model's part of core_run: xin[n] (host rate) -> core->wet[ch][n]. */
 static void core_run_model(RnnfxChainCore *core, int ch, const float *xin, size_t n)
 {
@@ -332,12 +345,45 @@ static void core_run_model(RnnfxChainCore *core, int ch, const float *xin, size_
         left -= used;
         if (used == 0 && gen == 0) break;
     }
-    size_t have = core->fill[ch];
-    size_t take = have < n ? have : n;
-    memcpy(wet, core->fifo[ch], take * sizeof(float));
-    if (take < n) memset(wet + take, 0, (n - take) * sizeof(float)); /* underrun: never planned */
-    memmove(core->fifo[ch], core->fifo[ch] + take, (have - take) * sizeof(float));
-    core->fill[ch] = have - take;
+    core_take(core, ch, n);
+}
+
+/* core_run_model for both channels of a stereo core: the same conversions
+ * per channel, in the same order, and where the two down-converters give
+ * the same number of model-rate samples (always, for equal input counts:
+ * the counts depend only on how many samples went in) the two model runs
+ * in one pair call. Each instance sees the same samples in the same
+ * blocks as channel by channel, so the output is the same to the bit. */
+static void core_run_model_pair(RnnfxChainCore *core, float *const *xin, size_t n)
+{
+    if (!core->resample) {
+        rnnfx_instance_process_pair(core->inst[0], core->inst[1], xin[0], xin[1], core->wet[0],
+                                    core->wet[1], n);
+        return;
+    }
+    const float *src[2] = {xin[0], xin[1]};
+    size_t left[2] = {n, n};
+    while (left[0] > 0 || left[1] > 0) {
+        size_t gen[2] = {0, 0}, used[2] = {0, 0};
+        for (int ch = 0; ch < 2; ch++)
+            if (left[ch] > 0)
+                gen[ch] = conv_run(&core->down[ch], src[ch], left[ch], core->mbuf[ch], core->mcap,
+                                   &used[ch]);
+        if (gen[0] == gen[1]) {
+            rnnfx_instance_process_pair(core->inst[0], core->inst[1], core->mbuf[0], core->mbuf[1],
+                                        core->mbuf[0], core->mbuf[1], gen[0]);
+        } else {
+            for (int ch = 0; ch < 2; ch++)
+                rnnfx_instance_process(core->inst[ch], core->mbuf[ch], core->mbuf[ch], gen[ch]);
+        }
+        for (int ch = 0; ch < 2; ch++) {
+            if (gen[ch] > 0) core_feed_up(core, ch, core->mbuf[ch], gen[ch]);
+            src[ch] += used[ch];
+            left[ch] -= used[ch];
+            if (used[ch] == 0 && gen[ch] == 0) left[ch] = 0;
+        }
+    }
+    for (int ch = 0; ch < 2; ch++) core_take(core, ch, n);
 }
 
 /* One chunk of one channel: xin[n] (host rate) -> core->wet[ch][n], through
@@ -349,14 +395,13 @@ static void core_run(RnnfxChainCore *core, int ch, const float *xin, size_t n)
 }
 
 /* One chunk of every channel: xin[ch][n] -> core->wet[ch][n]. A stereo
- * core at the host rate runs its two models with the pair call (the same
- * bits as one channel after the other, in one time loop: instance.h), then
- * each channel's impulse response; otherwise channel by channel. */
+ * core runs its two models with the pair call (the same bits as one
+ * channel after the other, in one time loop: instance.h), then each
+ * channel's impulse response; a mono core as core_run. */
 static void core_run_all(RnnfxChainCore *core, float *const *xin, size_t n)
 {
-    if (core->channels == 2 && !core->resample) {
-        rnnfx_instance_process_pair(core->inst[0], core->inst[1], xin[0], xin[1], core->wet[0],
-                                    core->wet[1], n);
+    if (core->channels == 2) {
+        core_run_model_pair(core, xin, n);
         for (int ch = 0; ch < 2; ch++)
             if (core->cab[ch])
                 rnnfx_convolver_process(core->cab[ch], core->wet[ch], core->wet[ch], n);

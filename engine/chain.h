@@ -32,11 +32,11 @@
  * resampling is needed).
  *
  * A chain's model-dependent part is a "core" (RnnfxChainCore: instances for
- * each channel, resamplers, buffers). A stereo core at the model's rate
- * runs its two instances with rnnfx_instance_process_pair (instance.h: one
- * time loop for both channels where the kernels have a pair form, the
- * same bits as one channel after the other), then each channel's impulse
- * response; a resampling core runs channel after channel. The plugin builds a new core in its
+ * each channel, resamplers, buffers). A stereo core runs its two instances
+ * with rnnfx_instance_process_pair (instance.h: one time loop for both
+ * channels where the kernels have a pair form, the same bits as one
+ * channel after the other), on the down-converters' output when it
+ * resamples, then each channel's impulse response. The plugin builds a new core in its
  * worker thread and hands it to the audio thread, which installs it with
  * rnnfx_chain_swap() (no allocation) and crossfades from the old one; the
  * old core comes back from rnnfx_chain_take_retired() to be freed off the

@@ -21,8 +21,9 @@
  *     equals its run without the poison, and the poisoned one recovers;
  *   - the fallbacks: different models, the reference path on one or both,
  *     two-layer and peephole models;
- *   - a stereo chain (engine/chain.c pairs its two channels at the host
- *     rate) equals a mono chain on each channel, with a knob moving.
+ *   - a stereo chain (engine/chain.c pairs its two channels) equals a mono
+ *     chain on each channel, with a knob moving, at the model's rate and
+ *     resampling from 44.1 kHz.
  */
 #include <math.h>
 #include <setjmp.h>
@@ -361,8 +362,9 @@ static void test_pair_fallbacks(void **state)
     rnnfx_model_free(peep);
 }
 
-/* A stereo chain at the model's rate (paired by chain.c) equals a mono
- * chain on each channel, the knob moving mid-stream. */
+/* A stereo chain (paired by chain.c) equals a mono chain on each channel,
+ * the knob moving mid-stream: at the model's rate, and at 44.1 kHz, where
+ * the pair call runs on the down-converters' output. */
 static void test_stereo_chain_equals_mono(void **state)
 {
     (void)state;
@@ -379,15 +381,17 @@ static void test_stereo_chain_equals_mono(void **state)
         for (int si = 0; si < 3; si++) {
             RnnfxModel *m = model_of(cells[ci], sizes[si], 1, 1, 0, 61u + (uint64_t)si);
             rnnfx_model_meta(m)->sample_rate = 48000.0;
-            for (int k = 0; k < N_ISAS; k++) {
-                if (!use_isa(m, isas[k]))
+            for (int k = 0; k < 2 * N_ISAS; k++) {
+                if (!use_isa(m, isas[k / 2]))
                     continue;
+                const double rate = k % 2 ? 44100.0 : 48000.0;
                 RnnfxChain *chains[3] = {NULL, NULL, NULL}; /* mono l, mono r, stereo */
                 RnnfxError err;
                 for (int c = 0; c < 3; c++)
-                    assert_int_equal(rnnfx_chain_new_multi(m, 48000.0, c == 2 ? 2 : 1, 512, &chains[c], &err),
+                    assert_int_equal(rnnfx_chain_new_multi(m, rate, c == 2 ? 2 : 1, 512, &chains[c], &err),
                                      RNNFX_OK);
-                assert_int_equal(rnnfx_chain_latency(chains[2]), 0); /* no resampling */
+                /* resampling only at 44.1 kHz */
+                assert_true((rnnfx_chain_latency(chains[2]) == 0) == (rate == 48000.0));
                 RnnfxChainControls ctl;
                 rnnfx_chain_controls_init(&ctl);
                 for (size_t off = 0; off < n; off += block) {
