@@ -1126,7 +1126,9 @@ RX_INLINE void f512_gru1(const RnnfxFast *F, const float *b0, float *h, const fl
  * (the two channels' states and biases take the registers), which costs
  * a load per FMA and no more. When another guest kept the host busy, the
  * gains shrank (LSTM-16 109 vs 113, GRU-16 64 vs 79): the pair fills
- * execution slots a busy sibling thread then takes. The kernels from 25
+ * execution slots a busy sibling thread then takes. Tried and no better:
+ * interleaving the two LSTM-16 channels by half step (both channels' i, f,
+ * g rows and cell updates, then both o rows and h: 79.7 against 79.2). The kernels from 25
  * units have no pair form: their step is close to bound by instruction
  * throughput (LSTM-32: ~400 vector instructions, >= 80 of its ~93 ns), so
  * there is little idle time to fill. Tried (pair forms of f512_lstm and
