@@ -27,8 +27,15 @@
 #include "activation.h"
 #include "activation_pw.h"
 
+/* Every helper here is forced inline: they sit on the recurrent step's
+ * chain, and a call (with its spills of live vectors) costs more than most
+ * of them. Plain `static inline` left the choice to GCC's growth limits,
+ * which kept three of them out of line once fast_avx512.c grew its pair
+ * kernels. */
+#define RNNFX_AVX512_INLINE static inline __attribute__((always_inline))
+
 /* sigma(x) for 16 lanes. Thread: any. */
-static inline __m512 rnnfx_sigmoid_avx512(__m512 x)
+RNNFX_AVX512_INLINE __m512 rnnfx_sigmoid_avx512(__m512 x)
 {
     const __m512 one = _mm512_set1_ps(1.0f);
     /* imm 0x02: the operand of smaller magnitude, with the sign of x. */
@@ -48,7 +55,7 @@ static inline __m512 rnnfx_sigmoid_avx512(__m512 x)
 }
 
 /* tanh(x) = 2 sigma(2x) - 1. Thread: any. */
-static inline __m512 rnnfx_tanh_avx512(__m512 x)
+RNNFX_AVX512_INLINE __m512 rnnfx_tanh_avx512(__m512 x)
 {
     return _mm512_fmsub_ps(_mm512_set1_ps(2.0f), rnnfx_sigmoid_avx512(_mm512_add_ps(x, x)),
                            _mm512_set1_ps(1.0f));
@@ -75,7 +82,7 @@ static inline __m512 rnnfx_tanh_avx512(__m512 x)
 /* 2^z for a z already clamped: 2^(z - floor z) by the polynomial (Estrin),
  * times 2^floor(z) by VSCALEFPS. Shared with the fused kernels
  * (fast_avx512.c), which clamp differently. */
-static inline __m512 rnnfx_exp2_clamped_avx512(__m512 z)
+RNNFX_AVX512_INLINE __m512 rnnfx_exp2_clamped_avx512(__m512 z)
 {
     const __m512 one = _mm512_set1_ps(1.0f);
     __m512 f = _mm512_reduce_ps(z, 0x09); /* z - floor(z) */
@@ -88,14 +95,14 @@ static inline __m512 rnnfx_exp2_clamped_avx512(__m512 z)
 }
 
 /* 1 + 2^z for |z| <= 60 after the clamp. */
-static inline __m512 rnnfx_one_plus_exp2_avx512(__m512 z)
+RNNFX_AVX512_INLINE __m512 rnnfx_one_plus_exp2_avx512(__m512 z)
 {
     z = _mm512_range_ps(z, _mm512_set1_ps(60.0f), 0x02);
     return _mm512_add_ps(rnnfx_exp2_clamped_avx512(z), _mm512_set1_ps(1.0f));
 }
 
 /* sigma(x) given z = -log2(e) x. Thread: any. */
-static inline __m512 rnnfx_zsig_avx512(__m512 z)
+RNNFX_AVX512_INLINE __m512 rnnfx_zsig_avx512(__m512 z)
 {
     const __m512 one = _mm512_set1_ps(1.0f);
     __m512 d = rnnfx_one_plus_exp2_avx512(z);
@@ -105,7 +112,7 @@ static inline __m512 rnnfx_zsig_avx512(__m512 z)
 
 /* tanh(a) given z2 = -2 log2(e) a: 2 sigma - 1 with the Newton step folded
  * in, 2(r + r e) - 1 = 2r e + (2r - 1), so no extra latency. Thread: any. */
-static inline __m512 rnnfx_ztanh_avx512(__m512 z2)
+RNNFX_AVX512_INLINE __m512 rnnfx_ztanh_avx512(__m512 z2)
 {
     const __m512 one = _mm512_set1_ps(1.0f);
     __m512 d = rnnfx_one_plus_exp2_avx512(z2);
@@ -138,7 +145,7 @@ static inline __m512 rnnfx_ztanh_avx512(__m512 z2)
  * take with VREDUCEPS (its control must be a literal for some compilers:
  * the fraction bits kept, log2(1/w), in bits 7:4, round down (1), no
  * precision fault (8)). */
-static inline __m512 rnnfx_pw_eval_avx512(const float (*tab)[32], __m512 a, float inv_w, __m512 t)
+RNNFX_AVX512_INLINE __m512 rnnfx_pw_eval_avx512(const float (*tab)[32], __m512 a, float inv_w, __m512 t)
 {
     /* Hide the table's address from the optimizer: through an opaque
      * pointer it cannot prove that the stores of a time loop leave the
@@ -164,40 +171,40 @@ static inline __m512 rnnfx_pw_eval_avx512(const float (*tab)[32], __m512 a, floa
 }
 
 /* |x| clamped to [0, lim]: imm 0x0A = smaller magnitude, sign cleared. */
-static inline __m512 rnnfx_pw_abs_avx512(__m512 x, float lim)
+RNNFX_AVX512_INLINE __m512 rnnfx_pw_abs_avx512(__m512 x, float lim)
 {
     return _mm512_range_ps(x, _mm512_set1_ps(lim), 0x0A);
 }
 
 /* sigmoid(|x|). Thread: any. */
-static inline __m512 rnnfx_pw_sigmoid_mag_avx512(__m512 x)
+RNNFX_AVX512_INLINE __m512 rnnfx_pw_sigmoid_mag_avx512(__m512 x)
 {
     const __m512 a = rnnfx_pw_abs_avx512(x, 0x1.fffffep3f);
     return rnnfx_pw_eval_avx512(rnnfx_pw_sig, a, 2.0f, _mm512_reduce_ps(a, 0x19));
 }
 
 /* tanh(|x| / 2). Thread: any. */
-static inline __m512 rnnfx_pw_tanh_half_mag_avx512(__m512 x)
+RNNFX_AVX512_INLINE __m512 rnnfx_pw_tanh_half_mag_avx512(__m512 x)
 {
     const __m512 a = rnnfx_pw_abs_avx512(x, 0x1.fffffep3f);
     return rnnfx_pw_eval_avx512(rnnfx_pw_tanh2, a, 2.0f, _mm512_reduce_ps(a, 0x19));
 }
 
 /* tanh(|x|): bit for bit tanh_half_mag(2x), one addition shorter. Thread: any. */
-static inline __m512 rnnfx_pw_tanh_mag_avx512(__m512 x)
+RNNFX_AVX512_INLINE __m512 rnnfx_pw_tanh_mag_avx512(__m512 x)
 {
     const __m512 a = rnnfx_pw_abs_avx512(x, 0x1.fffffep2f);
     return rnnfx_pw_eval_avx512(rnnfx_pw_tanh, a, 4.0f, _mm512_reduce_ps(a, 0x29));
 }
 
 /* The sign bit of x (other bits zero). Thread: any. */
-static inline __m512 rnnfx_pw_sign_avx512(__m512 x)
+RNNFX_AVX512_INLINE __m512 rnnfx_pw_sign_avx512(__m512 x)
 {
     return _mm512_and_ps(x, _mm512_castsi512_ps(_mm512_set1_epi32(INT32_MIN)));
 }
 
 /* sigma(x). Thread: any. */
-static inline __m512 rnnfx_pw_sigmoid_avx512(__m512 x)
+RNNFX_AVX512_INLINE __m512 rnnfx_pw_sigmoid_avx512(__m512 x)
 {
     __m512 s = rnnfx_pw_sigmoid_mag_avx512(x);
     /* sigma(-a) = 1 - sigma(a) */
@@ -206,13 +213,13 @@ static inline __m512 rnnfx_pw_sigmoid_avx512(__m512 x)
 }
 
 /* tanh(x / 2) = 2 sigma(x) - 1 (odd). Thread: any. */
-static inline __m512 rnnfx_pw_tanh_half_avx512(__m512 x)
+RNNFX_AVX512_INLINE __m512 rnnfx_pw_tanh_half_avx512(__m512 x)
 {
     return _mm512_or_ps(rnnfx_pw_tanh_half_mag_avx512(x), rnnfx_pw_sign_avx512(x));
 }
 
 /* tanh(x) (odd). Thread: any. */
-static inline __m512 rnnfx_pw_tanh_avx512(__m512 x)
+RNNFX_AVX512_INLINE __m512 rnnfx_pw_tanh_avx512(__m512 x)
 {
     return _mm512_or_ps(rnnfx_pw_tanh_mag_avx512(x), rnnfx_pw_sign_avx512(x));
 }

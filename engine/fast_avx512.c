@@ -109,11 +109,11 @@ typedef struct {
     int cnt;
 } F512Dense;
 
-/* One channel's running state in the kernels that have a pair form (the
- * single kernel runs one, the pair kernel two): its buffers and what it
- * holds in registers across the block (h, the LSTM cell state, the paired
- * bias of f512_lstm_small). Local to the kernel and handed to its inlined
- * step by pointer, so it stays in registers. */
+/* One channel's running state in a pair kernel ("pair kernels" below):
+ * its buffers and what it holds in registers across the block (h, the
+ * LSTM cell state, the paired bias of f512_lstm_small). Local to the
+ * kernel and handed to its inlined step by pointer, so it stays in
+ * registers. */
 typedef struct {
     const float *b0, *in;
     float *h, *out;
@@ -607,11 +607,9 @@ RX_INLINE __m512 f512_pair(const float *lo, const float *hi)
 }
 
 /* The pair form of f512_lstm_small (f512_lstm_small_pair) runs the step
- * below per channel. The single kernel (next) keeps its own loop: built on
- * this step it measured ~0.7 % slower (LSTM-8 38.6 -> 38.9 ns, interleaved
- * runs; the register allocator keeps other weight vectors in registers).
- * So f512_small_step must compute the single loop's expressions exactly,
- * in the same order (test_pair checks the outputs to the bit).
+ * below per channel; it computes the single loop's expressions exactly, in
+ * the same order (the single kernel, next, keeps its own loop: see "pair
+ * kernels" below; test_pair checks the outputs to the bit).
  * The block's shared part: the recurrent matrix (HC columns) and the input
  * column, paired, in registers (the pair kernel's two channels share
  * them; the compiler keeps about half in registers, the rest on the
@@ -986,7 +984,8 @@ RX_INLINE void f512_one_chan(F512Chan *ch, const float *b0, float *h, const floa
     ch->cv = c ? _mm512_load_ps(c) : _mm512_setzero_ps();
 }
 
-/* Time step t of one channel of f512_lstm1. */
+/* Time step t of one channel of f512_lstm1, for its pair form: the single
+ * loop's expressions, in the same order. */
 RX_INLINE void f512_lstm1_step(const RnnfxFast *F, const F512One *W, F512Chan *ch, F512Dense *D,
                                size_t t, const int HC)
 {
@@ -1025,20 +1024,46 @@ RX_INLINE void f512_lstm1_step(const RnnfxFast *F, const F512One *W, F512Chan *c
 RX_INLINE void f512_lstm1(const RnnfxFast *F, const float *b0, float *h, float *c, const float *in,
                           float *out, size_t n, const int HC)
 {
-    F512One W;
-    f512_one_init(F, &W);
-    F512Chan A;
-    f512_one_chan(&A, b0, h, c, in, out);
+    const RnnfxFastLayer *L = &F->layer[0];
+    const float *wx = L->wx, *wh = L->wh;
+    enum { ROWS = 64 };
+    const __m512 sign = _mm512_castsi512_ps(_mm512_set1_epi32(INT32_MIN));
+    static const int ifg[3] = {0, 1, 2}, og[1] = {3};
+    __m512 cv = _mm512_load_ps(c), hreg = _mm512_load_ps(h);
     F512Dense D;
     D.cnt = 0;
     D.t0 = 0;
-    for (size_t t = 0; t < n; t++)
-        f512_lstm1_step(F, &W, &A, &D, t, HC);
+    for (size_t t = 0; t < n; t++) {
+        const float x = in[t];
+        const __m512 xv = _mm512_set1_ps(x);
+        __m512 acc[4][3], init[3];
+#pragma GCC unroll 3
+        for (int j = 0; j < 3; j++)
+            init[j] = _mm512_fmadd_ps(_mm512_load_ps(wx + 16 * j), xv, _mm512_load_ps(b0 + 16 * j));
+        F512_PASS(3, ifg, init);
+        const __m512 i = rnnfx_pw_sigmoid_avx512(acc[0][0]);
+        /* f c, f = s or 1 - s (s = sigmoid(|a_f|)): s (+-c) + (0 or c) */
+        const __mmask16 nf = _mm512_movepi32_mask(_mm512_castps_si512(acc[0][1]));
+        const __m512 fc = _mm512_fmadd_ps(rnnfx_pw_sigmoid_mag_avx512(acc[0][1]),
+                                          _mm512_mask_xor_ps(cv, nf, cv, sign),
+                                          _mm512_maskz_mov_ps(nf, cv));
+        const __m512 g = rnnfx_pw_tanh_half_avx512(acc[0][2]);
+        cv = _mm512_fmadd_ps(i, g, fc);
+        const __m512 tcm = rnnfx_pw_tanh_mag_avx512(cv);
+        init[0] = _mm512_fmadd_ps(_mm512_load_ps(wx + 48), xv, _mm512_load_ps(b0 + 48));
+        F512_PASS(1, og, init);
+        /* h = o tanh(c) = |tanh(c)| (o with the sign of c) */
+        const __m512 so = _mm512_xor_ps(rnnfx_pw_sigmoid_avx512(acc[0][0]), _mm512_and_ps(cv, sign));
+        hreg = _mm512_mul_ps(tcm, so);
+        _mm512_store_ps(h, hreg);
+        f512_dense(&D, F, &hreg, 1, in, out);
+    }
     f512_dense_flush(&D, F, in, out);
-    _mm512_store_ps(c, A.cv);
+    _mm512_store_ps(c, cv);
 }
 
-/* Time step t of one channel of f512_gru1. */
+/* Time step t of one channel of f512_gru1, for its pair form: the single
+ * loop's expressions, in the same order. */
 RX_INLINE void f512_gru1_step(const RnnfxFast *F, const F512One *W, F512Chan *ch, F512Dense *D,
                               size_t t, const int HC)
 {
@@ -1091,15 +1116,57 @@ RX_INLINE void f512_gru1_step(const RnnfxFast *F, const F512One *W, F512Chan *ch
 RX_INLINE void f512_gru1(const RnnfxFast *F, const float *b0, float *h, const float *in, float *out,
                          size_t n, const int HC)
 {
-    F512One W;
-    f512_one_init(F, &W);
-    F512Chan A;
-    f512_one_chan(&A, b0, h, NULL, in, out);
+    const RnnfxFastLayer *L = &F->layer[0];
+    const float *wx = L->wx, *wh = L->wh;
+    enum { ROWS = 48 };
+    const __m512 sign = _mm512_castsi512_ps(_mm512_set1_epi32(INT32_MIN));
+    static const int rg[1] = {0};
+    const __m512 bhn = _mm512_load_ps(L->bh + 32);
+    __m512 hreg = _mm512_load_ps(h);
     F512Dense D;
     D.cnt = 0;
     D.t0 = 0;
-    for (size_t t = 0; t < n; t++)
-        f512_gru1_step(F, &W, &A, &D, t, HC);
+    for (size_t t = 0; t < n; t++) {
+        const float x = in[t];
+        const __m512 xv = _mm512_set1_ps(x);
+        __m512 acc[4][1], init[1];
+        init[0] = _mm512_fmadd_ps(_mm512_load_ps(wx), xv, _mm512_load_ps(b0));
+        F512_PASS(1, rg, init);
+        const __m512 ar = acc[0][0];
+        /* hn (rows 2) and z (rows 1): needed only after sigma(r), so two
+         * accumulator sets suffice (half the additions of four) */
+        __m512 n0 = bhn, z0 = _mm512_fmadd_ps(_mm512_load_ps(wx + 16), xv, _mm512_load_ps(b0 + 16));
+        __m512 n1 = _mm512_setzero_ps(), z1 = _mm512_setzero_ps();
+#pragma GCC unroll 8
+        for (int k = 0; k < HC; k += 2) {
+            /* columns 0-3: the same VPERMPS broadcasts as the r pass (shared) */
+            const __m512 h0 = k < 4 ? _mm512_permutexvar_ps(_mm512_set1_epi32(k), hreg) : _mm512_set1_ps(h[k]);
+            const __m512 h1 = k < 4 ? _mm512_permutexvar_ps(_mm512_set1_epi32(k + 1), hreg)
+                                    : _mm512_set1_ps(h[k + 1]);
+            n0 = _mm512_fmadd_ps(_mm512_load_ps(wh + k * ROWS + 32), h0, n0);
+            z0 = _mm512_fmadd_ps(_mm512_load_ps(wh + k * ROWS + 16), h0, z0);
+            n1 = k == 0 ? _mm512_mul_ps(_mm512_load_ps(wh + ROWS + 32), h1)
+                        : _mm512_fmadd_ps(_mm512_load_ps(wh + (k + 1) * ROWS + 32), h1, n1);
+            z1 = k == 0 ? _mm512_mul_ps(_mm512_load_ps(wh + ROWS + 16), h1)
+                        : _mm512_fmadd_ps(_mm512_load_ps(wh + (k + 1) * ROWS + 16), h1, z1);
+        }
+        const __m512 hn = _mm512_add_ps(n0, n1), az = _mm512_add_ps(z0, z1);
+        const __m512 xn = _mm512_fmadd_ps(_mm512_load_ps(wx + 32), xv, _mm512_load_ps(b0 + 32));
+        /* r hn + xn, r = s or 1 - s (s = sigmoid(|a_r|)): s (+-hn) + (xn or xn + hn) */
+        const __mmask16 nr = _mm512_movepi32_mask(_mm512_castps_si512(ar));
+        const __m512 pn = _mm512_fmadd_ps(rnnfx_pw_sigmoid_mag_avx512(ar),
+                                          _mm512_mask_xor_ps(hn, nr, hn, sign),
+                                          _mm512_mask_add_ps(xn, nr, xn, hn));
+        /* h = n + z (h - n) = |n| ((1 - z) with the sign of pn) + (h - (1 - z) h);
+         * 1 - z = sigmoid(-a_z) straight from the table (s or 1 - s) */
+        const __mmask16 pz = _mm512_movepi32_mask(_mm512_castps_si512(_mm512_xor_ps(az, sign)));
+        const __m512 sz = rnnfx_pw_sigmoid_mag_avx512(az);
+        const __m512 omz = _mm512_mask_sub_ps(sz, pz, _mm512_set1_ps(1.0f), sz);
+        hreg = _mm512_fmadd_ps(rnnfx_pw_tanh_half_mag_avx512(pn),
+                               _mm512_xor_ps(omz, _mm512_and_ps(pn, sign)), _mm512_fnmadd_ps(omz, hreg, hreg));
+        _mm512_store_ps(h, hreg);
+        f512_dense(&D, F, &hreg, 1, in, out);
+    }
     f512_dense_flush(&D, F, in, out);
 }
 
@@ -1110,11 +1177,20 @@ RX_INLINE void f512_gru1(const RnnfxFast *F, const float *b0, float *h, const fl
  * which leaves ports 0 and 5 idle much of the step. The two channels are
  * independent, so rnnfx_instance_process_pair runs step t of channel a
  * and then step t of channel b in one loop, and the out-of-order core
- * overlaps the two chains. Each channel's step is the single kernel's
- * (the same inline step function for f512_lstm1 and f512_gru1; for
- * f512_lstm_small, f512_lstm_pt and f512_gru_pt, whose single loops keep
- * their own code, a step written with the same expressions in the same
- * order), so the outputs equal two single calls bit for bit (test_pair).
+ * overlaps the two chains. Each channel's step (f512_small_step,
+ * f512_lstm1_step, f512_gru1_step, f512_lstm_pt_step, f512_gru_pt_step)
+ * computes the single kernel's expressions in the same order, so the
+ * outputs equal two single calls bit for bit (test_pair). The single
+ * kernels keep their own loops, instruction for instruction as before the
+ * pair kernels existed: built on the shared steps they measured up to
+ * ~0.7 % slower (LSTM-8 38.6 -> 38.9 ns; the register allocation moved),
+ * and their speed depends even on where their loops fall relative to
+ * 64-byte lines (hence f512_run_audio's alignment). Against the revision
+ * before the pair kernels (interleaved A/B runs, ns per sample): GRU-8
+ * 29.8 / 29.8, GRU-12 32.3 / 32.3, GRU-16 36.3 / 36.3, LSTM-8 38.7 /
+ * 38.8, LSTM-12 44.4 / 44.5, LSTM-16 ~47 / ~47, LSTM-20 60.1 / 60.1,
+ * GRU-24 56.3 / 56.2. After adding code here, A/B the one-group kernels
+ * again.
  * Shared by the two channels: the weights (and the registers holding
  * them); per channel: the bias with its knobs folded in, h, c and the
  * batched dense output.
@@ -1128,8 +1204,8 @@ RX_INLINE void f512_gru1(const RnnfxFast *F, const float *b0, float *h, const fl
  * gains shrank (LSTM-16 109 vs 113, GRU-16 64 vs 79): the pair fills
  * execution slots a busy sibling thread then takes. Tried and no better:
  * interleaving the two LSTM-16 channels by half step (both channels' i, f,
- * g rows and cell updates, then both o rows and h: 79.7 against 79.2). The kernels from 25
- * units have no pair form: their step is close to bound by instruction
+ * g rows and cell updates, then both o rows and h: 79.7 against 79.2).
+ * The kernels from 25 units have no pair form: their step is close to bound by instruction
  * throughput (LSTM-32: ~400 vector instructions, >= 80 of its ~93 ns), so
  * there is little idle time to fill. Tried (pair forms of f512_lstm and
  * f512_gru, the same steps per channel, best of 5 quick runs): LSTM-28 172
@@ -1170,26 +1246,11 @@ RX_INLINE void f512_one_pair(const RnnfxFast *F, const RnnfxFastChannel *a,
     }
 }
 
-#define F512_PAIR_FN(name, call)                                                               \
-    static void name(const RnnfxFast *F, const RnnfxFastChannel *a, const RnnfxFastChannel *b,  \
-                     size_t n)                                                                 \
-    {                                                                                          \
-        call;                                                                                  \
-    }
-F512_PAIR_FN(f512_pair_lstm_small4, f512_lstm_small_pair(F, a, b, n, 4))
-F512_PAIR_FN(f512_pair_lstm_small8, f512_lstm_small_pair(F, a, b, n, 8))
-F512_PAIR_FN(f512_pair_lstm1_12, f512_one_pair(F, a, b, n, 1, 12))
-F512_PAIR_FN(f512_pair_lstm1_16, f512_one_pair(F, a, b, n, 1, 16))
-F512_PAIR_FN(f512_pair_gru1_4, f512_one_pair(F, a, b, n, 0, 4))
-F512_PAIR_FN(f512_pair_gru1_8, f512_one_pair(F, a, b, n, 0, 8))
-F512_PAIR_FN(f512_pair_gru1_12, f512_one_pair(F, a, b, n, 0, 12))
-F512_PAIR_FN(f512_pair_gru1_16, f512_one_pair(F, a, b, n, 0, 16))
 
 /* ---- pair forms of the paired-tail kernels (17 <= H <= 24) ----------------
- * The single kernels f512_lstm_pt and f512_gru_pt keep their own loops
- * (see f512_small_step for why); the steps below compute their
- * expressions exactly, in the same order, per channel (test_pair checks
- * the outputs to the bit). */
+ * The steps below compute f512_lstm_pt's and f512_gru_pt's expressions
+ * exactly, in the same order, per channel (test_pair checks the outputs
+ * to the bit). */
 typedef struct {
     const float *in;
     float *out, *h;
@@ -1348,10 +1409,6 @@ RX_INLINE void f512_gru_pt_pair(const RnnfxFast *F, const RnnfxFastChannel *a,
     f512_dense_flush(&DB, F, b->in, b->out);
 }
 
-F512_PAIR_FN(f512_pair_lstm_pt20, f512_lstm_pt_pair(F, a, b, n, 20))
-F512_PAIR_FN(f512_pair_lstm_pt24, f512_lstm_pt_pair(F, a, b, n, 24))
-F512_PAIR_FN(f512_pair_gru_pt20, f512_gru_pt_pair(F, a, b, n, 20))
-F512_PAIR_FN(f512_pair_gru_pt24, f512_gru_pt_pair(F, a, b, n, 24))
 
 /* ZD must match how fast.c packed the layer (L->zdom): exponent domain
  * from three groups (H > 32). */
@@ -1363,8 +1420,14 @@ F512_PAIR_FN(f512_pair_gru_pt24, f512_gru_pt_pair(F, a, b, n, 24))
             f512_gru(F, b0, h[0], in, out, n, nv, sets, nv > 2, step);                         \
         return
 
-static void f512_run_audio(const RnnfxFast *F, void *scratch, float *const *h, float *const *c,
-                           const float *in, float *out, size_t n)
+/* Aligned to a cache line so that its loops (the single kernels, inlined
+ * here) fall at the same offsets within their 64-byte lines in every
+ * binary this object is linked into: with the object's default 16-byte
+ * alignment, the same instructions measured GRU-16 36.3 or 38.4 ns per
+ * sample, GRU-12 32.3 or 34.5, depending on the link. */
+__attribute__((aligned(64))) static void f512_run_audio(const RnnfxFast *F, void *scratch,
+                                                        float *const *h, float *const *c,
+                                                        const float *in, float *out, size_t n)
 {
     const RnnfxFastLayer *L = &F->layer[0];
     const float *b0 = (const float *)scratch + F->off_b0;
@@ -1442,6 +1505,26 @@ static void f512_run_audio(const RnnfxFast *F, void *scratch, float *const *h, f
     }
     rx_run_audio(F, scratch, h, c, in, out, n);
 }
+
+/* The pair kernels, one function per shape. */
+#define F512_PAIR_FN(name, call)                                                               \
+    static void name(const RnnfxFast *F, const RnnfxFastChannel *a, const RnnfxFastChannel *b,  \
+                     size_t n)                                                                 \
+    {                                                                                          \
+        call;                                                                                  \
+    }
+F512_PAIR_FN(f512_pair_lstm_small4, f512_lstm_small_pair(F, a, b, n, 4))
+F512_PAIR_FN(f512_pair_lstm_small8, f512_lstm_small_pair(F, a, b, n, 8))
+F512_PAIR_FN(f512_pair_lstm1_12, f512_one_pair(F, a, b, n, 1, 12))
+F512_PAIR_FN(f512_pair_lstm1_16, f512_one_pair(F, a, b, n, 1, 16))
+F512_PAIR_FN(f512_pair_gru1_4, f512_one_pair(F, a, b, n, 0, 4))
+F512_PAIR_FN(f512_pair_gru1_8, f512_one_pair(F, a, b, n, 0, 8))
+F512_PAIR_FN(f512_pair_gru1_12, f512_one_pair(F, a, b, n, 0, 12))
+F512_PAIR_FN(f512_pair_gru1_16, f512_one_pair(F, a, b, n, 0, 16))
+F512_PAIR_FN(f512_pair_lstm_pt20, f512_lstm_pt_pair(F, a, b, n, 20))
+F512_PAIR_FN(f512_pair_lstm_pt24, f512_lstm_pt_pair(F, a, b, n, 24))
+F512_PAIR_FN(f512_pair_gru_pt20, f512_gru_pt_pair(F, a, b, n, 20))
+F512_PAIR_FN(f512_pair_gru_pt24, f512_gru_pt_pair(F, a, b, n, 24))
 
 /* The pair kernel for F's shape, the same choice as f512_run_audio makes
  * for one channel: LSTM H <= 8 (f512_lstm_small), LSTM 9-16 (f512_lstm1),

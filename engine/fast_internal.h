@@ -128,8 +128,6 @@ struct RnnfxFast {
     /* a stack of small LSTM/GRU layers, which the ISA's stack kernel runs
      * (fast.c, stack_arch); packed in the plain domain */
     int stack;
-    /* the ISA's pair kernel for this shape (RnnfxFastIsa.pair), or NULL */
-    RnnfxFastPairRun pair;
     RnnfxFastLayer layer[RNNFX_MAX_LAYERS];
     const float *dw;  /* [H_last][op] */
     const float *db;  /* [op] */
@@ -142,6 +140,8 @@ struct RnnfxFast {
     float *mem;   /* the one allocation all arrays above point into */
     void *colmem; /* the fused kernels' copy: cols table with the dense-gate or
                      cache-partitioned matrix (AVX-512), or whg (AVX2) */
+    /* the ISA's pair kernel for this shape (RnnfxFastIsa.pair), or NULL */
+    RnnfxFastPairRun pair;
 };
 
 extern const RnnfxFastIsa rnnfx_fast_isa_generic;
