@@ -1506,10 +1506,11 @@ __attribute__((aligned(64))) static void f512_run_audio(const RnnfxFast *F, void
     rx_run_audio(F, scratch, h, c, in, out, n);
 }
 
-/* The pair kernels, one function per shape. */
+/* The pair kernels, one function per shape (cache-line aligned, as
+ * f512_run_audio, so their loops sit the same way in every link). */
 #define F512_PAIR_FN(name, call)                                                               \
-    static void name(const RnnfxFast *F, const RnnfxFastChannel *a, const RnnfxFastChannel *b,  \
-                     size_t n)                                                                 \
+    __attribute__((aligned(64))) static void name(const RnnfxFast *F, const RnnfxFastChannel *a, \
+                                                  const RnnfxFastChannel *b, size_t n)          \
     {                                                                                          \
         call;                                                                                  \
     }
