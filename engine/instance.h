@@ -83,8 +83,8 @@ void rnnfx_instance_process(RnnfxInstance *inst, const float *in, float *out, si
  * rnnfx_instance_process(b, in_b, out_b, n), the same output and state bit
  * for bit, for any n (including 0) and any block split. When a and b run
  * the same model on the fast path and its kernels have a pair form (today:
- * AVX-512 and AVX2, one LSTM or GRU layer of up to 16 units), the two channels run
- * in one time loop, which lets the CPU overlap their dependency chains;
+ * one LSTM or GRU layer of up to 16 units on AVX2, up to 24 on AVX-512),
+ * the two channels run in one time loop, which lets the CPU overlap their dependency chains;
  * otherwise the two calls are made. in_a and out_a may be the same buffer,
  * and so may in_b and out_b; a's buffers must not overlap b's, and a and b
  * must be different instances. Thread: audio-safe. */
