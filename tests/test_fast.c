@@ -48,18 +48,6 @@
 static const char *const isas[] = {"generic", "avx2", "avx512"};
 #define N_ISAS 3
 
-/* Refinalizes m with the kernels of `isa`; returns 0 if unavailable here. */
-static int use_isa(RnnfxModel *m, const char *isa)
-{
-    if (!rnnfx_fast_isa_available(isa))
-        return 0;
-    setenv("RNNFX_ISA", isa, 1);
-    RnnfxError err;
-    assert_int_equal(rnnfx_model_finalize(m, &err), RNNFX_OK);
-    unsetenv("RNNFX_ISA");
-    return 1;
-}
-
 /* ---- activations ------------------------------------------------------------ */
 
 static void test_activation_accuracy(void **state)
@@ -263,7 +251,7 @@ static void test_fast_equals_reference(void **state)
                 x[i] = x[i] > 0.2f ? 1.0f : 0.0f;
         printf("  %-24s", c->name);
         for (int k = 0; k < N_ISAS; k++) {
-            if (!use_isa(m, isas[k]))
+            if (!rnnfx_test_use_isa(m, isas[k]))
                 continue;
             RnnfxInstance *ref = rnnfx_instance_new(m), *fast = rnnfx_instance_new(m);
             assert_true(ref && fast);
@@ -338,7 +326,7 @@ static void test_block_split(void **state)
         RnnfxModel *m = rnnfx_test_random_model(&a, 77 + p, 1.0f, 1);
         assert_non_null(m);
         for (int k = 0; k < N_ISAS; k++) {
-            if (!use_isa(m, isas[k]))
+            if (!rnnfx_test_use_isa(m, isas[k]))
                 continue;
             RnnfxInstance *inst = rnnfx_instance_new(m);
             assert_non_null(inst);
@@ -383,7 +371,7 @@ static void test_extremes(void **state)
             RnnfxModel *m = rnnfx_test_random_model(&a, 5 + ci, big ? 1e4f : 1.0f, 1);
             assert_non_null(m);
             for (int k = 0; k < N_ISAS; k++) {
-                if (!use_isa(m, isas[k]))
+                if (!rnnfx_test_use_isa(m, isas[k]))
                     continue;
                 RnnfxInstance *inst = rnnfx_instance_new(m);
                 assert_non_null(inst);

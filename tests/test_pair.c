@@ -47,18 +47,6 @@ static const char *const isas[] = {"generic", "avx2", "avx512"};
 static const size_t blocks[] = {0, 1, 2, 3, 15, 16, 17, 255, 1023, 1024, 1025, 3000};
 #define N_BLOCKS (sizeof blocks / sizeof blocks[0])
 
-/* Refinalizes m with the kernels of `isa`; 0 if this CPU lacks them. */
-static int use_isa(RnnfxModel *m, const char *isa)
-{
-    if (!rnnfx_fast_isa_available(isa))
-        return 0;
-    setenv("RNNFX_ISA", isa, 1);
-    RnnfxError err;
-    assert_int_equal(rnnfx_model_finalize(m, &err), RNNFX_OK);
-    unsetenv("RNNFX_ISA");
-    return 1;
-}
-
 /* A one-knob audio model: `layers` layers of `cell`-`hidden`. */
 static RnnfxModel *model_of(RnnfxCell cell, int hidden, int layers, int skip, int peephole,
                             uint64_t seed)
@@ -198,7 +186,7 @@ static void test_pair_equals_singles(void **state)
             for (int skip = 0; skip <= 1; skip++) {
                 RnnfxModel *m = model_of(cells[ci], h, 1, skip, 0, 100u + (uint64_t)(h * 4 + ci * 2 + skip));
                 for (int k = 0; k < N_ISAS; k++) {
-                    if (!use_isa(m, isas[k]))
+                    if (!rnnfx_test_use_isa(m, isas[k]))
                         continue;
                     const int has = rnnfx_fast_has_pair(rnnfx_model_packed(m));
                     if (has != expect_pair(isas[k], cells[ci], h, 1, 0))
@@ -233,7 +221,7 @@ static void test_pair_knob_changes(void **state)
         for (int si = 0; si < 4; si++) {
             RnnfxModel *m = model_of(cells[ci], sizes[si], 1, 1, 0, 7u + (uint64_t)si);
             for (int k = 0; k < N_ISAS; k++) {
-                if (!use_isa(m, isas[k]))
+                if (!rnnfx_test_use_isa(m, isas[k]))
                     continue;
                 Rig r;
                 rig_open(&r, m, m, 3);
@@ -267,7 +255,7 @@ static void test_pair_nan_one_channel(void **state)
         for (int si = 0; si < 4; si++) {
             RnnfxModel *m = model_of(cells[ci], sizes[si], 1, 1, 0, 31u + (uint64_t)si);
             for (int k = 0; k < N_ISAS; k++) {
-                if (!use_isa(m, isas[k]))
+                if (!rnnfx_test_use_isa(m, isas[k]))
                     continue;
                 Rig r;
                 rig_open(&r, m, m, 5);
@@ -329,7 +317,7 @@ static void test_pair_fallbacks(void **state)
         RnnfxModel *ms[5] = {l8, l8b, g16, two, peep};
         int ok = 1;
         for (int i = 0; i < 5; i++)
-            ok = ok && use_isa(ms[i], isas[k]);
+            ok = ok && rnnfx_test_use_isa(ms[i], isas[k]);
         if (!ok)
             continue;
         /* different models (same shape, and different shapes) */
@@ -382,7 +370,7 @@ static void test_stereo_chain_equals_mono(void **state)
             RnnfxModel *m = model_of(cells[ci], sizes[si], 1, 1, 0, 61u + (uint64_t)si);
             rnnfx_model_meta(m)->sample_rate = 48000.0;
             for (int k = 0; k < 2 * N_ISAS; k++) {
-                if (!use_isa(m, isas[k / 2]))
+                if (!rnnfx_test_use_isa(m, isas[k / 2]))
                     continue;
                 const double rate = k % 2 ? 44100.0 : 48000.0;
                 RnnfxChain *chains[3] = {NULL, NULL, NULL}; /* mono l, mono r, stereo */

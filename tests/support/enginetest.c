@@ -5,6 +5,7 @@
  * engine or the tools.
  */
 #include "enginetest.h"
+#include "fast.h"
 #include "model_file.h"
 
 #include <math.h>
@@ -239,4 +240,18 @@ int rnnfx_test_save_model(const char *path, RnnfxCell cell, uint64_t seed, int h
         return -1;
     }
     return 0;
+}
+
+int rnnfx_test_use_isa(RnnfxModel *m, const char *isa)
+{
+    if (!rnnfx_fast_isa_available(isa)) return 0;
+    setenv("RNNFX_ISA", isa, 1);
+    RnnfxError err;
+    RnnfxStatus st = rnnfx_model_finalize(m, &err);
+    unsetenv("RNNFX_ISA");
+    if (st != RNNFX_OK) {
+        fprintf(stderr, "rnnfx_test_use_isa(%s): %s\n", isa, err.msg);
+        abort();
+    }
+    return 1;
 }

@@ -66,6 +66,11 @@ int rnnfx_test_save_model(const char *path, RnnfxCell cell, uint64_t seed, int h
 /* rnnfx_test_save_model for a GRU. */
 int rnnfx_test_save_gru_model(const char *path, uint64_t seed, int hidden, const char *name);
 
+/* Finalizes m again with the fast kernels of `isa` ("generic", "avx2",
+ * "avx512"; the engine's RNNFX_ISA cap). Returns 1, or 0 when this CPU
+ * lacks them; a model that does not finalize (a test bug) aborts. */
+int rnnfx_test_use_isa(RnnfxModel *m, const char *isa);
+
 /* A mixed test signal in [-1, 1]: sines, a decaying pluck, noise, silence. */
 void rnnfx_test_signal(float *x, size_t n, uint64_t seed);
 
