@@ -434,6 +434,11 @@ void rnnfx_instance_process_pair(RnnfxInstance *a, RnnfxInstance *b, const float
     rnnfx_fp_leave(fp);
 }
 
+int rnnfx_model_runs_paired(const RnnfxModel *model)
+{
+    return model && rnnfx_fast_has_pair(rnnfx_model_packed(model));
+}
+
 void rnnfx_instance_process_frames(RnnfxInstance *inst, const float *in, float *out, size_t n)
 {
     const RnnfxModel *m = inst->model;

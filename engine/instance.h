@@ -91,6 +91,12 @@ void rnnfx_instance_process(RnnfxInstance *inst, const float *in, float *out, si
 void rnnfx_instance_process_pair(RnnfxInstance *a, RnnfxInstance *b, const float *in_a,
                                  const float *in_b, float *out_a, float *out_b, size_t n);
 
+/* 1 when two fresh instances of the finalized `model` would run in one
+ * time loop through rnnfx_instance_process_pair (a pair kernel exists for
+ * its shape on this CPU), else 0: where running two channels together
+ * costs less than one after the other. Thread: any. */
+int rnnfx_model_runs_paired(const RnnfxModel *model);
+
 /* General path: in[n][input_size] -> out[n][output_size], row-major. All
  * inputs come from `in` (knob values are not used). in and out must not
  * overlap. Thread: audio-safe. */

@@ -10,8 +10,9 @@
  * spread over all workers. Whoever finishes the last channel of a round
  * writes it and reads the next. Each channel has its own chain for the
  * whole file, so results do not depend on which worker ran what, nor on the
- * number of workers. (With a stereo impulse response a stereo file has one
- * 2-channel chain instead, and one task per round: see batch.h.)
+ * number of workers. (With a stereo impulse response, or a model that runs
+ * paired while files wait, a stereo file has one 2-channel chain instead,
+ * and one task per round: see batch.h.)
  *
  * Impulse responses are kept in a small cache keyed by (rate, channels of
  * the response as made), filled on first use under its own lock, so a
@@ -43,6 +44,7 @@
 
 #include "audio_io.h"
 #include "cli.h"
+#include "instance.h"
 #include "ir.h"
 
 /* ---- small string helpers -------------------------------------------------- */
@@ -746,7 +748,7 @@ typedef struct Job {
     int rate;
     int out_format;
     int clip;           /* integer output: saturate beyond full scale */
-    int chain_ch;       /* channels per chain: 1, or 2 for a stereo response */
+    int chain_ch;       /* channels per chain: 1, or 2 (stereo response, or paired) */
     int n_tasks;        /* chains = tasks per round: channels / chain_ch */
     size_t block, chunk, lat;
     size_t pos;         /* grid index of the round's first sample */
@@ -1072,17 +1074,18 @@ done:
     return rc;
 }
 
-/* A chain for one task of a file: as rnnfx_batch_process_channel's
- * without a response; with one, built as the plugin builds its chain (an
- * empty chain, then a core with the model and the response swapped in),
- * so the samples are the plugin's. Controls are set (snapped) last. */
+/* A chain of chain_ch channels for one task of a file: as
+ * rnnfx_batch_process_channel's without a response; with one, built as the
+ * plugin builds its chain (an empty chain, then a core with the model and
+ * the response swapped in), so the samples are the plugin's. Controls are
+ * set (snapped) last. */
 static RnnfxStatus make_chain(const RnnfxBatchOptions *o, int rate, int chain_ch, size_t block,
                               const RnnfxIr *ir, RnnfxChain **out, RnnfxError *err)
 {
     RnnfxChain *chain = NULL;
     RnnfxStatus st;
     if (!ir) {
-        st = rnnfx_chain_new(o->model, (double)rate, block, &chain, err);
+        st = rnnfx_chain_new_multi(o->model, (double)rate, chain_ch, block, &chain, err);
     } else {
         st = rnnfx_chain_new_multi(NULL, (double)rate, chain_ch, block, &chain, err);
         RnnfxChainCore *core = NULL, *displaced = NULL;
@@ -1107,9 +1110,10 @@ static RnnfxStatus make_chain(const RnnfxBatchOptions *o, int rate, int chain_ch
 
 /* Checks one file, opens it, reads its first round and only then creates
  * its folder and temporary output, so a file that fails early leaves
- * nothing behind (no lock held). Returns a job ready to publish, or NULL
- * when the item is finished (skipped or failed). */
-static Job *prepare(Run *r, RnnfxBatchItem *it)
+ * nothing behind (no lock held). `waiting`: files of the run not yet
+ * started. Returns a job ready to publish, or NULL when the item is
+ * finished (skipped or failed). */
+static Job *prepare(Run *r, RnnfxBatchItem *it, size_t waiting)
 {
     const RnnfxBatchOptions *o = r->opts;
     char msg[600];
@@ -1223,7 +1227,16 @@ static Job *prepare(Run *r, RnnfxBatchItem *it)
     j->ch = calloc((size_t)j->channels, sizeof *j->ch);
     if (!j->chain || !j->ch)
         goto nomem;
-    j->chain_ch = ir && rnnfx_ir_channels(ir) == 2 && j->channels == 2 ? 2 : 1;
+    /* A stereo file gets one 2-channel chain (one task per round) for a
+     * stereo response, and also, without a response (a mono one is made
+     * for mono chains), when its model runs paired (both channels in one
+     * time loop: the same samples for less CPU time, instance.h) and
+     * enough files wait to keep the other workers busy; otherwise a chain
+     * per channel, so a long file's channels run on two cores. */
+    const int workers = o->jobs < 1 ? 1 : o->jobs;
+    const int paired = !ir && rnnfx_model_runs_paired(o->model) &&
+                       (workers == 1 || waiting >= (size_t)workers);
+    j->chain_ch = j->channels == 2 && ((ir && rnnfx_ir_channels(ir) == 2) || paired) ? 2 : 1;
     j->n_tasks = j->channels / j->chain_ch;
     for (int t = 0; t < j->n_tasks; t++) {
         /* One chain per channel (or per stereo pair), for the whole file,
@@ -1387,9 +1400,10 @@ static void *worker(void *arg)
         int cancelled = r->opts->cancel && *r->opts->cancel;
         if (!cancelled && r->next_item < r->list->count) {
             RnnfxBatchItem *it = &r->list->items[r->next_item++];
+            const size_t waiting = r->list->count - r->next_item; /* files not yet started */
             r->preparing++;
             pthread_mutex_unlock(&r->mu);
-            Job *nj = prepare(r, it);
+            Job *nj = prepare(r, it, waiting);
             pthread_mutex_lock(&r->mu);
             r->preparing--;
             if (nj) {

@@ -8,8 +8,9 @@
  * output folder and/or a pattern; subfolders of a folder input are mirrored
  * under the output folder. Each file is streamed in chunks (memory does not
  * grow with its length), each channel runs through its own mono RnnfxChain
- * over one shared model (so the batch gives the plugin's samples for the
- * same model, rate and controls), the chain's resampler latency is removed
+ * over one shared model, or a stereo file through one stereo chain (see
+ * below; the same samples either way, and the plugin's for the same
+ * model, rate and controls), the chain's resampler latency is removed
  * so the output lines up with the input and has the same length, and the
  * result is written atomically (temporary name in the output folder, then
  * rename) in the input's format unless told otherwise. The chunks are
@@ -19,6 +20,10 @@
  * Files run in parallel on a pool of threads; the channels of each chunk
  * are separate tasks, so a thread that finds no file left to start helps
  * with files in progress, and one long stereo file still uses two cores.
+ * While enough files wait to keep every thread busy (or with one thread),
+ * a stereo file whose model has a pair kernel (rnnfx_model_runs_paired)
+ * gets one stereo chain instead, whose two channels share one time loop:
+ * less CPU time for the same samples.
  *
  * An optional impulse response (a cabinet, ir.h) runs after the model and
  * before the dry/wet mix, as in the plugin. It is prepared once for each
