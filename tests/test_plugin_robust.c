@@ -456,7 +456,7 @@ static int run_bare(const char *uri, const LV2_Feature *const *features, float *
     LilvNode *control = lilv_new_uri(world, LV2_CORE__ControlPort);
     LilvNode *input = lilv_new_uri(world, LV2_CORE__InputPort);
     static float x[BLOCK], y[2][BLOCK];
-    int ain = 0, aout = 0;
+    int aout = 0;
     for (uint32_t p = 0; p < np; p++) {
         const LilvPort *port = lilv_plugin_get_port_by_index(plugin, p);
         if (lilv_port_is_a(plugin, port, control)) {
@@ -465,7 +465,6 @@ static int run_bare(const char *uri, const LV2_Feature *const *features, float *
         } else if (lilv_port_is_a(plugin, port, audio)) {
             if (lilv_port_is_a(plugin, port, input)) lilv_instance_connect_port(inst, p, x);
             else lilv_instance_connect_port(inst, p, y[aout++]);
-            ain += lilv_port_is_a(plugin, port, input);
         }
     }
     lilv_instance_activate(inst);
@@ -491,7 +490,6 @@ static int run_bare(const char *uri, const LV2_Feature *const *features, float *
     lilv_world_free(world);
     free(defs);
     free(ctl);
-    (void)ain;
     return stored;
 }
 
