@@ -186,15 +186,9 @@ static void test_mono_ir(void **state)
      * channel (the response is made for mono chains): the same samples */
     char o1[PATH_MAX];
     assert_int_equal(run("-m '%s' --ir '%s' -j 1 -o '%s/out1j' '%s'", g_model, ir, g_tmp, d), 0);
-    SF_INFO ji;
-    float *j1 = rnnfx_test_read_audio(tmp_path(o1, "out1j/d.wav"), &ji);
-    b = rnnfx_test_read_audio(od, &bi);
-    assert_non_null(j1);
-    assert_non_null(b);
-    assert_int_equal(ji.frames, bi.frames);
-    assert_true(rnnfx_test_max_abs_diff(j1, b, (size_t)bi.frames * 2) == 0.0);
-    free(j1);
-    free(b);
+    tmp_path(o1, "out1j/d.wav");
+    assert_int_equal(rnnfx_test_frames(o1), rnnfx_test_frames(od));
+    assert_true(rnnfx_test_same_start(o1, od, (size_t)rnnfx_test_frames(od)));
 }
 
 /* A 44.1 kHz response on a 48 kHz file (the response is resampled), with
