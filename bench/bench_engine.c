@@ -245,34 +245,33 @@ static double time_path(RnnfxInstance *inst, const float *in, float *out, size_t
     return seg[n_seg / 20] * 1e9 / SEGMENT;
 }
 
-/* Stereo: two instances of one model (a stereo chain's channels), the
- * pair call (rnnfx_instance_process_pair) against two single calls, on
- * the two halves of the test input, in BLOCK-sample calls. Each SEGMENT is
- * timed both ways in turn (two instance pairs, so each way's state runs on
- * undisturbed), which puts both under the same machine conditions. Returns
- * the 5th-percentile ns per stereo frame of each way. */
-static void time_stereo(RnnfxInstance *const *inst, const float *in, float *out, size_t n,
-                        int min_passes, double min_seconds, double *pair_ns, double *single2_ns)
+/* Two ways of processing the test input as stereo (its two halves as
+ * left and right), timed against each other: each SEGMENT runs way 0 and
+ * then way 1, which puts both under the same machine conditions; passes
+ * repeat until min_passes and min_seconds. run(ctx, way, s0) processes
+ * frames s0 .. s0 + SEGMENT of both halves; start(ctx), if set, runs
+ * before each pass. Gives the 5th-percentile ns per stereo frame of each
+ * way. */
+typedef struct {
+    void (*start)(void *ctx);
+    void (*run)(void *ctx, int way, size_t s0);
+    void *ctx;
+} StereoWays;
+
+static void time_ways(const StereoWays *w, size_t half, int min_passes, double min_seconds,
+                      double *ns0, double *ns1)
 {
     static double seg[2][MAX_PASSES * (RATE / SEGMENT + 1)];
     size_t n_seg = 0;
     double total = 0.0;
-    const size_t half = n / 2;
-    const float *in_b = in + half;
-    float *out_b = out + half;
     for (int p = -1; p < MAX_PASSES && (p < min_passes || total < min_seconds); p++) {
-        for (int k = 0; k < 4; k++)
-            rnnfx_instance_reset(inst[k]);
+        if (w->start)
+            w->start(w->ctx);
         for (size_t s0 = 0; s0 + SEGMENT <= half; s0 += SEGMENT) {
             double t0 = now_s();
-            for (size_t i = s0; i < s0 + SEGMENT; i += BLOCK)
-                rnnfx_instance_process_pair(inst[0], inst[1], in + i, in_b + i, out + i, out_b + i,
-                                            BLOCK);
+            w->run(w->ctx, 0, s0);
             double t1 = now_s();
-            for (size_t i = s0; i < s0 + SEGMENT; i += BLOCK) {
-                rnnfx_instance_process(inst[2], in + i, out + i, BLOCK);
-                rnnfx_instance_process(inst[3], in_b + i, out_b + i, BLOCK);
-            }
+            w->run(w->ctx, 1, s0);
             double t2 = now_s();
             if (p >= 0 && n_seg < sizeof seg[0] / sizeof seg[0][0]) {
                 seg[0][n_seg] = t1 - t0;
@@ -284,8 +283,42 @@ static void time_stereo(RnnfxInstance *const *inst, const float *in, float *out,
     }
     qsort(seg[0], n_seg, sizeof seg[0][0], cmp_double);
     qsort(seg[1], n_seg, sizeof seg[1][0], cmp_double);
-    *pair_ns = seg[0][n_seg / 20] * 1e9 / SEGMENT;
-    *single2_ns = seg[1][n_seg / 20] * 1e9 / SEGMENT;
+    *ns0 = seg[0][n_seg / 20] * 1e9 / SEGMENT;
+    *ns1 = seg[1][n_seg / 20] * 1e9 / SEGMENT;
+}
+
+/* Stereo: two instances of one model (a stereo chain's channels), the
+ * pair call (rnnfx_instance_process_pair, way 0) against two single calls
+ * (way 1), in BLOCK-sample calls; two instance pairs, so each way's state
+ * runs on undisturbed, reset before each pass. */
+typedef struct {
+    RnnfxInstance *const *inst; /* [4]: the pair call's two, then the single calls' */
+    const float *in;
+    float *out;
+    size_t half;
+} StereoInst;
+
+static void stereo_inst_start(void *ctx)
+{
+    StereoInst *c = ctx;
+    for (int k = 0; k < 4; k++)
+        rnnfx_instance_reset(c->inst[k]);
+}
+
+static void stereo_inst_run(void *ctx, int way, size_t s0)
+{
+    StereoInst *c = ctx;
+    const float *in = c->in, *in_b = c->in + c->half;
+    float *out = c->out, *out_b = c->out + c->half;
+    for (size_t i = s0; i < s0 + SEGMENT; i += BLOCK) {
+        if (way == 0) {
+            rnnfx_instance_process_pair(c->inst[0], c->inst[1], in + i, in_b + i, out + i,
+                                        out_b + i, BLOCK);
+        } else {
+            rnnfx_instance_process(c->inst[2], in + i, out + i, BLOCK);
+            rnnfx_instance_process(c->inst[3], in_b + i, out_b + i, BLOCK);
+        }
+    }
 }
 
 static const int stereo_sizes[] = {8, 12, 16, 20, 32, 64};
@@ -319,7 +352,9 @@ static int bench_stereo(const char *only_cell, int only_hidden, int quick, const
                 rc = 1;
             } else {
                 double pair, single2;
-                time_stereo(inst, in, out, n, quick ? 2 : 3, quick ? 0.05 : 0.2, &pair, &single2);
+                StereoInst ctx = {inst, in, out, n / 2};
+                const StereoWays ways = {stereo_inst_start, stereo_inst_run, &ctx};
+                time_ways(&ways, n / 2, quick ? 2 : 3, quick ? 0.05 : 0.2, &pair, &single2);
                 const char *kernel = rnnfx_instance_kernel_name(inst[0]);
                 printf("%-5s %6d %-8s %10.1f %12.1f %14.2f\n", rnnfx_cell_name(cell), hidden, kernel,
                        pair, single2, single2 / pair);
@@ -350,6 +385,29 @@ static const struct {
                    {RNNFX_CELL_LSTM, 16, 48000.0}, {RNNFX_CELL_LSTM, 16, 44100.0}};
 #define N_CHAIN (int)(sizeof chain_cases / sizeof chain_cases[0])
 
+/* Way 0: the stereo chain c[0]; way 1: the mono chains c[1] and c[2]. */
+typedef struct {
+    RnnfxChain *const *c;
+    const float *in;
+    float *out;
+    size_t half;
+} StereoChains;
+
+static void stereo_chain_run(void *ctx, int way, size_t s0)
+{
+    StereoChains *x = ctx;
+    for (size_t j = s0; j < s0 + SEGMENT; j += BLOCK) {
+        if (way == 0) {
+            const float *ins[2] = {x->in + j, x->in + x->half + j};
+            float *outs[2] = {x->out + j, x->out + x->half + j};
+            rnnfx_chain_process_multi(x->c[0], ins, outs, BLOCK);
+        } else {
+            rnnfx_chain_process(x->c[1], x->in + j, x->out + j, BLOCK);
+            rnnfx_chain_process(x->c[2], x->in + x->half + j, x->out + x->half + j, BLOCK);
+        }
+    }
+}
+
 static int bench_chain(const char *only_cell, int quick, const float *in, float *out, size_t n,
                        char (*lines)[160], int *n_lines)
 {
@@ -357,7 +415,6 @@ static int bench_chain(const char *only_cell, int quick, const float *in, float 
            "against two mono chains\n");
     printf("%-5s %6s %8s %10s %12s %12s\n", "cell", "hidden", "rate", "stereo ns", "2 x mono",
            "mono2/stereo");
-    const size_t half = n / 2;
     int rc = 0;
     for (int i = 0; i < N_CHAIN; i++) {
         const RnnfxCell cell = chain_cases[i].cell;
@@ -379,36 +436,10 @@ static int bench_chain(const char *only_cell, int quick, const float *in, float 
             rnnfx_chain_controls_init(&ctl);
             for (int k = 0; k < 3; k++)
                 rnnfx_chain_set_controls(c[k], &ctl);
-            static double seg[2][MAX_PASSES * (RATE / SEGMENT + 1)];
-            size_t n_seg = 0;
-            double total = 0.0;
-            const int min_passes = quick ? 2 : 3;
-            const double min_seconds = quick ? 0.05 : 0.2;
-            for (int p = -1; p < MAX_PASSES && (p < min_passes || total < min_seconds); p++) {
-                for (size_t s0 = 0; s0 + SEGMENT <= half; s0 += SEGMENT) {
-                    double t0 = now_s();
-                    for (size_t j = s0; j < s0 + SEGMENT; j += BLOCK) {
-                        const float *ins[2] = {in + j, in + half + j};
-                        float *outs[2] = {out + j, out + half + j};
-                        rnnfx_chain_process_multi(c[0], ins, outs, BLOCK);
-                    }
-                    double t1 = now_s();
-                    for (size_t j = s0; j < s0 + SEGMENT; j += BLOCK) {
-                        rnnfx_chain_process(c[1], in + j, out + j, BLOCK);
-                        rnnfx_chain_process(c[2], in + half + j, out + half + j, BLOCK);
-                    }
-                    double t2 = now_s();
-                    if (p >= 0 && n_seg < sizeof seg[0] / sizeof seg[0][0]) {
-                        seg[0][n_seg] = t1 - t0;
-                        seg[1][n_seg] = t2 - t1;
-                        n_seg++;
-                        total += t2 - t0;
-                    }
-                }
-            }
-            qsort(seg[0], n_seg, sizeof seg[0][0], cmp_double);
-            qsort(seg[1], n_seg, sizeof seg[1][0], cmp_double);
-            const double st = seg[0][n_seg / 20] * 1e9 / SEGMENT, mono2 = seg[1][n_seg / 20] * 1e9 / SEGMENT;
+            double st, mono2;
+            StereoChains ctx = {c, in, out, n / 2};
+            const StereoWays ways = {NULL, stereo_chain_run, &ctx};
+            time_ways(&ways, n / 2, quick ? 2 : 3, quick ? 0.05 : 0.2, &st, &mono2);
             printf("%-5s %6d %8.0f %10.1f %12.1f %12.2f\n", rnnfx_cell_name(cell), chain_cases[i].hidden,
                    chain_cases[i].rate, st, mono2, mono2 / st);
             fflush(stdout);
