@@ -11,6 +11,11 @@
  *   - the plugin's run() on the same blocks at a 48 kHz host rate (gains,
  *     mix, bypass, peak meters, NaN guard, MIDI/patch parsing, all on);
  *   - for information, run() at 44.1 kHz (resampling around the model).
+ * Then the stereo plugin the same way, per stereo frame, against two
+ * instances through rnnfx_instance_process_pair (what its stereo chain
+ * runs) and two single calls:
+ *   bench plugin-stereo model=... engine_pair_ns=... engine_two_ns=...
+ *         plugin_ns=... overhead=...% plugin44k_ns=... paired=0|1
  * Then the resampling alone: the round trip 44.1 -> 48 -> 44.1 kHz through
  * the fixed-ratio resampler the chain uses (resample.h) against
  * libsamplerate's medium-quality converter, the chain's fallback for other
@@ -70,6 +75,7 @@ static LV2_URID map_uri(LV2_URID_Map_Handle h, const char *uri)
 
 typedef struct {
     LilvInstance *inst;
+    int stereo;
     const LV2_Worker_Interface *worker;
     uint8_t resp[8192];
     uint32_t resp_size;
@@ -104,12 +110,17 @@ static void clear_events(Host *h)
     lv2_atom_forge_pop(&h->forge, &f);
 }
 
-static void run(Host *h, const float *in, float *out, uint32_t n)
+/* One run() of n frames; in_r and out_r are used by the stereo plugin only. */
+static void run2(Host *h, const float *in, const float *in_r, float *out, float *out_r, uint32_t n)
 {
     LV2_Atom_Sequence *notify = (LV2_Atom_Sequence *)h->atom_out;
     notify->atom.size = sizeof h->atom_out - sizeof(LV2_Atom);
     lilv_instance_connect_port(h->inst, RNNFX_PORT_IN_L, (void *)in);
     lilv_instance_connect_port(h->inst, RNNFX_PORT_OUT_L, out);
+    if (h->stereo) {
+        lilv_instance_connect_port(h->inst, RNNFX_PORT_IN_R, (void *)in_r);
+        lilv_instance_connect_port(h->inst, RNNFX_PORT_OUT_R, out_r);
+    }
     lilv_instance_run(h->inst, n);
     if (h->has_resp) {
         h->has_resp = 0;
@@ -117,9 +128,15 @@ static void run(Host *h, const float *in, float *out, uint32_t n)
     }
 }
 
-static Host *host_new(LilvWorld *world, const LilvPlugin *plugin, double rate, const char *model)
+static void run(Host *h, const float *in, float *out, uint32_t n)
+{
+    run2(h, in, in, out, out, n);
+}
+
+static Host *host_new(const LilvPlugin *plugin, int stereo, double rate, const char *model)
 {
     Host *h = calloc(1, sizeof *h);
+    h->stereo = stereo;
     h->map.handle = h;
     h->map.map = map_uri;
     LV2_Worker_Schedule sched = {h, schedule};
@@ -133,7 +150,6 @@ static Host *host_new(LilvWorld *world, const LilvPlugin *plugin, double rate, c
     }
     h->worker = lilv_instance_get_extension_data(h->inst, LV2_WORKER__interface);
     lv2_atom_forge_init(&h->forge, &h->map);
-    (void)world;
     for (uint32_t p = 0; p < RNNFX_PORT_COUNT_MONO; p++) {
         if (p == RNNFX_PORT_CONTROL) lilv_instance_connect_port(h->inst, p, h->atom_in);
         else if (p == RNNFX_PORT_NOTIFY) lilv_instance_connect_port(h->inst, p, h->atom_out);
@@ -155,10 +171,10 @@ static Host *host_new(LilvWorld *world, const LilvPlugin *plugin, double rate, c
     lv2_atom_forge_path(&h->forge, model, (uint32_t)strlen(model));
     lv2_atom_forge_pop(&h->forge, &obj);
     lv2_atom_forge_pop(&h->forge, &seq);
-    static float z[BLOCK], o[BLOCK];
-    run(h, z, o, BLOCK);
+    static float z[BLOCK], o[BLOCK], o_r[BLOCK];
+    run2(h, z, z, o, o_r, BLOCK);
     clear_events(h);
-    for (int i = 0; i < 64; i++) run(h, z, o, BLOCK); /* finish the crossfade */
+    for (int i = 0; i < 64; i++) run2(h, z, z, o, o_r, BLOCK); /* finish the crossfade */
     return h;
 }
 
@@ -281,6 +297,92 @@ static double time_round_trip(int poly, double host, double model)
     return p5(&st);
 }
 
+/* The stereo plugin against the engine it wraps: two instances through
+ * rnnfx_instance_process_pair (what the plugin's stereo chain calls: one
+ * time loop where a pair kernel exists, else two calls) and, for
+ * information, as two single calls. Left and right differ (the right
+ * channel is the left a little later), as in a real stereo track. ns per
+ * stereo frame. */
+static int bench_stereo(const LilvPlugin *plugin, char (*models)[1300], const char *const *labels,
+                        int n_models)
+{
+    printf("\nstereo plugin per stereo frame vs the bare engine, same blocks and timing\n");
+    printf("%-18s %12s %12s %12s %9s %14s\n", "model", "engine pair", "engine 2x1", "plugin ns",
+           "overhead", "plugin@44.1k");
+    int all_ok = 1;
+    for (int mi = 0; mi < n_models; mi++) {
+        RnnfxModel *m = NULL;
+        RnnfxError err;
+        if (rnnfx_model_load(models[mi], NULL, &m, &err) != RNNFX_OK) {
+            fprintf(stderr, "bench_plugin: %s\n", err.msg);
+            return -1;
+        }
+        RnnfxInstance *il = rnnfx_instance_new(m), *ir = rnnfx_instance_new(m);
+        RnnfxInstance *sl = rnnfx_instance_new(m), *sr = rnnfx_instance_new(m);
+        Host *h48 = host_new(plugin, 1, 48000.0, models[mi]);
+        Host *h44 = host_new(plugin, 1, 44100.0, models[mi]);
+        if (!il || !ir || !sl || !sr || !h48 || !h44) {
+            fprintf(stderr, "bench_plugin: cannot set up %s in stereo\n", models[mi]);
+            return -1;
+        }
+        RnnfxInstance *all[4] = {il, ir, sl, sr};
+        for (int k = 0; k < rnnfx_model_arch(m)->n_params; k++) {
+            const RnnfxParamDesc *pd = &rnnfx_model_arch(m)->params[k];
+            for (int i = 0; i < 4; i++)
+                rnnfx_instance_set_param(all[i], k, pd->min + 0.5f * (pd->max - pd->min));
+        }
+        const size_t lag = 240, n = (size_t)SECONDS * 48000;
+        float *x = malloc((n + lag) * sizeof(float)), *yl = malloc(n * sizeof(float)),
+              *yr = malloc(n * sizeof(float));
+        signal(x, n + lag, 48000.0);
+        const float *xl = x + lag, *xr = x;
+        static Stat sp, ss, sh, s44;
+        sp.count = ss.count = sh.count = s44.count = 0;
+        for (int pass = 0; pass < PASSES + 1; pass++) { /* pass 0 warms up */
+            for (size_t seg = 0; seg + SEG <= n; seg += SEG) {
+                double t0 = now_s();
+                for (size_t b = seg; b < seg + SEG; b += BLOCK)
+                    rnnfx_instance_process_pair(il, ir, xl + b, xr + b, yl + b, yr + b, BLOCK);
+                double t1 = now_s();
+                for (size_t b = seg; b < seg + SEG; b += BLOCK) {
+                    rnnfx_instance_process(sl, xl + b, yl + b, BLOCK);
+                    rnnfx_instance_process(sr, xr + b, yr + b, BLOCK);
+                }
+                double t2 = now_s();
+                for (size_t b = seg; b < seg + SEG; b += BLOCK)
+                    run2(h48, xl + b, xr + b, yl + b, yr + b, BLOCK);
+                double t3 = now_s();
+                for (size_t b = seg; b < seg + SEG; b += BLOCK)
+                    run2(h44, xl + b, xr + b, yl + b, yr + b, BLOCK);
+                double t4 = now_s();
+                if (pass == 0) continue;
+                add(&sp, (t1 - t0) * 1e9 / SEG);
+                add(&ss, (t2 - t1) * 1e9 / SEG);
+                add(&sh, (t3 - t2) * 1e9 / SEG);
+                add(&s44, (t4 - t3) * 1e9 / SEG);
+            }
+        }
+        const double p_ns = p5(&sp), s_ns = p5(&ss), h_ns = p5(&sh), h44_ns = p5(&s44);
+        const double over = 100.0 * (h_ns / p_ns - 1.0);
+        printf("%-18s %12.1f %12.1f %12.1f %8.1f%% %14.1f\n", labels[mi], p_ns, s_ns, h_ns, over,
+               h44_ns);
+        printf("bench plugin-stereo model=%s engine_pair_ns=%.1f engine_two_ns=%.1f plugin_ns=%.1f "
+               "overhead=%.1f%% plugin44k_ns=%.1f paired=%d\n",
+               labels[mi], p_ns, s_ns, h_ns, over, h44_ns, rnnfx_model_runs_paired(m));
+        if (over > 10.0) all_ok = 0;
+        free(x);
+        free(yl);
+        free(yr);
+        host_free(h48);
+        host_free(h44);
+        for (int i = 0; i < 4; i++) rnnfx_instance_free(all[i]);
+        rnnfx_model_free(m);
+    }
+    printf("target: the stereo plugin at 48 kHz within 10%% of the paired engine: %s\n",
+           all_ok ? "met" : "NOT met on this run (see the figures; a busy machine adds noise)");
+    return 0;
+}
+
 static void bench_resampling(void)
 {
     const double host = 44100.0, model = 48000.0;
@@ -325,6 +427,14 @@ int main(int argc, char **argv)
     lilv_node_free(uri);
     if (!plugin) {
         fprintf(stderr, "bench_plugin: %s not in %s\n", RNNFX_URI_MONO, bundle);
+        return 1;
+    }
+
+    LilvNode *suri = lilv_new_uri(world, RNNFX_URI_STEREO);
+    const LilvPlugin *splugin = lilv_plugins_get_by_uri(lilv_world_get_all_plugins(world), suri);
+    lilv_node_free(suri);
+    if (!splugin) {
+        fprintf(stderr, "bench_plugin: %s not in %s\n", RNNFX_URI_STEREO, bundle);
         return 1;
     }
 
@@ -373,8 +483,8 @@ int main(int argc, char **argv)
             const RnnfxParamDesc *pd = &rnnfx_model_arch(m)->params[k];
             rnnfx_instance_set_param(inst, k, pd->min + 0.5f * (pd->max - pd->min));
         }
-        Host *h48 = host_new(world, plugin, 48000.0, models[mi]);
-        Host *h44 = host_new(world, plugin, 44100.0, models[mi]);
+        Host *h48 = host_new(plugin, 0, 48000.0, models[mi]);
+        Host *h44 = host_new(plugin, 0, 44100.0, models[mi]);
         if (!inst || !h48 || !h44) {
             fprintf(stderr, "bench_plugin: cannot set up %s\n", models[mi]);
             return 1;
@@ -413,9 +523,11 @@ int main(int argc, char **argv)
         rnnfx_instance_free(inst);
         rnnfx_model_free(m);
     }
-    remove(models[2]);
     printf("target: plugin at 48 kHz within 10%% of the bare engine: %s\n",
            all_ok ? "met" : "NOT met on this run (see the figures; a busy machine adds noise)");
+    const int stereo_failed = bench_stereo(splugin, models, labels, 3) != 0;
+    remove(models[2]);
+    if (stereo_failed) return 1;
     bench_resampling();
     lilv_world_free(world);
     free(abs);
