@@ -412,6 +412,67 @@ static char *canonical(const char *path)
     return j;
 }
 
+/* Rewrites an output path in place so that no folder that does not exist
+ * yet is followed by "..", and drops "." and empty components: "o/../a.wav"
+ * with no folder o becomes "a.wav". Such a path names a file the system
+ * cannot find until the run has made the folder, so the checks done before
+ * the run (output is an input or the model, output exists) missed it and a
+ * pattern like '../{name}.{ext}' under a new -o folder replaced its own
+ * input. Lexical removal is exact here: a folder that does not exist is
+ * made by the run as a plain folder, whose ".." is the folder it is made
+ * in. Components that exist are left to the system (they may be links).
+ * The path keeps its relative or absolute form. */
+static void collapse_new_dirs(char *path)
+{
+    const int absolute = path[0] == '/';
+    char out[PATH_MAX];
+    size_t len = 0;
+    int prefix_exists = 1; /* the folder spelled by out[0..len) exists */
+    out[0] = '\0';
+    const char *p = path;
+    while (*p) {
+        while (*p == '/')
+            p++;
+        if (!*p)
+            break;
+        const char *end = strchr(p, '/');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        if (n == 1 && p[0] == '.') {
+            p += n;
+            continue;
+        }
+        if (n == 2 && p[0] == '.' && p[1] == '.' && !prefix_exists && len > 0) {
+            /* The last component is a folder the run will make: step back
+             * over it lexically. */
+            char *s = strrchr(out, '/');
+            len = s ? (size_t)(s - out) : 0;
+            out[len] = '\0';
+            struct stat st;
+            prefix_exists = len == 0 ? 1 : stat(out, &st) == 0;
+            p += n;
+            continue;
+        }
+        if ((len > 0 || absolute ? len + 1 : len) + n + 1 > sizeof out)
+            return; /* too long to rewrite: leave it as given */
+        if (len > 0 || absolute)
+            out[len++] = '/';
+        memcpy(out + len, p, n);
+        len += n;
+        out[len] = '\0';
+        if (prefix_exists) {
+            struct stat st;
+            prefix_exists = stat(out, &st) == 0;
+        }
+        p += n;
+    }
+    if (len == 0) {
+        /* Nothing left ("o/.." alone): not a file name; leave it for the
+         * later checks to report as given. */
+        return;
+    }
+    memcpy(path, out, len + 1);
+}
+
 static int expand_pattern(const char *pattern, const RnnfxBatchItem *it, const char *model_name,
                           const char *out_ext, char *out, size_t out_len, char *err, size_t err_len)
 {
@@ -557,6 +618,7 @@ int rnnfx_batch_name_outputs(RnnfxBatchList *list, const RnnfxBatchNaming *namin
             msgf(err, err_len, "out of memory");
             goto done_keys;
         }
+        collapse_new_dirs(it->out_path);
         outs[i].key = canonical(it->out_path);
         outs[i].index = i;
         if (!outs[i].key) {
