@@ -11,11 +11,19 @@
 #     the name. The input and the file must stay byte-identical, the model
 #     too.
 #
-# Runs from the repository root with BUILD set; needs only the built tools.
+#   - a model file that loads but settles far from 0 on silence (a
+#     mis-converted AIDA-X GRU export sits at +0.198: a DC offset under
+#     every note) was inspected, converted and played without a word.
+#     rnnfx-inspect shows the rest output ("at rest:", JSON "rest_output")
+#     and warns, rnnfx-process and rnnfx-convert warn; a model that settles
+#     at 0 gets no warning, and the warning changes no exit status.
+#
+# Runs from the repository root with BUILD set; needs only the built tools
+# (and /usr/bin/python3's standard library to edit a model file).
 set -u
 BUILD=${BUILD:-build}
 BIN=$BUILD/bin
-for t in process pluck; do
+for t in process pluck inspect convert; do
     [ -x "$BIN/rnnfx-$t" ] || { echo "test_cli_misuse: $BIN/rnnfx-$t not built"; exit 1; }
 done
 [ -x "$BUILD/tests/test_process" ] || { echo "test_cli_misuse: $BUILD/tests/test_process not built"; exit 1; }
@@ -81,6 +89,41 @@ else
     echo "FAIL process: expected new/b/in.wav and no new/a:"; (cd "$T" && find new) | sed 's/^/     /'
     fails=$((fails + 1))
 fi
+
+# --- a model that settles far from 0 on silence ---------------------------
+# Dense layer 0 and bias 0.3 (the GRU's state does not matter then): the
+# output is the bias times the output gain on silence, whatever the
+# recurrent weights; bias 0 gives a model that settles at exactly 0.
+/usr/bin/python3 - "$T" <<'PY' || { echo "test_cli_misuse: cannot write the model files"; exit 1; }
+import json, sys
+d = sys.argv[1]
+m = json.load(open(d + "/m.json"))
+for name, bias in (("dc.json", 0.3), ("quiet.json", 0.0)):
+    m["dense"]["weight"] = [0.0] * len(m["dense"]["weight"])
+    m["dense"]["bias"] = [bias] * len(m["dense"]["bias"])
+    m["skip"] = False
+    m["output_gain"] = 1.0
+    json.dump(m, open(d + "/" + name, "w"))
+PY
+expect "inspect: rest output shown and warned about" 0 "warning: dc.json: on silence the model settles at \+0\.300" -- \
+    "$P/rnnfx-inspect" --no-bench dc.json
+grep -q "at rest: *output +0.300000 on silence" "$T/.out" ||
+    { echo "FAIL inspect: no 'at rest' line for dc.json"; fails=$((fails + 1)); }
+expect "inspect --json: rest_output" 0 '"rest_output": ?0\.3' -- \
+    "$P/rnnfx-inspect" --no-bench --json dc.json
+expect "inspect: a model at rest at 0 is not warned about" 0 "at rest: *output \+0\.000000" -- \
+    "$P/rnnfx-inspect" --no-bench quiet.json
+grep -q "warning" "$T/.out" && { echo "FAIL inspect: quiet.json warned"; fails=$((fails + 1)); }
+expect "process: warns about the model's offset once" 0 "warning: dc.json: on silence" -- \
+    "$P/rnnfx-process" -q -m dc.json -o dcout in.wav
+[ "$(grep -c "on silence" "$T/.out")" -eq 1 ] ||
+    { echo "FAIL process: the offset warning is not given exactly once"; fails=$((fails + 1)); }
+expect "process: no warning for a model at rest at 0" 0 "" -- \
+    "$P/rnnfx-process" -q -m quiet.json -o quietout in.wav
+[ -s "$T/.out" ] && { echo "FAIL process: quiet.json printed:"; sed 's/^/     /' "$T/.out"; fails=$((fails + 1)); }
+expect "convert: warns about the offset and still converts" 0 "warning: dc.json: on silence" -- \
+    "$P/rnnfx-convert" dc.json -o dc-copy.json
+[ -f "$T/dc-copy.json" ] || { echo "FAIL convert: dc-copy.json not written"; fails=$((fails + 1)); }
 
 if [ $fails -ne 0 ]; then
     echo "test_cli_misuse: $fails check(s) failed"

@@ -247,6 +247,14 @@ int main(int argc, char **argv)
             return 1;
         }
     }
+    {
+        /* A file that loads but settles far from 0 on silence converts
+         * faithfully, mistake included: say so before it is shipped on. */
+        char rw[300];
+        rnnfx_cli_rest_warning(rnnfx_cli_model_rest_output(model), rw, sizeof rw);
+        if (rw[0])
+            fprintf(stderr, "rnnfx-convert: warning: %s: %s\n", in_path, rw);
+    }
     const RnnfxArch *arch = rnnfx_model_arch(model);
     int dropped_state = 0;
     if (target == TO_AIDAX && eopts.drop_initial_state)

@@ -176,7 +176,7 @@ static const char *printable(const char *s, char *buf, size_t len)
 }
 
 static void print_text(const char *path, const RnnfxModel *model, const Cost *cost,
-                       const SelfTest *t, int assumed_rate)
+                       const SelfTest *t, int assumed_rate, double rest)
 {
     char pb[4 * 4096 + 8]; /* printable() of the longest metadata field */
     const RnnfxArch *a = rnnfx_model_arch(model);
@@ -239,6 +239,9 @@ static void print_text(const char *path, const RnnfxModel *model, const Cost *co
     else
         printf("  self-test:      %s: %zu steps, max abs error %.3g (tolerance %g)\n",
                t->ok ? "passed" : "FAILED", t->steps, t->max_err, RNNFX_SELFTEST_TOLERANCE);
+    if (!isnan(rest))
+        printf("  at rest:        output %+.6f on silence%s\n", rest,
+               fabs(rest) > RNNFX_CLI_REST_WARN ? " (a DC offset: see the warning)" : "");
     printf("  cost:           %.0f MACs/step\n", cost->macs_per_step);
     if (cost->ns_per_sample > 0 && a->kind != RNNFX_KIND_AUDIO) {
         /* A MIDI-frame model steps once per grid position, not per sample. */
@@ -257,7 +260,7 @@ static void print_text(const char *path, const RnnfxModel *model, const Cost *co
 }
 
 static json_object *json_text(const RnnfxModel *model, const char *path, const Cost *cost,
-                              const SelfTest *t, int assumed_rate)
+                              const SelfTest *t, int assumed_rate, double rest)
 {
     const RnnfxArch *a = rnnfx_model_arch(model);
     const RnnfxMeta *m = rnnfx_model_meta_const(model);
@@ -343,6 +346,8 @@ static json_object *json_text(const RnnfxModel *model, const char *path, const C
     } else {
         json_object_object_add(o, "self_test", NULL);
     }
+    /* what it settles to on silence; null for a MIDI-frame model */
+    json_object_object_add(o, "rest_output", isnan(rest) ? NULL : json_object_new_double(rest));
     return o;
 }
 
@@ -448,6 +453,14 @@ int main(int argc, char **argv)
         Cost cost = measure(model, bench_ms);
         SelfTest st_res = run_selftest(path, model);
         int assumed = rnnfx_cli_model_rate_assumed(model);
+        /* Valid but sounding wrong: a constant offset on silence (a file
+         * whose export swapped gates or biases). A warning, not a failure:
+         * the file is what it says, and plays. */
+        double rest = rnnfx_cli_model_rest_output(model);
+        char rw[300];
+        rnnfx_cli_rest_warning(rest, rw, sizeof rw);
+        if (rw[0])
+            fprintf(stderr, "rnnfx-inspect: warning: %s: %s\n", path, rw);
         /* A file whose own vectors disagree with what we compute is not a
          * file we play correctly: report it as a failure. */
         if (st_res.present && !st_res.ok) {
@@ -458,7 +471,7 @@ int main(int argc, char **argv)
                                     : "output differs from the file's output_batch");
         }
         if (as_json) {
-            json_object *o = json_text(model, path, &cost, &st_res, assumed);
+            json_object *o = json_text(model, path, &cost, &st_res, assumed, rest);
             if (arr)
                 json_object_array_add(arr, o);
             else {
@@ -468,7 +481,7 @@ int main(int argc, char **argv)
         } else {
             if (i > 0)
                 printf("\n");
-            print_text(path, model, &cost, &st_res, assumed);
+            print_text(path, model, &cost, &st_res, assumed, rest);
         }
         rnnfx_model_free(model);
     }

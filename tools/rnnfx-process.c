@@ -445,6 +445,14 @@ int main(int argc, char **argv)
         rnnfx_model_free(model);
         return 1;
     }
+    {
+        /* A model that settles far from 0 on silence puts that offset
+         * under every output file: say so once, before the run. */
+        char rw[300];
+        rnnfx_cli_rest_warning(rnnfx_cli_model_rest_output(model), rw, sizeof rw);
+        if (rw[0])
+            fprintf(stderr, "rnnfx-process: warning: %s: %s\n", model_path, rw);
+    }
     int knob_index[MAX_SET];
     if (rnnfx_cli_resolve_knobs(model, knobs, n_knobs, knob_index, msg, sizeof msg) != 0) {
         fprintf(stderr, "rnnfx-process: --set: %s\n", msg);

@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "instance.h"
 #include "model_file.h"
 
 int rnnfx_cli_parse_double(const char *text, double *out)
@@ -302,4 +303,35 @@ int rnnfx_cli_model_rate_assumed(const RnnfxModel *model)
 {
     return rnnfx_model_arch(model)->kind == RNNFX_KIND_AUDIO &&
            rnnfx_model_meta_const(model)->sample_rate_assumed;
+}
+
+double rnnfx_cli_model_rest_output(const RnnfxModel *model)
+{
+    const RnnfxArch *a = rnnfx_model_arch(model);
+    if (a->kind != RNNFX_KIND_AUDIO)
+        return NAN;
+    RnnfxInstance *inst = rnnfx_instance_new(model);
+    if (!inst)
+        return NAN;
+    for (int k = 0; k < a->n_params; k++)
+        rnnfx_instance_set_param(inst, k, a->params[k].def);
+    float zeros[256] = {0}, out[256];
+    for (int done = 0; done < RNNFX_CLI_REST_SAMPLES; done += 256)
+        rnnfx_instance_process(inst, zeros, out, 256);
+    rnnfx_instance_free(inst);
+    return (double)out[255];
+}
+
+void rnnfx_cli_rest_warning(double rest, char *buf, size_t len)
+{
+    if (len == 0)
+        return;
+    buf[0] = '\0';
+    if (isnan(rest) || fabs(rest) <= RNNFX_CLI_REST_WARN)
+        return;
+    snprintf(buf, len,
+             "on silence the model settles at %+.3f (a DC offset of %.1f dBFS under everything "
+             "it plays; captures settle near 0): the file may be mis-converted (gate or bias "
+             "order) or broken",
+             rest, 20.0 * log10(fabs(rest)));
 }

@@ -102,4 +102,21 @@ int rnnfx_cli_model_rate_assumed(const RnnfxModel *model);
 double rnnfx_cli_db_to_lin(double db);
 double rnnfx_cli_lin_to_db(double lin);
 
+/* What an audio model puts out on silence once settled: its output after
+ * RNNFX_CLI_REST_SAMPLES zeros from a reset, knobs at their defaults (as
+ * the chain starts every instance). A capture's is close to 0 (the
+ * published files seen here: at most 0.014); a model whose export swapped
+ * gates or biases sits far off it (a mis-converted AIDA-X GRU file: +0.198,
+ * a constant DC offset under every note). NAN for a MIDI-frame model or
+ * when there is no memory. Thread: any but audio (allocates). */
+#define RNNFX_CLI_REST_SAMPLES 4096
+double rnnfx_cli_model_rest_output(const RnnfxModel *model);
+/* Beyond this (-26 dBFS of DC) the tools warn that the file may be
+ * mis-converted or broken; it still loads and plays. */
+#define RNNFX_CLI_REST_WARN 0.05
+/* The warning's text for rest output `rest` (with no program prefix or
+ * newline), or "" when |rest| is within RNNFX_CLI_REST_WARN or NAN.
+ * Thread: any. */
+void rnnfx_cli_rest_warning(double rest, char *buf, size_t len);
+
 #endif
