@@ -10,6 +10,8 @@
 #     checks ran before the folder existed, so the system could not resolve
 #     the name. The input and the file must stay byte-identical, the model
 #     too.
+#   - an absolute --pattern given with -o was written under the -o folder
+#     (out/tmp/...): now a usage error naming both.
 #
 #   - a model file that loads but settles far from 0 on silence (a
 #     mis-converted AIDA-X GRU export sits at +0.198: a DC offset under
@@ -89,6 +91,16 @@ else
     echo "FAIL process: expected new/b/in.wav and no new/a:"; (cd "$T" && find new) | sed 's/^/     /'
     fails=$((fails + 1))
 fi
+
+# An absolute pattern with -o was nested under the folder (out/tmp/...):
+# now a usage error, nothing written; without -o it is used as given.
+expect "process: -o with an absolute --pattern is a usage error" 2 "absolute path" -- \
+    "$P/rnnfx-process" -q -m m.json -o absout --pattern "$T/abs-{name}.{ext}" in.wav
+[ -e "$T/absout" ] || [ -e "$T/abs-in.wav" ] &&
+    { echo "FAIL process: -o with an absolute pattern wrote something"; fails=$((fails + 1)); }
+expect "process: an absolute --pattern without -o" 0 "" -- \
+    "$P/rnnfx-process" -q -m m.json --pattern "$T/abs-{name}.{ext}" in.wav
+[ -f "$T/abs-in.wav" ] || { echo "FAIL process: abs-in.wav not written"; fails=$((fails + 1)); }
 
 # --- a model that settles far from 0 on silence ---------------------------
 # Dense layer 0 and bias 0.3 (the GRU's state does not matter then): the

@@ -377,6 +377,16 @@ int main(int argc, char **argv)
         fprintf(stderr, "rnnfx-process: --skip-existing and --overwrite exclude each other\n");
         return 2;
     }
+    /* An absolute pattern under -o was written below the folder
+     * ("-o out --pattern /data/{name}.wav" made out/data/...): say which
+     * one to drop instead of guessing. */
+    if (out_dir && pattern && pattern[0] == '/') {
+        fprintf(stderr, "rnnfx-process: --pattern '%s' is an absolute path, and -o %s puts "
+                        "outputs under a folder: give one or the other (without -o an absolute "
+                        "pattern is used as it is)\n",
+                pattern, out_dir);
+        return 2;
+    }
     /* -o naming a file once failed every input with "FAILED <input>: <out>
      * is not a folder", as if each input were at fault */
     struct stat ost;
