@@ -10,6 +10,10 @@
 #     checks ran before the folder existed, so the system could not resolve
 #     the name. The input and the file must stay byte-identical, the model
 #     too.
+#   - rnnfx-generate called an unknown last option one that "needs a
+#     value"; rnnfx-train's bad values pointed at a --help that gives no
+#     ranges, and named --type's bad value as --cell's. The messages now
+#     say what the option takes.
 #   - an absolute --pattern given with -o was written under the -o folder
 #     (out/tmp/...): now a usage error naming both.
 #
@@ -25,7 +29,7 @@
 set -u
 BUILD=${BUILD:-build}
 BIN=$BUILD/bin
-for t in process pluck inspect convert; do
+for t in process pluck inspect convert generate train; do
     [ -x "$BIN/rnnfx-$t" ] || { echo "test_cli_misuse: $BIN/rnnfx-$t not built"; exit 1; }
 done
 [ -x "$BUILD/tests/test_process" ] || { echo "test_cli_misuse: $BUILD/tests/test_process not built"; exit 1; }
@@ -101,6 +105,24 @@ expect "process: -o with an absolute --pattern is a usage error" 2 "absolute pat
 expect "process: an absolute --pattern without -o" 0 "" -- \
     "$P/rnnfx-process" -q -m m.json --pattern "$T/abs-{name}.{ext}" in.wav
 [ -f "$T/abs-in.wav" ] || { echo "FAIL process: abs-in.wav not written"; fails=$((fails + 1)); }
+
+# --- messages that name the problem ------------------------------------------
+# rnnfx-generate said "--bogus needs a value" for an unknown last option,
+# and "unknown option 'x.json'" for a model given without -m.
+expect "generate: unknown last option" 2 "unknown option '--bogus'" -- \
+    "$P/rnnfx-generate" -m m.json -o g.mid --bogus
+grep -q "needs a value" "$T/.out" && { echo "FAIL generate: --bogus 'needs a value'"; fails=$((fails + 1)); }
+expect "generate: a model given without -m" 2 "unexpected argument 'm.json'.*-m MODEL" -- \
+    "$P/rnnfx-generate" m.json -o g.mid
+# rnnfx-train's "invalid value '5000' for --hidden (see --help)" sent the
+# user to a help text that gives no ranges, and a bad --type value was
+# reported as --cell's.
+expect "train: --hidden out of range says the range" 2 "invalid value '5000' for --hidden: .*1 to 256" -- \
+    "$P/rnnfx-train" -i in.wav -t other.wav -o t.json --hidden 5000
+expect "train: a bad --type is named --type" 2 "invalid value 'foo' for --type: gru, lstm or rnn" -- \
+    "$P/rnnfx-train" -i in.wav -t other.wav -o t.json --type foo
+expect "train: --minutes 0 says what it takes" 2 "invalid value '0' for --minutes: minutes above 0" -- \
+    "$P/rnnfx-train" -i in.wav -t other.wav -o t.json --minutes 0
 
 # --- a model that settles far from 0 on silence ---------------------------
 # Dense layer 0 and bias 0.3 (the GRU's state does not matter then): the

@@ -98,6 +98,18 @@ int main(int argc, char **argv)
             only_new = 1;
             continue;
         }
+        /* An unknown word is said to be one before anything else: as the
+         * last argument it was reported as "--bogus needs a value". */
+        int known = !strcmp(a, "-m") || !strcmp(a, "-i") || !strcmp(a, "-o");
+        for (int k = 0; !known && value_opts[k]; k++)
+            known = !strcmp(a, value_opts[k]);
+        if (!known) {
+            usage(stderr);
+            if (a[0] != '-')
+                return usage_error("unexpected argument '%s'%s", a,
+                                   ": files are given with -m MODEL, -i START.mid, -o OUT.mid");
+            return usage_error("unknown option '%s'%s", a, " (see --help)");
+        }
         if (!v) {
             usage(stderr);
             return usage_error("%s needs a value%s", a, "");

@@ -188,9 +188,12 @@ static void usage(FILE *f)
         f);
 }
 
-static int bad_value(const char *opt, const char *val)
+/* A bad option value; `takes` says what the option accepts, as --help
+ * shows no ranges ("invalid value '5000' for --hidden (see --help)" left
+ * the user guessing). */
+static int bad_value(const char *opt, const char *val, const char *takes)
 {
-    fprintf(stderr, "rnnfx-train: invalid value '%s' for --%s (see --help)\n", val, opt);
+    fprintf(stderr, "rnnfx-train: invalid value '%s' for --%s: %s\n", val, opt, takes);
     return -1;
 }
 
@@ -250,11 +253,15 @@ static int parse_options(int argc, char **argv, Options *o)
     long l;
     double d;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "i:t:o:qfh", longs, NULL)) != -1) {
-        const char *name = NULL;
-        for (int k = 0; longs[k].name; k++)
+    int li = -1;
+    while ((c = getopt_long(argc, argv, "i:t:o:qfh", longs, &li)) != -1) {
+        /* the option as the user spelled it (--type and --cell share a
+         * code: a bad --type value was reported as --cell's) */
+        const char *name = li >= 0 ? longs[li].name : NULL;
+        for (int k = 0; !name && longs[k].name; k++)
             if (longs[k].val == c)
                 name = longs[k].name;
+        li = -1;
         switch (c) {
         /* one recording of each kind and one output: a second one given
          * (say an edited command line) used to win without a word */
@@ -277,49 +284,59 @@ static int parse_options(int argc, char **argv, Options *o)
             if (!strcasecmp(optarg, "gru")) o->cell = RNNFX_CELL_GRU;
             else if (!strcasecmp(optarg, "lstm")) o->cell = RNNFX_CELL_LSTM;
             else if (!strcasecmp(optarg, "rnn")) o->cell = RNNFX_CELL_RNN;
-            else return bad_value(name, optarg);
+            else return bad_value(name, optarg, "gru, lstm or rnn");
             break;
         case O_HIDDEN:
-            if (rnnfx_cli_parse_int(optarg, 1, 256, &l)) return bad_value(name, optarg);
+            if (rnnfx_cli_parse_int(optarg, 1, 256, &l))
+                return bad_value(name, optarg, "a whole number from 1 to 256");
             o->hidden = (int)l;
             break;
         case O_LAYERS:
-            if (rnnfx_cli_parse_int(optarg, 1, 4, &l)) return bad_value(name, optarg);
+            if (rnnfx_cli_parse_int(optarg, 1, 4, &l))
+                return bad_value(name, optarg, "a whole number from 1 to 4");
             o->layers = (int)l;
             break;
         case O_EPOCHS:
-            if (rnnfx_cli_parse_int(optarg, 1, 1000000, &l)) return bad_value(name, optarg);
+            if (rnnfx_cli_parse_int(optarg, 1, 1000000, &l))
+                return bad_value(name, optarg, "a whole number from 1 to 1000000");
             o->epochs = (int)l;
             break;
         case O_MINUTES:
             if (rnnfx_cli_parse_double(optarg, &d) || !(d > 0) || d > 60 * 24 * 7)
-                return bad_value(name, optarg);
+                return bad_value(name, optarg, "minutes above 0, at most a week (10080)");
             o->minutes = d;
             break;
         case O_SEED:
-            if (rnnfx_cli_parse_int(optarg, 0, LONG_MAX, &l)) return bad_value(name, optarg);
+            if (rnnfx_cli_parse_int(optarg, 0, LONG_MAX, &l))
+                return bad_value(name, optarg, "a whole number from 0");
             o->seed = (uint64_t)l;
             break;
         case O_THREADS:
-            if (rnnfx_cli_parse_int(optarg, 1, 256, &l)) return bad_value(name, optarg);
+            if (rnnfx_cli_parse_int(optarg, 1, 256, &l))
+                return bad_value(name, optarg, "a whole number from 1 to 256");
             o->threads = (int)l;
             break;
         case O_LR:
-            if (rnnfx_cli_parse_double(optarg, &d) || !(d > 0) || d > 1) return bad_value(name, optarg);
+            if (rnnfx_cli_parse_double(optarg, &d) || !(d > 0) || d > 1)
+                return bad_value(name, optarg, "a number above 0, at most 1 (e.g. 5e-3)");
             o->lr = d;
             break;
         case O_SEGMENT:
-            if (rnnfx_cli_parse_int(optarg, 16, 1 << 22, &o->segment)) return bad_value(name, optarg);
+            if (rnnfx_cli_parse_int(optarg, 16, 1 << 22, &o->segment))
+                return bad_value(name, optarg, "samples, from 16 to 4194304");
             break;
         case O_BURN:
-            if (rnnfx_cli_parse_int(optarg, 0, 1 << 22, &o->burn_in)) return bad_value(name, optarg);
+            if (rnnfx_cli_parse_int(optarg, 0, 1 << 22, &o->burn_in))
+                return bad_value(name, optarg, "samples, from 0 to 4194304");
             if (o->burn_in == 0) o->burn_in = -1; /* explicit zero */
             break;
         case O_TBPTT:
-            if (rnnfx_cli_parse_int(optarg, 1, 1 << 22, &o->tbptt)) return bad_value(name, optarg);
+            if (rnnfx_cli_parse_int(optarg, 1, 1 << 22, &o->tbptt))
+                return bad_value(name, optarg, "samples, from 1 to 4194304");
             break;
         case O_BATCH:
-            if (rnnfx_cli_parse_int(optarg, 1, 4096, &o->batch)) return bad_value(name, optarg);
+            if (rnnfx_cli_parse_int(optarg, 1, 4096, &o->batch))
+                return bad_value(name, optarg, "segments, from 1 to 4096");
             break;
         case O_SKIP:
         case O_NOSKIP:
@@ -333,7 +350,8 @@ static int parse_options(int argc, char **argv, Options *o)
         case O_PRESET: o->preset = optarg; break;
         case O_NOPRESET: o->no_preset = 1; break;
         case O_CHANNEL:
-            if (rnnfx_cli_parse_int(optarg, 0, 63, &l)) return bad_value(name, optarg);
+            if (rnnfx_cli_parse_int(optarg, 0, 63, &l))
+                return bad_value(name, optarg, "a channel number from 0 to 63");
             if (o->channel == RNNFX_AUDIO_MIX) return contradict("--mix", "--channel");
             if (o->channel >= 0 && o->channel != (int)l) {
                 fprintf(stderr, "rnnfx-train: --channel is given twice (%d, %ld)\n", o->channel, l);
@@ -357,12 +375,14 @@ static int parse_options(int argc, char **argv, Options *o)
             *(c == O_INCH ? &o->in_channel : &o->tg_channel) = (int)l;
             break;
         case O_RATE:
-            if (rnnfx_cli_parse_double(optarg, &d) || !(d >= 1000) || d > 768000) return bad_value(name, optarg);
+            if (rnnfx_cli_parse_double(optarg, &d) || !(d >= 1000) || d > 768000)
+                return bad_value(name, optarg, "a rate in Hz from 1000 to 768000");
             o->sample_rate = d;
             break;
         case O_NAME: o->name = optarg; break;
         case O_DELAY:
-            if (rnnfx_cli_parse_int(optarg, -1000000, 1000000, &l)) return bad_value(name, optarg);
+            if (rnnfx_cli_parse_int(optarg, -1000000, 1000000, &l))
+                return bad_value(name, optarg, "samples, from -1000000 to 1000000");
             if (o->no_align && l != 0)
                 return contradict("--no-align", "--delay");
             if (o->delay_set && o->delay != (int)l) {
@@ -387,7 +407,8 @@ static int parse_options(int argc, char **argv, Options *o)
             o->delay = o->invert = 0;
             break;
         case O_PATIENCE:
-            if (rnnfx_cli_parse_int(optarg, 0, 1000000, &l)) return bad_value(name, optarg);
+            if (rnnfx_cli_parse_int(optarg, 0, 1000000, &l))
+                return bad_value(name, optarg, "epochs, from 0 to 1000000");
             o->patience = (int)l;
             break;
         case O_TESTAT: {
@@ -396,7 +417,8 @@ static int parse_options(int argc, char **argv, Options *o)
             char buf[256];
             snprintf(buf, sizeof buf, "%s", optarg);
             for (char *tok = strtok(buf, ","); tok && o->n_test_at < 8; tok = strtok(NULL, ",")) {
-                if (rnnfx_cli_parse_double(tok, &d) || !(d > 0)) return bad_value(name, optarg);
+                if (rnnfx_cli_parse_double(tok, &d) || !(d > 0))
+                    return bad_value(name, optarg, "minutes above 0, separated by commas");
                 o->test_at[o->n_test_at++] = d;
             }
             break;
