@@ -10,6 +10,9 @@
 #     checks ran before the folder existed, so the system could not resolve
 #     the name. The input and the file must stay byte-identical, the model
 #     too.
+#   - a folder input with two links back up the tree (a loop) hung
+#     rnnfx-process before it started: the scan followed every path to a
+#     depth of 64. Each folder is now read once.
 #   - rnnfx-generate called an unknown last option one that "needs a
 #     value"; rnnfx-train's bad values pointed at a --help that gives no
 #     ranges, and named --type's bad value as --cell's. The messages now
@@ -105,6 +108,17 @@ expect "process: -o with an absolute --pattern is a usage error" 2 "absolute pat
 expect "process: an absolute --pattern without -o" 0 "" -- \
     "$P/rnnfx-process" -q -m m.json --pattern "$T/abs-{name}.{ext}" in.wav
 [ -f "$T/abs-in.wav" ] || { echo "FAIL process: abs-in.wav not written"; fails=$((fails + 1)); }
+
+# A folder input holding links back up the tree ("up -> .." and "self ->
+# ../a") made the scan follow 2^64 paths: rnnfx-process never started. Each
+# folder is now read once; the one file is processed once.
+mkdir -p "$T/loop/a" && cp "$T/in.wav" "$T/loop/a/x.wav" &&
+    ln -s .. "$T/loop/a/up" && ln -s ../a "$T/loop/a/self" || exit 1
+expect "process: a folder with link loops finishes" 0 "1 done" -- \
+    timeout 60 "$P/rnnfx-process" -m m.json -o loopout loop
+n=$(cd "$T" && find loopout -name '*.wav' 2>/dev/null | wc -l)
+[ "$n" -eq 1 ] && [ -f "$T/loopout/a/x.wav" ] ||
+    { echo "FAIL process: expected loopout/a/x.wav alone, found $n file(s)"; fails=$((fails + 1)); }
 
 # --- messages that name the problem ------------------------------------------
 # rnnfx-generate said "--bogus needs a value" for an unknown last option,

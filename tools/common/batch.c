@@ -203,8 +203,43 @@ static int is_skip_dir(const RnnfxBatchList *list, const char *path)
     return same;
 }
 
-static int add_dir(RnnfxBatchList *list, const char *dir, const char *rel, int depth, char *err,
-                   size_t err_len)
+/* The folders one folder input has reached, by device and inode: links are
+ * followed, but each folder is read once. A link back up the tree ("up ->
+ * ..") used to be followed until the depth limit, and two such links in
+ * one folder made that 2^64 paths: the run never started. */
+typedef struct {
+    dev_t *dev;
+    ino_t *ino;
+    size_t n, cap;
+} DirSeen;
+
+/* 1 if the folder was seen already, else records it and returns 0; -1
+ * when out of memory. */
+static int dir_seen(DirSeen *seen, const struct stat *st)
+{
+    for (size_t i = 0; i < seen->n; i++)
+        if (seen->dev[i] == st->st_dev && seen->ino[i] == st->st_ino)
+            return 1;
+    if (seen->n == seen->cap) {
+        size_t cap = seen->cap ? seen->cap * 2 : 16;
+        dev_t *d = realloc(seen->dev, cap * sizeof *d);
+        if (!d)
+            return -1;
+        seen->dev = d;
+        ino_t *in = realloc(seen->ino, cap * sizeof *in);
+        if (!in)
+            return -1;
+        seen->ino = in;
+        seen->cap = cap;
+    }
+    seen->dev[seen->n] = st->st_dev;
+    seen->ino[seen->n] = st->st_ino;
+    seen->n++;
+    return 0;
+}
+
+static int add_dir(RnnfxBatchList *list, DirSeen *seen, const char *dir, const char *rel,
+                   int depth, char *err, size_t err_len)
 {
     if (depth > 64) {
         msgf(err, err_len, "%s: folders nested too deeply (a link loop?)", dir);
@@ -246,17 +281,21 @@ static int add_dir(RnnfxBatchList *list, const char *dir, const char *rel, int d
             /* A dangling link in a folder is not worth stopping the run. */
         } else if (S_ISDIR(st.st_mode) && is_skip_dir(list, p)) {
             /* the output folder: never read back as input */
+        } else if (S_ISDIR(st.st_mode) && dir_seen(seen, &st) != 0) {
+            /* read already (a link to a folder of this input, or a loop),
+             * or no memory to tell: its files are in the list once */
         } else if (S_ISDIR(st.st_mode)) {
             size_t lr = strlen(rel), ln = strlen(names[i]);
             char *sub = malloc(lr + ln + 2);
             if (!sub) {
                 rc = -1;
+                msgf(err, err_len, "out of memory");
             } else {
                 memcpy(sub, rel, lr);
                 memcpy(sub + lr, names[i], ln);
                 sub[lr + ln] = '/';
                 sub[lr + ln + 1] = '\0';
-                rc = add_dir(list, p, sub, depth + 1, err, err_len);
+                rc = add_dir(list, seen, p, sub, depth + 1, err, err_len);
                 free(sub);
             }
         } else if (S_ISREG(st.st_mode) && audio_extension(ext_of(names[i]))) {
@@ -283,7 +322,15 @@ static int add_path(RnnfxBatchList *list, const char *path, char *err, size_t er
     }
     if (S_ISDIR(st.st_mode)) {
         size_t before = list->count;
-        if (add_dir(list, path, "", 0, err, err_len) != 0)
+        DirSeen seen = {0};
+        int rc = -1;
+        if (dir_seen(&seen, &st) < 0)
+            msgf(err, err_len, "out of memory");
+        else
+            rc = add_dir(list, &seen, path, "", 0, err, err_len);
+        free(seen.dev);
+        free(seen.ino);
+        if (rc != 0)
             return -1;
         if (list->count == before) {
             msgf(err, err_len, "%s: folder holds no audio files", path);
