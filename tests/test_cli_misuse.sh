@@ -13,6 +13,9 @@
 #   - a folder input with two links back up the tree (a loop) hung
 #     rnnfx-process before it started: the scan followed every path to a
 #     depth of 64. Each folder is now read once.
+#   - rnnfx-train --midi followed such loops down to its depth limit: five
+#     songs trained as 10331 copies, split between training and validation.
+#     Each folder and each file is now taken once.
 #   - rnnfx-generate called an unknown last option one that "needs a
 #     value"; rnnfx-train's bad values pointed at a --help that gives no
 #     ranges, and named --type's bad value as --cell's. The messages now
@@ -27,8 +30,9 @@
 #     and warns, rnnfx-process and rnnfx-convert warn; a model that settles
 #     at 0 gets no warning, and the warning changes no exit status.
 #
-# Runs from the repository root with BUILD set; needs only the built tools
-# (and /usr/bin/python3's standard library to edit a model file).
+# Runs from the repository root with BUILD set; needs only the built tools,
+# the MIDI fixtures in tests/data/midi/nottingham, and /usr/bin/python3's
+# standard library to edit a model file.
 set -u
 BUILD=${BUILD:-build}
 BIN=$BUILD/bin
@@ -119,6 +123,22 @@ expect "process: a folder with link loops finishes" 0 "1 done" -- \
 n=$(cd "$T" && find loopout -name '*.wav' 2>/dev/null | wc -l)
 [ "$n" -eq 1 ] && [ -f "$T/loopout/a/x.wav" ] ||
     { echo "FAIL process: expected loopout/a/x.wav alone, found $n file(s)"; fails=$((fails + 1)); }
+
+# rnnfx-train --midi followed such links too (down to its depth limit of
+# 16): five songs in a folder with two loop links trained as 10331, the same
+# song on both sides of the validation split; a folder named twice counted
+# twice. The songs counted must be those of the plain folder.
+mkdir -p "$T/midi/a" "$T/midiplain" && cp tests/data/midi/nottingham/*.mid "$T/midi/a/" &&
+    cp tests/data/midi/nottingham/*.mid "$T/midiplain/" &&
+    ln -s .. "$T/midi/a/up" && ln -s ../a "$T/midi/a/self" || exit 1
+expect "train --midi: a plain folder" 0 "songs train" -- \
+    "$P/rnnfx-train" --midi midiplain -o mp.json --epochs 1 --hidden 4 --threads 1
+plain=$(grep "songs train" "$T/.out")
+expect "train --midi: a folder with link loops, named twice" 0 "songs train" -- \
+    timeout 120 "$P/rnnfx-train" --midi midi midi -o ml.json --epochs 1 --hidden 4 --threads 1
+looped=$(grep "songs train" "$T/.out")
+[ -n "$plain" ] && [ "$plain" = "$looped" ] ||
+    { echo "FAIL train --midi: '$looped' with loops, '$plain' without"; fails=$((fails + 1)); }
 
 # --- messages that name the problem ------------------------------------------
 # rnnfx-generate said "--bogus needs a value" for an unknown last option,
