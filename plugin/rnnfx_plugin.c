@@ -159,6 +159,7 @@ typedef struct {
     OwnMap own;
     LV2_Worker_Schedule *schedule; /* NULL: no Worker */
     LV2_Log_Logger logger;
+    RnnfxLog log_guard; /* between logger and the host's log (lv2_features.h) */
     Uris uris;
     LV2_Atom_Forge forge;
 
@@ -465,8 +466,9 @@ static LV2_Handle instantiate_common(double rate, const char *bundle_path,
     LV2_Log_Log *log = rnnfx_lv2_feature(features, LV2_LOG__log);
     self->map = rnnfx_lv2_feature(features, LV2_URID__map);
     self->schedule = rnnfx_lv2_feature(features, LV2_WORKER__schedule);
-    /* the logger gets the host's map only: its log messages go to the host */
-    lv2_log_logger_init(&self->logger, self->map, log);
+    /* the logger gets the host's map only: its log messages go to the host,
+     * formatted here (Audacity cannot format them: lv2_features.h) */
+    lv2_log_logger_init(&self->logger, self->map, rnnfx_log_wrap(&self->log_guard, log));
     if (!self->map) {
         self->own.map.handle = &self->own;
         self->own.map.map = own_map;
