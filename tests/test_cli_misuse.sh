@@ -18,8 +18,10 @@
 #     Each folder and each file is now taken once.
 #   - rnnfx-generate called an unknown last option one that "needs a
 #     value"; rnnfx-train's bad values pointed at a --help that gives no
-#     ranges, and named --type's bad value as --cell's. The messages now
-#     say what the option takes.
+#     ranges, and named --type's bad value as --cell's; a long option
+#     missing its value was named by a control character ("option -\005
+#     needs a value or is unknown"). The messages now say what the option
+#     takes.
 #   - an absolute --pattern given with -o was written under the -o folder
 #     (out/tmp/...): now a usage error naming both.
 #
@@ -157,6 +159,19 @@ expect "train: a bad --type is named --type" 2 "invalid value 'foo' for --type: 
     "$P/rnnfx-train" -i in.wav -t other.wav -o t.json --type foo
 expect "train: --minutes 0 says what it takes" 2 "invalid value '0' for --minutes: minutes above 0" -- \
     "$P/rnnfx-train" -i in.wav -t other.wav -o t.json --minutes 0
+# A long option missing its value, or given one it does not take, was
+# reported with its internal code as a character: "option -\005 needs a
+# value or is unknown". -o "" was reported as a bad --preset.
+expect "train: --minutes at the end names --minutes" 2 "^rnnfx-train: --minutes needs a value" -- \
+    "$P/rnnfx-train" -i in.wav -t other.wav -o t.json --minutes
+tr -d '\n' <"$T/.out" | LC_ALL=C grep -q '[[:cntrl:]]' &&
+    { echo "FAIL train: control character in the --minutes message"; fails=$((fails + 1)); }
+expect "train: --skip=1 takes no value" 2 "^rnnfx-train: --skip takes no value" -- \
+    "$P/rnnfx-train" -i in.wav -t other.wav -o t.json --skip=1
+expect "train: an unknown short option is unknown" 2 "^rnnfx-train: unknown option '-x'" -- \
+    "$P/rnnfx-train" -i in.wav -t other.wav -o t.json -x
+expect "train: -o '' is no output" 2 "no output file given" -- \
+    "$P/rnnfx-train" -i in.wav -t other.wav -o ""
 
 # --- a model that settles far from 0 on silence ---------------------------
 # Dense layer 0 and bias 0.3 (the GRU's state does not matter then): the

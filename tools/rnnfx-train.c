@@ -426,19 +426,34 @@ static int parse_options(int argc, char **argv, Options *o)
         case O_EXPORT: o->export_split = optarg; break;
         case O_EVAL: o->evaluate = optarg; break;
         case '?':
-        default:
-            if (optopt)
-                fprintf(stderr, "rnnfx-train: option -%c needs a value or is unknown (see --help)\n", optopt);
+        default: {
+            /* optopt is a long option's code (a byte for short ones): it
+             * was printed as a character ("option -\005 needs a value")
+             * for "--minutes" at the end of the line or "--skip=1". */
+            const struct option *lo = NULL;
+            for (int k = 0; optopt > 255 && longs[k].name; k++)
+                if (longs[k].val == optopt)
+                    lo = &longs[k];
+            if (lo && lo->has_arg == no_argument)
+                fprintf(stderr, "rnnfx-train: --%s takes no value (see --help)\n", lo->name);
+            else if (lo)
+                fprintf(stderr, "rnnfx-train: --%s needs a value (see --help)\n", lo->name);
+            else if (optopt && strchr("ito", optopt))
+                fprintf(stderr, "rnnfx-train: -%c needs a value (see --help)\n", optopt);
+            else if (optopt > 0 && optopt < 256)
+                fprintf(stderr, "rnnfx-train: unknown option '-%c' (see --help)\n", optopt);
             else
                 fprintf(stderr, "rnnfx-train: unknown option '%s' (see --help)\n", argv[optind - 1]);
             return -1;
+        }
         }
     }
     if (optind < argc) {
         fprintf(stderr, "rnnfx-train: unexpected argument '%s' (see --help)\n", argv[optind]);
         return -1;
     }
-    if (!o->output && !o->evaluate) {
+    if ((!o->output || !o->output[0]) && !o->evaluate) {
+        /* -o "" (an unset shell variable) was reported as a bad --preset */
         fprintf(stderr, "rnnfx-train: no output file given (-o MODEL.json)\n");
         return -1;
     }
