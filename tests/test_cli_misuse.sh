@@ -22,6 +22,8 @@
 #     missing its value was named by a control character ("option -\005
 #     needs a value or is unknown"). The messages now say what the option
 #     takes.
+#   - rnnfx-convert --to aidax dropped a knob's name and range (AIDA-X
+#     files hold neither) without a word; a note now says so.
 #   - an absolute --pattern given with -o was written under the -o folder
 #     (out/tmp/...): now a usage error naming both.
 #
@@ -172,6 +174,24 @@ expect "train: an unknown short option is unknown" 2 "^rnnfx-train: unknown opti
     "$P/rnnfx-train" -i in.wav -t other.wav -o t.json -x
 expect "train: -o '' is no output" 2 "no output file given" -- \
     "$P/rnnfx-train" -i in.wav -t other.wav -o ""
+
+# --- rnnfx-convert: what a format cannot hold is said -----------------------
+# An AIDA-X file keeps no knob names or ranges: a knob trained on 0.3..0.8
+# came back as an unnamed 0..1 one without a word. A note names it; an
+# rnnfx copy keeps the knob and gets none.
+"$BUILD/tests/test_process" make-model "$T/knob.json" gru 8 48000 drive >/dev/null || exit 1
+/usr/bin/python3 - "$T/knob.json" <<'PY' || { echo "test_cli_misuse: cannot edit knob.json"; exit 1; }
+import json, sys
+m = json.load(open(sys.argv[1]))
+m["params"] = [{"name": "drive", "min": 0.3, "max": 0.8, "default": 0.55}]
+json.dump(m, open(sys.argv[1], "w"))
+PY
+expect "convert: an AIDA-X export names the knob range it drops" 0 \
+    "note: aidax keeps no knob names or ranges: knob 1 'drive' \(0.3 \.\. 0.8" -- \
+    "$P/rnnfx-convert" knob.json -o knob.aidax
+expect "convert: an rnnfx copy keeps the knob, no note" 0 "" -- \
+    "$P/rnnfx-convert" knob.json -o knob-copy.json
+grep -q "note" "$T/.out" && { echo "FAIL convert: a note for an rnnfx copy"; fails=$((fails + 1)); }
 
 # --- a model that settles far from 0 on silence ---------------------------
 # Dense layer 0 and bias 0.3 (the GRU's state does not matter then): the

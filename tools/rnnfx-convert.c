@@ -324,6 +324,23 @@ int main(int argc, char **argv)
         rnnfx_model_free(model);
         return rc;
     }
+    /* AIDA-X files hold no knob names, ranges or defaults: a knob trained
+     * on 0.3..0.8 comes back as an unnamed 0..1 one, fed the host's value
+     * as is. Said once per knob that changed, so a user knows why the
+     * AIDA-X plugin's knob goes past what the capture was trained on. */
+    const RnnfxArch *barch = rnnfx_model_arch(back);
+    for (int k = 0; k < arch->n_params && k < barch->n_params; k++) {
+        const RnnfxParamDesc *a = &arch->params[k], *b = &barch->params[k];
+        if (!strcmp(a->name, b->name) && a->min == b->min && a->max == b->max)
+            continue;
+        fprintf(stderr,
+                "rnnfx-convert: note: %s keeps no knob names or ranges: knob %d '%s' (%g .. %g, "
+                "default %g) reads back as '%s' (%g .. %g, default %g); a host's value goes to the "
+                "model as is, so only %g .. %g is what it was trained on\n",
+                target_name(target), k + 1, a->name, (double)a->min, (double)a->max,
+                (double)a->def, b->name, (double)b->min, (double)b->max, (double)b->def,
+                (double)a->min, (double)a->max);
+    }
     double diff = compare_models(model, back);
     printf("%s -> %s (%s): %s %d x %d, %d input%s, %g Hz", in_path, out_path, target_name(target),
            rnnfx_cell_name(arch->layers[0].cell), arch->n_layers, arch->layers[0].hidden_size,
