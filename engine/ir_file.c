@@ -9,6 +9,7 @@
 #include <sndfile.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define IR_MAX_CHANNELS 2
 
@@ -17,6 +18,15 @@ RnnfxStatus rnnfx_ir_load(const char *path, double host_rate, int channels, Rnnf
 {
     if (out) *out = NULL;
     if (!path || !path[0]) return rnnfx_fail(err, RNNFX_ERR_ARG, "no impulse response file given");
+    /* A folder read as "Format not recognised", and a named pipe made
+     * sf_open() wait for a writer forever (in the plugin, the Worker). */
+    struct stat pre;
+    if (stat(path, &pre) == 0 && !S_ISREG(pre.st_mode))
+        return rnnfx_fail(err, RNNFX_ERR_IO,
+                          "%s: not a regular file (%s); an impulse response is read from a "
+                          "sound file",
+                          path, S_ISDIR(pre.st_mode) ? "a folder" : S_ISFIFO(pre.st_mode) ? "a pipe"
+                                                                                      : "a device");
     SF_INFO info;
     memset(&info, 0, sizeof info);
     SNDFILE *sf = sf_open(path, SFM_READ, &info);

@@ -48,6 +48,12 @@ RnnfxStatus rnnfx_read_file(const char *path, size_t max_bytes, char **out, size
     *out = NULL;
     if (out_len)
         *out_len = 0;
+    /* Checked before opening too: opening a named pipe waits for a writer,
+     * so "-m some.fifo" (or a plugin asked to load one) hung instead of
+     * reaching the fstat() check below. */
+    struct stat pre;
+    if (stat(path, &pre) == 0 && !S_ISREG(pre.st_mode))
+        return rnnfx_fail(err, RNNFX_ERR_IO, "'%s' is not a regular file", path);
     FILE *f = fopen(path, "rb");
     if (!f)
         return rnnfx_fail(err, RNNFX_ERR_IO, "cannot open '%s': %s", path, strerror(errno));

@@ -16,6 +16,9 @@
 #   - rnnfx-train --midi followed such loops down to its depth limit: five
 #     songs trained as 10331 copies, split between training and validation.
 #     Each folder and each file is now taken once.
+#   - a named pipe as the model (-m, rnnfx-inspect) or as --ir was waited
+#     on forever; the loaders now refuse anything but a regular file
+#     before opening it (a folder as --ir is named a folder).
 #   - rnnfx-generate called an unknown last option one that "needs a
 #     value"; rnnfx-train's bad values pointed at a --help that gives no
 #     ranges, and named --type's bad value as --cell's; a long option
@@ -143,6 +146,22 @@ expect "train --midi: a folder with link loops, named twice" 0 "songs train" -- 
 looped=$(grep "songs train" "$T/.out")
 [ -n "$plain" ] && [ "$plain" = "$looped" ] ||
     { echo "FAIL train --midi: '$looped' with loops, '$plain' without"; fails=$((fails + 1)); }
+
+# A named pipe given as the model or the impulse response was opened and
+# waited on for a writer that never came (the plugin's Worker would wait
+# the same way); a folder as the response read as "Format not
+# recognised". Both are refused at once, nothing written.
+mkfifo "$T/pipe.json" "$T/pipe.wav" || exit 1
+expect "process: a pipe as the model is refused, not waited on" 1 "not a regular file" -- \
+    timeout 20 "$P/rnnfx-process" -q -m pipe.json -o pipeout in.wav
+expect "inspect: a pipe is refused, not waited on" 1 "not a regular file" -- \
+    timeout 20 "$P/rnnfx-inspect" --no-bench pipe.json
+expect "process: a pipe as --ir is refused, not waited on" 1 "pipe.wav: not a regular file \(a pipe\)" -- \
+    timeout 20 "$P/rnnfx-process" -q -m m.json --ir pipe.wav -o pipeout in.wav
+mkdir -p "$T/irdir.wav"
+expect "process: a folder as --ir is named a folder" 1 "irdir.wav: not a regular file \(a folder\)" -- \
+    "$P/rnnfx-process" -q -m m.json --ir irdir.wav -o pipeout in.wav
+[ -e "$T/pipeout" ] && { echo "FAIL process: a refused model or response left pipeout"; fails=$((fails + 1)); }
 
 # --- messages that name the problem ------------------------------------------
 # rnnfx-generate said "--bogus needs a value" for an unknown last option,
