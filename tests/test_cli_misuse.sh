@@ -25,6 +25,9 @@
 #     missing its value was named by a control character ("option -\005
 #     needs a value or is unknown"). The messages now say what the option
 #     takes.
+#   - rnnfx-pluck: every bad value read "bad argument '--seconds'"; a
+#     fractional --rate was truncated and --seconds with --overdrive
+#     ignored, both without a word.
 #   - rnnfx-convert --to aidax dropped a knob's name and range (AIDA-X
 #     files hold neither) without a word; a note now says so.
 #   - an absolute --pattern given with -o was written under the -o folder
@@ -211,6 +214,16 @@ expect "convert: an AIDA-X export names the knob range it drops" 0 \
 expect "convert: an rnnfx copy keeps the knob, no note" 0 "" -- \
     "$P/rnnfx-convert" knob.json -o knob-copy.json
 grep -q "note" "$T/.out" && { echo "FAIL convert: a note for an rnnfx copy"; fails=$((fails + 1)); }
+# rnnfx-pluck said "bad argument '--seconds'" for any bad value, took
+# "--rate 44100.5" as 44100 and ignored --seconds with --overdrive.
+expect "pluck: a bad value is shown with what the option takes" 2 \
+    "bad argument '--seconds 0': --seconds takes seconds, above 0 and at most 3600" -- \
+    "$P/rnnfx-pluck" -o p.wav --seconds 0
+expect "pluck: a fractional --rate is refused" 2 "--rate takes a whole number of Hz" -- \
+    "$P/rnnfx-pluck" -o p.wav --rate 44100.5 --seconds 1
+expect "pluck: --seconds with --overdrive is refused" 2 "--seconds does not apply to --overdrive" -- \
+    "$P/rnnfx-pluck" --overdrive in.wav -o p.wav --seconds 3
+[ -e "$T/p.wav" ] && { echo "FAIL pluck: a refused command wrote p.wav"; fails=$((fails + 1)); }
 
 # --- a model that settles far from 0 on silence ---------------------------
 # Dense layer 0 and bias 0.3 (the GRU's state does not matter then): the

@@ -394,6 +394,7 @@ int main(int argc, char **argv)
     const char *out = NULL, *od_in = NULL;
     double seconds = 60, rate = 48000, peak_db = -6;
     long seed = 1;
+    const char *render_opt = NULL; /* an option of the riff, for the --overdrive check */
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -410,28 +411,61 @@ int main(int argc, char **argv)
                    "  --seed N      riff and sound (default 1)\n"
                    "An existing OUT is replaced.\n");
             return 0;
-        } else if (!strcmp(a, "--overdrive") && v) {
-            od_in = v;
-            i++;
-        } else if ((!strcmp(a, "-o") || !strcmp(a, "--output")) && v) {
-            out = v;
-            i++;
-        } else if (!strcmp(a, "--seconds") && v && !rnnfx_cli_parse_double(v, &seconds) && seconds > 0 &&
-                   seconds <= 3600) {
-            i++;
-        } else if (!strcmp(a, "--rate") && v && !rnnfx_cli_parse_double(v, &rate) && rate >= 8000 &&
-                   rate <= 192000) {
-            i++;
-        } else if (!strcmp(a, "--peak-db") && v && !rnnfx_cli_parse_double(v, &peak_db) && peak_db <= 0 &&
-                   peak_db >= -100) {
-            i++;
-        } else if (!strcmp(a, "--seed") && v && !rnnfx_cli_parse_int(v, 0, 1L << 40, &l)) {
-            seed = l;
+        } else if (!strcmp(a, "--overdrive") || !strcmp(a, "-o") || !strcmp(a, "--output") ||
+                   !strcmp(a, "--seconds") || !strcmp(a, "--rate") || !strcmp(a, "--peak-db") ||
+                   !strcmp(a, "--seed")) {
+            /* Each bad value used to read "bad argument '--seconds'", with
+             * neither the value nor what the option takes. */
+            const char *takes = NULL;
+            if (!v) {
+                takes = "a value";
+            } else if (!strcmp(a, "--overdrive")) {
+                od_in = v;
+            } else if (!strcmp(a, "-o") || !strcmp(a, "--output")) {
+                out = v;
+            } else if (!strcmp(a, "--seconds")) {
+                if (rnnfx_cli_parse_double(v, &seconds) || !(seconds > 0) || seconds > 3600)
+                    takes = "seconds, above 0 and at most 3600";
+                render_opt = a;
+            } else if (!strcmp(a, "--rate")) {
+                /* a whole number: "--rate 44100.5" wrote a 44100 Hz file */
+                if (rnnfx_cli_parse_int(v, 8000, 192000, &l))
+                    takes = "a whole number of Hz from 8000 to 192000";
+                else
+                    rate = (double)l;
+                render_opt = a;
+            } else if (!strcmp(a, "--peak-db")) {
+                if (rnnfx_cli_parse_double(v, &peak_db) || peak_db > 0 || peak_db < -100)
+                    takes = "dBFS from -100 to 0";
+                render_opt = a;
+            } else {
+                if (rnnfx_cli_parse_int(v, 0, 1L << 40, &l))
+                    takes = "a whole number from 0";
+                else
+                    seed = l;
+                render_opt = a;
+            }
+            if (takes) {
+                if (v)
+                    fprintf(stderr, "rnnfx-pluck: bad argument '%s %s': %s takes %s\n", a, v, a,
+                            takes);
+                else
+                    fprintf(stderr, "rnnfx-pluck: bad argument '%s': it needs %s\n", a, takes);
+                return 2;
+            }
             i++;
         } else {
-            fprintf(stderr, "rnnfx-pluck: bad argument '%s' (see --help)\n", a);
+            fprintf(stderr, "rnnfx-pluck: bad argument '%s': %s (see --help)\n", a,
+                    a[0] == '-' ? "unknown option" : "not an option");
             return 2;
         }
+    }
+    if (od_in && render_opt) {
+        /* silently ignored before: the output is the input's length and rate */
+        fprintf(stderr, "rnnfx-pluck: %s does not apply to --overdrive (the output has the "
+                        "input's length and rate)\n",
+                render_opt);
+        return 2;
     }
     if (!out) {
         fprintf(stderr, "rnnfx-pluck: no output file (-o OUT.wav)\n");
