@@ -25,6 +25,8 @@
 #     missing its value was named by a control character ("option -\005
 #     needs a value or is unknown"). The messages now say what the option
 #     takes.
+#   - rnnfx-live: an out-of-range start-up control pointed at a --help
+#     that gives no ranges; the message gives the range.
 #   - rnnfx-pluck: every bad value read "bad argument '--seconds'"; a
 #     fractional --rate was truncated and --seconds with --overdrive
 #     ignored, both without a word.
@@ -46,7 +48,7 @@
 set -u
 BUILD=${BUILD:-build}
 BIN=$BUILD/bin
-for t in process pluck inspect convert generate train; do
+for t in process pluck inspect convert generate train live; do
     [ -x "$BIN/rnnfx-$t" ] || { echo "test_cli_misuse: $BIN/rnnfx-$t not built"; exit 1; }
 done
 [ -x "$BUILD/tests/test_process" ] || { echo "test_cli_misuse: $BUILD/tests/test_process not built"; exit 1; }
@@ -224,6 +226,12 @@ expect "pluck: a fractional --rate is refused" 2 "--rate takes a whole number of
 expect "pluck: --seconds with --overdrive is refused" 2 "--seconds does not apply to --overdrive" -- \
     "$P/rnnfx-pluck" --overdrive in.wav -o p.wav --seconds 3
 [ -e "$T/p.wav" ] && { echo "FAIL pluck: a refused command wrote p.wav"; fails=$((fails + 1)); }
+# rnnfx-live said "--in-gain 100 is out of range (see --help)", and its
+# --help gives no ranges. Refused before any device is opened.
+expect "live: an out-of-range gain says the range" 2 "--in-gain 100 is out of range: --in-gain takes -60 to 24 dB" -- \
+    "$P/rnnfx-live" --in-gain 100
+expect "live: an out-of-range mix says the range" 2 "--mix takes 0 \(dry\) to 1 \(wet\)" -- \
+    "$P/rnnfx-live" --mix 2
 
 # --- a model that settles far from 0 on silence ---------------------------
 # Dense layer 0 and bias 0.3 (the GRU's state does not matter then): the

@@ -1122,7 +1122,19 @@ int main(int argc, char **argv)
                 (!strcmp(a, "--seconds") && v < 0) ||
                 ((!strcmp(a, "--in-gain") || !strcmp(a, "--out-gain")) &&
                  (v < RNNFX_CHAIN_GAIN_MIN_DB || v > RNNFX_CHAIN_GAIN_MAX_DB))) {
-                fprintf(stderr, "rnnfx-live: %s %s is out of range (see --help)\n", a, argv[i]);
+                /* --help gives no ranges: say it here */
+                char range[64];
+                if (!strcmp(a, "--rate"))
+                    snprintf(range, sizeof range, "8000 to 384000 Hz");
+                else if (!strcmp(a, "--mix"))
+                    snprintf(range, sizeof range, "0 (dry) to 1 (wet)");
+                else if (!strcmp(a, "--seconds"))
+                    snprintf(range, sizeof range, "0 (run until quit) or more");
+                else
+                    snprintf(range, sizeof range, "%g to %g dB", (double)RNNFX_CHAIN_GAIN_MIN_DB,
+                             (double)RNNFX_CHAIN_GAIN_MAX_DB);
+                fprintf(stderr, "rnnfx-live: %s %s is out of range: %s takes %s\n", a, argv[i], a,
+                        range);
                 return 2;
             }
         } else if (!strcmp(a, "--set")) {
