@@ -62,7 +62,7 @@ if [ -n "$(user_audacity)" ]; then
 fi
 
 tmp=$(mktemp -d)
-xpid= apid= keys=
+xpid= apid= spid= keys=
 # the processes started with this run's marker in their environment:
 # Audacity and the plugin-scanning processes it starts
 ours() {
@@ -72,6 +72,7 @@ ours() {
     done
 }
 cleanup() {
+    [ -n "$spid" ] && kill "$spid" 2>/dev/null
     for sig in TERM KILL; do
         pids=$(ours)
         [ -n "$pids" ] || break
@@ -178,7 +179,11 @@ session() {
         "Export2: Filename=$tmp/aud-preset.wav NumChannels=1" \
         "GetInfo: Type=Menus Format=Brief" "SaveLog: Filename=$tmp/audacity-log.txt"
 }
-if ! session >"$tmp/session.log" 2>&1; then
+# in the background, so that a signal ends the test at once (the shell runs
+# its traps during wait, not while a foreground command runs)
+session >"$tmp/session.log" 2>&1 &
+spid=$!
+if ! wait $spid; then
     echo "FAIL: the Audacity session failed:"
     tail -25 "$tmp/session.log"
     if ! grep -q '"Rnnfx(mono)"' "$tmp/session.log"; then
