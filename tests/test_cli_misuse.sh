@@ -19,6 +19,10 @@
 #   - a named pipe as the model (-m, rnnfx-inspect) or as --ir was waited
 #     on forever; the loaders now refuse anything but a regular file
 #     before opening it (a folder as --ir is named a folder).
+#   - rnnfx-train: a wet take recorded a second late (past the 170 ms delay
+#     search) read as "not the same take", and --delay N then took the
+#     polarity from the wrong lag (inverted: another capture). The warning
+#     names the --delay to try, and with it the pair trains as if aligned.
 #   - rnnfx-generate called an unknown last option one that "needs a
 #     value"; rnnfx-train's bad values pointed at a --help that gives no
 #     ranges, and named --type's bad value as --cell's; a long option
@@ -167,6 +171,54 @@ mkdir -p "$T/irdir.wav"
 expect "process: a folder as --ir is named a folder" 1 "irdir.wav: not a regular file \(a folder\)" -- \
     "$P/rnnfx-process" -q -m m.json --ir irdir.wav -o pipeout in.wav
 [ -e "$T/pipeout" ] && { echo "FAIL process: a refused model or response left pipeout"; fails=$((fails + 1)); }
+
+# --- rnnfx-train: a wet take recorded a second late --------------------------
+# Past the delay search (170 ms) such a pair read as "not the same take",
+# and "--delay N" then detected the polarity from the files as recorded,
+# at the wrong lag: inverted, another capture. The hint names the --delay
+# to give, and with it the pair trains as the aligned pair does (the same
+# test ESR, bit for bit: the same aligned arrays, seed and thread count).
+"$P/rnnfx-pluck" -o "$T/dry3.wav" --seconds 3 >/dev/null 2>&1 &&
+    "$P/rnnfx-pluck" --overdrive "$T/dry3.wav" -o "$T/wet3.wav" >/dev/null 2>&1 || exit 1
+/usr/bin/python3 - "$T/wet3.wav" "$T/wetlate.wav" <<'PY' || { echo "test_cli_misuse: cannot write wetlate.wav"; exit 1; }
+import struct, sys
+b = open(sys.argv[1], "rb").read()
+i, fmt, data = 12, None, None
+while i + 8 <= len(b):
+    cid, sz = b[i:i + 4], struct.unpack("<I", b[i + 4:i + 8])[0]
+    if cid == b"fmt ":
+        fmt = b[i + 8:i + 8 + 16]
+    elif cid == b"data":
+        data = b[i + 8:i + 8 + sz]
+    i += 8 + sz + (sz & 1)
+tag, ch, rate, _, _, bits = struct.unpack("<HHIIHH", fmt)
+assert bits == 32 and ch == 1, (tag, ch, bits)
+data = b"\0" * (4 * rate) + data  # one second of silence first
+hdr = b"RIFF" + struct.pack("<I", 36 + len(data)) + b"WAVE"
+hdr += b"fmt " + struct.pack("<IHHIIHH", 16, 3, 1, rate, rate * 4, 4, 32)
+open(sys.argv[2], "wb").write(hdr + b"data" + struct.pack("<I", len(data)) + data)
+PY
+train3() { # output name, target, extra options...
+    o=$1 t=$2
+    shift 2
+    "$P/rnnfx-train" -i dry3.wav -t "$t" -o "$o" --epochs 2 --hidden 4 --threads 1 \
+        --no-report --no-preset "$@"
+}
+expect "train: the aligned pair" 0 "^result " -- train3 al.json wet3.wav
+ref=$(sed -n 's/^result test_esr=\([^ ]*\) .* delay=\([-0-9]*\) inverted=\([01]\).*/\1 \2 \3/p' "$T/.out")
+set -- $ref
+esr=${1:-x} d=${2:-0}
+expect "train: a wet take a second late names the --delay to try" 0 "try --delay 48000" -- \
+    train3 late.json wetlate.wav
+expect "train: --delay past the search range trains as the aligned pair" 0 "^result " -- \
+    train3 late2.json wetlate.wav --delay $((48000 + d))
+grep -q "^result test_esr=$esr .* delay=$((48000 + d)) inverted=0" "$T/.out" ||
+    { echo "FAIL train: --delay $((48000 + d)) gave '$(grep '^result' "$T/.out")', aligned pair test_esr=$esr"
+      fails=$((fails + 1)); }
+grep -q "explains only" "$T/.out" &&
+    { echo "FAIL train: with the right --delay the pair still reads as 'not the same take'"; fails=$((fails + 1)); }
+expect "train: a --delay off by 12 samples is pointed out" 0 "still peaks 12 samples later: check --delay" -- \
+    train3 late3.json wetlate.wav --delay $((48000 + d - 12))
 
 # --- messages that name the problem ------------------------------------------
 # rnnfx-generate said "--bogus needs a value" for an unknown last option,

@@ -773,21 +773,43 @@ static int load_pair(Pair *p, const Options *o, int *rate_io)
     RnnfxError err;
     memset(&p->al, 0, sizeof p->al);
     p->al.xcorr_lag = 0;
-    if (!o->delay_set || !o->invert_set) {
+    size_t delay_overlap = 0, xo_d = 0, yo_d = 0;
+    if (o->delay_set)
+        delay_overlap = rnnfx_align_overlap(nx, ny, o->delay, &xo_d, &yo_d);
+    /* (a --delay that leaves less than a second is reported by the overlap
+     * check below, not as a failed search) */
+    if (!o->delay_set || (!o->invert_set && delay_overlap >= (size_t)rx)) {
         RnnfxAlignOptions ao;
         rnnfx_align_options_default(&ao);
         ao.max_samples = (size_t)rx * 60;
+        /* With --delay given, only the polarity (and the linear fit) is
+         * detected, on the signals lined up at that delay. Detected from
+         * the files as recorded, a delay past the search range ("--delay
+         * 48000" for a take a second late) gave the polarity and the fit of
+         * the wrong lag: inverted, "explains only 3%", ESR 0.51 instead of
+         * the capture the same pair gives when it starts aligned. */
+        const float *dx = x, *dy = y;
         size_t n = nx < ny ? nx : ny;
+        if (o->delay_set) {
+            n = delay_overlap;
+            dx = x + xo_d;
+            dy = y + yo_d;
+        }
         if (n < (size_t)(ao.max_lag + ao.max_lead + 1) * 4) {
             ao.max_lag = (int)(n / 8);
             ao.max_lead = ao.max_lag < 64 ? ao.max_lag : 64;
         }
-        if (rnnfx_align_detect(x, y, n, &ao, &p->al, &err) != RNNFX_OK) {
+        if (rnnfx_align_detect(dx, dy, n, &ao, &p->al, &err) != RNNFX_OK) {
             fprintf(stderr, "rnnfx-train: %s / %s: %s\n", p->in_path, p->tg_path, err.msg);
             goto fail;
         }
         if (!o->delay_set)
             delay = p->al.delay;
+        else if (abs(p->al.delay) > 2)
+            note(1, "%s: at --delay %d the linear response still peaks %d samples %s: check "
+                    "--delay",
+                 base_name(p->tg_path), o->delay, abs(p->al.delay),
+                 p->al.delay > 0 ? "later" : "earlier");
         if (!o->invert_set)
             inverted = p->al.inverted;
         note(0, "%s: wet is %d samples (%.2f ms) %s the dry signal%s; linear response clarity %.0f",
@@ -806,9 +828,21 @@ static int load_pair(Pair *p, const Options *o, int *rate_io)
              * 0.97-0.99 against 0.03-0.44 for the amps, pedals and fuzzes
              * tried. An octave or ring-modulator effect can look the same,
              * hence a warning only. */
+        {
+            /* A wet take recorded later than the delay search reaches
+             * (170 ms at 48 kHz: a DAW export that kept its pre-roll, say)
+             * looks like another take; when the target is that much longer,
+             * say so and how to train on it. */
+            char late[200] = "";
+            if (!o->delay_set && ny > nx && ny - nx > (size_t)ao.max_lag)
+                snprintf(late, sizeof late,
+                         "; if the wet side was recorded %.2f s late (it is that much longer, and "
+                         "the delay search stops at %.0f ms), try --delay %zu",
+                         (double)(ny - nx) / rx, 1000.0 * ao.max_lag / rx, ny - nx);
             note(1, "%s: a linear filter explains only %.0f%% of the wet signal: the files may not "
-                    "be the same take (or the effect has no linear part, like an octave pedal)",
-                 base_name(p->tg_path), 100.0 * (1.0 - p->al.linear_esr));
+                    "be the same take (or the effect has no linear part, like an octave pedal)%s",
+                 base_name(p->tg_path), 100.0 * (1.0 - p->al.linear_esr), late);
+        }
         else if (p->al.linear_esr >= 0 && p->al.linear_esr < LINEAR_WIRE)
             /* the dry signal itself (the two channels of a stereo file
              * holding the same thing, a bypassed pedal): the model will
