@@ -52,6 +52,16 @@ RnnfxStatus rnnfx_read_file(const char *path, size_t max_bytes, char **out, size
      * so "-m some.fifo" (or a plugin asked to load one) hung instead of
      * reaching the fstat() check below. */
     struct stat pre;
+    if (stat(path, &pre) == 0 && S_ISDIR(pre.st_mode)) {
+        /* a trained capture's preset bundle is the folder people pick */
+        size_t pl = strlen(path);
+        while (pl > 1 && path[pl - 1] == '/')
+            pl--;
+        int bundle = pl > 4 && !strncmp(path + pl - 4, ".lv2", 4);
+        return rnnfx_fail(err, RNNFX_ERR_IO, "'%s' is a folder%s", path,
+                          bundle ? " (an LV2 bundle: give the .json model file inside it)"
+                                 : ", not a file");
+    }
     if (stat(path, &pre) == 0 && !S_ISREG(pre.st_mode))
         return rnnfx_fail(err, RNNFX_ERR_IO, "'%s' is not a regular file", path);
     FILE *f = fopen(path, "rb");
@@ -503,6 +513,13 @@ static const char *non_model_kind(const char *data, size_t len)
         {0, "ID3", "an MP3 audio file"},    {0, "MThd", "a MIDI file"},
         {0, "PK\x03\x04", "a ZIP archive (unpack it and pick the model file inside)"},
         {0, "%PDF", "a PDF document"},      {0, "\x89PNG", "a PNG image"},
+        /* what rnnfx-train leaves beside the model: "not valid JSON near
+         * byte 0" for the checkpoint, the report and the preset */
+        {0, "RNNFXCK", "an rnnfx training checkpoint (the model is the .json file the run "
+                       "writes when it ends; --resume continues training from this)"},
+        {0, "<!DOCTYPE html", "an HTML page (a training report?)"},
+        {0, "@prefix", "an LV2 preset or bundle description (the model is the .json file "
+                       "beside it)"},
     };
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
         size_t n = strlen(kinds[i].magic);

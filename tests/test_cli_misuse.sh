@@ -23,6 +23,9 @@
 #     search) read as "not the same take", and --delay N then took the
 #     polarity from the wrong lag (inverted: another capture). The warning
 #     names the --delay to try, and with it the pair trains as if aligned.
+#   - the checkpoint, report, preset or preset bundle a training run
+#     leaves beside the model, given as the model, read as "not valid JSON
+#     near byte 0" / "not a regular file"; each is now named.
 #   - rnnfx-generate called an unknown last option one that "needs a
 #     value"; rnnfx-train's bad values pointed at a --help that gives no
 #     ranges, and named --type's bad value as --cell's; a long option
@@ -219,6 +222,20 @@ grep -q "explains only" "$T/.out" &&
     { echo "FAIL train: with the right --delay the pair still reads as 'not the same take'"; fails=$((fails + 1)); }
 expect "train: a --delay off by 12 samples is pointed out" 0 "still peaks 12 samples later: check --delay" -- \
     train3 late3.json wetlate.wav --delay $((48000 + d - 12))
+
+# The files rnnfx-train writes beside the model, picked as the model (the
+# checkpoint for the newest weights, the preset bundle a host lists): "not
+# valid JSON near byte 0" and "'x.lv2' is not a regular file" said nothing
+# useful. Each is named.
+(cd "$T" && "$P/rnnfx-train" -i dry3.wav -t wet3.wav -o cap.json --epochs 1 --hidden 4 --threads 1 -q) \
+    >/dev/null 2>&1 || { echo "test_cli_misuse: cannot train cap.json"; exit 1; }
+expect "process: the checkpoint as the model is named" 1 "is an rnnfx training checkpoint" -- \
+    "$P/rnnfx-process" -q -m cap.json.ckpt -o ckout in.wav
+expect "inspect: the report is named" 1 "is an HTML page" -- "$P/rnnfx-inspect" --no-bench cap.html
+expect "inspect: the preset .ttl is named" 1 "is an LV2 preset" -- \
+    "$P/rnnfx-inspect" --no-bench cap.lv2/cap.ttl
+expect "inspect: the bundle folder points inside it" 1 "cap.lv2' is a folder \(an LV2 bundle: give the .json" -- \
+    "$P/rnnfx-inspect" --no-bench cap.lv2
 
 # --- messages that name the problem ------------------------------------------
 # rnnfx-generate said "--bogus needs a value" for an unknown last option,
