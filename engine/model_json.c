@@ -107,8 +107,15 @@ RnnfxStatus rnnfx_write_file_atomic(const char *path, const void *data, size_t l
     char *tmp = malloc(n + 16);
     if (!tmp)
         return rnnfx_fail(err, RNNFX_ERR_NOMEM, "out of memory");
-    memcpy(tmp, path, n);
-    memcpy(tmp + n, ".tmp-XXXXXX", 12);
+    /* The file name is cut so the temporary name stays within 255 bytes:
+     * "<a 250-byte name>.tmp-XXXXXX" could not be created, and the model a
+     * training run had just finished was lost ("File name too long"). */
+    const char *slash = strrchr(path, '/');
+    size_t base_at = slash ? (size_t)(slash - path) + 1 : 0, keep = n;
+    if (n - base_at > 255 - 11)
+        keep = base_at + (255 - 11);
+    memcpy(tmp, path, keep);
+    memcpy(tmp + keep, ".tmp-XXXXXX", 12);
     int fd = mkstemp(tmp);
     FILE *f = fd >= 0 ? fdopen(fd, "wb") : NULL;
     if (!f) {

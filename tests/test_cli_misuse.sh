@@ -26,6 +26,10 @@
 #   - the checkpoint, report, preset or preset bundle a training run
 #     leaves beside the model, given as the model, read as "not valid JSON
 #     near byte 0" / "not a regular file"; each is now named.
+#   - a valid output name of 250 bytes or so could not be written (the
+#     temporary name beside it passed 255 bytes): rnnfx-train trained and
+#     then lost the model. Temporary names are cut to fit; a derived name
+#     that cannot exist (the checkpoint's) is refused before training.
 #   - rnnfx-generate called an unknown last option one that "needs a
 #     value"; rnnfx-train's bad values pointed at a --help that gives no
 #     ranges, and named --type's bad value as --cell's; a long option
@@ -236,6 +240,27 @@ expect "inspect: the preset .ttl is named" 1 "is an LV2 preset" -- \
     "$P/rnnfx-inspect" --no-bench cap.lv2/cap.ttl
 expect "inspect: the bundle folder points inside it" 1 "cap.lv2' is a folder \(an LV2 bundle: give the .json" -- \
     "$P/rnnfx-inspect" --no-bench cap.lv2
+
+# --- names close to the file system's 255-byte limit ------------------------
+# Every tool wrote through "<name>.tmp-XXXXXX", so a valid 250-byte output
+# name could not be written: rnnfx-train trained to the end and then lost
+# the model ("File name too long"), rnnfx-process and rnnfx-convert failed.
+# Temporary names are now cut to fit, and rnnfx-train refuses up front a
+# file it derives (the 259-byte "<name>.json.ckpt") that cannot exist.
+L=$(printf '%0249d' 0 | tr 0 n)
+expect "train: a checkpoint name too long is refused before training" 1 "its name is 259 bytes" -- \
+    train3 "$L.json" wet3.wav
+grep -q "^result" "$T/.out" && { echo "FAIL train: it trained first"; fails=$((fails + 1)); }
+expect "train: a 254-byte model name is written" 0 "^result" -- \
+    train3 "$L.json" wet3.wav --checkpoint short.ckpt
+[ -f "$T/$L.json" ] || { echo "FAIL train: the 254-byte model was not written"; fails=$((fails + 1)); }
+expect "process: a 254-byte output name is written" 0 "" -- \
+    "$P/rnnfx-process" -q -m m.json -o longout --pattern "$L.{ext}" in.wav
+[ -f "$T/longout/$L.wav" ] || { echo "FAIL process: the 254-byte output was not written"; fails=$((fails + 1)); }
+expect "convert: a 255-byte output name is written" 0 "" -- \
+    "$P/rnnfx-convert" m.json -o "${L}n.json"
+[ -n "$(find "$T" -name '*.tmp*' -o -name '*.convert-*')" ] &&
+    { echo "FAIL: a temporary file was left"; fails=$((fails + 1)); }
 
 # --- messages that name the problem ------------------------------------------
 # rnnfx-generate said "--bogus needs a value" for an unknown last option,

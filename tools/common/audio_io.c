@@ -380,8 +380,14 @@ RnnfxStatus rnnfx_audio_writer_open(const char *path, int channels, int sample_r
         return rnnfx_fail(err, RNNFX_ERR_NOMEM, "out of memory");
     }
     memcpy(w->path, path, plen + 1);
-    memcpy(w->tmp, path, plen);
-    memcpy(w->tmp + plen, ".tmp-XXXXXX", 12);
+    /* the file name cut so the temporary name stays within 255 bytes
+     * (a valid 250-byte output name failed as "File name too long") */
+    const char *slash = strrchr(path, '/');
+    size_t base_at = slash ? (size_t)(slash - path) + 1 : 0, keep = plen;
+    if (plen - base_at > 255 - 11)
+        keep = base_at + (255 - 11);
+    memcpy(w->tmp, path, keep);
+    memcpy(w->tmp + keep, ".tmp-XXXXXX", 12);
     w->fd = mkstemp(w->tmp);
     if (w->fd < 0) {
         RnnfxStatus st = rnnfx_fail(err, RNNFX_ERR_IO, "%s: cannot create a temporary file beside it: %s",

@@ -250,6 +250,20 @@ int rnnfx_cli_check_folder_of(const char *prog, const char *path)
         fprintf(stderr, "%s: cannot write %s: folder %s is not writable\n", prog, path, dir);
         return -1;
     }
+    /* Checked here, before the work: a training run whose checkpoint name
+     * ("<a 250-byte name>.json.ckpt") was too long trained to the end and
+     * then could not save. */
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    long name_max = pathconf(dir, _PC_NAME_MAX);
+    if (name_max <= 0)
+        name_max = 255;
+    if ((long)strlen(base) > name_max) {
+        fprintf(stderr, "%s: cannot write %s: its name is %zu bytes, longer than the %ld this "
+                        "file system allows; choose a shorter name\n",
+                prog, path, strlen(base), name_max);
+        return -1;
+    }
     return 0;
 }
 
