@@ -91,8 +91,13 @@ void rnnfx_text_printf(RnnfxText *t, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)))
 #endif
     ;
-/* A JSON string literal (quoted, escaped). */
+/* A JSON string literal (quoted, escaped; bytes that are not UTF-8 become
+ * U+FFFD). */
 void rnnfx_text_json_string(RnnfxText *t, const char *s);
+/* JSON text appended as is, except that bytes that are not UTF-8 become
+ * the escape \ufffd: for text whose non-ASCII bytes all sit inside string
+ * literals (any JSON json-c writes). */
+void rnnfx_text_utf8_checked(RnnfxText *t, const char *s);
 /* A float written so that reading it back gives the same float. */
 void rnnfx_text_float(RnnfxText *t, float v);
 

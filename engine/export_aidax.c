@@ -59,6 +59,35 @@ void rnnfx_text_printf(RnnfxText *t, const char *fmt, ...)
     }
 }
 
+/* Length of the well-formed UTF-8 sequence at p (1 to 4 bytes), or 0 when
+ * p starts none (a stray byte, an overlong form, a surrogate). p is
+ * NUL-terminated, so a cut sequence stops at the NUL. */
+static size_t utf8_len(const unsigned char *p)
+{
+    const unsigned c = p[0];
+    size_t n;
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xC2 && c <= 0xDF)
+        n = 2;
+    else if (c >= 0xE0 && c <= 0xEF)
+        n = 3;
+    else if (c >= 0xF0 && c <= 0xF4)
+        n = 4;
+    else
+        return 0;
+    for (size_t i = 1; i < n; i++)
+        if ((p[i] & 0xC0) != 0x80)
+            return 0;
+    if ((c == 0xE0 && p[1] < 0xA0) || (c == 0xED && p[1] >= 0xA0) ||
+        (c == 0xF0 && p[1] < 0x90) || (c == 0xF4 && p[1] >= 0x90))
+        return 0;
+    return n;
+}
+
+/* JSON text must be UTF-8: a byte that is not (a take named in Latin-1,
+ * "dr\xffy.wav", in the description) made a file other JSON readers
+ * refuse, so it is written as U+FFFD. */
 void rnnfx_text_json_string(RnnfxText *t, const char *s)
 {
     rnnfx_text_printf(t, "\"");
@@ -71,10 +100,34 @@ void rnnfx_text_json_string(RnnfxText *t, const char *s)
             rnnfx_text_printf(t, "\\t");
         else if (*p < 0x20)
             rnnfx_text_printf(t, "\\u%04x", *p);
-        else
+        else if (*p < 0x80)
             rnnfx_text_printf(t, "%c", *p);
+        else {
+            size_t n = utf8_len(p);
+            if (n == 0) {
+                rnnfx_text_printf(t, "\\ufffd");
+            } else {
+                rnnfx_text_printf(t, "%.*s", (int)n, (const char *)p);
+                p += n - 1;
+            }
+        }
     }
     rnnfx_text_printf(t, "\"");
+}
+
+void rnnfx_text_utf8_checked(RnnfxText *t, const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s, *run = p;
+    while (*p) {
+        size_t n = utf8_len(p);
+        if (n) {
+            p += n;
+            continue;
+        }
+        rnnfx_text_printf(t, "%.*s\\ufffd", (int)(p - run), (const char *)run);
+        run = ++p;
+    }
+    rnnfx_text_printf(t, "%s", (const char *)run);
 }
 
 void rnnfx_text_float(RnnfxText *t, float v)

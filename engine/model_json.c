@@ -751,8 +751,12 @@ RnnfxStatus rnnfx_model_to_json(const RnnfxModel *m, char **out_text, RnnfxError
         /* Embed the trainer's settings only if they are a valid JSON object,
          * so a bad string can never make an unreadable file. */
         json_object *tr = json_tokener_parse(meta->training);
-        if (tr && json_object_is_type(tr, json_type_object))
-            rnnfx_text_printf(&o, ",\n    \"training\": %s", json_object_to_json_string_ext(tr, JSON_C_TO_STRING_PLAIN));
+        if (tr && json_object_is_type(tr, json_type_object)) {
+            /* (the recordings' names are in it, in whatever encoding
+             * their file system used) */
+            rnnfx_text_printf(&o, ",\n    \"training\": ");
+            rnnfx_text_utf8_checked(&o, json_object_to_json_string_ext(tr, JSON_C_TO_STRING_PLAIN));
+        }
         json_object_put(tr);
     }
     rnnfx_text_printf(&o, "\n  }\n}\n");

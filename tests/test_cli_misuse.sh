@@ -30,6 +30,9 @@
 #     temporary name beside it passed 255 bytes): rnnfx-train trained and
 #     then lost the model. Temporary names are cut to fit; a derived name
 #     that cannot exist (the checkpoint's) is refused before training.
+#   - a recording's file name or a --name in Latin-1 bytes went raw into
+#     the model's JSON and the preset's Turtle (both UTF-8): the preset was
+#     silently missing from LV2 hosts. Such bytes are written as U+FFFD.
 #   - rnnfx-generate called an unknown last option one that "needs a
 #     value"; rnnfx-train's bad values pointed at a --help that gives no
 #     ranges, and named --type's bad value as --cell's; a long option
@@ -261,6 +264,41 @@ expect "convert: a 255-byte output name is written" 0 "" -- \
     "$P/rnnfx-convert" m.json -o "${L}n.json"
 [ -n "$(find "$T" -name '*.tmp*' -o -name '*.convert-*')" ] &&
     { echo "FAIL: a temporary file was left"; fails=$((fails + 1)); }
+
+# --- names in another encoding than UTF-8 --------------------------------
+# A take named in Latin-1 ("dr\377y.wav", from an old drive) or a --name
+# typed on a Latin-1 terminal went into the model's JSON and the preset's
+# Turtle as raw bytes: JSON and Turtle are UTF-8, so other JSON readers
+# refused the model and every LV2 host refused the preset file (the preset
+# silently missing). Such bytes are now written as U+FFFD; UTF-8 (é) is
+# kept.
+LAT=$(printf 'dr\377y.wav')
+cp "$T/dry3.wav" "$T/$LAT" || exit 1
+expect "train: a Latin-1 file name and --name" 0 "^result" -- \
+    "$P/rnnfx-train" -i "$LAT" -t wet3.wav -o lat.json --name "$(printf 'amp \376 \303\251')" \
+    --epochs 1 --hidden 4 --threads 1
+expect "convert: the same model to AIDA-X" 0 "" -- "$P/rnnfx-convert" lat.json -o lat.aidax --rtneural
+/usr/bin/python3 - "$T" <<'PY' || fails=$((fails + 1))
+import json, sys
+d = sys.argv[1]
+bad = []
+for f in ("lat.json", "lat.lv2/lat.json", "lat.lv2/lat.ttl", "lat.lv2/manifest.ttl", "lat.aidax"):
+    try:
+        text = open(d + "/" + f, "rb").read().decode("utf-8")
+        if f.endswith((".json", ".aidax")):
+            json.loads(text)
+    except (UnicodeDecodeError, ValueError) as e:
+        bad.append("%s: %s" % (f, e))
+m = json.load(open(d + "/lat.json", encoding="utf-8"))["metadata"]
+if m["name"] != "amp \ufffd \u00e9":
+    bad.append("name %r" % m["name"])
+if "dr\ufffdy.wav" not in m["description"]:
+    bad.append("description %r" % m["description"])
+if bad:
+    print("FAIL not UTF-8 (or not JSON): " + "; ".join(bad))
+    sys.exit(1)
+print("ok   model, preset and AIDA-X export are UTF-8; the name reads as expected")
+PY
 
 # --- messages that name the problem ------------------------------------------
 # rnnfx-generate said "--bogus needs a value" for an unknown last option,
