@@ -33,6 +33,7 @@
 #   - a recording's file name or a --name in Latin-1 bytes went raw into
 #     the model's JSON and the preset's Turtle (both UTF-8): the preset was
 #     silently missing from LV2 hosts. Such bytes are written as U+FFFD.
+#   - an input with no extension was written as "take." (trailing dot).
 #   - rnnfx-generate called an unknown last option one that "needs a
 #     value"; rnnfx-train's bad values pointed at a --help that gives no
 #     ranges, and named --type's bad value as --cell's; a long option
@@ -299,6 +300,13 @@ if bad:
     sys.exit(1)
 print("ok   model, preset and AIDA-X export are UTF-8; the name reads as expected")
 PY
+
+# An input with no extension came out as "take." (a name ending in a dot).
+cp "$T/in.wav" "$T/take" || exit 1
+expect "process: an input with no extension keeps its name" 0 "" -- \
+    "$P/rnnfx-process" -q -m m.json -o noext take
+[ -f "$T/noext/take" ] && [ ! -e "$T/noext/take." ] ||
+    { echo "FAIL process: expected noext/take, found: $(ls "$T/noext")"; fails=$((fails + 1)); }
 
 # --- messages that name the problem ------------------------------------------
 # rnnfx-generate said "--bogus needs a value" for an unknown last option,

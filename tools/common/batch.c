@@ -544,6 +544,10 @@ static int expand_pattern(const char *pattern, const RnnfxBatchItem *it, const c
             } else if (!strncmp(p, "{ext}", klen)) {
                 val = ext;
                 vlen = strlen(ext);
+                /* an input with no extension ("take") came out as "take.",
+                 * a name ending in a dot: the dot before {ext} goes too */
+                if (vlen == 0 && o > 0 && out[o - 1] == '.')
+                    o--;
             } else if (!strncmp(p, "{dir}", klen)) {
                 val = it->rel_dir;
                 vlen = strlen(val);
