@@ -108,6 +108,7 @@ typedef struct {
     LV2_URID_Map *map;
     LV2_Worker_Schedule *schedule;
     LV2_Log_Logger logger;
+    RnnfxLog log_guard; /* between logger and the host's log (lv2_features.h) */
     MidiUris u;
     LV2_Atom_Forge forge;
     double rate;
@@ -592,7 +593,9 @@ static LV2_Handle instantiate(const LV2_Descriptor *d, double rate, const char *
     LV2_Log_Log *log = rnnfx_lv2_feature(features, LV2_LOG__log);
     self->map = rnnfx_lv2_feature(features, LV2_URID__map);
     self->schedule = rnnfx_lv2_feature(features, LV2_WORKER__schedule);
-    lv2_log_logger_init(&self->logger, self->map, log);
+    /* formatted here: some hosts cannot format a message with arguments
+     * (lv2_features.h) */
+    lv2_log_logger_init(&self->logger, self->map, rnnfx_log_wrap(&self->log_guard, log));
     if (!self->map) {
         lv2_log_error(&self->logger, "rnnfx midi: the host does not provide urid:map\n");
         free(self);

@@ -56,7 +56,7 @@ tail -5 "$tmp/run.log"
 check test_plugin_host "$tmp/run.log" 10
 BUILD="$A" "$A/tests/test_plugin_robust" 2>&1 | grep -v '^rnnfx' > "$tmp/robust.log"
 tail -3 "$tmp/robust.log"
-check test_plugin_robust "$tmp/robust.log" 9
+check test_plugin_robust "$tmp/robust.log" 10
 BUILD="$A" "$A/tests/test_plugin_ir" 2>&1 | grep -v '^rnnfx' > "$tmp/ir.log"
 tail -3 "$tmp/ir.log"
 check test_plugin_ir "$tmp/ir.log" '[0-9]*'

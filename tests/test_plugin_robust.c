@@ -22,7 +22,10 @@
  *     the mono and stereo plugins play the built-in capture exactly as in
  *     the full host above, and save no state; an entry with no URI or a
  *     feature with no data (lv2file passes the former) is skipped by all
- *     three plugins.
+ *     three plugins;
+ *   - log messages reach the host as finished text (no conversions left
+ *     in the format), a path holding "%s%n" literally, for the audio and
+ *     the MIDI plugin.
  * The MIDI plugin's note output under NaN ports is checked in
  * tests/test_midi_plugin.c, whose host reads the MIDI it plays.
  *
@@ -544,6 +547,45 @@ static void test_careless_feature_array(void **state)
     g_n_uris = 0;
 }
 
+/* ---- 6. log messages reach the host as finished text ---------------------------
+ * Some hosts format a plugin's message wrongly (Audacity reads the
+ * arguments twice and crashed on the first path the plugin logged), so the
+ * plugins hand the host text with nothing left to format. A model file in a
+ * folder whose name holds conversions ("%s%n") must come out literally,
+ * and no message may reach the host with conversions left in its format. */
+static void logs_finished_text(const char *uri)
+{
+    char dir[1300], good[1400], bad[1400];
+    snprintf(dir, sizeof dir, "%s/100%%s%%n%%%%", g_tmp);
+    assert_int_equal(mkdir(dir, 0700), 0);
+    snprintf(good, sizeof good, "%s/m.json", dir);
+    snprintf(bad, sizeof bad, "%s/missing.json", dir);
+    if (is_midi(uri))
+        assert_int_equal(write_midi_model(good, 55, 8), 0);
+    else
+        write_audio_model(good, 66, 8, "Model in a % folder");
+    Lv2Host *h = open_host(uri, LV2HOST_WORKER_THREAD);
+    load_and_wait(h, uri, good);
+    assert_int_equal(lv2host_send_path(h, model_prop(uri), bad), 0);
+    run_blocks(h, 1);
+    assert_int_equal(lv2host_wait_worker(h, 5000), 0);
+    run_blocks(h, 20);
+    assert_playing(h, uri, good); /* the missing file changed nothing */
+    const char *log = lv2host_log(h);
+    if (!strstr(log, bad)) fail_msg("the failed load's message does not name %s:\n%s", bad, log);
+    assert_int_equal(lv2host_log_count_with_args(h), 0);
+    lv2host_free(h);
+    assert_int_equal(remove(good), 0);
+    assert_int_equal(rmdir(dir), 0);
+}
+
+static void test_logs_finished_text(void **state)
+{
+    (void)state;
+    logs_finished_text(RNNFX_URI_MONO);
+    logs_finished_text(RNNFX_MIDI_URI);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -556,6 +598,7 @@ int main(void)
         cmocka_unit_test(test_many_restores_without_worker_midi),
         cmocka_unit_test(test_featureless_host_audio),
         cmocka_unit_test(test_careless_feature_array),
+        cmocka_unit_test(test_logs_finished_text),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

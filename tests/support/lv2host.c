@@ -149,6 +149,7 @@ struct Lv2Host {
     size_t loglen, logcap;
     pthread_mutex_t log_lock;
     atomic_int log_in_run;
+    atomic_int log_with_args;
 
     void (*hook_enter)(void *);
     void (*hook_leave)(void *);
@@ -203,6 +204,12 @@ static int log_vprintf(LV2_Log_Handle h, LV2_URID type, const char *fmt, va_list
 {
     Lv2Host *host = h;
     if (tl_in_run) atomic_fetch_add(&host->log_in_run, 1);
+    for (const char *p = strchr(fmt, '%'); p; p = strchr(p + 2, '%')) {
+        if (p[1] != '%') {
+            atomic_fetch_add(&host->log_with_args, 1);
+            break;
+        }
+    }
     const char *kind = type == host->u_error     ? "error: "
                        : type == host->u_warning ? "warning: "
                        : type == host->u_trace   ? "trace: "
@@ -753,6 +760,7 @@ void lv2host_run(Lv2Host *h, const float *const *in, float *const *out, uint32_t
 }
 
 int lv2host_log_count_in_run(const Lv2Host *h) { return atomic_load(&((Lv2Host *)h)->log_in_run); }
+int lv2host_log_count_with_args(const Lv2Host *h) { return atomic_load(&((Lv2Host *)h)->log_with_args); }
 
 const char *lv2host_log(Lv2Host *h) { return h->logbuf ? h->logbuf : ""; }
 

@@ -117,5 +117,9 @@ const char *lv2host_log(Lv2Host *host);
 void lv2host_log_clear(Lv2Host *host);
 /* How many messages of each kind were logged inside run(). */
 int lv2host_log_count_in_run(const Lv2Host *host);
+/* How many messages came with a format that still had conversions to make
+ * (anything but "%%"): the plugins format their messages themselves, since
+ * some hosts cannot (plugin/lv2_features.h). */
+int lv2host_log_count_with_args(const Lv2Host *host);
 
 #endif
