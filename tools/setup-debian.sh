@@ -12,10 +12,11 @@ BUILD="build-essential pkg-config libjson-c-dev libsndfile1-dev libsamplerate0-d
 lv2-dev liblilv-dev lilv-utils serdi libcmocka-dev portaudio19-dev"
 # Real hosts and tools the tests drive: lv2_validate/serdi/lv2info/lv2apply
 # (above), jalv on a JACK dummy server, Ardour 7 headless, lv2file, ecasound
-# and GStreamer's lv2 elements (hosts with no atom ports), GNU parallel, sox for
+# and GStreamer's lv2 elements (hosts with no atom ports), Audacity under Xvfb
+# (driven through its scripting pipe), GNU parallel, sox for
 # checks, clang (the tree must build with it too).
 TEST="jackd2 jack-tools jalv ardour lv2file ecasound gstreamer1.0-tools gstreamer1.0-plugins-good \
-gstreamer1.0-plugins-bad parallel sox python3 python3-numpy clang"
+gstreamer1.0-plugins-bad audacity xvfb parallel sox python3 python3-numpy clang"
 # Real third-party effects (rendered with lv2file/lv2apply) for the demo's wet side;
 # the dry side is synthesized by tools/rnnfx-pluck.
 DEMO="guitarix-lv2 zam-plugins lv2file lilv-utils sox"
