@@ -54,8 +54,9 @@
 #     mis-converted AIDA-X GRU export sits at +0.198: a DC offset under
 #     every note) was inspected, converted and played without a word.
 #     rnnfx-inspect shows the rest output ("at rest:", JSON "rest_output")
-#     and warns, rnnfx-process and rnnfx-convert warn; a model that settles
-#     at 0 gets no warning, and the warning changes no exit status.
+#     and warns, rnnfx-process, rnnfx-convert and rnnfx-live warn; a
+#     model that settles at 0 gets no warning, and the warning changes no
+#     exit status.
 #
 # Runs from the repository root with BUILD set; needs only the built tools,
 # the MIDI fixtures in tests/data/midi/nottingham, and /usr/bin/python3's
@@ -404,6 +405,9 @@ expect "process: warns about the model's offset once" 0 "warning: dc.json: on si
 expect "process: no warning for a model at rest at 0" 0 "" -- \
     "$P/rnnfx-process" -q -m quiet.json -o quietout in.wav
 [ -s "$T/.out" ] && { echo "FAIL process: quiet.json printed:"; sed 's/^/     /' "$T/.out"; fails=$((fails + 1)); }
+# (no host API of that name: exits before any device, after the model)
+expect "live: warns about the offset at start-up" 1 "warning: dc.json: on silence" -- \
+    "$P/rnnfx-live" -m dc.json --host-api no-such-api
 expect "convert: warns about the offset and still converts" 0 "warning: dc.json: on silence" -- \
     "$P/rnnfx-convert" dc.json -o dc-copy.json
 [ -f "$T/dc-copy.json" ] || { echo "FAIL convert: dc-copy.json not written"; fails=$((fails + 1)); }

@@ -361,6 +361,10 @@ static int swap_model(App *a, const char *path)
     a->model = rnnfx_chain_core_model(core);
     snprintf(a->model_path, sizeof a->model_path, "%s", path);
     say(a, "switching to %s", path);
+    char rw[300];
+    rnnfx_cli_rest_warning(rnnfx_cli_model_rest_output(a->model), rw, sizeof rw);
+    if (rw[0])
+        say(a, "warning: %s: %s", path, rw);
     return 0;
 }
 
@@ -1181,6 +1185,14 @@ int main(int argc, char **argv)
             fprintf(stderr, "rnnfx-live: %s is a MIDI-frame model, not an audio capture\n", model_path);
             rnnfx_model_free(model);
             return 1;
+        }
+        {
+            /* as rnnfx-process and rnnfx-inspect do: a model that settles
+             * far from 0 plays a DC offset under everything */
+            char rw[300];
+            rnnfx_cli_rest_warning(rnnfx_cli_model_rest_output(model), rw, sizeof rw);
+            if (rw[0])
+                fprintf(stderr, "rnnfx-live: warning: %s: %s\n", model_path, rw);
         }
         int idx[RNNFX_MAX_PARAMS];
         if (rnnfx_cli_resolve_knobs(model, knobs, n_knobs, idx, msg, sizeof msg) != 0) {
