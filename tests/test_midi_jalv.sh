@@ -24,7 +24,13 @@ SERVER=rnnfx-midi-jalv-test
 PIDS=""
 cleanup() {
     for p in $PIDS; do kill "$p" 2>/dev/null; done
+    # jalv stopped together with its JACK server can hang in its shutdown
+    # (both threads in a futex wait; seen once, and the whole `make test`
+    # waited on it): a watchdog KILLs what is still there after 5 s.
+    ( sleep 5; for p in $PIDS; do kill -KILL "$p" 2>/dev/null; done ) >/dev/null 2>&1 &
+    dog=$!
     for p in $PIDS; do wait "$p" 2>/dev/null; done
+    kill "$dog" 2>/dev/null
     rm -rf "$TMP"
 }
 trap cleanup EXIT INT TERM
