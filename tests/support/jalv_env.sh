@@ -10,6 +10,13 @@ rnnfx_jalv_cleanup() {
     exec 3>&- 2>/dev/null
     [ -n "$JALV" ] && kill "$JALV" 2>/dev/null
     [ -n "$JACKD" ] && kill "$JACKD" 2>/dev/null
+    # jalv stopped together with its server can hang in its shutdown (seen
+    # in tests/test_midi_jalv.sh, where it held up `make test`): KILL what
+    # is left after 5 s
+    ( sleep 5; for p in $JALV $JACKD; do kill -KILL "$p" 2>/dev/null; done ) >/dev/null 2>&1 &
+    dog=$!
+    for p in $JALV $JACKD; do wait "$p" 2>/dev/null; done
+    kill "$dog" 2>/dev/null
     wait 2>/dev/null
     [ -n "$KEEP" ] && echo "kept $tmp" || rm -rf "$tmp"
 }
