@@ -34,6 +34,7 @@
 #     the model's JSON and the preset's Turtle (both UTF-8): the preset was
 #     silently missing from LV2 hosts. Such bytes are written as U+FFFD.
 #   - an input with no extension was written as "take." (trailing dot).
+#   - a manifest pair that could not be read did not say which line.
 #   - rnnfx-generate called an unknown last option one that "needs a
 #     value"; rnnfx-train's bad values pointed at a --help that gives no
 #     ranges, and named --type's bad value as --cell's; a long option
@@ -308,6 +309,12 @@ expect "process: an input with no extension keeps its name" 0 "" -- \
     "$P/rnnfx-process" -q -m m.json -o noext take
 [ -f "$T/noext/take" ] && [ ! -e "$T/noext/take." ] ||
     { echo "FAIL process: expected noext/take, found: $(ls "$T/noext")"; fails=$((fails + 1)); }
+
+# A manifest pair that cannot be read ("missing.wav: cannot open") was not
+# placed in the manifest: the message now names the line.
+printf 'dry3.wav wet3.wav gain=0.3\n# a comment\ndry3.wav missing.wav gain=0.8\n' >"$T/pairs.txt"
+expect "train: a manifest pair that cannot be read names its line" 1 "the pair on pairs.txt line 3" -- \
+    "$P/rnnfx-train" --manifest pairs.txt -o mf.json --epochs 1 --hidden 4 --threads 1
 
 # --- messages that name the problem ------------------------------------------
 # rnnfx-generate said "--bogus needs a value" for an unknown last option,

@@ -1584,10 +1584,16 @@ int main(int argc, char **argv)
             printf("reading %s%s + %s%s\n", p->in_path, ic, p->tg_path, tc);
         }
         int lp = load_pair(p, &o, &rate);
-        if (lp != 0)
+        if (lp != 0) {
+            /* A pair from a manifest: which line ("missing.wav: cannot
+             * open" alone left the user searching a long manifest; the
+             * "same signal" message names it already). */
+            if (o.manifest && p->line && lp != -2)
+                fprintf(stderr, "rnnfx-train: (the pair on %s line %d)\n", o.manifest, p->line);
             /* the same signal twice: a usage error on the command line, a
              * bad line in a manifest file */
             return lp == -2 && !o.manifest ? EXIT_USAGE : EXIT_FAIL;
+        }
     }
 
     if (o.evaluate)
