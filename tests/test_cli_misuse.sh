@@ -35,6 +35,8 @@
 #     silently missing from LV2 hosts. Such bytes are written as U+FFFD.
 #   - an input with no extension was written as "take." (trailing dot).
 #   - a manifest pair that could not be read did not say which line.
+#   - rnnfx-process --dry-run did not say that an output exists (which
+#     the real run fails without --overwrite or --skip-existing).
 #   - rnnfx-generate called an unknown last option one that "needs a
 #     value"; rnnfx-train's bad values pointed at a --help that gives no
 #     ranges, and named --type's bad value as --cell's; a long option
@@ -315,6 +317,11 @@ expect "process: an input with no extension keeps its name" 0 "" -- \
 printf 'dry3.wav wet3.wav gain=0.3\n# a comment\ndry3.wav missing.wav gain=0.8\n' >"$T/pairs.txt"
 expect "train: a manifest pair that cannot be read names its line" 1 "the pair on pairs.txt line 3" -- \
     "$P/rnnfx-train" --manifest pairs.txt -o mf.json --epochs 1 --hidden 4 --threads 1
+
+# --dry-run printed "in -> out" for an output that exists, which the real
+# run then fails: it says so now.
+expect "process: --dry-run marks an existing output" 0 "in.wav -> noext/in.wav  \(exists: fails without --overwrite" -- \
+    sh -c "cp in.wav noext/in.wav && '$P/rnnfx-process' -m m.json -o noext --dry-run in.wav"
 
 # --- messages that name the problem ------------------------------------------
 # rnnfx-generate said "--bogus needs a value" for an unknown last option,

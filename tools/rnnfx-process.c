@@ -597,8 +597,17 @@ int main(int argc, char **argv)
         }
     }
     if (dry_run) {
-        for (size_t i = 0; i < list.count; i++)
-            printf("%s -> %s\n", list.items[i].in_path, list.items[i].out_path);
+        /* An output that exists fails the real run unless told what to do
+         * with it: said here, where it costs nothing to find out. */
+        for (size_t i = 0; i < list.count; i++) {
+            struct stat dst;
+            const char *note = "";
+            if (stat(list.items[i].out_path, &dst) == 0)
+                note = skip_existing ? "  (exists: skipped)"
+                       : overwrite   ? "  (exists: replaced)"
+                                     : "  (exists: fails without --overwrite or --skip-existing)";
+            printf("%s -> %s%s\n", list.items[i].in_path, list.items[i].out_path, note);
+        }
         rnnfx_batch_list_free(&list);
         rnnfx_model_free(model);
         return 0;
