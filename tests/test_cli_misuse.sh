@@ -37,6 +37,10 @@
 #   - a manifest pair that could not be read did not say which line.
 #   - rnnfx-process --dry-run did not say that an output exists (which
 #     the real run fails without --overwrite or --skip-existing).
+#   - an empty file name (an unset shell variable): rnnfx-process -o ""
+#     wrote into the current folder, rnnfx-train trained and then could not
+#     write (--report "", --midi -o "") or ran with no checkpoint. Usage
+#     errors now, before any work.
 #   - rnnfx-generate called an unknown last option one that "needs a
 #     value"; rnnfx-train's bad values pointed at a --help that gives no
 #     ranges, and named --type's bad value as --cell's; a long option
@@ -323,6 +327,25 @@ expect "train: a manifest pair that cannot be read names its line" 1 "the pair o
 expect "process: --dry-run marks an existing output" 0 "in.wav -> noext/in.wav  \(exists: fails without --overwrite" -- \
     sh -c "cp in.wav noext/in.wav && '$P/rnnfx-process' -m m.json -o noext --dry-run in.wav"
 
+# An empty name (a command line with "$OUT" unset): rnnfx-process -o ""
+# wrote into the current folder with exit 0; rnnfx-train --report "" and
+# --midi -o "" trained and then could not write; --checkpoint "" ran with
+# no checkpoint. All are usage errors before any work now.
+mkdir -p "$T/eo" && cp "$T/in.wav" "$T/eo/take.wav" || exit 1
+expect "process: -o '' is a usage error, nothing written" 2 "needs a name, not an empty string" -- \
+    "$P/rnnfx-process" -q -m m.json -o "" eo/take.wav
+[ -e "$T/take.wav" ] && { echo "FAIL process: -o '' wrote take.wav into the current folder"; fails=$((fails + 1)); }
+for opt in --report --checkpoint --preset --resume --evaluate; do
+    expect "train: $opt '' is a usage error" 2 "invalid value '' for $opt" -- \
+        "$P/rnnfx-train" -i dry3.wav -t wet3.wav -o empty.json $opt "" --epochs 1
+done
+expect "train --midi: -o '' is a usage error" 2 "needs a name, not an empty string" -- \
+    "$P/rnnfx-train" --midi midiplain -o "" --epochs 1
+expect "train --midi: --checkpoint '' is a usage error" 2 "--checkpoint needs a file name" -- \
+    "$P/rnnfx-train" --midi midiplain -o em.json --checkpoint "" --epochs 1
+[ -n "$(cd "$T" && ls -d empty.* em.* 2>/dev/null)" ] &&
+    { echo "FAIL train: a refused run wrote $(cd "$T" && ls -d empty.* em.*)"; fails=$((fails + 1)); }
+
 # --- messages that name the problem ------------------------------------------
 # rnnfx-generate said "--bogus needs a value" for an unknown last option,
 # and "unknown option 'x.json'" for a model given without -m.
@@ -351,7 +374,7 @@ expect "train: --skip=1 takes no value" 2 "^rnnfx-train: --skip takes no value" 
     "$P/rnnfx-train" -i in.wav -t other.wav -o t.json --skip=1
 expect "train: an unknown short option is unknown" 2 "^rnnfx-train: unknown option '-x'" -- \
     "$P/rnnfx-train" -i in.wav -t other.wav -o t.json -x
-expect "train: -o '' is no output" 2 "no output file given" -- \
+expect "train: -o '' is no output" 2 "-o/--output needs a name, not an empty string" -- \
     "$P/rnnfx-train" -i in.wav -t other.wav -o ""
 
 # --- rnnfx-convert: what a format cannot hold is said -----------------------

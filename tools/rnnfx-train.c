@@ -343,11 +343,25 @@ static int parse_options(int argc, char **argv, Options *o)
             if (o->skip == (c == O_SKIP ? 0 : 1)) return contradict("--skip", "--no-skip");
             o->skip = c == O_SKIP;
             break;
-        case O_RESUME: o->resume = optarg; break;
-        case O_CKPT: o->checkpoint = optarg; break;
-        case O_REPORT: o->report = optarg; break;
+        /* an empty name (an unset shell variable) trained and then could
+         * not write the report, or ran without a checkpoint */
+        case O_RESUME:
+            if (!optarg[0]) return bad_value(name, optarg, "a checkpoint file name");
+            o->resume = optarg;
+            break;
+        case O_CKPT:
+            if (!optarg[0]) return bad_value(name, optarg, "a file name");
+            o->checkpoint = optarg;
+            break;
+        case O_REPORT:
+            if (!optarg[0]) return bad_value(name, optarg, "a file name (or --no-report)");
+            o->report = optarg;
+            break;
         case O_NOREPORT: o->no_report = 1; break;
-        case O_PRESET: o->preset = optarg; break;
+        case O_PRESET:
+            if (!optarg[0]) return bad_value(name, optarg, "a NAME.lv2 folder or a .ttl file (or --no-preset)");
+            o->preset = optarg;
+            break;
         case O_NOPRESET: o->no_preset = 1; break;
         case O_CHANNEL:
             if (rnnfx_cli_parse_int(optarg, 0, 63, &l))
@@ -423,8 +437,14 @@ static int parse_options(int argc, char **argv, Options *o)
             }
             break;
         }
-        case O_EXPORT: o->export_split = optarg; break;
-        case O_EVAL: o->evaluate = optarg; break;
+        case O_EXPORT:
+            if (!optarg[0]) return bad_value(name, optarg, "a folder name");
+            o->export_split = optarg;
+            break;
+        case O_EVAL:
+            if (!optarg[0]) return bad_value(name, optarg, "a model file name");
+            o->evaluate = optarg;
+            break;
         case '?':
         default: {
             /* optopt is a long option's code (a byte for short ones): it

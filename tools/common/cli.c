@@ -99,6 +99,13 @@ int rnnfx_cli_resolve_knobs(const RnnfxModel *model, const RnnfxCliKnob *knobs, 
 
 int rnnfx_cli_set_once(const char *prog, const char *opt, const char **slot, const char *value)
 {
+    /* "-o \"$OUT\"" with OUT unset: rnnfx-process wrote into the current
+     * folder without a word, rnnfx-train trained and then could not save */
+    if (value && !value[0]) {
+        fprintf(stderr, "%s: %s needs a name, not an empty string (an unset shell variable?)\n",
+                prog, opt);
+        return -1;
+    }
     if (*slot) {
         fprintf(stderr, "%s: %s is given twice ('%s', '%s')\n", prog, opt, *slot, value);
         return -1;

@@ -754,6 +754,10 @@ static int parse_args(int argc, char **argv, Options *o)
             }
         } else if (!strcmp(a, "--jsb")) {
             NEED_VALUE();
+            if (!v[0]) {
+                fprintf(stderr, "rnnfx-train: --jsb needs a file name, not an empty string\n");
+                return -1;
+            }
             o->jsb = v;
         } else if (!strcmp(a, "-o") || !strcmp(a, "--output")) {
             NEED_VALUE();
@@ -834,12 +838,15 @@ static int parse_args(int argc, char **argv, Options *o)
             INT_ARG(0, 0x7FFFFFFF, o->cfg.seed);
         } else if (!strcmp(a, "--threads")) {
             INT_ARG(1, 256, o->cfg.threads);
-        } else if (!strcmp(a, "--checkpoint")) {
+        } else if (!strcmp(a, "--checkpoint") || !strcmp(a, "--resume")) {
             NEED_VALUE();
-            o->checkpoint = v;
-        } else if (!strcmp(a, "--resume")) {
-            NEED_VALUE();
-            o->resume = v;
+            /* an empty name (an unset shell variable) trained and then
+             * could not save */
+            if (!v[0]) {
+                fprintf(stderr, "rnnfx-train: %s needs a file name, not an empty string\n", a);
+                return -1;
+            }
+            *(!strcmp(a, "--checkpoint") ? &o->checkpoint : &o->resume) = v;
         } else if (!strcmp(a, "--name")) {
             NEED_VALUE();
             o->name = v;
