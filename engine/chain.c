@@ -67,6 +67,7 @@ struct RnnfxChainCore {
     size_t fill[RNNFX_CHAIN_MAX_CHANNELS];
     float *wet[RNNFX_CHAIN_MAX_CHANNELS]; /* [max_block] this chunk's output */
     float *rest; /* the rest state, every layer's h then c (see core_settle) */
+    float rest_out; /* the model's output in that state (see core_settle) */
     RnnfxConvolver *cab[RNNFX_CHAIN_MAX_CHANNELS]; /* the impulse response
                                                      stage, or NULL */
     size_t ir_frames;
@@ -262,6 +263,7 @@ static RnnfxStatus core_settle(RnnfxChainCore *core, RnnfxError *err)
     rnnfx_instance_reset(inst);
     for (int i = 0; i < RNNFX_CHAIN_SETTLE_SAMPLES; i += BLOCK)
         rnnfx_instance_process(inst, silence, silence + BLOCK, BLOCK);
+    core->rest_out = silence[2 * BLOCK - 1];
     core_rest_walk(core, inst, 1);
     free(silence);
     return RNNFX_OK;
@@ -601,6 +603,8 @@ const RnnfxModel *rnnfx_chain_core_model(const RnnfxChainCore *core)
 }
 
 int rnnfx_chain_core_latency(const RnnfxChainCore *core) { return core ? core->latency : 0; }
+
+float rnnfx_chain_core_rest_output(const RnnfxChainCore *core) { return core ? core->rest_out : 0.0f; }
 
 const char *rnnfx_chain_core_resampler(const RnnfxChainCore *core)
 {

@@ -191,6 +191,13 @@ void rnnfx_chain_core_free(RnnfxChainCore *core);
 const RnnfxModel *rnnfx_chain_core_model(const RnnfxChainCore *core);
 int rnnfx_chain_core_latency(const RnnfxChainCore *core);
 
+/* The model's output in its rest state (RNNFX_CHAIN_SETTLE_SAMPLES of
+ * silence at its default knobs, model units, before the chain's gains):
+ * near 0 for a capture, a constant offset under everything for a file whose
+ * export swapped gates or biases (+0.198 for one published AIDA-X GRU
+ * file). Thread: any (fixed when the core is built). */
+float rnnfx_chain_core_rest_output(const RnnfxChainCore *core);
+
 /* How a core converts rates: "none" (the model runs at the host rate),
  * "polyphase" (resample.h) or "libsamplerate". Thread: any. */
 const char *rnnfx_chain_core_resampler(const RnnfxChainCore *core);

@@ -303,6 +303,17 @@ static void log_model(Rnnfx *self, const RnnfxChainCore *core, const char *path)
                  arch->layers[0].hidden_size, arch->n_layers, arch->n_params, meta->sample_rate,
                  esr, self->rate, rnnfx_chain_core_latency(core), rnnfx_chain_core_resampler(core),
                  path);
+    /* A file that loads but settles far from 0 on silence (a mis-converted
+     * export) plays a constant offset under every note: say so, as the
+     * command-line tools do (the same -26 dBFS threshold). */
+    const float rest = rnnfx_chain_core_rest_output(core);
+    if (fabsf(rest) > 0.05f)
+        lv2_log_warning(&self->logger,
+                        "rnnfx: model '%s' settles at %+.3f on silence (a DC offset of %.1f dBFS "
+                        "under everything it plays; captures settle near 0): the file may be "
+                        "mis-converted or broken; file %s\n",
+                        meta->name[0] ? meta->name : "(unnamed)", (double)rest,
+                        20.0 * log10(fabs((double)rest)), path);
 }
 
 /* Reads a cabinet impulse response for this plugin's rate and channels, and
