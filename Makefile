@@ -20,12 +20,14 @@ DESTDIR ?=
 BUILD ?= build
 CC ?= cc
 
-ifeq ($(PREFIX),)
+# Neither given: the user's own folders. A DESTDIR (a package being staged)
+# without PREFIX means the usual /usr/local under it, never $HOME.
+ifeq ($(PREFIX)$(DESTDIR),)
 LV2DIR ?= $(HOME)/.lv2
 BINDIR ?= $(HOME)/.local/bin
 else
-LV2DIR ?= $(DESTDIR)$(PREFIX)/lib/lv2
-BINDIR ?= $(DESTDIR)$(PREFIX)/bin
+LV2DIR ?= $(DESTDIR)$(or $(PREFIX),/usr/local)/lib/lv2
+BINDIR ?= $(DESTDIR)$(or $(PREFIX),/usr/local)/bin
 endif
 
 # --- dependencies, each checked with a clear message ------------------------

@@ -3,7 +3,8 @@
 # DESTDIR with PREFIX=/usr, checks the installed bundle (every file of the
 # built one, byte-identical; lv2info finds both plugins through LV2_PATH),
 # runs the lilv host test against the installed copy, then uninstalls and
-# checks that the bundle is gone.
+# checks that the bundle is gone; a DESTDIR without PREFIX stages under
+# /usr/local and leaves HOME alone.
 BUILD=${BUILD:-build}
 B="$BUILD/rnnfx.lv2"
 [ -f "$B/rnnfx.so" ] || { echo "bundle $B not built"; exit 1; }
@@ -33,4 +34,14 @@ $MAKE -s BUILD="$BUILD" DESTDIR="$tmp" PREFIX=/usr uninstall >"$tmp/uninstall.lo
     cat "$tmp/uninstall.log"; echo "FAIL: make uninstall"; exit 1; }
 [ -e "$I" ] && { echo "FAIL: $I still there after uninstall"; exit 1; }
 echo "uninstalled"
+# A DESTDIR without PREFIX stages under /usr/local, not into $HOME (it
+# installed into the user's ~/.lv2 and ~/.local/bin).
+home="$tmp/home"
+mkdir -p "$home"
+HOME="$home" $MAKE -s BUILD="$BUILD" DESTDIR="$tmp/stage" install >"$tmp/install2.log" 2>&1 || {
+    cat "$tmp/install2.log"; echo "FAIL: make install with DESTDIR only"; exit 1; }
+[ -f "$tmp/stage/usr/local/lib/lv2/rnnfx.lv2/rnnfx.so" ] ||
+    { echo "FAIL: DESTDIR without PREFIX did not stage under /usr/local"; exit 1; }
+[ -z "$(ls -A "$home")" ] || { echo "FAIL: DESTDIR without PREFIX wrote into HOME: $(ls -A "$home")"; exit 1; }
+echo "DESTDIR without PREFIX staged under /usr/local"
 exit 0
