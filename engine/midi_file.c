@@ -9,6 +9,7 @@
  * then merged into time order with a stable sort.
  */
 #include "midi_file.h"
+#include "model_file.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -644,11 +645,7 @@ RnnfxStatus rnnfx_midi_write(const RnnfxMidiSong *song, const char *path, RnnfxE
         free(buf);
         return rnnfx_fail(err, RNNFX_ERR_NOMEM, "out of memory");
     }
-    /* the file name cut so the temporary name stays within 255 bytes */
-    const char *slash = strrchr(path, '/');
-    size_t base_at = slash ? (size_t)(slash - path) + 1 : 0, keep = pl;
-    if (pl - base_at > 255 - 15)
-        keep = base_at + (255 - 15);
+    const size_t keep = rnnfx_temp_name_keep(path, 15);
     snprintf(tmp, pl + 16, "%.*s.tmp%ld", (int)keep, path, (long)getpid() % 100000000L);
     FILE *f = fopen(tmp, "wb");
     if (!f) {

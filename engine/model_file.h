@@ -53,6 +53,13 @@ RnnfxStatus rnnfx_model_to_json(const RnnfxModel *model, char **out_text, RnnfxE
 RnnfxStatus rnnfx_read_file(const char *path, size_t max_bytes, char **out, size_t *out_len,
                             RnnfxError *err);
 
+/* How many leading bytes of path a temporary file beside it keeps before a
+ * suffix of suffix_len bytes, so that the temporary file's own name stays
+ * within 255 bytes, the longest name Linux file systems take: a valid
+ * 250-byte output name plus ".tmp-XXXXXX" could not be created (and a
+ * training run lost the model it had just finished). Thread: any. */
+size_t rnnfx_temp_name_keep(const char *path, size_t suffix_len);
+
 /* Writes bytes to path atomically (temporary file + fsync + rename). */
 RnnfxStatus rnnfx_write_file_atomic(const char *path, const void *data, size_t len,
                                     RnnfxError *err);

@@ -97,6 +97,15 @@ RnnfxStatus rnnfx_read_file(const char *path, size_t max_bytes, char **out, size
     return RNNFX_OK;
 }
 
+size_t rnnfx_temp_name_keep(const char *path, size_t suffix_len)
+{
+    const size_t n = strlen(path), name_max = 255;
+    const char *slash = strrchr(path, '/');
+    const size_t base_at = slash ? (size_t)(slash - path) + 1 : 0;
+    const size_t room = suffix_len < name_max ? name_max - suffix_len : 1;
+    return n - base_at > room ? base_at + room : n;
+}
+
 RnnfxStatus rnnfx_write_file_atomic(const char *path, const void *data, size_t len, RnnfxError *err)
 {
     if (!path || (!data && len > 0))
@@ -107,13 +116,7 @@ RnnfxStatus rnnfx_write_file_atomic(const char *path, const void *data, size_t l
     char *tmp = malloc(n + 16);
     if (!tmp)
         return rnnfx_fail(err, RNNFX_ERR_NOMEM, "out of memory");
-    /* The file name is cut so the temporary name stays within 255 bytes:
-     * "<a 250-byte name>.tmp-XXXXXX" could not be created, and the model a
-     * training run had just finished was lost ("File name too long"). */
-    const char *slash = strrchr(path, '/');
-    size_t base_at = slash ? (size_t)(slash - path) + 1 : 0, keep = n;
-    if (n - base_at > 255 - 11)
-        keep = base_at + (255 - 11);
+    const size_t keep = rnnfx_temp_name_keep(path, 11);
     memcpy(tmp, path, keep);
     memcpy(tmp + keep, ".tmp-XXXXXX", 12);
     int fd = mkstemp(tmp);

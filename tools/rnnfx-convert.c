@@ -270,11 +270,7 @@ int main(int argc, char **argv)
      * below pass, so a failed conversion never leaves (or replaces) a file
      * under the output name. */
     char tmp_path[4096];
-    /* the file name cut so the temporary name stays within 255 bytes */
-    const char *oslash = strrchr(out_path, '/');
-    size_t base_at = oslash ? (size_t)(oslash - out_path) + 1 : 0, keep = strlen(out_path);
-    if (keep - base_at > 255 - 20)
-        keep = base_at + (255 - 20);
+    const size_t keep = rnnfx_temp_name_keep(out_path, 20);
     if (snprintf(tmp_path, sizeof tmp_path, "%.*s.convert-%ld", (int)keep, out_path,
                  (long)getpid()) >= (int)sizeof tmp_path) {
         fprintf(stderr, "rnnfx-convert: output path too long\n");

@@ -3,6 +3,7 @@
  * files and streams. See audio_io.h for the contract.
  */
 #include "audio_io.h"
+#include "model_file.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -380,12 +381,7 @@ RnnfxStatus rnnfx_audio_writer_open(const char *path, int channels, int sample_r
         return rnnfx_fail(err, RNNFX_ERR_NOMEM, "out of memory");
     }
     memcpy(w->path, path, plen + 1);
-    /* the file name cut so the temporary name stays within 255 bytes
-     * (a valid 250-byte output name failed as "File name too long") */
-    const char *slash = strrchr(path, '/');
-    size_t base_at = slash ? (size_t)(slash - path) + 1 : 0, keep = plen;
-    if (plen - base_at > 255 - 11)
-        keep = base_at + (255 - 11);
+    const size_t keep = rnnfx_temp_name_keep(path, 11);
     memcpy(w->tmp, path, keep);
     memcpy(w->tmp + keep, ".tmp-XXXXXX", 12);
     w->fd = mkstemp(w->tmp);
