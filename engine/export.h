@@ -91,6 +91,10 @@ void rnnfx_text_printf(RnnfxText *t, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)))
 #endif
     ;
+/* Length of the well-formed UTF-8 sequence at p (1 to 4 bytes), or 0 when
+ * p starts none (a stray byte, an overlong form, a surrogate). p is
+ * NUL-terminated, so a cut sequence stops at the NUL. Thread: any. */
+size_t rnnfx_utf8_len(const unsigned char *p);
 /* A JSON string literal (quoted, escaped; bytes that are not UTF-8 become
  * U+FFFD). */
 void rnnfx_text_json_string(RnnfxText *t, const char *s);

@@ -59,10 +59,8 @@ void rnnfx_text_printf(RnnfxText *t, const char *fmt, ...)
     }
 }
 
-/* Length of the well-formed UTF-8 sequence at p (1 to 4 bytes), or 0 when
- * p starts none (a stray byte, an overlong form, a surrogate). p is
- * NUL-terminated, so a cut sequence stops at the NUL. */
-static size_t utf8_len(const unsigned char *p)
+/* See export.h. */
+size_t rnnfx_utf8_len(const unsigned char *p)
 {
     const unsigned c = p[0];
     size_t n;
@@ -103,7 +101,7 @@ void rnnfx_text_json_string(RnnfxText *t, const char *s)
         else if (*p < 0x80)
             rnnfx_text_printf(t, "%c", *p);
         else {
-            size_t n = utf8_len(p);
+            size_t n = rnnfx_utf8_len(p);
             if (n == 0) {
                 rnnfx_text_printf(t, "\\ufffd");
             } else {
@@ -119,7 +117,7 @@ void rnnfx_text_utf8_checked(RnnfxText *t, const char *s)
 {
     const unsigned char *p = (const unsigned char *)s, *run = p;
     while (*p) {
-        size_t n = utf8_len(p);
+        size_t n = rnnfx_utf8_len(p);
         if (n) {
             p += n;
             continue;

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "export.h"
 #include "model_file.h"
 
 /* Percent-encodes a path for use inside <...> (RFC 3986 path characters are
@@ -33,31 +34,6 @@ static void uri_escape(const char *in, char *out, size_t len)
     out[o] = 0;
 }
 
-/* Length of the well-formed UTF-8 sequence at p (1 to 4 bytes), or 0 when
- * p starts none. p is NUL-terminated. */
-static size_t utf8_len(const unsigned char *p)
-{
-    const unsigned c = p[0];
-    size_t n;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xC2 && c <= 0xDF)
-        n = 2;
-    else if (c >= 0xE0 && c <= 0xEF)
-        n = 3;
-    else if (c >= 0xF0 && c <= 0xF4)
-        n = 4;
-    else
-        return 0;
-    for (size_t i = 1; i < n; i++)
-        if ((p[i] & 0xC0) != 0x80)
-            return 0;
-    if ((c == 0xE0 && p[1] < 0xA0) || (c == 0xED && p[1] >= 0xA0) ||
-        (c == 0xF0 && p[1] < 0x90) || (c == 0xF4 && p[1] >= 0x90))
-        return 0;
-    return n;
-}
-
 /* Escapes a Turtle string literal body. Turtle is UTF-8: a label holding
  * another encoding's bytes (--name typed on a Latin-1 terminal) made
  * every LV2 host refuse the preset file ("invalid UTF-8 start"), so the
@@ -74,7 +50,7 @@ static void str_escape(const char *in, char *out, size_t len)
         } else if (*p < 0x80) {
             out[o++] = (char)*p;
         } else {
-            size_t n = utf8_len(p);
+            size_t n = rnnfx_utf8_len(p);
             if (n == 0) {
                 out[o++] = (char)0xEF; /* U+FFFD */
                 out[o++] = (char)0xBF;
