@@ -70,12 +70,35 @@ void rnnfx_progress_update(RnnfxProgress *p, double fraction, int epoch, int epo
         fprintf(p->out, "\r%s\033[K", line);
         fflush(p->out);
         p->line_open = 1;
-    } else if (epoch_end || now - p->last_print >= p->interval) {
-        fprintf(p->out, "progress %3d%%  epoch %s  elapsed %s  left %s  loss %.4f  val_esr %s  best %s\n",
-                (int)(fraction * 100 + 0.5), ep, elapsed, eta, train_loss, val, best);
-        fflush(p->out);
-        p->last_print = now;
+    } else {
+        char line[sizeof p->held_line];
+        snprintf(line, sizeof line,
+                 "progress %3d%%  epoch %s  elapsed %s  left %s  loss %.4f  val_esr %s  best %s\n",
+                 (int)(fraction * 100 + 0.5), ep, elapsed, eta, train_loss, val, best);
+        const int due = epoch_end ? p->epoch_lines == 0 || now - p->last_print >= RNNFX_PROGRESS_EPOCH_GAP
+                                  : now - p->last_print >= p->interval;
+        if (due) {
+            fputs(line, p->out);
+            fflush(p->out);
+            p->last_print = now;
+            p->held = 0;
+            p->epoch_lines += epoch_end;
+        } else if (epoch_end) {
+            memcpy(p->held_line, line, sizeof line);
+            p->held = 1;
+        }
     }
+}
+
+/* Plain mode: the epoch-end line held back, if any. */
+static void flush_held(RnnfxProgress *p)
+{
+    if (!p->held)
+        return;
+    fputs(p->held_line, p->out);
+    p->held = 0;
+    p->epoch_lines++;
+    p->last_print = rnnfx_cli_now();
 }
 
 void rnnfx_progress_note(RnnfxProgress *p, const char *fmt, ...)
@@ -86,6 +109,7 @@ void rnnfx_progress_note(RnnfxProgress *p, const char *fmt, ...)
         fputs("\r\033[K", p->out);
         p->line_open = 0;
     }
+    flush_held(p);
     va_list ap;
     va_start(ap, fmt);
     vfprintf(p->out, fmt, ap);
@@ -102,5 +126,6 @@ void rnnfx_progress_end(RnnfxProgress *p)
         fputc('\n', p->out);
         p->line_open = 0;
     }
+    flush_held(p);
     fflush(p->out);
 }
