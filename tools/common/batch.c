@@ -44,6 +44,7 @@
 
 #include "audio_io.h"
 #include "cli.h"
+#include "file_ids.h"
 #include "instance.h"
 #include "ir.h"
 
@@ -203,42 +204,9 @@ static int is_skip_dir(const RnnfxBatchList *list, const char *path)
     return same;
 }
 
-/* The folders one folder input has reached, by device and inode: links are
- * followed, but each folder is read once. A link back up the tree ("up ->
- * ..") used to be followed until the depth limit, and two such links in
- * one folder made that 2^64 paths: the run never started. */
-typedef struct {
-    dev_t *dev;
-    ino_t *ino;
-    size_t n, cap;
-} DirSeen;
-
-/* 1 if the folder was seen already, else records it and returns 0; -1
- * when out of memory. */
-static int dir_seen(DirSeen *seen, const struct stat *st)
-{
-    for (size_t i = 0; i < seen->n; i++)
-        if (seen->dev[i] == st->st_dev && seen->ino[i] == st->st_ino)
-            return 1;
-    if (seen->n == seen->cap) {
-        size_t cap = seen->cap ? seen->cap * 2 : 16;
-        dev_t *d = realloc(seen->dev, cap * sizeof *d);
-        if (!d)
-            return -1;
-        seen->dev = d;
-        ino_t *in = realloc(seen->ino, cap * sizeof *in);
-        if (!in)
-            return -1;
-        seen->ino = in;
-        seen->cap = cap;
-    }
-    seen->dev[seen->n] = st->st_dev;
-    seen->ino[seen->n] = st->st_ino;
-    seen->n++;
-    return 0;
-}
-
-static int add_dir(RnnfxBatchList *list, DirSeen *seen, const char *dir, const char *rel,
+/* Each folder of one folder input is read once (file_ids.h: links are
+ * followed, and a link back up the tree made the run hang). */
+static int add_dir(RnnfxBatchList *list, RnnfxFileIds *seen, const char *dir, const char *rel,
                    int depth, char *err, size_t err_len)
 {
     if (depth > 64) {
@@ -281,7 +249,7 @@ static int add_dir(RnnfxBatchList *list, DirSeen *seen, const char *dir, const c
             /* A dangling link in a folder is not worth stopping the run. */
         } else if (S_ISDIR(st.st_mode) && is_skip_dir(list, p)) {
             /* the output folder: never read back as input */
-        } else if (S_ISDIR(st.st_mode) && dir_seen(seen, &st) != 0) {
+        } else if (S_ISDIR(st.st_mode) && rnnfx_file_ids_seen(seen, &st) != 0) {
             /* read already (a link to a folder of this input, or a loop),
              * or no memory to tell: its files are in the list once */
         } else if (S_ISDIR(st.st_mode)) {
@@ -322,14 +290,13 @@ static int add_path(RnnfxBatchList *list, const char *path, char *err, size_t er
     }
     if (S_ISDIR(st.st_mode)) {
         size_t before = list->count;
-        DirSeen seen = {0};
+        RnnfxFileIds seen = {0};
         int rc = -1;
-        if (dir_seen(&seen, &st) < 0)
+        if (rnnfx_file_ids_seen(&seen, &st) < 0)
             msgf(err, err_len, "out of memory");
         else
             rc = add_dir(list, &seen, path, "", 0, err, err_len);
-        free(seen.dev);
-        free(seen.ino);
+        rnnfx_file_ids_free(&seen);
         if (rc != 0)
             return -1;
         if (list->count == before) {

@@ -33,6 +33,7 @@
 #include <json-c/json.h>
 
 #include "cli.h"
+#include "file_ids.h"
 #include "midi_file.h"
 #include "midi_frames.h"
 #include "model.h"
@@ -249,40 +250,13 @@ static int has_midi_ext(const char *name)
 typedef struct {
     char **v;
     size_t n, cap;
-    /* Files and folders taken so far, by device and inode: a file named
-     * twice (or reached through a link) is one song, and each folder is
-     * read once. Links back up the tree ("up -> ..") were followed down to
-     * the depth limit: five songs in such a folder trained as 10331, the
-     * same song on both sides of the validation split. */
-    dev_t *dev;
-    ino_t *ino;
-    size_t n_id, cap_id;
+    /* Files and folders taken so far (file_ids.h): a file named twice (or
+     * reached through a link) is one song, and each folder is read once.
+     * Links back up the tree ("up -> ..") were followed down to the depth
+     * limit: five songs in such a folder trained as 10331, the same song on
+     * both sides of the validation split. */
+    RnnfxFileIds ids;
 } PathList;
-
-/* 1 if the file or folder was taken already, else records it and returns
- * 0; -1 when out of memory. */
-static int paths_seen(PathList *l, const struct stat *st)
-{
-    for (size_t i = 0; i < l->n_id; i++)
-        if (l->dev[i] == st->st_dev && l->ino[i] == st->st_ino)
-            return 1;
-    if (l->n_id == l->cap_id) {
-        size_t cap = l->cap_id ? l->cap_id * 2 : 128;
-        dev_t *d = realloc(l->dev, cap * sizeof *d);
-        if (!d)
-            return -1;
-        l->dev = d;
-        ino_t *in = realloc(l->ino, cap * sizeof *in);
-        if (!in)
-            return -1;
-        l->ino = in;
-        l->cap_id = cap;
-    }
-    l->dev[l->n_id] = st->st_dev;
-    l->ino[l->n_id] = st->st_ino;
-    l->n_id++;
-    return 0;
-}
 
 static int paths_push(PathList *l, const char *p)
 {
@@ -309,14 +283,14 @@ static int collect(PathList *l, const char *path, int depth, int explicit_file)
     }
     if (S_ISREG(st.st_mode)) {
         if (explicit_file || has_midi_ext(path)) {
-            int seen = paths_seen(l, &st);
+            int seen = rnnfx_file_ids_seen(&l->ids, &st);
             return seen < 0 ? -1 : seen ? 0 : paths_push(l, path);
         }
         return 0;
     }
     if (!S_ISDIR(st.st_mode) || depth > 16)
         return 0;
-    int seen = paths_seen(l, &st);
+    int seen = rnnfx_file_ids_seen(&l->ids, &st);
     if (seen)
         return seen < 0 ? -1 : 0;
     DIR *d = opendir(path);
@@ -486,15 +460,13 @@ static int load_midi(const Options *o, SongList *songs)
     for (size_t i = 0; i < paths.n; i++)
         free(paths.v[i]);
     free(paths.v);
-    free(paths.dev);
-    free(paths.ino);
+    rnnfx_file_ids_free(&paths.ids);
     return 0;
 fail:
     for (size_t i = 0; i < paths.n; i++)
         free(paths.v[i]);
     free(paths.v);
-    free(paths.dev);
-    free(paths.ino);
+    rnnfx_file_ids_free(&paths.ids);
     return -1;
 }
 
