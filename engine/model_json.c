@@ -52,7 +52,8 @@ RnnfxStatus rnnfx_read_file(const char *path, size_t max_bytes, char **out, size
      * so "-m some.fifo" (or a plugin asked to load one) hung instead of
      * reaching the fstat() check below. */
     struct stat pre;
-    if (stat(path, &pre) == 0 && S_ISDIR(pre.st_mode)) {
+    const int known = stat(path, &pre) == 0;
+    if (known && S_ISDIR(pre.st_mode)) {
         /* a trained capture's preset bundle is the folder people pick */
         size_t pl = strlen(path);
         while (pl > 1 && path[pl - 1] == '/')
@@ -62,7 +63,7 @@ RnnfxStatus rnnfx_read_file(const char *path, size_t max_bytes, char **out, size
                           bundle ? " (an LV2 bundle: give the .json model file inside it)"
                                  : ", not a file");
     }
-    if (stat(path, &pre) == 0 && !S_ISREG(pre.st_mode))
+    if (known && !S_ISREG(pre.st_mode))
         return rnnfx_fail(err, RNNFX_ERR_IO, "'%s' is not a regular file", path);
     FILE *f = fopen(path, "rb");
     if (!f)
