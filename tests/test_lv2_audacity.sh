@@ -219,14 +219,7 @@ for p in mono stereo; do
 done
 loaded=$(grep -o 'loaded model .*; file .*' "$tmp/audacity-log.txt" | sed 's/.*; file //' | sort | uniq -c)
 # check NAME GOT.wav REF.wav CHANNELS
-check() {
-    ch=0
-    while [ $ch -lt "$4" ]; do
-        printf '%s, channel %d: ' "$1" $ch
-        $PY tests/lv2_audio.py compare "$3" "$2" 0 0 $ch || { echo "FAIL: $1"; fail=1; }
-        ch=$((ch + 1))
-    done
-}
+. tests/support/audio_check.sh
 check "Audacity Rnnfx(mono)" "$tmp/aud-mono.wav" "$tmp/ref/mono.wav" 1
 check "Audacity Rnnfx(stereo)" "$tmp/aud-stereo.wav" "$tmp/ref/stereo.wav" 2
 

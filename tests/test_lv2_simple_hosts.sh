@@ -36,14 +36,7 @@ $PY tests/lv2_audio.py gen-stereo "$tmp/stereo.wav" 2 48000 || exit 1
 
 fail=0 ran=0
 # check NAME GOT.wav REF.wav CHANNELS
-check() {
-    ch=0
-    while [ $ch -lt "$4" ]; do
-        printf '%s, channel %d: ' "$1" $ch
-        $PY tests/lv2_audio.py compare "$3" "$2" 0 0 $ch || { echo "FAIL: $1"; fail=1; }
-        ch=$((ch + 1))
-    done
-}
+. tests/support/audio_check.sh
 # the plugin (whose messages start with "rnnfx") must have said nothing but
 # that it loaded its model; what the hosts print is theirs
 quiet() {
