@@ -16,7 +16,10 @@
  *   AIDA-X: one LSTM or GRU layer of 8, 12, 16, 20, 32, 40, 64 or 80 units
  *     (the sizes the AIDA-X plugin is built for), 1 to 3 inputs (audio then
  *     knobs), one output, optional skip, positive in/out gains (written in
- *     dB), zero initial state. With generic_rtneural, any stack of LSTM/GRU
+ *     dB), zero initial state. AIDA-X knobs have no ranges: its plugin
+ *     feeds 0..1, so a knob's min..max is folded into the first layer's
+ *     input column and bias (AIDA-X's 0..1 plays the trained min..max;
+ *     exact up to one float rounding per weight). With generic_rtneural, any stack of LSTM/GRU
  *     layers, any output count and a sigmoid output, as RTNeural's JSON
  *     reader accepts them.
  *   NAM: a stack of LSTM layers of equal size, audio input only, one output,

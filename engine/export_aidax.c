@@ -326,6 +326,25 @@ RnnfxStatus rnnfx_export_aidax(const RnnfxModel *model, const RnnfxExportOptions
     if ((st = rnnfx_model_clone(model, &m, err)) != RNNFX_OK)
         return st;
     const RnnfxArch *a = rnnfx_model_arch(m);
+    /* AIDA-X files hold no knob ranges, and its plugin feeds 0..1: fold
+     * each knob's min..max into layer 0's input column and bias, so that
+     * W v + b with v = min + u (max - min) becomes (W span) u + (b + W min)
+     * and the host's 0..1 covers what the capture was trained on. */
+    int folded = 0;
+    for (int k = 0; k < a->n_params; k++) {
+        const float lo = a->params[k].min, span = a->params[k].max - a->params[k].min;
+        if (lo == 0.0f && span == 1.0f)
+            continue;
+        int rows, cols;
+        float *w = rnnfx_model_tensor(m, 0, RNNFX_T_WEIGHT_IH, &rows, &cols);
+        float *b = rnnfx_model_tensor(m, 0, RNNFX_T_BIAS_IH, NULL, NULL);
+        for (int r = 0; r < rows; r++) {
+            float *wk = &w[(size_t)r * (size_t)cols + (size_t)(k + 1)];
+            b[r] += *wk * lo;
+            *wk *= span;
+        }
+        folded = 1;
+    }
     if (has_initial_state(m)) {
         for (int l = 0; l < a->n_layers; l++)
             for (int tt = RNNFX_T_INITIAL_H; tt <= RNNFX_T_INITIAL_C; tt++) {
@@ -334,10 +353,11 @@ RnnfxStatus rnnfx_export_aidax(const RnnfxModel *model, const RnnfxExportOptions
                 if (v)
                     memset(v, 0, (size_t)rows * (size_t)cols * sizeof *v);
             }
-        if ((st = rnnfx_model_finalize(m, err)) != RNNFX_OK) {
-            rnnfx_model_free(m);
-            return st;
-        }
+        folded = 1;
+    }
+    if (folded && (st = rnnfx_model_finalize(m, err)) != RNNFX_OK) {
+        rnnfx_model_free(m);
+        return st;
     }
     const RnnfxMeta *meta = rnnfx_model_meta_const(m);
 

@@ -53,7 +53,8 @@
 #     fractional --rate was truncated and --seconds with --overdrive
 #     ignored, both without a word.
 #   - rnnfx-convert --to aidax dropped a knob's name and range (AIDA-X
-#     files hold neither) without a word; a note now says so.
+#     files hold neither) without a word; a note now says so (and the export
+#     maps the range onto AIDA-X's 0..1: tests/test_interop.c).
 #   - an absolute --pattern given with -o was written under the -o folder
 #     (out/tmp/...): now a usage error naming both.
 #

@@ -956,6 +956,50 @@ static void expect_refusal(const char *label, const RnnfxModel *m, ExportFn fn,
         fail_msg("%s: message lacks \"%s\": %s", label, needle, err.msg);
 }
 
+/* AIDA-X knobs are 0..1 and its files hold no ranges: a knob trained on
+ * 0.3..0.8 is folded into the first layer, so AIDA-X's 0, 0.5 and 1 play
+ * what the capture plays at 0.3, 0.55 and 0.8 (it played 0, 0.5 and 1:
+ * outside what it was trained on). */
+static void test_aidax_knob_range(void **state)
+{
+    (void)state;
+    RnnfxArch a;
+    RnnfxCell cells[1] = {RNNFX_CELL_LSTM};
+    int hidden[1] = {16};
+    arch_of(&a, 1, cells, hidden, 2, 1);
+    a.params[0].min = 0.3f;
+    a.params[0].max = 0.8f;
+    a.params[0].def = 0.55f;
+    RnnfxModel *m = random_model(&a, 23, 0, 1);
+    RnnfxModel *back = round_trip("lstm 16, knob 0.3..0.8", m, rnnfx_export_aidax, NULL, NULL);
+    enum { N = 2000 };
+    static float x[N], ia[2 * N], ib[2 * N], ya[N], yb[N], y0[N];
+    rnnfx_test_signal(x, N, 5);
+    double worst = 0.0, spread = 0.0;
+    for (int i = 0; i <= 2; i++) {
+        const float u = 0.5f * (float)i, v = 0.3f + 0.5f * u;
+        for (int t = 0; t < N; t++) {
+            ia[2 * t] = ib[2 * t] = x[t];
+            ia[2 * t + 1] = v;
+            ib[2 * t + 1] = u;
+        }
+        run(m, RNNFX_PATH_REFERENCE, ia, ya, N);
+        run(back, RNNFX_PATH_REFERENCE, ib, yb, N);
+        const double e = rnnfx_test_max_abs_diff(ya, yb, N);
+        worst = e > worst ? e : worst;
+        if (i == 0)
+            memcpy(y0, ya, sizeof ya); /* the capture at 0.3, against 0.8 below */
+        else if (i == 2)
+            spread = rnnfx_test_max_abs_diff(ya, y0, N);
+    }
+    printf("  aidax knob 0.3..0.8 as 0..1: max output difference %.2e (the knob's own effect %.2e)\n",
+           worst, spread);
+    assert_true(worst <= 1e-5);
+    assert_true(spread > 1e-3); /* the knob matters, so the mapping is seen */
+    rnnfx_model_free(back);
+    rnnfx_model_free(m);
+}
+
 static void test_export_refusals(void **state)
 {
     (void)state;
@@ -1183,6 +1227,7 @@ int main(void)
         cmocka_unit_test(test_malformed_nam),
         cmocka_unit_test(test_roundtrip_files),
         cmocka_unit_test(test_roundtrip_random),
+        cmocka_unit_test(test_aidax_knob_range),
         cmocka_unit_test(test_malformed_vectors),
         cmocka_unit_test(test_export_refusals),
         cmocka_unit_test(test_export_files),

@@ -73,8 +73,10 @@ static int ends_with(const char *s, const char *suffix)
 }
 
 /* Largest |a - b| of two models' outputs (gains included) on the self-test
- * signal with knobs at 0; negative if it could not be measured. */
-static double compare_models(const RnnfxModel *a, const RnnfxModel *b)
+ * signal; negative if it could not be measured. The knobs are at 0, or
+ * with `folded` (an AIDA-X export, whose knobs are 0..1 over a's min..max)
+ * a's at the middle of their ranges and b's at 0.5. */
+static double compare_models(const RnnfxModel *a, const RnnfxModel *b, int folded)
 {
     const RnnfxArch *aa = rnnfx_model_arch(a), *ba = rnnfx_model_arch(b);
     if (aa->input_size != ba->input_size || aa->output_size != ba->output_size)
@@ -88,10 +90,25 @@ static double compare_models(const RnnfxModel *a, const RnnfxModel *b)
         rnnfx_selftest_signal(x, n);
         for (size_t t = 0; t < n; t++)
             in[t * ni] = x[t];
+        float *inb = in;
+        if (folded && ni > 1 && (inb = malloc(n * ni * sizeof *inb)) != NULL) {
+            for (size_t t = 0; t < n; t++)
+                for (size_t k = 1; k < ni; k++) {
+                    const RnnfxParamDesc *p = &aa->params[k - 1];
+                    in[t * ni + k] = p->min + 0.5f * (p->max - p->min);
+                    inb[t * ni + k] = 0.5f;
+                }
+            for (size_t t = 0; t < n; t++)
+                inb[t * ni] = x[t];
+        }
+        if (!inb)
+            inb = in;
         rnnfx_instance_set_path(ia, RNNFX_PATH_REFERENCE);
         rnnfx_instance_set_path(ib, RNNFX_PATH_REFERENCE);
         rnnfx_instance_process_frames(ia, in, ya, n);
-        rnnfx_instance_process_frames(ib, in, yb, n);
+        rnnfx_instance_process_frames(ib, inb, yb, n);
+        if (inb != in)
+            free(inb);
         worst = 0.0;
         for (size_t i = 0; i < n * no; i++) {
             double e = fabs((double)ya[i] - (double)yb[i]);
@@ -325,10 +342,10 @@ int main(int argc, char **argv)
         rnnfx_model_free(model);
         return rc;
     }
-    /* AIDA-X files hold no knob names, ranges or defaults: a knob trained
-     * on 0.3..0.8 comes back as an unnamed 0..1 one, fed the host's value
-     * as is. Said once per knob that changed, so a user knows why the
-     * AIDA-X plugin's knob goes past what the capture was trained on. */
+    /* AIDA-X files hold no knob names, ranges or defaults. The export maps
+     * each knob's range onto AIDA-X's 0..1 (export.h); said once per knob,
+     * so a user knows what the AIDA-X plugin's knob plays and what the
+     * file reads back as. */
     const RnnfxArch *barch = rnnfx_model_arch(back);
     for (int k = 0; k < arch->n_params && k < barch->n_params; k++) {
         const RnnfxParamDesc *a = &arch->params[k], *b = &barch->params[k];
@@ -336,13 +353,13 @@ int main(int argc, char **argv)
             continue;
         fprintf(stderr,
                 "rnnfx-convert: note: %s keeps no knob names or ranges: knob %d '%s' (%g .. %g, "
-                "default %g) reads back as '%s' (%g .. %g, default %g); a host's value goes to the "
-                "model as is, so only %g .. %g is what it was trained on\n",
+                "default %g) is written as a 0 .. 1 knob (0 plays %g, 1 plays %g) and reads back as "
+                "'%s' (%g .. %g, default %g)\n",
                 target_name(target), k + 1, a->name, (double)a->min, (double)a->max,
-                (double)a->def, b->name, (double)b->min, (double)b->max, (double)b->def,
-                (double)a->min, (double)a->max);
+                (double)a->def, (double)a->min, (double)a->max, b->name, (double)b->min,
+                (double)b->max, (double)b->def);
     }
-    double diff = compare_models(model, back);
+    double diff = compare_models(model, back, target == TO_AIDAX);
     printf("%s -> %s (%s): %s %d x %d, %d input%s, %g Hz", in_path, out_path, target_name(target),
            rnnfx_cell_name(arch->layers[0].cell), arch->n_layers, arch->layers[0].hidden_size,
            arch->input_size, arch->input_size == 1 ? "" : "s", meta->sample_rate);
