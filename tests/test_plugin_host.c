@@ -108,15 +108,8 @@ static void load_model(Lv2Host *h, const char *path, uint32_t block)
 static int setup(void **state)
 {
     (void)state;
-    const char *build = getenv("BUILD");
-    const char *bundle = getenv("RNNFX_LV2_BUNDLE"); /* e.g. an installed copy */
-    if (bundle && *bundle) snprintf(g_bundle, sizeof g_bundle, "%s", bundle);
-    else snprintf(g_bundle, sizeof g_bundle, "%s/rnnfx.lv2", build && *build ? build : "build");
-    struct stat st;
-    if (stat(g_bundle, &st) != 0) {
-        fprintf(stderr, "bundle %s not built\n", g_bundle);
+    if (lv2host_built_bundle(g_bundle, sizeof g_bundle) != 0)
         return -1;
-    }
     snprintf(g_tmp, sizeof g_tmp, "/tmp/rnnfx-plugin-test-XXXXXX");
     if (!mkdtemp(g_tmp)) return -1;
     char p[1200];

@@ -21,7 +21,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include <cmocka.h>
 
@@ -129,17 +128,8 @@ static void test_offset_model_warned(void **state)
 static int setup(void **state)
 {
     (void)state;
-    const char *build = getenv("BUILD");
-    const char *bundle = getenv("RNNFX_LV2_BUNDLE"); /* e.g. an installed copy */
-    if (bundle && *bundle)
-        snprintf(g_bundle, sizeof g_bundle, "%s", bundle);
-    else
-        snprintf(g_bundle, sizeof g_bundle, "%s/rnnfx.lv2", build && *build ? build : "build");
-    struct stat st;
-    if (stat(g_bundle, &st) != 0) {
-        fprintf(stderr, "bundle %s not built\n", g_bundle);
+    if (lv2host_built_bundle(g_bundle, sizeof g_bundle) != 0)
         return -1;
-    }
     snprintf(g_tmp, sizeof g_tmp, "/tmp/rnnfx-plugin-rest-XXXXXX");
     return mkdtemp(g_tmp) ? 0 : -1;
 }

@@ -871,7 +871,11 @@ int lv2host_state_file_value(const char *dir, const char *property_uri, char *bu
 int lv2host_built_bundle(char *buf, size_t len)
 {
     const char *build = getenv("BUILD");
-    snprintf(buf, len, "%s/rnnfx.lv2", build && *build ? build : "build");
+    const char *bundle = getenv("RNNFX_LV2_BUNDLE"); /* e.g. an installed copy */
+    if (bundle && *bundle)
+        snprintf(buf, len, "%s", bundle);
+    else
+        snprintf(buf, len, "%s/rnnfx.lv2", build && *build ? build : "build");
     struct stat st;
     if (stat(buf, &st) != 0) {
         fprintf(stderr, "bundle %s not built\n", buf);

@@ -38,8 +38,10 @@ typedef struct {
     int no_log;     /* 1: do not pass the Log feature */
 } Lv2HostConfig;
 
-/* "$BUILD/rnnfx.lv2" (BUILD unset or empty: "build"), the bundle the build
- * made, into buf. 0 if it exists; else -1 after saying so on stderr. */
+/* The bundle to test, into buf: $RNNFX_LV2_BUNDLE when set (an installed
+ * copy: tests/test_lv2_install.sh), else "$BUILD/rnnfx.lv2" (BUILD unset
+ * or empty: "build"), the one the build made. 0 if it exists; else -1
+ * after saying so on stderr. */
 int lv2host_built_bundle(char *buf, size_t len);
 
 /* Loads bundle_dir (a directory path) and instantiates plugin_uri.
