@@ -297,6 +297,18 @@ static double time_round_trip(int poly, double host, double model)
     return p5(&st);
 }
 
+/* A bare-engine instance of m with every knob at the middle of its range,
+ * as the plugin's knob ports at 0.5 play it; NULL when out of memory. */
+static RnnfxInstance *mid_instance(const RnnfxModel *m)
+{
+    RnnfxInstance *inst = rnnfx_instance_new(m);
+    for (int k = 0; inst && k < rnnfx_model_arch(m)->n_params; k++) {
+        const RnnfxParamDesc *pd = &rnnfx_model_arch(m)->params[k];
+        rnnfx_instance_set_param(inst, k, pd->min + 0.5f * (pd->max - pd->min));
+    }
+    return inst;
+}
+
 /* The stereo plugin against the engine it wraps: two instances through
  * rnnfx_instance_process_pair (what the plugin's stereo chain calls: one
  * time loop where a pair kernel exists, else two calls) and, for
@@ -317,8 +329,8 @@ static int bench_stereo(const LilvPlugin *plugin, char (*models)[1300], const ch
             fprintf(stderr, "bench_plugin: %s\n", err.msg);
             return -1;
         }
-        RnnfxInstance *il = rnnfx_instance_new(m), *ir = rnnfx_instance_new(m);
-        RnnfxInstance *sl = rnnfx_instance_new(m), *sr = rnnfx_instance_new(m);
+        RnnfxInstance *il = mid_instance(m), *ir = mid_instance(m);
+        RnnfxInstance *sl = mid_instance(m), *sr = mid_instance(m);
         Host *h48 = host_new(plugin, 1, 48000.0, models[mi]);
         Host *h44 = host_new(plugin, 1, 44100.0, models[mi]);
         if (!il || !ir || !sl || !sr || !h48 || !h44) {
@@ -326,11 +338,6 @@ static int bench_stereo(const LilvPlugin *plugin, char (*models)[1300], const ch
             return -1;
         }
         RnnfxInstance *all[4] = {il, ir, sl, sr};
-        for (int k = 0; k < rnnfx_model_arch(m)->n_params; k++) {
-            const RnnfxParamDesc *pd = &rnnfx_model_arch(m)->params[k];
-            for (int i = 0; i < 4; i++)
-                rnnfx_instance_set_param(all[i], k, pd->min + 0.5f * (pd->max - pd->min));
-        }
         const size_t lag = 240, n = (size_t)SECONDS * 48000;
         float *x = malloc((n + lag) * sizeof(float)), *yl = malloc(n * sizeof(float)),
               *yr = malloc(n * sizeof(float));
@@ -398,6 +405,17 @@ static void bench_resampling(void)
     rnnfx_resample_filter_free(f);
 }
 
+/* The plugin `uri` of the loaded bundle, or NULL after saying so. */
+static const LilvPlugin *find_plugin(LilvWorld *world, const char *uri, const char *bundle)
+{
+    LilvNode *node = lilv_new_uri(world, uri);
+    const LilvPlugin *p = lilv_plugins_get_by_uri(lilv_world_get_all_plugins(world), node);
+    lilv_node_free(node);
+    if (!p)
+        fprintf(stderr, "bench_plugin: %s not in %s\n", uri, bundle);
+    return p;
+}
+
 int main(int argc, char **argv)
 {
     (void)argc;
@@ -422,21 +440,10 @@ int main(int argc, char **argv)
     LilvNode *bnode = lilv_new_file_uri(world, NULL, dir);
     lilv_world_load_bundle(world, bnode);
     lilv_node_free(bnode);
-    LilvNode *uri = lilv_new_uri(world, RNNFX_URI_MONO);
-    const LilvPlugin *plugin = lilv_plugins_get_by_uri(lilv_world_get_all_plugins(world), uri);
-    lilv_node_free(uri);
-    if (!plugin) {
-        fprintf(stderr, "bench_plugin: %s not in %s\n", RNNFX_URI_MONO, bundle);
+    const LilvPlugin *plugin = find_plugin(world, RNNFX_URI_MONO, bundle);
+    const LilvPlugin *splugin = find_plugin(world, RNNFX_URI_STEREO, bundle);
+    if (!plugin || !splugin)
         return 1;
-    }
-
-    LilvNode *suri = lilv_new_uri(world, RNNFX_URI_STEREO);
-    const LilvPlugin *splugin = lilv_plugins_get_by_uri(lilv_world_get_all_plugins(world), suri);
-    lilv_node_free(suri);
-    if (!splugin) {
-        fprintf(stderr, "bench_plugin: %s not in %s\n", RNNFX_URI_STEREO, bundle);
-        return 1;
-    }
 
     /* the bundled captures, and a 32-unit LSTM (a common published size) */
     char models[3][1300];
@@ -478,11 +485,7 @@ int main(int argc, char **argv)
             fprintf(stderr, "bench_plugin: %s\n", err.msg);
             return 1;
         }
-        RnnfxInstance *inst = rnnfx_instance_new(m);
-        for (int k = 0; k < rnnfx_model_arch(m)->n_params; k++) {
-            const RnnfxParamDesc *pd = &rnnfx_model_arch(m)->params[k];
-            rnnfx_instance_set_param(inst, k, pd->min + 0.5f * (pd->max - pd->min));
-        }
+        RnnfxInstance *inst = mid_instance(m);
         Host *h48 = host_new(plugin, 0, 48000.0, models[mi]);
         Host *h44 = host_new(plugin, 0, 44100.0, models[mi]);
         if (!inst || !h48 || !h44) {
