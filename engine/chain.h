@@ -197,6 +197,9 @@ int rnnfx_chain_core_latency(const RnnfxChainCore *core);
  * export swapped gates or biases (+0.198 for one published AIDA-X GRU
  * file). Thread: any (fixed when the core is built). */
 float rnnfx_chain_core_rest_output(const RnnfxChainCore *core);
+/* Beyond this rest output (-26 dBFS of DC) the plugin and the tools warn
+ * that the file may be mis-converted or broken; it still loads and plays. */
+#define RNNFX_CHAIN_REST_WARN 0.05
 
 /* How a core converts rates: "none" (the model runs at the host rate),
  * "polyphase" (resample.h) or "libsamplerate". Thread: any. */

@@ -307,7 +307,7 @@ static void log_model(Rnnfx *self, const RnnfxChainCore *core, const char *path)
      * export) plays a constant offset under every note: say so, as the
      * command-line tools do (the same -26 dBFS threshold). */
     const float rest = rnnfx_chain_core_rest_output(core);
-    if (fabsf(rest) > 0.05f)
+    if (fabsf(rest) > RNNFX_CHAIN_REST_WARN)
         lv2_log_warning(&self->logger,
                         "rnnfx: model '%s' settles at %+.3f on silence (a DC offset of %.1f dBFS "
                         "under everything it plays; captures settle near 0): the file may be "

@@ -350,6 +350,8 @@ static int swap_model(App *a, const char *path)
             rnnfx_cli_without_path(err.msg[0] ? err.msg : rnnfx_strerror(st), path));
         return -1;
     }
+    /* the core settled the model when it was built: no second run */
+    const float rest = rnnfx_chain_core_rest_output(core);
     Msg m = {.type = MSG_CORE, .core = core};
     if (!ring_push(&a->L->to_audio, &m)) {
         rnnfx_chain_core_free(core);
@@ -362,7 +364,7 @@ static int swap_model(App *a, const char *path)
     snprintf(a->model_path, sizeof a->model_path, "%s", path);
     say(a, "switching to %s", path);
     char rw[300];
-    rnnfx_cli_rest_warning(rnnfx_cli_model_rest_output(a->model), rw, sizeof rw);
+    rnnfx_cli_rest_warning(rest, rw, sizeof rw);
     if (rw[0])
         say(a, "warning: %s: %s", path, rw);
     return 0;

@@ -13,6 +13,7 @@
 #include <stddef.h>
 
 #include "model.h"
+#include "chain.h"
 
 /* Parses a whole string as a finite double / an int in [lo, hi]. Returns 0 on
  * success, -1 if the text is not entirely a number or is out of range.
@@ -111,9 +112,8 @@ double rnnfx_cli_lin_to_db(double lin);
  * when there is no memory. Thread: any but audio (allocates). */
 #define RNNFX_CLI_REST_SAMPLES 4096
 double rnnfx_cli_model_rest_output(const RnnfxModel *model);
-/* Beyond this (-26 dBFS of DC) the tools warn that the file may be
- * mis-converted or broken; it still loads and plays. */
-#define RNNFX_CLI_REST_WARN 0.05
+/* Beyond this the tools warn, as the plugin does (chain.h). */
+#define RNNFX_CLI_REST_WARN RNNFX_CHAIN_REST_WARN
 /* The warning's text for rest output `rest` (with no program prefix or
  * newline), or "" when |rest| is within RNNFX_CLI_REST_WARN or NAN.
  * Thread: any. */
