@@ -73,6 +73,7 @@ struct RnnfxChainCore {
     size_t ir_frames;
     float applied[RNNFX_CHAIN_MAX_KNOBS]; /* knob values last given to the
                                              instances, model units (NaN: none) */
+    int kept; /* owned by the caller (rnnfx_chain_core_set_kept) */
 };
 
 struct RnnfxChain {
@@ -694,13 +695,19 @@ RnnfxStatus rnnfx_chain_new_multi(const RnnfxModel *model, double host_rate, int
     return RNNFX_OK;
 }
 
+/* Frees a core the chain holds, unless its owner keeps it. */
+static void drop_core(RnnfxChainCore *core)
+{
+    if (core && !core->kept) rnnfx_chain_core_free(core);
+}
+
 void rnnfx_chain_free(RnnfxChain *c)
 {
     if (!c) return;
-    rnnfx_chain_core_free(c->cur);
-    rnnfx_chain_core_free(c->old);
-    rnnfx_chain_core_free(c->pending);
-    for (int i = 0; i < c->n_retired; i++) rnnfx_chain_core_free(c->retired[i]);
+    drop_core(c->cur);
+    drop_core(c->old);
+    drop_core(c->pending);
+    for (int i = 0; i < c->n_retired; i++) drop_core(c->retired[i]);
     for (int ch = 0; ch < RNNFX_CHAIN_MAX_CHANNELS; ch++) {
         free(c->ring[ch]);
         free(c->x[ch]);
@@ -766,10 +773,28 @@ void rnnfx_chain_reset(RnnfxChain *c)
     c->active = 1;
 }
 
+void rnnfx_chain_core_set_kept(RnnfxChainCore *core)
+{
+    if (core) core->kept = 1;
+}
+
+RnnfxCoreRole rnnfx_chain_core_role(const RnnfxChain *c, const RnnfxChainCore *core)
+{
+    if (!c || !core) return RNNFX_CORE_NONE;
+    if (core == c->cur) return RNNFX_CORE_CURRENT;
+    if (core == c->old) return RNNFX_CORE_FADING;
+    if (core == c->pending) return RNNFX_CORE_PENDING;
+    for (int i = 0; i < c->n_retired; i++)
+        if (core == c->retired[i]) return RNNFX_CORE_RETIRED;
+    return RNNFX_CORE_NONE;
+}
+
 void rnnfx_chain_swap(RnnfxChain *c, RnnfxChainCore *core, RnnfxChainCore **displaced)
 {
     if (displaced) *displaced = NULL;
     if (!c || !core) return;
+    /* a kept core played before: it starts again from its rest state */
+    if (core->kept) core_reset(core);
     core_apply_knobs(core, c);
     if (!c->cur) {
         c->cur = core;

@@ -186,6 +186,28 @@ size_t rnnfx_chain_core_ir_frames(const RnnfxChainCore *core);
  * be installed in a chain. Thread: not audio. */
 void rnnfx_chain_core_free(RnnfxChainCore *core);
 
+/* Marks a core as kept by its caller, who may then install it any number of
+ * times (a plugin's preloaded captures, selected from the audio thread).
+ * The chain treats a kept core as any other, except that
+ * rnnfx_chain_free leaves it to its owner, and swapping it in resets it
+ * first (so it starts from its rest state, not where it last stopped). The
+ * owner frees it with rnnfx_chain_core_free once no chain holds it, and
+ * must not install it while the chain still holds it (see
+ * rnnfx_chain_core_role). Thread: not audio (before the core is used). */
+void rnnfx_chain_core_set_kept(RnnfxChainCore *core);
+
+/* What a core is to a chain right now. */
+typedef enum {
+    RNNFX_CORE_NONE = 0, /* not held */
+    RNNFX_CORE_CURRENT,  /* the newest installed core */
+    RNNFX_CORE_FADING,   /* fading out */
+    RNNFX_CORE_PENDING,  /* waiting for the running fade to end */
+    RNNFX_CORE_RETIRED   /* done with, not yet taken by rnnfx_chain_take_retired */
+} RnnfxCoreRole;
+
+/* Thread: audio-safe. */
+RnnfxCoreRole rnnfx_chain_core_role(const RnnfxChain *chain, const RnnfxChainCore *core);
+
 /* The model a core runs, and its latency in host samples. Thread: any
  * (both are fixed when the core is built). */
 const RnnfxModel *rnnfx_chain_core_model(const RnnfxChainCore *core);

@@ -10,6 +10,10 @@
  * processing itself lives in the chain, so the batch tool and this plugin
  * produce the same samples.
  *
+ * The capture selector (a control port) chooses among the bundle's
+ * captures without the Worker: their cores are built at instantiate and
+ * kept (select_capture_rt).
+ *
  * Two settings make a processing core: the model (rnnfx:model) and the
  * cabinet IR (rnnfx:ir, "" for none). A core is built from both at once, so
  * changing either rebuilds the core from the two files. Each request names
@@ -81,7 +85,7 @@ typedef struct {
     LV2_URID atom_Path, atom_String, atom_Float, atom_Double, atom_URID, atom_Object,
         atom_Sequence, atom_eventTransfer, midi_Event, patch_Set, patch_Get, patch_property,
         patch_value, bufsz_maxBlockLength, bufsz_nominalBlockLength, atom_Int, model, model_name,
-        model_rate, model_esr, ir;
+        model_rate, model_esr, ir, capture;
 } Uris;
 
 typedef enum { MSG_LOAD = 1, MSG_FREE, MSG_LOADED, MSG_FAILED } MsgType;
@@ -168,6 +172,7 @@ typedef struct {
     LV2_Atom_Sequence *notify;
     const float *ctl[RNNFX_PORT_LATENCY]; /* indices INPUT_GAIN..KNOB4 used */
     float *latency_port, *in_peak_port, *out_peak_port;
+    const float *capture_port;
     const float *in[RNNFX_CHAIN_MAX_CHANNELS];
     float *out[RNNFX_CHAIN_MAX_CHANNELS];
 
@@ -206,6 +211,23 @@ typedef struct {
 
     /* Worker thread only (see WorkerMemory). */
     WorkerMemory memory;
+
+    /* The capture selector. The bundle's captures are built at instantiate
+     * as kept cores (chain.h), so choosing one installs it on the audio
+     * thread at once: in hosts without a Worker too (lv2apply, ecasound),
+     * and from the first sample of an offline render (Audacity), which a
+     * Worker load would miss. captures[k] is NULL if it failed to load
+     * (logged). capture_applied is the port value last acted on: choosing
+     * an entry acts once, so a model file chosen afterwards stays; it is
+     * saved (rnnfx:capture) so a restored session does not act again.
+     * fresh: nothing was processed since instantiate or activate, so a
+     * capture chosen now starts at once instead of crossfading. Audio
+     * thread, and instantiation class (never concurrently). */
+    RnnfxChainCore *captures[RNNFX_N_CAPTURES];
+    char capture_model[RNNFX_N_CAPTURES][RNNFX_PATH_MAX];
+    char capture_ir[RNNFX_N_CAPTURES][RNNFX_PATH_MAX];
+    int capture_applied;
+    int fresh;
 
     /* Last finite value of each host control port (NAN: none yet, use the
      * port's default): a host writing NaN or infinity into a port keeps the
@@ -264,6 +286,7 @@ static void map_uris(LV2_URID_Map *map, Uris *u)
     u->model_rate = map->map(map->handle, RNNFX_URI_MODEL_RATE);
     u->model_esr = map->map(map->handle, RNNFX_URI_MODEL_ESR);
     u->ir = map->map(map->handle, RNNFX_URI_IR);
+    u->capture = map->map(map->handle, RNNFX_URI_CAPTURE);
 }
 
 /* Copies a NUL-terminated path into a RNNFX_PATH_MAX buffer, cut at its
@@ -347,13 +370,28 @@ static RnnfxStatus build_core(Rnnfx *self, const char *path, const RnnfxIr *ir, 
     return RNNFX_OK;
 }
 
-static void default_model_path(const Rnnfx *self, char *buf, size_t size)
+/* The path of a file in the bundle. */
+static void bundle_file(const Rnnfx *self, const char *name, char *buf, size_t size)
 {
     snprintf(buf, size, "%s%s%s", self->bundle_path,
              (self->bundle_path[0] && self->bundle_path[strlen(self->bundle_path) - 1] == '/')
                  ? ""
                  : "/",
-             RNNFX_DEFAULT_MODEL_FILE);
+             name);
+}
+
+static void default_model_path(const Rnnfx *self, char *buf, size_t size)
+{
+    bundle_file(self, RNNFX_DEFAULT_MODEL_FILE, buf, size);
+}
+
+/* 1 if core is one of the capture selector's (kept: never freed with the
+ * chain's retired cores). Thread: any. */
+static int is_capture(const Rnnfx *self, const RnnfxChainCore *core)
+{
+    for (int k = 0; k < RNNFX_N_CAPTURES; k++)
+        if (core && core == self->captures[k]) return 1;
+    return 0;
 }
 
 /* 1 if both paths name the same existing file. Thread: not audio. */
@@ -397,7 +435,7 @@ static Parked *spare_pop(Rnnfx *self)
  * always there. Thread: audio. */
 static void dispose_core_rt(Rnnfx *self, RnnfxChainCore *core)
 {
-    if (!core) return;
+    if (!core || is_capture(self, core)) return; /* the plugin keeps those */
     Parked *cell = spare_pop(self);
     if (self->schedule) {
         MsgCore msg = {MSG_FREE, 0, 0, 0, 0, core, cell};
@@ -437,7 +475,7 @@ static void drain_retired_rt(Rnnfx *self)
  * instantiation. */
 static void free_core_now(Rnnfx *self, RnnfxChainCore *core)
 {
-    if (!core) return;
+    if (!core || is_capture(self, core)) return; /* the plugin keeps those */
     free(spare_pop(self));
     rnnfx_chain_core_free(core);
 }
@@ -461,6 +499,33 @@ static RnnfxStatus install_core_now(Rnnfx *self, RnnfxChainCore *core, RnnfxErro
     if (displaced == core) return rnnfx_fail(err, RNNFX_ERR_LIMIT, "the chain is busy");
     self->ir_frames = ir_frames;
     return RNNFX_OK;
+}
+
+/* Builds the capture selector's cores (see Rnnfx.captures). A capture
+ * that fails to load is logged and its entry then changes nothing.
+ * Thread: instantiation. */
+static void preload_captures(Rnnfx *self)
+{
+    static const char *const files[RNNFX_N_CAPTURES][2] = RNNFX_CAPTURE_FILES;
+    for (int k = 0; k < RNNFX_N_CAPTURES; k++) {
+        bundle_file(self, files[k][0], self->capture_model[k], RNNFX_PATH_MAX);
+        if (files[k][1][0]) bundle_file(self, files[k][1], self->capture_ir[k], RNNFX_PATH_MAX);
+        RnnfxError err = {{0}};
+        RnnfxIr *ir = NULL;
+        RnnfxStatus st = RNNFX_OK;
+        if (self->capture_ir[k][0])
+            st = rnnfx_ir_load(self->capture_ir[k], self->rate, self->channels, &ir, &err);
+        if (st == RNNFX_OK)
+            st = build_core(self, self->capture_model[k], ir, 0, &self->captures[k], &err);
+        rnnfx_ir_free(ir);
+        if (st != RNNFX_OK) {
+            lv2_log_error(&self->logger, "rnnfx: bundled capture %d (%s) cannot be loaded: %s\n",
+                          k + 1, files[k][0], err.msg);
+            self->captures[k] = NULL;
+            continue;
+        }
+        rnnfx_chain_core_set_kept(self->captures[k]);
+    }
 }
 
 /* ---- LV2 descriptor callbacks ---------------------------------------------------- */
@@ -521,7 +586,9 @@ static LV2_Handle instantiate_common(double rate, const char *bundle_path,
                       "through until a model is loaded\n",
                       path, err.msg);
     }
+    preload_captures(self);
     self->notify_pending = 1;
+    self->fresh = 1;
     return self;
 }
 
@@ -543,6 +610,10 @@ static LV2_Handle instantiate_stereo(const LV2_Descriptor *d, double rate, const
 static void connect_port(LV2_Handle h, uint32_t port, void *data)
 {
     Rnnfx *self = h;
+    if (port == (self->channels > 1 ? RNNFX_PORT_CAPTURE_STEREO : RNNFX_PORT_CAPTURE_MONO)) {
+        self->capture_port = data;
+        return;
+    }
     switch ((RnnfxPort)port) {
     case RNNFX_PORT_CONTROL: self->control = data; break;
     case RNNFX_PORT_NOTIFY: self->notify = data; break;
@@ -572,6 +643,7 @@ static void activate(LV2_Handle h)
     free_garbage(self);
     rnnfx_chain_reset(self->chain);
     self->notify_pending = 1;
+    self->fresh = 1;
 }
 
 /* Thread: instantiation. */
@@ -582,7 +654,8 @@ static void cleanup(LV2_Handle h)
 {
     Rnnfx *self = h;
     free_garbage(self);
-    rnnfx_chain_free(self->chain);
+    rnnfx_chain_free(self->chain); /* leaves the kept capture cores */
+    for (int k = 0; k < RNNFX_N_CAPTURES; k++) rnnfx_chain_core_free(self->captures[k]);
     Parked *cell;
     while ((cell = spare_pop(self)) != NULL) free(cell);
     free(self);
@@ -779,6 +852,47 @@ static void send_request_rt(Rnnfx *self, uint32_t n)
     }
 }
 
+/* Acts on a new value of the capture selector: its kept core is installed
+ * and its files become the model and cabinet settings, as if they had been
+ * chosen (published, saved). Loads asked for before it are dropped (the
+ * load generation moves on, as at a restore), so the newest choice wins.
+ * A core still fading out from its last use, or a chain too busy to take
+ * it, waits for a later run. Thread: audio (no allocation, no logging). */
+static void select_capture_rt(Rnnfx *self)
+{
+    if (!self->capture_port) return;
+    const float v = *self->capture_port;
+    if (!isfinite(v)) return; /* garbage from the host: nothing changes */
+    const int k = (int)lrintf(clampf(v, 0.0f, (float)RNNFX_N_CAPTURES));
+    if (k == self->capture_applied) return;
+    RnnfxChainCore *core = k > 0 ? self->captures[k - 1] : NULL;
+    if (!core) { /* "Model file", or a capture that failed to load */
+        self->capture_applied = k;
+        return;
+    }
+    const RnnfxCoreRole role = rnnfx_chain_core_role(self->chain, core);
+    if (role == RNNFX_CORE_FADING || role == RNNFX_CORE_RETIRED) return;
+    if (role == RNNFX_CORE_NONE) {
+        RnnfxChainCore *displaced = NULL;
+        rnnfx_chain_swap(self->chain, core, &displaced);
+        if (displaced == core) return;
+        dispose_core_rt(self, displaced);
+        /* nothing played yet (a new instance, an offline render): the
+         * capture plays from the first sample, not after a crossfade */
+        if (self->fresh) rnnfx_chain_reset(self->chain);
+        drain_retired_rt(self);
+    }
+    self->ir_frames = rnnfx_chain_core_ir_frames(core);
+    copy_path(self->model_path, self->capture_model[k - 1]);
+    copy_path(self->ir_path, self->capture_ir[k - 1]);
+    self->model_is_default = k == 1;
+    self->load_gen++;
+    self->model_req = self->ir_req = 0;
+    self->send_refused = 0.0;
+    self->capture_applied = k;
+    self->notify_pending = 1;
+}
+
 /* Thread: audio. */
 static void run(LV2_Handle h, uint32_t n)
 {
@@ -794,6 +908,8 @@ static void run(LV2_Handle h, uint32_t n)
         can_notify = lv2_atom_forge_sequence_head(&self->forge, &seq, 0) != 0;
     }
 
+    /* the selector first: a model file chosen in the same cycle wins */
+    select_capture_rt(self);
     if (self->control) {
         LV2_ATOM_SEQUENCE_FOREACH (self->control, ev) {
             if (ev->body.type == u->midi_Event) {
@@ -822,6 +938,7 @@ static void run(LV2_Handle h, uint32_t n)
 
     if (self->in[0] && self->out[0] && (self->channels == 1 || (self->in[1] && self->out[1]))) {
         rnnfx_chain_process_multi(self->chain, self->in, self->out, n);
+        if (n > 0) self->fresh = 0;
     } else {
         for (int ch = 0; ch < self->channels; ch++)
             if (self->out[ch]) memset(self->out[ch], 0, n * sizeof(float));
@@ -1120,6 +1237,11 @@ static LV2_State_Status save(LV2_Handle h, LV2_State_Store_Function store,
     /* no key: no cabinet (as in sessions saved before the cabinet existed) */
     if (st == LV2_STATE_SUCCESS && self->ir_path[0])
         st = store_path(self, store, handle, self->uris.ir, self->ir_path, features);
+    /* no key: the selector was never acted on (0) */
+    const int32_t capture = self->capture_applied;
+    if (st == LV2_STATE_SUCCESS && capture != 0)
+        st = store(handle, self->uris.capture, &capture, sizeof capture, self->uris.atom_Int,
+                   LV2_STATE_IS_POD | LV2_STATE_IS_PORTABLE);
     return st;
 }
 
@@ -1175,6 +1297,17 @@ static LV2_State_Status restore(LV2_Handle h, LV2_State_Retrieve_Function retrie
     self->load_gen++;
     self->model_req = self->ir_req = 0;
     self->send_refused = 0.0;
+
+    /* The selector value this state was saved with has been acted on; the
+     * host restores the port to it. Without one (older sessions, presets)
+     * a selector value other than 0 acts at the next run, which is how a
+     * preset's own selector value takes effect. */
+    size_t size = 0;
+    uint32_t type = 0, vflags = 0;
+    const void *cap = retrieve(handle, self->uris.capture, &size, &type, &vflags);
+    int32_t capture = 0;
+    if (cap && type == self->uris.atom_Int && size == sizeof capture) memcpy(&capture, cap, size);
+    self->capture_applied = capture >= 0 && capture <= RNNFX_N_CAPTURES ? capture : 0;
 
     char wanted[RNNFX_PATH_MAX], wanted_ir[RNNFX_PATH_MAX];
     retrieve_path(self, retrieve, handle, self->uris.model, "model", features, wanted);

@@ -26,6 +26,21 @@
 /* The built-in default capture, a model file inside the bundle. */
 #define RNNFX_DEFAULT_MODEL_FILE "rnnfx-default.json"
 
+/* rnnfx:capture (State, an atom:Int): the value of the capture port the
+ * plugin last acted on, so a restored session does not act on it again. */
+#define RNNFX_URI_CAPTURE RNNFX_URI "#capture"
+
+/* The capture port's choices 1..RNNFX_N_CAPTURES: the captures the bundle
+ * ships, each a model file and a cabinet IR file ("" none) in the bundle,
+ * in the order of the port's scale points in the TTL (0 is "Model file":
+ * no change). The bundle's presets select the same entries. */
+#define RNNFX_N_CAPTURES 4
+#define RNNFX_CAPTURE_FILES                                                             \
+    {                                                                                   \
+        {RNNFX_DEFAULT_MODEL_FILE, ""}, {"rnnfx-ds1-drive.json", ""},                   \
+            {"rnnfx-tube-amp.json", ""}, {"rnnfx-tube-amp.json", "rnnfx-cab-mesa.wav"} \
+    }
+
 typedef enum {
     RNNFX_PORT_CONTROL = 0, /* atom in: patch messages and MIDI */
     RNNFX_PORT_NOTIFY,      /* atom out: patch:Set of the readable parameters */
@@ -42,10 +57,15 @@ typedef enum {
     RNNFX_PORT_OUT_PEAK, /* out: dBFS, at the output */
     RNNFX_PORT_IN_L,     /* audio in (mono: the input) */
     RNNFX_PORT_OUT_L,    /* audio out */
-    RNNFX_PORT_IN_R,     /* stereo only */
+    RNNFX_PORT_IN_R,     /* stereo only (mono: the capture selector) */
     RNNFX_PORT_OUT_R,    /* stereo only */
+    RNNFX_PORT_CAPTURE_STEREO, /* stereo: the capture selector */
     RNNFX_PORT_COUNT_STEREO,
-    RNNFX_PORT_COUNT_MONO = RNNFX_PORT_IN_R
+    /* The capture selector came after the audio ports (added with
+     * lv2:minorVersion 2, at the end so that no port moved): mono has it
+     * where stereo has its right input. */
+    RNNFX_PORT_CAPTURE_MONO = RNNFX_PORT_IN_R,
+    RNNFX_PORT_COUNT_MONO = RNNFX_PORT_IN_R + 1
 } RnnfxPort;
 
 #define RNNFX_N_KNOBS 4
@@ -54,8 +74,9 @@ typedef enum {
 #define RNNFX_PORT_SYMBOLS_CONTROLS                                                        \
     "control", "notify", "input_gain", "output_gain", "mix", "enabled", "knob1", "knob2", \
         "knob3", "knob4", "latency", "in_peak", "out_peak"
-#define RNNFX_PORT_SYMBOLS_MONO {RNNFX_PORT_SYMBOLS_CONTROLS, "in", "out"}
-#define RNNFX_PORT_SYMBOLS_STEREO {RNNFX_PORT_SYMBOLS_CONTROLS, "in_l", "out_l", "in_r", "out_r"}
+#define RNNFX_PORT_SYMBOLS_MONO {RNNFX_PORT_SYMBOLS_CONTROLS, "in", "out", "capture"}
+#define RNNFX_PORT_SYMBOLS_STEREO \
+    {RNNFX_PORT_SYMBOLS_CONTROLS, "in_l", "out_l", "in_r", "out_r", "capture"}
 
 /* Control ranges (must match the TTL). */
 #define RNNFX_INPUT_GAIN_MIN (-24.0f)

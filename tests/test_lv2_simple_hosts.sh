@@ -54,13 +54,21 @@ if command -v lv2apply >/dev/null 2>&1; then
         quiet "lv2apply $p" "$tmp/log"
         check "lv2apply $p" "$tmp/apply-$p.wav" "$tmp/ref/$p.wav" $([ $p = stereo ] && echo 2 || echo 1)
     done
+    # the capture selector: a bundled capture without a file chooser, from
+    # the first sample (lv2apply runs one frame per call)
+    "$BUILD/bin/rnnfx-process" -q -m "$B/rnnfx-ds1-drive.json" --knob 1=0.5 --float \
+        -o "$tmp/ref-ds1" "$tmp/stereo.wav" || exit 1
+    lv2apply -c capture 2 -i "$tmp/stereo.wav" -o "$tmp/apply-ds1.wav" "$STEREO" 2>"$tmp/log" ||
+        { echo "FAIL: lv2apply -c capture 2 exited $?"; cat "$tmp/log"; fail=1; }
+    quiet "lv2apply -c capture 2" "$tmp/log"
+    check "lv2apply stereo, capture 2 (DS-1)" "$tmp/apply-ds1.wav" "$tmp/ref-ds1/stereo.wav" 2
     # the featureless path (the plugin's own URID table, unconnected atom
     # ports) under valgrind: no invalid access, no leak
     if command -v valgrind >/dev/null 2>&1; then
         $PY tests/lv2_audio.py gen-stereo "$tmp/short.wav" 0.2 48000 || exit 1
         if valgrind -q --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=definite \
-            lv2apply -i "$tmp/short.wav" -o "$tmp/vg.wav" "$STEREO" >"$tmp/log" 2>&1; then
-            echo "lv2apply stereo under valgrind: no errors"
+            lv2apply -c capture 4 -i "$tmp/short.wav" -o "$tmp/vg.wav" "$STEREO" >"$tmp/log" 2>&1; then
+            echo "lv2apply stereo, capture 4 (amp + cabinet) under valgrind: no errors"
         else
             echo "FAIL: lv2apply stereo under valgrind:"; grep -v '^rnnfx: loaded' "$tmp/log" | head -30; fail=1
         fi
@@ -100,6 +108,17 @@ if command -v ecasound >/dev/null 2>&1; then
         quiet "ecasound $p" "$tmp/log"
         check "ecasound $p" "$tmp/eca-$p.wav" "$tmp/ref/$p.wav" $n
     done
+    # ecasound's parameters are every control port in index order, the
+    # outputs (latency and the two peaks) too, so the capture selector is
+    # the 12th: the amp with its cabinet (14 dB down: ecasound clips at
+    # full scale)
+    "$BUILD/bin/rnnfx-process" -q -m "$B/rnnfx-tube-amp.json" --ir "$B/rnnfx-cab-mesa.wav" \
+        --out-gain -14 --float -o "$tmp/ref-amp-cab" "$tmp/mono.wav" || exit 1
+    ecasound -q -f:f32_le,1,48000 -i "$tmp/mono.wav" -o "$tmp/eca-cab.wav" \
+        "-elv2:$MONO,0,-14,1,1,0.5,0.5,0.5,0.5,0,0,0,4" >"$tmp/log" 2>&1 ||
+        { echo "FAIL: ecasound with capture 4 exited $?"; cat "$tmp/log"; fail=1; }
+    quiet "ecasound capture 4" "$tmp/log"
+    check "ecasound mono, capture 4 (amp + cabinet)" "$tmp/eca-cab.wav" "$tmp/ref-amp-cab/mono.wav" 1
 else
     echo "skip ecasound: not installed (apt-get install ecasound)"
 fi

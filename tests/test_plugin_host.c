@@ -147,8 +147,15 @@ static void check_ports(const char *uri, int count, const char *const *symbols)
     assert_true(lo == RNNFX_INPUT_GAIN_MIN && hi == RNNFX_INPUT_GAIN_MAX && def == 0.0f);
     lv2host_port_range(h, RNNFX_PORT_OUTPUT_GAIN, &def, &lo, &hi);
     assert_true(lo == RNNFX_OUTPUT_GAIN_MIN && hi == RNNFX_OUTPUT_GAIN_MAX && def == 0.0f);
-    for (int p = RNNFX_PORT_IN_L; p < count; p++)
+    /* the audio ports, then the capture selector (last: added later) */
+    for (int p = RNNFX_PORT_IN_L; p < count - 1; p++)
         assert_true(lv2host_port_is(h, (uint32_t)p, "http://lv2plug.in/ns/lv2core#AudioPort"));
+    const uint32_t cap = (uint32_t)count - 1;
+    assert_string_equal(lv2host_port_symbol(h, cap), "capture");
+    assert_true(lv2host_port_is(h, cap, "http://lv2plug.in/ns/lv2core#ControlPort"));
+    assert_true(lv2host_port_is(h, cap, "http://lv2plug.in/ns/lv2core#InputPort"));
+    lv2host_port_range(h, cap, &def, &lo, &hi);
+    assert_true(def == 0.0f && lo == 0.0f && hi == (float)RNNFX_N_CAPTURES);
     lv2host_free(h);
 }
 
@@ -642,6 +649,201 @@ static void test_many_switches(void **state)
     lv2host_free(h);
 }
 
+/* ---- capture selector -------------------------------------------------------------------- */
+
+/* Each entry's model and cabinet IR file in the bundle. */
+static const char *const capture_files[RNNFX_N_CAPTURES][2] = RNNFX_CAPTURE_FILES;
+
+/* A chain playing bundled capture k (1..RNNFX_N_CAPTURES) as the plugin's
+ * capture port says it should: the entry's model file with its cabinet IR
+ * file, read by the engine directly. */
+static RnnfxChain *capture_chain(int k, double rate, int channels)
+{
+    char mp[1200], ip[1200];
+    snprintf(mp, sizeof mp, "%s/%s", g_bundle, capture_files[k - 1][0]);
+    snprintf(ip, sizeof ip, "%s/%s", g_bundle, capture_files[k - 1][1]);
+    RnnfxModel *m = NULL;
+    RnnfxIr *ir = NULL;
+    RnnfxChain *chain = NULL;
+    RnnfxChainCore *core = NULL, *displaced = NULL;
+    RnnfxError err;
+    assert_int_equal(rnnfx_model_load(mp, NULL, &m, &err), RNNFX_OK);
+    if (capture_files[k - 1][1][0])
+        assert_int_equal(rnnfx_ir_load(ip, rate, channels, &ir, &err), RNNFX_OK);
+    assert_int_equal(rnnfx_chain_new_multi(NULL, rate, channels, 4096, &chain, &err), RNNFX_OK);
+    assert_int_equal(rnnfx_chain_core_new_ir(chain, m, 1, ir, &core, &err), RNNFX_OK);
+    rnnfx_ir_free(ir);
+    rnnfx_chain_swap(chain, core, &displaced);
+    assert_null(displaced);
+    RnnfxChainControls ctl;
+    rnnfx_chain_controls_init(&ctl);
+    ctl.n_knobs = RNNFX_N_KNOBS;
+    for (int i = 0; i < RNNFX_N_KNOBS; i++) ctl.knobs[i] = 0.5f; /* the ports' defaults */
+    rnnfx_chain_set_controls(chain, &ctl);
+    return chain;
+}
+
+/* Runs n frames of a test signal through the host in random blocks into y
+ * and checks it against capture k's chain on the same input from its
+ * first sample: a selector value set before the first run plays from the
+ * first sample (no crossfade from the built-in capture). */
+static void check_capture_output(Lv2Host *h, int k, double rate, uint64_t seed)
+{
+    enum { N = 12000, MAXB = 1024 };
+    const int channels = lv2host_audio_channels(h);
+    static float x[2][N], y[2][N], ref[2][N];
+    for (int ch = 0; ch < channels; ch++) rnnfx_test_signal(x[ch], N, seed + (uint64_t)ch);
+    RnnfxTestRng rng;
+    rnnfx_test_rng_seed(&rng, seed);
+    for (size_t off = 0; off < N;) {
+        uint32_t len = 1 + (uint32_t)(rnnfx_test_rng_uniform(&rng) * (MAXB - 1));
+        if (len > N - off) len = (uint32_t)(N - off);
+        const float *in[2] = {x[0] + off, x[1] + off};
+        float *out[2] = {y[0] + off, y[1] + off};
+        lv2host_run(h, in, out, len);
+        off += len;
+    }
+    RnnfxChain *chain = capture_chain(k, rate, channels);
+    const float *in[2] = {x[0], x[1]};
+    float *out[2] = {ref[0], ref[1]};
+    rnnfx_chain_process_multi(chain, in, out, N);
+    rnnfx_chain_free(chain);
+    for (int ch = 0; ch < channels; ch++) {
+        double d = rnnfx_test_max_abs_diff(y[ch], ref[ch], N);
+        double peak = 0;
+        for (size_t i = 0; i < N; i++) peak = fmax(peak, fabs(ref[ch][i]));
+        print_message("capture %d, %d channel(s) @ %.0f Hz, ch%d: max |plugin - chain| = %.3g "
+                      "(peak %.3f)\n", k, channels, rate, ch, d, peak);
+        assert_true(d <= 1e-6);
+        assert_true(peak > 1e-3);
+    }
+}
+
+static void expect_published(Lv2Host *h, int k)
+{
+    char got[2048];
+    assert_int_equal(lv2host_param(h, RNNFX_URI_MODEL, got, sizeof got), 0);
+    const size_t n = strlen(got), m = strlen(capture_files[k - 1][0]);
+    assert_true(n > m && !strcmp(got + n - m, capture_files[k - 1][0]));
+    assert_int_equal(lv2host_param(h, RNNFX_URI_IR, got, sizeof got), 0);
+    if (capture_files[k - 1][1][0]) assert_non_null(strstr(got, capture_files[k - 1][1]));
+    else assert_string_equal(got, "");
+}
+
+/* Every entry, in a new instance: mono without a Worker (as lv2apply and
+ * ecasound), stereo with one, and at a host rate that resamples; the
+ * entry is then the published model and cabinet. */
+static void test_capture_selector_plays(void **state)
+{
+    (void)state;
+    for (int k = 1; k <= RNNFX_N_CAPTURES; k++) {
+        Lv2Host *h = open_host(RNNFX_URI_MONO, 48000.0, 1024, LV2HOST_WORKER_NONE);
+        lv2host_set(h, "capture", (float)k);
+        check_capture_output(h, k, 48000.0, 40 + (uint64_t)k);
+        expect_published(h, k);
+        assert_int_equal(lv2host_log_count_in_run(h), 0);
+        lv2host_free(h);
+    }
+    const int stereo_k[2] = {2, 4};
+    for (int i = 0; i < 2; i++) {
+        Lv2Host *h = open_host(RNNFX_URI_STEREO, 48000.0, 1024, LV2HOST_WORKER_THREAD);
+        lv2host_set(h, "capture", (float)stereo_k[i]);
+        check_capture_output(h, stereo_k[i], 48000.0, 50);
+        expect_published(h, stereo_k[i]);
+        lv2host_free(h);
+    }
+    Lv2Host *h = open_host(RNNFX_URI_MONO, 44100.0, 1024, LV2HOST_WORKER_SYNC);
+    lv2host_set(h, "capture", 4.0f);
+    check_capture_output(h, 4, 44100.0, 60);
+    lv2host_free(h);
+}
+
+/* The selector acts when its value changes, and the last choice wins: a
+ * model file chosen after it stays, through a save and restore; another
+ * entry replaces the file; "Model file" (0) changes nothing. Host garbage
+ * (NaN) is ignored, fractions round and values out of range clamp. */
+static void test_capture_selector_then_file(void **state)
+{
+    (void)state;
+    char a[1200], dir[1200], got[2048];
+    tmp_path(a, sizeof a, "a.json");
+    tmp_path(dir, sizeof dir, "state-capture");
+    Lv2Host *h = open_host(RNNFX_URI_MONO, 48000.0, 256, LV2HOST_WORKER_THREAD);
+    lv2host_set(h, "capture", 2.0f);
+    run_silence(h, 1, 2048, 256);
+    expect_published(h, 2);
+    load_model(h, a, 256); /* the selector still says 2 */
+    run_silence(h, 1, 8192, 256);
+    assert_int_equal(lv2host_param(h, RNNFX_URI_MODEL_NAME, got, sizeof got), 0);
+    assert_string_equal(got, "Model A");
+    assert_int_equal(lv2host_save_state(h, dir), 0);
+    assert_int_equal(lv2host_state_file_value(dir, RNNFX_URI_CAPTURE, got, sizeof got), 0);
+    assert_string_equal(got, "2");
+    lv2host_free(h);
+
+    /* a session reopened: the port comes back at 2, the file still plays */
+    h = open_host(RNNFX_URI_MONO, 48000.0, 256, LV2HOST_WORKER_THREAD);
+    lv2host_set(h, "capture", 2.0f);
+    assert_int_equal(lv2host_restore_state(h, dir), 0);
+    run_silence(h, 1, 8192, 256);
+    assert_int_equal(lv2host_param(h, RNNFX_URI_MODEL_NAME, got, sizeof got), 0);
+    assert_string_equal(got, "Model A");
+
+    lv2host_set(h, "capture", NAN);
+    run_silence(h, 1, 2048, 256);
+    assert_int_equal(lv2host_param(h, RNNFX_URI_MODEL_NAME, got, sizeof got), 0);
+    assert_string_equal(got, "Model A");
+    lv2host_set(h, "capture", 2.6f); /* rounds to 3 */
+    run_silence(h, 1, 8192, 256);
+    expect_published(h, 3);
+    lv2host_set(h, "capture", 0.0f);
+    run_silence(h, 1, 2048, 256);
+    expect_published(h, 3);
+    lv2host_set(h, "capture", 99.0f); /* the last entry */
+    run_silence(h, 1, 8192, 256);
+    expect_published(h, 4);
+    lv2host_set(h, "capture", -3.0f); /* 0 */
+    run_silence(h, 1, 2048, 256);
+    expect_published(h, 4);
+    assert_int_equal(lv2host_log_count_in_run(h), 0);
+    lv2host_free(h);
+}
+
+/* Entries switched faster than a crossfade, while audio plays: each
+ * capture's core is installed again while it may still be fading out from
+ * its last turn. The output stays finite, the last choice is what plays
+ * once things settle,
+ * and after a reset it plays exactly as a fresh chain of that capture
+ * (a reused core starts from its rest state). */
+static void test_capture_selector_fast_switching(void **state)
+{
+    (void)state;
+    const uint32_t block = 64;
+    float x[64], y[64];
+    const float *in[1] = {x};
+    float *out[1] = {y};
+    Lv2Host *h = open_host(RNNFX_URI_MONO, 48000.0, block, LV2HOST_WORKER_NONE);
+    int finite = 1;
+    long t = 0;
+    const int seq[5] = {2, 3, 1, 3, 4};
+    int last = 0;
+    for (int i = 0; i < 400; i++) {
+        if (i % 3 == 0) lv2host_set(h, "capture", (float)(last = seq[(i / 3) % 5]));
+        for (uint32_t j = 0; j < block; j++, t++)
+            x[j] = 0.2f * sinf(2.0f * 3.14159265f * 196.0f * (float)t / 48000.0f);
+        lv2host_run(h, in, out, block);
+        finite &= rnnfx_test_all_finite(y, block);
+    }
+    assert_true(finite);
+    run_silence(h, 1, 8192, block);
+    expect_published(h, last);
+    lv2host_deactivate(h);
+    lv2host_activate(h);
+    check_capture_output(h, last, 48000.0, 70);
+    assert_int_equal(lv2host_log_count_in_run(h), 0);
+    lv2host_free(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -655,6 +857,9 @@ int main(void)
         cmocka_unit_test(test_without_worker),
         cmocka_unit_test(test_midi_cc),
         cmocka_unit_test(test_many_switches),
+        cmocka_unit_test(test_capture_selector_plays),
+        cmocka_unit_test(test_capture_selector_then_file),
+        cmocka_unit_test(test_capture_selector_fast_switching),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -3,7 +3,8 @@
  * work_response) never allocate, free, lock a mutex, open a file or write to
  * a file descriptor, while models are switched hundreds of times, cabinet
  * impulse responses are loaded and removed in between (mono and stereo
- * files, one at another rate), controls and MIDI CC move, bypass toggles,
+ * files, one at another rate), the capture selector goes through its
+ * entries, controls and MIDI CC move, bypass toggles,
  * and blocks range from 1 to 4096 frames.
  *
  * How: this program defines malloc, calloc, realloc, free, posix_memalign,
@@ -225,7 +226,7 @@ static void stress(const char *uri, double rate)
     RnnfxTestRng rng;
     rnnfx_test_rng_seed(&rng, 77);
     reset_calls();
-    int switches = 0, ir_switches = 0;
+    int switches = 0, ir_switches = 0, captures = 0;
     for (int i = 0; i < 1500; i++) {
         double u = rnnfx_test_rng_uniform(&rng);
         uint32_t n = u < 0.05 ? 1 : (uint32_t)(1 + rnnfx_test_rng_uniform(&rng) * 1024);
@@ -238,6 +239,10 @@ static void stress(const char *uri, double rate)
             ir_switches++;
         }
         if (i % 97 == 0) lv2host_set(h, "enabled", (i / 97) % 2 ? 0.0f : 1.0f);
+        if (i % 11 == 5) { /* the capture selector: every entry, kept cores reused */
+            lv2host_set(h, "capture", (float)((i / 11) % (RNNFX_N_CAPTURES + 1)));
+            captures++;
+        }
         if (i % 13 == 0) {
             uint8_t cc[3] = {0xB0, (uint8_t)(20 + i % 7), (uint8_t)(i % 128)};
             lv2host_send_midi(h, cc, 3);
@@ -252,8 +257,8 @@ static void stress(const char *uri, double rate)
     lv2host_wait_worker(h, 5000);
     for (int i = 0; i < 20; i++) lv2host_run(h, in, out, 1024);
     lv2host_set_hooks(h, NULL, NULL, NULL);
-    print_message("%s @ %.0f Hz: %d model and %d cabinet switches; in run/work_response:", uri,
-                  rate, switches, ir_switches);
+    print_message("%s @ %.0f Hz: %d model and %d cabinet switches, %d capture selections; in "
+                  "run/work_response:", uri, rate, switches, ir_switches, captures);
     for (int k = 0; k < 6; k++) print_message(" %s %ld", g_call_names[k], g_calls[k]);
     print_message("; log lines from run: %d\n", lv2host_log_count_in_run(h));
     for (int k = 0; k < 6; k++) assert_int_equal(g_calls[k], 0);
