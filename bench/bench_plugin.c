@@ -21,6 +21,9 @@
  * libsamplerate's medium-quality converter, the chain's fallback for other
  * rate pairs (and what it used before), timed the same way in the same run:
  *   bench resample pair=44100/48000 poly_ns=... src_ns=... speedup=...
+ * Last, what instantiate costs (it builds the capture selector's cores
+ * too) against building one core of the built-in capture, per host rate:
+ *   bench plugin-instantiate plugin=mono|stereo rate=... ms=... one_core_ms=...
  * Timing uses the thread's CPU clock per 4096-sample segment; the 5th
  * percentile of the segments of several passes is reported. Target (issue 4): the plugin at
  * 48 kHz within 10 % of the bare engine. Prints one table and one
@@ -47,6 +50,7 @@
 #include <samplerate.h>
 
 #include "../plugin/rnnfx_ports.h"
+#include "chain.h"
 #include "instance.h"
 #include "model.h"
 #include "model_file.h"
@@ -406,6 +410,56 @@ static void bench_resampling(void)
 }
 
 /* The plugin `uri` of the loaded bundle, or NULL after saying so. */
+/* What instantiate costs (it builds the built-in capture and the capture
+ * selector's four cores: plugin/rnnfx_plugin.c), against building one
+ * core for the built-in capture with the engine alone, at three host
+ * rates; best of 5, thread CPU time. */
+static void bench_instantiate(const LilvPlugin *mono, const LilvPlugin *stereo,
+                              const char *default_model)
+{
+    static const double rates[3] = {48000.0, 44100.0, 96000.0};
+    printf("\ninstantiate (best of 5, ms): the plugin against one engine core of the built-in "
+           "capture\n%-8s %8s %12s %12s %8s\n", "plugin", "rate", "plugin ms", "one core ms",
+           "ratio");
+    LV2_URID_Map map = {NULL, map_uri};
+    LV2_Feature f_map = {LV2_URID__map, &map};
+    const LV2_Feature *features[] = {&f_map, NULL};
+    for (int ch = 1; ch <= 2; ch++) {
+        for (int r = 0; r < 3; r++) {
+            double best = 1e9, best_core = 1e9;
+            for (int i = 0; i < 5; i++) {
+                double t0 = now_s();
+                LilvInstance *inst = lilv_plugin_instantiate(ch == 1 ? mono : stereo, rates[r], features);
+                double t1 = now_s();
+                if (!inst) {
+                    fprintf(stderr, "bench_plugin: cannot instantiate\n");
+                    return;
+                }
+                lilv_instance_free(inst);
+                RnnfxModel *m = NULL;
+                RnnfxChain *chain = NULL;
+                RnnfxChainCore *core = NULL;
+                double t2 = now_s();
+                if (rnnfx_model_load(default_model, NULL, &m, NULL) != RNNFX_OK ||
+                    rnnfx_chain_new_multi(NULL, rates[r], ch, 1024, &chain, NULL) != RNNFX_OK ||
+                    rnnfx_chain_core_new(chain, m, 1, &core, NULL) != RNNFX_OK) {
+                    fprintf(stderr, "bench_plugin: cannot build a core\n");
+                    return;
+                }
+                double t3 = now_s();
+                rnnfx_chain_core_free(core);
+                rnnfx_chain_free(chain);
+                best = fmin(best, (t1 - t0) * 1e3);
+                best_core = fmin(best_core, (t3 - t2) * 1e3);
+            }
+            printf("%-8s %8.0f %12.2f %12.2f %7.1fx\n", ch == 1 ? "mono" : "stereo", rates[r], best,
+                   best_core, best / best_core);
+            printf("bench plugin-instantiate plugin=%s rate=%.0f ms=%.2f one_core_ms=%.2f\n",
+                   ch == 1 ? "mono" : "stereo", rates[r], best, best_core);
+        }
+    }
+}
+
 static const LilvPlugin *find_plugin(LilvWorld *world, const char *uri, const char *bundle)
 {
     LilvNode *node = lilv_new_uri(world, uri);
@@ -532,6 +586,7 @@ int main(int argc, char **argv)
     remove(models[2]);
     if (stereo_failed) return 1;
     bench_resampling();
+    bench_instantiate(plugin, splugin, models[0]);
     lilv_world_free(world);
     free(abs);
     for (int i = 0; i < g_n_uris; i++) free(g_uris[i]);

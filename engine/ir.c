@@ -59,7 +59,7 @@ static RnnfxStatus convert_rate(const float *src, size_t n, double ratio, float 
     d.output_frames = (long)cap;
     d.end_of_input = 1;
     d.src_ratio = ratio;
-    int e = src_simple(&d, SRC_SINC_BEST_QUALITY, 1);
+    int e = src_simple(&d, SRC_SINC_MEDIUM_QUALITY, 1);
     if (e != 0) {
         free(dst);
         return rnnfx_fail(err, RNNFX_ERR_INVALID, "cannot convert the rate: %s", src_strerror(e));

@@ -19,8 +19,13 @@
  * is refused (a surround or ambisonic response is not a cabinet).
  *
  * Rates: a response recorded at another rate than the host's is converted
- * with libsamplerate's best sinc converter (off the audio thread, once) and
+ * with libsamplerate's medium sinc converter (off the audio thread, once) and
  * scaled by the rate ratio, so its frequency response keeps its level.
+ * Medium rather than best: the same 97 dB signal-to-noise, flat to 90 %
+ * of the Nyquist frequency instead of 97 % (19.8 rather than 21.4 kHz at
+ * 44.1 kHz, where a cabinet response is 20-30 dB down), and 3-5 times
+ * faster (measured: a 0.2 s response to 96 kHz 21 -> 6 ms, a 2.5 s one
+ * 330 -> 60 ms), which a plugin instance pays at load.
  *
  * What this is not: the convolution (convolver.h) or the plugin's file
  * handling. ir.c converts rates with libsamplerate (as chain.c does) and
