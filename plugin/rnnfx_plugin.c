@@ -42,6 +42,8 @@
  * What this is not: a UI, or a place for DSP (see engine/chain.c).
  */
 #include <math.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,6 +70,8 @@
 #include "model_file.h"
 #include "rnnfx_ports.h"
 
+/* Rnnfx.capture_applied after a restore without rnnfx:capture. */
+#define CAPTURE_ADOPT (-1)
 /* Longest model or IR path the plugin keeps (worker messages carry them). */
 #define RNNFX_PATH_MAX 2048
 /* Parked cores handed back to the Worker per run() once its queue has
@@ -185,8 +189,11 @@ typedef struct {
      * the cabinet setting (saved and published; "" none). ir_path stays set
      * when its file could not be read at restore: the session keeps it and
      * the core then runs without a cabinet. Written on the audio thread
-     * (work_response) and by restore/instantiate, read by save (never
-     * concurrent with them). */
+     * (work_response, select_capture_rt: between settings_begin and
+     * settings_end, since LV2 lets save run during run) and by
+     * restore/instantiate (never concurrent with save); read by save
+     * through settings_copy. With capture_applied below. */
+    atomic_uint settings_seq; /* odd while the audio thread writes them */
     char model_path[RNNFX_PATH_MAX];
     int model_is_default;
     char ir_path[RNNFX_PATH_MAX];
@@ -219,7 +226,10 @@ typedef struct {
      * Worker load would miss. captures[k] is NULL if it failed to load
      * (logged). capture_applied is the port value last acted on: choosing
      * an entry acts once, so a model file chosen afterwards stays; it is
-     * saved (rnnfx:capture) so a restored session does not act again.
+     * saved (rnnfx:capture) so a restored session does not act again, and
+     * a restored state without it (older sessions, presets) makes the next
+     * run take the port's value as acted on (CAPTURE_ADOPT): the state's
+     * own model plays, not a capture the selector chose before.
      * fresh: nothing was processed since instantiate or activate, so a
      * capture chosen now starts at once instead of crossfading. Audio
      * thread, and instantiation class (never concurrently). */
@@ -296,6 +306,48 @@ static void copy_path(char *dst, const char *src)
     size_t n = strnlen(src, RNNFX_PATH_MAX - 1);
     memmove(dst, src, n);
     dst[n] = '\0';
+}
+
+/* The audio thread writes the saved settings between these: a sequence
+ * lock, so save (which LV2 may run during run) never stores a path half
+ * overwritten. Thread: audio (no lock, no wait). */
+static void settings_begin(Rnnfx *self)
+{
+    const unsigned s = atomic_load_explicit(&self->settings_seq, memory_order_relaxed);
+    atomic_store_explicit(&self->settings_seq, s + 1, memory_order_relaxed);
+    atomic_thread_fence(memory_order_release);
+}
+
+static void settings_end(Rnnfx *self)
+{
+    const unsigned s = atomic_load_explicit(&self->settings_seq, memory_order_relaxed);
+    atomic_store_explicit(&self->settings_seq, s + 1, memory_order_release);
+}
+
+/* What save stores: a consistent copy of the settings. */
+typedef struct {
+    char model[RNNFX_PATH_MAX], ir[RNNFX_PATH_MAX];
+    int model_is_default, capture;
+} SavedSettings;
+
+/* Copies the settings, again if the audio thread changed them meanwhile.
+ * Thread: save (may run during run). */
+static void settings_copy(Rnnfx *self, SavedSettings *out)
+{
+    for (;;) {
+        const unsigned s1 = atomic_load_explicit(&self->settings_seq, memory_order_acquire);
+        if (s1 & 1u) {
+            sched_yield(); /* a write is under way: a few microseconds */
+            continue;
+        }
+        memcpy(out->model, self->model_path, sizeof out->model);
+        memcpy(out->ir, self->ir_path, sizeof out->ir);
+        out->model_is_default = self->model_is_default;
+        out->capture = self->capture_applied;
+        atomic_thread_fence(memory_order_acquire);
+        if (atomic_load_explicit(&self->settings_seq, memory_order_relaxed) == s1) break;
+    }
+    out->model[sizeof out->model - 1] = out->ir[sizeof out->ir - 1] = '\0';
 }
 
 /* An engine message without the file name it may start with ("path: "),
@@ -866,8 +918,12 @@ static void select_capture_rt(Rnnfx *self)
     const int k = (int)lrintf(clampf(v, 0.0f, (float)RNNFX_N_CAPTURES));
     if (k == self->capture_applied) return;
     RnnfxChainCore *core = k > 0 ? self->captures[k - 1] : NULL;
-    if (!core) { /* "Model file", or a capture that failed to load */
+    if (!core || self->capture_applied == CAPTURE_ADOPT) {
+        /* "Model file", a capture that failed to load, or the value the
+         * port has after a restore: taken as acted on */
+        settings_begin(self);
         self->capture_applied = k;
+        settings_end(self);
         return;
     }
     const RnnfxCoreRole role = rnnfx_chain_core_role(self->chain, core);
@@ -883,13 +939,15 @@ static void select_capture_rt(Rnnfx *self)
         drain_retired_rt(self);
     }
     self->ir_frames = rnnfx_chain_core_ir_frames(core);
+    settings_begin(self);
     copy_path(self->model_path, self->capture_model[k - 1]);
     copy_path(self->ir_path, self->capture_ir[k - 1]);
     self->model_is_default = k == 1;
+    self->capture_applied = k;
+    settings_end(self);
     self->load_gen++;
     self->model_req = self->ir_req = 0;
     self->send_refused = 0.0;
-    self->capture_applied = k;
     self->notify_pending = 1;
 }
 
@@ -1193,9 +1251,11 @@ static LV2_Worker_Status work_response(LV2_Handle h, uint32_t size, const void *
         paths[head.model_len + head.ir_len - 1] != '\0')
         return LV2_WORKER_SUCCESS; /* not installed (or a garbled message) */
     self->ir_frames = ir_frames;
+    settings_begin(self);
     copy_path(self->model_path, paths);
     self->model_is_default = (head.flags & LOAD_MODEL_DEFAULT) != 0;
     copy_path(self->ir_path, paths + head.model_len);
+    settings_end(self);
     return LV2_WORKER_SUCCESS;
 }
 
@@ -1230,16 +1290,21 @@ static LV2_State_Status save(LV2_Handle h, LV2_State_Store_Function store,
     /* without the host's urid:map the keys would be numbers it cannot read */
     if (self->map == &self->own.map) return LV2_STATE_ERR_NO_FEATURE;
     LV2_State_Status st = LV2_STATE_SUCCESS;
+    SavedSettings *set = malloc(sizeof *set);
+    if (!set) return LV2_STATE_ERR_UNKNOWN;
+    settings_copy(self, set);
     /* The built-in capture is the state when no model is stored, so
      * sessions do not depend on where the bundle is installed. */
-    if (!self->model_is_default && self->model_path[0])
-        st = store_path(self, store, handle, self->uris.model, self->model_path, features);
+    if (!set->model_is_default && set->model[0])
+        st = store_path(self, store, handle, self->uris.model, set->model, features);
     /* no key: no cabinet (as in sessions saved before the cabinet existed) */
-    if (st == LV2_STATE_SUCCESS && self->ir_path[0])
-        st = store_path(self, store, handle, self->uris.ir, self->ir_path, features);
-    /* no key: the selector was never acted on (0) */
-    const int32_t capture = self->capture_applied;
-    if (st == LV2_STATE_SUCCESS && capture != 0)
+    if (st == LV2_STATE_SUCCESS && set->ir[0])
+        st = store_path(self, store, handle, self->uris.ir, set->ir, features);
+    /* no key: the selector was never acted on (0), or not since a restore
+     * without one (the next restore adopts the port's value again) */
+    const int32_t capture = set->capture;
+    free(set);
+    if (st == LV2_STATE_SUCCESS && capture > 0)
         st = store(handle, self->uris.capture, &capture, sizeof capture, self->uris.atom_Int,
                    LV2_STATE_IS_POD | LV2_STATE_IS_PORTABLE);
     return st;
@@ -1299,15 +1364,17 @@ static LV2_State_Status restore(LV2_Handle h, LV2_State_Retrieve_Function retrie
     self->send_refused = 0.0;
 
     /* The selector value this state was saved with has been acted on; the
-     * host restores the port to it. Without one (older sessions, presets)
-     * a selector value other than 0 acts at the next run, which is how a
-     * preset's own selector value takes effect. */
+     * host restores the port to it. Without one (sessions and presets of
+     * an older version, presets written by hand) the next run takes the
+     * port's value as acted on, whatever it is: the state's model plays.
+     * A preset that also sets the port (the bundled ones) names the same
+     * files in its state. */
     size_t size = 0;
     uint32_t type = 0, vflags = 0;
     const void *cap = retrieve(handle, self->uris.capture, &size, &type, &vflags);
-    int32_t capture = 0;
+    int32_t capture = CAPTURE_ADOPT;
     if (cap && type == self->uris.atom_Int && size == sizeof capture) memcpy(&capture, cap, size);
-    self->capture_applied = capture >= 0 && capture <= RNNFX_N_CAPTURES ? capture : 0;
+    self->capture_applied = capture >= 0 && capture <= RNNFX_N_CAPTURES ? capture : CAPTURE_ADOPT;
 
     char wanted[RNNFX_PATH_MAX], wanted_ir[RNNFX_PATH_MAX];
     retrieve_path(self, retrieve, handle, self->uris.model, "model", features, wanted);

@@ -20,6 +20,7 @@
  * an installed copy); tests run from the repository root.
  */
 #include <math.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -27,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -809,6 +811,121 @@ static void test_capture_selector_then_file(void **state)
     lv2host_free(h);
 }
 
+/* A state without rnnfx:capture and without the port's value (saved by a
+ * version before the selector, or a preset written by hand), restored
+ * while the selector is at 2 and has acted: the state's model plays and
+ * stays; the unchanged port value is taken as acted on, not acted on
+ * again (which brought the DS-1 capture back). */
+static void test_capture_selector_old_state(void **state)
+{
+    (void)state;
+    char a[1200], dir[1200], path[1300], got[2048];
+    tmp_path(a, sizeof a, "a.json");
+    tmp_path(dir, sizeof dir, "state-before-selector");
+    assert_int_equal(mkdir(dir, 0755), 0);
+    snprintf(path, sizeof path, "%s/state.ttl", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fprintf(f, "@prefix lv2: <http://lv2plug.in/ns/lv2core#> .\n"
+               "@prefix pset: <http://lv2plug.in/ns/ext/presets#> .\n"
+               "@prefix state: <http://lv2plug.in/ns/ext/state#> .\n"
+               "<> a pset:Preset ;\n"
+               "\tlv2:appliesTo <" RNNFX_URI_MONO "> ;\n"
+               "\tstate:state [ <" RNNFX_URI_MODEL "> <file://%s> ] .\n",
+            a);
+    assert_int_equal(fclose(f), 0);
+
+    Lv2Host *h = open_host(RNNFX_URI_MONO, 48000.0, 256, LV2HOST_WORKER_THREAD);
+    lv2host_set(h, "capture", 2.0f);
+    run_silence(h, 1, 2048, 256);
+    expect_published(h, 2);
+    assert_int_equal(lv2host_restore_state(h, dir), 0);
+    assert_true(lv2host_get(h, "capture") == 2.0f); /* the state had no port value */
+    run_silence(h, 1, 8192, 256);
+    assert_int_equal(lv2host_param(h, RNNFX_URI_MODEL_NAME, got, sizeof got), 0);
+    assert_string_equal(got, "Model A");
+    assert_int_equal(lv2host_param(h, RNNFX_URI_MODEL, got, sizeof got), 0);
+    assert_string_equal(got, a);
+    /* saved again, the adopted value goes with it */
+    tmp_path(dir, sizeof dir, "state-adopted");
+    assert_int_equal(lv2host_save_state(h, dir), 0);
+    assert_int_equal(lv2host_state_file_value(dir, RNNFX_URI_CAPTURE, got, sizeof got), 0);
+    assert_string_equal(got, "2");
+    /* a later choice still acts */
+    lv2host_set(h, "capture", 3.0f);
+    run_silence(h, 1, 2048, 256);
+    expect_published(h, 3);
+    lv2host_free(h);
+}
+
+/* LV2 lets a host save state while run() plays (state.h: save is in no
+ * threading class that excludes the audio one), and the audio thread
+ * changes the settings save stores when the selector acts or a Worker
+ * load lands. A thread saves over and over while the selector and
+ * patch:Set switch models every few cycles: every saved state must name
+ * one whole file of the ones played, never a mix of two paths. */
+typedef struct {
+    Lv2Host *h;
+    int saves;
+    volatile int stop;
+} Saver;
+
+static void *saver_thread(void *arg)
+{
+    Saver *sv = arg;
+    char dir[1200];
+    while (!sv->stop && sv->saves < 150) {
+        snprintf(dir, sizeof dir, "%s/concurrent-%d", g_tmp, sv->saves);
+        if (lv2host_save_state(sv->h, dir) == 0) sv->saves++;
+    }
+    return NULL;
+}
+
+static void test_capture_save_during_run(void **state)
+{
+    (void)state;
+    char a[1200], b[1200], got[2048];
+    tmp_path(a, sizeof a, "a.json");
+    tmp_path(b, sizeof b, "b.json");
+    Lv2Host *h = open_host(RNNFX_URI_MONO, 48000.0, 64, LV2HOST_WORKER_THREAD);
+    Saver sv = {h, 0, 0};
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, saver_thread, &sv), 0);
+    static float x[64], y[64];
+    rnnfx_test_signal(x, 64, 8);
+    const float *in[1] = {x};
+    float *out[1] = {y};
+    /* about real time (64 samples every 40 us plus the run), so that the
+     * Worker's loads land between the selector's choices */
+    for (int i = 0; i < 8000 && sv.saves < 150; i++) {
+        if (i % 60 == 0) lv2host_set(h, "capture", (float)(1 + (i / 60) % RNNFX_N_CAPTURES));
+        if (i % 60 == 30) lv2host_send_path(h, RNNFX_URI_MODEL, (i / 60) % 2 ? a : b);
+        lv2host_run(h, in, out, 64);
+        usleep(40);
+    }
+    sv.stop = 1;
+    pthread_join(th, NULL);
+    const char *names[] = {"a.json", "b.json", "rnnfx-ds1-drive.json", "rnnfx-tube-amp.json"};
+    int seen[4] = {0};
+    for (int i = 0; i < sv.saves; i++) {
+        char dir[1200];
+        snprintf(dir, sizeof dir, "%s/concurrent-%d", g_tmp, i);
+        if (lv2host_state_file_value(dir, RNNFX_URI_MODEL, got, sizeof got) != 0)
+            continue; /* the built-in capture: no model stored */
+        const char *base = strrchr(got, '/') ? strrchr(got, '/') + 1 : got;
+        int ok = 0;
+        for (int k = 0; k < 4; k++)
+            if (!strcmp(base, names[k])) ok = seen[k] = 1;
+        if (!ok) fail_msg("state %d names '%s', not a file that played", i, got);
+    }
+    print_message("%d states saved while run() played: each names one whole model file "
+                  "(a.json %d, b.json %d, DS-1 %d, amp %d seen)\n",
+                  sv.saves, seen[0], seen[1], seen[2], seen[3]);
+    assert_true(sv.saves >= 20);
+    assert_true(seen[0] + seen[1] > 0 && seen[2] + seen[3] > 0); /* both writers were saved */
+    lv2host_free(h);
+}
+
 /* Entries switched faster than a crossfade, while audio plays: each
  * capture's core is installed again while it may still be fading out from
  * its last turn. The output stays finite, the last choice is what plays
@@ -859,6 +976,8 @@ int main(void)
         cmocka_unit_test(test_many_switches),
         cmocka_unit_test(test_capture_selector_plays),
         cmocka_unit_test(test_capture_selector_then_file),
+        cmocka_unit_test(test_capture_selector_old_state),
+        cmocka_unit_test(test_capture_save_during_run),
         cmocka_unit_test(test_capture_selector_fast_switching),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
