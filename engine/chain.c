@@ -789,10 +789,24 @@ RnnfxCoreRole rnnfx_chain_core_role(const RnnfxChain *c, const RnnfxChainCore *c
     return RNNFX_CORE_NONE;
 }
 
+RnnfxChainCore *rnnfx_chain_drop_pending(RnnfxChain *c)
+{
+    if (!c) return NULL;
+    RnnfxChainCore *p = c->pending;
+    c->pending = NULL;
+    return p;
+}
+
 void rnnfx_chain_swap(RnnfxChain *c, RnnfxChainCore *core, RnnfxChainCore **displaced)
 {
     if (displaced) *displaced = NULL;
     if (!c || !core) return;
+    if (rnnfx_chain_core_role(c, core) != RNNFX_CORE_NONE) {
+        /* held already (a kept core installed again too soon): using it
+         * twice would run one state for two roles */
+        if (displaced) *displaced = core;
+        return;
+    }
     /* a kept core played before: it starts again from its rest state */
     if (core->kept) core_reset(core);
     core_apply_knobs(core, c);

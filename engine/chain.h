@@ -208,6 +208,11 @@ typedef enum {
 /* Thread: audio-safe. */
 RnnfxCoreRole rnnfx_chain_core_role(const RnnfxChain *chain, const RnnfxChainCore *core);
 
+/* Takes back the core waiting for the running fade to end (NULL if none):
+ * the current core then stays. For the caller to free off the audio
+ * thread (unless kept). Thread: audio-safe. */
+RnnfxChainCore *rnnfx_chain_drop_pending(RnnfxChain *chain);
+
 /* The model a core runs, and its latency in host samples. Thread: any
  * (both are fixed when the core is built). */
 const RnnfxModel *rnnfx_chain_core_model(const RnnfxChainCore *core);
@@ -232,13 +237,15 @@ const char *rnnfx_chain_core_resampler(const RnnfxChainCore *core);
  * from the current core to it. If a crossfade is already running, the core
  * waits as "pending" and starts when that fade ends; a core that was pending
  * and never played is replaced and returned in *displaced (else *displaced
- * is NULL) for the caller to free off the audio thread. Knob values carry
- * over. Thread: audio-safe (processing thread, between process calls). */
+ * is NULL) for the caller to free off the audio thread (unless kept). A
+ * core the chain already holds in any role is refused: it comes back in
+ * *displaced, and nothing changes. Knob values carry over. Thread:
+ * audio-safe (processing thread, between process calls). */
 void rnnfx_chain_swap(RnnfxChain *chain, RnnfxChainCore *core, RnnfxChainCore **displaced);
 
 /* Returns one core the chain no longer uses (faded out or replaced), or
  * NULL; call until NULL after each process/swap and free what comes back off
- * the audio thread. Thread: audio-safe. */
+ * the audio thread (a kept core stays with its owner). Thread: audio-safe. */
 RnnfxChainCore *rnnfx_chain_take_retired(RnnfxChain *chain);
 
 /* 1 while a model-switch crossfade is running or a core is pending.

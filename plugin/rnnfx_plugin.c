@@ -237,6 +237,7 @@ typedef struct {
     char capture_model[RNNFX_N_CAPTURES][RNNFX_PATH_MAX];
     char capture_ir[RNNFX_N_CAPTURES][RNNFX_PATH_MAX];
     int capture_applied;
+    int capture_wanted; /* chosen, its core not yet installed (0: none) */
     int fresh;
 
     /* Last finite value of each host control port (NAN: none yet, use the
@@ -851,11 +852,13 @@ static void handle_object(Rnnfx *self, const LV2_Atom_Object *obj)
     const size_t len = strnlen(body, value->size);
     if (key == u->model) {
         if (len == 0) return; /* there is always a model; "" means nothing */
+        self->capture_wanted = 0; /* a file chosen now wins over a capture still waiting */
         memcpy(self->want_model, body, len);
         self->want_model[len] = '\0';
         self->model_req = 1;
     } else {
         /* "" (or an empty atom) removes the cabinet */
+        self->capture_wanted = 0;
         memcpy(self->want_ir, body, len);
         self->want_ir[len] = '\0';
         self->ir_req = 1;
@@ -904,12 +907,49 @@ static void send_request_rt(Rnnfx *self, uint32_t n)
     }
 }
 
-/* Acts on a new value of the capture selector: its kept core is installed
- * and its files become the model and cabinet settings, as if they had been
- * chosen (published, saved). Loads asked for before it are dropped (the
- * load generation moves on, as at a restore), so the newest choice wins.
- * A core still fading out from its last use, or a chain too busy to take
- * it, waits for a later run. Thread: audio (no allocation, no logging). */
+/* Installs the kept core of the chosen capture (capture_wanted) when the
+ * chain holds it in no role: at once, or at a later run if it is still
+ * fading out from its last turn or the chain is too busy to take it. If
+ * it is already current, a core waiting behind it (an earlier choice, or a
+ * file) is dropped, so what plays stays what was chosen last.
+ * Thread: audio. */
+static void install_wanted_rt(Rnnfx *self)
+{
+    const int k = self->capture_wanted;
+    if (k <= 0) return;
+    RnnfxChainCore *core = self->captures[k - 1];
+    switch (rnnfx_chain_core_role(self->chain, core)) {
+    case RNNFX_CORE_CURRENT:
+        dispose_core_rt(self, rnnfx_chain_drop_pending(self->chain));
+        self->capture_wanted = 0;
+        return;
+    case RNNFX_CORE_PENDING: /* starts when the running fade ends */
+        self->capture_wanted = 0;
+        return;
+    case RNNFX_CORE_FADING:
+    case RNNFX_CORE_RETIRED:
+        return;
+    case RNNFX_CORE_NONE:
+        break;
+    }
+    RnnfxChainCore *displaced = NULL;
+    rnnfx_chain_swap(self->chain, core, &displaced);
+    if (displaced == core) return;
+    dispose_core_rt(self, displaced);
+    /* nothing played yet (a new instance, an offline render): the capture
+     * plays from the first sample, not after a crossfade */
+    if (self->fresh) rnnfx_chain_reset(self->chain);
+    drain_retired_rt(self);
+    self->capture_wanted = 0;
+}
+
+/* Acts on a new value of the capture selector: its files become the model
+ * and cabinet settings at once, as if they had been chosen (published,
+ * saved), and its kept core is installed (install_wanted_rt). Loads asked
+ * for before it are dropped (the load generation moves on, as at a
+ * restore), so the newest choice wins; a model or cabinet chosen after it
+ * cancels a core still waiting to be installed. Thread: audio (no
+ * allocation, no logging). */
 static void select_capture_rt(Rnnfx *self)
 {
     if (!self->capture_port) return;
@@ -919,24 +959,12 @@ static void select_capture_rt(Rnnfx *self)
     if (k == self->capture_applied) return;
     RnnfxChainCore *core = k > 0 ? self->captures[k - 1] : NULL;
     if (!core || self->capture_applied == CAPTURE_ADOPT) {
-        /* "Model file", a capture that failed to load, or the value the
+        /* "Keep current", a capture that failed to load, or the value the
          * port has after a restore: taken as acted on */
         settings_begin(self);
         self->capture_applied = k;
         settings_end(self);
         return;
-    }
-    const RnnfxCoreRole role = rnnfx_chain_core_role(self->chain, core);
-    if (role == RNNFX_CORE_FADING || role == RNNFX_CORE_RETIRED) return;
-    if (role == RNNFX_CORE_NONE) {
-        RnnfxChainCore *displaced = NULL;
-        rnnfx_chain_swap(self->chain, core, &displaced);
-        if (displaced == core) return;
-        dispose_core_rt(self, displaced);
-        /* nothing played yet (a new instance, an offline render): the
-         * capture plays from the first sample, not after a crossfade */
-        if (self->fresh) rnnfx_chain_reset(self->chain);
-        drain_retired_rt(self);
     }
     self->ir_frames = rnnfx_chain_core_ir_frames(core);
     settings_begin(self);
@@ -949,6 +977,7 @@ static void select_capture_rt(Rnnfx *self)
     self->model_req = self->ir_req = 0;
     self->send_refused = 0.0;
     self->notify_pending = 1;
+    self->capture_wanted = k;
 }
 
 /* Thread: audio. */
@@ -966,6 +995,9 @@ static void run(LV2_Handle h, uint32_t n)
         can_notify = lv2_atom_forge_sequence_head(&self->forge, &seq, 0) != 0;
     }
 
+    /* cores the chain let go of before this cycle (activate may retire a
+     * capture's core, which must be free to be chosen again at once) */
+    drain_retired_rt(self);
     /* the selector first: a model file chosen in the same cycle wins */
     select_capture_rt(self);
     if (self->control) {
@@ -979,6 +1011,7 @@ static void run(LV2_Handle h, uint32_t n)
             }
         }
     }
+    install_wanted_rt(self);
     send_request_rt(self, n);
 
     RnnfxChainControls c;
@@ -1362,6 +1395,7 @@ static LV2_State_Status restore(LV2_Handle h, LV2_State_Retrieve_Function retrie
     self->load_gen++;
     self->model_req = self->ir_req = 0;
     self->send_refused = 0.0;
+    self->capture_wanted = 0;
 
     /* The selector value this state was saved with has been acted on; the
      * host restores the port to it. Without one (sessions and presets of

@@ -32,7 +32,7 @@
 
 /* The capture port's choices 1..RNNFX_N_CAPTURES: the captures the bundle
  * ships, each a model file and a cabinet IR file ("" none) in the bundle,
- * in the order of the port's scale points in the TTL (0 is "Model file":
+ * in the order of the port's scale points in the TTL (0 is "Keep current":
  * no change). The bundle's presets select the same entries. */
 #define RNNFX_N_CAPTURES 4
 #define RNNFX_CAPTURE_FILES                                                             \

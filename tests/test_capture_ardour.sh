@@ -33,7 +33,7 @@
 # again and play DS-1).
 #
 # Needs (Debian): ardour (7.x), python3-numpy. Skips (77) when missing.
-# About 20 s.
+# About 25 s.
 BUILD=${BUILD:-build}
 PY=/usr/bin/python3
 . tests/support/ardour_env.sh
@@ -70,9 +70,10 @@ differs() {
         echo "FAIL: $2"; exit 1
     fi
 }
-# lua NAME [CAPTURE]: loads the session in ardour7-lua, sets the plugin's
-# output gain and, given CAPTURE, its capture selector, lets the engine run
-# a few cycles (the plugin acts in run()) and saves.
+# lua NAME [CAPTURE [PRESET]]: loads the session in ardour7-lua, sets the
+# plugin's output gain and, given CAPTURE (may be ""), its capture
+# selector, given PRESET loads the preset of that label, lets the engine
+# run a few cycles (the plugin acts in run()) and saves.
 lua() {
     cat > "$tmp/$1.lua" <<LUA
 AudioEngine:set_backend("None (Dummy)", "", "")
@@ -100,6 +101,12 @@ local function set(label, value)
 end
 set("Output gain", $GAIN)
 if "${2:-}" ~= "" then set("Capture", tonumber("${2:-0}")) end
+if "${3:-}" ~= "" then
+  local pr = pl:preset_by_label("${3:-}")
+  assert(pr, "no preset ${3:-}")
+  assert(pl:load_preset(pr), "cannot load the preset ${3:-}")
+  print("set preset ${3:-}")
+end
 assert(ARDOUR.LuaAPI.wait_for_process_callback(20, 5000), "the engine does not run")
 s:save_state("", false, false, false, false, false)
 -- said before closing: a rare abort at Ardour's teardown would otherwise
@@ -157,6 +164,33 @@ rnnfx_ardour_export "$S" $RATE "$tmp/ardour.wav" "$tmp/export2.log" || exit 1
 same ds1 0.1 "Ardour's render with capture 2 differs from rnnfx-process with the DS-1 capture"
 differs cab "Ardour's render with capture 2 still plays capture 4"
 echo "capture 2: the DS-1 capture, no cabinet"
+
+# 5: a preset of an earlier version (a model in its state; no capture
+# value, no rnnfx:capture key) loaded while the selector is at 2: its
+# model plays and is saved; the plugin does not act on the selector again
+# (it did, and played DS-1, before restore() adopted the port's value)
+mkdir -p "$tmp/lv2/old-preset.lv2"
+cat > "$tmp/lv2/old-preset.lv2/manifest.ttl" <<TTL
+@prefix lv2:   <http://lv2plug.in/ns/lv2core#> .
+@prefix pset:  <http://lv2plug.in/ns/ext/presets#> .
+@prefix rdfs:  <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix state: <http://lv2plug.in/ns/ext/state#> .
+<urn:rnnfx-test:old-preset> a pset:Preset ;
+	lv2:appliesTo <http://rnnfx.org/plugins/rnnfx#mono> ;
+	rdfs:label "Old model preset" ;
+	lv2:port [ lv2:symbol "output_gain" ; pset:value $GAIN.0 ] ;
+	state:state [ <http://rnnfx.org/plugins/rnnfx#model> <file://$OTHER> ] .
+TTL
+lua old "" "Old model preset"
+newest_state
+has "other-capture.json>" "the preset's model file is not in the state saved after loading it"
+port_in_xml 2
+say_state "an earlier version's preset loaded at capture 2"
+rnnfx_ardour_export "$S" $RATE "$tmp/ardour.wav" "$tmp/export-old.log" || exit 1
+differs ds1 "Ardour's render plays the DS-1 capture: the selector was acted on again after the preset"
+same other 0.1 "Ardour's render with the earlier version's preset differs from rnnfx-process with its model"
+echo "an earlier version's preset loaded with the selector at 2 plays its own model"
+rm -rf "$tmp/lv2/old-preset.lv2"
 
 # 4: the state after a model file is chosen (patch:Set) with capture 2
 # shown: capture 2's state with another model; Ardour opens it, saves it

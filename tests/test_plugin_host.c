@@ -762,7 +762,7 @@ static void test_capture_selector_plays(void **state)
 
 /* The selector acts when its value changes, and the last choice wins: a
  * model file chosen after it stays, through a save and restore; another
- * entry replaces the file; "Model file" (0) changes nothing. Host garbage
+ * entry replaces the file; "Keep current" (0) changes nothing. Host garbage
  * (NaN) is ignored, fractions round and values out of range clamp. */
 static void test_capture_selector_then_file(void **state)
 {
@@ -926,6 +926,58 @@ static void test_capture_save_during_run(void **state)
     lv2host_free(h);
 }
 
+/* Choices closer together than a crossfade (20 ms; 64-frame blocks here):
+ *  - X, Y, X while X fades in: Y waits behind X and must not take over
+ *    when the fade ends (what plays stays what was chosen last);
+ *  - a capture chosen just after an activate that retired its core (it
+ *    was fading out) still plays from the first sample;
+ *  - a model file chosen while the chosen capture's core is still fading
+ *    out from its last turn wins over the capture. */
+static void test_capture_selector_quick_choices(void **state)
+{
+    (void)state;
+    char a[1200], got[2048];
+    tmp_path(a, sizeof a, "a.json");
+    Lv2Host *h = open_host(RNNFX_URI_MONO, 48000.0, 64, LV2HOST_WORKER_NONE);
+    run_silence(h, 1, 1024, 64); /* the built-in capture plays */
+    lv2host_set(h, "capture", 2.0f);
+    run_silence(h, 1, 64, 64); /* fading from the built-in capture to DS-1 */
+    lv2host_set(h, "capture", 3.0f);
+    run_silence(h, 1, 64, 64); /* the amp waits for that fade */
+    lv2host_set(h, "capture", 2.0f);
+    run_silence(h, 1, 8192, 64);
+    expect_published(h, 2);
+    lv2host_deactivate(h);
+    lv2host_activate(h);
+    check_capture_output(h, 2, 48000.0, 80);
+
+    lv2host_set(h, "capture", 3.0f);
+    run_silence(h, 1, 64, 64); /* DS-1 fading out */
+    lv2host_deactivate(h);
+    lv2host_activate(h); /* retires it */
+    lv2host_set(h, "capture", 2.0f);
+    check_capture_output(h, 2, 48000.0, 81);
+    lv2host_free(h);
+
+    h = open_host(RNNFX_URI_MONO, 48000.0, 64, LV2HOST_WORKER_THREAD);
+    lv2host_set(h, "capture", 2.0f);
+    run_silence(h, 1, 2048, 64);
+    lv2host_set(h, "capture", 1.0f);
+    run_silence(h, 1, 64, 64); /* DS-1 fading out */
+    lv2host_set(h, "capture", 2.0f);
+    run_silence(h, 1, 64, 64); /* DS-1 chosen again: waits for its fade */
+    assert_int_equal(lv2host_send_path(h, RNNFX_URI_MODEL, a), 0);
+    run_silence(h, 1, 64, 64);
+    assert_int_equal(lv2host_wait_worker(h, 5000), 0);
+    run_silence(h, 1, 16384, 64);
+    assert_int_equal(lv2host_param(h, RNNFX_URI_MODEL_NAME, got, sizeof got), 0);
+    assert_string_equal(got, "Model A");
+    assert_int_equal(lv2host_param(h, RNNFX_URI_MODEL, got, sizeof got), 0);
+    assert_string_equal(got, a);
+    assert_int_equal(lv2host_log_count_in_run(h), 0);
+    lv2host_free(h);
+}
+
 /* Entries switched faster than a crossfade, while audio plays: each
  * capture's core is installed again while it may still be fading out from
  * its last turn. The output stays finite, the last choice is what plays
@@ -978,6 +1030,7 @@ int main(void)
         cmocka_unit_test(test_capture_selector_then_file),
         cmocka_unit_test(test_capture_selector_old_state),
         cmocka_unit_test(test_capture_save_during_run),
+        cmocka_unit_test(test_capture_selector_quick_choices),
         cmocka_unit_test(test_capture_selector_fast_switching),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
