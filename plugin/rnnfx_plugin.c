@@ -625,21 +625,21 @@ static LV2_Handle instantiate_common(double rate, const char *bundle_path,
     for (int i = 0; i < N_CC_TARGETS; i++) self->last_port[i] = NAN;
     for (int i = 0; i < RNNFX_PORT_LATENCY; i++) self->last_valid[i] = NAN;
 
-    /* The built-in default capture, so the plugin sounds right out of the box. */
-    char path[RNNFX_PATH_MAX];
-    default_model_path(self, path, sizeof path);
-    RnnfxChainCore *core = NULL;
-    if (build_core(self, path, NULL, 1, &core, &err) == RNNFX_OK &&
-        install_core_now(self, core, &err) == RNNFX_OK) {
-        self->model_is_default = 1;
-        snprintf(self->model_path, sizeof self->model_path, "%s", path);
-    } else {
-        lv2_log_error(&self->logger,
-                      "rnnfx: cannot load the built-in capture %s: %s; the plugin passes audio "
-                      "through until a model is loaded\n",
-                      path, err.msg);
-    }
+    /* The bundle's captures, for the selector; the first is the built-in
+     * default, which plays from the start so the plugin sounds right out
+     * of the box (its kept core: an empty chain takes it at once). */
     preload_captures(self);
+    RnnfxChainCore *def = self->captures[0], *displaced = NULL;
+    if (def) {
+        rnnfx_chain_swap(self->chain, def, &displaced);
+        log_model(self, def, self->capture_model[0]);
+        self->model_is_default = 1;
+        copy_path(self->model_path, self->capture_model[0]);
+    } else {
+        lv2_log_error(&self->logger, "rnnfx: without the built-in capture %s the plugin passes "
+                                     "audio through until a model is loaded\n",
+                      self->capture_model[0]);
+    }
     self->notify_pending = 1;
     self->fresh = 1;
     return self;

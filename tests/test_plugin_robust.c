@@ -336,14 +336,15 @@ static void full_worker_queue(const char *uri, const char *a, const char *b)
     assert_playing(h, uri, (n - 1) % 2 ? b : a);
     assert_int_equal(g.frees_accepted, 0);
     assert_true(g.frees_refused >= n);
-    /* the queue has room again: every old core (the built-in one and each
-     * loaded one but the last) reaches the Worker */
+    /* the queue has room again: every old core (each loaded one but the
+     * last, and the MIDI plugin's built-in one; the audio plugin's is the
+     * capture selector's, which it keeps) reaches the Worker */
     g.refuse_frees = 0;
     run_blocks(h, 200);
     print_message("%s: %d switches with a full worker queue: %ld refused free requests, then "
                   "%ld cores handed to the Worker\n",
                   uri, n, g.frees_refused, g.frees_accepted);
-    assert_int_equal(g.frees_accepted, n);
+    assert_int_equal(g.frees_accepted, is_midi(uri) ? n : n - 1);
     /* full again, then deactivate: parked cores are freed there (ASan checks) */
     g.refuse_frees = 1;
     for (int i = 0; i < 100; i++) {
