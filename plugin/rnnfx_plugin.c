@@ -238,6 +238,10 @@ typedef struct {
     char capture_ir[RNNFX_N_CAPTURES][RNNFX_PATH_MAX];
     int capture_applied;
     int capture_wanted; /* chosen, its core not yet installed (0: none) */
+    /* A MIDI Program Change chooses too (program p: capture p + 1), and
+     * holds until the port's value moves, as a CC holds a control. */
+    int pc_capture;          /* 0: none */
+    float capture_port_seen; /* NAN before the first run */
     int fresh;
 
     /* Last finite value of each host control port (NAN: none yet, use the
@@ -623,6 +627,7 @@ static LV2_Handle instantiate_common(double rate, const char *bundle_path,
         return NULL;
     }
     for (int i = 0; i < N_CC_TARGETS; i++) self->last_port[i] = NAN;
+    self->capture_port_seen = NAN;
     for (int i = 0; i < RNNFX_PORT_LATENCY; i++) self->last_valid[i] = NAN;
 
     /* The bundle's captures, for the selector; the first is the built-in
@@ -943,22 +948,29 @@ static void install_wanted_rt(Rnnfx *self)
     self->capture_wanted = 0;
 }
 
-/* Acts on a new value of the capture selector: its files become the model
+/* Acts on a new value of the capture selector (its port, or a MIDI Program
+ * Change: `program` is this cycle's, p + 1, or 0): its files become the model
  * and cabinet settings at once, as if they had been chosen (published,
  * saved), and its kept core is installed (install_wanted_rt). Loads asked
  * for before it are dropped (the load generation moves on, as at a
  * restore), so the newest choice wins; a model or cabinet chosen after it
  * cancels a core still waiting to be installed. Thread: audio (no
  * allocation, no logging). */
-static void select_capture_rt(Rnnfx *self)
+static void select_capture_rt(Rnnfx *self, int program)
 {
-    if (!self->capture_port) return;
-    const float v = *self->capture_port;
-    if (!isfinite(v)) return; /* garbage from the host: nothing changes */
-    const int k = (int)lrintf(clampf(v, 0.0f, (float)RNNFX_N_CAPTURES));
+    const float v = self->capture_port ? *self->capture_port : NAN;
+    if (isfinite(v) && v != self->capture_port_seen) {
+        self->capture_port_seen = v; /* the port moved: it takes over from a program */
+        self->pc_capture = 0;
+    }
+    if (program > 0) self->pc_capture = program;
+    int k;
+    if (self->pc_capture > 0) k = self->pc_capture;
+    else if (isfinite(v)) k = (int)lrintf(clampf(v, 0.0f, (float)RNNFX_N_CAPTURES));
+    else return; /* no port, or garbage from the host: nothing changes */
     if (k == self->capture_applied) return;
     RnnfxChainCore *core = k > 0 ? self->captures[k - 1] : NULL;
-    if (!core || self->capture_applied == CAPTURE_ADOPT) {
+    if (!core || (self->capture_applied == CAPTURE_ADOPT && self->pc_capture == 0)) {
         /* "Keep current", a capture that failed to load, or the value the
          * port has after a restore: taken as acted on */
         settings_begin(self);
@@ -998,8 +1010,18 @@ static void run(LV2_Handle h, uint32_t n)
     /* cores the chain let go of before this cycle (activate may retire a
      * capture's core, which must be free to be chosen again at once) */
     drain_retired_rt(self);
-    /* the selector first: a model file chosen in the same cycle wins */
-    select_capture_rt(self);
+    /* the selector first (with the cycle's last Program Change, if any):
+     * a model file chosen in the same cycle wins */
+    int program = 0;
+    if (self->control) {
+        LV2_ATOM_SEQUENCE_FOREACH (self->control, ev) {
+            const uint8_t *msg = (const uint8_t *)(ev + 1);
+            if (ev->body.type == u->midi_Event && ev->body.size >= 2 && (msg[0] & 0xF0) == 0xC0 &&
+                msg[1] < RNNFX_N_CAPTURES)
+                program = msg[1] + 1;
+        }
+    }
+    select_capture_rt(self, program);
     if (self->control) {
         LV2_ATOM_SEQUENCE_FOREACH (self->control, ev) {
             if (ev->body.type == u->midi_Event) {
@@ -1396,6 +1418,7 @@ static LV2_State_Status restore(LV2_Handle h, LV2_State_Retrieve_Function retrie
     self->model_req = self->ir_req = 0;
     self->send_refused = 0.0;
     self->capture_wanted = 0;
+    self->pc_capture = 0; /* the restored state is newer than a program change */
 
     /* The selector value this state was saved with has been acted on; the
      * host restores the port to it. Without one (sessions and presets of

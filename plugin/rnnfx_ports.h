@@ -94,5 +94,7 @@ typedef enum {
 #define RNNFX_CC_OUTPUT_GAIN 21
 #define RNNFX_CC_MIX 22
 #define RNNFX_CC_KNOB1 23 /* knobs 1..4 on CC 23..26 */
+/* MIDI Program Change p (0..RNNFX_N_CAPTURES-1, any channel) chooses
+ * capture p + 1, as the capture port would, until that port moves. */
 
 #endif

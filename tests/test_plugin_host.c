@@ -978,6 +978,37 @@ static void test_capture_selector_quick_choices(void **state)
     lv2host_free(h);
 }
 
+/* MIDI Program Change chooses a capture (program p: capture p + 1, any
+ * channel; others are ignored) from a foot controller, and holds until
+ * the port's value moves, as a CC holds a control. */
+static void test_capture_program_change(void **state)
+{
+    (void)state;
+    Lv2Host *h = open_host(RNNFX_URI_STEREO, 48000.0, 256, LV2HOST_WORKER_NONE);
+    const uint8_t pc1[2] = {0xC3, 1}, pc0[2] = {0xC0, 0}, pc9[2] = {0xC0, 9};
+    assert_int_equal(lv2host_send_midi(h, pc1, 2), 0);
+    run_silence(h, 2, 4096, 256);
+    expect_published(h, 2);
+    assert_int_equal(lv2host_send_midi(h, pc9, 2), 0); /* no capture 10 */
+    run_silence(h, 2, 4096, 256);
+    expect_published(h, 2);
+    lv2host_set(h, "capture", 3.0f); /* the port moves: it takes over */
+    run_silence(h, 2, 4096, 256);
+    expect_published(h, 3);
+    assert_int_equal(lv2host_send_midi(h, pc0, 2), 0);
+    run_silence(h, 2, 4096, 256);
+    expect_published(h, 1);
+    /* the port still reads 3 and has not moved: the program holds */
+    run_silence(h, 2, 4096, 256);
+    expect_published(h, 1);
+    /* and what plays is that capture */
+    lv2host_deactivate(h);
+    lv2host_activate(h);
+    check_capture_output(h, 1, 48000.0, 90);
+    assert_int_equal(lv2host_log_count_in_run(h), 0);
+    lv2host_free(h);
+}
+
 /* Entries switched faster than a crossfade, while audio plays: each
  * capture's core is installed again while it may still be fading out from
  * its last turn. The output stays finite, the last choice is what plays
@@ -1031,6 +1062,7 @@ int main(void)
         cmocka_unit_test(test_capture_selector_old_state),
         cmocka_unit_test(test_capture_save_during_run),
         cmocka_unit_test(test_capture_selector_quick_choices),
+        cmocka_unit_test(test_capture_program_change),
         cmocka_unit_test(test_capture_selector_fast_switching),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

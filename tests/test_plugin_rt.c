@@ -4,7 +4,8 @@
  * a file descriptor, while models are switched hundreds of times, cabinet
  * impulse responses are loaded and removed in between (mono and stereo
  * files, one at another rate), the capture selector goes through its
- * entries, controls and MIDI CC move, bypass toggles,
+ * entries (by port and by MIDI Program Change), controls and MIDI CC move,
+ * bypass toggles,
  * and blocks range from 1 to 4096 frames.
  *
  * How: this program defines malloc, calloc, realloc, free, posix_memalign,
@@ -248,6 +249,10 @@ static void stress(const char *uri, double rate)
             lv2host_send_midi(h, cc, 3);
         }
         if (i % 31 == 0) lv2host_send_get(h);
+        if (i % 17 == 9) { /* a foot controller's Program Change */
+            uint8_t pc[2] = {0xC0, (uint8_t)(i % 6)};
+            lv2host_send_midi(h, pc, 2);
+        }
         lv2host_set(h, "input_gain", (float)(i % 24) - 12.0f);
         lv2host_set(h, "knob2", (float)(i % 10) / 10.0f);
         lv2host_run(h, in, out, n);
