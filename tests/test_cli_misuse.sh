@@ -80,22 +80,10 @@ done
 T=$(mktemp -d /tmp/rnnfx-test-misuse-XXXXXX)
 trap 'rm -rf "$T"' EXIT INT TERM
 fails=0
-# expect NAME STATUS PATTERN -- command...: runs the command in $T (stdout
-# and stderr to $T/.out) and checks its status and that the output matches
-# PATTERN.
-expect() {
-    name=$1 want=$2 pat=$3
-    shift 4
-    (cd "$T" && "$@") >"$T/.out" 2>&1 </dev/null
-    rc=$?
-    if [ $rc -eq "$want" ] && { [ -z "$pat" ] || grep -Eqi -- "$pat" "$T/.out"; }; then
-        echo "ok   $name (exit $rc)"
-    else
-        echo "FAIL $name: exit $rc (expected $want), output:"
-        sed 's/^/     /' "$T/.out" | head -8
-        fails=$((fails + 1))
-    fi
-}
+# expect NAME STATUS PATTERN -- command... (tests/support/expect.sh): run
+# in $T, the output in $T/.out
+EXPECT_DIR=$T EXPECT_OUT=$T/.out
+. tests/support/expect.sh
 # unchanged NAME FILE: FILE still has the bytes saved in FILE.keep
 unchanged() {
     if cmp -s "$T/$2" "$T/$2.keep"; then

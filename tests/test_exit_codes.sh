@@ -27,21 +27,10 @@ done
 T=$(mktemp -d /tmp/rnnfx-test-exit-XXXXXX)
 trap 'rm -rf "$T"' EXIT INT TERM
 fails=0
-# expect NAME STATUS PATTERN -- command...: runs the command (stdout and
-# stderr to $T/out) and checks its status and that the output matches PATTERN.
-expect() {
-    name=$1 want=$2 pat=$3
-    shift 4
-    "$@" >"$T/out" 2>&1 </dev/null
-    rc=$?
-    if [ $rc -eq "$want" ] && { [ -z "$pat" ] || grep -Eqi -- "$pat" "$T/out"; }; then
-        echo "ok   $name (exit $rc)"
-    else
-        echo "FAIL $name: exit $rc (expected $want), output:"
-        sed 's/^/     /' "$T/out" | head -8
-        fails=$((fails + 1))
-    fi
-}
+# expect NAME STATUS PATTERN -- command... (tests/support/expect.sh): the
+# output in $T/out
+EXPECT_OUT=$T/out
+. tests/support/expect.sh
 
 "$BUILD/tests/test_process" make-model "$T/m.json" gru 8 48000 >/dev/null || exit 1
 /usr/bin/python3 - "$T" <<'EOF' || { echo "test_exit_codes: cannot write the WAV fixtures"; exit 1; }
