@@ -26,8 +26,10 @@
  * as it was (see work_load).
  *
  * Threads (LV2 threading classes):
- *   instantiate/activate/deactivate/cleanup/save/restore: instantiation
- *     (never concurrent with run; restore therefore swaps cores directly);
+ *   instantiate/activate/deactivate/cleanup/restore: instantiation (never
+ *     concurrent with run; restore therefore swaps cores directly);
+ *   save: its own class, which LV2 lets run during run: it reads the
+ *     settings through a sequence lock (settings_copy);
  *   run/work_response: audio (no allocation, locks, file access or logging);
  *   work: worker (loads files, allocates, frees, logs). work() reads only the
  *     plugin's fixed settings and its message, so it may run during restore.
@@ -197,7 +199,8 @@ typedef struct {
     char model_path[RNNFX_PATH_MAX];
     int model_is_default;
     char ir_path[RNNFX_PATH_MAX];
-    size_t ir_frames; /* cabinet length in the newest installed core (0: none) */
+    size_t ir_frames; /* cabinet length in the newest installed core, or in the
+                         chosen capture's core waiting to be installed (0: none) */
     int notify_pending;
     const RnnfxModel *notified_model; /* what the last notify described */
 
@@ -237,6 +240,7 @@ typedef struct {
     char capture_model[RNNFX_N_CAPTURES][RNNFX_PATH_MAX];
     char capture_ir[RNNFX_N_CAPTURES][RNNFX_PATH_MAX];
     int capture_applied;
+    int capture_saved; /* what save stores: capture_applied, or CAPTURE_ADOPT while a program holds */
     int capture_wanted; /* chosen, its core not yet installed (0: none) */
     /* A MIDI Program Change chooses too (program p: capture p + 1), and
      * holds until the port's value moves, as a CC holds a control. */
@@ -348,7 +352,7 @@ static void settings_copy(Rnnfx *self, SavedSettings *out)
         memcpy(out->model, self->model_path, sizeof out->model);
         memcpy(out->ir, self->ir_path, sizeof out->ir);
         out->model_is_default = self->model_is_default;
-        out->capture = self->capture_applied;
+        out->capture = self->capture_saved;
         atomic_thread_fence(memory_order_acquire);
         if (atomic_load_explicit(&self->settings_seq, memory_order_relaxed) == s1) break;
     }
@@ -857,13 +861,11 @@ static void handle_object(Rnnfx *self, const LV2_Atom_Object *obj)
     const size_t len = strnlen(body, value->size);
     if (key == u->model) {
         if (len == 0) return; /* there is always a model; "" means nothing */
-        self->capture_wanted = 0; /* a file chosen now wins over a capture still waiting */
         memcpy(self->want_model, body, len);
         self->want_model[len] = '\0';
         self->model_req = 1;
     } else {
         /* "" (or an empty atom) removes the cabinet */
-        self->capture_wanted = 0;
         memcpy(self->want_ir, body, len);
         self->want_ir[len] = '\0';
         self->ir_req = 1;
@@ -968,13 +970,16 @@ static void select_capture_rt(Rnnfx *self, int program)
     if (self->pc_capture > 0) k = self->pc_capture;
     else if (isfinite(v)) k = (int)lrintf(clampf(v, 0.0f, (float)RNNFX_N_CAPTURES));
     else return; /* no port, or garbage from the host: nothing changes */
-    if (k == self->capture_applied) return;
+    /* a program sent again recalls its capture (a foot controller's patch
+     * button), also after a file was loaded; the port acts on changes */
+    if (k == self->capture_applied && program == 0) return;
     RnnfxChainCore *core = k > 0 ? self->captures[k - 1] : NULL;
     if (!core || (self->capture_applied == CAPTURE_ADOPT && self->pc_capture == 0)) {
         /* "Keep current", a capture that failed to load, or the value the
          * port has after a restore: taken as acted on */
         settings_begin(self);
         self->capture_applied = k;
+        self->capture_saved = self->pc_capture ? CAPTURE_ADOPT : k;
         settings_end(self);
         return;
     }
@@ -984,6 +989,7 @@ static void select_capture_rt(Rnnfx *self, int program)
     copy_path(self->ir_path, self->capture_ir[k - 1]);
     self->model_is_default = k == 1;
     self->capture_applied = k;
+    self->capture_saved = self->pc_capture ? CAPTURE_ADOPT : k;
     settings_end(self);
     self->load_gen++;
     self->model_req = self->ir_req = 0;
@@ -1306,6 +1312,7 @@ static LV2_Worker_Status work_response(LV2_Handle h, uint32_t size, const void *
         paths[head.model_len + head.ir_len - 1] != '\0')
         return LV2_WORKER_SUCCESS; /* not installed (or a garbled message) */
     self->ir_frames = ir_frames;
+    self->capture_wanted = 0; /* the file chosen after it wins */
     settings_begin(self);
     copy_path(self->model_path, paths);
     self->model_is_default = (head.flags & LOAD_MODEL_DEFAULT) != 0;
@@ -1335,7 +1342,7 @@ static LV2_State_Status store_path(Rnnfx *self, LV2_State_Store_Function store,
     return st;
 }
 
-/* Thread: instantiation (may read while run is not running). */
+/* Thread: save's own (may run during run: settings_copy). */
 static LV2_State_Status save(LV2_Handle h, LV2_State_Store_Function store,
                              LV2_State_Handle handle, uint32_t flags,
                              const LV2_Feature *const *features)
@@ -1417,6 +1424,7 @@ static LV2_State_Status restore(LV2_Handle h, LV2_State_Retrieve_Function retrie
     self->load_gen++;
     self->model_req = self->ir_req = 0;
     self->send_refused = 0.0;
+    const int was_waiting = self->capture_wanted != 0;
     self->capture_wanted = 0;
     self->pc_capture = 0; /* the restored state is newer than a program change */
 
@@ -1432,6 +1440,7 @@ static LV2_State_Status restore(LV2_Handle h, LV2_State_Retrieve_Function retrie
     int32_t capture = CAPTURE_ADOPT;
     if (cap && type == self->uris.atom_Int && size == sizeof capture) memcpy(&capture, cap, size);
     self->capture_applied = capture >= 0 && capture <= RNNFX_N_CAPTURES ? capture : CAPTURE_ADOPT;
+    self->capture_saved = self->capture_applied;
 
     char wanted[RNNFX_PATH_MAX], wanted_ir[RNNFX_PATH_MAX];
     retrieve_path(self, retrieve, handle, self->uris.model, "model", features, wanted);
@@ -1470,7 +1479,7 @@ static LV2_State_Status restore(LV2_Handle h, LV2_State_Retrieve_Function retrie
     }
     /* the built-in capture, unless it already plays as wanted (no cabinet
      * before and none now) */
-    if (!done && !(self->model_is_default && !ir && self->ir_frames == 0)) {
+    if (!done && !(!was_waiting && self->model_is_default && !ir && self->ir_frames == 0)) {
         if (build_core(self, def_path, ir, 1, &core, &err) == RNNFX_OK &&
             install_core_now(self, core, &err) == RNNFX_OK) {
             snprintf(self->model_path, sizeof self->model_path, "%s", def_path);
@@ -1481,6 +1490,13 @@ static LV2_State_Status restore(LV2_Handle h, LV2_State_Retrieve_Function retrie
         }
     }
     rnnfx_ir_free(ir);
+    /* nothing played since activate: the restored model plays from the
+     * first sample instead of crossfading from the built-in capture */
+    if (self->fresh) {
+        rnnfx_chain_reset(self->chain);
+        RnnfxChainCore *r;
+        while ((r = rnnfx_chain_take_retired(self->chain)) != NULL) free_core_now(self, r);
+    }
     self->notify_pending = 1;
     return LV2_STATE_SUCCESS;
 }

@@ -659,18 +659,15 @@ static const char *const capture_files[RNNFX_N_CAPTURES][2] = RNNFX_CAPTURE_FILE
 /* A chain playing bundled capture k (1..RNNFX_N_CAPTURES) as the plugin's
  * capture port says it should: the entry's model file with its cabinet IR
  * file, read by the engine directly. */
-static RnnfxChain *capture_chain(int k, double rate, int channels)
+static RnnfxChain *files_chain(const char *mp, const char *ip, double rate, int channels)
 {
-    char mp[1200], ip[1200];
-    snprintf(mp, sizeof mp, "%s/%s", g_bundle, capture_files[k - 1][0]);
-    snprintf(ip, sizeof ip, "%s/%s", g_bundle, capture_files[k - 1][1]);
     RnnfxModel *m = NULL;
     RnnfxIr *ir = NULL;
     RnnfxChain *chain = NULL;
     RnnfxChainCore *core = NULL, *displaced = NULL;
     RnnfxError err;
     assert_int_equal(rnnfx_model_load(mp, NULL, &m, &err), RNNFX_OK);
-    if (capture_files[k - 1][1][0])
+    if (ip)
         assert_int_equal(rnnfx_ir_load(ip, rate, channels, &ir, &err), RNNFX_OK);
     assert_int_equal(rnnfx_chain_new_multi(NULL, rate, channels, 4096, &chain, &err), RNNFX_OK);
     assert_int_equal(rnnfx_chain_core_new_ir(chain, m, 1, ir, &core, &err), RNNFX_OK);
@@ -685,11 +682,12 @@ static RnnfxChain *capture_chain(int k, double rate, int channels)
     return chain;
 }
 
-/* Runs n frames of a test signal through the host in random blocks into y
- * and checks it against capture k's chain on the same input from its
- * first sample: a selector value set before the first run plays from the
- * first sample (no crossfade from the built-in capture). */
-static void check_capture_output(Lv2Host *h, int k, double rate, uint64_t seed)
+/* Runs a test signal through the host in random blocks and checks it
+ * against a chain of the model file mp with the IR file ip (NULL: none) on
+ * the same input from its first sample: what was chosen before the first
+ * run plays from the first sample (no crossfade from the built-in
+ * capture). */
+static void check_output(Lv2Host *h, const char *mp, const char *ip, double rate, uint64_t seed)
 {
     enum { N = 12000, MAXB = 1024 };
     const int channels = lv2host_audio_channels(h);
@@ -705,7 +703,7 @@ static void check_capture_output(Lv2Host *h, int k, double rate, uint64_t seed)
         lv2host_run(h, in, out, len);
         off += len;
     }
-    RnnfxChain *chain = capture_chain(k, rate, channels);
+    RnnfxChain *chain = files_chain(mp, ip, rate, channels);
     const float *in[2] = {x[0], x[1]};
     float *out[2] = {ref[0], ref[1]};
     rnnfx_chain_process_multi(chain, in, out, N);
@@ -714,11 +712,21 @@ static void check_capture_output(Lv2Host *h, int k, double rate, uint64_t seed)
         double d = rnnfx_test_max_abs_diff(y[ch], ref[ch], N);
         double peak = 0;
         for (size_t i = 0; i < N; i++) peak = fmax(peak, fabs(ref[ch][i]));
-        print_message("capture %d, %d channel(s) @ %.0f Hz, ch%d: max |plugin - chain| = %.3g "
-                      "(peak %.3f)\n", k, channels, rate, ch, d, peak);
+        print_message("%s%s%s, %d channel(s) @ %.0f Hz, ch%d: max |plugin - chain| = %.3g "
+                      "(peak %.3f)\n", strrchr(mp, '/') + 1, ip ? " + " : "",
+                      ip ? strrchr(ip, '/') + 1 : "", channels, rate, ch, d, peak);
         assert_true(d <= 1e-6);
         assert_true(peak > 1e-3);
     }
+}
+
+/* check_output for bundled capture k (1..RNNFX_N_CAPTURES). */
+static void check_capture_output(Lv2Host *h, int k, double rate, uint64_t seed)
+{
+    char mp[1200], ip[1200];
+    snprintf(mp, sizeof mp, "%s/%s", g_bundle, capture_files[k - 1][0]);
+    snprintf(ip, sizeof ip, "%s/%s", g_bundle, capture_files[k - 1][1]);
+    check_output(h, mp, capture_files[k - 1][1][0] ? ip : NULL, rate, seed);
 }
 
 static void expect_published(Lv2Host *h, int k)
@@ -1009,6 +1017,99 @@ static void test_capture_program_change(void **state)
     lv2host_free(h);
 }
 
+/* From a second review (each sequence published one sound and played
+ * another, or lost one, before its fix):
+ *  1. a capture and, in the same cycle, a model file that cannot be
+ *     loaded: the capture plays, as published;
+ *  2. a Program Change, then save and reopen (the host restores the
+ *     port's own value): the program's capture still plays;
+ *  3. a state of the built-in capture restored while the built-in capture
+ *     waits for its core (the amp chosen just before): the built-in one
+ *     plays;
+ *  4. a program sent again after a file was loaded recalls its capture;
+ *  5. a state restored after activate, before the first run, plays from
+ *     the first sample. */
+static void test_capture_second_review(void **state)
+{
+    (void)state;
+    char a[1200], b[1200], missing[1200], dir[1200];
+    tmp_path(a, sizeof a, "a.json");
+    tmp_path(b, sizeof b, "b.json");
+    tmp_path(missing, sizeof missing, "no-such-model.json");
+
+    /* 1 */
+    Lv2Host *h = open_host(RNNFX_URI_MONO, 48000.0, 256, LV2HOST_WORKER_THREAD);
+    lv2host_set(h, "capture", 2.0f);
+    assert_int_equal(lv2host_send_path(h, RNNFX_URI_MODEL, missing), 0);
+    run_silence(h, 1, 256, 256);
+    assert_int_equal(lv2host_wait_worker(h, 5000), 0);
+    run_silence(h, 1, 8192, 256);
+    expect_published(h, 2);
+    lv2host_deactivate(h);
+    lv2host_activate(h);
+    check_capture_output(h, 2, 48000.0, 100);
+    lv2host_free(h);
+
+    /* 2 */
+    tmp_path(dir, sizeof dir, "state-program");
+    h = open_host(RNNFX_URI_MONO, 48000.0, 256, LV2HOST_WORKER_THREAD);
+    lv2host_set(h, "capture", 1.0f);
+    run_silence(h, 1, 512, 256);
+    const uint8_t pc2[2] = {0xC0, 2}, pc1[2] = {0xC0, 1};
+    assert_int_equal(lv2host_send_midi(h, pc2, 2), 0);
+    run_silence(h, 1, 4096, 256);
+    expect_published(h, 3);
+    assert_int_equal(lv2host_save_state(h, dir), 0);
+    lv2host_free(h);
+    h = open_host(RNNFX_URI_MONO, 48000.0, 256, LV2HOST_WORKER_THREAD);
+    assert_int_equal(lv2host_restore_state(h, dir), 0);
+    assert_true(lv2host_get(h, "capture") == 1.0f); /* the port's own value */
+    run_silence(h, 1, 8192, 256);
+    expect_published(h, 3);
+    lv2host_deactivate(h);
+    lv2host_activate(h);
+    check_capture_output(h, 3, 48000.0, 101);
+
+    /* 4 */
+    assert_int_equal(lv2host_send_midi(h, pc1, 2), 0);
+    run_silence(h, 1, 4096, 256);
+    expect_published(h, 2);
+    load_model(h, a, 256);
+    assert_int_equal(lv2host_send_midi(h, pc1, 2), 0);
+    run_silence(h, 1, 8192, 256);
+    expect_published(h, 2);
+
+    /* 5 */
+    load_model(h, b, 256);
+    tmp_path(dir, sizeof dir, "state-b-fresh");
+    assert_int_equal(lv2host_save_state(h, dir), 0);
+    load_model(h, a, 256);
+    lv2host_deactivate(h);
+    lv2host_activate(h);
+    assert_int_equal(lv2host_restore_state(h, dir), 0);
+    char saved_b[1300];
+    snprintf(saved_b, sizeof saved_b, "%s/b.json", dir); /* the host's link to b */
+    check_output(h, saved_b, NULL, 48000.0, 102);
+    lv2host_free(h);
+
+    /* 3 */
+    tmp_path(dir, sizeof dir, "state-builtin");
+    h = open_host(RNNFX_URI_MONO, 48000.0, 64, LV2HOST_WORKER_NONE);
+    assert_int_equal(lv2host_save_state(h, dir), 0);
+    run_silence(h, 1, 1024, 64);
+    lv2host_set(h, "capture", 4.0f);
+    run_silence(h, 1, 64, 64); /* fading from the built-in capture to the amp */
+    lv2host_set(h, "capture", 1.0f);
+    run_silence(h, 1, 64, 64); /* the built-in capture waits for that fade */
+    assert_int_equal(lv2host_restore_state(h, dir), 0);
+    run_silence(h, 1, 8192, 64);
+    expect_published(h, 1);
+    lv2host_deactivate(h);
+    lv2host_activate(h);
+    check_capture_output(h, 1, 48000.0, 103);
+    lv2host_free(h);
+}
+
 /* Entries switched faster than a crossfade, while audio plays: each
  * capture's core is installed again while it may still be fading out from
  * its last turn. The output stays finite, the last choice is what plays
@@ -1063,6 +1164,7 @@ int main(void)
         cmocka_unit_test(test_capture_save_during_run),
         cmocka_unit_test(test_capture_selector_quick_choices),
         cmocka_unit_test(test_capture_program_change),
+        cmocka_unit_test(test_capture_second_review),
         cmocka_unit_test(test_capture_selector_fast_switching),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
