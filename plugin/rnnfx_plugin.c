@@ -541,6 +541,13 @@ static void free_core_now(Rnnfx *self, RnnfxChainCore *core)
     rnnfx_chain_core_free(core);
 }
 
+/* Frees the cores the chain let go of. Thread: instantiation. */
+static void free_retired_now(Rnnfx *self)
+{
+    RnnfxChainCore *r;
+    while ((r = rnnfx_chain_take_retired(self->chain)) != NULL) free_core_now(self, r);
+}
+
 /* Installs a core and frees what it replaces right away. Takes the core
  * (freed on failure). Thread: instantiation (restore, instantiate), never
  * concurrent with run. */
@@ -553,10 +560,10 @@ static RnnfxStatus install_core_now(Rnnfx *self, RnnfxChainCore *core, RnnfxErro
     }
     spare_push(self, cell);
     const size_t ir_frames = rnnfx_chain_core_ir_frames(core);
-    RnnfxChainCore *displaced = NULL, *r;
+    RnnfxChainCore *displaced = NULL;
     rnnfx_chain_swap(self->chain, core, &displaced);
     free_core_now(self, displaced);
-    while ((r = rnnfx_chain_take_retired(self->chain)) != NULL) free_core_now(self, r);
+    free_retired_now(self);
     if (displaced == core) return rnnfx_fail(err, RNNFX_ERR_LIMIT, "the chain is busy");
     self->ir_frames = ir_frames;
     return RNNFX_OK;
@@ -1494,8 +1501,7 @@ static LV2_State_Status restore(LV2_Handle h, LV2_State_Retrieve_Function retrie
      * first sample instead of crossfading from the built-in capture */
     if (self->fresh) {
         rnnfx_chain_reset(self->chain);
-        RnnfxChainCore *r;
-        while ((r = rnnfx_chain_take_retired(self->chain)) != NULL) free_core_now(self, r);
+        free_retired_now(self);
     }
     self->notify_pending = 1;
     return LV2_STATE_SUCCESS;

@@ -47,12 +47,6 @@ cat > "$tmp/state/state.ttl" <<'TTL'
 		<http://rnnfx.org/plugins/rnnfx#ir> <cab.wav>
 	] .
 TTL
-cat > "$tmp/state/manifest.ttl" <<'TTL'
-@prefix lv2:  <http://lv2plug.in/ns/lv2core#> .
-@prefix pset: <http://lv2plug.in/ns/ext/presets#> .
-@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
-<state.ttl> a pset:Preset ; lv2:appliesTo <http://rnnfx.org/plugins/rnnfx#mono> ; rdfs:seeAlso <state.ttl> .
-TTL
 
 $PY tests/lv2_audio.py gen "$tmp/in.wav" 3 48000 || exit 1
 "$PROC" -q -m "$tmp/state/capture.json" --ir "$tmp/state/cab.wav" --out-gain -6 --float \

@@ -74,10 +74,17 @@ rnnfx_jalv_try_jackd() {
     return 0
 }
 
-# Starts jalv as JACK client $1 with the plugin $2, restoring $tmp/state,
-# and waits until its output port exists. jalv's console needs stdin open:
-# a fifo held open on fd 3.
+# Starts jalv as JACK client $1 with the plugin $2, restoring $tmp/state
+# (the caller writes its state.ttl; the manifest that makes it a preset of
+# $2 is written here), and waits until its output port exists. jalv's
+# console needs stdin open: a fifo held open on fd 3.
 rnnfx_jalv_start() {
+    cat > "$tmp/state/manifest.ttl" <<TTL
+@prefix lv2:  <http://lv2plug.in/ns/lv2core#> .
+@prefix pset: <http://lv2plug.in/ns/ext/presets#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+<state.ttl> a pset:Preset ; lv2:appliesTo <$2> ; rdfs:seeAlso <state.ttl> .
+TTL
     mkfifo "$tmp/stdin"
     LV2_PATH="$tmp/lv2" jalv -n "$1" -l "$tmp/state" "$2" <"$tmp/stdin" >"$tmp/jalv.log" 2>&1 &
     JALV=$!
