@@ -88,7 +88,7 @@ BENCH_SRC := $(wildcard bench/bench_*.c)
 BENCHES := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
 .SECONDARY:
-.PHONY: all engine tools plugin tests test bench bench-train install uninstall clean demo
+.PHONY: all engine tools plugin tests test bench bench-train bench-peers install uninstall clean demo
 all: engine tools plugin tests
 
 engine: $(ENGINE_LIB)
@@ -169,6 +169,12 @@ bench: all $(BENCHES)
 
 bench-train: all
 	BUILD=$(BUILD) sh bench/train/run.sh
+
+# rnnfx against RTNeural and NAM built from checkouts you name
+# (bench/peers/README.md): RTNEURAL=dir XSIMD=dir NAM=dir. Not part of
+# `bench`, which needs nothing beyond Debian's packages.
+bench-peers: $(ENGINE_LIB)
+	BUILD=$(BUILD) CC="$(CC)" RTNEURAL="$(RTNEURAL)" XSIMD="$(XSIMD)" NAM="$(NAM)" sh bench/peers/run.sh
 
 demo: all
 	BUILD=$(BUILD) sh tools/demo.sh

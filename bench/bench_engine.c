@@ -68,30 +68,16 @@
 #include "instance.h"
 #include "model.h"
 
-#define RATE 48000
-#define BLOCK 256
+#include "bench_common.h"
+
+#define RATE BENCH_RATE
+#define BLOCK BENCH_BLOCK
 
 static const int sizes[] = {8, 16, 32, 40, 64, 96};
 #define N_SIZES (int)(sizeof sizes / sizeof sizes[0])
 /* Best public engine, ns per sample, per size (issue 2). */
 static const double peer_lstm[N_SIZES] = {51, 60, 130, 224, 595, 1188};
 static const double peer_gru[N_SIZES] = {63, 60, 118, 178, 416, 890};
-
-static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
-static double rng_uniform(void)
-{
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return (double)(rng_state >> 11) * (1.0 / 9007199254740992.0);
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 /* ---- the weight-read floor ------------------------------------------------ */
 
@@ -133,9 +119,9 @@ static double line_ns(size_t bytes)
     double best = 1e9;
     volatile float sink = 0.0f;
     for (int k = 0; k < 16; k++) {
-        double t0 = now_s();
+        double t0 = bench_now_s();
         sink += stream_fma(w, lines, reps);
-        double dt = (now_s() - t0) * 1e9 / ((double)reps * (double)lines);
+        double dt = (bench_now_s() - t0) * 1e9 / ((double)reps * (double)lines);
         if (k > 0 && dt < best)
             best = dt;
     }
@@ -166,51 +152,6 @@ static double weight_floor(RnnfxCell cell, int hidden, size_t l1, double t1, dou
     return in_l1 / 64.0 * t1 + (bytes - in_l1) / 64.0 * t2;
 }
 
-/* layers stacked layers of the same cell and size, random weights. */
-static RnnfxModel *make_model(RnnfxCell cell, int layers, int hidden)
-{
-    RnnfxArch arch;
-    rnnfx_arch_init_audio(&arch, cell, hidden, 0);
-    arch.n_layers = layers;
-    for (int l = 1; l < layers; l++)
-        arch.layers[l] = arch.layers[0];
-    RnnfxModel *m = NULL;
-    RnnfxError err;
-    if (rnnfx_model_new(&arch, &m, &err) != RNNFX_OK) {
-        fprintf(stderr, "bench_engine: %s\n", err.msg);
-        return NULL;
-    }
-    const float k = 1.0f / sqrtf((float)hidden);
-    static const RnnfxTensor layer_t[] = {RNNFX_T_WEIGHT_IH, RNNFX_T_WEIGHT_HH, RNNFX_T_BIAS_IH,
-                                          RNNFX_T_BIAS_HH};
-    for (int l = 0; l < layers; l++) {
-        for (size_t t = 0; t < sizeof layer_t / sizeof layer_t[0]; t++) {
-            int rows, cols;
-            float *p = rnnfx_model_tensor(m, l, layer_t[t], &rows, &cols);
-            for (int i = 0; i < rows * cols; i++)
-                p[i] = k * (float)(2.0 * rng_uniform() - 1.0);
-        }
-    }
-    for (int t = RNNFX_T_DENSE_W; t <= RNNFX_T_DENSE_B; t++) {
-        int rows, cols;
-        float *p = rnnfx_model_tensor(m, -1, (RnnfxTensor)t, &rows, &cols);
-        for (int i = 0; i < rows * cols; i++)
-            p[i] = k * (float)(2.0 * rng_uniform() - 1.0);
-    }
-    if (rnnfx_model_finalize(m, &err) != RNNFX_OK) {
-        fprintf(stderr, "bench_engine: %s\n", err.msg);
-        rnnfx_model_free(m);
-        return NULL;
-    }
-    return m;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
 /* Runs passes over in[n] (after one warm-up pass) in BLOCK-sample process
  * calls, timing every SEGMENT samples with the thread's CPU clock, until at
  * least min_passes passes and min_seconds of CPU time are done (at most
@@ -230,17 +171,17 @@ static double time_path(RnnfxInstance *inst, const float *in, float *out, size_t
     for (int p = -1; p < MAX_PASSES && (p < min_passes || total < min_seconds); p++) {
         rnnfx_instance_reset(inst);
         for (size_t s0 = 0; s0 + SEGMENT <= n; s0 += SEGMENT) {
-            double t0 = now_s();
+            double t0 = bench_now_s();
             for (size_t i = s0; i < s0 + SEGMENT; i += BLOCK)
                 rnnfx_instance_process(inst, in + i, out + i, BLOCK);
-            double dt = now_s() - t0;
+            double dt = bench_now_s() - t0;
             if (p >= 0 && n_seg < sizeof seg / sizeof seg[0]) {
                 seg[n_seg++] = dt;
                 total += dt;
             }
         }
     }
-    qsort(seg, n_seg, sizeof seg[0], cmp_double);
+    qsort(seg, n_seg, sizeof seg[0], bench_cmp_double);
     *median = seg[n_seg / 2] * 1e9 / SEGMENT;
     return seg[n_seg / 20] * 1e9 / SEGMENT;
 }
@@ -268,11 +209,11 @@ static void time_ways(const StereoWays *w, size_t half, int min_passes, double m
         if (w->start)
             w->start(w->ctx);
         for (size_t s0 = 0; s0 + SEGMENT <= half; s0 += SEGMENT) {
-            double t0 = now_s();
+            double t0 = bench_now_s();
             w->run(w->ctx, 0, s0);
-            double t1 = now_s();
+            double t1 = bench_now_s();
             w->run(w->ctx, 1, s0);
-            double t2 = now_s();
+            double t2 = bench_now_s();
             if (p >= 0 && n_seg < sizeof seg[0] / sizeof seg[0][0]) {
                 seg[0][n_seg] = t1 - t0;
                 seg[1][n_seg] = t2 - t1;
@@ -281,8 +222,8 @@ static void time_ways(const StereoWays *w, size_t half, int min_passes, double m
             }
         }
     }
-    qsort(seg[0], n_seg, sizeof seg[0][0], cmp_double);
-    qsort(seg[1], n_seg, sizeof seg[1][0], cmp_double);
+    qsort(seg[0], n_seg, sizeof seg[0][0], bench_cmp_double);
+    qsort(seg[1], n_seg, sizeof seg[1][0], bench_cmp_double);
     *ns0 = seg[0][n_seg / 20] * 1e9 / SEGMENT;
     *ns1 = seg[1][n_seg / 20] * 1e9 / SEGMENT;
 }
@@ -342,7 +283,7 @@ static int bench_stereo(const char *only_cell, int only_hidden, int quick, const
             continue;
         for (int si = 0; si < (only_hidden ? 1 : N_STEREO); si++) {
             const int hidden = only_hidden ? only_hidden : stereo_sizes[si];
-            RnnfxModel *m = make_model(cell, 1, hidden);
+            RnnfxModel *m = bench_make_model(cell, 1, hidden);
             RnnfxInstance *inst[4] = {NULL, NULL, NULL, NULL};
             int ok = m != NULL;
             for (int k = 0; k < 4 && ok; k++)
@@ -420,7 +361,7 @@ static int bench_chain(const char *only_cell, int quick, const float *in, float 
         const RnnfxCell cell = chain_cases[i].cell;
         if (only_cell && strcmp(only_cell, rnnfx_cell_name(cell)) != 0)
             continue;
-        RnnfxModel *m = make_model(cell, 1, chain_cases[i].hidden);
+        RnnfxModel *m = bench_make_model(cell, 1, chain_cases[i].hidden);
         RnnfxChain *c[3] = {NULL, NULL, NULL}; /* stereo, mono, mono */
         RnnfxError err;
         int ok = m != NULL;
@@ -478,11 +419,11 @@ static int bench_stacks(const char *only_cell, int quick, const float *in, float
             continue;
         /* the same weights twice (the generator restarted), packed with and
          * without the stack kernel */
-        const uint64_t seed = rng_state;
-        RnnfxModel *m = make_model(cell, stacks[i].layers, stacks[i].hidden);
-        rng_state = seed;
+        const uint64_t seed = bench_rng_state;
+        RnnfxModel *m = bench_make_model(cell, stacks[i].layers, stacks[i].hidden);
+        bench_rng_state = seed;
         setenv("RNNFX_FAST_STACK", "0", 1);
-        RnnfxModel *mg = make_model(cell, stacks[i].layers, stacks[i].hidden);
+        RnnfxModel *mg = bench_make_model(cell, stacks[i].layers, stacks[i].hidden);
         unsetenv("RNNFX_FAST_STACK");
         RnnfxInstance *inst = m ? rnnfx_instance_new(m) : NULL;
         RnnfxInstance *gen = mg ? rnnfx_instance_new(mg) : NULL;
@@ -543,13 +484,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench_engine: out of memory\n");
         return 1;
     }
-    /* A guitar-like test input: two decaying partials plus a little noise. */
-    for (size_t i = 0; i < n; i++) {
-        double t = (double)i / RATE;
-        in[i] = (float)(0.5 * exp(-3.0 * fmod(t, 0.5)) *
-                            (sin(2 * M_PI * 110.0 * t) + 0.3 * sin(2 * M_PI * 330.0 * t)) +
-                        0.01 * (2.0 * rng_uniform() - 1.0));
-    }
+    bench_fill_input(in, n);
     const double period_ns = 1e9 / RATE;
     const char *env_isa = getenv("RNNFX_ISA");
     printf("rnnfx engine benchmark: 1 layer, input 1, dense 1, %d-sample blocks, 5th percentile "
@@ -585,7 +520,7 @@ int main(int argc, char **argv)
                 rc = 2;
                 continue;
             }
-            RnnfxModel *m = make_model(cell, 1, hidden);
+            RnnfxModel *m = bench_make_model(cell, 1, hidden);
             RnnfxInstance *inst = m ? rnnfx_instance_new(m) : NULL;
             if (!inst) {
                 fprintf(stderr, "bench_engine: cannot build %s-%d\n", rnnfx_cell_name(cell), hidden);
