@@ -17,7 +17,8 @@
  * sample, the real-time factor at 48 kHz (how many times faster than real
  * time one core runs the model), the naive/fast ratio, and the target: at
  * most 0.6x the best public engine measured on this machine class for
- * sizes 16 and up, no slower than it at size 8 (issue 2). One
+ * sizes 16 and up, no slower than it at size 8 (issue 2; `make bench-peers`
+ * measures those engines here, in the same run). One
  * machine-readable line per model follows:
  *   bench engine cell=lstm hidden=32 ns=... naive_ns=... kernel=...
  *
