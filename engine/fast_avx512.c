@@ -691,7 +691,8 @@ RX_INLINE void f512_small_step(const RnnfxFast *F, const __m512 *W, __m512 wxa, 
     const __m512 o = _mm512_shuffle_f32x4(sb, sb, 0x4E);
     const __m512 c2 = _mm512_maskz_fmadd_ps(0x00FF, f, ch->cv, _mm512_mul_ps(sa, _mm512_add_ps(tb, tb)));
     ch->cv = c2;
-    const __m512 hv = _mm512_mul_ps(o, rnnfx_pw_tanh_half_avx512(c2));
+    const __m512 hv = _mm512_mul_ps(rnnfx_pw_tanh_half_mag_avx512(c2),
+                                    _mm512_xor_ps(o, rnnfx_pw_sign_avx512(c2)));
     _mm512_store_ps(ch->h, hv);
     f512_dense(D, F, &hv, 1, ch->in, ch->out);
 }
@@ -734,7 +735,10 @@ RX_INLINE void f512_lstm_small(const RnnfxFast *F, const float *b0, float *h, fl
         const __m512 f = _mm512_shuffle_f32x4(sa, sa, 0x4E);
         const __m512 o = _mm512_shuffle_f32x4(sb, sb, 0x4E);
         c2 = _mm512_maskz_fmadd_ps(0x00FF, f, c2, _mm512_mul_ps(sa, _mm512_add_ps(tb, tb)));
-        const __m512 hv = _mm512_mul_ps(o, rnnfx_pw_tanh_half_avx512(c2));
+        /* h = |tanh c| (o with c's sign): the sign fix off the chain
+         * (LSTM-8 38.6 -> 37.7 ns, A/B) */
+        const __m512 hv = _mm512_mul_ps(rnnfx_pw_tanh_half_mag_avx512(c2),
+                                        _mm512_xor_ps(o, rnnfx_pw_sign_avx512(c2)));
         _mm512_store_ps(h, hv);
         f512_dense(&D, F, &hv, 1, in, out);
     }
