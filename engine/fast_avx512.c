@@ -342,6 +342,51 @@ RX_INLINE __m512 f512_gru_mix(__m512 en, __m512 ez, __m512 h, __mmask16 m)
             acc[0][v] = _mm512_add_ps(acc[0][v], acc[1][v]);                                   \
     }
 
+/* ---- piecewise activations with the sign fixes folded in -------------------
+ * In the plain-domain kernels a sigmoid's or tanh's sign fix (1 - s for a
+ * negative input, the sign bit for tanh) sits on the step's chain unless it
+ * is folded into arithmetic whose other operands are ready early. The
+ * one-group kernels do it inline (f512_lstm1, f512_gru1); these helpers
+ * serve the others, single and pair forms alike, so both stay
+ * bit-identical. */
+
+/* The LSTM cell update in doubled units (c2 = 2c, g rows prescaled so the
+ * tanh_half table gives tanh(a)): c2' = 2 i g + f c2, with
+ * f c2 = |f| (+-c2) + (0 or c2). */
+RX_INLINE __m512 f512_fold_c2(__m512 ai, __m512 af, __m512 ag, __m512 c2)
+{
+    const __m512 sign = _mm512_castsi512_ps(_mm512_set1_epi32(INT32_MIN));
+    const __m512 i = rnnfx_pw_sigmoid_avx512(ai);
+    const __mmask16 nf = _mm512_movepi32_mask(_mm512_castps_si512(af));
+    const __m512 fc = _mm512_fmadd_ps(rnnfx_pw_sigmoid_mag_avx512(af),
+                                      _mm512_mask_xor_ps(c2, nf, c2, sign), _mm512_maskz_mov_ps(nf, c2));
+    const __m512 g = rnnfx_pw_tanh_half_avx512(ag);
+    return _mm512_fmadd_ps(_mm512_add_ps(i, i), g, fc);
+}
+
+/* h = o tanh(c) = |tanh(c)| (o with the sign of c), c2 = 2c. */
+RX_INLINE __m512 f512_fold_h(__m512 o, __m512 c2)
+{
+    return _mm512_mul_ps(rnnfx_pw_tanh_half_mag_avx512(c2), _mm512_xor_ps(o, rnnfx_pw_sign_avx512(c2)));
+}
+
+/* The GRU update from the r and z pre-activations, hn (the recurrent n
+ * part) and xn (the input n part): r hn + xn = |r| (+-hn) + (xn or
+ * xn + hn), h' = |tanh| ((1 - z) with the sign of pn) + (h - (1 - z) h),
+ * 1 - z = sigmoid(-a_z) from the table. */
+RX_INLINE __m512 f512_fold_gru(__m512 ar, __m512 az, __m512 hn, __m512 xn, __m512 h)
+{
+    const __m512 sign = _mm512_castsi512_ps(_mm512_set1_epi32(INT32_MIN));
+    const __mmask16 nr = _mm512_movepi32_mask(_mm512_castps_si512(ar));
+    const __m512 pn = _mm512_fmadd_ps(rnnfx_pw_sigmoid_mag_avx512(ar), _mm512_mask_xor_ps(hn, nr, hn, sign),
+                                      _mm512_mask_add_ps(xn, nr, xn, hn));
+    const __mmask16 pz = _mm512_movepi32_mask(_mm512_castps_si512(_mm512_xor_ps(az, sign)));
+    const __m512 sz = rnnfx_pw_sigmoid_mag_avx512(az);
+    const __m512 omz = _mm512_mask_sub_ps(sz, pz, _mm512_set1_ps(1.0f), sz);
+    return _mm512_fmadd_ps(rnnfx_pw_tanh_half_mag_avx512(pn), _mm512_xor_ps(omz, _mm512_and_ps(pn, sign)),
+                           _mm512_fnmadd_ps(omz, h, h));
+}
+
 RX_INLINE void f512_lstm(const RnnfxFast *F, const float *b0, float *h, float *c, const float *in,
                          float *out, size_t n, const int NV, const int SETS, const int ZD,
                          unsigned *step)
@@ -382,19 +427,9 @@ RX_INLINE void f512_lstm(const RnnfxFast *F, const float *b0, float *h, float *c
                 den[u] = f512_lstm_cell(f512_exp2(acc[0][u]), f512_exp2(acc[0][NV + u]),
                                         f512_exp2(acc[0][2 * NV + u]), &c2[u], &num[u], 0xFFFF);
             } else {
-                /* The sign fixes folded into arithmetic whose other
-                 * operands are ready early, as in f512_lstm1: f c2 =
-                 * |f| (+-c2) + (0 or c2) and h = |tanh c| (o with the
-                 * sign of c) (LSTM-32 92.7 -> 90.8 ns, A/B). */
-                const __m512 sign = _mm512_castsi512_ps(_mm512_set1_epi32(INT32_MIN));
-                __m512 i = rnnfx_pw_sigmoid_avx512(acc[0][u]);
-                const __mmask16 nf = _mm512_movepi32_mask(_mm512_castps_si512(acc[0][NV + u]));
-                const __m512 fc = _mm512_fmadd_ps(rnnfx_pw_sigmoid_mag_avx512(acc[0][NV + u]),
-                                                  _mm512_mask_xor_ps(c2[u], nf, c2[u], sign),
-                                                  _mm512_maskz_mov_ps(nf, c2[u]));
-                __m512 g = rnnfx_pw_tanh_half_avx512(acc[0][2 * NV + u]);
-                c2[u] = _mm512_fmadd_ps(_mm512_add_ps(i, i), g, fc);
-                hv[u] = rnnfx_pw_tanh_half_mag_avx512(c2[u]);
+                /* sign fixes folded (f512_fold_c2, f512_fold_h): LSTM-32
+                 * 92.7 -> 90.8 ns, A/B */
+                c2[u] = f512_fold_c2(acc[0][u], acc[0][NV + u], acc[0][2 * NV + u], c2[u]);
             }
         }
         /* The o gates last: they are off the critical path, and later in
@@ -405,8 +440,7 @@ RX_INLINE void f512_lstm(const RnnfxFast *F, const float *b0, float *h, float *c
             if (ZD)
                 hv[u] = f512_lstm_h(f512_exp2(acc[0][3 * NV + u]), den[u], num[u], 0xFFFF);
             else
-                hv[u] = _mm512_mul_ps(hv[u], _mm512_xor_ps(rnnfx_pw_sigmoid_avx512(acc[0][3 * NV + u]),
-                                                           rnnfx_pw_sign_avx512(c2[u])));
+                hv[u] = f512_fold_h(rnnfx_pw_sigmoid_avx512(acc[0][3 * NV + u]), c2[u]);
             _mm512_store_ps(h + 16 * u, hv[u]);
         }
         f512_dense(&D, F, hv, NV, in, out);
@@ -459,22 +493,9 @@ RX_INLINE void f512_gru(const RnnfxFast *F, const float *b0, float *h, const flo
             if (ZD) {
                 en[u] = f512_gru_en(f512_exp2(acc[0][u]), acc[0][2 * NV + u], xn[u]);
             } else {
-                /* The sign fixes folded in, as in f512_gru1: r hn + xn =
-                 * |r| (+-hn) + (xn or xn + hn), h = |tanh| ((1 - z) with
-                 * the sign of pn) + (h - (1 - z) h), 1 - z = sigmoid(-a_z)
-                 * from the table (GRU-32 70.4 -> 66.6 ns, A/B). */
-                const __m512 sign = _mm512_castsi512_ps(_mm512_set1_epi32(INT32_MIN));
-                const __m512 ar = acc[0][u], az = acc[0][NV + u], hn = acc[0][2 * NV + u];
-                const __mmask16 nr = _mm512_movepi32_mask(_mm512_castps_si512(ar));
-                const __m512 pn = _mm512_fmadd_ps(rnnfx_pw_sigmoid_mag_avx512(ar),
-                                                  _mm512_mask_xor_ps(hn, nr, hn, sign),
-                                                  _mm512_mask_add_ps(xn[u], nr, xn[u], hn));
-                const __mmask16 pz = _mm512_movepi32_mask(_mm512_castps_si512(_mm512_xor_ps(az, sign)));
-                const __m512 sz = rnnfx_pw_sigmoid_mag_avx512(az);
-                const __m512 omz = _mm512_mask_sub_ps(sz, pz, _mm512_set1_ps(1.0f), sz);
-                hv[u] = _mm512_fmadd_ps(rnnfx_pw_tanh_half_mag_avx512(pn),
-                                        _mm512_xor_ps(omz, _mm512_and_ps(pn, sign)),
-                                        _mm512_fnmadd_ps(omz, hv[u], hv[u]));
+                /* sign fixes folded (f512_fold_gru): GRU-32 70.4 -> 66.6
+                 * ns, A/B */
+                hv[u] = f512_fold_gru(acc[0][u], acc[0][NV + u], acc[0][2 * NV + u], xn[u], hv[u]);
                 _mm512_store_ps(h + 16 * u, hv[u]);
             }
         }
@@ -691,8 +712,7 @@ RX_INLINE void f512_small_step(const RnnfxFast *F, const __m512 *W, __m512 wxa, 
     const __m512 o = _mm512_shuffle_f32x4(sb, sb, 0x4E);
     const __m512 c2 = _mm512_maskz_fmadd_ps(0x00FF, f, ch->cv, _mm512_mul_ps(sa, _mm512_add_ps(tb, tb)));
     ch->cv = c2;
-    const __m512 hv = _mm512_mul_ps(rnnfx_pw_tanh_half_mag_avx512(c2),
-                                    _mm512_xor_ps(o, rnnfx_pw_sign_avx512(c2)));
+    const __m512 hv = f512_fold_h(o, c2);
     _mm512_store_ps(ch->h, hv);
     f512_dense(D, F, &hv, 1, ch->in, ch->out);
 }
@@ -735,10 +755,7 @@ RX_INLINE void f512_lstm_small(const RnnfxFast *F, const float *b0, float *h, fl
         const __m512 f = _mm512_shuffle_f32x4(sa, sa, 0x4E);
         const __m512 o = _mm512_shuffle_f32x4(sb, sb, 0x4E);
         c2 = _mm512_maskz_fmadd_ps(0x00FF, f, c2, _mm512_mul_ps(sa, _mm512_add_ps(tb, tb)));
-        /* h = |tanh c| (o with c's sign): the sign fix off the chain
-         * (LSTM-8 38.6 -> 37.7 ns, A/B) */
-        const __m512 hv = _mm512_mul_ps(rnnfx_pw_tanh_half_mag_avx512(c2),
-                                        _mm512_xor_ps(o, rnnfx_pw_sign_avx512(c2)));
+        const __m512 hv = f512_fold_h(o, c2); /* LSTM-8 38.6 -> 37.7 ns, A/B */
         _mm512_store_ps(h, hv);
         f512_dense(&D, F, &hv, 1, in, out);
     }
@@ -836,10 +853,7 @@ RX_INLINE void f512_lstm_pt(const RnnfxFast *F, const float *b0, float *h, float
             init[v] = _mm512_fmadd_ps(wxv[v], xv, bx[v]);
         F512_PT_MATVEC(6, ROWS);
         /* units 0-15 */
-        const __m512 i = rnnfx_pw_sigmoid_avx512(a0[0]);
-        const __m512 f = rnnfx_pw_sigmoid_avx512(a0[1]);
-        const __m512 g = rnnfx_pw_tanh_half_avx512(a0[2]);
-        ca = _mm512_fmadd_ps(f, ca, _mm512_mul_ps(i, _mm512_add_ps(g, g)));
+        ca = f512_fold_c2(a0[0], a0[1], a0[2], ca);
         /* units 16-23: A = [i | f], B = [g | o] */
         const __m512 sa = rnnfx_pw_sigmoid_avx512(a0[4]);
         const __m512 tb = rnnfx_pw_tanh_half_avx512(a0[5]);
@@ -849,8 +863,8 @@ RX_INLINE void f512_lstm_pt(const RnnfxFast *F, const float *b0, float *h, float
         const __m512 sb = rnnfx_pw_sigmoid_avx512(a0[5]);
         const __m512 ob = _mm512_shuffle_f32x4(sb, sb, 0x4E);
         __m512 hv[2];
-        hv[0] = _mm512_mul_ps(rnnfx_pw_sigmoid_avx512(a0[3]), rnnfx_pw_tanh_half_avx512(ca));
-        hv[1] = _mm512_mul_ps(ob, rnnfx_pw_tanh_half_avx512(cb));
+        hv[0] = f512_fold_h(rnnfx_pw_sigmoid_avx512(a0[3]), ca);
+        hv[1] = f512_fold_h(ob, cb);
         _mm512_store_ps(h, hv[0]);
         _mm512_store_ps(h + 16, hv[1]);
         f512_dense(&D, F, hv, 2, in, out);
@@ -899,10 +913,7 @@ RX_INLINE void f512_gru_pt(const RnnfxFast *F, const float *b0, float *h, const 
         const __m512 xn0 = _mm512_fmadd_ps(wxv[2], xv, bx[2]);
         const __m512 xn1 = _mm512_fmadd_ps(wxv[3], xv, bx[3]);
         /* units 0-15 */
-        const __m512 r = rnnfx_pw_sigmoid_avx512(a0[0]);
-        const __m512 z = rnnfx_pw_sigmoid_avx512(a0[1]);
-        const __m512 nn = rnnfx_pw_tanh_half_avx512(_mm512_fmadd_ps(r, a0[2], xn0));
-        hv[0] = _mm512_fmadd_ps(z, _mm512_sub_ps(hv[0], nn), nn);
+        hv[0] = f512_fold_gru(a0[0], a0[1], a0[2], xn0, hv[0]);
         /* units 16-23: s = [r | z] */
         const __m512 s = rnnfx_pw_sigmoid_avx512(a0[3]);
         const __m512 nt = rnnfx_pw_tanh_half_avx512(_mm512_fmadd_ps(s, a0[4], xn1));
@@ -1313,10 +1324,7 @@ RX_INLINE void f512_lstm_pt_step(const RnnfxFast *F, const float *w, const __m51
     for (int v = 0; v < 6; v++)
         init[v] = _mm512_fmadd_ps(wxv[v], xv, ch->bx[v]);
     F512_PT_MATVEC(6, ROWS);
-    const __m512 i = rnnfx_pw_sigmoid_avx512(a0[0]);
-    const __m512 f = rnnfx_pw_sigmoid_avx512(a0[1]);
-    const __m512 g = rnnfx_pw_tanh_half_avx512(a0[2]);
-    const __m512 ca = _mm512_fmadd_ps(f, ch->ca, _mm512_mul_ps(i, _mm512_add_ps(g, g)));
+    const __m512 ca = f512_fold_c2(a0[0], a0[1], a0[2], ch->ca);
     const __m512 sa = rnnfx_pw_sigmoid_avx512(a0[4]);
     const __m512 tb = rnnfx_pw_tanh_half_avx512(a0[5]);
     const __m512 fb = _mm512_shuffle_f32x4(sa, sa, 0x4E);
@@ -1324,8 +1332,8 @@ RX_INLINE void f512_lstm_pt_step(const RnnfxFast *F, const float *w, const __m51
     const __m512 sb = rnnfx_pw_sigmoid_avx512(a0[5]);
     const __m512 ob = _mm512_shuffle_f32x4(sb, sb, 0x4E);
     __m512 hv[2];
-    hv[0] = _mm512_mul_ps(rnnfx_pw_sigmoid_avx512(a0[3]), rnnfx_pw_tanh_half_avx512(ca));
-    hv[1] = _mm512_mul_ps(ob, rnnfx_pw_tanh_half_avx512(cb));
+    hv[0] = f512_fold_h(rnnfx_pw_sigmoid_avx512(a0[3]), ca);
+    hv[1] = f512_fold_h(ob, cb);
     ch->ca = ca;
     ch->cb = cb;
     _mm512_store_ps(ch->h, hv[0]);
@@ -1395,11 +1403,8 @@ RX_INLINE void f512_gru_pt_step(const RnnfxFast *F, const float *w, const __m512
     F512_PT_MATVEC(5, ROWS);
     const __m512 xn0 = _mm512_fmadd_ps(wxv[2], xv, ch->bx[2]);
     const __m512 xn1 = _mm512_fmadd_ps(wxv[3], xv, ch->bx[3]);
-    const __m512 r = rnnfx_pw_sigmoid_avx512(a0[0]);
-    const __m512 z = rnnfx_pw_sigmoid_avx512(a0[1]);
-    const __m512 nn = rnnfx_pw_tanh_half_avx512(_mm512_fmadd_ps(r, a0[2], xn0));
     __m512 hv[2];
-    hv[0] = _mm512_fmadd_ps(z, _mm512_sub_ps(ch->hv[0], nn), nn);
+    hv[0] = f512_fold_gru(a0[0], a0[1], a0[2], xn0, ch->hv[0]);
     const __m512 s = rnnfx_pw_sigmoid_avx512(a0[3]);
     const __m512 nt = rnnfx_pw_tanh_half_avx512(_mm512_fmadd_ps(s, a0[4], xn1));
     const __m512 zt = _mm512_shuffle_f32x4(s, s, 0x4E);
