@@ -428,7 +428,7 @@ RX_INLINE void f512_lstm(const RnnfxFast *F, const float *b0, float *h, float *c
                                         f512_exp2(acc[0][2 * NV + u]), &c2[u], &num[u], 0xFFFF);
             } else {
                 /* sign fixes folded (f512_fold_c2, f512_fold_h): LSTM-32
-                 * 92.7 -> 90.8 ns, A/B */
+                 * 92.7 -> 88-90 ns, A/B */
                 c2[u] = f512_fold_c2(acc[0][u], acc[0][NV + u], acc[0][2 * NV + u], c2[u]);
             }
         }
