@@ -352,7 +352,7 @@ RX_INLINE __m512 f512_gru_mix(__m512 en, __m512 ez, __m512 h, __mmask16 m)
 
 /* The LSTM cell update in doubled units (c2 = 2c, g rows prescaled so the
  * tanh_half table gives tanh(a)): c2' = 2 i g + f c2, with
- * f c2 = |f| (+-c2) + (0 or c2). */
+ * f c2 = s (+-c2) + (0 or c2), s = sigmoid(|a_f|). */
 RX_INLINE __m512 f512_fold_c2(__m512 ai, __m512 af, __m512 ag, __m512 c2)
 {
     const __m512 sign = _mm512_castsi512_ps(_mm512_set1_epi32(INT32_MIN));
@@ -371,9 +371,10 @@ RX_INLINE __m512 f512_fold_h(__m512 o, __m512 c2)
 }
 
 /* The GRU update from the r and z pre-activations, hn (the recurrent n
- * part) and xn (the input n part): r hn + xn = |r| (+-hn) + (xn or
- * xn + hn), h' = |tanh| ((1 - z) with the sign of pn) + (h - (1 - z) h),
- * 1 - z = sigmoid(-a_z) from the table. */
+ * part) and xn (the input n part): r hn + xn = s (+-hn) + (xn or
+ * xn + hn) with s = sigmoid(|a_r|), h' = |n| ((1 - z) with the sign of
+ * pn) + (h - (1 - z) h), n = tanh_half(pn), 1 - z = sigmoid(-a_z) from
+ * the table. */
 RX_INLINE __m512 f512_fold_gru(__m512 ar, __m512 az, __m512 hn, __m512 xn, __m512 h)
 {
     const __m512 sign = _mm512_castsi512_ps(_mm512_set1_epi32(INT32_MIN));

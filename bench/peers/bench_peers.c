@@ -9,14 +9,17 @@
  *   - checks that they compute the same thing: each runs one second of the
  *     test input from reset, and the largest difference from rnnfx's
  *     reference path (plain C with libm, within 1e-5 of PyTorch) is
- *     printed as max_err. A wrong weight layout shows up here as an error
- *     near the signal's size, so a fast figure cannot come from a
- *     different model;
+ *     printed as max_err. Above MAX_ERR the peer is not computing the same
+ *     model (a wrong weight layout gives an error near the signal's size):
+ *     it is reported as a mismatch, not timed, and the program fails;
  *   - times rnnfx's fast path and the peer in turn, segment by segment
  *     (4096 samples in 256-sample calls, thread CPU time), so both see the
- *     same machine conditions, over at least 5 passes and 0.4 s each; the
- *     5th percentile of the segments is each one's figure, as in
- *     bench_engine.
+ *     same machine conditions, over at least 5 passes and 0.4 s of each
+ *     (at most 256 passes); the 5th percentile of the segments is each
+ *     one's figure, as in bench_engine.
+ * The models draw their weights from one generator in turn, as
+ * bench_engine's do, so a run narrowed by --cell or --hidden times other
+ * weights than a full one (the speed does not depend on them).
  * The peers run with flush-to-zero and denormals-are-zero set, as rnnfx
  * sets them for itself (and as most hosts do on the audio thread), so
  * they are not slowed by denormals rnnfx avoids.
@@ -38,9 +41,14 @@
 #include "peer.h"
 
 #define SEGMENT 4096
-#define MAX_PASSES 64
+#define MAX_PASSES 256 /* enough for 0.4 s of the smallest model */
 #define MIN_PASSES 5
 #define MIN_SECONDS 0.4
+/* A peer whose output differs from rnnfx's reference by more than this is
+ * not computing the same model (a layout error gives differences the size
+ * of the signal, ~0.1-1) and is not timed. NAM's fast tanh, off by up to
+ * 5e-4, stays in. */
+#define MAX_ERR 1e-3
 
 static const int sizes[] = {8, 16, 32, 40, 64, 96};
 
@@ -129,6 +137,16 @@ static int bench_model(RnnfxCell cell, int hidden, const float *in, size_t n, co
                 if (!(d <= err)) /* NaN counts as the worst */
                     err = d == d ? d : INFINITY;
             }
+            if (!(err <= MAX_ERR)) {
+                printf("bench peer-mismatch engine=%s cell=%s hidden=%d max_err=%.1e\n", apis[a].name,
+                       rnnfx_cell_name(cell), hidden, err);
+                fprintf(stderr, "bench_peers: %s computes another %s-%d model (max_err %.1e): not timed\n",
+                        apis[a].name, rnnfx_cell_name(cell), hidden, err);
+                fflush(stdout);
+                apis[a].destroy(pm);
+                ok = 0;
+                continue;
+            }
             double rnnfx_ns, peer_ns;
             time_pair(fast, &apis[a], pm, in, got, n, &rnnfx_ns, &peer_ns);
             printf("bench peer engine=%s cell=%s hidden=%d ns=%.1f rnnfx_ns=%.1f ratio=%.2f "
@@ -170,6 +188,15 @@ int main(int argc, char **argv)
         return 1;
     }
     bench_fill_input(in, n);
+    int listed = only_hidden == 0;
+    for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++)
+        listed |= only_hidden == sizes[s];
+    if (!listed || (only_cell && strcmp(only_cell, "lstm") != 0 && strcmp(only_cell, "gru") != 0)) {
+        fprintf(stderr, "bench_peers: --hidden takes 8, 16, 32, 40, 64 or 96 (the sizes RTNeural's "
+                        "compile-time models are built for); --cell lstm or gru\n");
+        free(in);
+        return 2;
+    }
     int n_apis = 0;
     const PeerApi *apis = peer_list(&n_apis);
     int ok = 1;
