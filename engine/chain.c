@@ -698,7 +698,7 @@ RnnfxStatus rnnfx_chain_new_multi(const RnnfxModel *model, double host_rate, int
 /* Frees a core the chain holds, unless its owner keeps it. */
 static void drop_core(RnnfxChainCore *core)
 {
-    if (core && !core->kept) rnnfx_chain_core_free(core);
+    if (!rnnfx_chain_core_kept(core)) rnnfx_chain_core_free(core);
 }
 
 void rnnfx_chain_free(RnnfxChain *c)
@@ -776,6 +776,11 @@ void rnnfx_chain_reset(RnnfxChain *c)
 void rnnfx_chain_core_set_kept(RnnfxChainCore *core)
 {
     if (core) core->kept = 1;
+}
+
+int rnnfx_chain_core_kept(const RnnfxChainCore *core)
+{
+    return core && core->kept;
 }
 
 RnnfxCoreRole rnnfx_chain_core_role(const RnnfxChain *c, const RnnfxChainCore *core)

@@ -196,6 +196,10 @@ void rnnfx_chain_core_free(RnnfxChainCore *core);
  * rnnfx_chain_core_role). Thread: not audio (before the core is used). */
 void rnnfx_chain_core_set_kept(RnnfxChainCore *core);
 
+/* 1 if core is kept by its owner (rnnfx_chain_core_set_kept): whoever
+ * takes it back from a chain leaves it alone. Thread: any. */
+int rnnfx_chain_core_kept(const RnnfxChainCore *core);
+
 /* What a core is to a chain right now. */
 typedef enum {
     RNNFX_CORE_NONE = 0, /* not held */

@@ -446,15 +446,6 @@ static void default_model_path(const Rnnfx *self, char *buf, size_t size)
     bundle_file(self, RNNFX_DEFAULT_MODEL_FILE, buf, size);
 }
 
-/* 1 if core is one of the capture selector's (kept: never freed with the
- * chain's retired cores). Thread: any. */
-static int is_capture(const Rnnfx *self, const RnnfxChainCore *core)
-{
-    for (int k = 0; k < RNNFX_N_CAPTURES; k++)
-        if (core && core == self->captures[k]) return 1;
-    return 0;
-}
-
 /* 1 if both paths name the same existing file. Thread: not audio. */
 static int same_file(const char *a, const char *b)
 {
@@ -496,7 +487,7 @@ static Parked *spare_pop(Rnnfx *self)
  * always there. Thread: audio. */
 static void dispose_core_rt(Rnnfx *self, RnnfxChainCore *core)
 {
-    if (!core || is_capture(self, core)) return; /* the plugin keeps those */
+    if (!core || rnnfx_chain_core_kept(core)) return; /* the selector's captures stay */
     Parked *cell = spare_pop(self);
     if (self->schedule) {
         MsgCore msg = {MSG_FREE, 0, 0, 0, 0, core, cell};
@@ -536,7 +527,7 @@ static void drain_retired_rt(Rnnfx *self)
  * instantiation. */
 static void free_core_now(Rnnfx *self, RnnfxChainCore *core)
 {
-    if (!core || is_capture(self, core)) return; /* the plugin keeps those */
+    if (!core || rnnfx_chain_core_kept(core)) return; /* the selector's captures stay */
     free(spare_pop(self));
     rnnfx_chain_core_free(core);
 }
@@ -981,23 +972,20 @@ static void select_capture_rt(Rnnfx *self, int program)
      * button), also after a file was loaded; the port acts on changes */
     if (k == self->capture_applied && program == 0) return;
     RnnfxChainCore *core = k > 0 ? self->captures[k - 1] : NULL;
-    if (!core || (self->capture_applied == CAPTURE_ADOPT && self->pc_capture == 0)) {
-        /* "Keep current", a capture that failed to load, or the value the
-         * port has after a restore: taken as acted on */
-        settings_begin(self);
-        self->capture_applied = k;
-        self->capture_saved = self->pc_capture ? CAPTURE_ADOPT : k;
-        settings_end(self);
-        return;
-    }
-    self->ir_frames = rnnfx_chain_core_ir_frames(core);
+    /* "Keep current", a capture that failed to load, or the value the port
+     * has after a restore are only taken as acted on */
+    const int act = core && !(self->capture_applied == CAPTURE_ADOPT && self->pc_capture == 0);
     settings_begin(self);
-    copy_path(self->model_path, self->capture_model[k - 1]);
-    copy_path(self->ir_path, self->capture_ir[k - 1]);
-    self->model_is_default = k == 1;
+    if (act) {
+        copy_path(self->model_path, self->capture_model[k - 1]);
+        copy_path(self->ir_path, self->capture_ir[k - 1]);
+        self->model_is_default = k == 1;
+    }
     self->capture_applied = k;
     self->capture_saved = self->pc_capture ? CAPTURE_ADOPT : k;
     settings_end(self);
+    if (!act) return;
+    self->ir_frames = rnnfx_chain_core_ir_frames(core);
     self->load_gen++;
     self->model_req = self->ir_req = 0;
     self->send_refused = 0.0;
