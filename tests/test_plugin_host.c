@@ -106,6 +106,14 @@ static void load_model(Lv2Host *h, const char *path, uint32_t block)
     assert_string_equal(got, path);
 }
 
+/* The model name the plugin publishes is want. */
+static void expect_model_name(Lv2Host *h, const char *want)
+{
+    char got[2048];
+    assert_int_equal(lv2host_param(h, RNNFX_URI_MODEL_NAME, got, sizeof got), 0);
+    assert_string_equal(got, want);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -333,8 +341,7 @@ static void test_state_round_trip(void **state)
      * does); the plugin plays the same file through it */
     assert_int_equal(lv2host_param(h, RNNFX_URI_MODEL, got, sizeof got), 0);
     assert_non_null(strstr(got, "b.json"));
-    assert_int_equal(lv2host_param(h, RNNFX_URI_MODEL_NAME, got, sizeof got), 0);
-    assert_string_equal(got, "Model B");
+    expect_model_name(h, "Model B");
     assert_true(lv2host_get(h, "output_gain") == -5.0f);
     lv2host_free(h);
 }
@@ -342,7 +349,7 @@ static void test_state_round_trip(void **state)
 static void test_missing_model_survived(void **state)
 {
     (void)state;
-    char src[1200], gone[1200], dir[1200], got[2048], def_name[512];
+    char src[1200], gone[1200], dir[1200], def_name[512];
     tmp_path(src, sizeof src, "a.json");
     tmp_path(gone, sizeof gone, "soon-gone.json");
     tmp_path(dir, sizeof dir, "state2");
@@ -375,8 +382,7 @@ static void test_missing_model_survived(void **state)
     double e = 0;
     for (int i = 0; i < 256; i++) e += (double)y[i] * y[i];
     assert_true(e > 0.0);
-    assert_int_equal(lv2host_param(h, RNNFX_URI_MODEL_NAME, got, sizeof got), 0);
-    assert_string_equal(got, def_name);
+    expect_model_name(h, def_name);
     lv2host_free(h);
 }
 
@@ -512,7 +518,7 @@ static void test_preset_amp_cabinet(void **state)
 static void test_without_worker(void **state)
 {
     (void)state;
-    char b[1200], dir[1200], got[2048];
+    char b[1200], dir[1200];
     tmp_path(b, sizeof b, "b.json");
     tmp_path(dir, sizeof dir, "state1"); /* saved by test_state_round_trip: model b */
     Lv2HostConfig cfg = {48000.0, 256, LV2HOST_WORKER_NONE, 1, 1}; /* no worker, options, log */
@@ -532,8 +538,7 @@ static void test_without_worker(void **state)
     lv2host_run(h, in, out, 256);
     assert_int_equal(lv2host_restore_state(h, dir), 0);
     for (int i = 0; i < 8; i++) lv2host_run(h, in, out, 256);
-    assert_int_equal(lv2host_param(h, RNNFX_URI_MODEL_NAME, got, sizeof got), 0);
-    assert_string_equal(got, "Model B");
+    expect_model_name(h, "Model B");
     lv2host_free(h);
 }
 
@@ -784,8 +789,7 @@ static void test_capture_selector_then_file(void **state)
     expect_published(h, 2);
     load_model(h, a, 256); /* the selector still says 2 */
     run_silence(h, 1, 8192, 256);
-    assert_int_equal(lv2host_param(h, RNNFX_URI_MODEL_NAME, got, sizeof got), 0);
-    assert_string_equal(got, "Model A");
+    expect_model_name(h, "Model A");
     assert_int_equal(lv2host_save_state(h, dir), 0);
     assert_int_equal(lv2host_state_file_value(dir, RNNFX_URI_CAPTURE, got, sizeof got), 0);
     assert_string_equal(got, "2");
@@ -796,13 +800,11 @@ static void test_capture_selector_then_file(void **state)
     lv2host_set(h, "capture", 2.0f);
     assert_int_equal(lv2host_restore_state(h, dir), 0);
     run_silence(h, 1, 8192, 256);
-    assert_int_equal(lv2host_param(h, RNNFX_URI_MODEL_NAME, got, sizeof got), 0);
-    assert_string_equal(got, "Model A");
+    expect_model_name(h, "Model A");
 
     lv2host_set(h, "capture", NAN);
     run_silence(h, 1, 2048, 256);
-    assert_int_equal(lv2host_param(h, RNNFX_URI_MODEL_NAME, got, sizeof got), 0);
-    assert_string_equal(got, "Model A");
+    expect_model_name(h, "Model A");
     lv2host_set(h, "capture", 2.6f); /* rounds to 3 */
     run_silence(h, 1, 8192, 256);
     expect_published(h, 3);
@@ -850,8 +852,7 @@ static void test_capture_selector_old_state(void **state)
     assert_int_equal(lv2host_restore_state(h, dir), 0);
     assert_true(lv2host_get(h, "capture") == 2.0f); /* the state had no port value */
     run_silence(h, 1, 8192, 256);
-    assert_int_equal(lv2host_param(h, RNNFX_URI_MODEL_NAME, got, sizeof got), 0);
-    assert_string_equal(got, "Model A");
+    expect_model_name(h, "Model A");
     assert_int_equal(lv2host_param(h, RNNFX_URI_MODEL, got, sizeof got), 0);
     assert_string_equal(got, a);
     /* saved again, the adopted value goes with it */
@@ -978,8 +979,7 @@ static void test_capture_selector_quick_choices(void **state)
     run_silence(h, 1, 64, 64);
     assert_int_equal(lv2host_wait_worker(h, 5000), 0);
     run_silence(h, 1, 16384, 64);
-    assert_int_equal(lv2host_param(h, RNNFX_URI_MODEL_NAME, got, sizeof got), 0);
-    assert_string_equal(got, "Model A");
+    expect_model_name(h, "Model A");
     assert_int_equal(lv2host_param(h, RNNFX_URI_MODEL, got, sizeof got), 0);
     assert_string_equal(got, a);
     assert_int_equal(lv2host_log_count_in_run(h), 0);
