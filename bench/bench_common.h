@@ -11,12 +11,15 @@
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <time.h>
 
 #include "model.h"
 
 #define BENCH_RATE 48000
-#define BENCH_BLOCK 256 /* samples per process call */
+#define BENCH_BLOCK 256    /* samples per process call */
+#define BENCH_SEGMENT 4096 /* samples per timed segment */
+#define BENCH_WAYS_MAX_PASSES 256
 
 static uint64_t bench_rng_state = 0x9E3779B97F4A7C15ull;
 
@@ -42,6 +45,54 @@ static inline int bench_cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
     return x < y ? -1 : x > y;
+}
+
+/* Two ways of processing the same samples, timed against each other by
+ * bench_time_ways: run(ctx, way, s0) processes samples s0 .. s0 +
+ * BENCH_SEGMENT one way (0 or 1); start(ctx), if set, runs before each
+ * pass (a reset, say). */
+typedef struct {
+    void (*start)(void *ctx);
+    void (*run)(void *ctx, int way, size_t s0);
+    void *ctx;
+} BenchWays;
+
+/* Runs passes over n samples (after one warm-up pass), each BENCH_SEGMENT
+ * one way and then the other, which puts both under the same machine
+ * conditions, until at least min_passes passes, min_total seconds of both
+ * ways together and min_each of each (at most max_passes, <=
+ * BENCH_WAYS_MAX_PASSES). Gives each way's 5th-percentile segment in ns
+ * per sample (near the best, but a single clock glitch cannot set it). */
+static inline void bench_time_ways(const BenchWays *w, size_t n, int min_passes, int max_passes,
+                                   double min_total, double min_each, double *ns0, double *ns1)
+{
+    static double seg[2][BENCH_WAYS_MAX_PASSES * (BENCH_RATE / BENCH_SEGMENT + 1)];
+    size_t n_seg = 0;
+    double total[2] = {0.0, 0.0};
+    for (int p = -1; p < max_passes && (p < min_passes || total[0] + total[1] < min_total ||
+                                        total[0] < min_each || total[1] < min_each);
+         p++) {
+        if (w->start)
+            w->start(w->ctx);
+        for (size_t s0 = 0; s0 + BENCH_SEGMENT <= n; s0 += BENCH_SEGMENT) {
+            double t0 = bench_now_s();
+            w->run(w->ctx, 0, s0);
+            double t1 = bench_now_s();
+            w->run(w->ctx, 1, s0);
+            double t2 = bench_now_s();
+            if (p >= 0 && n_seg < sizeof seg[0] / sizeof seg[0][0]) {
+                seg[0][n_seg] = t1 - t0;
+                seg[1][n_seg] = t2 - t1;
+                total[0] += t1 - t0;
+                total[1] += t2 - t1;
+                n_seg++;
+            }
+        }
+    }
+    qsort(seg[0], n_seg, sizeof seg[0][0], bench_cmp_double);
+    qsort(seg[1], n_seg, sizeof seg[1][0], bench_cmp_double);
+    *ns0 = seg[0][n_seg / 20] * 1e9 / BENCH_SEGMENT;
+    *ns1 = seg[1][n_seg / 20] * 1e9 / BENCH_SEGMENT;
 }
 
 /* A guitar-like test input of n samples at BENCH_RATE: two decaying

@@ -161,7 +161,7 @@ static double weight_floor(RnnfxCell cell, int hidden, size_t l1, double t1, dou
  * can do; the median shows how much a shared machine disturbed the run.
  * Small models get many passes, so their figure is as reliable as a big
  * model's. */
-#define SEGMENT 4096
+#define SEGMENT BENCH_SEGMENT
 #define MAX_PASSES 64
 static double time_path(RnnfxInstance *inst, const float *in, float *out, size_t n,
                         int min_passes, double min_seconds, double *median)
@@ -185,48 +185,6 @@ static double time_path(RnnfxInstance *inst, const float *in, float *out, size_t
     qsort(seg, n_seg, sizeof seg[0], bench_cmp_double);
     *median = seg[n_seg / 2] * 1e9 / SEGMENT;
     return seg[n_seg / 20] * 1e9 / SEGMENT;
-}
-
-/* Two ways of processing the test input as stereo (its two halves as
- * left and right), timed against each other: each SEGMENT runs way 0 and
- * then way 1, which puts both under the same machine conditions; passes
- * repeat until min_passes and min_seconds. run(ctx, way, s0) processes
- * frames s0 .. s0 + SEGMENT of both halves; start(ctx), if set, runs
- * before each pass. Gives the 5th-percentile ns per stereo frame of each
- * way. */
-typedef struct {
-    void (*start)(void *ctx);
-    void (*run)(void *ctx, int way, size_t s0);
-    void *ctx;
-} StereoWays;
-
-static void time_ways(const StereoWays *w, size_t half, int min_passes, double min_seconds,
-                      double *ns0, double *ns1)
-{
-    static double seg[2][MAX_PASSES * (RATE / SEGMENT + 1)];
-    size_t n_seg = 0;
-    double total = 0.0;
-    for (int p = -1; p < MAX_PASSES && (p < min_passes || total < min_seconds); p++) {
-        if (w->start)
-            w->start(w->ctx);
-        for (size_t s0 = 0; s0 + SEGMENT <= half; s0 += SEGMENT) {
-            double t0 = bench_now_s();
-            w->run(w->ctx, 0, s0);
-            double t1 = bench_now_s();
-            w->run(w->ctx, 1, s0);
-            double t2 = bench_now_s();
-            if (p >= 0 && n_seg < sizeof seg[0] / sizeof seg[0][0]) {
-                seg[0][n_seg] = t1 - t0;
-                seg[1][n_seg] = t2 - t1;
-                n_seg++;
-                total += t2 - t0;
-            }
-        }
-    }
-    qsort(seg[0], n_seg, sizeof seg[0][0], bench_cmp_double);
-    qsort(seg[1], n_seg, sizeof seg[1][0], bench_cmp_double);
-    *ns0 = seg[0][n_seg / 20] * 1e9 / SEGMENT;
-    *ns1 = seg[1][n_seg / 20] * 1e9 / SEGMENT;
 }
 
 /* Stereo: two instances of one model (a stereo chain's channels), the
@@ -295,8 +253,9 @@ static int bench_stereo(const char *only_cell, int only_hidden, int quick, const
             } else {
                 double pair, single2;
                 StereoInst ctx = {inst, in, out, n / 2};
-                const StereoWays ways = {stereo_inst_start, stereo_inst_run, &ctx};
-                time_ways(&ways, n / 2, quick ? 2 : 3, quick ? 0.05 : 0.2, &pair, &single2);
+                const BenchWays ways = {stereo_inst_start, stereo_inst_run, &ctx};
+                bench_time_ways(&ways, n / 2, quick ? 2 : 3, MAX_PASSES, quick ? 0.05 : 0.2, 0.0,
+                                &pair, &single2);
                 const char *kernel = rnnfx_instance_kernel_name(inst[0]);
                 printf("%-5s %6d %-8s %10.1f %12.1f %14.2f\n", rnnfx_cell_name(cell), hidden, kernel,
                        pair, single2, single2 / pair);
@@ -380,8 +339,9 @@ static int bench_chain(const char *only_cell, int quick, const float *in, float 
                 rnnfx_chain_set_controls(c[k], &ctl);
             double st, mono2;
             StereoChains ctx = {c, in, out, n / 2};
-            const StereoWays ways = {NULL, stereo_chain_run, &ctx};
-            time_ways(&ways, n / 2, quick ? 2 : 3, quick ? 0.05 : 0.2, &st, &mono2);
+            const BenchWays ways = {NULL, stereo_chain_run, &ctx};
+            bench_time_ways(&ways, n / 2, quick ? 2 : 3, MAX_PASSES, quick ? 0.05 : 0.2, 0.0, &st,
+                            &mono2);
             printf("%-5s %6d %8.0f %10.1f %12.1f %12.2f\n", rnnfx_cell_name(cell), chain_cases[i].hidden,
                    chain_cases[i].rate, st, mono2, mono2 / st);
             fflush(stdout);

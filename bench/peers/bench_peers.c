@@ -40,8 +40,7 @@
 #include "../bench_common.h"
 #include "peer.h"
 
-#define SEGMENT 4096
-#define MAX_PASSES 256 /* enough for 0.4 s of the smallest model */
+#define MAX_PASSES BENCH_WAYS_MAX_PASSES /* enough for 0.4 s of the smallest model */
 #define MIN_PASSES 5
 #define MIN_SECONDS 0.4
 /* A peer whose output differs from rnnfx's reference by more than this is
@@ -71,37 +70,30 @@ static void rnnfx_run(RnnfxInstance *inst, const float *in, float *out, size_t n
         rnnfx_instance_process(inst, in + i, out + i, n - i < BENCH_BLOCK ? n - i : BENCH_BLOCK);
 }
 
-/* The two in turn over each segment; 5th-percentile ns per sample of each. */
-static void time_pair(RnnfxInstance *inst, const PeerApi *api, PeerModel *pm, const float *in,
-                      float *out, size_t n, double *rnnfx_ns, double *peer_ns)
+/* rnnfx's fast path (way 0) and a peer (way 1) over the same segment,
+ * both from reset at each pass (bench_time_ways). */
+typedef struct {
+    RnnfxInstance *inst;
+    const PeerApi *api;
+    PeerModel *pm;
+    const float *in;
+    float *out;
+} PeerWays;
+
+static void peer_ways_start(void *ctx)
 {
-    static double seg[2][MAX_PASSES * (BENCH_RATE / SEGMENT + 1)];
-    size_t n_seg = 0;
-    double total[2] = {0.0, 0.0};
-    for (int p = -1; p < MAX_PASSES &&
-                     (p < MIN_PASSES || total[0] < MIN_SECONDS || total[1] < MIN_SECONDS);
-         p++) {
-        rnnfx_instance_reset(inst);
-        api->reset(pm);
-        for (size_t s0 = 0; s0 + SEGMENT <= n; s0 += SEGMENT) {
-            double t0 = bench_now_s();
-            rnnfx_run(inst, in + s0, out + s0, SEGMENT);
-            double t1 = bench_now_s();
-            peer_run(api, pm, in + s0, out + s0, SEGMENT);
-            double t2 = bench_now_s();
-            if (p >= 0 && n_seg < sizeof seg[0] / sizeof seg[0][0]) {
-                seg[0][n_seg] = t1 - t0;
-                seg[1][n_seg] = t2 - t1;
-                total[0] += t1 - t0;
-                total[1] += t2 - t1;
-                n_seg++;
-            }
-        }
-    }
-    qsort(seg[0], n_seg, sizeof seg[0][0], bench_cmp_double);
-    qsort(seg[1], n_seg, sizeof seg[1][0], bench_cmp_double);
-    *rnnfx_ns = seg[0][n_seg / 20] * 1e9 / SEGMENT;
-    *peer_ns = seg[1][n_seg / 20] * 1e9 / SEGMENT;
+    PeerWays *w = ctx;
+    rnnfx_instance_reset(w->inst);
+    w->api->reset(w->pm);
+}
+
+static void peer_ways_run(void *ctx, int way, size_t s0)
+{
+    PeerWays *w = ctx;
+    if (way == 0)
+        rnnfx_run(w->inst, w->in + s0, w->out + s0, BENCH_SEGMENT);
+    else
+        peer_run(w->api, w->pm, w->in + s0, w->out + s0, BENCH_SEGMENT);
 }
 
 static int bench_model(RnnfxCell cell, int hidden, const float *in, size_t n, const PeerApi *apis,
@@ -148,7 +140,9 @@ static int bench_model(RnnfxCell cell, int hidden, const float *in, size_t n, co
                 continue;
             }
             double rnnfx_ns, peer_ns;
-            time_pair(fast, &apis[a], pm, in, got, n, &rnnfx_ns, &peer_ns);
+            PeerWays ctx = {fast, &apis[a], pm, in, got};
+            const BenchWays ways = {peer_ways_start, peer_ways_run, &ctx};
+            bench_time_ways(&ways, n, MIN_PASSES, MAX_PASSES, 0.0, MIN_SECONDS, &rnnfx_ns, &peer_ns);
             printf("bench peer engine=%s cell=%s hidden=%d ns=%.1f rnnfx_ns=%.1f ratio=%.2f "
                    "max_err=%.1e\n",
                    apis[a].name, rnnfx_cell_name(cell), hidden, peer_ns, rnnfx_ns,
