@@ -34,6 +34,8 @@
 
 #include "convolver.h"
 
+#include "bench_common.h"
+
 #define RATE 48000.0
 #define BLOCK 256
 #define SEG 4096 /* samples per timed segment */
@@ -46,15 +48,9 @@ static double cpu_ns(void)
     return (double)t.tv_sec * 1e9 + (double)t.tv_nsec;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
 static double pct5(double *v, int n)
 {
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    qsort(v, (size_t)n, sizeof *v, bench_cmp_double);
     return v[n / 20];
 }
 
@@ -136,7 +132,7 @@ int main(void)
             rnnfx_convolver_process(cv, in + off, out + off, 32);
             tcall[k] = cpu_ns() - t0;
         }
-        qsort(tcall, CALLS, sizeof tcall[0], cmp_double);
+        qsort(tcall, CALLS, sizeof tcall[0], bench_cmp_double);
         const double call_us = tcall[CALLS - 1 - CALLS / 100] / 1000.0;
         double cpu = c * RATE / 1e9 * 100.0;
         printf("%8.0f %8zu %12.1f %12.1f %8.1fx %8.2f%% %14.1f\n", ms[li], len, c, dd, dd / c, cpu,

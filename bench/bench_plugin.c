@@ -56,6 +56,8 @@
 #include "model_file.h"
 #include "resample.h"
 
+#include "bench_common.h"
+
 #define BLOCK 256
 #define SEG 4096
 #define SECONDS 2
@@ -192,13 +194,6 @@ static void host_free(Host *h)
 
 /* ---- timing ------------------------------------------------------------------------ */
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 /* A guitar-like signal: decaying plucks and a little noise. */
 static void signal(float *x, size_t n, double rate)
 {
@@ -225,16 +220,10 @@ static void add(Stat *s, double ns)
     if (s->count < MAX_SEGS) s->ns[s->count++] = ns;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
 static double p5(Stat *s)
 {
     if (s->count == 0) return 0.0;
-    qsort(s->ns, (size_t)s->count, sizeof s->ns[0], cmp_double);
+    qsort(s->ns, (size_t)s->count, sizeof s->ns[0], bench_cmp_double);
     return s->ns[s->count / 20];
 }
 
@@ -267,7 +256,7 @@ static double time_round_trip(int poly, double host, double model)
     st.count = 0;
     for (int pass = 0; pass < PASSES + 1; pass++) {
         for (size_t seg = 0; seg + SEG <= n; seg += SEG) {
-            double t0 = now_s();
+            double t0 = bench_now_s();
             for (size_t b = seg; b < seg + SEG; b += BLOCK) {
                 if (poly) {
                     size_t m = rnnfx_resample_process(d, x + b, BLOCK, mid);
@@ -288,7 +277,7 @@ static double time_round_trip(int poly, double host, double model)
                 a.src_ratio = host / model;
                 src_process(su, &a);
             }
-            if (pass > 0) add(&st, (now_s() - t0) * 1e9 / SEG);
+            if (pass > 0) add(&st, (bench_now_s() - t0) * 1e9 / SEG);
         }
     }
     rnnfx_resample_free(d);
@@ -351,21 +340,21 @@ static int bench_stereo(const LilvPlugin *plugin, char (*models)[1300], const ch
         sp.count = ss.count = sh.count = s44.count = 0;
         for (int pass = 0; pass < PASSES + 1; pass++) { /* pass 0 warms up */
             for (size_t seg = 0; seg + SEG <= n; seg += SEG) {
-                double t0 = now_s();
+                double t0 = bench_now_s();
                 for (size_t b = seg; b < seg + SEG; b += BLOCK)
                     rnnfx_instance_process_pair(il, ir, xl + b, xr + b, yl + b, yr + b, BLOCK);
-                double t1 = now_s();
+                double t1 = bench_now_s();
                 for (size_t b = seg; b < seg + SEG; b += BLOCK) {
                     rnnfx_instance_process(sl, xl + b, yl + b, BLOCK);
                     rnnfx_instance_process(sr, xr + b, yr + b, BLOCK);
                 }
-                double t2 = now_s();
+                double t2 = bench_now_s();
                 for (size_t b = seg; b < seg + SEG; b += BLOCK)
                     run2(h48, xl + b, xr + b, yl + b, yr + b, BLOCK);
-                double t3 = now_s();
+                double t3 = bench_now_s();
                 for (size_t b = seg; b < seg + SEG; b += BLOCK)
                     run2(h44, xl + b, xr + b, yl + b, yr + b, BLOCK);
-                double t4 = now_s();
+                double t4 = bench_now_s();
                 if (pass == 0) continue;
                 add(&sp, (t1 - t0) * 1e9 / SEG);
                 add(&ss, (t2 - t1) * 1e9 / SEG);
@@ -409,7 +398,6 @@ static void bench_resampling(void)
     rnnfx_resample_filter_free(f);
 }
 
-/* The plugin `uri` of the loaded bundle, or NULL after saying so. */
 /* What instantiate costs (it builds the built-in capture and the capture
  * selector's four cores: plugin/rnnfx_plugin.c), against building one
  * core for the built-in capture with the engine alone, at three host
@@ -428,9 +416,9 @@ static void bench_instantiate(const LilvPlugin *mono, const LilvPlugin *stereo,
         for (int r = 0; r < 3; r++) {
             double best = 1e9, best_core = 1e9;
             for (int i = 0; i < 5; i++) {
-                double t0 = now_s();
+                double t0 = bench_now_s();
                 LilvInstance *inst = lilv_plugin_instantiate(ch == 1 ? mono : stereo, rates[r], features);
-                double t1 = now_s();
+                double t1 = bench_now_s();
                 if (!inst) {
                     fprintf(stderr, "bench_plugin: cannot instantiate\n");
                     return;
@@ -439,14 +427,14 @@ static void bench_instantiate(const LilvPlugin *mono, const LilvPlugin *stereo,
                 RnnfxModel *m = NULL;
                 RnnfxChain *chain = NULL;
                 RnnfxChainCore *core = NULL;
-                double t2 = now_s();
+                double t2 = bench_now_s();
                 if (rnnfx_model_load(default_model, NULL, &m, NULL) != RNNFX_OK ||
                     rnnfx_chain_new_multi(NULL, rates[r], ch, 1024, &chain, NULL) != RNNFX_OK ||
                     rnnfx_chain_core_new(chain, m, 1, &core, NULL) != RNNFX_OK) {
                     fprintf(stderr, "bench_plugin: cannot build a core\n");
                     return;
                 }
-                double t3 = now_s();
+                double t3 = bench_now_s();
                 rnnfx_chain_core_free(core);
                 rnnfx_chain_free(chain);
                 best = fmin(best, (t1 - t0) * 1e3);
@@ -460,6 +448,7 @@ static void bench_instantiate(const LilvPlugin *mono, const LilvPlugin *stereo,
     }
 }
 
+/* The plugin `uri` of the loaded bundle, or NULL after saying so. */
 static const LilvPlugin *find_plugin(LilvWorld *world, const char *uri, const char *bundle)
 {
     LilvNode *node = lilv_new_uri(world, uri);
@@ -553,13 +542,13 @@ int main(int argc, char **argv)
         se.count = sp.count = s44.count = 0;
         for (int pass = 0; pass < PASSES + 1; pass++) { /* pass 0 warms up */
             for (size_t seg = 0; seg + SEG <= n; seg += SEG) {
-                double t0 = now_s();
+                double t0 = bench_now_s();
                 for (size_t b = seg; b < seg + SEG; b += BLOCK) rnnfx_instance_process(inst, x + b, y + b, BLOCK);
-                double t1 = now_s();
+                double t1 = bench_now_s();
                 for (size_t b = seg; b < seg + SEG; b += BLOCK) run(h48, x + b, y + b, BLOCK);
-                double t2 = now_s();
+                double t2 = bench_now_s();
                 for (size_t b = seg; b < seg + SEG; b += BLOCK) run(h44, x + b, y + b, BLOCK);
-                double t3 = now_s();
+                double t3 = bench_now_s();
                 if (pass == 0) continue;
                 add(&se, (t1 - t0) * 1e9 / SEG);
                 add(&sp, (t2 - t1) * 1e9 / SEG);
