@@ -416,8 +416,13 @@ RnnfxStatus rnnfx_export_aidax(const RnnfxModel *model, const RnnfxExportOptions
         rnnfx_text_printf(&t, "]}\n  ],\n");
     }
 
-    /* metadata in the nested form the current AIDA-X trainer writes */
-    rnnfx_text_printf(&t, "  \"metadata\": {\"samplerate\": \"%.10g\"", meta->sample_rate);
+    /* The rate as a JSON number, both at the top level and in the nested
+     * metadata the current AIDA-X trainer writes: that trainer quotes it
+     * ("48000"), but the AIDA-X plugin reads either place only when it is
+     * a number and otherwise assumes 48 kHz, so a quoted 44100 would play
+     * a 44.1 kHz capture at the wrong rate there. */
+    rnnfx_text_printf(&t, "  \"samplerate\": %.10g,\n", meta->sample_rate);
+    rnnfx_text_printf(&t, "  \"metadata\": {\"samplerate\": %.10g", meta->sample_rate);
     const struct {
         const char *key, *val;
     } strs[] = {{"name", meta->name},

@@ -1000,6 +1000,39 @@ static void test_aidax_knob_range(void **state)
     rnnfx_model_free(m);
 }
 
+/* An AIDA-X file states its rate as a JSON number, at the top level and in
+ * "metadata": the AIDA-X plugin reads it only as a number and otherwise
+ * plays the capture as if trained at 48 kHz (a quoted "44100" did that). */
+static void test_aidax_rate_number(void **state)
+{
+    (void)state;
+    RnnfxArch a;
+    RnnfxCell cells[1] = {RNNFX_CELL_LSTM};
+    int hidden[1] = {8};
+    arch_of(&a, 1, cells, hidden, 1, 1);
+    RnnfxModel *m = random_model(&a, 31, 0, 1);
+    rnnfx_model_meta(m)->sample_rate = 44100;
+    char *text = NULL;
+    size_t len = 0;
+    RnnfxError err = {{0}};
+    assert_int_equal(rnnfx_export_aidax(m, NULL, &text, &len, &err), RNNFX_OK);
+    struct json_object *root = json_tokener_parse(text), *meta = NULL, *r = NULL;
+    assert_non_null(root);
+    assert_true(json_object_object_get_ex(root, "samplerate", &r));
+    assert_true(json_object_is_type(r, json_type_int) || json_object_is_type(r, json_type_double));
+    assert_true(json_object_get_double(r) == 44100.0);
+    assert_true(json_object_object_get_ex(root, "metadata", &meta));
+    assert_true(json_object_object_get_ex(meta, "samplerate", &r));
+    assert_true(json_object_is_type(r, json_type_int) || json_object_is_type(r, json_type_double));
+    assert_true(json_object_get_double(r) == 44100.0);
+    json_object_put(root);
+    RnnfxModel *back = round_trip("lstm 8 at 44.1 kHz", m, rnnfx_export_aidax, NULL, NULL);
+    assert_true(rnnfx_model_meta_const(back)->sample_rate == 44100.0);
+    rnnfx_model_free(back);
+    free(text);
+    rnnfx_model_free(m);
+}
+
 static void test_export_refusals(void **state)
 {
     (void)state;
@@ -1228,6 +1261,7 @@ int main(void)
         cmocka_unit_test(test_roundtrip_files),
         cmocka_unit_test(test_roundtrip_random),
         cmocka_unit_test(test_aidax_knob_range),
+        cmocka_unit_test(test_aidax_rate_number),
         cmocka_unit_test(test_malformed_vectors),
         cmocka_unit_test(test_export_refusals),
         cmocka_unit_test(test_export_files),
