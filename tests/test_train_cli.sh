@@ -249,6 +249,15 @@ printf 'this is not audio\n' > "$T/corrupt.wav"
 expect_fail "corrupt input" "not an audio file|cannot" -i "$T/corrupt.wav" -t $DATA/wet_gx_muff.flac
 head -c 20000 $DATA/wet_gx_muff.flac > "$T/truncated.flac"
 expect_fail "truncated target" "truncated|decode|too short|cannot" -i $DATA/dry.flac -t "$T/truncated.flac"
+# A WAV cut to half its bytes (an aborted copy): libsndfile reads the half
+# without complaint, and training once went on with "using the overlap".
+"$BIN/rnnfx-pluck" -o "$T/p48.wav" --seconds 5 > /dev/null
+head -c $(($(wc -c < "$T/p48.wav") / 2)) "$T/p48.wav" > "$T/half.wav"
+expect_fail "truncated WAV target" "half.wav: truncated: the header promises" -i "$T/p48.wav" -t "$T/half.wav"
+head -c 1000 "$T/p48.wav" > "$T/k1.wav"
+expect_fail "1000-byte WAV input" "k1.wav: truncated" -i "$T/k1.wav" -t "$T/p48.wav"
+"$BIN/rnnfx-pluck" --overdrive "$T/half.wav" -o "$T/half-od.wav" > /dev/null 2> "$T/x.err"
+check "rnnfx-pluck --overdrive refuses a truncated WAV (rc=$?)" "[ ! -e '$T/half-od.wav' ] && grep -q 'truncated' '$T/x.err'"
 expect_fail "missing file" "cannot open" -i $DATA/dry.flac -t "$T/nope.wav"
 # a folder given as a recording (libsndfile once said "Format not recognised")
 mkdir -p "$T/adir"

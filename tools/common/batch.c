@@ -983,38 +983,6 @@ static void fail_job(Run *r, Job *j, const char *msg)
     item_fail(r, j->item, msg);
 }
 
-/* libsndfile reads a WAV/AIFF file whose audio was cut short (an aborted
- * copy or recording) without complaint, returning the frames present; only
- * its log says the data chunk is shorter than the header claims. A batch
- * must not quietly render half a take, so such files are refused. Sizes of
- * 0 and 0xFFFFFFFF mean "unknown" (streamed recordings) and are accepted. */
-static int truncated_chunk(const char *path, char *msg, size_t len)
-{
-    SF_INFO info = {0};
-    SNDFILE *sf = sf_open(path, SFM_READ, &info);
-    if (!sf)
-        return 0; /* the read that follows reports it */
-    char log[8192];
-    log[0] = '\0';
-    sf_command(sf, SFC_GET_LOG_INFO, log, sizeof log);
-    sf_close(sf);
-    for (char *line = log; line && *line;) {
-        char *next = strchr(line, '\n');
-        if (next)
-            *next++ = '\0';
-        unsigned long long said = 0, real = 0;
-        if ((!strncmp(line, "data", 4) || !strncmp(line, "SSND", 4)) &&
-            sscanf(line + 4, " : %llu (should be %llu)", &said, &real) == 2 && said > real &&
-            said != 0xFFFFFFFFull && said != 0) {
-            msgf(msg, len, "truncated: the header promises %llu bytes of audio, the file holds %llu",
-                 said, real);
-            return 1;
-        }
-        line = next;
-    }
-    return 0;
-}
-
 /* Reads the round starting at grid index j->pos: up to chunk frames, split
  * into channels; after the end of the file come zeros: the tail, then the L
  * that flush the resampler. Sets len (0: nothing left). No lock held. */
@@ -1222,8 +1190,8 @@ static Job *prepare(Run *r, RnnfxBatchItem *it, size_t waiting)
             return NULL;
         }
     }
-    /* Each input is opened more than once (header probe, truncation check,
-     * the read), so a pipe, FIFO or device cannot work: a named FIFO made
+    /* Each input is opened more than once (the header probe, then the
+     * read), so a pipe, FIFO or device cannot work: a named FIFO made
      * the run wait forever for a writer, and "<(sox ...)" failed as "not
      * an audio file". Say what it is instead. Missing files fall through
      * to the reader's "cannot open". */
@@ -1233,12 +1201,6 @@ static Job *prepare(Run *r, RnnfxBatchItem *it, size_t waiting)
              it->in_path, S_ISFIFO(ist.st_mode) ? "a pipe" : S_ISDIR(ist.st_mode) ? "a folder"
                                                                                : "a device");
         item_fail(r, it, msg);
-        return NULL;
-    }
-    if (truncated_chunk(it->in_path, msg, sizeof msg)) {
-        char m2[700];
-        msgf(m2, sizeof m2, "%s: %s", it->in_path, msg);
-        item_fail(r, it, m2);
         return NULL;
     }
     RnnfxAudioReader *rd = NULL;
