@@ -174,9 +174,7 @@ RnnfxStatus rnnfx_ir_new(const float *const *data, int file_channels, size_t fra
             }
     double energy = 0.0;
     for (int c = 0; c < channels; c++) {
-        double e = 0.0;
-        for (size_t i = 0; i < keep; i++)
-            e += (double)src[c][i] * src[c][i];
+        double e = rnnfx_ir_band_power(src[c], keep, host_rate);
         energy = e > energy ? e : energy;
     }
     if (peak == 0.0f || !(energy > 1e-30)) {
@@ -209,4 +207,36 @@ RnnfxStatus rnnfx_ir_new(const float *const *data, int file_channels, size_t fra
     }
     *out = ir;
     return RNNFX_OK;
+}
+
+double rnnfx_ir_band_power(const float *h, size_t n, double rate)
+{
+    enum { P = RNNFX_IR_BAND_POINTS };
+    const double lo = RNNFX_IR_BAND_LO, hi = fmin(RNNFX_IR_BAND_HI, 0.45 * rate);
+    /* One phasor per frequency, turned by one sample each step: the taps
+     * in the outer loop and the frequencies in the inner one, which the
+     * compiler vectorises. In double, the phasors' drift over the longest
+     * response (262144 steps) stays near 1e-11. */
+    double pr[P], pi[P], cr[P], ci[P], re[P], im[P];
+    for (int j = 0; j < P; j++) {
+        const double w = 6.283185307179586 * lo * pow(hi / lo, (j + 0.5) / P) / rate;
+        cr[j] = cos(w);
+        ci[j] = -sin(w);
+        pr[j] = 1.0;
+        pi[j] = re[j] = im[j] = 0.0;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const double x = h[i];
+        for (int j = 0; j < P; j++) {
+            re[j] += x * pr[j];
+            im[j] += x * pi[j];
+            const double r = pr[j] * cr[j] - pi[j] * ci[j];
+            pi[j] = pr[j] * ci[j] + pi[j] * cr[j];
+            pr[j] = r;
+        }
+    }
+    double sum = 0.0;
+    for (int j = 0; j < P; j++)
+        sum += re[j] * re[j] + im[j] * im[j];
+    return sum / P;
 }

@@ -6,10 +6,16 @@
  * it, so the plugin and the tools can run the model's output through an
  * impulse response (convolver.h does the convolution). An RnnfxIr is the
  * response as the chain uses it: at the host's rate, 1 or 2 channels, the
- * trailing silence trimmed, and scaled to unit energy (sum of squares 1 over
- * the louder channel: white noise keeps its level), so that a response
- * recorded hot or quiet plays at a sensible level and cabinets swap within
- * a few dB of one another on guitar (their gain sits in its band). An IR
+ * trailing silence trimmed, and scaled to unit gain over the band where a
+ * guitar or bass has its power (the mean power of its frequency response
+ * at 128 points spaced evenly in log frequency from 80 Hz to 8 kHz, pink
+ * noise's weighting; over the louder channel), so that a response recorded
+ * hot or quiet plays at a sensible level, loading a cabinet keeps about the
+ * level a DI had without it, and cabinets swap within a few dB of one
+ * another. (Unit energy, the sum of squares, keeps white noise's level
+ * instead; a cabinet cuts most of the spectrum above 5 kHz, so it raised
+ * guitar cabinets by 7-10 dB on real DIs and clipped, where the band gain
+ * measures -0.4 to +1.4 dB; see rnnfx_ir_band_power.) An IR
  * is immutable once made; the chain copies what it needs, so the IR may be
  * freed as soon as a core was built from it.
  *
@@ -50,6 +56,11 @@
 #define RNNFX_IR_MAX_TAPS 262144
 /* Trailing samples below this fraction of the peak (-100 dB) are cut. */
 #define RNNFX_IR_TRIM_LEVEL 1e-5f
+/* The band of the normalisation (Hz; the top is capped at 0.45 times the
+ * rate) and its number of frequencies. */
+#define RNNFX_IR_BAND_LO 80.0
+#define RNNFX_IR_BAND_HI 8000.0
+#define RNNFX_IR_BAND_POINTS 128
 /* Host and file rates accepted (Hz). */
 #define RNNFX_IR_MIN_RATE 8000.0
 #define RNNFX_IR_MAX_RATE 768000.0
@@ -77,7 +88,8 @@ void rnnfx_ir_free(RnnfxIr *ir);
 
 /* Channels (as asked for), length in host-rate samples, the host rate, the
  * rate and channel count of the source, and the linear gain the
- * normalisation applied (1 / sqrt(energy) of the resampled response).
+ * normalisation applied (1 / sqrt of rnnfx_ir_band_power of the resampled
+ * response's louder channel).
  * Thread: any. */
 int rnnfx_ir_channels(const RnnfxIr *ir);
 size_t rnnfx_ir_frames(const RnnfxIr *ir);
@@ -85,6 +97,12 @@ double rnnfx_ir_rate(const RnnfxIr *ir);
 double rnnfx_ir_source_rate(const RnnfxIr *ir);
 int rnnfx_ir_source_channels(const RnnfxIr *ir);
 float rnnfx_ir_gain(const RnnfxIr *ir);
+
+/* The mean of |H(f)|^2 of the n-tap response h at `rate` over
+ * RNNFX_IR_BAND_POINTS frequencies f_j = lo (hi/lo)^((j + 0.5) / points),
+ * lo and hi as above: what the normalisation divides out. 1 for a unit
+ * impulse. Thread: any (no allocation; O(n * points)). */
+double rnnfx_ir_band_power(const float *h, size_t n, double rate);
 
 /* Channel c's samples (c < rnnfx_ir_channels), rnnfx_ir_frames of them.
  * Thread: any. */

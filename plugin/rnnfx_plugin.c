@@ -409,7 +409,7 @@ static RnnfxStatus load_ir(Rnnfx *self, const char *path, RnnfxIr **ir, RnnfxErr
     const float gain = rnnfx_ir_gain(*ir);
     lv2_log_note(&self->logger,
                  "rnnfx: loaded cabinet IR %s: %.1f ms (%zu samples at %.0f Hz), recorded at "
-                 "%.0f Hz with %d channel(s), normalised to unit energy (%+.1f dB)\n",
+                 "%.0f Hz with %d channel(s), normalised to unit band gain (%+.1f dB)\n",
                  path, 1000.0 * (double)rnnfx_ir_frames(*ir) / self->rate, rnnfx_ir_frames(*ir),
                  self->rate, rnnfx_ir_source_rate(*ir), rnnfx_ir_source_channels(*ir),
                  gain > 0.0f ? 20.0 * log10((double)gain) : 0.0);

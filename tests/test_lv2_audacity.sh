@@ -21,8 +21,8 @@
 # (checked by hand: Presets & settings > Factory Presets, then Apply, gave
 # the same output). The preset's capture selector value (a control port)
 # picks the same model and cabinet, so the result must be the full preset:
-# rnnfx-process with the amp model, the IR and -14 dB, from the first
-# sample. Were only the gain applied (the default model at -14 dB, as
+# rnnfx-process with the amp model, the IR and -7 dB, from the first
+# sample. Were only the gain applied (the default model at -7 dB, as
 # before the selector existed), the test says so and fails.
 #
 # Audacity is only run from an empty directory: 3.2.4 appends the relative
@@ -107,8 +107,8 @@ $PY tests/lv2_audio.py gen-stereo "$tmp/stereo.wav" 2 48000 || exit 1
 "$BUILD/bin/rnnfx-process" -q -m "$B/rnnfx-default.json" --float -o "$tmp/ref" \
     "$tmp/mono.wav" "$tmp/stereo.wav" || exit 1
 "$BUILD/bin/rnnfx-process" -q -m "$B/rnnfx-tube-amp.json" --ir "$B/rnnfx-cab-mesa.wav" \
-    --out-gain -14 --float -o "$tmp/ref-cab" "$tmp/mono.wav" || exit 1
-"$BUILD/bin/rnnfx-process" -q -m "$B/rnnfx-default.json" --out-gain -14 --float \
+    --out-gain -7 --float -o "$tmp/ref-cab" "$tmp/mono.wav" || exit 1
+"$BUILD/bin/rnnfx-process" -q -m "$B/rnnfx-default.json" --out-gain -7 --float \
     -o "$tmp/ref-gain" "$tmp/mono.wav" || exit 1
 
 # Audacity's world: only this bundle (in a directory not named lv2), its
@@ -224,13 +224,13 @@ loaded=$(grep -o 'loaded model .*; file .*' "$tmp/audacity-log.txt" | sed 's/.*;
 check "Audacity Rnnfx(mono)" "$tmp/aud-mono.wav" "$tmp/ref/mono.wav" 1
 check "Audacity Rnnfx(stereo)" "$tmp/aud-stereo.wav" "$tmp/ref/stereo.wav" 2
 
-printf 'preset against the amp model + cabinet at -14 dB: '
+printf 'preset against the amp model + cabinet at -7 dB: '
 if $PY tests/lv2_audio.py compare "$tmp/ref-cab/mono.wav" "$tmp/aud-preset.wav" 0 0 0; then
     echo "Audacity applied the preset 'Small tube amp + cabinet IR' with its model and cabinet" \
         "(through the capture selector)"
 else
     fail=1
-    printf 'preset against the default model at -14 dB: '
+    printf 'preset against the default model at -7 dB: '
     if $PY tests/lv2_audio.py compare "$tmp/ref-gain/mono.wav" "$tmp/aud-preset.wav" 0 0 0; then
         echo "FAIL: Audacity applied the preset's output gain but the capture selector did not" \
             "act (models loaded in the session:" $loaded")"
