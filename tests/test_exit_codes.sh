@@ -12,7 +12,7 @@
 # takes its default thread count from the CPU affinity; rnnfx-live refuses
 # a folder as --script and a regular file as --control before it opens a
 # device, and names a rejected model file once. Every tool's --help exits 0
-# with no line over 100 columns.
+# with no line over 100 columns; --version prints the one project version.
 #
 # Runs from the repository root with BUILD set; needs only the built tools
 # (and /usr/bin/python3's standard library to write two tiny WAV files).
@@ -266,6 +266,23 @@ for t in process train inspect convert generate pluck live; do
     else
         echo "FAIL $t --help: exit $rc, $wide line(s) over 100 columns"
         awk 'length($0) > 100' "$T/help" | sed 's/^/     /' | head -3
+        fails=$((fails + 1))
+    fi
+done
+
+# --version: one line "rnnfx-TOOL VERSION" on standard output, exit 0, the
+# version the one definition in tools/common/cli.h gives (there was no
+# --version: "unknown option")
+want_version=$(sed -n 's/^#define RNNFX_VERSION "\(.*\)"$/\1/p' tools/common/cli.h)
+for t in inspect convert generate pluck live; do
+    "$BIN/rnnfx-$t" --version >"$T/version" 2>"$T/version.err" </dev/null
+    rc=$?
+    if [ $rc -eq 0 ] && [ -n "$want_version" ] && [ ! -s "$T/version.err" ] &&
+        [ "$(cat "$T/version")" = "rnnfx-$t $want_version" ]; then
+        echo "ok   $t --version ($(cat "$T/version"))"
+    else
+        echo "FAIL $t --version: exit $rc, printed '$(cat "$T/version" "$T/version.err")'," \
+            "wanted 'rnnfx-$t ${want_version:-?}'"
         fails=$((fails + 1))
     fi
 done

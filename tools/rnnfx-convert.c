@@ -63,7 +63,8 @@ static void usage(FILE *f)
             "                         AIDA-X plugin) runs: several layers, other sizes\n"
             "  --no-selftest          AIDA-X: do not embed input_batch/output_batch\n"
             "  -f, --force            replace OUT if it exists\n"
-            "  -h, --help             this text\n");
+            "  -h, --help             this text\n"
+            "  --version              the program's version\n");
 }
 
 static int ends_with(const char *s, const char *suffix)
@@ -156,6 +157,8 @@ int main(int argc, char **argv)
         } else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             usage(stdout);
             return 0;
+        } else if (!strcmp(a, "--version")) {
+            return rnnfx_cli_version("rnnfx-convert");
         } else if (!strcmp(a, "-o") || !strcmp(a, "--output")) {
             if (i + 1 >= argc) {
                 fprintf(stderr, "rnnfx-convert: %s needs a file name\n", a);

@@ -50,6 +50,7 @@ static void usage(FILE *f)
             "  --time-signature N/D    meter without -i (default 4/4)\n"
             "  --only-new              write only the generated notes\n"
             "  -h, --help              this text\n"
+            "  --version               the program's version\n"
             "\n"
             "An existing OUT is replaced (never the input or the model).\n"
             "Exit status: 0 written; 1 a file could not be read or written, or the model\n"
@@ -94,6 +95,8 @@ int main(int argc, char **argv)
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             usage(stdout);
             return 0;
+        } else if (!strcmp(a, "--version")) {
+            return rnnfx_cli_version("rnnfx-generate");
         } else if (!strcmp(a, "--only-new")) {
             only_new = 1;
             continue;

@@ -74,7 +74,8 @@ static void usage(FILE *f)
             "  --no-bench      skip the measurement (MACs per step are still shown)\n"
             "  --rate HZ       sample rate to assume when a file does not say (shown\n"
             "                  as assumed)\n"
-            "  -h, --help      this text\n");
+            "  -h, --help      this text\n"
+            "  --version       the program's version\n");
 }
 
 /* Runs the model's fast kernels on white noise in 128-sample blocks (the
@@ -380,6 +381,9 @@ int main(int argc, char **argv)
             usage(stdout);
             free(files);
             return 0;
+        } else if (!strcmp(a, "--version")) {
+            free(files);
+            return rnnfx_cli_version("rnnfx-inspect");
         } else if (!strcmp(a, "--json")) {
             as_json = 1;
         } else if (!strcmp(a, "--no-bench")) {

@@ -1022,6 +1022,7 @@ static void usage(FILE *f)
         "  --control FIFO       read commands from a named pipe (created if missing)\n"
         "  --verbose            show PortAudio's own messages\n"
         "  -h, --help           this text\n"
+        "  --version            the program's version\n"
         "\n"
         "Commands (script, FIFO, or standard input when it is not a terminal):\n"
         "  in-gain DB | out-gain DB | mix X | set KNOB VALUE | bypass on|off|toggle |\n"
@@ -1069,6 +1070,8 @@ int main(int argc, char **argv)
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             usage(stdout);
             return 0;
+        } else if (!strcmp(a, "--version")) {
+            return rnnfx_cli_version("rnnfx-live");
         } else if (!strcmp(a, "--list")) {
             do_list = 1;
         } else if (!strcmp(a, "--verbose")) {

@@ -409,8 +409,11 @@ int main(int argc, char **argv)
                    "  --rate HZ     8000..192000 (default 48000)\n"
                    "  --peak-db DB  peak level, -100..0 dBFS (default -6)\n"
                    "  --seed N      riff and sound (default 1)\n"
+                   "  --version     the program's version\n"
                    "An existing OUT is replaced.\n");
             return 0;
+        } else if (!strcmp(a, "--version")) {
+            return rnnfx_cli_version("rnnfx-pluck");
         } else if (!strcmp(a, "--overdrive") || !strcmp(a, "-o") || !strcmp(a, "--output") ||
                    !strcmp(a, "--seconds") || !strcmp(a, "--rate") || !strcmp(a, "--peak-db") ||
                    !strcmp(a, "--seed")) {

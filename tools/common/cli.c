@@ -21,6 +21,12 @@
 #include "instance.h"
 #include "model_file.h"
 
+int rnnfx_cli_version(const char *prog)
+{
+    printf("%s %s\n", prog, RNNFX_VERSION);
+    return 0;
+}
+
 int rnnfx_cli_parse_double(const char *text, double *out)
 {
     if (!text || !*text)

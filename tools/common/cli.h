@@ -2,9 +2,10 @@
  * cli.h — small helpers shared by the rnnfx command-line programs.
  *
  * Strict number parsing (a typo such as "--mix 0,5" is an error, not 0),
- * "name=value" knob settings, a monotonic clock, and formatting of durations
- * for progress lines. Nothing here prints except the checks that say so
- * (rnnfx_cli_set_once, rnnfx_cli_check_folder_of); nothing here is meant
+ * "name=value" knob settings, a monotonic clock, formatting of durations
+ * for progress lines, and the project's version. Nothing here prints
+ * except the checks that say so (rnnfx_cli_set_once,
+ * rnnfx_cli_check_folder_of) and rnnfx_cli_version; nothing here is meant
  * for an audio thread (they may format text).
  */
 #ifndef RNNFX_CLI_H
@@ -14,6 +15,15 @@
 
 #include "model.h"
 #include "chain.h"
+
+/* The release the programs belong to, printed by every tool's --version.
+ * Defined here only. (The LV2 plugin's lv2:minorVersion/microVersion in
+ * ttl/ version its port interface and change on their own.) */
+#define RNNFX_VERSION "0.2.0"
+
+/* For "--version": prints "<prog> <RNNFX_VERSION>" on standard output and
+ * returns 0, the exit status for main to return. Thread: main. */
+int rnnfx_cli_version(const char *prog);
 
 /* Parses a whole string as a finite double / an int in [lo, hi]. Returns 0 on
  * success, -1 if the text is not entirely a number or is out of range.
