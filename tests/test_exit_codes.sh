@@ -169,11 +169,20 @@ expect "convert: --to aidax -o X.nam refused" 2 "names a NAM file, but --to aida
     "$BIN/rnnfx-convert" "$T/m.json" -o "$T/c2.nam" --to aidax
 [ ! -e "$T/c2.nam" ] || { echo "FAIL convert wrote AIDA-X under .nam"; fails=$((fails + 1)); }
 # the input as output: "exists; pass --force" was the wrong advice (--force
-# then said "same file"); the file stays as it was
+# then said "same file"); the file stays as it was. A usage error (2), as
+# in rnnfx-process (it was 1), also with --force and through a link.
 cp "$T/m.json" "$T/same.json"
-expect "convert: IN -o IN names the input, not --force" 1 "is the input file itself" -- \
+ln -s same.json "$T/same-link.json"
+expect "convert: IN -o IN names the input, not --force" 2 "is the input file itself" -- \
     "$BIN/rnnfx-convert" "$T/same.json" -o "$T/same.json"
+expect "convert: IN -o IN -f is a usage error" 2 "is the input file itself" -- \
+    "$BIN/rnnfx-convert" "$T/same.json" -o "$T/same-link.json" -f
 cmp -s "$T/m.json" "$T/same.json" || { echo "FAIL convert changed its input"; fails=$((fails + 1)); }
+# (rnnfx-process, for the same mistake)
+cp "$T/in.wav" "$T/same-in.wav"
+expect "process: an output that is the input is a usage error" 2 "would be the input" -- \
+    "$BIN/rnnfx-process" -q -m "$T/m.json" --pattern '{name}.{ext}' --overwrite "$T/same-in.wav"
+cmp -s "$T/in.wav" "$T/same-in.wav" || { echo "FAIL process changed its input"; fails=$((fails + 1)); }
 # a missing output folder: said before any work, without a temporary name
 expect "convert: missing output folder named" 1 "folder .*does-not-exist does not exist" -- \
     "$BIN/rnnfx-convert" "$T/m.json" -o "$NO/c.json"
@@ -197,7 +206,7 @@ expect "pluck: unwritable output" 1 "does-not-exist" -- "$BIN/rnnfx-pluck" -o "$
 expect "pluck: success" 0 "" -- "$BIN/rnnfx-pluck" -o "$T/p.wav" --seconds 1
 # --overdrive IN -o IN once replaced the take with the pedal's output
 cp "$T/in.wav" "$T/keep.wav"
-expect "pluck: --overdrive IN -o IN refused" 1 "would overwrite the input" -- \
+expect "pluck: --overdrive IN -o IN refused as a usage error" 2 "would overwrite the input" -- \
     "$BIN/rnnfx-pluck" --overdrive "$T/keep.wav" -o "$T/keep.wav"
 cmp -s "$T/in.wav" "$T/keep.wav" || { echo "FAIL pluck --overdrive changed its input"; fails=$((fails + 1)); }
 # a NaN in the input once left the filters' state NaN: the whole output silent

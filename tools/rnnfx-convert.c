@@ -238,11 +238,13 @@ int main(int argc, char **argv)
         fprintf(stderr, "rnnfx-convert: %s is a folder; give a file name\n", out_path);
         return 1;
     }
-    /* the same file first: "exists; pass --force" was the wrong advice */
+    /* the same file first: "exists; pass --force" was the wrong advice. A
+     * usage error (2), as in rnnfx-process: the command line names one
+     * file twice. */
     if (rnnfx_cli_same_file(in_path, out_path)) {
         fprintf(stderr, "rnnfx-convert: -o %s is the input file itself; choose another name\n",
                 out_path);
-        return 1;
+        return 2;
     }
     if (!force && access(out_path, F_OK) == 0) {
         fprintf(stderr, "rnnfx-convert: %s exists; pass --force to replace it\n", out_path);

@@ -167,7 +167,8 @@ int main(int argc, char **argv)
     /* Checked before any work. The output holds the input's notes too, but
      * re-quantised and re-encoded: "-i song.mid -o song.mid" must not
      * replace the user's file (nor the model, nor a folder, whose error
-     * only came after all the work). */
+     * only came after all the work). Naming a file this run reads as the
+     * output is a usage error (2), as in rnnfx-process. */
     struct stat so;
     if (stat(out_path, &so) == 0) {
         if (S_ISDIR(so.st_mode))
@@ -175,8 +176,9 @@ int main(int argc, char **argv)
         const char *reads[2] = {in_path, model_path};
         for (int k = 0; k < 2; k++)
             if (rnnfx_cli_same_file(out_path, reads[k]))
-                return die("-o %s would overwrite %s, which this run reads; choose another name",
-                           out_path, reads[k]);
+                return usage_error("-o %s would overwrite %s, which this run reads; choose "
+                                   "another name",
+                                   out_path, reads[k]);
     }
     /* A MIDI file under an audio or model name is unreadable to what the
      * name promises (as rnnfx-train and rnnfx-convert refuse JSON there). */

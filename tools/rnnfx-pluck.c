@@ -325,12 +325,6 @@ static RnnfxStatus write_whole(const char *path, const float *y, size_t n, int r
  * trainer's alignment has something to find. */
 static int overdrive(const char *in_path, const char *out_path)
 {
-    /* "--overdrive take.wav -o take.wav" once replaced the take */
-    if (rnnfx_cli_same_file(in_path, out_path)) {
-        fprintf(stderr, "rnnfx-pluck: -o %s would overwrite the input %s; choose another name\n",
-                out_path, in_path);
-        return 1;
-    }
     RnnfxAudio a;
     RnnfxError err;
     if (rnnfx_audio_read(in_path, &a, &err) != RNNFX_OK) {
@@ -472,6 +466,14 @@ int main(int argc, char **argv)
     }
     if (!out) {
         fprintf(stderr, "rnnfx-pluck: no output file (-o OUT.wav)\n");
+        return 2;
+    }
+    /* "--overdrive take.wav -o take.wav" once replaced the take. A usage
+     * error (2), as in rnnfx-process: the command line names one file
+     * twice. */
+    if (od_in && rnnfx_cli_same_file(od_in, out)) {
+        fprintf(stderr, "rnnfx-pluck: -o %s would overwrite the input %s; choose another name\n",
+                out, od_in);
         return 2;
     }
     if (od_in)
