@@ -279,6 +279,19 @@ for t in process train inspect convert generate pluck live; do
     fi
 done
 
+# An unknown option is one line on standard error naming it, in every tool
+# (rnnfx-generate printed its whole usage text first, 20 lines); so is a
+# missing required option in rnnfx-generate.
+for t in process train inspect convert generate pluck live; do
+    expect "$t: unknown option in one line" 2 "--bogus" -- "$BIN/rnnfx-$t" --bogus
+    [ "$(wc -l < "$T/out")" -eq 1 ] ||
+        { echo "FAIL $t: $(wc -l < "$T/out") lines for an unknown option"; fails=$((fails + 1)); }
+done
+expect "generate: no -o in one line" 2 "required" -- "$BIN/rnnfx-generate" -m "$T/m.json"
+[ "$(wc -l < "$T/out")" -eq 1 ] || { echo "FAIL generate: more than one line for no -o"; fails=$((fails + 1)); }
+expect "generate: a missing value in one line" 2 "--bars needs a value" -- "$BIN/rnnfx-generate" --bars
+[ "$(wc -l < "$T/out")" -eq 1 ] || { echo "FAIL generate: more than one line for --bars"; fails=$((fails + 1)); }
+
 # --version: one line "rnnfx-TOOL VERSION" on standard output, exit 0, the
 # version the one definition in tools/common/cli.h gives (there was no
 # --version: "unknown option")

@@ -102,21 +102,20 @@ int main(int argc, char **argv)
             continue;
         }
         /* An unknown word is said to be one before anything else: as the
-         * last argument it was reported as "--bogus needs a value". */
+         * last argument it was reported as "--bogus needs a value". One
+         * line, as the other tools say it: the whole usage text came
+         * first and pushed the message off a small terminal. */
         int known = !strcmp(a, "-m") || !strcmp(a, "-i") || !strcmp(a, "-o");
         for (int k = 0; !known && value_opts[k]; k++)
             known = !strcmp(a, value_opts[k]);
         if (!known) {
-            usage(stderr);
             if (a[0] != '-')
                 return usage_error("unexpected argument '%s'%s", a,
                                    ": files are given with -m MODEL, -i START.mid, -o OUT.mid");
             return usage_error("unknown option '%s'%s", a, " (see --help)");
         }
-        if (!v) {
-            usage(stderr);
-            return usage_error("%s needs a value%s", a, "");
-        }
+        if (!v)
+            return usage_error("%s needs a value%s", a, " (see --help)");
         i++;
         if (!strcmp(a, "-m") || !strcmp(a, "--model"))
             bad = rnnfx_cli_set_once("rnnfx-generate", "-m/--model", &model_path, v) ? 2 : 0;
@@ -151,18 +150,15 @@ int main(int argc, char **argv)
                     ;
             }
         } else {
-            usage(stderr);
-            return usage_error("unknown option '%s'%s", a, "");
+            return usage_error("unknown option '%s'%s", a, " (see --help)");
         }
         if (bad == 2) /* given twice: said already */
             return 2;
         if (bad)
             return usage_error("%s: bad value '%s'", a, v);
     }
-    if (!model_path || !out_path) {
-        usage(stderr);
-        return usage_error("-m MODEL and -o OUTPUT are required%s%s", "", "");
-    }
+    if (!model_path || !out_path)
+        return usage_error("-m MODEL and -o OUTPUT are required%s%s", " (see --help)", "");
 
     /* Checked before any work. The output holds the input's notes too, but
      * re-quantised and re-encoded: "-i song.mid -o song.mid" must not
