@@ -202,8 +202,43 @@ expect "generate: an audio model" 1 "not a MIDI-frame model" -- "$BIN/rnnfx-gene
 
 # rnnfx-pluck
 expect "pluck: unknown option" 2 "bad argument" -- "$BIN/rnnfx-pluck" --bogus
-expect "pluck: unwritable output" 1 "does-not-exist" -- "$BIN/rnnfx-pluck" -o "$NO/p.wav" --seconds 1
+# the output's problems are found before the render and named as the
+# other tools name them: a missing folder read "cannot create a temporary
+# file beside it: No such file or directory", a folder read "unknown
+# extension (use .wav or .flac)"
+expect "pluck: unwritable output" 1 "cannot write .*p.wav: folder .*does-not-exist does not exist" -- \
+    "$BIN/rnnfx-pluck" -o "$NO/p.wav" --seconds 1
+grep -q "temporary" "$T/out" && { echo "FAIL pluck: the message names a temporary file"; fails=$((fails + 1)); }
+mkdir "$T/pdir"
+expect "pluck: -o FOLDER is named a folder" 1 "pdir is a folder; give a file name" -- \
+    "$BIN/rnnfx-pluck" -o "$T/pdir" --seconds 1
+expect "pluck: -o FOLDER --overdrive is named a folder" 1 "pdir is a folder; give a file name" -- \
+    "$BIN/rnnfx-pluck" --overdrive "$T/in.wav" -o "$T/pdir"
+expect "pluck: an extension that names no format" 2 "x.mp4: its extension names no audio format" -- \
+    "$BIN/rnnfx-pluck" -o "$T/x.mp4" --seconds 1
+[ -e "$T/x.mp4" ] && { echo "FAIL pluck wrote x.mp4"; fails=$((fails + 1)); }
 expect "pluck: success" 0 "" -- "$BIN/rnnfx-pluck" -o "$T/p.wav" --seconds 1
+# --help said "-o OUT.wav" and "32-bit float mono" while .flac wrote
+# 24-bit FLAC: the help names the formats, -h/--help and the exit status,
+# and a .flac output is what it says
+"$BIN/rnnfx-pluck" --help >"$T/phelp" 2>&1
+for want in "-o, --output OUT" ".flac (24-bit)" "-h, --help" "Exit status: 0"; do
+    grep -qF -- "$want" "$T/phelp" || { echo "FAIL pluck --help lacks '$want'"; fails=$((fails + 1)); }
+done
+grep -q "32-bit float mono" "$T/phelp" && { echo "FAIL pluck --help still says 32-bit float mono"; fails=$((fails + 1)); }
+expect "pluck: -o X.flac" 0 "" -- "$BIN/rnnfx-pluck" -o "$T/p.flac" --seconds 0.5
+/usr/bin/python3 - "$T/p.flac" <<'EOF' || { echo "FAIL pluck: p.flac is not 24-bit mono FLAC"; fails=$((fails + 1)); }
+import sys
+b = open(sys.argv[1], "rb").read()
+# STREAMINFO follows "fLaC" and a 4-byte block header: after 10 bytes of
+# block/frame sizes, 20 bits rate, 3 bits channels - 1, 5 bits depth - 1
+assert b[:4] == b"fLaC"
+v = int.from_bytes(b[18:21], "big")
+ch = ((v >> 1) & 7) + 1
+bits = (((v & 1) << 4) | (b[21] >> 4)) + 1
+print("     p.flac: %d channel(s), %d bits" % (ch, bits))
+sys.exit(0 if (ch, bits) == (1, 24) else 1)
+EOF
 # --overdrive IN -o IN once replaced the take with the pedal's output
 cp "$T/in.wav" "$T/keep.wav"
 expect "pluck: --overdrive IN -o IN refused as a usage error" 2 "would overwrite the input" -- \
