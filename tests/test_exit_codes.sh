@@ -294,6 +294,14 @@ cp "$T/in.wav" "$T/ctl.wav"
 expect "live: --control REGULAR-FILE refused" 1 "ctl.wav exists and is not a named pipe" -- \
     "$BIN/rnnfx-live" --control "$T/ctl.wav" --seconds 1
 cmp -s "$T/in.wav" "$T/ctl.wav" || { echo "FAIL live --control changed the file"; fails=$((fails + 1)); }
+# a model whose file states no sample rate: a note says the rate is assumed
+# (it played as 48 kHz without a word; no host API of that name: it exits
+# before any device, after the model)
+expect "live: an assumed rate is noted" 1 "norate-sd1.nam does not state its sample rate; it plays as a 48000 Hz model" -- \
+    sh -c "cp tests/data/interop/neuralaudio_boss_sd1_lstm_2x8.nam '$T/norate-sd1.nam' &&
+           '$BIN/rnnfx-live' -m '$T/norate-sd1.nam' --host-api no-such-api"
+expect "live: a stated rate is not noted" 1 "" -- "$BIN/rnnfx-live" -m "$T/m.json" --host-api no-such-api
+grep -q "sample rate" "$T/out" && { echo "FAIL live: a stated rate said to be assumed"; fails=$((fails + 1)); }
 # the loader's message names the file once, not twice
 expect "live: unsupported model named once" 1 "" -- "$BIN/rnnfx-live" -m tests/data/interop/namcore_example_wavenet_tiny_REJECT.nam
 [ "$(grep -o 'wavenet_tiny_REJECT.nam' "$T/out" | wc -l)" -eq 1 ] ||

@@ -41,6 +41,11 @@ typedef struct {
 /* Parses "name=value" into *knob. Returns 0 or -1 (message in err). */
 int rnnfx_cli_parse_knob(const char *text, RnnfxCliKnob *knob, char *err, size_t err_len);
 
+/* The model's knob names, ", " between them, or "none": for a message
+ * about a knob name the model does not have, so the user sees the right
+ * ones. Cut short if buf is too small. Thread: any. */
+void rnnfx_cli_knob_names(const RnnfxModel *model, char *buf, size_t len);
+
 /* Resolves knob names against a model: fills index[i] with the knob index.
  * Returns 0, or -1 with a message listing the model's knobs (or naming a
  * knob given twice). Thread: any. */
@@ -99,7 +104,6 @@ int rnnfx_cli_same_path(const char *a, const char *b);
  * <path>: ..." to stderr. Thread: any. */
 int rnnfx_cli_check_folder_of(const char *prog, const char *path);
 
-/* dB <-> linear, with -inf dB for 0. Thread: any. */
 /* why without a leading "path: " (the engine's and the I/O layer's
  * messages usually name the file already, and the tools print it before
  * the reason themselves). Thread: any. */
@@ -110,6 +114,7 @@ const char *rnnfx_cli_without_path(const char *why, const char *path);
  * RnnfxMeta.sample_rate_assumed). Thread: any. */
 int rnnfx_cli_model_rate_assumed(const RnnfxModel *model);
 
+/* dB <-> linear, with -inf dB for 0. Thread: any. */
 double rnnfx_cli_db_to_lin(double db);
 double rnnfx_cli_lin_to_db(double lin);
 
