@@ -270,8 +270,8 @@ int main(int argc, char **argv)
     if (rate_assumed && rate <= 0) {
         /* Every format written here states a rate, so the assumed one
          * goes into OUT as if the file had said it: it printed "48000 Hz"
-         * like a stated rate, and a 44.1 kHz capture then played 9 %
-         * fast without a word. */
+         * like a stated rate, and a 44.1 kHz capture then ran as a 48 kHz
+         * one (every filter it learnt moved up 9 %) without a word. */
         fprintf(stderr, "rnnfx-convert: note: %s does not state its sample rate; %g Hz is "
                         "assumed and written to %s (give --sample-rate R if it was trained at "
                         "another rate)\n",
