@@ -52,6 +52,9 @@
 #   - rnnfx-pluck: every bad value read "bad argument '--seconds'"; a
 #     fractional --rate was truncated and --seconds with --overdrive
 #     ignored, both without a word.
+#   - rnnfx-convert printed a rate the input file does not state (the
+#     loader's default, then written into the copy) like a stated one; it
+#     now says it was assumed and names --sample-rate (also spelt --rate).
 #   - rnnfx-convert --to aidax dropped a knob's name and range (AIDA-X
 #     files hold neither) without a word; a note now says so (and the export
 #     maps the range onto AIDA-X's 0..1: tests/test_interop.c).
@@ -383,6 +386,25 @@ expect "convert: an AIDA-X export names the knob range it drops" 0 \
 expect "convert: an rnnfx copy keeps the knob, no note" 0 "" -- \
     "$P/rnnfx-convert" knob.json -o knob-copy.json
 grep -q "note" "$T/.out" && { echo "FAIL convert: a note for an rnnfx copy"; fails=$((fails + 1)); }
+# A file that states no sample rate was converted with "48000 Hz" on the
+# success line like a stated rate, and the copy then states it as fact.
+# The assumed rate is still written (every format written states one), but
+# a note says it was assumed and names --sample-rate; with the option (or
+# --rate, rnnfx-inspect's spelling) the line says where the rate came from.
+D=$(pwd)/tests/data/interop
+expect "convert: an assumed rate is said to be assumed" 0 \
+    "does not state its sample rate; 48000 Hz is assumed and written to sd1.json \(give --sample-rate R" -- \
+    "$P/rnnfx-convert" "$D/neuralaudio_boss_sd1_lstm_2x8.nam" -o sd1.json
+grep -q -- "-> sd1.json (rnnfx): .*48000 Hz (assumed: the input file does not say)" "$T/.out" ||
+    { echo "FAIL convert: the success line does not say the rate was assumed"; fails=$((fails + 1)); }
+expect "convert: --rate is taken for --sample-rate" 0 "44100 Hz \(given by --rate\)" -- \
+    "$P/rnnfx-convert" "$D/neuralaudio_boss_sd1_lstm_2x8.nam" -o sd1-44.json --rate 44100
+grep -q "assumed" "$T/.out" && { echo "FAIL convert: a rate given by --rate said to be assumed"; fails=$((fails + 1)); }
+expect "convert: the copy states the rate given" 0 "sample rate: +44100 Hz$" -- \
+    "$P/rnnfx-inspect" --no-bench sd1-44.json
+expect "convert: a stated rate gets no note" 0 "" -- \
+    "$P/rnnfx-convert" "$D/namcore_example_lstm_1x3.nam" -o stated.json
+grep -Eq "assumed|note" "$T/.out" && { echo "FAIL convert: a stated rate said to be assumed"; fails=$((fails + 1)); }
 # rnnfx-pluck said "bad argument '--seconds'" for any bad value, took
 # "--rate 44100.5" as 44100 and ignored --seconds with --overdrive.
 expect "pluck: a bad value is shown with what the option takes" 2 \

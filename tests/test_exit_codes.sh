@@ -12,7 +12,7 @@
 # takes its default thread count from the CPU affinity; rnnfx-live refuses
 # a folder as --script and a regular file as --control before it opens a
 # device, and names a rejected model file once. Every tool's --help exits 0
-# with no line over 100 columns.
+# with no line over 100 columns; --version prints the one project version.
 #
 # Runs from the repository root with BUILD set; needs only the built tools
 # (and /usr/bin/python3's standard library to write two tiny WAV files).
@@ -169,11 +169,20 @@ expect "convert: --to aidax -o X.nam refused" 2 "names a NAM file, but --to aida
     "$BIN/rnnfx-convert" "$T/m.json" -o "$T/c2.nam" --to aidax
 [ ! -e "$T/c2.nam" ] || { echo "FAIL convert wrote AIDA-X under .nam"; fails=$((fails + 1)); }
 # the input as output: "exists; pass --force" was the wrong advice (--force
-# then said "same file"); the file stays as it was
+# then said "same file"); the file stays as it was. A usage error (2), as
+# in rnnfx-process (it was 1), also with --force and through a link.
 cp "$T/m.json" "$T/same.json"
-expect "convert: IN -o IN names the input, not --force" 1 "is the input file itself" -- \
+ln -s same.json "$T/same-link.json"
+expect "convert: IN -o IN names the input, not --force" 2 "is the input file itself" -- \
     "$BIN/rnnfx-convert" "$T/same.json" -o "$T/same.json"
+expect "convert: IN -o IN -f is a usage error" 2 "is the input file itself" -- \
+    "$BIN/rnnfx-convert" "$T/same.json" -o "$T/same-link.json" -f
 cmp -s "$T/m.json" "$T/same.json" || { echo "FAIL convert changed its input"; fails=$((fails + 1)); }
+# (rnnfx-process, for the same mistake)
+cp "$T/in.wav" "$T/same-in.wav"
+expect "process: an output that is the input is a usage error" 2 "would be the input" -- \
+    "$BIN/rnnfx-process" -q -m "$T/m.json" --pattern '{name}.{ext}' --overwrite "$T/same-in.wav"
+cmp -s "$T/in.wav" "$T/same-in.wav" || { echo "FAIL process changed its input"; fails=$((fails + 1)); }
 # a missing output folder: said before any work, without a temporary name
 expect "convert: missing output folder named" 1 "folder .*does-not-exist does not exist" -- \
     "$BIN/rnnfx-convert" "$T/m.json" -o "$NO/c.json"
@@ -193,11 +202,46 @@ expect "generate: an audio model" 1 "not a MIDI-frame model" -- "$BIN/rnnfx-gene
 
 # rnnfx-pluck
 expect "pluck: unknown option" 2 "bad argument" -- "$BIN/rnnfx-pluck" --bogus
-expect "pluck: unwritable output" 1 "does-not-exist" -- "$BIN/rnnfx-pluck" -o "$NO/p.wav" --seconds 1
+# the output's problems are found before the render and named as the
+# other tools name them: a missing folder read "cannot create a temporary
+# file beside it: No such file or directory", a folder read "unknown
+# extension (use .wav or .flac)"
+expect "pluck: unwritable output" 1 "cannot write .*p.wav: folder .*does-not-exist does not exist" -- \
+    "$BIN/rnnfx-pluck" -o "$NO/p.wav" --seconds 1
+grep -q "temporary" "$T/out" && { echo "FAIL pluck: the message names a temporary file"; fails=$((fails + 1)); }
+mkdir "$T/pdir"
+expect "pluck: -o FOLDER is named a folder" 1 "pdir is a folder; give a file name" -- \
+    "$BIN/rnnfx-pluck" -o "$T/pdir" --seconds 1
+expect "pluck: -o FOLDER --overdrive is named a folder" 1 "pdir is a folder; give a file name" -- \
+    "$BIN/rnnfx-pluck" --overdrive "$T/in.wav" -o "$T/pdir"
+expect "pluck: an extension that names no format" 2 "x.mp4: its extension names no audio format" -- \
+    "$BIN/rnnfx-pluck" -o "$T/x.mp4" --seconds 1
+[ -e "$T/x.mp4" ] && { echo "FAIL pluck wrote x.mp4"; fails=$((fails + 1)); }
 expect "pluck: success" 0 "" -- "$BIN/rnnfx-pluck" -o "$T/p.wav" --seconds 1
+# --help said "-o OUT.wav" and "32-bit float mono" while .flac wrote
+# 24-bit FLAC: the help names the formats, -h/--help and the exit status,
+# and a .flac output is what it says
+"$BIN/rnnfx-pluck" --help >"$T/phelp" 2>&1
+for want in "-o, --output OUT" ".flac (24-bit)" "-h, --help" "Exit status: 0"; do
+    grep -qF -- "$want" "$T/phelp" || { echo "FAIL pluck --help lacks '$want'"; fails=$((fails + 1)); }
+done
+grep -q "32-bit float mono" "$T/phelp" && { echo "FAIL pluck --help still says 32-bit float mono"; fails=$((fails + 1)); }
+expect "pluck: -o X.flac" 0 "" -- "$BIN/rnnfx-pluck" -o "$T/p.flac" --seconds 0.5
+/usr/bin/python3 - "$T/p.flac" <<'EOF' || { echo "FAIL pluck: p.flac is not 24-bit mono FLAC"; fails=$((fails + 1)); }
+import sys
+b = open(sys.argv[1], "rb").read()
+# STREAMINFO follows "fLaC" and a 4-byte block header: after 10 bytes of
+# block/frame sizes, 20 bits rate, 3 bits channels - 1, 5 bits depth - 1
+assert b[:4] == b"fLaC"
+v = int.from_bytes(b[18:21], "big")
+ch = ((v >> 1) & 7) + 1
+bits = (((v & 1) << 4) | (b[21] >> 4)) + 1
+print("     p.flac: %d channel(s), %d bits" % (ch, bits))
+sys.exit(0 if (ch, bits) == (1, 24) else 1)
+EOF
 # --overdrive IN -o IN once replaced the take with the pedal's output
 cp "$T/in.wav" "$T/keep.wav"
-expect "pluck: --overdrive IN -o IN refused" 1 "would overwrite the input" -- \
+expect "pluck: --overdrive IN -o IN refused as a usage error" 2 "would overwrite the input" -- \
     "$BIN/rnnfx-pluck" --overdrive "$T/keep.wav" -o "$T/keep.wav"
 cmp -s "$T/in.wav" "$T/keep.wav" || { echo "FAIL pluck --overdrive changed its input"; fails=$((fails + 1)); }
 # a NaN in the input once left the filters' state NaN: the whole output silent
@@ -250,6 +294,14 @@ cp "$T/in.wav" "$T/ctl.wav"
 expect "live: --control REGULAR-FILE refused" 1 "ctl.wav exists and is not a named pipe" -- \
     "$BIN/rnnfx-live" --control "$T/ctl.wav" --seconds 1
 cmp -s "$T/in.wav" "$T/ctl.wav" || { echo "FAIL live --control changed the file"; fails=$((fails + 1)); }
+# a model whose file states no sample rate: a note says the rate is assumed
+# (it played as 48 kHz without a word; no host API of that name: it exits
+# before any device, after the model)
+expect "live: an assumed rate is noted" 1 "norate-sd1.nam does not state its sample rate; it plays as a 48000 Hz model" -- \
+    sh -c "cp tests/data/interop/neuralaudio_boss_sd1_lstm_2x8.nam '$T/norate-sd1.nam' &&
+           '$BIN/rnnfx-live' -m '$T/norate-sd1.nam' --host-api no-such-api"
+expect "live: a stated rate is not noted" 1 "" -- "$BIN/rnnfx-live" -m "$T/m.json" --host-api no-such-api
+grep -q "sample rate" "$T/out" && { echo "FAIL live: a stated rate said to be assumed"; fails=$((fails + 1)); }
 # the loader's message names the file once, not twice
 expect "live: unsupported model named once" 1 "" -- "$BIN/rnnfx-live" -m tests/data/interop/namcore_example_wavenet_tiny_REJECT.nam
 [ "$(grep -o 'wavenet_tiny_REJECT.nam' "$T/out" | wc -l)" -eq 1 ] ||
@@ -266,6 +318,36 @@ for t in process train inspect convert generate pluck live; do
     else
         echo "FAIL $t --help: exit $rc, $wide line(s) over 100 columns"
         awk 'length($0) > 100' "$T/help" | sed 's/^/     /' | head -3
+        fails=$((fails + 1))
+    fi
+done
+
+# An unknown option is one line on standard error naming it, in every tool
+# (rnnfx-generate printed its whole usage text first, 20 lines); so is a
+# missing required option in rnnfx-generate.
+for t in process train inspect convert generate pluck live; do
+    expect "$t: unknown option in one line" 2 "--bogus" -- "$BIN/rnnfx-$t" --bogus
+    [ "$(wc -l < "$T/out")" -eq 1 ] ||
+        { echo "FAIL $t: $(wc -l < "$T/out") lines for an unknown option"; fails=$((fails + 1)); }
+done
+expect "generate: no -o in one line" 2 "required" -- "$BIN/rnnfx-generate" -m "$T/m.json"
+[ "$(wc -l < "$T/out")" -eq 1 ] || { echo "FAIL generate: more than one line for no -o"; fails=$((fails + 1)); }
+expect "generate: a missing value in one line" 2 "--bars needs a value" -- "$BIN/rnnfx-generate" --bars
+[ "$(wc -l < "$T/out")" -eq 1 ] || { echo "FAIL generate: more than one line for --bars"; fails=$((fails + 1)); }
+
+# --version: one line "rnnfx-TOOL VERSION" on standard output, exit 0, the
+# version the one definition in tools/common/cli.h gives (there was no
+# --version: "unknown option")
+want_version=$(sed -n 's/^#define RNNFX_VERSION "\(.*\)"$/\1/p' tools/common/cli.h)
+for t in inspect convert generate pluck live; do
+    "$BIN/rnnfx-$t" --version >"$T/version" 2>"$T/version.err" </dev/null
+    rc=$?
+    if [ $rc -eq 0 ] && [ -n "$want_version" ] && [ ! -s "$T/version.err" ] &&
+        [ "$(cat "$T/version")" = "rnnfx-$t $want_version" ]; then
+        echo "ok   $t --version ($(cat "$T/version"))"
+    else
+        echo "FAIL $t --version: exit $rc, printed '$(cat "$T/version" "$T/version.err")'," \
+            "wanted 'rnnfx-$t ${want_version:-?}'"
         fails=$((fails + 1))
     fi
 done

@@ -3,7 +3,8 @@
 # and on the third-party files in tests/data/interop: text and JSON output,
 # parameter counts against the architecture's formula, a measured CPU cost,
 # the AIDA-X self-test vectors, a sample rate the file does not state shown
-# as assumed, and the loader's message plus exit status 1
+# as assumed (or as given by --rate, alias --sample-rate), and the loader's
+# message plus exit status 1
 # for broken or unsupported files; options after the file names, and
 # out-of-range --bench-ms/--rate as usage errors.
 set -u
@@ -100,13 +101,24 @@ if [ -d "$D" ]; then
     if [ -f "$f" ] && [ -f "$D/namcore_example_lstm_1x3.nam" ]; then
         "$INSPECT" --no-bench "$f" | grep -q "sample rate:    48000 Hz (assumed: the file does not say" ||
             fail "the 2x8 file's missing rate is not shown as assumed"
-        "$INSPECT" --no-bench --rate 44100 "$f" | grep -q "sample rate:    44100 Hz (assumed" ||
-            fail "--rate is not the assumed rate"
+        # With --rate it is said to be the option's (it read "assumed: the
+        # file does not say; --rate HZ to change" after --rate too); also
+        # spelt --sample-rate, rnnfx-convert's name for it.
+        "$INSPECT" --no-bench --rate 44100 "$f" |
+            grep -q "sample rate:    44100 Hz (given by --rate; the file does not say)" ||
+            fail "--rate is not shown as given by --rate"
+        "$INSPECT" --no-bench --rate 48000 "$f" | grep "sample rate:" | grep -q assumed &&
+            fail "--rate 48000 (the default) still shown as assumed"
+        "$INSPECT" --no-bench --sample-rate=44100 "$f" |
+            grep -q "sample rate:    44100 Hz (given by --rate" || fail "--sample-rate is not taken for --rate"
+        "$INSPECT" --no-bench --json --rate 44100 "$f" | tr -d ' \n' |
+            grep -q '"sample_rate_assumed":true,"sample_rate_source":"--rate"' ||
+            fail "--json lacks sample_rate_source --rate"
         "$INSPECT" --no-bench "$D/namcore_example_lstm_1x3.nam" | grep "sample rate:" | grep -q assumed &&
             fail "a stated rate shown as assumed"
         "$INSPECT" --no-bench --json "$f" "$D/namcore_example_lstm_1x3.nam" | tr -d ' \n' |
-            grep -q '"sample_rate_assumed":true.*"sample_rate_assumed":false' ||
-            fail "--json lacks sample_rate_assumed"
+            grep -q '"sample_rate_assumed":true,"sample_rate_source":"default".*"sample_rate_assumed":false,"sample_rate_source":"file"' ||
+            fail "--json lacks sample_rate_assumed or sample_rate_source"
     fi
     # Broken and unsupported files: exit 1 with the loader's message, and
     # the good file given with them is still shown.

@@ -126,9 +126,12 @@ grep -q "format 2" "$tmp/bad.log" || { cat "$tmp/bad.log"; fail "no reason for t
 # work, the file intact (both once replaced the song or the model, or
 # failed only after all the work)
 cp "$data/nottingham/jigs1.mid" "$tmp/keep.mid"
-"$GEN" -m "$tmp/m.json" -i "$tmp/keep.mid" -o "$tmp/keep.mid" >"$tmp/same.log" 2>&1 &&
-    fail "generate -i X -o X accepted"
+"$GEN" -m "$tmp/m.json" -i "$tmp/keep.mid" -o "$tmp/keep.mid" >"$tmp/same.log" 2>&1
+# a usage error (2), as in rnnfx-process and rnnfx-convert (it was 1)
+[ $? -eq 2 ] || { cat "$tmp/same.log"; fail "generate -i X -o X is not a usage error"; }
 grep -q "would overwrite" "$tmp/same.log" || { cat "$tmp/same.log"; fail "no reason for -i X -o X"; }
+"$GEN" -m "$tmp/m.json" -o "$tmp/m.json" >"$tmp/same2.log" 2>&1
+[ $? -eq 2 ] || { cat "$tmp/same2.log"; fail "generate -o MODEL is not a usage error"; }
 cmp -s "$tmp/keep.mid" "$data/nottingham/jigs1.mid" || fail "generate -o replaced its input"
 "$GEN" -m "$tmp/m.json" -o "$tmp/songs" >"$tmp/dir.log" 2>&1 && fail "generate -o FOLDER accepted"
 grep -q "is a folder" "$tmp/dir.log" || { cat "$tmp/dir.log"; fail "no reason for -o FOLDER"; }

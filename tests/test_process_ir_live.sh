@@ -10,9 +10,13 @@
 # response (resampled, mixed down for the mono chain), tries a bad file
 # (refused, the old response keeps playing) and turns the response off.
 # Requires the start-up description (length, rates, place in the chain),
-# the messages, and both changes installed as crossfaded swaps. A run
-# without a model says the response plays once a model is loaded. (The
-# samples themselves are the chain's, checked in tests/test_process_ir.c.)
+# the messages, and both changes installed as crossfaded swaps, counted
+# apart from model swaps. A second run mixes model and response commands
+# (a model that fails to load, one whose file states no rate, one with a
+# knob) and requires counts that add up, the note on the assumed rate, and
+# a knob the model lacks refused with the knobs it has. A run without a
+# model says the response plays once a model is loaded. (The samples
+# themselves are the chain's, checked in tests/test_process_ir.c.)
 #
 # Needs jackd (Debian: jackd2) for the second part; exit 77 (skipped) when
 # it is absent, after the first part.
@@ -84,15 +88,61 @@ grep -q "impulse response $TMP/cab44s.wav: .* ms at 48000 Hz (recorded at 44100 
 grep -q "cannot use impulse response $TMP/bad.wav: .*(unchanged)" "$TMP/err.txt" ||
     fail "no message for the bad response file"
 grep -q "no impulse response" "$TMP/err.txt" || fail "'ir off' was not confirmed"
-grep -q "model swaps: 2 requested, 2 installed, 0 failed" "$TMP/out.txt" ||
-    fail "the two response changes were not installed"
+# response changes are counted apart from model swaps (they were counted
+# as model swaps, and a refused file not at all)
+grep -q "impulse response changes: 3 requested, 2 installed, 1 failed$" "$TMP/out.txt" ||
+    fail "expected 3 response changes: 2 installed, 1 failed"
+grep -q "model swaps: 0 requested, 0 installed, 0 failed to load" "$TMP/out.txt" ||
+    fail "response changes counted as model swaps"
 
-# Without a model the input passes through; the response waits for one.
-"$LIVE" --host-api jack --rate 48000 --ir "$TMP/cab48.wav" --seconds 0.5 >/dev/null 2>"$TMP/err4.txt"
+# Models and responses together: a model that fails to load, a response, a
+# model whose file states no sample rate, a model with a knob. The counts
+# add up (this script once gave "model swaps: 2 requested, 2 installed, 1
+# failed to load" for three model and response commands); a knob the model
+# lacks is refused with the knobs it has; the assumed rate is said.
+echo '{"not": "a model"}' >"$TMP/bad.json"
+cp tests/data/interop/neuralaudio_boss_sd1_lstm_2x8.nam "$TMP/norate.nam" || exit 1
+$MAKE_MODEL "$TMP/knob.json" gru 8 48000 drive || exit 1
+cat >"$TMP/script2.txt" <<EOF
+0.3 model $TMP/bad.json
+0.6 ir $TMP/cab48.wav
+0.9 model $TMP/norate.nam
+1.2 set gain 0.3
+1.5 model $TMP/knob.json
+1.8 set gain 0.3
+2.1 set drive 2
+EOF
+"$LIVE" --host-api jack --rate 48000 --frames 256 -m "$TMP/gru16.json" \
+    --seconds 2.6 --script "$TMP/script2.txt" >"$TMP/out2.txt" 2>"$TMP/err2.txt"
 rc=$?
-cat "$TMP/err4.txt"
+cat "$TMP/out2.txt" "$TMP/err2.txt"
+[ $rc = 0 ] || fail "rnnfx-live (models and a response) exited with $rc"
+grep -q "model swaps: 3 requested, 2 installed, 1 failed to load" "$TMP/out2.txt" ||
+    fail "expected 3 model swaps requested: 2 installed, 1 failed to load"
+grep -q "impulse response changes: 1 requested, 1 installed, 0 failed$" "$TMP/out2.txt" ||
+    fail "expected 1 response change, installed"
+grep -q "norate.nam does not state its sample rate; it plays as a 48000 Hz model" "$TMP/err2.txt" ||
+    fail "no note on the assumed rate"
+grep -q "the model has no knob named 'gain' (unchanged; it has no knobs)" "$TMP/err2.txt" ||
+    fail "a knob of a model without knobs: not said that it has none"
+grep -q "the model has no knob named 'gain' (unchanged; its knobs: drive)" "$TMP/err2.txt" ||
+    fail "a knob the model lacks: its knobs not listed"
+grep -q "knob named 'drive'" "$TMP/err2.txt" && fail "set drive refused on a model with that knob"
+
+# Without a model the input passes through; the response waits for one, and
+# so does one given by the ir command (counted as such); a knob has nothing
+# to set.
+printf '0.1 ir %s\n0.2 set gain 1\n' "$TMP/cab44s.wav" >"$TMP/script4.txt"
+"$LIVE" --host-api jack --rate 48000 --ir "$TMP/cab48.wav" --seconds 0.5 --script "$TMP/script4.txt" \
+    >"$TMP/out4.txt" 2>"$TMP/err4.txt"
+rc=$?
+cat "$TMP/out4.txt" "$TMP/err4.txt"
 [ $rc = 0 ] || fail "rnnfx-live without a model exited with $rc"
 grep -q "plays once a model is loaded" "$TMP/err4.txt" || fail "no word on the waiting response"
+grep -q "impulse response changes: 1 requested, 0 installed, 0 failed, 1 with no model playing" \
+    "$TMP/out4.txt" || fail "a response given without a model is not counted as waiting"
+grep -q "no model is playing: no knob named 'gain' (unchanged)" "$TMP/err4.txt" ||
+    fail "set without a model is not refused as such"
 
 echo "test_process_ir_live: ok"
 exit 0

@@ -15,8 +15,11 @@
  * same test signal; it reports the largest output difference (0 for exact
  * conversions) and fails if the written file does not load or does not
  * match its own self-test vectors. It is not a trainer or a resampler: a
- * model keeps the sample rate it was trained at (--sample-rate only states
- * it when the file is wrong or silent).
+ * model keeps the sample rate it was trained at (--sample-rate, also spelt
+ * --rate as in rnnfx-inspect, only states it when the file is wrong or
+ * silent). A file that states no rate is written with the one the loader
+ * assumed (every format written here states one), and the program says it
+ * was assumed.
  */
 #include <errno.h>
 #include <math.h>
@@ -54,8 +57,9 @@ static void usage(FILE *f)
             "  --to FORMAT            rnnfx, aidax or nam (default: from OUT's extension:\n"
             "                         .nam = nam, .aidax = aidax, otherwise rnnfx)\n"
             "  --sample-rate R        the rate (Hz) the model was trained at, when the input\n"
-            "                         file does not say or says it wrongly (Proteus files\n"
-            "                         say nothing; 44100 is assumed for them)\n"
+            "                         file does not say or says it wrongly (without it:\n"
+            "                         44100 for Proteus files, else 48000, said to be\n"
+            "                         assumed); also spelt --rate R\n"
             "  --drop-initial-state   AIDA-X: start a NAM capture from zero (AIDA-X files\n"
             "                         cannot hold a learned start state; only the first\n"
             "                         moments after a reset differ)\n"
@@ -63,7 +67,8 @@ static void usage(FILE *f)
             "                         AIDA-X plugin) runs: several layers, other sizes\n"
             "  --no-selftest          AIDA-X: do not embed input_batch/output_batch\n"
             "  -f, --force            replace OUT if it exists\n"
-            "  -h, --help             this text\n");
+            "  -h, --help             this text\n"
+            "  --version              the program's version\n");
 }
 
 static int ends_with(const char *s, const char *suffix)
@@ -129,7 +134,7 @@ int main(int argc, char **argv)
 {
     /* "--name=value" as well as "--name value", as rnnfx-train takes */
     static const char *const value_opts[] = {
-        "--output", "--to", "--sample-rate", NULL};
+        "--output", "--to", "--sample-rate", "--rate", NULL};
     argv = rnnfx_cli_split_equals(argc, argv, value_opts, &argc);
     if (!argv) {
         fprintf(stderr, "rnnfx-convert: out of memory\n");
@@ -139,6 +144,7 @@ int main(int argc, char **argv)
     int have_target = 0, force = 0;
     Target target = TO_RNNFX;
     double rate = 0.0;
+    const char *rate_opt = "--sample-rate"; /* as spelt on the command line, for messages */
     RnnfxExportOptions eopts;
     rnnfx_export_options_init(&eopts);
 
@@ -156,6 +162,8 @@ int main(int argc, char **argv)
         } else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             usage(stdout);
             return 0;
+        } else if (!strcmp(a, "--version")) {
+            return rnnfx_cli_version("rnnfx-convert");
         } else if (!strcmp(a, "-o") || !strcmp(a, "--output")) {
             if (i + 1 >= argc) {
                 fprintf(stderr, "rnnfx-convert: %s needs a file name\n", a);
@@ -176,12 +184,14 @@ int main(int argc, char **argv)
                 fprintf(stderr, "rnnfx-convert: --to '%s': use rnnfx, aidax or nam\n", v);
                 return 2;
             }
-        } else if (!strcmp(a, "--sample-rate")) {
+        } else if (!strcmp(a, "--sample-rate") || !strcmp(a, "--rate")) {
+            /* --rate: rnnfx-inspect's name for the same setting */
             if (i + 1 >= argc || rnnfx_cli_parse_double(argv[i + 1], &rate) != 0 || rate < 1000.0 ||
                 rate > 1536000.0) {
-                fprintf(stderr, "rnnfx-convert: --sample-rate needs a rate in Hz (1000..1536000)\n");
+                fprintf(stderr, "rnnfx-convert: %s needs a rate in Hz (1000..1536000)\n", a);
                 return 2;
             }
+            rate_opt = a;
             i++;
         } else if (!strcmp(a, "--drop-initial-state")) {
             eopts.drop_initial_state = 1;
@@ -228,11 +238,13 @@ int main(int argc, char **argv)
         fprintf(stderr, "rnnfx-convert: %s is a folder; give a file name\n", out_path);
         return 1;
     }
-    /* the same file first: "exists; pass --force" was the wrong advice */
+    /* the same file first: "exists; pass --force" was the wrong advice. A
+     * usage error (2), as in rnnfx-process: the command line names one
+     * file twice. */
     if (rnnfx_cli_same_file(in_path, out_path)) {
         fprintf(stderr, "rnnfx-convert: -o %s is the input file itself; choose another name\n",
                 out_path);
-        return 1;
+        return 2;
     }
     if (!force && access(out_path, F_OK) == 0) {
         fprintf(stderr, "rnnfx-convert: %s exists; pass --force to replace it\n", out_path);
@@ -254,9 +266,21 @@ int main(int argc, char **argv)
         return 1;
     }
     RnnfxMeta *meta = rnnfx_model_meta(model);
+    const int rate_assumed = rnnfx_cli_model_rate_assumed(model);
+    if (rate_assumed && rate <= 0) {
+        /* Every format written here states a rate, so the assumed one
+         * goes into OUT as if the file had said it: it printed "48000 Hz"
+         * like a stated rate, and a 44.1 kHz capture then ran as a 48 kHz
+         * one (every filter it learnt moved up 9 %) without a word. */
+        fprintf(stderr, "rnnfx-convert: note: %s does not state its sample rate; %g Hz is "
+                        "assumed and written to %s (give --sample-rate R if it was trained at "
+                        "another rate)\n",
+                in_path, meta->sample_rate, out_path);
+    }
     if (rate > 0 && meta->sample_rate != rate) {
-        fprintf(stderr, "rnnfx-convert: note: %s says %g Hz; writing %g Hz as asked\n", in_path,
-                meta->sample_rate, rate);
+        if (!rate_assumed) /* (an rnnfx file without a rate reads as 48 kHz, --rate or not) */
+            fprintf(stderr, "rnnfx-convert: note: %s says %g Hz; writing %g Hz as asked\n",
+                    in_path, meta->sample_rate, rate);
         meta->sample_rate = rate;
         if ((st = rnnfx_model_finalize(model, &err)) != RNNFX_OK) {
             fprintf(stderr, "rnnfx-convert: %s\n", err.msg);
@@ -363,6 +387,10 @@ int main(int argc, char **argv)
     printf("%s -> %s (%s): %s %d x %d, %d input%s, %g Hz", in_path, out_path, target_name(target),
            rnnfx_cell_name(arch->layers[0].cell), arch->n_layers, arch->layers[0].hidden_size,
            arch->input_size, arch->input_size == 1 ? "" : "s", meta->sample_rate);
+    if (rate > 0)
+        printf(" (given by %s)", rate_opt);
+    else if (rate_assumed)
+        printf(" (assumed: the input file does not say)");
     if (diff >= 0)
         printf("; read back: max output difference %.3g%s", diff,
                dropped_state && diff > 0 ? " (start state dropped: the first moments differ)" : "");

@@ -50,6 +50,7 @@ static void usage(FILE *f)
             "  --time-signature N/D    meter without -i (default 4/4)\n"
             "  --only-new              write only the generated notes\n"
             "  -h, --help              this text\n"
+            "  --version               the program's version\n"
             "\n"
             "An existing OUT is replaced (never the input or the model).\n"
             "Exit status: 0 written; 1 a file could not be read or written, or the model\n"
@@ -94,26 +95,27 @@ int main(int argc, char **argv)
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             usage(stdout);
             return 0;
+        } else if (!strcmp(a, "--version")) {
+            return rnnfx_cli_version("rnnfx-generate");
         } else if (!strcmp(a, "--only-new")) {
             only_new = 1;
             continue;
         }
         /* An unknown word is said to be one before anything else: as the
-         * last argument it was reported as "--bogus needs a value". */
+         * last argument it was reported as "--bogus needs a value". One
+         * line, as the other tools say it: the whole usage text came
+         * first and pushed the message off a small terminal. */
         int known = !strcmp(a, "-m") || !strcmp(a, "-i") || !strcmp(a, "-o");
         for (int k = 0; !known && value_opts[k]; k++)
             known = !strcmp(a, value_opts[k]);
         if (!known) {
-            usage(stderr);
             if (a[0] != '-')
                 return usage_error("unexpected argument '%s'%s", a,
                                    ": files are given with -m MODEL, -i START.mid, -o OUT.mid");
             return usage_error("unknown option '%s'%s", a, " (see --help)");
         }
-        if (!v) {
-            usage(stderr);
-            return usage_error("%s needs a value%s", a, "");
-        }
+        if (!v)
+            return usage_error("%s needs a value%s", a, " (see --help)");
         i++;
         if (!strcmp(a, "-m") || !strcmp(a, "--model"))
             bad = rnnfx_cli_set_once("rnnfx-generate", "-m/--model", &model_path, v) ? 2 : 0;
@@ -148,23 +150,21 @@ int main(int argc, char **argv)
                     ;
             }
         } else {
-            usage(stderr);
-            return usage_error("unknown option '%s'%s", a, "");
+            return usage_error("unknown option '%s'%s", a, " (see --help)");
         }
         if (bad == 2) /* given twice: said already */
             return 2;
         if (bad)
             return usage_error("%s: bad value '%s'", a, v);
     }
-    if (!model_path || !out_path) {
-        usage(stderr);
-        return usage_error("-m MODEL and -o OUTPUT are required%s%s", "", "");
-    }
+    if (!model_path || !out_path)
+        return usage_error("-m MODEL and -o OUTPUT are required%s%s", " (see --help)", "");
 
     /* Checked before any work. The output holds the input's notes too, but
      * re-quantised and re-encoded: "-i song.mid -o song.mid" must not
      * replace the user's file (nor the model, nor a folder, whose error
-     * only came after all the work). */
+     * only came after all the work). Naming a file this run reads as the
+     * output is a usage error (2), as in rnnfx-process. */
     struct stat so;
     if (stat(out_path, &so) == 0) {
         if (S_ISDIR(so.st_mode))
@@ -172,8 +172,9 @@ int main(int argc, char **argv)
         const char *reads[2] = {in_path, model_path};
         for (int k = 0; k < 2; k++)
             if (rnnfx_cli_same_file(out_path, reads[k]))
-                return die("-o %s would overwrite %s, which this run reads; choose another name",
-                           out_path, reads[k]);
+                return usage_error("-o %s would overwrite %s, which this run reads; choose "
+                                   "another name",
+                                   out_path, reads[k]);
     }
     /* A MIDI file under an audio or model name is unreadable to what the
      * name promises (as rnnfx-train and rnnfx-convert refuse JSON there). */

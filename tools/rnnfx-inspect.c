@@ -3,6 +3,9 @@
  *
  *   rnnfx-inspect [--json] [--bench-ms N | --no-bench] [--rate HZ] MODEL... (options anywhere)
  *
+ * (--sample-rate HZ is taken for --rate: rnnfx-convert names the same
+ * setting so.)
+ *
  * For each file: the format it was read from, the architecture (layers,
  * sizes, skip, output activation), parameter count, sample rate, gains,
  * conditioning knobs, metadata, training error, and a CPU cost estimate:
@@ -72,9 +75,10 @@ static void usage(FILE *f)
             "                  array when several files are given)\n"
             "  --bench-ms N    time spent measuring the CPU cost, ms (default 200, at most 60000)\n"
             "  --no-bench      skip the measurement (MACs per step are still shown)\n"
-            "  --rate HZ       sample rate to assume when a file does not say (shown\n"
-            "                  as assumed)\n"
-            "  -h, --help      this text\n");
+            "  --rate HZ       sample rate to take when a file does not say (shown as\n"
+            "                  given by --rate); also spelt --sample-rate HZ\n"
+            "  -h, --help      this text\n"
+            "  --version       the program's version\n");
 }
 
 /* Runs the model's fast kernels on white noise in 128-sample blocks (the
@@ -175,8 +179,13 @@ static const char *printable(const char *s, char *buf, size_t len)
     return buf;
 }
 
+/* Where an audio model's sample rate came from: the file, --rate (the
+ * file does not say), or the format's default (the file does not say and
+ * no --rate was given). */
+typedef enum { RATE_FROM_FILE, RATE_FROM_OPTION, RATE_ASSUMED } RateSource;
+
 static void print_text(const char *path, const RnnfxModel *model, const Cost *cost,
-                       const SelfTest *t, int assumed_rate, double rest)
+                       const SelfTest *t, RateSource rate_src, double rest)
 {
     char pb[4 * 4096 + 8]; /* printable() of the longest metadata field */
     const RnnfxArch *a = rnnfx_model_arch(model);
@@ -200,8 +209,12 @@ static void print_text(const char *path, const RnnfxModel *model, const Cost *co
     printf("\n  outputs:        %d\n", a->output_size);
     printf("  parameters:     %zu (%.1f KiB as float32)\n", np, (double)np * 4.0 / 1024.0);
     if (a->kind == RNNFX_KIND_AUDIO) {
+        /* "assumed" also after --rate 48000 once: the user could not tell
+         * whether the option had been taken */
         printf("  sample rate:    %g Hz%s\n", m->sample_rate,
-               assumed_rate ? " (assumed: the file does not say; --rate HZ to change)" : "");
+               rate_src == RATE_ASSUMED   ? " (assumed: the file does not say; --rate HZ to change)"
+               : rate_src == RATE_FROM_OPTION ? " (given by --rate; the file does not say)"
+                                          : "");
         printf("  input gain:     %+.2f dB\n", rnnfx_cli_lin_to_db(m->input_gain));
         printf("  output gain:    %+.2f dB\n", rnnfx_cli_lin_to_db(m->output_gain));
     } else {
@@ -260,7 +273,7 @@ static void print_text(const char *path, const RnnfxModel *model, const Cost *co
 }
 
 static json_object *json_text(const RnnfxModel *model, const char *path, const Cost *cost,
-                              const SelfTest *t, int assumed_rate, double rest)
+                              const SelfTest *t, RateSource rate_src, double rest)
 {
     const RnnfxArch *a = rnnfx_model_arch(model);
     const RnnfxMeta *m = rnnfx_model_meta_const(model);
@@ -289,8 +302,15 @@ static json_object *json_text(const RnnfxModel *model, const char *path, const C
     json_object_object_add(o, "output_sigmoid", json_object_new_boolean(a->output_sigmoid));
     json_object_object_add(o, "parameters", json_object_new_int64((int64_t)param_count(model)));
     json_object_object_add(o, "sample_rate", json_object_new_double(m->sample_rate));
-    if (a->kind == RNNFX_KIND_AUDIO)
-        json_object_object_add(o, "sample_rate_assumed", json_object_new_boolean(assumed_rate));
+    if (a->kind == RNNFX_KIND_AUDIO) {
+        /* true whenever the file does not say (--rate or the default) */
+        json_object_object_add(o, "sample_rate_assumed",
+                               json_object_new_boolean(rate_src != RATE_FROM_FILE));
+        json_object_object_add(o, "sample_rate_source",
+                               json_object_new_string(rate_src == RATE_FROM_FILE     ? "file"
+                                                      : rate_src == RATE_FROM_OPTION ? "--rate"
+                                                                                     : "default"));
+    }
     json_object_object_add(o, "input_gain", json_object_new_double(m->input_gain));
     json_object_object_add(o, "output_gain", json_object_new_double(m->output_gain));
     json_object *knobs = json_object_new_array();
@@ -355,7 +375,7 @@ int main(int argc, char **argv)
 {
     /* "--name=value" as well as "--name value", as rnnfx-train takes */
     static const char *const value_opts[] = {
-        "--bench-ms", "--rate", NULL};
+        "--bench-ms", "--rate", "--sample-rate", NULL};
     argv = rnnfx_cli_split_equals(argc, argv, value_opts, &argc);
     if (!argv) {
         fprintf(stderr, "rnnfx-inspect: out of memory\n");
@@ -380,6 +400,9 @@ int main(int argc, char **argv)
             usage(stdout);
             free(files);
             return 0;
+        } else if (!strcmp(a, "--version")) {
+            free(files);
+            return rnnfx_cli_version("rnnfx-inspect");
         } else if (!strcmp(a, "--json")) {
             as_json = 1;
         } else if (!strcmp(a, "--no-bench")) {
@@ -396,13 +419,14 @@ int main(int argc, char **argv)
             }
             bench_ms = v;
             i++;
-        } else if (!strcmp(a, "--rate")) {
+        } else if (!strcmp(a, "--rate") || !strcmp(a, "--sample-rate")) {
             /* the rates the loader accepts; a bad one is the command
              * line's fault, not the file's ("invalid: 3 Hz is not
-             * plausible", exit 1) */
+             * plausible", exit 1). --sample-rate is rnnfx-convert's name
+             * for the same setting. */
             long v;
             if (i + 1 >= argc || rnnfx_cli_parse_int(argv[i + 1], 1000, 1536000, &v) != 0) {
-                fprintf(stderr, "rnnfx-inspect: --rate needs a sample rate in Hz, 1000..1536000\n");
+                fprintf(stderr, "rnnfx-inspect: %s needs a sample rate in Hz, 1000..1536000\n", a);
                 free(files);
                 return 2;
             }
@@ -452,7 +476,14 @@ int main(int argc, char **argv)
         }
         Cost cost = measure(model, bench_ms);
         SelfTest st_res = run_selftest(path, model);
-        int assumed = rnnfx_cli_model_rate_assumed(model);
+        /* --rate only counts where the loader took it (an rnnfx file
+         * without "sample_rate" is read as 48 kHz whatever --rate says) */
+        RateSource rate_src =
+            !rnnfx_cli_model_rate_assumed(model) ? RATE_FROM_FILE
+            : lopts.default_sample_rate > 0 &&
+                    rnnfx_model_meta_const(model)->sample_rate == lopts.default_sample_rate
+                ? RATE_FROM_OPTION
+                : RATE_ASSUMED;
         /* Valid but sounding wrong: a constant offset on silence (a file
          * whose export swapped gates or biases). A warning, not a failure:
          * the file is what it says, and plays. */
@@ -471,7 +502,7 @@ int main(int argc, char **argv)
                                     : "output differs from the file's output_batch");
         }
         if (as_json) {
-            json_object *o = json_text(model, path, &cost, &st_res, assumed, rest);
+            json_object *o = json_text(model, path, &cost, &st_res, rate_src, rest);
             if (arr)
                 json_object_array_add(arr, o);
             else {
@@ -481,7 +512,7 @@ int main(int argc, char **argv)
         } else {
             if (i > 0)
                 printf("\n");
-            print_text(path, model, &cost, &st_res, assumed, rest);
+            print_text(path, model, &cost, &st_res, rate_src, rest);
         }
         rnnfx_model_free(model);
     }

@@ -55,6 +55,8 @@ typedef struct {
     MsgType type;
     RnnfxChainControls controls; /* MSG_CONTROLS */
     RnnfxChainCore *core;        /* MSG_CORE: to install (main->audio) or free (audio->main) */
+    int ir_change;               /* MSG_CORE to install: the same model with another impulse
+                                    response (counted apart from model swaps) */
 } Msg;
 
 #define RING_SIZE 64u /* power of two */
@@ -119,7 +121,7 @@ typedef struct {
     _Atomic uint64_t first_dropout_at, last_dropout_at; /* callback numbers + 1; 0 = none */
     _Atomic uint32_t in_peak_bits, out_peak_bits; /* float bits, max since last read */
     _Atomic uint32_t in_peak_run_bits, out_peak_run_bits; /* float bits, max since the start */
-    _Atomic uint64_t swaps_installed;
+    _Atomic uint64_t swaps_installed, ir_installed; /* model cores / response-only cores */
     _Atomic int switching;
     float silence[4096];
 } Live;
@@ -202,7 +204,8 @@ static int audio_cb(const void *input, void *output, unsigned long frames,
             RnnfxChainCore *displaced = NULL;
             rnnfx_chain_swap(L->chain, m.core, &displaced);
             send_back(L, displaced);
-            atomic_fetch_add_explicit(&L->swaps_installed, 1, memory_order_relaxed);
+            atomic_fetch_add_explicit(m.ir_change ? &L->ir_installed : &L->swaps_installed, 1,
+                                      memory_order_relaxed);
         }
     }
 
@@ -288,7 +291,15 @@ typedef struct {
     int quit;
     int tty;          /* keyboard in raw mode */
     int status_line;  /* print the status line */
+    /* Statistics of the `model` and `ir` commands, counted apart: an ir
+     * change was counted as a model swap while a model that failed to load
+     * was not counted as requested, so "2 requested, 2 installed, 1 failed
+     * to load" came out of three commands. Every command counts as
+     * requested; a model swap or a response change either fails here or
+     * is installed by the audio thread (Live), and a response given
+     * without a model waits for one (ir_waiting). */
     uint64_t swaps_requested, swaps_failed;
+    uint64_t ir_requested, ir_failed, ir_waiting;
     double start;
 } App;
 
@@ -328,10 +339,26 @@ static const RnnfxModel *current_model(App *a)
     return a->model;
 }
 
+/* For a model whose file states no sample rate: a note (no program prefix or
+ * newline) that the loader's default is the rate it plays at, as
+ * rnnfx-inspect and rnnfx-convert say; "" for a file that states one. A
+ * 44.1 kHz capture run as a 48 kHz one has every filter it learnt moved up
+ * 9 %, which nothing said. Thread: main. */
+static void assumed_rate_note(const RnnfxModel *model, const char *path, char *buf, size_t len)
+{
+    buf[0] = '\0';
+    if (rnnfx_cli_model_rate_assumed(model))
+        snprintf(buf, len, "note: %s does not state its sample rate; it plays as a %g Hz model "
+                           "(if it was trained at another rate, rnnfx-convert --sample-rate R "
+                           "writes a copy that says so)",
+                 path, rnnfx_model_meta_const(model)->sample_rate);
+}
+
 /* Loads a model and sends its core to the audio thread, which crossfades to
  * it. Thread: main. */
 static int swap_model(App *a, const char *path)
 {
+    a->swaps_requested++;
     RnnfxModel *model = NULL;
     RnnfxError err = {{0}};
     RnnfxStatus st = rnnfx_model_load(path, NULL, &model, &err);
@@ -341,6 +368,9 @@ static int swap_model(App *a, const char *path)
         rnnfx_model_free(model);
         model = NULL;
     }
+    char note[1400] = "";
+    if (st == RNNFX_OK)
+        assumed_rate_note(model, path, note, sizeof note);
     RnnfxChainCore *core = NULL;
     if (st == RNNFX_OK) /* owns model; the current impulse response stays */
         st = rnnfx_chain_core_new_ir(a->L->chain, model, 1, a->ir, &core, &err);
@@ -359,10 +389,11 @@ static int swap_model(App *a, const char *path)
         say(a, "too many model changes queued; try again");
         return -1;
     }
-    a->swaps_requested++;
     a->model = rnnfx_chain_core_model(core);
     snprintf(a->model_path, sizeof a->model_path, "%s", path);
     say(a, "switching to %s", path);
+    if (note[0])
+        say(a, "%s", note);
     char rw[300];
     rnnfx_cli_rest_warning(rest, rw, sizeof rw);
     if (rw[0])
@@ -387,6 +418,7 @@ static void describe_ir(const RnnfxIr *ir, const char *path, char *buf, size_t l
  * playing. Thread: main. */
 static int set_ir(App *a, const char *path)
 {
+    a->ir_requested++;
     RnnfxIr *ir = NULL;
     RnnfxError err = {{0}};
     RnnfxStatus st = RNNFX_OK;
@@ -394,6 +426,7 @@ static int set_ir(App *a, const char *path)
     if (!off)
         st = rnnfx_ir_load(path, a->L->rate, a->L->chain_ch, &ir, &err);
     if (st != RNNFX_OK) {
+        a->ir_failed++;
         say(a, "cannot use impulse response %s: %s (unchanged)", path,
             rnnfx_cli_without_path(err.msg[0] ? err.msg : rnnfx_strerror(st), path));
         return -1;
@@ -405,20 +438,23 @@ static int set_ir(App *a, const char *path)
         if (st == RNNFX_OK) /* owns the copy (also on failure) */
             st = rnnfx_chain_core_new_ir(a->L->chain, copy, 1, ir, &core, &err);
         if (st != RNNFX_OK) {
+            a->ir_failed++;
             say(a, "cannot build the chain with %s: %s (unchanged)", off ? "no impulse response" : path,
                 err.msg[0] ? err.msg : rnnfx_strerror(st));
             rnnfx_ir_free(ir);
             return -1;
         }
-        Msg m = {.type = MSG_CORE, .core = core};
+        Msg m = {.type = MSG_CORE, .core = core, .ir_change = 1};
         if (!ring_push(&a->L->to_audio, &m)) {
             rnnfx_chain_core_free(core);
             rnnfx_ir_free(ir);
+            a->ir_failed++;
             say(a, "too many changes queued; try again");
             return -1;
         }
-        a->swaps_requested++;
         a->model = rnnfx_chain_core_model(core);
+    } else {
+        a->ir_waiting++; /* no core to build: the next model gets it */
     }
     rnnfx_ir_free(a->ir);
     a->ir = ir;
@@ -473,7 +509,18 @@ static int set_knob(App *a, const char *name, double value)
     const RnnfxModel *model = current_model(a);
     int k = model ? rnnfx_model_param_index(model, name) : -1;
     if (k < 0) {
-        say(a, "the model has no knob named '%s'", name);
+        /* The names it has, as rnnfx-process gives them: "no knob named
+         * 'gain'" alone left the user guessing, and did not say that
+         * nothing changed. */
+        char names[512];
+        if (!model)
+            say(a, "no model is playing: no knob named '%s' (unchanged)", name);
+        else if (rnnfx_model_arch(model)->n_params == 0)
+            say(a, "the model has no knob named '%s' (unchanged; it has no knobs)", name);
+        else {
+            rnnfx_cli_knob_names(model, names, sizeof names);
+            say(a, "the model has no knob named '%s' (unchanged; its knobs: %s)", name, names);
+        }
         return -1;
     }
     const RnnfxArch *arch = rnnfx_model_arch(model);
@@ -547,7 +594,7 @@ static void command(App *a, char *line)
                 *val++ = '\0';
         }
         if (rnnfx_cli_parse_double(val, &v) != 0) {
-            say(a, "set needs NAME VALUE");
+            say(a, "set needs NAME VALUE (unchanged)");
             return;
         }
         set_knob(a, arg, v);
@@ -723,6 +770,13 @@ static void print_stats(App *a, FILE *f)
     fprintf(f, "rnnfx-live: model swaps: %llu requested, %llu installed, %llu failed to load\n",
             (unsigned long long)a->swaps_requested, (unsigned long long)atomic_load(&L->swaps_installed),
             (unsigned long long)a->swaps_failed);
+    fprintf(f, "rnnfx-live: impulse response changes: %llu requested, %llu installed, %llu failed",
+            (unsigned long long)a->ir_requested, (unsigned long long)atomic_load(&L->ir_installed),
+            (unsigned long long)a->ir_failed);
+    if (a->ir_waiting)
+        fprintf(f, ", %llu with no model playing (kept for the next model)",
+                (unsigned long long)a->ir_waiting);
+    fprintf(f, "\n");
     fflush(f);
 }
 
@@ -1022,6 +1076,7 @@ static void usage(FILE *f)
         "  --control FIFO       read commands from a named pipe (created if missing)\n"
         "  --verbose            show PortAudio's own messages\n"
         "  -h, --help           this text\n"
+        "  --version            the program's version\n"
         "\n"
         "Commands (script, FIFO, or standard input when it is not a terminal):\n"
         "  in-gain DB | out-gain DB | mix X | set KNOB VALUE | bypass on|off|toggle |\n"
@@ -1069,6 +1124,8 @@ int main(int argc, char **argv)
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             usage(stdout);
             return 0;
+        } else if (!strcmp(a, "--version")) {
+            return rnnfx_cli_version("rnnfx-live");
         } else if (!strcmp(a, "--list")) {
             do_list = 1;
         } else if (!strcmp(a, "--verbose")) {
@@ -1195,6 +1252,10 @@ int main(int argc, char **argv)
             rnnfx_cli_rest_warning(rnnfx_cli_model_rest_output(model), rw, sizeof rw);
             if (rw[0])
                 fprintf(stderr, "rnnfx-live: warning: %s: %s\n", model_path, rw);
+            char note[1400];
+            assumed_rate_note(model, model_path, note, sizeof note);
+            if (note[0])
+                fprintf(stderr, "rnnfx-live: %s\n", note);
         }
         int idx[RNNFX_MAX_PARAMS];
         if (rnnfx_cli_resolve_knobs(model, knobs, n_knobs, idx, msg, sizeof msg) != 0) {

@@ -24,8 +24,9 @@
  * (see overdrive()), the demo's stand-in when no LV2 effect is installed.
  *
  * Not a realistic guitar synthesizer for music (no vibrato, bends, body
- * resonances); it is test material. Writes 32-bit float mono (any extension
- * libsndfile knows: .wav, .flac, ...), atomically.
+ * resonances); it is test material. Writes mono in the format the output's
+ * extension names (rnnfx_audio_format_for_path: .wav 32-bit float, .flac
+ * 24-bit, .aiff/.caf/.rf64 float, .ogg Vorbis), atomically.
  */
 #include <math.h>
 #include <signal.h>
@@ -325,12 +326,6 @@ static RnnfxStatus write_whole(const char *path, const float *y, size_t n, int r
  * trainer's alignment has something to find. */
 static int overdrive(const char *in_path, const char *out_path)
 {
-    /* "--overdrive take.wav -o take.wav" once replaced the take */
-    if (rnnfx_cli_same_file(in_path, out_path)) {
-        fprintf(stderr, "rnnfx-pluck: -o %s would overwrite the input %s; choose another name\n",
-                out_path, in_path);
-        return 1;
-    }
     RnnfxAudio a;
     RnnfxError err;
     if (rnnfx_audio_read(in_path, &a, &err) != RNNFX_OK) {
@@ -400,17 +395,31 @@ int main(int argc, char **argv)
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         long l;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            printf("usage: rnnfx-pluck -o OUT.wav [--seconds S] [--seed N] [--rate HZ] [--peak-db DB]\n"
-                   "       rnnfx-pluck --overdrive IN -o OUT.wav\n"
-                   "Renders a plucked-string guitar riff (a DI-like dry recording), 32-bit float mono;\n"
+            /* It said "-o OUT.wav" and "32-bit float" while "-o x.flac"
+             * wrote 24-bit FLAC: the extension chooses the format. */
+            printf("usage: rnnfx-pluck -o OUT [--seconds S] [--seed N] [--rate HZ] [--peak-db DB]\n"
+                   "       rnnfx-pluck --overdrive IN -o OUT\n"
+                   "Renders a plucked-string guitar riff (a DI-like dry recording), mono;\n"
                    "--overdrive runs a file through the reference overdrive pedal instead (several\n"
-                   "channels are averaged; the output is mono).\n"
-                   "  --seconds S   length, 0 < S <= 3600 (default 60)\n"
-                   "  --rate HZ     8000..192000 (default 48000)\n"
-                   "  --peak-db DB  peak level, -100..0 dBFS (default -6)\n"
-                   "  --seed N      riff and sound (default 1)\n"
-                   "An existing OUT is replaced.\n");
+                   "channels are averaged; the output is mono, at IN's rate).\n"
+                   "\n"
+                   "  -o, --output OUT  file to write; its extension chooses the format: .wav\n"
+                   "                    (32-bit float), .flac (24-bit), .aif/.aiff, .caf, .rf64\n"
+                   "                    (32-bit float), .ogg (Vorbis)\n"
+                   "  --seconds S       length, 0 < S <= 3600 (default 60)\n"
+                   "  --rate HZ         8000..192000 (default 48000)\n"
+                   "  --peak-db DB      peak level, -100..0 dBFS (default -6)\n"
+                   "  --seed N          riff and sound (default 1)\n"
+                   "  -h, --help        this text\n"
+                   "  --version         the program's version\n"
+                   "\n"
+                   "An existing OUT is replaced (never the --overdrive input).\n"
+                   "Exit status: 0 written; 1 IN could not be read or OUT written (a folder,\n"
+                   "a missing folder); 2 bad usage (unknown option, bad value, no -o, an\n"
+                   "extension that names no format, OUT the same file as IN).\n");
             return 0;
+        } else if (!strcmp(a, "--version")) {
+            return rnnfx_cli_version("rnnfx-pluck");
         } else if (!strcmp(a, "--overdrive") || !strcmp(a, "-o") || !strcmp(a, "--output") ||
                    !strcmp(a, "--seconds") || !strcmp(a, "--rate") || !strcmp(a, "--peak-db") ||
                    !strcmp(a, "--seed")) {
@@ -468,9 +477,35 @@ int main(int argc, char **argv)
         return 2;
     }
     if (!out) {
-        fprintf(stderr, "rnnfx-pluck: no output file (-o OUT.wav)\n");
+        fprintf(stderr, "rnnfx-pluck: no output file (-o OUT.wav, or .flac, ...; see --help)\n");
         return 2;
     }
+    /* The output is checked before any work, with the messages the other
+     * tools give: a folder read as "unknown extension (use .wav or
+     * .flac)", a missing folder as "cannot create a temporary file beside
+     * it" after the whole render, and an unknown extension was found only
+     * after rendering. */
+    struct stat ost;
+    if (stat(out, &ost) == 0 && S_ISDIR(ost.st_mode)) {
+        fprintf(stderr, "rnnfx-pluck: %s is a folder; give a file name\n", out);
+        return 1;
+    }
+    /* "--overdrive take.wav -o take.wav" once replaced the take. A usage
+     * error (2), as in rnnfx-process: the command line names one file
+     * twice. */
+    if (od_in && rnnfx_cli_same_file(od_in, out)) {
+        fprintf(stderr, "rnnfx-pluck: -o %s would overwrite the input %s; choose another name\n",
+                out, od_in);
+        return 2;
+    }
+    if (!rnnfx_audio_format_for_path(out)) {
+        fprintf(stderr, "rnnfx-pluck: -o %s: its extension names no audio format (use .wav, "
+                        ".flac, .aiff, .caf, .ogg or .rf64)\n",
+                out);
+        return 2;
+    }
+    if (rnnfx_cli_check_folder_of("rnnfx-pluck", out) != 0)
+        return 1;
     if (od_in)
         return overdrive(od_in, out);
     rng_state ^= (uint64_t)seed * 0xD1B54A32D192ED03ull;
@@ -530,12 +565,7 @@ int main(int argc, char **argv)
     for (size_t t = 0; t < n; t++)
         y[t] *= g;
     RnnfxError err;
-    int fmt = rnnfx_audio_format_for_path(out);
-    if (!fmt) {
-        fprintf(stderr, "rnnfx-pluck: %s: unknown extension (use .wav or .flac)\n", out);
-        return 2;
-    }
-    if (write_whole(out, y, n, (int)rate, fmt, &err) != RNNFX_OK) {
+    if (write_whole(out, y, n, (int)rate, rnnfx_audio_format_for_path(out), &err) != RNNFX_OK) {
         fprintf(stderr, "rnnfx-pluck: %s\n", err.msg);
         return 1;
     }

@@ -21,6 +21,12 @@
 #include "instance.h"
 #include "model_file.h"
 
+int rnnfx_cli_version(const char *prog)
+{
+    printf("%s %s\n", prog, RNNFX_VERSION);
+    return 0;
+}
+
 int rnnfx_cli_parse_double(const char *text, double *out)
 {
     if (!text || !*text)
@@ -68,6 +74,18 @@ int rnnfx_cli_parse_knob(const char *text, RnnfxCliKnob *knob, char *err, size_t
     return 0;
 }
 
+void rnnfx_cli_knob_names(const RnnfxModel *model, char *buf, size_t len)
+{
+    if (len == 0)
+        return;
+    const RnnfxArch *arch = rnnfx_model_arch(model);
+    snprintf(buf, len, "%s", arch->n_params ? "" : "none");
+    for (int p = 0; p < arch->n_params; p++) {
+        size_t used = strlen(buf);
+        snprintf(buf + used, len - used, "%s%s", p ? ", " : "", arch->params[p].name);
+    }
+}
+
 int rnnfx_cli_resolve_knobs(const RnnfxModel *model, const RnnfxCliKnob *knobs, int n_knobs,
                             int *index, char *err, size_t err_len)
 {
@@ -75,14 +93,10 @@ int rnnfx_cli_resolve_knobs(const RnnfxModel *model, const RnnfxCliKnob *knobs, 
     for (int i = 0; i < n_knobs; i++) {
         int k = rnnfx_model_param_index(model, knobs[i].name);
         if (k < 0) {
-            char list[512] = "";
-            for (int p = 0; p < arch->n_params; p++) {
-                size_t used = strlen(list);
-                snprintf(list + used, sizeof list - used, "%s%s", p ? ", " : "",
-                         arch->params[p].name);
-            }
+            char list[512];
+            rnnfx_cli_knob_names(model, list, sizeof list);
             snprintf(err, err_len, "the model has no knob named '%s' (its knobs: %s)",
-                     knobs[i].name, arch->n_params ? list : "none");
+                     knobs[i].name, list);
             return -1;
         }
         /* the same knob twice would play whichever came last without a word */

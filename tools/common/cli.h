@@ -2,9 +2,10 @@
  * cli.h — small helpers shared by the rnnfx command-line programs.
  *
  * Strict number parsing (a typo such as "--mix 0,5" is an error, not 0),
- * "name=value" knob settings, a monotonic clock, and formatting of durations
- * for progress lines. Nothing here prints except the checks that say so
- * (rnnfx_cli_set_once, rnnfx_cli_check_folder_of); nothing here is meant
+ * "name=value" knob settings, a monotonic clock, formatting of durations
+ * for progress lines, and the project's version. Nothing here prints
+ * except the checks that say so (rnnfx_cli_set_once,
+ * rnnfx_cli_check_folder_of) and rnnfx_cli_version; nothing here is meant
  * for an audio thread (they may format text).
  */
 #ifndef RNNFX_CLI_H
@@ -14,6 +15,15 @@
 
 #include "model.h"
 #include "chain.h"
+
+/* The release the programs belong to, printed by every tool's --version.
+ * Defined here only. (The LV2 plugin's lv2:minorVersion/microVersion in
+ * ttl/ version its port interface and change on their own.) */
+#define RNNFX_VERSION "0.2.0"
+
+/* For "--version": prints "<prog> <RNNFX_VERSION>" on standard output and
+ * returns 0, the exit status for main to return. Thread: main. */
+int rnnfx_cli_version(const char *prog);
 
 /* Parses a whole string as a finite double / an int in [lo, hi]. Returns 0 on
  * success, -1 if the text is not entirely a number or is out of range.
@@ -30,6 +40,11 @@ typedef struct {
 
 /* Parses "name=value" into *knob. Returns 0 or -1 (message in err). */
 int rnnfx_cli_parse_knob(const char *text, RnnfxCliKnob *knob, char *err, size_t err_len);
+
+/* The model's knob names, ", " between them, or "none": for a message
+ * about a knob name the model does not have, so the user sees the right
+ * ones. Cut short if buf is too small. Thread: any. */
+void rnnfx_cli_knob_names(const RnnfxModel *model, char *buf, size_t len);
 
 /* Resolves knob names against a model: fills index[i] with the knob index.
  * Returns 0, or -1 with a message listing the model's knobs (or naming a
@@ -89,7 +104,6 @@ int rnnfx_cli_same_path(const char *a, const char *b);
  * <path>: ..." to stderr. Thread: any. */
 int rnnfx_cli_check_folder_of(const char *prog, const char *path);
 
-/* dB <-> linear, with -inf dB for 0. Thread: any. */
 /* why without a leading "path: " (the engine's and the I/O layer's
  * messages usually name the file already, and the tools print it before
  * the reason themselves). Thread: any. */
@@ -100,6 +114,7 @@ const char *rnnfx_cli_without_path(const char *why, const char *path);
  * RnnfxMeta.sample_rate_assumed). Thread: any. */
 int rnnfx_cli_model_rate_assumed(const RnnfxModel *model);
 
+/* dB <-> linear, with -inf dB for 0. Thread: any. */
 double rnnfx_cli_db_to_lin(double db);
 double rnnfx_cli_lin_to_db(double lin);
 
