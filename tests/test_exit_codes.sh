@@ -8,8 +8,9 @@
 # "--name=value" works for every tool. Also: rnnfx-train names a
 # recording's unusable sample rate and a missing --resume checkpoint before
 # doing any work; rnnfx-pluck --overdrive never overwrites its input and
-# plays through non-finite input samples; rnnfx-process refuses a FIFO and
-# takes its default thread count from the CPU affinity; rnnfx-live refuses
+# plays through non-finite input samples; rnnfx-process refuses a FIFO,
+# takes --output as -o and its default thread count from the CPU
+# affinity; rnnfx-live refuses
 # a folder as --script and a regular file as --control before it opens a
 # device, and names a rejected model file once. Every tool's --help exits 0
 # with no line over 100 columns.
@@ -216,7 +217,13 @@ EOF
 # with the wrong model, a model written to the wrong file)
 expect "process: -m twice" 2 "-m/--model is given twice" -- "$BIN/rnnfx-process" -m "$T/m.json" -m "$T/k.json" -o "$T/p2x" "$T/in.wav"
 expect "process: -o twice" 2 "-o/--out-dir is given twice" -- "$BIN/rnnfx-process" -m "$T/m.json" -o "$T/p2x" --out-dir "$T/p2y" "$T/in.wav"
+expect "process: -o and --output" 2 "-o/--out-dir is given twice" -- "$BIN/rnnfx-process" -m "$T/m.json" -o "$T/p2x" --output "$T/p2y" "$T/in.wav"
 [ ! -e "$T/p2x" ] && [ ! -e "$T/p2y" ] || { echo "FAIL process wrote outputs with an option given twice"; fails=$((fails + 1)); }
+# --output is -o's long name in every other tool: rnnfx-process called it
+# an unknown option; it is --out-dir's synonym
+expect "process: --output is --out-dir" 0 "1 done" -- "$BIN/rnnfx-process" -m "$T/m.json" --output "$T/pou" "$T/in.wav"
+expect "process: --output=DIR" 0 "1 done" -- "$BIN/rnnfx-process" -m "$T/m.json" --output="$T/pou2" "$T/in.wav"
+[ -f "$T/pou/in.wav" ] && [ -f "$T/pou2/in.wav" ] || { echo "FAIL process: --output wrote no pou/in.wav, pou2/in.wav"; fails=$((fails + 1)); }
 expect "train: -o twice" 2 "-o/--output is given twice" -- "$BIN/rnnfx-train" -i "$T/in.wav" -t "$T/in.wav" -o "$T/t1.json" --output="$T/t2.json"
 expect "train --midi: -o twice" 2 "-o/--output is given twice" -- "$BIN/rnnfx-train" --midi "$T" -o "$T/t1.json" -o "$T/t2.json"
 expect "convert: -o twice" 2 "-o/--output is given twice" -- "$BIN/rnnfx-convert" "$T/m.json" -o "$T/c1.json" -o "$T/c2.json"

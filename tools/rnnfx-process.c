@@ -77,7 +77,8 @@ static void usage(FILE *f)
         "Input and output:\n"
         "  -m, --model FILE     model file (rnnfx, AIDA-X, Proteus or NAM)\n"
         "  -o, --out-dir DIR    write outputs here (subfolders of folder inputs are\n"
-        "                       mirrored); created if missing\n"
+        "                       mirrored); created if missing. --output is the same\n"
+        "                       option (-o's long name in the other tools)\n"
         "  --pattern P          output name pattern, default '{dir}{name}.{ext}';\n"
         "                       placeholders {name} {ext} {dir} {model}. Without -o\n"
         "                       the name is relative to each input's own folder\n"
@@ -178,8 +179,9 @@ int main(int argc, char **argv)
 {
     /* "--name=value" as well as "--name value", as rnnfx-train takes */
     static const char *const value_opts[] = {
-        "--model", "--out-dir", "--pattern", "--list", "--encoding", "--format", "--jobs",
-        "--block", "--in-gain", "--out-gain", "--mix", "--knob", "--set", "--ir", "--tail", NULL};
+        "--model", "--out-dir", "--output", "--pattern", "--list", "--encoding", "--format",
+        "--jobs", "--block", "--in-gain", "--out-gain", "--mix", "--knob", "--set", "--ir",
+        "--tail", NULL};
     argv = rnnfx_cli_split_equals(argc, argv, value_opts, &argc);
     if (!argv) {
         fprintf(stderr, "rnnfx-process: out of memory\n");
@@ -226,7 +228,9 @@ int main(int argc, char **argv)
                 return 2;
             if (rnnfx_cli_set_once("rnnfx-process", "-m/--model", &model_path, argv[++i]) != 0)
                 return 2;
-        } else if (!strcmp(a, "-o") || !strcmp(a, "--out-dir")) {
+        } else if (!strcmp(a, "-o") || !strcmp(a, "--out-dir") || !strcmp(a, "--output")) {
+            /* --output too: it is -o's long name in every other tool, and
+             * "--output out/" here was an unknown option */
             if (!need_arg(i, argc, a) ||
                 rnnfx_cli_set_once("rnnfx-process", "-o/--out-dir", &out_dir, argv[++i]) != 0)
                 return 2;
