@@ -57,6 +57,9 @@
 #     maps the range onto AIDA-X's 0..1: tests/test_interop.c).
 #   - an absolute --pattern given with -o was written under the -o folder
 #     (out/tmp/...): now a usage error naming both.
+#   - rnnfx-process: two inputs of one name named as files (a.wav
+#     sub/a.wav) were told to "use a --pattern with {dir}", which cannot
+#     tell them apart; the advice given now works (checked by following it).
 #
 #   - a model file that loads but settles far from 0 on silence (a
 #     mis-converted AIDA-X GRU export sits at +0.198: a DC offset under
@@ -334,6 +337,31 @@ expect "train --midi: --checkpoint '' is a usage error" 2 "--checkpoint needs a 
     "$P/rnnfx-train" --midi midiplain -o em.json --checkpoint "" --epochs 1
 [ -n "$(cd "$T" && ls -d empty.* em.* 2>/dev/null)" ] &&
     { echo "FAIL train: a refused run wrote $(cd "$T" && ls -d empty.* em.*)"; fails=$((fails + 1)); }
+
+# --- rnnfx-process: advice that works ---------------------------------------
+# Two files of one name named on the command line ("a.wav sub/a.wav" with
+# -o) were told "use a --pattern with {dir}", which was the pattern already
+# and cannot tell them apart ({dir} is the subfolder below a folder input,
+# "" for both). The advice given must be one that works: following it
+# writes both.
+mkdir -p "$T/clash/sub" && cp "$T/in.wav" "$T/clash/a.wav" && cp "$T/other.wav" "$T/clash/sub/a.wav" || exit 1
+expect "process: two a.wav named as files: no {dir} advice" 2 "would both be written to .*write each beside its input instead \(no -o, --pattern '\{name\}-fx\.\{ext\}'\)" -- \
+    "$P/rnnfx-process" -q -m m.json -o clashout --pattern '{dir}{name}.{ext}' clash/a.wav clash/sub/a.wav
+grep -qi "with {dir}\|put {dir}" "$T/.out" && { echo "FAIL process: {dir} advised where it cannot help"; fails=$((fails + 1)); }
+[ -e "$T/clashout" ] && { echo "FAIL process: a refused clash wrote clashout"; fails=$((fails + 1)); }
+expect "process: ... and the advice works" 0 "" -- \
+    "$P/rnnfx-process" -q -m m.json --pattern '{name}-fx.{ext}' clash/a.wav clash/sub/a.wav
+[ -f "$T/clash/a-fx.wav" ] && [ -f "$T/clash/sub/a-fx.wav" ] ||
+    { echo "FAIL process: the advised pattern did not write both"; fails=$((fails + 1)); }
+# Found in a folder at different depths, {dir} does tell them apart: then
+# (and only then) it is the advice, and it works.
+rm -f "$T/clash/a-fx.wav" "$T/clash/sub/a-fx.wav"
+expect "process: a folder's a.wav and sub/a.wav: {dir} advised" 2 "put \{dir\} in the --pattern" -- \
+    "$P/rnnfx-process" -q -m m.json -o clashout --pattern '{name}.{ext}' clash
+expect "process: ... and the advice works" 0 "" -- \
+    "$P/rnnfx-process" -q -m m.json -o clashout --pattern '{dir}{name}.{ext}' clash
+[ -f "$T/clashout/a.wav" ] && [ -f "$T/clashout/sub/a.wav" ] ||
+    { echo "FAIL process: {dir} did not write both"; fails=$((fails + 1)); }
 
 # --- messages that name the problem ------------------------------------------
 # rnnfx-generate said "--bogus needs a value" for an unknown last option,

@@ -405,6 +405,9 @@ static void test_inputs(void **state)
     write_audio(tmp_path(p, "tree/sub/a.wav"), SF_FORMAT_WAV | SF_FORMAT_PCM_16, 1, 48000, 3000, 0.5f, 5);
     assert_int_equal(run("-m '%s' -o '%s/clash' --pattern '{name}.{ext}' '%s/tree'", g_model, g_tmp, g_tmp), 2);
     assert_true(stderr_has("would both be written"));
+    /* ... with advice that works for these two (found at different depths
+     * of a folder input: {dir} tells them apart) */
+    assert_true(stderr_has("put {dir} in the --pattern"));
     assert_false(rnnfx_test_exists(tmp_path(p, "clash")));
 }
 

@@ -548,6 +548,55 @@ static int expand_pattern(const char *pattern, const RnnfxBatchItem *it, const c
     return 0;
 }
 
+/* 1 if a and b are in the same folder (compared by real path). */
+static int same_folder(const char *a, const char *b)
+{
+    char *ca = canonical(a), *cb = canonical(b);
+    int same = 0;
+    if (ca && cb) {
+        char *sa = strrchr(ca, '/'), *sb = strrchr(cb, '/');
+        size_t na = sa ? (size_t)(sa - ca) : 0, nb = sb ? (size_t)(sb - cb) : 0;
+        same = na == nb && !strncmp(ca, cb, na);
+    }
+    free(ca);
+    free(cb);
+    return same;
+}
+
+/* The way out for two inputs that would share an output, one that works
+ * for these two. "Use a --pattern with {dir}" was once said for a.wav and
+ * sub/a.wav named on the command line, where {dir} is "" for both (it is
+ * the subfolder below a folder input) and already in the default pattern:
+ * advice that could not work. So the placeholders are offered only when
+ * they differ between the two and the pattern lacks them. */
+static void clash_advice(const RnnfxBatchItem *a, const RnnfxBatchItem *b,
+                         const RnnfxBatchNaming *naming, const char *pattern, char *buf,
+                         size_t len)
+{
+    const char *ba = base_name(a->in_path), *bb = base_name(b->in_path);
+    const char *ea = ext_of(a->in_path), *eb = ext_of(b->in_path);
+    size_t na = *ea ? (size_t)(ea - 1 - ba) : strlen(ba);
+    size_t nb = *eb ? (size_t)(eb - 1 - bb) : strlen(bb);
+    const int same_name = na == nb && !strncmp(ba, bb, na);
+    const int same_dir = !strcmp(a->rel_dir, b->rel_dir);
+    if (!same_name && !strstr(pattern, "{name}"))
+        msgf(buf, len, "put {name} in the --pattern (each input's base name), or rename one");
+    else if (!same_dir && !strstr(pattern, "{dir}"))
+        msgf(buf, len, "put {dir} in the --pattern (the subfolder each was found in below its "
+                       "folder input), or rename one");
+    else if (same_name && !same_folder(a->in_path, b->in_path) && naming->out_dir)
+        msgf(buf, len, "no placeholder tells them apart ({dir}, the subfolder below a folder "
+                       "input and empty for a file named on its own, is the same for both): "
+                       "write each beside its input instead (no -o, --pattern "
+                       "'{name}-fx.{ext}'), give them separate runs with their own -o, or "
+                       "rename one");
+    else if (same_name && strcasecmp(ea, eb) && naming->out_ext)
+        msgf(buf, len, "their names differ only in the extension, which --format makes the "
+                       "same: give them separate runs, or rename one");
+    else
+        msgf(buf, len, "no placeholder tells them apart: give them separate runs, or rename one");
+}
+
 int rnnfx_batch_name_outputs(RnnfxBatchList *list, const RnnfxBatchNaming *naming, char *err,
                              size_t err_len)
 {
@@ -656,11 +705,12 @@ int rnnfx_batch_name_outputs(RnnfxBatchList *list, const RnnfxBatchNaming *namin
     qsort(outs, list->count, sizeof *outs, cmp_key);
     for (size_t i = 1; i < list->count; i++) {
         if (!strcmp(outs[i].key, outs[i - 1].key)) {
-            msgf(err, err_len,
-                     "%s and %s would both be written to %s; use a --pattern with {dir} or "
-                     "rename one",
-                     list->items[outs[i - 1].index].in_path, list->items[outs[i].index].in_path,
-                     list->items[outs[i].index].out_path);
+            const RnnfxBatchItem *a = &list->items[outs[i - 1].index];
+            const RnnfxBatchItem *b = &list->items[outs[i].index];
+            char advice[400];
+            clash_advice(a, b, naming, pattern, advice, sizeof advice);
+            msgf(err, err_len, "%s and %s would both be written to %s; %s", a->in_path,
+                 b->in_path, b->out_path, advice);
             goto done_keys;
         }
     }

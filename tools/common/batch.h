@@ -114,10 +114,13 @@ int rnnfx_batch_add_list(RnnfxBatchList *list, const char *list_path, char *err,
  * pattern placeholders: {name} base name without extension, {ext} the
  * output extension (the input's, or the --format one), {dir} the mirrored
  * subfolder ("" or "a/b/"), {model} the model file's base name. Default
- * "{dir}{name}.{ext}". With out_dir the result is out_dir/expansion;
+ * "{dir}{name}.{ext}". {dir} is the subfolder below the folder input a file
+ * was found in: "" for files named on their own (as arguments or list
+ * lines), wherever they are. With out_dir the result is out_dir/expansion;
  * without it, the expansion is taken relative to each input's own folder.
  * Unknown placeholders and patterns naming the same output for two inputs
- * are errors (returned), as is an output that is one of the inputs. */
+ * are errors (returned, with a way out that works for those two inputs),
+ * as is an output that is one of the inputs. */
 typedef struct {
     const char *out_dir;    /* may be NULL */
     const char *pattern;    /* may be NULL */
