@@ -602,6 +602,36 @@ int main(int argc, char **argv)
             return 2;
         }
     }
+    /* An --encoding or --format the input's own container or encoding
+     * cannot take ("--float" on FLAC inputs, whose format the outputs
+     * keep) failed every such file at run time, one message each, after
+     * the others had been rendered: refused here, before any work, as
+     * "--format ogg --encoding pcm16" is above. */
+    {
+        size_t first = 0;
+        char why[400];
+        size_t bad = rnnfx_batch_check_formats(&list, &opts, &first, why, sizeof why);
+        if (bad) {
+            /* the options asked, as typed: "--float", "--encoding pcm16 with --format ogg" */
+            char asked[160] = "";
+            if (as_float)
+                snprintf(asked, sizeof asked, "--float");
+            else if (encoding)
+                snprintf(asked, sizeof asked, "--encoding %s", encoding);
+            if (format_name) {
+                size_t used = strlen(asked);
+                snprintf(asked + used, sizeof asked - used, "%s--format %s", used ? " with " : "",
+                         format_name);
+            }
+            fprintf(stderr, "rnnfx-process: %s: %zu of %zu input%s cannot be written so (%s%s: "
+                            "%s); nothing was done\n",
+                    asked, bad, list.count, list.count == 1 ? "" : "s",
+                    list.items[first].in_path, bad > 1 ? " and others" : "", why);
+            rnnfx_batch_list_free(&list);
+            rnnfx_model_free(model);
+            return 2;
+        }
+    }
     if (dry_run) {
         /* An output that exists fails the real run unless told what to do
          * with it: said here, where it costs nothing to find out. */

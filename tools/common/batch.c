@@ -798,6 +798,33 @@ static int output_format(int in_format, int channels, int rate, const RnnfxBatch
     return 0;
 }
 
+size_t rnnfx_batch_check_formats(const RnnfxBatchList *list, const RnnfxBatchOptions *opts,
+                                 size_t *first, char *why, size_t why_len)
+{
+    size_t bad = 0;
+    if (!opts->out_format && !opts->out_subtype)
+        return 0; /* each output as its input: nothing asked that could not be */
+    for (size_t i = 0; i < list->count; i++) {
+        const char *path = list->items[i].in_path;
+        struct stat st;
+        /* opening a FIFO would wait for a writer; prepare() refuses it */
+        if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+            continue;
+        SF_INFO info = {0};
+        SNDFILE *sf = sf_open(path, SFM_READ, &info);
+        if (!sf)
+            continue;
+        sf_close(sf);
+        char msg[400];
+        if (!output_format(info.format, info.channels, info.samplerate, opts, msg, sizeof msg) &&
+            bad++ == 0) {
+            *first = i;
+            msgf(why, why_len, "%s", msg);
+        }
+    }
+    return bad;
+}
+
 /* ---- one channel through the chain ---------------------------------------- */
 
 void rnnfx_batch_options_init(RnnfxBatchOptions *opts)

@@ -175,6 +175,18 @@ typedef struct {
 
 void rnnfx_batch_options_init(RnnfxBatchOptions *opts);
 
+/* Checks, from each input's header, that its output can be written in the
+ * format the options ask for (out_format and/or out_subtype: "--float" on
+ * a FLAC input cannot), so that an impossible combination stops the run
+ * before any work instead of failing file after file. Inputs that cannot
+ * be opened are passed over (they fail on their own in the run). Returns
+ * how many inputs cannot be written; *first gets the first one's index and
+ * why (why_len bytes) the reason, with the option to add when there is one
+ * ("add --format wav"). Nothing to check (0) when the options keep each
+ * input's format. */
+size_t rnnfx_batch_check_formats(const RnnfxBatchList *list, const RnnfxBatchOptions *opts,
+                                 size_t *first, char *why, size_t why_len);
+
 /* Processes every item; fills each item's results. Returns the number of
  * failed items (0 = all done or skipped). A failed item leaves no output,
  * no temporary file and no output folder that this run created for it.
