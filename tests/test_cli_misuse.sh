@@ -60,6 +60,8 @@
 #   - rnnfx-process: two inputs of one name named as files (a.wav
 #     sub/a.wav) were told to "use a --pattern with {dir}", which cannot
 #     tell them apart; the advice given now works (checked by following it).
+#   - rnnfx-process: one folder with no audio file among several inputs
+#     stopped the whole run; it now fails alone (exit 1), the rest is done.
 #
 #   - a model file that loads but settles far from 0 on silence (a
 #     mis-converted AIDA-X GRU export sits at +0.198: a DC offset under
@@ -338,7 +340,7 @@ expect "train --midi: --checkpoint '' is a usage error" 2 "--checkpoint needs a 
 [ -n "$(cd "$T" && ls -d empty.* em.* 2>/dev/null)" ] &&
     { echo "FAIL train: a refused run wrote $(cd "$T" && ls -d empty.* em.*)"; fails=$((fails + 1)); }
 
-# --- rnnfx-process: advice that works ---------------------------------------
+# --- rnnfx-process: advice that works, one bad input fails alone ----------
 # Two files of one name named on the command line ("a.wav sub/a.wav" with
 # -o) were told "use a --pattern with {dir}", which was the pattern already
 # and cannot tell them apart ({dir} is the subfolder below a folder input,
@@ -362,6 +364,24 @@ expect "process: ... and the advice works" 0 "" -- \
     "$P/rnnfx-process" -q -m m.json -o clashout --pattern '{dir}{name}.{ext}' clash
 [ -f "$T/clashout/a.wav" ] && [ -f "$T/clashout/sub/a.wav" ] ||
     { echo "FAIL process: {dir} did not write both"; fails=$((fails + 1)); }
+
+# One folder holding no audio among several inputs stopped the whole run
+# ("adir: folder holds no audio files", exit 2, nothing done), while a
+# missing file fails alone. It now fails alone too: the others are done,
+# exit 1. Alone (nothing else to do) it is still a usage error.
+mkdir -p "$T/emptydir"
+expect "process: an empty folder among inputs fails alone" 1 "FAILED emptydir: folder holds no audio files" -- \
+    "$P/rnnfx-process" -m m.json -o emptyout emptydir in.wav
+grep -q "1 done, 0 skipped, 1 failed" "$T/.out" ||
+    { echo "FAIL process: the summary does not count the empty folder as failed"; fails=$((fails + 1)); }
+[ -f "$T/emptyout/in.wav" ] || { echo "FAIL process: in.wav not done beside the empty folder"; fails=$((fails + 1)); }
+printf 'emptydir\nother.wav\n' >"$T/elist.txt"
+expect "process: an empty folder in a list fails alone" 1 "FAILED emptydir: folder holds no audio files" -- \
+    "$P/rnnfx-process" -q -m m.json -o emptyout2 --list elist.txt
+[ -f "$T/emptyout2/other.wav" ] || { echo "FAIL process: other.wav not done beside the empty folder"; fails=$((fails + 1)); }
+expect "process: an empty folder alone is a usage error" 2 "emptydir: folder holds no audio files" -- \
+    "$P/rnnfx-process" -q -m m.json -o emptyout3 emptydir
+[ -e "$T/emptyout3" ] && { echo "FAIL process: emptyout3 made for nothing"; fails=$((fails + 1)); }
 
 # --- messages that name the problem ------------------------------------------
 # rnnfx-generate said "--bogus needs a value" for an unknown last option,

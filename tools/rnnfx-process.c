@@ -18,8 +18,9 @@
  * unless --tail asks for more: the chain's answer to silence after the
  * input's end (the model's decay, a reverb's tail).
  *
- * Failures are per file: a file that cannot be read or written gets a
- * message and a non-zero exit status while the others still get done, and
+ * Failures are per file: a file that cannot be read or written (or a
+ * folder input with no audio file in it) gets a message and a non-zero
+ * exit status while the others still get done, and
  * nothing half-written is ever left under an output name. Inputs are never
  * overwritten. This file is the command line only; the work is in
  * tools/common/batch.c.
@@ -118,7 +119,8 @@ static void usage(FILE *f)
         "  -h, --help           this text\n"
         "\n"
         "Exit status: 0 all files done (or skipped), 1 the model or some file\n"
-        "failed, 2 bad usage, 130 interrupted.\n",
+        "(or a folder input holding no audio file) failed, 2 bad usage, 130\n"
+        "interrupted.\n",
         RNNFX_CHAIN_GAIN_MIN_DB, RNNFX_CHAIN_GAIN_MAX_DB, RNNFX_CHAIN_GAIN_MIN_DB,
         RNNFX_CHAIN_GAIN_MAX_DB, RNNFX_IR_MAX_SECONDS, RNNFX_IR_MAX_TAPS, TAIL_MAX_SECONDS,
         RNNFX_CHAIN_MAX_KNOBS);
@@ -553,7 +555,9 @@ int main(int argc, char **argv)
     opts.cancel = &g_cancel;
 
     /* Inputs. A list or folder that cannot be read stops the run (nothing
-     * was started); a single missing file becomes a per-file failure. */
+     * was started); a single missing file becomes a per-file failure, and
+     * so does a folder holding no audio file when there are other inputs
+     * (list.empty_dirs, reported with the files' failures). */
     if (out_dir && rnnfx_batch_list_skip_dir(&list, out_dir) != 0) {
         fprintf(stderr, "rnnfx-process: out of memory\n");
         rnnfx_model_free(model);
@@ -574,7 +578,13 @@ int main(int argc, char **argv)
         }
     }
     if (list.count == 0) {
-        fprintf(stderr, "rnnfx-process: no input files found\n");
+        /* nothing to do at all: the command line is wrong, not one input */
+        for (size_t i = 0; i < list.n_empty_dirs; i++)
+            fprintf(stderr, "rnnfx-process: %s: folder holds no audio files\n",
+                    list.empty_dirs[i]);
+        if (!list.n_empty_dirs)
+            fprintf(stderr, "rnnfx-process: no input files found\n");
+        rnnfx_batch_list_free(&list);
         rnnfx_model_free(model);
         return 2;
     }
@@ -644,6 +654,10 @@ int main(int argc, char **argv)
                                      : "  (exists: fails without --overwrite or --skip-existing)";
             printf("%s -> %s%s\n", list.items[i].in_path, list.items[i].out_path, note);
         }
+        for (size_t i = 0; i < list.n_empty_dirs; i++)
+            fprintf(stderr, "rnnfx-process: %s: folder holds no audio files (the run counts it "
+                            "as failed)\n",
+                    list.empty_dirs[i]);
         rnnfx_batch_list_free(&list);
         rnnfx_model_free(model);
         return 0;
@@ -667,10 +681,15 @@ int main(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
 
     double t0 = rnnfx_cli_now();
-    size_t failed = rnnfx_batch_run(&list, &opts);
+    /* An empty folder counts as a failed input: the others are done, and
+     * the exit status says that something given was not. */
+    size_t failed = rnnfx_batch_run(&list, &opts) + list.n_empty_dirs;
     double wall = rnnfx_cli_now() - t0;
 
     /* Per-file report: failures, clipping, and a summary line. */
+    for (size_t i = 0; i < list.n_empty_dirs; i++)
+        fprintf(stderr, "rnnfx-process: FAILED %s: folder holds no audio files\n",
+                list.empty_dirs[i]);
     size_t done = 0, skipped = 0, cancelled = 0;
     double audio_s = 0.0, tail_total = 0.0, tail_min = INFINITY, tail_max = 0.0;
     for (size_t i = 0; i < list.count; i++) {

@@ -118,6 +118,9 @@ void rnnfx_batch_list_free(RnnfxBatchList *list)
     }
     free(list->items);
     free(list->skip_dir);
+    for (size_t i = 0; i < list->n_empty_dirs; i++)
+        free(list->empty_dirs[i]);
+    free(list->empty_dirs);
     memset(list, 0, sizeof *list);
 }
 
@@ -300,8 +303,22 @@ static int add_path(RnnfxBatchList *list, const char *path, char *err, size_t er
         if (rc != 0)
             return -1;
         if (list->count == before) {
-            msgf(err, err_len, "%s: folder holds no audio files", path);
-            return -1;
+            /* Noted, not fatal: one empty folder among several inputs
+             * stopped the whole run before anything was done, while a
+             * missing or broken file only fails itself. The caller reports
+             * it as a failed input (or as a usage error when it is all
+             * there is). */
+            char *d = dupstr(path);
+            char **n = d ? realloc(list->empty_dirs,
+                                   (list->n_empty_dirs + 1) * sizeof *list->empty_dirs)
+                         : NULL;
+            if (!n) {
+                free(d);
+                msgf(err, err_len, "out of memory");
+                return -1;
+            }
+            list->empty_dirs = n;
+            list->empty_dirs[list->n_empty_dirs++] = d;
         }
         return 0;
     }

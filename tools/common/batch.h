@@ -90,6 +90,12 @@ typedef struct {
      * second run into an output folder inside the inputs does not take the
      * first run's outputs as inputs). Set with rnnfx_batch_list_skip_dir. */
     char *skip_dir;
+    /* Folders given as inputs (arguments or list lines) that hold no audio
+     * file. Not an error of the whole run: the caller reports each as a
+     * failed input beside the files' own failures, and stops with a usage
+     * error only when nothing else was found. */
+    char **empty_dirs;
+    size_t n_empty_dirs;
 } RnnfxBatchList;
 
 void rnnfx_batch_list_init(RnnfxBatchList *list);
@@ -101,7 +107,9 @@ int rnnfx_batch_list_skip_dir(RnnfxBatchList *list, const char *dir);
 
 /* Adds one command-line argument: a file, a folder (recursive; only files
  * with an audio extension libsndfile knows, hidden entries skipped, sorted
- * by name), or "@LIST" (a list file). Returns 0, or -1 with a message. */
+ * by name), or "@LIST" (a list file). A folder with no audio file in it is
+ * added to empty_dirs. Returns 0, or -1 with a message (a folder or list
+ * that cannot be read, out of memory). */
 int rnnfx_batch_add_arg(RnnfxBatchList *list, const char *arg, char *err, size_t err_len);
 
 /* Adds every path of a list file: one per line, blank lines and lines
