@@ -62,6 +62,9 @@
 #     tell them apart; the advice given now works (checked by following it).
 #   - rnnfx-process: one folder with no audio file among several inputs
 #     stopped the whole run; it now fails alone (exit 1), the rest is done.
+#   - rnnfx-process: a model file stating no sample rate was resampled to
+#     an assumed rate without a word; a note says so, --model-rate sets it,
+#     and one that contradicts a stated rate is refused.
 #
 #   - a model file that loads but settles far from 0 on silence (a
 #     mis-converted AIDA-X GRU export sits at +0.198: a DC offset under
@@ -382,6 +385,34 @@ expect "process: an empty folder in a list fails alone" 1 "FAILED emptydir: fold
 expect "process: an empty folder alone is a usage error" 2 "emptydir: folder holds no audio files" -- \
     "$P/rnnfx-process" -q -m m.json -o emptyout3 emptydir
 [ -e "$T/emptyout3" ] && { echo "FAIL process: emptyout3 made for nothing"; fails=$((fails + 1)); }
+
+# --- rnnfx-process: a model file that states no sample rate ---------------
+# A model file that states no sample rate was resampled to its format's
+# usual one without a word (rnnfx-inspect shows it as assumed): a note now
+# says so and names --model-rate, which sets it (the output is that of a
+# copy of the file stating that rate); a --model-rate that contradicts a
+# rate the file states is refused, nothing written.
+cp tests/data/interop/chowcentaur_klon_gain0_gru8.json "$T/norate.json" || exit 1
+expect "process: an assumed model rate is noted" 0 "note: norate.json does not state its sample rate; 48000 Hz assumed.*--model-rate HZ" -- \
+    "$P/rnnfx-process" -m norate.json -o nr48 in.wav
+expect "process: ... not with -q" 0 "" -- "$P/rnnfx-process" -q -m norate.json -o nr48q in.wav
+[ -s "$T/.out" ] && { echo "FAIL process: -q printed:"; sed 's/^/     /' "$T/.out"; fails=$((fails + 1)); }
+"$P/rnnfx-convert" "$T/norate.json" --sample-rate 44100 -o "$T/rate44.json" >/dev/null 2>&1 ||
+    { echo "test_cli_misuse: cannot write rate44.json"; exit 1; }
+expect "process: --model-rate 44100 on a file that states none" 0 "" -- \
+    "$P/rnnfx-process" -m norate.json --model-rate 44100 -o nr44 in.wav
+grep -q "note" "$T/.out" && { echo "FAIL process: a note although --model-rate was given"; fails=$((fails + 1)); }
+"$P/rnnfx-process" -q -m "$T/rate44.json" -o "$T/r44" "$T/in.wav" >/dev/null 2>&1
+if cmp -s "$T/nr44/in.wav" "$T/r44/in.wav" && ! cmp -s "$T/nr44/in.wav" "$T/nr48/in.wav"; then
+    echo "ok   process: --model-rate 44100 plays as a file stating 44100 Hz"
+else
+    echo "FAIL process: --model-rate 44100 output is not that of a 44.1 kHz model"; fails=$((fails + 1))
+fi
+expect "process: --model-rate against a stated rate is refused" 2 "--model-rate 44100: m.json states 48000 Hz" -- \
+    "$P/rnnfx-process" -q -m m.json --model-rate 44100 -o mrout in.wav
+[ -e "$T/mrout" ] && { echo "FAIL process: a refused --model-rate wrote mrout"; fails=$((fails + 1)); }
+expect "process: --model-rate equal to the stated rate" 0 "" -- \
+    "$P/rnnfx-process" -q -m m.json --model-rate 48000 -o mrout2 in.wav
 
 # --- messages that name the problem ------------------------------------------
 # rnnfx-generate said "--bogus needs a value" for an unknown last option,

@@ -80,6 +80,10 @@ static void usage(FILE *f)
         "  -o, --out-dir DIR    write outputs here (subfolders of folder inputs are\n"
         "                       mirrored); created if missing. --output is the same\n"
         "                       option (-o's long name in the other tools)\n"
+        "  --model-rate HZ      the rate the model was trained at, for a model file\n"
+        "                       that does not state one (otherwise its format's usual\n"
+        "                       rate is assumed, with a note); a file that states\n"
+        "                       another rate is refused\n"
         "  --pattern P          output name pattern, default '{dir}{name}.{ext}';\n"
         "                       placeholders {name} {ext} {dir} {model} ({dir}: the\n"
         "                       subfolder below a folder input, empty for files\n"
@@ -183,9 +187,9 @@ int main(int argc, char **argv)
 {
     /* "--name=value" as well as "--name value", as rnnfx-train takes */
     static const char *const value_opts[] = {
-        "--model", "--out-dir", "--output", "--pattern", "--list", "--encoding", "--format",
-        "--jobs", "--block", "--in-gain", "--out-gain", "--mix", "--knob", "--set", "--ir",
-        "--tail", NULL};
+        "--model", "--out-dir", "--output", "--model-rate", "--pattern", "--list", "--encoding",
+        "--format", "--jobs", "--block", "--in-gain", "--out-gain", "--mix", "--knob", "--set",
+        "--ir", "--tail", NULL};
     argv = rnnfx_cli_split_equals(argc, argv, value_opts, &argc);
     if (!argv) {
         fprintf(stderr, "rnnfx-process: out of memory\n");
@@ -197,6 +201,7 @@ int main(int argc, char **argv)
     long jobs = rnnfx_cli_cpu_count(), block = 4096;
     double in_db = 0.0, out_db = 0.0, mix = 1.0, tail_s = 0.0;
     int tail_auto = 0;
+    long model_rate = 0; /* --model-rate: 0 = not given */
     RnnfxCliKnob knobs[MAX_SET];
     int n_knobs = 0;
     double knob_pos[RNNFX_CHAIN_MAX_KNOBS]; /* --knob N=POS, NAN = not given */
@@ -238,6 +243,22 @@ int main(int argc, char **argv)
             if (!need_arg(i, argc, a) ||
                 rnnfx_cli_set_once("rnnfx-process", "-o/--out-dir", &out_dir, argv[++i]) != 0)
                 return 2;
+        } else if (!strcmp(a, "--model-rate")) {
+            /* the rates the loader accepts (rnnfx-inspect --rate's) */
+            if (!need_arg(i, argc, a))
+                return 2;
+            if (model_rate) {
+                fprintf(stderr, "rnnfx-process: --model-rate is given twice (%ld, '%s')\n",
+                        model_rate, argv[i + 1]);
+                return 2;
+            }
+            if (rnnfx_cli_parse_int(argv[i + 1], 1000, 1536000, &model_rate) != 0) {
+                fprintf(stderr, "rnnfx-process: --model-rate needs a sample rate in Hz, "
+                                "1000..1536000 (got '%s')\n",
+                        argv[i + 1]);
+                return 2;
+            }
+            i++;
         } else if (!strcmp(a, "--pattern")) {
             if (!need_arg(i, argc, a) ||
                 rnnfx_cli_set_once("rnnfx-process", a, &pattern, argv[++i]) != 0)
@@ -450,7 +471,9 @@ int main(int argc, char **argv)
     /* The model, checked before any file is touched. */
     RnnfxModel *model = NULL;
     RnnfxError err = {{0}};
-    RnnfxStatus st = rnnfx_model_load(model_path, NULL, &model, &err);
+    RnnfxLoadOptions lopts = {0};
+    lopts.default_sample_rate = (double)model_rate; /* 0: the format's own default */
+    RnnfxStatus st = rnnfx_model_load(model_path, &lopts, &model, &err);
     if (st != RNNFX_OK) {
         const char *why =
             rnnfx_cli_without_path(err.msg[0] ? err.msg : rnnfx_strerror(st), model_path);
@@ -462,6 +485,30 @@ int main(int argc, char **argv)
         fprintf(stderr, "rnnfx-process: %s is a MIDI-frame model, not an audio capture\n", model_path);
         rnnfx_model_free(model);
         return 1;
+    }
+    {
+        /* A file that states no rate (AIDA-X, Proteus and NAM files may
+         * not) was run at the format's usual rate without a word, while
+         * rnnfx-inspect showed it as assumed: a capture trained at
+         * 44.1 kHz and run at 48 kHz shapes every frequency 9 % higher
+         * than the amp did. Say so, and how to give the right one. A --model-rate that contradicts a rate
+         * the file states is refused: it could only be a mistake about
+         * which file this is (a wrong rate in the file is corrected once
+         * with rnnfx-convert --sample-rate). */
+        const double rate = rnnfx_model_meta_const(model)->sample_rate;
+        if (model_rate && !rnnfx_cli_model_rate_assumed(model) && rate != (double)model_rate) {
+            fprintf(stderr, "rnnfx-process: --model-rate %ld: %s states %g Hz; --model-rate only "
+                            "gives the rate of a file that states none (to correct the file's, "
+                            "write a copy with rnnfx-convert --sample-rate)\n",
+                    model_rate, model_path, rate);
+            rnnfx_model_free(model);
+            return 2;
+        }
+        if (!model_rate && rnnfx_cli_model_rate_assumed(model) && !quiet)
+            fprintf(stderr, "rnnfx-process: note: %s does not state its sample rate; %g Hz "
+                            "assumed (its format's usual rate): if it was trained at another, "
+                            "give --model-rate HZ\n",
+                    model_path, rate);
     }
     {
         /* A model that settles far from 0 on silence puts that offset
