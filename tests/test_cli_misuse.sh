@@ -60,6 +60,14 @@
 #     maps the range onto AIDA-X's 0..1: tests/test_interop.c).
 #   - an absolute --pattern given with -o was written under the -o folder
 #     (out/tmp/...): now a usage error naming both.
+#   - rnnfx-process: two inputs of one name named as files (a.wav
+#     sub/a.wav) were told to "use a --pattern with {dir}", which cannot
+#     tell them apart; the advice given now works (checked by following it).
+#   - rnnfx-process: one folder with no audio file among several inputs
+#     stopped the whole run; it now fails alone (exit 1), the rest is done.
+#   - rnnfx-process: a model file stating no sample rate was resampled to
+#     an assumed rate without a word; a note says so, --model-rate sets it,
+#     and one that contradicts a stated rate is refused.
 #
 #   - a model file that loads but settles far from 0 on silence (a
 #     mis-converted AIDA-X GRU export sits at +0.198: a DC offset under
@@ -337,6 +345,77 @@ expect "train --midi: --checkpoint '' is a usage error" 2 "--checkpoint needs a 
     "$P/rnnfx-train" --midi midiplain -o em.json --checkpoint "" --epochs 1
 [ -n "$(cd "$T" && ls -d empty.* em.* 2>/dev/null)" ] &&
     { echo "FAIL train: a refused run wrote $(cd "$T" && ls -d empty.* em.*)"; fails=$((fails + 1)); }
+
+# --- rnnfx-process: advice that works, one bad input fails alone ----------
+# Two files of one name named on the command line ("a.wav sub/a.wav" with
+# -o) were told "use a --pattern with {dir}", which was the pattern already
+# and cannot tell them apart ({dir} is the subfolder below a folder input,
+# "" for both). The advice given must be one that works: following it
+# writes both.
+mkdir -p "$T/clash/sub" && cp "$T/in.wav" "$T/clash/a.wav" && cp "$T/other.wav" "$T/clash/sub/a.wav" || exit 1
+expect "process: two a.wav named as files: no {dir} advice" 2 "would both be written to .*write each beside its input instead \(no -o, --pattern '\{name\}-fx\.\{ext\}'\)" -- \
+    "$P/rnnfx-process" -q -m m.json -o clashout --pattern '{dir}{name}.{ext}' clash/a.wav clash/sub/a.wav
+grep -qi "with {dir}\|put {dir}" "$T/.out" && { echo "FAIL process: {dir} advised where it cannot help"; fails=$((fails + 1)); }
+[ -e "$T/clashout" ] && { echo "FAIL process: a refused clash wrote clashout"; fails=$((fails + 1)); }
+expect "process: ... and the advice works" 0 "" -- \
+    "$P/rnnfx-process" -q -m m.json --pattern '{name}-fx.{ext}' clash/a.wav clash/sub/a.wav
+[ -f "$T/clash/a-fx.wav" ] && [ -f "$T/clash/sub/a-fx.wav" ] ||
+    { echo "FAIL process: the advised pattern did not write both"; fails=$((fails + 1)); }
+# Found in a folder at different depths, {dir} does tell them apart: then
+# (and only then) it is the advice, and it works.
+rm -f "$T/clash/a-fx.wav" "$T/clash/sub/a-fx.wav"
+expect "process: a folder's a.wav and sub/a.wav: {dir} advised" 2 "put \{dir\} in the --pattern" -- \
+    "$P/rnnfx-process" -q -m m.json -o clashout --pattern '{name}.{ext}' clash
+expect "process: ... and the advice works" 0 "" -- \
+    "$P/rnnfx-process" -q -m m.json -o clashout --pattern '{dir}{name}.{ext}' clash
+[ -f "$T/clashout/a.wav" ] && [ -f "$T/clashout/sub/a.wav" ] ||
+    { echo "FAIL process: {dir} did not write both"; fails=$((fails + 1)); }
+
+# One folder holding no audio among several inputs stopped the whole run
+# ("adir: folder holds no audio files", exit 2, nothing done), while a
+# missing file fails alone. It now fails alone too: the others are done,
+# exit 1. Alone (nothing else to do) it is still a usage error.
+mkdir -p "$T/emptydir"
+expect "process: an empty folder among inputs fails alone" 1 "FAILED emptydir: folder holds no audio files" -- \
+    "$P/rnnfx-process" -m m.json -o emptyout emptydir in.wav
+grep -q "1 done, 0 skipped, 1 failed" "$T/.out" ||
+    { echo "FAIL process: the summary does not count the empty folder as failed"; fails=$((fails + 1)); }
+[ -f "$T/emptyout/in.wav" ] || { echo "FAIL process: in.wav not done beside the empty folder"; fails=$((fails + 1)); }
+printf 'emptydir\nother.wav\n' >"$T/elist.txt"
+expect "process: an empty folder in a list fails alone" 1 "FAILED emptydir: folder holds no audio files" -- \
+    "$P/rnnfx-process" -q -m m.json -o emptyout2 --list elist.txt
+[ -f "$T/emptyout2/other.wav" ] || { echo "FAIL process: other.wav not done beside the empty folder"; fails=$((fails + 1)); }
+expect "process: an empty folder alone is a usage error" 2 "emptydir: folder holds no audio files" -- \
+    "$P/rnnfx-process" -q -m m.json -o emptyout3 emptydir
+[ -e "$T/emptyout3" ] && { echo "FAIL process: emptyout3 made for nothing"; fails=$((fails + 1)); }
+
+# --- rnnfx-process: a model file that states no sample rate ---------------
+# A model file that states no sample rate was resampled to its format's
+# usual one without a word (rnnfx-inspect shows it as assumed): a note now
+# says so and names --model-rate, which sets it (the output is that of a
+# copy of the file stating that rate); a --model-rate that contradicts a
+# rate the file states is refused, nothing written.
+cp tests/data/interop/chowcentaur_klon_gain0_gru8.json "$T/norate.json" || exit 1
+expect "process: an assumed model rate is noted" 0 "note: norate.json does not state its sample rate; 48000 Hz assumed.*--model-rate HZ" -- \
+    "$P/rnnfx-process" -m norate.json -o nr48 in.wav
+expect "process: ... not with -q" 0 "" -- "$P/rnnfx-process" -q -m norate.json -o nr48q in.wav
+[ -s "$T/.out" ] && { echo "FAIL process: -q printed:"; sed 's/^/     /' "$T/.out"; fails=$((fails + 1)); }
+"$P/rnnfx-convert" "$T/norate.json" --sample-rate 44100 -o "$T/rate44.json" >/dev/null 2>&1 ||
+    { echo "test_cli_misuse: cannot write rate44.json"; exit 1; }
+expect "process: --model-rate 44100 on a file that states none" 0 "" -- \
+    "$P/rnnfx-process" -m norate.json --model-rate 44100 -o nr44 in.wav
+grep -q "note" "$T/.out" && { echo "FAIL process: a note although --model-rate was given"; fails=$((fails + 1)); }
+"$P/rnnfx-process" -q -m "$T/rate44.json" -o "$T/r44" "$T/in.wav" >/dev/null 2>&1
+if cmp -s "$T/nr44/in.wav" "$T/r44/in.wav" && ! cmp -s "$T/nr44/in.wav" "$T/nr48/in.wav"; then
+    echo "ok   process: --model-rate 44100 plays as a file stating 44100 Hz"
+else
+    echo "FAIL process: --model-rate 44100 output is not that of a 44.1 kHz model"; fails=$((fails + 1))
+fi
+expect "process: --model-rate against a stated rate is refused" 2 "--model-rate 44100: m.json states 48000 Hz" -- \
+    "$P/rnnfx-process" -q -m m.json --model-rate 44100 -o mrout in.wav
+[ -e "$T/mrout" ] && { echo "FAIL process: a refused --model-rate wrote mrout"; fails=$((fails + 1)); }
+expect "process: --model-rate equal to the stated rate" 0 "" -- \
+    "$P/rnnfx-process" -q -m m.json --model-rate 48000 -o mrout2 in.wav
 
 # --- messages that name the problem ------------------------------------------
 # rnnfx-generate said "--bogus needs a value" for an unknown last option,

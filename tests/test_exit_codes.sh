@@ -8,8 +8,10 @@
 # "--name=value" works for every tool. Also: rnnfx-train names a
 # recording's unusable sample rate and a missing --resume checkpoint before
 # doing any work; rnnfx-pluck --overdrive never overwrites its input and
-# plays through non-finite input samples; rnnfx-process refuses a FIFO and
-# takes its default thread count from the CPU affinity; rnnfx-live refuses
+# plays through non-finite input samples; rnnfx-process refuses a FIFO,
+# refuses --float or --encoding that its inputs' own containers cannot hold
+# before any work, takes --output as -o and its default thread count from
+# the CPU affinity; rnnfx-live refuses
 # a folder as --script and a regular file as --control before it opens a
 # device, and names a rejected model file once. Every tool's --help exits 0
 # with no line over 100 columns; --version prints the one project version.
@@ -153,6 +155,21 @@ expect "inspect: success" 0 "gru" -- "$BIN/rnnfx-inspect" --no-bench "$T/m.json"
 # rnnfx-convert
 expect "process: --format flac --float is a usage error" 2 "cannot hold float" -- \
     "$BIN/rnnfx-process" -m "$T/m.json" -o "$T/pf" --format flac --float "$T/in.wav"
+# ... and so is --float on FLAC inputs, whose container the outputs keep:
+# every file failed at run time ("0 done, 2 failed", exit 1). Checked on
+# all inputs before any work, one message naming the option to add.
+"$BIN/rnnfx-process" -q -m "$T/m.json" -o "$T/pflac" --format flac "$T/in.wav" "$T/nan.wav" >/dev/null 2>&1 &&
+    "$BIN/rnnfx-process" -q -m "$T/m.json" -o "$T/pogg" --format ogg "$T/in.wav" >/dev/null 2>&1 ||
+    { echo "test_exit_codes: cannot write the FLAC and Ogg inputs"; exit 1; }
+expect "process: --float on FLAC inputs is a usage error" 2 "--float: 2 of 3 inputs cannot be written so .*add --format wav" -- \
+    "$BIN/rnnfx-process" -m "$T/m.json" -o "$T/pf2" --float "$T/pflac/in.flac" "$T/pflac/nan.flac" "$T/in.wav"
+[ ! -e "$T/pf2" ] || { echo "FAIL process: --float on FLAC inputs wrote outputs"; fails=$((fails + 1)); }
+expect "process: --encoding pcm16 on an Ogg input is a usage error" 2 "--encoding pcm16: 1 of 1 input cannot be written so .*add --format wav" -- \
+    "$BIN/rnnfx-process" -m "$T/m.json" -o "$T/pf3" --encoding pcm16 "$T/pogg/in.ogg"
+[ ! -e "$T/pf3" ] || { echo "FAIL process: --encoding pcm16 on an Ogg input wrote outputs"; fails=$((fails + 1)); }
+expect "process: --float --format wav on FLAC inputs" 0 "" -- \
+    "$BIN/rnnfx-process" -q -m "$T/m.json" -o "$T/pf4" --float --format wav "$T/pflac/in.flac"
+[ -f "$T/pf4/in.wav" ] || { echo "FAIL process: --float --format wav wrote no pf4/in.wav"; fails=$((fails + 1)); }
 expect "convert: unknown option" 2 "" -- "$BIN/rnnfx-convert" --bogus
 expect "convert: missing file" 1 "does-not-exist" -- "$BIN/rnnfx-convert" "$NO.json" -o "$T/c.json"
 expect "convert: success" 0 "" -- "$BIN/rnnfx-convert" "$T/m.json" -o "$T/c.aidax"
@@ -260,7 +277,13 @@ EOF
 # with the wrong model, a model written to the wrong file)
 expect "process: -m twice" 2 "-m/--model is given twice" -- "$BIN/rnnfx-process" -m "$T/m.json" -m "$T/k.json" -o "$T/p2x" "$T/in.wav"
 expect "process: -o twice" 2 "-o/--out-dir is given twice" -- "$BIN/rnnfx-process" -m "$T/m.json" -o "$T/p2x" --out-dir "$T/p2y" "$T/in.wav"
+expect "process: -o and --output" 2 "-o/--out-dir is given twice" -- "$BIN/rnnfx-process" -m "$T/m.json" -o "$T/p2x" --output "$T/p2y" "$T/in.wav"
 [ ! -e "$T/p2x" ] && [ ! -e "$T/p2y" ] || { echo "FAIL process wrote outputs with an option given twice"; fails=$((fails + 1)); }
+# --output is -o's long name in every other tool: rnnfx-process called it
+# an unknown option; it is --out-dir's synonym
+expect "process: --output is --out-dir" 0 "1 done" -- "$BIN/rnnfx-process" -m "$T/m.json" --output "$T/pou" "$T/in.wav"
+expect "process: --output=DIR" 0 "1 done" -- "$BIN/rnnfx-process" -m "$T/m.json" --output="$T/pou2" "$T/in.wav"
+[ -f "$T/pou/in.wav" ] && [ -f "$T/pou2/in.wav" ] || { echo "FAIL process: --output wrote no pou/in.wav, pou2/in.wav"; fails=$((fails + 1)); }
 expect "train: -o twice" 2 "-o/--output is given twice" -- "$BIN/rnnfx-train" -i "$T/in.wav" -t "$T/in.wav" -o "$T/t1.json" --output="$T/t2.json"
 expect "train --midi: -o twice" 2 "-o/--output is given twice" -- "$BIN/rnnfx-train" --midi "$T" -o "$T/t1.json" -o "$T/t2.json"
 expect "convert: -o twice" 2 "-o/--output is given twice" -- "$BIN/rnnfx-convert" "$T/m.json" -o "$T/c1.json" -o "$T/c2.json"

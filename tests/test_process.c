@@ -309,10 +309,15 @@ static void test_formats(void **state)
     assert_non_null(y);
     assert_int_equal(oi.format, SF_FORMAT_FLAC | SF_FORMAT_PCM_24);
     free(y);
-    /* FLAC cannot hold floats: a clear per-file error, nothing written. */
-    assert_int_equal(run("-m '%s' -o '%s/badflt' --float '%s/f/fl.flac'", g_model, g_tmp, g_tmp), 1);
-    assert_true(stderr_has("--format wav"));
-    assert_false(rnnfx_test_exists(tmp_path(p, "badflt/fl.flac")));
+    /* FLAC cannot hold floats: a usage error found from the inputs'
+     * headers before any work (it was one failure per FLAC file, after
+     * the others were rendered), naming the option to add; nothing
+     * written, not even the WAV input's output. */
+    assert_int_equal(run("-m '%s' -o '%s/badflt' --float '%s/f/w16.wav' '%s/f/fl.flac'", g_model,
+                         g_tmp, g_tmp, g_tmp), 2);
+    assert_true(stderr_has("add --format wav"));
+    assert_true(stderr_has("nothing was done"));
+    assert_false(rnnfx_test_exists(tmp_path(p, "badflt")));
 }
 
 static void test_inputs(void **state)
@@ -405,6 +410,9 @@ static void test_inputs(void **state)
     write_audio(tmp_path(p, "tree/sub/a.wav"), SF_FORMAT_WAV | SF_FORMAT_PCM_16, 1, 48000, 3000, 0.5f, 5);
     assert_int_equal(run("-m '%s' -o '%s/clash' --pattern '{name}.{ext}' '%s/tree'", g_model, g_tmp, g_tmp), 2);
     assert_true(stderr_has("would both be written"));
+    /* ... with advice that works for these two (found at different depths
+     * of a folder input: {dir} tells them apart) */
+    assert_true(stderr_has("put {dir} in the --pattern"));
     assert_false(rnnfx_test_exists(tmp_path(p, "clash")));
 }
 

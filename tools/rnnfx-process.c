@@ -18,8 +18,9 @@
  * unless --tail asks for more: the chain's answer to silence after the
  * input's end (the model's decay, a reverb's tail).
  *
- * Failures are per file: a file that cannot be read or written gets a
- * message and a non-zero exit status while the others still get done, and
+ * Failures are per file: a file that cannot be read or written (or a
+ * folder input with no audio file in it) gets a message and a non-zero
+ * exit status while the others still get done, and
  * nothing half-written is ever left under an output name. Inputs are never
  * overwritten. This file is the command line only; the work is in
  * tools/common/batch.c.
@@ -77,10 +78,17 @@ static void usage(FILE *f)
         "Input and output:\n"
         "  -m, --model FILE     model file (rnnfx, AIDA-X, Proteus or NAM)\n"
         "  -o, --out-dir DIR    write outputs here (subfolders of folder inputs are\n"
-        "                       mirrored); created if missing\n"
+        "                       mirrored); created if missing. --output is the same\n"
+        "                       option (-o's long name in the other tools)\n"
+        "  --model-rate HZ      the rate the model was trained at, for a model file\n"
+        "                       that does not state one (otherwise its format's usual\n"
+        "                       rate is assumed, with a note); a file that states\n"
+        "                       another rate is refused\n"
         "  --pattern P          output name pattern, default '{dir}{name}.{ext}';\n"
-        "                       placeholders {name} {ext} {dir} {model}. Without -o\n"
-        "                       the name is relative to each input's own folder\n"
+        "                       placeholders {name} {ext} {dir} {model} ({dir}: the\n"
+        "                       subfolder below a folder input, empty for files\n"
+        "                       named on their own). Without -o the name is\n"
+        "                       relative to each input's own folder\n"
         "  --list FILE          read input paths from FILE ('-' = standard input)\n"
         "  --skip-existing      leave outputs that already exist (resume a run)\n"
         "  --overwrite          replace outputs that already exist\n"
@@ -115,7 +123,8 @@ static void usage(FILE *f)
         "  -h, --help           this text\n"
         "\n"
         "Exit status: 0 all files done (or skipped), 1 the model or some file\n"
-        "failed, 2 bad usage, 130 interrupted.\n",
+        "(or a folder input holding no audio file) failed, 2 bad usage, 130\n"
+        "interrupted.\n",
         RNNFX_CHAIN_GAIN_MIN_DB, RNNFX_CHAIN_GAIN_MAX_DB, RNNFX_CHAIN_GAIN_MIN_DB,
         RNNFX_CHAIN_GAIN_MAX_DB, RNNFX_IR_MAX_SECONDS, RNNFX_IR_MAX_TAPS, TAIL_MAX_SECONDS,
         RNNFX_CHAIN_MAX_KNOBS);
@@ -178,8 +187,9 @@ int main(int argc, char **argv)
 {
     /* "--name=value" as well as "--name value", as rnnfx-train takes */
     static const char *const value_opts[] = {
-        "--model", "--out-dir", "--pattern", "--list", "--encoding", "--format", "--jobs",
-        "--block", "--in-gain", "--out-gain", "--mix", "--knob", "--set", "--ir", "--tail", NULL};
+        "--model", "--out-dir", "--output", "--model-rate", "--pattern", "--list", "--encoding",
+        "--format", "--jobs", "--block", "--in-gain", "--out-gain", "--mix", "--knob", "--set",
+        "--ir", "--tail", NULL};
     argv = rnnfx_cli_split_equals(argc, argv, value_opts, &argc);
     if (!argv) {
         fprintf(stderr, "rnnfx-process: out of memory\n");
@@ -191,6 +201,7 @@ int main(int argc, char **argv)
     long jobs = rnnfx_cli_cpu_count(), block = 4096;
     double in_db = 0.0, out_db = 0.0, mix = 1.0, tail_s = 0.0;
     int tail_auto = 0;
+    long model_rate = 0; /* --model-rate: 0 = not given */
     RnnfxCliKnob knobs[MAX_SET];
     int n_knobs = 0;
     double knob_pos[RNNFX_CHAIN_MAX_KNOBS]; /* --knob N=POS, NAN = not given */
@@ -226,10 +237,28 @@ int main(int argc, char **argv)
                 return 2;
             if (rnnfx_cli_set_once("rnnfx-process", "-m/--model", &model_path, argv[++i]) != 0)
                 return 2;
-        } else if (!strcmp(a, "-o") || !strcmp(a, "--out-dir")) {
+        } else if (!strcmp(a, "-o") || !strcmp(a, "--out-dir") || !strcmp(a, "--output")) {
+            /* --output too: it is -o's long name in every other tool, and
+             * "--output out/" here was an unknown option */
             if (!need_arg(i, argc, a) ||
                 rnnfx_cli_set_once("rnnfx-process", "-o/--out-dir", &out_dir, argv[++i]) != 0)
                 return 2;
+        } else if (!strcmp(a, "--model-rate")) {
+            /* the rates the loader accepts (rnnfx-inspect --rate's) */
+            if (!need_arg(i, argc, a))
+                return 2;
+            if (model_rate) {
+                fprintf(stderr, "rnnfx-process: --model-rate is given twice (%ld, '%s')\n",
+                        model_rate, argv[i + 1]);
+                return 2;
+            }
+            if (rnnfx_cli_parse_int(argv[i + 1], 1000, 1536000, &model_rate) != 0) {
+                fprintf(stderr, "rnnfx-process: --model-rate needs a sample rate in Hz, "
+                                "1000..1536000 (got '%s')\n",
+                        argv[i + 1]);
+                return 2;
+            }
+            i++;
         } else if (!strcmp(a, "--pattern")) {
             if (!need_arg(i, argc, a) ||
                 rnnfx_cli_set_once("rnnfx-process", a, &pattern, argv[++i]) != 0)
@@ -442,7 +471,9 @@ int main(int argc, char **argv)
     /* The model, checked before any file is touched. */
     RnnfxModel *model = NULL;
     RnnfxError err = {{0}};
-    RnnfxStatus st = rnnfx_model_load(model_path, NULL, &model, &err);
+    RnnfxLoadOptions lopts = {0};
+    lopts.default_sample_rate = (double)model_rate; /* 0: the format's own default */
+    RnnfxStatus st = rnnfx_model_load(model_path, &lopts, &model, &err);
     if (st != RNNFX_OK) {
         const char *why =
             rnnfx_cli_without_path(err.msg[0] ? err.msg : rnnfx_strerror(st), model_path);
@@ -454,6 +485,30 @@ int main(int argc, char **argv)
         fprintf(stderr, "rnnfx-process: %s is a MIDI-frame model, not an audio capture\n", model_path);
         rnnfx_model_free(model);
         return 1;
+    }
+    {
+        /* A file that states no rate (AIDA-X, Proteus and NAM files may
+         * not) was run at the format's usual rate without a word, while
+         * rnnfx-inspect showed it as assumed: a capture trained at
+         * 44.1 kHz and run at 48 kHz shapes every frequency 9 % higher
+         * than the amp did. Say so, and how to give the right one. A --model-rate that contradicts a rate
+         * the file states is refused: it could only be a mistake about
+         * which file this is (a wrong rate in the file is corrected once
+         * with rnnfx-convert --sample-rate). */
+        const double rate = rnnfx_model_meta_const(model)->sample_rate;
+        if (model_rate && !rnnfx_cli_model_rate_assumed(model) && rate != (double)model_rate) {
+            fprintf(stderr, "rnnfx-process: --model-rate %ld: %s states %g Hz; --model-rate only "
+                            "gives the rate of a file that states none (to correct the file's, "
+                            "write a copy with rnnfx-convert --sample-rate)\n",
+                    model_rate, model_path, rate);
+            rnnfx_model_free(model);
+            return 2;
+        }
+        if (!model_rate && rnnfx_cli_model_rate_assumed(model) && !quiet)
+            fprintf(stderr, "rnnfx-process: note: %s does not state its sample rate; %g Hz "
+                            "assumed (its format's usual rate): if it was trained at another, "
+                            "give --model-rate HZ\n",
+                    model_path, rate);
     }
     {
         /* A model that settles far from 0 on silence puts that offset
@@ -547,7 +602,9 @@ int main(int argc, char **argv)
     opts.cancel = &g_cancel;
 
     /* Inputs. A list or folder that cannot be read stops the run (nothing
-     * was started); a single missing file becomes a per-file failure. */
+     * was started); a single missing file becomes a per-file failure, and
+     * so does a folder holding no audio file when there are other inputs
+     * (list.empty_dirs, reported with the files' failures). */
     if (out_dir && rnnfx_batch_list_skip_dir(&list, out_dir) != 0) {
         fprintf(stderr, "rnnfx-process: out of memory\n");
         rnnfx_model_free(model);
@@ -568,7 +625,13 @@ int main(int argc, char **argv)
         }
     }
     if (list.count == 0) {
-        fprintf(stderr, "rnnfx-process: no input files found\n");
+        /* nothing to do at all: the command line is wrong, not one input */
+        for (size_t i = 0; i < list.n_empty_dirs; i++)
+            fprintf(stderr, "rnnfx-process: %s: folder holds no audio files\n",
+                    list.empty_dirs[i]);
+        if (!list.n_empty_dirs)
+            fprintf(stderr, "rnnfx-process: no input files found\n");
+        rnnfx_batch_list_free(&list);
         rnnfx_model_free(model);
         return 2;
     }
@@ -596,6 +659,36 @@ int main(int argc, char **argv)
             return 2;
         }
     }
+    /* An --encoding or --format the input's own container or encoding
+     * cannot take ("--float" on FLAC inputs, whose format the outputs
+     * keep) failed every such file at run time, one message each, after
+     * the others had been rendered: refused here, before any work, as
+     * "--format ogg --encoding pcm16" is above. */
+    {
+        size_t first = 0;
+        char why[400];
+        size_t bad = rnnfx_batch_check_formats(&list, &opts, &first, why, sizeof why);
+        if (bad) {
+            /* the options asked, as typed: "--float", "--encoding pcm16 with --format ogg" */
+            char asked[160] = "";
+            if (as_float)
+                snprintf(asked, sizeof asked, "--float");
+            else if (encoding)
+                snprintf(asked, sizeof asked, "--encoding %s", encoding);
+            if (format_name) {
+                size_t used = strlen(asked);
+                snprintf(asked + used, sizeof asked - used, "%s--format %s", used ? " with " : "",
+                         format_name);
+            }
+            fprintf(stderr, "rnnfx-process: %s: %zu of %zu input%s cannot be written so (%s%s: "
+                            "%s); nothing was done\n",
+                    asked, bad, list.count, list.count == 1 ? "" : "s",
+                    list.items[first].in_path, bad > 1 ? " and others" : "", why);
+            rnnfx_batch_list_free(&list);
+            rnnfx_model_free(model);
+            return 2;
+        }
+    }
     if (dry_run) {
         /* An output that exists fails the real run unless told what to do
          * with it: said here, where it costs nothing to find out. */
@@ -608,6 +701,10 @@ int main(int argc, char **argv)
                                      : "  (exists: fails without --overwrite or --skip-existing)";
             printf("%s -> %s%s\n", list.items[i].in_path, list.items[i].out_path, note);
         }
+        for (size_t i = 0; i < list.n_empty_dirs; i++)
+            fprintf(stderr, "rnnfx-process: %s: folder holds no audio files (the run counts it "
+                            "as failed)\n",
+                    list.empty_dirs[i]);
         rnnfx_batch_list_free(&list);
         rnnfx_model_free(model);
         return 0;
@@ -631,10 +728,15 @@ int main(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
 
     double t0 = rnnfx_cli_now();
-    size_t failed = rnnfx_batch_run(&list, &opts);
+    /* An empty folder counts as a failed input: the others are done, and
+     * the exit status says that something given was not. */
+    size_t failed = rnnfx_batch_run(&list, &opts) + list.n_empty_dirs;
     double wall = rnnfx_cli_now() - t0;
 
     /* Per-file report: failures, clipping, and a summary line. */
+    for (size_t i = 0; i < list.n_empty_dirs; i++)
+        fprintf(stderr, "rnnfx-process: FAILED %s: folder holds no audio files\n",
+                list.empty_dirs[i]);
     size_t done = 0, skipped = 0, cancelled = 0;
     double audio_s = 0.0, tail_total = 0.0, tail_min = INFINITY, tail_max = 0.0;
     for (size_t i = 0; i < list.count; i++) {

@@ -118,6 +118,9 @@ void rnnfx_batch_list_free(RnnfxBatchList *list)
     }
     free(list->items);
     free(list->skip_dir);
+    for (size_t i = 0; i < list->n_empty_dirs; i++)
+        free(list->empty_dirs[i]);
+    free(list->empty_dirs);
     memset(list, 0, sizeof *list);
 }
 
@@ -300,8 +303,22 @@ static int add_path(RnnfxBatchList *list, const char *path, char *err, size_t er
         if (rc != 0)
             return -1;
         if (list->count == before) {
-            msgf(err, err_len, "%s: folder holds no audio files", path);
-            return -1;
+            /* Noted, not fatal: one empty folder among several inputs
+             * stopped the whole run before anything was done, while a
+             * missing or broken file only fails itself. The caller reports
+             * it as a failed input (or as a usage error when it is all
+             * there is). */
+            char *d = dupstr(path);
+            char **n = d ? realloc(list->empty_dirs,
+                                   (list->n_empty_dirs + 1) * sizeof *list->empty_dirs)
+                         : NULL;
+            if (!n) {
+                free(d);
+                msgf(err, err_len, "out of memory");
+                return -1;
+            }
+            list->empty_dirs = n;
+            list->empty_dirs[list->n_empty_dirs++] = d;
         }
         return 0;
     }
@@ -548,6 +565,55 @@ static int expand_pattern(const char *pattern, const RnnfxBatchItem *it, const c
     return 0;
 }
 
+/* 1 if a and b are in the same folder (compared by real path). */
+static int same_folder(const char *a, const char *b)
+{
+    char *ca = canonical(a), *cb = canonical(b);
+    int same = 0;
+    if (ca && cb) {
+        char *sa = strrchr(ca, '/'), *sb = strrchr(cb, '/');
+        size_t na = sa ? (size_t)(sa - ca) : 0, nb = sb ? (size_t)(sb - cb) : 0;
+        same = na == nb && !strncmp(ca, cb, na);
+    }
+    free(ca);
+    free(cb);
+    return same;
+}
+
+/* The way out for two inputs that would share an output, one that works
+ * for these two. "Use a --pattern with {dir}" was once said for a.wav and
+ * sub/a.wav named on the command line, where {dir} is "" for both (it is
+ * the subfolder below a folder input) and already in the default pattern:
+ * advice that could not work. So the placeholders are offered only when
+ * they differ between the two and the pattern lacks them. */
+static void clash_advice(const RnnfxBatchItem *a, const RnnfxBatchItem *b,
+                         const RnnfxBatchNaming *naming, const char *pattern, char *buf,
+                         size_t len)
+{
+    const char *ba = base_name(a->in_path), *bb = base_name(b->in_path);
+    const char *ea = ext_of(a->in_path), *eb = ext_of(b->in_path);
+    size_t na = *ea ? (size_t)(ea - 1 - ba) : strlen(ba);
+    size_t nb = *eb ? (size_t)(eb - 1 - bb) : strlen(bb);
+    const int same_name = na == nb && !strncmp(ba, bb, na);
+    const int same_dir = !strcmp(a->rel_dir, b->rel_dir);
+    if (!same_name && !strstr(pattern, "{name}"))
+        msgf(buf, len, "put {name} in the --pattern (each input's base name), or rename one");
+    else if (!same_dir && !strstr(pattern, "{dir}"))
+        msgf(buf, len, "put {dir} in the --pattern (the subfolder each was found in below its "
+                       "folder input), or rename one");
+    else if (same_name && !same_folder(a->in_path, b->in_path) && naming->out_dir)
+        msgf(buf, len, "no placeholder tells them apart ({dir}, the subfolder below a folder "
+                       "input and empty for a file named on its own, is the same for both): "
+                       "write each beside its input instead (no -o, --pattern "
+                       "'{name}-fx.{ext}'), give them separate runs with their own -o, or "
+                       "rename one");
+    else if (same_name && strcasecmp(ea, eb) && naming->out_ext)
+        msgf(buf, len, "their names differ only in the extension, which --format makes the "
+                       "same: give them separate runs, or rename one");
+    else
+        msgf(buf, len, "no placeholder tells them apart: give them separate runs, or rename one");
+}
+
 int rnnfx_batch_name_outputs(RnnfxBatchList *list, const RnnfxBatchNaming *naming, char *err,
                              size_t err_len)
 {
@@ -656,11 +722,12 @@ int rnnfx_batch_name_outputs(RnnfxBatchList *list, const RnnfxBatchNaming *namin
     qsort(outs, list->count, sizeof *outs, cmp_key);
     for (size_t i = 1; i < list->count; i++) {
         if (!strcmp(outs[i].key, outs[i - 1].key)) {
-            msgf(err, err_len,
-                     "%s and %s would both be written to %s; use a --pattern with {dir} or "
-                     "rename one",
-                     list->items[outs[i - 1].index].in_path, list->items[outs[i].index].in_path,
-                     list->items[outs[i].index].out_path);
+            const RnnfxBatchItem *a = &list->items[outs[i - 1].index];
+            const RnnfxBatchItem *b = &list->items[outs[i].index];
+            char advice[400];
+            clash_advice(a, b, naming, pattern, advice, sizeof advice);
+            msgf(err, err_len, "%s and %s would both be written to %s; %s", a->in_path,
+                 b->in_path, b->out_path, advice);
             goto done_keys;
         }
     }
@@ -746,6 +813,33 @@ static int output_format(int in_format, int channels, int rate, const RnnfxBatch
              si.name ? si.name : "these", mi.name ? mi.name : "this kind of", channels, rate,
              hint ? "; add --format wav" : "");
     return 0;
+}
+
+size_t rnnfx_batch_check_formats(const RnnfxBatchList *list, const RnnfxBatchOptions *opts,
+                                 size_t *first, char *why, size_t why_len)
+{
+    size_t bad = 0;
+    if (!opts->out_format && !opts->out_subtype)
+        return 0; /* each output as its input: nothing asked that could not be */
+    for (size_t i = 0; i < list->count; i++) {
+        const char *path = list->items[i].in_path;
+        struct stat st;
+        /* opening a FIFO would wait for a writer; prepare() refuses it */
+        if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+            continue;
+        SF_INFO info = {0};
+        SNDFILE *sf = sf_open(path, SFM_READ, &info);
+        if (!sf)
+            continue;
+        sf_close(sf);
+        char msg[400];
+        if (!output_format(info.format, info.channels, info.samplerate, opts, msg, sizeof msg) &&
+            bad++ == 0) {
+            *first = i;
+            msgf(why, why_len, "%s", msg);
+        }
+    }
+    return bad;
 }
 
 /* ---- one channel through the chain ---------------------------------------- */

@@ -90,6 +90,12 @@ typedef struct {
      * second run into an output folder inside the inputs does not take the
      * first run's outputs as inputs). Set with rnnfx_batch_list_skip_dir. */
     char *skip_dir;
+    /* Folders given as inputs (arguments or list lines) that hold no audio
+     * file. Not an error of the whole run: the caller reports each as a
+     * failed input beside the files' own failures, and stops with a usage
+     * error only when nothing else was found. */
+    char **empty_dirs;
+    size_t n_empty_dirs;
 } RnnfxBatchList;
 
 void rnnfx_batch_list_init(RnnfxBatchList *list);
@@ -101,7 +107,9 @@ int rnnfx_batch_list_skip_dir(RnnfxBatchList *list, const char *dir);
 
 /* Adds one command-line argument: a file, a folder (recursive; only files
  * with an audio extension libsndfile knows, hidden entries skipped, sorted
- * by name), or "@LIST" (a list file). Returns 0, or -1 with a message. */
+ * by name), or "@LIST" (a list file). A folder with no audio file in it is
+ * added to empty_dirs. Returns 0, or -1 with a message (a folder or list
+ * that cannot be read, out of memory). */
 int rnnfx_batch_add_arg(RnnfxBatchList *list, const char *arg, char *err, size_t err_len);
 
 /* Adds every path of a list file: one per line, blank lines and lines
@@ -114,10 +122,13 @@ int rnnfx_batch_add_list(RnnfxBatchList *list, const char *list_path, char *err,
  * pattern placeholders: {name} base name without extension, {ext} the
  * output extension (the input's, or the --format one), {dir} the mirrored
  * subfolder ("" or "a/b/"), {model} the model file's base name. Default
- * "{dir}{name}.{ext}". With out_dir the result is out_dir/expansion;
+ * "{dir}{name}.{ext}". {dir} is the subfolder below the folder input a file
+ * was found in: "" for files named on their own (as arguments or list
+ * lines), wherever they are. With out_dir the result is out_dir/expansion;
  * without it, the expansion is taken relative to each input's own folder.
  * Unknown placeholders and patterns naming the same output for two inputs
- * are errors (returned), as is an output that is one of the inputs. */
+ * are errors (returned, with a way out that works for those two inputs),
+ * as is an output that is one of the inputs. */
 typedef struct {
     const char *out_dir;    /* may be NULL */
     const char *pattern;    /* may be NULL */
@@ -171,6 +182,18 @@ typedef struct {
 } RnnfxBatchOptions;
 
 void rnnfx_batch_options_init(RnnfxBatchOptions *opts);
+
+/* Checks, from each input's header, that its output can be written in the
+ * format the options ask for (out_format and/or out_subtype: "--float" on
+ * a FLAC input cannot), so that an impossible combination stops the run
+ * before any work instead of failing file after file. Inputs that cannot
+ * be opened are passed over (they fail on their own in the run). Returns
+ * how many inputs cannot be written; *first gets the first one's index and
+ * why (why_len bytes) the reason, with the option to add when there is one
+ * ("add --format wav"). Nothing to check (0) when the options keep each
+ * input's format. */
+size_t rnnfx_batch_check_formats(const RnnfxBatchList *list, const RnnfxBatchOptions *opts,
+                                 size_t *first, char *why, size_t why_len);
 
 /* Processes every item; fills each item's results. Returns the number of
  * failed items (0 = all done or skipped). A failed item leaves no output,
