@@ -362,7 +362,7 @@ expect "generate: a missing value in one line" 2 "--bars needs a value" -- "$BIN
 # version the one definition in tools/common/cli.h gives (there was no
 # --version: "unknown option")
 want_version=$(sed -n 's/^#define RNNFX_VERSION "\(.*\)"$/\1/p' tools/common/cli.h)
-for t in inspect convert generate pluck live; do
+for t in process train inspect convert generate pluck live; do
     "$BIN/rnnfx-$t" --version >"$T/version" 2>"$T/version.err" </dev/null
     rc=$?
     if [ $rc -eq 0 ] && [ -n "$want_version" ] && [ ! -s "$T/version.err" ] &&

@@ -4,12 +4,13 @@
 # reliable, so its summary line is checked), lilv's lv2info reads each
 # plugin with its latency port and presets, and the binary exports exactly
 # one dynamic symbol, lv2_descriptor.
-# Needs: serdi (Debian serdi), lv2_validate (lv2-dev), lv2info (lilv-utils).
+# Needs: serdi (Debian serdi), lv2_validate (lv2-dev) with sord_validate
+# (sordi), lv2info (lilv-utils).
 BUILD=${BUILD:-build}
 B="$BUILD/rnnfx.lv2"
 [ -f "$B/rnnfx.so" ] || { echo "bundle $B not built"; exit 1; }
-for t in serdi lv2_validate lv2info; do
-    command -v $t >/dev/null 2>&1 || { echo "skip: $t not installed (apt-get install serdi lv2-dev lilv-utils)"; exit 77; }
+for t in serdi sord_validate lv2_validate lv2info; do
+    command -v $t >/dev/null 2>&1 || { echo "skip: $t not installed (apt-get install serdi sordi lv2-dev lilv-utils)"; exit 77; }
 done
 fail=0
 for f in "$B"/*.ttl; do

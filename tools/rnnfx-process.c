@@ -121,6 +121,7 @@ static void usage(FILE *f)
         "  -j, --jobs N         worker threads (default: the cores it may use, as nproc)\n"
         "  -q, --quiet          no progress display\n"
         "  -h, --help           this text\n"
+        "      --version        the program's name and version\n"
         "\n"
         "Exit status: 0 all files done (or skipped), 1 the model or some file\n"
         "(or a folder input holding no audio file) failed, 2 bad usage, 130\n"
@@ -232,6 +233,8 @@ int main(int argc, char **argv)
         } else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             usage(stdout);
             return 0;
+        } else if (!strcmp(a, "--version")) {
+            return rnnfx_cli_version("rnnfx-process");
         } else if (!strcmp(a, "-m") || !strcmp(a, "--model")) {
             if (!need_arg(i, argc, a))
                 return 2;
@@ -578,7 +581,7 @@ int main(int argc, char **argv)
         int src_ch = rnnfx_ir_source_channels(ir);
         snprintf(ir_desc, sizeof ir_desc,
                  "impulse response %s: %.1f ms (after trimming), recorded at %g Hz, %s, gain "
-                 "%+.1f dB to unit energy; after the model, before the mix",
+                 "%+.1f dB to unit band gain; after the model, before the mix",
                  ir_path, 1e3 * (double)rnnfx_ir_frames(ir) / 48000.0, rnnfx_ir_source_rate(ir),
                  src_ch == 2 ? "stereo (left to channel 1, right to channel 2 of stereo files; "
                                "mixed to mono for other files)"

@@ -181,6 +181,7 @@ static void usage(FILE *f)
         "      --test-at M1,M2..  (benchmarks) print the test ESR of the current weights at these minutes\n"
         "      --export-split DIR (benchmarks) write the prepared arrays and regions for another trainer\n"
         "  -h, --help\n"
+        "      --version          the program's name and version\n"
         "\n"
         "Ctrl-C stops training and writes the best model so far.\n"
         "Exit status: 0 done (also after Ctrl-C); 1 a file is missing, unreadable or unsuitable,\n"
@@ -1439,6 +1440,10 @@ static int evaluate_model(const char *path, const RnnfxModel *m, const Pair *pai
 /* ---- main ----------------------------------------------------------------------------- */
 int main(int argc, char **argv)
 {
+    /* Before the MIDI dispatch, so that both front ends answer it. */
+    for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+        if (!strcmp(argv[i], "--version"))
+            return rnnfx_cli_version("rnnfx-train");
     /* MIDI-frame models have their own front end (tools/common/train_midi.c) */
     if (rnnfx_train_midi_wanted(argc, argv))
         return rnnfx_train_midi_main(argc, argv);

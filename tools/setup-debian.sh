@@ -9,7 +9,9 @@ SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 
 BUILD="build-essential pkg-config libjson-c-dev libsndfile1-dev libsamplerate0-dev \
-lv2-dev liblilv-dev lilv-utils serdi libcmocka-dev portaudio19-dev"
+lv2-dev liblilv-dev lilv-utils serdi sordi libcmocka-dev portaudio19-dev"
+# (lv2_validate runs sord_validate, in sordi: a Recommends of lv2-dev, which
+# an install without recommends leaves out.)
 # Real hosts and tools the tests drive: lv2_validate/serdi/lv2info/lv2apply
 # (above), jalv on a JACK dummy server, Ardour 7 headless, lv2file, ecasound
 # and GStreamer's lv2 elements (hosts with no atom ports), Audacity under Xvfb
