@@ -445,10 +445,14 @@ static RnnfxStatus read_tensors(json_object *root, RnnfxModel *m, RnnfxError *er
     return RNNFX_OK;
 }
 
-static RnnfxStatus read_meta(json_object *root, RnnfxModel *m, RnnfxError *err)
+static RnnfxStatus read_meta(json_object *root, const RnnfxLoadOptions *opts, RnnfxModel *m,
+                             RnnfxError *err)
 {
     RnnfxMeta *meta = rnnfx_model_meta(m);
-    TRY(read_double(root, "sample_rate", 48000.0, &meta->sample_rate, "model", err));
+    /* A file without the key takes the caller's assumption, as the other
+     * formats' readers do (the tools' --rate / --model-rate). */
+    const double dflt = opts && opts->default_sample_rate > 0 ? opts->default_sample_rate : 48000.0;
+    TRY(read_double(root, "sample_rate", dflt, &meta->sample_rate, "model", err));
     meta->sample_rate_assumed = get(root, "sample_rate") == NULL;
     double ig, og;
     TRY(read_double(root, "input_gain", 1.0, &ig, "model", err));
@@ -491,7 +495,8 @@ static RnnfxStatus read_meta(json_object *root, RnnfxModel *m, RnnfxError *err)
     return RNNFX_OK;
 }
 
-static RnnfxStatus read_native(json_object *root, RnnfxModel **out, RnnfxError *err)
+static RnnfxStatus read_native(json_object *root, const RnnfxLoadOptions *opts, RnnfxModel **out,
+                               RnnfxError *err)
 {
     int version = 0;
     TRY(read_int(root, "version", 1, 0, 0, 1 << 30, &version, "model", err));
@@ -506,7 +511,7 @@ static RnnfxStatus read_native(json_object *root, RnnfxModel **out, RnnfxError *
     TRY(rnnfx_model_new(&arch, &m, err));
     RnnfxStatus st = read_tensors(root, m, err);
     if (st == RNNFX_OK)
-        st = read_meta(root, m, err);
+        st = read_meta(root, opts, m, err);
     return rnnfx_import_finish(m, st, out, err);
 }
 
@@ -585,7 +590,7 @@ RnnfxStatus rnnfx_model_load_memory(const char *data, size_t len, const RnnfxLoa
         if (fmt) {
             const char *s = json_object_is_type(fmt, json_type_string) ? json_object_get_string(fmt) : "";
             st = strcmp(s, RNNFX_FORMAT_NAME) == 0
-                     ? read_native(root, out, err)
+                     ? read_native(root, opts, out, err)
                      : rnnfx_fail(err, RNNFX_ERR_FORMAT, "unknown format tag \"%s\" (expected \"%s\")",
                                   s, RNNFX_FORMAT_NAME);
         } else if (get(root, "model_data") && get(root, "state_dict")) {

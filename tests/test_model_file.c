@@ -626,6 +626,40 @@ static RnnfxStatus load_with_key(const char *text, const char *const *path, cons
     return st;
 }
 
+/* A file without "sample_rate" takes the rate the caller assumes
+ * (RnnfxLoadOptions, the tools' --rate / --model-rate), else 48 kHz, and
+ * says it was assumed; one with the key keeps its own. */
+static void test_assumed_rate(void **state)
+{
+    (void)state;
+    char path[1024];
+    size_t len;
+    rnnfx_test_path(path, sizeof path, "tests/data/bad/good_base.json");
+    char *base = read_all(path, &len);
+    assert_non_null(base);
+    json_object *root = json_tokener_parse(base);
+    assert_non_null(root);
+    json_object_object_del(root, "sample_rate");
+    const char *text = json_object_to_json_string(root);
+    RnnfxLoadOptions o44 = {44100.0};
+    RnnfxModel *m = NULL;
+    RnnfxError err;
+    assert_int_equal(rnnfx_model_load_memory(text, strlen(text), &o44, &m, &err), RNNFX_OK);
+    assert_true(rnnfx_model_meta_const(m)->sample_rate == 44100.0);
+    assert_true(rnnfx_model_meta_const(m)->sample_rate_assumed);
+    rnnfx_model_free(m);
+    assert_int_equal(rnnfx_model_load_memory(text, strlen(text), NULL, &m, &err), RNNFX_OK);
+    assert_true(rnnfx_model_meta_const(m)->sample_rate == 48000.0);
+    rnnfx_model_free(m);
+    /* the file's own rate wins over the assumption */
+    assert_int_equal(rnnfx_model_load_memory(base, len, &o44, &m, &err), RNNFX_OK);
+    assert_false(rnnfx_model_meta_const(m)->sample_rate_assumed);
+    assert_true(rnnfx_model_meta_const(m)->sample_rate != 44100.0);
+    rnnfx_model_free(m);
+    json_object_put(root);
+    free(base);
+}
+
 static void test_unknown_keys(void **state)
 {
     (void)state;
@@ -710,6 +744,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bad_files),
         cmocka_unit_test(test_unknown_keys),
+        cmocka_unit_test(test_assumed_rate),
         cmocka_unit_test(test_truncation_and_corruption),
         cmocka_unit_test(test_file_errors),
         cmocka_unit_test(test_round_trip),
