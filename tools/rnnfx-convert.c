@@ -278,7 +278,7 @@ int main(int argc, char **argv)
                 in_path, meta->sample_rate, out_path);
     }
     if (rate > 0 && meta->sample_rate != rate) {
-        if (!rate_assumed) /* (an rnnfx file without a rate reads as 48 kHz, --rate or not) */
+        if (!rate_assumed) /* (an assumed rate is already the one asked for) */
             fprintf(stderr, "rnnfx-convert: note: %s says %g Hz; writing %g Hz as asked\n",
                     in_path, meta->sample_rate, rate);
         meta->sample_rate = rate;

@@ -476,14 +476,10 @@ int main(int argc, char **argv)
         }
         Cost cost = measure(model, bench_ms);
         SelfTest st_res = run_selftest(path, model);
-        /* --rate only counts where the loader took it (an rnnfx file
-         * without "sample_rate" is read as 48 kHz whatever --rate says) */
-        RateSource rate_src =
-            !rnnfx_cli_model_rate_assumed(model) ? RATE_FROM_FILE
-            : lopts.default_sample_rate > 0 &&
-                    rnnfx_model_meta_const(model)->sample_rate == lopts.default_sample_rate
-                ? RATE_FROM_OPTION
-                : RATE_ASSUMED;
+        /* every reader takes --rate where the file states no rate */
+        RateSource rate_src = !rnnfx_cli_model_rate_assumed(model)  ? RATE_FROM_FILE
+                              : lopts.default_sample_rate > 0 ? RATE_FROM_OPTION
+                                                              : RATE_ASSUMED;
         /* Valid but sounding wrong: a constant offset on silence (a file
          * whose export swapped gates or biases). A warning, not a failure:
          * the file is what it says, and plays. */
