@@ -196,39 +196,36 @@ static double energy(const float *h, size_t n)
     return e;
 }
 
-/* Energy of h's frequency response over the band [f0, f1] at rate fs
- * (40 points), in dB: a cabinet's level and shape in that band, without
- * the single-frequency dips where any small change reads as a large one. */
-static double band_db(const float *h, size_t n, double f0, double f1, double fs)
+/* The mean of |H(f)|^2 of h at `points` frequencies spaced evenly in log
+ * frequency over [f0, f1] at rate fs, each a direct sum of cos and sin in
+ * double. */
+static double band_mean(const float *h, size_t n, double f0, double f1, double fs, int points)
 {
     double sum = 0.0;
-    for (int j = 0; j < 40; j++) {
-        double f = f0 * pow(f1 / f0, (j + 0.5) / 40.0), re = 0.0, im = 0.0;
+    for (int j = 0; j < points; j++) {
+        double f = f0 * pow(f1 / f0, (j + 0.5) / points), re = 0.0, im = 0.0;
         for (size_t i = 0; i < n; i++) {
             re += h[i] * cos(2.0 * M_PI * f * (double)i / fs);
             im -= h[i] * sin(2.0 * M_PI * f * (double)i / fs);
         }
         sum += re * re + im * im;
     }
-    return 10.0 * log10(sum / 40.0);
+    return sum / points;
+}
+
+/* Energy of h's frequency response over the band [f0, f1] (40 points), in
+ * dB: a cabinet's level and shape in that band, without the
+ * single-frequency dips where any small change reads as a large one. */
+static double band_db(const float *h, size_t n, double f0, double f1, double fs)
+{
+    return 10.0 * log10(band_mean(h, n, f0, f1, fs, 40));
 }
 
 /* The normalisation's measure, written here from its definition (ir.h):
- * the mean of |H(f)|^2 at 128 log-spaced points from 80 Hz to 8 kHz, each
- * a direct sum of cos and sin in double. */
+ * 128 points from 80 Hz to 8 kHz (at most 0.45 fs). */
 static double band_power(const float *h, size_t n, double fs)
 {
-    const double f0 = 80.0, f1 = fmin(8000.0, 0.45 * fs);
-    double sum = 0.0;
-    for (int j = 0; j < 128; j++) {
-        double f = f0 * pow(f1 / f0, (j + 0.5) / 128.0), re = 0.0, im = 0.0;
-        for (size_t i = 0; i < n; i++) {
-            re += h[i] * cos(2.0 * M_PI * f * (double)i / fs);
-            im -= h[i] * sin(2.0 * M_PI * f * (double)i / fs);
-        }
-        sum += re * re + im * im;
-    }
-    return sum / 128.0;
+    return band_mean(h, n, 80.0, fmin(8000.0, 0.45 * fs), fs, 128);
 }
 
 /* rnnfx_ir_band_power against that, on a unit impulse (exactly 1), on
