@@ -127,6 +127,7 @@ check "resume on the same audio: no 'other audio' note" "! grep -q 'other audio'
 rc=$?
 check "resume on other audio: runs, says so, writes the model (rc=$rc)" \
     "[ $rc -eq 0 ] && grep -q 'trained on other audio' '$T/r4.txt' && [ -s '$T/r4.json' ]"
+check "resume on other audio: no 'ESR inf' printed" "! grep -q 'ESR inf' '$T/r4.txt'"
 "$TRAIN" -i $DATA/dry.flac -t $DATA/wet_gx_muff.flac -o "$T/r3.json" $FAST --hidden 20 --epochs 1 \
     --resume "$T/r.json.ckpt" > "$T/r3.txt" 2>&1
 rc=$?

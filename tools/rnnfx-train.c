@@ -1835,9 +1835,16 @@ int main(int argc, char **argv)
             return EXIT_FAIL;
         }
         free(extra);
-        note(0, "resumed from %s: %llu steps, %llu epochs, best validation ESR %.4f", o.resume,
-             (unsigned long long)rnnfx_trainer_steps(tr), (unsigned long long)rnnfx_trainer_epochs(tr),
-             best_val);
+        /* on other audio the best is started afresh (infinite): say so
+         * rather than print "inf" */
+        if (isfinite(best_val))
+            note(0, "resumed from %s: %llu steps, %llu epochs, best validation ESR %.4f", o.resume,
+                 (unsigned long long)rnnfx_trainer_steps(tr),
+                 (unsigned long long)rnnfx_trainer_epochs(tr), best_val);
+        else
+            note(0, "resumed from %s: %llu steps, %llu epochs; the best validation ESR starts afresh",
+                 o.resume, (unsigned long long)rnnfx_trainer_steps(tr),
+                 (unsigned long long)rnnfx_trainer_epochs(tr));
     }
 
     /* ---- training loop ---- */
