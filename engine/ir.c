@@ -174,7 +174,7 @@ RnnfxStatus rnnfx_ir_new(const float *const *data, int file_channels, size_t fra
             }
     double energy = 0.0;
     for (int c = 0; c < channels; c++) {
-        double e = rnnfx_ir_band_power(src[c], keep, host_rate);
+        double e = rnnfx_ir_norm_power(src[c], keep, host_rate);
         energy = e > energy ? e : energy;
     }
     if (peak == 0.0f || !(energy > 1e-30)) {
@@ -239,4 +239,16 @@ double rnnfx_ir_band_power(const float *h, size_t n, double rate)
     for (int j = 0; j < P; j++)
         sum += re[j] * re[j] + im[j] * im[j];
     return sum / P;
+}
+
+double rnnfx_ir_norm_power(const float *h, size_t n, double rate)
+{
+    double e = 0.0;
+    for (size_t i = 0; i < n; i++)
+        e += (double)h[i] * h[i];
+    const double band = rnnfx_ir_band_power(h, n, rate);
+    /* A response with next to nothing in the band (a high-pass, a click
+     * file) would otherwise be raised without limit, to a blast of highs
+     * or, at worst, infinity. */
+    return fmax(band, RNNFX_IR_BAND_FLOOR * e);
 }

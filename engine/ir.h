@@ -61,6 +61,10 @@
 #define RNNFX_IR_BAND_LO 80.0
 #define RNNFX_IR_BAND_HI 8000.0
 #define RNNFX_IR_BAND_POINTS 128
+/* ... but the band power taken is at least this fraction of the sum of
+ * squares, so that the gain stays within 20 dB of unit energy's: real
+ * cabinets' band power is 3-10 times their energy, far from it. */
+#define RNNFX_IR_BAND_FLOOR 0.01
 /* Host and file rates accepted (Hz). */
 #define RNNFX_IR_MIN_RATE 8000.0
 #define RNNFX_IR_MAX_RATE 768000.0
@@ -88,7 +92,7 @@ void rnnfx_ir_free(RnnfxIr *ir);
 
 /* Channels (as asked for), length in host-rate samples, the host rate, the
  * rate and channel count of the source, and the linear gain the
- * normalisation applied (1 / sqrt of rnnfx_ir_band_power of the resampled
+ * normalisation applied (1 / sqrt of rnnfx_ir_norm_power of the resampled
  * response's louder channel).
  * Thread: any. */
 int rnnfx_ir_channels(const RnnfxIr *ir);
@@ -103,6 +107,10 @@ float rnnfx_ir_gain(const RnnfxIr *ir);
  * lo and hi as above: what the normalisation divides out. 1 for a unit
  * impulse. Thread: any (no allocation; O(n * points)). */
 double rnnfx_ir_band_power(const float *h, size_t n, double rate);
+
+/* What one channel is divided by: the band power, but at least
+ * RNNFX_IR_BAND_FLOOR times the sum of squares. Thread: any. */
+double rnnfx_ir_norm_power(const float *h, size_t n, double rate);
 
 /* Channel c's samples (c < rnnfx_ir_channels), rnnfx_ir_frames of them.
  * Thread: any. */

@@ -244,6 +244,24 @@ static void test_ir_band_power(void **state)
         assert_true(fabs(a / b - 1.0) < 1e-9);
         free(h);
     }
+    /* next to nothing in the band (+-1 alternating: all of it at Nyquist):
+     * the gain stops at 20 dB above unit energy's instead of growing
+     * without limit */
+    enum { NA = 4096 };
+    float *alt = malloc(NA * sizeof *alt);
+    assert_non_null(alt);
+    for (size_t i = 0; i < NA; i++)
+        alt[i] = i % 2 ? -1.0f : 1.0f;
+    assert_true(rnnfx_ir_band_power(alt, NA, 48000) < 0.01 * NA);
+    const float *alt1[1] = {alt};
+    RnnfxIr *ir = NULL;
+    RnnfxError err;
+    assert_int_equal(rnnfx_ir_new(alt1, 1, NA, 48000, 48000, 1, &ir, &err), RNNFX_OK);
+    printf("  +-1 alternating, %d taps: gain %.4f (unit energy's %.4f)\n", NA, rnnfx_ir_gain(ir),
+           1.0 / sqrt((double)NA));
+    assert_true(fabs(rnnfx_ir_gain(ir) - 1.0 / sqrt(0.01 * NA)) < 1e-6);
+    rnnfx_ir_free(ir);
+    free(alt);
     /* a 6 kHz rate caps the band at 2.7 kHz */
     float *h = make_response(500, 44);
     assert_true(fabs(rnnfx_ir_band_power(h, 500, 6000.0) / band_power(h, 500, 6000.0) - 1.0) < 1e-9);

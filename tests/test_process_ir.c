@@ -97,7 +97,7 @@ static double check_file(const char *in_path, const char *out_path, const char *
      * channel */
     double e_max = 0.0;
     for (int c = 0; c < rnnfx_ir_channels(ir); c++) {
-        double e = rnnfx_ir_band_power(rnnfx_ir_data(ir, c), rnnfx_ir_frames(ir), (double)ii.samplerate);
+        double e = rnnfx_ir_norm_power(rnnfx_ir_data(ir, c), rnnfx_ir_frames(ir), (double)ii.samplerate);
         e_max = e > e_max ? e : e_max;
     }
     assert_true(fabs(e_max - 1.0) < 1e-4);

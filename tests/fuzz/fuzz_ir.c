@@ -7,7 +7,7 @@
  * either a clear refusal (a status and a non-empty message) or a response
  * the chain can run: 1 or 2 channels, 1 .. RNNFX_IR_MAX_SECONDS (and at
  * most RNNFX_IR_MAX_TAPS taps) long at the
- * host rate, finite, unit energy for the louder channel. That response then
+ * host rate, finite, unit normalised power (ir.h) for the louder channel. That response then
  * goes through the convolver on a fixed signal in odd chunks, whose output
  * must be finite, start with h[0] x[0] exactly (no latency) and stay within
  * sum |h| max |x| (the convolution bound).
@@ -98,13 +98,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     double emax = 0.0;
     for (int c = 0; c < channels; c++) {
-        double e = 0.0;
-        for (size_t i = 0; i < rnnfx_ir_frames(ir); i++)
-            e += (double)rnnfx_ir_data(ir, c)[i] * rnnfx_ir_data(ir, c)[i];
+        double e = rnnfx_ir_norm_power(rnnfx_ir_data(ir, c), rnnfx_ir_frames(ir), rate);
         emax = e > emax ? e : emax;
     }
     if (!(fabs(emax - 1.0) < 1e-3)) {
-        fprintf(stderr, "fuzz_ir: energy %g after normalisation\n", emax);
+        fprintf(stderr, "fuzz_ir: normalised power %g after normalisation\n", emax);
         abort();
     }
     fuzz_ir_run(ir);
