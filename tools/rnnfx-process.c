@@ -494,10 +494,11 @@ int main(int argc, char **argv)
          * not) was run at the format's usual rate without a word, while
          * rnnfx-inspect showed it as assumed: a capture trained at
          * 44.1 kHz and run at 48 kHz shapes every frequency 9 % higher
-         * than the amp did. Say so, and how to give the right one. A --model-rate that contradicts a rate
-         * the file states is refused: it could only be a mistake about
-         * which file this is (a wrong rate in the file is corrected once
-         * with rnnfx-convert --sample-rate). */
+         * than the amp did. Say so, and how to give the right one. A
+         * --model-rate that contradicts a rate the file states is
+         * refused: it could only be a mistake about which file this is (a
+         * wrong rate in the file is corrected once with rnnfx-convert
+         * --sample-rate). */
         const double rate = rnnfx_model_meta_const(model)->sample_rate;
         if (model_rate && !rnnfx_cli_model_rate_assumed(model) && rate != (double)model_rate) {
             fprintf(stderr, "rnnfx-process: --model-rate %ld: %s states %g Hz; --model-rate only "
