@@ -95,6 +95,15 @@ static char *read_all(const char *path, size_t *len)
     return buf;
 }
 
+/* read_all of a file given relative to the checkout (found from any
+ * working folder). */
+static char *read_data(const char *rel, size_t *len)
+{
+    char path[1024];
+    rnnfx_test_path(path, sizeof path, rel);
+    return read_all(path, len);
+}
+
 /* Number of directory entries other than . and .. */
 static int count_entries(const char *dir)
 {
@@ -228,10 +237,8 @@ static void test_bad_files(void **state)
 static void test_truncation_and_corruption(void **state)
 {
     (void)state;
-    char path[1024];
-    rnnfx_test_path(path, sizeof path, "tests/data/bad/good_base.json");
     size_t len = 0;
-    char *good = read_all(path, &len);
+    char *good = read_data("tests/data/bad/good_base.json", &len);
     assert_non_null(good);
     RnnfxError err;
     RnnfxModel *m = NULL;
@@ -632,10 +639,8 @@ static RnnfxStatus load_with_key(const char *text, const char *const *path, cons
 static void test_assumed_rate(void **state)
 {
     (void)state;
-    char path[1024];
     size_t len;
-    rnnfx_test_path(path, sizeof path, "tests/data/bad/good_base.json");
-    char *base = read_all(path, &len);
+    char *base = read_data("tests/data/bad/good_base.json", &len);
     assert_non_null(base);
     json_object *root = json_tokener_parse(base);
     assert_non_null(root);
@@ -663,12 +668,9 @@ static void test_assumed_rate(void **state)
 static void test_unknown_keys(void **state)
 {
     (void)state;
-    char path[1024];
     size_t len;
-    rnnfx_test_path(path, sizeof path, "tests/data/bad/good_base.json");
-    char *base = read_all(path, &len);
-    rnnfx_test_path(path, sizeof path, "tests/data/bad/good_midi.json");
-    char *midi = read_all(path, &len);
+    char *base = read_data("tests/data/bad/good_base.json", &len);
+    char *midi = read_data("tests/data/bad/good_midi.json", &len);
     assert_non_null(base);
     assert_non_null(midi);
     static const char *const root[] = {NULL};
@@ -729,8 +731,7 @@ static void test_unknown_keys(void **state)
     }
     /* foreign formats stay lenient: an AIDA-X file with keys of its own loads */
     free(base);
-    rnnfx_test_path(path, sizeof path, "tests/data/interop/chowcentaur_klon_gain0_gru8.json");
-    char *aidax = read_all(path, &len);
+    char *aidax = read_data("tests/data/interop/chowcentaur_klon_gain0_gru8.json", &len);
     assert_non_null(aidax);
     static const char *const aidax_layer0[] = {"layers", "#0", NULL};
     assert_int_equal(load_with_key(aidax, root, "some_new_field", &err), RNNFX_OK);
