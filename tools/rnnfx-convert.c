@@ -278,9 +278,10 @@ int main(int argc, char **argv)
                 in_path, meta->sample_rate, out_path);
     }
     if (rate > 0 && meta->sample_rate != rate) {
-        if (!rate_assumed) /* (an assumed rate is already the one asked for) */
-            fprintf(stderr, "rnnfx-convert: note: %s says %g Hz; writing %g Hz as asked\n",
-                    in_path, meta->sample_rate, rate);
+        /* (an assumed rate is already the one asked for: only a stated
+         * one differs) */
+        fprintf(stderr, "rnnfx-convert: note: %s says %g Hz; writing %g Hz as asked\n", in_path,
+                meta->sample_rate, rate);
         meta->sample_rate = rate;
         if ((st = rnnfx_model_finalize(model, &err)) != RNNFX_OK) {
             fprintf(stderr, "rnnfx-convert: %s\n", err.msg);
