@@ -3,9 +3,16 @@
  * log, shared by both plugins.
  *
  * Hosts hand the plugin a NULL-terminated array of features. Some fill it
- * carelessly: lv2file passes an entry whose URI is NULL (after urid:map,
- * unmap and options), which a plain strcmp over the array dereferences. So
- * entries without a URI, and features whose data is NULL, count as absent.
+ * carelessly: lv2file (0.95, Debian 12) declares its worker:schedule
+ * feature inside a block that ends before it instantiates the plugin, so
+ * the array's last entry points at a stack slot reused by then: its URI is
+ * NULL or any stale value (seen: 0x41564952, four bytes of a WAV header),
+ * and a plain strcmp over the array crashed the plugin in about half of
+ * all runs (every run with address randomisation off). So an entry counts
+ * only if its URI is on mapped memory (mincore; never on the audio
+ * thread), and only the bytes a match needs are
+ * compared; entries without a URI, and features whose data is NULL, count
+ * as absent.
  *
  * Some hosts also format log messages carelessly: Audacity (3.2.4, and the
  * same code up to its current sources) runs vsnprintf twice over one
@@ -25,17 +32,33 @@
 #define RNNFX_LV2_FEATURES_H
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <lv2/core/lv2.h>
 #include <lv2/log/log.h>
 
-/* The data of the feature named uri, or NULL. Thread: any (no allocation). */
+/* Whether the page holding p is mapped (so reading it cannot fault). */
+static inline int rnnfx_lv2_mapped(const void *p)
+{
+    const uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    unsigned char in_core;
+    return mincore((void *)((uintptr_t)p & ~(page - 1)), 1, &in_core) == 0;
+}
+
+/* The data of the feature named uri, or NULL. Thread: not audio (a system
+ * call per entry; instantiate, state save/restore; no allocation). */
 static inline void *rnnfx_lv2_feature(const LV2_Feature *const *features, const char *uri)
 {
-    for (int i = 0; features && features[i]; i++)
-        if (features[i]->URI && !strcmp(features[i]->URI, uri)) return features[i]->data;
+    const size_t n = strlen(uri) + 1; /* a match reads these bytes, no more */
+    for (int i = 0; features && features[i]; i++) {
+        const char *u = features[i]->URI;
+        if (u && rnnfx_lv2_mapped(u) && rnnfx_lv2_mapped(u + n - 1) && !strncmp(u, uri, n))
+            return features[i]->data;
+    }
     return NULL;
 }
 
