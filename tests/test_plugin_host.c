@@ -879,13 +879,20 @@ typedef struct {
     volatile int stop;
 } Saver;
 
+/* The saver's cap. It saves every millisecond or so, and the run loop
+ * below plays its whole length (~0.4 s) unless this many saves are done:
+ * saving flat out up to 150 states, as once, finished on a fast machine
+ * before any patch:Set load had landed. */
+#define SAVES_MAX 400
+
 static void *saver_thread(void *arg)
 {
     Saver *sv = arg;
     char dir[1200];
-    while (!sv->stop && sv->saves < 150) {
+    while (!sv->stop && sv->saves < SAVES_MAX) {
         snprintf(dir, sizeof dir, "%s/concurrent-%d", g_tmp, sv->saves);
         if (lv2host_save_state(sv->h, dir) == 0) sv->saves++;
+        usleep(1000); /* spread over the whole run, not bunched at its start */
     }
     return NULL;
 }
@@ -906,7 +913,7 @@ static void test_capture_save_during_run(void **state)
     float *out[1] = {y};
     /* about real time (64 samples every 40 us plus the run), so that the
      * Worker's loads land between the selector's choices */
-    for (int i = 0; i < 8000 && sv.saves < 150; i++) {
+    for (int i = 0; i < 8000 && sv.saves < SAVES_MAX; i++) {
         if (i % 60 == 0) lv2host_set(h, "capture", (float)(1 + (i / 60) % RNNFX_N_CAPTURES));
         if (i % 60 == 30) lv2host_send_path(h, RNNFX_URI_MODEL, (i / 60) % 2 ? a : b);
         lv2host_run(h, in, out, 64);
