@@ -5,8 +5,9 @@
  * Two forms:
  *   - the plain sigmoid: same method and constants as activation.h: clamp
  *     with MAXPS/MINPS in the order that maps NaN to the lower bound,
- *     round with the 1.5*2^23 trick, Estrin polynomial, 2^n built in the
- *     exponent field, and an exact division (VDIVPS) for 1/(1+e);
+ *     round to nearest even (as activation.h's 1.5*2^23 trick does),
+ *     Estrin polynomial, 2^n built in the exponent field, and an exact
+ *     division (VDIVPS) for 1/(1+e);
  *   - the exponent-domain pieces for layers packed in the z domain
  *     (fast_internal.h): 2^z, a reciprocal, and sigma/tanh from z. The
  *     fused kernels of fast_avx2.c put several gates over one denominator
@@ -25,17 +26,14 @@
 static inline __m256 rnnfx_sigmoid_avx2(__m256 x)
 {
     const __m256 one = _mm256_set1_ps(1.0f);
-    const __m256 magic = _mm256_set1_ps(12582912.0f);
     /* MAXPS returns its second operand when the first is NaN. */
     __m256 t = _mm256_max_ps(x, _mm256_set1_ps(-RNNFX_SIG_CLAMP));
     t = _mm256_min_ps(t, _mm256_set1_ps(RNNFX_SIG_CLAMP));
     __m256 z = _mm256_mul_ps(t, _mm256_set1_ps(-RNNFX_LOG2E));
-    __m256 nm = _mm256_add_ps(z, magic);
-    __m256 n = _mm256_sub_ps(nm, magic);
+    __m256 n = _mm256_round_ps(z, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     __m256 f = _mm256_sub_ps(z, n);
-    /* The low mantissa bits of nm hold n (two's complement); shift into the
-     * exponent field and add the bias. */
-    __m256i e2 = _mm256_slli_epi32(_mm256_add_epi32(_mm256_castps_si256(nm), _mm256_set1_epi32(127)), 23);
+    /* 2^n: n plus the bias, shifted into the exponent field */
+    __m256i e2 = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
     __m256 f2 = _mm256_mul_ps(f, f);
     __m256 a = _mm256_fmadd_ps(_mm256_set1_ps(RNNFX_EXP2_C1), f, one);
     __m256 b = _mm256_fmadd_ps(_mm256_set1_ps(RNNFX_EXP2_C3), f, _mm256_set1_ps(RNNFX_EXP2_C2));
@@ -58,8 +56,13 @@ static inline __m256 rnnfx_tanh_avx2(__m256 x)
  *
  * 2^z: z is clamped to [-100, 40] (MAXPS/MINPS with the constant first:
  * they return their second operand when either is NaN, so NaN goes
- * through), z = n + f with n = round(z) by the 1.5*2^23 trick (whose low
- * mantissa bits are n), 2^f by activation.h's degree-5 polynomial on
+ * through), z = n + f with n = round(z) (VROUNDPS, nearest even: the same
+ * n as activation.h's 1.5*2^23 trick, but one instruction where the trick
+ * chains an add and a subtract in front of the polynomial; on Zen 3 this
+ * shortened the fused kernels' steps by 2-5 %: LSTM-8 44.5 -> 42.8 ns,
+ * GRU-16 46.8 -> 45.4; VCVTPS2DQ gives n as an integer off that path and,
+ * like VROUNDPS, runs outside the two FMA pipes), 2^f by activation.h's
+ * degree-5 polynomial on
  * [-1/2, 1/2] (p(0) = 1 exactly, so z = 0 gives exactly 1), and 2^n by
  * adding n << 23 to the float bits of p (p in [0.70, 1.42], so the
  * exponent field stays normal over the whole clamp range). The upper clamp
@@ -67,7 +70,7 @@ static inline __m256 rnnfx_tanh_avx2(__m256 x)
  * fused kernels may multiply three before one reciprocal; the lower one
  * keeps 2^z at or above 2^-100 (sigma(69) = 1 - 2^-100 rounds to 1
  * anyway), so products of two small exponentials stay clear of denormals
- * (slow on many CPUs when the host leaves FTZ/DAZ off). 15 instructions,
+ * (slow on many CPUs when the host leaves FTZ/DAZ off). 13 instructions,
  * no division.
  *
  * 1/d: VRCPPS (relative error below 1.5 * 2^-12) and one Newton step
@@ -79,23 +82,21 @@ static inline __m256 rnnfx_tanh_avx2(__m256 x)
 static inline __m256 rnnfx_exp2z_avx2(__m256 z)
 {
     const __m256 one = _mm256_set1_ps(1.0f);
-    const __m256 magic = _mm256_set1_ps(12582912.0f);
     z = _mm256_min_ps(_mm256_set1_ps(40.0f), _mm256_max_ps(_mm256_set1_ps(-100.0f), z));
-    const __m256 nm = _mm256_add_ps(z, magic);
-    const __m256 f = _mm256_sub_ps(z, _mm256_sub_ps(nm, magic));
+    const __m256 rz = _mm256_round_ps(z, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    const __m256 f = _mm256_sub_ps(z, rz);
+    const __m256i n = _mm256_cvtps_epi32(rz);
     const __m256 f2 = _mm256_mul_ps(f, f);
     const __m256 a = _mm256_fmadd_ps(_mm256_set1_ps(RNNFX_EXP2_C1), f, one);
     const __m256 b = _mm256_fmadd_ps(_mm256_set1_ps(RNNFX_EXP2_C3), f, _mm256_set1_ps(RNNFX_EXP2_C2));
     const __m256 c = _mm256_fmadd_ps(_mm256_set1_ps(RNNFX_EXP2_C5), f, _mm256_set1_ps(RNNFX_EXP2_C4));
     const __m256 p = _mm256_fmadd_ps(_mm256_fmadd_ps(c, f2, b), f2, a);
-    /* 2^n: n << 23 added to p's exponent field. A NaN z leaves its payload
-     * in nm's low bits, and the add could turn p's NaN into a number, so
-     * NaN lanes are set to all ones (a NaN) at the end: one compare off
-     * the critical path and one OR on it (a multiply by 2^n instead
-     * measured ~5 % slower for H <= 16). */
-    const __m256i sh = _mm256_slli_epi32(_mm256_castps_si256(nm), 23);
-    const __m256 e = _mm256_castsi256_ps(_mm256_add_epi32(_mm256_castps_si256(p), sh));
-    return _mm256_or_ps(e, _mm256_cmp_ps(z, z, _CMP_UNORD_Q));
+    /* 2^n: n << 23 added to p's exponent field (a multiply by 2^n instead
+     * measured ~5 % slower for H <= 16). A NaN z goes through as a NaN: p
+     * is NaN, and VCVTPS2DQ gives NaN the integer 0x80000000, whose shift
+     * adds 0. */
+    const __m256i sh = _mm256_slli_epi32(n, 23);
+    return _mm256_castsi256_ps(_mm256_add_epi32(_mm256_castps_si256(p), sh));
 }
 
 /* 1/d, d >= 1 (finite), to ~1.4e-7 relative. Thread: any. */
