@@ -11,11 +11,13 @@
  */
 #include "fast.h"
 
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "fast_internal.h"
+#include "selftest.h"
 
 #define FLOATS_PER_LINE 16 /* 64 bytes */
 
@@ -439,6 +441,134 @@ static RnnfxStatus build_groups(RnnfxFast *F, RnnfxError *err)
 }
 #endif /* __x86_64__ */
 
+#if defined(__x86_64__)
+/* ---- fp16 weights for the AVX2 fused kernels --------------------------------
+ * On AVX2-only CPUs the L1 data cache is 32 KiB, and from LSTM-48 / GRU-64
+ * the fp32 matrix no longer fits: a step then streams most of it from L2
+ * at ~32 bytes per cycle, below the rate the FMAs could take it. Stored as
+ * fp16 (VCVTPH2PS widens 8 of them per load, outside the FMA pipes on the
+ * Zen 3 core measured) the same matrix is half the bytes: a 64 KiB sweep
+ * took 346 ns against 648 in fp32 there, a 144 KiB one 874 against 1530.
+ * Rounding the weights to fp16 (11 significant bits) moves the output, so
+ * the copy is kept only when it leaves this model's output within
+ * RNNFX_F16_TOL of the fp32 weights' (build_groups16): a measured, per-model
+ * decision, made once when the model is packed. RNNFX_F16=0 in the
+ * environment keeps fp32 always. */
+#define RNNFX_F16_TOL 2e-5f         /* largest output change kept (-94 dBFS) */
+#define RNNFX_F16_GATE_N 4096       /* samples of the gate's test signal */
+
+/* The shapes that get a copy, as measured on Zen 3 (best of 3 interleaved
+ * runs, ns per sample, fp32 -> fp16): GRU from 7 groups (49-96 units), whose
+ * fp32 matrix is 37-110 KiB: GRU-56 439 -> 300, GRU-64 467 -> 410, GRU-72
+ * 597 -> 469, GRU-80 769 -> 590, GRU-96 1126 -> 801; and LSTM of 10 or 12
+ * groups: LSTM-80 1053 -> 964, LSTM-96 1512 -> 1348. Where the fp32 matrix
+ * stays near L1 the widening costs more than the reads save (GRU-48 229 ->
+ * 238, LSTM-48 364 -> 412, LSTM-64 626 -> 633), and the LSTM kernels with
+ * an odd group count (a one-group chunk left over) lost with it (LSTM-56
+ * 677 -> 878, LSTM-72 1118 -> 1446, LSTM-88 1719 -> 2144). */
+static int f16_shape(const RnnfxFastLayer *L)
+{
+    const int nu = (L->hidden + 7) / 8;
+    return L->cell == RNNFX_CELL_GRU ? nu >= 7 : nu >= 10 && nu % 2 == 0;
+}
+
+/* IEEE binary16 nearest to f (ties to even); |f| must be at most 65504. */
+static uint16_t f32_to_f16(float f)
+{
+    uint32_t x;
+    memcpy(&x, &f, sizeof x);
+    const uint32_t sign = (x >> 16) & 0x8000u, a = x & 0x7fffffffu;
+    if (a < 0x38800000u) { /* below 2^-14: a subnormal half (or zero), in 2^-24 units */
+        float v;
+        memcpy(&v, &a, sizeof v);
+        return (uint16_t)(sign | (uint32_t)lrintf(v * 16777216.0f));
+    }
+    /* rebias the exponent (127 -> 15) and round 23 mantissa bits to 10 */
+    const uint32_t r = a + 0xfffu + ((a >> 13) & 1u) - 0x38000000u;
+    return (uint16_t)(sign | (r >> 13));
+}
+
+/* The one-layer model's output over the gate's test signal, from rest,
+ * with L->whg16 as set; 0 on success. */
+static int gate_run(const RnnfxFast *F, const float *x, float *y)
+{
+    const RnnfxFastLayer *L = &F->layer[0];
+    const size_t hp = (size_t)rnnfx_fast_padded(L->hidden);
+    float *scratch = aligned_alloc(64, up16(F->scratch_floats) * sizeof(float));
+    float *h = aligned_alloc(64, hp * sizeof(float)), *c = aligned_alloc(64, hp * sizeof(float));
+    int rc = -1;
+    if (scratch && h && c) {
+        memset(scratch, 0, up16(F->scratch_floats) * sizeof(float));
+        memset(h, 0, hp * sizeof(float));
+        memset(c, 0, hp * sizeof(float));
+        float knobs[RNNFX_MAX_PARAMS];
+        for (int k = 0; k < F->n_knobs; k++)
+            knobs[k] = F->knob_def[k];
+        rnnfx_fast_reset(F, scratch);
+        rnnfx_fast_set_knobs(F, scratch, knobs);
+        float *hv[1] = {h}, *cv[1] = {c};
+        rnnfx_fast_process_audio(F, scratch, hv, cv, x, y, RNNFX_F16_GATE_N);
+        rc = 0;
+    }
+    free(scratch);
+    free(h);
+    free(c);
+    return rc;
+}
+
+/* Adds the fp16 copy of whg if this model's output stays within
+ * RNNFX_F16_TOL with it on the guitar-like excitation exported models'
+ * self-tests use (selftest.h: plucked partials from quiet to loud); else
+ * leaves whg16 NULL. */
+static RnnfxStatus build_groups16(RnnfxFast *F, RnnfxError *err)
+{
+    RnnfxFastLayer *L = &F->layer[0];
+    const size_t G = (size_t)rnnfx_cell_gates(L->cell), nu = ((size_t)L->hidden + 7) / 8;
+    const size_t n = up16(nu * 8 * nu * G * 8);
+    const char *env = getenv("RNNFX_F16");
+    if (!f16_shape(L) || (env && strcmp(env, "0") == 0))
+        return RNNFX_OK;
+    for (size_t i = 0; i < n; i++)
+        if (!(fabsf(L->whg[i]) <= 65504.0f))
+            return RNNFX_OK; /* beyond fp16's range */
+    const size_t N = RNNFX_F16_GATE_N;
+    uint16_t *g = aligned_alloc(64, (n * sizeof(uint16_t) + 63) & ~(size_t)63);
+    float *x = malloc(N * sizeof(float)), *y32 = malloc(N * sizeof(float)),
+          *y16 = malloc(N * sizeof(float));
+    RnnfxStatus st = RNNFX_OK;
+    if (!g || !x || !y32 || !y16) {
+        st = rnnfx_fail(err, RNNFX_ERR_NOMEM, "out of memory packing the model");
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++)
+        g[i] = f32_to_f16(L->whg[i]);
+    rnnfx_selftest_signal(x, N);
+    L->whg16 = NULL;
+    int rc = gate_run(F, x, y32);
+    L->whg16 = g;
+    rc |= gate_run(F, x, y16);
+    float worst = rc ? INFINITY : 0.0f;
+    for (size_t t = 0; t < N && !rc; t++) {
+        const float d = fabsf(y16[t] - y32[t]);
+        if (!(d <= worst)) /* NaN too */
+            worst = isnan(d) ? INFINITY : d;
+    }
+    if (worst <= RNNFX_F16_TOL) {
+        F->colmem16 = g;
+        g = NULL;
+    } else {
+        L->whg16 = NULL;
+    }
+    F->f16_err = worst;
+done:
+    free(g);
+    free(x);
+    free(y32);
+    free(y16);
+    return st;
+}
+#endif /* __x86_64__ */
+
 RnnfxStatus rnnfx_fast_build(const RnnfxModel *m, RnnfxFast **out, RnnfxError *err)
 {
     *out = NULL;
@@ -533,7 +663,11 @@ RnnfxStatus rnnfx_fast_build(const RnnfxModel *m, RnnfxFast **out, RnnfxError *e
     F->scratch_floats = F->off_bd + up16((size_t)F->layer[0].rows); /* drows <= rows */
 #if defined(__x86_64__)
     if (F->isa == &rnnfx_fast_isa_avx2 && fused_arch(a)) {
+        for (int k = 0; k < F->n_knobs; k++)
+            F->knob_def[k] = a->params[k].def;
         RnnfxStatus st = build_groups(F, err);
+        if (st == RNNFX_OK)
+            st = build_groups16(F, err);
         if (st != RNNFX_OK) {
             rnnfx_fast_free(F);
             return st;
@@ -560,10 +694,18 @@ void rnnfx_fast_free(RnnfxFast *fast)
         return;
     free(fast->mem);
     free(fast->colmem);
+    free(fast->colmem16);
     free(fast);
 }
 
-const char *rnnfx_fast_name(const RnnfxFast *fast) { return fast ? fast->isa->name : "none"; }
+const char *rnnfx_fast_name(const RnnfxFast *fast)
+{
+    if (!fast)
+        return "none";
+    return fast->layer[0].whg16 ? "avx2-f16" : fast->isa->name;
+}
+
+float rnnfx_fast_f16_error(const RnnfxFast *fast) { return fast ? fast->f16_err : 0.0f; }
 
 size_t rnnfx_fast_scratch_size(const RnnfxFast *fast)
 {

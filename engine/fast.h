@@ -43,8 +43,14 @@ void rnnfx_fast_free(RnnfxFast *fast);
  * no fast kernels exist for it: the instance then runs the reference path). */
 const RnnfxFast *rnnfx_model_packed(const RnnfxModel *model);
 
-/* "avx512", "avx2" or "generic". */
+/* "avx512", "avx2" or "generic"; "avx2-f16" where the AVX2 kernels read
+ * fp16 weights (fast.c: kept only where the model's output moved by at most
+ * 2e-5 with them). */
 const char *rnnfx_fast_name(const RnnfxFast *fast);
+
+/* The largest output change fp16 weights made on fast.c's test signal when
+ * the model was packed (kept or not); 0 where none was measured. */
+float rnnfx_fast_f16_error(const RnnfxFast *fast);
 
 /* Per-instance scratch bytes the kernels need (the instance allocates it,
  * 64-byte aligned). */

@@ -9,7 +9,8 @@
  *   - the stack kernel of fast_kernels.h, for audio models of 2 or more
  *     LSTM (no peephole) or GRU layers of up to 16 units;
  *   - fused one-layer audio kernels for LSTM (no peephole) and GRU with
- *     H <= 96, the plugin's common case (f2_run and its chunks below).
+ *     H <= 96, the plugin's common case (f2_run and its chunks below; the
+ *     larger ones also on fp16 weights where fast.c kept them).
  *
  * Where the time goes (measured on the 2-core AVX-512 VM this was written
  * on, with RNNFX_ISA=avx2): a ymm FMA costs ~0.25 ns of throughput and
@@ -22,6 +23,20 @@
  * by VPERMPS (one-chunk kernels), the LSTM's o rows in a second pass,
  * Horner instead of Estrin for the exponential, software prefetch (T0,
  * 4 and 8 columns ahead: slower), LSTM chunks of 3 or 1 groups.
+ *
+ * On a Zen 3 core (2-core AMD EPYC VM, AVX2 only, ~2.95 GHz) measured
+ * since: a 32-byte load feeding an FMA streams at ~0.21 ns from L1 and
+ * ~0.34 ns from L2, and the L1 holds 32 KiB, so from LSTM-64 / GRU-64 the
+ * fp32 matrix streams from L2 (fast.c's fp16 copy halves that). Of the
+ * activations' instructions only the multiplies, FMAs and VRCPPS share the
+ * two FMA pipes with the product (VMAXPS, VADDPS, VCMPPS, VPADDD, VROUNDPS
+ * and VCVTPS2DQ run beside it; VPERMPS costs ~1.25 cycles of both), which
+ * puts LSTM-32's step at >= ~120 ns of FMA-pipe work. There, moving the
+ * activations into the next chunk's product (f2_lstm_pipe) gained 4-7 %
+ * for LSTM from 32 units; for GRU the same, and the r and n rows in a pass
+ * before the z rows, measured no better (GRU-24/32/40/64 within noise), and
+ * two sets for the LSTM-16 i, f, g rows with one for o (15 registers) no
+ * better either.
  *
  * Built with the AVX2 flags (the Makefile adds them for *_avx2.c); fast.c
  * calls into it only when CPUID reports AVX2 and FMA. On non-x86 targets
@@ -181,37 +196,36 @@ RX_INLINE void f2_dense(F2Dense *D, const RnnfxFast *F, const float *hn, const i
 
 #define F2_MAXA 12               /* accumulators per set */
 
+/* The recurrent weights are fp32 (whg) or, where fast.c found the model's
+ * output unchanged by it, fp16 (whg16, same layout): F16 is compile-time,
+ * w points at either, and offsets count weights, not bytes. */
+#define F2_WADD(w, n, F16) ((const float *)((const char *)(w) + (size_t)(n) * ((F16) ? 2u : 4u)))
+#define F2_WLOAD(w, n, F16)                                                                    \
+    ((F16) ? _mm256_cvtph_ps(_mm_load_si128((const __m128i *)(const void *)F2_WADD(w, n, 1)))  \
+           : _mm256_load_ps((w) + (n)))
+#define F2_WBASE(L, F16) ((F16) ? (const float *)(const void *)(L)->whg16 : (L)->whg)
+
 /* One column block: sets s = 0..S-1 take column k+s (wk points at column
  * k, columns cs floats apart; hk at h[k]). first: sets 1.. start here (a
  * multiply). */
 RX_INLINE void f2_column(__m256 acc[4][F2_MAXA], const float *wk, const int cs, const int *off,
-                         const int NG, const int S, const float *hk, const int first)
+                         const int NG, const int S, const float *hk, const int first,
+                         const int F16)
 {
 #pragma GCC unroll 4
     for (int s = 0; s < S; s++) {
         const __m256 hb = _mm256_broadcast_ss(hk + s);
 #pragma GCC unroll 12
         for (int j = 0; j < NG; j++) {
-            const __m256 wv = _mm256_load_ps(wk + (size_t)s * cs + off[j]);
+            const __m256 wv = F2_WLOAD(wk, (size_t)s * cs + (size_t)off[j], F16);
             acc[s][j] = (first && s > 0) ? _mm256_mul_ps(wv, hb) : _mm256_fmadd_ps(wv, hb, acc[s][j]);
         }
     }
 }
 
-/* acc[0][j] += sum over the hc columns k of w[k cs + off[j]] h[k]
- * (j < NG), forwards or (rev) backwards; S divides hc. */
-RX_INLINE void f2_matvec(__m256 acc[4][F2_MAXA], const float *w, const int cs, const int *off,
-                         const int NG, const int S, const float *h, const int hc, const int rev)
+/* acc[0][j] = the sum of the S sets' acc[s][j] (j < NG). */
+RX_INLINE void f2_sum_sets(__m256 acc[4][F2_MAXA], const int NG, const int S)
 {
-    if (!rev) {
-        f2_column(acc, w, cs, off, NG, S, h, 1);
-        for (int k = S; k < hc; k += S)
-            f2_column(acc, w + (size_t)k * cs, cs, off, NG, S, h + k, 0);
-    } else {
-        f2_column(acc, w + (size_t)(hc - S) * cs, cs, off, NG, S, h + hc - S, 1);
-        for (int k = hc - 2 * S; k >= 0; k -= S)
-            f2_column(acc, w + (size_t)k * cs, cs, off, NG, S, h + k, 0);
-    }
 #pragma GCC unroll 12
     for (int j = 0; j < NG; j++) {
         if (S == 4)
@@ -222,8 +236,47 @@ RX_INLINE void f2_matvec(__m256 acc[4][F2_MAXA], const float *w, const int cs, c
     }
 }
 
+/* acc[0][j] += sum over the hc columns k of w[k cs + off[j]] h[k]
+ * (j < NG), forwards or (rev) backwards; S divides hc. */
+RX_INLINE void f2_matvec(__m256 acc[4][F2_MAXA], const float *w, const int cs, const int *off,
+                         const int NG, const int S, const float *h, const int hc, const int rev,
+                         const int F16)
+{
+    if (!rev) {
+        f2_column(acc, w, cs, off, NG, S, h, 1, F16);
+        for (int k = S; k < hc; k += S)
+            f2_column(acc, F2_WADD(w, (size_t)k * cs, F16), cs, off, NG, S, h + k, 0, F16);
+    } else {
+        f2_column(acc, F2_WADD(w, (size_t)(hc - S) * cs, F16), cs, off, NG, S, h + hc - S, 1, F16);
+        for (int k = hc - 2 * S; k >= 0; k -= S)
+            f2_column(acc, F2_WADD(w, (size_t)k * cs, F16), cs, off, NG, S, h + k, 0, F16);
+    }
+    f2_sum_sets(acc, NG, S);
+}
+
 /* Sets for a pass of NG accumulators: as many as fit 12 registers. */
 #define F2_SETS(NG) ((NG) <= 3 ? 4 : (NG) <= 6 ? 2 : 1)
+
+/* An LSTM chunk of CU groups from group u0 begins: off gets its gate
+ * vectors' places in the packed rows (wx, b0), woff in the group-major
+ * matrix from group u0 (columns 32 floats apart), and acc[0] the input
+ * and bias terms. */
+RX_INLINE void f2_lstm_start(const RnnfxFastLayer *L, const float *b0, __m256 xv, const int u0,
+                             const int CU, const int HP, const int KC, int *off, int *woff,
+                             __m256 acc[4][F2_MAXA])
+{
+    const size_t base = (size_t)8 * (size_t)u0;
+#pragma GCC unroll 12
+    for (int q = 0; q < 4; q++)
+        for (int j = 0; j < CU; j++) {
+            off[q * CU + j] = q * HP + 8 * j;
+            woff[q * CU + j] = j * KC * 32 + q * 8;
+        }
+#pragma GCC unroll 12
+    for (int v = 0; v < 4 * CU; v++)
+        acc[0][v] = _mm256_fmadd_ps(_mm256_load_ps(L->wx + base + off[v]), xv,
+                                    _mm256_load_ps(b0 + base + off[v]));
+}
 
 /* LSTM, CU groups from group u0: gates i f g o at rows q HP + 8 u; KC
  * columns per group in whg (fast.c). (The
@@ -232,24 +285,14 @@ RX_INLINE void f2_matvec(__m256 acc[4][F2_MAXA], const float *w, const int cs, c
 RX_INLINE void f2_lstm_chunk(const RnnfxFastLayer *L, const float *b0, float *c, const float *hcur,
                              float *hn, __m256 xv, int u0, const int HP, const int KC,
                              const int CU, const int S,
-                             const int hc, const int rev)
+                             const int hc, const int rev, const int F16)
 {
     const size_t base = (size_t)8 * (size_t)u0;
-    /* off: the chunk's gate vectors in the packed rows (wx, b0); woff: in
-     * the group-major matrix from group u0 (columns 32 floats apart) */
     int off[4 * 3], woff[4 * 3];
-#pragma GCC unroll 12
-    for (int q = 0; q < 4; q++)
-        for (int j = 0; j < CU; j++) {
-            off[q * CU + j] = q * HP + 8 * j;
-            woff[q * CU + j] = j * KC * 32 + q * 8;
-        }
     __m256 acc[4][F2_MAXA];
-#pragma GCC unroll 12
-    for (int v = 0; v < 4 * CU; v++)
-        acc[0][v] = _mm256_fmadd_ps(_mm256_load_ps(L->wx + base + off[v]), xv,
-                                    _mm256_load_ps(b0 + base + off[v]));
-    f2_matvec(acc, L->whg + (size_t)u0 * KC * 32, 32, woff, 4 * CU, S, hcur, hc, rev);
+    f2_lstm_start(L, b0, xv, u0, CU, HP, KC, off, woff, acc);
+    f2_matvec(acc, F2_WADD(F2_WBASE(L, F16), (size_t)u0 * KC * 32, F16), 32, woff, 4 * CU, S, hcur,
+              hc, rev, F16);
     const __m256 one = _mm256_set1_ps(1.0f);
 #pragma GCC unroll 3
     for (int j = 0; j < CU; j++) {
@@ -278,10 +321,10 @@ RX_INLINE void f2_lstm_chunk(const RnnfxFastLayer *L, const float *b0, float *c,
 RX_INLINE void f2_gru_chunk(const RnnfxFastLayer *L, const float *b0, const float *hcur, float *hn,
                             __m256 xv, int u0, const int HP, const int KC,
                              const int CU, const int S,
-                            const int hc, const int rev, const int SPLIT)
+                            const int hc, const int rev, const int SPLIT, const int F16)
 {
     const size_t base = (size_t)8 * (size_t)u0;
-    const float *wg = L->whg + (size_t)u0 * KC * 24;
+    const float *wg = F2_WADD(F2_WBASE(L, F16), (size_t)u0 * KC * 24, F16);
     int off[3 * 4], woff[3 * 4]; /* as in f2_lstm_chunk */
 #pragma GCC unroll 12
     for (int q = 0; q < 3; q++)
@@ -297,7 +340,7 @@ RX_INLINE void f2_gru_chunk(const RnnfxFastLayer *L, const float *b0, const floa
         for (int v = 0; v < CU; v++)
             acc[0][v] = _mm256_fmadd_ps(_mm256_load_ps(L->wx + base + off[v]), xv,
                                         _mm256_load_ps(b0 + base + off[v]));
-        f2_matvec(acc, wg, 24, woff, CU, F2_SETS(CU), hcur, hc, rev);
+        f2_matvec(acc, wg, 24, woff, CU, F2_SETS(CU), hcur, hc, rev, F16);
 #pragma GCC unroll 4
         for (int j = 0; j < CU; j++) {
             er[j] = _mm256_add_ps(rnnfx_exp2z_avx2(acc[0][j]), one);
@@ -311,7 +354,7 @@ RX_INLINE void f2_gru_chunk(const RnnfxFastLayer *L, const float *b0, const floa
         accb[0][v] = v + V0 < 2 * CU ? _mm256_fmadd_ps(_mm256_load_ps(L->wx + base + off[v + V0]), xv,
                                                        _mm256_load_ps(b0 + base + off[v + V0]))
                                      : _mm256_load_ps(L->bh + base + off[v + V0]);
-    f2_matvec(accb, wg, 24, woff + V0, NB, SPLIT ? F2_SETS(NB) : S, hcur, hc, rev);
+    f2_matvec(accb, wg, 24, woff + V0, NB, SPLIT ? F2_SETS(NB) : S, hcur, hc, rev, F16);
 #pragma GCC unroll 4
     for (int j = 0; j < CU; j++) {
         if (!SPLIT) {
@@ -358,7 +401,8 @@ RX_INLINE void f2_gru_chunk(const RnnfxFastLayer *L, const float *b0, const floa
  * channel computes exactly what a single one does. */
 RX_INLINE void f2_step(const RnnfxFast *F, const float *b0, float *c, float (*hbuf)[96],
                        int *cur, F2Dense *D, const float *in, float *out, size_t t, int rev,
-                       const int hc, const int LSTM, const int NU, const int CU, const int S)
+                       const int hc, const int LSTM, const int NU, const int CU, const int S,
+                       const int F16)
 {
     const RnnfxFastLayer *L = &F->layer[0];
     const int HP = 16 * ((NU + 1) / 2);
@@ -368,11 +412,13 @@ RX_INLINE void f2_step(const RnnfxFast *F, const float *b0, float *c, float (*hb
     const float *hcur = hbuf[*cur];
     float *hn = hbuf[*cur ^ 1];
     if (LSTM) {
-#define F2_LSTM_CHUNK(u0, cu, s, r) f2_lstm_chunk(L, b0, c, hcur, hn, xv, u0, HP, 8 * NU, cu, s, hc, r)
+#define F2_LSTM_CHUNK(u0, cu, s, r)                                                            \
+    f2_lstm_chunk(L, b0, c, hcur, hn, xv, u0, HP, 8 * NU, cu, s, hc, r, F16)
         F2_CHUNKS(F2_LSTM_CHUNK);
 #undef F2_LSTM_CHUNK
     } else {
-#define F2_GRU_CHUNK(u0, cu, s, r) f2_gru_chunk(L, b0, hcur, hn, xv, u0, HP, 8 * NU, cu, s, hc, r, NU <= 2)
+#define F2_GRU_CHUNK(u0, cu, s, r)                                                             \
+    f2_gru_chunk(L, b0, hcur, hn, xv, u0, HP, 8 * NU, cu, s, hc, r, NU <= 2, F16)
         F2_CHUNKS(F2_GRU_CHUNK);
 #undef F2_GRU_CHUNK
     }
@@ -380,18 +426,192 @@ RX_INLINE void f2_step(const RnnfxFast *F, const float *b0, float *c, float (*hb
     *cur ^= 1;
 }
 
+/* Whether a layer's sweep zigzags: whether one can exceed L1 at all for
+ * this NU (compile time), and whether this layer's (hc columns) does. */
+RX_INLINE int f2_zig(const int hc, const int LSTM, const int NU)
+{
+    const size_t G = LSTM ? 4 : 3;
+    const int zigable = (size_t)8 * NU * G * 8 * NU * sizeof(float) > RNNFX_ZIG_BYTES;
+    return zigable && (size_t)hc * G * 8 * NU * sizeof(float) > RNNFX_ZIG_BYTES;
+}
+
+/* ---- pipelined LSTM steps (two or more chunks per step) -----------------
+ * An LSTM chunk's activations are long dependency chains (~110 cycles from
+ * the gate sums to h) of some 190 instructions for two groups. Placed after
+ * the chunk's product, as f2_step does, they fill the out-of-order window
+ * while they wait on those chains, and the next chunk's FMAs behind them
+ * cannot enter. On a Zen 3 core (AVX2 only) products and activations then
+ * barely overlapped: LSTM-32 ~100 ns per sample with the activations cut
+ * to a clamp, ~100 with the products cut, ~180 whole. So f2_lstm_pipe holds
+ * each chunk's gate sums over (F2Pend) and runs its activations in four
+ * stages per group, placed in program order between the column blocks of
+ * the next chunk's product, where the FMAs around them keep both FMA pipes
+ * busy while each stage's chain completes. Measured there (best of 7
+ * interleaved runs): LSTM-32 176 -> 163 ns, LSTM-40 251 -> 237, LSTM-64
+ * 682 -> 648, LSTM-96 1554 -> 1489. The GRU's shorter chains measured the
+ * same either way (GRU-40/64/96 within 2 %), so its kernels keep f2_step.
+ *
+ * The last chunk of a step is held over into the next step's first chunk.
+ * That product needs the held groups' new h, so it reads their columns
+ * last, with all the stages before them: the columns ascend when the
+ * chunks are walked forwards without a zigzag (the held chunk is the top
+ * one), and run against the chunk order under a zigzag (the held chunk is
+ * then the one walked last: the top one after a forward step, chunk 0
+ * after a backward one). The zigzag's read order stays exactly reversed
+ * from one step to the next, so its L1 reuse is kept. Each activation is
+ * f2_lstm_chunk's, operation for operation, and sample t's dense output is
+ * pushed once h_t is whole (in step t + 1, or at the block's end), so any
+ * block split still gives bit-identical output. */
+typedef struct {
+    __m256 z[F2_MAXA];  /* gate sums i f g o, cu vectors each */
+    __m256 a[4], b[4];  /* per group, from one stage to the next */
+    float *hd;          /* where the chunk's h goes */
+    int u0;
+} F2Pend;
+
+/* Stage st of a held chunk of cu groups: stage q = st / cu of group st % cu,
+ * so a group's next stage comes cu slots later. */
+RX_INLINE void f2_stage(F2Pend *P, const int cu, const int st, float *c)
+{
+    const int q = st / cu, j = st % cu;
+    const size_t o = (size_t)8 * (size_t)(P->u0 + j);
+    const __m256 one = _mm256_set1_ps(1.0f);
+    if (q == 0) {
+        P->a[j] = _mm256_add_ps(rnnfx_exp2z_avx2(P->z[j]), one);      /* E_i */
+        P->b[j] = _mm256_add_ps(rnnfx_exp2z_avx2(P->z[cu + j]), one); /* E_f */
+    } else if (q == 1) {
+        const __m256 eg = rnnfx_exp2z_avx2(P->z[2 * cu + j]);
+        const __m256 Ei = P->a[j], Ef = P->b[j];
+        const __m256 Dn = _mm256_fmadd_ps(Ei, eg, Ei);
+        const __m256 cn = _mm256_fmadd_ps(_mm256_load_ps(c + o), Dn,
+                                          _mm256_mul_ps(_mm256_sub_ps(one, eg), Ef));
+        const __m256 cv = rnnfx_div_avx2(cn, _mm256_mul_ps(Dn, Ef));
+        _mm256_store_ps(c + o, cv);
+        P->a[j] = cv;
+    } else if (q == 2) {
+        P->a[j] = rnnfx_exp2z_avx2(_mm256_mul_ps(P->a[j], _mm256_set1_ps(RNNFX_ZSCALE2))); /* e_c */
+        P->b[j] = _mm256_add_ps(rnnfx_exp2z_avx2(P->z[3 * cu + j]), one);                /* E_o */
+    } else {
+        const __m256 ec = P->a[j], Eo = P->b[j];
+        _mm256_store_ps(P->hd + o,
+                        rnnfx_div_avx2(_mm256_sub_ps(one, ec), _mm256_fmadd_ps(Eo, ec, Eo)));
+    }
+}
+
+/* One chunk of cu groups from u0 with S sets: its gate sums over all hc
+ * columns (asc: ascending, else descending), with the stages of the held
+ * chunk (cup groups; 0: none held) spread over the first span columns;
+ * then it becomes the held chunk, its h going to hn. */
+RX_INLINE void f2_lstm_chunk_pipe(const RnnfxFastLayer *L, const float *b0, float *c,
+                                  const float *hcur, float *hn, __m256 xv, const int u0,
+                                  const int cu, const int S, const int HP, const int KC,
+                                  const int hc, const int asc, const int span, F2Pend *P,
+                                  const int cup, const int F16)
+{
+    const int NG = 4 * cu, nb = hc / S, sb = span / S, NST = 4 * cup;
+    const float *w = F2_WADD(F2_WBASE(L, F16), (size_t)u0 * KC * 32, F16);
+    int off[F2_MAXA], woff[F2_MAXA];
+    __m256 acc[4][F2_MAXA];
+    f2_lstm_start(L, b0, xv, u0, cu, HP, KC, off, woff, acc);
+#define F2_COL(p, first)                                                                       \
+    do {                                                                                       \
+        const int k_ = asc ? (p) * S : hc - S - (p) * S;                                       \
+        f2_column(acc, F2_WADD(w, (size_t)k_ * 32, F16), 32, woff, NG, S, hcur + k_, first, F16); \
+    } while (0)
+    F2_COL(0, 1);
+    int p = 1;
+#pragma GCC unroll 16
+    for (int st = 0; st < NST; st++) {
+        for (; p < sb * st / NST; p++)
+            F2_COL(p, 0);
+        f2_stage(P, cup, st, c);
+    }
+    for (; p < nb; p++)
+        F2_COL(p, 0);
+#undef F2_COL
+    f2_sum_sets(acc, NG, S);
+#pragma GCC unroll 12
+    for (int v = 0; v < NG; v++)
+        P->z[v] = acc[0][v];
+    P->u0 = u0;
+    P->hd = hn;
+}
+
+/* f2_run for an LSTM of NU / CU >= 2 chunks (see above). */
+RX_INLINE void f2_lstm_pipe(const RnnfxFast *F, const float *b0, float *h, float *c,
+                            const float *in, float *out, size_t n, unsigned *step, const int NU,
+                            const int CU, const int S, const int F16)
+{
+    const RnnfxFastLayer *L = &F->layer[0];
+    const int hc = L->hcols, HP = 16 * ((NU + 1) / 2), KC = 8 * NU;
+    const int T = NU % CU, NC = NU / CU + (T > 0), TS = T * 4 >= 8 ? 1 : 2;
+    const int zig = f2_zig(hc, 1, NU);
+    float hbuf[2][96] __attribute__((aligned(32)));
+    memcpy(hbuf[0], h, (size_t)8 * NU * sizeof(float));
+    int cur = 0, pcu = 0; /* pcu: groups in the held chunk, 0 for none */
+    const unsigned par = *step;
+    F2Dense D;
+    D.cnt = 0;
+    D.t0 = 0;
+    F2Pend P;
+    memset(&P, 0, sizeof P);
+    for (size_t t = 0; t < n; t++) {
+        const int rev = zig && ((par + (unsigned)t) & 1u);
+        const int asc = !zig || rev;
+        const __m256 xv = _mm256_set1_ps(in[t]);
+        const float *hcur = hbuf[cur];
+        float *hn = hbuf[cur ^ 1];
+        for (int i = 0; i < NC; i++) {
+            const int m = rev ? NC - 1 - i : i, tail = T && m == NC - 1;
+            /* the first chunk reads the held groups' columns last */
+            const int span = i > 0 || !pcu ? hc : asc ? 8 * P.u0 : hc - 8 * pcu;
+#define F2_PIPE(cu, s, cup)                                                                    \
+    f2_lstm_chunk_pipe(L, b0, c, hcur, hn, xv, m * CU, cu, s, HP, KC, hc, asc, span, &P, cup, F16)
+#define F2_PIPE_HELD(cu, s)                                                                    \
+    do {                                                                                       \
+        if (pcu == CU)                                                                         \
+            F2_PIPE(cu, s, CU);                                                                \
+        else if (T && pcu == T)                                                                \
+            F2_PIPE(cu, s, T);                                                                 \
+        else                                                                                   \
+            F2_PIPE(cu, s, 0);                                                                 \
+    } while (0)
+            const int held = pcu;
+            if (tail)
+                F2_PIPE_HELD(T, TS);
+            else
+                F2_PIPE_HELD(CU, S);
+#undef F2_PIPE_HELD
+#undef F2_PIPE
+            if (i == 0 && held)
+                f2_dense(&D, F, hcur, NU, in, out); /* h_{t-1} is whole */
+            pcu = tail ? T : CU;
+        }
+        cur ^= 1;
+    }
+    if (pcu) {
+        const int cup = pcu == CU ? CU : T;
+        for (int st = 0; st < 4 * cup; st++)
+            f2_stage(&P, cup, st, c);
+        f2_dense(&D, F, hbuf[cur], NU, in, out);
+    }
+    f2_dense_flush(&D, F, in, out);
+    memcpy(h, hbuf[cur], (size_t)8 * NU * sizeof(float));
+    *step = (par + (unsigned)(n & 1u)) & 1u;
+}
+
 /* NU: unit groups; CU groups per chunk with S sets (all compile-time). */
 RX_INLINE void f2_run(const RnnfxFast *F, const float *b0, float *h, float *c, const float *in,
                       float *out, size_t n, unsigned *step, const int LSTM, const int NU,
-                      const int CU, const int S)
+                      const int CU, const int S, const int F16)
 {
+    if (LSTM && NU / CU >= 2) {
+        f2_lstm_pipe(F, b0, h, c, in, out, n, step, NU, CU, S, F16);
+        return;
+    }
     const RnnfxFastLayer *L = &F->layer[0];
     const int hc = L->hcols;
-    const int G = LSTM ? 4 : 3;
-    /* Whether a sweep can exceed L1 at all for this NU (compile time), and
-     * whether this layer's does. */
-    const int zigable = (size_t)8 * NU * G * 8 * NU * sizeof(float) > RNNFX_ZIG_BYTES;
-    const int zig = zigable && (size_t)hc * G * 8 * NU * sizeof(float) > RNNFX_ZIG_BYTES;
+    const int zig = f2_zig(hc, LSTM, NU);
     float hbuf[2][96] __attribute__((aligned(32)));
     memcpy(hbuf[0], h, (size_t)8 * NU * sizeof(float));
     int cur = 0;
@@ -401,7 +621,7 @@ RX_INLINE void f2_run(const RnnfxFast *F, const float *b0, float *h, float *c, c
     D.t0 = 0;
     for (size_t t = 0; t < n; t++) {
         const int rev = zig && ((par + (unsigned)t) & 1u);
-        f2_step(F, b0, c, hbuf, &cur, &D, in, out, t, rev, hc, LSTM, NU, CU, S);
+        f2_step(F, b0, c, hbuf, &cur, &D, in, out, t, rev, hc, LSTM, NU, CU, S, F16);
     }
     f2_dense_flush(&D, F, in, out);
     memcpy(h, hbuf[cur], (size_t)8 * NU * sizeof(float));
@@ -429,8 +649,8 @@ RX_INLINE void f2_run_pair(const RnnfxFast *F, const RnnfxFastChannel *a,
     }
     float *ca = LSTM ? a->c[0] : NULL, *cb = LSTM ? b->c[0] : NULL;
     for (size_t t = 0; t < n; t++) {
-        f2_step(F, b0[0], ca, hbuf[0], &cur[0], &D[0], a->in, a->out, t, 0, hc, LSTM, NU, CU, S);
-        f2_step(F, b0[1], cb, hbuf[1], &cur[1], &D[1], b->in, b->out, t, 0, hc, LSTM, NU, CU, S);
+        f2_step(F, b0[0], ca, hbuf[0], &cur[0], &D[0], a->in, a->out, t, 0, hc, LSTM, NU, CU, S, 0);
+        f2_step(F, b0[1], cb, hbuf[1], &cur[1], &D[1], b->in, b->out, t, 0, hc, LSTM, NU, CU, S, 0);
     }
     for (int k = 0; k < 2; k++) {
         f2_dense_flush(&D[k], F, ch[k]->in, ch[k]->out);
@@ -455,19 +675,26 @@ RX_INLINE void f2_run_pair(const RnnfxFast *F, const RnnfxFastChannel *a,
  *     ~300 against ~250 ns, LSTM-96 ~1470 against ~1400), and of 1 group
  *     much slower;
  *   - with one group, 2 sets (LSTM-8 ~52 against ~56 ns). */
-#define F2_DEF(nu, lcu, ls, gcu, gs)                                                           \
-    static __attribute__((noinline)) void f2_lstm_##nu(const RnnfxFast *F, const float *b0,    \
-                                                      float *h, float *c, const float *in,     \
-                                                      float *out, size_t n, unsigned *step)    \
+#define F2_DEF_LSTM(nu, lcu, ls, sfx, f16)                                                     \
+    static __attribute__((noinline)) void f2_lstm_##nu##sfx(const RnnfxFast *F, const float *b0, \
+                                                           float *h, float *c, const float *in, \
+                                                           float *out, size_t n, unsigned *step) \
     {                                                                                          \
-        f2_run(F, b0, h, c, in, out, n, step, 1, nu, lcu, ls);                                  \
-    }                                                                                          \
-    static __attribute__((noinline)) void f2_gru_##nu(const RnnfxFast *F, const float *b0,     \
-                                                     float *h, const float *in, float *out,    \
-                                                     size_t n, unsigned *step)                 \
-    {                                                                                          \
-        f2_run(F, b0, h, NULL, in, out, n, step, 0, nu, gcu, gs);                               \
+        f2_run(F, b0, h, c, in, out, n, step, 1, nu, lcu, ls, f16);                             \
     }
+#define F2_DEF_GRU(nu, gcu, gs, sfx, f16)                                                      \
+    static __attribute__((noinline)) void f2_gru_##nu##sfx(const RnnfxFast *F, const float *b0,  \
+                                                          float *h, const float *in, float *out, \
+                                                          size_t n, unsigned *step)             \
+    {                                                                                          \
+        f2_run(F, b0, h, NULL, in, out, n, step, 0, nu, gcu, gs, f16);                          \
+    }
+#define F2_DEF(nu, lcu, ls, gcu, gs) F2_DEF_LSTM(nu, lcu, ls, , 0) F2_DEF_GRU(nu, gcu, gs, , 0)
+/* also on fp16 weights (whg16) where fast.c's f16_shape gives them: the GRU
+ * from 7 groups, the LSTM of 10 or 12 as well */
+#define F2_DEF_G16(nu, lcu, ls, gcu, gs) F2_DEF(nu, lcu, ls, gcu, gs) F2_DEF_GRU(nu, gcu, gs, _h, 1)
+#define F2_DEF16(nu, lcu, ls, gcu, gs)                                                         \
+    F2_DEF_G16(nu, lcu, ls, gcu, gs) F2_DEF_LSTM(nu, lcu, ls, _h, 1)
 
 F2_DEF(1, 1, 2, 1, 2)
 F2_DEF(2, 2, 1, 2, 2)
@@ -475,12 +702,12 @@ F2_DEF(3, 2, 1, 3, 1)
 F2_DEF(4, 2, 1, 4, 1)
 F2_DEF(5, 2, 1, 4, 1)
 F2_DEF(6, 2, 1, 3, 1)
-F2_DEF(7, 2, 1, 4, 1)
-F2_DEF(8, 2, 1, 4, 1)
-F2_DEF(9, 2, 1, 3, 1)
-F2_DEF(10, 2, 1, 4, 1)
-F2_DEF(11, 2, 1, 4, 1)
-F2_DEF(12, 2, 1, 4, 1)
+F2_DEF_G16(7, 2, 1, 4, 1)
+F2_DEF_G16(8, 2, 1, 4, 1)
+F2_DEF_G16(9, 2, 1, 3, 1)
+F2_DEF16(10, 2, 1, 4, 1)
+F2_DEF_G16(11, 2, 1, 4, 1)
+F2_DEF16(12, 2, 1, 4, 1)
 
 /* The pair kernels, for the shapes whose steps are latency chains (H <= 16,
  * the chunking of F2_DEF(1, ...) and F2_DEF(2, ...)). Measured (quick
@@ -512,6 +739,26 @@ F2_PAIR_DEF(2, 2, 1, 2, 2)
         else                                                                                   \
             f2_gru_##nu(F, b0, h[0], in, out, n, step);                                        \
         return
+#define F2_CASE_G16(nu)                                                                        \
+    case nu:                                                                                   \
+        if (lstm)                                                                              \
+            f2_lstm_##nu(F, b0, h[0], c[0], in, out, n, step);                                 \
+        else if (L->whg16)                                                                     \
+            f2_gru_##nu##_h(F, b0, h[0], in, out, n, step);                                    \
+        else                                                                                   \
+            f2_gru_##nu(F, b0, h[0], in, out, n, step);                                        \
+        return
+#define F2_CASE16(nu)                                                                          \
+    case nu:                                                                                   \
+        if (lstm && L->whg16)                                                                  \
+            f2_lstm_##nu##_h(F, b0, h[0], c[0], in, out, n, step);                             \
+        else if (lstm)                                                                         \
+            f2_lstm_##nu(F, b0, h[0], c[0], in, out, n, step);                                 \
+        else if (L->whg16)                                                                     \
+            f2_gru_##nu##_h(F, b0, h[0], in, out, n, step);                                    \
+        else                                                                                   \
+            f2_gru_##nu(F, b0, h[0], in, out, n, step);                                        \
+        return
 
 static void f2_run_audio(const RnnfxFast *F, void *scratch, float *const *h, float *const *c,
                          const float *in, float *out, size_t n)
@@ -530,12 +777,12 @@ static void f2_run_audio(const RnnfxFast *F, void *scratch, float *const *h, flo
             F2_CASE(4);
             F2_CASE(5);
             F2_CASE(6);
-            F2_CASE(7);
-            F2_CASE(8);
-            F2_CASE(9);
-            F2_CASE(10);
-            F2_CASE(11);
-            F2_CASE(12);
+            F2_CASE_G16(7);
+            F2_CASE_G16(8);
+            F2_CASE_G16(9);
+            F2_CASE16(10);
+            F2_CASE_G16(11);
+            F2_CASE16(12);
         default: break;
         }
     }

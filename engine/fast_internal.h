@@ -46,6 +46,7 @@
 #define RNNFX_ZSCALE2 (-0x1.715476p+1f)
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "fast.h"
 #include "model.h"
@@ -90,6 +91,9 @@ typedef struct {
      * = wh[k][q*hp + 8u ..], u < nu = ceil(H/8), k < 8 nu (columns from
      * hcols on zero; fast.c, build_groups). */
     const float *whg;
+    /* AVX2 fused kernels, 7-12 groups: whg in fp16 (IEEE binary16, same
+     * layout), or NULL where fast.c keeps fp32 (fast.c, build_groups16). */
+    const uint16_t *whg16;
 } RnnfxFastLayer;
 
 typedef void (*RnnfxFastRun)(const RnnfxFast *fast, void *scratch, float *const *h,
@@ -138,6 +142,9 @@ struct RnnfxFast {
     size_t off_b0, off_g, off_gh, off_y, off_step, scratch_floats;
     size_t off_bd; /* b0 in the dense-gate layout (set_knobs), if layer 0 has it */
     float *mem;   /* the one allocation all arrays above point into */
+    void *colmem16; /* whg16's allocation (AVX2), or NULL */
+    float knob_def[RNNFX_MAX_PARAMS]; /* the knobs' defaults, for build_groups16 */
+    float f16_err; /* build_groups16's measured output change (0: not measured) */
     void *colmem; /* the fused kernels' copy: cols table with the dense-gate or
                      cache-partitioned matrix (AVX-512), or whg (AVX2) */
     /* the ISA's pair kernel for this shape (RnnfxFastIsa.pair), or NULL */

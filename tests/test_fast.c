@@ -257,7 +257,10 @@ static void test_fast_equals_reference(void **state)
             assert_true(ref && fast);
             rnnfx_instance_set_path(ref, RNNFX_PATH_REFERENCE);
             rnnfx_instance_set_path(fast, RNNFX_PATH_FAST);
-            assert_string_equal(rnnfx_instance_kernel_name(fast), isas[k]);
+            /* "avx2-f16": the AVX2 kernels on fp16 weights (fast.c) */
+            const char *kn = rnnfx_instance_kernel_name(fast);
+            assert_true(strncmp(kn, isas[k], strlen(isas[k])) == 0 &&
+                        (kn[strlen(isas[k])] == 0 || strcmp(kn + strlen(isas[k]), "-f16") == 0));
             double e_frames, e_audio = 0.0;
             rnnfx_instance_process_frames(ref, x, yr, N_SAMPLES);
             rnnfx_instance_process_frames(fast, x, yf, N_SAMPLES);
@@ -288,6 +291,70 @@ static void test_fast_equals_reference(void **state)
         rnnfx_model_free(m);
     }
     printf("  worst fast-vs-reference difference: %.2e\n", worst_all);
+}
+
+/* ---- fp16 weights (AVX2) --------------------------------------------------------- */
+
+/* fast.c keeps fp16 weights for the AVX2 kernels only where they moved the
+ * model's output by at most 2e-5 on its test signal: a model of PyTorch's
+ * weight scale gets them, one whose larger weights make the rounding show
+ * does not, RNNFX_F16=0 turns them off, and the name says which. */
+static void test_f16_gate(void **state)
+{
+    (void)state;
+    if (!rnnfx_fast_isa_available("avx2")) {
+        skip();
+        return;
+    }
+    static const size_t n = 4096;
+    float *x = malloc(n * sizeof *x), *yf = malloc(n * sizeof *yf), *yr = malloc(n * sizeof *yr);
+    assert_true(x && yf && yr);
+    rnnfx_test_signal(x, n, 5);
+    int kept = 0, refused = 0;
+    static const float scales[] = {1.0f, 6.0f};
+    for (int cell = 0; cell < 2; cell++)
+        for (int si = 0; si < 2; si++) {
+            RnnfxArch a;
+            rnnfx_arch_init_audio(&a, cell ? RNNFX_CELL_GRU : RNNFX_CELL_LSTM, cell ? 64 : 96, 0);
+            RnnfxModel *m = rnnfx_test_random_model(&a, 31 + (uint64_t)si, scales[si], 1);
+            assert_non_null(m);
+            assert_true(rnnfx_test_use_isa(m, "avx2"));
+            const RnnfxFast *F = rnnfx_model_packed(m);
+            const float e = rnnfx_fast_f16_error(F);
+            const int f16 = strcmp(rnnfx_fast_name(F), "avx2-f16") == 0;
+            printf("  %s-%d weights x%g: fp16 moved the output by %.2e: %s\n",
+                   cell ? "gru" : "lstm", a.layers[0].hidden_size, (double)scales[si], (double)e,
+                   f16 ? "kept" : "refused");
+            assert_true(e > 0.0f);
+            assert_int_equal(f16, e <= 2e-5f);
+            kept += f16;
+            refused += !f16;
+            /* the instance runs what the name says, within the fast path's
+             * bound of the reference */
+            RnnfxInstance *fi = rnnfx_instance_new(m);
+            assert_non_null(fi);
+            assert_string_equal(rnnfx_instance_kernel_name(fi), f16 ? "avx2-f16" : "avx2");
+            rnnfx_instance_process(fi, x, yf, n);
+            RnnfxInstance *ri = rnnfx_instance_new(m);
+            assert_non_null(ri);
+            rnnfx_instance_set_path(ri, RNNFX_PATH_REFERENCE);
+            rnnfx_instance_process(ri, x, yr, n);
+            if (si == 0)
+                assert_true(rnnfx_test_max_abs_diff(yf, yr, n) <= 1e-4);
+            rnnfx_instance_free(fi);
+            rnnfx_instance_free(ri);
+            if (f16) {
+                setenv("RNNFX_F16", "0", 1);
+                assert_true(rnnfx_test_use_isa(m, "avx2"));
+                unsetenv("RNNFX_F16");
+                assert_string_equal(rnnfx_fast_name(rnnfx_model_packed(m)), "avx2");
+            }
+            rnnfx_model_free(m);
+        }
+    assert_true(kept >= 1 && refused >= 1);
+    free(x);
+    free(yf);
+    free(yr);
 }
 
 /* ---- block splits, extremes -------------------------------------------------- */
@@ -396,6 +463,7 @@ int main(void)
         cmocka_unit_test(test_activation_accuracy),
         cmocka_unit_test(test_fast_equals_reference),
         cmocka_unit_test(test_block_split),
+        cmocka_unit_test(test_f16_gate),
         cmocka_unit_test(test_extremes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
