@@ -23,9 +23,12 @@
  *   bench engine cell=lstm hidden=32 ns=... naive_ns=... kernel=...
  *
  * Beside each model it prints a weight-read floor: the time just to read
- * the recurrent matrix (G * H * H floats, no padding) once per sample, at
- * the L1 and L2 streaming rates measured in the same run with an AVX-512
- * FMA loop (the kernels' own access: one 64-byte load feeding one FMA),
+ * the recurrent matrix (G * H * H weights, no padding; 4 bytes each, 2
+ * where the kernel is "avx2-f16") once per sample, at the L1 and L2
+ * streaming rates (L2: a buffer of half its size) measured in the same run
+ * with an FMA loop
+ * in the kernels' own access (AVX-512: one 64-byte load feeding one FMA;
+ * AVX2, on CPUs without AVX-512 or under RNNFX_ISA=avx2: two 32-byte ones),
  * counting the first L1d-size bytes (sysconf) at the L1 rate and the rest
  * at the L2 rate. No kernel can beat it (every weight is needed every
  * sample); a target below it is marked "below floor". It leaves out the
@@ -86,9 +89,11 @@ static const double peer_gru[N_SIZES] = {63, 60, 118, 178, 416, 890};
 #include <immintrin.h>
 #include <unistd.h>
 
-/* reps sweeps of lines 64-byte lines, 8 FMA chains fed from memory. */
-__attribute__((target("avx512f"), noinline)) static float stream_fma(const float *w, size_t lines,
-                                                                      int reps)
+/* reps sweeps of lines 64-byte lines, 8 FMA chains fed from memory: one
+ * 64-byte load per FMA (AVX-512) or two 32-byte ones (AVX2, whose kernels
+ * read the weights so), as the fast kernels read their weights. */
+__attribute__((target("avx512f"), noinline)) static float stream_fma512(const float *w,
+                                                                         size_t lines, int reps)
 {
     __m512 a[8];
     for (int j = 0; j < 8; j++)
@@ -103,13 +108,48 @@ __attribute__((target("avx512f"), noinline)) static float stream_fma(const float
     return _mm512_reduce_add_ps(a[0]);
 }
 
-/* Best ns per line over 15 timed runs of ~0.4 M lines each, for a buffer of
- * `bytes`; 0 if AVX-512 is missing. */
-static double line_ns(size_t bytes)
+__attribute__((target("avx2,fma"), noinline)) static float stream_fma256(const float *w,
+                                                                          size_t lines, int reps)
+{
+    __m256 a[8];
+    for (int j = 0; j < 8; j++)
+        a[j] = _mm256_setzero_ps();
+    const __m256 hb = _mm256_set1_ps(0.5f);
+    for (int r = 0; r < reps; r++)
+        for (size_t i = 0; i + 4 <= lines; i += 4)
+            for (int j = 0; j < 8; j++)
+                a[j] = _mm256_fmadd_ps(_mm256_load_ps(w + 16 * i + 8 * (size_t)j), hb, a[j]);
+    for (int j = 1; j < 8; j++)
+        a[0] = _mm256_add_ps(a[0], a[j]);
+    float v[8];
+    _mm256_storeu_ps(v, a[0]);
+    return v[0] + v[1] + v[2] + v[3] + v[4] + v[5] + v[6] + v[7];
+}
+
+/* The kernel family line_ns measures with: the widest the CPU has, or
+ * AVX2 when RNNFX_ISA caps the kernels there. */
+static const char *floor_isa(void)
 {
     __builtin_cpu_init();
-    if (!__builtin_cpu_supports("avx512f"))
+    const char *cap = getenv("RNNFX_ISA");
+    const int capped = cap && (strcmp(cap, "avx2") == 0 || strcmp(cap, "generic") == 0);
+    if (cap && strcmp(cap, "generic") == 0)
+        return NULL;
+    if (!capped && __builtin_cpu_supports("avx512f"))
+        return "avx512";
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+        return "avx2";
+    return NULL;
+}
+
+/* Best ns per line over 15 timed runs of ~0.4 M lines each, for a buffer of
+ * `bytes`; 0 without AVX2 and FMA. */
+static double line_ns(size_t bytes)
+{
+    const char *isa = floor_isa();
+    if (!isa)
         return 0.0;
+    const int wide = strcmp(isa, "avx512") == 0;
     const size_t lines = bytes / 64;
     float *w = aligned_alloc(4096, lines * 64);
     if (!w)
@@ -121,7 +161,7 @@ static double line_ns(size_t bytes)
     volatile float sink = 0.0f;
     for (int k = 0; k < 16; k++) {
         double t0 = bench_now_s();
-        sink += stream_fma(w, lines, reps);
+        sink += wide ? stream_fma512(w, lines, reps) : stream_fma256(w, lines, reps);
         double dt = (bench_now_s() - t0) * 1e9 / ((double)reps * (double)lines);
         if (k > 0 && dt < best)
             best = dt;
@@ -136,19 +176,32 @@ static size_t l1d_bytes(void)
     long v = sysconf(_SC_LEVEL1_DCACHE_SIZE);
     return v > 0 ? (size_t)v : 32768;
 }
+
+/* The buffer the L2 rate is measured on: half the L2 (a 1 MiB buffer, as
+ * once, measured L3 on a Zen 3 core's 512 KiB L2), at least 4 L1s. */
+static size_t l2_probe_bytes(void)
+{
+    long v = sysconf(_SC_LEVEL2_CACHE_SIZE);
+    size_t b = v > 0 ? (size_t)v / 2 : 256 * 1024;
+    return b < 4 * l1d_bytes() ? 4 * l1d_bytes() : b;
+}
 #else
 static double line_ns(size_t bytes)
 {
     (void)bytes;
     return 0.0;
 }
+static const char *floor_isa(void) { return NULL; }
 static size_t l1d_bytes(void) { return 32768; }
+static size_t l2_probe_bytes(void) { return 256 * 1024; }
 #endif
 
-/* ns per sample to read G*H*H weights: the first l1 bytes at t1, the rest at t2. */
-static double weight_floor(RnnfxCell cell, int hidden, size_t l1, double t1, double t2)
+/* ns per sample to read G*H*H weights of wbytes bytes each (4, or 2 for a
+ * kernel on fp16 weights): the first l1 bytes at t1, the rest at t2. */
+static double weight_floor(RnnfxCell cell, int hidden, double wbytes, size_t l1, double t1,
+                           double t2)
 {
-    const double bytes = (double)rnnfx_cell_gates(cell) * hidden * hidden * sizeof(float);
+    const double bytes = (double)rnnfx_cell_gates(cell) * hidden * hidden * wbytes;
     const double in_l1 = bytes < (double)l1 ? bytes : (double)l1;
     return in_l1 / 64.0 * t1 + (bytes - in_l1) / 64.0 * t2;
 }
@@ -452,11 +505,12 @@ int main(int argc, char **argv)
            "of %d-sample segments over >= %d x 1 s and >= %.2f s, thread CPU time (RNNFX_ISA=%s)\n",
            BLOCK, SEGMENT, quick ? 2 : 5, quick ? 0.05 : 0.4, env_isa ? env_isa : "unset");
     const size_t l1 = l1d_bytes();
-    const double t1 = line_ns(l1 / 2), t2 = line_ns(1 << 20);
+    const double t1 = line_ns(l1 / 2), t2 = line_ns(l2_probe_bytes());
     if (t1 > 0.0)
-        printf("weight streaming measured now (AVX-512 FMA per 64-byte line): L1 %.3f ns, L2 %.3f ns "
+        printf("weight streaming measured now (%s FMAs per 64-byte line): L1 %.3f ns, L2 %.3f ns "
                "(%.0f B/ns); L1d %zu KiB\n",
-               t1, t2, 64.0 / t2, l1 / 1024);
+               strcmp(floor_isa(), "avx512") == 0 ? "AVX-512" : "AVX2", t1, t2, 64.0 / t2,
+               l1 / 1024);
     printf("%-5s %6s %-8s %10s %10s %10s %12s %10s %10s %8s %8s %6s\n", "cell", "hidden", "kernel",
            "fast ns", "(median)", "x realtime", "naive ns", "naive/fast", "target ns", "peer ns",
            "floor ns", "");
@@ -500,7 +554,8 @@ int main(int argc, char **argv)
             double target = hidden >= 16 ? 0.6 * peer : peer;
             int ok = !listed || fast <= target;
             misses += !ok;
-            double floor_ns = t1 > 0.0 ? weight_floor(cell, hidden, l1, t1, t2) : 0.0;
+            const double wbytes = strstr(kernel, "-f16") ? 2.0 : 4.0;
+            double floor_ns = t1 > 0.0 ? weight_floor(cell, hidden, wbytes, l1, t1, t2) : 0.0;
             printf("%-5s %6d %-8s %10.1f %10.1f %10.1f %12.1f %10.1f %10.1f %8.0f %8.1f %s%s\n",
                    rnnfx_cell_name(cell), hidden, kernel, fast, fast_med, period_ns / fast, naive,
                    naive / fast, target, peer, floor_ns, !listed ? "-" : ok ? "pass" : "MISS",
