@@ -66,7 +66,7 @@ rnnfx_jalv_try_jackd() {
         -p 1024 -C 2 -P 2 >"$tmp/jackd.log" 2>&1 &
     JACKD=$!
     i=0
-    until jack_lsp >/dev/null 2>&1; do
+    until timeout 5 jack_lsp >/dev/null 2>&1; do
         i=$((i + 1))
         if [ $i -gt 50 ] || ! kill -0 $JACKD 2>/dev/null; then JACKD=; return 1; fi
         sleep 0.1
@@ -90,7 +90,7 @@ TTL
     JALV=$!
     exec 3>"$tmp/stdin"
     i=0
-    until jack_lsp 2>/dev/null | grep -q "^$1:out\$"; do
+    until timeout 5 jack_lsp 2>/dev/null | grep -q "^$1:out\$"; do
         i=$((i + 1)); [ $i -gt 100 ] && { cat "$tmp/jalv.log"; echo "FAIL: jalv did not start"; exit 1; }
         sleep 0.1
     done
@@ -102,16 +102,18 @@ TTL
 # equal the reference $2 within 1e-5. Real time on a shared machine: a busy
 # CPU can make jack-play or jack-record drop a buffer, which shifts the
 # rest of the recording, so each block is located on its own (lv2_audio.py
-# match); two attempts.
+# match); two attempts. A JACK client the server drops (a missed deadline on
+# a loaded machine) can wait forever for data, so jack-record and jack-play
+# run under timeout(1): a stuck attempt fails instead of hanging the test.
 rnnfx_jalv_play_matches() {
     for attempt in 1 2; do
         rm -f "$tmp/rec.wav"
-        jack-record -n 1 -p "$1:out" -t 5 "$tmp/rec.wav" >"$tmp/rec.log" 2>&1 &
+        timeout -k 2 20 jack-record -n 1 -p "$1:out" -t 5 "$tmp/rec.wav" >"$tmp/rec.log" 2>&1 &
         REC=$!
         sleep 0.3
         # -c 3: zero-order hold at ratio 1 passes samples unchanged (the
         # default sinc converter would filter them)
-        JACK_PLAY_CONNECT_TO="$1:in" jack-play -c 3 "$tmp/in.wav" >"$tmp/play.log" 2>&1
+        JACK_PLAY_CONNECT_TO="$1:in" timeout -k 2 30 jack-play -c 3 "$tmp/in.wav" >"$tmp/play.log" 2>&1
         wait $REC
         $PY tests/lv2_audio.py match "$2" "$tmp/rec.wav" 1e-5 0.3 && return 0
         echo "attempt $attempt: too few equal blocks (dropouts on a busy machine?)"
