@@ -104,8 +104,11 @@ TTL
 # rest of the recording, so each block is located on its own (lv2_audio.py
 # match); two attempts. A JACK client the server drops (a missed deadline on
 # a loaded machine) can wait forever for data, so jack-record and jack-play
-# run under timeout(1): a stuck attempt fails instead of hanging the test.
+# run under timeout(1). When every attempt stalled that way, the machine
+# could not run the JACK tools and the output says nothing about the plugin:
+# the test is skipped (77) with the server's log, not failed and not hung.
 rnnfx_jalv_play_matches() {
+    stalled=0
     for attempt in 1 2; do
         rm -f "$tmp/rec.wav"
         timeout -k 2 20 jack-record -n 1 -p "$1:out" -t 5 "$tmp/rec.wav" >"$tmp/rec.log" 2>&1 &
@@ -114,9 +117,21 @@ rnnfx_jalv_play_matches() {
         # -c 3: zero-order hold at ratio 1 passes samples unchanged (the
         # default sinc converter would filter them)
         JACK_PLAY_CONNECT_TO="$1:in" timeout -k 2 30 jack-play -c 3 "$tmp/in.wav" >"$tmp/play.log" 2>&1
+        play=$?
         wait $REC
+        rec=$?
+        if [ $play -eq 124 ] || [ $play -eq 137 ] || [ $rec -eq 124 ] || [ $rec -eq 137 ]; then
+            stalled=$((stalled + 1))
+            echo "attempt $attempt: jack-play or jack-record stalled (exit $play, $rec) and was stopped"
+            continue
+        fi
         $PY tests/lv2_audio.py match "$2" "$tmp/rec.wav" 1e-5 0.3 && return 0
         echo "attempt $attempt: too few equal blocks (dropouts on a busy machine?)"
     done
+    if [ $stalled -eq 2 ]; then
+        tail -5 "$tmp/jackd.log"
+        echo "skip: the JACK tools stalled on this machine in both attempts; nothing was learnt about the plugin"
+        exit 77
+    fi
     return 1
 }
