@@ -66,7 +66,7 @@ rnnfx_jalv_try_jackd() {
         -p 1024 -C 2 -P 2 >"$tmp/jackd.log" 2>&1 &
     JACKD=$!
     i=0
-    until timeout 5 jack_lsp >/dev/null 2>&1; do
+    until timeout 2 jack_lsp >/dev/null 2>&1; do
         i=$((i + 1))
         if [ $i -gt 50 ] || ! kill -0 $JACKD 2>/dev/null; then JACKD=; return 1; fi
         sleep 0.1
@@ -90,7 +90,7 @@ TTL
     JALV=$!
     exec 3>"$tmp/stdin"
     i=0
-    until timeout 5 jack_lsp 2>/dev/null | grep -q "^$1:out\$"; do
+    until timeout 2 jack_lsp 2>/dev/null | grep -q "^$1:out\$"; do
         i=$((i + 1)); [ $i -gt 100 ] && { cat "$tmp/jalv.log"; echo "FAIL: jalv did not start"; exit 1; }
         sleep 0.1
     done
