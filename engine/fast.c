@@ -489,8 +489,8 @@ static uint16_t f32_to_f16(float f)
 }
 
 /* The one-layer model's output over the gate's test signal, from rest,
- * with L->whg16 as set; 0 on success. */
-static int gate_run(const RnnfxFast *F, const float *x, float *y)
+ * knobs at a's defaults, with L->whg16 as set; 0 on success. */
+static int gate_run(const RnnfxFast *F, const RnnfxArch *a, const float *x, float *y)
 {
     const RnnfxFastLayer *L = &F->layer[0];
     const size_t hp = (size_t)rnnfx_fast_padded(L->hidden);
@@ -503,7 +503,7 @@ static int gate_run(const RnnfxFast *F, const float *x, float *y)
         memset(c, 0, hp * sizeof(float));
         float knobs[RNNFX_MAX_PARAMS];
         for (int k = 0; k < F->n_knobs; k++)
-            knobs[k] = F->knob_def[k];
+            knobs[k] = a->params[k].def;
         rnnfx_fast_reset(F, scratch);
         rnnfx_fast_set_knobs(F, scratch, knobs);
         float *hv[1] = {h}, *cv[1] = {c};
@@ -520,7 +520,7 @@ static int gate_run(const RnnfxFast *F, const float *x, float *y)
  * RNNFX_F16_TOL with it on the guitar-like excitation exported models'
  * self-tests use (selftest.h: plucked partials from quiet to loud); else
  * leaves whg16 NULL. */
-static RnnfxStatus build_groups16(RnnfxFast *F, RnnfxError *err)
+static RnnfxStatus build_groups16(RnnfxFast *F, const RnnfxArch *a, RnnfxError *err)
 {
     RnnfxFastLayer *L = &F->layer[0];
     const size_t G = (size_t)rnnfx_cell_gates(L->cell), nu = ((size_t)L->hidden + 7) / 8;
@@ -544,9 +544,9 @@ static RnnfxStatus build_groups16(RnnfxFast *F, RnnfxError *err)
         g[i] = f32_to_f16(L->whg[i]);
     rnnfx_selftest_signal(x, N);
     L->whg16 = NULL;
-    int rc = gate_run(F, x, y32);
+    int rc = gate_run(F, a, x, y32);
     L->whg16 = g;
-    rc |= gate_run(F, x, y16);
+    rc |= gate_run(F, a, x, y16);
     float worst = rc ? INFINITY : 0.0f;
     for (size_t t = 0; t < N && !rc; t++) {
         const float d = fabsf(y16[t] - y32[t]);
@@ -663,11 +663,9 @@ RnnfxStatus rnnfx_fast_build(const RnnfxModel *m, RnnfxFast **out, RnnfxError *e
     F->scratch_floats = F->off_bd + up16((size_t)F->layer[0].rows); /* drows <= rows */
 #if defined(__x86_64__)
     if (F->isa == &rnnfx_fast_isa_avx2 && fused_arch(a)) {
-        for (int k = 0; k < F->n_knobs; k++)
-            F->knob_def[k] = a->params[k].def;
         RnnfxStatus st = build_groups(F, err);
         if (st == RNNFX_OK)
-            st = build_groups16(F, err);
+            st = build_groups16(F, a, err);
         if (st != RNNFX_OK) {
             rnnfx_fast_free(F);
             return st;

@@ -143,7 +143,6 @@ struct RnnfxFast {
     size_t off_bd; /* b0 in the dense-gate layout (set_knobs), if layer 0 has it */
     float *mem;   /* the one allocation all arrays above point into */
     void *colmem16; /* whg16's allocation (AVX2), or NULL */
-    float knob_def[RNNFX_MAX_PARAMS]; /* the knobs' defaults, for build_groups16 */
     float f16_err; /* build_groups16's measured output change (0: not measured) */
     void *colmem; /* the fused kernels' copy: cols table with the dense-gate or
                      cache-partitioned matrix (AVX-512), or whg (AVX2) */
