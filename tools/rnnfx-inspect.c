@@ -81,9 +81,18 @@ static void usage(FILE *f)
             "  --version       the program's version\n");
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+    const double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
 /* Runs the model's fast kernels on white noise in 128-sample blocks (the
- * plugin's typical block) for about budget_ms and returns ns per sample.
- * MIDI-frame models run their general path with random frames. */
+ * plugin's typical block) for about budget_ms and returns ns per sample:
+ * the median over batches of 16 blocks, so that a moment of contention
+ * (a shared machine can run at half speed for tenths of a second) moves
+ * the figure less than it moves a mean. MIDI-frame models run their
+ * general path with random frames. */
 static Cost measure(const RnnfxModel *model, double budget_ms)
 {
     Cost c = {-1.0, rnnfx_model_macs_per_step(model), "?", 0.0};
@@ -121,20 +130,27 @@ static Cost measure(const RnnfxModel *model, double budget_ms)
         else
             rnnfx_instance_process_frames(inst, in, out, BLOCK);
     }
+    enum { BATCHES = 4096 };
+    static double batch_s[BATCHES];
     double t0 = rnnfx_cli_now(), t = t0;
-    size_t samples = 0;
-    while (t - t0 < budget_ms * 1e-3) {
+    size_t nb = 0;
+    while (t - t0 < budget_ms * 1e-3 && nb < BATCHES) {
+        const double tb = t;
         for (int i = 0; i < 16; i++) {
             if (arch->kind == RNNFX_KIND_AUDIO)
                 rnnfx_instance_process(inst, in, out, BLOCK);
             else
                 rnnfx_instance_process_frames(inst, in, out, BLOCK);
         }
-        samples += 16 * BLOCK;
         t = rnnfx_cli_now();
+        batch_s[nb++] = t - tb;
     }
     c.seconds = t - t0;
-    c.ns_per_sample = samples ? 1e9 * (t - t0) / (double)samples : -1.0;
+    if (nb) {
+        qsort(batch_s, nb, sizeof batch_s[0], cmp_double);
+        const double med = nb % 2 ? batch_s[nb / 2] : 0.5 * (batch_s[nb / 2 - 1] + batch_s[nb / 2]);
+        c.ns_per_sample = 1e9 * med / (16.0 * BLOCK);
+    }
     free(in);
     free(out);
     rnnfx_instance_free(inst);
