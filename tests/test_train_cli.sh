@@ -120,6 +120,15 @@ check "resume from the run's own checkpoint replaces its model without --force" 
 check "resume says where it continues" "grep -q 'resumed from' '$T/r2.txt'"
 check "resumed run counts 6 epochs in all" "grep -q '^result .* epochs=6 ' '$T/r2.txt'"
 check "resume on the same audio: no 'other audio' note" "! grep -q 'other audio' '$T/r2.txt'"
+check "the best weights so far sit beside the checkpoint" "[ -s '$T/r.json.ckpt.best.json' ]"
+# without them, the earlier run's best score must not be recorded for other
+# weights: said, and the best starts afresh
+rm "$T/r.json.ckpt.best.json"
+"$TRAIN" -i $DATA/dry.flac -t $DATA/wet_gx_muff.flac -o "$T/r.json" $FAST --epochs 1 --no-report \
+    --resume "$T/r.json.ckpt" > "$T/r5.txt" 2>&1
+rc=$?
+check "resume without the best-model file: runs, says the best starts afresh (rc=$rc)" \
+    "[ $rc -eq 0 ] && grep -q 'starts afresh' '$T/r5.txt' && [ -s '$T/r.json.ckpt.best.json' ]"
 # resuming on other recordings is fine-tuning: allowed, but said, and the
 # old best validation ESR (other audio) no longer decides what is saved
 "$TRAIN" -i $DATA/dry.flac -t $DATA/wet_gx_scream.flac -o "$T/r4.json" $FAST --skip --epochs 1 --no-report \
@@ -223,6 +232,22 @@ wait $pid
 rc=$?
 check "Ctrl-C exits cleanly (rc=$rc)" "[ $rc -eq 0 ]"
 check "Ctrl-C wrote a complete model" "[ -s '$T/c.json' ] && grep -q 'interrupted=1' '$T/c.txt'"
+# SIGTERM (a batch scheduler's preemption): the checkpoint keeps the run,
+# no model is written (its existence means "finished"), exit 143
+"$TRAIN" -i $DATA/dry.flac -t $DATA/wet_gx_muff.flac -o "$T/term.json" $FAST --minutes 2 --no-report \
+    > "$T/term.txt" 2>&1 &
+pid=$!
+i=0
+while [ $i -lt 60 ] && ! grep -q 'val_esr 0' "$T/term.txt" 2>/dev/null; do sleep 0.5; i=$((i + 1)); done
+kill -TERM $pid
+wait $pid
+rc=$?
+check "SIGTERM: exit 143, no model, checkpoint and best weights kept (rc=$rc)" \
+    "[ $rc -eq 143 ] && [ ! -e '$T/term.json' ] && [ -s '$T/term.json.ckpt' ] && [ -s '$T/term.json.ckpt.best.json' ] && grep -q 'resume' '$T/term.txt'"
+"$TRAIN" -i $DATA/dry.flac -t $DATA/wet_gx_muff.flac -o "$T/term.json" $FAST --epochs 1 --no-report \
+    --resume "$T/term.json.ckpt" > "$T/term2.txt" 2>&1
+rc=$?
+check "... and --resume finishes it (rc=$rc)" "[ $rc -eq 0 ] && [ -s '$T/term.json' ] && ! grep -q 'starts afresh' '$T/term2.txt'"
 
 # --- 4. bad inputs: clear error, non-zero exit, no output ------------------------
 "$BIN/rnnfx-pluck" -o "$T/p44.wav" --seconds 5 --rate 44100 > /dev/null

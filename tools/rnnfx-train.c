@@ -151,7 +151,10 @@ static void usage(FILE *f)
         "      --hidden N         hidden size (default 32)\n"
         "      --layers N         recurrent layers (default 1)\n"
         "      --skip, --no-skip  add the input to the output (default: decided from the data)\n"
-        "training:\n"
+        "training:\n",
+        f);
+    /* two literals: one would pass the 4095 characters C11 promises */
+    fputs(
         "      --minutes M        wall-clock budget (default 5 when --epochs is not given)\n"
         "      --epochs N         epoch limit\n"
         "      --patience N       stop after N epochs without a better validation (default 0: never)\n"
@@ -183,9 +186,11 @@ static void usage(FILE *f)
         "  -h, --help\n"
         "      --version          the program's name and version\n"
         "\n"
-        "Ctrl-C stops training and writes the best model so far.\n"
+        "Ctrl-C stops training and writes the best model so far. SIGTERM (a scheduler's\n"
+        "preemption) stops it, keeps the checkpoint (the best weights so far in CKPT.best.json)\n"
+        "and writes no model, so --resume CKPT finishes the run.\n"
         "Exit status: 0 done (also after Ctrl-C); 1 a file is missing, unreadable or unsuitable,\n"
-        "an output exists (see --force), or training failed; 2 bad usage.\n",
+        "an output exists (see --force), or training failed; 2 bad usage; 143 stopped by SIGTERM.\n",
         f);
 }
 
@@ -530,9 +535,12 @@ static int parse_options(int argc, char **argv, Options *o)
 static RnnfxTrainer *volatile g_trainer;
 static volatile sig_atomic_t g_interrupted;
 
+/* g_interrupted holds the signal: SIGINT (Ctrl-C) writes the best model so
+ * far; SIGTERM (a batch scheduler's preemption, `kill`) keeps the
+ * checkpoint and writes no model, so that "the model exists" still means
+ * "the run finished" and a requeued job resumes (tools/README.md). */
 static void on_signal(int sig)
 {
-    (void)sig;
     if (g_interrupted) {
         /* second Ctrl-C: leave at once; every output is written atomically,
          * so nothing half-written remains */
@@ -541,7 +549,7 @@ static void on_signal(int sig)
         (void)w;
         _exit(130);
     }
-    g_interrupted = 1;
+    g_interrupted = sig;
     RnnfxTrainer *tr = g_trainer;
     if (tr)
         rnnfx_trainer_request_stop(tr);
@@ -1050,6 +1058,22 @@ static int refuse_existing(const Options *o, const char *ckpt_path, const char *
     return -1;
 }
 
+/* Whether two models have the same layers and inputs (a best-model file
+ * read back beside a checkpoint must fit the run it resumes). */
+static int same_shape(const RnnfxModel *x, const RnnfxModel *y)
+{
+    const RnnfxArch *a = rnnfx_model_arch(x), *b = rnnfx_model_arch(y);
+    if (a->kind != b->kind || a->input_size != b->input_size || a->output_size != b->output_size ||
+        a->n_layers != b->n_layers || a->skip != b->skip)
+        return 0;
+    for (int l = 0; l < a->n_layers; l++)
+        if (a->layers[l].cell != b->layers[l].cell ||
+            a->layers[l].hidden_size != b->layers[l].hidden_size ||
+            a->layers[l].peephole != b->layers[l].peephole || a->layers[l].relu != b->layers[l].relu)
+            return 0;
+    return 1;
+}
+
 static void stem_of(const char *path, char *out, size_t len)
 {
     snprintf(out, len, "%s", path);
@@ -1484,6 +1508,7 @@ int main(int argc, char **argv)
     /* output paths, checked before any work so a long run cannot end in
      * "cannot write" */
     char stem[PATH_MAX], report_path[PATH_MAX + 8], preset_path[PATH_MAX + 8], ckpt_path[PATH_MAX + 8];
+    char best_path[PATH_MAX + 24]; /* the best weights so far, beside the checkpoint */
     if (o.evaluate) {
         o.output = o.output ? o.output : "evaluate.json";
         o.no_report = o.no_preset = 1;
@@ -1498,6 +1523,7 @@ int main(int argc, char **argv)
     snprintf(ckpt_path, sizeof ckpt_path, "%s", o.checkpoint ? o.checkpoint : "");
     if (!o.checkpoint)
         snprintf(ckpt_path, sizeof ckpt_path, "%s.ckpt", o.output);
+    snprintf(best_path, sizeof best_path, "%s.best.json", ckpt_path);
     if (o.evaluate) {
         /* nothing is written */
     } else if (can_write_beside(o.output) || (!o.no_report && can_write_beside(report_path)) ||
@@ -1528,12 +1554,12 @@ int main(int argc, char **argv)
      * "--checkpoint m.json" left a model where --resume looked for a
      * checkpoint. */
     if (!o.evaluate) {
-        const char *outs[4] = {o.output, ckpt_path, o.no_report ? NULL : report_path,
-                               o.no_preset ? NULL : preset_path};
-        static const char *const out_what[4] = {"the model (-o)", "the checkpoint",
-                                                "the report", "the preset"};
-        for (int a = 0; a < 4; a++)
-            for (int b = a + 1; b < 4; b++)
+        const char *outs[5] = {o.output, ckpt_path, o.no_report ? NULL : report_path,
+                               o.no_preset ? NULL : preset_path, best_path};
+        static const char *const out_what[5] = {"the model (-o)", "the checkpoint", "the report",
+                                                "the preset", "the checkpoint's best model"};
+        for (int a = 0; a < 5; a++)
+            for (int b = a + 1; b < 5; b++)
                 if (rnnfx_cli_same_path(outs[a], outs[b])) {
                     fprintf(stderr, "rnnfx-train: %s and %s would both be written to %s; give "
                                     "them different names\n",
@@ -1848,15 +1874,33 @@ int main(int argc, char **argv)
     }
 
     /* ---- training loop ---- */
+    /* The best weights so far live in memory and, from each epoch that
+     * improves them, in CKPT.best.json: the checkpoint holds the newest
+     * weights (with the optimizer's state), which may be worse. A resumed
+     * run starts from that file's weights as its best, with the score the
+     * checkpoint recorded for them; without the file (deleted, or a run
+     * interrupted before its first epoch ended) the best starts afresh, so
+     * that no weights are ever saved under another model's score. On other
+     * audio (best_val infinite) the old best does not count either. */
     RnnfxModel *best = NULL;
-    if (o.resume) {
-        /* the checkpoint's weights are the newest; count them as the best
-         * until an epoch beats its recorded validation */
-        if (rnnfx_model_clone(model, &best, &err) != RNNFX_OK) {
-            fprintf(stderr, "rnnfx-train: %s\n", err.msg);
-            return 1;
+    if (o.resume && isfinite(best_val)) {
+        char rbest[PATH_MAX + 24];
+        snprintf(rbest, sizeof rbest, "%s.best.json", o.resume);
+        RnnfxModel *b = NULL;
+        if (rnnfx_model_load(rbest, NULL, &b, &err) == RNNFX_OK && same_shape(b, model)) {
+            best = b;
+        } else {
+            rnnfx_model_free(b);
+            note(1, "%s (the earlier run's best model) %s: its best validation ESR %.4f no longer "
+                    "counts, and this run's best starts afresh",
+                 rbest, b ? "has another architecture" : "cannot be read", best_val);
+            best_val = INFINITY;
         }
     }
+    /* a stale best file of an earlier run into these names (replaced with
+     * --force) must not pair with this run's checkpoint */
+    if (!o.evaluate && !(o.resume && rnnfx_cli_same_path(o.resume, ckpt_path)))
+        unlink(best_path);
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
@@ -1999,6 +2043,9 @@ int main(int argc, char **argv)
                 fprintf(stderr, "rnnfx-train: %s\n", err.msg);
                 return 1;
             }
+            if (rnnfx_model_save(best, best_path, &err) != RNNFX_OK)
+                rnnfx_progress_note(&prog, "rnnfx-train: warning: %s not saved: %s", best_path,
+                                    err.msg);
         } else {
             since_best++;
         }
@@ -2021,7 +2068,7 @@ int main(int argc, char **argv)
     }
     rnnfx_progress_end(&prog);
     double wall = rnnfx_cli_now() - t0 - eval_time;
-    if (g_interrupted)
+    if (g_interrupted == SIGINT)
         fprintf(stderr, "rnnfx-train: interrupted: writing the best model so far\n");
 
     /* The last partial epoch may beat the best epoch; score it too. */
@@ -2039,15 +2086,40 @@ int main(int argc, char **argv)
             }
         }
     }
-    /* keep the checkpoint at the newest weights so --resume continues */
+    /* no epoch scored finite: the newest weights are all there is */
+    if (!best && rnnfx_model_clone(model, &best, &err) != RNNFX_OK) {
+        fprintf(stderr, "rnnfx-train: %s\n", err.msg);
+        return 1;
+    }
+    /* keep the checkpoint at the newest weights so --resume continues, and
+     * the best ones beside it */
+    int ckpt_saved = 1;
     {
         char *extra = extra_to_json(&hist, best_val, elapsed_before + wall, arch_id, data_id);
-        if (rnnfx_trainer_save_checkpoint(tr, ckpt_path, extra, &err) != RNNFX_OK)
+        if (rnnfx_trainer_save_checkpoint(tr, ckpt_path, extra, &err) != RNNFX_OK) {
             fprintf(stderr, "rnnfx-train: warning: checkpoint not saved: %s\n", err.msg);
+            ckpt_saved = 0;
+        }
         free(extra);
+        if (best && rnnfx_model_save(best, best_path, &err) != RNNFX_OK) {
+            fprintf(stderr, "rnnfx-train: warning: %s not saved: %s\n", best_path, err.msg);
+            ckpt_saved = 0;
+        }
     }
     g_trainer = NULL;
     rnnfx_trainer_free(tr);
+    if (g_interrupted == SIGTERM) {
+        if (ckpt_saved) {
+            fprintf(stderr,
+                    "rnnfx-train: terminated: no model written; the checkpoint %s keeps the run "
+                    "(--resume %s continues it)\n",
+                    ckpt_path, ckpt_path);
+            return 128 + SIGTERM;
+        }
+        /* nothing could be kept: write the model after all */
+        fprintf(stderr, "rnnfx-train: terminated, and the checkpoint could not be saved: writing "
+                        "the best model so far\n");
+    }
 
     /* ---- the final model: gains, polarity, metadata ---- */
     RnnfxMeta *meta = rnnfx_model_meta(best);
