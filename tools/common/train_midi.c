@@ -1168,12 +1168,14 @@ int rnnfx_train_midi_main(int argc, char **argv)
             snprintf(ex, sizeof ex,
                      "{\"best_valid\": %s, \"epoch\": %d, \"since_best\": %d, \"seconds\": %.3f}",
                      bv, epoch, since_best, rnnfx_cli_now() - t0);
+            /* a checkpoint that cannot be written (a full disk) is said,
+             * and the run goes on: failing here lost the trained model */
             if (rnnfx_trainer_save_checkpoint(tr, o.checkpoint, ex, &err) != RNNFX_OK)
-                goto fail_err;
+                fprintf(stderr, "rnnfx-train: warning: checkpoint not saved: %s\n", err.msg);
             char bp[4096];
             snprintf(bp, sizeof bp, "%s.best.json", o.checkpoint);
             if (best && since_best == 0 && rnnfx_model_save(best, bp, &err) != RNNFX_OK)
-                goto fail_err;
+                fprintf(stderr, "rnnfx-train: warning: %s not saved: %s\n", bp, err.msg);
         }
         if (since_best >= o.patience) {
             if (!o.quiet)
