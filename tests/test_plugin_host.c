@@ -916,6 +916,11 @@ static void test_capture_save_during_run(void **state)
     for (int i = 0; i < 8000 && sv.saves < SAVES_MAX; i++) {
         if (i % 60 == 0) lv2host_set(h, "capture", (float)(1 + (i / 60) % RNNFX_N_CAPTURES));
         if (i % 60 == 30) lv2host_send_path(h, RNNFX_URI_MODEL, (i / 60) % 2 ? a : b);
+        /* each choice's load finishes before the next choice, so it lands
+         * and plays for a while: under ASan a load took longer than 30
+         * cycles, every one was overtaken, and no saved state could name
+         * a.json or b.json */
+        if (i % 30 == 1) lv2host_wait_worker(h, 10000);
         lv2host_run(h, in, out, 64);
         usleep(40);
     }
