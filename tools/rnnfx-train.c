@@ -1527,7 +1527,8 @@ int main(int argc, char **argv)
     if (o.evaluate) {
         /* nothing is written */
     } else if (can_write_beside(o.output) || (!o.no_report && can_write_beside(report_path)) ||
-               (!o.no_preset && can_write_beside(preset_path)) || can_write_beside(ckpt_path)) {
+               (!o.no_preset && can_write_beside(preset_path)) || can_write_beside(ckpt_path) ||
+               can_write_beside(best_path)) {
         return 1;
     }
     if (!o.no_preset) {
