@@ -29,10 +29,15 @@
  * frame buffers) is allocated with the model, so run() never allocates,
  * locks, prints or touches files.
  *
- * Threads (LV2 classes): instantiate/activate/deactivate/cleanup/save/restore
- * instantiation; run/work_response audio; work worker.
+ * Threads (LV2 classes): instantiate/activate/deactivate/cleanup/restore
+ * instantiation; run/work_response audio; work worker. save may run while
+ * run() plays (LV2 puts it in no class that excludes the audio one), so it
+ * reads only the snapshot the audio thread publishes under a sequence lock
+ * (MidiSaved), never the core, which the Worker may be freeing.
  */
 #include <math.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -104,6 +109,14 @@ typedef struct {
     MidiCore *core;
 } MsgCore;
 
+/* What save stores, as the audio thread last published it. */
+typedef struct {
+    char path[MIDI_PATH_MAX]; /* the model's file ("" without a model) */
+    int is_default;           /* the built-in model: no path is stored */
+    uint64_t rng_state, rng_inc;
+    float seed;
+} MidiSaved;
+
 typedef struct {
     LV2_URID_Map *map;
     LV2_Worker_Schedule *schedule;
@@ -155,6 +168,12 @@ typedef struct {
 
     RnnfxRng rng;
     float last_seed; /* NAN: adopt the port value without reseeding */
+    /* notes sounding when the host deactivated: their note-offs go out at
+     * the next run() (deactivate has no output to write them to) */
+    int release_pending;
+
+    MidiSaved saved;
+    atomic_uint saved_seq; /* odd while the audio thread writes saved */
 } Midi;
 
 /* ---- helpers ------------------------------------------------------------------ */
@@ -349,6 +368,62 @@ static void all_model_off(Midi *self, uint32_t frame)
 {
     for (int k = 0; k < 128; k++)
         model_off(self, frame, k);
+}
+
+/* ---- the snapshot save reads ------------------------------------------------------ */
+
+static void saved_begin(Midi *self)
+{
+    const unsigned s = atomic_load_explicit(&self->saved_seq, memory_order_relaxed);
+    atomic_store_explicit(&self->saved_seq, s + 1, memory_order_relaxed);
+    atomic_thread_fence(memory_order_release);
+}
+
+static void saved_end(Midi *self)
+{
+    const unsigned s = atomic_load_explicit(&self->saved_seq, memory_order_relaxed);
+    atomic_store_explicit(&self->saved_seq, s + 1, memory_order_release);
+}
+
+/* The model's path and kind, after it changed. Thread: audio, or
+ * instantiation (the path copy is bounded: no allocation, no wait). */
+static void publish_model(Midi *self)
+{
+    saved_begin(self);
+    const char *p = self->core ? self->core->path : "";
+    size_t n = strnlen(p, MIDI_PATH_MAX - 1);
+    memcpy(self->saved.path, p, n);
+    self->saved.path[n] = '\0';
+    self->saved.is_default = self->model_is_default || !self->core;
+    saved_end(self);
+}
+
+/* The generator, at the end of every run(). Thread: audio. */
+static void publish_rng(Midi *self)
+{
+    saved_begin(self);
+    self->saved.rng_state = self->rng.state;
+    self->saved.rng_inc = self->rng.inc;
+    self->saved.seed = isnan(self->last_seed) ? 1.0f : self->last_seed;
+    saved_end(self);
+}
+
+/* A consistent copy of the snapshot, again if the audio thread wrote it
+ * meanwhile. Thread: save. */
+static void saved_copy(Midi *self, MidiSaved *out)
+{
+    for (;;) {
+        const unsigned s1 = atomic_load_explicit(&self->saved_seq, memory_order_acquire);
+        if (s1 & 1u) {
+            sched_yield(); /* a write is under way: microseconds */
+            continue;
+        }
+        memcpy(out, &self->saved, sizeof *out);
+        atomic_thread_fence(memory_order_acquire);
+        if (atomic_load_explicit(&self->saved_seq, memory_order_relaxed) == s1)
+            break;
+    }
+    out->path[MIDI_PATH_MAX - 1] = '\0';
 }
 
 /* ---- the grid ------------------------------------------------------------------- */
@@ -622,6 +697,8 @@ static LV2_Handle instantiate(const LV2_Descriptor *d, double rate, const char *
                       path, err.msg);
     }
     self->notify_pending = 1;
+    publish_model(self);
+    publish_rng(self);
     return self;
 }
 
@@ -649,7 +726,6 @@ static void reset_play(Midi *self)
     self->spq = 0;
     memset(self->held, 0, sizeof self->held);
     memset(self->step_keys, 0, sizeof self->step_keys);
-    memset(self->sounding, 0, sizeof self->sounding);
     self->quiet_steps = INT64_MAX;
     if (self->core)
         rnnfx_instance_reset(self->core->inst);
@@ -660,6 +736,7 @@ static void activate(LV2_Handle h)
     Midi *self = h;
     free_garbage(self);
     reset_play(self);
+    self->release_pending = 1;
     self->notify_pending = 1;
 }
 
@@ -704,19 +781,28 @@ static void handle_patch(Midi *self, const LV2_Atom_Object *obj)
                                   (uint32_t)(sizeof msg.head + val->size), &msg);
 }
 
+/* Tells the host the model's path (patch:Set). An event that does not fit
+ * whole is taken back, as emit_midi does, and tried again next run(): a
+ * timestamp or object cut short would leave the host a broken sequence. */
 static void notify(Midi *self)
 {
     LV2_Atom_Forge *f = &self->forge;
+    const uint32_t offset = f->offset, seq_size = self->out->atom.size;
     LV2_Atom_Forge_Frame fr;
     const char *p = self->core ? self->core->path : "";
-    if (!lv2_atom_forge_frame_time(f, 0) || !lv2_atom_forge_object(f, &fr, 0, self->u.patch_Set))
-        return;
-    lv2_atom_forge_key(f, self->u.patch_property);
-    lv2_atom_forge_urid(f, self->u.model);
-    lv2_atom_forge_key(f, self->u.patch_value);
-    if (lv2_atom_forge_path(f, p, (uint32_t)strlen(p)))
+    int ok = 0;
+    if (lv2_atom_forge_frame_time(f, 0) && lv2_atom_forge_object(f, &fr, 0, self->u.patch_Set)) {
+        ok = lv2_atom_forge_key(f, self->u.patch_property) &&
+             lv2_atom_forge_urid(f, self->u.model) && lv2_atom_forge_key(f, self->u.patch_value) &&
+             lv2_atom_forge_path(f, p, (uint32_t)strlen(p));
+        lv2_atom_forge_pop(f, &fr);
+    }
+    if (ok) {
         self->notify_pending = 0;
-    lv2_atom_forge_pop(f, &fr);
+    } else {
+        f->offset = offset;
+        self->out->atom.size = seq_size;
+    }
 }
 
 static void run(LV2_Handle h, uint32_t n)
@@ -732,6 +818,15 @@ static void run(LV2_Handle h, uint32_t n)
     }
 
     track_controls(self);
+    if (self->release_pending) {
+        all_model_off(self, 0);
+        self->release_pending = 0;
+    }
+    /* first, at frame 0: events go out in time order, and the blocks'
+     * notes come later (a patch:Set asked during this block goes out at
+     * the next one) */
+    if (self->notify_pending)
+        notify(self);
 
     /* The seed port seeds the generator when it changes, and once at the
      * start (last_seed NAN). A restored state sets last_seed to the port
@@ -768,9 +863,8 @@ static void run(LV2_Handle h, uint32_t n)
     }
     advance(self, t, n);
     retry_parked_rt(self);
-    if (self->notify_pending)
-        notify(self);
     lv2_atom_forge_pop(&self->forge, &seq);
+    publish_rng(self);
 }
 
 /* ---- Worker --------------------------------------------------------------------- */
@@ -833,6 +927,7 @@ static LV2_Worker_Status work_response(LV2_Handle h, uint32_t size, const void *
     self->model_is_default = 0;
     self->synced = 0;
     self->notify_pending = 1;
+    publish_model(self);
     dispose_rt(self, old);
     return LV2_WORKER_SUCCESS;
 }
@@ -845,18 +940,21 @@ static LV2_State_Status save(LV2_Handle h, LV2_State_Store_Function store, LV2_S
     Midi *self = h;
     (void)flags;
     const MidiUris *u = &self->u;
-    int64_t st = (int64_t)self->rng.state, inc = (int64_t)self->rng.inc;
+    MidiSaved saved;
+    const MidiSaved *cp = &saved;
+    saved_copy(self, &saved);
+    int64_t st = (int64_t)cp->rng_state, inc = (int64_t)cp->rng_inc;
     store(sh, u->rng_state, &st, sizeof st, u->atom_Long, LV2_STATE_IS_POD | LV2_STATE_IS_PORTABLE);
     store(sh, u->rng_inc, &inc, sizeof inc, u->atom_Long, LV2_STATE_IS_POD | LV2_STATE_IS_PORTABLE);
-    float seed = isnan(self->last_seed) ? 1.0f : self->last_seed;
+    float seed = cp->seed;
     store(sh, u->rng_seed, &seed, sizeof seed, u->atom_Float,
           LV2_STATE_IS_POD | LV2_STATE_IS_PORTABLE);
-    if (self->model_is_default || !self->core)
+    if (cp->is_default)
         return LV2_STATE_SUCCESS; /* the built-in model is the state when none is stored */
     const LV2_State_Map_Path *mp = rnnfx_lv2_feature(features, LV2_STATE__mapPath);
     const LV2_State_Free_Path *fp = rnnfx_lv2_feature(features, LV2_STATE__freePath);
-    char *apath = mp ? mp->abstract_path(mp->handle, self->core->path) : NULL;
-    const char *v = apath ? apath : self->core->path;
+    char *apath = mp ? mp->abstract_path(mp->handle, cp->path) : NULL;
+    const char *v = apath ? apath : cp->path;
     LV2_State_Status s = store(sh, u->model, v, strlen(v) + 1, u->atom_Path,
                                LV2_STATE_IS_POD | LV2_STATE_IS_PORTABLE);
     if (apath) {
@@ -958,6 +1056,8 @@ static LV2_State_Status restore(LV2_Handle h, LV2_State_Retrieve_Function retrie
     }
     self->synced = 0;
     self->notify_pending = 1;
+    publish_model(self);
+    publish_rng(self);
     return LV2_STATE_SUCCESS;
 }
 

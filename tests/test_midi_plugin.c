@@ -208,6 +208,7 @@ static LV2_Worker_Status respond(LV2_Worker_Respond_Handle h, uint32_t size, con
 
 static char g_bundle[PATH_MAX + 16];
 static char g_model[1200];
+static char g_model2[1200]; /* the same model under another name */
 
 static LV2_URID U(Host *h, const char *uri) { return map_uri(h, uri); }
 
@@ -782,6 +783,15 @@ static void test_state_keeps_generator_and_model(void **state)
                      LV2_STATE_SUCCESS);
     Host *c = loaded_host(RNNFX_MIDI_MODE_ACCOMPANY, 21);
     c->now = 0;
+    /* a's first run after activate ends the notes it held (note-offs at
+     * frame 0); b has none. One stopped block each, then both start
+     * afresh at sample 0 (a stopped block takes no step) */
+    send_position(a, 0, 0, 0.0f);
+    host_run(a);
+    send_position(b, 0, 0, 0.0f);
+    host_run(b);
+    a->n_evs = b->n_evs = 0;
+    a->now = b->now = 0;
     play_script(a, g_player, N_PLAYER, 200, 190);
     play_script(b, g_player, N_PLAYER, 200, 190);
     play_script(c, g_player, N_PLAYER, 200, 190);
@@ -793,6 +803,109 @@ static void test_state_keeps_generator_and_model(void **state)
     host_free(c);
 }
 
+
+/* Notes the model holds when the host deactivates the plugin end at the
+ * first run() after it is activated again (deactivate has no output): a
+ * synth after the plugin must not keep them sounding. */
+static void test_reactivate_releases_notes(void **state)
+{
+    (void)state;
+    Host *h = loaded_host(RNNFX_MIDI_MODE_ACCOMPANY, 7);
+    int on[128] = {0}, sounding = 0;
+    size_t pi = 0;
+    for (int b = 0; b < 400 && !sounding; b++) {
+        const uint64_t t0 = h->now;
+        const size_t from = h->n_evs;
+        send_position(h, 0, t0, 1.0f);
+        while (pi < N_PLAYER && g_player[pi].t < t0 + BLOCK) {
+            send_midi(h, (uint32_t)(g_player[pi].t - t0), g_player[pi].st, g_player[pi].key,
+                      g_player[pi].vel);
+            pi++;
+        }
+        host_run(h);
+        for (size_t i = from; i < h->n_evs; i++) {
+            const Ev *e = &h->evs[i];
+            if ((e->m[0] & 0x0F) == 2)
+                on[e->m[1]] = (e->m[0] & 0xF0) == 0x90;
+        }
+        sounding = 0;
+        for (int k = 0; k < 128; k++)
+            sounding += on[k];
+    }
+    assert_true(sounding > 0);
+    lilv_instance_deactivate(h->inst);
+    lilv_instance_activate(h->inst);
+    const size_t from = h->n_evs;
+    send_position(h, 0, h->now, 0.0f); /* stopped: nothing new starts */
+    host_run(h);
+    int offs = 0;
+    for (size_t i = from; i < h->n_evs; i++) {
+        const Ev *e = &h->evs[i];
+        if ((e->m[0] & 0x0F) != 2)
+            continue;
+        assert_int_equal(e->m[0] & 0xF0, 0x80);
+        assert_int_equal(on[e->m[1]], 1); /* only notes that were on */
+        on[e->m[1]] = 0;
+        offs++;
+    }
+    assert_int_equal(offs, sounding);
+    assert_int_equal(g_allocs_in_run, 0);
+    host_free(h);
+}
+
+/* save() may run while run() plays, and work_response on the audio thread
+ * hands the old model to the Worker, which frees it. A thread saves over
+ * and over while patch:Set switches between two files every few blocks:
+ * every saved state names one of them, whole (it read the core's path,
+ * which the Worker could free under it). */
+typedef struct {
+    Host *h;
+    const LV2_State_Interface *si;
+    volatile int stop;
+    int saves, bad;
+} MidiSaver;
+
+static void *midi_saver(void *arg)
+{
+    MidiSaver *sv = arg;
+    const LV2_URID model = U(sv->h, RNNFX_MIDI_URI_MODEL);
+    while (!sv->stop) {
+        Store st = {0};
+        if (sv->si->save(lilv_instance_get_handle(sv->h->inst), store_fn, &st, 0, NULL) !=
+            LV2_STATE_SUCCESS) {
+            sv->bad++;
+            continue;
+        }
+        for (int i = 0; i < st.n; i++)
+            if (st.props[i].key == model && strcmp((const char *)st.props[i].value, g_model) != 0 &&
+                strcmp((const char *)st.props[i].value, g_model2) != 0)
+                sv->bad++;
+        sv->saves++;
+    }
+    return NULL;
+}
+
+static void test_save_during_run(void **state)
+{
+    (void)state;
+    Host *h = loaded_host(RNNFX_MIDI_MODE_ACCOMPANY, 3);
+    MidiSaver sv = {h, lilv_instance_get_extension_data(h->inst, LV2_STATE__interface), 0, 0, 0};
+    assert_non_null(sv.si);
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, midi_saver, &sv), 0);
+    for (int b = 0; b < 600; b++) {
+        send_position(h, 0, h->now, 1.0f);
+        if (b % 4 == 0)
+            send_model(h, (b / 4) % 2 ? g_model2 : g_model);
+        host_run(h);
+    }
+    sv.stop = 1;
+    pthread_join(th, NULL);
+    print_message("%d states saved during 600 blocks and 150 model switches\n", sv.saves);
+    assert_true(sv.saves > 0);
+    assert_int_equal(sv.bad, 0);
+    host_free(h);
+}
 
 static void set_port_cb(const char *symbol, void *user, const void *value, uint32_t size,
                         uint32_t type)
@@ -928,7 +1041,10 @@ static int setup(void **state)
     if (rnnfx_model_finalize(m, &err) != RNNFX_OK)
         return -1;
     snprintf(g_model, sizeof g_model, "/tmp/rnnfx-midi-plugin-test-%ld.json", (long)getpid());
+    snprintf(g_model2, sizeof g_model2, "/tmp/rnnfx-midi-plugin-test-%ld-2.json", (long)getpid());
     RnnfxStatus s = rnnfx_model_save(m, g_model, &err);
+    if (s == RNNFX_OK)
+        s = rnnfx_model_save(m, g_model2, &err);
     rnnfx_model_free(m);
     return s == RNNFX_OK ? 0 : -1;
 }
@@ -937,6 +1053,7 @@ static int teardown(void **state)
 {
     (void)state;
     remove(g_model);
+    remove(g_model2);
     return 0;
 }
 
@@ -954,6 +1071,8 @@ int main(void)
         cmocka_unit_test(test_builtin_model_plays),
         cmocka_unit_test(test_preset_selects_builtin),
         cmocka_unit_test(test_follows_tempo_change),
+        cmocka_unit_test(test_reactivate_releases_notes),
+        cmocka_unit_test(test_save_during_run),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
