@@ -93,6 +93,29 @@ if [ -d "$D" ]; then
         "$INSPECT" --no-bench "$f" | grep -q "self-test:      passed: 2048 steps" ||
             fail "the AIDA-X file's own test vectors did not pass"
     fi
+    # the same file with its expected outputs changed: it reads, but plays
+    # other than its author's engine did, so it is not valid, in the text,
+    # the JSON and the exit status alike
+    if [ -f "$f" ]; then
+        /usr/bin/python3 - "$f" "$TMP/badtest.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+out = d["test_data"]["output_batch"] if "test_data" in d else d["output_batch"]
+def bump(v):
+    return [bump(x) for x in v] if isinstance(v, list) else v + 0.01
+if "test_data" in d:
+    d["test_data"]["output_batch"] = bump(out)
+else:
+    d["output_batch"] = bump(out)
+json.dump(d, open(sys.argv[2], "w"))
+PY
+        "$INSPECT" --no-bench "$TMP/badtest.json" >"$TMP/bt.txt" 2>&1
+        rc=$?
+        { [ $rc -eq 1 ] && grep -q "valid:          no" "$TMP/bt.txt" && grep -q "self-test failed" "$TMP/bt.txt"; } ||
+            { cat "$TMP/bt.txt"; fail "a failing self-test still read as valid (rc=$rc)"; }
+        "$INSPECT" --no-bench --json "$TMP/badtest.json" 2>/dev/null | grep -q '"valid":false' ||
+            fail "--json marked a failing self-test valid"
+    fi
     f="$D/neuralaudio_boss_sd1_lstm_2x8.nam"
     [ -f "$f" ] && { "$INSPECT" --no-bench "$f" | grep -q "lstm 8 -> lstm 8 -> dense 1" ||
         fail "NAM 2x8 architecture not shown"; }

@@ -208,7 +208,9 @@ static void print_text(const char *path, const RnnfxModel *model, const Cost *co
     const RnnfxMeta *m = rnnfx_model_meta_const(model);
     size_t np = param_count(model);
     printf("%s\n", path);
-    printf("  valid:          yes\n");
+    /* a file whose own self-test fails reads, but plays wrongly: not valid
+     * (the exit status says so too) */
+    printf("  valid:          %s\n", t->present && !t->ok ? "no (its self-test failed)" : "yes");
     printf("  format:         %s\n", m->source_format[0] ? m->source_format : "rnnfx");
     printf("  kind:           %s\n", kind_name(a->kind));
     printf("  architecture:   ");
@@ -295,7 +297,7 @@ static json_object *json_text(const RnnfxModel *model, const char *path, const C
     const RnnfxMeta *m = rnnfx_model_meta_const(model);
     json_object *o = json_object_new_object();
     json_object_object_add(o, "file", json_object_new_string(path));
-    json_object_object_add(o, "valid", json_object_new_boolean(1));
+    json_object_object_add(o, "valid", json_object_new_boolean(!(t->present && !t->ok)));
     json_object_object_add(o, "format",
                            json_object_new_string(m->source_format[0] ? m->source_format : "rnnfx"));
     json_object_object_add(o, "kind", json_object_new_string(kind_name(a->kind)));
