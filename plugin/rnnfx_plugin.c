@@ -89,6 +89,7 @@
 
 typedef struct {
     LV2_URID atom_Path, atom_String, atom_Float, atom_Double, atom_URID, atom_Object,
+        atom_Blank, atom_Resource,
         atom_Sequence, atom_eventTransfer, midi_Event, patch_Set, patch_Get, patch_property,
         patch_value, bufsz_maxBlockLength, bufsz_nominalBlockLength, atom_Int, model, model_name,
         model_rate, model_esr, ir, capture;
@@ -291,6 +292,8 @@ static void map_uris(LV2_URID_Map *map, Uris *u)
     u->atom_Int = map->map(map->handle, LV2_ATOM__Int);
     u->atom_URID = map->map(map->handle, LV2_ATOM__URID);
     u->atom_Object = map->map(map->handle, LV2_ATOM__Object);
+    u->atom_Blank = map->map(map->handle, LV2_ATOM__Blank);
+    u->atom_Resource = map->map(map->handle, LV2_ATOM__Resource);
     u->atom_Sequence = map->map(map->handle, LV2_ATOM__Sequence);
     u->atom_eventTransfer = map->map(map->handle, LV2_ATOM__eventTransfer);
     u->midi_Event = map->map(map->handle, LV2_MIDI__MidiEvent);
@@ -1028,8 +1031,11 @@ static void run(LV2_Handle h, uint32_t n)
             if (ev->body.type == u->midi_Event) {
                 const uint8_t *msg = (const uint8_t *)(ev + 1);
                 if (ev->body.size >= 3 && (msg[0] & 0xF0) == 0xB0) handle_cc(self, msg[1], msg[2]);
-            } else if (ev->body.type == u->atom_Object &&
+            } else if ((ev->body.type == u->atom_Object || ev->body.type == u->atom_Blank ||
+                        ev->body.type == u->atom_Resource) &&
                        ev->body.size >= sizeof(LV2_Atom_Object_Body)) {
+                /* atom:Blank and atom:Resource are the older names of
+                 * an object: hosts built on older LV2 send them */
                 handle_object(self, (const LV2_Atom_Object *)&ev->body);
             }
         }

@@ -90,6 +90,7 @@ typedef struct {
 } Param;
 
 struct Lv2Host {
+    int blank_objects; /* send patch messages as atom:Blank (older hosts) */
     LilvWorld *world;
     const LilvPlugin *plugin;
     LilvInstance *instance;
@@ -627,7 +628,10 @@ int lv2host_send_path(Lv2Host *h, const char *property_uri, const char *path)
     if (open_seq(h)) return -1;
     LV2_Atom_Forge_Frame f;
     if (!lv2_atom_forge_frame_time(&h->forge, 0)) return -1;
-    lv2_atom_forge_object(&h->forge, &f, 0, h->u_Set);
+    const LV2_Atom_Forge_Ref obj = lv2_atom_forge_object(&h->forge, &f, 0, h->u_Set);
+    if (obj && h->blank_objects)
+        ((LV2_Atom *)lv2_atom_forge_deref(&h->forge, obj))->type =
+            h->map.map(h, LV2_ATOM__Blank);
     lv2_atom_forge_key(&h->forge, h->u_property);
     lv2_atom_forge_urid(&h->forge, h->map.map(h, property_uri));
     lv2_atom_forge_key(&h->forge, h->u_value);
@@ -636,12 +640,17 @@ int lv2host_send_path(Lv2Host *h, const char *property_uri, const char *path)
     return 0;
 }
 
+void lv2host_blank_objects(Lv2Host *h, int blank) { h->blank_objects = blank; }
+
 int lv2host_send_get(Lv2Host *h)
 {
     if (open_seq(h)) return -1;
     LV2_Atom_Forge_Frame f;
     if (!lv2_atom_forge_frame_time(&h->forge, 0)) return -1;
-    lv2_atom_forge_object(&h->forge, &f, 0, h->u_Get);
+    const LV2_Atom_Forge_Ref obj = lv2_atom_forge_object(&h->forge, &f, 0, h->u_Get);
+    if (obj && h->blank_objects)
+        ((LV2_Atom *)lv2_atom_forge_deref(&h->forge, obj))->type =
+            h->map.map(h, LV2_ATOM__Blank);
     lv2_atom_forge_pop(&h->forge, &f);
     return 0;
 }

@@ -67,6 +67,8 @@ float lv2host_get(const Lv2Host *host, const char *symbol);
 /* Events queued for the next run, at frame 0. Return 0 when queued. */
 int lv2host_send_path(Lv2Host *host, const char *property_uri, const char *path);
 int lv2host_send_get(Lv2Host *host);
+/* 1: send patch:Set/Get as atom:Blank, the type older hosts give objects. */
+void lv2host_blank_objects(Lv2Host *host, int blank);
 int lv2host_send_midi(Lv2Host *host, const uint8_t *msg, uint32_t size);
 
 /* Hooks around the audio-thread section of each cycle (plugin run plus
