@@ -102,8 +102,10 @@ RnnfxStatus rnnfx_arch_check(const RnnfxArch *a, RnnfxError *err)
         const RnnfxParamDesc *p = &a->params[k];
         if (memchr(p->name, '\0', sizeof p->name) == NULL || p->name[0] == '\0')
             return rnnfx_fail(err, RNNFX_ERR_INVALID, "conditioning input %d has no name", k);
+        /* the span too: max - min is what a knob's 0..1 is scaled by, and
+         * [-3e38, 3e38] overflowed it to infinity */
         if (!isfinite(p->min) || !isfinite(p->max) || !isfinite(p->def) || !(p->min < p->max) ||
-            p->def < p->min || p->def > p->max)
+            !isfinite(p->max - p->min) || p->def < p->min || p->def > p->max)
             return rnnfx_fail(err, RNNFX_ERR_INVALID,
                               "conditioning input '%s': range [%g, %g] with default %g is not valid",
                               p->name, (double)p->min, (double)p->max, (double)p->def);

@@ -181,6 +181,9 @@ def main():
            "gain|range")
     mutate("param_default_outside.json", lambda m: m["params"][0].update(default=3), "INVALID",
            "gain|range")
+    # each bound finite, but the span max - min overflows a float
+    mutate("param_span_overflow.json",
+           lambda m: m["params"][0].update(min=-3e38, max=3e38, default=0), "INVALID", "gain|range")
     mutate("param_no_name.json", lambda m: m["params"][0].pop("name"), "INVALID", "name")
     mutate("params_too_many.json", lambda m: m.update(
         params=[{"name": "k%d" % i, "min": 0, "max": 1, "default": 0} for i in range(9)],
