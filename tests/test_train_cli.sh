@@ -221,6 +221,13 @@ check "... and leaves the user's file in the bundle" "grep -q 'my notes' '$T/m.l
 rc=$?
 check "-f is --force (rc=$rc)" "[ $rc -eq 0 ] && ! cmp -s '$T/solo.json' '$T/keep/m.json'"
 
+# --preset with the trailing slash a shell's completion adds names the bundle
+"$TRAIN" -i $DATA/dry.flac -t $DATA/wet_gx_muff.flac -o "$T/ps.json" $FAST --epochs 1 --no-report \
+    --preset "$T/psb.lv2/" > "$T/ps.txt" 2>&1
+rc=$?
+check "--preset NAME.lv2/ (trailing slash) writes the bundle (rc=$rc)" \
+    "[ $rc -eq 0 ] && [ -s '$T/psb.lv2/manifest.ttl' ] && [ -s '$T/psb.lv2/ps.json' ]"
+
 # --- 3. Ctrl-C writes the best model so far ----------------------------------
 "$TRAIN" -i $DATA/dry.flac -t $DATA/wet_gx_muff.flac -o "$T/c.json" $FAST --minutes 2 --no-report \
     > "$T/c.txt" 2>&1 &

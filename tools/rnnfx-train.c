@@ -1518,6 +1518,9 @@ int main(int argc, char **argv)
     if (!o.report)
         snprintf(report_path, sizeof report_path, "%s.html", stem);
     snprintf(preset_path, sizeof preset_path, "%s", o.preset ? o.preset : "");
+    /* "amp.lv2/" (as shells complete a folder) names the bundle "amp.lv2" */
+    for (size_t pl = strlen(preset_path); pl > 1 && preset_path[pl - 1] == '/'; pl--)
+        preset_path[pl - 1] = '\0';
     if (!o.preset)
         snprintf(preset_path, sizeof preset_path, "%s.lv2", stem);
     snprintf(ckpt_path, sizeof ckpt_path, "%s", o.checkpoint ? o.checkpoint : "");
