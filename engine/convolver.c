@@ -67,6 +67,11 @@ struct RnnfxConvolver {
     float *Y;     /* [2][STRIDE] the next tail's spectrum sum, partitions
                      1 .. next_part-1 added so far */
     int next_part; /* next partition to add to Y (see older_parts_upto) */
+    /* input spectra written since the last reset (at most parts): the
+     * ring's older slots hold stale spectra, which count as zero. So a
+     * reset clears no spectra, which for a 5 s response are megabytes, and
+     * the chain resets on the audio thread (re-enabled after a bypass). */
+    int filled;
     /* FFT tables and scratch, B-point complex */
     float *cre, *cim;  /* [B] complex work buffer */
     float *twc;        /* [B] -twi: the inverse's twiddles */
@@ -202,6 +207,9 @@ CONV_CLONES static void mac_parts(RnnfxConvolver *cv, int from, int to, int slot
     const int P = cv->parts;
     float *restrict yr = cv->Y, *restrict yi = cv->Y + STRIDE;
     int s = slot;
+    if (to > cv->filled + 1)
+        to = cv->filled + 1; /* older spectra are zero since the reset (skipping
+                                their zero terms gives the same bits) */
     for (int p = from; p < to; p++) {
         const float *restrict hr = cv->H + (size_t)p * 2 * STRIDE, *restrict hi = hr + STRIDE;
         const float *restrict ar = cv->X + (size_t)s * 2 * STRIDE, *restrict ai = ar + STRIDE;
@@ -243,6 +251,8 @@ static void tail_block(RnnfxConvolver *cv)
     cv->slot = cv->slot + 1 == P ? 0 : cv->slot + 1;
     float *xr = cv->X + (size_t)cv->slot * 2 * STRIDE, *xi = xr + STRIDE;
     rfft(cv, cv->win, xr, xi);
+    if (cv->filled < P)
+        cv->filled++;
     mac_parts(cv, 0, 1, cv->slot);
     irfft_last(cv, cv->Y, cv->Y + STRIDE, cv->tail);
     memset(cv->Y, 0, 2 * STRIDE * sizeof(float));
@@ -299,7 +309,7 @@ void rnnfx_convolver_reset(RnnfxConvolver *cv)
     if (!cv) return;
     memset(cv->win, 0, 2 * B * sizeof(float));
     memset(cv->tail, 0, B * sizeof(float));
-    if (cv->parts > 0) memset(cv->X, 0, (size_t)cv->parts * 2 * STRIDE * sizeof(float));
+    cv->filled = 0; /* the spectra in X are stale from here on (mac_parts) */
     memset(cv->Y, 0, 2 * STRIDE * sizeof(float));
     cv->slot = 0;
     cv->pos = 0;
