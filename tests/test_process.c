@@ -526,6 +526,27 @@ static void test_existing_outputs(void **state)
     assert_int_equal(run("-m '%s' -o '%s/exout' --overwrite --out-gain -6 '%s'", g_model, g_tmp, in), 0);
     assert_int_equal(stat(out, &s1), 0);
     assert_true(s1.st_ino != s0.st_ino);
+
+    /* Outputs beside their inputs (a --pattern, a folder as input): run
+     * again with --skip-existing, the folder now holds the first run's
+     * outputs too. They are this run's outputs, not inputs: the run
+     * resumes (it refused, naming an output that "would be the input"). */
+    char dir[PATH_MAX], fx[PATH_MAX];
+    mkdir(tmp_path(dir, "beside"), 0777);
+    tmp_path(in, "beside/take1.wav");
+    write_audio(in, SF_FORMAT_WAV | SF_FORMAT_PCM_16, 1, 48000, 4000, 0.5f, 14);
+    tmp_path(in, "beside/take2.wav");
+    write_audio(in, SF_FORMAT_WAV | SF_FORMAT_PCM_16, 1, 48000, 4000, 0.5f, 15);
+    assert_int_equal(run("-m '%s' --pattern '{name}-fx.{ext}' '%s'", g_model, dir), 0);
+    tmp_path(fx, "beside/take2-fx.wav");
+    assert_int_equal(unlink(fx), 0); /* as if the first run had stopped there */
+    assert_int_equal(stat(tmp_path(out, "beside/take1-fx.wav"), &s0), 0);
+    assert_int_equal(run("-m '%s' --pattern '{name}-fx.{ext}' --skip-existing '%s'", g_model, dir), 0);
+    assert_true(stderr_has("not taken as inputs"));
+    assert_int_equal(stat(fx, &s1), 0);                  /* redone */
+    assert_int_equal(stat(out, &s1), 0);                 /* kept */
+    assert_int_equal(s1.st_ino, s0.st_ino);
+    assert_int_equal(stat(tmp_path(p, "beside/take1-fx-fx.wav"), &s1), -1); /* not an input */
 }
 
 static void test_clipping_and_nan(void **state)

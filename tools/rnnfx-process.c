@@ -647,6 +647,11 @@ int main(int argc, char **argv)
         rnnfx_model_free(model);
         return 2;
     }
+    if (list.n_own_outputs)
+        fprintf(stderr,
+                "rnnfx-process: %zu file(s) in the input folders are what this run writes (an "
+                "earlier run's outputs): not taken as inputs\n",
+                list.n_own_outputs);
     /* The model is read too: "--pattern '{name}.json' --overwrite" once
      * replaced the model file with audio. So is the impulse response. */
     for (size_t i = 0; i < list.count; i++) {

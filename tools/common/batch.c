@@ -133,7 +133,7 @@ int rnnfx_batch_list_skip_dir(RnnfxBatchList *list, const char *dir)
     return list->skip_dir ? 0 : -1;
 }
 
-static int push_item(RnnfxBatchList *list, const char *path, const char *rel_dir)
+static int push_item(RnnfxBatchList *list, const char *path, const char *rel_dir, int found)
 {
     if (list->count == list->cap) {
         size_t cap = list->cap ? list->cap * 2 : 64;
@@ -147,6 +147,7 @@ static int push_item(RnnfxBatchList *list, const char *path, const char *rel_dir
     memset(it, 0, sizeof *it);
     it->in_path = dupstr(path);
     it->rel_dir = dupstr(rel_dir);
+    it->found = found;
     if (!it->in_path || !it->rel_dir) {
         free(it->in_path);
         free(it->rel_dir);
@@ -270,7 +271,7 @@ static int add_dir(RnnfxBatchList *list, RnnfxFileIds *seen, const char *dir, co
                 free(sub);
             }
         } else if (S_ISREG(st.st_mode) && audio_extension(ext_of(names[i]))) {
-            if (push_item(list, p, rel) != 0) {
+            if (push_item(list, p, rel, 1) != 0) {
                 rc = -1;
                 msgf(err, err_len, "out of memory");
             }
@@ -289,7 +290,7 @@ static int add_path(RnnfxBatchList *list, const char *path, char *err, size_t er
     if (stat(path, &st) != 0) {
         /* Missing files become failed items later, with a per-file message,
          * so that the other files still get done. */
-        return push_item(list, path, "") == 0 ? 0 : -1;
+        return push_item(list, path, "", 0) == 0 ? 0 : -1;
     }
     if (S_ISDIR(st.st_mode)) {
         size_t before = list->count;
@@ -322,7 +323,7 @@ static int add_path(RnnfxBatchList *list, const char *path, char *err, size_t er
         }
         return 0;
     }
-    return push_item(list, path, "") == 0 ? 0 : -1;
+    return push_item(list, path, "", 0) == 0 ? 0 : -1;
 }
 
 int rnnfx_batch_add_list(RnnfxBatchList *list, const char *list_path, char *err, size_t err_len)
@@ -618,7 +619,8 @@ int rnnfx_batch_name_outputs(RnnfxBatchList *list, const RnnfxBatchNaming *namin
                              size_t err_len)
 {
     const char *pattern = naming->pattern ? naming->pattern : "{dir}{name}.{ext}";
-    int rc = -1;
+    int rc = -1, again = 0;
+    size_t drops = 0, n_outs = 0; /* outs[0 .. n_outs) hold keys to free */
     KeyIdx *ins = calloc(list->count + 1, sizeof *ins);
     KeyIdx *outs = calloc(list->count + 1, sizeof *outs);
     if (!ins || !outs) {
@@ -673,6 +675,7 @@ int rnnfx_batch_name_outputs(RnnfxBatchList *list, const RnnfxBatchNaming *namin
     }
     kept = list->count;
 
+    n_outs = list->count;
     for (size_t i = 0; i < list->count; i++) {
         RnnfxBatchItem *it = &list->items[i];
         char rel[PATH_MAX];
@@ -711,13 +714,36 @@ int rnnfx_batch_name_outputs(RnnfxBatchList *list, const RnnfxBatchNaming *namin
         }
         KeyIdx probe = {outs[i].key, 0};
         KeyIdx *hit = bsearch(&probe, ins, list->count, sizeof *ins, cmp_key);
-        if (hit) {
+        if (hit && list->items[hit->index].found && hit->index != i) {
+            /* a file a folder scan found is another input's output: an
+             * earlier run's, not an input (dropped below) */
+            list->items[hit->index].state = RNNFX_BATCH_CANCELLED;
+            drops = 1;
+        } else if (hit) {
             msgf(err, err_len,
                      "%s: the output name would be the input %s itself; choose another folder "
                      "(-o) or a --pattern",
                      it->out_path, list->items[hit->index].in_path);
             goto done_keys;
         }
+    }
+    if (drops) {
+        /* Without the dropped files, and named again (their outputs, and
+         * the outputs that seemed to clash with them, are gone). */
+        size_t w = 0;
+        for (size_t i = 0; i < list->count; i++) {
+            if (list->items[i].state == RNNFX_BATCH_CANCELLED) {
+                free(list->items[i].in_path);
+                free(list->items[i].rel_dir);
+                free(list->items[i].out_path);
+                list->n_own_outputs++;
+                continue;
+            }
+            list->items[w++] = list->items[i];
+        }
+        list->count = w;
+        again = 1;
+        goto done_keys;
     }
     qsort(outs, list->count, sizeof *outs, cmp_key);
     for (size_t i = 1; i < list->count; i++) {
@@ -735,12 +761,13 @@ int rnnfx_batch_name_outputs(RnnfxBatchList *list, const RnnfxBatchNaming *namin
 done_keys:
     for (size_t i = 0; i < kept; i++)
         free(ins[i].key);
-    for (size_t i = 0; i < list->count; i++)
+    for (size_t i = 0; i < n_outs; i++)
         free(outs[i].key);
 done:
     free(ins);
     free(outs);
-    return rc;
+    /* each pass drops at least one file, so this ends */
+    return again ? rnnfx_batch_name_outputs(list, naming, err, err_len) : rc;
 }
 
 /* ---- formats ---------------------------------------------------------------- */

@@ -67,6 +67,7 @@ typedef enum {
 typedef struct {
     char *in_path;  /* as given or found */
     char *rel_dir;  /* subfolder below the folder it was found in, "" or "a/b/" */
+    int found;      /* found by a folder scan (not named by the user) */
     char *out_path; /* filled by rnnfx_batch_name_outputs() */
     /* results */
     RnnfxBatchState state;
@@ -96,6 +97,11 @@ typedef struct {
      * error only when nothing else was found. */
     char **empty_dirs;
     size_t n_empty_dirs;
+    /* Files a folder scan found that are this run's own outputs (an earlier
+     * run's, written beside their inputs by a --pattern): dropped from the
+     * inputs by rnnfx_batch_name_outputs, so that a run repeated with
+     * --skip-existing resumes instead of failing. */
+    size_t n_own_outputs;
 } RnnfxBatchList;
 
 void rnnfx_batch_list_init(RnnfxBatchList *list);
