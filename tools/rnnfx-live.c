@@ -1078,7 +1078,8 @@ static void usage(FILE *f)
         "  -h, --help           this text\n"
         "  --version            the program's version\n"
         "\n"
-        "Commands (script, FIFO, or standard input when it is not a terminal):\n"
+        "Commands (script, FIFO, or standard input when it is not a terminal and no\n"
+        "--seconds, --script or --control is given):\n"
         "  in-gain DB | out-gain DB | mix X | set KNOB VALUE | bypass on|off|toggle |\n"
         "  model PATH | ir PATH|off | stats | quit\n"
         "Keys (terminal): i/I o/O gains, m/M mix, k select knob, [ ] knob, b bypass,\n"
@@ -1482,6 +1483,9 @@ int main(int argc, char **argv)
     }
     app.tty = raw_tty();
     app.status_line = app.tty && isatty(2);
+    /* Not with --seconds, --script or --control: a timed run in a shell
+     * script would read that script's own standard input (the lines after
+     * it, when the script is piped into sh) */
     int stdin_cmds = !app.tty && !isatty(0) && !script_path && !fifo_path && seconds <= 0;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
