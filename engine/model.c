@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "fast.h"
 
@@ -109,6 +110,14 @@ RnnfxStatus rnnfx_arch_check(const RnnfxArch *a, RnnfxError *err)
             return rnnfx_fail(err, RNNFX_ERR_INVALID,
                               "conditioning input '%s': range [%g, %g] with default %g is not valid",
                               p->name, (double)p->min, (double)p->max, (double)p->def);
+        /* knobs are set by name, ignoring case (rnnfx_model_param_index):
+         * two names that differ only in case could not both be reached */
+        for (int j = 0; j < k; j++)
+            if (!strcasecmp(a->params[j].name, p->name))
+                return rnnfx_fail(err, RNNFX_ERR_INVALID,
+                                  "conditioning inputs %d and %d are both named '%s' (names are "
+                                  "matched ignoring case)",
+                                  j, k, p->name);
     }
     for (int l = 0; l < a->n_layers; l++) {
         const RnnfxLayerDesc *d = &a->layers[l];

@@ -185,6 +185,12 @@ def main():
     mutate("param_span_overflow.json",
            lambda m: m["params"][0].update(min=-3e38, max=3e38, default=0), "INVALID", "gain|range")
     mutate("param_no_name.json", lambda m: m["params"][0].pop("name"), "INVALID", "name")
+    # knobs are set by name ignoring case: "gain" and "Gain" cannot both be
+    mutate("params_same_name.json", lambda m: m.update(
+        params=[{"name": "gain", "min": 0, "max": 1, "default": 0},
+                {"name": "Gain", "min": 0, "max": 1, "default": 0}],
+        input_size=3, layers=[layer("lstm", 4, 3, 1, peephole=True), m["layers"][1]]),
+        "INVALID", "both named|gain")
     mutate("params_too_many.json", lambda m: m.update(
         params=[{"name": "k%d" % i, "min": 0, "max": 1, "default": 0} for i in range(9)],
         input_size=10), "LIMIT", "conditioning")
