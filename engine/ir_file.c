@@ -42,6 +42,13 @@ RnnfxStatus rnnfx_ir_load(const char *path, double host_rate, int channels, Rnnf
         st = rnnfx_fail(err, RNNFX_ERR_UNSUPPORTED,
                         "%s: %d channels; an impulse response must be mono or stereo", path,
                         info.channels);
+    } else if (!(rate >= RNNFX_IR_MIN_RATE && rate <= RNNFX_IR_MAX_RATE)) {
+        /* before the buffers are sized from the header's frame count: a
+         * tiny file claiming 13 M frames at 655 kHz had 200 MB allocated
+         * before ir.c refused its rate */
+        st = rnnfx_fail(err, RNNFX_ERR_INVALID,
+                        "%s: the impulse response's sample rate %.0f Hz is outside %.0f-%.0f Hz",
+                        path, rate, RNNFX_IR_MIN_RATE, RNNFX_IR_MAX_RATE);
     } else if (info.frames <= 0) {
         st = rnnfx_fail(err, RNNFX_ERR_INVALID, "%s: the file holds no samples", path);
     } else if ((double)info.frames / (rate > 0 ? rate : 1.0) > RNNFX_IR_MAX_SECONDS * 4.0) {

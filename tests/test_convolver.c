@@ -411,6 +411,13 @@ static void test_ir_load_files(void **state)
     assert_int_equal(rnnfx_ir_load(path, 48000, 1, &ir, &err), RNNFX_ERR_UNSUPPORTED);
     assert_non_null(strstr(err.msg, "6 channels"));
     assert_non_null(strstr(err.msg, "six.wav"));
+    /* a rate outside 8-768 kHz: refused from the header, before the
+     * buffers are sized from its frame count */
+    rnnfx_test_scratch_path(path, "fast.wav");
+    assert_int_equal(rnnfx_test_write_float_wav(path, 1, 1000000, h, len), 0);
+    assert_int_equal(rnnfx_ir_load(path, 48000, 1, &ir, &err), RNNFX_ERR_INVALID);
+    assert_non_null(strstr(err.msg, "1000000 Hz is outside"));
+    assert_non_null(strstr(err.msg, "fast.wav: "));
     /* NaN in a float WAV */
     h[700] = NAN;
     rnnfx_test_scratch_path(path, "nan.wav");
