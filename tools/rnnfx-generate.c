@@ -46,7 +46,7 @@ static void usage(FILE *f)
             "  --seed S                random seed (default 1)\n"
             "  --channel C             MIDI channel 1..16 of the new notes (default 1)\n"
             "  --velocity V            velocity 1..127 of the new notes (default 90)\n"
-            "  --bpm B                 tempo without -i (default 120)\n"
+            "  --bpm B                 tempo without -i, 4 .. 1000 (default 120)\n"
             "  --time-signature N/D    meter without -i (default 4/4)\n"
             "  --only-new              write only the generated notes\n"
             "  -h, --help              this text\n"
@@ -138,7 +138,9 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--density"))
             bad = rnnfx_cli_parse_double(v, &density) || density <= 0 || density > 100;
         else if (!strcmp(a, "--bpm"))
-            bad = rnnfx_cli_parse_double(v, &bpm) || bpm < 1 || bpm > 1000;
+            /* from 4: a MIDI tempo is at most 0xFFFFFF microseconds a
+             * quarter note (3.58 bpm) */
+            bad = rnnfx_cli_parse_double(v, &bpm) || bpm < 4 || bpm > 1000;
         else if (!strcmp(a, "--time-signature")) {
             int n = 0, d = 0;
             char tail;
