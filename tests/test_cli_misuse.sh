@@ -339,6 +339,14 @@ for opt in --report --checkpoint --preset --resume --evaluate; do
     expect "train: $opt '' is a usage error" 2 "invalid value '' for $opt" -- \
         "$P/rnnfx-train" -i dry3.wav -t wet3.wav -o empty.json $opt "" --epochs 1
 done
+# a file option given twice, or named and refused: usage errors
+expect "train: --report twice is a usage error" 2 "--report is given twice" -- \
+    "$P/rnnfx-train" -i dry3.wav -t wet3.wav -o twice.json --report a.html --report b.html --epochs 1
+expect "train: --report X --no-report contradict" 2 "contradict" -- \
+    "$P/rnnfx-train" -i dry3.wav -t wet3.wav -o twice.json --report a.html --no-report --epochs 1
+expect "train: --resume twice is a usage error" 2 "--resume is given twice" -- \
+    "$P/rnnfx-train" -i dry3.wav -t wet3.wav -o twice.json --resume a.ckpt --resume b.ckpt --epochs 1
+[ -e "$T/twice.json" ] && { echo "FAIL train: a refused command line wrote a model"; fails=$((fails + 1)); }
 expect "train --midi: -o '' is a usage error" 2 "needs a name, not an empty string" -- \
     "$P/rnnfx-train" --midi midiplain -o "" --epochs 1
 expect "train --midi: --checkpoint '' is a usage error" 2 "--checkpoint needs a file name" -- \

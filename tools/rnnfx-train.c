@@ -351,24 +351,34 @@ static int parse_options(int argc, char **argv, Options *o)
             break;
         /* an empty name (an unset shell variable) trained and then could
          * not write the report, or ran without a checkpoint */
+        /* each names a file: given twice is an error (tools/README.md),
+         * as is naming one and refusing it (--report X --no-report) */
         case O_RESUME:
             if (!optarg[0]) return bad_value(name, optarg, "a checkpoint file name");
-            o->resume = optarg;
+            if (rnnfx_cli_set_once("rnnfx-train", "--resume", &o->resume, optarg)) return -1;
             break;
         case O_CKPT:
             if (!optarg[0]) return bad_value(name, optarg, "a file name");
-            o->checkpoint = optarg;
+            if (rnnfx_cli_set_once("rnnfx-train", "--checkpoint", &o->checkpoint, optarg)) return -1;
             break;
         case O_REPORT:
             if (!optarg[0]) return bad_value(name, optarg, "a file name (or --no-report)");
-            o->report = optarg;
+            if (o->no_report) return contradict("--no-report", "--report");
+            if (rnnfx_cli_set_once("rnnfx-train", "--report", &o->report, optarg)) return -1;
             break;
-        case O_NOREPORT: o->no_report = 1; break;
+        case O_NOREPORT:
+            if (o->report) return contradict("--report", "--no-report");
+            o->no_report = 1;
+            break;
         case O_PRESET:
             if (!optarg[0]) return bad_value(name, optarg, "a NAME.lv2 folder or a .ttl file (or --no-preset)");
-            o->preset = optarg;
+            if (o->no_preset) return contradict("--no-preset", "--preset");
+            if (rnnfx_cli_set_once("rnnfx-train", "--preset", &o->preset, optarg)) return -1;
             break;
-        case O_NOPRESET: o->no_preset = 1; break;
+        case O_NOPRESET:
+            if (o->preset) return contradict("--preset", "--no-preset");
+            o->no_preset = 1;
+            break;
         case O_CHANNEL:
             if (rnnfx_cli_parse_int(optarg, 0, 63, &l))
                 return bad_value(name, optarg, "a channel number from 0 to 63");
