@@ -119,6 +119,8 @@ static void usage(FILE *f)
         "\n"
         "Running:\n"
         "  -j, --jobs N         worker threads (default: the cores it may use, as nproc)\n"
+        "      --block N        samples per call of the effect chain (default 4096; any\n"
+        "                       N gives the same output, as any host block size does)\n"
         "  -q, --quiet          no progress display\n"
         "  -h, --help           this text\n"
         "      --version        the program's name and version\n"
