@@ -90,7 +90,10 @@ typedef struct {
         patch_property, patch_value, model, rng_state, rng_inc, rng_seed;
 } MidiUris;
 
-enum { MSG_LOAD = 1, MSG_FREE, MSG_LOADED };
+/* MSG_FAILED: a load that did not happen, so that the audio thread tells
+ * the host the model still playing (its file chooser showed the refused
+ * file as if it played) */
+enum { MSG_LOAD = 1, MSG_FREE, MSG_LOADED, MSG_FAILED };
 
 /* Header of a load request; len bytes of path follow. gen is the load
  * generation at request time (see Midi.load_gen). */
@@ -777,8 +780,10 @@ static void handle_patch(Midi *self, const LV2_Atom_Object *obj)
     msg.head.gen = self->load_gen;
     memcpy(msg.path, LV2_ATOM_BODY_CONST(val), val->size);
     msg.path[val->size - 1] = '\0';
-    self->schedule->schedule_work(self->schedule->handle,
-                                  (uint32_t)(sizeof msg.head + val->size), &msg);
+    if (self->schedule->schedule_work(self->schedule->handle,
+                                      (uint32_t)(sizeof msg.head + val->size),
+                                      &msg) != LV2_WORKER_SUCCESS)
+        self->notify_pending = 1; /* refused: the host is told what still plays */
 }
 
 /* Tells the host the model's path (patch:Set). An event that does not fit
@@ -898,6 +903,8 @@ static LV2_Worker_Status work(LV2_Handle h, LV2_Worker_Respond_Function respond,
     if (core_new(path, &c, &err) != RNNFX_OK) {
         lv2_log_error(&self->logger, "rnnfx midi: cannot load %s: %s (keeping the current model)\n",
                       path, err.msg);
+        MsgCore f = {MSG_FAILED, 0, req.gen, NULL};
+        respond(rh, sizeof f, &f);
         return LV2_WORKER_SUCCESS;
     }
     MsgCore m = {MSG_LOADED, 0, req.gen, c};
@@ -913,6 +920,10 @@ static LV2_Worker_Status work_response(LV2_Handle h, uint32_t size, const void *
         return LV2_WORKER_ERR_UNKNOWN;
     MsgCore m;
     memcpy(&m, data, sizeof m);
+    if (m.type == MSG_FAILED) {
+        self->notify_pending = 1; /* the host shows the model still playing */
+        return LV2_WORKER_SUCCESS;
+    }
     if (m.type != MSG_LOADED)
         return LV2_WORKER_ERR_UNKNOWN;
     if (m.gen != self->load_gen) {

@@ -141,6 +141,7 @@ typedef struct {
     long worker_allocs; /* allocations seen in work(): proves the counter works */
     Ev *evs;
     size_t n_evs, cap_evs;
+    char set_path[2048]; /* the model path of the plugin's last patch:Set */
 } Host;
 
 static LV2_URID map_uri(LV2_URID_Map_Handle h, const char *uri)
@@ -345,6 +346,14 @@ static void host_run(Host *h)
     LV2_ATOM_SEQUENCE_FOREACH (h->out, ev) {
         assert_true(ev->time.frames >= last && ev->time.frames < BLOCK);
         last = (uint32_t)ev->time.frames;
+        if (ev->body.type == U(h, LV2_ATOM__Object) &&
+            ((const LV2_Atom_Object *)&ev->body)->body.otype == U(h, LV2_PATCH__Set)) {
+            const LV2_Atom *val = NULL;
+            lv2_atom_object_get((const LV2_Atom_Object *)&ev->body, U(h, LV2_PATCH__value), &val,
+                                0);
+            if (val && val->size < sizeof h->set_path)
+                memcpy(h->set_path, LV2_ATOM_BODY_CONST(val), val->size);
+        }
         if (ev->body.type != midi)
             continue;
         assert_int_equal(ev->body.size, 3);
@@ -685,9 +694,14 @@ static void test_bad_model_keeps_current(void **state)
     Host *h = loaded_host_clock(RNNFX_MIDI_MODE_ACCOMPANY, 5, 1);
     char bad[1300];
     snprintf(bad, sizeof bad, "%s.missing", g_model);
+    host_run(h); /* the load's own patch:Set goes out here */
+    assert_string_equal(h->set_path, g_model);
+    h->set_path[0] = '\0';
     send_model(h, bad);
     host_run(h);
     assert_non_null(strstr(h->logbuf, "cannot load"));
+    host_run(h); /* the failure's answer: the host is told what still plays */
+    assert_string_equal(h->set_path, g_model);
     for (int b = 0; b < 200; b++)
         host_run(h);
     int n = 0;
