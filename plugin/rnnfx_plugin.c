@@ -1231,6 +1231,9 @@ static void work_load(Rnnfx *self, LV2_Worker_Respond_Function respond,
                         size, model_setting, ir_setting);
         rnnfx_chain_core_free(core);
         free(cell);
+        /* the short failure answer may still fit, so that the host is told
+         * what still plays (its chooser kept the dropped file) */
+        respond_failed(self, respond, handle, req->gen);
         return; /* the memory stays as it was: nothing changed */
     }
     /* what the next load of this generation builds on (the paths were

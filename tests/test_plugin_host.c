@@ -128,6 +128,29 @@ static void test_patch_as_blank(void **state)
     lv2host_free(h);
 }
 
+/* A load whose answer the host's queue refuses (too long for it) is
+ * dropped, and the plugin says which model still plays: the host's
+ * chooser showed the dropped file as if it played. */
+static void test_answer_refused_republishes(void **state)
+{
+    (void)state;
+    char a[1200], b[1200], got[2048];
+    tmp_path(a, sizeof a, "a.json");
+    tmp_path(b, sizeof b, "b.json");
+    Lv2Host *h = open_host(RNNFX_URI_MONO, 48000.0, 256, LV2HOST_WORKER_THREAD);
+    load_model(h, a, 256);
+    const int n0 = lv2host_notify_count(h);
+    lv2host_set_respond_limit(h, 64); /* a failure's answer fits, a core's with paths not */
+    assert_int_equal(lv2host_send_path(h, RNNFX_URI_MODEL, b), 0);
+    run_silence(h, 1, 256, 256);
+    assert_int_equal(lv2host_wait_worker(h, 5000), 0);
+    run_silence(h, 1, 2048, 256);
+    assert_true(lv2host_notify_count(h) > n0);
+    assert_int_equal(lv2host_param(h, RNNFX_URI_MODEL, got, sizeof got), 0);
+    assert_string_equal(got, a);
+    lv2host_free(h);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -1189,6 +1212,7 @@ int main(void)
         cmocka_unit_test(test_capture_selector_old_state),
         cmocka_unit_test(test_capture_save_during_run),
         cmocka_unit_test(test_patch_as_blank),
+        cmocka_unit_test(test_answer_refused_republishes),
         cmocka_unit_test(test_capture_selector_quick_choices),
         cmocka_unit_test(test_capture_program_change),
         cmocka_unit_test(test_capture_second_review),

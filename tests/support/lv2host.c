@@ -157,6 +157,7 @@ struct Lv2Host {
     void *hook_ctx;
 
     int (*sched_accept)(void *, uint32_t, const void *);
+    uint32_t respond_max; /* answers longer than this are refused (0: no limit) */
     void *sched_ctx;
     int hold_responses;
 };
@@ -252,6 +253,8 @@ static int log_printf(LV2_Log_Handle h, LV2_URID type, const char *fmt, ...)
 static LV2_Worker_Status respond(LV2_Worker_Respond_Handle h, uint32_t size, const void *data)
 {
     Lv2Host *host = h;
+    if (host->respond_max && size > host->respond_max)
+        return LV2_WORKER_ERR_NO_SPACE;
     return ring_write(host->resp, data, size) == 0 ? LV2_WORKER_SUCCESS : LV2_WORKER_ERR_NO_SPACE;
 }
 
@@ -733,6 +736,7 @@ void lv2host_set_schedule_filter(Lv2Host *h, int (*accept)(void *, uint32_t, con
 }
 
 void lv2host_hold_responses(Lv2Host *h, int hold) { h->hold_responses = hold; }
+void lv2host_set_respond_limit(Lv2Host *h, uint32_t max_size) { h->respond_max = max_size; }
 
 void lv2host_run(Lv2Host *h, const float *const *in, float *const *out, uint32_t n)
 {

@@ -83,6 +83,11 @@ void lv2host_set_schedule_filter(Lv2Host *host, int (*accept)(void *ctx, uint32_
                                                               const void *data),
                                  void *ctx);
 
+/* Makes the worker's respond refuse answers longer than max_size bytes
+ * (LV2_WORKER_ERR_NO_SPACE), as a host with a small answer queue does
+ * (jalv's holds 4 KB); 0 lifts the limit. */
+void lv2host_set_respond_limit(Lv2Host *host, uint32_t max_size);
+
 /* While hold is 1, lv2host_run keeps worker responses queued instead of
  * delivering them (a host whose audio thread picks them up late). */
 void lv2host_hold_responses(Lv2Host *host, int hold);
