@@ -36,8 +36,6 @@
  * (MidiSaved), never the core, which the Worker may be freeing.
  */
 #include <math.h>
-#include <sched.h>
-#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,6 +61,7 @@
 #include "midi_ports.h"
 #include "model.h"
 #include "model_file.h"
+#include "seqlock.h"
 
 #define MIDI_PATH_MAX 2048
 /* Parked cores handed back to the Worker per run() (bounded work). */
@@ -375,18 +374,8 @@ static void all_model_off(Midi *self, uint32_t frame)
 
 /* ---- the snapshot save reads ------------------------------------------------------ */
 
-static void saved_begin(Midi *self)
-{
-    const unsigned s = atomic_load_explicit(&self->saved_seq, memory_order_relaxed);
-    atomic_store_explicit(&self->saved_seq, s + 1, memory_order_relaxed);
-    atomic_thread_fence(memory_order_release);
-}
-
-static void saved_end(Midi *self)
-{
-    const unsigned s = atomic_load_explicit(&self->saved_seq, memory_order_relaxed);
-    atomic_store_explicit(&self->saved_seq, s + 1, memory_order_release);
-}
+static void saved_begin(Midi *self) { rnnfx_seq_write_begin(&self->saved_seq); }
+static void saved_end(Midi *self) { rnnfx_seq_write_end(&self->saved_seq); }
 
 /* The model's path and kind, after it changed. Thread: audio, or
  * instantiation (the path copy is bounded: no allocation, no wait). */
@@ -415,17 +404,11 @@ static void publish_rng(Midi *self)
  * meanwhile. Thread: save. */
 static void saved_copy(Midi *self, MidiSaved *out)
 {
-    for (;;) {
-        const unsigned s1 = atomic_load_explicit(&self->saved_seq, memory_order_acquire);
-        if (s1 & 1u) {
-            sched_yield(); /* a write is under way: microseconds */
-            continue;
-        }
+    unsigned s;
+    do {
+        s = rnnfx_seq_read_begin(&self->saved_seq);
         memcpy(out, &self->saved, sizeof *out);
-        atomic_thread_fence(memory_order_acquire);
-        if (atomic_load_explicit(&self->saved_seq, memory_order_relaxed) == s1)
-            break;
-    }
+    } while (rnnfx_seq_read_retry(&self->saved_seq, s));
     out->path[MIDI_PATH_MAX - 1] = '\0';
 }
 

@@ -44,7 +44,6 @@
  * What this is not: a UI, or a place for DSP (see engine/chain.c).
  */
 #include <math.h>
-#include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -71,6 +70,7 @@
 #include "lv2_features.h"
 #include "model_file.h"
 #include "rnnfx_ports.h"
+#include "seqlock.h"
 
 /* Rnnfx.capture_applied after a restore without rnnfx:capture. */
 #define CAPTURE_ADOPT (-1)
@@ -321,20 +321,10 @@ static void copy_path(char *dst, const char *src)
 }
 
 /* The audio thread writes the saved settings between these: a sequence
- * lock, so save (which LV2 may run during run) never stores a path half
- * overwritten. Thread: audio (no lock, no wait). */
-static void settings_begin(Rnnfx *self)
-{
-    const unsigned s = atomic_load_explicit(&self->settings_seq, memory_order_relaxed);
-    atomic_store_explicit(&self->settings_seq, s + 1, memory_order_relaxed);
-    atomic_thread_fence(memory_order_release);
-}
-
-static void settings_end(Rnnfx *self)
-{
-    const unsigned s = atomic_load_explicit(&self->settings_seq, memory_order_relaxed);
-    atomic_store_explicit(&self->settings_seq, s + 1, memory_order_release);
-}
+ * lock (seqlock.h), so save (which LV2 may run during run) never stores a
+ * path half overwritten. Thread: audio (no lock, no wait). */
+static void settings_begin(Rnnfx *self) { rnnfx_seq_write_begin(&self->settings_seq); }
+static void settings_end(Rnnfx *self) { rnnfx_seq_write_end(&self->settings_seq); }
 
 /* What save stores: a consistent copy of the settings. */
 typedef struct {
@@ -346,19 +336,14 @@ typedef struct {
  * Thread: save (may run during run). */
 static void settings_copy(Rnnfx *self, SavedSettings *out)
 {
-    for (;;) {
-        const unsigned s1 = atomic_load_explicit(&self->settings_seq, memory_order_acquire);
-        if (s1 & 1u) {
-            sched_yield(); /* a write is under way: a few microseconds */
-            continue;
-        }
+    unsigned s;
+    do {
+        s = rnnfx_seq_read_begin(&self->settings_seq);
         memcpy(out->model, self->model_path, sizeof out->model);
         memcpy(out->ir, self->ir_path, sizeof out->ir);
         out->model_is_default = self->model_is_default;
         out->capture = self->capture_saved;
-        atomic_thread_fence(memory_order_acquire);
-        if (atomic_load_explicit(&self->settings_seq, memory_order_relaxed) == s1) break;
-    }
+    } while (rnnfx_seq_read_retry(&self->settings_seq, s));
     out->model[sizeof out->model - 1] = out->ir[sizeof out->ir - 1] = '\0';
 }
 

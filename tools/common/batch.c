@@ -615,6 +615,25 @@ static void clash_advice(const RnnfxBatchItem *a, const RnnfxBatchItem *b,
         msgf(buf, len, "no placeholder tells them apart: give them separate runs, or rename one");
 }
 
+/* Removes the items marked RNNFX_BATCH_CANCELLED (rnnfx_batch_name_outputs'
+ * marker for a file not to be taken), keeping the order of the rest;
+ * returns how many went. */
+static size_t drop_marked(RnnfxBatchList *list)
+{
+    size_t w = 0, n = list->count;
+    for (size_t i = 0; i < n; i++) {
+        if (list->items[i].state == RNNFX_BATCH_CANCELLED) {
+            free(list->items[i].in_path);
+            free(list->items[i].rel_dir);
+            free(list->items[i].out_path);
+            continue;
+        }
+        list->items[w++] = list->items[i];
+    }
+    list->count = w;
+    return n - w;
+}
+
 int rnnfx_batch_name_outputs(RnnfxBatchList *list, const RnnfxBatchNaming *naming, char *err,
                              size_t err_len)
 {
@@ -648,17 +667,7 @@ int rnnfx_batch_name_outputs(RnnfxBatchList *list, const RnnfxBatchNaming *namin
         ins[kept++] = ins[i];
     }
     if (kept != list->count) {
-        size_t w = 0;
-        for (size_t i = 0; i < list->count; i++) {
-            if (list->items[i].state == RNNFX_BATCH_CANCELLED) {
-                free(list->items[i].in_path);
-                free(list->items[i].rel_dir);
-                free(list->items[i].out_path);
-                continue;
-            }
-            list->items[w++] = list->items[i];
-        }
-        list->count = w;
+        drop_marked(list);
         /* Indices changed: rebuild the sorted input keys. */
         for (size_t i = 0; i < kept; i++)
             free(ins[i].key);
@@ -730,18 +739,7 @@ int rnnfx_batch_name_outputs(RnnfxBatchList *list, const RnnfxBatchNaming *namin
     if (drops) {
         /* Without the dropped files, and named again (their outputs, and
          * the outputs that seemed to clash with them, are gone). */
-        size_t w = 0;
-        for (size_t i = 0; i < list->count; i++) {
-            if (list->items[i].state == RNNFX_BATCH_CANCELLED) {
-                free(list->items[i].in_path);
-                free(list->items[i].rel_dir);
-                free(list->items[i].out_path);
-                list->n_own_outputs++;
-                continue;
-            }
-            list->items[w++] = list->items[i];
-        }
-        list->count = w;
+        list->n_own_outputs += drop_marked(list);
         again = 1;
         goto done_keys;
     }
