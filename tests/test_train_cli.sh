@@ -240,8 +240,9 @@ rc=$?
 check "Ctrl-C exits cleanly (rc=$rc)" "[ $rc -eq 0 ]"
 check "Ctrl-C wrote a complete model" "[ -s '$T/c.json' ] && grep -q 'interrupted=1' '$T/c.txt'"
 # SIGTERM (a batch scheduler's preemption): the checkpoint keeps the run,
-# no model is written (its existence means "finished"), exit 143
-"$TRAIN" -i $DATA/dry.flac -t $DATA/wet_gx_muff.flac -o "$T/term.json" $FAST --minutes 2 --no-report \
+# no model is written (its existence means "finished"), exit 143; --resume
+# then carries on the interrupted schedule: 120 epochs in all, not 120 more
+"$TRAIN" -i $DATA/dry.flac -t $DATA/wet_gx_muff.flac -o "$T/term.json" $FAST --epochs 120 --no-report \
     > "$T/term.txt" 2>&1 &
 pid=$!
 i=0
@@ -251,10 +252,11 @@ wait $pid
 rc=$?
 check "SIGTERM: exit 143, no model, checkpoint and best weights kept (rc=$rc)" \
     "[ $rc -eq 143 ] && [ ! -e '$T/term.json' ] && [ -s '$T/term.json.ckpt' ] && [ -s '$T/term.json.ckpt.best.json' ] && grep -q 'resume' '$T/term.txt'"
-"$TRAIN" -i $DATA/dry.flac -t $DATA/wet_gx_muff.flac -o "$T/term.json" $FAST --epochs 1 --no-report \
+"$TRAIN" -i $DATA/dry.flac -t $DATA/wet_gx_muff.flac -o "$T/term.json" $FAST --epochs 120 --no-report \
     --resume "$T/term.json.ckpt" > "$T/term2.txt" 2>&1
 rc=$?
-check "... and --resume finishes it (rc=$rc)" "[ $rc -eq 0 ] && [ -s '$T/term.json' ] && ! grep -q 'starts afresh' '$T/term2.txt'"
+check "... and --resume finishes that run: 120 epochs in all (rc=$rc)" \
+    "[ $rc -eq 0 ] && [ -s '$T/term.json' ] && grep -q 'carries on' '$T/term2.txt' && grep -q '^result .* epochs=120 ' '$T/term2.txt' && ! grep -q 'starts afresh' '$T/term2.txt'"
 
 # --- 4. bad inputs: clear error, non-zero exit, no output ------------------------
 "$BIN/rnnfx-pluck" -o "$T/p44.wav" --seconds 5 --rate 44100 > /dev/null

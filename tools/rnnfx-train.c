@@ -1206,8 +1206,21 @@ static void data_fingerprint(float *const *in, float *const *tg, const Pair *pai
     snprintf(out, len, "%016llx", (unsigned long long)h);
 }
 
+/* Where the run's schedule stands (the learning rate's cosine and the
+ * --minutes/--epochs budget follow it), kept in the checkpoint: a run that
+ * was interrupted (Ctrl-C, SIGTERM: complete 0) and is resumed on the same
+ * audio carries on from there instead of starting its schedule and its
+ * budget again, which a requeued Slurm task did at every preemption. A
+ * run that finished is resumed for more training, with a fresh schedule. */
+typedef struct {
+    double seconds; /* training time of the schedule so far */
+    int epochs;     /* its epochs */
+    int since_best; /* its epochs since the best validation */
+    int complete;   /* 1: it ended by its budget, epochs or patience */
+} RunState;
+
 static char *extra_to_json(const History *h, double best_val, double elapsed, const char *arch,
-                           const char *data_id)
+                           const char *data_id, const RunState *run)
 {
     json_object *o = json_object_new_object();
     json_object_object_add(o, "tool", json_object_new_string("rnnfx-train"));
@@ -1215,6 +1228,12 @@ static char *extra_to_json(const History *h, double best_val, double elapsed, co
     json_object_object_add(o, "data", json_object_new_string(data_id));
     json_object_object_add(o, "best_val_esr", json_object_new_double(best_val));
     json_object_object_add(o, "elapsed", json_object_new_double(elapsed));
+    json_object *rj = json_object_new_object();
+    json_object_object_add(rj, "seconds", json_object_new_double(run->seconds));
+    json_object_object_add(rj, "epochs", json_object_new_int(run->epochs));
+    json_object_object_add(rj, "since_best", json_object_new_int(run->since_best));
+    json_object_object_add(rj, "complete", json_object_new_boolean(run->complete));
+    json_object_object_add(o, "run", rj);
     json_object *a = json_object_new_array();
     for (int i = 0; i < h->n; i++) {
         json_object *e = json_object_new_array();
@@ -1252,8 +1271,10 @@ static int json_number(json_object *o, const char *key, double *out)
  * other audio, no longer counts. History entries that are not three finite
  * numbers are skipped (they only draw the report's curves). */
 static int extra_from_json(const char *path, const char *text, History *h, double *best_val,
-                           double *elapsed, const char *arch, const char *data_id)
+                           double *elapsed, const char *arch, const char *data_id, RunState *run,
+                           int *carry)
 {
+    *carry = 0;
     json_object *o = json_tokener_parse(text);
     json_object *va = NULL, *vd = NULL;
     const char *bad = NULL;
@@ -1288,6 +1309,23 @@ static int extra_from_json(const char *path, const char *text, History *h, doubl
                 "settings that change the levels); continuing on these, from its weights, "
                 "with a fresh best validation ESR");
         *best_val = INFINITY;
+    } else {
+        /* the same audio: an interrupted run's schedule carries on (a
+         * checkpoint without this state: a fresh schedule, as before) */
+        json_object *r, *c;
+        double rs, re, rb;
+        if (json_object_object_get_ex(o, "run", &r) && json_object_is_type(r, json_type_object) &&
+            json_number(r, "seconds", &rs) == 0 && isfinite(rs) && rs >= 0.0 &&
+            json_number(r, "epochs", &re) == 0 && re >= 0.0 && re < 1e9 &&
+            json_number(r, "since_best", &rb) == 0 && rb >= 0.0 && rb < 1e9 &&
+            json_object_object_get_ex(r, "complete", &c) &&
+            json_object_is_type(c, json_type_boolean) && !json_object_get_boolean(c)) {
+            run->seconds = rs;
+            run->epochs = (int)re;
+            run->since_best = (int)rb;
+            run->complete = 0;
+            *carry = 1;
+        }
     }
     json_object *v;
     if (json_object_object_get_ex(o, "history", &v) && json_object_is_type(v, json_type_array)) {
@@ -1860,6 +1898,8 @@ int main(int argc, char **argv)
     data_fingerprint(in, tg, pairs, n_pairs, isz, data_id, sizeof data_id);
     History hist = {0};
     double best_val = INFINITY, elapsed_before = 0;
+    RunState carried = {0.0, 0, 0, 1}; /* an interrupted run's schedule (carry) */
+    int carry = 0;
     if (o.resume) {
         char *extra = NULL;
         if (rnnfx_trainer_load_checkpoint(tr, o.resume, &extra, &err) != RNNFX_OK) {
@@ -1870,13 +1910,17 @@ int main(int argc, char **argv)
         }
         if (extra &&
             extra_from_json(o.resume, extra, &hist, &best_val, &elapsed_before, arch_id,
-                            data_id) != 0) {
+                            data_id, &carried, &carry) != 0) {
             free(extra);
             return EXIT_FAIL;
         }
         free(extra);
         /* on other audio the best is started afresh (infinite): say so
          * rather than print "inf" */
+        if (carry)
+            note(0, "the run was interrupted after %.0f s and %d epoch(s) of its schedule: it "
+                    "carries on from there (learning rate and budget)",
+                 carried.seconds, carried.epochs);
         if (isfinite(best_val))
             note(0, "resumed from %s: %llu steps, %llu epochs, best validation ESR %.4f", o.resume,
                  (unsigned long long)rnnfx_trainer_steps(tr),
@@ -1901,8 +1945,12 @@ int main(int argc, char **argv)
         char rbest[PATH_MAX + 24];
         snprintf(rbest, sizeof rbest, "%s.best.json", o.resume);
         RnnfxModel *b = NULL;
-        if (rnnfx_model_load(rbest, NULL, &b, &err) == RNNFX_OK && same_shape(b, model)) {
+        if (rnnfx_model_load(rbest, NULL, &b, &err) == RNNFX_OK && same_shape(b, model) &&
+            isfinite(rnnfx_model_meta(b)->esr) && rnnfx_model_meta(b)->esr >= 0.0) {
+            /* the file holds its own score (saved with it), so weights and
+             * score always go together whatever order the writes ended in */
             best = b;
+            best_val = rnnfx_model_meta(b)->esr;
         } else {
             rnnfx_model_free(b);
             note(1, "%s (the earlier run's best model) %s: its best validation ESR %.4f no longer "
@@ -1924,7 +1972,9 @@ int main(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
 
     const double budget = o.minutes * 60.0;
-    const int epochs_before = (int)rnnfx_trainer_epochs(tr);
+    /* the epoch count the progress display aims at starts where the
+     * schedule started (an interrupted run's epochs count towards it) */
+    const int epochs_before = (int)rnnfx_trainer_epochs(tr) - carried.epochs;
     RnnfxProgress prog;
     rnnfx_progress_begin(&prog, stdout, o.quiet);
     size_t n_params_total = 0;
@@ -1943,7 +1993,8 @@ int main(int argc, char **argv)
     double train_time = 0; /* time inside rnnfx_trainer_train */
     uint64_t samples = 0;
     int next_test_at = 0;
-    int since_best = 0, stop = 0, epoch_in_run = 0;
+    int since_best = carried.since_best, stop = 0, epoch_in_run = carried.epochs;
+    const double run_s0 = carried.seconds; /* the schedule's time before this process */
     double epoch_loss_sum = 0;
     uint64_t epoch_steps = 0;
     double last_val = -1;
@@ -1959,7 +2010,7 @@ int main(int argc, char **argv)
     size_t chunk = 1, batches_in_epoch = 0;
     int batches_known = !o.resume;
     while (!stop && !g_interrupted) {
-        double el = rnnfx_cli_now() - t0 - eval_time;
+        double el = run_s0 + rnnfx_cli_now() - t0 - eval_time;
         double frac_t = budget > 0 ? el / budget : 0;
         double frac_e = o.epochs ? ((double)epoch_in_run + (double)0) / o.epochs : 0;
         double frac = frac_t > frac_e ? frac_t : frac_e;
@@ -2018,7 +2069,7 @@ int main(int argc, char **argv)
             eval_time += rnnfx_cli_now() - e0;
         }
         double running_loss = epoch_steps ? epoch_loss_sum / (double)epoch_steps : ts.loss;
-        el = rnnfx_cli_now() - t0 - eval_time;
+        el = run_s0 + rnnfx_cli_now() - t0 - eval_time;
         frac_t = budget > 0 ? el / budget : 0;
         double epoch_pos = epoch_in_run + 0.0;
         if (o.epochs)
@@ -2057,18 +2108,20 @@ int main(int argc, char **argv)
                 fprintf(stderr, "rnnfx-train: %s\n", err.msg);
                 return 1;
             }
+            rnnfx_model_meta(best)->esr = best_val; /* its validation ESR travels with it */
             if (rnnfx_model_save(best, best_path, &err) != RNNFX_OK)
                 rnnfx_progress_note(&prog, "rnnfx-train: warning: %s not saved: %s", best_path,
                                     err.msg);
         } else {
             since_best++;
         }
+        const RunState rs = {run_s0 + rnnfx_cli_now() - t0 - eval_time, epoch_in_run, since_best, 0};
         char *extra = extra_to_json(&hist, best_val, elapsed_before + rnnfx_cli_now() - t0, arch_id,
-                                    data_id);
+                                    data_id, &rs);
         if (rnnfx_trainer_save_checkpoint(tr, ckpt_path, extra, &err) != RNNFX_OK)
             rnnfx_progress_note(&prog, "rnnfx-train: warning: checkpoint not saved: %s", err.msg);
         free(extra);
-        el = rnnfx_cli_now() - t0 - eval_time;
+        el = run_s0 + rnnfx_cli_now() - t0 - eval_time;
         frac_t = budget > 0 ? el / budget : 0;
         frac_e = o.epochs ? (double)epoch_in_run / o.epochs : 0;
         rnnfx_progress_update(&prog, frac_t > frac_e ? frac_t : frac_e, (int)rnnfx_trainer_epochs(tr),
@@ -2109,12 +2162,16 @@ int main(int argc, char **argv)
      * the best ones beside it */
     int ckpt_saved = 1;
     {
-        char *extra = extra_to_json(&hist, best_val, elapsed_before + wall, arch_id, data_id);
+        /* complete unless a signal ended it: then --resume carries on */
+        const RunState rs = {run_s0 + wall, epoch_in_run, since_best, !g_interrupted};
+        char *extra = extra_to_json(&hist, best_val, elapsed_before + wall, arch_id, data_id, &rs);
         if (rnnfx_trainer_save_checkpoint(tr, ckpt_path, extra, &err) != RNNFX_OK) {
             fprintf(stderr, "rnnfx-train: warning: checkpoint not saved: %s\n", err.msg);
             ckpt_saved = 0;
         }
         free(extra);
+        if (best)
+            rnnfx_model_meta(best)->esr = best_val;
         if (best && rnnfx_model_save(best, best_path, &err) != RNNFX_OK) {
             fprintf(stderr, "rnnfx-train: warning: %s not saved: %s\n", best_path, err.msg);
             ckpt_saved = 0;
