@@ -127,14 +127,18 @@ static float db_to_lin(float db)
 
 static float clamp01(float v) { return v < 0.0f ? 0.0f : (v > 1.0f ? 1.0f : v); }
 
-/* One-pole step toward t; lands exactly on t once within float resolution so
- * that a settled control costs nothing and is bit-stable. */
+/* One-pole step toward t; lands exactly on t once within float resolution
+ * so that a settled control costs nothing and is bit-stable. "Within
+ * resolution" includes a step that no longer moves v: the pole stalls
+ * where (t - v) a rounds away, about ulp(v) / 2a short of t (240 ulp for a
+ * gain at 48 kHz, beyond the relative test), and the chain then never took
+ * its settled path again. */
 static float smooth(float v, float t, float a)
 {
     if (v == t) return v;
-    v += (t - v) * a;
-    if (fabsf(t - v) <= 1e-6f * fabsf(t) + 1e-9f) v = t;
-    return v;
+    const float nv = v + (t - v) * a;
+    if (nv == v || fabsf(t - nv) <= 1e-6f * fabsf(t) + 1e-9f) return t;
+    return nv;
 }
 
 void rnnfx_chain_controls_init(RnnfxChainControls *c)

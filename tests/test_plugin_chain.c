@@ -304,6 +304,43 @@ static void test_gains_mix_bypass(void **state)
     rnnfx_model_free(m);
 }
 
+/* A control moved once lands exactly on its target: a chain whose gains
+ * and mix were moved plays, once settled, bit for bit what a chain set to
+ * those values from the start plays. (The one-pole smoother stalled a few
+ * hundred ulp short of a gain target, so the chain never took its settled
+ * path again and cut every block into 32-sample pieces.) */
+static void test_controls_land_on_target(void **state)
+{
+    (void)state;
+    RnnfxModel *id = identity_model(48000.0);
+    RnnfxChainControls want;
+    rnnfx_chain_controls_init(&want);
+    want.input_db = 6.0f;
+    want.output_db = -3.0f;
+    want.mix = 0.7f;
+    RnnfxChain *a = new_chain_ctl(id, 48000.0, 1, 256, &want); /* starts there */
+    RnnfxChain *b = new_chain(id, 48000.0, 1, 256);            /* moves there */
+    const size_t n = 96000, half = 24064; /* a block boundary */
+    float *x = malloc(n * sizeof(float)), *ya = malloc(n * sizeof(float)),
+          *yb = malloc(n * sizeof(float));
+    sine(x, n, 220.0, 48000.0, 0.25f);
+    for (size_t off = 0; off < n; off += 256) {
+        if (off == half)
+            rnnfx_chain_set_controls(b, &want);
+        rnnfx_chain_process(a, x + off, ya + off, 256);
+        rnnfx_chain_process(b, x + off, yb + off, 256);
+    }
+    for (size_t i = n - 12000; i < n; i++)
+        if (ya[i] != yb[i])
+            fail_msg("1.5 s after the move: y[%zu] = %.9g, set from the start %.9g", i, yb[i], ya[i]);
+    free(x);
+    free(ya);
+    free(yb);
+    rnnfx_chain_free(a);
+    rnnfx_chain_free(b);
+    rnnfx_model_free(id);
+}
+
 static void test_nan_stereo_inplace(void **state)
 {
     (void)state;
@@ -553,6 +590,7 @@ int main(void)
         cmocka_unit_test(test_resampler_choice_and_extreme_ratios),
         cmocka_unit_test(test_chunking_and_reset),
         cmocka_unit_test(test_gains_mix_bypass),
+        cmocka_unit_test(test_controls_land_on_target),
         cmocka_unit_test(test_nan_stereo_inplace),
         cmocka_unit_test(test_swap_semantics),
         cmocka_unit_test(test_kept_cores),
