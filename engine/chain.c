@@ -1115,6 +1115,11 @@ void rnnfx_chain_process_multi(RnnfxChain *c, const float *const *in, float *con
         if (len > c->max_block) len = c->max_block;
         size_t to_step = (size_t)(CHAIN_KNOB_STEP - c->knob_phase);
         if (len > to_step && knobs_moving(c)) len = to_step;
+        /* a core waiting for the running fade starts when it ends, not at
+         * the next block boundary: the same sample for any block size */
+        if (c->old && c->pending && c->fade_pos < c->fade_len &&
+            len > (size_t)(c->fade_len - c->fade_pos))
+            len = (size_t)(c->fade_len - c->fade_pos);
         process_chunk(c, in, out, len, off);
         off += len;
     }

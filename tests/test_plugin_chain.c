@@ -341,6 +341,51 @@ static void test_controls_land_on_target(void **state)
     rnnfx_model_free(id);
 }
 
+/* A core waiting for a running fade starts when the fade ends, at the
+ * same sample whatever the host's block size (it started at the first
+ * block boundary after the end, so 128- and 256-sample blocks differed
+ * from there on). */
+static void test_pending_core_block_independent(void **state)
+{
+    (void)state;
+    RnnfxModel *m1 = random_model(21, 44100.0, 0), *m2 = random_model(22, 44100.0, 0),
+               *m3 = random_model(23, 44100.0, 0);
+    const size_t n = 8192;
+    float *x = malloc(n * sizeof(float)), *y[2];
+    sine(x, n, 150.0, 44100.0, 0.3f);
+    const size_t blocks[2] = {128, 256};
+    for (int k = 0; k < 2; k++) {
+        y[k] = malloc(n * sizeof(float));
+        RnnfxChain *c = new_chain(m1, 44100.0, 1, 256);
+        RnnfxChainCore *b = NULL, *cc = NULL, *displaced = NULL;
+        RnnfxError err;
+        assert_int_equal(rnnfx_chain_core_new(c, m2, 0, &b, &err), RNNFX_OK);
+        assert_int_equal(rnnfx_chain_core_new(c, m3, 0, &cc, &err), RNNFX_OK);
+        for (size_t off = 0; off < n; off += blocks[k]) {
+            if (off == 0)
+                rnnfx_chain_swap(c, b, &displaced); /* a fade of 882 samples */
+            if (off == 256)
+                rnnfx_chain_swap(c, cc, &displaced); /* waits for it */
+            assert_null(displaced);
+            rnnfx_chain_process(c, x + off, y[k] + off, blocks[k]);
+            RnnfxChainCore *r;
+            while ((r = rnnfx_chain_take_retired(c)) != NULL)
+                rnnfx_chain_core_free(r);
+        }
+        rnnfx_chain_free(c);
+    }
+    for (size_t i = 0; i < n; i++)
+        if (y[0][i] != y[1][i])
+            fail_msg("128- and 256-sample blocks differ from sample %zu (%.9g vs %.9g)", i,
+                     y[0][i], y[1][i]);
+    free(x);
+    free(y[0]);
+    free(y[1]);
+    rnnfx_model_free(m1);
+    rnnfx_model_free(m2);
+    rnnfx_model_free(m3);
+}
+
 static void test_nan_stereo_inplace(void **state)
 {
     (void)state;
@@ -591,6 +636,7 @@ int main(void)
         cmocka_unit_test(test_chunking_and_reset),
         cmocka_unit_test(test_gains_mix_bypass),
         cmocka_unit_test(test_controls_land_on_target),
+        cmocka_unit_test(test_pending_core_block_independent),
         cmocka_unit_test(test_nan_stereo_inplace),
         cmocka_unit_test(test_swap_semantics),
         cmocka_unit_test(test_kept_cores),
