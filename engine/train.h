@@ -132,6 +132,8 @@ typedef struct {
 typedef struct {
     double loss;         /* mean training loss of the Adam steps of this call */
     uint64_t steps;      /* Adam steps taken in this call */
+    uint64_t skipped;    /* steps skipped for a non-finite loss or gradient (the
+                            weights kept; loss and step count leave them out) */
     uint64_t samples;    /* segment samples processed (burn-in included) */
     double seconds;      /* wall time of this call */
     double grad_norm;    /* global gradient norm of the last step (before clipping) */

@@ -601,7 +601,8 @@ static void reduce_grads(RnnfxTrainer *tr)
  * of all chunks are summed into tr->grad (and *loss_sum) and no step is
  * taken. Returns the number of Adam steps taken. */
 static uint64_t run_batch(RnnfxTrainer *tr, int B, int update, double *loss_sum,
-                          double *last_norm, float *last_lr, int *stopped, uint64_t *samples)
+                          double *last_norm, float *last_lr, int *stopped, uint64_t *samples,
+                          uint64_t *skipped)
 {
     const RnnfxTrainConfig *c = &tr->cfg;
     size_t seg = c->segment_len, n = tr->net.n_params;
@@ -636,8 +637,8 @@ static uint64_t run_batch(RnnfxTrainer *tr, int B, int update, double *loss_sum,
         double loss = 0.0;
         for (int w = 0; w < tr->n_groups; w++)
             loss += tr->job_loss[w];
-        *loss_sum += loss;
         if (!update) {
+            *loss_sum += loss;
             for (int w = 0; w < tr->n_groups; w++)
                 for (size_t i = 0; i < n; i++)
                     tr->grad[i] += tr->work[w].grad[i];
@@ -645,18 +646,26 @@ static uint64_t run_batch(RnnfxTrainer *tr, int B, int update, double *loss_sum,
         }
         reduce_grads(tr);
         double norm = rnnfx_grad_norm(tr->grad, tr->net.trained, n);
-        float gscale = 1.0f;
-        if (!isfinite(norm)) {
-            /* a non-finite gradient would destroy the weights: skip the step */
-            gscale = 0.0f;
-        } else if (c->clip > 0.0f && norm > c->clip) {
-            gscale = (float)(c->clip / norm);
+        if (!isfinite(norm) || !isfinite(loss)) {
+            /* a non-finite gradient would destroy the weights: the step is
+             * skipped, and leaves the loss (which it would make NaN, and
+             * the caller stop a run whose weights are intact) and Adam's
+             * step count (its bias correction) alone */
+            (*skipped)++;
+            if (atomic_load(&tr->stop)) {
+                *stopped = 1;
+                break;
+            }
+            continue;
         }
+        *loss_sum += loss;
+        float gscale = 1.0f;
+        if (c->clip > 0.0f && norm > c->clip)
+            gscale = (float)(c->clip / norm);
         float lr = rnnfx_trainer_lr(tr);
         tr->step++;
-        if (gscale > 0.0f)
-            rnnfx_adam_step(params, tr->grad, tr->m, tr->v, tr->net.trained, n, tr->step, lr,
-                            gscale, c);
+        rnnfx_adam_step(params, tr->grad, tr->m, tr->v, tr->net.trained, n, tr->step, lr, gscale,
+                        c);
         rnnfx_train_net_refresh(&tr->net);
         steps++;
         *last_norm = norm;
@@ -725,7 +734,8 @@ RnnfxStatus rnnfx_trainer_train(RnnfxTrainer *tr, const RnnfxTrainSet *set, size
         int stopped = 0;
         double norm = 0.0;
         float lr = 0.0f;
-        uint64_t k = run_batch(tr, (int)B, 1, &loss_sum, &norm, &lr, &stopped, &stats->samples);
+        uint64_t k = run_batch(tr, (int)B, 1, &loss_sum, &norm, &lr, &stopped, &stats->samples,
+                               &stats->skipped);
         stats->steps += k;
         if (k) {
             stats->grad_norm = norm;
@@ -781,8 +791,8 @@ RnnfxStatus rnnfx_train_loss_grad(const RnnfxModel *model, const RnnfxTrainConfi
     double ls = 0.0, norm = 0.0;
     float lr = 0.0f;
     int stopped = 0;
-    uint64_t samples = 0;
-    run_batch(tr, B, 0, &ls, &norm, &lr, &stopped, &samples);
+    uint64_t samples = 0, skipped = 0;
+    run_batch(tr, B, 0, &ls, &norm, &lr, &stopped, &samples, &skipped);
     memcpy(grad, tr->grad, tr->net.n_params * sizeof(float));
     if (loss)
         *loss = ls;

@@ -185,6 +185,50 @@ static int same_weights(const RnnfxModel *a, const RnnfxModel *b)
     return na == nb && memcmp(pa, pb, na * sizeof(float)) == 0;
 }
 
+/* A segment whose loss is not finite (NaN targets in one stretch of the
+ * recording) gives a non-finite gradient: that step is skipped, counted,
+ * and left out of the loss, so the call's loss stays finite (a NaN there
+ * made rnnfx-train stop a run whose weights were intact) and the weights
+ * stay finite and keep training. */
+static void test_nonfinite_step_skipped(void **state)
+{
+    (void)state;
+    const size_t n = N_TRAIN;
+    float *y = malloc(n * sizeof *y);
+    memcpy(y, g_y, n * sizeof *y);
+    for (size_t i = 20000; i < 20600; i++)
+        y[i] = NAN;
+    RnnfxModel *m = new_model(RNNFX_CELL_GRU, 6, 9);
+    RnnfxTrainConfig c;
+    small_config(&c, 2);
+    c.segment_len = 512;
+    c.burn_in = 64;
+    RnnfxTrainer *tr;
+    RnnfxError err;
+    assert_int_equal(rnnfx_trainer_new(m, &c, &tr, &err), RNNFX_OK);
+    RnnfxTrainSeq q = {g_x, y, n};
+    RnnfxTrainSet set = {&q, 1};
+    uint64_t skipped = 0, steps = 0;
+    for (int k = 0; k < 4; k++) {
+        RnnfxTrainStats st;
+        assert_int_equal(rnnfx_trainer_train(tr, &set, 0, &st, &err), RNNFX_OK); /* an epoch */
+        assert_true(isfinite(st.loss));
+        skipped += st.skipped;
+        steps += st.steps;
+    }
+    print_message("4 epochs: %llu steps taken, %llu skipped\n", (unsigned long long)steps,
+                  (unsigned long long)skipped);
+    assert_true(skipped > 0);
+    assert_true(steps > skipped);
+    size_t np;
+    const float *p = rnnfx_model_params_const(m, &np);
+    for (size_t i = 0; i < np; i++)
+        assert_true(isfinite(p[i]));
+    rnnfx_trainer_free(tr);
+    rnnfx_model_free(m);
+    free(y);
+}
+
 static void test_deterministic(void **state)
 {
     (void)state;
@@ -472,6 +516,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lstm_learns),  cmocka_unit_test(test_gru_learns),
+        cmocka_unit_test(test_nonfinite_step_skipped),
         cmocka_unit_test(test_deterministic), cmocka_unit_test(test_resume),
         cmocka_unit_test(test_stop),          cmocka_unit_test(test_stop_from_thread),
         cmocka_unit_test(test_schedule),

@@ -2008,6 +2008,7 @@ int main(int argc, char **argv)
      * at a position the trainer does not tell, so calls take one batch
      * until the first epoch end. */
     size_t chunk = 1, batches_in_epoch = 0;
+    uint64_t skipped_total = 0, skipped_run = 0; /* steps skipped (non-finite gradient) */
     int batches_known = !o.resume;
     while (!stop && !g_interrupted) {
         double el = run_s0 + rnnfx_cli_now() - t0 - eval_time;
@@ -2046,7 +2047,12 @@ int main(int argc, char **argv)
             epoch_loss_sum += ts.loss * (double)ts.steps;
             epoch_steps += ts.steps;
         }
-        if (!isfinite(ts.loss) && ts.steps) {
+        /* A step with a non-finite gradient is skipped (the weights are
+         * kept): a stray one is noted at the end; only a long run of them
+         * with no step taken ends training (it is going nowhere). */
+        skipped_total += ts.skipped;
+        skipped_run = ts.steps ? ts.skipped : skipped_run + ts.skipped;
+        if ((!isfinite(ts.loss) && ts.steps) || skipped_run >= 200) {
             rnnfx_progress_end(&prog);
             fprintf(stderr, "rnnfx-train: the loss became non-finite; try a lower --lr\n");
             break;
@@ -2137,6 +2143,10 @@ int main(int argc, char **argv)
     double wall = rnnfx_cli_now() - t0 - eval_time;
     if (g_interrupted == SIGINT)
         fprintf(stderr, "rnnfx-train: interrupted: writing the best model so far\n");
+    if (skipped_total)
+        note(1, "%llu training step(s) had a non-finite gradient and were skipped (the weights "
+                "kept); if this recurs, try a lower --lr",
+             (unsigned long long)skipped_total);
 
     /* The last partial epoch may beat the best epoch; score it too. */
     {
