@@ -36,7 +36,8 @@ RnnfxStatus rnnfx_convolver_new(const float *h, size_t len, RnnfxConvolver **out
 void rnnfx_convolver_free(RnnfxConvolver *cv);
 
 /* Clears the input history (silence before the next sample). Thread:
- * audio-safe (no allocation; work proportional to the response length). */
+ * audio-safe (no allocation; work of one block, whatever the response's
+ * length: older input spectra are marked stale, not cleared). */
 void rnnfx_convolver_reset(RnnfxConvolver *cv);
 
 /* in[0 .. n) -> out[0 .. n); in may equal out; any n (0 included). Input

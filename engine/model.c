@@ -384,6 +384,22 @@ double rnnfx_model_macs_per_step(const RnnfxModel *m)
     return macs;
 }
 
+int rnnfx_model_same_shape(const RnnfxModel *x, const RnnfxModel *y)
+{
+    if (!x || !y)
+        return 0;
+    const RnnfxArch *a = &x->arch, *b = &y->arch;
+    if (a->kind != b->kind || a->input_size != b->input_size || a->output_size != b->output_size ||
+        a->n_layers != b->n_layers || a->skip != b->skip || a->output_sigmoid != b->output_sigmoid)
+        return 0;
+    for (int l = 0; l < a->n_layers; l++)
+        if (a->layers[l].cell != b->layers[l].cell ||
+            a->layers[l].hidden_size != b->layers[l].hidden_size ||
+            a->layers[l].peephole != b->layers[l].peephole || a->layers[l].relu != b->layers[l].relu)
+            return 0;
+    return 1;
+}
+
 int rnnfx_model_param_index(const RnnfxModel *m, const char *name)
 {
     if (!m || !name)

@@ -194,6 +194,11 @@ int rnnfx_model_is_finalized(const RnnfxModel *model);
  * Thread: any. */
 double rnnfx_model_macs_per_step(const RnnfxModel *model);
 
+/* 1 if a and b have the same kind, inputs, outputs, skip and layers (cell,
+ * size, peephole, nonlinearity): the weights of one fit the other. Knob
+ * names and metadata are not compared. Thread: any. */
+int rnnfx_model_same_shape(const RnnfxModel *a, const RnnfxModel *b);
+
 /* Index of a conditioning knob by name (case-insensitive), or -1.
  * Thread: any. */
 int rnnfx_model_param_index(const RnnfxModel *model, const char *name);

@@ -1068,22 +1068,6 @@ static int refuse_existing(const Options *o, const char *ckpt_path, const char *
     return -1;
 }
 
-/* Whether two models have the same layers and inputs (a best-model file
- * read back beside a checkpoint must fit the run it resumes). */
-static int same_shape(const RnnfxModel *x, const RnnfxModel *y)
-{
-    const RnnfxArch *a = rnnfx_model_arch(x), *b = rnnfx_model_arch(y);
-    if (a->kind != b->kind || a->input_size != b->input_size || a->output_size != b->output_size ||
-        a->n_layers != b->n_layers || a->skip != b->skip)
-        return 0;
-    for (int l = 0; l < a->n_layers; l++)
-        if (a->layers[l].cell != b->layers[l].cell ||
-            a->layers[l].hidden_size != b->layers[l].hidden_size ||
-            a->layers[l].peephole != b->layers[l].peephole || a->layers[l].relu != b->layers[l].relu)
-            return 0;
-    return 1;
-}
-
 static void stem_of(const char *path, char *out, size_t len)
 {
     snprintf(out, len, "%s", path);
@@ -1945,7 +1929,7 @@ int main(int argc, char **argv)
         char rbest[PATH_MAX + 24];
         snprintf(rbest, sizeof rbest, "%s.best.json", o.resume);
         RnnfxModel *b = NULL;
-        if (rnnfx_model_load(rbest, NULL, &b, &err) == RNNFX_OK && same_shape(b, model) &&
+        if (rnnfx_model_load(rbest, NULL, &b, &err) == RNNFX_OK && rnnfx_model_same_shape(b, model) &&
             isfinite(rnnfx_model_meta(b)->esr) && rnnfx_model_meta(b)->esr >= 0.0) {
             /* the file holds its own score (saved with it), so weights and
              * score always go together whatever order the writes ended in */

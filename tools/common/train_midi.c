@@ -1103,11 +1103,20 @@ int rnnfx_train_midi_main(int argc, char **argv)
         char bp[4096];
         snprintf(bp, sizeof bp, "%s.best.json", o.resume);
         RnnfxModel *b = NULL;
-        if (rnnfx_model_load(bp, NULL, &b, &err) == RNNFX_OK)
+        if (rnnfx_model_load(bp, NULL, &b, &err) == RNNFX_OK && rnnfx_model_same_shape(b, model))
             best = b;
+        else
+            rnnfx_model_free(b); /* another run's, or none: the best starts afresh */
         if (!o.quiet)
             printf("midi: resumed %s at epoch %d (best validation %.4f)\n", o.resume, epoch,
                    best_valid);
+    }
+    /* a best model an earlier run left beside this run's checkpoint (one
+     * replaced with --force) must not pair with the new checkpoint */
+    if (o.checkpoint && !(o.resume && rnnfx_cli_same_path(o.resume, o.checkpoint))) {
+        char bp[4096];
+        snprintf(bp, sizeof bp, "%s.best.json", o.checkpoint);
+        unlink(bp);
     }
     if (!o.quiet)
         printf("midi: %s, %d layer(s) of %d, %zu parameters, %zu batches of %d x %zu frames "
