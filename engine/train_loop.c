@@ -646,11 +646,14 @@ static uint64_t run_batch(RnnfxTrainer *tr, int B, int update, double *loss_sum,
         }
         reduce_grads(tr);
         double norm = rnnfx_grad_norm(tr->grad, tr->net.trained, n);
-        if (!isfinite(norm) || !isfinite(loss)) {
+        if (!(norm <= 1e18) || !isfinite(loss)) {
             /* a non-finite gradient would destroy the weights: the step is
              * skipped, and leaves the loss (which it would make NaN, and
              * the caller stop a run whose weights are intact) and Adam's
-             * step count (its bias correction) alone */
+             * step count (its bias correction) alone. So is one beyond
+             * 1e18 (possible without clipping, --clip 0): its squares
+             * overflow Adam's float second moment to infinity, which froze
+             * the weight for good. */
             (*skipped)++;
             if (atomic_load(&tr->stop)) {
                 *stopped = 1;
