@@ -646,14 +646,14 @@ static uint64_t run_batch(RnnfxTrainer *tr, int B, int update, double *loss_sum,
         }
         reduce_grads(tr);
         double norm = rnnfx_grad_norm(tr->grad, tr->net.trained, n);
-        if (!(norm <= 1e18) || !isfinite(loss)) {
+        if (!isfinite(norm) || !isfinite(loss) || (!(c->clip > 0.0f) && norm > 1e18)) {
             /* a non-finite gradient would destroy the weights: the step is
              * skipped, and leaves the loss (which it would make NaN, and
              * the caller stop a run whose weights are intact) and Adam's
-             * step count (its bias correction) alone. So is one beyond
-             * 1e18 (possible without clipping, --clip 0): its squares
-             * overflow Adam's float second moment to infinity, which froze
-             * the weight for good. */
+             * step count (its bias correction) alone. So is an unclipped
+             * one beyond 1e18 (--clip 0): its squares overflow Adam's float
+             * second moment to infinity, which froze the weight for good
+             * (a clipped gradient is scaled before it is squared). */
             (*skipped)++;
             if (atomic_load(&tr->stop)) {
                 *stopped = 1;
