@@ -92,6 +92,13 @@ struct RnnfxChain {
                                 rather than at the end of its zero prefix */
     long e_hold; /* samples the bypass fade-in waits after re-enabling, for
                     the same reason */
+    /* Fully bypassed, the output is the dry signal delayed by the current
+     * core's latency. A core of another latency swapped in then would make
+     * it jump (0 -> 107 samples for a 44.1 kHz model on a 48 kHz host), so
+     * the dry signal crossfades from the old delay over fade_len samples:
+     * dry_fade counts them (fade_len: none running). */
+    int dry_lat_from;
+    long dry_fade;
 
     /* controls: targets and smoothed values */
     int snap;   /* next set_controls jumps straight to the targets */
@@ -649,6 +656,7 @@ RnnfxStatus rnnfx_chain_new_multi(const RnnfxModel *model, double host_rate, int
     c->fade_len = (long)lrint(RNNFX_CHAIN_FADE_SECONDS * host_rate);
     if (c->fade_len < 1) c->fade_len = 1;
     c->fade_pos = c->fade_len;
+    c->dry_fade = c->fade_len;
     c->e_step = 1.0f / (float)c->fade_len;
     c->a_gain = (float)(1.0 - exp(-1.0 / (CHAIN_GAIN_TAU * host_rate)));
     c->a_knob = (float)(1.0 - exp(-(double)CHAIN_KNOB_STEP / (CHAIN_KNOB_TAU * host_rate)));
@@ -772,6 +780,7 @@ void rnnfx_chain_reset(RnnfxChain *c)
     c->ring_pos = 0;
     c->knob_phase = 0;
     c->e_hold = 0;
+    c->dry_fade = c->fade_len;
     c->peak_in = c->peak_out = 0.0f;
     c->snap = 1;
     c->active = 1;
@@ -826,12 +835,17 @@ void rnnfx_chain_swap(RnnfxChain *c, RnnfxChainCore *core, RnnfxChainCore **disp
          * settle first: retiring cur before settle_cores promoted a pending
          * core retired cur twice (a double free) and lost the pending one. */
         settle_cores(c);
+        const int from = c->cur->latency;
         if (c->old || c->pending || !retire(c, c->cur)) {
             if (displaced) *displaced = core;
             return;
         }
         c->cur = core;
         core_reset(core);
+        if (core->latency != from) {
+            c->dry_lat_from = from;
+            c->dry_fade = 0;
+        }
     } else if (!c->old) {
         c->old = c->cur;
         c->cur = core;
@@ -958,6 +972,7 @@ static void process_chunk(RnnfxChain *c, const float *const *in, float *const *o
 
     /* re-enabling after a full bypass: the cores start from a clean state */
     if (!c->active && c->e_t > 0.0f) {
+        c->dry_fade = c->fade_len; /* the bypass fade-in takes over from here */
         settle_cores(c);
         if (c->cur) {
             core_reset(c->cur);
@@ -1066,6 +1081,12 @@ static void process_chunk(RnnfxChain *c, const float *const *in, float *const *o
                     proc *= c->gout_buf[i];
                     float eb = c->e_buf[i];
                     y = eb * proc + (1.0f - eb) * dry;
+                } else if (c->dry_fade < c->fade_len) {
+                    /* bypassed, after a swap to another latency */
+                    const long p = c->dry_fade + (long)i + 1;
+                    const float g = p >= c->fade_len ? 1.0f : (float)p / (float)c->fade_len;
+                    float dry_from = ring[(base + i - (size_t)c->dry_lat_from) & c->ring_mask];
+                    y = g * dry + (1.0f - g) * dry_from;
                 }
                 dst[i] = y;
             }
@@ -1083,6 +1104,8 @@ static void process_chunk(RnnfxChain *c, const float *const *in, float *const *o
     c->peak_out = peak_out;
     c->ring_pos = (c->ring_pos + n) & c->ring_mask;
     c->knob_phase = (int)(((size_t)c->knob_phase + n) % CHAIN_KNOB_STEP);
+    if (c->dry_fade < c->fade_len)
+        c->dry_fade = c->dry_fade + (long)n < c->fade_len ? c->dry_fade + (long)n : c->fade_len;
 
     /* model crossfade bookkeeping */
     if (c->old) {

@@ -386,6 +386,54 @@ static void test_pending_core_block_independent(void **state)
     rnnfx_model_free(m3);
 }
 
+/* Fully bypassed, a swap to a core of another latency (a 44.1 kHz model
+ * on a 48 kHz host: about 107 samples) crossfades the dry signal between
+ * the two delays instead of jumping (a click in the bypassed sound); then
+ * the output is the dry signal at the new delay, exactly. */
+static void test_bypassed_swap_no_jump(void **state)
+{
+    (void)state;
+    RnnfxModel *a = random_model(31, 48000.0, 0), *b = random_model(32, 44100.0, 0);
+    RnnfxChain *c = new_chain(a, 48000.0, 1, 256);
+    RnnfxChainCore *cb = NULL, *displaced = NULL;
+    RnnfxError err;
+    assert_int_equal(rnnfx_chain_core_new(c, b, 0, &cb, &err), RNNFX_OK);
+    const int la = rnnfx_chain_latency(c), lb = rnnfx_chain_core_latency(cb);
+    assert_true(lb > la + 50);
+    const size_t n = 48000;
+    float *x = malloc(n * sizeof(float)), *y = malloc(n * sizeof(float));
+    sine(x, n, 100.0, 48000.0, 0.25f);
+    RnnfxChainControls ctl;
+    rnnfx_chain_controls_init(&ctl);
+    ctl.enabled = 0;
+    rnnfx_chain_set_controls(c, &ctl);
+    for (size_t off = 0; off < n; off += 128) {
+        if (off == 12032) { /* long after the bypass fade: fully bypassed */
+            rnnfx_chain_swap(c, cb, &displaced);
+            assert_null(displaced);
+        }
+        rnnfx_chain_process(c, x + off, y + off, 128);
+        RnnfxChainCore *r;
+        while ((r = rnnfx_chain_take_retired(c)) != NULL)
+            rnnfx_chain_core_free(r);
+    }
+    assert_int_equal(rnnfx_chain_latency(c), lb);
+    double step = 0, slope = 2 * M_PI * 100 / 48000 * 0.25;
+    for (size_t i = 11000; i < 16000; i++)
+        step = fmax(step, fabs(y[i] - y[i - 1]));
+    print_message("bypassed swap, latency %d -> %d: largest step %.4f (the signal's own %.4f)\n", la,
+                  lb, step, slope);
+    assert_true(step <= 1.5 * slope);
+    for (size_t i = 20000; i < n; i++)
+        if (y[i] != x[i - (size_t)lb])
+            fail_msg("bypassed after the swap: y[%zu] = %g, dry %g", i, y[i], x[i - (size_t)lb]);
+    free(x);
+    free(y);
+    rnnfx_chain_free(c);
+    rnnfx_model_free(a);
+    rnnfx_model_free(b);
+}
+
 static void test_nan_stereo_inplace(void **state)
 {
     (void)state;
@@ -637,6 +685,7 @@ int main(void)
         cmocka_unit_test(test_gains_mix_bypass),
         cmocka_unit_test(test_controls_land_on_target),
         cmocka_unit_test(test_pending_core_block_independent),
+        cmocka_unit_test(test_bypassed_swap_no_jump),
         cmocka_unit_test(test_nan_stereo_inplace),
         cmocka_unit_test(test_swap_semantics),
         cmocka_unit_test(test_kept_cores),
