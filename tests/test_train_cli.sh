@@ -229,27 +229,26 @@ check "--preset NAME.lv2/ (trailing slash) writes the bundle (rc=$rc)" \
     "[ $rc -eq 0 ] && [ -s '$T/psb.lv2/manifest.ttl' ] && [ -s '$T/psb.lv2/ps.json' ]"
 
 # --- 3. Ctrl-C writes the best model so far ----------------------------------
-"$TRAIN" -i $DATA/dry.flac -t $DATA/wet_gx_muff.flac -o "$T/c.json" $FAST --minutes 2 --no-report \
-    > "$T/c.txt" 2>&1 &
-pid=$!
-i=0
-while [ $i -lt 60 ] && ! grep -q 'val_esr 0' "$T/c.txt" 2>/dev/null; do sleep 0.5; i=$((i + 1)); done
-kill -INT $pid
-wait $pid
-rc=$?
+# signal_after_first_epoch SIGNAL LOG ARGS...: trains with ARGS in the
+# background, sends SIGNAL once LOG shows a validation; rc = its exit status
+signal_after_first_epoch() {
+    sig=$1 log=$2
+    shift 2
+    "$TRAIN" -i $DATA/dry.flac -t $DATA/wet_gx_muff.flac $FAST --no-report "$@" > "$log" 2>&1 &
+    pid=$!
+    i=0
+    while [ $i -lt 60 ] && ! grep -q 'val_esr 0' "$log" 2>/dev/null; do sleep 0.5; i=$((i + 1)); done
+    kill -"$sig" $pid
+    wait $pid
+    rc=$?
+}
+signal_after_first_epoch INT "$T/c.txt" -o "$T/c.json" --minutes 2
 check "Ctrl-C exits cleanly (rc=$rc)" "[ $rc -eq 0 ]"
 check "Ctrl-C wrote a complete model" "[ -s '$T/c.json' ] && grep -q 'interrupted=1' '$T/c.txt'"
 # SIGTERM (a batch scheduler's preemption): the checkpoint keeps the run,
 # no model is written (its existence means "finished"), exit 143; --resume
 # then carries on the interrupted schedule: 120 epochs in all, not 120 more
-"$TRAIN" -i $DATA/dry.flac -t $DATA/wet_gx_muff.flac -o "$T/term.json" $FAST --epochs 120 --no-report \
-    > "$T/term.txt" 2>&1 &
-pid=$!
-i=0
-while [ $i -lt 60 ] && ! grep -q 'val_esr 0' "$T/term.txt" 2>/dev/null; do sleep 0.5; i=$((i + 1)); done
-kill -TERM $pid
-wait $pid
-rc=$?
+signal_after_first_epoch TERM "$T/term.txt" -o "$T/term.json" --epochs 120
 check "SIGTERM: exit 143, no model, checkpoint and best weights kept (rc=$rc)" \
     "[ $rc -eq 143 ] && [ ! -e '$T/term.json' ] && [ -s '$T/term.json.ckpt' ] && [ -s '$T/term.json.ckpt.best.json' ] && grep -q 'resume' '$T/term.txt'"
 "$TRAIN" -i $DATA/dry.flac -t $DATA/wet_gx_muff.flac -o "$T/term.json" $FAST --epochs 120 --no-report \

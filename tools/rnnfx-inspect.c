@@ -87,6 +87,18 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* n blocks of the model's kind (audio samples or MIDI frames). */
+static void run_blocks(RnnfxInstance *inst, int audio, const float *in, float *out, size_t block,
+                       int n)
+{
+    for (int i = 0; i < n; i++) {
+        if (audio)
+            rnnfx_instance_process(inst, in, out, block);
+        else
+            rnnfx_instance_process_frames(inst, in, out, block);
+    }
+}
+
 /* Runs the model's fast kernels on white noise in 128-sample blocks (the
  * plugin's typical block) for about budget_ms and returns ns per sample:
  * the median over batches of 16 blocks, so that a moment of contention
@@ -124,24 +136,25 @@ static Cost measure(const RnnfxModel *model, double budget_ms)
     }
     /* Warm up (caches, branch predictors, frequency ramp), then time whole
      * batches of blocks until the budget is spent. */
-    for (int i = 0; i < 64; i++) {
-        if (arch->kind == RNNFX_KIND_AUDIO)
-            rnnfx_instance_process(inst, in, out, BLOCK);
-        else
-            rnnfx_instance_process_frames(inst, in, out, BLOCK);
-    }
+    const int audio = arch->kind == RNNFX_KIND_AUDIO;
+    run_blocks(inst, audio, in, out, BLOCK, 64);
+    /* A long --bench-ms fills the table: then neighbouring batches are
+     * merged and each batch from there on is twice as long, so the whole
+     * budget is still measured. */
     enum { BATCHES = 4096 };
     static double batch_s[BATCHES];
+    int per = 16; /* blocks per batch */
     double t0 = rnnfx_cli_now(), t = t0;
     size_t nb = 0;
-    while (t - t0 < budget_ms * 1e-3 && nb < BATCHES) {
-        const double tb = t;
-        for (int i = 0; i < 16; i++) {
-            if (arch->kind == RNNFX_KIND_AUDIO)
-                rnnfx_instance_process(inst, in, out, BLOCK);
-            else
-                rnnfx_instance_process_frames(inst, in, out, BLOCK);
+    while (t - t0 < budget_ms * 1e-3) {
+        if (nb == BATCHES) {
+            for (size_t i = 0; i < BATCHES / 2; i++)
+                batch_s[i] = batch_s[2 * i] + batch_s[2 * i + 1];
+            nb = BATCHES / 2;
+            per *= 2;
         }
+        const double tb = t;
+        run_blocks(inst, audio, in, out, BLOCK, per);
         t = rnnfx_cli_now();
         batch_s[nb++] = t - tb;
     }
@@ -149,7 +162,7 @@ static Cost measure(const RnnfxModel *model, double budget_ms)
     if (nb) {
         qsort(batch_s, nb, sizeof batch_s[0], cmp_double);
         const double med = nb % 2 ? batch_s[nb / 2] : 0.5 * (batch_s[nb / 2 - 1] + batch_s[nb / 2]);
-        c.ns_per_sample = 1e9 * med / (16.0 * BLOCK);
+        c.ns_per_sample = 1e9 * med / ((double)per * BLOCK);
     }
     free(in);
     free(out);

@@ -1979,6 +1979,8 @@ int main(int argc, char **argv)
     int next_test_at = 0;
     int since_best = carried.since_best, stop = 0, epoch_in_run = carried.epochs;
     const double run_s0 = carried.seconds; /* the schedule's time before this process */
+    /* the schedule's training time so far (what --minutes counts) */
+#define SCHEDULE_SECONDS() (run_s0 + rnnfx_cli_now() - t0 - eval_time)
     double epoch_loss_sum = 0;
     uint64_t epoch_steps = 0;
     double last_val = -1;
@@ -1995,7 +1997,7 @@ int main(int argc, char **argv)
     uint64_t skipped_total = 0, skipped_run = 0; /* steps skipped (non-finite gradient) */
     int batches_known = !o.resume;
     while (!stop && !g_interrupted) {
-        double el = run_s0 + rnnfx_cli_now() - t0 - eval_time;
+        double el = SCHEDULE_SECONDS();
         double frac_t = budget > 0 ? el / budget : 0;
         double frac_e = o.epochs ? ((double)epoch_in_run + (double)0) / o.epochs : 0;
         double frac = frac_t > frac_e ? frac_t : frac_e;
@@ -2059,7 +2061,7 @@ int main(int argc, char **argv)
             eval_time += rnnfx_cli_now() - e0;
         }
         double running_loss = epoch_steps ? epoch_loss_sum / (double)epoch_steps : ts.loss;
-        el = run_s0 + rnnfx_cli_now() - t0 - eval_time;
+        el = SCHEDULE_SECONDS();
         frac_t = budget > 0 ? el / budget : 0;
         double epoch_pos = epoch_in_run + 0.0;
         if (o.epochs)
@@ -2105,13 +2107,13 @@ int main(int argc, char **argv)
         } else {
             since_best++;
         }
-        const RunState rs = {run_s0 + rnnfx_cli_now() - t0 - eval_time, epoch_in_run, since_best, 0};
+        const RunState rs = {SCHEDULE_SECONDS(), epoch_in_run, since_best, 0};
         char *extra = extra_to_json(&hist, best_val, elapsed_before + rnnfx_cli_now() - t0, arch_id,
                                     data_id, &rs);
         if (rnnfx_trainer_save_checkpoint(tr, ckpt_path, extra, &err) != RNNFX_OK)
             rnnfx_progress_note(&prog, "rnnfx-train: warning: checkpoint not saved: %s", err.msg);
         free(extra);
-        el = run_s0 + rnnfx_cli_now() - t0 - eval_time;
+        el = SCHEDULE_SECONDS();
         frac_t = budget > 0 ? el / budget : 0;
         frac_e = o.epochs ? (double)epoch_in_run / o.epochs : 0;
         rnnfx_progress_update(&prog, frac_t > frac_e ? frac_t : frac_e, (int)rnnfx_trainer_epochs(tr),
@@ -2124,6 +2126,7 @@ int main(int argc, char **argv)
         }
     }
     rnnfx_progress_end(&prog);
+#undef SCHEDULE_SECONDS
     double wall = rnnfx_cli_now() - t0 - eval_time;
     if (g_interrupted == SIGINT)
         fprintf(stderr, "rnnfx-train: interrupted: writing the best model so far\n");
@@ -2164,9 +2167,9 @@ int main(int argc, char **argv)
             ckpt_saved = 0;
         }
         free(extra);
-        if (best)
-            rnnfx_model_meta(best)->esr = best_val;
-        if (best && rnnfx_model_save(best, best_path, &err) != RNNFX_OK) {
+        /* (again: the last partial epoch may have given a new best) */
+        rnnfx_model_meta(best)->esr = best_val;
+        if (rnnfx_model_save(best, best_path, &err) != RNNFX_OK) {
             fprintf(stderr, "rnnfx-train: warning: %s not saved: %s\n", best_path, err.msg);
             ckpt_saved = 0;
         }
