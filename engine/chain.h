@@ -87,7 +87,9 @@ typedef struct {
     int enabled;     /* 0 = bypassed (delayed dry signal), 1 = processing */
     int n_knobs;     /* how many entries of knobs[] are set; the others use
                         each model's default */
-    float knobs[RNNFX_CHAIN_MAX_KNOBS]; /* normalised 0..1 */
+    float knobs[RNNFX_CHAIN_MAX_KNOBS]; /* normalised 0..1; NaN leaves the knob
+                                           as it is (never set: exactly the
+                                           model's default) */
 } RnnfxChainControls;
 
 /* Default controls: 0 dB, 0 dB, mix 1, enabled, knobs at model defaults.

@@ -501,7 +501,15 @@ expect "pluck: a fractional --rate is refused" 2 "--rate takes a whole number of
     "$P/rnnfx-pluck" -o p.wav --rate 44100.5 --seconds 1
 expect "pluck: --seconds with --overdrive is refused" 2 "--seconds does not apply to --overdrive" -- \
     "$P/rnnfx-pluck" --overdrive in.wav -o p.wav --seconds 3
-[ -e "$T/p.wav" ] && { echo "FAIL pluck: a refused command wrote p.wav"; fails=$((fails + 1)); }
+# -o twice wrote only the second file; a render under one sample wrote a
+# file with no frames, which every other tool refuses
+expect "pluck: -o given twice is a usage error" 2 "-o/--output is given twice .'p.wav', 'q.wav'." -- \
+    "$P/rnnfx-pluck" -o p.wav -o q.wav --seconds 0.5
+expect "pluck: --overdrive given twice is a usage error" 2 "--overdrive is given twice" -- \
+    "$P/rnnfx-pluck" --overdrive in.wav --overdrive other.wav -o p.wav
+expect "pluck: a render shorter than one sample is refused" 2 "less than one sample" -- \
+    "$P/rnnfx-pluck" -o p.wav --seconds 0.00001
+[ -e "$T/p.wav" ] || [ -e "$T/q.wav" ] && { echo "FAIL pluck: a refused command wrote p.wav or q.wav"; fails=$((fails + 1)); }
 # rnnfx-live said "--in-gain 100 is out of range (see --help)", and its
 # --help gives no ranges. Refused before any device is opened.
 expect "live: an out-of-range gain says the range" 2 "--in-gain 100 is out of range: --in-gain takes -60 to 24 dB" -- \

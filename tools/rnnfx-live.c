@@ -57,9 +57,12 @@ typedef struct {
     RnnfxChainCore *core;        /* MSG_CORE: to install (main->audio) or free (audio->main) */
     int ir_change;               /* MSG_CORE to install: the same model with another impulse
                                     response (counted apart from model swaps) */
+    int refused;                 /* MSG_CORE to free: the chain would not take it, so it
+                                    never played (see audio_cb) */
 } Msg;
 
 #define RING_SIZE 64u /* power of two */
+#define CORES_PER_CALLBACK 4 /* new cores the callback installs per period */
 
 typedef struct {
     Msg slot[RING_SIZE];
@@ -108,7 +111,10 @@ typedef struct {
     /* Cores the audio thread could not hand back because to_main was full;
      * retried every callback (cannot happen with a sane main loop, but the
      * callback must never lose or block on one). */
-    RnnfxChainCore *unsent[16];
+    struct {
+        RnnfxChainCore *core;
+        int refused;
+    } unsent[16];
     int n_unsent;
 
     /* statistics, written by the callback */
@@ -122,6 +128,11 @@ typedef struct {
     _Atomic uint32_t in_peak_bits, out_peak_bits; /* float bits, max since last read */
     _Atomic uint32_t in_peak_run_bits, out_peak_run_bits; /* float bits, max since the start */
     _Atomic uint64_t swaps_installed, ir_installed; /* model cores / response-only cores */
+    _Atomic uint64_t superseded; /* installed, then replaced by a later change before playing */
+    _Atomic uint64_t refused;    /* not taken by the chain (never played) */
+    /* The model the chain plays, published before a refused core goes back,
+     * so the main thread can point at it again. */
+    _Atomic(const RnnfxModel *) playing;
     _Atomic int switching;
     float silence[4096];
 } Live;
@@ -156,13 +167,15 @@ static float take_float(_Atomic uint32_t *a)
     return v;
 }
 
-static void send_back(Live *L, RnnfxChainCore *core)
+static void send_back(Live *L, RnnfxChainCore *core, int refused)
 {
     if (!core)
         return;
-    Msg m = {.type = MSG_CORE, .core = core};
-    if (!ring_push(&L->to_main, &m) && L->n_unsent < (int)(sizeof L->unsent / sizeof L->unsent[0]))
-        L->unsent[L->n_unsent++] = core;
+    Msg m = {.type = MSG_CORE, .core = core, .refused = refused};
+    if (!ring_push(&L->to_main, &m) && L->n_unsent < (int)(sizeof L->unsent / sizeof L->unsent[0])) {
+        L->unsent[L->n_unsent].core = core;
+        L->unsent[L->n_unsent++].refused = refused;
+    }
 }
 
 /* The PortAudio callback. Audio thread: no allocation, locks, prints or file
@@ -191,19 +204,39 @@ static int audio_cb(const void *input, void *output, unsigned long frames,
 
     /* Retry handing back cores, then take new messages. */
     for (int i = 0; i < L->n_unsent;) {
-        Msg m = {.type = MSG_CORE, .core = L->unsent[i]};
+        Msg m = {.type = MSG_CORE, .core = L->unsent[i].core, .refused = L->unsent[i].refused};
         if (!ring_push(&L->to_main, &m))
             break;
         L->unsent[i] = L->unsent[--L->n_unsent];
     }
+    /* At most CORES_PER_CALLBACK new cores a callback (the rest wait in the
+     * ring, in order): each swap costs a core reset and sends up to two
+     * cores back, so a burst of commands stays bounded work here and
+     * cannot outrun the ring back to the main thread. */
     Msg m;
-    while (ring_pop(&L->to_audio, &m)) {
+    int cores = 0;
+    while (cores < CORES_PER_CALLBACK && ring_pop(&L->to_audio, &m)) {
         if (m.type == MSG_CONTROLS) {
             rnnfx_chain_set_controls(L->chain, &m.controls);
         } else if (m.type == MSG_CORE) {
+            cores++;
             RnnfxChainCore *displaced = NULL;
             rnnfx_chain_swap(L->chain, m.core, &displaced);
-            send_back(L, displaced);
+            /* What each swap retired goes back at once: bypassed, every
+             * swap retires a core, and the chain refuses a core once it
+             * holds CHAIN_RETIRED_CAP of them untaken. */
+            RnnfxChainCore *old;
+            while ((old = rnnfx_chain_take_retired(L->chain)) != NULL)
+                send_back(L, old, 0);
+            atomic_store_explicit(&L->playing, rnnfx_chain_model(L->chain), memory_order_relaxed);
+            if (displaced == m.core) { /* refused: it never played */
+                atomic_fetch_add_explicit(&L->refused, 1, memory_order_relaxed);
+                send_back(L, displaced, 1);
+                continue;
+            }
+            if (displaced) /* a pending core the new one replaced: it never played */
+                atomic_fetch_add_explicit(&L->superseded, 1, memory_order_relaxed);
+            send_back(L, displaced, 0);
             atomic_fetch_add_explicit(m.ir_change ? &L->ir_installed : &L->swaps_installed, 1,
                                       memory_order_relaxed);
         }
@@ -250,7 +283,7 @@ static int audio_cb(const void *input, void *output, unsigned long frames,
     }
     RnnfxChainCore *old;
     while ((old = rnnfx_chain_take_retired(L->chain)) != NULL)
-        send_back(L, old);
+        send_back(L, old, 0);
     atomic_store_explicit(&L->switching, rnnfx_chain_switching(L->chain), memory_order_relaxed);
 
     uint64_t dt = now_ns() - t0;
@@ -299,6 +332,7 @@ typedef struct {
      * is installed by the audio thread (Live), and a response given
      * without a model waits for one (ir_waiting). */
     uint64_t swaps_requested, swaps_failed;
+    uint64_t swaps_refused; /* model or response changes the audio thread dropped */
     uint64_t ir_requested, ir_failed, ir_waiting;
     double start;
 } App;
@@ -469,17 +503,42 @@ static int set_ir(App *a, const char *path)
     return 0;
 }
 
+/* Frees the cores the audio thread is done with. A refused core never
+ * played; if it held the model commands refer to (a->model), they refer to
+ * the one playing again (published before the core came back, and freed
+ * only here, later, after it too comes back). Thread: main. */
 static void free_returned_cores(App *a)
 {
     Msg m;
-    while (ring_pop(&a->L->to_main, &m))
-        if (m.type == MSG_CORE)
-            rnnfx_chain_core_free(m.core);
+    while (ring_pop(&a->L->to_main, &m)) {
+        if (m.type != MSG_CORE)
+            continue;
+        if (m.refused) {
+            a->swaps_refused++;
+            if (a->model == rnnfx_chain_core_model(m.core)) {
+                a->model = atomic_load_explicit(&a->L->playing, memory_order_relaxed);
+                say(a, "a change came while others were still settling and was dropped; the "
+                       "previous model keeps playing (give the command again)");
+            }
+        }
+        rnnfx_chain_core_free(m.core);
+    }
 }
 
 static double clampd(double v, double lo, double hi)
 {
     return v < lo ? lo : v > hi ? hi : v;
+}
+
+/* Knob k's position 0..1: as set, or the model's default. Knobs never set
+ * go to the chain as NaN, which plays the model's default exactly (its
+ * normalised value maps back to it only to within an ulp), as the plugin
+ * and rnnfx-process do. */
+static float knob_unit(const App *a, const RnnfxModel *model, int k)
+{
+    if (k < a->controls.n_knobs && !isnan(a->controls.knobs[k]))
+        return a->controls.knobs[k];
+    return rnnfx_chain_knob_normalize(model, k, rnnfx_model_arch(model)->params[k].def);
 }
 
 /* Every knob's current value in the model's own units (for display). */
@@ -492,8 +551,7 @@ static void describe_knobs(App *a, char *buf, size_t len)
     const RnnfxArch *arch = rnnfx_model_arch(model);
     size_t used = 0;
     for (int k = 0; k < arch->n_params && used + 1 < len; k++) {
-        float unit = k < a->controls.n_knobs ? a->controls.knobs[k]
-                                              : rnnfx_chain_knob_normalize(model, k, arch->params[k].def);
+        float unit = knob_unit(a, model, k);
         int w = snprintf(buf + used, len - used, "%s%s%s=%.3g", k ? " " : "",
                          k == a->selected_knob ? "*" : "", arch->params[k].name,
                          rnnfx_chain_knob_denormalize(model, k, unit));
@@ -526,9 +584,13 @@ static int set_knob(App *a, const char *name, double value)
     const RnnfxArch *arch = rnnfx_model_arch(model);
     if (a->controls.n_knobs < arch->n_params) {
         for (int j = a->controls.n_knobs; j < arch->n_params; j++)
-            a->controls.knobs[j] = rnnfx_chain_knob_normalize(model, j, arch->params[j].def);
+            a->controls.knobs[j] = NAN;
         a->controls.n_knobs = arch->n_params;
     }
+    const RnnfxParamDesc *pd = &arch->params[k];
+    if (value < pd->min || value > pd->max)
+        say(a, "%s=%g is outside the knob's range %g..%g; clamped", pd->name, value, pd->min,
+            pd->max);
     a->controls.knobs[k] = rnnfx_chain_knob_normalize(model, k, (float)value);
     send_controls(a);
     return 0;
@@ -696,8 +758,7 @@ static void key(App *a, int c)
         }
         const RnnfxArch *arch = rnnfx_model_arch(model);
         int k = a->selected_knob % arch->n_params;
-        float unit = k < a->controls.n_knobs ? a->controls.knobs[k]
-                                              : rnnfx_chain_knob_normalize(model, k, arch->params[k].def);
+        float unit = knob_unit(a, model, k);
         unit = (float)clampd(unit + (c == ']' ? 0.05 : -0.05), 0, 1);
         set_knob(a, arch->params[k].name, rnnfx_chain_knob_denormalize(model, k, unit));
         break;
@@ -777,6 +838,11 @@ static void print_stats(App *a, FILE *f)
         fprintf(f, ", %llu with no model playing (kept for the next model)",
                 (unsigned long long)a->ir_waiting);
     fprintf(f, "\n");
+    uint64_t superseded = atomic_load(&L->superseded);
+    if (superseded || a->swaps_refused)
+        fprintf(f, "rnnfx-live: changes never heard: %llu replaced by a later one before they "
+                   "played, %llu dropped while others settled\n",
+                (unsigned long long)superseded, (unsigned long long)a->swaps_refused);
     fflush(f);
 }
 
@@ -1392,9 +1458,14 @@ int main(int argc, char **argv)
             const RnnfxArch *arch = rnnfx_model_arch(m);
             app.controls.n_knobs = arch->n_params;
             for (int k = 0; k < arch->n_params; k++)
-                app.controls.knobs[k] = rnnfx_chain_knob_normalize(m, k, arch->params[k].def);
+                app.controls.knobs[k] = NAN; /* the model's default (knob_unit) */
             for (int i = 0; i < n_knobs; i++) {
                 int k = rnnfx_model_param_index(m, knobs[i].name);
+                const RnnfxParamDesc *pd = &arch->params[k];
+                if (knobs[i].value < pd->min || knobs[i].value > pd->max)
+                    fprintf(stderr, "rnnfx-live: warning: %s=%g is outside the knob's range "
+                                    "%g..%g; clamped\n",
+                            pd->name, knobs[i].value, pd->min, pd->max);
                 app.controls.knobs[k] = rnnfx_chain_knob_normalize(m, k, (float)knobs[i].value);
             }
         }
@@ -1534,7 +1605,14 @@ int main(int argc, char **argv)
         } else if (stdin_cmds && np > 0 && (pf[0].revents & (POLLIN | POLLHUP))) {
             ssize_t r = read(0, in_buf + in_len, sizeof in_buf - 1 - in_len);
             if (r <= 0) {
-                stdin_cmds = 0; /* end of input: keep playing until a signal */
+                /* end of input: a last line without its newline still
+                 * counts ("...\nquit"), then play on until a signal */
+                stdin_cmds = 0;
+                if (in_len > 0) {
+                    in_buf[in_len] = '\0';
+                    command(&app, in_buf);
+                    in_len = 0;
+                }
             } else {
                 in_len += (size_t)r;
                 char *nl;
@@ -1609,7 +1687,7 @@ out:
             if (m.type == MSG_CORE)
                 rnnfx_chain_core_free(m.core);
         for (int i = 0; i < L->n_unsent; i++)
-            rnnfx_chain_core_free(L->unsent[i]);
+            rnnfx_chain_core_free(L->unsent[i].core);
         rnnfx_chain_free(L->chain); /* frees every core it still holds */
         free(L);
     }

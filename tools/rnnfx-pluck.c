@@ -429,9 +429,11 @@ int main(int argc, char **argv)
             if (!v) {
                 takes = "a value";
             } else if (!strcmp(a, "--overdrive")) {
-                od_in = v;
+                if (rnnfx_cli_set_once("rnnfx-pluck", a, &od_in, v))
+                    return 2;
             } else if (!strcmp(a, "-o") || !strcmp(a, "--output")) {
-                out = v;
+                if (rnnfx_cli_set_once("rnnfx-pluck", "-o/--output", &out, v))
+                    return 2;
             } else if (!strcmp(a, "--seconds")) {
                 if (rnnfx_cli_parse_double(v, &seconds) || !(seconds > 0) || seconds > 3600)
                     takes = "seconds, above 0 and at most 3600";
@@ -478,6 +480,12 @@ int main(int argc, char **argv)
     }
     if (!out) {
         fprintf(stderr, "rnnfx-pluck: no output file (-o OUT.wav, or .flac, ...; see --help)\n");
+        return 2;
+    }
+    if (!od_in && seconds * rate < 1.0) {
+        /* wrote a file with no frames, which every other tool refuses */
+        fprintf(stderr, "rnnfx-pluck: --seconds %g at %g Hz is less than one sample\n", seconds,
+                rate);
         return 2;
     }
     /* The output is checked before any work, with the messages the other

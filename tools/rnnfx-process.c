@@ -115,7 +115,8 @@ static void usage(FILE *f)
         "  --set KNOB=VALUE     a conditioned model's knob, in the model's units\n"
         "                       (knobs not set: the model's default)\n"
         "  --knob N=POS         knob N (1..%d) as the plugin's knobN control, 0..1 of\n"
-        "                       the model's range\n"
+        "                       the model's range (the plugin has knob1..knob4; a\n"
+        "                       model's further knobs play their default there)\n"
         "\n"
         "Running:\n"
         "  -j, --jobs N         worker threads (default: the cores it may use, as nproc)\n"
@@ -536,10 +537,12 @@ int main(int argc, char **argv)
     opts.controls.mix = (float)mix;
     opts.controls.enabled = 1;
     /* Knobs go to the chain normalised to 0..1 of the model's range; unset
-     * knobs keep the model's default. */
+     * knobs go as NaN, which plays the model's default itself (its
+     * normalised value maps back only to within an ulp, and the plugin
+     * never sets the knobs past its fourth). */
     opts.controls.n_knobs = arch->n_params;
     for (int k = 0; k < arch->n_params; k++)
-        opts.controls.knobs[k] = rnnfx_chain_knob_normalize(model, k, arch->params[k].def);
+        opts.controls.knobs[k] = NAN;
     for (int i = 0; i < n_knobs; i++) {
         const RnnfxParamDesc *pd = &arch->params[knob_index[i]];
         /* the same knob by name and as --knob N would play the --knob
