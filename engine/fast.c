@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "fast_internal.h"
+#include "fpmode.h"
 #include "selftest.h"
 
 #define FLOATS_PER_LINE 16 /* 64 bytes */
@@ -32,8 +33,12 @@ static int cpu_has(int level)
     if (level == 2)
         return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
                __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512bw");
+    /* F16C too: the AVX2 kernels widen fp16 weights (VCVTPH2PS), and run
+     * them while a model is packed. Every AVX2 CPU made has it, but a VM
+     * may mask it. */
     if (level == 1)
-        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+               __builtin_cpu_supports("f16c");
 #endif
     return level == 0;
 }
@@ -488,9 +493,10 @@ static uint16_t f32_to_f16(float f)
     return (uint16_t)(sign | (r >> 13));
 }
 
-/* The one-layer model's output over the gate's test signal, from rest,
- * knobs at a's defaults, with L->whg16 as set; 0 on success. */
-static int gate_run(const RnnfxFast *F, const RnnfxArch *a, const float *x, float *y)
+/* The one-layer model's output over the gate's test signal x (already
+ * scaled by the model's input gain), from rest, knobs at knobs[], with
+ * L->whg16 as set; 0 on success. */
+static int gate_run(const RnnfxFast *F, const float *knobs, const float *x, float *y)
 {
     const RnnfxFastLayer *L = &F->layer[0];
     const size_t hp = (size_t)rnnfx_fast_padded(L->hidden);
@@ -501,13 +507,12 @@ static int gate_run(const RnnfxFast *F, const RnnfxArch *a, const float *x, floa
         memset(scratch, 0, up16(F->scratch_floats) * sizeof(float));
         memset(h, 0, hp * sizeof(float));
         memset(c, 0, hp * sizeof(float));
-        float knobs[RNNFX_MAX_PARAMS];
-        for (int k = 0; k < F->n_knobs; k++)
-            knobs[k] = a->params[k].def;
         rnnfx_fast_reset(F, scratch);
         rnnfx_fast_set_knobs(F, scratch, knobs);
         float *hv[1] = {h}, *cv[1] = {c};
+        RnnfxFpMode fp = rnnfx_fp_enter(); /* the arithmetic of instance processing */
         rnnfx_fast_process_audio(F, scratch, hv, cv, x, y, RNNFX_F16_GATE_N);
+        rnnfx_fp_leave(fp);
         rc = 0;
     }
     free(scratch);
@@ -519,8 +524,14 @@ static int gate_run(const RnnfxFast *F, const RnnfxArch *a, const float *x, floa
 /* Adds the fp16 copy of whg if this model's output stays within
  * RNNFX_F16_TOL with it on the guitar-like excitation exported models'
  * self-tests use (selftest.h: plucked partials from quiet to loud); else
- * leaves whg16 NULL. */
-static RnnfxStatus build_groups16(RnnfxFast *F, const RnnfxArch *a, RnnfxError *err)
+ * leaves whg16 NULL. The signal goes in through the model's input gain and
+ * the difference comes out through its output gain, as in
+ * rnnfx_instance_process, and a model with knobs is measured at their
+ * defaults and at both ends of their ranges: a hotter input, a louder
+ * output or a knob turned up once moved the output 4-8 times the
+ * tolerance with fp16 kept. */
+static RnnfxStatus build_groups16(RnnfxFast *F, const RnnfxArch *a, const RnnfxMeta *meta,
+                                  RnnfxError *err)
 {
     RnnfxFastLayer *L = &F->layer[0];
     const size_t G = (size_t)rnnfx_cell_gates(L->cell), nu = ((size_t)L->hidden + 7) / 8;
@@ -543,15 +554,26 @@ static RnnfxStatus build_groups16(RnnfxFast *F, const RnnfxArch *a, RnnfxError *
     for (size_t i = 0; i < n; i++)
         g[i] = f32_to_f16(L->whg[i]);
     rnnfx_selftest_signal(x, N);
-    L->whg16 = NULL;
-    int rc = gate_run(F, a, x, y32);
-    L->whg16 = g;
-    rc |= gate_run(F, a, x, y16);
-    float worst = rc ? INFINITY : 0.0f;
-    for (size_t t = 0; t < N && !rc; t++) {
-        const float d = fabsf(y16[t] - y32[t]);
-        if (!(d <= worst)) /* NaN too */
-            worst = isnan(d) ? INFINITY : d;
+    for (size_t t = 0; t < N; t++)
+        x[t] *= meta->input_gain;
+    const float og = fabsf(meta->output_gain);
+    float worst = 0.0f;
+    /* knob settings: 0 the defaults, 1 all at their minimum, 2 at their maximum */
+    for (int set = 0; set < (F->n_knobs ? 3 : 1) && worst <= RNNFX_F16_TOL; set++) {
+        float knobs[RNNFX_MAX_PARAMS];
+        for (int k = 0; k < F->n_knobs; k++)
+            knobs[k] = set == 0 ? a->params[k].def : set == 1 ? a->params[k].min : a->params[k].max;
+        L->whg16 = NULL;
+        int rc = gate_run(F, knobs, x, y32);
+        L->whg16 = g;
+        rc |= gate_run(F, knobs, x, y16);
+        if (rc)
+            worst = INFINITY;
+        for (size_t t = 0; t < N && !rc; t++) {
+            const float d = og * fabsf(y16[t] - y32[t]);
+            if (!(d <= worst)) /* NaN too */
+                worst = isnan(d) ? INFINITY : d;
+        }
     }
     if (worst <= RNNFX_F16_TOL) {
         F->colmem16 = g;
@@ -665,7 +687,7 @@ RnnfxStatus rnnfx_fast_build(const RnnfxModel *m, RnnfxFast **out, RnnfxError *e
     if (F->isa == &rnnfx_fast_isa_avx2 && fused_arch(a)) {
         RnnfxStatus st = build_groups(F, err);
         if (st == RNNFX_OK)
-            st = build_groups16(F, a, err);
+            st = build_groups16(F, a, rnnfx_model_meta_const(m), err);
         if (st != RNNFX_OK) {
             rnnfx_fast_free(F);
             return st;
