@@ -492,18 +492,15 @@ static void out_vlq(Out *o, uint32_t v)
 }
 
 /* Order within one tick: meta first (tempo/time signature apply to the
- * notes at that tick), then note-offs, then note-ons. */
+ * notes at that tick), then the notes in the song's own order (the sort is
+ * stable). A parsed file's order is its meaning: "on 60, off 60" at one
+ * tick is a zero-length note and "off 60, on 60" a repeat, and moving
+ * every note-off first turned the first into a note held to the end.
+ * rnnfx_midi_frames_append_notes adds each note's on before its off, and
+ * never starts a key at the tick where it ends. */
 static int event_rank(const RnnfxMidiEvent *e)
 {
-    switch (e->type) {
-    case RNNFX_MIDI_TEMPO:
-    case RNNFX_MIDI_TIME_SIG:
-        return 0;
-    case RNNFX_MIDI_NOTE_OFF:
-        return 1;
-    default:
-        return 2;
-    }
+    return e->type == RNNFX_MIDI_TEMPO || e->type == RNNFX_MIDI_TIME_SIG ? 0 : 1;
 }
 
 static void sort_for_write(RnnfxMidiEvent *v, RnnfxMidiEvent *tmp, size_t n)

@@ -126,6 +126,8 @@ RnnfxStatus rnnfx_midi_frames_from_song(const RnnfxMidiSong *song, const RnnfxMi
     fr->first_tempo_us = 500000;
     fr->ts_num = 4;
     fr->ts_den_pow = 2;
+    fr->end_meter = (RnnfxMidiMeter){4, 2, 0.0};
+    uint64_t end_ts_tick = 0;
 
     /* Pass 1: pair notes. open[ch][key] = start tick + 1 (0 = not sounding). */
     static const uint64_t none = 0;
@@ -150,6 +152,14 @@ RnnfxStatus rnnfx_midi_frames_from_song(const RnnfxMidiSong *song, const RnnfxMi
             if (!have_ts) {
                 fr->ts_num = e->ts_num;
                 fr->ts_den_pow = e->ts_den_pow;
+            }
+            /* the latest in time (tracks come one after another), the
+             * later in the file at one tick */
+            if (!have_ts || e->tick >= end_ts_tick) {
+                end_ts_tick = e->tick;
+                fr->end_meter.num = e->ts_num;
+                fr->end_meter.den_pow = e->ts_den_pow;
+                fr->end_meter.origin = (double)e->tick * steps / div;
             }
             have_ts = 1;
             continue;

@@ -40,6 +40,13 @@
  * sixteenths at 120 bpm). */
 #define RNNFX_MIDI_MAX_FRAMES (1u << 20)
 
+/* A time signature num/2^den_pow whose bars are counted from grid step
+ * `origin` (where it took effect; fractional when that is not on the grid). */
+typedef struct {
+    int num, den_pow;
+    double origin;
+} RnnfxMidiMeter;
+
 typedef struct {
     RnnfxMidiInfo info;
     int frame_size;   /* info.n_keys + info.n_beat_features */
@@ -51,6 +58,8 @@ typedef struct {
     size_t n_drum_notes;     /* notes dropped: channel 10 */
     unsigned first_tempo_us; /* first tempo (500000 = 120 bpm if none) */
     int ts_num, ts_den_pow;  /* first time signature (4, 2 if none) */
+    RnnfxMidiMeter end_meter; /* the time signature in force at the end (4/4 from 0 if none):
+                                 what a continuation of the song plays in */
 } RnnfxMidiFrames;
 
 /* Fills *info with the defaults: 88 keys from A0 (21), the given grid, and

@@ -134,8 +134,24 @@ double rnnfx_midi_step_bar_beat(uint64_t f, int steps_per_quarter, int num, int 
     return (double)x / (4.0 * steps_per_quarter);
 }
 
+double rnnfx_midi_meter_bar_beat(const RnnfxMidiMeter *m, uint64_t f, int steps_per_quarter)
+{
+    const double o = m->origin;
+    /* exact, in integers, from a change on the grid */
+    if (o >= 0 && o <= (double)f && o == floor(o))
+        return rnnfx_midi_step_bar_beat(f - (uint64_t)o, steps_per_quarter, m->num, m->den_pow);
+    const int spq = steps_per_quarter < 1 ? 1 : steps_per_quarter;
+    const int num = m->num < 1 ? 4 : m->num;
+    const int den_pow = m->den_pow < 0 || m->den_pow > 6 ? 2 : m->den_pow;
+    const double beats = ((double)f - o) * (double)(1 << den_pow) / (4.0 * spq);
+    double bb = fmod(beats, (double)num);
+    if (bb < 0)
+        bb += num;
+    return bb;
+}
+
 RnnfxStatus rnnfx_midi_generate(RnnfxInstance *inst, const float *prime, size_t n_prime,
-                                size_t n_gen, int ts_num, int ts_den_pow,
+                                size_t n_gen, const RnnfxMidiMeter *meter,
                                 const RnnfxMidiSampling *s, RnnfxRng *rng, float *out,
                                 RnnfxError *err)
 {
@@ -179,8 +195,8 @@ RnnfxStatus rnnfx_midi_generate(RnnfxInstance *inst, const float *prime, size_t 
             memset(row, 0, (size_t)nk * sizeof *row);
         float *dst = out + g * (size_t)fs;
         if (nb) {
-            double bb = rnnfx_midi_step_bar_beat(f, info->steps_per_quarter, ts_num, ts_den_pow);
-            rnnfx_midi_beat_features(bb, (double)(ts_num > 0 ? ts_num : 4), dst + nk, nb);
+            double bb = rnnfx_midi_meter_bar_beat(meter, f, info->steps_per_quarter);
+            rnnfx_midi_beat_features(bb, (double)(meter->num > 0 ? meter->num : 4), dst + nk, nb);
             memcpy(row + nk, dst + nk, (size_t)nb * sizeof *row);
         }
         rnnfx_instance_process_frames(inst, row, probs, 1);

@@ -34,6 +34,7 @@
 #include <stdint.h>
 
 #include "instance.h"
+#include "midi_frames.h"
 #include "model.h"
 #include "status.h"
 
@@ -68,13 +69,17 @@ int rnnfx_midi_sample_frame(const float *probs, int n_keys, const RnnfxMidiSampl
 /* Runs a MIDI-frame model over n_prime given frames (prime[n_prime][frame
  * size], keys then beat features as rnnfx_midi_frames_from_song makes them;
  * n_prime may be 0) and then samples n_gen new frames into
- * out[n_gen][frame size] (beat features filled in for a time signature of
- * ts_num/2^ts_den_pow counted from frame 0). The instance is reset first.
- * Thread: not audio. */
+ * out[n_gen][frame size] (beat features filled in for `meter`, frames
+ * counted from the prime's first; a song's continuation plays in its
+ * end_meter). The instance is reset first. Thread: not audio. */
 RnnfxStatus rnnfx_midi_generate(RnnfxInstance *inst, const float *prime, size_t n_prime,
-                                size_t n_gen, int ts_num, int ts_den_pow,
+                                size_t n_gen, const RnnfxMidiMeter *meter,
                                 const RnnfxMidiSampling *s, RnnfxRng *rng, float *out,
                                 RnnfxError *err);
+
+/* Beat position (in beats of the meter, within the bar) of grid step f for
+ * steps_per_quarter. Thread: audio-safe. */
+double rnnfx_midi_meter_bar_beat(const RnnfxMidiMeter *meter, uint64_t f, int steps_per_quarter);
 
 /* Beat position (in beats of the time signature, within the bar) of grid
  * step f for steps_per_quarter and a time signature num/2^den_pow counted

@@ -31,6 +31,9 @@
 #include "model.h"
 #include "train.h"
 
+/* 4/4 from the first frame */
+static const RnnfxMidiMeter m44 = {4, 2, 0.0};
+
 static void test_pcg32_reference_stream(void **state)
 {
     (void)state;
@@ -168,13 +171,13 @@ static void test_generation_deterministic(void **state)
     RnnfxError err;
     RnnfxRng r;
     rnnfx_rng_seed(&r, 42);
-    assert_int_equal(rnnfx_midi_generate(inst, NULL, 0, n, 4, 2, &s, &r, a, &err), RNNFX_OK);
+    assert_int_equal(rnnfx_midi_generate(inst, NULL, 0, n, &m44, &s, &r, a, &err), RNNFX_OK);
     rnnfx_rng_seed(&r, 42);
-    assert_int_equal(rnnfx_midi_generate(inst, NULL, 0, n, 4, 2, &s, &r, b, &err), RNNFX_OK);
+    assert_int_equal(rnnfx_midi_generate(inst, NULL, 0, n, &m44, &s, &r, b, &err), RNNFX_OK);
     rnnfx_rng_seed(&r, 43);
-    assert_int_equal(rnnfx_midi_generate(inst, NULL, 0, n, 4, 2, &s, &r, c, &err), RNNFX_OK);
+    assert_int_equal(rnnfx_midi_generate(inst, NULL, 0, n, &m44, &s, &r, c, &err), RNNFX_OK);
     rnnfx_rng_seed(&r, 42);
-    assert_int_equal(rnnfx_midi_generate(inst, prime, 4, n, 4, 2, &s, &r, d, &err), RNNFX_OK);
+    assert_int_equal(rnnfx_midi_generate(inst, prime, 4, n, &m44, &s, &r, d, &err), RNNFX_OK);
     assert_memory_equal(a, b, n * fs * sizeof(float));
     assert_memory_not_equal(a, c, n * fs * sizeof(float));
     assert_memory_not_equal(a, d, n * fs * sizeof(float));
@@ -194,7 +197,7 @@ static void test_generation_deterministic(void **state)
     rnnfx_arch_init_audio(&aa, RNNFX_CELL_GRU, 4, 0);
     RnnfxModel *audio = rnnfx_test_random_model(&aa, 1, 1.0f, 0);
     RnnfxInstance *ai = rnnfx_instance_new(audio);
-    assert_int_equal(rnnfx_midi_generate(ai, NULL, 0, 4, 4, 2, &s, &r, a, &err),
+    assert_int_equal(rnnfx_midi_generate(ai, NULL, 0, 4, &m44, &s, &r, a, &err),
                      RNNFX_ERR_INVALID);
     rnnfx_instance_free(ai);
     rnnfx_model_free(audio);

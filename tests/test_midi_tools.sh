@@ -6,7 +6,11 @@
 # before any work (the files kept) unless --force, or --resume with the same
 # --checkpoint; generation continues a file and composes from
 # silence, is identical for a seed and differs across seeds; its output
-# reads back as MIDI; bad input is refused with a message; an output that
+# reads back as MIDI; it continues on a bar line of the input's last
+# meter, makes bars that are not whole grid steps the right length, and
+# writes a division-1 primer's continuation without zero-length or stuck
+# notes; MIDI files whose notes claim too much time are refused; bad input
+# is refused with a message; an output that
 # is one of the inputs, or a folder, or in a missing folder, or named as an
 # audio file, and a folder as input, are refused before any work.
 set -u
@@ -107,6 +111,39 @@ cmp -s "$tmp/a.mid" "$tmp/c.mid" && fail "different seeds gave the same file"
 "$GEN" -m "$tmp/m.json" -o "$tmp/d.mid" --bars 2 --bpm 90 --time-signature 3/4 \
     >"$tmp/gen2.log" 2>&1 || { cat "$tmp/gen2.log"; fail "generate from silence failed"; }
 grep -q "2 bar(s) of 3/4 (12 grid steps" "$tmp/gen2.log" || { cat "$tmp/gen2.log"; fail "wrong length"; }
+# A bar of 3/16 on an eighth grid is 1.5 steps: 4 bars are 6 steps (a bar
+# rounded up to 2 steps once made them 8, 5 1/3 bars)
+"$GEN" -m "$tmp/m.json" -o "$tmp/g.mid" --bars 4 --time-signature 3/16 >"$tmp/gen3.log" 2>&1 ||
+    { cat "$tmp/gen3.log"; fail "generate in 3/16 failed"; }
+grep -q "4 bar(s) of 3/16 (6 grid steps" "$tmp/gen3.log" || { cat "$tmp/gen3.log"; fail "wrong length in 3/16"; }
+# The continuation plays in the meter the input ends in, counted from where
+# it began: ashover1 ends in the 3/4 that starts at tick 94208 (92
+# quarters, step 184 of the eighth grid), so its bars start at 184 + 6k
+# (counted from the song's first 3/4 they started at 6k, two beats off)
+"$GEN" -m "$tmp/m.json" -i "$data/nottingham/ashover1.mid" -o "$tmp/h.mid" --bars 2 \
+    >"$tmp/gen4.log" 2>&1 || { cat "$tmp/gen4.log"; fail "generate after ashover1 failed"; }
+s=$(sed -n 's/.*grid steps from step \([0-9]*\),.*/\1/p' "$tmp/gen4.log")
+grep -q "2 bar(s) of 3/4 (12 grid steps" "$tmp/gen4.log" && [ -n "$s" ] && [ $(((s - 184) % 6)) -eq 0 ] ||
+    { cat "$tmp/gen4.log"; fail "the continuation is not on a bar line of the input's last meter"; }
+# A primer with fewer ticks per quarter than grid steps (division 1 on an
+# eighth grid): the output gets a finer division, so no note has zero length
+# or is left sounding (one-step notes once landed on one tick, and the
+# writer put their note-off first)
+/usr/bin/python3 - "$tmp/div1.mid" <<'PYEOF' || fail "cannot write the division-1 primer"
+import struct, sys
+ev = b"".join([b"\x00\xff\x58\x04\x04\x02\x18\x08",
+               b"\x00\x90\x3c\x60", b"\x01\x80\x3c\x40",
+               b"\x00\x90\x40\x60", b"\x02\x80\x40\x40",
+               b"\x00\x90\x43\x60", b"\x01\x80\x43\x40", b"\x00\xff\x2f\x00"])
+open(sys.argv[1], "wb").write(b"MThd" + struct.pack(">IHHH", 6, 0, 1, 1) +
+                              b"MTrk" + struct.pack(">I", len(ev)) + ev)
+PYEOF
+"$GEN" -m "$tmp/m.json" -i "$tmp/div1.mid" -o "$tmp/div1-out.mid" --bars 4 --density 3 --seed 5 \
+    >"$tmp/gen5.log" 2>&1 || { cat "$tmp/gen5.log"; fail "generate after a division-1 primer failed"; }
+/usr/bin/python3 tests/support/midi_check.py "$tmp/div1-out.mid" >"$tmp/div1.txt" || fail "midi_check failed"
+cat "$tmp/div1.txt"
+grep -q "^division 2$" "$tmp/div1.txt" || fail "a division-1 primer was not written at division 2"
+grep -q "zero_length 0 unclosed 0" "$tmp/div1.txt" || fail "zero-length or unclosed notes after a division-1 primer"
 # outputs read back through the strict reader (as a primer)
 "$GEN" -m "$tmp/m.json" -i "$tmp/a.mid" -o "$tmp/e.mid" --bars 1 >/dev/null 2>&1 ||
     fail "generated file does not read back"
@@ -114,6 +151,23 @@ grep -q "2 bar(s) of 3/4 (12 grid steps" "$tmp/gen2.log" || { cat "$tmp/gen2.log
     fail "composed file does not read back"
 
 # refusals
+# Files whose notes claim far more time than their bytes: 5 files of 36
+# bytes, each one note held for 2^18 quarters' worth of ticks at division 1
+# (a million sixteenths each): refused once the total passes the trainer's
+# limit, naming the file, instead of growing to 8 GB
+mkdir "$tmp/huge"
+/usr/bin/python3 - "$tmp/huge" <<'PYEOF' || fail "cannot write the long-note files"
+import struct, sys
+ev = b"\x00\x90\x3c\x60" + bytes([0x8f, 0xff, 0x7f]) + b"\x80\x3c\x40\x00\xff\x2f\x00"
+for i in range(5):
+    open("%s/long%d.mid" % (sys.argv[1], i), "wb").write(
+        b"MThd" + struct.pack(">IHHH", 6, 0, 1, 1) + b"MTrk" + struct.pack(">I", len(ev)) + ev)
+PYEOF
+"$TRAIN" --midi "$tmp/huge" -o "$tmp/huge.json" --hidden 8 --epochs 1 >"$tmp/huge.log" 2>&1
+[ $? -eq 1 ] || { cat "$tmp/huge.log"; fail "songs past the frame limit were not refused with exit 1"; }
+grep -q "come to [0-9]* grid steps, more than the 4194304" "$tmp/huge.log" ||
+    { cat "$tmp/huge.log"; fail "the refusal does not say what the limit is"; }
+[ -e "$tmp/huge.json" ] && fail "a model was written past the frame limit"
 "$GEN" -m "$tmp/m.json" -i "$data/bad/format2.mid" -o "$tmp/x.mid" >"$tmp/bad.log" 2>&1 &&
     fail "format-2 primer accepted"
 grep -q "format 2" "$tmp/bad.log" || { cat "$tmp/bad.log"; fail "no reason for the refusal"; }

@@ -19,6 +19,7 @@
  * one). Not a real-time program: see the LV2 plugin for that.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -209,14 +210,29 @@ int main(int argc, char **argv)
     float *gen = NULL;
     RnnfxInstance *inst = NULL;
     uint64_t tempo_us = (uint64_t)(60e6 / bpm + 0.5);
+    RnnfxMidiMeter meter = {ts_num, ts_den_pow, 0.0};
     if (in_path) {
-        if (rnnfx_midi_read(in_path, &song, &err) != RNNFX_OK ||
-            rnnfx_midi_frames_from_song(song, &info, &prime, &err) != RNNFX_OK) {
-            fprintf(stderr, "rnnfx-generate: %s\n", err.msg);
-            goto done;
+        if (rnnfx_midi_read(in_path, &song, &err) != RNNFX_OK)
+            goto fail_err;
+        /* Fewer ticks per quarter than grid steps (a legal division of 1 to
+         * 3) put neighbouring grid lines on one tick, so one-step notes
+         * came out with no length. The same song at a multiple of its
+         * division is the same music. */
+        if (song->division < info.steps_per_quarter) {
+            const uint64_t f = ((uint64_t)info.steps_per_quarter + (uint64_t)song->division - 1) /
+                               (uint64_t)song->division;
+            for (size_t i = 0; i < song->n_events; i++)
+                song->events[i].tick *= f;
+            song->end_tick *= f;
+            song->division *= (int)f;
         }
-        ts_num = prime->ts_num;
-        ts_den_pow = prime->ts_den_pow;
+        if (rnnfx_midi_frames_from_song(song, &info, &prime, &err) != RNNFX_OK)
+            goto fail_err;
+        /* the new bars continue in the meter the input ends in, counted
+         * from where it began (not the first one, from the first bar) */
+        meter = prime->end_meter;
+        ts_num = meter.num;
+        ts_den_pow = meter.den_pow;
         if (only_new) { /* keep the tempo and meter, drop the notes */
             RnnfxMidiSong *fresh = NULL;
             if (rnnfx_midi_song_new(song->division, &fresh, &err) != RNNFX_OK)
@@ -249,16 +265,23 @@ int main(int argc, char **argv)
             goto fail_err;
     }
 
-    /* Steps per bar: num beats of 1/2^den_pow notes, in grid steps. */
-    double spb = (double)ts_num * 4.0 * info.steps_per_quarter / (double)(1 << ts_den_pow);
-    size_t steps_per_bar = (size_t)(spb + 0.999);
+    /* Steps per bar: num beats of 1/2^den_pow notes, in grid steps (not
+     * always whole: 3/8 on a quarter grid is 1.5). */
+    const double spb = (double)ts_num * 4.0 * info.steps_per_quarter / (double)(1 << ts_den_pow);
     size_t n_prime = prime ? prime->n_frames : 0;
-    /* Continue from the next bar line after the input's last frame so the
-     * new part starts on a downbeat. */
-    size_t start = n_prime;
-    if (n_prime && steps_per_bar)
-        start = (n_prime + steps_per_bar - 1) / steps_per_bar * steps_per_bar;
-    size_t n_gen = (size_t)bars * steps_per_bar;
+    /* Continue from the first bar line at or after the input's last frame
+     * (counted from where its meter began), so the new part starts on a
+     * downbeat, and end on the bar line `bars` later: the grid steps from
+     * one to the other, each bar line rounded up to the grid. */
+    double bar0 = 0.0;
+    if (n_prime) {
+        const double k = ceil(((double)n_prime - meter.origin) / spb - 1e-9);
+        bar0 = meter.origin + (k > 0 ? k : 0) * spb;
+    }
+    size_t start = (size_t)ceil(bar0 - 1e-9);
+    if (start < n_prime)
+        start = n_prime;
+    size_t n_gen = (size_t)ceil(bar0 + (double)bars * spb - 1e-9) - start;
     int fs = info.n_keys + info.n_beat_features;
     /* Pad the prime with silent frames up to the bar line (the model hears
      * the rest as it would in a song). */
@@ -269,8 +292,7 @@ int main(int argc, char **argv)
             goto oom;
         memcpy(pr, prime->data, n_prime * (size_t)fs * sizeof *pr);
         for (size_t f = n_prime; f < start; f++)
-            rnnfx_midi_beat_features(rnnfx_midi_step_bar_beat(f, info.steps_per_quarter, ts_num,
-                                                              ts_den_pow),
+            rnnfx_midi_beat_features(rnnfx_midi_meter_bar_beat(&meter, f, info.steps_per_quarter),
                                      ts_num, pr + f * fs + info.n_keys, info.n_beat_features);
     }
     gen = calloc(n_gen * (size_t)fs, sizeof *gen);
@@ -282,7 +304,7 @@ int main(int argc, char **argv)
     RnnfxRng rng;
     rnnfx_rng_seed(&rng, (uint64_t)seed);
     RnnfxMidiSampling smp = {(float)temperature, (float)density, (int)max_notes};
-    RnnfxStatus st = rnnfx_midi_generate(inst, pr, start, n_gen, ts_num, ts_den_pow, &smp, &rng,
+    RnnfxStatus st = rnnfx_midi_generate(inst, pr, start, n_gen, &meter, &smp, &rng,
                                          gen, &err);
     free(pr);
     if (st != RNNFX_OK)
@@ -310,9 +332,10 @@ int main(int argc, char **argv)
     for (size_t f = 0; f < n_gen; f++)
         for (int k = 0; k < info.n_keys; k++)
             notes += gen[f * fs + k] > 0.5f && (f == 0 || !(gen[(f - 1) * fs + k] > 0.5f));
-    printf("rnnfx-generate: %s: %ld bar(s) of %d/%d (%zu grid steps, %zu notes) after %zu "
-           "input step(s), seed %ld, temperature %g\n",
-           out_path, bars, ts_num, 1 << ts_den_pow, n_gen, notes, n_prime, seed, temperature);
+    printf("rnnfx-generate: %s: %ld bar(s) of %d/%d (%zu grid steps from step %zu, %zu notes) "
+           "after %zu input step(s), seed %ld, temperature %g\n",
+           out_path, bars, ts_num, 1 << ts_den_pow, n_gen, start, notes, n_prime, seed,
+           temperature);
     rc = 0;
     goto done;
 oom:

@@ -42,6 +42,11 @@
 
 enum { SPLIT_TRAIN = 0, SPLIT_VALID, SPLIT_TEST };
 
+/* Grid steps of all the MIDI files read together (before --transpose):
+ * about 3 GB of inputs and targets at 88 keys. The Nottingham collection
+ * is about 0.5 M at sixteenths. */
+#define MIDI_MAX_TOTAL_FRAMES (1u << 22)
+
 typedef struct {
     char *name;
     float *in;  /* [n][frame_size] */
@@ -412,7 +417,7 @@ static int load_midi(const Options *o, SongList *songs)
         }
     if (refuse_existing(o) != 0)
         goto fail;
-    size_t skipped = 0, drums = 0, out_of_range = 0;
+    size_t skipped = 0, drums = 0, out_of_range = 0, total = 0;
     for (size_t i = 0; i < paths.n; i++) {
         RnnfxError err = {{0}};
         RnnfxMidiSong *song = NULL;
@@ -434,6 +439,20 @@ static int load_midi(const Options *o, SongList *songs)
             skipped++;
             rnnfx_midi_frames_free(fr);
             continue;
+        }
+        /* A song's frames follow from what its notes claim, not from its
+         * size: a 36-byte file holding one note for 2^18 ticks at division
+         * 1 is a million frames (385 MB as training data), and a folder
+         * of them ran to 8 GB. */
+        total += fr->n_frames;
+        if (total > MIDI_MAX_TOTAL_FRAMES) {
+            fprintf(stderr, "rnnfx-train: the songs up to %s come to %zu grid steps, more than "
+                            "the %u (%.1f GB of training data) this trainer holds; train on "
+                            "fewer or shorter files, or a coarser --grid\n",
+                    paths.v[i], total, MIDI_MAX_TOTAL_FRAMES,
+                    (double)MIDI_MAX_TOTAL_FRAMES * (double)fr->frame_size * 2 * sizeof(float) / 1e9);
+            rnnfx_midi_frames_free(fr);
+            goto fail;
         }
         Song *sg = songs_push(songs);
         if (!sg || song_from_frames(sg, paths.v[i], fr) != 0) {
