@@ -13,7 +13,7 @@
  * back to the same format round-trips exactly.
  *
  * What each target holds:
- *   AIDA-X: one LSTM or GRU layer of 8, 12, 16, 20, 32, 40, 64 or 80 units
+ *   AIDA-X: one LSTM or GRU layer of 8, 12, 16, 20, 24, 32, 40, 64 or 80 units
  *     (the sizes the AIDA-X plugin is built for), 1 to 3 inputs (audio then
  *     knobs), one output, optional skip, positive in/out gains (written in
  *     dB), zero initial state. AIDA-X knobs have no ranges: its plugin

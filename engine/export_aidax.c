@@ -173,7 +173,8 @@ static int has_initial_state(const RnnfxModel *m)
 
 static int aidax_hidden_ok(int h)
 {
-    static const int sizes[] = {8, 12, 16, 20, 32, 40, 64, 80};
+    /* the sizes its model_variant.hpp instantiates (24 since 2023) */
+    static const int sizes[] = {8, 12, 16, 20, 24, 32, 40, 64, 80};
     for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++)
         if (sizes[i] == h)
             return 1;
@@ -221,7 +222,7 @@ RnnfxStatus rnnfx_export_aidax_check(const RnnfxModel *m, const RnnfxExportOptio
                           a->n_layers, hint);
     if (!aidax_hidden_ok(a->layers[0].hidden_size) && !opts->generic_rtneural)
         return rnnfx_fail(err, RNNFX_ERR_UNSUPPORTED,
-                          "the model has %d units; the AIDA-X plugin runs 8, 12, 16, 20, 32, 40, "
+                          "the model has %d units; the AIDA-X plugin runs 8, 12, 16, 20, 24, 32, 40, "
                           "64 or 80%s",
                           a->layers[0].hidden_size, hint);
     if (a->output_size != 1 && !opts->generic_rtneural)

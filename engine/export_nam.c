@@ -13,6 +13,7 @@
  *
  * Thread: not audio.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,6 +103,26 @@ RnnfxStatus rnnfx_export_nam(const RnnfxModel *m, const RnnfxExportOptions *opts
                           "%s\"date\": {\"year\": %d, \"month\": %d, \"day\": %d, \"hour\": %d, "
                           "\"minute\": %d, \"second\": %d}",
                           first ? "" : ", ", y, mo, d, hh, mi, s);
+        first = 0;
+    }
+    /* what NAM players act on (loudness to normalise, the levels to
+     * calibrate), and what identifies the capture: its description (an
+     * AIDA-X capture's licence is in it) and its error */
+    static const char *const level[] = {"loudness", "input_level_dbu", "output_level_dbu"};
+    const double lv[] = {meta->loudness_db, meta->input_level_dbu, meta->output_level_dbu};
+    for (int k = 0; k < 3; k++)
+        if (isfinite(lv[k])) {
+            rnnfx_text_printf(&t, "%s\"%s\": %.17g", first ? "" : ", ", level[k], lv[k]);
+            first = 0;
+        }
+    if (meta->description[0]) {
+        rnnfx_text_printf(&t, "%s\"description\": ", first ? "" : ", ");
+        rnnfx_text_json_string(&t, meta->description);
+        first = 0;
+    }
+    if (meta->esr >= 0) {
+        rnnfx_text_printf(&t, "%s\"training\": {\"validation_esr\": %.17g}", first ? "" : ", ",
+                          meta->esr);
         first = 0;
     }
     rnnfx_text_printf(&t, "%s\"exported_by\": \"rnnfx\"},\n", first ? "" : ", ");

@@ -65,16 +65,34 @@ static void read_meta(struct json_object *root, RnnfxMeta *meta)
         snprintf(meta->date, sizeof meta->date, "%04d-%02d-%02dT%02d:%02d:%02d", f[0], f[1],
                  f[2], f[3], f[4], f[5]);
 
-    /* gear and tone go to the description: they identify the capture */
+    /* a description (rnnfx's NAM export writes one: an AIDA-X capture's
+     * licence travels in it), then gear and tone: they identify the capture */
+    rnnfx_json_copy_string(md, "description", meta->description, sizeof meta->description);
     static const char *const gear[] = {"gear_make", "gear_model", "gear_type", "tone_type"};
     for (size_t k = 0; k < sizeof gear / sizeof *gear; k++) {
         char val[128];
         if (!rnnfx_json_copy_string(md, gear[k], val, sizeof val))
             continue;
         size_t len = strlen(meta->description);
+        if (strstr(meta->description, gear[k]))
+            continue; /* an rnnfx export's description has them already */
         snprintf(meta->description + len, sizeof meta->description - len, "%s%s: %s",
                  len ? "; " : "", gear[k], val);
     }
+    double g;
+    if (rnnfx_json_number(rnnfx_json_member(md, "gain"), &g) && isfinite(g) &&
+        !strstr(meta->description, "gain: ")) {
+        size_t len = strlen(meta->description);
+        snprintf(meta->description + len, sizeof meta->description - len, "%sgain: %g",
+                 len ? "; " : "", g);
+    }
+    /* the levels NAM players normalise and calibrate with */
+    static const char *const level[] = {"loudness", "input_level_dbu", "output_level_dbu"};
+    double *dst[] = {&meta->loudness_db, &meta->input_level_dbu, &meta->output_level_dbu};
+    for (int k = 0; k < 3; k++)
+        if (rnnfx_json_number(rnnfx_json_member(md, level[k]), &g) && isfinite(g) &&
+            fabs(g) < 1000)
+            *dst[k] = g;
     double esr;
     struct json_object *training = rnnfx_json_member(md, "training");
     if (rnnfx_json_number(rnnfx_json_member(training, "validation_esr"), &esr) && isfinite(esr) &&

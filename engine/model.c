@@ -179,6 +179,7 @@ static void meta_defaults(RnnfxMeta *meta)
     meta->input_gain = 1.0f;
     meta->output_gain = 1.0f;
     meta->esr = -1.0;
+    meta->loudness_db = meta->input_level_dbu = meta->output_level_dbu = NAN;
     strcpy(meta->source_format, "rnnfx");
     meta->midi.steps_per_quarter = 4;
     meta->midi.low_key = 21;

@@ -112,6 +112,10 @@ typedef struct {
     char description[1024];
     char source_format[32]; /* "rnnfx", "aidax", "coreaudioml", "nam" */
     double esr;            /* training/test error-to-signal ratio; < 0 unknown */
+    /* Levels a player may act on (Neural Amp Modeler files carry them; NaN
+     * unknown): the output's loudness in dB, and the interface levels in
+     * dBu that 0 dBFS stood for when the device was captured. */
+    double loudness_db, input_level_dbu, output_level_dbu;
     char training[4096];   /* a JSON object as text (trainer settings), or "" */
     RnnfxMidiInfo midi;
 } RnnfxMeta;

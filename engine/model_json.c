@@ -217,7 +217,10 @@ static RnnfxStatus read_string(json_object *o, const char *key, char *dst, size_
         return RNNFX_OK;
     if (!json_object_is_type(v, json_type_string))
         return rnnfx_fail(err, RNNFX_ERR_INVALID, "%s: \"%s\" must be a string", where, key);
-    snprintf(dst, cap, "%s", json_object_get_string(v));
+    /* text for display: a longer one is cut to the field, on a character
+     * boundary (a cut UTF-8 sequence came back as U+FFFD) */
+    dst[0] = '\0';
+    rnnfx_json_copy_string(o, key, dst, cap);
     return RNNFX_OK;
 }
 
@@ -260,7 +263,8 @@ static const char *const LAYER_KEYS[] = {
     "bias_ih", "bias_hh", "peephole_weights", "initial_h", "initial_c", NULL};
 static const char *const DENSE_KEYS[] = {"weight", "bias", NULL};
 static const char *const METADATA_KEYS[] = {"name", "author", "date", "description",
-                                            "source_format", "esr", "training", NULL};
+                                            "source_format", "esr", "training", "loudness",
+                                            "input_level_dbu", "output_level_dbu", NULL};
 static const char *const MIDI_KEYS[] = {"steps_per_quarter", "low_key", "keys", "beat_features",
                                         NULL};
 
@@ -472,13 +476,22 @@ static RnnfxStatus read_meta(json_object *root, const RnnfxLoadOptions *opts, Rn
         TRY(read_string(md, "source_format", meta->source_format, sizeof meta->source_format,
                         "metadata", err));
         TRY(read_double(md, "esr", -1.0, &meta->esr, "metadata", err));
+        TRY(read_double(md, "loudness", NAN, &meta->loudness_db, "metadata", err));
+        TRY(read_double(md, "input_level_dbu", NAN, &meta->input_level_dbu, "metadata", err));
+        TRY(read_double(md, "output_level_dbu", NAN, &meta->output_level_dbu, "metadata", err));
         json_object *tr = get(md, "training");
         if (tr && !json_object_is_type(tr, json_type_object))
             return rnnfx_fail(err, RNNFX_ERR_INVALID, "metadata: \"training\" must be an object");
         if (tr) {
+            /* refused rather than dropped: a save of the model would
+             * lose it without a word */
             const char *s = json_object_to_json_string_ext(tr, JSON_C_TO_STRING_PLAIN);
-            if (strlen(s) < sizeof meta->training)
-                strcpy(meta->training, s);
+            if (strlen(s) >= sizeof meta->training)
+                return rnnfx_fail(err, RNNFX_ERR_INVALID,
+                                  "metadata: \"training\" is %zu characters as JSON; this rnnfx "
+                                  "keeps at most %zu",
+                                  strlen(s), sizeof meta->training - 1);
+            strcpy(meta->training, s);
         }
     }
     if (rnnfx_model_arch(m)->kind == RNNFX_KIND_MIDI_FRAMES) {
@@ -556,6 +569,15 @@ RnnfxStatus rnnfx_model_load_memory(const char *data, size_t len, const RnnfxLoa
     if (len > RNNFX_MAX_FILE_BYTES)
         return rnnfx_fail(err, RNNFX_ERR_LIMIT, "%zu bytes; model files are limited to %u", len,
                           RNNFX_MAX_FILE_BYTES);
+    /* A UTF-8 byte order mark (some Windows editors write one) is skipped,
+     * as the readers of NAM, AIDA-X and Proteus files (nlohmann::json) do. */
+    if (len >= 3 && (unsigned char)data[0] == 0xEF && (unsigned char)data[1] == 0xBB &&
+        (unsigned char)data[2] == 0xBF) {
+        data += 3;
+        len -= 3;
+        if (len == 0)
+            return rnnfx_fail(err, RNNFX_ERR_PARSE, "the file is empty (a byte order mark only)");
+    }
     const char *kind = non_model_kind(data, len);
     if (kind)
         return rnnfx_fail(err, RNNFX_ERR_FORMAT,
@@ -756,6 +778,12 @@ RnnfxStatus rnnfx_model_to_json(const RnnfxModel *m, char **out_text, RnnfxError
     rnnfx_text_printf(&o, ",\n    \"source_format\": ");
     rnnfx_text_json_string(&o, meta->source_format);
     rnnfx_text_printf(&o, ",\n    \"esr\": %.9g", meta->esr);
+    if (isfinite(meta->loudness_db))
+        rnnfx_text_printf(&o, ",\n    \"loudness\": %.17g", meta->loudness_db);
+    if (isfinite(meta->input_level_dbu))
+        rnnfx_text_printf(&o, ",\n    \"input_level_dbu\": %.17g", meta->input_level_dbu);
+    if (isfinite(meta->output_level_dbu))
+        rnnfx_text_printf(&o, ",\n    \"output_level_dbu\": %.17g", meta->output_level_dbu);
     if (meta->training[0]) {
         /* Embed the trainer's settings only if they are a valid JSON object,
          * so a bad string can never make an unreadable file. */

@@ -789,7 +789,18 @@ static void test_roundtrip_files(void **state)
         RnnfxModel *m = load_ok(nam[i], NULL);
         RnnfxModel *back = round_trip(nam[i], m, rnnfx_export_nam, NULL, NULL);
         assert_same_model(nam[i], m, back);
-        printf("  nam round trip   %-52s bit-identical\n", nam[i]);
+        /* and what NAM players act on: loudness and calibration levels
+         * (the export once dropped them), and the description */
+        const RnnfxMeta *a = rnnfx_model_meta_const(m), *b = rnnfx_model_meta_const(back);
+        assert_true(isfinite(a->loudness_db));
+        assert_true(a->loudness_db == b->loudness_db);
+        assert_true(a->input_level_dbu == b->input_level_dbu ||
+                    (isnan(a->input_level_dbu) && isnan(b->input_level_dbu)));
+        assert_true(a->output_level_dbu == b->output_level_dbu ||
+                    (isnan(a->output_level_dbu) && isnan(b->output_level_dbu)));
+        assert_string_equal(a->description, b->description);
+        printf("  nam round trip   %-52s bit-identical, loudness %.2f dB kept\n", nam[i],
+               b->loudness_db);
         rnnfx_model_free(back);
         rnnfx_model_free(m);
     }
@@ -821,6 +832,17 @@ static void test_roundtrip_files(void **state)
     e = rnnfx_test_max_abs_diff(ya, yb, 2000);
     printf("  aidax (gains) -> nam: max output difference %.2e\n", e);
     assert_true(e <= 1e-5);
+    rnnfx_model_free(back);
+    rnnfx_model_free(m);
+
+    /* AIDA-X -> NAM keeps a capture's licence (it is in the description)
+     * and its error; the NAM export once wrote neither */
+    m = load_ok("deerinkstudios_tw40_blues_deluxe_lstm12_selftest.json", NULL);
+    assert_non_null(strstr(rnnfx_model_meta_const(m)->description, "CC BY-NC-ND"));
+    back = round_trip("aidax licence -> nam", m, rnnfx_export_nam, NULL, NULL);
+    assert_string_equal(rnnfx_model_meta_const(m)->description,
+                        rnnfx_model_meta_const(back)->description);
+    assert_true(rnnfx_model_meta_const(m)->esr == rnnfx_model_meta_const(back)->esr);
     rnnfx_model_free(back);
     rnnfx_model_free(m);
 }
@@ -1056,7 +1078,7 @@ static void test_export_refusals(void **state)
     rnnfx_model_free(m);
 
     RnnfxCell peep[1] = {RNNFX_CELL_LSTM};
-    int h12[1] = {12}, h24[1] = {24};
+    int h12[1] = {12}, h24[1] = {24}, h28[1] = {28};
     arch_of(&a, 1, peep, h12, 1, 0);
     a.layers[0].peephole = 1;
     m = random_model(&a, 1, 0, 0);
@@ -1077,9 +1099,20 @@ static void test_export_refusals(void **state)
     expect_refusal("aidax: 4 inputs", m, rnnfx_export_aidax, NULL, "at most 3");
     rnnfx_model_free(m);
 
+    arch_of(&a, 1, lstm, h28, 1, 0);
+    m = random_model(&a, 4, 0, 0);
+    expect_refusal("aidax: 28 units", m, rnnfx_export_aidax, NULL, "8, 12, 16, 20, 24");
+    rnnfx_model_free(m);
+    /* 24 units: the AIDA-X plugin runs them (since 2023), so they export */
     arch_of(&a, 1, lstm, h24, 1, 0);
     m = random_model(&a, 4, 0, 0);
-    expect_refusal("aidax: 24 units", m, rnnfx_export_aidax, NULL, "8, 12, 16");
+    {
+        char *text = NULL;
+        size_t len = 0;
+        RnnfxError err = {{0}};
+        assert_int_equal(rnnfx_export_aidax(m, NULL, &text, &len, &err), RNNFX_OK);
+        free(text);
+    }
     rnnfx_model_free(m);
 
     arch_of(&a, 1, lstm, h12, 1, 0);

@@ -454,6 +454,11 @@ static void test_round_trip(void **state)
     for (size_t i = 0; i < sizeof RT / sizeof RT[0]; i++) {
         const RtSpec *s = &RT[i];
         RnnfxModel *m = rt_model(s, 40 + i);
+        if (i == 0) { /* levels (NAM's metadata) when known */
+            rnnfx_model_meta(m)->loudness_db = -37.84;
+            rnnfx_model_meta(m)->input_level_dbu = 18.3;
+            rnnfx_model_meta(m)->output_level_dbu = 12.3;
+        }
         char path[1024];
         snprintf(path, sizeof path, "%s/rt-%s.json", g_tmp, s->name);
         RnnfxError err;
@@ -476,6 +481,26 @@ static void test_round_trip(void **state)
         assert_int_equal(rnnfx_model_to_json(back2, &t2, &err), RNNFX_OK);
         assert_string_equal(t1, t2);
         assert_models_equal(s->name, m, back2);
+        const RnnfxMeta *bm = rnnfx_model_meta_const(back2);
+        if (i == 0)
+            assert_true(bm->loudness_db == -37.84 && bm->input_level_dbu == 18.3 &&
+                        bm->output_level_dbu == 12.3);
+        else
+            assert_true(isnan(bm->loudness_db) && isnan(bm->input_level_dbu) &&
+                        isnan(bm->output_level_dbu));
+        /* the same text after a UTF-8 byte order mark reads the same */
+        {
+            size_t n1 = strlen(t1);
+            char *bom = malloc(n1 + 4);
+            assert_non_null(bom);
+            memcpy(bom, "\xEF\xBB\xBF", 3);
+            memcpy(bom + 3, t1, n1 + 1);
+            RnnfxModel *bb = NULL;
+            assert_int_equal(rnnfx_model_load_memory(bom, n1 + 3, NULL, &bb, &err), RNNFX_OK);
+            assert_models_equal(s->name, m, bb);
+            rnnfx_model_free(bb);
+            free(bom);
+        }
         /* the text is valid JSON numbers only: no nan/inf spellings */
         assert_null(strstr(t1, "nan"));
         assert_null(strstr(t1, "inf"));
@@ -665,6 +690,43 @@ static void test_assumed_rate(void **state)
     free(base);
 }
 
+/* Trainer settings too long to keep are refused, not dropped (a save of
+ * the model lost them without a word). */
+static void test_long_training_refused(void **state)
+{
+    (void)state;
+    size_t len;
+    char *base = read_data("tests/data/bad/good_base.json", &len);
+    assert_non_null(base);
+    char notes[4201];
+    memset(notes, 'x', 4200);
+    notes[4200] = '\0';
+    for (int big = 0; big < 2; big++) {
+        json_object *root = json_tokener_parse(base);
+        assert_non_null(root);
+        json_object *md = NULL;
+        assert_true(json_object_object_get_ex(root, "metadata", &md));
+        json_object *tr = json_object_new_object();
+        json_object_object_add(tr, "notes", json_object_new_string(big ? notes : "short"));
+        json_object_object_add(md, "training", tr);
+        const char *text = json_object_to_json_string(root);
+        RnnfxModel *m = NULL;
+        RnnfxError err;
+        RnnfxStatus st = rnnfx_model_load_memory(text, strlen(text), NULL, &m, &err);
+        if (big) {
+            assert_int_equal(st, RNNFX_ERR_INVALID);
+            assert_non_null(strstr(err.msg, "\"training\""));
+            assert_non_null(strstr(err.msg, "at most 4095"));
+        } else {
+            assert_int_equal(st, RNNFX_OK);
+            assert_non_null(strstr(rnnfx_model_meta_const(m)->training, "short"));
+        }
+        rnnfx_model_free(m);
+        json_object_put(root);
+    }
+    free(base);
+}
+
 static void test_unknown_keys(void **state)
 {
     (void)state;
@@ -745,6 +807,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bad_files),
         cmocka_unit_test(test_unknown_keys),
+        cmocka_unit_test(test_long_training_refused),
         cmocka_unit_test(test_assumed_rate),
         cmocka_unit_test(test_truncation_and_corruption),
         cmocka_unit_test(test_file_errors),

@@ -272,6 +272,11 @@ static void print_text(const char *path, const RnnfxModel *model, const Cost *co
     if (m->esr >= 0)
         printf("  training error: ESR %.6g (%.2f dB)\n", m->esr,
                m->esr > 0 ? 10.0 * log10(m->esr) : -INFINITY);
+    if (isfinite(m->loudness_db))
+        printf("  loudness:       %.2f dB\n", m->loudness_db);
+    if (isfinite(m->input_level_dbu) || isfinite(m->output_level_dbu))
+        printf("  levels:         0 dBFS in = %.2f dBu, 0 dBFS out = %.2f dBu\n",
+               m->input_level_dbu, m->output_level_dbu);
     else
         printf("  training error: unknown\n");
     if (m->training[0] && strcmp(m->training, "{}") != 0)
@@ -359,6 +364,14 @@ static json_object *json_text(const RnnfxModel *model, const char *path, const C
     json_object_object_add(meta, "author", json_object_new_string(m->author));
     json_object_object_add(meta, "date", json_object_new_string(m->date));
     json_object_object_add(meta, "description", json_object_new_string(m->description));
+    json_object_object_add(meta, "loudness",
+                           isfinite(m->loudness_db) ? json_object_new_double(m->loudness_db) : NULL);
+    json_object_object_add(meta, "input_level_dbu", isfinite(m->input_level_dbu)
+                                                        ? json_object_new_double(m->input_level_dbu)
+                                                        : NULL);
+    json_object_object_add(meta, "output_level_dbu",
+                           isfinite(m->output_level_dbu) ? json_object_new_double(m->output_level_dbu)
+                                                         : NULL);
     json_object_object_add(o, "metadata", meta);
     json_object_object_add(o, "esr", m->esr >= 0 ? json_object_new_double(m->esr) : NULL);
     if (m->training[0]) {
