@@ -249,10 +249,10 @@ static int audio_cb(const void *input, void *output, unsigned long frames,
         for (int c = 0; c < L->out_ch; c++)
             memset(out[c], 0, frames * sizeof(float));
     } else {
-        /* Any period length: the chain takes any length, but an input
-         * channel the device lacks reads L->silence, so the period is
-         * worked through in slices of at most that buffer's length
-         * (one slice for every usual period). */
+        /* Any period length: the chain takes any length, but a stream
+         * with no input channel at all would read L->silence, so the
+         * period is worked through in slices of at most that buffer's
+         * length (one slice for every usual period). */
         const unsigned long slice = sizeof L->silence / sizeof L->silence[0];
         float in_peak = 0.0f, out_peak = 0.0f;
         for (unsigned long off = 0; off < frames; off += slice) {
@@ -260,7 +260,10 @@ static int audio_cb(const void *input, void *output, unsigned long frames,
             const float *cin[2];
             float *cout[2];
             for (int c = 0; c < L->chain_ch; c++) {
-                cin[c] = c < L->in_ch ? in[c] + off : L->silence;
+                /* a mono device feeds both channels of a stereo chain (a
+                 * guitar into a stereo cabinet response), as it feeds
+                 * every output of a mono one */
+                cin[c] = L->in_ch > 0 ? in[c < L->in_ch ? c : 0] + off : L->silence;
                 cout[c] = out[c < L->out_ch ? c : 0] + off;
             }
             for (int c = 0; c < L->chain_ch; c++)
