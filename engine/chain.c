@@ -30,6 +30,7 @@
 #include <string.h>
 
 #include "convolver.h"
+#include "fpmode.h"
 #include "resample.h"
 
 #define CHAIN_KNOB_STEP 32        /* knobs move once per this many samples */
@@ -1132,6 +1133,11 @@ void rnnfx_chain_process_multi(RnnfxChain *c, const float *const *in, float *con
                                size_t n)
 {
     if (!c || !in || !out) return;
+    /* The whole chain (resamplers, cabinet, gains and mix too, not just the
+     * model) under flush-to-zero: a quiet tail never takes the denormal
+     * slow path, and the output does not depend on the mode the host runs
+     * its audio thread in (rnnfx-process and a DAW give the same bits). */
+    RnnfxFpMode fp = rnnfx_fp_enter();
     size_t off = 0;
     while (off < n) {
         size_t len = n - off;
@@ -1146,6 +1152,7 @@ void rnnfx_chain_process_multi(RnnfxChain *c, const float *const *in, float *con
         process_chunk(c, in, out, len, off);
         off += len;
     }
+    rnnfx_fp_leave(fp);
 }
 
 void rnnfx_chain_process(RnnfxChain *c, const float *in, float *out, size_t n)

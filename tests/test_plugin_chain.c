@@ -28,6 +28,10 @@
 
 #include <cmocka.h>
 
+#if defined(__x86_64__) || defined(__i386__)
+#include <xmmintrin.h>
+#endif
+
 #include "chain.h"
 #include "enginetest.h"
 
@@ -232,6 +236,46 @@ static void test_chunking_and_reset(void **state)
     rnnfx_chain_free(c);
     rnnfx_chain_free(d);
     rnnfx_model_free(m);
+}
+
+/* The host's floating-point mode does not reach the output: a host that
+ * runs its audio thread with flush-to-zero and denormals-are-zero (as many
+ * DAWs do) gets the same bits as rnnfx-process, which does not, on a
+ * signal whose resampling and mixing meet denormals (a quiet tail). */
+static void test_host_fp_mode_invisible(void **state)
+{
+    (void)state;
+#if defined(__x86_64__) || defined(__i386__)
+    RnnfxModel *m = identity_model(48000.0); /* y = x: the wet path stays quiet too */
+    const size_t n = 6000;
+    float *x = malloc(n * sizeof(float)), *a = malloc(n * sizeof(float)),
+          *b = malloc(n * sizeof(float));
+    assert_true(x && a && b);
+    rnnfx_test_signal(x, n, 4);
+    for (size_t i = n / 2; i < n; i++)
+        x[i] *= 1e-36f * (float)(n - i) / (float)n; /* down into denormals */
+    RnnfxChainControls ctl;
+    rnnfx_chain_controls_init(&ctl);
+    ctl.mix = 0.5f;
+    RnnfxChain *c = new_chain_ctl(m, 44100.0, 1, 512, &ctl);
+    RnnfxChain *d = new_chain_ctl(m, 44100.0, 1, 512, &ctl);
+    rnnfx_chain_process(c, x, a, n);
+    const unsigned csr = _mm_getcsr();
+    _mm_setcsr(csr | 0x8040u); /* FTZ | DAZ, as the host set them */
+    rnnfx_chain_process(d, x, b, n);
+    const unsigned after = _mm_getcsr();
+    _mm_setcsr(csr);
+    assert_int_equal(after, csr | 0x8040u); /* and the host's mode is left as it was */
+    assert_memory_equal(a, b, n * sizeof(float));
+    free(x);
+    free(a);
+    free(b);
+    rnnfx_chain_free(c);
+    rnnfx_chain_free(d);
+    rnnfx_model_free(m);
+#else
+    skip();
+#endif
 }
 
 static void test_gains_mix_bypass(void **state)
@@ -683,6 +727,7 @@ int main(void)
         cmocka_unit_test(test_resampler_choice_and_extreme_ratios),
         cmocka_unit_test(test_chunking_and_reset),
         cmocka_unit_test(test_gains_mix_bypass),
+        cmocka_unit_test(test_host_fp_mode_invisible),
         cmocka_unit_test(test_controls_land_on_target),
         cmocka_unit_test(test_pending_core_block_independent),
         cmocka_unit_test(test_bypassed_swap_no_jump),
