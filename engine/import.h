@@ -90,6 +90,11 @@ long rnnfx_json_array_len(struct json_object *o);
  * present but not a plausible rate (1 kHz to 1.536 MHz). */
 int rnnfx_json_sample_rate(struct json_object *o, double *rate);
 
+/* 3 when data begins with a UTF-8 byte order mark, else 0: the bytes to
+ * skip before parsing (some Windows editors write one, and the readers of
+ * NAM, AIDA-X and Proteus files skip it). */
+size_t rnnfx_json_bom_len(const char *data, size_t len);
+
 /* Copies a string member into dst (truncated to size-1, NUL-terminated) if it
  * exists and is a non-empty string; returns 1 if it copied. */
 int rnnfx_json_copy_string(struct json_object *obj, const char *key, char *dst, size_t size);

@@ -175,6 +175,14 @@ int rnnfx_json_sample_rate(struct json_object *o, double *rate)
     return 1;
 }
 
+size_t rnnfx_json_bom_len(const char *data, size_t len)
+{
+    return data && len >= 3 && (unsigned char)data[0] == 0xEF && (unsigned char)data[1] == 0xBB &&
+                   (unsigned char)data[2] == 0xBF
+               ? 3
+               : 0;
+}
+
 int rnnfx_json_copy_string(struct json_object *obj, const char *key, char *dst, size_t size)
 {
     struct json_object *v = rnnfx_json_member(obj, key);

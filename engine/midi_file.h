@@ -90,9 +90,11 @@ RnnfxStatus rnnfx_midi_song_new(int division, RnnfxMidiSong **out, RnnfxError *e
 RnnfxStatus rnnfx_midi_song_add(RnnfxMidiSong *song, const RnnfxMidiEvent *ev, RnnfxError *err);
 
 /* Serialises a song as an SMF image: one track per distinct `track` value
- * (format 0 if there is only one), events sorted stably by tick, note-offs
- * before note-ons at equal ticks on the same key so re-struck notes stay
- * balanced. *out is malloc'd; the caller frees it. Thread: not audio. */
+ * (format 0 if there is only one), events sorted stably by tick, tempo and
+ * time signatures first at equal ticks, notes in the order they were added
+ * (a parsed song's file order: "on, off" at one tick stays a zero-length
+ * note, "off, on" a re-struck one). *out is malloc'd; the caller frees it.
+ * Thread: not audio. */
 RnnfxStatus rnnfx_midi_serialize(const RnnfxMidiSong *song, uint8_t **out, size_t *out_len,
                                  RnnfxError *err);
 

@@ -254,6 +254,31 @@ done:
     return s;
 }
 
+double rnnfx_midi_song_bar_beat(const RnnfxMidiSong *song, uint64_t f, int steps_per_quarter,
+                                int *num)
+{
+    const uint64_t steps = steps_per_quarter < 1 ? 1 : (uint64_t)steps_per_quarter;
+    const int div = song && song->division > 0 ? song->division : 1;
+    const uint64_t pos_x = f * (uint64_t)div; /* = the step's tick · steps */
+    uint64_t ts_tick = 0;
+    int n = 4, den_pow = 2;
+    for (size_t i = 0; song && i < song->n_events && song->events[i].tick * steps <= pos_x; i++)
+        if (song->events[i].type == RNNFX_MIDI_TIME_SIG) {
+            ts_tick = song->events[i].tick;
+            n = song->events[i].ts_num;
+            den_pow = song->events[i].ts_den_pow;
+        }
+    if (n < 1)
+        n = 4;
+    if (den_pow < 0 || den_pow > 6)
+        den_pow = 2;
+    if (num)
+        *num = n;
+    const double ticks = (double)(pos_x - ts_tick * steps) / (double)steps;
+    const double beat_ticks = (double)div * 4.0 / (double)(1 << den_pow);
+    return fmod(ticks / beat_ticks, (double)n);
+}
+
 void rnnfx_midi_frames_free(RnnfxMidiFrames *frames)
 {
     if (!frames)

@@ -74,6 +74,14 @@ RnnfxStatus rnnfx_midi_info_check(const RnnfxMidiInfo *info, RnnfxError *err);
 RnnfxStatus rnnfx_midi_frames_from_song(const RnnfxMidiSong *song, const RnnfxMidiInfo *info,
                                         RnnfxMidiFrames **out, RnnfxError *err);
 
+/* The beat position within the bar at grid step f of a song, under the
+ * time signature in force there (4/4 before the first), as
+ * rnnfx_midi_frames_from_song computes its beat features; *num gets that
+ * signature's beats per bar. The song's events must be in time order (as
+ * read). Thread: any. */
+double rnnfx_midi_song_bar_beat(const RnnfxMidiSong *song, uint64_t f, int steps_per_quarter,
+                                int *num);
+
 /* Frees frames; NULL is a no-op. Thread: not audio. */
 void rnnfx_midi_frames_free(RnnfxMidiFrames *frames);
 

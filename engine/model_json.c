@@ -569,15 +569,11 @@ RnnfxStatus rnnfx_model_load_memory(const char *data, size_t len, const RnnfxLoa
     if (len > RNNFX_MAX_FILE_BYTES)
         return rnnfx_fail(err, RNNFX_ERR_LIMIT, "%zu bytes; model files are limited to %u", len,
                           RNNFX_MAX_FILE_BYTES);
-    /* A UTF-8 byte order mark (some Windows editors write one) is skipped,
-     * as the readers of NAM, AIDA-X and Proteus files (nlohmann::json) do. */
-    if (len >= 3 && (unsigned char)data[0] == 0xEF && (unsigned char)data[1] == 0xBB &&
-        (unsigned char)data[2] == 0xBF) {
-        data += 3;
-        len -= 3;
-        if (len == 0)
-            return rnnfx_fail(err, RNNFX_ERR_PARSE, "the file is empty (a byte order mark only)");
-    }
+    const size_t bom = rnnfx_json_bom_len(data, len);
+    data += bom;
+    len -= bom;
+    if (len == 0)
+        return rnnfx_fail(err, RNNFX_ERR_PARSE, "the file is empty (a byte order mark only)");
     const char *kind = non_model_kind(data, len);
     if (kind)
         return rnnfx_fail(err, RNNFX_ERR_FORMAT,

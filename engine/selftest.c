@@ -108,8 +108,10 @@ RnnfxStatus rnnfx_selftest_vectors_load(const char *path, RnnfxSelftestVectors *
         free(data);
         return rnnfx_fail(err, RNNFX_ERR_NOMEM, "out of memory");
     }
-    struct json_object *root = len <= (size_t)0x7fffffff ? json_tokener_parse_ex(tok, data, (int)len)
-                                                         : NULL;
+    const size_t bom = rnnfx_json_bom_len(data, len); /* as the model loader */
+    struct json_object *root = len <= (size_t)0x7fffffff
+                                   ? json_tokener_parse_ex(tok, data + bom, (int)(len - bom))
+                                   : NULL;
     enum json_tokener_error jerr = json_tokener_get_error(tok);
     json_tokener_free(tok);
     free(data);

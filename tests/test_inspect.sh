@@ -92,6 +92,24 @@ if [ -d "$D" ]; then
     if [ -f "$f" ]; then
         "$INSPECT" --no-bench "$f" | grep -q "self-test:      passed: 2048 steps" ||
             fail "the AIDA-X file's own test vectors did not pass"
+        # after a UTF-8 byte order mark: the model and its self-test both read
+        printf '\357\273\277' >"$TMP/bom.json"
+        cat "$f" >>"$TMP/bom.json"
+        "$INSPECT" --no-bench "$TMP/bom.json" >"$TMP/bom.txt" 2>&1 &&
+            grep -q "self-test:      passed: 2048 steps" "$TMP/bom.txt" ||
+            { cat "$TMP/bom.txt"; fail "a byte order mark broke the file or its self-test"; }
+        # its training error is known: said once, never also "unknown"
+        [ "$(grep -c "training error:" "$TMP/bom.txt")" -eq 1 ] && ! grep -q "training error: unknown" "$TMP/bom.txt" ||
+            { cat "$TMP/bom.txt"; fail "the training error is not shown once"; }
+    fi
+    # a NAM file's loudness and calibration levels
+    nf="$D/namcore_example_lstm_1x3.nam"
+    if [ -f "$nf" ]; then
+        "$INSPECT" --no-bench "$nf" >"$TMP/nam.txt" 2>&1 || { cat "$TMP/nam.txt"; fail "$nf rejected"; }
+        for want in "loudness:       -37.84 dB" "input level:    0 dBFS = 18.30 dBu" \
+                    "output level:   0 dBFS = 12.30 dBu" "training error: unknown"; do
+            grep -qF "$want" "$TMP/nam.txt" || { cat "$TMP/nam.txt"; fail "NAM metadata: no '$want'"; }
+        done
     fi
     # the same file with its expected outputs changed: it reads, but plays
     # other than its author's engine did, so it is not valid, in the text,

@@ -125,6 +125,20 @@ grep -q "4 bar(s) of 3/16 (6 grid steps" "$tmp/gen3.log" || { cat "$tmp/gen3.log
 s=$(sed -n 's/.*grid steps from step \([0-9]*\),.*/\1/p' "$tmp/gen4.log")
 grep -q "2 bar(s) of 3/4 (12 grid steps" "$tmp/gen4.log" && [ -n "$s" ] && [ $(((s - 184) % 6)) -eq 0 ] ||
     { cat "$tmp/gen4.log"; fail "the continuation is not on a bar line of the input's last meter"; }
+# A primer with no notes whose 3/4 begins after a bar of 4/4 (tick 1920 at
+# division 480: step 8 of the eighth grid): the continuation starts there,
+# on its first bar line, not at step 0 (read backwards from the 3/4)
+/usr/bin/python3 - "$tmp/meter.mid" <<'PYEOF' || fail "cannot write the meter primer"
+import struct, sys
+ev = (b"\x00\xff\x58\x04\x04\x02\x18\x08" + bytes([0x8f, 0x00]) + b"\xff\x58\x04\x03\x02\x18\x08"
+      + b"\x00\xff\x2f\x00")
+open(sys.argv[1], "wb").write(b"MThd" + struct.pack(">IHHH", 6, 0, 1, 480) +
+                              b"MTrk" + struct.pack(">I", len(ev)) + ev)
+PYEOF
+"$GEN" -m "$tmp/m.json" -i "$tmp/meter.mid" -o "$tmp/meter-out.mid" --bars 2 >"$tmp/gen6.log" 2>&1 ||
+    { cat "$tmp/gen6.log"; fail "generate after a note-less primer failed"; }
+grep -q "2 bar(s) of 3/4 (12 grid steps from step 8," "$tmp/gen6.log" ||
+    { cat "$tmp/gen6.log"; fail "a note-less primer's continuation is not on the bar line of its last meter"; }
 # A primer with fewer ticks per quarter than grid steps (division 1 on an
 # eighth grid): the output gets a finer division, so no note has zero length
 # or is left sounding (one-step notes once landed on one tick, and the

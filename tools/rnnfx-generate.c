@@ -14,9 +14,10 @@
  * silence at --bpm and --time-signature. The same model, input, seed and
  * settings always give the same file.
  *
- * The continuation uses the input's first time signature for bar lengths
- * and beat features (a file that changes meter is continued in its first
- * one). Not a real-time program: see the LV2 plugin for that.
+ * The continuation starts on the first bar line after the input, in the
+ * time signature the input ends in (its bars counted from where that
+ * signature begins), and lasts N of its bars. Not a real-time program: see
+ * the LV2 plugin for that.
  */
 #include <errno.h>
 #include <math.h>
@@ -274,7 +275,7 @@ int main(int argc, char **argv)
      * downbeat, and end on the bar line `bars` later: the grid steps from
      * one to the other, each bar line rounded up to the grid. */
     double bar0 = 0.0;
-    if (n_prime) {
+    if (in_path) { /* (a meter that begins after the last note: its first bar line) */
         const double k = ceil(((double)n_prime - meter.origin) / spb - 1e-9);
         bar0 = meter.origin + (k > 0 ? k : 0) * spb;
     }
@@ -284,16 +285,22 @@ int main(int argc, char **argv)
     size_t n_gen = (size_t)ceil(bar0 + (double)bars * spb - 1e-9) - start;
     int fs = info.n_keys + info.n_beat_features;
     /* Pad the prime with silent frames up to the bar line (the model hears
-     * the rest as it would in a song). */
+     * the rest as it would in a song, in the song's meter there: the last
+     * one may begin only after the last note). */
     float *pr = NULL;
     if (start) {
         pr = calloc(start * (size_t)fs, sizeof *pr);
         if (!pr)
             goto oom;
-        memcpy(pr, prime->data, n_prime * (size_t)fs * sizeof *pr);
-        for (size_t f = n_prime; f < start; f++)
-            rnnfx_midi_beat_features(rnnfx_midi_meter_bar_beat(&meter, f, info.steps_per_quarter),
-                                     ts_num, pr + f * fs + info.n_keys, info.n_beat_features);
+        if (n_prime)
+            memcpy(pr, prime->data, n_prime * (size_t)fs * sizeof *pr);
+        for (size_t f = n_prime; f < start; f++) {
+            int num = ts_num;
+            const double bb = in_path
+                                  ? rnnfx_midi_song_bar_beat(song, f, info.steps_per_quarter, &num)
+                                  : rnnfx_midi_meter_bar_beat(&meter, f, info.steps_per_quarter);
+            rnnfx_midi_beat_features(bb, num, pr + f * fs + info.n_keys, info.n_beat_features);
+        }
     }
     gen = calloc(n_gen * (size_t)fs, sizeof *gen);
     inst = rnnfx_instance_new(model);

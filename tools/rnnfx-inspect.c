@@ -272,13 +272,14 @@ static void print_text(const char *path, const RnnfxModel *model, const Cost *co
     if (m->esr >= 0)
         printf("  training error: ESR %.6g (%.2f dB)\n", m->esr,
                m->esr > 0 ? 10.0 * log10(m->esr) : -INFINITY);
-    if (isfinite(m->loudness_db))
-        printf("  loudness:       %.2f dB\n", m->loudness_db);
-    if (isfinite(m->input_level_dbu) || isfinite(m->output_level_dbu))
-        printf("  levels:         0 dBFS in = %.2f dBu, 0 dBFS out = %.2f dBu\n",
-               m->input_level_dbu, m->output_level_dbu);
     else
         printf("  training error: unknown\n");
+    if (isfinite(m->loudness_db))
+        printf("  loudness:       %.2f dB\n", m->loudness_db);
+    if (isfinite(m->input_level_dbu))
+        printf("  input level:    0 dBFS = %.2f dBu\n", m->input_level_dbu);
+    if (isfinite(m->output_level_dbu))
+        printf("  output level:   0 dBFS = %.2f dBu\n", m->output_level_dbu);
     if (m->training[0] && strcmp(m->training, "{}") != 0)
         printf("  training:       %s\n", printable(m->training, pb, sizeof pb));
     if (!t->present)

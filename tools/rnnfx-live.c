@@ -763,7 +763,11 @@ static void key(App *a, int c)
         int k = a->selected_knob % arch->n_params;
         float unit = knob_unit(a, model, k);
         unit = (float)clampd(unit + (c == ']' ? 0.05 : -0.05), 0, 1);
-        set_knob(a, arch->params[k].name, rnnfx_chain_knob_denormalize(model, k, unit));
+        /* min + 1 * (max - min) can land an ulp past max in float: kept
+         * inside, so the range warning is only for values a user typed */
+        set_knob(a, arch->params[k].name,
+                 clampd(rnnfx_chain_knob_denormalize(model, k, unit), arch->params[k].min,
+                        arch->params[k].max));
         break;
     }
     case 'l': case 'L': {
