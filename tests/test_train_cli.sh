@@ -348,6 +348,23 @@ check "-o FOLDER refused before training (rc=$rc)" \
 check "different takes: warned that they may not be the same take" "grep -q 'not be the same take' '$T/mm.err'"
 check "matching takes: no such warning" "! grep -q 'same take' '$T/run1.err'"
 
+# a wet take 10000 samples (208 ms) late, beyond the 8192-sample delay
+# search: once found at a weak lobe inside the range (7564 samples, the
+# pair then trained to ESR 1.0), with no hint; now searched again over a
+# wider range and found at 10032 (the Muff's own 32 + 10000), whether the
+# wet file is that much longer or cut to the dry file's length
+if command -v sox > /dev/null 2>&1 && sox $DATA/wet_gx_muff.flac "$T/late.wav" pad 10000s 2> /dev/null &&
+    sox "$T/late.wav" "$T/late_cut.wav" trim 0 "$(soxi -s $DATA/dry.flac)s" 2> /dev/null; then
+    for w in late late_cut; do
+        "$TRAIN" -i $DATA/dry.flac -t "$T/$w.wav" -o "$T/$w.json" $FAST --epochs 1 \
+            --no-report --no-preset > "$T/$w.out" 2> "$T/$w.err"
+        check "a wet take 208 ms late ($w.wav) is found at its delay" \
+            "grep -q '^result .* delay=10032 ' '$T/$w.out' && grep -q 'beyond the usual search range' '$T/$w.out'"
+    done
+else
+    echo "skip: sox unavailable, the late-take checks are not run"
+fi
+
 # --channel picks a channel of multichannel files only: a stereo dry (the
 # DI on the right) with a mono wet trains (it used to fail on the wet:
 # "has 1 channel(s), --channel 1 does not exist")

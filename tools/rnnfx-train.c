@@ -842,6 +842,41 @@ static int load_pair(Pair *p, const Options *o, int *rate_io)
             fprintf(stderr, "rnnfx-train: %s / %s: %s\n", p->in_path, p->tg_path, err.msg);
             goto fail;
         }
+        /* A wet take more than 170 ms late (a DAW export that kept its
+         * pre-roll, a re-amp through a long loop) is out of the range
+         * searched: the search then ends at its edge, or on a weak lobe
+         * inside (clarity under 10; real pairs give 14-58). A distortion's residue
+         * kept the "another take?" hint below from firing, and such a lag
+         * trained to ESR 1.0. Then the search runs again over four times
+         * the range (a second or two), and its answer is kept if it lands
+         * inside that range with a clearer response, as clear as a real
+         * pair's (two different takes reach 9 there). */
+        const int at_edge = p->al.delay >= ao.max_lag - ao.max_lag / 16;
+        if (!o->delay_set && ao.max_lag < 65536 &&
+            (at_edge || p->al.confidence < 10 || (ny > nx && ny - nx > (size_t)ao.max_lag))) {
+            RnnfxAlignOptions wide = ao;
+            wide.max_lag = ao.max_lag * 4 < 65536 ? ao.max_lag * 4 : 65536;
+            RnnfxAlignResult w;
+            if (n >= (size_t)(wide.max_lag + wide.max_lead + 1) * 4 &&
+                rnnfx_align_detect(dx, dy, n, &wide, &w, &err) == RNNFX_OK) {
+                if (w.delay < wide.max_lag - wide.max_lag / 16 && w.confidence >= 14 &&
+                    w.confidence > p->al.confidence) {
+                    note(0, "%s: the delay is beyond the usual search range (%.0f ms): found "
+                            "searching up to %.0f ms",
+                         base_name(p->tg_path), 1000.0 * ao.max_lag / rx,
+                         1000.0 * wide.max_lag / rx);
+                    rnnfx_align_result_free(&p->al);
+                    p->al = w;
+                    ao = wide;
+                } else {
+                    rnnfx_align_result_free(&w);
+                }
+            }
+        }
+        if (!o->delay_set && p->al.delay >= ao.max_lag - ao.max_lag / 16)
+            note(1, "%s: the delay found (%d samples) is at the end of the range searched (%d): "
+                    "the wet take may be later still; if you know its delay, give --delay",
+                 base_name(p->tg_path), p->al.delay, ao.max_lag);
         if (!o->delay_set)
             delay = p->al.delay;
         else if (abs(p->al.delay) > 2)
@@ -855,8 +890,9 @@ static int load_pair(Pair *p, const Options *o, int *rate_io)
              base_name(p->tg_path), delay < 0 ? -delay : delay, 1000.0 * abs(delay) / rx,
              delay < 0 ? "ahead of" : "behind", inverted ? ", polarity inverted" : "", p->al.confidence);
         if (p->al.xcorr_lag != p->al.delay || p->al.xcorr_inverted != p->al.inverted)
-            note(0, "(plain cross-correlation would have said %d samples%s: not used, see the report)",
-                 p->al.xcorr_lag, p->al.xcorr_inverted ? ", inverted" : "");
+            note(0, "(plain cross-correlation would have said %d samples%s: not used%s)",
+                 p->al.xcorr_lag, p->al.xcorr_inverted ? ", inverted" : "",
+                 o->no_report || o->evaluate ? "" : ", see the report");
         if (p->al.confidence < 4)
             note(1, "%s: no clear linear response from dry to wet (clarity %.1f): the files may not "
                     "belong together, or the delay is over %d samples; set --delay if you know it",
