@@ -313,6 +313,32 @@ static void core_apply_knobs(RnnfxChainCore *core, const RnnfxChain *chain)
     }
 }
 
+/* Knobs away from their defaults move the rest state, and a core starting
+ * from the default's rest clicked (DS-1 capture, knob at 1: -23 dBFS in
+ * the first 5 ms of every render where silence settles at -78). So where
+ * the controls snap (a new chain's first controls, the first after a
+ * reset) to knobs off their defaults, the core settles again there: the
+ * same RNNFX_CHAIN_SETTLE_SAMPLES of silence per channel as when it was
+ * built, into its own buffers (no allocation), as bounded work on the
+ * thread that processes. rnnfx-process and the plugin snap at the same
+ * point, so they still give the same samples. */
+static void core_settle_knobs(RnnfxChainCore *core)
+{
+    const RnnfxArch *a = rnnfx_model_arch(core->model);
+    int off_default = 0;
+    for (int k = 0; k < a->n_params && k < RNNFX_CHAIN_MAX_KNOBS; k++)
+        off_default |= core->applied[k] != a->params[k].def;
+    if (!off_default) return;
+    const size_t block = core->max_block < 256 ? core->max_block : 256;
+    for (int ch = 0; ch < core->channels; ch++) {
+        float *buf = core->wet[ch];
+        for (size_t i = 0; i < RNNFX_CHAIN_SETTLE_SAMPLES; i += block) {
+            memset(buf, 0, block * sizeof(float));
+            rnnfx_instance_process(core->inst[ch], buf, buf, block);
+        }
+    }
+}
+
 /* Feeds model-rate samples to the up-converter, appending to the FIFO. */
 static void core_feed_up(RnnfxChainCore *core, int ch, const float *buf, size_t m)
 {
@@ -884,7 +910,10 @@ void rnnfx_chain_set_controls(RnnfxChain *c, const RnnfxChainControls *ctl)
         c->e = c->e_t;
         c->active = c->e_t > 0.0f;
         for (int k = 0; k < RNNFX_CHAIN_MAX_KNOBS; k++) c->knob[k] = c->knob_t[k];
-        if (c->cur) core_apply_knobs(c->cur, c);
+        if (c->cur) {
+            core_apply_knobs(c->cur, c);
+            core_settle_knobs(c->cur);
+        }
         if (c->old) core_apply_knobs(c->old, c);
     }
 }

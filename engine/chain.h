@@ -67,7 +67,9 @@
 #define RNNFX_CHAIN_MAX_LATENCY 4096
 /* A core's instances start, and restart after every reset, from the
  * model's rest state: where it settles after this many model-rate samples
- * of silence at its default knobs (computed when the core is built).
+ * of silence at its default knobs (computed when the core is built), and
+ * as many again at the knobs given when the controls snap to values off
+ * the defaults (a new chain's first controls, the first after a reset).
  * Models trained from a zero state can put out +-0.8 in their first
  * samples, a click at the start of every render and plugin reset. */
 #define RNNFX_CHAIN_SETTLE_SAMPLES 4096
