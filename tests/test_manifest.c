@@ -97,6 +97,9 @@ static void test_parse_errors(void **state)
     expect_error("a.wav b.wav gain=0\nc.wav d.wav gain=1e300\n", "line 2: knob gain: 1e300 is out of range");
     expect_error("a.wav b.wav gain=-3.5e38\nc.wav d.wav gain=1\n", "line 1");
     expect_error("a.wav b.wav gain=0.1\nc.wav d.wav gain=0.1000000001\n", "same value");
+    /* one input, two targets, nothing to tell them apart */
+    expect_error("dry.wav drive2.wav\ndry.wav drive8.wav\n",
+                 "lines 1 and 2 pair the same input with different targets");
 }
 
 static void test_load_file(void **state)

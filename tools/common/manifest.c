@@ -219,6 +219,20 @@ RnnfxStatus rnnfx_manifest_parse(const char *text, const char *base_dir, RnnfxMa
     free(copy);
     if (st == RNNFX_OK && m->n == 0)
         st = rnnfx_fail(err, RNNFX_ERR_INVALID, "no entries (expected lines 'input target name=value ...')");
+    /* Without knobs, one input paired with two targets asks the model for
+     * two answers to the same sound: it learnt their average (test ESR
+     * 0.24 where the same pairs with their drive values reached 0.002). */
+    for (size_t i = 0; st == RNNFX_OK && m->n_knobs == 0 && i < m->n; i++)
+        for (size_t j = i + 1; j < m->n; j++)
+            if (!strcmp(m->entries[i].input, m->entries[j].input) &&
+                strcmp(m->entries[i].target, m->entries[j].target) != 0) {
+                st = rnnfx_fail(err, RNNFX_ERR_INVALID,
+                                "lines %d and %d pair the same input with different targets and "
+                                "no knob tells them apart: give each line its setting "
+                                "(name=value)",
+                                m->entries[i].line, m->entries[j].line);
+                break;
+            }
     if (st == RNNFX_OK) {
         for (int k = 0; k < m->n_knobs; k++) {
             m->min[k] = m->max[k] = m->entries[0].values[k];
