@@ -501,6 +501,9 @@ expect "pluck: a fractional --rate is refused" 2 "--rate takes a whole number of
     "$P/rnnfx-pluck" -o p.wav --rate 44100.5 --seconds 1
 expect "pluck: --seconds with --overdrive is refused" 2 "--seconds does not apply to --overdrive" -- \
     "$P/rnnfx-pluck" --overdrive in.wav -o p.wav --seconds 3
+# an abbreviation that fits several options read "unknown option '--in'"
+expect "train: an ambiguous prefix is called ambiguous" 2 "ambiguous option '--in' .--input, --input-channel" -- \
+    "$P/rnnfx-train" --in x.wav
 # -o twice wrote only the second file; a render under one sample wrote a
 # file with no frames, which every other tool refuses
 expect "pluck: -o given twice is a usage error" 2 "-o/--output is given twice .'p.wav', 'q.wav'." -- \

@@ -478,8 +478,26 @@ static int parse_options(int argc, char **argv, Options *o)
                 fprintf(stderr, "rnnfx-train: -%c needs a value (see --help)\n", optopt);
             else if (optopt > 0 && optopt < 256)
                 fprintf(stderr, "rnnfx-train: unknown option '-%c' (see --help)\n", optopt);
-            else
-                fprintf(stderr, "rnnfx-train: unknown option '%s' (see --help)\n", argv[optind - 1]);
+            else {
+                /* a prefix of several options ("--in": --input,
+                 * --input-channel) is ambiguous, not unknown */
+                const char *arg = argv[optind - 1];
+                size_t len = strcspn(arg + 2, "=");
+                char names[512] = "";
+                int hits = 0;
+                for (int k = 0; !strncmp(arg, "--", 2) && longs[k].name; k++)
+                    if (len && !strncmp(longs[k].name, arg + 2, len)) {
+                        size_t u = strlen(names);
+                        snprintf(names + u, sizeof names - u, "%s--%s", hits ? ", " : "",
+                                 longs[k].name);
+                        hits++;
+                    }
+                if (hits > 1)
+                    fprintf(stderr, "rnnfx-train: ambiguous option '%.*s' (%s; see --help)\n",
+                            (int)(len + 2), arg, names);
+                else
+                    fprintf(stderr, "rnnfx-train: unknown option '%s' (see --help)\n", arg);
+            }
             return -1;
         }
         }
