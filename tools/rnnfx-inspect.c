@@ -238,7 +238,12 @@ static void print_text(const char *path, const RnnfxModel *model, const Cost *co
     if (a->kind == RNNFX_KIND_AUDIO)
         printf(" (audio%s)", a->n_params ? " + knobs" : "");
     printf("\n  outputs:        %d\n", a->output_size);
-    printf("  parameters:     %zu (%.1f KiB as float32)\n", np, (double)np * 4.0 / 1024.0);
+    /* counted as rnnfx holds them: both bias vectors (PyTorch's layout;
+     * Keras and NAM files sum them into one) and the start state, so a
+     * format's own count can be lower */
+    printf("  parameters:     %zu (%.1f KiB as float32; both biases and the start state "
+           "counted)\n",
+           np, (double)np * 4.0 / 1024.0);
     if (a->kind == RNNFX_KIND_AUDIO) {
         /* "assumed" also after --rate 48000 once: the user could not tell
          * whether the option had been taken */
