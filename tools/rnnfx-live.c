@@ -129,7 +129,6 @@ typedef struct {
     _Atomic uint32_t in_peak_run_bits, out_peak_run_bits; /* float bits, max since the start */
     _Atomic uint64_t swaps_installed, ir_installed; /* model cores / response-only cores */
     _Atomic uint64_t superseded; /* installed, then replaced by a later change before playing */
-    _Atomic uint64_t refused;    /* not taken by the chain (never played) */
     /* The model the chain plays, published before a refused core goes back,
      * so the main thread can point at it again. */
     _Atomic(const RnnfxModel *) playing;
@@ -229,8 +228,7 @@ static int audio_cb(const void *input, void *output, unsigned long frames,
             while ((old = rnnfx_chain_take_retired(L->chain)) != NULL)
                 send_back(L, old, 0);
             atomic_store_explicit(&L->playing, rnnfx_chain_model(L->chain), memory_order_relaxed);
-            if (displaced == m.core) { /* refused: it never played */
-                atomic_fetch_add_explicit(&L->refused, 1, memory_order_relaxed);
+            if (displaced == m.core) { /* refused: it never played (counted by main) */
                 send_back(L, displaced, 1);
                 continue;
             }
