@@ -16,6 +16,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <cpuid.h>
+#endif
+
 #include "fast_internal.h"
 #include "fpmode.h"
 #include "selftest.h"
@@ -35,10 +39,13 @@ static int cpu_has(int level)
                __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512bw");
     /* F16C too: the AVX2 kernels widen fp16 weights (VCVTPH2PS), and run
      * them while a model is packed. Every AVX2 CPU made has it, but a VM
-     * may mask it. */
-    if (level == 1)
-        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-               __builtin_cpu_supports("f16c");
+     * may mask it. (Read from CPUID leaf 1, ECX bit 29: clang's
+     * __builtin_cpu_supports has no "f16c".) */
+    if (level == 1) {
+        unsigned eax, ebx, ecx = 0, edx;
+        const int f16c = __get_cpuid(1, &eax, &ebx, &ecx, &edx) && (ecx & (1u << 29));
+        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && f16c;
+    }
 #endif
     return level == 0;
 }
