@@ -856,7 +856,10 @@ void rnnfx_chain_swap(RnnfxChain *c, RnnfxChainCore *core, RnnfxChainCore **disp
     if (core->kept) core_reset(core);
     core_apply_knobs(core, c);
     if (!c->cur) {
+        /* the first core of a chain that plays nothing yet (rnnfx-live
+         * starts so): it starts where the knobs already set put it */
         c->cur = core;
+        core_settle_knobs(core);
     } else if (!c->active) {
         /* Nothing is heard from the cores: switch at once. Earlier switches
          * settle first: retiring cur before settle_cores promoted a pending

@@ -306,6 +306,26 @@ static void test_rest_at_knob_setting(void **state)
         assert_true(worst < 2e-3);
         rnnfx_chain_free(c);
     }
+    /* the same for a first core into a chain that played nothing yet, its
+     * knobs set before (rnnfx-live starts so) */
+    RnnfxChain *c = new_chain_ctl(NULL, 48000.0, 1, 512, NULL);
+    RnnfxChainControls ctl;
+    rnnfx_chain_controls_init(&ctl);
+    ctl.n_knobs = 1;
+    ctl.knobs[0] = 1.0f;
+    rnnfx_chain_set_controls(c, &ctl);
+    RnnfxChainCore *core = NULL;
+    assert_int_equal(rnnfx_chain_core_new(c, m, 0, &core, &err), RNNFX_OK);
+    RnnfxChainCore *displaced = NULL;
+    rnnfx_chain_swap(c, core, &displaced);
+    assert_null(displaced);
+    rnnfx_chain_process(c, zero, y, N);
+    double worst = 0;
+    for (int i = 0; i < 2048; i++)
+        if (fabs((double)y[i] - y[N - 1]) > worst) worst = fabs((double)y[i] - y[N - 1]);
+    printf("  a first core at knob 1: the first samples stray %.2e\n", worst);
+    assert_true(worst < 2e-3);
+    rnnfx_chain_free(c);
     rnnfx_model_free(m);
 }
 
