@@ -139,6 +139,19 @@ PYEOF
     { cat "$tmp/gen6.log"; fail "generate after a note-less primer failed"; }
 grep -q "2 bar(s) of 3/4 (12 grid steps from step 8," "$tmp/gen6.log" ||
     { cat "$tmp/gen6.log"; fail "a note-less primer's continuation is not on the bar line of its last meter"; }
+# A bar shorter than a grid step whose bar line is off the grid (1/16
+# from tick 60: step 0.25 of the eighth grid) still gets a step (it made 0)
+/usr/bin/python3 - "$tmp/m116.mid" <<'PYEOF' || fail "cannot write the 1/16 primer"
+import struct, sys
+ev = (b"\x00\xff\x58\x04\x04\x02\x18\x08" + bytes([0x3c]) + b"\xff\x58\x04\x01\x04\x18\x08"
+      + b"\x00\xff\x2f\x00")
+open(sys.argv[1], "wb").write(b"MThd" + struct.pack(">IHHH", 6, 0, 1, 480) +
+                              b"MTrk" + struct.pack(">I", len(ev)) + ev)
+PYEOF
+"$GEN" -m "$tmp/m.json" -i "$tmp/m116.mid" -o "$tmp/m116-out.mid" --bars 1 >"$tmp/gen7.log" 2>&1 ||
+    { cat "$tmp/gen7.log"; fail "generate after a 1/16 primer failed"; }
+grep -q "1 bar(s) of 1/16 (1 grid steps from step 1," "$tmp/gen7.log" ||
+    { cat "$tmp/gen7.log"; fail "a bar shorter than a grid step got no step"; }
 # A primer with fewer ticks per quarter than grid steps (division 1 on an
 # eighth grid): the output gets a finer division, so no note has zero length
 # or is left sounding (one-step notes once landed on one tick, and the

@@ -282,7 +282,9 @@ int main(int argc, char **argv)
     size_t start = (size_t)ceil(bar0 - 1e-9);
     if (start < n_prime)
         start = n_prime;
-    size_t n_gen = (size_t)ceil(bar0 + (double)bars * spb - 1e-9) - start;
+    const double end = ceil(bar0 + (double)bars * spb - 1e-9);
+    /* at least one step (bars shorter than a grid step, bar0 off the grid) */
+    size_t n_gen = end > (double)start ? (size_t)end - start : 1;
     int fs = info.n_keys + info.n_beat_features;
     /* Pad the prime with silent frames up to the bar line (the model hears
      * the rest as it would in a song, in the song's meter there: the last
