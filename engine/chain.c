@@ -254,6 +254,22 @@ static void core_rest_walk(RnnfxChainCore *core, RnnfxInstance *inst, int save)
     }
 }
 
+/* Runs inst over RNNFX_CHAIN_SETTLE_SAMPLES of silence, in place in the
+ * core's channel-0 output buffer (no allocation: also used where the
+ * controls snap, on the processing thread); returns the last output. */
+static float settle_silence(RnnfxChainCore *core, RnnfxInstance *inst)
+{
+    float *buf = core->wet[0];
+    size_t len = 0;
+    for (size_t i = 0; i < RNNFX_CHAIN_SETTLE_SAMPLES; i += len) {
+        len = RNNFX_CHAIN_SETTLE_SAMPLES - i;
+        if (len > core->max_block) len = core->max_block;
+        memset(buf, 0, len * sizeof(float));
+        rnnfx_instance_process(inst, buf, buf, len);
+    }
+    return buf[len - 1];
+}
+
 /* The rest state (chain.h: RNNFX_CHAIN_SETTLE_SAMPLES). On 14 public
  * captures (AIDA-X, Proteus, Automated-GuitarAmpModelling), 4096 samples
  * of silence leave at most 1.2e-4 of drift, where the first samples from
@@ -265,20 +281,13 @@ static RnnfxStatus core_settle(RnnfxChainCore *core, RnnfxError *err)
     size_t floats = 0;
     for (int l = 0; l < a->n_layers; l++)
         floats += (size_t)a->layers[l].hidden_size * (a->layers[l].cell == RNNFX_CELL_LSTM ? 2 : 1);
-    enum { BLOCK = 256 };
-    float *silence = calloc(2 * BLOCK, sizeof(float));
     core->rest = calloc(floats ? floats : 1, sizeof(float));
-    if (!silence || !core->rest) {
-        free(silence);
+    if (!core->rest)
         return rnnfx_fail(err, RNNFX_ERR_NOMEM, "out of memory for a processing core");
-    }
     RnnfxInstance *inst = core->inst[0];
     rnnfx_instance_reset(inst);
-    for (int i = 0; i < RNNFX_CHAIN_SETTLE_SAMPLES; i += BLOCK)
-        rnnfx_instance_process(inst, silence, silence + BLOCK, BLOCK);
-    core->rest_out = silence[2 * BLOCK - 1];
+    core->rest_out = settle_silence(core, inst);
     core_rest_walk(core, inst, 1);
-    free(silence);
     return RNNFX_OK;
 }
 
@@ -329,14 +338,7 @@ static void core_settle_knobs(RnnfxChainCore *core)
     for (int k = 0; k < a->n_params && k < RNNFX_CHAIN_MAX_KNOBS; k++)
         off_default |= core->applied[k] != a->params[k].def;
     if (!off_default) return;
-    const size_t block = core->max_block < 256 ? core->max_block : 256;
-    for (int ch = 0; ch < core->channels; ch++) {
-        float *buf = core->wet[ch];
-        for (size_t i = 0; i < RNNFX_CHAIN_SETTLE_SAMPLES; i += block) {
-            memset(buf, 0, block * sizeof(float));
-            rnnfx_instance_process(core->inst[ch], buf, buf, block);
-        }
-    }
+    for (int ch = 0; ch < core->channels; ch++) settle_silence(core, core->inst[ch]);
 }
 
 /* Feeds model-rate samples to the up-converter, appending to the FIFO. */

@@ -20,9 +20,8 @@
 # Exit 77 (skipped) otherwise.
 set -u
 BUILD=${BUILD:-build}
-A="${BUILD}-asan"
-CC=${CC:-cc}
-SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
+. tests/support/asan_env.sh
+A=$ASAN_BUILD
 MAKE_MODEL="$BUILD/tests/test_process make-model"
 command -v jackd >/dev/null 2>&1 || { echo "test_live_asan: jackd not installed; skipping"; exit 77; }
 [ -x "$BUILD/tests/test_process" ] || { echo "test_live_asan: $BUILD/tests/test_process not built"; exit 1; }
@@ -34,13 +33,12 @@ JACKPID=""
 trap rnnfx_jack_cleanup EXIT INT TERM
 fail() { echo "test_live_asan: FAIL: $*"; exit 1; }
 
-echo 'int main(void){return 0;}' >"$TMP/t.c"
-if ! $CC $SAN "$TMP/t.c" -o "$TMP/t" 2>/dev/null || ! "$TMP/t"; then
-    echo "test_live_asan: $CC cannot build or run AddressSanitizer programs here; skipping"
+if ! rnnfx_asan_usable "$TMP"; then
+    echo "test_live_asan: ${CC:-cc} cannot build or run AddressSanitizer programs here; skipping"
     exit 77
 fi
 echo "building rnnfx-live with ASan in $A ..."
-if ! make -s BUILD="$A" CFLAGS="-O1 -g $SAN" "$A/bin/rnnfx-live" >"$TMP/build.log" 2>&1; then
+if ! make -s BUILD="$A" CFLAGS="$ASAN_CFLAGS" "$A/bin/rnnfx-live" >"$TMP/build.log" 2>&1; then
     cat "$TMP/build.log"
     fail "the ASan build failed"
 fi

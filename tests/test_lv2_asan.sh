@@ -10,18 +10,16 @@
 # compiles everything). Any invalid access, use-after-free, double free,
 # leak or undefined behaviour fails the test.
 BUILD=${BUILD:-build}
-A="${BUILD}-asan"
-CC=${CC:-cc}
-SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
+. tests/support/asan_env.sh
+A=$ASAN_BUILD
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-echo 'int main(void){return 0;}' > "$tmp/t.c"
-if ! $CC $SAN "$tmp/t.c" -o "$tmp/t" 2>/dev/null || ! "$tmp/t"; then
-    echo "skip: $CC cannot build or run AddressSanitizer programs here"
+if ! rnnfx_asan_usable "$tmp"; then
+    echo "skip: ${CC:-cc} cannot build or run AddressSanitizer programs here"
     exit 77
 fi
 echo "building the ASan variant in $A ..."
-if ! make -s BUILD="$A" CFLAGS="-O1 -g $SAN" plugin "$A/tests/test_plugin_host" "$A/tests/test_plugin_chain" "$A/tests/test_plugin_robust" "$A/tests/test_plugin_ir" "$A/tests/test_convolver" >"$tmp/build.log" 2>&1; then
+if ! make -s BUILD="$A" CFLAGS="$ASAN_CFLAGS" plugin "$A/tests/test_plugin_host" "$A/tests/test_plugin_chain" "$A/tests/test_plugin_robust" "$A/tests/test_plugin_ir" "$A/tests/test_convolver" >"$tmp/build.log" 2>&1; then
     cat "$tmp/build.log"
     echo "FAIL: the ASan build failed"
     exit 1

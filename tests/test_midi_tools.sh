@@ -23,6 +23,16 @@ done
 tmp=$(mktemp -d /tmp/rnnfx-midi-tools-XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
+# smf FILE DIVISION HEX: writes a format-0 Standard MIDI File whose one
+# track holds the event bytes HEX (delta times included, end of track last)
+smf() {
+    /usr/bin/python3 -c '
+import struct, sys
+ev = bytes.fromhex(sys.argv[3])
+open(sys.argv[1], "wb").write(b"MThd" + struct.pack(">IHHH", 6, 0, 1, int(sys.argv[2])) +
+                              b"MTrk" + struct.pack(">I", len(ev)) + ev)
+' "$1" "$2" "$3" || fail "cannot write $1"
+}
 data=tests/data/midi
 
 mkdir "$tmp/songs"
@@ -128,26 +138,14 @@ grep -q "2 bar(s) of 3/4 (12 grid steps" "$tmp/gen4.log" && [ -n "$s" ] && [ $((
 # A primer with no notes whose 3/4 begins after a bar of 4/4 (tick 1920 at
 # division 480: step 8 of the eighth grid): the continuation starts there,
 # on its first bar line, not at step 0 (read backwards from the 3/4)
-/usr/bin/python3 - "$tmp/meter.mid" <<'PYEOF' || fail "cannot write the meter primer"
-import struct, sys
-ev = (b"\x00\xff\x58\x04\x04\x02\x18\x08" + bytes([0x8f, 0x00]) + b"\xff\x58\x04\x03\x02\x18\x08"
-      + b"\x00\xff\x2f\x00")
-open(sys.argv[1], "wb").write(b"MThd" + struct.pack(">IHHH", 6, 0, 1, 480) +
-                              b"MTrk" + struct.pack(">I", len(ev)) + ev)
-PYEOF
+smf "$tmp/meter.mid" 480 "00ff580404021808 8f00ff580403021808 00ff2f00"
 "$GEN" -m "$tmp/m.json" -i "$tmp/meter.mid" -o "$tmp/meter-out.mid" --bars 2 >"$tmp/gen6.log" 2>&1 ||
     { cat "$tmp/gen6.log"; fail "generate after a note-less primer failed"; }
 grep -q "2 bar(s) of 3/4 (12 grid steps from step 8," "$tmp/gen6.log" ||
     { cat "$tmp/gen6.log"; fail "a note-less primer's continuation is not on the bar line of its last meter"; }
 # A bar shorter than a grid step whose bar line is off the grid (1/16
 # from tick 60: step 0.25 of the eighth grid) still gets a step (it made 0)
-/usr/bin/python3 - "$tmp/m116.mid" <<'PYEOF' || fail "cannot write the 1/16 primer"
-import struct, sys
-ev = (b"\x00\xff\x58\x04\x04\x02\x18\x08" + bytes([0x3c]) + b"\xff\x58\x04\x01\x04\x18\x08"
-      + b"\x00\xff\x2f\x00")
-open(sys.argv[1], "wb").write(b"MThd" + struct.pack(">IHHH", 6, 0, 1, 480) +
-                              b"MTrk" + struct.pack(">I", len(ev)) + ev)
-PYEOF
+smf "$tmp/m116.mid" 480 "00ff580404021808 3cff580401041808 00ff2f00"
 "$GEN" -m "$tmp/m.json" -i "$tmp/m116.mid" -o "$tmp/m116-out.mid" --bars 1 >"$tmp/gen7.log" 2>&1 ||
     { cat "$tmp/gen7.log"; fail "generate after a 1/16 primer failed"; }
 grep -q "1 bar(s) of 1/16 (1 grid steps from step 1," "$tmp/gen7.log" ||
@@ -156,15 +154,7 @@ grep -q "1 bar(s) of 1/16 (1 grid steps from step 1," "$tmp/gen7.log" ||
 # eighth grid): the output gets a finer division, so no note has zero length
 # or is left sounding (one-step notes once landed on one tick, and the
 # writer put their note-off first)
-/usr/bin/python3 - "$tmp/div1.mid" <<'PYEOF' || fail "cannot write the division-1 primer"
-import struct, sys
-ev = b"".join([b"\x00\xff\x58\x04\x04\x02\x18\x08",
-               b"\x00\x90\x3c\x60", b"\x01\x80\x3c\x40",
-               b"\x00\x90\x40\x60", b"\x02\x80\x40\x40",
-               b"\x00\x90\x43\x60", b"\x01\x80\x43\x40", b"\x00\xff\x2f\x00"])
-open(sys.argv[1], "wb").write(b"MThd" + struct.pack(">IHHH", 6, 0, 1, 1) +
-                              b"MTrk" + struct.pack(">I", len(ev)) + ev)
-PYEOF
+smf "$tmp/div1.mid" 1 "00ff580404021808 00903c60 01803c40 00904060 02804040 00904360 01804340 00ff2f00"
 "$GEN" -m "$tmp/m.json" -i "$tmp/div1.mid" -o "$tmp/div1-out.mid" --bars 4 --density 3 --seed 5 \
     >"$tmp/gen5.log" 2>&1 || { cat "$tmp/gen5.log"; fail "generate after a division-1 primer failed"; }
 /usr/bin/python3 tests/support/midi_check.py "$tmp/div1-out.mid" >"$tmp/div1.txt" || fail "midi_check failed"
@@ -183,13 +173,7 @@ grep -q "zero_length 0 unclosed 0" "$tmp/div1.txt" || fail "zero-length or unclo
 # (a million sixteenths each): refused once the total passes the trainer's
 # limit, naming the file, instead of growing to 8 GB
 mkdir "$tmp/huge"
-/usr/bin/python3 - "$tmp/huge" <<'PYEOF' || fail "cannot write the long-note files"
-import struct, sys
-ev = b"\x00\x90\x3c\x60" + bytes([0x8f, 0xff, 0x7f]) + b"\x80\x3c\x40\x00\xff\x2f\x00"
-for i in range(5):
-    open("%s/long%d.mid" % (sys.argv[1], i), "wb").write(
-        b"MThd" + struct.pack(">IHHH", 6, 0, 1, 1) + b"MTrk" + struct.pack(">I", len(ev)) + ev)
-PYEOF
+for i in 0 1 2 3 4; do smf "$tmp/huge/long$i.mid" 1 "00903c60 8fff7f803c40 00ff2f00"; done
 "$TRAIN" --midi "$tmp/huge" -o "$tmp/huge.json" --hidden 8 --epochs 1 >"$tmp/huge.log" 2>&1
 [ $? -eq 1 ] || { cat "$tmp/huge.log"; fail "songs past the frame limit were not refused with exit 1"; }
 grep -q "come to [0-9]* grid steps, more than the 4194304" "$tmp/huge.log" ||

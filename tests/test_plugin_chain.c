@@ -282,6 +282,15 @@ static void test_host_fp_mode_invisible(void **state)
  * setting it is given, not of the default (from the default's rest the
  * output jumped toward the new rest: a click at the start of every file);
  * at the default nothing changes. */
+/* How far the first 2048 samples of y[n] stray from where y settles. */
+static double stray_from_rest(const float *y, size_t n)
+{
+    double worst = 0;
+    for (size_t i = 0; i < 2048; i++)
+        if (fabs((double)y[i] - y[n - 1]) > worst) worst = fabs((double)y[i] - y[n - 1]);
+    return worst;
+}
+
 static void test_rest_at_knob_setting(void **state)
 {
     (void)state;
@@ -297,9 +306,7 @@ static void test_rest_at_knob_setting(void **state)
         ctl.knobs[0] = set ? 1.0f : 0.5f; /* 0.5: the default, 5 on 0..10 */
         RnnfxChain *c = new_chain_ctl(m, 48000.0, 1, 512, &ctl);
         rnnfx_chain_process(c, zero, y, N);
-        double worst = 0;
-        for (int i = 0; i < 2048; i++)
-            if (fabs((double)y[i] - y[N - 1]) > worst) worst = fabs((double)y[i] - y[N - 1]);
+        const double worst = stray_from_rest(y, N);
         printf("  knob %s: the first 2048 samples of silence stray %.2e from where they settle "
                "(%.4f)\n",
                set ? "at 1 (off its default)" : "at its default", worst, (double)y[N - 1]);
@@ -320,9 +327,7 @@ static void test_rest_at_knob_setting(void **state)
     rnnfx_chain_swap(c, core, &displaced);
     assert_null(displaced);
     rnnfx_chain_process(c, zero, y, N);
-    double worst = 0;
-    for (int i = 0; i < 2048; i++)
-        if (fabs((double)y[i] - y[N - 1]) > worst) worst = fabs((double)y[i] - y[N - 1]);
+    const double worst = stray_from_rest(y, N);
     printf("  a first core at knob 1: the first samples stray %.2e\n", worst);
     assert_true(worst < 2e-3);
     rnnfx_chain_free(c);
