@@ -140,7 +140,7 @@ ifneq ($(BUNDLE_DATA),)
 endif
 
 # --- tests -------------------------------------------------------------------
-$(BUILD)/tests/%.o: tests/%.c $(wildcard engine/*.h tests/support/*.h tools/common/*.h)
+$(BUILD)/tests/%.o: tests/%.c $(wildcard engine/*.h plugin/*.h tests/support/*.h tools/common/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) $(CFLAGS) -Itests/support -Itools/common \
 	  $(call pc_cflags,cmocka sndfile lilv-0 lv2 json-c) -c $< -o $@

@@ -31,6 +31,7 @@
 
 #include "convolver.h"
 #include "fpmode.h"
+#include "level.h"
 #include "resample.h"
 
 #define CHAIN_KNOB_STEP 32        /* knobs move once per this many samples */
@@ -69,6 +70,10 @@ struct RnnfxChainCore {
     float *wet[RNNFX_CHAIN_MAX_CHANNELS]; /* [max_block] this chunk's output */
     float *rest; /* the rest state, every layer's h then c (see core_settle) */
     float rest_out; /* the model's output in that state (see core_settle) */
+    double gain_db;  /* the model's level (level.h), NAN: none */
+    float norm_gain; /* what plays it at the reference's level (1: none) */
+    float ng;        /* the gain applied now, moving to norm_gain or 1 */
+    int ng_snap;     /* the next chunk sets ng at once (after a reset) */
     RnnfxConvolver *cab[RNNFX_CHAIN_MAX_CHANNELS]; /* the impulse response
                                                      stage, or NULL */
     size_t ir_frames;
@@ -105,6 +110,7 @@ struct RnnfxChain {
     int snap;   /* next set_controls jumps straight to the targets */
     int active; /* 0 once fully bypassed: cores are not run */
     float gin_t, gin, gout_t, gout, mix_t, mix;
+    int norm; /* level-match the captures (RnnfxChainControls.normalize) */
     float e, e_t, e_step; /* bypass crossfade */
     float a_gain, a_knob;
     int knob_set[RNNFX_CHAIN_MAX_KNOBS];
@@ -291,10 +297,21 @@ static RnnfxStatus core_settle(RnnfxChainCore *core, RnnfxError *err)
     return RNNFX_OK;
 }
 
+/* The core's level (level.h), from the rest state core_settle left
+ * channel 0's instance in, at the default knobs, and the gain that plays
+ * it at the reference's level. Off the audio thread, when the core is
+ * built: a few milliseconds for a small capture. */
+static void core_measure_level(RnnfxChainCore *core, double model_rate)
+{
+    core->gain_db = rnnfx_level_measure(core->inst[0], model_rate);
+    core->norm_gain = isfinite(core->gain_db) ? powf(10.0f, (float)(-core->gain_db / 20.0)) : 1.0f;
+}
+
 /* Puts every instance in the rest state, primes the output FIFOs with
  * `latency` zeros and clears converter state. */
 static void core_reset(RnnfxChainCore *core)
 {
+    core->ng_snap = 1;
     for (int ch = 0; ch < core->channels; ch++) {
         rnnfx_instance_reset(core->inst[ch]);
         core_rest_walk(core, core->inst[ch], 0);
@@ -429,28 +446,46 @@ static void core_run_model_pair(RnnfxChainCore *core, float *const *xin, size_t 
     for (int ch = 0; ch < 2; ch++) core_take(core, ch, n);
 }
 
-/* One chunk of one channel: xin[n] (host rate) -> core->wet[ch][n], through
- * the model and then the impulse response, if any. */
-static void core_run(RnnfxChainCore *core, int ch, const float *xin, size_t n)
+/* The normalising gain on the model's output (norm: on), before the
+ * impulse response, so a cabinet's own colour still counts. It moves as
+ * the chain's gains do (one pole, a: 10 ms), per core, so a crossfade
+ * between two captures fades between their own levels; where it sits at 1
+ * (normalize off, the usual case) the samples are not touched. */
+static void core_level(RnnfxChainCore *core, size_t n, int norm, float a)
 {
-    core_run_model(core, ch, xin, n);
-    if (core->cab[ch]) rnnfx_convolver_process(core->cab[ch], core->wet[ch], core->wet[ch], n);
+    const float t = norm ? core->norm_gain : 1.0f;
+    if (core->ng_snap) {
+        core->ng = t;
+        core->ng_snap = 0;
+    }
+    float g = core->ng;
+    for (int ch = 0; ch < core->channels; ch++) {
+        float *wet = core->wet[ch];
+        g = core->ng;
+        if (g == t) {
+            if (g != 1.0f)
+                for (size_t i = 0; i < n; i++) wet[i] *= g;
+            continue;
+        }
+        for (size_t i = 0; i < n; i++) {
+            g = smooth(g, t, a);
+            wet[i] *= g;
+        }
+    }
+    core->ng = g;
 }
 
-/* One chunk of every channel: xin[ch][n] -> core->wet[ch][n]. A stereo
+/* One chunk of every channel: xin[ch][n] -> core->wet[ch][n], through the
+ * models, their level and then the impulse responses, if any. A stereo
  * core runs its two models with the pair call (the same bits as one
- * channel after the other, in one time loop: instance.h), then each
- * channel's impulse response; a mono core as core_run. */
-static void core_run_all(RnnfxChainCore *core, float *const *xin, size_t n)
+ * channel after the other, in one time loop: instance.h). */
+static void core_run_all(RnnfxChainCore *core, float *const *xin, size_t n, int norm, float a)
 {
-    if (core->channels == 2) {
-        core_run_model_pair(core, xin, n);
-        for (int ch = 0; ch < 2; ch++)
-            if (core->cab[ch])
-                rnnfx_convolver_process(core->cab[ch], core->wet[ch], core->wet[ch], n);
-        return;
-    }
-    for (int ch = 0; ch < core->channels; ch++) core_run(core, ch, xin[ch], n);
+    if (core->channels == 2) core_run_model_pair(core, xin, n);
+    else core_run_model(core, 0, xin[0], n);
+    core_level(core, n, norm, a);
+    for (int ch = 0; ch < core->channels; ch++)
+        if (core->cab[ch]) rnnfx_convolver_process(core->cab[ch], core->wet[ch], core->wet[ch], n);
 }
 
 /* Measures P (see the file comment) with a scratch pair of converters like
@@ -586,6 +621,7 @@ static RnnfxStatus core_create(int channels, double host_rate, size_t max_block,
     }
     st = core_settle(core, err);
     if (st != RNNFX_OK) goto fail;
+    core_measure_level(core, model_rate);
     core_reset(core);
     *out = core;
     return RNNFX_OK;
@@ -646,6 +682,8 @@ const RnnfxModel *rnnfx_chain_core_model(const RnnfxChainCore *core)
 int rnnfx_chain_core_latency(const RnnfxChainCore *core) { return core ? core->latency : 0; }
 
 float rnnfx_chain_core_rest_output(const RnnfxChainCore *core) { return core ? core->rest_out : 0.0f; }
+
+double rnnfx_chain_core_level_db(const RnnfxChainCore *core) { return core ? core->gain_db : NAN; }
 
 const char *rnnfx_chain_core_resampler(const RnnfxChainCore *core)
 {
@@ -894,6 +932,7 @@ void rnnfx_chain_set_controls(RnnfxChain *c, const RnnfxChainControls *ctl)
     if (isfinite(ctl->input_db)) c->gin_t = db_to_lin(ctl->input_db);
     if (isfinite(ctl->output_db)) c->gout_t = db_to_lin(ctl->output_db);
     if (isfinite(ctl->mix)) c->mix_t = clamp01(ctl->mix);
+    c->norm = ctl->normalize != 0;
     c->e_t = ctl->enabled ? 1.0f : 0.0f;
     int n = ctl->n_knobs < 0 ? 0 : (ctl->n_knobs > RNNFX_CHAIN_MAX_KNOBS ? RNNFX_CHAIN_MAX_KNOBS : ctl->n_knobs);
     for (int k = 0; k < RNNFX_CHAIN_MAX_KNOBS; k++) {
@@ -918,8 +957,12 @@ void rnnfx_chain_set_controls(RnnfxChain *c, const RnnfxChainControls *ctl)
         if (c->cur) {
             core_apply_knobs(c->cur, c);
             core_settle_knobs(c->cur);
+            c->cur->ng_snap = 1;
         }
-        if (c->old) core_apply_knobs(c->old, c);
+        if (c->old) {
+            core_apply_knobs(c->old, c);
+            c->old->ng_snap = 1;
+        }
     }
 }
 
@@ -1077,8 +1120,8 @@ static void process_chunk(RnnfxChain *c, const float *const *in, float *const *o
         memcpy(ring, x + first, (n - first) * sizeof(float));
     }
     if (c->active) {
-        if (c->cur) core_run_all(c->cur, c->xin, n);
-        if (c->old) core_run_all(c->old, c->xin, n);
+        if (c->cur) core_run_all(c->cur, c->xin, n, c->norm, c->a_gain);
+        if (c->old) core_run_all(c->old, c->xin, n, c->norm, c->a_gain);
     }
     for (int ch = 0; ch < c->channels; ch++) {
         float *xin = c->xin[ch], *ring = c->ring[ch];

@@ -6,16 +6,20 @@
  * model, controls and input. Per sample and channel:
  *
  *     x    = input (non-finite samples replaced by 0)
- *     wet  = ir * up(model(down(x * in_gain)))     resampled only when the
- *                                                   host rate differs from
- *                                                   the model's sample_rate;
- *                                                   ir: an optional impulse
- *                                                   response (a cabinet)
+ *     wet  = ir * (n * up(model(down(x * in_gain))))  resampled only when
+ *                                                   the host rate differs
+ *                                                   from the model's
+ *                                                   sample_rate; ir: an
+ *                                                   optional impulse
+ *                                                   response (a cabinet);
+ *                                                   n: the capture's
+ *                                                   normalising gain when
+ *                                                   normalize is on, else 1
  *     dry  = x delayed by the resampler latency L  (so mixing does not comb)
  *     proc = out_gain * (mix * wet + (1 - mix) * dry)
  *     y    = e * proc + (1 - e) * dry              e: bypass crossfade 0..1
  *
- * in_gain, out_gain and mix are smoothed (one-pole, 10 ms); knobs move in
+ * in_gain, out_gain, mix and n are smoothed (one-pole, 10 ms); knobs move in
  * 32-sample steps (one-pole, 20 ms); bypass and model switches are linear
  * 20 ms crossfades. The first rnnfx_chain_set_controls() after creation or
  * reset sets every value at once (no ramp), so a batch run and a plugin that
@@ -87,6 +91,9 @@ typedef struct {
     float output_db; /* gain on the mixed output, dB */
     float mix;       /* 0 = dry only, 1 = wet only */
     int enabled;     /* 0 = bypassed (delayed dry signal), 1 = processing */
+    int normalize;   /* 1 = play each capture at the reference's level
+                        (level.h: minus its gain on a reference guitar
+                        part), so switching captures keeps the loudness */
     int n_knobs;     /* how many entries of knobs[] are set; the others use
                         each model's default */
     float knobs[RNNFX_CHAIN_MAX_KNOBS]; /* normalised 0..1; NaN leaves the knob
@@ -94,7 +101,8 @@ typedef struct {
                                            model's default) */
 } RnnfxChainControls;
 
-/* Default controls: 0 dB, 0 dB, mix 1, enabled, knobs at model defaults.
+/* Default controls: 0 dB, 0 dB, mix 1, enabled, not normalized, knobs at
+ * model defaults.
  * Thread: any. */
 void rnnfx_chain_controls_init(RnnfxChainControls *controls);
 
@@ -232,6 +240,11 @@ int rnnfx_chain_core_latency(const RnnfxChainCore *core);
  * export swapped gates or biases (+0.198 for one published AIDA-X GRU
  * file). Thread: any (fixed when the core is built). */
 float rnnfx_chain_core_rest_output(const RnnfxChainCore *core);
+/* The model's level: its K-weighted gain in dB on level.h's reference
+ * guitar part, from its rest state at its default knobs (NAN: it plays
+ * near silence, and normalize leaves it alone). Normalize plays the core
+ * at minus this gain. Thread: any (fixed when the core is built). */
+double rnnfx_chain_core_level_db(const RnnfxChainCore *core);
 /* Beyond this rest output (-26 dBFS of DC) the plugin and the tools warn
  * that the file may be mis-converted or broken; it still loads and plays. */
 #define RNNFX_CHAIN_REST_WARN 0.05

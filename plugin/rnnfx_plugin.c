@@ -180,6 +180,7 @@ typedef struct {
     const float *ctl[RNNFX_PORT_LATENCY]; /* indices INPUT_GAIN..KNOB4 used */
     float *latency_port, *in_peak_port, *out_peak_port;
     const float *capture_port;
+    const float *normalize_port;
     const float *in[RNNFX_CHAIN_MAX_CHANNELS];
     float *out[RNNFX_CHAIN_MAX_CHANNELS];
 
@@ -662,6 +663,10 @@ static void connect_port(LV2_Handle h, uint32_t port, void *data)
         self->capture_port = data;
         return;
     }
+    if (port == (self->channels > 1 ? RNNFX_PORT_NORMALIZE_STEREO : RNNFX_PORT_NORMALIZE_MONO)) {
+        self->normalize_port = data;
+        return;
+    }
     switch ((RnnfxPort)port) {
     case RNNFX_PORT_CONTROL: self->control = data; break;
     case RNNFX_PORT_NOTIFY: self->notify = data; break;
@@ -1036,6 +1041,8 @@ static void run(LV2_Handle h, uint32_t n)
                          RNNFX_OUTPUT_GAIN_MIN, RNNFX_OUTPUT_GAIN_MAX);
     c.mix = clampf(control_value(self, RNNFX_PORT_MIX, 1.0f), 0.0f, 1.0f);
     c.enabled = control_value(self, RNNFX_PORT_ENABLED, 1.0f) > 0.5f;
+    /* a host that predates the port leaves it unconnected: off, as before */
+    c.normalize = self->normalize_port && *self->normalize_port > 0.5f;
     c.n_knobs = RNNFX_N_KNOBS;
     for (int k = 0; k < RNNFX_N_KNOBS; k++)
         c.knobs[k] = clampf(control_value(self, RNNFX_PORT_KNOB1 + k, 0.5f), 0.0f, 1.0f);

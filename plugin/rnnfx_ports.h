@@ -59,13 +59,16 @@ typedef enum {
     RNNFX_PORT_OUT_L,    /* audio out */
     RNNFX_PORT_IN_R,     /* stereo only (mono: the capture selector) */
     RNNFX_PORT_OUT_R,    /* stereo only */
-    RNNFX_PORT_CAPTURE_STEREO, /* stereo: the capture selector */
+    RNNFX_PORT_CAPTURE_STEREO,   /* stereo: the capture selector */
+    RNNFX_PORT_NORMALIZE_STEREO, /* stereo: level-match the captures, 0/1 */
     RNNFX_PORT_COUNT_STEREO,
     /* The capture selector came after the audio ports (added with
-     * lv2:minorVersion 2, at the end so that no port moved): mono has it
-     * where stereo has its right input. */
+     * lv2:minorVersion 2, at the end so that no port moved), and normalize
+     * after it (minorVersion 3): mono has them where stereo has its right
+     * pair. */
     RNNFX_PORT_CAPTURE_MONO = RNNFX_PORT_IN_R,
-    RNNFX_PORT_COUNT_MONO = RNNFX_PORT_IN_R + 1
+    RNNFX_PORT_NORMALIZE_MONO = RNNFX_PORT_IN_R + 1,
+    RNNFX_PORT_COUNT_MONO = RNNFX_PORT_IN_R + 2
 } RnnfxPort;
 
 #define RNNFX_N_KNOBS 4
@@ -74,9 +77,9 @@ typedef enum {
 #define RNNFX_PORT_SYMBOLS_CONTROLS                                                        \
     "control", "notify", "input_gain", "output_gain", "mix", "enabled", "knob1", "knob2", \
         "knob3", "knob4", "latency", "in_peak", "out_peak"
-#define RNNFX_PORT_SYMBOLS_MONO {RNNFX_PORT_SYMBOLS_CONTROLS, "in", "out", "capture"}
+#define RNNFX_PORT_SYMBOLS_MONO {RNNFX_PORT_SYMBOLS_CONTROLS, "in", "out", "capture", "normalize"}
 #define RNNFX_PORT_SYMBOLS_STEREO \
-    {RNNFX_PORT_SYMBOLS_CONTROLS, "in_l", "out_l", "in_r", "out_r", "capture"}
+    {RNNFX_PORT_SYMBOLS_CONTROLS, "in_l", "out_l", "in_r", "out_r", "capture", "normalize"}
 
 /* Control ranges (must match the TTL). */
 #define RNNFX_INPUT_GAIN_MIN (-24.0f)

@@ -62,6 +62,7 @@ cat >"$TMP/script.txt" <<EOF
 2.0 model $TMP/gru32.json
 3.0 bypass on
 3.5 bypass off
+3.7 normalize on
 4.0 model $TMP/bad.json
 EOF
 
@@ -132,6 +133,7 @@ echo "set nothing 1" >"$FIFO"
 echo "in-gain 100" >"$FIFO"
 echo "mix 5" >"$FIFO"
 echo "bypass maybe" >"$FIFO"
+echo "normalize maybe" >"$FIFO"
 echo "quit" >"$FIFO"
 t=0
 while kill -0 $LPID 2>/dev/null; do
@@ -148,6 +150,7 @@ grep -q "no knob named 'nothing' (unchanged; it has no knobs)" "$TMP/fifo-err.tx
 grep -q "in-gain needs a gain in dB, -60..24 (unchanged)" "$TMP/fifo-err.txt" || fail "in-gain 100 not refused"
 grep -q "mix needs a value 0..1 (unchanged)" "$TMP/fifo-err.txt" || fail "mix 5 not refused"
 grep -q "bypass needs on, off or toggle (unchanged)" "$TMP/fifo-err.txt" || fail "bypass maybe not refused"
+grep -q "normalize needs on or off (unchanged)" "$TMP/fifo-err.txt" || fail "normalize maybe not refused"
 
 # No JACK server for a host API that needs one is a clear error, not a hang.
 "$LIVE" --host-api nosuchapi --seconds 1 >/dev/null 2>"$TMP/err2.txt" && fail "accepted a bogus host API"

@@ -194,15 +194,21 @@ static void check_ports(const char *uri, int count, const char *const *symbols)
     assert_true(lo == RNNFX_INPUT_GAIN_MIN && hi == RNNFX_INPUT_GAIN_MAX && def == 0.0f);
     lv2host_port_range(h, RNNFX_PORT_OUTPUT_GAIN, &def, &lo, &hi);
     assert_true(lo == RNNFX_OUTPUT_GAIN_MIN && hi == RNNFX_OUTPUT_GAIN_MAX && def == 0.0f);
-    /* the audio ports, then the capture selector (last: added later) */
-    for (int p = RNNFX_PORT_IN_L; p < count - 1; p++)
+    /* the audio ports, then the capture selector and normalize (last:
+     * added later) */
+    for (int p = RNNFX_PORT_IN_L; p < count - 2; p++)
         assert_true(lv2host_port_is(h, (uint32_t)p, "http://lv2plug.in/ns/lv2core#AudioPort"));
-    const uint32_t cap = (uint32_t)count - 1;
+    const uint32_t cap = (uint32_t)count - 2, norm = (uint32_t)count - 1;
     assert_string_equal(lv2host_port_symbol(h, cap), "capture");
-    assert_true(lv2host_port_is(h, cap, "http://lv2plug.in/ns/lv2core#ControlPort"));
-    assert_true(lv2host_port_is(h, cap, "http://lv2plug.in/ns/lv2core#InputPort"));
+    assert_string_equal(lv2host_port_symbol(h, norm), "normalize");
+    for (uint32_t p = cap; p <= norm; p++) {
+        assert_true(lv2host_port_is(h, p, "http://lv2plug.in/ns/lv2core#ControlPort"));
+        assert_true(lv2host_port_is(h, p, "http://lv2plug.in/ns/lv2core#InputPort"));
+    }
     lv2host_port_range(h, cap, &def, &lo, &hi);
     assert_true(def == 0.0f && lo == 0.0f && hi == (float)RNNFX_N_CAPTURES);
+    lv2host_port_range(h, norm, &def, &lo, &hi);
+    assert_true(def == 0.0f && lo == 0.0f && hi == 1.0f);
     lv2host_free(h);
 }
 

@@ -240,6 +240,7 @@ static void stress(const char *uri, double rate)
             ir_switches++;
         }
         if (i % 97 == 0) lv2host_set(h, "enabled", (i / 97) % 2 ? 0.0f : 1.0f);
+        if (i % 23 == 0) lv2host_set(h, "normalize", (i / 23) % 2 ? 1.0f : 0.0f);
         if (i % 11 == 5) { /* the capture selector: every entry, kept cores reused */
             lv2host_set(h, "capture", (float)((i / 11) % (RNNFX_N_CAPTURES + 1)));
             captures++;

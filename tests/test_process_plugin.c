@@ -9,7 +9,8 @@
  * both) is played through it in 512-frame blocks. rnnfx-process renders the
  * same file with the same settings. The plugin's output, shifted by the
  * latency it reports on its latency port, must equal the batch output bit
- * for bit.
+ * for bit, with Normalize off and on (the level each measures for the
+ * model when it loads, from the same rest state, must agree to the bit).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -76,7 +77,8 @@ static void make_model(const char *path)
 }
 
 /* Plays the file through the plugin; returns [2][FRAMES] aligned output. */
-static float *plugin_render(const char *model, const float *l, const float *r, int *latency)
+static float *plugin_render(const char *model, const float *l, const float *r, int normalize,
+                            int *latency)
 {
     Lv2HostConfig cfg = {RATE, BLOCK, LV2HOST_WORKER_SYNC, 0, 0};
     char err[512];
@@ -89,6 +91,7 @@ static float *plugin_render(const char *model, const float *l, const float *r, i
     lv2host_set(h, "mix", 0.7f);
     lv2host_set(h, "enabled", 1.0f);
     lv2host_set(h, "knob1", 0.25f); /* drive 2.5 on 0..10 */
+    lv2host_set(h, "normalize", normalize ? 1.0f : 0.0f);
     assert_int_equal(lv2host_send_path(h, RNNFX_URI_MODEL, model), 0);
     static float zeros[BLOCK], sink0[BLOCK], sink1[BLOCK];
     const float *zin[2] = {zeros, zeros};
@@ -127,13 +130,52 @@ static float *plugin_render(const char *model, const float *l, const float *r, i
     return aligned;
 }
 
+/* Renders the take with rnnfx-process and through the plugin, with the
+ * same settings; returns the largest |plugin - batch| (NaN counts as
+ * worse) and, in *batch_out, the batch output ([2][FRAMES], malloc'd). */
+static double batch_vs_plugin(const char *model, const char *in, const float *l, const float *r,
+                              int normalize, float **batch_out, int *latency)
+{
+    char out[PATH_MAX], cmd[4 * PATH_MAX];
+    snprintf(out, sizeof out, "%s/out/take.wav", g_tmp);
+    snprintf(cmd, sizeof cmd,
+             "'%s' -q -m '%s' -o '%s/out' --in-gain 3 --out-gain -2 --mix 0.7 --set drive=2.5 "
+             "--knob 2=0.5 --knob 3=0.5 --knob 4=0.5 --overwrite %s '%s'",
+             g_bin, model, g_tmp, normalize ? "--normalize" : "", in);
+    int st = system(cmd);
+    assert_true(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    SF_INFO info = {0};
+    SNDFILE *sf = sf_open(out, SFM_READ, &info);
+    assert_non_null(sf);
+    assert_int_equal(info.frames, FRAMES);
+    float *inter = malloc(2 * FRAMES * sizeof *inter);
+    assert_int_equal(sf_readf_float(sf, inter, FRAMES), FRAMES);
+    sf_close(sf);
+    float *batch = malloc(2 * FRAMES * sizeof *batch);
+    for (size_t i = 0; i < FRAMES; i++) {
+        batch[i] = inter[2 * i];
+        batch[FRAMES + i] = inter[2 * i + 1];
+    }
+    free(inter);
+
+    float *plug = plugin_render(model, l, r, normalize, latency);
+    double worst = 0;
+    for (size_t i = 0; i < 2 * FRAMES; i++) {
+        double d = fabs((double)plug[i] - batch[i]);
+        if (!(d <= worst))
+            worst = d;
+    }
+    free(plug);
+    *batch_out = batch;
+    return worst;
+}
+
 static void test_batch_equals_plugin(void **state)
 {
     (void)state;
-    char model[PATH_MAX], in[PATH_MAX], out[PATH_MAX], cmd[4 * PATH_MAX];
+    char model[PATH_MAX], in[PATH_MAX];
     snprintf(model, sizeof model, "%s/cond.json", g_tmp);
     snprintf(in, sizeof in, "%s/take.wav", g_tmp);
-    snprintf(out, sizeof out, "%s/out/take.wav", g_tmp);
     make_model(model);
     float *l = malloc(FRAMES * sizeof *l), *r = malloc(FRAMES * sizeof *r);
     rnnfx_test_signal(l, FRAMES, 5);
@@ -153,43 +195,34 @@ static void test_batch_equals_plugin(void **state)
     assert_non_null(sf);
     sf_writef_float(sf, inter, FRAMES);
     sf_close(sf);
+    free(inter);
 
-    snprintf(cmd, sizeof cmd,
-             "'%s' -q -m '%s' -o '%s/out' --in-gain 3 --out-gain -2 --mix 0.7 --set drive=2.5 "
-             "--knob 2=0.5 --knob 3=0.5 --knob 4=0.5 '%s'",
-             g_bin, model, g_tmp, in);
-    int st = system(cmd);
-    assert_true(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0);
-    memset(&info, 0, sizeof info);
-    sf = sf_open(out, SFM_READ, &info);
-    assert_non_null(sf);
-    assert_int_equal(info.frames, FRAMES);
-    assert_int_equal(sf_readf_float(sf, inter, FRAMES), FRAMES);
-    sf_close(sf);
-
-    int latency = -1;
-    float *plug = plugin_render(model, l, r, &latency);
-    double worst = 0, diff_from_input = 0;
-    for (int c = 0; c < 2; c++) {
-        for (size_t i = 0; i < FRAMES; i++) {
-            double d = fabs((double)plug[c * FRAMES + i] - inter[2 * i + (size_t)c]);
-            if (!(d <= worst))
-                worst = d; /* NaN counts as worse */
-            double dx = fabs((double)inter[2 * i + (size_t)c] - (c ? r[i] : l[i]));
-            if (dx > diff_from_input)
-                diff_from_input = dx;
-        }
+    float *plain = NULL, *norm = NULL;
+    int latency = -1, latency_n = -1;
+    const double worst = batch_vs_plugin(model, in, l, r, 0, &plain, &latency);
+    const double worst_n = batch_vs_plugin(model, in, l, r, 1, &norm, &latency_n);
+    double diff_from_input = 0, norm_moved = 0;
+    for (size_t i = 0; i < 2 * FRAMES; i++) {
+        double dx = fabs((double)plain[i] - (i < FRAMES ? l[i] : r[i - FRAMES]));
+        if (dx > diff_from_input)
+            diff_from_input = dx;
+        double dn = fabs((double)norm[i] - plain[i]);
+        if (dn > norm_moved)
+            norm_moved = dn;
     }
-    printf("  plugin latency %d samples at %d Hz; max |plugin - rnnfx-process| = %.3g "
-           "(the effect itself moves samples by up to %.3g)\n",
-           latency, RATE, worst, diff_from_input);
-    assert_true(latency > 0);          /* resampling was in the path */
-    assert_true(diff_from_input > 1e-2); /* and the model did something */
-    assert_true(worst == 0.0); /* the same chain, the same bits */
-    free(plug);
+    printf("  plugin latency %d samples at %d Hz; max |plugin - rnnfx-process| = %.3g, with "
+           "Normalize %.3g (the effect itself moves samples by up to %.3g, Normalize by %.3g)\n",
+           latency, RATE, worst, worst_n, diff_from_input, norm_moved);
+    assert_true(latency > 0);            /* resampling was in the path */
+    assert_int_equal(latency_n, latency);
+    assert_true(diff_from_input > 1e-2); /* the model did something */
+    assert_true(norm_moved > 1e-2);      /* and so did Normalize */
+    assert_true(worst == 0.0);           /* the same chain, the same bits */
+    assert_true(worst_n == 0.0);
+    free(plain);
+    free(norm);
     free(l);
     free(r);
-    free(inter);
 }
 
 int main(int argc, char **argv)

@@ -214,7 +214,7 @@ static const char *printable(const char *s, char *buf, size_t len)
 typedef enum { RATE_FROM_FILE, RATE_FROM_OPTION, RATE_ASSUMED } RateSource;
 
 static void print_text(const char *path, const RnnfxModel *model, const Cost *cost,
-                       const SelfTest *t, RateSource rate_src, double rest)
+                       const SelfTest *t, RateSource rate_src, double rest, double level)
 {
     char pb[4 * 4096 + 8]; /* printable() of the longest metadata field */
     const RnnfxArch *a = rnnfx_model_arch(model);
@@ -297,6 +297,13 @@ static void print_text(const char *path, const RnnfxModel *model, const Cost *co
     if (!isnan(rest))
         printf("  at rest:        output %+.6f on silence%s\n", rest,
                fabs(rest) > RNNFX_CLI_REST_WARN ? " (a DC offset: see the warning)" : "");
+    if (isfinite(level))
+        printf("  level:          %+.1f dB on the reference guitar part (K-weighted; normalize "
+               "plays it %+.1f dB)\n",
+               level, -level);
+    else if (!isnan(rest))
+        printf("  level:          near silence on the reference guitar part (normalize leaves "
+               "it alone)\n");
     printf("  cost:           %.0f MACs/step\n", cost->macs_per_step);
     if (cost->ns_per_sample > 0 && a->kind != RNNFX_KIND_AUDIO) {
         /* A MIDI-frame model steps once per grid position, not per sample. */
@@ -315,7 +322,7 @@ static void print_text(const char *path, const RnnfxModel *model, const Cost *co
 }
 
 static json_object *json_text(const RnnfxModel *model, const char *path, const Cost *cost,
-                              const SelfTest *t, RateSource rate_src, double rest)
+                              const SelfTest *t, RateSource rate_src, double rest, double level)
 {
     const RnnfxArch *a = rnnfx_model_arch(model);
     const RnnfxMeta *m = rnnfx_model_meta_const(model);
@@ -418,6 +425,9 @@ static json_object *json_text(const RnnfxModel *model, const char *path, const C
     }
     /* what it settles to on silence; null for a MIDI-frame model */
     json_object_object_add(o, "rest_output", isnan(rest) ? NULL : json_object_new_double(rest));
+    /* its gain on the reference guitar part (level.h); null: near silence
+     * or a MIDI-frame model */
+    json_object_object_add(o, "level_db", isfinite(level) ? json_object_new_double(level) : NULL);
     return o;
 }
 
@@ -534,6 +544,7 @@ int main(int argc, char **argv)
          * whose export swapped gates or biases). A warning, not a failure:
          * the file is what it says, and plays. */
         double rest = rnnfx_cli_model_rest_output(model);
+        const double level = rnnfx_cli_model_level_db(model);
         char rw[300];
         rnnfx_cli_rest_warning(rest, rw, sizeof rw);
         if (rw[0])
@@ -548,7 +559,7 @@ int main(int argc, char **argv)
                                     : "output differs from the file's output_batch");
         }
         if (as_json) {
-            json_object *o = json_text(model, path, &cost, &st_res, rate_src, rest);
+            json_object *o = json_text(model, path, &cost, &st_res, rate_src, rest, level);
             if (arr)
                 json_object_array_add(arr, o);
             else {
@@ -558,7 +569,7 @@ int main(int argc, char **argv)
         } else {
             if (i > 0)
                 printf("\n");
-            print_text(path, model, &cost, &st_res, rate_src, rest);
+            print_text(path, model, &cost, &st_res, rate_src, rest, level);
         }
         rnnfx_model_free(model);
     }

@@ -599,7 +599,7 @@ static int set_knob(App *a, const char *name, double value)
 
 /* One text command (keyboard prompt, FIFO, script or piped stdin):
  *   in-gain DB | out-gain DB | mix X | set NAME VALUE | set NAME=VALUE |
- *   bypass on|off|toggle | model PATH | ir PATH|off | stats | quit
+ *   bypass on|off|toggle | normalize on|off | model PATH | ir PATH|off | stats | quit
  * Thread: main. */
 static void print_stats(App *a, FILE *f);
 
@@ -673,6 +673,16 @@ static void command(App *a, char *line)
             return;
         }
         send_controls(a);
+    } else if (!strcmp(s, "normalize")) {
+        if (!strcmp(arg, "on"))
+            a->controls.normalize = 1;
+        else if (!strcmp(arg, "off"))
+            a->controls.normalize = 0;
+        else {
+            say(a, "normalize needs on or off (unchanged)");
+            return;
+        }
+        send_controls(a);
     } else if (!strcmp(s, "model")) {
         if (!*arg)
             say(a, "model needs a path");
@@ -688,7 +698,8 @@ static void command(App *a, char *line)
     } else if (!strcmp(s, "quit") || !strcmp(s, "exit")) {
         a->quit = 1;
     } else {
-        say(a, "unknown command '%s' (in-gain, out-gain, mix, set, bypass, model, ir, stats, quit)", s);
+        say(a, "unknown command '%s' (in-gain, out-gain, mix, set, bypass, normalize, model, ir, "
+               "stats, quit)", s);
     }
 }
 
@@ -1139,7 +1150,7 @@ static void usage(FILE *f)
         "  --ir FILE            impulse response (a speaker cabinet; mono or stereo\n"
         "                       sound file) after the model, before the dry/wet mix;\n"
         "                       resampled to the stream's rate, no added latency\n"
-        "  --in-gain DB, --out-gain DB, --mix X, --set KNOB=VALUE, --bypass\n"
+        "  --in-gain DB, --out-gain DB, --mix X, --set KNOB=VALUE, --bypass, --normalize\n"
         "                       start-up controls, as in rnnfx-process\n"
         "  --seconds S          stop after S seconds and print statistics (0, the default: run until\n"
         "                       Ctrl-C or the quit command)\n"
@@ -1152,7 +1163,7 @@ static void usage(FILE *f)
         "Commands (script, FIFO, or standard input when it is not a terminal and no\n"
         "--seconds, --script or --control is given):\n"
         "  in-gain DB | out-gain DB | mix X | set KNOB VALUE | bypass on|off|toggle |\n"
-        "  model PATH | ir PATH|off | stats | quit\n"
+        "  normalize on|off | model PATH | ir PATH|off | stats | quit\n"
         "Keys (terminal): i/I o/O gains, m/M mix, k select knob, [ ] knob, b bypass,\n"
         "  l load model, s stats, h help, q quit.\n"
         "\n"
@@ -1184,7 +1195,7 @@ int main(int argc, char **argv)
     }
     const char *host_name = NULL, *in_name = NULL, *out_name = NULL, *model_path = NULL;
     const char *script_path = NULL, *fifo_path = NULL, *ir_path = NULL;
-    int do_list = 0, verbose = 0, bypass = 0;
+    int do_list = 0, verbose = 0, bypass = 0, normalize = 0;
     long frames = 0, channels = 1; /* frames 0: auto */
     double rate = 0, seconds = 0, in_db = 0, out_db = 0, mix = 1;
     RnnfxCliKnob knobs[RNNFX_MAX_PARAMS];
@@ -1204,6 +1215,8 @@ int main(int argc, char **argv)
             verbose = 1;
         } else if (!strcmp(a, "--bypass")) {
             bypass = 1;
+        } else if (!strcmp(a, "--normalize")) {
+            normalize = 1;
         } else if (!strcmp(a, "--host-api")) {
             if (!need(i, argc, a)) return 2;
             host_name = argv[++i];
@@ -1457,6 +1470,7 @@ int main(int argc, char **argv)
     app.controls.output_db = (float)out_db;
     app.controls.mix = (float)mix;
     app.controls.enabled = !bypass;
+    app.controls.normalize = normalize;
     {
         const RnnfxModel *m = app.model;
         if (m) {

@@ -102,6 +102,9 @@ static void usage(FILE *f)
         "  --in-gain DB         gain into the model (%g..%g dB, default 0)\n"
         "  --out-gain DB        gain on the output (%g..%g dB, default 0)\n"
         "  --mix X              dry/wet, 0 = dry .. 1 = wet (default 1)\n"
+        "  --normalize          play the capture at the dry guitar's level: minus its\n"
+        "                       gain on a reference guitar part (K-weighted), as the\n"
+        "                       plugin's Normalize control does\n"
         "  --ir FILE            impulse response (a speaker cabinet: WAV, FLAC, AIFF...,\n"
         "                       mono or stereo, up to %g s and %d taps) run after\n"
         "                       the model and before the dry/wet mix; made for each\n"
@@ -201,7 +204,7 @@ int main(int argc, char **argv)
     }
     const char *model_path = NULL, *out_dir = NULL, *pattern = NULL;
     const char *format_name = NULL, *encoding = NULL, *ir_path = NULL, *tail_arg = NULL;
-    int skip_existing = 0, overwrite = 0, dry_run = 0, quiet = 0, as_float = 0;
+    int skip_existing = 0, overwrite = 0, dry_run = 0, quiet = 0, as_float = 0, normalize = 0;
     long jobs = rnnfx_cli_cpu_count(), block = 4096;
     double in_db = 0.0, out_db = 0.0, mix = 1.0, tail_s = 0.0;
     int tail_auto = 0;
@@ -297,6 +300,8 @@ int main(int argc, char **argv)
             overwrite = 1;
         } else if (!strcmp(a, "--float")) {
             as_float = 1;
+        } else if (!strcmp(a, "--normalize")) {
+            normalize = 1;
         } else if (!strcmp(a, "--encoding")) {
             if (!need_arg(i, argc, a))
                 return 2;
@@ -536,6 +541,7 @@ int main(int argc, char **argv)
     opts.controls.output_db = (float)out_db;
     opts.controls.mix = (float)mix;
     opts.controls.enabled = 1;
+    opts.controls.normalize = normalize;
     /* Knobs go to the chain normalised to 0..1 of the model's range; unset
      * knobs go as NaN, which plays the model's default itself (its
      * normalised value maps back only to within an ulp, and the plugin
@@ -726,6 +732,17 @@ int main(int argc, char **argv)
 
     if (ir_desc[0] && !quiet)
         fprintf(stderr, "rnnfx-process: %s\n", ir_desc);
+    if (normalize && !quiet) {
+        /* the figure the chain measures for itself, from the same rest
+         * state on the same reference */
+        const double level = rnnfx_cli_model_level_db(model);
+        if (isfinite(level))
+            fprintf(stderr, "rnnfx-process: --normalize: the capture is %+.1f dB on the reference "
+                            "guitar part, so it plays %+.1f dB\n", level, -level);
+        else
+            fprintf(stderr, "rnnfx-process: --normalize: the capture plays near silence on the "
+                            "reference guitar part; its level is left alone\n");
+    }
     if (tail_auto && !ir_path && !quiet)
         fprintf(stderr, "rnnfx-process: note: --tail auto adds nothing without --ir (a recurrent "
                         "model's decay has no set length); give seconds, e.g. --tail 2\n");

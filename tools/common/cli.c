@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "instance.h"
+#include "level.h"
 #include "model_file.h"
 
 int rnnfx_cli_version(const char *prog)
@@ -340,21 +341,46 @@ int rnnfx_cli_model_rate_assumed(const RnnfxModel *model)
            rnnfx_model_meta_const(model)->sample_rate_assumed;
 }
 
-double rnnfx_cli_model_rest_output(const RnnfxModel *model)
+/* A new instance of an audio model, settled on RNNFX_CLI_REST_SAMPLES
+ * zeros at its default knobs; *rest gets its last output. NULL for a
+ * MIDI-frame model or when there is no memory. */
+static RnnfxInstance *settled_instance(const RnnfxModel *model, float *buf, size_t len, double *rest)
 {
     const RnnfxArch *a = rnnfx_model_arch(model);
     if (a->kind != RNNFX_KIND_AUDIO)
-        return NAN;
+        return NULL;
     RnnfxInstance *inst = rnnfx_instance_new(model);
     if (!inst)
-        return NAN;
+        return NULL;
     for (int k = 0; k < a->n_params; k++)
         rnnfx_instance_set_param(inst, k, a->params[k].def);
-    float zeros[256] = {0}, out[256];
-    for (int done = 0; done < RNNFX_CLI_REST_SAMPLES; done += 256)
-        rnnfx_instance_process(inst, zeros, out, 256);
+    for (size_t done = 0; done < RNNFX_CLI_REST_SAMPLES; done += len) {
+        memset(buf, 0, len * sizeof(float));
+        rnnfx_instance_process(inst, buf, buf, len);
+    }
+    *rest = (double)buf[len - 1];
+    return inst;
+}
+
+double rnnfx_cli_model_rest_output(const RnnfxModel *model)
+{
+    float buf[256];
+    double rest = NAN;
+    rnnfx_instance_free(settled_instance(model, buf, 256, &rest));
+    return rest;
+}
+
+double rnnfx_cli_model_level_db(const RnnfxModel *model)
+{
+    float buf[256];
+    double rest;
+    RnnfxInstance *inst = settled_instance(model, buf, 256, &rest);
+    if (!inst)
+        return NAN;
+    const double rate = rnnfx_model_meta_const(model)->sample_rate;
+    const double db = rnnfx_level_measure(inst, rate > 0.0 ? rate : 48000.0);
     rnnfx_instance_free(inst);
-    return (double)out[255];
+    return db;
 }
 
 void rnnfx_cli_rest_warning(double rest, char *buf, size_t len)

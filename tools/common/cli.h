@@ -127,6 +127,11 @@ double rnnfx_cli_lin_to_db(double lin);
  * when there is no memory. Thread: any but audio (allocates). */
 #define RNNFX_CLI_REST_SAMPLES 4096
 double rnnfx_cli_model_rest_output(const RnnfxModel *model);
+/* The model's level (level.h; chain.h's rnnfx_chain_core_level_db, from
+ * the same rest state): its K-weighted gain in dB on the reference guitar
+ * part at its own rate, NAN for a MIDI-frame model or near-silent output.
+ * Thread: any but audio (allocates, runs the model for 2 s of audio). */
+double rnnfx_cli_model_level_db(const RnnfxModel *model);
 /* Beyond this the tools warn, as the plugin does (chain.h). */
 #define RNNFX_CLI_REST_WARN RNNFX_CHAIN_REST_WARN
 /* The warning's text for rest output `rest` (with no program prefix or
