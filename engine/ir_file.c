@@ -5,6 +5,7 @@
  * engine's tests on other CPUs, say) do not need the library.
  */
 #include "ir.h"
+#include "sndfile_check.h"
 
 #include <sndfile.h>
 #include <stdlib.h>
@@ -38,7 +39,11 @@ RnnfxStatus rnnfx_ir_load(const char *path, double host_rate, int channels, Rnnf
     RnnfxStatus st = RNNFX_OK;
     float *inter = NULL, *chan[IR_MAX_CHANNELS] = {NULL, NULL};
     const double rate = (double)info.samplerate;
-    if (info.channels < 1 || info.channels > IR_MAX_CHANNELS) {
+    char cut[160];
+    if (rnnfx_sndfile_truncated(sf, cut, sizeof cut)) {
+        /* a reverb's tail cut off hard is not a response to play */
+        st = rnnfx_fail(err, RNNFX_ERR_PARSE, "%s: %s", path, cut);
+    } else if (info.channels < 1 || info.channels > IR_MAX_CHANNELS) {
         st = rnnfx_fail(err, RNNFX_ERR_UNSUPPORTED,
                         "%s: %d channels; an impulse response must be mono or stereo", path,
                         info.channels);
@@ -72,7 +77,7 @@ RnnfxStatus rnnfx_ir_load(const char *path, double host_rate, int channels, Rnnf
             st = rnnfx_fail(err, RNNFX_ERR_IO, "%s: cannot read the samples (%s)", path,
                             sf_strerror(sf));
         } else {
-            frames = (size_t)got; /* a truncated file: what it holds */
+            frames = (size_t)got; /* what it holds (a cut file was refused above) */
             for (size_t i = 0; i < frames; i++)
                 for (int c = 0; c < info.channels; c++)
                     chan[c][i] = inter[i * (size_t)info.channels + (size_t)c];

@@ -73,7 +73,7 @@ static char g_bundle[1024];
 static char g_tmp[1024];
 /* models and IR files in g_tmp */
 static char g_a[1200], g_b[1200], g_cab[1200], g_cab2[1200], g_imp[1200];
-static char g_text[1200], g_six[1200], g_nan[1200], g_none[1200];
+static char g_text[1200], g_six[1200], g_nan[1200], g_none[1200], g_cut[1200];
 
 static const char *tmp_path(char *buf, size_t len, const char *name)
 {
@@ -105,6 +105,12 @@ static int write_fixtures(void)
     for (int i = 0; i < 200; i++) bad[i] = 0.1f * expf(-(float)i / 20.0f);
     bad[17] = NAN;
     r |= rnnfx_test_write_float_wav(g_nan, 1, 48000, bad, 200);
+    /* a reverb cut short (an aborted copy): its header promises twice the
+     * samples it holds */
+    char whole[1200];
+    r |= rnnfx_test_write_decay(tmp_path(whole, sizeof whole, "whole.wav"), 48000, 1, 6000, 7,
+                                0.7, 2000.0, 0.0);
+    r |= rnnfx_test_copy_half(whole, g_cut);
     FILE *f = fopen(g_text, "w");
     if (!f) return -1;
     fputs("This is a text file with a .wav name, not a sound.\n", f);
@@ -128,6 +134,7 @@ static int setup(void **state)
     tmp_path(g_six, sizeof g_six, "six-channels.wav");
     tmp_path(g_nan, sizeof g_nan, "nan.wav");
     tmp_path(g_none, sizeof g_none, "no-such-file.wav");
+    tmp_path(g_cut, sizeof g_cut, "cut-short.wav");
     return write_fixtures();
 }
 
@@ -666,7 +673,7 @@ static void test_missing_ir_on_restore(void **state)
 static void test_bad_files_refused(void **state)
 {
     (void)state;
-    const char *bad[] = {g_text, g_six, g_nan, g_none};
+    const char *bad[] = {g_text, g_six, g_nan, g_none, g_cut};
     Lv2Host *h = open_host(RNNFX_URI_MONO, LV2HOST_WORKER_THREAD);
     set_path(h, RNNFX_URI_MODEL, g_a);
     set_path(h, RNNFX_URI_IR, g_cab);

@@ -4,6 +4,7 @@
  */
 #include "audio_io.h"
 #include "model_file.h"
+#include "sndfile_check.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -178,35 +179,6 @@ struct RnnfxAudioReader {
     int ended;
 };
 
-/* libsndfile opens a WAV/AIFF file whose audio was cut short (an aborted
- * copy or recording) without complaint and reads the frames present; only
- * its log says that the data chunk is shorter than the header claims.
- * Rendering or training on half a take must not pass quietly, so every
- * reader refuses such a file. Sizes of 0 and 0xFFFFFFFF mean "unknown"
- * (streamed recordings) and are accepted. Returns 1 and fills msg when
- * the log reports a cut. */
-static int truncated_chunk(SNDFILE *sf, char *msg, size_t len)
-{
-    char log[8192];
-    log[0] = '\0';
-    sf_command(sf, SFC_GET_LOG_INFO, log, sizeof log);
-    for (char *line = log; line && *line;) {
-        char *next = strchr(line, '\n');
-        if (next)
-            *next++ = '\0';
-        unsigned long long said = 0, real = 0;
-        if ((!strncmp(line, "data", 4) || !strncmp(line, "SSND", 4)) &&
-            sscanf(line + 4, " : %llu (should be %llu)", &said, &real) == 2 && said > real &&
-            said != 0xFFFFFFFFull && said != 0) {
-            snprintf(msg, len, "truncated: the header promises %llu bytes of audio, the file holds %llu",
-                     said, real);
-            return 1;
-        }
-        line = next;
-    }
-    return 0;
-}
-
 RnnfxStatus rnnfx_audio_reader_open(const char *path, RnnfxAudioReader **out, RnnfxAudioInfo *info,
                                     RnnfxError *err)
 {
@@ -238,7 +210,7 @@ RnnfxStatus rnnfx_audio_reader_open(const char *path, RnnfxAudioReader **out, Rn
                           si.channels, si.samplerate);
     }
     char cut[160];
-    if (truncated_chunk(sf, cut, sizeof cut)) {
+    if (rnnfx_sndfile_truncated(sf, cut, sizeof cut)) {
         sf_close(sf);
         return rnnfx_fail(err, RNNFX_ERR_PARSE, "%s: %s", path, cut);
     }
