@@ -181,6 +181,7 @@ typedef struct {
     float *latency_port, *in_peak_port, *out_peak_port;
     const float *capture_port;
     const float *normalize_port;
+    int normalize_last; /* its last finite value, as 0/1 (0 before any) */
     const float *in[RNNFX_CHAIN_MAX_CHANNELS];
     float *out[RNNFX_CHAIN_MAX_CHANNELS];
 
@@ -1041,8 +1042,11 @@ static void run(LV2_Handle h, uint32_t n)
                          RNNFX_OUTPUT_GAIN_MIN, RNNFX_OUTPUT_GAIN_MAX);
     c.mix = clampf(control_value(self, RNNFX_PORT_MIX, 1.0f), 0.0f, 1.0f);
     c.enabled = control_value(self, RNNFX_PORT_ENABLED, 1.0f) > 0.5f;
-    /* a host that predates the port leaves it unconnected: off, as before */
-    c.normalize = self->normalize_port && *self->normalize_port > 0.5f;
+    /* a host that predates the port leaves it unconnected: off, as before;
+     * a NaN keeps the last setting, as for the other controls */
+    if (self->normalize_port && isfinite(*self->normalize_port))
+        self->normalize_last = *self->normalize_port > 0.5f;
+    c.normalize = self->normalize_last;
     c.n_knobs = RNNFX_N_KNOBS;
     for (int k = 0; k < RNNFX_N_KNOBS; k++)
         c.knobs[k] = clampf(control_value(self, RNNFX_PORT_KNOB1 + k, 0.5f), 0.0f, 1.0f);

@@ -225,7 +225,8 @@ static void test_restore_beats_pending_load_midi(void **state)
 /* ---- 2. NaN and infinity on control ports -------------------------------------- */
 
 static const char *const k_controls[] = {"input_gain", "output_gain", "mix",   "enabled",
-                                         "knob1",      "knob2",       "knob3", "knob4"};
+                                         "knob1",      "knob2",       "knob3", "knob4",
+                                         "normalize"};
 #define N_CONTROLS (sizeof k_controls / sizeof k_controls[0])
 
 /* Runs both hosts on the same input for `blocks` cycles; returns the
@@ -269,7 +270,7 @@ static void test_nan_controls_audio(void **state)
     /* garbage after valid values: those values stay */
     x = open_host(RNNFX_URI_MONO, LV2HOST_WORKER_SYNC);
     y = open_host(RNNFX_URI_MONO, LV2HOST_WORKER_SYNC);
-    const float vals[N_CONTROLS] = {3.0f, -6.0f, 0.7f, 1.0f, 0.8f, 0.2f, 0.6f, 0.4f};
+    const float vals[N_CONTROLS] = {3.0f, -6.0f, 0.7f, 1.0f, 0.8f, 0.2f, 0.6f, 0.4f, 1.0f};
     for (size_t i = 0; i < N_CONTROLS; i++) {
         lv2host_set(x, k_controls[i], vals[i]);
         lv2host_set(y, k_controls[i], vals[i]);
