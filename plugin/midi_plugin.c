@@ -135,6 +135,10 @@ typedef struct {
 
     MidiCore *core;
     int model_is_default;
+    /* A saved model whose file could not be loaded at restore: it stays
+     * the setting (published and saved again) while the built-in model
+     * plays, until another model is chosen ("" none). */
+    char missing_model[MIDI_PATH_MAX];
     int notify_pending;
     /* Cores the Worker could not take, freed at the next non-real-time
      * callback (activate, deactivate, restore, cleanup) or handed to the
@@ -377,16 +381,23 @@ static void all_model_off(Midi *self, uint32_t frame)
 static void saved_begin(Midi *self) { rnnfx_seq_write_begin(&self->saved_seq); }
 static void saved_end(Midi *self) { rnnfx_seq_write_end(&self->saved_seq); }
 
+/* The model setting: a missing saved model, else the file that plays. */
+static const char *model_setting(const Midi *self)
+{
+    if (self->missing_model[0]) return self->missing_model;
+    return self->core ? self->core->path : "";
+}
+
 /* The model's path and kind, after it changed. Thread: audio, or
  * instantiation (the path copy is bounded: no allocation, no wait). */
 static void publish_model(Midi *self)
 {
     saved_begin(self);
-    const char *p = self->core ? self->core->path : "";
+    const char *p = model_setting(self);
     size_t n = strnlen(p, MIDI_PATH_MAX - 1);
     memcpy(self->saved.path, p, n);
     self->saved.path[n] = '\0';
-    self->saved.is_default = self->model_is_default || !self->core;
+    self->saved.is_default = !self->missing_model[0] && (self->model_is_default || !self->core);
     saved_end(self);
 }
 
@@ -777,7 +788,7 @@ static void notify(Midi *self)
     LV2_Atom_Forge *f = &self->forge;
     const uint32_t offset = f->offset, seq_size = self->out->atom.size;
     LV2_Atom_Forge_Frame fr;
-    const char *p = self->core ? self->core->path : "";
+    const char *p = model_setting(self);
     int ok = 0;
     if (lv2_atom_forge_frame_time(f, 0) && lv2_atom_forge_object(f, &fr, 0, self->u.patch_Set)) {
         ok = lv2_atom_forge_key(f, self->u.patch_property) &&
@@ -919,6 +930,7 @@ static LV2_Worker_Status work_response(LV2_Handle h, uint32_t size, const void *
     MidiCore *old = self->core;
     self->core = m.core;
     self->model_is_default = 0;
+    self->missing_model[0] = '\0'; /* a model was chosen */
     self->synced = 0;
     self->notify_pending = 1;
     publish_model(self);
@@ -1026,16 +1038,20 @@ static LV2_State_Status restore(LV2_Handle h, LV2_State_Retrieve_Function retrie
     }
     RnnfxError err = {{0}};
     MidiCore *c = NULL;
+    self->missing_model[0] = '\0';
     if (wanted[0]) {
         if (core_new(wanted, &c, &err) == RNNFX_OK) {
             core_free(self->core);
             self->core = c;
             self->model_is_default = 0;
         } else {
+            /* kept as the setting: the session is saved with it again and
+             * plays it once its file is back */
             lv2_log_warning(&self->logger,
                             "rnnfx midi: the saved model %s could not be loaded (%s); using the "
-                            "built-in model\n",
+                            "built-in model (the setting is kept and saved again)\n",
                             wanted, err.msg);
+            snprintf(self->missing_model, sizeof self->missing_model, "%s", wanted);
             wanted[0] = '\0';
         }
     }

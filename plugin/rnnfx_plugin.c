@@ -1187,10 +1187,17 @@ static void work_load(Rnnfx *self, LV2_Worker_Respond_Function respond,
             core = NULL;
         }
     } else {
-        lv2_log_error(&self->logger,
-                      "rnnfx: cannot load model %s again to apply the cabinet: %s (keeping the "
-                      "current sound)\n",
-                      model_setting, without_path(err.msg, model_setting));
+        /* the model in use cannot be read again: a saved model whose file
+         * is missing (restore kept it as the setting, and the built-in
+         * capture plays in its place), or one deleted since it loaded. The
+         * cabinet goes on the built-in capture, and the setting stays. */
+        char def_path[RNNFX_PATH_MAX];
+        default_model_path(self, def_path, sizeof def_path);
+        lv2_log_warning(&self->logger,
+                        "rnnfx: cannot load model %s again to apply the cabinet: %s (the "
+                        "built-in capture plays it; the model setting is kept)\n",
+                        model_setting, without_path(err.msg, model_setting));
+        if (build_core(self, def_path, ir, 0, &core, &err) != RNNFX_OK) core = NULL;
     }
     rnnfx_ir_free(ir); /* the core holds its own copy */
     if (!core || !((model_new && model_ok) || (ir_new && ir_ok))) {
@@ -1473,17 +1480,24 @@ static LV2_State_Status restore(LV2_Handle h, LV2_State_Retrieve_Function retrie
         } else {
             lv2_log_warning(&self->logger,
                             "rnnfx: the saved model %s could not be loaded (%s); playing the "
-                            "built-in default capture instead\n",
+                            "built-in default capture instead (the setting is kept and saved "
+                            "again)\n",
                             wanted, without_path(err.msg, wanted));
         }
     }
-    /* the built-in capture, unless it already plays as wanted (no cabinet
-     * before and none now) */
-    if (!done && !(!was_waiting && self->model_is_default && !ir && self->ir_frames == 0)) {
+    /* The built-in capture, unless it already plays as wanted (no cabinet
+     * before and none now). A saved model that could not be loaded stays
+     * the setting, as a missing cabinet does: the session is saved with it
+     * again, and plays it once its file is back (a disk not mounted yet, a
+     * project copied without its models); the built-in capture only fills
+     * in meanwhile. */
+    const int missing = wanted[0] && !done;
+    if (!done && !(!missing && !was_waiting && self->model_is_default && !ir &&
+                   self->ir_frames == 0)) {
         if (build_core(self, def_path, ir, 1, &core, &err) == RNNFX_OK &&
             install_core_now(self, core, &err) == RNNFX_OK) {
-            snprintf(self->model_path, sizeof self->model_path, "%s", def_path);
-            self->model_is_default = 1;
+            snprintf(self->model_path, sizeof self->model_path, "%s", missing ? wanted : def_path);
+            self->model_is_default = !missing;
         } else {
             lv2_log_error(&self->logger, "rnnfx: cannot load the built-in capture %s: %s\n",
                           def_path, err.msg);

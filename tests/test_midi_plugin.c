@@ -818,6 +818,51 @@ static void test_state_keeps_generator_and_model(void **state)
 }
 
 
+/* A saved model whose file is gone stays the setting: the built-in model
+ * plays, and saving again stores the missing file (it used to store
+ * nothing, and the session lost its model on the next save). */
+static void test_missing_model_kept(void **state)
+{
+    (void)state;
+    char gone[1300], cmd[3000];
+    snprintf(gone, sizeof gone, "%s.gone.json", g_model);
+    snprintf(cmd, sizeof cmd, "cp '%s' '%s'", g_model, gone);
+    assert_int_equal(system(cmd), 0);
+    Host *a = host_new();
+    send_model(a, gone);
+    host_run(a);
+    const LV2_State_Interface *si =
+        lilv_instance_get_extension_data(a->inst, LV2_STATE__interface);
+    Store saved = {0};
+    assert_int_equal(si->save(lilv_instance_get_handle(a->inst), store_fn, &saved, 0, NULL),
+                     LV2_STATE_SUCCESS);
+    assert_int_equal(unlink(gone), 0);
+    Host *b = host_new();
+    Store tb = saved;
+    for (int i = 0; i < tb.n; i++) {
+        tb.props[i].key = U(b, unmap_uri(a, saved.props[i].key));
+        tb.props[i].type = U(b, unmap_uri(a, saved.props[i].type));
+    }
+    const LV2_State_Interface *sb =
+        lilv_instance_get_extension_data(b->inst, LV2_STATE__interface);
+    assert_int_equal(sb->restore(lilv_instance_get_handle(b->inst), retrieve_fn, &tb, 0, NULL),
+                     LV2_STATE_SUCCESS);
+    host_run(b);
+    Store again = {0};
+    assert_int_equal(sb->save(lilv_instance_get_handle(b->inst), store_fn, &again, 0, NULL),
+                     LV2_STATE_SUCCESS);
+    int has_model = 0;
+    for (int i = 0; i < again.n; i++)
+        if (again.props[i].key == U(b, RNNFX_MIDI_URI_MODEL)) {
+            has_model = 1;
+            assert_string_equal((const char *)again.props[i].value, gone);
+        }
+    assert_true(has_model);
+    host_free(a);
+    host_free(b);
+}
+
+
 /* Notes the model holds when the host deactivates the plugin end at the
  * first run() after it is activated again (deactivate has no output): a
  * synth after the plugin must not keep them sounding. */
@@ -1082,6 +1127,7 @@ int main(void)
         cmocka_unit_test(test_own_clock_without_host_time),
         cmocka_unit_test(test_bad_model_keeps_current),
         cmocka_unit_test(test_state_keeps_generator_and_model),
+        cmocka_unit_test(test_missing_model_kept),
         cmocka_unit_test(test_builtin_model_plays),
         cmocka_unit_test(test_preset_selects_builtin),
         cmocka_unit_test(test_follows_tempo_change),

@@ -10,7 +10,8 @@
  * latency removed) sample for sample (1e-6), at the model's rate
  * and resampled, with gains, mix and a knob, with any block size; state
  * round-trips the model path; a missing model file on restore leaves the
- * default playing with a warning; presets select the bundled capture (and
+ * default playing with a warning and stays the setting (saved again, and
+ * played once the file is back); presets select the bundled capture (and
  * the amp capture's preset its cabinet IR, which tames the top end); MIDI
  * CC moves controls; hundreds of model switches while audio runs (worker on
  * its own thread) stay finite and click-free; no Worker still works.
@@ -426,6 +427,28 @@ static void test_missing_model_survived(void **state)
     for (int i = 0; i < 256; i++) e += (double)y[i] * y[i];
     assert_true(e > 0.0);
     expect_model_name(h, def_name);
+    /* the missing file stays the setting: published, and saved again
+     * (it used to be dropped, and the session lost its model) */
+    char got[2048], dir2[1200], a_name[512];
+    assert_int_equal(lv2host_param(h, RNNFX_URI_MODEL, got, sizeof got), 0);
+    assert_non_null(strstr(got, "soon-gone.json")); /* where the state maps it */
+    tmp_path(dir2, sizeof dir2, "state2-again");
+    assert_int_equal(lv2host_save_state(h, dir2), 0);
+    assert_int_equal(lv2host_state_file_value(dir2, RNNFX_URI_MODEL, got, sizeof got), 0);
+    print_message("saved again: %s\n", got);
+    assert_non_null(strstr(got, "soon-gone.json"));
+    lv2host_free(h);
+    /* the file is back: the session saved again plays it */
+    snprintf(cmd, sizeof cmd, "cp '%s' '%s'", src, gone);
+    assert_int_equal(system(cmd), 0);
+    h = open_host(RNNFX_URI_MONO, 48000.0, 256, LV2HOST_WORKER_THREAD);
+    load_model(h, src, 256);
+    assert_int_equal(lv2host_param(h, RNNFX_URI_MODEL_NAME, a_name, sizeof a_name), 0);
+    lv2host_free(h);
+    h = open_host(RNNFX_URI_MONO, 48000.0, 256, LV2HOST_WORKER_THREAD);
+    assert_int_equal(lv2host_restore_state(h, dir2), 0);
+    run_silence(h, 1, 256, 256);
+    expect_model_name(h, a_name);
     lv2host_free(h);
 }
 
