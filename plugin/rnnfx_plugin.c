@@ -735,9 +735,24 @@ static void cc_range(int i, float *lo, float *hi)
 /* Thread: audio. */
 static void handle_cc(Rnnfx *self, uint8_t cc, uint8_t value)
 {
+    if (cc == RNNFX_CC_RESET_ALL) {
+        for (int i = 0; i < N_CC_TARGETS; i++) self->cc_active[i] = 0;
+        return;
+    }
+    if (cc == RNNFX_CC_OUTPUT_GAIN_ALT) {
+        /* Channel volume, as General MIDI scales it. Keyboards and hosts
+         * send 100 (its default) when they connect or reset: the linear
+         * map of the gain's range made that +8.7 dB. Volume only ever
+         * turns the output down (0: the range's bottom). */
+        const int i = RNNFX_PORT_OUTPUT_GAIN - RNNFX_PORT_INPUT_GAIN;
+        const float db = value ? 40.0f * log10f((float)value / 127.0f) : RNNFX_OUTPUT_GAIN_MIN;
+        self->cc_value[i] = clampf(db, RNNFX_OUTPUT_GAIN_MIN, 0.0f);
+        self->cc_active[i] = 1;
+        return;
+    }
     int port;
     if (cc == RNNFX_CC_INPUT_GAIN) port = RNNFX_PORT_INPUT_GAIN;
-    else if (cc == RNNFX_CC_OUTPUT_GAIN || cc == RNNFX_CC_OUTPUT_GAIN_ALT) port = RNNFX_PORT_OUTPUT_GAIN;
+    else if (cc == RNNFX_CC_OUTPUT_GAIN) port = RNNFX_PORT_OUTPUT_GAIN;
     else if (cc == RNNFX_CC_MIX) port = RNNFX_PORT_MIX;
     else if (cc == RNNFX_CC_KNOB1_ALT) port = RNNFX_PORT_KNOB1;
     else if (cc >= RNNFX_CC_KNOB1 && cc < RNNFX_CC_KNOB1 + RNNFX_N_KNOBS)

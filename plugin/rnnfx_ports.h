@@ -92,7 +92,10 @@ typedef enum {
  * host changes that control port again. Values 0..127 map linearly onto the
  * control's range. */
 #define RNNFX_CC_KNOB1_ALT 1 /* mod wheel also drives knob 1 */
-#define RNNFX_CC_OUTPUT_GAIN_ALT 7 /* channel volume also drives output gain */
+#define RNNFX_CC_OUTPUT_GAIN_ALT 7 /* channel volume also drives output gain, as
+                                      General MIDI scales volume: 40 log10(v/127) dB,
+                                      so 127 is 0 dB and the usual 100 is -4.2 dB */
+#define RNNFX_CC_RESET_ALL 121     /* reset all controllers: the ports take over again */
 #define RNNFX_CC_INPUT_GAIN 20
 #define RNNFX_CC_OUTPUT_GAIN 21
 #define RNNFX_CC_MIX 22

@@ -639,6 +639,24 @@ static void test_midi_cc(void **state)
     lv2host_send_midi(h, mix, 3);
     for (int i = 0; i < 40; i++) lv2host_run(h, in, out, 512);
     assert_true(rnnfx_test_max_abs_diff(x, y, 512) < 1e-5);
+    /* CC 121 (reset all controllers): the ports take over again */
+    uint8_t reset[3] = {0xB0, RNNFX_CC_RESET_ALL, 0};
+    lv2host_send_midi(h, reset, 3);
+    for (int i = 0; i < 40; i++) lv2host_run(h, in, out, 512);
+    assert_true(fabs(20 * log10(rms(y, 512) / before)) < 0.1);
+    /* CC 7 (volume) as General MIDI scales it: the 100 keyboards send on
+     * connecting is -4.2 dB (the linear map of the gain's range made it
+     * +8.7 dB), 127 is 0 dB */
+    const uint8_t vols[2] = {100, 127};
+    const double want[2] = {40.0 * log10(100.0 / 127.0), 0.0};
+    for (int k = 0; k < 2; k++) {
+        uint8_t vol[3] = {0xB0, RNNFX_CC_OUTPUT_GAIN_ALT, vols[k]};
+        lv2host_send_midi(h, vol, 3);
+        for (int i = 0; i < 40; i++) lv2host_run(h, in, out, 512);
+        const double db = 20 * log10(rms(y, 512) / before);
+        print_message("CC7=%d: %+.2f dB\n", vols[k], db);
+        assert_true(fabs(db - want[k]) < 0.1);
+    }
     lv2host_free(h);
 }
 
