@@ -23,6 +23,7 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,6 +131,15 @@ static double compare_models(const RnnfxModel *a, const RnnfxModel *b, int folde
     return worst;
 }
 
+/* The temporary output, removed by on_signal if the run is stopped. */
+static char g_tmp_path[4096];
+
+static void on_signal(int sig)
+{
+    if (g_tmp_path[0]) unlink(g_tmp_path); /* async-signal-safe */
+    _exit(128 + sig);
+}
+
 int main(int argc, char **argv)
 {
     /* "--name=value" as well as "--name value", as rnnfx-train takes */
@@ -149,6 +159,7 @@ int main(int argc, char **argv)
     rnnfx_export_options_init(&eopts);
 
     int options_end = 0; /* after "--" every argument is a file name */
+    int given_to = 0, given_rate = 0; /* cli.h: rnnfx_cli_once */
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (options_end || a[0] != '-' || !a[1]) {
@@ -172,6 +183,8 @@ int main(int argc, char **argv)
             if (rnnfx_cli_set_once("rnnfx-convert", "-o/--output", &out_path, argv[++i]) != 0)
                 return 2;
         } else if (!strcmp(a, "--to")) {
+            if (rnnfx_cli_once("rnnfx-convert", a, &given_to))
+                return 2;
             const char *v = i + 1 < argc ? argv[++i] : "";
             have_target = 1;
             if (!strcmp(v, "rnnfx"))
@@ -186,11 +199,16 @@ int main(int argc, char **argv)
             }
         } else if (!strcmp(a, "--sample-rate") || !strcmp(a, "--rate")) {
             /* --rate: rnnfx-inspect's name for the same setting */
-            if (i + 1 >= argc || rnnfx_cli_parse_double(argv[i + 1], &rate) != 0 || rate < 1000.0 ||
-                rate > 1536000.0) {
-                fprintf(stderr, "rnnfx-convert: %s needs a rate in Hz (1000..1536000)\n", a);
+            if (rnnfx_cli_once("rnnfx-convert", "--sample-rate/--rate", &given_rate))
+                return 2;
+            /* whole hertz, as rnnfx-process and rnnfx-inspect take it
+             * ("44100.5" and "0x3e8" were written into files) */
+            long hz = 0;
+            if (i + 1 >= argc || rnnfx_cli_parse_int(argv[i + 1], 1000, 1536000, &hz) != 0) {
+                fprintf(stderr, "rnnfx-convert: %s needs a whole rate in Hz (1000..1536000)\n", a);
                 return 2;
             }
+            rate = (double)hz;
             rate_opt = a;
             i++;
         } else if (!strcmp(a, "--drop-initial-state")) {
@@ -245,6 +263,12 @@ int main(int argc, char **argv)
         fprintf(stderr, "rnnfx-convert: -o %s is the input file itself; choose another name\n",
                 out_path);
         return 2;
+    }
+    const char *special = rnnfx_cli_special_file(out_path);
+    if (special) {
+        fprintf(stderr, "rnnfx-convert: %s is %s, not a file to write; choose another name\n",
+                out_path, special);
+        return 1;
     }
     if (!force && access(out_path, F_OK) == 0) {
         fprintf(stderr, "rnnfx-convert: %s exists; pass --force to replace it\n", out_path);
@@ -311,14 +335,22 @@ int main(int argc, char **argv)
     /* Written under a temporary name and renamed only once the checks
      * below pass, so a failed conversion never leaves (or replaces) a file
      * under the output name. */
-    char tmp_path[4096];
+    char *tmp_path = g_tmp_path;
     const size_t keep = rnnfx_temp_name_keep(out_path, 20);
-    if (snprintf(tmp_path, sizeof tmp_path, "%.*s.convert-%ld", (int)keep, out_path,
-                 (long)getpid()) >= (int)sizeof tmp_path) {
+    if (snprintf(tmp_path, sizeof g_tmp_path, "%.*s.convert-%ld", (int)keep, out_path,
+                 (long)getpid()) >= (int)sizeof g_tmp_path) {
         fprintf(stderr, "rnnfx-convert: output path too long\n");
         rnnfx_model_free(model);
         return 2;
     }
+    /* Ctrl-C, a closed terminal or a kill during the write or the read-back
+     * left the temporary file behind */
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+    for (size_t k = 0; k < sizeof sigs / sizeof sigs[0]; k++) sigaction(sigs[k], &sa, NULL);
     switch (target) {
     case TO_RNNFX: st = rnnfx_model_save(model, tmp_path, &err); break;
     case TO_AIDAX: st = rnnfx_export_aidax_file(model, &eopts, tmp_path, &err); break;

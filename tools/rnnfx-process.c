@@ -230,6 +230,9 @@ int main(int argc, char **argv)
         return 2;
     }
     int only_files = 0;
+    /* options that take one value (cli.h: rnnfx_cli_once) */
+    int given_enc = 0, given_fmt = 0, given_jobs = 0, given_block = 0, given_in = 0,
+        given_out = 0, given_mix = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (only_files || a[0] != '-' || !a[1]) {
@@ -303,11 +306,11 @@ int main(int argc, char **argv)
         } else if (!strcmp(a, "--normalize")) {
             normalize = 1;
         } else if (!strcmp(a, "--encoding")) {
-            if (!need_arg(i, argc, a))
+            if (!need_arg(i, argc, a) || rnnfx_cli_once("rnnfx-process", a, &given_enc))
                 return 2;
             encoding = argv[++i];
         } else if (!strcmp(a, "--format")) {
-            if (!need_arg(i, argc, a))
+            if (!need_arg(i, argc, a) || rnnfx_cli_once("rnnfx-process", a, &given_fmt))
                 return 2;
             format_name = argv[++i];
         } else if (!strcmp(a, "--dry-run")) {
@@ -315,7 +318,7 @@ int main(int argc, char **argv)
         } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
             quiet = 1;
         } else if (!strcmp(a, "-j") || !strcmp(a, "--jobs")) {
-            if (!need_arg(i, argc, a))
+            if (!need_arg(i, argc, a) || rnnfx_cli_once("rnnfx-process", "-j/--jobs", &given_jobs))
                 return 2;
             if (rnnfx_cli_parse_int(argv[i + 1], 1, 1024, &jobs) != 0) {
                 fprintf(stderr, "rnnfx-process: %s needs a number of threads (1..1024)\n", a);
@@ -323,12 +326,14 @@ int main(int argc, char **argv)
             }
             i++;
         } else if (!strncmp(a, "-j", 2) && a[2]) {
+            if (rnnfx_cli_once("rnnfx-process", "-j/--jobs", &given_jobs))
+                return 2;
             if (rnnfx_cli_parse_int(a + 2, 1, 1024, &jobs) != 0) {
                 fprintf(stderr, "rnnfx-process: %s: bad number of threads\n", a);
                 return 2;
             }
         } else if (!strcmp(a, "--block")) {
-            if (!need_arg(i, argc, a))
+            if (!need_arg(i, argc, a) || rnnfx_cli_once("rnnfx-process", a, &given_block))
                 return 2;
             if (rnnfx_cli_parse_int(argv[i + 1], 1, 1 << 20, &block) != 0) {
                 fprintf(stderr, "rnnfx-process: --block needs a size in samples\n");
@@ -337,7 +342,8 @@ int main(int argc, char **argv)
             i++;
         } else if (!strcmp(a, "--in-gain") || !strcmp(a, "--out-gain")) {
             double v;
-            if (!need_arg(i, argc, a))
+            if (!need_arg(i, argc, a) ||
+                rnnfx_cli_once("rnnfx-process", a, !strcmp(a, "--in-gain") ? &given_in : &given_out))
                 return 2;
             if (rnnfx_cli_parse_double(argv[i + 1], &v) != 0 ||
                 v < RNNFX_CHAIN_GAIN_MIN_DB || v > RNNFX_CHAIN_GAIN_MAX_DB) {
@@ -351,7 +357,7 @@ int main(int argc, char **argv)
                 out_db = v;
             i++;
         } else if (!strcmp(a, "--mix")) {
-            if (!need_arg(i, argc, a))
+            if (!need_arg(i, argc, a) || rnnfx_cli_once("rnnfx-process", a, &given_mix))
                 return 2;
             if (rnnfx_cli_parse_double(argv[i + 1], &mix) != 0 || mix < 0 ||
                 mix > 1) {
@@ -757,6 +763,10 @@ int main(int argc, char **argv)
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    /* a closed terminal (an ssh session that dropped) and Ctrl-\ stop the
+     * run the same way: no temporary file left behind */
+    sigaction(SIGHUP, &sa, NULL);
+    sigaction(SIGQUIT, &sa, NULL);
 
     double t0 = rnnfx_cli_now();
     /* An empty folder counts as a failed input: the others are done, and

@@ -187,10 +187,11 @@ static void usage(FILE *f)
         "      --version          the program's name and version\n"
         "\n"
         "Ctrl-C stops training and writes the best model so far. SIGTERM (a scheduler's\n"
-        "preemption) stops it, keeps the checkpoint (the best weights so far in CKPT.best.json)\n"
-        "and writes no model, so --resume CKPT finishes the run.\n"
+        "preemption) or SIGHUP (a closed terminal) stops it, keeps the checkpoint (the best\n"
+        "weights so far in CKPT.best.json) and writes no model, so --resume CKPT finishes the run.\n"
         "Exit status: 0 done (also after Ctrl-C); 1 a file is missing, unreadable or unsuitable,\n"
-        "an output exists (see --force), or training failed; 2 bad usage; 143 stopped by SIGTERM.\n",
+        "an output exists (see --force), or training failed; 2 bad usage; 143 stopped by SIGTERM\n"
+        "or SIGHUP.\n",
         f);
 }
 
@@ -577,7 +578,9 @@ static void on_signal(int sig)
         (void)w;
         _exit(130);
     }
-    g_interrupted = sig;
+    /* a closed terminal (SIGHUP: an ssh session that dropped) stops as
+     * SIGTERM does: the checkpoint is kept for a resume */
+    g_interrupted = sig == SIGHUP ? SIGTERM : sig;
     RnnfxTrainer *tr = g_trainer;
     if (tr)
         rnnfx_trainer_request_stop(tr);
@@ -1019,6 +1022,12 @@ static int output_clobbers(const char *path, const char *what, const char *const
         return 0; /* not there yet: nothing to lose */
     if (S_ISDIR(so.st_mode)) {
         fprintf(stderr, "rnnfx-train: %s %s is a folder; give a file name\n", what, path);
+        return -1;
+    }
+    const char *special = rnnfx_cli_special_file(path);
+    if (special) {
+        fprintf(stderr, "rnnfx-train: %s %s is %s, not a file to write; choose another name\n",
+                what, path, special);
         return -1;
     }
     for (int i = 0; i < n_reads; i++)
@@ -2008,6 +2017,7 @@ int main(int argc, char **argv)
     g_trainer = tr;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
 
     const double budget = o.minutes * 60.0;
     /* the epoch count the progress display aims at starts where the

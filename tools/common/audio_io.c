@@ -489,6 +489,40 @@ void rnnfx_audio_writer_abort(RnnfxAudioWriter *w)
     writer_free(w);
 }
 
+/* Reads the finished temporary file's header back: it must hold every
+ * frame written. libsndfile's Vorbis and MPEG encoders ignore a failed
+ * write (a full disk), and sf_writef_float and sf_close both report
+ * success, so without this a cut-short Ogg or MP3 file took the output's
+ * name. (Block-coded formats may hold a few frames more: ADPCM pads its
+ * last block.) */
+static int writer_check(RnnfxAudioWriter *w)
+{
+    SF_INFO si;
+    memset(&si, 0, sizeof si);
+    SNDFILE *sf = sf_open(w->tmp, SFM_READ, &si);
+    if (!sf) {
+        snprintf(w->sfmsg, sizeof w->sfmsg, "the finished file does not read back: %s",
+                 sf_strerror(NULL));
+        return 0;
+    }
+    char cut[160];
+    const int truncated = rnnfx_sndfile_truncated(sf, cut, sizeof cut);
+    sf_close(sf);
+    /* an Ogg file cut before its last page says "length unknown" */
+    if (truncated || si.frames < 0 || si.frames == SF_COUNT_MAX ||
+        (unsigned long long)si.frames < w->written) {
+        if (si.frames == SF_COUNT_MAX)
+            snprintf(w->sfmsg, sizeof w->sfmsg,
+                     "the finished file ends early (its last page is missing): is the disk full?");
+        else
+            snprintf(w->sfmsg, sizeof w->sfmsg,
+                     "the finished file holds %lld of the %llu frames written: is the disk full?",
+                     (long long)si.frames, w->written);
+        return 0;
+    }
+    return 1;
+}
+
 RnnfxStatus rnnfx_audio_writer_commit(RnnfxAudioWriter *w, RnnfxError *err)
 {
     if (!w)
@@ -510,6 +544,8 @@ RnnfxStatus rnnfx_audio_writer_commit(RnnfxAudioWriter *w, RnnfxError *err)
         ok = 0;
     }
     close(w->fd);
+    if (ok)
+        ok = writer_check(w);
     if (!ok) {
         RnnfxStatus st = rnnfx_fail(err, RNNFX_ERR_IO, "%s: write failed (%s); nothing was written",
                                     w->path, w->sfmsg);

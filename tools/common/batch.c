@@ -830,6 +830,32 @@ static int output_format(int in_format, int channels, int rate, const RnnfxBatch
     si.format = sub;
     sf_command(NULL, SFC_GET_FORMAT_INFO, &mi, sizeof mi);
     sf_command(NULL, SFC_GET_FORMAT_INFO, &si, sizeof si);
+    /* When no encoding at all fits, the container's limit is the channel
+     * count or the rate (FLAC: 8 channels), not the encoding the message
+     * would otherwise blame. */
+    static const int any[] = {SF_FORMAT_PCM_16, SF_FORMAT_PCM_24, SF_FORMAT_FLOAT,
+                              SF_FORMAT_VORBIS};
+    int fits = 0, most = 0;
+    for (int c = channels; c >= 1 && !most; c--)
+        for (size_t i = 0; i < 4 && !most; i++) {
+            info.channels = c;
+            info.format = major | any[i];
+            if (sf_format_check(&info)) {
+                if (c == channels) fits = 1;
+                most = c;
+            }
+        }
+    if (!fits && most) {
+        msgf(err, err_len, "a %s file holds at most %d channels, this input has %d; add --format "
+                           "wav (or w64, caf)",
+             mi.name ? mi.name : "file of this kind", most, channels);
+        return 0;
+    }
+    if (!fits) {
+        msgf(err, err_len, "a %s file cannot hold audio at %d Hz; add --format wav (or w64, caf)",
+             mi.name ? mi.name : "file of this kind", rate);
+        return 0;
+    }
     /* an --encoding the input's own container cannot hold (pcm16 for an
      * Ogg input): the way out is another container */
     const int hint = (o->out_subtype && !o->out_format) ||
@@ -1289,6 +1315,13 @@ static Job *prepare(Run *r, RnnfxBatchItem *it, size_t waiting)
     if (stat(it->out_path, &ost) == 0) {
         if (rnnfx_cli_same_file(it->in_path, it->out_path)) {
             msgf(msg, sizeof msg, "%s: refusing to overwrite the input file", it->out_path);
+            item_fail(r, it, msg);
+            return NULL;
+        }
+        const char *special = rnnfx_cli_special_file(it->out_path);
+        if (special) {
+            msgf(msg, sizeof msg, "%s is %s, not a file to write; choose another name",
+                 it->out_path, special);
             item_fail(r, it, msg);
             return NULL;
         }

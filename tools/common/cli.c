@@ -112,6 +112,16 @@ int rnnfx_cli_resolve_knobs(const RnnfxModel *model, const RnnfxCliKnob *knobs, 
     return 0;
 }
 
+int rnnfx_cli_once(const char *prog, const char *opt, int *given)
+{
+    if (*given) {
+        fprintf(stderr, "%s: %s is given twice (see --help)\n", prog, opt);
+        return -1;
+    }
+    *given = 1;
+    return 0;
+}
+
 int rnnfx_cli_set_once(const char *prog, const char *opt, const char **slot, const char *value)
 {
     /* "-o \"$OUT\"" with OUT unset: rnnfx-process wrote into the current
@@ -327,6 +337,20 @@ int rnnfx_cli_same_file(const char *a, const char *b)
     struct stat sa, sb;
     return a && b && stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
            sa.st_ino == sb.st_ino;
+}
+
+const char *rnnfx_cli_special_file(const char *path)
+{
+    struct stat st;
+    if (!path || stat(path, &st) != 0 || S_ISREG(st.st_mode) || S_ISDIR(st.st_mode))
+        return NULL;
+    if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode))
+        return "a device";
+    if (S_ISFIFO(st.st_mode))
+        return "a pipe";
+    if (S_ISSOCK(st.st_mode))
+        return "a socket";
+    return "not a regular file";
 }
 
 const char *rnnfx_cli_without_path(const char *why, const char *path)

@@ -70,6 +70,12 @@ char **rnnfx_cli_split_equals(int argc, char **argv, const char *const *value_op
  * usage error: the last one used to win without a word). Thread: any. */
 int rnnfx_cli_set_once(const char *prog, const char *opt, const char **slot, const char *value);
 
+/* For an option that takes one value (a gain, a format): 0 the first time
+ * (*given is then set), -1 after printing "<prog>: <opt> is given twice"
+ * when *given is already set. A second value (an edited or script-appended
+ * command line) used to win without a word. Thread: any. */
+int rnnfx_cli_once(const char *prog, const char *opt, int *given);
+
 /* Seconds from an arbitrary fixed point (CLOCK_MONOTONIC). Thread: any. */
 double rnnfx_cli_now(void);
 
@@ -103,6 +109,13 @@ int rnnfx_cli_same_path(const char *a, const char *b);
  * its result lost. Returns 0, or -1 after printing "<prog>: cannot write
  * <path>: ..." to stderr. Thread: any. */
 int rnnfx_cli_check_folder_of(const char *prog, const char *path);
+
+/* What an existing output path is when it is neither a regular file nor
+ * a folder ("a device", "a pipe", "a socket"), else NULL. Outputs are
+ * written to a temporary file and renamed over the name, so --overwrite
+ * or --force on /dev/null or /dev/stdout replaced the device node with a
+ * file; the tools refuse such names whatever the flags. Thread: any. */
+const char *rnnfx_cli_special_file(const char *path);
 
 /* why without a leading "path: " (the engine's and the I/O layer's
  * messages usually name the file already, and the tools print it before
