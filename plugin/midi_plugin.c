@@ -61,6 +61,7 @@
 #include "midi_ports.h"
 #include "model.h"
 #include "model_file.h"
+#include "run_guard.h"
 #include "seqlock.h"
 
 #define MIDI_PATH_MAX 2048
@@ -180,6 +181,7 @@ typedef struct {
 
     MidiSaved saved;
     atomic_uint saved_seq; /* odd while the audio thread writes saved */
+    atomic_int guard;      /* run() or restore() under way (run_guard.h) */
 } Midi;
 
 /* ---- helpers ------------------------------------------------------------------ */
@@ -804,9 +806,8 @@ static void notify(Midi *self)
     }
 }
 
-static void run(LV2_Handle h, uint32_t n)
+static void run_cycle(Midi *self, uint32_t n)
 {
-    Midi *self = h;
     if (!self->out)
         return;
     LV2_Atom_Forge_Frame seq;
@@ -864,6 +865,25 @@ static void run(LV2_Handle h, uint32_t n)
     retry_parked_rt(self);
     lv2_atom_forge_pop(&self->forge, &seq);
     publish_rng(self);
+}
+
+/* Thread: audio. A cycle while a restore holds the plugin (run_guard.h)
+ * sends nothing (an empty sequence); the next one plays the restored
+ * state. */
+static void run(LV2_Handle h, uint32_t n)
+{
+    Midi *self = h;
+    if (!rnnfx_guard_try_run(&self->guard)) {
+        if (self->out && self->out->atom.size >= sizeof(LV2_Atom_Sequence)) {
+            self->out->atom.type = self->forge.Sequence;
+            self->out->atom.size = sizeof(LV2_Atom_Sequence_Body);
+            self->out->body.unit = 0;
+            self->out->body.pad = 0;
+        }
+        return;
+    }
+    run_cycle(self, n);
+    rnnfx_guard_leave(&self->guard);
 }
 
 /* ---- Worker --------------------------------------------------------------------- */
@@ -972,12 +992,10 @@ static LV2_State_Status save(LV2_Handle h, LV2_State_Store_Function store, LV2_S
     return s;
 }
 
-static LV2_State_Status restore(LV2_Handle h, LV2_State_Retrieve_Function retrieve,
-                                LV2_State_Handle sh, uint32_t flags,
-                                const LV2_Feature *const *features)
+static LV2_State_Status restore_exclusive(Midi *self, LV2_State_Retrieve_Function retrieve,
+                                          LV2_State_Handle sh,
+                                          const LV2_Feature *const *features)
 {
-    Midi *self = h;
-    (void)flags;
     const MidiUris *u = &self->u;
     free_garbage(self);
     /* loads requested before this restore must not replace what it restores */
@@ -1069,6 +1087,20 @@ static LV2_State_Status restore(LV2_Handle h, LV2_State_Retrieve_Function retrie
     publish_model(self);
     publish_rng(self);
     return LV2_STATE_SUCCESS;
+}
+
+/* Thread: instantiation by the LV2 rules; a host that calls it while
+ * run() plays is kept apart by run_guard.h. */
+static LV2_State_Status restore(LV2_Handle h, LV2_State_Retrieve_Function retrieve,
+                                LV2_State_Handle sh, uint32_t flags,
+                                const LV2_Feature *const *features)
+{
+    Midi *self = h;
+    (void)flags;
+    rnnfx_guard_restore_enter(&self->guard);
+    const LV2_State_Status st = restore_exclusive(self, retrieve, sh, features);
+    rnnfx_guard_leave(&self->guard);
+    return st;
 }
 
 static const void *extension_data(const char *uri)

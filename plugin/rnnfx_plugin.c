@@ -70,6 +70,7 @@
 #include "lv2_features.h"
 #include "model_file.h"
 #include "rnnfx_ports.h"
+#include "run_guard.h"
 #include "seqlock.h"
 
 /* Rnnfx.capture_applied after a restore without rnnfx:capture. */
@@ -199,6 +200,7 @@ typedef struct {
      * restore/instantiate (never concurrent with save); read by save
      * through settings_copy. With capture_applied below. */
     atomic_uint settings_seq; /* odd while the audio thread writes them */
+    atomic_int guard;         /* run() or restore() under way (run_guard.h) */
     char model_path[RNNFX_PATH_MAX];
     int model_is_default;
     char ir_path[RNNFX_PATH_MAX];
@@ -1003,9 +1005,8 @@ static void select_capture_rt(Rnnfx *self, int program)
 }
 
 /* Thread: audio. */
-static void run(LV2_Handle h, uint32_t n)
+static void run_cycle(Rnnfx *self, uint32_t n)
 {
-    Rnnfx *self = h;
     const Uris *u = &self->uris;
 
     /* prepare the notify port (the host sets its capacity in atom.size) */
@@ -1108,6 +1109,35 @@ static void run(LV2_Handle h, uint32_t n)
         /* no room even for an empty sequence: leave a valid empty one */
         self->notify->atom.size = sizeof(LV2_Atom_Sequence_Body);
     }
+}
+
+/* A cycle while a restore holds the plugin (run_guard.h): silence out, an
+ * empty notify sequence, meters at their floor; the cycle after it plays
+ * the restored state. Thread: audio. */
+static void run_held(Rnnfx *self, uint32_t n)
+{
+    for (int ch = 0; ch < self->channels; ch++)
+        if (self->out[ch]) memset(self->out[ch], 0, n * sizeof(float));
+    if (self->notify && self->notify->atom.size >= sizeof(LV2_Atom_Sequence)) {
+        self->notify->atom.type = self->forge.Sequence;
+        self->notify->atom.size = sizeof(LV2_Atom_Sequence_Body);
+        self->notify->body.unit = 0;
+        self->notify->body.pad = 0;
+    }
+    if (self->in_peak_port) *self->in_peak_port = RNNFX_PEAK_FLOOR_DB;
+    if (self->out_peak_port) *self->out_peak_port = RNNFX_PEAK_FLOOR_DB;
+}
+
+/* Thread: audio. */
+static void run(LV2_Handle h, uint32_t n)
+{
+    Rnnfx *self = h;
+    if (!rnnfx_guard_try_run(&self->guard)) {
+        run_held(self, n);
+        return;
+    }
+    run_cycle(self, n);
+    rnnfx_guard_leave(&self->guard);
 }
 
 /* ---- Worker ----------------------------------------------------------------------- */
@@ -1433,13 +1463,10 @@ static void retrieve_path(Rnnfx *self, LV2_State_Retrieve_Function retrieve,
 
 /* Thread: instantiation; never concurrent with run (we do not declare
  * state:threadSafeRestore), so the core is swapped in directly. */
-static LV2_State_Status restore(LV2_Handle h, LV2_State_Retrieve_Function retrieve,
-                                LV2_State_Handle handle, uint32_t flags,
-                                const LV2_Feature *const *features)
+static LV2_State_Status restore_exclusive(Rnnfx *self, LV2_State_Retrieve_Function retrieve,
+                                          LV2_State_Handle handle,
+                                          const LV2_Feature *const *features)
 {
-    Rnnfx *self = h;
-    (void)flags;
-    if (self->map == &self->own.map) return LV2_STATE_ERR_NO_FEATURE;
     free_garbage(self);
     /* loads requested before this restore must not replace what it
      * restores, nor build on what they resolved to */
@@ -1527,6 +1554,21 @@ static LV2_State_Status restore(LV2_Handle h, LV2_State_Retrieve_Function retrie
     }
     self->notify_pending = 1;
     return LV2_STATE_SUCCESS;
+}
+
+/* Thread: instantiation by the LV2 rules; a host that calls it while
+ * run() plays (Ardour's preset loads) is kept apart by run_guard.h. */
+static LV2_State_Status restore(LV2_Handle h, LV2_State_Retrieve_Function retrieve,
+                                LV2_State_Handle handle, uint32_t flags,
+                                const LV2_Feature *const *features)
+{
+    Rnnfx *self = h;
+    (void)flags;
+    if (self->map == &self->own.map) return LV2_STATE_ERR_NO_FEATURE;
+    rnnfx_guard_restore_enter(&self->guard);
+    const LV2_State_Status st = restore_exclusive(self, retrieve, handle, features);
+    rnnfx_guard_leave(&self->guard);
+    return st;
 }
 
 static const void *extension_data(const char *uri)

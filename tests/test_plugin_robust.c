@@ -34,8 +34,10 @@
  * core" (plugin/rnnfx_plugin.c and plugin/midi_plugin.c, MSG_FREE).
  */
 #include <math.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -530,6 +532,139 @@ static void test_featureless_host_audio(void **state)
     }
 }
 
+/* ---- a host that restores while run() plays ------------------------------------ */
+
+/* Ardour loads a preset from its GUI thread while the audio thread keeps
+ * calling run(). restore() swapped cores and freed retired ones under a
+ * running run(): a crash in rnnfx_instance_process (ASan: SEGV, in about
+ * one run of three thousand restores; TSan: a data race every time). The
+ * plugin now keeps the two apart (plugin/run_guard.h). Under ASan
+ * (tests/test_lv2_asan.sh) this checks for the crash; here, that the
+ * audio stays finite and the last preset plays. */
+static pthread_mutex_t g_map_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static LV2_URID map_uri_locked(LV2_URID_Map_Handle handle, const char *uri)
+{
+    pthread_mutex_lock(&g_map_lock);
+    const LV2_URID id = map_uri(handle, uri);
+    pthread_mutex_unlock(&g_map_lock);
+    return id;
+}
+
+typedef struct {
+    LilvInstance *inst;
+    atomic_int stop;
+    long cycles;
+    int finite;
+    float x[BLOCK], y[BLOCK];
+} Player;
+
+static void *player(void *arg)
+{
+    Player *p = arg;
+    long t = 0;
+    while (!atomic_load(&p->stop)) {
+        for (uint32_t i = 0; i < BLOCK; i++, t++)
+            p->x[i] = 0.2f * sinf(2.0f * 3.14159265f * 196.0f * (float)t / 48000.0f);
+        lilv_instance_run(p->inst, BLOCK);
+        p->finite &= rnnfx_test_all_finite(p->y, BLOCK);
+        p->cycles++;
+    }
+    return NULL;
+}
+
+static void test_restore_while_running(void **state)
+{
+    (void)state;
+    LV2_URID_Map map = {NULL, map_uri_locked};
+    const LV2_Feature f_map = {LV2_URID__map, &map};
+    const LV2_Feature *const features[] = {&f_map, NULL};
+    LilvWorld *world = lilv_world_new();
+    char dir[1100];
+    snprintf(dir, sizeof dir, "%s/", g_bundle);
+    LilvNode *bundle = lilv_new_file_uri(world, NULL, dir);
+    lilv_world_load_bundle(world, bundle);
+    LilvNode *un = lilv_new_uri(world, RNNFX_URI_MONO);
+    const LilvPlugin *plugin = lilv_plugins_get_by_uri(lilv_world_get_all_plugins(world), un);
+    assert_non_null(plugin);
+    static const char *const names[] = {"default-mono", "ds1-drive-mono", "tube-amp-mono",
+                                        "tube-amp-cab-mono"};
+    LilvState *presets[4];
+    for (int i = 0; i < 4; i++) {
+        char u[256];
+        snprintf(u, sizeof u, "http://rnnfx.org/plugins/rnnfx/presets#%s", names[i]);
+        LilvNode *n = lilv_new_uri(world, u);
+        lilv_world_load_resource(world, n);
+        presets[i] = lilv_state_new_from_world(world, &map, n);
+        lilv_node_free(n);
+        assert_non_null(presets[i]);
+    }
+    static Player p;
+    memset(&p, 0, sizeof p);
+    p.finite = 1;
+    p.inst = lilv_plugin_instantiate(plugin, 48000.0, features);
+    assert_non_null(p.inst);
+    const uint32_t np = lilv_plugin_get_num_ports(plugin);
+    float *ctl = calloc(np, sizeof *ctl);
+    assert_non_null(ctl);
+    lilv_plugin_get_port_ranges_float(plugin, NULL, NULL, ctl);
+    for (uint32_t i = RNNFX_PORT_INPUT_GAIN; i < np; i++) {
+        if (isnan(ctl[i])) ctl[i] = 0.0f;
+        lilv_instance_connect_port(p.inst, i, &ctl[i]);
+    }
+    lilv_instance_connect_port(p.inst, RNNFX_PORT_IN_L, p.x);
+    lilv_instance_connect_port(p.inst, RNNFX_PORT_OUT_L, p.y);
+    lilv_instance_activate(p.inst);
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, player, &p), 0);
+    enum { RESTORES = 40 };
+    for (int i = 0; i < RESTORES; i++)
+        lilv_state_restore(presets[i % 4], p.inst, NULL, NULL, 0, features);
+    atomic_store(&p.stop, 1);
+    pthread_join(th, NULL);
+    print_message("%d preset restores while run() played: %ld cycles, finite %d\n", RESTORES,
+                  p.cycles, p.finite);
+    assert_true(p.finite);
+    assert_true(p.cycles > 0);
+    /* the last one restored plays: the same output as a fresh instance of it */
+    lilv_instance_deactivate(p.inst);
+    lilv_instance_activate(p.inst);
+    static float got[8 * BLOCK];
+    long t = 0;
+    for (int b = 0; b < 8; b++) {
+        for (uint32_t i = 0; i < BLOCK; i++, t++)
+            p.x[i] = 0.2f * sinf(2.0f * 3.14159265f * 196.0f * (float)t / 48000.0f);
+        lilv_instance_run(p.inst, BLOCK);
+        memcpy(got + (size_t)b * BLOCK, p.y, sizeof p.y);
+    }
+    LilvInstance *fresh = lilv_plugin_instantiate(plugin, 48000.0, features);
+    assert_non_null(fresh);
+    for (uint32_t i = RNNFX_PORT_INPUT_GAIN; i < np; i++) lilv_instance_connect_port(fresh, i, &ctl[i]);
+    lilv_instance_connect_port(fresh, RNNFX_PORT_IN_L, p.x);
+    lilv_instance_connect_port(fresh, RNNFX_PORT_OUT_L, p.y);
+    lilv_state_restore(presets[(RESTORES - 1) % 4], fresh, NULL, NULL, 0, features);
+    lilv_instance_activate(fresh);
+    t = 0;
+    double worst = 0.0;
+    for (int b = 0; b < 8; b++) {
+        for (uint32_t i = 0; i < BLOCK; i++, t++)
+            p.x[i] = 0.2f * sinf(2.0f * 3.14159265f * 196.0f * (float)t / 48000.0f);
+        lilv_instance_run(fresh, BLOCK);
+        worst = fmax(worst, rnnfx_test_max_abs_diff(got + (size_t)b * BLOCK, p.y, BLOCK));
+    }
+    print_message("then the last preset plays: max difference to a fresh instance %g\n", worst);
+    assert_true(worst == 0.0);
+    lilv_instance_deactivate(fresh);
+    lilv_instance_free(fresh);
+    lilv_instance_deactivate(p.inst);
+    lilv_instance_free(p.inst);
+    for (int i = 0; i < 4; i++) lilv_state_free(presets[i]);
+    free(ctl);
+    lilv_node_free(un);
+    lilv_node_free(bundle);
+    lilv_world_free(world);
+}
+
 static void test_careless_feature_array(void **state)
 {
     (void)state;
@@ -599,6 +734,7 @@ int main(void)
         cmocka_unit_test(test_many_restores_without_worker_audio),
         cmocka_unit_test(test_many_restores_without_worker_midi),
         cmocka_unit_test(test_featureless_host_audio),
+        cmocka_unit_test(test_restore_while_running),
         cmocka_unit_test(test_careless_feature_array),
         cmocka_unit_test(test_logs_finished_text),
     };
