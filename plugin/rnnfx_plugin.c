@@ -216,6 +216,14 @@ typedef struct {
     char want_ir[RNNFX_PATH_MAX];
     int model_req, ir_req;
     double send_refused; /* samples since the queue first refused them */
+    /* Loads sent to the Worker and not answered yet, and samples since the
+     * last was sent. While one is under way new choices wait, the latest
+     * winning, and go when it is answered: a host or user stepping through
+     * many models (a selector scrolled, 400 switches in a test) has the
+     * Worker build the one chosen last, not every one in turn. An answer
+     * the host lost would hold the queue only for SEND_RETRY_SECONDS. */
+    uint32_t in_flight;
+    double in_flight_samples;
 
     /* Load generation: restore bumps it, every Worker load carries the
      * value it was requested under, and a response from an older
@@ -896,6 +904,10 @@ static uint32_t put_path(char *dst, const char *path)
 static void send_request_rt(Rnnfx *self, uint32_t n)
 {
     if (!self->schedule || (!self->model_req && !self->ir_req)) return;
+    if (self->in_flight && self->in_flight_samples < SEND_RETRY_SECONDS * self->rate) {
+        self->in_flight_samples += n;
+        return;
+    }
     struct {
         MsgLoad head;
         char paths[N_LOAD_PATHS * RNNFX_PATH_MAX];
@@ -916,6 +928,8 @@ static void send_request_rt(Rnnfx *self, uint32_t n)
         LV2_WORKER_SUCCESS) {
         self->model_req = self->ir_req = 0;
         self->send_refused = 0.0;
+        self->in_flight++;
+        self->in_flight_samples = 0.0;
     } else if ((self->send_refused += n) >= SEND_RETRY_SECONDS * self->rate) {
         self->model_req = self->ir_req = 0;
         self->send_refused = 0.0;
@@ -1344,6 +1358,7 @@ static LV2_Worker_Status work_response(LV2_Handle h, uint32_t size, const void *
     MsgCore head;
     memcpy(&head, data, sizeof head);
     if (head.type != MSG_LOADED && head.type != MSG_FAILED) return LV2_WORKER_ERR_UNKNOWN;
+    if (self->in_flight) self->in_flight--; /* the next waiting choice may go */
     spare_push(self, head.cell); /* the new core's cell, before anything is disposed */
     if (head.gen != self->load_gen) {
         /* requested before a state restore: the restored state stays */

@@ -694,8 +694,21 @@ static void test_bad_files_refused(void **state)
 
 /* ---- 6. model and IR loads in flight at once ---------------------------------------- */
 
+/* Runs until every load asked for is built and installed: a choice that
+ * waited for the one under way goes at a run after its answer. */
+static void settle_loads(Lv2Host *h)
+{
+    for (int k = 0; k < 4; k++) {
+        run_silence(h, 8192);
+        assert_int_equal(lv2host_wait_worker(h, 10000), 0);
+    }
+    run_silence(h, 8192);
+}
+
 /* Sends both requests in separate cycles while the host holds the Worker's
- * answers back, then lets them through. */
+ * answers back, then lets them through. The second waits in the plugin
+ * while the first is under way (one load at a time, the latest choice
+ * winning) and goes once the first is answered. */
 static void both_in_flight(Lv2Host *h, const char *p1, const char *v1, const char *p2,
                            const char *v2)
 {
@@ -706,7 +719,7 @@ static void both_in_flight(Lv2Host *h, const char *p1, const char *v1, const cha
     run_silence(h, BLOCK);
     assert_int_equal(lv2host_wait_worker(h, 10000), 0);
     lv2host_hold_responses(h, 0);
-    run_silence(h, 8192);
+    settle_loads(h);
 }
 
 static void test_model_and_ir_in_flight(void **state)
@@ -755,10 +768,43 @@ static void test_model_and_ir_in_flight(void **state)
     run_silence(h, BLOCK);
     assert_int_equal(lv2host_wait_worker(h, 10000), 0);
     lv2host_hold_responses(h, 0);
-    run_silence(h, 8192);
+    settle_loads(h);
     assert_ir_param(h, "");
     assert_true(plugin_vs_chain(h, g_a, NULL, &UNITY, BLOCK, "IR, no IR, model in flight") <= 1e-6);
     assert_int_equal(lv2host_log_count_in_run(h), 0);
+    lv2host_free(h);
+}
+
+/* Choices made while a load is under way wait in the plugin, and only the
+ * last of them is built: ten models chosen in ten cycles cost the Worker
+ * two loads (the first, then the last), not ten. A selector scrolled
+ * through 400 models had the Worker build every one in turn, seconds
+ * behind the user. */
+static void test_choices_coalesce(void **state)
+{
+    (void)state;
+    Lv2Host *h = open_host(RNNFX_URI_MONO, LV2HOST_WORKER_THREAD);
+    set_path(h, RNNFX_URI_MODEL, g_a);
+    lv2host_log_clear(h);
+    lv2host_hold_responses(h, 1);
+    for (int i = 0; i < 10; i++) {
+        assert_int_equal(lv2host_send_path(h, RNNFX_URI_MODEL, i % 2 ? g_a : g_b), 0);
+        run_silence(h, BLOCK);
+    }
+    assert_int_equal(lv2host_send_path(h, RNNFX_URI_IR, g_cab), 0);
+    run_silence(h, BLOCK);
+    assert_int_equal(lv2host_wait_worker(h, 10000), 0);
+    lv2host_hold_responses(h, 0);
+    settle_loads(h);
+    int loads = 0;
+    for (const char *l = lv2host_log(h); (l = strstr(l, "loaded model")); l++) loads++;
+    print_message("10 models and a cabinet chosen during one load: %d loads\n", loads);
+    assert_int_equal(loads, 2);
+    char model[2048];
+    param(h, RNNFX_URI_MODEL, model, sizeof model);
+    assert_string_equal(model, g_a); /* the last choice (i = 9) */
+    assert_ir_param(h, "/cab.wav");
+    assert_true(plugin_vs_chain(h, g_a, g_cab, &UNITY, BLOCK, "coalesced choices") <= 1e-6);
     lv2host_free(h);
 }
 
@@ -861,6 +907,7 @@ int main(void)
         cmocka_unit_test(test_missing_ir_on_restore),
         cmocka_unit_test(test_bad_files_refused),
         cmocka_unit_test(test_model_and_ir_in_flight),
+        cmocka_unit_test(test_choices_coalesce),
         cmocka_unit_test(test_restore_beats_pending_ir_load),
         cmocka_unit_test(test_refused_requests),
     };
