@@ -719,8 +719,12 @@ static void test_many_switches(void **state)
         double s = max_step(y, block, &prev);
         if (i > 20) worst = fmax(worst, s);
     }
-    assert_int_equal(lv2host_wait_worker(h, 5000), 0);
-    run_silence(h, 1, 8192, block);
+    /* the last choice may be waiting for the load under way: it goes
+     * once that is answered */
+    for (int r = 0; r < 3; r++) {
+        assert_int_equal(lv2host_wait_worker(h, 5000), 0);
+        run_silence(h, 1, 8192, block);
+    }
     print_message("%d model switches requested: largest sample step %.4f vs %.4f in steady "
                   "state (models alone)\n",
                   3000 / 7, worst, steady);
