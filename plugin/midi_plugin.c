@@ -760,9 +760,12 @@ static void handle_patch(Midi *self, const LV2_Atom_Object *obj)
     lv2_atom_object_get(obj, u->patch_property, &prop, u->patch_value, &val, 0);
     if (!prop || prop->type != u->atom_URID || ((const LV2_Atom_URID *)prop)->body != u->model)
         return;
-    if (!val || (val->type != u->atom_Path && val->type != u->atom_String) || val->size == 0 ||
-        val->size >= MIDI_PATH_MAX || !self->schedule)
+    if (!val || (val->type != u->atom_Path && val->type != u->atom_String) || val->size == 0)
         return;
+    if (val->size >= MIDI_PATH_MAX || !self->schedule) {
+        self->notify_pending = 1; /* not loaded: the host's chooser shows what plays */
+        return;
+    }
     /* the value must lie inside the object the host sent */
     if ((const uint8_t *)LV2_ATOM_BODY_CONST(val) + val->size >
         (const uint8_t *)LV2_ATOM_BODY_CONST(&obj->atom) + obj->atom.size)
@@ -772,12 +775,15 @@ static void handle_patch(Midi *self, const LV2_Atom_Object *obj)
         char path[MIDI_PATH_MAX];
     } msg;
     msg.head.type = MSG_LOAD;
-    msg.head.len = val->size;
+    /* an atom:String need not end in a NUL (overwriting its last byte cut
+     * the path's last character) */
+    const size_t len = strnlen((const char *)LV2_ATOM_BODY_CONST(val), val->size);
+    msg.head.len = (uint32_t)len + 1;
     msg.head.gen = self->load_gen;
-    memcpy(msg.path, LV2_ATOM_BODY_CONST(val), val->size);
-    msg.path[val->size - 1] = '\0';
+    memcpy(msg.path, LV2_ATOM_BODY_CONST(val), len);
+    msg.path[len] = '\0';
     if (self->schedule->schedule_work(self->schedule->handle,
-                                      (uint32_t)(sizeof msg.head + val->size),
+                                      (uint32_t)(sizeof msg.head + msg.head.len),
                                       &msg) != LV2_WORKER_SUCCESS)
         self->notify_pending = 1; /* refused: the host is told what still plays */
 }

@@ -867,7 +867,12 @@ static void handle_object(Rnnfx *self, const LV2_Atom_Object *obj)
     const LV2_URID key = ((const LV2_Atom_URID *)property)->body;
     if (key != u->model && key != u->ir) return;
     if (value->type != u->atom_Path && value->type != u->atom_String) return;
-    if (!self->schedule || value->size >= RNNFX_PATH_MAX) return;
+    if (!self->schedule || value->size >= RNNFX_PATH_MAX) {
+        /* not loaded (no Worker, or a path past the limit): the host's
+         * chooser is told what still plays */
+        self->notify_pending = 1;
+        return;
+    }
     /* the value must lie inside the object the host sent */
     if ((const uint8_t *)LV2_ATOM_BODY_CONST(value) + value->size >
         (const uint8_t *)LV2_ATOM_BODY_CONST(&obj->atom) + obj->atom.size)

@@ -688,6 +688,34 @@ static void test_own_clock_without_host_time(void **state)
     host_free(h);
 }
 
+/* A path sent as an atom:String whose bytes end without a NUL (LV2 allows
+ * it): the plugin used to overwrite the last byte, and asked for
+ * "...json" minus its "n". */
+static void test_string_path_without_nul(void **state)
+{
+    (void)state;
+    Host *h = loaded_host_clock(RNNFX_MIDI_MODE_ACCOMPANY, 5, 1);
+    host_run(h);
+    LV2_Atom_Forge *f = &h->forge;
+    LV2_Atom_Forge_Frame fr;
+    lv2_atom_forge_frame_time(f, 0);
+    lv2_atom_forge_object(f, &fr, 0, U(h, LV2_PATCH__Set));
+    lv2_atom_forge_key(f, U(h, LV2_PATCH__property));
+    lv2_atom_forge_urid(f, U(h, RNNFX_MIDI_URI_MODEL));
+    lv2_atom_forge_key(f, U(h, LV2_PATCH__value));
+    const uint32_t len = (uint32_t)strlen(g_model2);
+    lv2_atom_forge_atom(f, len, U(h, LV2_ATOM__String));
+    lv2_atom_forge_raw(f, g_model2, len);
+    lv2_atom_forge_pad(f, len);
+    lv2_atom_forge_pop(f, &fr);
+    h->set_path[0] = '\0';
+    host_run(h);
+    host_run(h);
+    assert_null(strstr(h->logbuf, "cannot load"));
+    assert_string_equal(h->set_path, g_model2);
+    host_free(h);
+}
+
 static void test_bad_model_keeps_current(void **state)
 {
     (void)state;
@@ -1126,6 +1154,7 @@ int main(void)
         cmocka_unit_test(test_nan_controls_keep_last_valid),
         cmocka_unit_test(test_own_clock_without_host_time),
         cmocka_unit_test(test_bad_model_keeps_current),
+        cmocka_unit_test(test_string_path_without_nul),
         cmocka_unit_test(test_state_keeps_generator_and_model),
         cmocka_unit_test(test_missing_model_kept),
         cmocka_unit_test(test_builtin_model_plays),
