@@ -784,24 +784,52 @@ static const void *retrieve_fn(LV2_State_Handle h, uint32_t key, size_t *size, u
 /* The generator travels with the state: an instance restored from a saved
  * state plays exactly what the saved one plays after it; a fresh one with
  * the same seed port does not (its generator starts over). */
+/* Saves h's state into *st. */
+static void save_state(Host *h, Store *st)
+{
+    const LV2_State_Interface *si =
+        lilv_instance_get_extension_data(h->inst, LV2_STATE__interface);
+    assert_non_null(si);
+    memset(st, 0, sizeof *st);
+    assert_int_equal(si->save(lilv_instance_get_handle(h->inst), store_fn, st, 0, NULL),
+                     LV2_STATE_SUCCESS);
+}
+
+/* The model path a saved state names must be `want`. */
+static void assert_saved_model(Host *h, const Store *st, const char *want)
+{
+    int has_model = 0;
+    for (int i = 0; i < st->n; i++)
+        if (st->props[i].key == U(h, RNNFX_MIDI_URI_MODEL)) {
+            has_model = 1;
+            assert_string_equal((const char *)st->props[i].value, want);
+        }
+    assert_true(has_model);
+}
+
+/* Restores into `to` a state saved from `from` (whose map numbered the
+ * URIDs differently: keys and types are translated). */
+static void restore_from(Host *from, Host *to, const Store *saved)
+{
+    Store tb = *saved;
+    for (int i = 0; i < tb.n; i++) {
+        tb.props[i].key = U(to, unmap_uri(from, saved->props[i].key));
+        tb.props[i].type = U(to, unmap_uri(from, saved->props[i].type));
+    }
+    const LV2_State_Interface *sb =
+        lilv_instance_get_extension_data(to->inst, LV2_STATE__interface);
+    assert_int_equal(sb->restore(lilv_instance_get_handle(to->inst), retrieve_fn, &tb, 0, NULL),
+                     LV2_STATE_SUCCESS);
+}
+
 static void test_state_keeps_generator_and_model(void **state)
 {
     (void)state;
     Host *a = loaded_host(RNNFX_MIDI_MODE_ACCOMPANY, 21);
     play_script(a, g_player, N_PLAYER, 120, 1000); /* generator advances */
-    const LV2_State_Interface *si =
-        lilv_instance_get_extension_data(a->inst, LV2_STATE__interface);
-    assert_non_null(si);
-    Store saved = {0};
-    assert_int_equal(si->save(lilv_instance_get_handle(a->inst), store_fn, &saved, 0, NULL),
-                     LV2_STATE_SUCCESS);
-    int has_model = 0;
-    for (int i = 0; i < saved.n; i++)
-        if (saved.props[i].key == U(a, RNNFX_MIDI_URI_MODEL)) {
-            has_model = 1;
-            assert_string_equal((const char *)saved.props[i].value, g_model);
-        }
-    assert_true(has_model);
+    static Store saved;
+    save_state(a, &saved);
+    assert_saved_model(a, &saved, g_model);
     /* a: back to the start of the song (activate resets model and clock) */
     lilv_instance_deactivate(a->inst);
     lilv_instance_activate(a->inst);
@@ -813,16 +841,7 @@ static void test_state_keeps_generator_and_model(void **state)
     b->ctl[RNNFX_MIDI_PORT_CHANNEL] = 3;
     b->ctl[RNNFX_MIDI_PORT_SEED] = 21;
     b->ctl[RNNFX_MIDI_PORT_MAX_NOTES] = 4;
-    /* the URIDs of b's map differ from a's: translate the keys and types */
-    Store tb = saved;
-    for (int i = 0; i < tb.n; i++) {
-        tb.props[i].key = U(b, unmap_uri(a, saved.props[i].key));
-        tb.props[i].type = U(b, unmap_uri(a, saved.props[i].type));
-    }
-    const LV2_State_Interface *sb =
-        lilv_instance_get_extension_data(b->inst, LV2_STATE__interface);
-    assert_int_equal(sb->restore(lilv_instance_get_handle(b->inst), retrieve_fn, &tb, 0, NULL),
-                     LV2_STATE_SUCCESS);
+    restore_from(a, b, &saved);
     Host *c = loaded_host(RNNFX_MIDI_MODE_ACCOMPANY, 21);
     c->now = 0;
     /* a's first run after activate ends the notes it held (note-offs at
@@ -859,33 +878,14 @@ static void test_missing_model_kept(void **state)
     Host *a = host_new();
     send_model(a, gone);
     host_run(a);
-    const LV2_State_Interface *si =
-        lilv_instance_get_extension_data(a->inst, LV2_STATE__interface);
-    Store saved = {0};
-    assert_int_equal(si->save(lilv_instance_get_handle(a->inst), store_fn, &saved, 0, NULL),
-                     LV2_STATE_SUCCESS);
+    static Store saved, again;
+    save_state(a, &saved);
     assert_int_equal(unlink(gone), 0);
     Host *b = host_new();
-    Store tb = saved;
-    for (int i = 0; i < tb.n; i++) {
-        tb.props[i].key = U(b, unmap_uri(a, saved.props[i].key));
-        tb.props[i].type = U(b, unmap_uri(a, saved.props[i].type));
-    }
-    const LV2_State_Interface *sb =
-        lilv_instance_get_extension_data(b->inst, LV2_STATE__interface);
-    assert_int_equal(sb->restore(lilv_instance_get_handle(b->inst), retrieve_fn, &tb, 0, NULL),
-                     LV2_STATE_SUCCESS);
+    restore_from(a, b, &saved);
     host_run(b);
-    Store again = {0};
-    assert_int_equal(sb->save(lilv_instance_get_handle(b->inst), store_fn, &again, 0, NULL),
-                     LV2_STATE_SUCCESS);
-    int has_model = 0;
-    for (int i = 0; i < again.n; i++)
-        if (again.props[i].key == U(b, RNNFX_MIDI_URI_MODEL)) {
-            has_model = 1;
-            assert_string_equal((const char *)again.props[i].value, gone);
-        }
-    assert_true(has_model);
+    save_state(b, &again);
+    assert_saved_model(b, &again, gone);
     host_free(a);
     host_free(b);
 }
@@ -1061,19 +1061,11 @@ static void test_preset_selects_builtin(void **state)
     lilv_state_restore(st, h->inst, set_port_cb, h, 0, h->features);
     lilv_state_free(st);
     assert_float_equal(h->ctl[RNNFX_MIDI_PORT_TEMPERATURE], 1.0f, 0);
-    const LV2_State_Interface *si =
-        lilv_instance_get_extension_data(h->inst, LV2_STATE__interface);
-    Store saved = {0};
-    si->save(lilv_instance_get_handle(h->inst), store_fn, &saved, 0, NULL);
+    static Store saved;
+    save_state(h, &saved);
     char want[PATH_MAX + 64];
     snprintf(want, sizeof want, "%s/%s", g_bundle, RNNFX_MIDI_DEFAULT_MODEL_FILE);
-    int found = 0;
-    for (int i = 0; i < saved.n; i++)
-        if (saved.props[i].key == U(h, RNNFX_MIDI_URI_MODEL)) {
-            found = 1;
-            assert_string_equal((const char *)saved.props[i].value, want);
-        }
-    assert_true(found); /* a preset's model is stored as an explicit choice */
+    assert_saved_model(h, &saved, want); /* a preset's model is stored as an explicit choice */
     assert_null(strstr(h->logbuf, "could not be loaded"));
     host_free(h);
 }
