@@ -112,7 +112,9 @@ static void partials_at(Partials *P, int m, size_t j, double rate)
 {
     double bound = 0.0;
     int kmax = 0;
-    for (int k = 1; k <= REF_HARMONICS && k * ref_hz[m] <= REF_TOP_HZ; k++) {
+    /* and none past 0.45 of the rate, for a model below 16 kHz */
+    const double top = REF_TOP_HZ < 0.45 * rate ? REF_TOP_HZ : 0.45 * rate;
+    for (int k = 1; k <= REF_HARMONICS && k * ref_hz[m] <= top; k++) {
         bound += fabs(harmonic_amp(m, k));
         kmax = k;
     }
