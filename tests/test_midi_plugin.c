@@ -317,7 +317,9 @@ static void send_position(Host *h, uint32_t frame, uint64_t at, float speed)
     send_position_beats(h, frame, (double)at / RATE * 120.0 / 60.0, 120.0f, speed);
 }
 
-static void send_model(Host *h, const char *path)
+/* A patch:Set of the model: an atom:Path, or (bare_string) an atom:String
+ * whose bytes end without a NUL, as LV2 allows. */
+static void send_model_as(Host *h, const char *path, int bare_string)
 {
     LV2_Atom_Forge *f = &h->forge;
     LV2_Atom_Forge_Frame fr;
@@ -326,9 +328,18 @@ static void send_model(Host *h, const char *path)
     lv2_atom_forge_key(f, U(h, LV2_PATCH__property));
     lv2_atom_forge_urid(f, U(h, RNNFX_MIDI_URI_MODEL));
     lv2_atom_forge_key(f, U(h, LV2_PATCH__value));
-    lv2_atom_forge_path(f, path, (uint32_t)strlen(path));
+    const uint32_t len = (uint32_t)strlen(path);
+    if (bare_string) {
+        lv2_atom_forge_atom(f, len, U(h, LV2_ATOM__String));
+        lv2_atom_forge_raw(f, path, len);
+        lv2_atom_forge_pad(f, len);
+    } else {
+        lv2_atom_forge_path(f, path, len);
+    }
     lv2_atom_forge_pop(f, &fr);
 }
+
+static void send_model(Host *h, const char *path) { send_model_as(h, path, 0); }
 
 /* One block: closes the input sequence, runs, collects the MIDI output, runs
  * queued worker requests, delivers responses (inside the counted audio
@@ -696,18 +707,7 @@ static void test_string_path_without_nul(void **state)
     (void)state;
     Host *h = loaded_host_clock(RNNFX_MIDI_MODE_ACCOMPANY, 5, 1);
     host_run(h);
-    LV2_Atom_Forge *f = &h->forge;
-    LV2_Atom_Forge_Frame fr;
-    lv2_atom_forge_frame_time(f, 0);
-    lv2_atom_forge_object(f, &fr, 0, U(h, LV2_PATCH__Set));
-    lv2_atom_forge_key(f, U(h, LV2_PATCH__property));
-    lv2_atom_forge_urid(f, U(h, RNNFX_MIDI_URI_MODEL));
-    lv2_atom_forge_key(f, U(h, LV2_PATCH__value));
-    const uint32_t len = (uint32_t)strlen(g_model2);
-    lv2_atom_forge_atom(f, len, U(h, LV2_ATOM__String));
-    lv2_atom_forge_raw(f, g_model2, len);
-    lv2_atom_forge_pad(f, len);
-    lv2_atom_forge_pop(f, &fr);
+    send_model_as(h, g_model2, 1);
     h->set_path[0] = '\0';
     host_run(h);
     host_run(h);

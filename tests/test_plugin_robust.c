@@ -441,17 +441,28 @@ static LV2_State_Status store_nothing(LV2_State_Handle handle, uint32_t key, con
  * sine as run_blocks into out[c][blocks * BLOCK] (NULL: no run; the MIDI
  * plugin is only instantiated). Returns how many keys its State save
  * stored, or -1 when it refused to save. */
+/* A world with only the built bundle loaded, and plugin `uri` from it;
+ * nodes[2] to free (lilv_node_free) before the world. */
+static const LilvPlugin *bundle_plugin(LilvWorld **world, LilvNode *nodes[2], const char *uri)
+{
+    *world = lilv_world_new();
+    char dir[1100];
+    snprintf(dir, sizeof dir, "%s/", g_bundle);
+    nodes[0] = lilv_new_file_uri(*world, NULL, dir);
+    lilv_world_load_bundle(*world, nodes[0]);
+    nodes[1] = lilv_new_uri(*world, uri);
+    const LilvPlugin *plugin =
+        lilv_plugins_get_by_uri(lilv_world_get_all_plugins(*world), nodes[1]);
+    assert_non_null(plugin);
+    return plugin;
+}
+
 static int run_bare(const char *uri, const LV2_Feature *const *features, float *const *out,
                     int blocks)
 {
-    LilvWorld *world = lilv_world_new();
-    char dir[1100];
-    snprintf(dir, sizeof dir, "%s/", g_bundle);
-    LilvNode *bundle = lilv_new_file_uri(world, NULL, dir);
-    lilv_world_load_bundle(world, bundle);
-    LilvNode *un = lilv_new_uri(world, uri);
-    const LilvPlugin *plugin = lilv_plugins_get_by_uri(lilv_world_get_all_plugins(world), un);
-    assert_non_null(plugin);
+    LilvWorld *world = NULL;
+    LilvNode *nodes[2];
+    const LilvPlugin *plugin = bundle_plugin(&world, nodes, uri);
     LilvInstance *inst = lilv_plugin_instantiate(plugin, 48000.0, features);
     assert_non_null(inst);
     const uint32_t np = lilv_plugin_get_num_ports(plugin);
@@ -492,8 +503,8 @@ static int run_bare(const char *uri, const LV2_Feature *const *features, float *
     lilv_node_free(audio);
     lilv_node_free(control);
     lilv_node_free(input);
-    lilv_node_free(un);
-    lilv_node_free(bundle);
+    lilv_node_free(nodes[1]);
+    lilv_node_free(nodes[0]);
     lilv_world_free(world);
     free(defs);
     free(ctl);
@@ -579,14 +590,9 @@ static void test_restore_while_running(void **state)
     LV2_URID_Map map = {NULL, map_uri_locked};
     const LV2_Feature f_map = {LV2_URID__map, &map};
     const LV2_Feature *const features[] = {&f_map, NULL};
-    LilvWorld *world = lilv_world_new();
-    char dir[1100];
-    snprintf(dir, sizeof dir, "%s/", g_bundle);
-    LilvNode *bundle = lilv_new_file_uri(world, NULL, dir);
-    lilv_world_load_bundle(world, bundle);
-    LilvNode *un = lilv_new_uri(world, RNNFX_URI_MONO);
-    const LilvPlugin *plugin = lilv_plugins_get_by_uri(lilv_world_get_all_plugins(world), un);
-    assert_non_null(plugin);
+    LilvWorld *world = NULL;
+    LilvNode *nodes[2];
+    const LilvPlugin *plugin = bundle_plugin(&world, nodes, RNNFX_URI_MONO);
     static const char *const names[] = {"default-mono", "ds1-drive-mono", "tube-amp-mono",
                                         "tube-amp-cab-mono"};
     LilvState *presets[4];
@@ -660,8 +666,8 @@ static void test_restore_while_running(void **state)
     lilv_instance_free(p.inst);
     for (int i = 0; i < 4; i++) lilv_state_free(presets[i]);
     free(ctl);
-    lilv_node_free(un);
-    lilv_node_free(bundle);
+    lilv_node_free(nodes[1]);
+    lilv_node_free(nodes[0]);
     lilv_world_free(world);
 }
 
