@@ -47,6 +47,9 @@
 #     missing its value was named by a control character ("option -\005
 #     needs a value or is unknown"). The messages now say what the option
 #     takes.
+#   - rnnfx-train took any unique prefix of a long option for it ("--min 5"
+#     for --minutes), where every other tool takes whole names; now it is
+#     refused, naming the option meant.
 #   - rnnfx-live: an out-of-range start-up control pointed at a --help
 #     that gives no ranges; the message gives the range.
 #   - rnnfx-pluck: every bad value read "bad argument '--seconds'"; a
@@ -504,6 +507,10 @@ expect "pluck: --seconds with --overdrive is refused" 2 "--seconds does not appl
 # an abbreviation that fits several options read "unknown option '--in'"
 expect "train: an ambiguous prefix is called ambiguous" 2 "ambiguous option '--in' .--input, --input-channel" -- \
     "$P/rnnfx-train" --in x.wav
+# a prefix of one option was taken for it ("--min 5" trained 5 minutes),
+# where every other tool takes whole names only
+expect "train: a unique prefix is not taken for the option" 2 "unknown option '--min'; did you mean --minutes" -- \
+    "$P/rnnfx-train" -i x.wav -t y.wav -o m.json --min 5
 # -o twice wrote only the second file; a render under one sample wrote a
 # file with no frames, which every other tool refuses
 expect "pluck: -o given twice is a usage error" 2 "-o/--output is given twice .'p.wav', 'q.wav'." -- \

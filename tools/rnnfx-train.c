@@ -259,6 +259,40 @@ static int parse_options(int argc, char **argv, Options *o)
     int c;
     long l;
     double d;
+    /* Long options by their whole names only, as the other tools take
+     * them: getopt_long took any unambiguous prefix ("--min 5" for
+     * --minutes), so a typo could set an option nobody named. A prefix
+     * of several options is left to the "ambiguous" message below. */
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--"))
+            break;
+        if (!strcmp(a, "-i") || !strcmp(a, "-t") || !strcmp(a, "-o")) {
+            i++; /* its value, whatever it looks like */
+            continue;
+        }
+        if (strncmp(a, "--", 2) || !a[2])
+            continue;
+        const size_t len = strcspn(a + 2, "=");
+        const struct option *hit = NULL, *prefix_of = NULL;
+        int prefixes = 0;
+        for (int k = 0; longs[k].name; k++) {
+            if (strncmp(longs[k].name, a + 2, len))
+                continue;
+            if (strlen(longs[k].name) == len)
+                hit = &longs[k];
+            prefixes++;
+            prefix_of = &longs[k];
+        }
+        if (!hit && prefixes == 1) {
+            fprintf(stderr, "rnnfx-train: unknown option '%.*s'; did you mean --%s? (options "
+                            "are taken by their whole names)\n",
+                    (int)(len + 2), a, prefix_of->name);
+            return -1;
+        }
+        if (hit && hit->has_arg == required_argument && !a[2 + len])
+            i++; /* its value */
+    }
     opterr = 0;
     int li = -1;
     while ((c = getopt_long(argc, argv, "i:t:o:qfh", longs, &li)) != -1) {
@@ -2440,6 +2474,14 @@ int main(int argc, char **argv)
     rnnfx_cli_format_duration(elapsed_before + wall, dur, sizeof dur);
     printf("\ntest ESR %.4f: %s\n", test_esr, rnnfx_quality_sentence(test_esr));
     printf("  model:  %s\n", o.output);
+    {
+        /* how loud it plays against the dry guitar (level.h): what the
+         * plugin's Normalize takes off */
+        const double level = rnnfx_cli_model_level_db(best);
+        if (isfinite(level))
+            printf("  level:  %+.1f dB on the reference guitar part (Normalize plays it %+.1f dB)\n",
+                   level, -level);
+    }
     if (preset_written)
         printf("  preset: %s%s\n", preset_path,
                strcasecmp(preset_path + strlen(preset_path) - 4, ".lv2") ? ""
