@@ -21,9 +21,13 @@ int rnnfx_sndfile_truncated(SNDFILE *sf, char *msg, size_t len)
             line++;
         const char *colon = strstr(line, " : ");
         unsigned long long said = 0, real = 0;
+        /* A size from 0x7F000000 up is a placeholder of a recording
+         * streamed through a pipe (sox writes 0x7F00004E into an AIFF's
+         * FORM, 0x7FFFF048 into a WAV's RIFF): libsndfile reads the
+         * whole take, which is not cut. */
         if (colon && colon > line &&
             sscanf(colon + 3, "%llu (should be %llu)", &said, &real) == 2 && said > real + 16 &&
-            said != 0xFFFFFFFFull) {
+            said < 0x7F000000ull) {
             int name = (int)(colon - line < 24 ? colon - line : 24);
             while (name > 0 && line[name - 1] == ' ')
                 name--;

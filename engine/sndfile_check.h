@@ -23,9 +23,10 @@
 
 /* 1 when sf's log reports a size from the header more than 16 bytes past
  * what the file holds (a pad byte or a writer's miscount is not a cut),
- * with msg saying so ("truncated: ..."); 0 otherwise. Sizes 0 and
- * 0xFFFFFFFF mean "unknown" (streamed recordings) and pass. Thread: any,
- * not audio (only for a file just opened). */
+ * with msg saying so ("truncated: ..."); 0 otherwise. Sizes from
+ * 0x7F000000 up are the placeholders of recordings streamed through a
+ * pipe, whose length was unknown when the header went out, and pass.
+ * Thread: any, not audio (only for a file just opened). */
 int rnnfx_sndfile_truncated(SNDFILE *sf, char *msg, size_t len);
 
 #endif
