@@ -708,6 +708,7 @@ static void activate(LV2_Handle h)
     rnnfx_chain_reset(self->chain);
     self->notify_pending = 1;
     self->fresh = 1;
+    self->in_flight = 0; /* a load lost before now holds nothing back */
 }
 
 /* Thread: instantiation. */
@@ -913,6 +914,9 @@ static void send_request_rt(Rnnfx *self, uint32_t n)
         self->in_flight_samples += n;
         return;
     }
+    /* an answer that long overdue was lost (a full queue refused it):
+     * forget it, or every later choice would wait out the time again */
+    self->in_flight = 0;
     struct {
         MsgLoad head;
         char paths[N_LOAD_PATHS * RNNFX_PATH_MAX];

@@ -808,6 +808,34 @@ static void test_choices_coalesce(void **state)
     lv2host_free(h);
 }
 
+/* An answer the host lost (its queue refused even the short failure
+ * answer) holds the next choice back for SEND_RETRY_SECONDS once; it used
+ * to hold every later choice back that long. */
+static void test_lost_answer_forgotten(void **state)
+{
+    (void)state;
+    Lv2Host *h = open_host(RNNFX_URI_MONO, LV2HOST_WORKER_THREAD);
+    set_path(h, RNNFX_URI_MODEL, g_a);
+    lv2host_set_respond_limit(h, 4); /* no answer fits */
+    set_path(h, RNNFX_URI_MODEL, g_b);
+    lv2host_set_respond_limit(h, 1u << 20);
+    /* the first choice after it waits out the lost answer (2 s of audio) */
+    assert_int_equal(lv2host_send_path(h, RNNFX_URI_MODEL, g_a), 0);
+    run_silence(h, 110 * 1024);
+    settle_loads(h);
+    for (int i = 0; i < 3; i++) {
+        const char *want = i % 2 ? g_a : g_b;
+        assert_int_equal(lv2host_send_path(h, RNNFX_URI_MODEL, want), 0);
+        run_silence(h, BLOCK);
+        assert_int_equal(lv2host_wait_worker(h, 10000), 0);
+        run_silence(h, 4 * BLOCK); /* far less than the 2 s the lost answer held */
+        char model[2048];
+        param(h, RNNFX_URI_MODEL, model, sizeof model);
+        assert_string_equal(model, want);
+    }
+    lv2host_free(h);
+}
+
 /* ---- 7. restore wins over an IR load requested before it ---------------------------- */
 
 static void test_restore_beats_pending_ir_load(void **state)
@@ -908,6 +936,7 @@ int main(void)
         cmocka_unit_test(test_bad_files_refused),
         cmocka_unit_test(test_model_and_ir_in_flight),
         cmocka_unit_test(test_choices_coalesce),
+        cmocka_unit_test(test_lost_answer_forgotten),
         cmocka_unit_test(test_restore_beats_pending_ir_load),
         cmocka_unit_test(test_refused_requests),
     };
