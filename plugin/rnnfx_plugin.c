@@ -103,7 +103,11 @@ enum {
     LOAD_MODEL_NEW = 1u << 0,     /* request: the model is a new choice */
     LOAD_IR_NEW = 1u << 1,        /* request: the cabinet is a new choice */
     LOAD_MODEL_DEFAULT = 1u << 2, /* answer: the model is the built-in one */
-    LOAD_CUR_DEFAULT = 1u << 3    /* request: the model in use is the built-in one */
+    LOAD_CUR_DEFAULT = 1u << 3,   /* request: the model in use is the built-in one */
+    /* request: the model setting is a saved model whose file was missing
+     * at restore (the built-in capture plays in its place); answer: it
+     * still is */
+    LOAD_CUR_MISSING = 1u << 4
 };
 
 /* A list cell for a core waiting to be freed. The plugin keeps one spare
@@ -148,7 +152,7 @@ typedef struct {
 typedef struct {
     int valid;
     uint32_t gen;
-    int model_default;
+    int model_default, model_missing;
     char model[RNNFX_PATH_MAX];
     char ir[RNNFX_PATH_MAX];
 } WorkerMemory;
@@ -203,6 +207,8 @@ typedef struct {
     atomic_int guard;         /* run() or restore() under way (run_guard.h) */
     char model_path[RNNFX_PATH_MAX];
     int model_is_default;
+    int model_missing; /* model_path is a saved model whose file was missing at
+                          restore; the built-in capture plays in its place */
     char ir_path[RNNFX_PATH_MAX];
     size_t ir_frames; /* cabinet length in the newest installed core, or in the
                          chosen capture's core waiting to be installed (0: none) */
@@ -931,7 +937,8 @@ static void send_request_rt(Rnnfx *self, uint32_t n)
     msg.head.type = MSG_LOAD;
     msg.head.gen = self->load_gen;
     msg.head.flags = (self->model_req ? LOAD_MODEL_NEW : 0u) | (self->ir_req ? LOAD_IR_NEW : 0u) |
-                     (self->model_is_default ? LOAD_CUR_DEFAULT : 0u);
+                     (self->model_is_default ? LOAD_CUR_DEFAULT : 0u) |
+                     (self->model_missing ? LOAD_CUR_MISSING : 0u);
     if (self->schedule->schedule_work(self->schedule->handle,
                                       (uint32_t)(sizeof msg.head + off), &msg) ==
         LV2_WORKER_SUCCESS) {
@@ -1014,6 +1021,7 @@ static void select_capture_rt(Rnnfx *self, int program)
         copy_path(self->model_path, self->capture_model[k - 1]);
         copy_path(self->ir_path, self->capture_ir[k - 1]);
         self->model_is_default = k == 1;
+        self->model_missing = 0;
     }
     self->capture_applied = k;
     self->capture_saved = self->pc_capture ? CAPTURE_ADOPT : k;
@@ -1176,6 +1184,27 @@ static void respond_failed(Rnnfx *self, LV2_Worker_Respond_Function respond,
                                        "could not be reported\n");
 }
 
+/* The built-in capture with cabinet `ir`, playing in place of a saved
+ * model whose file was missing at restore (path: the setting, kept).
+ * NULL if even that fails (logged). Thread: worker. */
+static RnnfxChainCore *build_missing_stand_in(Rnnfx *self, const char *path, const RnnfxIr *ir)
+{
+    char def_path[RNNFX_PATH_MAX];
+    default_model_path(self, def_path, sizeof def_path);
+    RnnfxChainCore *core = NULL;
+    RnnfxError err = {{0}};
+    lv2_log_warning(&self->logger,
+                    "rnnfx: the saved model %s is still missing; the built-in capture plays the "
+                    "cabinet in its place (the setting is kept)\n",
+                    path);
+    if (build_core(self, def_path, ir, 0, &core, &err) != RNNFX_OK) {
+        lv2_log_error(&self->logger, "rnnfx: cannot load the built-in capture %s: %s\n", def_path,
+                      err.msg);
+        return NULL;
+    }
+    return core;
+}
+
 /* Builds a core from a load request (see MsgLoad) and answers with it.
  *
  * The settings the request does not change are taken from what the
@@ -1196,6 +1225,8 @@ static void work_load(Rnnfx *self, LV2_Worker_Respond_Function respond,
     const char *base_model = mem_ok ? mem->model : p[PATH_CUR_MODEL];
     const char *base_ir = mem_ok ? mem->ir : p[PATH_CUR_IR];
     const int base_default = mem_ok ? mem->model_default : (req->flags & LOAD_CUR_DEFAULT) != 0;
+    const int base_missing = mem_ok ? mem->model_missing : (req->flags & LOAD_CUR_MISSING) != 0;
+    int missing = 0; /* the answer: the setting is a missing saved model */
     RnnfxError err = {{0}};
 
     /* the cabinet first: a core is built for a model with its cabinet */
@@ -1249,23 +1280,22 @@ static void work_load(Rnnfx *self, LV2_Worker_Respond_Function respond,
         }
         model_setting = base_model;
         model_default = base_default;
-        if (base_model[0] && build_core(self, base_model, ir, 0, &core, &err) != RNNFX_OK) {
+        if (base_missing) {
+            missing = 1;
+            core = build_missing_stand_in(self, base_model, ir);
+        } else if (base_model[0] && build_core(self, base_model, ir, 0, &core, &err) != RNNFX_OK) {
             lv2_log_error(&self->logger, "rnnfx: cannot load model %s: %s\n", base_model,
                           without_path(err.msg, base_model));
             core = NULL;
         }
+    } else if (base_missing) {
+        missing = 1;
+        core = build_missing_stand_in(self, model_setting, ir);
     } else {
-        /* the model in use cannot be read again: a saved model whose file
-         * is missing (restore kept it as the setting, and the built-in
-         * capture plays in its place), or one deleted since it loaded. The
-         * cabinet goes on the built-in capture, and the setting stays. */
-        char def_path[RNNFX_PATH_MAX];
-        default_model_path(self, def_path, sizeof def_path);
-        lv2_log_warning(&self->logger,
-                        "rnnfx: cannot load model %s again to apply the cabinet: %s (the "
-                        "built-in capture plays it; the model setting is kept)\n",
-                        model_setting, without_path(err.msg, model_setting));
-        if (build_core(self, def_path, ir, 0, &core, &err) != RNNFX_OK) core = NULL;
+        lv2_log_error(&self->logger,
+                      "rnnfx: cannot load model %s again to apply the cabinet: %s (keeping the "
+                      "current sound)\n",
+                      model_setting, without_path(err.msg, model_setting));
     }
     rnnfx_ir_free(ir); /* the core holds its own copy */
     if (!core || !((model_new && model_ok) || (ir_new && ir_ok))) {
@@ -1287,7 +1317,7 @@ static void work_load(Rnnfx *self, LV2_Worker_Respond_Function respond,
     } resp;
     resp.head.type = MSG_LOADED;
     resp.head.gen = req->gen;
-    resp.head.flags = model_default ? LOAD_MODEL_DEFAULT : 0u;
+    resp.head.flags = (model_default ? LOAD_MODEL_DEFAULT : 0u) | (missing ? LOAD_CUR_MISSING : 0u);
     resp.head.core = core;
     resp.head.cell = cell;
     resp.head.model_len = put_path(resp.paths, model_setting);
@@ -1312,6 +1342,7 @@ static void work_load(Rnnfx *self, LV2_Worker_Respond_Function respond,
     mem->valid = 1;
     mem->gen = req->gen;
     mem->model_default = model_default;
+    mem->model_missing = missing;
     copy_path(mem->model, resp.paths);
     copy_path(mem->ir, resp.paths + resp.head.model_len);
 }
@@ -1392,6 +1423,7 @@ static LV2_Worker_Status work_response(LV2_Handle h, uint32_t size, const void *
     settings_begin(self);
     copy_path(self->model_path, paths);
     self->model_is_default = (head.flags & LOAD_MODEL_DEFAULT) != 0;
+    self->model_missing = (head.flags & LOAD_CUR_MISSING) != 0;
     copy_path(self->ir_path, paths + head.model_len);
     settings_end(self);
     return LV2_WORKER_SUCCESS;
@@ -1535,6 +1567,7 @@ static LV2_State_Status restore_exclusive(Rnnfx *self, LV2_State_Retrieve_Functi
     char def_path[RNNFX_PATH_MAX];
     default_model_path(self, def_path, sizeof def_path);
     int done = 0;
+    self->model_missing = 0;
     if (wanted[0]) {
         if (build_core(self, wanted, ir, 1, &core, &err) == RNNFX_OK &&
             install_core_now(self, core, &err) == RNNFX_OK) {
@@ -1564,6 +1597,7 @@ static LV2_State_Status restore_exclusive(Rnnfx *self, LV2_State_Retrieve_Functi
             install_core_now(self, core, &err) == RNNFX_OK) {
             snprintf(self->model_path, sizeof self->model_path, "%s", missing ? wanted : def_path);
             self->model_is_default = !missing;
+            self->model_missing = missing;
         } else {
             lv2_log_error(&self->logger, "rnnfx: cannot load the built-in capture %s: %s\n",
                           def_path, err.msg);

@@ -836,6 +836,41 @@ static void test_lost_answer_forgotten(void **state)
     lv2host_free(h);
 }
 
+/* A cabinet chosen when the model's file is gone. A saved model missing
+ * at restore stays the setting, and the built-in capture plays the
+ * cabinet in its place. A model that loaded and whose file went away
+ * since (a drive unmounted) keeps playing as it is: the cabinet waits. */
+static void test_cabinet_with_model_file_gone(void **state)
+{
+    (void)state;
+    char gone[1300], dir[1300], cmd[3000], model[2048], def[2048];
+    tmp_path(gone, sizeof gone, "gone-model.json");
+    tmp_path(dir, sizeof dir, "state-model-gone");
+    snprintf(def, sizeof def, "%s/%s", g_bundle, RNNFX_DEFAULT_MODEL_FILE);
+    snprintf(cmd, sizeof cmd, "cp '%s' '%s'", g_a, gone);
+    assert_int_equal(system(cmd), 0);
+    Lv2Host *h = open_host(RNNFX_URI_MONO, LV2HOST_WORKER_THREAD);
+    set_path(h, RNNFX_URI_MODEL, gone);
+    assert_int_equal(lv2host_save_state(h, dir), 0);
+    assert_int_equal(unlink(gone), 0);
+    /* loaded before, gone now: the cabinet is refused, the sound stays */
+    lv2host_log_clear(h);
+    set_path(h, RNNFX_URI_IR, g_cab);
+    assert_non_null(strstr(lv2host_log(h), "keeping the current sound"));
+    assert_true(plugin_vs_chain(h, g_a, NULL, &UNITY, BLOCK, "model file gone, cabinet") <= 1e-6);
+    lv2host_free(h);
+    /* missing at restore: the built-in capture plays the cabinet */
+    h = open_host(RNNFX_URI_MONO, LV2HOST_WORKER_THREAD);
+    assert_int_equal(lv2host_restore_state(h, dir), 0);
+    run_silence(h, 2048);
+    set_path(h, RNNFX_URI_IR, g_cab);
+    param(h, RNNFX_URI_MODEL, model, sizeof model);
+    assert_non_null(strstr(model, "gone-model.json"));
+    assert_ir_param(h, "/cab.wav");
+    assert_true(plugin_vs_chain(h, def, g_cab, &UNITY, BLOCK, "missing model, cabinet") <= 1e-6);
+    lv2host_free(h);
+}
+
 /* ---- 7. restore wins over an IR load requested before it ---------------------------- */
 
 static void test_restore_beats_pending_ir_load(void **state)
@@ -937,6 +972,7 @@ int main(void)
         cmocka_unit_test(test_model_and_ir_in_flight),
         cmocka_unit_test(test_choices_coalesce),
         cmocka_unit_test(test_lost_answer_forgotten),
+        cmocka_unit_test(test_cabinet_with_model_file_gone),
         cmocka_unit_test(test_restore_beats_pending_ir_load),
         cmocka_unit_test(test_refused_requests),
     };
