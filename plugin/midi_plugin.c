@@ -182,6 +182,7 @@ typedef struct {
     MidiSaved saved;
     atomic_uint saved_seq; /* odd while the audio thread writes saved */
     atomic_int guard;      /* run() or restore() under way (run_guard.h) */
+    LV2_Atom_Forge_Frame held_seq; /* run_held's output frame */
 } Midi;
 
 /* ---- helpers ------------------------------------------------------------------ */
@@ -873,19 +874,36 @@ static void run_cycle(Midi *self, uint32_t n)
     publish_rng(self);
 }
 
-/* Thread: audio. A cycle while a restore holds the plugin (run_guard.h)
- * sends nothing (an empty sequence); the next one plays the restored
- * state. */
+/* A cycle while a restore holds the plugin (run_guard.h): the model takes
+ * no step, but the player's MIDI still goes through and is tracked (a
+ * note-off swallowed here left the synth after the plugin holding a note,
+ * and the plugin thinking the key still down). handle_player_midi touches
+ * nothing restore() does. Thread: audio. */
+static void run_held(Midi *self)
+{
+    if (!self->out)
+        return;
+    lv2_atom_forge_set_buffer(&self->forge, (uint8_t *)self->out, self->out->atom.size);
+    if (!lv2_atom_forge_sequence_head(&self->forge, &self->held_seq, 0)) {
+        self->out->atom.size = sizeof(LV2_Atom_Sequence_Body);
+        return;
+    }
+    if (self->in) {
+        LV2_ATOM_SEQUENCE_FOREACH (self->in, ev) {
+            if (ev->body.type == self->u.midi_Event)
+                handle_player_midi(self, (const uint8_t *)(ev + 1), ev->body.size,
+                                   ev->time.frames < 0 ? 0 : (uint32_t)ev->time.frames);
+        }
+    }
+    lv2_atom_forge_pop(&self->forge, &self->held_seq);
+}
+
+/* Thread: audio. */
 static void run(LV2_Handle h, uint32_t n)
 {
     Midi *self = h;
     if (!rnnfx_guard_try_run(&self->guard)) {
-        if (self->out && self->out->atom.size >= sizeof(LV2_Atom_Sequence)) {
-            self->out->atom.type = self->forge.Sequence;
-            self->out->atom.size = sizeof(LV2_Atom_Sequence_Body);
-            self->out->body.unit = 0;
-            self->out->body.pad = 0;
-        }
+        run_held(self);
         return;
     }
     run_cycle(self, n);

@@ -230,6 +230,17 @@ typedef struct {
      * the host lost would hold the queue only for SEND_RETRY_SECONDS. */
     uint32_t in_flight;
     double in_flight_samples;
+    /* Worker answers that came while a restore held the plugin (hosts
+     * deliver them after run(), outside it, so a skipped cycle does not
+     * stop them): kept here and applied at the next run(). Two slots: one
+     * load is in flight at a time, two only after an answer was lost. */
+    struct {
+        uint32_t size;
+        union {
+            MsgCore head;
+            unsigned char bytes[sizeof(MsgCore) + 2 * RNNFX_PATH_MAX];
+        } msg;
+    } deferred[2];
 
     /* Load generation: restore bumps it, every Worker load carries the
      * value it was requested under, and a response from an older
@@ -724,6 +735,11 @@ static void deactivate(LV2_Handle h) { free_garbage((Rnnfx *)h); }
 static void cleanup(LV2_Handle h)
 {
     Rnnfx *self = h;
+    for (int i = 0; i < 2; i++)
+        if (self->deferred[i].size) { /* an answer never applied */
+            rnnfx_chain_core_free(self->deferred[i].msg.head.core);
+            free(self->deferred[i].msg.head.cell);
+        }
     free_garbage(self);
     rnnfx_chain_free(self->chain); /* leaves the kept capture cores */
     for (int k = 0; k < RNNFX_N_CAPTURES; k++) rnnfx_chain_core_free(self->captures[k]);
@@ -1036,9 +1052,12 @@ static void select_capture_rt(Rnnfx *self, int program)
 }
 
 /* Thread: audio. */
+static void apply_deferred_rt(Rnnfx *self); /* Worker section, below */
+
 static void run_cycle(Rnnfx *self, uint32_t n)
 {
     const Uris *u = &self->uris;
+    apply_deferred_rt(self);
 
     /* prepare the notify port (the host sets its capacity in atom.size) */
     int can_notify = 0;
@@ -1391,9 +1410,8 @@ static LV2_Worker_Status work(LV2_Handle h, LV2_Worker_Respond_Function respond,
 
 /* Installs the core the Worker built, and the settings it was built from
  * become the ones in use. Thread: audio. */
-static LV2_Worker_Status work_response(LV2_Handle h, uint32_t size, const void *data)
+static LV2_Worker_Status work_response_apply(Rnnfx *self, uint32_t size, const void *data)
 {
-    Rnnfx *self = h;
     if (size < sizeof(MsgCore)) return LV2_WORKER_ERR_UNKNOWN;
     MsgCore head;
     memcpy(&head, data, sizeof head);
@@ -1427,6 +1445,39 @@ static LV2_Worker_Status work_response(LV2_Handle h, uint32_t size, const void *
     copy_path(self->ir_path, paths + head.model_len);
     settings_end(self);
     return LV2_WORKER_SUCCESS;
+}
+
+/* Answers kept while a restore held the plugin, in the order they came.
+ * Thread: audio (run, holding the guard). */
+static void apply_deferred_rt(Rnnfx *self)
+{
+    for (int i = 0; i < 2; i++)
+        if (self->deferred[i].size) {
+            work_response_apply(self, self->deferred[i].size, &self->deferred[i].msg);
+            self->deferred[i].size = 0;
+        }
+}
+
+/* Thread: audio. Inside run() (a host that answers at once) the guard is
+ * already held; between cycles it is taken; while a restore holds it the
+ * answer waits for the next run() (run_guard.h). */
+static LV2_Worker_Status work_response(LV2_Handle h, uint32_t size, const void *data)
+{
+    Rnnfx *self = h;
+    if (atomic_load_explicit(&self->guard, memory_order_acquire) == RNNFX_GUARD_RUN)
+        return work_response_apply(self, size, data);
+    if (rnnfx_guard_try_run(&self->guard)) {
+        const LV2_Worker_Status st = work_response_apply(self, size, data);
+        rnnfx_guard_leave(&self->guard);
+        return st;
+    }
+    for (int i = 0; i < 2; i++)
+        if (!self->deferred[i].size && size <= sizeof self->deferred[i].msg) {
+            memcpy(&self->deferred[i].msg, data, size);
+            self->deferred[i].size = size;
+            return LV2_WORKER_SUCCESS;
+        }
+    return work_response_apply(self, size, data); /* cannot happen: see deferred */
 }
 
 /* ---- State ------------------------------------------------------------------------ */
