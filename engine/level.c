@@ -87,12 +87,9 @@ size_t rnnfx_level_ref_frames(double rate)
     return (size_t)(RNNFX_LEVEL_REF_SECONDS * rate + 0.5);
 }
 
-/* Harmonic k's amplitude before scaling (0 above REF_TOP_HZ). */
-static double harmonic_amp(int note, int k)
-{
-    if (k * ref_hz[note] > REF_TOP_HZ) return 0.0;
-    return sin(k * PI * REF_PICK) / k;
-}
+/* Harmonic k's amplitude before scaling (partials_at stops below
+ * REF_TOP_HZ). */
+static double harmonic_amp(int k) { return sin(k * PI * REF_PICK) / k; }
 
 /* A note's partials as damped phasors: at sample j of the note, partial k
  * is amp[k] sin(ph[k]), where one sample multiplies amp[k] by dd[k] and
@@ -115,7 +112,7 @@ static void partials_at(Partials *P, int m, size_t j, double rate)
     /* and none past 0.45 of the rate, for a model below 16 kHz */
     const double top = REF_TOP_HZ < 0.45 * rate ? REF_TOP_HZ : 0.45 * rate;
     for (int k = 1; k <= REF_HARMONICS && k * ref_hz[m] <= top; k++) {
-        bound += fabs(harmonic_amp(m, k));
+        bound += fabs(harmonic_amp(k));
         kmax = k;
     }
     /* the sum of |amplitudes| bounds the note's peak: it is scaled to it */
@@ -131,7 +128,7 @@ static void partials_at(Partials *P, int m, size_t j, double rate)
         const double decay = 3.0 + 1.2 * k, f = k * ref_hz[m];
         /* the phase from the whole cycles' remainder: exact at any j */
         const double cyc = f * (double)j / rate, ph = 2.0 * PI * (cyc - floor(cyc));
-        P->amp[i] = (float)(scale * harmonic_amp(m, k) * exp(-decay * t));
+        P->amp[i] = (float)(scale * harmonic_amp(k) * exp(-decay * t));
         P->s[i] = (float)sin(ph);
         P->c[i] = (float)cos(ph);
         P->dd[i] = (float)exp(-decay / rate);

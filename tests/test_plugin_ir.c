@@ -619,15 +619,21 @@ static void test_state_round_trip(void **state)
     lv2host_free(h);
 }
 
+static void copy_file(const char *src, const char *dst)
+{
+    char cmd[3000];
+    snprintf(cmd, sizeof cmd, "cp '%s' '%s'", src, dst);
+    assert_int_equal(system(cmd), 0);
+}
+
 static void test_missing_ir_on_restore(void **state)
 {
     (void)state;
-    char gone[1300], dir[1300], dir2[1300], got[2048], cmd[3000];
+    char gone[1300], dir[1300], dir2[1300], got[2048];
     tmp_path(gone, sizeof gone, "soon-gone-cab.wav");
     tmp_path(dir, sizeof dir, "state-gone");
     tmp_path(dir2, sizeof dir2, "state-gone-again");
-    snprintf(cmd, sizeof cmd, "cp '%s' '%s'", g_cab, gone);
-    assert_int_equal(system(cmd), 0);
+    copy_file(g_cab, gone);
     Lv2Host *h = open_host(RNNFX_URI_MONO, LV2HOST_WORKER_THREAD);
     set_path(h, RNNFX_URI_MODEL, g_a);
     set_path(h, RNNFX_URI_IR, gone);
@@ -659,8 +665,7 @@ static void test_missing_ir_on_restore(void **state)
     assert_string_equal(model, g_b);
     assert_true(plugin_vs_chain(h, g_b, NULL, &UNITY, BLOCK, "missing IR, new model") <= 1e-6);
     /* the file is back: restoring the session saved again plays it */
-    snprintf(cmd, sizeof cmd, "cp '%s' '%s'", g_cab, gone);
-    assert_int_equal(system(cmd), 0);
+    copy_file(g_cab, gone);
     assert_int_equal(lv2host_restore_state(h, dir2), 0);
     run_silence(h, 2048);
     assert_true(plugin_vs_chain(h, g_a, g_cab, &UNITY, BLOCK, "IR file back") <= 1e-6);
@@ -843,12 +848,11 @@ static void test_lost_answer_forgotten(void **state)
 static void test_cabinet_with_model_file_gone(void **state)
 {
     (void)state;
-    char gone[1300], dir[1300], cmd[3000], model[2048], def[2048];
+    char gone[1300], dir[1300], model[2048], def[2048];
     tmp_path(gone, sizeof gone, "gone-model.json");
     tmp_path(dir, sizeof dir, "state-model-gone");
     snprintf(def, sizeof def, "%s/%s", g_bundle, RNNFX_DEFAULT_MODEL_FILE);
-    snprintf(cmd, sizeof cmd, "cp '%s' '%s'", g_a, gone);
-    assert_int_equal(system(cmd), 0);
+    copy_file(g_a, gone);
     Lv2Host *h = open_host(RNNFX_URI_MONO, LV2HOST_WORKER_THREAD);
     set_path(h, RNNFX_URI_MODEL, gone);
     assert_int_equal(lv2host_save_state(h, dir), 0);

@@ -264,12 +264,8 @@ int main(int argc, char **argv)
                 out_path);
         return 2;
     }
-    const char *special = rnnfx_cli_special_file(out_path);
-    if (special) {
-        fprintf(stderr, "rnnfx-convert: %s is %s, not a file to write; choose another name\n",
-                out_path, special);
+    if (rnnfx_cli_refuse_special("rnnfx-convert", NULL, out_path) != 0)
         return 1;
-    }
     if (!force && access(out_path, F_OK) == 0) {
         fprintf(stderr, "rnnfx-convert: %s exists; pass --force to replace it\n", out_path);
         return 1;

@@ -173,9 +173,8 @@ int main(int argc, char **argv)
     if (stat(out_path, &so) == 0) {
         if (S_ISDIR(so.st_mode))
             return die("%s is a folder; give a file name%s", out_path, "");
-        const char *special = rnnfx_cli_special_file(out_path);
-        if (special)
-            return die("%s is %s, not a file to write; choose another name", out_path, special);
+        if (rnnfx_cli_refuse_special("rnnfx-generate", NULL, out_path) != 0)
+            return 1;
         const char *reads[2] = {in_path, model_path};
         for (int k = 0; k < 2; k++)
             if (rnnfx_cli_same_file(out_path, reads[k]))

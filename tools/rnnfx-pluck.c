@@ -498,12 +498,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "rnnfx-pluck: %s is a folder; give a file name\n", out);
         return 1;
     }
-    const char *special = rnnfx_cli_special_file(out);
-    if (special) {
-        fprintf(stderr, "rnnfx-pluck: %s is %s, not a file to write; choose another name\n", out,
-                special);
+    if (rnnfx_cli_refuse_special("rnnfx-pluck", NULL, out) != 0)
         return 1;
-    }
     /* "--overdrive take.wav -o take.wav" once replaced the take. A usage
      * error (2), as in rnnfx-process: the command line names one file
      * twice. */

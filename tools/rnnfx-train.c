@@ -1058,12 +1058,8 @@ static int output_clobbers(const char *path, const char *what, const char *const
         fprintf(stderr, "rnnfx-train: %s %s is a folder; give a file name\n", what, path);
         return -1;
     }
-    const char *special = rnnfx_cli_special_file(path);
-    if (special) {
-        fprintf(stderr, "rnnfx-train: %s %s is %s, not a file to write; choose another name\n",
-                what, path, special);
+    if (rnnfx_cli_refuse_special("rnnfx-train", what, path) != 0)
         return -1;
-    }
     for (int i = 0; i < n_reads; i++)
         if (rnnfx_cli_same_file(path, reads[i])) {
             fprintf(stderr,

@@ -353,6 +353,16 @@ const char *rnnfx_cli_special_file(const char *path)
     return "not a regular file";
 }
 
+int rnnfx_cli_refuse_special(const char *prog, const char *what, const char *path)
+{
+    const char *special = rnnfx_cli_special_file(path);
+    if (!special)
+        return 0;
+    fprintf(stderr, "%s: %s%s%s is %s, not a file to write; choose another name\n", prog,
+            what ? what : "", what ? " " : "", path, special);
+    return -1;
+}
+
 const char *rnnfx_cli_without_path(const char *why, const char *path)
 {
     const size_t pl = strlen(path);

@@ -117,6 +117,12 @@ int rnnfx_cli_check_folder_of(const char *prog, const char *path);
  * file; the tools refuse such names whatever the flags. Thread: any. */
 const char *rnnfx_cli_special_file(const char *path);
 
+/* The tools' refusal of such an output: prints "<prog>: <what> <path> is
+ * a pipe, not a file to write; choose another name" (what: the option, or
+ * NULL) and returns -1 when rnnfx_cli_special_file names it, else 0.
+ * Thread: any. */
+int rnnfx_cli_refuse_special(const char *prog, const char *what, const char *path);
+
 /* why without a leading "path: " (the engine's and the I/O layer's
  * messages usually name the file already, and the tools print it before
  * the reason themselves). Thread: any. */
