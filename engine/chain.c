@@ -69,6 +69,10 @@ struct RnnfxChainCore {
     size_t fill[RNNFX_CHAIN_MAX_CHANNELS];
     float *wet[RNNFX_CHAIN_MAX_CHANNELS]; /* [max_block] this chunk's output */
     float *rest; /* the rest state, every layer's h then c (see core_settle) */
+    float *rest_k; /* the rest state at rest_k_at, knobs off the defaults
+                      (see core_keep_knob_rest); valid if rest_k_valid */
+    float rest_k_at[RNNFX_CHAIN_MAX_KNOBS];
+    int rest_k_valid;
     float rest_out; /* the model's output in that state (see core_settle) */
     double gain_db;  /* the model's level (level.h), NAN: none */
     float norm_gain; /* what plays it at the reference's level (1: none) */
@@ -89,7 +93,10 @@ struct RnnfxChain {
 
     RnnfxChainCore *cur;     /* newest installed core (NULL: pass-through) */
     RnnfxChainCore *old;     /* fading out, or NULL */
-    RnnfxChainCore *pending; /* waiting for the running fade to end */
+    RnnfxChainCore *pending; /* waiting for the running fade to end, or
+                                to settle at the knobs (warm_left) */
+    long warm_left; /* samples of silence the pending core still runs before
+                       its crossfade may start (see core_warm) */
     RnnfxChainCore *retired[CHAIN_RETIRED_CAP];
     int n_retired;
     long fade_pos, fade_len; /* model crossfade progress, samples; starts at
@@ -243,11 +250,10 @@ static size_t conv_run(Converter *c, const float *in, size_t n, float *out, size
 /* ---- cores ------------------------------------------------------------------- */
 
 /* Copies an instance's state vectors (each layer's h, then its c if it has
- * one) into core->rest (save = 1) or back from it (save = 0). */
-static void core_rest_walk(RnnfxChainCore *core, RnnfxInstance *inst, int save)
+ * one) into r (save = 1) or back from it (save = 0). */
+static void core_rest_walk(RnnfxChainCore *core, RnnfxInstance *inst, float *r, int save)
 {
     const RnnfxArch *a = rnnfx_model_arch(core->model);
-    float *r = core->rest;
     for (int l = 0; l < a->n_layers; l++) {
         const size_t H = (size_t)a->layers[l].hidden_size;
         float *v[2] = {rnnfx_instance_hidden(inst, l), rnnfx_instance_cell(inst, l)};
@@ -260,20 +266,25 @@ static void core_rest_walk(RnnfxChainCore *core, RnnfxInstance *inst, int save)
     }
 }
 
-/* Runs inst over RNNFX_CHAIN_SETTLE_SAMPLES of silence, in place in the
- * core's channel-0 output buffer (no allocation: also used where the
- * controls snap, on the processing thread); returns the last output. */
-static float settle_silence(RnnfxChainCore *core, RnnfxInstance *inst)
+/* Runs inst over `count` (> 0) samples of silence, in place in the core's
+ * channel-0 output buffer (no allocation: also used on the processing
+ * thread); returns the last output. */
+static float run_silence(RnnfxChainCore *core, RnnfxInstance *inst, size_t count)
 {
     float *buf = core->wet[0];
     size_t len = 0;
-    for (size_t i = 0; i < RNNFX_CHAIN_SETTLE_SAMPLES; i += len) {
-        len = RNNFX_CHAIN_SETTLE_SAMPLES - i;
+    for (size_t i = 0; i < count; i += len) {
+        len = count - i;
         if (len > core->max_block) len = core->max_block;
         memset(buf, 0, len * sizeof(float));
         rnnfx_instance_process(inst, buf, buf, len);
     }
     return buf[len - 1];
+}
+
+static float settle_silence(RnnfxChainCore *core, RnnfxInstance *inst)
+{
+    return run_silence(core, inst, RNNFX_CHAIN_SETTLE_SAMPLES);
 }
 
 /* The rest state (chain.h: RNNFX_CHAIN_SETTLE_SAMPLES). On 14 public
@@ -288,12 +299,13 @@ static RnnfxStatus core_settle(RnnfxChainCore *core, RnnfxError *err)
     for (int l = 0; l < a->n_layers; l++)
         floats += (size_t)a->layers[l].hidden_size * (a->layers[l].cell == RNNFX_CELL_LSTM ? 2 : 1);
     core->rest = calloc(floats ? floats : 1, sizeof(float));
-    if (!core->rest)
+    core->rest_k = calloc(floats ? floats : 1, sizeof(float));
+    if (!core->rest || !core->rest_k)
         return rnnfx_fail(err, RNNFX_ERR_NOMEM, "out of memory for a processing core");
     RnnfxInstance *inst = core->inst[0];
     rnnfx_instance_reset(inst);
     core->rest_out = settle_silence(core, inst);
-    core_rest_walk(core, inst, 1);
+    core_rest_walk(core, inst, core->rest, 1);
     return RNNFX_OK;
 }
 
@@ -314,7 +326,7 @@ static void core_reset(RnnfxChainCore *core)
     core->ng_snap = 1;
     for (int ch = 0; ch < core->channels; ch++) {
         rnnfx_instance_reset(core->inst[ch]);
-        core_rest_walk(core, core->inst[ch], 0);
+        core_rest_walk(core, core->inst[ch], core->rest, 0);
         if (core->resample) {
             conv_reset(&core->down[ch]);
             conv_reset(&core->up[ch]);
@@ -348,14 +360,61 @@ static void core_apply_knobs(RnnfxChainCore *core, const RnnfxChain *chain)
  * built, into its own buffers (no allocation), as bounded work on the
  * thread that processes. rnnfx-process and the plugin snap at the same
  * point, so they still give the same samples. */
-static void core_settle_knobs(RnnfxChainCore *core)
+static int core_knobs_off_default(const RnnfxChainCore *core)
 {
     const RnnfxArch *a = rnnfx_model_arch(core->model);
     int off_default = 0;
     for (int k = 0; k < a->n_params && k < RNNFX_CHAIN_MAX_KNOBS; k++)
         off_default |= core->applied[k] != a->params[k].def;
-    if (!off_default) return;
+    return off_default;
+}
+
+/* Keeps channel 0's state as the rest state at the knobs applied (after
+ * it settled there), so that a reset core can start from it again without
+ * settling: a kept capture chosen again, a re-enabled bypass. */
+static void core_keep_knob_rest(RnnfxChainCore *core)
+{
+    if (!core_knobs_off_default(core)) return;
+    core_rest_walk(core, core->inst[0], core->rest_k, 1);
+    memcpy(core->rest_k_at, core->applied, sizeof core->rest_k_at);
+    core->rest_k_valid = 1;
+}
+
+/* For a core in the rest state at its default knobs (built, or reset):
+ * puts it in the rest state at the knobs applied if it has kept that one.
+ * Returns 1 if it is now at rest at those knobs, 0 if it still has to
+ * settle there. */
+static int core_restore_knob_rest(RnnfxChainCore *core)
+{
+    if (!core_knobs_off_default(core)) return 1;
+    if (!core->rest_k_valid || memcmp(core->rest_k_at, core->applied, sizeof core->applied) != 0)
+        return 0;
+    for (int ch = 0; ch < core->channels; ch++)
+        core_rest_walk(core, core->inst[ch], core->rest_k, 0);
+    return 1;
+}
+
+static void core_settle_knobs(RnnfxChainCore *core)
+{
+    if (!core_knobs_off_default(core)) return;
     for (int ch = 0; ch < core->channels; ch++) settle_silence(core, core->inst[ch]);
+    core_keep_knob_rest(core);
+}
+
+/* A core swapped in while another plays starts from the rest state at its
+ * default knobs (it was built there, or a kept core was reset there). At
+ * knobs off the defaults that is not where silence leaves it, and its
+ * crossfade played the difference: a thump (-53 dBFS against -78 at rest
+ * for one capture). Settling it in one go would put thousands of samples
+ * of work into one processing call (6 ms per channel for an LSTM-96), so
+ * such a core waits as pending while it runs the same
+ * RNNFX_CHAIN_SETTLE_SAMPLES of silence, as many per call as the call
+ * processes (no more work than the crossfade that follows), and its
+ * crossfade starts when they are done: RNNFX_CHAIN_SETTLE_SAMPLES host
+ * samples after the swap, at any block size. */
+static void core_warm(RnnfxChainCore *core, size_t count)
+{
+    for (int ch = 0; ch < core->channels; ch++) run_silence(core, core->inst[ch], count);
 }
 
 /* Feeds model-rate samples to the up-converter, appending to the FIFO. */
@@ -668,6 +727,7 @@ void rnnfx_chain_core_free(RnnfxChainCore *core)
         rnnfx_convolver_free(core->cab[ch]);
     }
     free(core->rest);
+    free(core->rest_k);
     rnnfx_resample_filter_free(core->fdown);
     rnnfx_resample_filter_free(core->fup);
     if (core->own_model) rnnfx_model_free(core->model);
@@ -831,6 +891,7 @@ static void settle_cores(RnnfxChain *c)
     if (c->pending && !c->old && retire(c, c->cur)) {
         c->cur = c->pending;
         c->pending = NULL;
+        c->warm_left = 0; /* nothing is heard: what follows resets or snaps */
         core_apply_knobs(c->cur, c);
     }
     if (!c->old) c->fade_pos = c->fade_len;
@@ -879,6 +940,7 @@ RnnfxChainCore *rnnfx_chain_drop_pending(RnnfxChain *c)
     if (!c) return NULL;
     RnnfxChainCore *p = c->pending;
     c->pending = NULL;
+    c->warm_left = 0;
     return p;
 }
 
@@ -916,13 +978,17 @@ void rnnfx_chain_swap(RnnfxChain *c, RnnfxChainCore *core, RnnfxChainCore **disp
             c->dry_lat_from = from;
             c->dry_fade = 0;
         }
-    } else if (!c->old) {
-        c->old = c->cur;
-        c->cur = core;
-        c->fade_pos = -(long)core->latency;
     } else {
-        if (displaced) *displaced = c->pending;
-        c->pending = core;
+        const int at_rest = core_restore_knob_rest(core);
+        if (!c->old && !c->pending && at_rest) {
+            c->old = c->cur;
+            c->cur = core;
+            c->fade_pos = -(long)core->latency;
+        } else {
+            if (displaced) *displaced = c->pending;
+            c->pending = core;
+            c->warm_left = at_rest ? 0 : RNNFX_CHAIN_SETTLE_SAMPLES;
+        }
     }
 }
 
@@ -1046,6 +1112,12 @@ static void process_chunk(RnnfxChain *c, const float *const *in, float *const *o
             if (c->knob_set[k]) c->knob[k] = smooth(c->knob[k], c->knob_t[k], c->a_knob);
         if (c->cur) core_apply_knobs(c->cur, c);
         if (c->old) core_apply_knobs(c->old, c);
+        if (c->pending) core_apply_knobs(c->pending, c);
+    }
+    if (c->active && c->pending && c->warm_left > 0) {
+        core_warm(c->pending, n); /* rnnfx_chain_process_multi ends chunks where this ends */
+        c->warm_left -= (long)n;
+        if (c->warm_left <= 0 && !knobs_moving(c)) core_keep_knob_rest(c->pending);
     }
 
     /* re-enabling after a full bypass: the cores start from a clean state */
@@ -1053,7 +1125,9 @@ static void process_chunk(RnnfxChain *c, const float *const *in, float *const *o
         c->dry_fade = c->fade_len; /* the bypass fade-in takes over from here */
         settle_cores(c);
         if (c->cur) {
+            /* from the rest state at the knobs, if kept (a thump otherwise) */
             core_reset(c->cur);
+            core_restore_knob_rest(c->cur);
             c->e_hold = c->cur->latency;
         }
         c->active = 1;
@@ -1185,19 +1259,19 @@ static void process_chunk(RnnfxChain *c, const float *const *in, float *const *o
     if (c->dry_fade < c->fade_len)
         c->dry_fade = c->dry_fade + (long)n < c->fade_len ? c->dry_fade + (long)n : c->fade_len;
 
-    /* model crossfade bookkeeping */
+    /* model crossfade bookkeeping: a pending core starts its crossfade once
+     * the running one has ended and it has settled */
     if (c->old) {
         c->fade_pos += (long)n;
-        if (c->fade_pos >= c->fade_len && retire(c, c->old)) {
-            c->old = NULL;
-            if (c->pending) {
-                c->old = c->cur;
-                c->cur = c->pending;
-                c->pending = NULL;
-                core_apply_knobs(c->cur, c);
-                c->fade_pos = -(long)c->cur->latency;
-            }
-        }
+        if (c->fade_pos >= c->fade_len && retire(c, c->old)) c->old = NULL;
+    }
+    if (c->active && c->pending && !c->old && c->warm_left <= 0) {
+        c->old = c->cur;
+        c->cur = c->pending;
+        c->pending = NULL;
+        c->warm_left = 0;
+        core_apply_knobs(c->cur, c);
+        c->fade_pos = -(long)c->cur->latency;
     }
     /* fully bypassed: stop running the cores */
     if (c->active && c->e == 0.0f && c->e_t == 0.0f) {
@@ -1226,6 +1300,9 @@ void rnnfx_chain_process_multi(RnnfxChain *c, const float *const *in, float *con
         if (c->old && c->pending && c->fade_pos < c->fade_len &&
             len > (size_t)(c->fade_len - c->fade_pos))
             len = (size_t)(c->fade_len - c->fade_pos);
+        /* nor is a settling core's end (core_warm) */
+        if (c->active && c->pending && c->warm_left > 0 && len > (size_t)c->warm_left)
+            len = (size_t)c->warm_left;
         process_chunk(c, in, out, len, off);
         off += len;
     }

@@ -73,7 +73,8 @@
  * model's rest state: where it settles after this many model-rate samples
  * of silence at its default knobs (computed when the core is built), and
  * as many again at the knobs given when the controls snap to values off
- * the defaults (a new chain's first controls, the first after a reset).
+ * the defaults (a new chain's first controls, the first after a reset) or
+ * when a core is swapped in at such knobs (rnnfx_chain_swap).
  * Models trained from a zero state can put out +-0.8 in their first
  * samples, a click at the start of every render and plugin reset. */
 #define RNNFX_CHAIN_SETTLE_SAMPLES 4096
@@ -217,14 +218,15 @@ typedef enum {
     RNNFX_CORE_NONE = 0, /* not held */
     RNNFX_CORE_CURRENT,  /* the newest installed core */
     RNNFX_CORE_FADING,   /* fading out */
-    RNNFX_CORE_PENDING,  /* waiting for the running fade to end */
+    RNNFX_CORE_PENDING,  /* waiting for the running fade to end, or settling
+                            at the knobs (rnnfx_chain_swap) */
     RNNFX_CORE_RETIRED   /* done with, not yet taken by rnnfx_chain_take_retired */
 } RnnfxCoreRole;
 
 /* Thread: audio-safe. */
 RnnfxCoreRole rnnfx_chain_core_role(const RnnfxChain *chain, const RnnfxChainCore *core);
 
-/* Takes back the core waiting for the running fade to end (NULL if none):
+/* Takes back the pending core (NULL if none):
  * the current core then stays. For the caller to free off the audio
  * thread (unless kept). Thread: audio-safe. */
 RnnfxChainCore *rnnfx_chain_drop_pending(RnnfxChain *chain);
@@ -256,9 +258,17 @@ const char *rnnfx_chain_core_resampler(const RnnfxChainCore *core);
 /* Installs a core built for this chain. If nothing is playing (no core yet,
  * or fully bypassed) it takes over at once; otherwise the chain crossfades
  * from the current core to it. If a crossfade is already running, the core
- * waits as "pending" and starts when that fade ends; a core that was pending
- * and never played is replaced and returned in *displaced (else *displaced
- * is NULL) for the caller to free off the audio thread (unless kept). A
+ * waits as "pending" and starts when that fade ends. At knobs off the
+ * model's defaults it also waits as pending while it settles there, over
+ * the next RNNFX_CHAIN_SETTLE_SAMPLES samples processed (one sample of
+ * silence through it per sample processed: no more work per call than its
+ * crossfade will cost), so that it fades in from its rest state at those
+ * knobs, not with a thump. A core keeps the rest state of the last knob
+ * setting it settled at: a kept core chosen again there starts at once. A
+ * core
+ * that was pending and never played is replaced and returned in *displaced
+ * (else *displaced is NULL) for the caller to free off the audio thread
+ * (unless kept). A
  * core the chain already holds in any role is refused: it comes back in
  * *displaced, and nothing changes. Knob values carry over. Thread:
  * audio-safe (processing thread, between process calls). */
@@ -269,7 +279,8 @@ void rnnfx_chain_swap(RnnfxChain *chain, RnnfxChainCore *core, RnnfxChainCore **
  * the audio thread (a kept core stays with its owner). Thread: audio-safe. */
 RnnfxChainCore *rnnfx_chain_take_retired(RnnfxChain *chain);
 
-/* 1 while a model-switch crossfade is running or a core is pending.
+/* 1 while a model-switch crossfade is running or a core is pending
+ * (waiting for it, or settling).
  * Thread: audio-safe. */
 int rnnfx_chain_switching(const RnnfxChain *chain);
 

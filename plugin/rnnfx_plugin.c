@@ -277,6 +277,10 @@ typedef struct {
     int pc_capture;          /* 0: none */
     float capture_port_seen; /* NAN before the first run */
     int fresh;
+    /* The controls prepare_first_cycle gave the chain after a reset (valid
+     * while `prepared` and fresh). */
+    RnnfxChainControls prepared_ctl;
+    int prepared;
 
     /* Last finite value of each host control port (NAN: none yet, use the
      * port's default): a host writing NaN or infinity into a port keeps the
@@ -717,6 +721,8 @@ static void connect_port(LV2_Handle h, uint32_t port, void *data)
     }
 }
 
+static void prepare_first_cycle(Rnnfx *self); /* with the controls, below */
+
 /* Thread: instantiation. */
 static void activate(LV2_Handle h)
 {
@@ -726,6 +732,7 @@ static void activate(LV2_Handle h)
     self->notify_pending = 1;
     self->fresh = 1;
     self->in_flight = 0; /* a load lost before now holds nothing back */
+    prepare_first_cycle(self);
 }
 
 /* Thread: instantiation. */
@@ -814,6 +821,58 @@ static float control_value(Rnnfx *self, int port, float def)
         self->cc_active[i] = 0;
     }
     return self->cc_active[i] ? self->cc_value[i] : v;
+}
+
+/* The chain's controls from the ports (and MIDI CC). Thread: audio, or
+ * instantiation while run() cannot be called. */
+static void read_controls(Rnnfx *self, RnnfxChainControls *c)
+{
+    rnnfx_chain_controls_init(c);
+    c->input_db = clampf(control_value(self, RNNFX_PORT_INPUT_GAIN, 0.0f), RNNFX_INPUT_GAIN_MIN,
+                         RNNFX_INPUT_GAIN_MAX);
+    c->output_db = clampf(control_value(self, RNNFX_PORT_OUTPUT_GAIN, 0.0f),
+                          RNNFX_OUTPUT_GAIN_MIN, RNNFX_OUTPUT_GAIN_MAX);
+    c->mix = clampf(control_value(self, RNNFX_PORT_MIX, 1.0f), 0.0f, 1.0f);
+    c->enabled = control_value(self, RNNFX_PORT_ENABLED, 1.0f) > 0.5f;
+    /* a host that predates the port leaves it unconnected: off, as before;
+     * a NaN keeps the last setting, as for the other controls */
+    if (self->normalize_port && isfinite(*self->normalize_port))
+        self->normalize_last = *self->normalize_port > 0.5f;
+    c->normalize = self->normalize_last;
+    c->n_knobs = RNNFX_N_KNOBS;
+    for (int k = 0; k < RNNFX_N_KNOBS; k++)
+        c->knobs[k] = clampf(control_value(self, RNNFX_PORT_KNOB1 + k, 0.5f), 0.0f, 1.0f);
+}
+
+static int controls_equal(const RnnfxChainControls *a, const RnnfxChainControls *b)
+{
+    if (a->input_db != b->input_db || a->output_db != b->output_db || a->mix != b->mix ||
+        a->enabled != b->enabled || a->normalize != b->normalize || a->n_knobs != b->n_knobs)
+        return 0;
+    for (int k = 0; k < a->n_knobs; k++)
+        if (a->knobs[k] != b->knobs[k]) return 0;
+    return 1;
+}
+
+/* After a reset, the chain's first controls settle the model at the knobs
+ * they give when those are off its defaults (chain.h:
+ * RNNFX_CHAIN_SETTLE_SAMPLES of silence per channel: 0.4 ms for a GRU-32,
+ * about 6 ms per channel for an LSTM-96). The first run() did that, a
+ * spike at small buffers. Here (activate, or a restore before anything
+ * played) it happens off the audio thread, with the values the host has
+ * put on the ports, and a first run() that finds the same values plays on
+ * from there: the same samples as before. One that finds other values (a
+ * host that sets its ports later) starts the chain at those, in run() as
+ * before; so does a host that connects the knob ports later. Thread:
+ * instantiation. */
+static void prepare_first_cycle(Rnnfx *self)
+{
+    self->prepared = 0;
+    for (int k = 0; k < RNNFX_N_KNOBS; k++)
+        if (!self->ctl[RNNFX_PORT_KNOB1 + k]) return;
+    read_controls(self, &self->prepared_ctl);
+    rnnfx_chain_set_controls(self->chain, &self->prepared_ctl);
+    self->prepared = 1;
 }
 
 /* Writes one patch:Set of a path-valued parameter. Thread: audio. Returns 0
@@ -1101,21 +1160,12 @@ static void run_cycle(Rnnfx *self, uint32_t n)
     send_request_rt(self, n);
 
     RnnfxChainControls c;
-    rnnfx_chain_controls_init(&c);
-    c.input_db = clampf(control_value(self, RNNFX_PORT_INPUT_GAIN, 0.0f), RNNFX_INPUT_GAIN_MIN,
-                        RNNFX_INPUT_GAIN_MAX);
-    c.output_db = clampf(control_value(self, RNNFX_PORT_OUTPUT_GAIN, 0.0f),
-                         RNNFX_OUTPUT_GAIN_MIN, RNNFX_OUTPUT_GAIN_MAX);
-    c.mix = clampf(control_value(self, RNNFX_PORT_MIX, 1.0f), 0.0f, 1.0f);
-    c.enabled = control_value(self, RNNFX_PORT_ENABLED, 1.0f) > 0.5f;
-    /* a host that predates the port leaves it unconnected: off, as before;
-     * a NaN keeps the last setting, as for the other controls */
-    if (self->normalize_port && isfinite(*self->normalize_port))
-        self->normalize_last = *self->normalize_port > 0.5f;
-    c.normalize = self->normalize_last;
-    c.n_knobs = RNNFX_N_KNOBS;
-    for (int k = 0; k < RNNFX_N_KNOBS; k++)
-        c.knobs[k] = clampf(control_value(self, RNNFX_PORT_KNOB1 + k, 0.5f), 0.0f, 1.0f);
+    read_controls(self, &c);
+    /* nothing played since the chain was prepared for this cycle, and the
+     * host has moved a control since: the chain starts at these values
+     * instead (a reset makes them snap, as they did before preparing) */
+    if (self->fresh && self->prepared && !controls_equal(&c, &self->prepared_ctl))
+        rnnfx_chain_reset(self->chain);
     rnnfx_chain_set_controls(self->chain, &c);
 
     if (self->in[0] && self->out[0] && (self->channels == 1 || (self->in[1] && self->out[1]))) {
@@ -1660,6 +1710,7 @@ static LV2_State_Status restore_exclusive(Rnnfx *self, LV2_State_Retrieve_Functi
     if (self->fresh) {
         rnnfx_chain_reset(self->chain);
         free_retired_now(self);
+        prepare_first_cycle(self);
     }
     self->notify_pending = 1;
     return LV2_STATE_SUCCESS;

@@ -486,6 +486,152 @@ static void test_pending_core_block_independent(void **state)
     rnnfx_model_free(m3);
 }
 
+/* The settling tests' model (random_model with one knob on 0..10, default
+ * 5), finalized, and controls that turn its knob to 10. */
+static RnnfxModel *knob_model_at_max(RnnfxChainControls *ctl)
+{
+    RnnfxModel *m = random_model(12, 48000.0, 1);
+    RnnfxError err;
+    assert_int_equal(rnnfx_model_finalize(m, &err), RNNFX_OK);
+    rnnfx_chain_controls_init(ctl);
+    ctl->n_knobs = 1;
+    ctl->knobs[0] = 1.0f;
+    return m;
+}
+
+/* A core swapped in while another plays, at knobs off the model's
+ * defaults, crossfades in from the rest state at those knobs: silence in
+ * stays at its rest level through the switch. It used to start from the
+ * default knobs' rest, and the crossfade played the difference (a thump).
+ * Settling the core is spread over the calls (never more samples per call
+ * than the call processes), so its crossfade starts
+ * RNNFX_CHAIN_SETTLE_SAMPLES after the swap at any block size. */
+static void test_swap_at_knobs_settles(void **state)
+{
+    (void)state;
+    RnnfxChainControls ctl;
+    RnnfxModel *m = knob_model_at_max(&ctl);
+    RnnfxError err;
+    enum { N = 24000, SWAP = 8192 };
+    static float zero[N], y[3][N], bare[2048];
+    const size_t blocks[3] = {512, 37, 1024};
+    RnnfxChain *c[3];
+    RnnfxChainCore *core[3];
+    for (int k = 0; k < 3; k++) {
+        c[k] = new_chain_ctl(m, 48000.0, 1, 1024, &ctl);
+        assert_int_equal(rnnfx_chain_core_new(c[k], m, 0, &core[k], &err), RNNFX_OK);
+        RnnfxChainCore *displaced = NULL;
+        for (size_t off = 0; off < N; off += blocks[k]) {
+            const size_t len = N - off < blocks[k] ? N - off : blocks[k];
+            if (off <= SWAP && SWAP < off + len) {
+                /* the swap falls at the same sample in every run */
+                rnnfx_chain_process(c[k], zero + off, y[k] + off, SWAP - off);
+                rnnfx_chain_swap(c[k], core[k], &displaced);
+                assert_null(displaced);
+                assert_int_equal(rnnfx_chain_core_role(c[k], core[k]), RNNFX_CORE_PENDING);
+                assert_true(rnnfx_chain_switching(c[k]));
+                rnnfx_chain_process(c[k], zero + SWAP, y[k] + SWAP, off + len - SWAP);
+            } else {
+                rnnfx_chain_process(c[k], zero + off, y[k] + off, len);
+            }
+            RnnfxChainCore *r;
+            while ((r = rnnfx_chain_take_retired(c[k])) != NULL) rnnfx_chain_core_free(r);
+        }
+        assert_int_equal(rnnfx_chain_core_role(c[k], core[k]), RNNFX_CORE_CURRENT);
+        assert_false(rnnfx_chain_switching(c[k]));
+    }
+    const float rest = y[0][SWAP - 1];
+    double worst = 0;
+    for (size_t i = SWAP; i < N; i++) worst = fmax(worst, fabs((double)y[0][i] - rest));
+    /* what the thump was: from the default knob's rest, at knob 10 */
+    RnnfxInstance *inst = rnnfx_instance_new(m);
+    rnnfx_instance_set_param(inst, 0, 5.0f);
+    for (int i = 0; i < RNNFX_CHAIN_SETTLE_SAMPLES; i += 2048)
+        rnnfx_instance_process(inst, zero, bare, 2048);
+    rnnfx_instance_set_param(inst, 0, 10.0f);
+    rnnfx_instance_process(inst, zero, bare, 2048);
+    double thump = 0;
+    for (size_t i = 0; i < 2048; i++) thump = fmax(thump, fabs((double)bare[i] - rest));
+    rnnfx_instance_free(inst);
+    print_message("swap at knob 1 in silence: output within %.2e of its rest level %.4f (from the "
+                  "default knob's rest it strays %.2e)\n",
+                  worst, (double)rest, thump);
+    assert_true(thump > 1e-2);
+    assert_true(worst < 1e-3);
+    for (int k = 1; k < 3; k++)
+        for (size_t i = 0; i < N; i++)
+            if (y[0][i] != y[k][i])
+                fail_msg("512- and %zu-sample blocks differ from sample %zu (%.9g vs %.9g)",
+                         blocks[k], i, y[0][i], y[k][i]);
+    for (int k = 0; k < 3; k++) rnnfx_chain_free(c[k]);
+    rnnfx_model_free(m);
+}
+
+/* Once a core has settled at a knob setting, it keeps that rest state: a
+ * kept core (a plugin's capture) chosen again at the same setting
+ * crossfades in at once instead of settling again for 4096 samples, and a
+ * bypass switched off restarts the model from there. (From the default's
+ * rest, the fade-in carried a transient of 5e-5 here, -86 dBFS: the ramp
+ * starts from silence, so it was faint.) */
+static void test_knob_rest_kept(void **state)
+{
+    (void)state;
+    RnnfxChainControls ctl;
+    RnnfxModel *m = knob_model_at_max(&ctl);
+    RnnfxError err;
+    RnnfxChain *c = new_chain_ctl(NULL, 48000.0, 1, 512, &ctl);
+    RnnfxChainCore *ka = NULL, *kb = NULL, *d = NULL;
+    assert_int_equal(rnnfx_chain_core_new(c, m, 0, &ka, &err), RNNFX_OK);
+    assert_int_equal(rnnfx_chain_core_new(c, m, 0, &kb, &err), RNNFX_OK);
+    rnnfx_chain_core_set_kept(ka);
+    rnnfx_chain_core_set_kept(kb);
+    enum { N = 16384 };
+    static float zero[N], y[N];
+    rnnfx_chain_swap(c, ka, &d); /* the first core settles at once */
+    rnnfx_chain_process(c, zero, y, N);
+    const float rest = y[N - 1];
+    double worst = 0;
+    for (size_t i = 0; i < N; i++) worst = fmax(worst, fabs((double)y[i] - rest));
+
+    /* b settles over 4096 samples, then fades in; then a again, at once */
+    rnnfx_chain_swap(c, kb, &d);
+    assert_int_equal(rnnfx_chain_core_role(c, kb), RNNFX_CORE_PENDING);
+    rnnfx_chain_process(c, zero, y, N);
+    for (size_t i = 0; i < N; i++) worst = fmax(worst, fabs((double)y[i] - rest));
+    assert_int_equal(rnnfx_chain_core_role(c, kb), RNNFX_CORE_CURRENT);
+    assert_ptr_equal(rnnfx_chain_take_retired(c), ka);
+    rnnfx_chain_swap(c, ka, &d);
+    assert_null(d);
+    assert_int_equal(rnnfx_chain_core_role(c, ka), RNNFX_CORE_CURRENT);
+    rnnfx_chain_process(c, zero, y, N);
+    for (size_t i = 0; i < N; i++) worst = fmax(worst, fabs((double)y[i] - rest));
+    assert_ptr_equal(rnnfx_chain_take_retired(c), kb);
+
+    /* bypass, and on again: the model restarts at the knob's rest */
+    ctl.enabled = 0;
+    rnnfx_chain_set_controls(c, &ctl);
+    rnnfx_chain_process(c, zero, y, N);
+    ctl.enabled = 1;
+    rnnfx_chain_set_controls(c, &ctl);
+    rnnfx_chain_process(c, zero, y, N);
+    /* the fade-in from the dry silence to the model's rest level, and no more */
+    const double fade = RNNFX_CHAIN_FADE_SECONDS * 48000.0;
+    double after = 0;
+    for (size_t i = 0; i < N; i++) {
+        const double e = (double)(i + 1) / fade < 1.0 ? (double)(i + 1) / fade : 1.0;
+        after = fmax(after, fabs((double)y[i] - e * rest));
+    }
+    print_message("kept cores at knob 1: silence stays within %.2e of its rest level %.4f through "
+                  "two switches; when the bypass is switched off, the fade-in stays within %.2e of it\n",
+                  worst, (double)rest, after);
+    assert_true(worst < 1e-3);
+    assert_true(after < 1e-5);
+    rnnfx_chain_free(c);
+    rnnfx_chain_core_free(ka);
+    rnnfx_chain_core_free(kb);
+    rnnfx_model_free(m);
+}
+
 /* Fully bypassed, a swap to a core of another latency (a 44.1 kHz model
  * on a 48 kHz host: about 107 samples) crossfades the dry signal between
  * the two delays instead of jumping (a click in the bypassed sound); then
@@ -790,6 +936,8 @@ int main(void)
         cmocka_unit_test(test_controls_land_on_target),
         cmocka_unit_test(test_pending_core_block_independent),
         cmocka_unit_test(test_bypassed_swap_no_jump),
+        cmocka_unit_test(test_swap_at_knobs_settles),
+        cmocka_unit_test(test_knob_rest_kept),
         cmocka_unit_test(test_nan_stereo_inplace),
         cmocka_unit_test(test_swap_semantics),
         cmocka_unit_test(test_kept_cores),

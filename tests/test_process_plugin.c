@@ -76,9 +76,23 @@ static void make_model(const char *path)
     rnnfx_model_free(m);
 }
 
-/* Plays the file through the plugin; returns [2][FRAMES] aligned output. */
+/* Sets the controls rnnfx-process is given in batch_vs_plugin. */
+static void set_controls(Lv2Host *h, int normalize)
+{
+    lv2host_set(h, "input_gain", 3.0f);
+    lv2host_set(h, "output_gain", -2.0f);
+    lv2host_set(h, "mix", 0.7f);
+    lv2host_set(h, "enabled", 1.0f);
+    lv2host_set(h, "knob1", 0.25f); /* drive 2.5 on 0..10 */
+    lv2host_set(h, "normalize", normalize ? 1.0f : 0.0f);
+}
+
+/* Plays the file through the plugin; returns [2][FRAMES] aligned output.
+ * late: the ports hold other values at activate, and the host sets these
+ * only before the first run (the plugin prepares the chain for the first
+ * cycle in activate; what the first cycle finds must still win). */
 static float *plugin_render(const char *model, const float *l, const float *r, int normalize,
-                            int *latency)
+                            int late, int *latency)
 {
     Lv2HostConfig cfg = {RATE, BLOCK, LV2HOST_WORKER_SYNC, 0, 0};
     char err[512];
@@ -86,12 +100,7 @@ static float *plugin_render(const char *model, const float *l, const float *r, i
     if (!h)
         fprintf(stderr, "lv2host: %s\n", err);
     assert_non_null(h);
-    lv2host_set(h, "input_gain", 3.0f);
-    lv2host_set(h, "output_gain", -2.0f);
-    lv2host_set(h, "mix", 0.7f);
-    lv2host_set(h, "enabled", 1.0f);
-    lv2host_set(h, "knob1", 0.25f); /* drive 2.5 on 0..10 */
-    lv2host_set(h, "normalize", normalize ? 1.0f : 0.0f);
+    set_controls(h, normalize);
     assert_int_equal(lv2host_send_path(h, RNNFX_URI_MODEL, model), 0);
     static float zeros[BLOCK], sink0[BLOCK], sink1[BLOCK];
     const float *zin[2] = {zeros, zeros};
@@ -105,8 +114,13 @@ static float *plugin_render(const char *model, const float *l, const float *r, i
     assert_int_equal(lv2host_param(h, RNNFX_URI_MODEL_NAME, name, sizeof name), 0);
     /* A transport restart, as a DAW does before a bounce: state cleared,
      * controls taken as they are (no ramp). */
+    if (late) {
+        lv2host_set(h, "knob1", 0.9f);
+        lv2host_set(h, "output_gain", 4.0f);
+    }
     lv2host_deactivate(h);
     lv2host_activate(h);
+    if (late) set_controls(h, normalize);
     lv2host_run(h, zin, zout, 0);
     *latency = (int)lv2host_get(h, "latency");
     size_t total = FRAMES + (size_t)*latency;
@@ -128,6 +142,18 @@ static float *plugin_render(const char *model, const float *l, const float *r, i
     free(inl);
     free(inr);
     return aligned;
+}
+
+/* The largest |a - b| over [2][FRAMES] outputs (NaN counts as worse). */
+static double worst_diff(const float *a, const float *b)
+{
+    double worst = 0;
+    for (size_t i = 0; i < 2 * FRAMES; i++) {
+        double d = fabs((double)a[i] - b[i]);
+        if (!(d <= worst))
+            worst = d;
+    }
+    return worst;
 }
 
 /* Renders the take with rnnfx-process and through the plugin, with the
@@ -158,13 +184,8 @@ static double batch_vs_plugin(const char *model, const char *in, const float *l,
     }
     free(inter);
 
-    float *plug = plugin_render(model, l, r, normalize, latency);
-    double worst = 0;
-    for (size_t i = 0; i < 2 * FRAMES; i++) {
-        double d = fabs((double)plug[i] - batch[i]);
-        if (!(d <= worst))
-            worst = d;
-    }
+    float *plug = plugin_render(model, l, r, normalize, 0, latency);
+    const double worst = worst_diff(plug, batch);
     free(plug);
     *batch_out = batch;
     return worst;
@@ -201,6 +222,11 @@ static void test_batch_equals_plugin(void **state)
     int latency = -1, latency_n = -1;
     const double worst = batch_vs_plugin(model, in, l, r, 0, &plain, &latency);
     const double worst_n = batch_vs_plugin(model, in, l, r, 1, &norm, &latency_n);
+    /* the controls set between activate and the first run */
+    int latency_late = -1;
+    float *late = plugin_render(model, l, r, 0, 1, &latency_late);
+    const double worst_late = worst_diff(late, plain);
+    free(late);
     double diff_from_input = 0, norm_moved = 0;
     for (size_t i = 0; i < 2 * FRAMES; i++) {
         double dx = fabs((double)plain[i] - (i < FRAMES ? l[i] : r[i - FRAMES]));
@@ -211,14 +237,17 @@ static void test_batch_equals_plugin(void **state)
             norm_moved = dn;
     }
     printf("  plugin latency %d samples at %d Hz; max |plugin - rnnfx-process| = %.3g, with "
-           "Normalize %.3g (the effect itself moves samples by up to %.3g, Normalize by %.3g)\n",
-           latency, RATE, worst, worst_n, diff_from_input, norm_moved);
+           "Normalize %.3g, with the controls set after activate %.3g (the effect itself moves "
+           "samples by up to %.3g, Normalize by %.3g)\n",
+           latency, RATE, worst, worst_n, worst_late, diff_from_input, norm_moved);
     assert_true(latency > 0);            /* resampling was in the path */
     assert_int_equal(latency_n, latency);
     assert_true(diff_from_input > 1e-2); /* the model did something */
     assert_true(norm_moved > 1e-2);      /* and so did Normalize */
     assert_true(worst == 0.0);           /* the same chain, the same bits */
     assert_true(worst_n == 0.0);
+    assert_int_equal(latency_late, latency);
+    assert_true(worst_late == 0.0);
     free(plain);
     free(norm);
     free(l);
