@@ -230,7 +230,10 @@ expect "train: the aligned pair" 0 "^result " -- train3 al.json wet3.wav
 ref=$(sed -n 's/^result test_esr=\([^ ]*\) .* delay=\([-0-9]*\) inverted=\([01]\).*/\1 \2 \3/p' "$T/.out")
 set -- $ref
 esr=${1:-x} d=${2:-0}
-expect "train: a wet take a second late names the --delay to try" 0 "try --delay 48000" -- \
+expect "train: an empty --name (a blank preset in a host's list) is a usage error" 2 \
+    "invalid value '' for --name" -- train3 noname.json wet3.wav --name ''
+# (trained as found, such pairs end worse than silence: no model is written)
+expect "train: a wet take a second late names the --delay to try" 1 "try --delay 48000" -- \
     train3 late.json wetlate.wav
 expect "train: --delay past the search range trains as the aligned pair" 0 "^result " -- \
     train3 late2.json wetlate.wav --delay $((48000 + d))
@@ -239,7 +242,7 @@ grep -q "^result test_esr=$esr .* delay=$((48000 + d)) inverted=0" "$T/.out" ||
       fails=$((fails + 1)); }
 grep -q "explains only" "$T/.out" &&
     { echo "FAIL train: with the right --delay the pair still reads as 'not the same take'"; fails=$((fails + 1)); }
-expect "train: a --delay off by 12 samples is pointed out" 0 "still peaks 12 samples later: check --delay" -- \
+expect "train: a --delay off by 12 samples is pointed out" 1 "still peaks 12 samples later: check --delay" -- \
     train3 late3.json wetlate.wav --delay $((48000 + d - 12))
 
 # The files rnnfx-train writes beside the model, picked as the model (the

@@ -365,6 +365,93 @@ else
     echo "skip: sox unavailable, the late-take checks are not run"
 fi
 
+# a wet take that starts early (cut at another point than the dry one): 200
+# samples early came out as "56 ahead, inverted" and trained to ESR 0.99,
+# 1000 early as "164 behind"; now found at the Muff's 32 minus the cut
+if command -v sox > /dev/null 2>&1; then
+    for cut in 200 1000; do
+        sox $DATA/wet_gx_muff.flac "$T/early$cut.wav" trim ${cut}s 2> /dev/null
+        "$TRAIN" -i $DATA/dry.flac -t "$T/early$cut.wav" -o "$T/early$cut.json" $FAST --epochs 1 \
+            --no-report --no-preset > "$T/early$cut.out" 2> "$T/early$cut.err"
+        check "a wet take cut $cut samples late in the recording is found $((cut - 32)) samples ahead" \
+            "grep -q '^result .* delay=-$((cut - 32)) inverted=0' '$T/early$cut.out' &&
+             grep -q 'cut at different points' '$T/early$cut.err'"
+    done
+else
+    echo "skip: sox unavailable, the early-take checks are not run"
+fi
+
+# a DC offset in the wet take was learned (the capture put it out under
+# everything, and scored better than the clean pair); it is now removed
+if command -v sox > /dev/null 2>&1 && sox $DATA/wet_gx_muff.flac -e floating-point "$T/dc.wav" dcshift 0.1 2> /dev/null; then
+    "$TRAIN" -i $DATA/dry.flac -t "$T/dc.wav" -o "$T/dc.json" $FAST --epochs 1 --no-report \
+        --no-preset > "$T/dc.out" 2> "$T/dc.err"
+    rest=$("$BIN/rnnfx-inspect" --json "$T/dc.json" 2> /dev/null |
+        grep -o '"rest_output": *[-0-9.e]*' | sed 's/.*: *//')
+    check "a DC offset in the wet take is removed before training" \
+        "grep -q 'DC offset, -20 dBFS' '$T/dc.err' && grep -q '^result' '$T/dc.out'"
+    check "the capture of the pair with the offset settles near 0 ($rest)" \
+        "awk -v r='$rest' 'BEGIN{exit !(r != \"\" && r < 0.02 && r > -0.02)}'"
+else
+    echo "skip: sox unavailable, the DC offset check is not run"
+fi
+# a sample far over full scale (corrupt float data) is refused by name
+/usr/bin/python3 - "$T/huge.wav" <<'PYEOF2'
+import math, struct, sys
+n = 48000 * 2
+x = [0.3 * math.sin(0.05 * i) for i in range(n)]
+x[50000] = 1e4
+data = struct.pack('<%df' % n, *x)
+hdr = b'RIFF' + struct.pack('<I', 36 + len(data)) + b'WAVEfmt ' + struct.pack('<IHHIIHH', 16, 3, 1, 48000, 192000, 4, 32)
+open(sys.argv[1], 'wb').write(hdr + b'data' + struct.pack('<I', len(data)) + data)
+PYEOF2
+"$TRAIN" -i "$T/huge.wav" -t $DATA/wet_gx_muff.flac -o "$T/huge.json" $FAST --epochs 1 \
+    --no-report --no-preset > /dev/null 2> "$T/huge.err"
+rc=$?
+check "a sample 80 dB over full scale is refused, with where it is (rc=$rc)" \
+    "[ $rc -eq 1 ] && grep -q 'huge.wav: the input has a sample of 1e+04 (sample 50000)' '$T/huge.err' && [ ! -e '$T/huge.json' ]"
+
+# a manifest whose second pair is inverted against the first (one
+# recording through an inverting cable): each pair was corrected to its own
+# polarity while the model took the first's, test ESR 1.89; now the pairs
+# are trained as recorded relative to the first, and one warning says so
+if command -v sox > /dev/null 2>&1 && sox $DATA/wet_gx_muff.flac "$T/muff_inv.wav" vol -1 2> /dev/null; then
+    printf '%s %s drive=0\n%s %s drive=1\n' "$PWD/$DATA/dry.flac" "$PWD/$DATA/wet_gx_muff.flac" \
+        "$PWD/$DATA/dry.flac" "$T/muff_inv.wav" > "$T/pol.txt"
+    "$TRAIN" --manifest "$T/pol.txt" -o "$T/pol.json" $FAST --epochs 3 --no-report --no-preset \
+        > "$T/pol.out" 2> "$T/pol.err"
+    pesr=$(sed -n 's/^result test_esr=\([0-9.]*\).*/\1/p' "$T/pol.out")
+    check "pairs of opposite polarity: one warning, and the capture follows both (test ESR $pesr)" \
+        "[ \$(grep -c 'other polarity' '$T/pol.err') -eq 1 ] && awk -v e='$pesr' 'BEGIN{exit !(e != \"\" && e < 0.5)}'"
+else
+    echo "skip: sox unavailable, the polarity check is not run"
+fi
+
+# a pause over the usual test block (9 of 10): the run ended with "test ESR
+# -1: quality unknown"; the held-out blocks now go where the guitar plays
+if command -v sox > /dev/null 2>&1 && sox $DATA/dry.flac "$T/dgap.wav" pad 1.5@3.9 2> /dev/null &&
+    sox $DATA/wet_gx_muff.flac "$T/wgap.wav" pad 1.5@3.9 2> /dev/null; then
+    "$TRAIN" -i "$T/dgap.wav" -t "$T/wgap.wav" -o "$T/gap.json" $FAST --epochs 1 --no-report \
+        --no-preset > "$T/gap.out" 2> "$T/gap.err"
+    gesr=$(sed -n 's/^result test_esr=\([-0-9.]*\).*/\1/p' "$T/gap.out")
+    check "a pause over the test block: the test block moves to audible audio (test ESR $gesr)" \
+        "grep -q 'validation and test use blocks' '$T/gap.out' && awk -v e='$gesr' 'BEGIN{exit !(e != \"\" && e > 0)}'"
+else
+    echo "skip: sox unavailable, the pause check is not run"
+fi
+
+# a run that ends worse than silence (learning rate 1: test ESR over 100)
+# wrote its model and preset and exited 0, replacing a good capture under
+# --force; now nothing is written and it fails
+echo '{"kept": 1}' > "$T/bad.json"
+"$TRAIN" -i $DATA/dry.flac -t $DATA/wet_gx_muff.flac -o "$T/bad.json" --batch 8 --segment 2048 \
+    --burn-in 256 --tbptt 256 --threads 2 --seed 7 --hidden 32 --lr 1 --no-skip --epochs 1 \
+    --force --no-report > "$T/bad.out" 2> "$T/bad.err"
+rc=$?
+check "a capture worse than silence is not written (rc=$rc)" \
+    "[ $rc -eq 1 ] && grep -q 'no model written' '$T/bad.err' && grep -q kept '$T/bad.json' &&
+     [ ! -e '$T/bad.lv2' ] && ! grep -q '^result' '$T/bad.out'"
+
 # --channel picks a channel of multichannel files only: a stereo dry (the
 # DI on the right) with a mono wet trains (it used to fail on the wet:
 # "has 1 channel(s), --channel 1 does not exist")

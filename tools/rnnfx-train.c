@@ -83,6 +83,11 @@
 #define TARGET_RMS 0.25  /* level it learns to produce (no-skip case) */
 #define PREROLL 2048     /* warm-up before each validation/test region */
 #define LINEAR_UNRELATED 0.9 /* a linear fit's ESR above this: different takes? */
+#define EARLY_SUSPECT 16     /* a wet lead beyond this many samples: cut apart */
+#define LINEAR_POOR 0.5      /* a linear fit's ESR above this: search wider */
+#define ESR_SILENCE 1.0      /* the ESR of putting out silence */
+#define SAMPLE_LIMIT 16.0    /* +24 dBFS: beyond it a sample is corrupt data */
+#define OFFSET_LIMIT 3e-3    /* -50 dBFS: a DC offset above it is removed */
 #define LINEAR_WIRE 1e-5      /* below this: the wet signal is a filtered copy of the dry one */
 #define N_BLOCKS 10
 #define CH_UNSET (-3) /* --input-channel/--target-channel not given */
@@ -444,7 +449,12 @@ static int parse_options(int argc, char **argv, Options *o)
                 return bad_value(name, optarg, "a rate in Hz from 1000 to 768000");
             o->sample_rate = d;
             break;
-        case O_NAME: o->name = optarg; break;
+        case O_NAME:
+            /* an empty name shows as a blank entry in a host's preset list */
+            if (!optarg[strspn(optarg, " \t")])
+                return bad_value(name, optarg, "a name (the default is the output file's)");
+            o->name = optarg;
+            break;
         case O_DELAY:
             if (rnnfx_cli_parse_int(optarg, -1000000, 1000000, &l))
                 return bad_value(name, optarg, "samples, from -1000000 to 1000000");
@@ -749,6 +759,59 @@ static int same_file(const char *a, const char *b)
     return rnnfx_cli_same_file(a, b) || strcmp(a, b) == 0;
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+    const double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* The constant offset a recording sits at: the mean of its quietest
+ * blocks (the tenth with the least variance about their own mean), when
+ * the whole file's mean agrees. Either alone misleads: a whole-file mean
+ * also counts the slow, signal-driven offset an asymmetric clipper puts
+ * out while it plays (the device's sound), and in a take played without a
+ * pause the quietest blocks still carry low notes (-0.0018 on a real DI
+ * whose mean is 0.0000). 0 when they disagree. */
+static double quiet_offset(const float *x, size_t n)
+{
+    enum { BLOCK = 4096 };
+    const size_t nb = n / BLOCK;
+    if (nb == 0) return 0.0;
+    double *mean = malloc(nb * sizeof *mean), *var = malloc(nb * sizeof *var);
+    double *sorted = malloc(nb * sizeof *sorted);
+    double off = 0.0;
+    if (mean && var && sorted) {
+        for (size_t b = 0; b < nb; b++) {
+            double s = 0, ss = 0;
+            for (size_t i = b * BLOCK; i < (b + 1) * BLOCK; i++) {
+                s += x[i];
+                ss += (double)x[i] * x[i];
+            }
+            mean[b] = s / BLOCK;
+            var[b] = ss / BLOCK - mean[b] * mean[b];
+            sorted[b] = var[b];
+        }
+        qsort(sorted, nb, sizeof *sorted, cmp_double);
+        const size_t k = nb / 10 ? nb / 10 : 1;
+        const double limit = sorted[k - 1];
+        size_t used = 0;
+        for (size_t b = 0; b < nb && used < k; b++)
+            if (var[b] <= limit) {
+                off += mean[b];
+                used++;
+            }
+        off /= (double)used;
+        double all = 0;
+        for (size_t b = 0; b < nb; b++) all += mean[b];
+        all /= (double)nb;
+        if (!(fabs(off - all) <= 0.5 * fabs(off))) off = 0.0;
+    }
+    free(mean);
+    free(var);
+    free(sorted);
+    return off;
+}
+
 static int check_signal(const char *path, const char *role, float *x, size_t n)
 {
     size_t bad = rnnfx_audio_sanitize(x, n);
@@ -756,6 +819,31 @@ static int check_signal(const char *path, const char *role, float *x, size_t n)
         note(1, "%s: %zu non-finite samples replaced by 0", base_name(path), bad);
     RnnfxAudioStats st;
     rnnfx_audio_stats(x, n, &st);
+    /* A float file may go a little over full scale; far over it (one
+     * sample of 1e4 aligned a pair 543 ms off and trained to ESR 5; 1e30
+     * gave gains of 1e27) the data is corrupt or was never scaled. */
+    if (st.peak > SAMPLE_LIMIT) {
+        size_t at = 0;
+        while (at < n && !(fabsf(x[at]) > SAMPLE_LIMIT)) at++;
+        fprintf(stderr,
+                "rnnfx-train: %s: the %s has a sample of %.3g (sample %zu), %.0f dB over full "
+                "scale: the file is corrupt or not scaled to +-1. Check the file.\n",
+                path, role, (double)x[at < n ? at : 0], at, 20 * log10(st.peak));
+        return -1;
+    }
+    /* A constant offset (a faulty interface, a DC-coupled output) would be
+     * learned: the capture then puts it out under everything it plays, and
+     * scores better than it sounds (the offset counts as matched signal:
+     * 0.1 of offset gave test ESR 0.037 where the clean pair gives 0.15,
+     * and 0.94 on that clean pair). It is removed from the recording. */
+    const double off = quiet_offset(x, n);
+    if (fabs(off) > OFFSET_LIMIT) {
+        note(1, "%s: the %s sits %+.4f off zero where it is quiet (a DC offset, %.0f dBFS): "
+                "removed before training",
+             base_name(path), role, off, 20 * log10(fabs(off)));
+        for (size_t i = 0; i < n; i++) x[i] = (float)(x[i] - off);
+        rnnfx_audio_stats(x, n, &st);
+    }
     if (st.rms < 1e-5) {
         fprintf(stderr,
                 "rnnfx-train: %s: the %s is silent (level %.1f dBFS): nothing to learn from. "
@@ -906,20 +994,41 @@ static int load_pair(Pair *p, const Options *o, int *rate_io)
          * the range (a second or two), and its answer is kept if it lands
          * inside that range with a clearer response, as clear as a real
          * pair's (two different takes reach 9 there). */
+        /* A wet take that starts early (a DAW export trimmed at another
+         * point than the dry one) lies beyond the 64 samples of lead the
+         * first search allows: 200 samples early came out as "56 ahead,
+         * inverted" (clarity 12) and trained to ESR 0.99, 1000 early as "164
+         * behind". No device answers before its input, so a lead of more
+         * than a few samples means the files were cut apart: then the wide
+         * search also looks as far ahead as it looks behind. It runs too
+         * when the wet file is the shorter one by more than the lead
+         * searched (cut at the start), or when no linear filter explains
+         * the wet signal at the lag found (a 4 s pair 200 samples early
+         * gave "3 behind", clarity 14, a linear fit's ESR near 1). */
         const int at_edge = p->al.delay >= ao.max_lag - ao.max_lag / 16;
+        const int ahead = p->al.delay < -EARLY_SUSPECT;
         if (!o->delay_set && ao.max_lag < 65536 &&
-            (at_edge || p->al.confidence < 10 || (ny > nx && ny - nx > (size_t)ao.max_lag))) {
+            (at_edge || ahead || p->al.confidence < 10 ||
+             (ny > nx && ny - nx > (size_t)ao.max_lag) ||
+             (nx > ny && nx - ny > (size_t)ao.max_lead) || p->al.linear_esr > LINEAR_POOR)) {
             RnnfxAlignOptions wide = ao;
             wide.max_lag = ao.max_lag * 4 < 65536 ? ao.max_lag * 4 : 65536;
+            wide.max_lead = ao.max_lag;
             RnnfxAlignResult w;
             if (n >= (size_t)(wide.max_lag + wide.max_lead + 1) * 4 &&
                 rnnfx_align_detect(dx, dy, n, &wide, &w, &err) == RNNFX_OK) {
-                if (w.delay < wide.max_lag - wide.max_lag / 16 && w.confidence >= 14 &&
+                if (w.delay < wide.max_lag - wide.max_lag / 16 &&
+                    w.delay > -(wide.max_lead - wide.max_lead / 16) && w.confidence >= 14 &&
                     w.confidence > p->al.confidence) {
-                    note(0, "%s: the delay is beyond the usual search range (%.0f ms): found "
-                            "searching up to %.0f ms",
-                         base_name(p->tg_path), 1000.0 * ao.max_lag / rx,
-                         1000.0 * wide.max_lag / rx);
+                    if (w.delay < 0)
+                        note(0, "%s: the wet take leads by more than the usual search range "
+                                "(%d samples): found searching up to %.0f ms ahead",
+                             base_name(p->tg_path), ao.max_lead, 1000.0 * wide.max_lead / rx);
+                    else
+                        note(0, "%s: the delay is beyond the usual search range (%.0f ms): "
+                                "found searching up to %.0f ms",
+                             base_name(p->tg_path), 1000.0 * ao.max_lag / rx,
+                             1000.0 * wide.max_lag / rx);
                     rnnfx_align_result_free(&p->al);
                     p->al = w;
                     ao = wide;
@@ -932,6 +1041,11 @@ static int load_pair(Pair *p, const Options *o, int *rate_io)
             note(1, "%s: the delay found (%d samples) is at the end of the range searched (%d): "
                     "the wet take may be later still; if you know its delay, give --delay",
                  base_name(p->tg_path), p->al.delay, ao.max_lag);
+        else if (!o->delay_set && p->al.delay < -EARLY_SUSPECT)
+            note(1, "%s: the wet take runs %d samples ahead of the dry one, which no device "
+                    "does: the files were cut at different points (lined up here; --delay "
+                    "overrides)",
+                 base_name(p->tg_path), -p->al.delay);
         if (!o->delay_set)
             delay = p->al.delay;
         else if (abs(p->al.delay) > 2)
@@ -1426,6 +1540,61 @@ static int extra_from_json(const char *path, const char *text, History *h, doubl
     return 0;
 }
 
+/* RMS of v[s..e), every stride-th value. */
+static double block_rms(const float *v, size_t stride, size_t s, size_t e)
+{
+    double ss = 0;
+    for (size_t t = s; t < e; t++)
+        ss += (double)v[t * stride] * v[t * stride];
+    return e > s ? sqrt(ss / (double)(e - s)) : 0.0;
+}
+
+/* The validation and test blocks of a pair (of N_BLOCKS equal ones). A
+ * block the guitar is silent in scores nothing: a take with a long pause
+ * over blocks 9 and 10 trained with "test ESR -1: quality unknown" (and a
+ * silent validation block picks the best epoch at random). So each goes to
+ * the audible block nearest its usual place, both sides playing at no
+ * more than 20 dB under their average. Also warns when the target is
+ * near silent (40 dB under its average) where the input plays: a
+ * recording that dropped out, whose capture learns to mute. */
+static void choose_held_out(const Pair *p, size_t bl, int rate, int *vb, int *tb)
+{
+    const size_t st = (size_t)p->isz;
+    const double rx = block_rms(p->in, st, 0, p->n), ry = block_rms(p->tg, 1, 0, p->n);
+    int audible[N_BLOCKS], dropped = 0, first_drop = -1;
+    for (int b = 0; b < N_BLOCKS; b++) {
+        const size_t s = (size_t)b * bl, e = b == N_BLOCKS - 1 ? p->n : s + bl;
+        const double bx = block_rms(p->in, st, s, e), by = block_rms(p->tg, 1, s, e);
+        audible[b] = bx >= 0.1 * rx && by >= 0.1 * ry;
+        if (bx >= 0.1 * rx && by < 0.01 * ry) {
+            dropped++;
+            if (first_drop < 0)
+                first_drop = b;
+        }
+    }
+    if (dropped)
+        note(1, "%s: the target is near silent in %d0%% of the take while the input plays "
+                "(from about %.0f s): a recording that dropped out? The capture learns to mute "
+                "there",
+             base_name(p->tg_path), dropped, (double)first_drop * (double)bl / rate);
+    const int want[2] = {VAL_BLOCK, TEST_BLOCK};
+    int got[2] = {-1, -1};
+    for (int k = 0; k < 2; k++)
+        for (int d = 0; d < N_BLOCKS && got[k] < 0; d++)
+            for (int sgn = -1; sgn <= 1 && got[k] < 0; sgn += 2) {
+                const int b = want[k] + sgn * d;
+                if (b >= 0 && b < N_BLOCKS && audible[b] && (k == 0 || b != got[0]))
+                    got[k] = b;
+            }
+    if (got[0] < 0 || got[1] < 0 || (got[0] == want[0] && got[1] == want[1]))
+        return; /* all near silent (nothing better), or the usual blocks play */
+    *vb = got[0];
+    *tb = got[1];
+    note(0, "%s: the guitar pauses in block %d or %d of %d: validation and test use blocks %d "
+            "and %d instead",
+         base_name(p->tg_path), want[0] + 1, want[1] + 1, N_BLOCKS, got[0] + 1, got[1] + 1);
+}
+
 /* Writes the split data for the PyTorch benchmark script: the exact arrays
  * the trainer sees (after alignment and levels) plus the regions. */
 static int export_split(const char *dir, const Pair *pairs, int n_pairs, const float *const *in,
@@ -1776,6 +1945,30 @@ int main(int argc, char **argv)
         }
     }
 
+    /* One model has one output polarity, set from the first pair. A pair
+     * detected with the other one was corrected to its own and so trained
+     * against the model's sign: three pairs with the last two inverted
+     * trained to validation ESR 0.012 and test ESR 1.92. Such pairs are
+     * brought to the first pair's polarity instead, which is how they were
+     * recorded relative to it. */
+    int flipped = 0;
+    for (int i = 1; i < n_pairs; i++) {
+        Pair *p = &pairs[i];
+        if (p->al.inverted == pairs[0].al.inverted)
+            continue;
+        for (size_t t = 0; t < p->n; t++)
+            p->y[t] = -p->y[t];
+        p->sum_xy = -p->sum_xy;
+        p->al.inverted = pairs[0].al.inverted;
+        flipped++;
+    }
+    if (flipped)
+        note(1, "%d of the %d pairs came out with the other polarity than the first (%s): the "
+                "capture follows them as recorded, so it inverts at their settings as they do "
+                "(a cable or interface that inverted some recordings would explain it; --invert "
+                "or --no-invert sets one polarity for all)",
+             flipped, n_pairs, pairs[0].al.inverted ? "inverted" : "not inverted");
+
     if (o.evaluate)
         return evaluate_model(o.evaluate, g_eval_model, pairs, n_pairs, n_knobs, &man);
 
@@ -1906,13 +2099,15 @@ int main(int argc, char **argv)
             region_add(&rtest, i, trn + vl, tl, vl < PREROLL ? vl : PREROLL);
             continue;
         }
+        int vb = VAL_BLOCK, tb = TEST_BLOCK;
+        choose_held_out(&pairs[i], bl, rate, &vb, &tb);
         size_t run_start = 0;
         for (int b = 0; b < N_BLOCKS; b++) {
             size_t s = (size_t)b * bl, e = b == N_BLOCKS - 1 ? n : s + bl;
-            if (b == VAL_BLOCK || b == TEST_BLOCK) {
+            if (b == vb || b == tb) {
                 if (s > run_start)
                     region_add(&rtrain, i, run_start, s - run_start, 0);
-                region_add(b == VAL_BLOCK ? &rval : &rtest, i, s, e - s, PREROLL);
+                region_add(b == vb ? &rval : &rtest, i, s, e - s, PREROLL);
                 run_start = e;
             }
         }
@@ -2089,6 +2284,7 @@ int main(int argc, char **argv)
      * until the first epoch end. */
     size_t chunk = 1, batches_in_epoch = 0;
     uint64_t skipped_total = 0, skipped_run = 0; /* steps skipped (non-finite gradient) */
+    int diverged = 0;                            /* training ended on a non-finite loss */
     int batches_known = !o.resume;
     while (!stop && !g_interrupted) {
         double el = SCHEDULE_SECONDS();
@@ -2135,6 +2331,7 @@ int main(int argc, char **argv)
         if ((!isfinite(ts.loss) && ts.steps) || skipped_run >= 200) {
             rnnfx_progress_end(&prog);
             fprintf(stderr, "rnnfx-train: the loss became non-finite; try a lower --lr\n");
+            diverged = 1;
             break;
         }
         /* benchmark hook: score the current weights at fixed wall times */
@@ -2286,12 +2483,8 @@ int main(int argc, char **argv)
     /* ---- the final model: gains, polarity, metadata ---- */
     RnnfxMeta *meta = rnnfx_model_meta(best);
     meta->input_gain = (float)gi;
-    /* polarity: pairs may differ in theory; the first pair's decides (a
-     * manifest of one device has one polarity) */
-    int inverted = pairs[0].al.inverted;
-    for (int i = 1; i < n_pairs; i++)
-        if (pairs[i].al.inverted != inverted)
-            note(1, "pairs disagree on polarity; using that of the first pair");
+    /* polarity: the first pair's (the others were brought to it) */
+    const int inverted = pairs[0].al.inverted;
     meta->output_gain = (float)(inverted ? -go : go);
     meta->sample_rate = rate;
     /* a long file name is cut to the field (the name is for display) */
@@ -2324,6 +2517,23 @@ int main(int argc, char **argv)
         return 1;
     }
     double test_esr = score_regions(best, pairs, &rtest, n_knobs, tp, tt, td);
+    /* A capture that scores worse than silence (a diverged run: --lr 0.2
+     * gave test ESR 28, +21.6 dB) is no capture: it is not written, so it
+     * cannot replace a good one (--force), and the run says so. */
+    const double judged = test_esr >= 0 ? test_esr : best_val;
+    if (!(judged <= ESR_SILENCE)) {
+        fprintf(stderr,
+                "rnnfx-train: no model written: the capture scores ESR %.3g on the %s audio, "
+                "worse than silence (ESR %.0f)%s; %s is left as it was\n",
+                judged, test_esr >= 0 ? "held-out test" : "validation", ESR_SILENCE,
+                diverged ? " after training diverged: try a lower --lr"
+                         : ": check the pair, or try a lower --lr",
+                o.output);
+        free(tp);
+        free(tt);
+        free(td);
+        return 1;
+    }
     if (pairs[0].al.linear_esr > LINEAR_UNRELATED && test_esr > LINEAR_UNRELATED)
         note(1, "neither the capture (test ESR %.4f) nor a linear filter (ESR %.4f) follows the "
                 "target: check that input and target are the same take before training longer",
