@@ -93,15 +93,26 @@ static RnnfxStatus read_gain(struct json_object *root, const char *key, float *l
 }
 
 /* Checks a kernel's dimensions before reading it, so that a shape that
- * contradicts its weights gets a message about the shape, not a row count. */
+ * contradicts its weights gets a message about the shape, not a row count.
+ * rows_are names what the rows should match. Columns for the other cell
+ * type's gates at the declared units name the type: a layer relabelled
+ * "gru" with LSTM weights (4 x 12 columns) read as "weights for 16 units"
+ * and sent the user to edit "shape". */
 static RnnfxStatus check_kernel(struct json_object *k, const char *name, int l, int rows,
-                                int gates, int hidden, const char *cell, RnnfxError *err)
+                                const char *rows_are, int gates, int hidden, const char *cell,
+                                RnnfxError *err)
 {
     long r, c;
     matrix_dims(k, &r, &c);
     if (r < 0)
         return rnnfx_fail(err, RNNFX_ERR_INVALID, "layer %d (%s): %s is missing or not an array",
                           l, cell, name);
+    const int other = gates == 4 ? 3 : 4;
+    if (c >= 0 && c != (long)gates * hidden && c == (long)other * hidden)
+        return rnnfx_fail(err, RNNFX_ERR_INVALID,
+                          "layer %d: its \"type\" says %s but its %s (%ld x %ld) holds %d gates "
+                          "of %d units, as %s layer's does: the type is wrong",
+                          l, cell, name, r, c, other, hidden, other == 4 ? "an LSTM" : "a GRU");
     if (c >= 0 && c != (long)gates * hidden && c % gates == 0)
         return rnnfx_fail(err, RNNFX_ERR_INVALID,
                           "layer %d (%s): \"shape\" says %d units but the weights are for %ld "
@@ -113,8 +124,8 @@ static RnnfxStatus check_kernel(struct json_object *k, const char *name, int l, 
                           l, cell, name, r, c, rows, gates * hidden, gates, hidden);
     if (r != rows)
         return rnnfx_fail(err, RNNFX_ERR_INVALID,
-                          "layer %d (%s): %s has %ld rows, expected %d (the %s)", l, cell, name, r,
-                          rows, l == 0 ? "input size from \"in_shape\"" : "previous layer's units");
+                          "layer %d (%s): %s has %ld rows, expected %d (%s)", l, cell, name, r,
+                          rows, rows_are);
     return RNNFX_OK;
 }
 
@@ -146,9 +157,12 @@ static RnnfxStatus fill_recurrent(RnnfxModel *m, int l, const RecLayer *rl, int 
     struct json_object *k = json_object_array_get_idx(rl->weights, 0);
     struct json_object *u = json_object_array_get_idx(rl->weights, 1);
     struct json_object *b = json_object_array_get_idx(rl->weights, 2);
-    if ((st = check_kernel(k, "kernel", l, in, g, h, cell, err)) != RNNFX_OK)
+    if ((st = check_kernel(k, "kernel", l, in,
+                           l == 0 ? "the input size from \"in_shape\"" : "the previous layer's units",
+                           g, h, cell, err)) != RNNFX_OK)
         return st;
-    if ((st = check_kernel(u, "recurrent kernel", l, h, g, h, cell, err)) != RNNFX_OK)
+    if ((st = check_kernel(u, "recurrent kernel", l, h, "this layer's units", g, h, cell, err)) !=
+        RNNFX_OK)
         return st;
 
     float *w_ih = rnnfx_model_tensor(m, l, RNNFX_T_WEIGHT_IH, NULL, NULL);

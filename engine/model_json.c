@@ -37,6 +37,7 @@
 #include "model_file.h"
 
 #define JSON_MAX_DEPTH 24
+#define JSON_MAX_VALUES 4000000u /* see json_value_bound */
 
 /* ---- small helpers ---------------------------------------------------------- */
 
@@ -558,6 +559,29 @@ static const char *non_model_kind(const char *data, size_t len)
     return NULL;
 }
 
+/* An upper bound on the number of values (numbers, strings, arrays...) in
+ * a JSON text: one more than its commas outside strings. json-c's tree
+ * takes about 72 bytes per value, so the file size limit alone let a 62 MB
+ * file of "0,0,0..." take 2.2 GB before any count was checked; the bound
+ * is checked first, in one pass over the bytes. */
+static size_t json_value_bound(const char *data, size_t len)
+{
+    size_t commas = 0;
+    int in_string = 0;
+    for (size_t i = 0; i < len; i++) {
+        const char c = data[i];
+        if (in_string) {
+            if (c == '\\') i++;
+            else if (c == '"') in_string = 0;
+        } else if (c == '"') {
+            in_string = 1;
+        } else if (c == ',') {
+            commas++;
+        }
+    }
+    return commas + 1;
+}
+
 RnnfxStatus rnnfx_model_load_memory(const char *data, size_t len, const RnnfxLoadOptions *opts,
                                     RnnfxModel **out, RnnfxError *err)
 {
@@ -580,6 +604,12 @@ RnnfxStatus rnnfx_model_load_memory(const char *data, size_t len, const RnnfxLoa
                           "this is %s, not a model (model files are JSON: rnnfx .json, NAM .nam, "
                           "AIDA-X .aidax/.json, Proteus .json)",
                           kind);
+    const size_t values = json_value_bound(data, len);
+    if (values > JSON_MAX_VALUES)
+        return rnnfx_fail(err, RNNFX_ERR_LIMIT,
+                          "the file holds about %zu values; model files are limited to %u "
+                          "(more weights than any model that runs in real time)",
+                          values, JSON_MAX_VALUES);
     json_tokener *tok = json_tokener_new_ex(JSON_MAX_DEPTH);
     if (!tok)
         return rnnfx_fail(err, RNNFX_ERR_NOMEM, "out of memory");
@@ -590,6 +620,8 @@ RnnfxStatus rnnfx_model_load_memory(const char *data, size_t len, const RnnfxLoa
     json_tokener_free(tok);
     if (!root || jerr != json_tokener_success) {
         json_object_put(root);
+        if (jerr == json_tokener_success) /* json-c's allocation failed */
+            return rnnfx_fail(err, RNNFX_ERR_NOMEM, "out of memory reading the model file");
         if (jerr == json_tokener_continue)
             return rnnfx_fail(err, RNNFX_ERR_PARSE, "the file ends in the middle of the JSON text (truncated?)");
         return rnnfx_fail(err, RNNFX_ERR_PARSE, "not valid JSON near byte %zu: %s", consumed,

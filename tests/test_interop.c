@@ -452,6 +452,21 @@ static void test_malformed_aidax(void **state)
     expect_reject_json("aidax: in_shape vs kernel", r, RNNFX_ERR_INVALID, "kernel", "rows");
     json_object_put(r);
 
+    r = parse_file(f); /* the recurrent kernel a row short: its rows are the layer's
+                          units (the message named the input size from in_shape) */
+    json_object_array_del_idx(idx(json_object_object_get(idx(at(r, "layers"), 0), "weights"), 1),
+                              15, 1);
+    expect_reject_json("aidax: recurrent kernel a row short", r, RNNFX_ERR_INVALID,
+                       "15 rows, expected 16", "this layer's units");
+    json_object_put(r);
+
+    r = parse_file(f); /* an LSTM layer labelled "gru": the type is named, not the
+                          shape (it read "weights for 21 units") */
+    json_object_object_add(idx(at(r, "layers"), 0), "type", json_object_new_string("gru"));
+    expect_reject_json("aidax: LSTM weights labelled gru", r, RNNFX_ERR_INVALID, "says gru",
+                       "an LSTM layer's");
+    json_object_put(r);
+
     r = parse_file(f); /* more units than the engine runs */
     json_object_array_put_idx(at(idx(at(r, "layers"), 0), "shape"), 2, json_object_new_int(2000));
     expect_reject_json("aidax: 2000 units", r, RNNFX_ERR_LIMIT, "shape", "1024");

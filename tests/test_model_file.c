@@ -317,6 +317,26 @@ static void test_file_errors(void **state)
     assert_int_equal(rnnfx_model_load_memory(tiny, (size_t)RNNFX_MAX_FILE_BYTES + 1, NULL, &m, &err),
                      RNNFX_ERR_LIMIT);
     assert_null(m);
+    /* a file under the size limit that is nothing but tiny values: json-c
+     * takes about 72 bytes per value, so 8 MB of "0," took 290 MB (and 62
+     * MB, 2.2 GB) before any count was checked; it is refused unparsed.
+     * Commas inside strings do not count. */
+    {
+        const char head[] = "{\"version\":\"0.5.1\",\"note\":\",,,,\",\"architecture\":\"LSTM\","
+                            "\"config\":{\"input_size\":1,\"hidden_size\":3,\"num_layers\":1},"
+                            "\"weights\":[";
+        const size_t zeros = 4100000, n = sizeof head - 1 + 2 * (zeros - 1) + 3;
+        char *big = malloc(n);
+        assert_non_null(big);
+        memcpy(big, head, sizeof head - 1);
+        for (size_t i = 0; i + 1 < zeros; i++) memcpy(big + sizeof head - 1 + 2 * i, "0,", 2);
+        memcpy(big + n - 3, "0]}", 3);
+        assert_int_equal(rnnfx_model_load_memory(big, n, NULL, &m, &err), RNNFX_ERR_LIMIT);
+        assert_null(m);
+        assert_non_null(strstr(err.msg, "values"));
+        print_message("%zu bytes of zeros: %s\n", n, err.msg);
+        free(big);
+    }
     /* a recording or a MIDI file picked by mistake is named as such */
     static const char wav[] = "RIFF\x24\0\0\0WAVEfmt \x10\0\0\0", mid[] = "MThd\0\0\0\x06";
     assert_int_equal(rnnfx_model_load_memory(wav, sizeof wav - 1, NULL, &m, &err), RNNFX_ERR_FORMAT);
