@@ -408,10 +408,12 @@ static void core_settle_knobs(RnnfxChainCore *core)
  * for one capture). Settling it in one go would put thousands of samples
  * of work into one processing call (6 ms per channel for an LSTM-96), so
  * such a core waits as pending while it runs the same
- * RNNFX_CHAIN_SETTLE_SAMPLES of silence, as many per call as the call
- * processes (no more work than the crossfade that follows), and its
- * crossfade starts when they are done: RNNFX_CHAIN_SETTLE_SAMPLES host
- * samples after the swap, at any block size. */
+ * RNNFX_CHAIN_SETTLE_SAMPLES of silence, as many model-rate samples per
+ * call as the call processes host samples (the crossfade's work when the
+ * model runs at the host rate; at a host rate above the model's, up to 4x
+ * that at 192 kHz for a 48 kHz model, still bounded by the call's length),
+ * and its crossfade starts when they are done: RNNFX_CHAIN_SETTLE_SAMPLES
+ * host samples after the swap, at any block size. */
 static void core_warm(RnnfxChainCore *core, size_t count)
 {
     for (int ch = 0; ch < core->channels; ch++) run_silence(core, core->inst[ch], count);

@@ -260,9 +260,9 @@ const char *rnnfx_chain_core_resampler(const RnnfxChainCore *core);
  * from the current core to it. If a crossfade is already running, the core
  * waits as "pending" and starts when that fade ends. At knobs off the
  * model's defaults it also waits as pending while it settles there, over
- * the next RNNFX_CHAIN_SETTLE_SAMPLES samples processed (one sample of
- * silence through it per sample processed: no more work per call than its
- * crossfade will cost), so that it fades in from its rest state at those
+ * the next RNNFX_CHAIN_SETTLE_SAMPLES samples processed (one model-rate
+ * sample of silence through it per host sample processed: work bounded by
+ * the call's length), so that it fades in from its rest state at those
  * knobs, not with a thump. A core keeps the rest state of the last knob
  * setting it settled at: a kept core chosen again there starts at once. A
  * core

@@ -95,12 +95,13 @@ static RnnfxStatus read_gain(struct json_object *root, const char *key, float *l
 /* Checks a kernel's dimensions before reading it, so that a shape that
  * contradicts its weights gets a message about the shape, not a row count.
  * rows_are names what the rows should match. Columns for the other cell
- * type's gates at the declared units name the type: a layer relabelled
- * "gru" with LSTM weights (4 x 12 columns) read as "weights for 16 units"
- * and sent the user to edit "shape". */
+ * type's gates at the declared units, where the recurrent kernel has as
+ * many rows as the declared units (units_ok), name the type: a layer
+ * relabelled "gru" with LSTM weights (4 x 12 columns) read as "weights for
+ * 16 units" and sent the user to edit "shape". */
 static RnnfxStatus check_kernel(struct json_object *k, const char *name, int l, int rows,
-                                const char *rows_are, int gates, int hidden, const char *cell,
-                                RnnfxError *err)
+                                const char *rows_are, int gates, int hidden, int units_ok,
+                                const char *cell, RnnfxError *err)
 {
     long r, c;
     matrix_dims(k, &r, &c);
@@ -108,7 +109,7 @@ static RnnfxStatus check_kernel(struct json_object *k, const char *name, int l, 
         return rnnfx_fail(err, RNNFX_ERR_INVALID, "layer %d (%s): %s is missing or not an array",
                           l, cell, name);
     const int other = gates == 4 ? 3 : 4;
-    if (c >= 0 && c != (long)gates * hidden && c == (long)other * hidden)
+    if (c >= 0 && c != (long)gates * hidden && c == (long)other * hidden && units_ok)
         return rnnfx_fail(err, RNNFX_ERR_INVALID,
                           "layer %d: its \"type\" says %s but its %s (%ld x %ld) holds %d gates "
                           "of %d units, as %s layer's does: the type is wrong",
@@ -157,12 +158,15 @@ static RnnfxStatus fill_recurrent(RnnfxModel *m, int l, const RecLayer *rl, int 
     struct json_object *k = json_object_array_get_idx(rl->weights, 0);
     struct json_object *u = json_object_array_get_idx(rl->weights, 1);
     struct json_object *b = json_object_array_get_idx(rl->weights, 2);
+    long ur, uc;
+    matrix_dims(u, &ur, &uc);
+    const int units_ok = ur == h;
     if ((st = check_kernel(k, "kernel", l, in,
                            l == 0 ? "the input size from \"in_shape\"" : "the previous layer's units",
-                           g, h, cell, err)) != RNNFX_OK)
+                           g, h, units_ok, cell, err)) != RNNFX_OK)
         return st;
-    if ((st = check_kernel(u, "recurrent kernel", l, h, "this layer's units", g, h, cell, err)) !=
-        RNNFX_OK)
+    if ((st = check_kernel(u, "recurrent kernel", l, h, "this layer's units", g, h, units_ok, cell,
+                           err)) != RNNFX_OK)
         return st;
 
     float *w_ih = rnnfx_model_tensor(m, l, RNNFX_T_WEIGHT_IH, NULL, NULL);

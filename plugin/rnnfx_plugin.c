@@ -809,39 +809,47 @@ static void handle_cc(Rnnfx *self, uint8_t cc, uint8_t value)
  * port last changed. A NaN or infinite port value is garbage from the host:
  * the last finite value stays (the default before any), and it does not
  * count as a move that takes the control back from a CC. Thread: audio. */
-static float control_value(Rnnfx *self, int port, float def)
+static float control_value(Rnnfx *self, int port, float def, int commit)
 {
     float v = port_value(self->ctl[port], def);
-    if (isfinite(v)) self->last_valid[port] = v;
-    else v = isnan(self->last_valid[port]) ? def : self->last_valid[port];
+    if (isfinite(v)) {
+        if (commit) self->last_valid[port] = v;
+    } else {
+        v = isnan(self->last_valid[port]) ? def : self->last_valid[port];
+    }
     int i = port - RNNFX_PORT_INPUT_GAIN;
     if (port == RNNFX_PORT_ENABLED) return v;
     if (v != self->last_port[i]) {
+        if (!commit) return v; /* the port moved: it takes over from a CC */
         self->last_port[i] = v;
         self->cc_active[i] = 0;
     }
     return self->cc_active[i] ? self->cc_value[i] : v;
 }
 
-/* The chain's controls from the ports (and MIDI CC). Thread: audio, or
+/* The chain's controls from the ports (and MIDI CC). commit: the values
+ * become the ones the plugin tracks (run()); else nothing changes (what
+ * run() would take, for prepare_first_cycle). Thread: audio, or
  * instantiation while run() cannot be called. */
-static void read_controls(Rnnfx *self, RnnfxChainControls *c)
+static void read_controls(Rnnfx *self, RnnfxChainControls *c, int commit)
 {
     rnnfx_chain_controls_init(c);
-    c->input_db = clampf(control_value(self, RNNFX_PORT_INPUT_GAIN, 0.0f), RNNFX_INPUT_GAIN_MIN,
-                         RNNFX_INPUT_GAIN_MAX);
-    c->output_db = clampf(control_value(self, RNNFX_PORT_OUTPUT_GAIN, 0.0f),
+    c->input_db = clampf(control_value(self, RNNFX_PORT_INPUT_GAIN, 0.0f, commit),
+                         RNNFX_INPUT_GAIN_MIN, RNNFX_INPUT_GAIN_MAX);
+    c->output_db = clampf(control_value(self, RNNFX_PORT_OUTPUT_GAIN, 0.0f, commit),
                           RNNFX_OUTPUT_GAIN_MIN, RNNFX_OUTPUT_GAIN_MAX);
-    c->mix = clampf(control_value(self, RNNFX_PORT_MIX, 1.0f), 0.0f, 1.0f);
-    c->enabled = control_value(self, RNNFX_PORT_ENABLED, 1.0f) > 0.5f;
+    c->mix = clampf(control_value(self, RNNFX_PORT_MIX, 1.0f, commit), 0.0f, 1.0f);
+    c->enabled = control_value(self, RNNFX_PORT_ENABLED, 1.0f, commit) > 0.5f;
     /* a host that predates the port leaves it unconnected: off, as before;
      * a NaN keeps the last setting, as for the other controls */
+    int normalize = self->normalize_last;
     if (self->normalize_port && isfinite(*self->normalize_port))
-        self->normalize_last = *self->normalize_port > 0.5f;
-    c->normalize = self->normalize_last;
+        normalize = *self->normalize_port > 0.5f;
+    if (commit) self->normalize_last = normalize;
+    c->normalize = normalize;
     c->n_knobs = RNNFX_N_KNOBS;
     for (int k = 0; k < RNNFX_N_KNOBS; k++)
-        c->knobs[k] = clampf(control_value(self, RNNFX_PORT_KNOB1 + k, 0.5f), 0.0f, 1.0f);
+        c->knobs[k] = clampf(control_value(self, RNNFX_PORT_KNOB1 + k, 0.5f, commit), 0.0f, 1.0f);
 }
 
 static int controls_equal(const RnnfxChainControls *a, const RnnfxChainControls *b)
@@ -863,14 +871,15 @@ static int controls_equal(const RnnfxChainControls *a, const RnnfxChainControls 
  * put on the ports, and a first run() that finds the same values plays on
  * from there: the same samples as before. One that finds other values (a
  * host that sets its ports later) starts the chain at those, in run() as
- * before; so does a host that connects the knob ports later. Thread:
- * instantiation. */
+ * before; so does a host that connects the knob ports later. (LV2 gives
+ * port data its meaning in run(): what is read here only prepares, and
+ * none of it is kept as the ports' values.) Thread: instantiation. */
 static void prepare_first_cycle(Rnnfx *self)
 {
     self->prepared = 0;
     for (int k = 0; k < RNNFX_N_KNOBS; k++)
         if (!self->ctl[RNNFX_PORT_KNOB1 + k]) return;
-    read_controls(self, &self->prepared_ctl);
+    read_controls(self, &self->prepared_ctl, 0);
     rnnfx_chain_set_controls(self->chain, &self->prepared_ctl);
     self->prepared = 1;
 }
@@ -1160,12 +1169,15 @@ static void run_cycle(Rnnfx *self, uint32_t n)
     send_request_rt(self, n);
 
     RnnfxChainControls c;
-    read_controls(self, &c);
+    read_controls(self, &c, 1);
     /* nothing played since the chain was prepared for this cycle, and the
      * host has moved a control since: the chain starts at these values
-     * instead (a reset makes them snap, as they did before preparing) */
-    if (self->fresh && self->prepared && !controls_equal(&c, &self->prepared_ctl))
+     * instead (a reset makes them snap, as they did before preparing),
+     * once: they are the prepared ones from here */
+    if (self->fresh && self->prepared && !controls_equal(&c, &self->prepared_ctl)) {
         rnnfx_chain_reset(self->chain);
+        self->prepared_ctl = c;
+    }
     rnnfx_chain_set_controls(self->chain, &c);
 
     if (self->in[0] && self->out[0] && (self->channels == 1 || (self->in[1] && self->out[1]))) {

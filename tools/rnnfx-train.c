@@ -84,7 +84,6 @@
 #define PREROLL 2048     /* warm-up before each validation/test region */
 #define LINEAR_UNRELATED 0.9 /* a linear fit's ESR above this: different takes? */
 #define EARLY_SUSPECT 16     /* a wet lead beyond this many samples: cut apart */
-#define LINEAR_POOR 0.5      /* a linear fit's ESR above this: search wider */
 #define ESR_SILENCE 1.0      /* the ESR of putting out silence */
 #define SAMPLE_LIMIT 16.0    /* +24 dBFS: beyond it a sample is corrupt data */
 #define OFFSET_LIMIT 3e-3    /* -50 dBFS: a DC offset above it is removed */
@@ -828,7 +827,7 @@ static int check_signal(const char *path, const char *role, float *x, size_t n)
         fprintf(stderr,
                 "rnnfx-train: %s: the %s has a sample of %.3g (sample %zu), %.0f dB over full "
                 "scale: the file is corrupt or not scaled to +-1. Check the file.\n",
-                path, role, (double)x[at < n ? at : 0], at, 20 * log10(st.peak));
+                path, role, (double)x[at], at, 20 * log10(fabs((double)x[at])));
         return -1;
     }
     /* A constant offset (a faulty interface, a DC-coupled output) would be
@@ -994,44 +993,56 @@ static int load_pair(Pair *p, const Options *o, int *rate_io)
          * the range (a second or two), and its answer is kept if it lands
          * inside that range with a clearer response, as clear as a real
          * pair's (two different takes reach 9 there). */
-        /* A wet take that starts early (a DAW export trimmed at another
-         * point than the dry one) lies beyond the 64 samples of lead the
-         * first search allows: 200 samples early came out as "56 ahead,
-         * inverted" (clarity 12) and trained to ESR 0.99, 1000 early as "164
-         * behind". No device answers before its input, so a lead of more
-         * than a few samples means the files were cut apart: then the wide
-         * search also looks as far ahead as it looks behind. It runs too
-         * when the wet file is the shorter one by more than the lead
-         * searched (cut at the start), or when no linear filter explains
-         * the wet signal at the lag found (a 4 s pair 200 samples early
-         * gave "3 behind", clarity 14, a linear fit's ESR near 1). */
         const int at_edge = p->al.delay >= ao.max_lag - ao.max_lag / 16;
-        const int ahead = p->al.delay < -EARLY_SUSPECT;
+        int widened = 0;
         if (!o->delay_set && ao.max_lag < 65536 &&
-            (at_edge || ahead || p->al.confidence < 10 ||
-             (ny > nx && ny - nx > (size_t)ao.max_lag) ||
-             (nx > ny && nx - ny > (size_t)ao.max_lead) || p->al.linear_esr > LINEAR_POOR)) {
+            (at_edge || p->al.confidence < 10 || (ny > nx && ny - nx > (size_t)ao.max_lag))) {
             RnnfxAlignOptions wide = ao;
             wide.max_lag = ao.max_lag * 4 < 65536 ? ao.max_lag * 4 : 65536;
-            wide.max_lead = ao.max_lag;
             RnnfxAlignResult w;
             if (n >= (size_t)(wide.max_lag + wide.max_lead + 1) * 4 &&
                 rnnfx_align_detect(dx, dy, n, &wide, &w, &err) == RNNFX_OK) {
-                if (w.delay < wide.max_lag - wide.max_lag / 16 &&
-                    w.delay > -(wide.max_lead - wide.max_lead / 16) && w.confidence >= 14 &&
+                if (w.delay < wide.max_lag - wide.max_lag / 16 && w.confidence >= 14 &&
                     w.confidence > p->al.confidence) {
-                    if (w.delay < 0)
-                        note(0, "%s: the wet take leads by more than the usual search range "
-                                "(%d samples): found searching up to %.0f ms ahead",
-                             base_name(p->tg_path), ao.max_lead, 1000.0 * wide.max_lead / rx);
-                    else
-                        note(0, "%s: the delay is beyond the usual search range (%.0f ms): "
-                                "found searching up to %.0f ms",
-                             base_name(p->tg_path), 1000.0 * ao.max_lag / rx,
-                             1000.0 * wide.max_lag / rx);
+                    note(0, "%s: the delay is beyond the usual search range (%.0f ms): found "
+                            "searching up to %.0f ms",
+                         base_name(p->tg_path), 1000.0 * ao.max_lag / rx,
+                         1000.0 * wide.max_lag / rx);
                     rnnfx_align_result_free(&p->al);
                     p->al = w;
                     ao = wide;
+                    widened = 1;
+                } else {
+                    rnnfx_align_result_free(&w);
+                }
+            }
+        }
+        /* A wet take cut to start early (a DAW export trimmed at another
+         * point than the dry one) lies beyond the 64 samples of lead the
+         * first search allows: 200 samples early came out as "56 ahead,
+         * inverted" (clarity 12) and trained to ESR 0.99, or on a 4 s pair
+         * as "3 behind" (clarity 14); 1000 early as "164 behind". No device
+         * answers before its input, so when the lead found is more than a
+         * few samples, or the wet file is the shorter one by more than the
+         * lead searched, the search runs again as far ahead as behind. Its
+         * answer is kept only outside the first range (a wider fit's
+         * clarity is higher for the same response, so it cannot judge a
+         * lag the first search could see). */
+        if (!o->delay_set && !widened &&
+            (p->al.delay < -EARLY_SUSPECT || (nx > ny && nx - ny > (size_t)ao.max_lead))) {
+            RnnfxAlignOptions ahead = ao;
+            ahead.max_lead = ao.max_lag;
+            RnnfxAlignResult w;
+            if (n >= (size_t)(ahead.max_lag + ahead.max_lead + 1) * 4 &&
+                rnnfx_align_detect(dx, dy, n, &ahead, &w, &err) == RNNFX_OK) {
+                if (w.delay < -ao.max_lead && w.delay > -(ahead.max_lead - ahead.max_lead / 16) &&
+                    w.confidence >= 14) {
+                    note(0, "%s: the wet take leads by more than the usual search range (%d "
+                            "samples): found searching up to %.0f ms ahead",
+                         base_name(p->tg_path), ao.max_lead, 1000.0 * ahead.max_lead / rx);
+                    rnnfx_align_result_free(&p->al);
+                    p->al = w;
+                    ao = ahead;
                 } else {
                     rnnfx_align_result_free(&w);
                 }
@@ -1549,7 +1560,8 @@ static double block_rms(const float *v, size_t stride, size_t s, size_t e)
     return e > s ? sqrt(ss / (double)(e - s)) : 0.0;
 }
 
-/* The validation and test blocks of a pair (of N_BLOCKS equal ones). A
+/* The validation and test blocks of a pair (of N_BLOCKS equal ones);
+ * returns 1 if they are not the usual ones. A
  * block the guitar is silent in scores nothing: a take with a long pause
  * over blocks 9 and 10 trained with "test ESR -1: quality unknown" (and a
  * silent validation block picks the best epoch at random). So each goes to
@@ -1557,7 +1569,7 @@ static double block_rms(const float *v, size_t stride, size_t s, size_t e)
  * more than 20 dB under their average. Also warns when the target is
  * near silent (40 dB under its average) where the input plays: a
  * recording that dropped out, whose capture learns to mute. */
-static void choose_held_out(const Pair *p, size_t bl, int rate, int *vb, int *tb)
+static int choose_held_out(const Pair *p, size_t bl, int rate, int *vb, int *tb)
 {
     const size_t st = (size_t)p->isz;
     const double rx = block_rms(p->in, st, 0, p->n), ry = block_rms(p->tg, 1, 0, p->n);
@@ -1587,12 +1599,13 @@ static void choose_held_out(const Pair *p, size_t bl, int rate, int *vb, int *tb
                     got[k] = b;
             }
     if (got[0] < 0 || got[1] < 0 || (got[0] == want[0] && got[1] == want[1]))
-        return; /* all near silent (nothing better), or the usual blocks play */
+        return 0; /* all near silent (nothing better), or the usual blocks play */
     *vb = got[0];
     *tb = got[1];
     note(0, "%s: the guitar pauses in block %d or %d of %d: validation and test use blocks %d "
             "and %d instead",
          base_name(p->tg_path), want[0] + 1, want[1] + 1, N_BLOCKS, got[0] + 1, got[1] + 1);
+    return 1;
 }
 
 /* Writes the split data for the PyTorch benchmark script: the exact arrays
@@ -2077,6 +2090,7 @@ int main(int argc, char **argv)
 
     /* ---- split by time regions ---- */
     RegionList rtrain = {0}, rval = {0}, rtest = {0};
+    int n_moved = 0; /* pairs whose held-out blocks moved off a pause */
     for (int i = 0; i < n_pairs; i++) {
         size_t n = pairs[i].n;
         size_t bl = n / N_BLOCKS;
@@ -2100,7 +2114,7 @@ int main(int argc, char **argv)
             continue;
         }
         int vb = VAL_BLOCK, tb = TEST_BLOCK;
-        choose_held_out(&pairs[i], bl, rate, &vb, &tb);
+        n_moved += choose_held_out(&pairs[i], bl, rate, &vb, &tb);
         size_t run_start = 0;
         for (int b = 0; b < N_BLOCKS; b++) {
             size_t s = (size_t)b * bl, e = b == N_BLOCKS - 1 ? n : s + bl;
@@ -2140,8 +2154,10 @@ int main(int argc, char **argv)
         rnnfx_cli_format_duration((double)n_train_samples / rate, a1, sizeof a1);
         rnnfx_cli_format_duration((double)n_val / rate, a2, sizeof a2);
         rnnfx_cli_format_duration((double)n_test / rate, a3, sizeof a3);
-        note(0, "split by time: %s training, %s validation, %s test (blocks %d and %d of every %d)",
-             a1, a2, a3, VAL_BLOCK + 1, TEST_BLOCK + 1, N_BLOCKS);
+        note(0, "split by time: %s training, %s validation, %s test (blocks %d and %d of every "
+                "%d%s)",
+             a1, a2, a3, VAL_BLOCK + 1, TEST_BLOCK + 1, N_BLOCKS,
+             n_moved ? ", others where noted above" : "");
     }
     if (o.export_split) {
         if (export_split(o.export_split, pairs, n_pairs, (const float *const *)in,
