@@ -574,6 +574,23 @@ cp "$T/k.json" "$T/k.first"
 rc=$?
 check "manifest capture run again into its model: refused, kept (rc=$rc)" \
     "[ $rc -eq 1 ] && grep -q 'give --force' '$T/k2.txt' && cmp -s '$T/k.json' '$T/k.first'"
+# the knob's units do not change what is learned: written 0 and 10 (a
+# knob's usual scale) it was fed to the network as is and swamped the audio
+# (test ESR 0.12 where 0 and 1 gave 0.023 on one pair of settings); now it
+# trains on 0..1 and the model written takes the manifest's units
+sed 's/fx=1$/fx=10/' "$T/pairs.txt" > "$T/pairs10.txt"
+"$TRAIN" --manifest "$T/pairs10.txt" -o "$T/k10.json" $FAST --epochs 2 --no-preset --no-report \
+    > "$T/k10.txt" 2>&1
+e1=$(sed -n 's/^result test_esr=\([0-9.]*\).*/\1/p' "$T/k.txt")
+e10=$(sed -n 's/^result test_esr=\([0-9.]*\).*/\1/p' "$T/k10.txt")
+check "knob values 0/10 train as 0/1 do (test ESR $e10 vs $e1)" \
+    "awk -v a='$e1' -v b='$e10' 'BEGIN{exit !(a != \"\" && b != \"\" && b - a < 1e-4 * a + 1e-6 && a - b < 1e-4 * a + 1e-6)}'"
+check "the model written takes the knob in the manifest's units" \
+    "\"$BIN/rnnfx-inspect\" --no-bench '$T/k10.json' 2>&1 | grep -q 'fx *\\[0 \\.\\. 10\\]'"
+e1m=$("$TRAIN" --manifest "$T/pairs.txt" --evaluate "$T/k.json" 2>/dev/null | sed -n 's/^result esr=\([0-9.]*\).*/\1/p')
+e10m=$("$TRAIN" --manifest "$T/pairs10.txt" --evaluate "$T/k10.json" 2>/dev/null | sed -n 's/^result esr=\([0-9.]*\).*/\1/p')
+check "played at 0 and 10 through the engine, it scores as the 0/1 model does ($e10m vs $e1m)" \
+    "awk -v a='$e1m' -v b='$e10m' 'BEGIN{exit !(a != \"\" && b != \"\" && b - a < 1e-3 * a && a - b < 1e-3 * a)}'"
 printf 'a.wav b.wav gain=0.3\nc.wav d.wav tone=0.5\n' > "$T/badman.txt"
 "$TRAIN" --manifest "$T/badman.txt" -o "$T/kb.json" > /dev/null 2> "$T/kb.err"
 check "inconsistent manifest refused with the line number" "[ \$? -ne 0 ] && grep -q 'line 2' '$T/kb.err' && [ ! -e '$T/kb.json' ]"
