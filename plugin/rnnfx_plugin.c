@@ -808,7 +808,9 @@ static void handle_cc(Rnnfx *self, uint8_t cc, uint8_t value)
 /* The value a control has now: its port, unless a CC moved it since the
  * port last changed. A NaN or infinite port value is garbage from the host:
  * the last finite value stays (the default before any), and it does not
- * count as a move that takes the control back from a CC. Thread: audio. */
+ * count as a move that takes the control back from a CC. commit: the value
+ * read becomes the one tracked (run()); else nothing changes (what run()
+ * would take). Thread: audio, or instantiation without commit. */
 static float control_value(Rnnfx *self, int port, float def, int commit)
 {
     float v = port_value(self->ctl[port], def);
