@@ -161,6 +161,27 @@ grep -q "no host API 'nosuchapi'" "$TMP/err2.txt" || fail "unclear message for a
 grep -q "the JACK server runs at 48000 Hz" "$TMP/err3.txt" || { cat "$TMP/err3.txt"; fail "unclear message for --rate"; }
 grep -q " 0 frames" "$TMP/err3.txt" && fail "the message says '0 frames'"
 
+# The JACK server going away while rnnfx-live plays: it says so and exits 1
+# at once. It used to wait 10 minutes in PortAudio's stop (Ctrl-C ignored),
+# then abort on an assertion.
+"$LIVE" --host-api jack --seconds 60 -m "$TMP/gru32.json" >"$TMP/lost-out.txt" 2>"$TMP/lost-err.txt" &
+LPID=$!
+sleep 2
+kill "$JACKPID" 2>/dev/null
+wait "$JACKPID" 2>/dev/null
+t=0
+while kill -0 $LPID 2>/dev/null; do
+    sleep 0.2; t=$((t + 1))
+    [ $t -lt 50 ] || { kill -9 $LPID; fail "rnnfx-live hung after the JACK server went away"; }
+done
+wait $LPID
+lrc=$?
+[ $lrc = 1 ] || { cat "$TMP/lost-err.txt"; fail "exit $lrc after the JACK server went away (expected 1)"; }
+grep -q "the audio stream stopped (device lost?)" "$TMP/lost-err.txt" || fail "no message when the server went away"
+echo "test_live: the server went away: rnnfx-live stopped within $((t * 200)) ms, exit 1"
+rnnfx_jack_start "$SERVER" 48000 128 "$RT" "$TMP/jackd.log"
+rnnfx_jack_wait_live "$LIVE" || { cat "$TMP/jackd.log"; fail "the JACK server did not restart"; }
+
 if [ $ok = 0 ]; then
     # Is it us or the machine? Pass-through (no model) under the same
     # conditions, 3 times: if any of those drops out too, the server cannot

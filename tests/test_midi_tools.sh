@@ -38,11 +38,18 @@ data=tests/data/midi
 mkdir "$tmp/songs"
 cp "$data"/nottingham/*.mid "$tmp/songs/"
 cp "$data/bad/truncated.mid" "$tmp/songs/zz_broken.mid"
+# skipped, each for its own reason (both were "no notes outside channel 10")
+smf "$tmp/songs/zz_high.mid" 480 "00907f40 8360807f00 00ff2f00"
+smf "$tmp/songs/zz_drums.mid" 480 "00992464 8360892400 00ff2f00"
 
 "$TRAIN" --midi "$tmp/songs" -o "$tmp/m.json" --grid eighth --hidden 8 --segment 16 --batch 4 \
     --epochs 3 --threads 1 --checkpoint "$tmp/ck" >"$tmp/train.log" 2>&1 ||
     { cat "$tmp/train.log"; fail "training failed"; }
 grep -q "skipping .*zz_broken.mid" "$tmp/train.log" || { cat "$tmp/train.log"; fail "corrupt file not named"; }
+grep -q "skipping .*zz_high.mid: its 1 note(s) lie outside the model's keys" "$tmp/train.log" ||
+    { cat "$tmp/train.log"; fail "a file of notes out of range not skipped for that"; }
+grep -q "skipping .*zz_drums.mid: it has only drum notes" "$tmp/train.log" ||
+    { cat "$tmp/train.log"; fail "a drums-only file not skipped for that"; }
 grep -q '^result: cell=gru hidden=8' "$tmp/train.log" || { cat "$tmp/train.log"; fail "no result line"; }
 grep -q '"kind": "midi-frames"' "$tmp/m.json" || fail "model not marked midi-frames"
 grep -q '"steps_per_quarter": 2' "$tmp/m.json" || fail "grid not stored"
@@ -143,6 +150,15 @@ smf "$tmp/meter.mid" 480 "00ff580404021808 8f00ff580403021808 00ff2f00"
     { cat "$tmp/gen6.log"; fail "generate after a note-less primer failed"; }
 grep -q "2 bar(s) of 3/4 (12 grid steps from step 8," "$tmp/gen6.log" ||
     { cat "$tmp/gen6.log"; fail "a note-less primer's continuation is not on the bar line of its last meter"; }
+# A primer whose last bars are drums (channel 10, which the model does not
+# play): a beat of melody, then a kick held to the end of bar 2 (tick 3840,
+# step 16). The new part used to start at the bar after the melody (step
+# 8), over the drums; it starts after them
+smf "$tmp/drums.mid" 480 "00ff580404021808 00903c40 8360803c00 00992464 9a20892400 00ff2f00"
+"$GEN" -m "$tmp/m.json" -i "$tmp/drums.mid" -o "$tmp/drums-out.mid" --bars 1 >"$tmp/gen8.log" 2>&1 ||
+    { cat "$tmp/gen8.log"; fail "generate after a primer ending in drums failed"; }
+grep -q "1 bar(s) of 4/4 (8 grid steps from step 16," "$tmp/gen8.log" ||
+    { cat "$tmp/gen8.log"; fail "the continuation starts over the primer's closing drums"; }
 # A bar shorter than a grid step whose bar line is off the grid (1/16
 # from tick 60: step 0.25 of the eighth grid) still gets a step (it made 0)
 smf "$tmp/m116.mid" 480 "00ff580404021808 3cff580401041808 00ff2f00"

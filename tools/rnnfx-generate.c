@@ -214,6 +214,7 @@ int main(int argc, char **argv)
     RnnfxInstance *inst = NULL;
     uint64_t tempo_us = (uint64_t)(60e6 / bpm + 0.5);
     RnnfxMidiMeter meter = {ts_num, ts_den_pow, 0.0};
+    double in_end = 0.0; /* where the input ends (its last event), in grid steps */
     if (in_path) {
         if (rnnfx_midi_read(in_path, &song, &err) != RNNFX_OK)
             goto fail_err;
@@ -231,6 +232,13 @@ int main(int argc, char **argv)
         }
         if (rnnfx_midi_frames_from_song(song, &info, &prime, &err) != RNNFX_OK)
             goto fail_err;
+        /* The frames end with the last note the model plays; drums (channel
+         * 10) and notes outside its keys may go on after it, and the new
+         * part started over them (an input ending in a bar of drums got new
+         * notes from that bar's downbeat; drums alone, from tick 0). */
+        in_end = (double)song->end_tick * info.steps_per_quarter / song->division;
+        if (in_end < (double)prime->n_frames)
+            in_end = (double)prime->n_frames;
         /* the new bars continue in the meter the input ends in, counted
          * from where it began (not the first one, from the first bar) */
         meter = prime->end_meter;
@@ -272,13 +280,13 @@ int main(int argc, char **argv)
      * always whole: 3/8 on a quarter grid is 1.5). */
     const double spb = (double)ts_num * 4.0 * info.steps_per_quarter / (double)(1 << ts_den_pow);
     size_t n_prime = prime ? prime->n_frames : 0;
-    /* Continue from the first bar line at or after the input's last frame
-     * (counted from where its meter began), so the new part starts on a
-     * downbeat, and end on the bar line `bars` later: the grid steps from
-     * one to the other, each bar line rounded up to the grid. */
+    /* Continue from the first bar line at or after the input's end (counted
+     * from where its meter began), so the new part starts on a downbeat,
+     * and end on the bar line `bars` later: the grid steps from one to the
+     * other, each bar line rounded up to the grid. */
     double bar0 = 0.0;
     if (in_path) { /* (a meter that begins after the last note: its first bar line) */
-        const double k = ceil(((double)n_prime - meter.origin) / spb - 1e-9);
+        const double k = ceil((in_end - meter.origin) / spb - 1e-9);
         bar0 = meter.origin + (k > 0 ? k : 0) * spb;
     }
     size_t start = (size_t)ceil(bar0 - 1e-9);
@@ -345,7 +353,7 @@ int main(int argc, char **argv)
             notes += gen[f * fs + k] > 0.5f && (f == 0 || !(gen[(f - 1) * fs + k] > 0.5f));
     printf("rnnfx-generate: %s: %ld bar(s) of %d/%d (%zu grid steps from step %zu, %zu notes) "
            "after %zu input step(s), seed %ld, temperature %g\n",
-           out_path, bars, ts_num, 1 << ts_den_pow, n_gen, start, notes, n_prime, seed,
+           out_path, bars, ts_num, 1 << ts_den_pow, n_gen, start, notes, (size_t)ceil(in_end - 1e-9), seed,
            temperature);
     rc = 0;
     goto done;

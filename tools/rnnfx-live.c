@@ -1374,6 +1374,7 @@ int main(int argc, char **argv)
     }
     int rc = 0;
     PaStream *stream = NULL;
+    int lost = 0; /* the stream stopped on its own (device or server gone) */
     Live *L = NULL;
     App app;
     memset(&app, 0, sizeof app);
@@ -1580,6 +1581,9 @@ int main(int argc, char **argv)
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
+    /* a second Ctrl-C ends the program outright, should the audio system
+     * hold up the clean stop the first one asked for */
+    sa.sa_flags = SA_RESETHAND;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
 
@@ -1672,6 +1676,7 @@ int main(int argc, char **argv)
         if (!Pa_IsStreamActive(stream)) {
             fprintf(stderr, "\nrnnfx-live: the audio stream stopped (device lost?)\n");
             rc = 1;
+            lost = 1;
             break;
         }
         if (app.status_line && t - last_status >= 0.25) {
@@ -1681,7 +1686,12 @@ int main(int argc, char **argv)
         if (seconds > 0 && t >= seconds)
             break;
     }
-    Pa_StopStream(stream);
+    /* A stream whose device or server went away is not stopped or closed:
+     * with the JACK server gone, PortAudio waited 10 minutes in
+     * Pa_StopStream (Ctrl-C ignored) and then aborted on an assertion in
+     * Pa_CloseStream. The process ends here anyway. */
+    if (!lost)
+        Pa_StopStream(stream);
     free_returned_cores(&app);
     if (app.status_line)
         fprintf(stderr, "\n");
@@ -1691,6 +1701,14 @@ int main(int argc, char **argv)
         close(fifo);
 
 out:
+    if (lost) {
+        /* (nor are the rings drained and the chain freed: nothing says the
+         * lost stream's thread has let go of them) */
+        for (size_t i = 0; i < n_script; i++)
+            free(script[i].text);
+        free(script);
+        return rc;
+    }
     if (stream)
         Pa_CloseStream(stream);
     Pa_Terminate();
