@@ -161,6 +161,23 @@ grep -q "no host API 'nosuchapi'" "$TMP/err2.txt" || fail "unclear message for a
 grep -q "the JACK server runs at 48000 Hz" "$TMP/err3.txt" || { cat "$TMP/err3.txt"; fail "unclear message for --rate"; }
 grep -q " 0 frames" "$TMP/err3.txt" && fail "the message says '0 frames'"
 
+# Knobs follow their names to the next model: the DS-1 capture's drive set
+# to 0.7, then a copy whose knob is named tone (default 0.5) plays its tone
+# at 0.5, not at the drive's 0.7 (the chain keeps knobs by position); a copy
+# that keeps the name keeps the setting
+sed 's/"name": "drive"/"name": "tone"/' presets/rnnfx-ds1-drive.json >"$TMP/tone.json"
+cp presets/rnnfx-ds1-drive.json "$TMP/drive2.json"
+printf '0.3 set drive 0.7\n0.8 model %s\n' "$TMP/tone.json" >"$TMP/knobs1.txt"
+printf '0.3 set drive 0.7\n0.8 model %s\n' "$TMP/drive2.json" >"$TMP/knobs2.txt"
+for k in 1 2; do
+    "$LIVE" --host-api jack --seconds 1.5 -m presets/rnnfx-ds1-drive.json --script "$TMP/knobs$k.txt" \
+        >"$TMP/knobs$k.out" 2>"$TMP/knobs$k.err" || { cat "$TMP/knobs$k.err"; fail "knob run $k failed"; }
+done
+grep -q "knobs: \*\?tone=0.5$" "$TMP/knobs1.out" ||
+    { cat "$TMP/knobs1.out"; fail "the drive setting went to the next model's tone knob"; }
+grep -q "knobs: \*\?drive=0.7$" "$TMP/knobs2.out" ||
+    { cat "$TMP/knobs2.out"; fail "a knob of the same name did not keep its setting"; }
+
 # The JACK server going away while rnnfx-live plays: it says so and exits 1
 # at once. It used to wait 10 minutes in PortAudio's stop (Ctrl-C ignored),
 # then abort on an assertion.

@@ -59,6 +59,8 @@ typedef struct {
                                     response (counted apart from model swaps) */
     int refused;                 /* MSG_CORE to free: the chain would not take it, so it
                                     never played (see audio_cb) */
+    int knobs;                   /* MSG_CORE to install: `controls` holds its knobs
+                                    (see swap_model) */
 } Msg;
 
 #define RING_SIZE 64u /* power of two */
@@ -219,6 +221,14 @@ static int audio_cb(const void *input, void *output, unsigned long frames,
             rnnfx_chain_set_controls(L->chain, &m.controls);
         } else if (m.type == MSG_CORE) {
             cores++;
+            if (m.knobs) {
+                /* every knob back to "the model's default", then those the
+                 * new model shares by name with the old one set again */
+                RnnfxChainControls none = m.controls;
+                none.n_knobs = 0;
+                rnnfx_chain_set_controls(L->chain, &none);
+                rnnfx_chain_set_controls(L->chain, &m.controls);
+            }
             RnnfxChainCore *displaced = NULL;
             rnnfx_chain_swap(L->chain, m.core, &displaced);
             /* What each swap retired goes back at once: bypassed, every
@@ -417,13 +427,24 @@ static int swap_model(App *a, const char *path)
     }
     /* the core settled the model when it was built: no second run */
     const float rest = rnnfx_chain_core_rest_output(core);
-    Msg m = {.type = MSG_CORE, .core = core};
+    /* Knobs follow their names to the new model, and the ones it does not
+     * share with the old one start at its defaults. The chain keeps knobs
+     * by position: the DS-1's drive at 0.8 became the next model's tone at
+     * 0.8. They go with the core, so the chain takes both at once. */
+    Msg m = {.type = MSG_CORE, .core = core, .controls = a->controls, .knobs = 1};
+    const RnnfxArch *ta = rnnfx_model_arch(rnnfx_chain_core_model(core));
+    m.controls.n_knobs = ta->n_params;
+    for (int j = 0; j < ta->n_params && j < RNNFX_CHAIN_MAX_KNOBS; j++) {
+        const int k = a->model ? rnnfx_model_param_index(a->model, ta->params[j].name) : -1;
+        m.controls.knobs[j] = k >= 0 && k < a->controls.n_knobs ? a->controls.knobs[k] : NAN;
+    }
     if (!ring_push(&a->L->to_audio, &m)) {
         rnnfx_chain_core_free(core);
         a->swaps_failed++;
         say(a, "too many model changes queued; try again");
         return -1;
     }
+    a->controls = m.controls;
     a->model = rnnfx_chain_core_model(core);
     snprintf(a->model_path, sizeof a->model_path, "%s", path);
     say(a, "switching to %s", path);
@@ -824,6 +845,10 @@ static void print_stats(App *a, FILE *f)
     fprintf(f, "rnnfx-live: ran %.2f s: %llu callbacks, %llu frames (%.2f s of audio) at %g Hz, %lu-frame buffers\n",
             elapsed, (unsigned long long)cb, (unsigned long long)fr, audio_s, L->rate,
             cb ? (unsigned long)(fr / cb) : L->frames);
+    char knobs[256];
+    describe_knobs(a, knobs, sizeof knobs);
+    if (knobs[0])
+        fprintf(f, "rnnfx-live: knobs: %s\n", knobs);
     fprintf(f, "rnnfx-live: dropouts: %llu (input overflow %llu, input underflow %llu, output underflow %llu, output overflow %llu)\n",
             (unsigned long long)dropouts(L), (unsigned long long)atomic_load(&L->in_overflow),
             (unsigned long long)atomic_load(&L->in_underflow),
