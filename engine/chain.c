@@ -84,6 +84,7 @@ struct RnnfxChainCore {
     float applied[RNNFX_CHAIN_MAX_KNOBS]; /* knob values last given to the
                                              instances, model units (NaN: none) */
     int kept; /* owned by the caller (rnnfx_chain_core_set_kept) */
+    int knobs_held; /* keeps its applied knobs (rnnfx_chain_hold_knobs) */
 };
 
 struct RnnfxChain {
@@ -340,6 +341,7 @@ static void core_reset(RnnfxChainCore *core)
 /* Passes the chain's knob values to the instances where they changed. */
 static void core_apply_knobs(RnnfxChainCore *core, const RnnfxChain *chain)
 {
+    if (core->knobs_held) return;
     const RnnfxArch *a = rnnfx_model_arch(core->model);
     int n = a->n_params < RNNFX_CHAIN_MAX_KNOBS ? a->n_params : RNNFX_CHAIN_MAX_KNOBS;
     for (int k = 0; k < n; k++) {
@@ -958,6 +960,7 @@ void rnnfx_chain_swap(RnnfxChain *c, RnnfxChainCore *core, RnnfxChainCore **disp
     }
     /* a kept core played before: it starts again from its rest state */
     if (core->kept) core_reset(core);
+    core->knobs_held = 0;
     core_apply_knobs(core, c);
     if (!c->cur) {
         /* the first core of a chain that plays nothing yet (rnnfx-live
@@ -1032,6 +1035,13 @@ void rnnfx_chain_set_controls(RnnfxChain *c, const RnnfxChainControls *ctl)
             c->old->ng_snap = 1;
         }
     }
+}
+
+void rnnfx_chain_hold_knobs(RnnfxChain *c, int hold)
+{
+    if (!c) return;
+    if (c->cur) c->cur->knobs_held = hold != 0;
+    if (c->old) c->old->knobs_held = hold != 0;
 }
 
 void rnnfx_chain_take_peaks(RnnfxChain *c, float *in_peak, float *out_peak)

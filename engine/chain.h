@@ -274,6 +274,14 @@ const char *rnnfx_chain_core_resampler(const RnnfxChainCore *core);
  * audio-safe (processing thread, between process calls). */
 void rnnfx_chain_swap(RnnfxChain *chain, RnnfxChainCore *core, RnnfxChainCore **displaced);
 
+/* hold = 1: the cores playing now (current and fading) keep the knob
+ * values they have until they are retired, whatever the chain's knobs do;
+ * for a caller whose next core takes its knobs in another order
+ * (rnnfx-live maps them by name), so that a knob moved during the switch
+ * moves only the new model's. A core swapped in starts unheld. hold = 0
+ * undoes it (the swap was refused). Thread: audio-safe. */
+void rnnfx_chain_hold_knobs(RnnfxChain *chain, int hold);
+
 /* Returns one core the chain no longer uses (faded out or replaced), or
  * NULL; call until NULL after each process/swap and free what comes back off
  * the audio thread (a kept core stays with its owner). Thread: audio-safe. */

@@ -632,6 +632,33 @@ static void test_knob_rest_kept(void **state)
     rnnfx_model_free(m);
 }
 
+/* rnnfx_chain_hold_knobs: the cores playing keep their knob values while
+ * the chain's knobs move (rnnfx-live maps knobs by name to a new model, so
+ * the old model's knob k is not the new one's). */
+static void test_hold_knobs(void **state)
+{
+    (void)state;
+    RnnfxChainControls ctl;
+    RnnfxModel *m = knob_model_at_max(&ctl);
+    enum { N = 8192 };
+    static float x[N], y[3][N];
+    rnnfx_test_signal(x, N, 9);
+    for (int k = 0; k < 3; k++) { /* 0: held and moved, 1: untouched, 2: moved */
+        RnnfxChain *c = new_chain_ctl(m, 48000.0, 1, 512, &ctl);
+        if (k == 0) rnnfx_chain_hold_knobs(c, 1);
+        if (k != 1) {
+            RnnfxChainControls moved = ctl;
+            moved.knobs[0] = 0.0f;
+            rnnfx_chain_set_controls(c, &moved);
+        }
+        rnnfx_chain_process(c, x, y[k], N);
+        rnnfx_chain_free(c);
+    }
+    assert_true(rnnfx_test_max_abs_diff(y[0], y[1], N) == 0.0);
+    assert_true(rnnfx_test_max_abs_diff(y[2], y[1], N) > 1e-3);
+    rnnfx_model_free(m);
+}
+
 /* Fully bypassed, a swap to a core of another latency (a 44.1 kHz model
  * on a 48 kHz host: about 107 samples) crossfades the dry signal between
  * the two delays instead of jumping (a click in the bypassed sound); then
@@ -938,6 +965,7 @@ int main(void)
         cmocka_unit_test(test_bypassed_swap_no_jump),
         cmocka_unit_test(test_swap_at_knobs_settles),
         cmocka_unit_test(test_knob_rest_kept),
+        cmocka_unit_test(test_hold_knobs),
         cmocka_unit_test(test_nan_stereo_inplace),
         cmocka_unit_test(test_swap_semantics),
         cmocka_unit_test(test_kept_cores),

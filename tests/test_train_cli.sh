@@ -591,6 +591,13 @@ e1m=$("$TRAIN" --manifest "$T/pairs.txt" --evaluate "$T/k.json" 2>/dev/null | se
 e10m=$("$TRAIN" --manifest "$T/pairs10.txt" --evaluate "$T/k10.json" 2>/dev/null | sed -n 's/^result esr=\([0-9.]*\).*/\1/p')
 check "played at 0 and 10 through the engine, it scores as the 0/1 model does ($e10m vs $e1m)" \
     "awk -v a='$e1m' -v b='$e10m' 'BEGIN{exit !(a != \"\" && b != \"\" && b - a < 1e-3 * a && a - b < 1e-3 * a)}'"
+# the weights take the knobs as 0..1 over the manifest's ranges: a
+# checkpoint of other ranges would read them wrongly, and is refused
+"$TRAIN" --manifest "$T/pairs.txt" -o "$T/k1r.json" $FAST --epochs 3 --resume "$T/k10.json.ckpt" \
+    --no-preset --no-report > "$T/k1r.txt" 2>&1
+rc=$?
+check "resuming a checkpoint of other knob ranges is refused (rc=$rc)" \
+    "[ $rc -eq 1 ] && grep -q \"knobs' names and ranges\" '$T/k1r.txt' && [ ! -e '$T/k1r.json' ]"
 printf 'a.wav b.wav gain=0.3\nc.wav d.wav tone=0.5\n' > "$T/badman.txt"
 "$TRAIN" --manifest "$T/badman.txt" -o "$T/kb.json" > /dev/null 2> "$T/kb.err"
 check "inconsistent manifest refused with the line number" "[ \$? -ne 0 ] && grep -q 'line 2' '$T/kb.err' && [ ! -e '$T/kb.json' ]"

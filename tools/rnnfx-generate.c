@@ -236,9 +236,19 @@ int main(int argc, char **argv)
          * 10) and notes outside its keys may go on after it, and the new
          * part started over them (an input ending in a bar of drums got new
          * notes from that bar's downbeat; drums alone, from tick 0). */
-        in_end = (double)song->end_tick * info.steps_per_quarter / song->division;
+        uint64_t last = 0; /* the last event's tick (not a far End-of-Track) */
+        for (size_t i = 0; i < song->n_events; i++)
+            if (song->events[i].tick > last)
+                last = song->events[i].tick;
+        in_end = (double)last * info.steps_per_quarter / song->division;
         if (in_end < (double)prime->n_frames)
             in_end = (double)prime->n_frames;
+        if (in_end > RNNFX_MIDI_MAX_FRAMES) {
+            fprintf(stderr, "rnnfx-generate: %s: its last event is %.0f grid steps in, beyond the "
+                            "%u a song may have\n",
+                    in_path, in_end, RNNFX_MIDI_MAX_FRAMES);
+            goto done;
+        }
         /* the new bars continue in the meter the input ends in, counted
          * from where it began (not the first one, from the first bar) */
         meter = prime->end_meter;

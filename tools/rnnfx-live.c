@@ -222,8 +222,10 @@ static int audio_cb(const void *input, void *output, unsigned long frames,
         } else if (m.type == MSG_CORE) {
             cores++;
             if (m.knobs) {
-                /* every knob back to "the model's default", then those the
-                 * new model shares by name with the old one set again */
+                /* the playing models keep their knobs; every knob back to
+                 * "the model's default", then those the new model shares
+                 * by name with the old one set again */
+                rnnfx_chain_hold_knobs(L->chain, 1);
                 RnnfxChainControls none = m.controls;
                 none.n_knobs = 0;
                 rnnfx_chain_set_controls(L->chain, &none);
@@ -239,6 +241,8 @@ static int audio_cb(const void *input, void *output, unsigned long frames,
                 send_back(L, old, 0);
             atomic_store_explicit(&L->playing, rnnfx_chain_model(L->chain), memory_order_relaxed);
             if (displaced == m.core) { /* refused: it never played (counted by main) */
+                if (m.knobs)
+                    rnnfx_chain_hold_knobs(L->chain, 0);
                 send_back(L, displaced, 1);
                 continue;
             }
@@ -433,6 +437,13 @@ static int swap_model(App *a, const char *path)
      * 0.8. They go with the core, so the chain takes both at once. */
     Msg m = {.type = MSG_CORE, .core = core, .controls = a->controls, .knobs = 1};
     const RnnfxArch *ta = rnnfx_model_arch(rnnfx_chain_core_model(core));
+    const char *selected = a->model && a->selected_knob < rnnfx_model_arch(a->model)->n_params
+                               ? rnnfx_model_arch(a->model)->params[a->selected_knob].name
+                               : NULL;
+    int next_selected = 0; /* the selected knob too, by name */
+    for (int j = 0; j < ta->n_params; j++)
+        if (selected && !strcmp(ta->params[j].name, selected))
+            next_selected = j;
     m.controls.n_knobs = ta->n_params;
     for (int j = 0; j < ta->n_params && j < RNNFX_CHAIN_MAX_KNOBS; j++) {
         const int k = a->model ? rnnfx_model_param_index(a->model, ta->params[j].name) : -1;
@@ -445,6 +456,7 @@ static int swap_model(App *a, const char *path)
         return -1;
     }
     a->controls = m.controls;
+    a->selected_knob = next_selected;
     a->model = rnnfx_chain_core_model(core);
     snprintf(a->model_path, sizeof a->model_path, "%s", path);
     say(a, "switching to %s", path);
@@ -1715,12 +1727,12 @@ int main(int argc, char **argv)
      * with the JACK server gone, PortAudio waited 10 minutes in
      * Pa_StopStream (Ctrl-C ignored) and then aborted on an assertion in
      * Pa_CloseStream. The process ends here anyway. */
+    if (app.status_line)
+        fprintf(stderr, "\n");
+    restore_tty(); /* first: a second Ctrl-C during the stop leaves a usable terminal */
     if (!lost)
         Pa_StopStream(stream);
     free_returned_cores(&app);
-    if (app.status_line)
-        fprintf(stderr, "\n");
-    restore_tty();
     print_stats(&app, stdout);
     if (fifo >= 0)
         close(fifo);

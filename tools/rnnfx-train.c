@@ -1499,8 +1499,12 @@ static int extra_from_json(const char *path, const char *text, History *h, doubl
         return -1;
     }
     if (strcmp(json_object_get_string(va), arch) != 0) {
-        fprintf(stderr, "rnnfx-train: the checkpoint is for a %s model, these options make a %s one\n",
-                json_object_get_string(va), arch);
+        fprintf(stderr, "rnnfx-train: the checkpoint is for a %s model, these options make a %s one%s\n",
+                json_object_get_string(va), arch,
+                strstr(arch, " knobs01-") ? " (the last part stands for the knobs' names and "
+                                            "ranges: they differ, or the checkpoint predates "
+                                            "knobs trained on 0..1)"
+                                          : "");
         json_object_put(o);
         return -1;
     }
@@ -2234,6 +2238,20 @@ int main(int argc, char **argv)
     char arch_id[160];
     snprintf(arch_id, sizeof arch_id, "%s-%dx%d%s in%d", rnnfx_cell_name(o.cell), o.layers, o.hidden,
              skip ? "+skip" : "", isz);
+    if (n_knobs) {
+        /* The weights take the knobs as 0..1 over the manifest's ranges: a
+         * checkpoint of other ranges (or of the raw values taken before)
+         * would read them wrongly, so its description differs */
+        uint32_t h = 2166136261u;
+        for (int k = 0; k < n_knobs; k++) {
+            char part[RNNFX_NAME_LEN + 64];
+            snprintf(part, sizeof part, "%s=%.9g..%.9g;", man.knobs[k], man.min[k], man.max[k]);
+            for (const char *q = part; *q; q++)
+                h = (h ^ (uint8_t)*q) * 16777619u;
+        }
+        const size_t used = strlen(arch_id);
+        snprintf(arch_id + used, sizeof arch_id - used, " knobs01-%08x", (unsigned)h);
+    }
 
     char data_id[24];
     data_fingerprint(in, tg, pairs, n_pairs, isz, data_id, sizeof data_id);

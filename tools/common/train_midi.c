@@ -437,13 +437,13 @@ static int load_midi(const Options *o, SongList *songs)
             /* why: "no notes outside channel 10" was said of files with no
              * drums at all */
             char why[160];
-            if (fr->n_out_of_range)
+            if (fr->n_frames)
+                snprintf(why, sizeof why, "it is one grid step long (nothing to learn from)");
+            else if (fr->n_out_of_range)
                 snprintf(why, sizeof why, "its %zu note(s) lie outside the model's keys",
                          fr->n_out_of_range);
             else if (fr->n_drum_notes)
                 snprintf(why, sizeof why, "it has only drum notes (channel 10)");
-            else if (fr->n_frames)
-                snprintf(why, sizeof why, "it is one grid step long (nothing to learn from)");
             else
                 snprintf(why, sizeof why, "it has no notes");
             fprintf(stderr, "rnnfx-train: skipping %s: %s\n", paths.v[i], why);
