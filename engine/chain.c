@@ -283,11 +283,6 @@ static float run_silence(RnnfxChainCore *core, RnnfxInstance *inst, size_t count
     return buf[len - 1];
 }
 
-static float settle_silence(RnnfxChainCore *core, RnnfxInstance *inst)
-{
-    return run_silence(core, inst, RNNFX_CHAIN_SETTLE_SAMPLES);
-}
-
 /* The rest state (chain.h: RNNFX_CHAIN_SETTLE_SAMPLES). On 14 public
  * captures (AIDA-X, Proteus, Automated-GuitarAmpModelling), 4096 samples
  * of silence leave at most 1.2e-4 of drift, where the first samples from
@@ -305,7 +300,7 @@ static RnnfxStatus core_settle(RnnfxChainCore *core, RnnfxError *err)
         return rnnfx_fail(err, RNNFX_ERR_NOMEM, "out of memory for a processing core");
     RnnfxInstance *inst = core->inst[0];
     rnnfx_instance_reset(inst);
-    core->rest_out = settle_silence(core, inst);
+    core->rest_out = run_silence(core, inst, RNNFX_CHAIN_SETTLE_SAMPLES);
     core_rest_walk(core, inst, core->rest, 1);
     return RNNFX_OK;
 }
@@ -353,15 +348,7 @@ static void core_apply_knobs(RnnfxChainCore *core, const RnnfxChain *chain)
     }
 }
 
-/* Knobs away from their defaults move the rest state, and a core starting
- * from the default's rest clicked (DS-1 capture, knob at 1: -23 dBFS in
- * the first 5 ms of every render where silence settles at -78). So where
- * the controls snap (a new chain's first controls, the first after a
- * reset) to knobs off their defaults, the core settles again there: the
- * same RNNFX_CHAIN_SETTLE_SAMPLES of silence per channel as when it was
- * built, into its own buffers (no allocation), as bounded work on the
- * thread that processes. rnnfx-process and the plugin snap at the same
- * point, so they still give the same samples. */
+/* 1 when a knob the core applies is off the model's default. */
 static int core_knobs_off_default(const RnnfxChainCore *core)
 {
     const RnnfxArch *a = rnnfx_model_arch(core->model);
@@ -396,13 +383,6 @@ static int core_restore_knob_rest(RnnfxChainCore *core)
     return 1;
 }
 
-static void core_settle_knobs(RnnfxChainCore *core)
-{
-    if (!core_knobs_off_default(core)) return;
-    for (int ch = 0; ch < core->channels; ch++) settle_silence(core, core->inst[ch]);
-    core_keep_knob_rest(core);
-}
-
 /* A core swapped in while another plays starts from the rest state at its
  * default knobs (it was built there, or a kept core was reset there). At
  * knobs off the defaults that is not where silence leaves it, and its
@@ -415,10 +395,28 @@ static void core_settle_knobs(RnnfxChainCore *core)
  * model runs at the host rate; at a host rate above the model's, up to 4x
  * that at 192 kHz for a 48 kHz model, still bounded by the call's length),
  * and its crossfade starts when they are done: RNNFX_CHAIN_SETTLE_SAMPLES
- * host samples after the swap, at any block size. */
+ * host samples after the swap, at any block size. core_warm runs every
+ * channel's instance over `count` samples of silence, for that and for
+ * core_settle_knobs. */
 static void core_warm(RnnfxChainCore *core, size_t count)
 {
     for (int ch = 0; ch < core->channels; ch++) run_silence(core, core->inst[ch], count);
+}
+
+/* Knobs away from their defaults move the rest state, and a core starting
+ * from the default's rest clicked (DS-1 capture, knob at 1: -23 dBFS in
+ * the first 5 ms of every render where silence settles at -78). So where
+ * the controls snap (a new chain's first controls, the first after a
+ * reset) to knobs off their defaults, the core settles again there: the
+ * same RNNFX_CHAIN_SETTLE_SAMPLES of silence per channel as when it was
+ * built, into its own buffers (no allocation), as bounded work on the
+ * thread that processes (the plugin does it in activate()). rnnfx-process and the plugin snap at the same
+ * point, so they still give the same samples. */
+static void core_settle_knobs(RnnfxChainCore *core)
+{
+    if (!core_knobs_off_default(core)) return;
+    core_warm(core, RNNFX_CHAIN_SETTLE_SAMPLES);
+    core_keep_knob_rest(core);
 }
 
 /* Feeds model-rate samples to the up-converter, appending to the FIFO. */

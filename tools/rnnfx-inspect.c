@@ -81,12 +81,6 @@ static void usage(FILE *f)
             "  --version       the program's version\n");
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    const double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 /* n blocks of the model's kind (audio samples or MIDI frames). */
 static void run_blocks(RnnfxInstance *inst, int audio, const float *in, float *out, size_t block,
                        int n)
@@ -160,7 +154,7 @@ static Cost measure(const RnnfxModel *model, double budget_ms)
     }
     c.seconds = t - t0;
     if (nb) {
-        qsort(batch_s, nb, sizeof batch_s[0], cmp_double);
+        qsort(batch_s, nb, sizeof batch_s[0], rnnfx_cli_cmp_double);
         const double med = nb % 2 ? batch_s[nb / 2] : 0.5 * (batch_s[nb / 2 - 1] + batch_s[nb / 2]);
         c.ns_per_sample = 1e9 * med / ((double)per * BLOCK);
     }

@@ -758,12 +758,6 @@ static int same_file(const char *a, const char *b)
     return rnnfx_cli_same_file(a, b) || strcmp(a, b) == 0;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    const double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 /* The constant offset a recording sits at: the mean of its quietest
  * blocks (the tenth with the least variance about their own mean), when
  * the whole file's mean agrees. Either alone misleads: a whole-file mean
@@ -790,7 +784,7 @@ static double quiet_offset(const float *x, size_t n)
             var[b] = ss / BLOCK - mean[b] * mean[b];
             sorted[b] = var[b];
         }
-        qsort(sorted, nb, sizeof *sorted, cmp_double);
+        qsort(sorted, nb, sizeof *sorted, rnnfx_cli_cmp_double);
         const size_t k = nb / 10 ? nb / 10 : 1;
         const double limit = sorted[k - 1];
         size_t used = 0;

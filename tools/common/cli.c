@@ -203,6 +203,12 @@ double rnnfx_cli_now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+int rnnfx_cli_cmp_double(const void *a, const void *b)
+{
+    const double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
 void rnnfx_cli_format_duration(double s, char *buf, size_t len)
 {
     if (!isfinite(s) || s < 0) {

@@ -79,6 +79,9 @@ int rnnfx_cli_once(const char *prog, const char *opt, int *given);
 /* Seconds from an arbitrary fixed point (CLOCK_MONOTONIC). Thread: any. */
 double rnnfx_cli_now(void);
 
+/* qsort comparison of doubles, ascending. Thread: any. */
+int rnnfx_cli_cmp_double(const void *a, const void *b);
+
 /* "1:02:03", "4:05" or "12.3 s": a duration for humans. Thread: any. */
 void rnnfx_cli_format_duration(double seconds, char *buf, size_t len);
 
